@@ -1,0 +1,85 @@
+// The face of a compiled controller as learners see it: an MPC parametrized by a flat vector
+// theta of learnable parameters. Generated modules (compiler/) implement it through the generic
+// runtime controller (mpc/controller.ts) driven by a QpTemplate (mpc/template.ts).
+
+import type { QpStatus } from "../qp/types.js";
+
+export interface ParamLayout {
+  readonly name: string;
+  /** rows x cols as declared (a vector of n is n x 1, a scalar 1 x 1). */
+  readonly rows: number;
+  readonly cols: number;
+  /** Offset of the parameter's first entry in theta; entries are stored row-major. */
+  readonly offset: number;
+  /** Number of entries in theta (rows*cols, or fewer for diag / factor structures). */
+  readonly size: number;
+  readonly structure: "scalar" | "vector" | "matrix" | "diag" | "factor" | "psd";
+  /** Box bounds per theta entry (-Infinity / Infinity when absent). */
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+}
+
+export interface ActResult {
+  /** First input u_0 (fresh array). */
+  readonly u: Float64Array;
+  readonly status: QpStatus;
+  readonly iterations: number;
+  /** Optimal cost V_theta(s). NaN if not solved. */
+  readonly value: number;
+  /** Predicted states x_0..x_N, row k = x_k (flattened, (N+1)*nx). */
+  readonly x: Float64Array;
+  /** Planned inputs u_0..u_{N-1} (flattened, N*nu). */
+  readonly uPlan: Float64Array;
+  /** Slack values of soft constraints (flattened, possibly empty). */
+  readonly slack: Float64Array;
+  /** True when the MPC failed and the declared fallback (shifted plan / safe action) was used. */
+  readonly fallback: boolean;
+}
+
+export interface ValueResult {
+  readonly value: number;
+  readonly status: QpStatus;
+  readonly iterations: number;
+  /** status is solved (or solved_inaccurate when accepted). */
+  readonly ok: boolean;
+}
+
+export interface GradResult extends ValueResult {
+  /** d value / d theta (length nTheta), from the Lagrangian at the primal-dual optimum. */
+  readonly grad: Float64Array;
+}
+
+export interface SensitivityResult {
+  readonly u: Float64Array;
+  /** d u_0 / d theta, row-major nu x nTheta. */
+  readonly jacobian: Float64Array;
+  readonly status: QpStatus | "not_differentiable";
+  readonly ok: boolean;
+}
+
+/** Runtime values given at each call: previous input, references, forecasts (by declared name). */
+export type RuntimeValues = Readonly<Record<string, number | ArrayLike<number>>>;
+
+export interface LearnableMpc {
+  readonly nx: number;
+  readonly nu: number;
+  readonly horizon: number;
+  readonly discount: number;
+  readonly nTheta: number;
+  readonly params: readonly ParamLayout[];
+  /** Concatenated lower/upper bounds of theta. */
+  readonly thetaLower: Float64Array;
+  readonly thetaUpper: Float64Array;
+  /** A copy of the current theta. */
+  getTheta(): Float64Array;
+  setTheta(theta: ArrayLike<number>): void;
+  act(state: ArrayLike<number>, runtime?: RuntimeValues): ActResult;
+  value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult;
+  /** Q_theta(s, a): the same MPC with the first input fixed to a. */
+  qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult;
+  gradValue(state: ArrayLike<number>, runtime?: RuntimeValues): GradResult;
+  gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult;
+  policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult;
+  /** Forget warm starts (e.g. at the start of an episode). */
+  resetWarmStart(): void;
+}

@@ -1,0 +1,81 @@
+// Discrete algebraic Riccati equation  X = A'XA - A'XB (R + B'XB)^{-1} B'XA + Q  and the LQR gain,
+// by the structured doubling algorithm (SDA): Chu, Fan, Lin & Wang, "Structure-preserving
+// algorithms for periodic discrete-time algebraic Riccati equations", IJC 2004; and
+// Huang, Li & Lin, "Structure-Preserving Doubling Algorithms for Nonlinear Matrix Equations", ch. 3.
+//   A_{k+1} = A_k (I + G_k H_k)^{-1} A_k
+//   G_{k+1} = G_k + A_k (I + G_k H_k)^{-1} G_k A_k'
+//   H_{k+1} = H_k + A_k' H_k (I + G_k H_k)^{-1} A_k,  A_0 = A, G_0 = B R^{-1} B', H_0 = Q;  H_k -> X.
+// The result is accepted only if it is the stabilizing solution: A - B K is Schur stable.
+
+import { add, cholesky, identity, isSchurStable, matmul, maxAbs, solve, transpose, type Dense } from "./dense.js";
+
+export type DareResult =
+  | { readonly ok: true; readonly X: Dense; readonly K: Dense; readonly residual: number; readonly iterations: number }
+  | { readonly ok: false; readonly reason: string };
+
+export function dare(A: Dense, B: Dense, Q: Dense, R: Dense, maxIter = 100): DareResult {
+  const n = A.rows;
+  const m = B.cols;
+  if (A.cols !== n || B.rows !== n || Q.rows !== n || Q.cols !== n || R.rows !== m || R.cols !== m) {
+    return { ok: false, reason: "dimensions of A, B, Q, R do not agree" };
+  }
+  if (cholesky(R) === undefined) return { ok: false, reason: "R is not positive definite" };
+  const Bt = transpose(B);
+  const RinvBt = solve(R, Bt);
+  if (RinvBt === undefined) return { ok: false, reason: "R is singular" };
+  let Ak = A;
+  let Gk = matmul(B, RinvBt);
+  let Hk = symmetrize(Q);
+  const I = identity(n);
+  let it = 0;
+  for (; it < maxIter; it++) {
+    const W = add(I, matmul(Gk, Hk));
+    const WinvA = solve(W, Ak);
+    const WinvG = solve(W, Gk);
+    if (WinvA === undefined || WinvG === undefined) return { ok: false, reason: "the doubling iteration broke down (singular I + G H)" };
+    const Akt = transpose(Ak);
+    const Anext = matmul(Ak, WinvA);
+    const Gnext = symmetrize(add(Gk, matmul(matmul(Ak, WinvG), Akt)));
+    // H_{k+1} = H_k + A_k' H_k (I + G_k H_k)^{-1} A_k
+    const Hnext = symmetrize(add(Hk, matmul(matmul(Akt, Hk), WinvA)));
+    const change = maxAbs(add(Hnext, Hk, -1));
+    Ak = Anext;
+    Gk = Gnext;
+    Hk = Hnext;
+    if (!Number.isFinite(maxAbs(Hk))) return { ok: false, reason: "the doubling iteration diverged: (A, B) may not be stabilizable" };
+    if (change <= 1e-14 * Math.max(1, maxAbs(Hk))) break;
+  }
+  const X = Hk;
+  const K = lqrGain(A, B, R, X);
+  if (K === undefined) return { ok: false, reason: "R + B'XB is singular" };
+  if (!isSchurStable(add(A, matmul(B, K), -1))) {
+    return { ok: false, reason: "no stabilizing solution: A - B K is not stable ((A, B) not stabilizable or (A, Q) has unobservable modes on the unit circle)" };
+  }
+  const residual = dareResidual(A, B, Q, R, X);
+  if (!(residual <= 1e-8 * Math.max(1, maxAbs(X)))) return { ok: false, reason: `the doubling iteration did not converge (residual ${residual.toExponential(2)})` };
+  return { ok: true, X, K, residual, iterations: it + 1 };
+}
+
+/** K = (R + B'XB)^{-1} B'XA, so that u = -K x. */
+export function lqrGain(A: Dense, B: Dense, R: Dense, X: Dense): Dense | undefined {
+  const BtX = matmul(transpose(B), X);
+  return solve(add(R, matmul(BtX, B)), matmul(BtX, A));
+}
+
+/** max |A'XA - A'XB (R + B'XB)^{-1} B'XA + Q - X|. */
+export function dareResidual(A: Dense, B: Dense, Q: Dense, R: Dense, X: Dense): number {
+  const At = transpose(A);
+  const AtXA = matmul(matmul(At, X), A);
+  const AtXB = matmul(matmul(At, X), B);
+  const K = lqrGain(A, B, R, X);
+  if (K === undefined) return Infinity;
+  const rhs = add(add(AtXA, matmul(AtXB, K), -1), Q);
+  return maxAbs(add(rhs, X, -1));
+}
+
+function symmetrize(a: Dense): Dense {
+  const n = a.rows;
+  const s = { rows: n, cols: n, data: new Float64Array(n * n) };
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s.data[i * n + j] = 0.5 * (a.data[i * n + j] + a.data[j * n + i]);
+  return s;
+}

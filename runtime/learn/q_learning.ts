@@ -1,0 +1,161 @@
+// Second-order LSTD Q-learning with the MPC as Q-function (Gros & Zanon 2020; Esfahani et al.
+// 2021), following mpcrl 1.4's LstdQLearningAgent.train_one_episode step for step:
+//   a_t was computed by V(s_t) at the previous step (with theta before the last update);
+//   Q(s_t, a_t) and dQ/dtheta are computed, the plant steps, V(s_{t+1}) gives a_{t+1};
+//   the TD error is  delta = L(s_t, a_t) + gamma V(s_{t+1}) - Q(s_t, a_t);
+//   the transition (dQ, delta) is stored; every `updateEvery` steps a replay sample gives
+//   g = -mean(delta dQ), H = mean(dQ dQ') and the optimizer proposes an update, which the safety
+//   layer projects into bounds and the trust region (or rejects).
+// Differences from mpcrl: the Hessian is always the gradient outer-product approximation (mpcrl's
+// "approx" adds -delta d2L/dtheta2, which is zero when theta enters the QP linearly, as in the
+// Gros & Zanon benchmark); updates that produce NaN or an infeasible MPC are rejected instead of
+// raising.
+
+import type { LearnableMpc } from "../mpc/types.js";
+import type { Plant } from "../plants/types.js";
+import { isSolved } from "./monitors.js";
+import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
+import { Replay, type ReplayState } from "./replay.js";
+import { RolloutBase, type RolloutConfig } from "./rollout.js";
+import { SafeUpdater } from "./safety.js";
+import type { StepRecord } from "./types.js";
+
+export interface SafetySettings {
+  /** Maximum relative change of each parameter per update (mpcrl's max_percentage_update). */
+  readonly maxRelativeChange?: number;
+  /** Absolute floor of the trust radius (mpcrl: 0.1). */
+  readonly minTrustRadius?: number;
+  /** Reject an update that makes the MPC infeasible at the current state (one extra solve). */
+  readonly checkFeasibility?: boolean;
+}
+
+export interface QLearningConfig extends RolloutConfig {
+  readonly discount?: number;
+  readonly optimizer: OptimizerSpec;
+  readonly updateEvery?: number;
+  readonly updateUnit?: "steps" | "episodes";
+  readonly replay?: { readonly size: number; readonly sample: number; readonly includeLatest?: boolean };
+  readonly safety?: SafetySettings;
+  /** Lower/upper bounds of theta (default: the controller's). */
+  readonly thetaLower?: Float64Array;
+  readonly thetaUpper?: Float64Array;
+}
+
+export class QLearning extends RolloutBase {
+  readonly algorithm = "q_learning";
+  readonly optimizer: Optimizer;
+  readonly replay: Replay;
+  readonly safety: SafeUpdater;
+  private readonly grad: Float64Array;
+  private readonly hessian: Float64Array | null;
+  private readonly discount: number;
+  private readonly updateEvery: number;
+  private readonly perEpisode: boolean;
+  private readonly sNext: Float64Array;
+  private readonly aNext: Float64Array;
+  private sinceUpdate = 0;
+
+  constructor(mpc: LearnableMpc, plant: Plant, readonly qConfig: QLearningConfig) {
+    super(mpc, plant, qConfig);
+    const n = mpc.nTheta;
+    this.optimizer = createOptimizer(n, qConfig.optimizer);
+    const rp = qConfig.replay ?? { size: 1, sample: 1 };
+    this.replay = new Replay(n, Math.max(1, rp.size), Math.max(1, rp.sample), rp.includeLatest ?? true);
+    this.grad = new Float64Array(n);
+    this.hessian = this.optimizer.order === 2 ? new Float64Array(n * n) : null;
+    this.discount = qConfig.discount ?? mpc.discount;
+    this.updateEvery = Math.max(1, qConfig.updateEvery ?? 1);
+    this.perEpisode = qConfig.updateUnit === "episodes";
+    this.sNext = new Float64Array(mpc.nx);
+    this.aNext = new Float64Array(mpc.nu);
+    const sf = qConfig.safety ?? {};
+    const validator =
+      sf.checkFeasibility === false
+        ? undefined
+        : (cand: Float64Array): string | null => {
+            // The MPC must stay solvable at the current state with the candidate parameters.
+            this.mpc.setTheta(cand);
+            const v = this.mpc.value(this.s, this.config.runtime);
+            this.mpc.setTheta(this.theta);
+            return v.ok ? null : `the MPC is ${v.status} at the current state with the new parameters`;
+          };
+    this.safety = new SafeUpdater(
+      n,
+      {
+        lower: qConfig.thetaLower ?? mpc.thetaLower,
+        upper: qConfig.thetaUpper ?? mpc.thetaUpper,
+        maxRelativeChange: sf.maxRelativeChange ?? Infinity,
+        minTrustRadius: sf.minTrustRadius ?? 0.1,
+      },
+      validator,
+    );
+  }
+
+  step(): StepRecord {
+    const mpc = this.mpc;
+    const runtime = this.config.runtime;
+    const q = mpc.gradQvalue(this.s, this.a, runtime);
+    const st = this.plantStep();
+    const r = this.record;
+    this.sNext.set(st.observation);
+    const v = this.policy(this.sNext, this.aNext);
+    const vOk = isSolved(v.status) && !v.fallback;
+    if (q.ok && vOk) {
+      r.tdError = st.cost + this.discount * v.value - q.value;
+      this.replay.push(q.grad, r.tdError);
+    }
+    this.sinceUpdate++;
+    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery) this.update();
+    this.finishStep(!q.ok);
+    this.s.set(this.sNext);
+    this.a.set(this.aNext);
+    return r;
+  }
+
+  override endEpisode() {
+    if (this.perEpisode) {
+      // Episode-based updates count episodes, not steps.
+      this.episodesSinceUpdate++;
+      if (this.episodesSinceUpdate >= this.updateEvery) {
+        this.episodesSinceUpdate = 0;
+        this.update();
+        if (this.record.rejected !== null) this.monitor.rejected();
+      }
+    }
+    return super.endEpisode();
+  }
+  private episodesSinceUpdate = 0;
+
+  private update(): void {
+    this.sinceUpdate = 0;
+    const r = this.record;
+    if (this.replay.sample(this.streams.get("replay"), this.grad, this.hessian) === 0) return;
+    r.updated = true;
+    const model = this.optimizer.model(this.theta, this.grad, this.hessian);
+    const out = this.safety.apply(this.theta, model);
+    if (out.accepted) {
+      this.optimizer.commit(this.safety.delta);
+      this.mpc.setTheta(this.theta);
+    } else {
+      r.rejected = out.message ?? out.reason ?? "rejected";
+    }
+  }
+
+  protected extraState(): Record<string, unknown> {
+    return {
+      optimizer: this.optimizer.getState(),
+      replay: this.replay.getState(),
+      sinceUpdate: this.sinceUpdate,
+      episodesSinceUpdate: this.episodesSinceUpdate,
+      safetyUpdates: this.safety.updates,
+    };
+  }
+
+  protected restoreExtra(extra: Record<string, unknown>): void {
+    this.optimizer.setState(extra.optimizer as OptimizerState);
+    this.replay.setState(extra.replay as ReplayState);
+    this.sinceUpdate = extra.sinceUpdate as number;
+    this.episodesSinceUpdate = extra.episodesSinceUpdate as number;
+    this.safety.updates = extra.safetyUpdates as number;
+  }
+}

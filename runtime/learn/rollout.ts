@@ -1,0 +1,268 @@
+// The episode machinery every learner shares: plant resets with per-episode seeds, the MPC policy
+// with exploration, monitors, action logs for deterministic resume, and checkpoints.
+// A subclass decides what happens around each step (TD errors, gradients, updates).
+
+import type { ActResult, LearnableMpc, RuntimeValues } from "../mpc/types.js";
+import type { Plant, PlantStep } from "../plants/types.js";
+import { RngStreams } from "../rng.js";
+import { Exploration, type ExplorationSpec } from "./exploration.js";
+import { Monitor, countActiveSlacks, isSolved } from "./monitors.js";
+import {
+  episodeSeed,
+  newStepRecord,
+  type EpisodeRecord,
+  type EpisodicTrainer,
+  type StepRecord,
+  type TrainerCheckpoint,
+} from "./types.js";
+
+export interface RolloutConfig {
+  readonly seed: number;
+  readonly exploration?: ExplorationSpec;
+  /** Input box used to clip explored actions (defaults to +-Infinity). */
+  readonly inputLower?: ArrayLike<number>;
+  readonly inputUpper?: ArrayLike<number>;
+  /** Runtime values passed to every MPC call. */
+  readonly runtime?: RuntimeValues;
+}
+
+export abstract class RolloutBase implements EpisodicTrainer {
+  abstract readonly algorithm: string;
+  readonly record: StepRecord;
+  readonly streams: RngStreams;
+  readonly monitor = new Monitor();
+  readonly exploration: Exploration;
+  protected readonly s: Float64Array;
+  protected readonly a: Float64Array;
+  protected theta: Float64Array;
+  protected episode = 0;
+  protected stepInEpisode = 0;
+  protected globalStep = 0;
+  protected episodeCost = 0;
+  protected episodeAbsTd = 0;
+  protected episodeTdCount = 0;
+  /** Facts about the solve that produced the current action (kept for the step that applies it). */
+  protected actSlacks = 0;
+  protected actFallback = false;
+  protected actFailed = false;
+  private nextSlacks = 0;
+  private nextFallback = false;
+  private nextFailed = false;
+  private actionLog: Float64Array;
+  private readonly runtimeWithGradient: Record<string, number | ArrayLike<number>>;
+
+  constructor(
+    readonly mpc: LearnableMpc,
+    readonly plant: Plant,
+    readonly config: RolloutConfig,
+  ) {
+    if (plant.nx !== mpc.nx || plant.nu !== mpc.nu) {
+      throw new Error(
+        `the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`,
+      );
+    }
+    this.streams = new RngStreams(config.seed);
+    this.record = newStepRecord(mpc.nx, mpc.nu);
+    this.s = new Float64Array(mpc.nx);
+    this.a = new Float64Array(mpc.nu);
+    this.theta = mpc.getTheta();
+    const lo = new Float64Array(mpc.nu).fill(-Infinity);
+    const hi = new Float64Array(mpc.nu).fill(Infinity);
+    if (config.inputLower) lo.set(config.inputLower);
+    if (config.inputUpper) hi.set(config.inputUpper);
+    this.exploration = new Exploration(config.exploration ?? { kind: "none" }, mpc.nu, this.streams.get("exploration"), lo, hi);
+    this.actionLog = new Float64Array(mpc.nu * 1024);
+    this.runtimeWithGradient = { ...(config.runtime ?? {}) };
+  }
+
+  getTheta(): Float64Array {
+    return this.theta.slice();
+  }
+
+  /** The policy: MPC action at state, with exploration; writes the action into `out`. */
+  protected policy(state: Float64Array, out: Float64Array): ActResult {
+    let runtime = this.config.runtime;
+    if (this.exploration.gradientPerturbation()) {
+      this.runtimeWithGradient.u0_gradient = this.exploration.gradient;
+      runtime = this.runtimeWithGradient;
+    }
+    const act = this.mpc.act(state, runtime);
+    out.set(act.u);
+    this.exploration.perturb(out);
+    // The action is applied at the next plant step; its solve's facts are recorded then.
+    this.nextSlacks = countActiveSlacks(act.slack);
+    this.nextFallback = act.fallback;
+    this.nextFailed = !isSolved(act.status);
+    return act;
+  }
+
+  beginEpisode(episode: number): void {
+    this.episode = episode;
+    this.stepInEpisode = 0;
+    this.episodeCost = 0;
+    this.episodeAbsTd = 0;
+    this.episodeTdCount = 0;
+    this.monitor.startEpisode();
+    this.exploration.resetEpisode();
+    this.mpc.resetWarmStart();
+    this.s.set(this.plant.reset(episodeSeed(this.config.seed, episode)));
+    this.onBeginEpisode();
+  }
+
+  /** Computes the first action of an episode (subclasses may also compute V(s0)). */
+  protected onBeginEpisode(): void {
+    this.policy(this.s, this.a);
+    this.promoteAct();
+  }
+
+  protected promoteAct(): void {
+    this.actSlacks = this.nextSlacks;
+    this.actFallback = this.nextFallback;
+    this.actFailed = this.nextFailed;
+  }
+
+  protected logAction(u: Float64Array): void {
+    const nu = this.mpc.nu;
+    const need = (this.stepInEpisode + 1) * nu;
+    if (need > this.actionLog.length) {
+      const grown = new Float64Array(this.actionLog.length * 2);
+      grown.set(this.actionLog);
+      this.actionLog = grown;
+    }
+    this.actionLog.set(u, this.stepInEpisode * nu);
+  }
+
+  /** Applies the current action to the plant and fills the shared parts of the record. */
+  protected plantStep(): PlantStep {
+    const r = this.record;
+    r.episode = this.episode;
+    r.step = this.stepInEpisode;
+    r.t = this.globalStep;
+    r.state.set(this.s);
+    r.action.set(this.a);
+    this.logAction(this.a);
+    const st = this.plant.step(this.a);
+    r.cost = st.cost;
+    r.violations = st.info.violations;
+    r.tdError = NaN;
+    r.updated = false;
+    r.rejected = null;
+    r.done = st.terminated || st.truncated;
+    this.episodeCost += st.cost;
+    return st;
+  }
+
+  /**
+   * Monitors and counters after a step. Call before the next action is computed: the record
+   * describes the solve that produced the applied action, plus `extraFailure` (e.g. a failed Q solve).
+   */
+  protected finishStep(extraFailure: boolean): void {
+    const r = this.record;
+    r.solverFailure = extraFailure || this.actFailed;
+    r.fallback = this.actFallback;
+    r.activeSlacks = this.actSlacks;
+    this.monitor.record(this.globalStep, r.violations, r.activeSlacks, r.fallback, r.solverFailure);
+    if (!Number.isNaN(r.tdError)) {
+      this.episodeAbsTd += Math.abs(r.tdError);
+      this.episodeTdCount++;
+    }
+    if (r.rejected !== null) this.monitor.rejected();
+    this.promoteAct();
+    this.stepInEpisode++;
+    this.globalStep++;
+  }
+
+  abstract step(): StepRecord;
+
+  endEpisode(): EpisodeRecord {
+    this.exploration.stepSchedule();
+    return {
+      episode: this.episode,
+      steps: this.stepInEpisode,
+      cost: this.episodeCost,
+      meanAbsTdError: this.episodeTdCount > 0 ? this.episodeAbsTd / this.episodeTdCount : NaN,
+      totals: { ...this.monitor.episode },
+      extra: this.episodeExtra(),
+    };
+  }
+
+  protected episodeExtra(): Record<string, number> | undefined {
+    return undefined;
+  }
+
+  protected abstract extraState(): Record<string, unknown>;
+  protected abstract restoreExtra(extra: Record<string, unknown>): void;
+
+  checkpoint(): TrainerCheckpoint {
+    const nu = this.mpc.nu;
+    const actions: number[][] = [];
+    for (let k = 0; k < this.stepInEpisode; k++) actions.push(Array.from(this.actionLog.subarray(k * nu, (k + 1) * nu)));
+    return {
+      algorithm: this.algorithm,
+      theta: Array.from(this.theta),
+      episode: this.episode,
+      step: this.stepInEpisode,
+      globalStep: this.globalStep,
+      episodeActions: actions,
+      rng: this.streams.getStates(),
+      extra: {
+        ...this.extraState(),
+        exploration: this.exploration.getState(),
+        monitorRun: this.monitor.run,
+        monitorEpisode: this.monitor.episode,
+        episodeCost: this.episodeCost,
+        episodeAbsTd: this.episodeAbsTd,
+        episodeTdCount: this.episodeTdCount,
+        currentAction: Array.from(this.a),
+        actInfo: [this.actSlacks, this.actFallback ? 1 : 0, this.actFailed ? 1 : 0],
+      },
+    };
+  }
+
+  restore(cp: TrainerCheckpoint): void {
+    if (cp.algorithm !== this.algorithm) {
+      throw new Error(`the checkpoint is from a ${cp.algorithm} run, not ${this.algorithm}`);
+    }
+    this.theta = Float64Array.from(cp.theta);
+    this.mpc.setTheta(this.theta);
+    this.episode = cp.episode;
+    this.globalStep = cp.globalStep;
+    const ex = cp.extra;
+    this.restoreExtra(ex);
+    if (cp.step > 0) {
+      // Re-simulate the plant through the recorded actions (same seed, so the same noise).
+      this.mpc.resetWarmStart();
+      this.s.set(this.plant.reset(episodeSeed(this.config.seed, cp.episode)));
+      this.stepInEpisode = 0;
+      for (const u of cp.episodeActions) {
+        this.a.set(u);
+        this.logAction(this.a);
+        this.s.set(this.plant.step(this.a).observation);
+        this.stepInEpisode++;
+      }
+      this.a.set(ex.currentAction as number[]);
+      const info = ex.actInfo as number[];
+      this.actSlacks = info[0];
+      this.actFallback = info[1] === 1;
+      this.actFailed = info[2] === 1;
+    } else {
+      this.stepInEpisode = 0;
+    }
+    this.streams.setStates(cp.rng);
+    this.exploration.setState(ex.exploration as never);
+    Object.assign(this.monitor.run, ex.monitorRun as object);
+    Object.assign(this.monitor.episode, ex.monitorEpisode as object);
+    this.episodeCost = ex.episodeCost as number;
+    this.episodeAbsTd = ex.episodeAbsTd as number;
+    this.episodeTdCount = ex.episodeTdCount as number;
+  }
+
+  /** True when a mid-episode checkpoint was restored (the driver then continues that episode). */
+  get midEpisode(): boolean {
+    return this.stepInEpisode > 0;
+  }
+
+  get currentEpisode(): number {
+    return this.episode;
+  }
+}

@@ -1,0 +1,89 @@
+// Records and interfaces shared by the learners and the run driver (runtime/run/).
+
+import type { RngState } from "../rng.js";
+import type { MonitorTotals } from "./monitors.js";
+
+/** One environment step. The trainer reuses one record object: copy what you keep. */
+export interface StepRecord {
+  episode: number;
+  /** Step within the episode (0-based). */
+  step: number;
+  /** Global step counter over the run (0-based). */
+  t: number;
+  /** Pre-step state and applied action (buffers reused between steps). */
+  state: Float64Array;
+  action: Float64Array;
+  cost: number;
+  /** TD error (NaN when not computed, e.g. a failed solve or a non-Q algorithm). */
+  tdError: number;
+  violations: number;
+  activeSlacks: number;
+  solverFailure: boolean;
+  fallback: boolean;
+  /** Whether a parameter update was attempted after this step, and its outcome. */
+  updated: boolean;
+  rejected: string | null;
+  done: boolean;
+}
+
+export interface EpisodeRecord {
+  episode: number;
+  steps: number;
+  cost: number;
+  meanAbsTdError: number;
+  totals: MonitorTotals;
+  /** Extra per-algorithm figures (e.g. an evaluation score). */
+  extra?: Record<string, number>;
+}
+
+export interface TrainerCheckpoint {
+  readonly algorithm: string;
+  readonly theta: number[];
+  readonly episode: number;
+  /** Steps already taken in `episode` (0: at a boundary). */
+  readonly step: number;
+  readonly globalStep: number;
+  /** Actions applied so far in the current episode, to replay the plant deterministically. */
+  readonly episodeActions: number[][];
+  readonly rng: Record<string, RngState>;
+  readonly extra: Record<string, unknown>;
+}
+
+export interface EpisodicTrainer {
+  readonly algorithm: string;
+  readonly record: StepRecord;
+  /** Starts an episode (resets the plant with the episode's seed). */
+  beginEpisode(episode: number): void;
+  /** Takes one step; the returned record is `record` (reused). */
+  step(): StepRecord;
+  /** Ends the episode; algorithms that learn per rollout update here. */
+  endEpisode(): EpisodeRecord;
+  getTheta(): Float64Array;
+  checkpoint(): TrainerCheckpoint;
+  /** Restores a checkpoint (re-simulating the plant through the recorded actions mid-episode). */
+  restore(cp: TrainerCheckpoint): void;
+}
+
+/** The plant seed of an episode: distinct for (seed, episode) pairs, stable across runs. */
+export function episodeSeed(seed: number, episode: number): number {
+  return (Math.imul(seed >>> 0, 1000003) + episode * 7919 + 12345) >>> 0;
+}
+
+export function newStepRecord(nx: number, nu: number): StepRecord {
+  return {
+    episode: 0,
+    step: 0,
+    t: 0,
+    state: new Float64Array(nx),
+    action: new Float64Array(nu),
+    cost: 0,
+    tdError: NaN,
+    violations: 0,
+    activeSlacks: 0,
+    solverFailure: false,
+    fallback: false,
+    updated: false,
+    rejected: null,
+    done: false,
+  };
+}

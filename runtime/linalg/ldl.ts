@@ -1,0 +1,198 @@
+// Sparse LDL' factorization of a symmetric quasi-definite matrix given by its upper triangle (CSC).
+// Symbolic analysis once (permuted pattern, elimination tree, column counts), then numeric
+// refactorizations that reuse it. Up-looking algorithm of Davis, "Algorithm 849: a concise sparse
+// Cholesky factorization package" (LDL, ACM TOMS 2005); quasi-definite matrices admit LDL' for any
+// symmetric permutation (Vanderbei 1995), so no pivoting is needed.
+
+import type { CscPattern } from "../sparse/csc.js";
+import { amdOrder, invertPerm, isPermutation } from "./amd.js";
+
+export class SparseLdl {
+  readonly n: number;
+  readonly nnzL: number;
+  /** new index i -> old index perm[i] */
+  readonly perm: Int32Array;
+  private readonly cp: Int32Array; // permuted upper pattern C = P A P'
+  private readonly ci: Int32Array;
+  private readonly cx: Float64Array;
+  private readonly map: Int32Array; // input entry p -> position in C
+  private readonly inputNnz: number;
+  private readonly parent: Int32Array;
+  private readonly lp: Int32Array;
+  private readonly li: Int32Array;
+  private readonly lx: Float64Array;
+  private readonly d: Float64Array;
+  private readonly dinv: Float64Array;
+  private readonly y: Float64Array;
+  private readonly pattern: Int32Array;
+  private readonly flag: Int32Array;
+  private readonly lnz: Int32Array;
+  private readonly work: Float64Array;
+  private pos = 0;
+  private neg = 0;
+  private ok = false;
+
+  constructor(upper: CscPattern, perm?: Int32Array) {
+    const n = upper.cols;
+    if (upper.rows !== n) throw new Error(`SparseLdl: matrix must be square, got ${upper.rows}x${n}`);
+    this.n = n;
+    const pm = perm ?? amdOrder(upper);
+    if (!isPermutation(pm, n)) throw new Error("SparseLdl: perm is not a permutation of 0..n-1");
+    this.perm = pm;
+    const pinv = invertPerm(pm);
+    // permuted upper pattern; an entry (i, j) of the input maps to (min, max) of (pinv i, pinv j)
+    const nz = upper.colPtr[n];
+    this.inputNnz = nz;
+    const cp = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) {
+      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
+        const a = pinv[upper.rowIdx[p]], b = pinv[j];
+        cp[Math.max(a, b) + 1]++;
+      }
+    }
+    for (let j = 0; j < n; j++) cp[j + 1] += cp[j];
+    const next = cp.slice(0, n);
+    const ci = new Int32Array(nz);
+    const map = new Int32Array(nz);
+    for (let j = 0; j < n; j++) {
+      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
+        const a = pinv[upper.rowIdx[p]], b = pinv[j];
+        const q = next[Math.max(a, b)]++;
+        ci[q] = Math.min(a, b);
+        map[p] = q;
+      }
+    }
+    this.cp = cp;
+    this.ci = ci;
+    this.map = map;
+    this.cx = new Float64Array(nz);
+    // elimination tree and column counts (ldl_symbolic)
+    const parent = new Int32Array(n);
+    const flag = new Int32Array(n);
+    const lnz = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      parent[k] = -1;
+      flag[k] = k;
+      for (let p = cp[k]; p < cp[k + 1]; p++) {
+        let i = ci[p];
+        if (i < k) {
+          for (; flag[i] !== k; i = parent[i]) {
+            if (parent[i] === -1) parent[i] = k;
+            lnz[i]++;
+            flag[i] = k;
+          }
+        }
+      }
+    }
+    const lp = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
+    this.parent = parent;
+    this.lp = lp;
+    this.nnzL = lp[n];
+    this.li = new Int32Array(this.nnzL);
+    this.lx = new Float64Array(this.nnzL);
+    this.d = new Float64Array(n);
+    this.dinv = new Float64Array(n);
+    this.y = new Float64Array(n);
+    this.pattern = new Int32Array(n);
+    this.flag = flag;
+    this.lnz = lnz;
+    this.work = new Float64Array(n);
+  }
+
+  /** Number of positive pivots of the last factorization. */
+  get positivePivots(): number {
+    return this.pos;
+  }
+  /** Number of negative pivots of the last factorization. */
+  get negativePivots(): number {
+    return this.neg;
+  }
+  /** Whether the last factor() succeeded. */
+  get factored(): boolean {
+    return this.ok;
+  }
+
+  /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
+  factor(values: ArrayLike<number>): boolean {
+    const { n, cp, ci, cx, map, parent, lp, li, lx, d, dinv, y, pattern, flag, lnz } = this;
+    for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
+    let pos = 0, neg = 0;
+    this.ok = false;
+    for (let k = 0; k < n; k++) {
+      y[k] = 0;
+      let top = n;
+      flag[k] = k;
+      lnz[k] = 0;
+      for (let p = cp[k]; p < cp[k + 1]; p++) {
+        let i = ci[p];
+        y[i] += cx[p];
+        let len = 0;
+        for (; flag[i] !== k; i = parent[i]) {
+          pattern[len++] = i;
+          flag[i] = k;
+        }
+        while (len > 0) pattern[--top] = pattern[--len];
+      }
+      let dk = y[k];
+      y[k] = 0;
+      for (; top < n; top++) {
+        const i = pattern[top];
+        const yi = y[i];
+        y[i] = 0;
+        const p2 = lp[i] + lnz[i];
+        for (let p = lp[i]; p < p2; p++) y[li[p]] -= lx[p] * yi;
+        const lki = yi * dinv[i];
+        dk -= lki * yi;
+        li[p2] = k;
+        lx[p2] = lki;
+        lnz[i]++;
+      }
+      if (dk === 0 || !Number.isFinite(dk)) {
+        this.pos = pos;
+        this.neg = neg;
+        return false;
+      }
+      d[k] = dk;
+      dinv[k] = 1 / dk;
+      if (dk > 0) pos++;
+      else neg++;
+    }
+    this.pos = pos;
+    this.neg = neg;
+    this.ok = true;
+    return true;
+  }
+
+  /** Solves K x = rhs in place (rhs in the original ordering). No allocation. */
+  solve(rhs: Float64Array): void {
+    const { n, perm, lp, li, lx, dinv, work: x } = this;
+    for (let i = 0; i < n; i++) x[i] = rhs[perm[i]];
+    for (let j = 0; j < n; j++) {
+      const xj = x[j];
+      if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
+    }
+    for (let j = 0; j < n; j++) x[j] *= dinv[j];
+    for (let j = n - 1; j >= 0; j--) {
+      let s = x[j];
+      for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
+      x[j] = s;
+    }
+    for (let i = 0; i < n; i++) rhs[perm[i]] = x[i];
+  }
+
+  /** Solves in the permuted ordering: x is P rhs, overwritten by P K^{-1} rhs (for fused callers). */
+  solvePermuted(x: Float64Array): void {
+    const { n, lp, li, lx, dinv } = this;
+    for (let j = 0; j < n; j++) {
+      const xj = x[j];
+      if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
+    }
+    for (let j = 0; j < n; j++) x[j] *= dinv[j];
+    for (let j = n - 1; j >= 0; j--) {
+      let s = x[j];
+      for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
+      x[j] = s;
+    }
+  }
+}

@@ -1,0 +1,685 @@
+// The OSQP algorithm (Stellato, Banjac, Goulart, Bemporad, Boyd, "OSQP: an operator splitting
+// solver for quadratic programs", Math. Prog. Comp. 2020): ADMM on the quasi-definite KKT system
+// (Algorithm 1), Ruiz scaling, per-row rho, adaptive rho (section 5.2), termination on unscaled
+// residuals (section 3.4), infeasibility certificates (section 3.4), polishing (section 4).
+// All iterates live in the scaled space; the hot loop allocates nothing.
+
+import { SparseLdl } from "../linalg/ldl.js";
+import type { Csc } from "../sparse/csc.js";
+import { cloneCsc } from "../sparse/ops.js";
+import { buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
+import { Polisher } from "./polish.js";
+import { computeScaling, newScaling, type Scaling } from "./scaling.js";
+import {
+  AUTO_RHO_INTERVAL,
+  DIVISION_TOL,
+  defaultSettings,
+  INFTY,
+  mergeSettings,
+  RHO_EQ_OVER_RHO_INEQ,
+  RHO_MAX,
+  RHO_MIN,
+  RHO_TOL,
+} from "./settings.js";
+import type { PolishStatus, QpProblem, QpResult, QpSettings, QpStatus } from "./types.js";
+import { validateBounds, validateProblem, validateQ, validateValues } from "./validate.js";
+
+export { defaultSettings } from "./settings.js";
+
+const now = (): number => performance.now() / 1000;
+
+function toBound(v: number): number {
+  return v >= INFTY ? Infinity : v <= -INFTY ? -Infinity : v;
+}
+
+/** Residual norms of one iterate, unscaled (for termination) and scaled (for adaptive rho). */
+interface Residuals {
+  prim: number;
+  dual: number;
+  epsPrimScale: number; // max(||Ax||, ||z||)
+  epsDualScale: number; // max(||Px||, ||A'y||, ||q||)
+  primScaled: number;
+  dualScaled: number;
+  primNormScaled: number;
+  dualNormScaled: number;
+}
+
+export class QpSolver {
+  private _settings: QpSettings;
+  private error: string | null = null;
+  private pendingError: string | null = null;
+  private readonly n: number;
+  private readonly m: number;
+  // raw (unscaled) data
+  private readonly Praw: Csc;
+  private readonly Araw: Csc;
+  private readonly qraw: Float64Array;
+  private readonly lraw: Float64Array;
+  private readonly uraw: Float64Array;
+  // scaled data (same patterns as raw)
+  private readonly Ps: Csc;
+  private readonly As: Csc;
+  private readonly qs: Float64Array;
+  private readonly ls: Float64Array;
+  private readonly us: Float64Array;
+  private readonly scaling: Scaling;
+  // KKT
+  private readonly kkt: KktPattern | null = null;
+  private readonly kktValues: Float64Array;
+  private readonly ldl: SparseLdl | null = null;
+  private nonConvex = false;
+  private readonly rhoVec: Float64Array;
+  private readonly rhoInv: Float64Array;
+  private readonly rowType: Int8Array; // -1 free, 0 inequality, 1 equality
+  private rho: number;
+  // iterates (scaled)
+  private x: Float64Array;
+  private z: Float64Array;
+  private y: Float64Array;
+  private xPrev: Float64Array;
+  private zPrev: Float64Array;
+  private readonly yPrev: Float64Array;
+  private readonly rhs: Float64Array;
+  // work vectors
+  private readonly Ax: Float64Array;
+  private readonly Px: Float64Array;
+  private readonly Aty: Float64Array;
+  private readonly workN: Float64Array;
+  private readonly workM: Float64Array;
+  private readonly res: Residuals = {
+    prim: 0, dual: 0, epsPrimScale: 0, epsDualScale: 0, primScaled: 0, dualScaled: 0, primNormScaled: 0, dualNormScaled: 0,
+  };
+  // outputs
+  private readonly xOut: Float64Array;
+  private readonly yOut: Float64Array;
+  private readonly polisher = new Polisher();
+  private readonly polX: Float64Array;
+  private readonly polY: Float64Array;
+  private readonly polZ: Float64Array;
+  private setupTime = 0;
+
+  constructor(problem: QpProblem, settings?: Partial<QpSettings>) {
+    const t0 = now();
+    const merged = mergeSettings(defaultSettings, settings);
+    this._settings = merged.settings;
+    let err: string | null = null;
+    try {
+      err = validateProblem(problem);
+    } catch (e) {
+      err = `invalid problem: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    err = err ?? merged.error;
+    const ok = err === null;
+    this.error = err;
+    const n = ok ? problem.n : 0;
+    const m = ok ? problem.m : 0;
+    this.n = n;
+    this.m = m;
+    const emptyCsc = (r: number, c: number): Csc => ({ rows: r, cols: c, colPtr: new Int32Array(c + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) });
+    this.Praw = ok ? trimCsc(problem.P) : emptyCsc(0, 0);
+    this.Araw = ok ? trimCsc(problem.A) : emptyCsc(0, 0);
+    this.qraw = ok ? Float64Array.from(problem.q) : new Float64Array(0);
+    this.lraw = ok ? Float64Array.from(problem.l, toBound) : new Float64Array(0);
+    this.uraw = ok ? Float64Array.from(problem.u, toBound) : new Float64Array(0);
+    this.Ps = cloneCsc(this.Praw);
+    this.As = cloneCsc(this.Araw);
+    this.qs = new Float64Array(n);
+    this.ls = new Float64Array(m);
+    this.us = new Float64Array(m);
+    this.scaling = newScaling(n, m);
+    this.rhoVec = new Float64Array(m);
+    this.rhoInv = new Float64Array(m);
+    this.rowType = new Int8Array(m);
+    this.rho = this._settings.rho;
+    this.x = new Float64Array(n);
+    this.z = new Float64Array(m);
+    this.y = new Float64Array(m);
+    this.xPrev = new Float64Array(n);
+    this.zPrev = new Float64Array(m);
+    this.yPrev = new Float64Array(m);
+    this.rhs = new Float64Array(n + m);
+    this.Ax = new Float64Array(m);
+    this.Px = new Float64Array(n);
+    this.Aty = new Float64Array(n);
+    this.workN = new Float64Array(n);
+    this.workM = new Float64Array(m);
+    this.xOut = new Float64Array(n);
+    this.yOut = new Float64Array(m);
+    this.polX = new Float64Array(n);
+    this.polY = new Float64Array(m);
+    this.polZ = new Float64Array(m);
+    this.kktValues = new Float64Array(0);
+    if (ok) {
+      this.scaleData();
+      this.kkt = buildKktPattern(this.Praw, this.Araw);
+      this.kktValues = new Float64Array(this.kkt.nnz);
+      this.ldl = new SparseLdl(this.kkt.pattern);
+      this.setRhoVec();
+      this.refactor();
+    }
+    this.setupTime = now() - t0;
+  }
+
+  get settings(): Readonly<QpSettings> {
+    return this._settings;
+  }
+
+  // ---- data updates --------------------------------------------------------------------
+
+  updateQ(q: ArrayLike<number>): void {
+    if (this.error) return;
+    const err = validateQ(q, this.n);
+    if (err) {
+      this.pendingError = err;
+      return;
+    }
+    const { qs, qraw, scaling } = this;
+    for (let j = 0; j < this.n; j++) {
+      qraw[j] = q[j];
+      qs[j] = scaling.c * scaling.D[j] * q[j];
+    }
+  }
+
+  updateBounds(l: ArrayLike<number>, u: ArrayLike<number>): void {
+    if (this.error) return;
+    const err = validateBounds(l, u, this.m);
+    if (err) {
+      this.pendingError = err;
+      return;
+    }
+    for (let i = 0; i < this.m; i++) {
+      this.lraw[i] = toBound(l[i]);
+      this.uraw[i] = toBound(u[i]);
+    }
+    this.scaleBounds();
+  }
+
+  updateLower(l: ArrayLike<number>): void {
+    this.updateBounds(l, this.uraw);
+  }
+
+  updateUpper(u: ArrayLike<number>): void {
+    this.updateBounds(this.lraw, u);
+  }
+
+  updatePValues(values: ArrayLike<number>): void {
+    if (this.error) return;
+    const err = validateValues(values, this.Praw.values.length, "P");
+    if (err) {
+      this.pendingError = err;
+      return;
+    }
+    this.Praw.values.set(values);
+    this.rescaleAndRefactor();
+  }
+
+  updateAValues(values: ArrayLike<number>): void {
+    if (this.error) return;
+    const err = validateValues(values, this.Araw.values.length, "A");
+    if (err) {
+      this.pendingError = err;
+      return;
+    }
+    this.Araw.values.set(values);
+    this.rescaleAndRefactor();
+  }
+
+  /** Sets the starting iterate (unscaled x and/or y); z becomes A x. */
+  warmStart(x?: ArrayLike<number>, y?: ArrayLike<number>): void {
+    if (this.error) return;
+    const { n, m, scaling } = this;
+    if (x !== undefined) {
+      const err = validateQ(x, n);
+      if (err) {
+        this.pendingError = `warm start ${err.replace(/^q/, "x")}`;
+        return;
+      }
+      for (let j = 0; j < n; j++) this.x[j] = scaling.Dinv[j] * x[j];
+      csrMul(this.As, this.x, this.z);
+    }
+    if (y !== undefined) {
+      if (y.length !== m) {
+        this.pendingError = `warm start y must have length m = ${m}`;
+        return;
+      }
+      for (let i = 0; i < m; i++) this.y[i] = Number.isFinite(y[i]) ? scaling.Einv[i] * scaling.c * y[i] : 0;
+    }
+  }
+
+  coldStart(): void {
+    this.x.fill(0);
+    this.z.fill(0);
+    this.y.fill(0);
+  }
+
+  updateSettings(s: Partial<QpSettings>): void {
+    const merged = mergeSettings(this._settings, s);
+    if (merged.error) {
+      this.pendingError = merged.error;
+      return;
+    }
+    const old = this._settings;
+    this._settings = merged.settings;
+    if (this.error) return;
+    if (merged.settings.scaling !== old.scaling) {
+      this.rescaleAndRefactor();
+    } else if (merged.settings.rho !== old.rho || merged.settings.sigma !== old.sigma) {
+      this.rho = merged.settings.rho;
+      this.setRhoVec();
+      this.refactor();
+    }
+  }
+
+  // ---- setup helpers -------------------------------------------------------------------
+
+  private scaleData(): void {
+    computeScaling(this.Praw, this.Araw, this.qraw, this._settings.scaling, this.scaling, this.Ps.values, this.As.values, this.qs);
+    this.scaleBounds();
+  }
+
+  private scaleBounds(): void {
+    const { E } = this.scaling;
+    for (let i = 0; i < this.m; i++) {
+      this.ls[i] = this.lraw[i] * E[i];
+      this.us[i] = this.uraw[i] * E[i];
+    }
+    // a change of row types (equality / free / inequality) changes rho and needs a refactorization
+    if (this.ldl && this.setRhoVec()) this.refactor();
+  }
+
+  private rescaleAndRefactor(): void {
+    // keep the iterate in unscaled terms across the change of scaling
+    const { n, m } = this;
+    const old = this.scaling;
+    for (let j = 0; j < n; j++) this.workN[j] = old.D[j] * this.x[j];
+    for (let i = 0; i < m; i++) this.workM[i] = old.E[i] * this.y[i] * old.cinv;
+    this.scaleData();
+    for (let j = 0; j < n; j++) this.x[j] = this.scaling.Dinv[j] * this.workN[j];
+    for (let i = 0; i < m; i++) this.y[i] = this.scaling.Einv[i] * this.scaling.c * this.workM[i];
+    csrMul(this.As, this.x, this.z);
+    for (let i = 0; i < m; i++) this.z[i] = Math.min(Math.max(this.z[i], this.ls[i]), this.us[i]);
+    this.setRhoVec();
+    this.refactor();
+  }
+
+  /** Per-row rho (OSQP: RHO_MIN for free rows, 1e3 rho for equalities). Returns whether any row type changed. */
+  private setRhoVec(): boolean {
+    const { m, ls, us, rhoVec, rhoInv, rowType, rho } = this;
+    let changed = false;
+    for (let i = 0; i < m; i++) {
+      let t: number;
+      let r: number;
+      if (ls[i] === -Infinity && us[i] === Infinity) {
+        t = -1;
+        r = RHO_MIN;
+      } else if (us[i] - ls[i] < RHO_TOL) {
+        t = 1;
+        r = RHO_EQ_OVER_RHO_INEQ * rho;
+      } else {
+        t = 0;
+        r = rho;
+      }
+      if (rowType[i] !== t) changed = true;
+      rowType[i] = t;
+      if (rhoVec[i] !== r) changed = true;
+      rhoVec[i] = r;
+      rhoInv[i] = 1 / r;
+    }
+    return changed;
+  }
+
+  private refactor(): void {
+    const { kkt, ldl } = this;
+    if (!kkt || !ldl) return;
+    fillKktValues(kkt, this.Ps.values, this.As.values, this._settings.sigma, this.rhoInv, this.kktValues);
+    const ok = ldl.factor(this.kktValues);
+    this.nonConvex = !ok || ldl.positivePivots !== this.n || ldl.negativePivots !== this.m;
+  }
+
+  // ---- solve ---------------------------------------------------------------------------
+
+  solve(): QpResult {
+    const t0 = now();
+    const s = this._settings;
+    if (this.error || this.pendingError) {
+      const msg = this.error ?? this.pendingError ?? "";
+      this.pendingError = null;
+      return this.result("invalid_input", 0, t0, "not_run", msg);
+    }
+    if (this.nonConvex) {
+      return this.result("non_convex", 0, t0, "not_run", "the KKT matrix does not have the inertia of a convex QP: P is not positive semidefinite");
+    }
+    if (!s.warmStart) this.coldStart();
+    const { n, m, Ps, As, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
+    const ldl = this.ldl as SparseLdl;
+    const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
+    const checkEvery = s.checkTermination;
+    const rhoInterval = s.adaptiveRho ? (s.adaptiveRhoInterval > 0 ? s.adaptiveRhoInterval : AUTO_RHO_INTERVAL) : 0;
+    const timeLimit = s.timeLimit;
+    let x = this.x, z = this.z, xPrev = this.xPrev, zPrev = this.zPrev;
+    const y = this.y;
+    let status: QpStatus = "max_iterations";
+    let iter = 0;
+    let rhoUpdates = 0;
+    let checkedAt = -1;
+    for (iter = 1; iter <= s.maxIter; iter++) {
+      // swap x/xPrev, z/zPrev; copy y
+      let tmp = x; x = xPrev; xPrev = tmp;
+      tmp = z; z = zPrev; zPrev = tmp;
+      yPrev.set(y);
+      // rhs = [sigma x - q; z - y/rho]
+      for (let j = 0; j < n; j++) rhs[j] = sigma * xPrev[j] - qs[j];
+      for (let i = 0; i < m; i++) rhs[n + i] = zPrev[i] - rhoInv[i] * y[i];
+      ldl.solve(rhs);
+      for (let j = 0; j < n; j++) x[j] = alpha * rhs[j] + alpha1 * xPrev[j];
+      for (let i = 0; i < m; i++) {
+        const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
+        const zt = zp + ri * (rhs[n + i] - yi);
+        const zr = alpha * zt + alpha1 * zp;
+        let zn = zr + ri * yi;
+        const lo = ls[i], hi = us[i];
+        if (zn < lo) zn = lo;
+        else if (zn > hi) zn = hi;
+        y[i] = yi + rhoVec[i] * (zr - zn);
+        z[i] = zn;
+      }
+      const doCheck = checkEvery > 0 && iter % checkEvery === 0;
+      const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
+      if (doCheck || doRho || iter === s.maxIter) {
+        this.computeResiduals(x, z, y);
+        checkedAt = iter;
+      }
+      if (doCheck) {
+        const st = this.checkTermination(x, xPrev, y, 1);
+        if (st !== null) {
+          status = st;
+          break;
+        }
+      }
+      if (doRho) {
+        const r = this.res;
+        const primN = r.primScaled / (r.primNormScaled + DIVISION_TOL);
+        const dualN = r.dualScaled / (r.dualNormScaled + DIVISION_TOL);
+        let est = this.rho * Math.sqrt(primN / (dualN + DIVISION_TOL));
+        est = Math.min(Math.max(est, RHO_MIN), RHO_MAX);
+        if (est > this.rho * s.adaptiveRhoTolerance || est < this.rho / s.adaptiveRhoTolerance) {
+          this.rho = est;
+          this.setRhoVec();
+          this.refactor();
+          rhoUpdates++;
+          if (this.nonConvex) {
+            status = "non_convex";
+            break;
+          }
+        }
+      }
+      if (timeLimit > 0 && now() - t0 > timeLimit) {
+        status = "time_limit";
+        break;
+      }
+    }
+    if (iter > s.maxIter) iter = s.maxIter;
+    this.x = x; this.z = z; this.xPrev = xPrev; this.zPrev = zPrev;
+    if (status === "max_iterations" || status === "time_limit") {
+      if (checkedAt !== iter) this.computeResiduals(x, z, y);
+      const exact = this.checkTermination(x, xPrev, y, 1);
+      if (exact === "solved") status = "solved";
+      else if (this.checkTermination(x, xPrev, y, 10) === "solved") status = "solved_inaccurate";
+    }
+    if (status === "non_convex") {
+      return this.result(status, iter, t0, "not_run", "the KKT matrix lost the inertia of a convex QP after a rho update: P is not positive semidefinite", rhoUpdates);
+    }
+    let polish: PolishStatus = "not_run";
+    // unscale
+    for (let j = 0; j < n; j++) this.xOut[j] = scaling.D[j] * x[j];
+    for (let i = 0; i < m; i++) this.yOut[i] = scaling.E[i] * y[i] * scaling.cinv;
+    if (status === "solved" && s.polish) polish = this.polish() ? "success" : "failed";
+    void Ps; void As;
+    return this.result(status, iter, t0, polish, undefined, rhoUpdates);
+  }
+
+  /** Residuals of a scaled iterate (x, z, y) into this.res. */
+  private computeResiduals(x: Float64Array, z: Float64Array, y: Float64Array): void {
+    const { n, m, Ps, As, qs, Ax, Px, Aty, scaling, res } = this;
+    const { Dinv, Einv, cinv } = scaling;
+    csrMul(As, x, Ax);
+    symMul(Ps, x, Px);
+    cscTMul(As, y, Aty);
+    let prim = 0, primS = 0, nAx = 0, nz = 0, nAxS = 0, nzS = 0;
+    for (let i = 0; i < m; i++) {
+      const r = Ax[i] - z[i];
+      const e = Einv[i];
+      prim = Math.max(prim, Math.abs(e * r));
+      primS = Math.max(primS, Math.abs(r));
+      nAx = Math.max(nAx, Math.abs(e * Ax[i]));
+      nz = Math.max(nz, Math.abs(e * z[i]));
+      nAxS = Math.max(nAxS, Math.abs(Ax[i]));
+      nzS = Math.max(nzS, Math.abs(z[i]));
+    }
+    let dual = 0, dualS = 0, nPx = 0, nAty = 0, nq = 0, nPxS = 0, nAtyS = 0, nqS = 0;
+    for (let j = 0; j < n; j++) {
+      const r = Px[j] + qs[j] + Aty[j];
+      const d = Dinv[j] * cinv;
+      dual = Math.max(dual, Math.abs(d * r));
+      dualS = Math.max(dualS, Math.abs(r));
+      nPx = Math.max(nPx, Math.abs(d * Px[j]));
+      nAty = Math.max(nAty, Math.abs(d * Aty[j]));
+      nq = Math.max(nq, Math.abs(d * qs[j]));
+      nPxS = Math.max(nPxS, Math.abs(Px[j]));
+      nAtyS = Math.max(nAtyS, Math.abs(Aty[j]));
+      nqS = Math.max(nqS, Math.abs(qs[j]));
+    }
+    res.prim = prim;
+    res.dual = dual;
+    res.epsPrimScale = Math.max(nAx, nz);
+    res.epsDualScale = Math.max(nPx, nAty, nq);
+    res.primScaled = primS;
+    res.dualScaled = dualS;
+    res.primNormScaled = Math.max(nAxS, nzS);
+    res.dualNormScaled = Math.max(nPxS, nAtyS, nqS);
+  }
+
+  /** OSQP's termination test on this.res and the last step; factor loosens the tolerances. */
+  private checkTermination(x: Float64Array, xPrev: Float64Array, y: Float64Array, factor: number): QpStatus | null {
+    const s = this._settings;
+    const r = this.res;
+    const epsPrim = factor * (s.epsAbs + s.epsRel * r.epsPrimScale);
+    const epsDual = factor * (s.epsAbs + s.epsRel * r.epsDualScale);
+    if ((this.m === 0 || r.prim <= epsPrim) && r.dual <= epsDual) return "solved";
+    if (factor === 1) {
+      if (this.m > 0 && this.isPrimalInfeasible(y)) return "primal_infeasible";
+      if (this.isDualInfeasible(x, xPrev)) return "dual_infeasible";
+    }
+    return null;
+  }
+
+  /** delta y certifies infeasibility: A' dy = 0 and u' dy+ + l' dy- < 0 (unscaled, normalized). */
+  private isPrimalInfeasible(y: Float64Array): boolean {
+    const { m, yPrev, workM: dy, scaling, lraw, uraw } = this;
+    const eps = this._settings.epsPrimInf;
+    let norm = 0;
+    for (let i = 0; i < m; i++) {
+      let d = y[i] - yPrev[i];
+      // project onto the polar of the recession cone of [l, u]
+      if (uraw[i] === Infinity && d > 0) d = 0;
+      if (lraw[i] === -Infinity && d < 0) d = 0;
+      dy[i] = d;
+      norm = Math.max(norm, Math.abs(scaling.E[i] * d));
+    }
+    if (norm <= DIVISION_TOL) return false;
+    let lhs = 0;
+    for (let i = 0; i < m; i++) {
+      const d = (scaling.E[i] * dy[i]) / norm;
+      if (d > 0) lhs += uraw[i] * d;
+      else if (d < 0) lhs += lraw[i] * d;
+    }
+    if (!(lhs < -eps)) return false;
+    // ||D^-1 As' dy|| / norm = ||A' dy_unscaled||
+    const { n, Aty } = this;
+    cscTMul(this.As, dy, Aty);
+    let atNorm = 0;
+    for (let j = 0; j < n; j++) atNorm = Math.max(atNorm, Math.abs(scaling.Dinv[j] * Aty[j]));
+    return atNorm / norm < eps;
+  }
+
+  /** delta x certifies unboundedness: P dx = 0, q' dx < 0, A dx in the recession cone. */
+  private isDualInfeasible(x: Float64Array, xPrev: Float64Array): boolean {
+    const { n, m, workN: dx, scaling, lraw, uraw, Px, Ax } = this;
+    const eps = this._settings.epsDualInf;
+    let norm = 0;
+    for (let j = 0; j < n; j++) {
+      dx[j] = x[j] - xPrev[j];
+      norm = Math.max(norm, Math.abs(scaling.D[j] * dx[j]));
+    }
+    if (norm <= DIVISION_TOL) return false;
+    let qdx = 0;
+    for (let j = 0; j < n; j++) qdx += this.qs[j] * dx[j];
+    if (!((qdx * scaling.cinv) / norm < -eps)) return false;
+    symMul(this.Ps, dx, Px);
+    for (let j = 0; j < n; j++) if (Math.abs(scaling.Dinv[j] * Px[j] * scaling.cinv) / norm >= eps) return false;
+    csrMul(this.As, dx, Ax);
+    for (let i = 0; i < m; i++) {
+      const a = (scaling.Einv[i] * Ax[i]) / norm;
+      if (uraw[i] !== Infinity && a > eps) return false;
+      if (lraw[i] !== -Infinity && a < -eps) return false;
+    }
+    return true;
+  }
+
+  /** Polishes the solution; on success overwrites xOut/yOut and the residuals. */
+  private polish(): boolean {
+    const { n, m, scaling, res } = this;
+    const ok = this.polisher.run(
+      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter },
+      { x: this.polX, y: this.polY },
+    );
+    if (!ok) return false;
+    const prim0 = res.prim, dual0 = res.dual;
+    const saved = { ...res };
+    csrMul(this.As, this.polX, this.polZ);
+    for (let i = 0; i < m; i++) this.polZ[i] = Math.min(Math.max(this.polZ[i], this.ls[i]), this.us[i]);
+    this.computeResiduals(this.polX, this.polZ, this.polY);
+    const p1 = res.prim, d1 = res.dual;
+    const better = (p1 < prim0 && d1 < dual0) || (p1 < prim0 && dual0 < 1e-10) || (d1 < dual0 && prim0 < 1e-10) || (p1 <= 1e-12 && d1 <= 1e-12);
+    if (!better) {
+      Object.assign(res, saved);
+      return false;
+    }
+    // adopt the polished point (also as the next warm start)
+    this.x.set(this.polX);
+    this.z.set(this.polZ);
+    this.y.set(this.polY);
+    for (let j = 0; j < n; j++) this.xOut[j] = scaling.D[j] * this.polX[j];
+    for (let i = 0; i < m; i++) this.yOut[i] = scaling.E[i] * this.polY[i] * scaling.cinv;
+    return true;
+  }
+
+  private result(status: QpStatus, iterations: number, t0: number, polishStatus: PolishStatus, message?: string, rhoUpdates = 0): QpResult {
+    const solved = status === "solved" || status === "solved_inaccurate";
+    let objective = NaN;
+    if (solved) {
+      const x = this.xOut;
+      objective = 0.5 * quadForm(this.Praw, x);
+      for (let j = 0; j < this.n; j++) objective += this.qraw[j] * x[j];
+    }
+    const r: { -readonly [K in keyof QpResult]: QpResult[K] } = {
+      status,
+      x: this.xOut,
+      y: this.yOut,
+      objective,
+      iterations,
+      primalResidual: status === "invalid_input" || status === "non_convex" ? NaN : this.res.prim,
+      dualResidual: status === "invalid_input" || status === "non_convex" ? NaN : this.res.dual,
+      polishStatus,
+      rhoUpdates,
+      setupTime: this.setupTime,
+      solveTime: now() - t0,
+    };
+    if (!solved) {
+      this.xOut.fill(NaN);
+      this.yOut.fill(NaN);
+    }
+    if (status === "primal_infeasible") {
+      const cert = new Float64Array(this.m);
+      let norm = 0;
+      for (let i = 0; i < this.m; i++) norm = Math.max(norm, Math.abs(this.scaling.E[i] * this.workM[i]));
+      for (let i = 0; i < this.m; i++) cert[i] = (this.scaling.E[i] * this.workM[i]) / norm;
+      r.primalInfeasibilityCertificate = cert;
+    }
+    if (status === "dual_infeasible") {
+      const cert = new Float64Array(this.n);
+      let norm = 0;
+      for (let j = 0; j < this.n; j++) norm = Math.max(norm, Math.abs(this.scaling.D[j] * this.workN[j]));
+      for (let j = 0; j < this.n; j++) cert[j] = (this.scaling.D[j] * this.workN[j]) / norm;
+      r.dualInfeasibilityCertificate = cert;
+    }
+    if (message !== undefined) r.message = message;
+    return r;
+  }
+}
+
+/** Solve one QP with a fresh solver. */
+export function solveQp(problem: QpProblem, settings?: Partial<QpSettings>): QpResult {
+  return new QpSolver(problem, settings).solve();
+}
+
+// ---- small kernels (monomorphic on Csc + Float64Array) --------------------------------------
+
+/** y = A x */
+function csrMul(A: Csc, x: Float64Array, y: Float64Array): void {
+  y.fill(0);
+  const { colPtr, rowIdx, values } = A;
+  for (let j = 0; j < A.cols; j++) {
+    const xj = x[j];
+    if (xj === 0) continue;
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) y[rowIdx[p]] += values[p] * xj;
+  }
+}
+
+/** y = A' x */
+function cscTMul(A: Csc, x: Float64Array, y: Float64Array): void {
+  const { colPtr, rowIdx, values } = A;
+  for (let j = 0; j < A.cols; j++) {
+    let s = 0;
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) s += values[p] * x[rowIdx[p]];
+    y[j] = s;
+  }
+}
+
+/** y = P x, P symmetric stored as its upper triangle */
+function symMul(P: Csc, x: Float64Array, y: Float64Array): void {
+  y.fill(0);
+  const { colPtr, rowIdx, values } = P;
+  for (let j = 0; j < P.cols; j++) {
+    const xj = x[j];
+    let s = 0;
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const i = rowIdx[p];
+      const v = values[p];
+      if (i === j) s += v * xj;
+      else {
+        y[i] += v * xj;
+        s += v * x[i];
+      }
+    }
+    y[j] += s;
+  }
+}
+
+function quadForm(P: Csc, x: Float64Array): number {
+  let s = 0;
+  const { colPtr, rowIdx, values } = P;
+  for (let j = 0; j < P.cols; j++) {
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const i = rowIdx[p];
+      s += (i === j ? 1 : 2) * values[p] * x[i] * x[j];
+    }
+  }
+  return s;
+}
+
+/** A copy whose arrays hold exactly colPtr[cols] entries. */
+function trimCsc(M: Csc): Csc {
+  const nz = M.colPtr[M.cols];
+  return { rows: M.rows, cols: M.cols, colPtr: M.colPtr.slice(), rowIdx: M.rowIdx.slice(0, nz), values: Float64Array.from(M.values.subarray(0, nz)) };
+}

@@ -1,0 +1,522 @@
+// Derivatives of the solution (z, y) of   minimize 0.5 z'Pz + q'z  s.t.  l <= Az <= u
+// with respect to the data (P, q, A, l, u), in forward (directional) and reverse (adjoint) mode.
+//
+// At a solution with active set S (b_i = l_i or u_i per active row), the KKT conditions
+//     P z + q + A_S' y_S = 0,   A_S z = b_S,   y_i = 0 (i not in S)
+// are differentiated (Amos & Kolter 2017, OptNet, eq. 6; OSQP 1.0 derivative API):
+//     [[P, A_S'], [A_S, 0]] [dz; dy_S] = -[dP z + dq + dA_S' y_S;  dA_S z - db_S],   dy_i = 0 off S.
+// The matrix is symmetric, so reverse mode solves the same system: with w = K^{-1} [gz; gy_S],
+//     dL/dq = -w_z,  dL/db_S = w_y,  dL/dP_ij = -(w_z,i z_j + w_z,j z_i) for a stored off-diagonal
+//     entry (it stands for P_ij and P_ji), -w_z,i z_i on the diagonal,
+//     dL/dA_ij = -(y_S,i w_z,j + w_y,i z_j) on active rows, 0 on inactive ones.
+// K is factored once (sparse LDL' of the regularized quasi-definite matrix
+// [[P + delta I, A_S'], [A_S, -delta I]]) and every solve is corrected by iterative refinement
+// against the unregularized K, as OSQP's polishing and derivative code do.
+//
+// Errors: the constructor throws TypeError only for programming errors (array lengths, a P that is
+// not upper triangular). Numerical trouble is a status, never an exception:
+//   "ok"                 strict complementarity holds and K is nonsingular: derivatives exist.
+//   "not_differentiable" a row is weakly active (on its bound with a zero multiplier). The solution
+//                        map has a kink there; the returned derivative is one-sided: by default such
+//                        rows are treated as inactive (the derivative for perturbations that move
+//                        the row into its interior), or as active with `weaklyActive: "active"`.
+//   "singular"           K is (numerically) singular: the active rows are linearly dependent (the
+//                        multipliers are not unique) or P is singular on their null space. Forward
+//                        and adjoint still return the solution of the regularized system (a
+//                        least-change choice among the multipliers); dz is meaningful only for
+//                        perturbations that keep the active constraints consistent.
+//   "not_solved"         (z, y) is not a solution (non-finite, or KKT residuals above
+//                        `optimalityTol`): forward/adjoint throw an Error if called.
+
+import type { Csc } from "../sparse/csc.js";
+import { SparseLdl } from "../linalg/ldl.js";
+import type { QpProblem } from "./types.js";
+import {
+  classifyRows,
+  ROW_EQUALITY,
+  ROW_INACTIVE,
+  ROW_LOWER,
+  ROW_UPPER,
+  type WeaklyActiveChoice,
+} from "./sensitivityActiveSet.js";
+import { buildKktLayout, samePattern, type KktLayout } from "./sensitivityKkt.js";
+
+export { ROW_EQUALITY, ROW_INACTIVE, ROW_LOWER, ROW_UPPER, type WeaklyActiveChoice } from "./sensitivityActiveSet.js";
+
+export type SensitivityStatus = "ok" | "not_differentiable" | "singular" | "not_solved";
+
+export interface ActiveSetOptions {
+  /** Relative activity tolerance (equality rows, weak activity). Default 1e-6. */
+  tol?: number;
+  /** Weakly active rows are treated as this (one-sided derivative). Default "inactive". */
+  weaklyActive?: WeaklyActiveChoice;
+  /** Relative KKT residual above which (z, y) is "not_solved". Default 1e-3. */
+  optimalityTol?: number;
+  /** Regularization delta, relative to the largest |entry| of P and A (at least 1). Default 1e-9. */
+  regularization?: number;
+  /** Maximum iterative-refinement steps per solve. Default 5. */
+  refineIter?: number;
+}
+
+export interface ForwardDirection {
+  dP?: ArrayLike<number>;
+  dq?: ArrayLike<number>;
+  dA?: ArrayLike<number>;
+  dl?: ArrayLike<number>;
+  du?: ArrayLike<number>;
+}
+
+export interface ForwardResult {
+  dz: Float64Array;
+  dy: Float64Array;
+}
+
+export interface AdjointResult {
+  dP: Float64Array;
+  dq: Float64Array;
+  dA: Float64Array;
+  dl: Float64Array;
+  du: Float64Array;
+}
+
+/** A ||K_delta^{-1}|| estimate at or above this fraction of 1/delta means K itself is singular. */
+const SINGULAR_FRACTION = 1e-2;
+
+function checkLength(a: ArrayLike<number> | undefined, len: number, name: string): void {
+  if (a !== undefined && a.length !== len) {
+    throw new TypeError(`${name} has length ${a.length}, expected ${len}`);
+  }
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i]));
+  return s;
+}
+
+export class QpSensitivity {
+  private problem!: QpProblem;
+  private layout!: KktLayout;
+  private ldl!: SparseLdl;
+  private readonly opts: Required<ActiveSetOptions>;
+  private statusValue: SensitivityStatus = "not_solved";
+  private messageValue = "";
+  private factoredOk = false;
+  private delta = 0;
+  private weakCount = 0;
+  private activeCountValue = 0;
+  private primalRes = NaN;
+  private dualRes = NaN;
+  // solution, masked multipliers y_S, row states
+  private z = new Float64Array(0);
+  private yS = new Float64Array(0);
+  private state = new Int8Array(0);
+  private weak = new Uint8Array(0);
+  private s = new Float64Array(0); // A z
+  // work arrays (length n + m)
+  private kx = new Float64Array(0);
+  private rhs = new Float64Array(0);
+  private sol = new Float64Array(0);
+  private res = new Float64Array(0);
+  private corr = new Float64Array(0);
+
+  constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}) {
+    this.opts = {
+      tol: options.tol ?? 1e-6,
+      weaklyActive: options.weaklyActive ?? "inactive",
+      optimalityTol: options.optimalityTol ?? 1e-3,
+      regularization: options.regularization ?? 1e-9,
+      refineIter: options.refineIter ?? 5,
+    };
+    this.update(problem, z, y);
+  }
+
+  /** Status of the last analysis (see the header of this file). */
+  get status(): SensitivityStatus {
+    return this.statusValue;
+  }
+  /** Why the status is not "ok" ("" when it is). */
+  get message(): string {
+    return this.messageValue;
+  }
+  /** Per row: ROW_INACTIVE, ROW_LOWER, ROW_UPPER or ROW_EQUALITY (a view; do not modify). */
+  get rowState(): Int8Array {
+    return this.state;
+  }
+  /** Per row: 1 where the row is weakly active (a view; do not modify). */
+  get weaklyActiveRows(): Uint8Array {
+    return this.weak;
+  }
+  get activeCount(): number {
+    return this.activeCountValue;
+  }
+  get weaklyActiveCount(): number {
+    return this.weakCount;
+  }
+  /** Relative primal residual max dist(Az, [l, u]) / (1 + |Az|_inf) at the analysed point. */
+  get primalResidual(): number {
+    return this.primalRes;
+  }
+  /** Relative dual residual |Pz + q + A'y|_inf / (1 + max(|Pz|, |q|, |A'y|)). */
+  get dualResidual(): number {
+    return this.dualRes;
+  }
+
+  /**
+   * Re-analyse at a new solution, possibly of a new problem. When P's and A's patterns are those
+   * of the previous problem, the KKT pattern, ordering and symbolic factorization are reused.
+   */
+  update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>): SensitivityStatus {
+    const { n, m } = problem;
+    if (problem.P.rows !== n || problem.P.cols !== n) throw new TypeError(`P must be ${n} x ${n}`);
+    if (problem.A.rows !== m || problem.A.cols !== n) throw new TypeError(`A must be ${m} x ${n}`);
+    checkLength(problem.q, n, "q");
+    checkLength(problem.l, m, "l");
+    checkLength(problem.u, m, "u");
+    checkLength(z, n, "z");
+    checkLength(y, m, "y");
+    checkLength(problem.P.values, problem.P.colPtr[n], "P.values");
+    checkLength(problem.A.values, problem.A.colPtr[n], "A.values");
+    const reuse =
+      this.layout !== undefined &&
+      this.layout.n === n &&
+      this.layout.m === m &&
+      samePattern(this.problem.P, problem.P) &&
+      samePattern(this.problem.A, problem.A);
+    if (!reuse) {
+      this.layout = buildKktLayout(problem.P, problem.A);
+      this.ldl = new SparseLdl(this.layout.pattern);
+      this.kx = new Float64Array(this.layout.pattern.colPtr[n + m]);
+      this.z = new Float64Array(n);
+      this.yS = new Float64Array(m);
+      this.state = new Int8Array(m);
+      this.weak = new Uint8Array(m);
+      this.s = new Float64Array(m);
+      this.rhs = new Float64Array(n + m);
+      this.sol = new Float64Array(n + m);
+      this.res = new Float64Array(n + m);
+      this.corr = new Float64Array(n + m);
+    }
+    this.problem = problem;
+    this.factoredOk = false;
+    this.messageValue = "";
+    this.weakCount = 0;
+    this.activeCountValue = 0;
+    this.state.fill(ROW_INACTIVE);
+    this.weak.fill(0);
+    this.yS.fill(0);
+    return (this.statusValue = this.analyse(z, y));
+  }
+
+  private fail(status: SensitivityStatus, message: string): SensitivityStatus {
+    this.messageValue = message;
+    return status;
+  }
+
+  private analyse(zIn: ArrayLike<number>, yIn: ArrayLike<number>): SensitivityStatus {
+    const { n, m, P, A, q, l, u } = this.problem;
+    const { z, s, yS, state, weak, opts } = this;
+    for (let j = 0; j < n; j++) {
+      if (!Number.isFinite(zIn[j])) return this.fail("not_solved", `z[${j}] is not finite`);
+      z[j] = zIn[j];
+    }
+    for (let i = 0; i < m; i++) {
+      if (!Number.isFinite(yIn[i])) return this.fail("not_solved", `y[${i}] is not finite`);
+    }
+    if (!allFinite(P.values) || !allFinite(A.values) || !allFinite(q)) {
+      return this.fail("not_solved", "P, A or q holds a non-finite value");
+    }
+    // KKT residuals of the given point (unmasked y).
+    const dualVec = this.res; // n entries used: P z + q + A' y
+    let pzMax = 0;
+    let atyMax = 0;
+    symUpperMul(P, z, dualVec);
+    pzMax = maxAbsN(dualVec, n);
+    const aty = this.corr;
+    aty.fill(0, 0, n);
+    s.fill(0);
+    for (let j = 0; j < n; j++) {
+      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+        const i = A.rowIdx[k];
+        s[i] += A.values[k] * z[j];
+        aty[j] += A.values[k] * yIn[i];
+      }
+    }
+    atyMax = maxAbsN(aty, n);
+    let dual = 0;
+    for (let j = 0; j < n; j++) dual = Math.max(dual, Math.abs(dualVec[j] + q[j] + aty[j]));
+    let primal = 0;
+    for (let i = 0; i < m; i++) primal = Math.max(primal, l[i] - s[i], s[i] - u[i]);
+    this.primalRes = primal / (1 + maxAbs(s));
+    this.dualRes = dual / (1 + Math.max(pzMax, maxAbs(q), atyMax));
+    if (this.primalRes > opts.optimalityTol || this.dualRes > opts.optimalityTol) {
+      return this.fail(
+        "not_solved",
+        `(z, y) is not a solution: relative primal residual ${this.primalRes.toExponential(2)}, dual residual ${this.dualRes.toExponential(2)} (tolerance ${opts.optimalityTol})`,
+      );
+    }
+    const counts = classifyRows(l, u, s, yIn, opts.tol, opts.weaklyActive, state, weak);
+    this.activeCountValue = counts.active;
+    this.weakCount = counts.weak;
+    for (let i = 0; i < m; i++) yS[i] = state[i] === ROW_INACTIVE ? 0 : yIn[i];
+    // Assemble and factor K_delta.
+    const { kx, layout } = this;
+    const delta = opts.regularization * Math.max(1, maxAbs(P.values), maxAbs(A.values));
+    this.delta = delta;
+    kx.fill(0);
+    for (let k = 0; k < P.values.length; k++) kx[layout.pToKkt[k]] = P.values[k];
+    for (let j = 0; j < n; j++) kx[layout.primalDiag[j]] += delta;
+    for (let j = 0; j < n; j++) {
+      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+        if (state[A.rowIdx[k]] !== ROW_INACTIVE) kx[layout.aToKkt[k]] = A.values[k];
+      }
+    }
+    for (let i = 0; i < m; i++) kx[layout.dualDiag[i]] = state[i] === ROW_INACTIVE ? -1 : -delta;
+    if (!this.ldl.factor(kx)) {
+      return this.fail("singular", "the regularized KKT matrix has a zero pivot");
+    }
+    this.factoredOk = true;
+    if (this.ldl.positivePivots !== n || this.ldl.negativePivots !== m) {
+      return this.fail(
+        "singular",
+        `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`,
+      );
+    }
+    const normInv = this.estimateInverseNorm();
+    if (normInv * delta >= SINGULAR_FRACTION) {
+      return this.fail(
+        "singular",
+        `the reduced KKT matrix is singular (|K^-1| estimate ${normInv.toExponential(2)}): the active constraints are linearly dependent (multipliers not unique) or P is singular on their null space`,
+      );
+    }
+    if (counts.weak > 0) {
+      return this.fail(
+        "not_differentiable",
+        `${counts.weak} weakly active row(s) (on a bound with a zero multiplier): one-sided derivative, weak rows treated as ${opts.weaklyActive}`,
+      );
+    }
+    return "ok";
+  }
+
+  /** Two steps of inverse power iteration on K_delta from a fixed pseudo-random start. */
+  private estimateInverseNorm(): number {
+    const N = this.sol.length;
+    const v = this.sol;
+    let seed = 0x2545f491;
+    for (let i = 0; i < N; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      v[i] = seed / 4294967296 - 0.5;
+    }
+    let ratio = 0;
+    for (let it = 0; it < 3; it++) {
+      const before = norm2(v);
+      if (before === 0) return 0;
+      for (let i = 0; i < N; i++) v[i] /= before;
+      this.ldl.solve(v);
+      ratio = norm2(v);
+      if (!Number.isFinite(ratio)) return Infinity;
+    }
+    return ratio;
+  }
+
+  /** r = b - K x with the unregularized K (active rows A_i, inactive rows -x_y). */
+  private residual(x: Float64Array, b: Float64Array, r: Float64Array): void {
+    const { n, m, P, A } = this.problem;
+    const state = this.state;
+    symUpperMul(P, x, r);
+    for (let i = 0; i < m; i++) r[n + i] = state[i] === ROW_INACTIVE ? -x[n + i] : 0;
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      const xj = x[j];
+      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+        const i = A.rowIdx[k];
+        if (state[i] === ROW_INACTIVE) continue;
+        acc += A.values[k] * x[n + i];
+        r[n + i] += A.values[k] * xj;
+      }
+      r[j] += acc;
+    }
+    for (let i = 0; i < n + m; i++) r[i] = b[i] - r[i];
+  }
+
+  /** sol = K^{-1} rhs with iterative refinement. */
+  private solveRefined(): void {
+    const { rhs, sol, res, corr, ldl } = this;
+    const N = rhs.length;
+    sol.set(rhs);
+    ldl.solve(sol);
+    const bNorm = maxAbsN(rhs, N);
+    for (let it = 0; it < this.opts.refineIter; it++) {
+      this.residual(sol, rhs, res);
+      if (maxAbsN(res, N) <= 1e-14 * (1 + bNorm)) break;
+      corr.set(res);
+      ldl.solve(corr);
+      for (let i = 0; i < N; i++) sol[i] += corr[i];
+    }
+  }
+
+  private requireFactor(what: string): void {
+    if (!this.factoredOk) {
+      throw new Error(`QpSensitivity.${what}: no derivative at this point (status ${this.statusValue}: ${this.messageValue})`);
+    }
+  }
+
+  /**
+   * Forward mode: the directional derivative (dz, dy) of the solution for the data perturbation d.
+   * dP is aligned with P's stored upper pattern (an off-diagonal entry moves P_ij and P_ji), dA with
+   * A's pattern. On an equality row (l = u) the bound that moves is chosen by the multiplier's sign
+   * (u if y > 0, l if y < 0, their mean if y = 0): with dl = du on such rows, as when the initial
+   * state of an MPC moves, the result is exact. Allocates nothing when `out` is given.
+   */
+  forward(d: ForwardDirection, out?: ForwardResult): ForwardResult {
+    this.requireFactor("forward");
+    const { n, m, P, A } = this.problem;
+    checkLength(d.dP, P.colPtr[n], "dP");
+    checkLength(d.dq, n, "dq");
+    checkLength(d.dA, A.colPtr[n], "dA");
+    checkLength(d.dl, m, "dl");
+    checkLength(d.du, m, "du");
+    const res = out ?? { dz: new Float64Array(n), dy: new Float64Array(m) };
+    checkLength(res.dz, n, "out.dz");
+    checkLength(res.dy, m, "out.dy");
+    const { rhs, z, yS, state, sol } = this;
+    rhs.fill(0);
+    // rz = -(dP z + dq + dA' y_S), ry_S = db_S - dA_S z
+    if (d.dP !== undefined) {
+      const dP = d.dP;
+      for (let j = 0; j < n; j++) {
+        for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
+          const i = P.rowIdx[k];
+          rhs[i] -= dP[k] * z[j];
+          if (i !== j) rhs[j] -= dP[k] * z[i];
+        }
+      }
+    }
+    if (d.dq !== undefined) for (let j = 0; j < n; j++) rhs[j] -= d.dq[j];
+    if (d.dA !== undefined) {
+      const dA = d.dA;
+      for (let j = 0; j < n; j++) {
+        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+          const i = A.rowIdx[k];
+          if (state[i] === ROW_INACTIVE) continue;
+          rhs[j] -= dA[k] * yS[i];
+          rhs[n + i] -= dA[k] * z[j];
+        }
+      }
+    }
+    if (d.dl !== undefined || d.du !== undefined) {
+      for (let i = 0; i < m; i++) {
+        const st = state[i];
+        if (st === ROW_INACTIVE) continue;
+        const dli = d.dl === undefined ? 0 : d.dl[i];
+        const dui = d.du === undefined ? 0 : d.du[i];
+        let db: number;
+        if (st === ROW_LOWER) db = dli;
+        else if (st === ROW_UPPER) db = dui;
+        else db = yS[i] > 0 ? dui : yS[i] < 0 ? dli : 0.5 * (dli + dui);
+        rhs[n + i] += db;
+      }
+    }
+    this.solveRefined();
+    for (let j = 0; j < n; j++) res.dz[j] = sol[j];
+    for (let i = 0; i < m; i++) res.dy[i] = state[i] === ROW_INACTIVE ? 0 : sol[n + i];
+    return res;
+  }
+
+  /**
+   * Reverse mode: given dL/dz (and optionally dL/dy), the gradient of L with respect to the data:
+   * dP on P's stored upper pattern (the gradient with respect to the stored entry, which stands for
+   * both P_ij and P_ji), dq, dA on A's pattern, dl, du (an equality row's gradient goes to the bound
+   * chosen as in `forward`; dl + du is the gradient with respect to their common value).
+   * Allocates nothing when `out` is given.
+   */
+  adjoint(gz: ArrayLike<number>, gy?: ArrayLike<number>, out?: AdjointResult): AdjointResult {
+    this.requireFactor("adjoint");
+    const { n, m, P, A } = this.problem;
+    checkLength(gz, n, "dz");
+    checkLength(gy, m, "dy");
+    const res = out ?? {
+      dP: new Float64Array(P.colPtr[n]),
+      dq: new Float64Array(n),
+      dA: new Float64Array(A.colPtr[n]),
+      dl: new Float64Array(m),
+      du: new Float64Array(m),
+    };
+    checkLength(res.dP, P.colPtr[n], "out.dP");
+    checkLength(res.dq, n, "out.dq");
+    checkLength(res.dA, A.colPtr[n], "out.dA");
+    checkLength(res.dl, m, "out.dl");
+    checkLength(res.du, m, "out.du");
+    const { rhs, z, yS, state, sol } = this;
+    for (let j = 0; j < n; j++) rhs[j] = gz[j];
+    for (let i = 0; i < m; i++) rhs[n + i] = gy === undefined || state[i] === ROW_INACTIVE ? 0 : gy[i];
+    this.solveRefined();
+    // w = sol; inactive rows have w_y = 0 exactly (decoupled, zero right-hand side).
+    for (let j = 0; j < n; j++) res.dq[j] = -sol[j];
+    for (let j = 0; j < n; j++) {
+      for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
+        const i = P.rowIdx[k];
+        res.dP[k] = i === j ? -sol[i] * z[i] : -(sol[i] * z[j] + sol[j] * z[i]);
+      }
+    }
+    for (let j = 0; j < n; j++) {
+      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+        const i = A.rowIdx[k];
+        res.dA[k] = state[i] === ROW_INACTIVE ? 0 : -(yS[i] * sol[j] + sol[n + i] * z[j]);
+      }
+    }
+    for (let i = 0; i < m; i++) {
+      const st = state[i];
+      const w = st === ROW_INACTIVE ? 0 : sol[n + i];
+      if (st === ROW_LOWER) {
+        res.dl[i] = w;
+        res.du[i] = 0;
+      } else if (st === ROW_UPPER) {
+        res.dl[i] = 0;
+        res.du[i] = w;
+      } else if (st === ROW_EQUALITY) {
+        const y = yS[i];
+        res.dl[i] = y < 0 ? w : y > 0 ? 0 : 0.5 * w;
+        res.du[i] = y > 0 ? w : y < 0 ? 0 : 0.5 * w;
+      } else {
+        res.dl[i] = 0;
+        res.du[i] = 0;
+      }
+    }
+    return res;
+  }
+}
+
+function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+function maxAbsN(a: Float64Array, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i++) s = Math.max(s, Math.abs(a[i]));
+  return s;
+}
+
+function norm2(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
+
+/** out[0..n) = P x[0..n) for P given by its upper triangle. */
+function symUpperMul(P: Csc, x: ArrayLike<number>, out: Float64Array): void {
+  const n = P.cols;
+  out.fill(0, 0, n);
+  for (let j = 0; j < n; j++) {
+    const xj = x[j];
+    let acc = 0;
+    for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
+      const i = P.rowIdx[k];
+      const v = P.values[k];
+      out[i] += v * xj;
+      if (i !== j) acc += v * x[i];
+    }
+    out[j] += acc;
+  }
+}

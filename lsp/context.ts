@@ -1,0 +1,61 @@
+// The syntactic context at the cursor, computed from the text (so that it works while the file is
+// half-typed and the AST is broken): which kind of block encloses the cursor and what precedes it
+// on its line.
+
+import type { BlockContext } from "./keywords.js";
+
+export interface CursorContext {
+  readonly block: BlockContext;
+  /** Name of the enclosing controller/plant block, or the controller of a train block. */
+  readonly blockName?: string;
+  /** Text of the line before the cursor, without the word being typed. */
+  readonly linePrefix: string;
+  /** The partial word being typed. */
+  readonly partial: string;
+  /** The previous word on the line, if any (e.g. `using`, `learnable`). */
+  readonly previousWord?: string;
+}
+
+/** Removes comments (keeping offsets) so braces inside comments do not count. */
+function blankComments(text: string): string {
+  return text.replace(/\/\/[^\n]*|\/\*[\s\S]*?(\*\/|$)/g, (m) => m.replace(/[^\n]/g, " "));
+}
+
+export function cursorContext(text: string, offset: number): CursorContext {
+  const src = blankComments(text.slice(0, offset));
+  const stack: { block: BlockContext; name?: string }[] = [];
+  let segmentStart = 0;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (ch === "{") {
+      const words = src.slice(segmentStart, i).match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
+      const head = words[0];
+      if (head === "controller" || head === "plant") stack.push({ block: head, name: words[1] });
+      else if (head === "train") stack.push({ block: "train", name: words[1] });
+      else stack.push({ block: "settings" });
+      segmentStart = i + 1;
+    } else if (ch === "}") {
+      stack.pop();
+      segmentStart = i + 1;
+    } else if (ch === "\n") {
+      // A block header may span lines only rarely; a new line starts a new statement.
+      const rest = src.slice(i + 1).match(/^\s*\{/);
+      if (!rest) segmentStart = i + 1;
+    }
+  }
+  const top = stack[stack.length - 1];
+  const outer = stack.find((s) => s.block !== "settings");
+  const lineStart = src.lastIndexOf("\n") + 1;
+  const line = src.slice(lineStart);
+  const m = line.match(/[A-Za-z_][A-Za-z0-9_]*$/);
+  const partial = m ? m[0] : "";
+  const linePrefix = line.slice(0, line.length - partial.length);
+  const words = linePrefix.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
+  return {
+    block: top?.block ?? "top",
+    blockName: outer?.name,
+    linePrefix,
+    partial,
+    previousWord: /[A-Za-z0-9_]\s+$/.test(linePrefix) ? words[words.length - 1] : undefined,
+  };
+}

@@ -1,0 +1,119 @@
+// Diagnostics: the checker's diagnostics converted to LSP (codes linked to docs/diagnostics.md,
+// related information, unnecessary/deprecated tags, suggested edits carried in `data` for quick
+// fixes), published after a short debounce that a newer change cancels.
+
+import {
+  DiagnosticSeverity,
+  DiagnosticTag,
+  type Connection,
+  type Diagnostic as LspDiagnostic,
+  type DiagnosticRelatedInformation,
+} from "vscode-languageserver";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { Diagnostic, Severity } from "../../language/diagnostics.js";
+import type { Analysis, AnalysisCache } from "../analysis.js";
+import { spanToRange } from "../positions.js";
+
+/** Where `codeDescription` links point; the extension passes the bundled docs/diagnostics.md. */
+export const diagnosticsDocs = { url: "https://github.com/mpcrl/mpcrl/blob/main/docs/diagnostics.md" };
+
+const severities: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+/** What a published diagnostic carries for code actions. */
+export interface DiagnosticData {
+  readonly edits: readonly { readonly title: string; readonly range: LspDiagnostic["range"]; readonly newText: string }[];
+}
+
+export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic {
+  const related: DiagnosticRelatedInformation[] = (d.related ?? []).map((r) => ({
+    location: { uri: doc.uri, range: spanToRange(doc, r.span) },
+    message: r.label,
+  }));
+  const extra: string[] = [];
+  if (d.label) extra.push(d.label);
+  for (const n of d.notes ?? []) extra.push(`note: ${n}`);
+  if (d.help) extra.push(`help: ${d.help}`);
+  const out: LspDiagnostic = {
+    range: spanToRange(doc, d.span),
+    severity: severities[d.severity],
+    code: d.code,
+    codeDescription: { href: `${diagnosticsDocs.url}#${d.code.toLowerCase()}` },
+    source: "mpcrl",
+    message: extra.length > 0 ? `${d.message}\n${extra.join("\n")}` : d.message,
+  };
+  if (related.length > 0) out.relatedInformation = related;
+  const tags: DiagnosticTag[] = [];
+  for (const t of d.tags ?? []) tags.push(t === "unnecessary" ? DiagnosticTag.Unnecessary : DiagnosticTag.Deprecated);
+  if (tags.length > 0) out.tags = tags;
+  if (d.edits && d.edits.length > 0) {
+    const data: DiagnosticData = {
+      edits: d.edits.map((e) => ({ title: e.title, range: spanToRange(doc, e.span), newText: e.newText })),
+    };
+    out.data = data;
+  }
+  return out;
+}
+
+export function lspDiagnostics(doc: TextDocument, analysis: Analysis): LspDiagnostic[] {
+  return analysis.diagnostics.map((d) => toLspDiagnostic(doc, d));
+}
+
+/**
+ * Debounced publication. A change arriving after a quiet period is analysed on the next turn of
+ * the event loop (after queued messages, so a burst of edits is coalesced); changes arriving within
+ * `debounceMs` of the previous one wait `debounceMs`. A newer change cancels the pending run, and a
+ * run whose document has moved on publishes nothing.
+ */
+export class DiagnosticsScheduler {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly lastChange = new Map<string, number>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly cache: AnalysisCache,
+    private readonly getDocument: (uri: string) => TextDocument | undefined,
+    public debounceMs = 75,
+  ) {}
+
+  schedule(uri: string): void {
+    this.cancel(uri);
+    const now = performance.now();
+    const last = this.lastChange.get(uri);
+    this.lastChange.set(uri, now);
+    const delay = last !== undefined && now - last < this.debounceMs ? this.debounceMs : 0;
+    const doc = this.getDocument(uri);
+    const version = doc?.version;
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        this.publish(uri, version);
+      }, delay),
+    );
+  }
+
+  cancel(uri: string): void {
+    const t = this.timers.get(uri);
+    if (t !== undefined) clearTimeout(t);
+    this.timers.delete(uri);
+  }
+
+  /** Publish now for the document's current version (if it is still `expectedVersion`). */
+  publish(uri: string, expectedVersion?: number): void {
+    const doc = this.getDocument(uri);
+    if (!doc || (expectedVersion !== undefined && doc.version !== expectedVersion)) return;
+    const analysis = this.cache.get(doc);
+    void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: lspDiagnostics(doc, analysis) });
+  }
+
+  close(uri: string): void {
+    this.cancel(uri);
+    this.lastChange.delete(uri);
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+}

@@ -1,0 +1,108 @@
+// Semantic tokens: every name colored by what it denotes (state, input, learnable, constant, ...),
+// with a `declaration` modifier where it is declared and `defaultLibrary` for built-ins. Keywords,
+// numbers and comments are left to the TextMate grammar.
+
+import type { SemanticTokens, SemanticTokensLegend } from "vscode-languageserver";
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { Identifier, NameRef } from "../../language/ast.js";
+import type { SymbolInfo, SymbolKind } from "../../language/semantic.js";
+import type { Analysis } from "../analysis.js";
+import { walk } from "../walk.js";
+
+export const tokenTypes = [
+  "state",
+  "input",
+  "learnable",
+  "constant",
+  "parameter",
+  "runtimeParameter",
+  "disturbance",
+  "alias",
+  "controller",
+  "plant",
+  "function",
+  "stageIndex",
+] as const;
+export const tokenModifiers = ["declaration", "readonly", "defaultLibrary"] as const;
+
+export const semanticTokensLegend: SemanticTokensLegend = { tokenTypes: [...tokenTypes], tokenModifiers: [...tokenModifiers] };
+
+type TokenType = (typeof tokenTypes)[number];
+
+const typeOfKind: Record<SymbolKind, TokenType> = {
+  state: "state",
+  input: "input",
+  learnable: "learnable",
+  const: "constant",
+  param: "parameter",
+  runtime: "runtimeParameter",
+  disturbance: "disturbance",
+  let: "alias",
+  controller: "controller",
+  plant: "plant",
+  train: "controller",
+  builtin: "function",
+  "stage-index": "stageIndex",
+};
+
+interface RawToken {
+  start: number;
+  length: number;
+  type: number;
+  modifiers: number;
+}
+
+function modifiersFor(symbol: SymbolInfo, declaration: boolean): number {
+  let m = 0;
+  if (declaration) m |= 1 << 0;
+  if (symbol.kind === "const" || symbol.kind === "param") m |= 1 << 1;
+  if (symbol.kind === "builtin") m |= 1 << 2;
+  return m;
+}
+
+export function semanticTokens(doc: TextDocument, analysis: Analysis): SemanticTokens {
+  const raw: RawToken[] = [];
+  const { model } = analysis;
+  walk(analysis.program, (node, parents) => {
+    if (node.kind !== "Name" && node.kind !== "Identifier") return;
+    const length = node.span.end - node.span.start;
+    if (length <= 0) return;
+    const parent = parents[parents.length - 1];
+    let symbol: SymbolInfo | undefined;
+    let declaration = false;
+    if (node.kind === "Name") {
+      symbol = model.resolve(node as unknown as NameRef);
+    } else {
+      if (parent?.kind === "Setting") return; // setting keys are keyword-like
+      const declared = model.symbolAt(node.span.start);
+      if (declared && declared.nameSpan?.start === node.span.start) {
+        symbol = declared;
+        declaration = true;
+      } else {
+        symbol = model.resolve(node as unknown as Identifier);
+      }
+      if (!symbol && parent?.kind === "Call") {
+        raw.push({ start: node.span.start, length, type: tokenTypes.indexOf("function"), modifiers: 1 << 2 });
+        return;
+      }
+    }
+    if (!symbol) return;
+    raw.push({ start: node.span.start, length, type: tokenTypes.indexOf(typeOfKind[symbol.kind]), modifiers: modifiersFor(symbol, declaration) });
+  });
+  raw.sort((a, b) => a.start - b.start);
+  const data: number[] = [];
+  let prevLine = 0;
+  let prevChar = 0;
+  let lastStart = -1;
+  for (const t of raw) {
+    if (t.start === lastStart) continue;
+    lastStart = t.start;
+    const pos = doc.positionAt(t.start);
+    const deltaLine = pos.line - prevLine;
+    const deltaChar = deltaLine === 0 ? pos.character - prevChar : pos.character;
+    data.push(deltaLine, deltaChar, t.length, t.type, t.modifiers);
+    prevLine = pos.line;
+    prevChar = pos.character;
+  }
+  return { data };
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { LinearPlant } from "../../plants/linear.js";
+import { RandomDisturbance } from "../../plants/disturbance.js";
+import { QLearning, type QLearningConfig } from "../q_learning.js";
+import { QuadraticQ, scalarDlqr } from "./doubles.js";
+
+const alpha = 0.9;
+const beta = 0.5;
+const gamma = 0.9;
+
+function plant(std = 0.05): LinearPlant {
+  return new LinearPlant({
+    A: [alpha],
+    B: [beta],
+    initialState: [1],
+    Q: [2], // cost 0.5 * 2 s^2 = s^2
+    R: [2],
+    disturbance: new RandomDisturbance([{ kind: "normal", mean: 0, std }]),
+  });
+}
+
+function config(overrides: Partial<QLearningConfig> = {}): QLearningConfig {
+  return {
+    seed: 3,
+    discount: gamma,
+    optimizer: { kind: "newton", lr: 0.05 },
+    replay: { size: 50, sample: 20 },
+    exploration: { kind: "additive", distribution: "normal", scale: 0.3 },
+    safety: { checkFeasibility: true },
+    ...overrides,
+  };
+}
+
+function run(q: QLearning, episodes: number, steps: number): number[] {
+  const costs: number[] = [];
+  for (let e = 0; e < episodes; e++) {
+    q.beginEpisode(e);
+    for (let k = 0; k < steps; k++) q.step();
+    costs.push(q.endEpisode().cost);
+  }
+  return costs;
+}
+
+describe("LSTD Q-learning on a scalar LQR problem", () => {
+  it("learns the LQR gain known from the Riccati equation", () => {
+    const mpc = new QuadraticQ([0, 2, 0, 2], gamma); // initial policy a = 0
+    const q = new QLearning(mpc, plant(), config());
+    run(q, 100, 50);
+    const t = mpc.getTheta();
+    const { K, P } = scalarDlqr(alpha, beta, 1, 1, gamma);
+    // The greedy gain t2/t3 approaches the LQR gain (from 0 at the start).
+    expect(Math.abs(t[2] / t[3] - K)).toBeLessThan(0.03);
+    // The action weights of Q*: t2 = 2 gamma P alpha beta, t3 = 2 (1 + gamma P beta^2), within 10%.
+    expect(Math.abs(t[2] / (2 * gamma * P * alpha * beta) - 1)).toBeLessThan(0.1);
+    expect(Math.abs(t[3] / (2 * (1 + gamma * P * beta * beta)) - 1)).toBeLessThan(0.1);
+  });
+
+  it("computes the TD error and the Newton step by hand for the first transition", () => {
+    const theta0 = [0.1, 2, 0.3, 2];
+    const mpc = new QuadraticQ(theta0, gamma);
+    const p = plant();
+    const q = new QLearning(mpc, p, config({ replay: { size: 1, sample: 1 }, exploration: { kind: "none" } }));
+    q.beginEpisode(0);
+    const r = q.step();
+    const s = r.state[0];
+    const a = r.action[0];
+    expect(a).toBeCloseTo((-0.3 / 2) * s, 14);
+    const Q = 0.1 + 0.5 * (2 * s * s + 2 * 0.3 * s * a + 2 * a * a);
+    const sNext = alpha * s + beta * a + (p as unknown as { e: Float64Array }).e[0];
+    const aNext = (-0.3 / 2) * sNext;
+    const V = 0.1 + 0.5 * (2 * sNext * sNext + 2 * 0.3 * sNext * aNext + 2 * aNext * aNext);
+    const td = s * s + a * a + gamma * V - Q;
+    expect(r.tdError).toBeCloseTo(td, 12);
+    // Newton: H = dQ dQ' is rank one, so cholesky(H) fails and tau = 1e-3 (mpcrl's beta)
+    const dQ = [1, 0.5 * s * s, s * a, 0.5 * a * a];
+    const g = dQ.map((d) => -td * d);
+    // (dQ dQ' + tau I)^{-1} g by Sherman-Morrison: (g - dQ (dQ'g)/(tau + dQ'dQ)) / tau
+    const tau = 1e-3;
+    const dd = dQ.reduce((acc, v) => acc + v * v, 0);
+    const dg = dQ.reduce((acc, v, i) => acc + v * g[i], 0);
+    const expected = theta0.map((t, i) => t - 0.05 * ((g[i] - (dQ[i] * dg) / (tau + dd)) / tau));
+    const got = mpc.getTheta();
+    for (let i = 0; i < 4; i++) expect(got[i]).toBeCloseTo(expected[i], 10);
+  });
+
+  it("gives bit-identical records for the same seed", () => {
+    const trace = (): string => {
+      const q = new QLearning(new QuadraticQ([0, 2, 0, 2], gamma), plant(), config());
+      const out: number[] = [];
+      for (let e = 0; e < 3; e++) {
+        q.beginEpisode(e);
+        for (let k = 0; k < 40; k++) {
+          const r = q.step();
+          out.push(r.state[0], r.action[0], r.cost, r.tdError);
+        }
+        q.endEpisode();
+      }
+      out.push(...q.getTheta());
+      return JSON.stringify(out);
+    };
+    expect(trace()).toBe(trace());
+  });
+
+  it("resumes from a mid-episode checkpoint exactly like an uninterrupted run", () => {
+    const make = () => new QLearning(new QuadraticQ([0, 2, 0, 2], gamma), plant(), config());
+    const full = make();
+    const all: number[] = [];
+    for (let e = 0; e < 2; e++) {
+      full.beginEpisode(e);
+      for (let k = 0; k < 30; k++) all.push(full.step().tdError);
+      all.push(full.endEpisode().cost);
+    }
+    const first = make();
+    const part: number[] = [];
+    first.beginEpisode(0);
+    for (let k = 0; k < 30; k++) part.push(first.step().tdError);
+    part.push(first.endEpisode().cost);
+    first.beginEpisode(1);
+    for (let k = 0; k < 12; k++) part.push(first.step().tdError);
+    const cp = JSON.parse(JSON.stringify(first.checkpoint()));
+    const second = make();
+    second.restore(cp);
+    expect(second.midEpisode).toBe(true);
+    for (let k = 12; k < 30; k++) part.push(second.step().tdError);
+    part.push(second.endEpisode().cost);
+    expect(part).toEqual(all);
+    expect(Array.from(second.getTheta())).toEqual(Array.from(full.getTheta()));
+  });
+
+  it("keeps parameters inside their bounds and the trust region", () => {
+    const lower = [-1, 0.5, -0.2, 1.5];
+    const upper = [1, 3, 0.2, 3];
+    const mpc = new QuadraticQ([0, 2, 0, 2], gamma, -Infinity, Infinity, lower, upper);
+    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 5, momentum: 0.5 }, safety: { maxRelativeChange: 0.1, minTrustRadius: 0.01 } }));
+    let prev = mpc.getTheta();
+    q.beginEpisode(0);
+    for (let k = 0; k < 200; k++) {
+      q.step();
+      const t = mpc.getTheta();
+      for (let i = 0; i < 4; i++) {
+        expect(t[i]).toBeGreaterThanOrEqual(lower[i] - 1e-12);
+        expect(t[i]).toBeLessThanOrEqual(upper[i] + 1e-12);
+        expect(Math.abs(t[i] - prev[i])).toBeLessThanOrEqual(Math.max(0.1 * Math.abs(prev[i]), 0.01) + 1e-12);
+      }
+      prev = t;
+    }
+  });
+
+  it("rejects an update that would make the MPC infeasible and keeps the parameters", () => {
+    // A huge learning rate drives t3 (the input weight) negative: the validator must refuse it.
+    const mpc = new QuadraticQ([0, 2, 0.5, 0.01], gamma);
+    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 1e6 }, exploration: { kind: "none" } }));
+    q.beginEpisode(0);
+    const before = mpc.getTheta();
+    let rejected = 0;
+    for (let k = 0; k < 5; k++) {
+      const t0 = mpc.getTheta();
+      const r = q.step();
+      if (r.rejected !== null) {
+        rejected++;
+        expect(Array.from(mpc.getTheta())).toEqual(Array.from(t0));
+      }
+      expect(mpc.getTheta().every(Number.isFinite)).toBe(true);
+    }
+    expect(rejected).toBeGreaterThan(0);
+    expect(q.safety.rejections.length).toBe(rejected);
+    expect(before.length).toBe(4);
+  });
+});

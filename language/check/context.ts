@@ -1,0 +1,159 @@
+// Shared state of one checker run: symbol tables, side tables keyed by AST node id, and the
+// diagnostics list. Each pass (names, shapes, affinity, consistency, train) reads and fills it.
+
+import type {
+  Constraint,
+  CostTerm,
+  Dynamics,
+  PlantCost,
+  ScalarSetting,
+  ControllerBlock,
+  Decl,
+  DeclKind,
+  Expr,
+  LearnableStructure,
+  LetDecl,
+  PlantBlock,
+  Program,
+  TrainBlock,
+} from "../ast.js";
+import type { Diagnostic, Span } from "../diagnostics.js";
+import type { ExprClass, Shape, SymbolInfo, SymbolKind } from "../semantic.js";
+
+export type BlockKind = "top" | "controller" | "plant" | "train";
+
+/** A matrix value, row-major. */
+export interface Mat {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: readonly number[];
+}
+
+export class Sym implements SymbolInfo {
+  shape?: Shape;
+  used = false;
+  /** Reference spans (not including the declaration). */
+  readonly refs: Span[] = [];
+  constructor(
+    readonly name: string,
+    readonly kind: SymbolKind,
+    readonly blockKind: BlockKind,
+    readonly scope: string | undefined,
+    readonly decl?: Decl | LetDecl | ControllerBlock | PlantBlock | TrainBlock,
+    readonly nameSpan?: Span,
+  ) {}
+  get declKind(): DeclKind | undefined {
+    return this.decl && this.decl.kind === "Decl" ? this.decl.declKind : undefined;
+  }
+  get structure(): LearnableStructure | undefined {
+    return this.decl && this.decl.kind === "Decl" ? this.decl.structure : undefined;
+  }
+  /** States and inputs of a controller: the decision variables of the QP. */
+  get isDecisionVar(): boolean {
+    return this.blockKind === "controller" && (this.kind === "state" || this.kind === "input");
+  }
+}
+
+/** The scope of one block (or the top level). */
+export interface BlockScope {
+  readonly name: string | undefined;
+  readonly kind: BlockKind;
+  readonly node: Program | ControllerBlock | PlantBlock | TrainBlock;
+  readonly symbols: Map<string, Sym>;
+  /** Built-ins visible in this block (`N`, `I`, `inf`), created on demand. */
+  readonly builtins: Map<string, Sym>;
+}
+
+/** The role of a top-level expression in its statement: decides what names and degrees are allowed. */
+export type Role =
+  | "dim"
+  | "init"
+  | "bound"
+  | "let"
+  | "dynamics"
+  | "setting"
+  | "cost-initial"
+  | "cost-stage"
+  | "cost-terminal"
+  | "plant-cost"
+  | "constraint"
+  | "range"
+  | "penalty"
+  | "train";
+
+/** One expression rooted in a statement, with what it needs to be analysed. */
+export interface Root {
+  readonly expr: Expr;
+  readonly role: Role;
+  readonly block: BlockScope;
+  /** The stage index bound here (`k`, or the name in `for j in ..`). */
+  readonly stageIndex?: Sym;
+  /** The declaration this expression belongs to (dims, init, bounds, let value). */
+  readonly owner?: Sym;
+  /** The statement it belongs to (dynamics, cost term, constraint, setting). */
+  readonly stmt?: Dynamics | CostTerm | Constraint | ScalarSetting | PlantCost;
+}
+
+export class Ctx {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly top: BlockScope;
+  readonly blocks: BlockScope[] = [];
+  /** Every declared symbol in declaration order. */
+  readonly allSymbols: Sym[] = [];
+  /** NameRef / Identifier node id -> symbol. */
+  readonly resolution = new Map<number, Sym>();
+  /** Expression node id -> shape. */
+  readonly shapes = new Map<number, Shape>();
+  /** Expression node id -> class in the decision variables. */
+  readonly classes = new Map<number, ExprClass>();
+  /** Expression node id -> the block it belongs to. */
+  readonly exprBlock = new Map<number, BlockScope>();
+  /** Expression roots in source order. */
+  readonly roots: Root[] = [];
+  /** Stage-index symbols (`k`), by the id of the range identifier or per block default. */
+  readonly stageSyms: Sym[] = [];
+  /** Constant values of expression nodes (null: not constant), filled lazily by constEval.ts. */
+  readonly values = new Map<number, Mat | null>();
+  /** Constant values of symbols (null: not constant or in progress). */
+  readonly symValues = new Map<Sym, Mat | null>();
+
+  constructor(
+    readonly program: Program,
+    readonly text: string,
+  ) {
+    this.top = { name: undefined, kind: "top", node: program, symbols: new Map(), builtins: new Map() };
+  }
+
+  report(d: Diagnostic): void {
+    this.diagnostics.push(d);
+  }
+
+  /** Source text of a span (for quoting terms in messages), shortened when long. */
+  src(span: Span, max = 40): string {
+    const s = this.text.slice(span.start, span.end).replace(/\s+/g, " ");
+    return s.length > max ? `${s.slice(0, max - 3)}...` : s;
+  }
+
+  blockByName(name: string): BlockScope | undefined {
+    return this.blocks.find((b) => b.name === name);
+  }
+
+  /** Look a name up from a block: its own symbols, then the top level. */
+  lookup(block: BlockScope, name: string): Sym | undefined {
+    return block.symbols.get(name) ?? (block === this.top ? undefined : this.top.symbols.get(name));
+  }
+
+  /** Built-in name symbol (`N`, `I`, `inf`) for a block, shared by all references in that block. */
+  builtin(block: BlockScope, name: string, kind: SymbolKind): Sym {
+    let s = block.builtins.get(name);
+    if (!s) {
+      s = new Sym(name, kind, block.kind, block.name);
+      block.builtins.set(name, s);
+    }
+    return s;
+  }
+}
+
+export const SCALAR: Shape = { rows: 1, cols: 1 };
+export const isScalar = (s: Shape): boolean => s.rows === 1 && s.cols === 1;
+export const sameShape = (a: Shape, b: Shape): boolean => a.rows === b.rows && a.cols === b.cols;

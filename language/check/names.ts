@@ -1,0 +1,393 @@
+// Pass 2: name resolution. Resolves every NameRef of every expression root (block scope, then the
+// top level, then the built-ins `N`, `k`, `I`, `inf`), checks calls of built-in functions (unknown
+// function, arity, named arguments, where they may be used), the targets of dynamics and the block
+// names of `train`. Codes MPC2001, MPC2005-MPC2012, MPC2017.
+
+import type { CallExpr, Expr, Identifier, NameRef } from "../ast.js";
+import type { Span } from "../diagnostics.js";
+import { BUILTIN_FUNCTIONS, builtinFunction, signatureText } from "./builtins.js";
+import { Ctx, Sym, type BlockScope, type Root } from "./context.js";
+import { mostSimilar } from "./similar.js";
+
+const STAGE_ROLES = new Set(["cost-stage", "constraint", "penalty", "let"]);
+
+function visibleNames(ctx: Ctx, block: BlockScope, root: Root): string[] {
+  const names = [...block.symbols.keys()];
+  if (block !== ctx.top) names.push(...[...ctx.top.symbols.values()].filter((s) => s.kind === "const").map((s) => s.name));
+  if (block.kind === "controller") names.push("N");
+  if (root.stageIndex) names.push(root.stageIndex.name);
+  names.push("I");
+  return names;
+}
+
+function undefinedName(ctx: Ctx, span: Span, name: string, candidates: string[], what = "name"): void {
+  const suggestion = mostSimilar(name, candidates);
+  ctx.report({
+    severity: "error",
+    code: "MPC2001",
+    message: `unknown ${what} \`${name}\``,
+    span,
+    label: "not declared",
+    help: suggestion ? `a name with a similar spelling exists: \`${suggestion}\`` : undefined,
+    edits: suggestion ? [{ span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
+  });
+}
+
+function notHere(ctx: Ctx, span: Span, message: string, help?: string, notes?: string[]): void {
+  ctx.report({ severity: "error", code: "MPC2012", message, span, label: "not allowed here", help, notes });
+}
+
+function use(ctx: Ctx, node: NameRef | Identifier, sym: Sym): void {
+  ctx.resolution.set(node.id, sym);
+  sym.used = true;
+  sym.refs.push(node.span);
+}
+
+function resolveName(ctx: Ctx, ref: NameRef, root: Root): void {
+  const block = root.block;
+  const name = ref.name;
+  if (root.stageIndex && name === root.stageIndex.name) {
+    use(ctx, ref, root.stageIndex);
+    return;
+  }
+  const sym = ctx.lookup(block, name);
+  if (sym) {
+    if (sym.kind === "controller" || sym.kind === "plant") {
+      notHere(ctx, ref.span, `\`${name}\` is a ${sym.kind} block, not a value`);
+      ctx.resolution.set(ref.id, sym);
+      sym.refs.push(ref.span);
+      return;
+    }
+    use(ctx, ref, sym);
+    return;
+  }
+  switch (name) {
+    case "N":
+      if (block.kind === "controller") use(ctx, ref, ctx.builtin(block, "N", "builtin"));
+      else notHere(ctx, ref.span, "the horizon `N` is only defined inside a controller block");
+      return;
+    case "I":
+    case "inf":
+      use(ctx, ref, ctx.builtin(block, name, "builtin"));
+      return;
+    case "k":
+      if (block.kind === "controller" && !STAGE_ROLES.has(root.role) && root.role !== "range") {
+        notHere(
+          ctx,
+          ref.span,
+          "the stage index `k` is not defined here",
+          "`k` is defined in stage cost terms, constraints and penalty weights, or bound by `for k in a..b`",
+        );
+        return;
+      }
+      if (block.kind !== "controller") {
+        notHere(ctx, ref.span, "the stage index `k` is only defined inside a controller block");
+        return;
+      }
+      // In a stage role without an explicit index (e.g. in a let): the block's `k`.
+      use(ctx, ref, ctx.builtin(block, "k", "stage-index"));
+      return;
+  }
+  if (builtinFunction(name) && name !== "I") {
+    notHere(ctx, ref.span, `\`${name}\` is a function; call it with arguments: \`${signatureText(builtinFunction(name)!)}\``);
+    return;
+  }
+  undefinedName(ctx, ref.span, name, visibleNames(ctx, block, root));
+}
+
+function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
+  const name = call.callee.name;
+  const f = builtinFunction(name);
+  if (!f) {
+    const user = ctx.lookup(root.block, name);
+    if (user) {
+      ctx.report({
+        severity: "error",
+        code: "MPC2005",
+        message: `\`${name}\` is a ${user.kind}, not a function`,
+        span: call.callee.span,
+        label: "called here",
+        help: "index with square brackets: `x[0]`, `M[0, 1]`",
+      });
+      return;
+    }
+    const suggestion = mostSimilar(
+      name,
+      BUILTIN_FUNCTIONS.map((b) => b.name),
+    );
+    ctx.report({
+      severity: "error",
+      code: "MPC2005",
+      message: `unknown function \`${name}\``,
+      span: call.callee.span,
+      label: "not a built-in function",
+      help: suggestion ? `a function with a similar name exists: \`${signatureText(builtinFunction(suggestion)!)}\`` : "see docs/language.md for the built-in functions",
+      edits: suggestion ? [{ span: call.callee.span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
+    });
+    return;
+  }
+  const n = call.args.length;
+  const max = f.params.length;
+  if (n < f.minArgs || n > max) {
+    const expected = f.minArgs === max ? `${max}` : `${f.minArgs} to ${max}`;
+    ctx.report({
+      severity: "error",
+      code: "MPC2006",
+      message: `\`${name}\` takes ${expected} argument${max === 1 ? "" : "s"} but ${n} ${n === 1 ? "was" : "were"} given`,
+      span: n > max ? call.args[max].span : call.span,
+      label: n > max ? "unexpected argument" : "missing arguments",
+      help: `the signature is \`${signatureText(f)}\``,
+    });
+  }
+  let positional = true;
+  call.args.forEach((a, i) => {
+    if (!a.name) {
+      if (!positional) {
+        ctx.report({
+          severity: "error",
+          code: "MPC2007",
+          message: "a positional argument cannot follow a named argument",
+          span: a.span,
+          help: `the signature is \`${signatureText(f)}\``,
+        });
+      }
+      return;
+    }
+    positional = false;
+    const pi = f.params.findIndex((p) => p.name === a.name!.name);
+    if (pi < 0) {
+      const suggestion = mostSimilar(
+        a.name.name,
+        f.params.map((p) => p.name),
+      );
+      ctx.report({
+        severity: "error",
+        code: "MPC2007",
+        message: `\`${name}\` has no argument named \`${a.name.name}\``,
+        span: a.name.span,
+        label: "unknown argument name",
+        help: suggestion ? `did you mean \`${suggestion}\`? the signature is \`${signatureText(f)}\`` : `the signature is \`${signatureText(f)}\``,
+        edits: suggestion ? [{ span: a.name.span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
+      });
+    } else if (pi !== i) {
+      ctx.report({
+        severity: "error",
+        code: "MPC2007",
+        message: `argument \`${a.name.name}\` is given out of order`,
+        span: a.name.span,
+        help: `the signature is \`${signatureText(f)}\`; give the arguments in this order`,
+      });
+    }
+  });
+  const block = root.block;
+  if (f.place === "plant" && block.kind !== "plant") {
+    notHere(
+      ctx,
+      call.callee.span,
+      `random sampling \`${name}(...)\` is only allowed in a plant block`,
+      "the controller must be deterministic: declare a `disturbance` or a `runtime` parameter and sample it in the plant",
+    );
+  }
+  if (f.place === "dynamics-lhs") {
+    notHere(ctx, call.callee.span, "`der(x)` is only allowed on the left of continuous dynamics", "write `dynamics der(x) = ... using zoh`");
+  }
+  if (name === "prev") {
+    if (block.kind === "top" || root.role === "init" || root.role === "dim" || root.role === "bound") {
+      notHere(ctx, call.callee.span, "`prev(u)` is only defined in dynamics, costs and constraints of a controller or plant");
+    }
+    const arg = call.args[0]?.value;
+    const target = arg && arg.kind === "Name" ? ctx.lookup(block, arg.name) : undefined;
+    if (arg && arg.kind !== "ErrorExpr" && (!target || target.kind !== "input")) {
+      if (arg.kind !== "Name" || target) {
+        ctx.report({
+          severity: "error",
+          code: "MPC2017",
+          message: "`prev` takes an input of the block",
+          span: arg.span,
+          label: target ? `\`${arg.kind === "Name" ? arg.name : ""}\` is a ${target.kind}` : "not an input",
+          help: "write `prev(u)` with an input `u`; index the result if needed: `prev(u)[0]`",
+        });
+      }
+    }
+  }
+}
+
+function visit(ctx: Ctx, e: Expr, root: Root): void {
+  ctx.exprBlock.set(e.id, root.block);
+  switch (e.kind) {
+    case "Name":
+      resolveName(ctx, e, root);
+      return;
+    case "Number":
+    case "ErrorExpr":
+      return;
+    case "Array":
+      for (const row of e.rows) for (const x of row) visit(ctx, x, root);
+      return;
+    case "Unary":
+    case "Transpose":
+      visit(ctx, e.operand, root);
+      return;
+    case "Paren":
+      visit(ctx, e.inner, root);
+      return;
+    case "Binary":
+      visit(ctx, e.left, root);
+      visit(ctx, e.right, root);
+      return;
+    case "Index":
+      visit(ctx, e.target, root);
+      for (const ix of e.indices) {
+        if (ix.kind === "At") visit(ctx, ix.index, root);
+        else {
+          if (ix.start) visit(ctx, ix.start, root);
+          if (ix.end) visit(ctx, ix.end, root);
+        }
+      }
+      return;
+    case "Call":
+      checkCall(ctx, e, root);
+      for (const a of e.args) visit(ctx, a.value, root);
+      return;
+  }
+}
+
+/** Train-block settings: bare words are keywords (checked by train.ts); names of top-level consts resolve. */
+function visitTrainArg(ctx: Ctx, e: Expr, root: Root): void {
+  ctx.exprBlock.set(e.id, root.block);
+  if (e.kind === "Name") {
+    const sym = ctx.top.symbols.get(e.name);
+    if (sym && sym.kind === "const") use(ctx, e, sym);
+    return;
+  }
+  if (e.kind === "Call") {
+    for (const a of e.args) visitTrainArg(ctx, a.value, root);
+    return;
+  }
+  if (e.kind === "Number" || e.kind === "ErrorExpr") return;
+  visit(ctx, e, { ...root, block: ctx.top });
+}
+
+function checkDynamicsTargets(ctx: Ctx): void {
+  for (const block of ctx.blocks) {
+    if (block.kind !== "controller" && block.kind !== "plant") continue;
+    const node = block.node;
+    if (node.kind !== "Controller" && node.kind !== "Plant") continue;
+    const seen = new Map<Sym, Span>();
+    for (const item of node.items) {
+      if (item.kind !== "Dynamics") continue;
+      const t = item.target;
+      const sym = block.symbols.get(t.name) ?? ctx.top.symbols.get(t.name);
+      if (!sym) {
+        undefinedName(
+          ctx,
+          t.span,
+          t.name,
+          [...block.symbols.values()].filter((s) => s.kind === "state").map((s) => s.name),
+          "state",
+        );
+        continue;
+      }
+      ctx.resolution.set(t.id, sym);
+      sym.refs.push(t.span);
+      if (sym.kind !== "state") {
+        ctx.report({
+          severity: "error",
+          code: "MPC2009",
+          message: `dynamics given for \`${t.name}\`, which is a ${sym.kind}, not a state`,
+          span: t.span,
+          label: "not a state",
+          related: sym.nameSpan ? [{ span: sym.nameSpan, label: `declared as a ${sym.kind} here` }] : undefined,
+          help: `declare it with \`state ${t.name}\` if it evolves over time`,
+        });
+        continue;
+      }
+      const prior = seen.get(sym);
+      if (prior) {
+        ctx.report({
+          severity: "error",
+          code: "MPC2011",
+          message: `the state \`${t.name}\` has two dynamics equations`,
+          span: t.span,
+          label: "second equation",
+          related: [{ span: prior, label: "first equation" }],
+          help: "keep one equation per state",
+        });
+      } else seen.set(sym, t.span);
+    }
+    for (const sym of block.symbols.values()) {
+      if (sym.kind === "state" && !seen.has(sym) && sym.nameSpan) {
+        ctx.report({
+          severity: "error",
+          code: "MPC2008",
+          message: `the state \`${sym.name}\` has no dynamics`,
+          span: sym.nameSpan,
+          label: "declared here",
+          help: `add \`dynamics ${sym.name}+ = ...\` (or \`dynamics der(${sym.name}) = ... using zoh\`), or declare it as a \`runtime\` parameter if it is measured`,
+        });
+      }
+    }
+  }
+}
+
+function checkTrainNames(ctx: Ctx): void {
+  for (const item of ctx.program.items) {
+    if (item.kind !== "Train") continue;
+    const pairs: [Identifier, "controller" | "plant"][] = [
+      [item.controller, "controller"],
+      [item.plant, "plant"],
+    ];
+    for (const [id, want] of pairs) {
+      if (!id.name) continue;
+      const sym = ctx.top.symbols.get(id.name);
+      if (sym && sym.kind === want) {
+        ctx.resolution.set(id.id, sym);
+        sym.used = true;
+        sym.refs.push(id.span);
+        continue;
+      }
+      const candidates = [...ctx.top.symbols.values()].filter((s) => s.kind === want).map((s) => s.name);
+      const suggestion = mostSimilar(id.name, candidates);
+      ctx.report({
+        severity: "error",
+        code: "MPC2010",
+        message: sym ? `\`${id.name}\` is a ${sym.kind}, not a ${want}` : `\`train\` names a ${want} \`${id.name}\` that does not exist`,
+        span: id.span,
+        label: `expected a ${want}`,
+        related: sym?.nameSpan ? [{ span: sym.nameSpan, label: `\`${id.name}\` is declared here` }] : undefined,
+        help: suggestion
+          ? `a ${want} with a similar name exists: \`${suggestion}\``
+          : candidates.length > 0
+            ? `the ${want}s in this file: ${candidates.map((c) => `\`${c}\``).join(", ")}`
+            : `declare \`${want} ${id.name} { ... }\``,
+        edits: suggestion ? [{ span: id.span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
+      });
+    }
+  }
+}
+
+function reportUnusedLearnables(ctx: Ctx): void {
+  for (const sym of ctx.allSymbols) {
+    if (sym.kind === "learnable" && !sym.used && sym.nameSpan) {
+      ctx.report({
+        severity: "warning",
+        code: "MPC2004",
+        message: `the learnable parameter \`${sym.name}\` is never used`,
+        span: sym.nameSpan,
+        label: "declared here, never used",
+        help: "use it in the model, cost or constraints, or remove it: an unused parameter has zero gradient",
+        tags: ["unnecessary"],
+      });
+    }
+  }
+}
+
+export function resolveNames(ctx: Ctx): void {
+  for (const root of ctx.roots) {
+    if (root.role === "train") visitTrainArg(ctx, root.expr, root);
+    else visit(ctx, root.expr, root);
+  }
+  checkDynamicsTargets(ctx);
+  checkTrainNames(ctx);
+  reportUnusedLearnables(ctx);
+}

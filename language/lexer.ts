@@ -1,0 +1,292 @@
+// The `.mpcrl` lexer (Chevrotain). Comments are kept (Program.comments); unknown characters and
+// malformed numbers become MPC1001 / MPC1003 diagnostics and lexing goes on.
+
+import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { Diagnostic } from "./diagnostics.js";
+import type { LineIndex } from "./span.js";
+
+// ---------------------------------------------------------------- categories
+
+/** Any word: identifiers and keywords (setting keys accept any word). */
+export const Word = createToken({ name: "Word", pattern: Lexer.NA });
+/** Reserved keywords: never names in expressions. */
+export const Reserved = createToken({ name: "Reserved", pattern: Lexer.NA, categories: [Word] });
+export const RelOpTok = createToken({ name: "RelOp", pattern: Lexer.NA });
+export const AddOp = createToken({ name: "AddOp", pattern: Lexer.NA });
+export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA });
+
+// ---------------------------------------------------------------- trivia
+
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\f\v\u00a0\ufeff\u2028\u2029]+|\r\n?|\n/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+export const LineComment = createToken({ name: "LineComment", pattern: /\/\/[^\r\n]*/, group: "comments" });
+export const BlockComment = createToken({
+  name: "BlockComment",
+  pattern: /\/\*[\s\S]*?\*\//,
+  group: "comments",
+  line_breaks: true,
+});
+/** `/*` without its closing `*\/`: runs to the end of the file (reported as MPC1002). */
+export const UnterminatedComment = createToken({
+  name: "UnterminatedComment",
+  pattern: /\/\*[\s\S]*/,
+  group: "comments",
+  line_breaks: true,
+});
+
+// ---------------------------------------------------------------- words
+
+/** A custom matcher for a unicode-aware pattern (Chevrotain drops the `u` flag of plain RegExps). */
+function sticky(source: string): { exec: (text: string, offset: number) => RegExpExecArray | null } {
+  const re = new RegExp(source, "uy");
+  return {
+    exec(text: string, offset: number): RegExpExecArray | null {
+      re.lastIndex = offset;
+      return re.exec(text);
+    },
+  };
+}
+
+const identStart = "\\p{L}\\p{Nl}_";
+const identPart = "\\p{L}\\p{Nl}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
+export const Identifier = createToken({
+  name: "Identifier",
+  pattern: sticky(`[${identStart}][${identPart}]*`),
+  categories: [Word],
+  start_chars_hint: identifierStartHints(),
+  line_breaks: false,
+});
+
+/** First-character hints: ASCII letters, `_`, Latin-1 and one code per 256-block above (Chevrotain
+ *  buckets char codes >= 256 by their high byte, so one representative enables the whole block). */
+function identifierStartHints(): number[] {
+  const hints = [..."_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"].map((c) => c.charCodeAt(0));
+  for (let c = 0xaa; c <= 0xff; c++) hints.push(c);
+  for (let block = 1; block < 256; block++) hints.push(block * 256);
+  return hints;
+}
+
+const notIdentAfter = `(?![${identPart}])`;
+
+function keyword(word: string, categories: TokenType[]): TokenType {
+  return createToken({
+    name: `Kw_${word}`,
+    label: `\`${word}\``,
+    pattern: sticky(`${word}${notIdentAfter}`),
+    start_chars_hint: [word.charCodeAt(0)],
+    longer_alt: Identifier,
+    categories,
+  });
+}
+
+export const RESERVED_WORDS = [
+  "const", "controller", "plant", "train", "state", "input", "param", "runtime", "disturbance",
+  "learnable", "let", "horizon", "discount", "timestep", "episode", "dynamics", "minimize", "subject",
+  "cost", "reward", "soft", "terminal", "for", "in", "penalty",
+] as const;
+/** Contextual keywords: keywords in one position, ordinary identifiers everywhere else. */
+export const CONTEXTUAL_WORDS = ["to", "on", "using", "stage", "initial", "diag", "factor", "psd", "linear", "quadratic"] as const;
+
+export type ReservedWord = (typeof RESERVED_WORDS)[number];
+export type ContextualWord = (typeof CONTEXTUAL_WORDS)[number];
+
+export const Kw = {} as Record<ReservedWord | ContextualWord, TokenType>;
+for (const w of RESERVED_WORDS) Kw[w] = keyword(w, [Reserved]);
+for (const w of CONTEXTUAL_WORDS) Kw[w] = keyword(w, [Identifier, Word]);
+
+// ---------------------------------------------------------------- numbers
+
+export const Inf = createToken({
+  name: "Inf",
+  label: "`inf`",
+  pattern: sticky(`inf${notIdentAfter}`),
+  start_chars_hint: ["i".charCodeAt(0)],
+  longer_alt: Identifier,
+});
+export const NumberLit = createToken({
+  name: "Number",
+  label: "number",
+  pattern: sticky(
+    `(?:0[xX][0-9a-fA-F](?:_?[0-9a-fA-F])*|0[bB][01](?:_?[01])*|0[oO][0-7](?:_?[0-7])*|(?:\\d(?:_?\\d)*(?:\\.\\d(?:_?\\d)*)?|\\.\\d(?:_?\\d)*)(?:[eE][+-]?\\d(?:_?\\d)*)?)${notIdentAfter}`,
+  ),
+  start_chars_hint: [..."0123456789."].map((c) => c.charCodeAt(0)),
+});
+/** A number glued to letters or with a dangling exponent (`1e`, `0x`, `2x`, `1_`): MPC1003. */
+export const BadNumber = createToken({
+  name: "BadNumber",
+  label: "number",
+  pattern: sticky(`(?:\\d[\\d_]*(?:\\.\\d[\\d_]*)?|\\.\\d[\\d_]*)(?:[eE][+-]?)?[${identPart}]*`),
+  start_chars_hint: [..."0123456789."].map((c) => c.charCodeAt(0)),
+});
+
+// ---------------------------------------------------------------- punctuation
+
+function punct(name: string, text: string, pattern: RegExp, categories: TokenType[] = []): TokenType {
+  return createToken({ name, label: `\`${text}\``, pattern, categories });
+}
+
+export const DotStar = punct("DotStar", ".*", /\.\*/, [MulOp]);
+export const DotSlash = punct("DotSlash", "./", /\.\//, [MulOp]);
+export const DotDot = punct("DotDot", "..", /\.\./);
+export const Le = punct("Le", "<=", /<=/, [RelOpTok]);
+export const Ge = punct("Ge", ">=", />=/, [RelOpTok]);
+export const EqEq = punct("EqEq", "==", /==/, [RelOpTok]);
+export const Lt = punct("Lt", "<", /</, [RelOpTok]);
+export const Gt = punct("Gt", ">", />/, [RelOpTok]);
+export const Equals = punct("Equals", "=", /=/);
+export const Plus = punct("Plus", "+", /\+/, [AddOp]);
+export const Minus = punct("Minus", "-", /-/, [AddOp]);
+export const Star = punct("Star", "*", /\*/, [MulOp]);
+export const Slash = punct("Slash", "/", /\//, [MulOp]);
+export const Caret = punct("Caret", "^", /\^/);
+export const Quote = punct("Quote", "'", /'/);
+export const Colon = punct("Colon", ":", /:/);
+export const Semi = punct("Semi", ";", /;/);
+export const Comma = punct("Comma", ",", /,/);
+export const LParen = punct("LParen", "(", /\(/);
+export const RParen = punct("RParen", ")", /\)/);
+export const LBracket = punct("LBracket", "[", /\[/);
+export const RBracket = punct("RBracket", "]", /]/);
+export const LBrace = punct("LBrace", "{", /\{/);
+export const RBrace = punct("RBrace", "}", /\}/);
+
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  LineComment,
+  BlockComment,
+  UnterminatedComment,
+  // multi-character operators before their prefixes
+  DotStar,
+  DotSlash,
+  DotDot,
+  NumberLit,
+  BadNumber,
+  Le,
+  Ge,
+  EqEq,
+  Lt,
+  Gt,
+  Equals,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Caret,
+  Quote,
+  Colon,
+  Semi,
+  Comma,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LBrace,
+  RBrace,
+  Inf,
+  ...RESERVED_WORDS.map((w) => Kw[w]),
+  ...CONTEXTUAL_WORDS.map((w) => Kw[w]),
+  Identifier,
+  // categories (no pattern) are registered so the parser knows them
+  Word,
+  Reserved,
+  RelOpTok,
+  AddOp,
+  MulOp,
+];
+
+export const mpcrlLexer = new Lexer(allTokens, {
+  positionTracking: "full",
+  ensureOptimizations: false,
+  skipValidations: true,
+});
+
+export interface LexResult {
+  tokens: IToken[];
+  comments: IToken[];
+  diagnostics: Diagnostic[];
+}
+
+/** Parsed value of a number token (`inf` is Infinity; `_` separators ignored). */
+export function numberValue(text: string): number {
+  if (text === "inf") return Infinity;
+  return Number(text.replace(/_/g, ""));
+}
+
+export function lex(text: string, lines: LineIndex): LexResult {
+  const result = mpcrlLexer.tokenize(text);
+  const diagnostics: Diagnostic[] = [];
+  for (const err of result.errors) {
+    // Chevrotain drops the characters it cannot match; report each run once.
+    const start = err.offset;
+    const end = start + Math.max(1, err.length);
+    const chars = text.slice(start, end);
+    const shown = [...chars].slice(0, 12).map(describeChar).join("");
+    diagnostics.push({
+      severity: "error",
+      code: "MPC1001",
+      message: chars.length === 1 || [...chars].length === 1 ? `unknown character ${shown}` : `unknown characters ${shown}`,
+      span: lines.span(start, end),
+      label: "not part of the language",
+      help: unknownCharHelp(chars),
+    });
+  }
+  const comments = result.groups["comments"] ?? [];
+  for (const c of comments) {
+    if (c.tokenType === UnterminatedComment) {
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1002",
+        message: "unterminated block comment",
+        span: lines.span(c.startOffset, c.startOffset + 2),
+        label: "this comment is never closed",
+        help: "close it with `*/`",
+      });
+    }
+  }
+  const tokens: IToken[] = [];
+  for (const t of result.tokens) {
+    if (t.tokenType === BadNumber) {
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1003",
+        message: `invalid number \`${t.image}\``,
+        span: lines.span(t.startOffset, t.startOffset + t.image.length),
+        label: "not a number",
+        notes: ["numbers are written `1`, `1.5`, `.5`, `1e-3`, `1_000`, `0x1F`, `0b101`, `0o17` or `inf`"],
+        help: /^[\d._]+[eE][+-]?$/.test(t.image)
+          ? "an exponent needs digits, e.g. `1e-3`"
+          : /^\d[\d_.]*[A-Za-z_]/.test(t.image)
+            ? "multiplication is written with `*`, e.g. `2*x`"
+            : undefined,
+      });
+      // Keep a number token in its place so that parsing goes on without a cascade.
+      tokens.push({ ...t, tokenType: NumberLit, tokenTypeIdx: NumberLit.tokenTypeIdx ?? t.tokenTypeIdx, image: "0" , endOffset: t.endOffset });
+      continue;
+    }
+    tokens.push(t);
+  }
+  return { tokens, comments, diagnostics };
+}
+
+function describeChar(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || cp === 0xfffd) return `\`\\u{${cp.toString(16)}}\``;
+  if (ch === "`") return "'`'";
+  return `\`${ch}\``;
+}
+
+function unknownCharHelp(chars: string): string | undefined {
+  const c = chars[0];
+  if (c === "#" || c === "%") return "comments start with `//` or are enclosed in `/* */`";
+  if (c === "\u2264") return "write `<=`";
+  if (c === "\u2265") return "write `>=`";
+  if (c === "\u00d7" || c === "\u22c5" || c === "\u00b7") return "multiplication is written with `*`";
+  if (c === "\u2212") return "write the ASCII minus `-`";
+  if (c === "!") return "there is no `!=`; constraints use `<=`, `>=` or `==`";
+  if (c === '"') return "strings are not part of the language; settings take names and numbers";
+  return undefined;
+}

@@ -1,0 +1,652 @@
+// CST -> AST. Tolerant of partial nodes left by Chevrotain's error recovery: a missing expression
+// becomes an ErrorExpr, a missing name an Identifier with an empty name, a broken item is dropped.
+// Also reports the syntax errors that the grammar accepts on purpose (misplaced items, `<`, ...).
+
+import type { CstElement, CstNode, IToken } from "chevrotain";
+import type * as A from "../ast.js";
+import type { Diagnostic, Span } from "../diagnostics.js";
+import { numberValue, Kw, Lt, Gt } from "../lexer.js";
+import { joinSpans, type LineIndex } from "../span.js";
+import { closest } from "./suggest.js";
+
+/** Deepest AST allowed (walkers downstream recurse over it). */
+export const MAX_TREE_DEPTH = 200;
+
+type Children = Record<string, CstElement[] | undefined>;
+
+function isToken(e: CstElement | undefined): e is IToken {
+  return e !== undefined && (e as IToken).image !== undefined;
+}
+
+function realToken(t: IToken | undefined): t is IToken {
+  return t !== undefined && !t.isInsertedInRecovery && Number.isFinite(t.startOffset);
+}
+
+export class AstBuilder {
+  private nextId: number;
+  readonly diagnostics: Diagnostic[] = [];
+  /** Tree depth of each built expression node, by id. */
+  private depthOf = new Map<number, number>();
+  private tooDeepReported = false;
+
+  constructor(
+    private readonly lines: LineIndex,
+    firstId = 1,
+  ) {
+    this.nextId = firstId;
+  }
+
+  id(): number {
+    return this.nextId++;
+  }
+
+  tokSpan(t: IToken): Span {
+    return this.lines.span(t.startOffset, t.startOffset + t.image.length);
+  }
+
+  private tokens(c: Children, key: string): IToken[] {
+    return (c[key] ?? []).filter(isToken).filter(realToken);
+  }
+  private tok(c: Children, key: string, i = 0): IToken | undefined {
+    return this.tokens(c, key)[i];
+  }
+  private nodes(c: Children, key: string): CstNode[] {
+    return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+  }
+  private node(c: Children, key: string, i = 0): CstNode | undefined {
+    return this.nodes(c, key)[i];
+  }
+
+  /** Span covering all real tokens under a CST node (undefined if it has none). */
+  cstSpan(n: CstNode): Span | undefined {
+    let first: IToken | undefined;
+    let last: IToken | undefined;
+    const visit = (e: CstElement): void => {
+      if (isToken(e)) {
+        if (!realToken(e)) return;
+        if (first === undefined || e.startOffset < first.startOffset) first = e;
+        if (last === undefined || e.startOffset > last.startOffset) last = e;
+      } else for (const list of Object.values(e.children)) for (const x of list ?? []) visit(x);
+    };
+    visit(n);
+    if (first === undefined || last === undefined) return undefined;
+    return this.lines.span(first.startOffset, last.startOffset + last.image.length);
+  }
+
+  private errorExpr(span: Span): A.ErrorExpr {
+    return { kind: "ErrorExpr", id: this.id(), span };
+  }
+
+  private identifier(t: IToken | undefined, fallback: Span): A.Identifier {
+    if (t === undefined) return { kind: "Identifier", id: this.id(), name: "", span: fallback };
+    return { kind: "Identifier", id: this.id(), name: t.image, span: this.tokSpan(t) };
+  }
+
+  private emptySpanAfter(s: Span): Span {
+    return this.lines.span(s.end, s.end);
+  }
+
+  // ------------------------------------------------------------ depth guard
+
+  private track<T extends A.Expr>(e: T, ...children: A.Expr[]): A.Expr {
+    let d = 0;
+    for (const c of children) d = Math.max(d, this.depthOf.get(c.id) ?? 1);
+    const depth = d + 1;
+    if (depth > MAX_TREE_DEPTH) {
+      if (!this.tooDeepReported) {
+        this.tooDeepReported = true;
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1008",
+          message: "expression nested too deeply",
+          span: e.span,
+          label: `more than ${MAX_TREE_DEPTH} levels of operators or brackets`,
+          help: "split it into several `let` definitions",
+        });
+      }
+      return this.errorExpr(e.span);
+    }
+    this.depthOf.set(e.id, depth);
+    return e;
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  expr(n: CstNode | undefined, fallback: Span): A.Expr {
+    if (n === undefined) return this.errorExpr(fallback);
+    const c = n.children as Children;
+    const operands = this.nodes(c, "operands");
+    const ops = (c["ops"] ?? []).filter(isToken);
+    if (operands.length === 0) return this.errorExpr(this.cstSpan(n) ?? fallback);
+    let acc = this.multiplicative(operands[0], fallback);
+    for (let i = 1; i < operands.length; i++) {
+      const op = ops[i - 1];
+      const right = this.multiplicative(operands[i], this.emptySpanAfter(acc.span));
+      acc = this.binary(acc, op, right, op?.image === "-" ? "-" : "+");
+    }
+    return acc;
+  }
+
+  private binary(left: A.Expr, opTok: IToken | undefined, right: A.Expr, op: A.BinaryOp): A.Expr {
+    const opSpan = opTok !== undefined && realToken(opTok) ? this.tokSpan(opTok) : this.emptySpanAfter(left.span);
+    const e: A.BinaryExpr = { kind: "Binary", id: this.id(), op, left, right, opSpan, span: joinSpans(left.span, right.span) };
+    return this.track(e, left, right);
+  }
+
+  private multiplicative(n: CstNode, fallback: Span): A.Expr {
+    const c = n.children as Children;
+    const operands = this.nodes(c, "operands");
+    const ops = (c["ops"] ?? []).filter(isToken);
+    if (operands.length === 0) return this.errorExpr(this.cstSpan(n) ?? fallback);
+    let acc = this.unary(operands[0], fallback);
+    for (let i = 1; i < operands.length; i++) {
+      const op = ops[i - 1];
+      const right = this.unary(operands[i], this.emptySpanAfter(acc.span));
+      const image = op?.image;
+      const bop: A.BinaryOp = image === "/" || image === ".*" || image === "./" ? image : "*";
+      acc = this.binary(acc, op, right, bop);
+    }
+    return acc;
+  }
+
+  /** signs base (^ exponent)*, right-associative, signs binding looser than `^`. */
+  unary(n: CstNode, fallback: Span): A.Expr {
+    const c = n.children as Children;
+    const signs = this.tokens(c, "signs");
+    const carets = (c["carets"] ?? []).filter(isToken);
+    const base = this.postfix(this.node(c, "base"), this.cstSpan(n) ?? fallback);
+    const exps = this.nodes(c, "exponents");
+    let acc: A.Expr | undefined;
+    // fold from the right: b ^ s1 e1 ^ s2 e2 = b ^ (s1 (e1 ^ (s2 e2)))
+    for (let i = exps.length - 1; i >= 0; i--) {
+      const ec = exps[i].children as Children;
+      const eSigns = this.tokens(ec, "signs");
+      let operand = this.postfix(this.node(ec, "base"), this.cstSpan(exps[i]) ?? base.span);
+      if (acc !== undefined) operand = this.binary(operand, carets[i + 1], acc, "^");
+      acc = this.applySigns(eSigns, operand);
+    }
+    const powered = acc === undefined ? base : this.binary(base, carets[0], acc, "^");
+    return this.applySigns(signs, powered);
+  }
+
+  private applySigns(signs: IToken[], operand: A.Expr): A.Expr {
+    let acc = operand;
+    for (let i = signs.length - 1; i >= 0; i--) {
+      const s = signs[i];
+      const e: A.UnaryExpr = {
+        kind: "Unary",
+        id: this.id(),
+        op: s.image === "-" ? "-" : "+",
+        operand: acc,
+        span: joinSpans(this.tokSpan(s), acc.span),
+      };
+      acc = this.track(e, acc);
+    }
+    return acc;
+  }
+
+  private postfix(n: CstNode | undefined, fallback: Span): A.Expr {
+    if (n === undefined) return this.errorExpr(fallback);
+    const c = n.children as Children;
+    let acc = this.primary(this.node(c, "primary"), this.cstSpan(n) ?? fallback);
+    for (const op of this.nodes(c, "postfixOp")) {
+      const oc = op.children as Children;
+      const quote = this.tok(oc, "Quote");
+      const opSpan = this.cstSpan(op) ?? this.emptySpanAfter(acc.span);
+      if (quote !== undefined) {
+        const e: A.TransposeExpr = { kind: "Transpose", id: this.id(), operand: acc, span: joinSpans(acc.span, opSpan) };
+        acc = this.track(e, acc);
+        continue;
+      }
+      const indices: A.IndexArg[] = [];
+      const children: A.Expr[] = [acc];
+      for (const ia of this.nodes(oc, "indices")) {
+        const arg = this.indexArg(ia, opSpan);
+        indices.push(arg);
+        if (arg.kind === "At") children.push(arg.index);
+        else {
+          if (arg.start) children.push(arg.start);
+          if (arg.end) children.push(arg.end);
+        }
+      }
+      if (indices.length === 0) indices.push({ kind: "At", index: this.errorExpr(opSpan), span: opSpan });
+      const e: A.IndexExpr = { kind: "Index", id: this.id(), target: acc, indices, span: joinSpans(acc.span, opSpan) };
+      acc = this.track(e, ...children);
+    }
+    return acc;
+  }
+
+  private indexArg(n: CstNode, fallback: Span): A.IndexArg {
+    const c = n.children as Children;
+    const span = this.cstSpan(n) ?? fallback;
+    const colon = (c["Colon"] ?? []).length > 0;
+    const startNode = this.node(c, "start");
+    const endNode = this.node(c, "end");
+    if (!colon) return { kind: "At", index: this.expr(startNode, span), span };
+    return {
+      kind: "Slice",
+      start: startNode ? this.expr(startNode, span) : undefined,
+      end: endNode ? this.expr(endNode, span) : undefined,
+      span,
+    };
+  }
+
+  private primary(n: CstNode | undefined, fallback: Span): A.Expr {
+    if (n === undefined) return this.errorExpr(fallback);
+    const c = n.children as Children;
+    const num = this.tok(c, "Number") ?? this.tok(c, "Inf");
+    if (num !== undefined) {
+      const e: A.NumberLit = { kind: "Number", id: this.id(), value: numberValue(num.image), text: num.image, span: this.tokSpan(num) };
+      return this.track(e);
+    }
+    const nc = this.node(c, "nameOrCall");
+    if (nc !== undefined) return this.nameOrCall(nc, fallback);
+    const p = this.node(c, "paren");
+    if (p !== undefined) {
+      const span = this.cstSpan(p) ?? fallback;
+      const inner = this.expr(this.node(p.children as Children, "inner"), span);
+      const e: A.ParenExpr = { kind: "Paren", id: this.id(), inner, span };
+      return this.track(e, inner);
+    }
+    const arr = this.node(c, "array");
+    if (arr !== undefined) {
+      const span = this.cstSpan(arr) ?? fallback;
+      const rows: A.Expr[][] = [];
+      const all: A.Expr[] = [];
+      for (const r of this.nodes(arr.children as Children, "rows")) {
+        const row = this.nodes(r.children as Children, "elements").map((el) => this.expr(el, span));
+        rows.push(row);
+        all.push(...row);
+      }
+      const e: A.ArrayLit = { kind: "Array", id: this.id(), rows, span };
+      return this.track(e, ...all);
+    }
+    return this.errorExpr(this.cstSpan(n) ?? fallback);
+  }
+
+  private nameOrCall(n: CstNode, fallback: Span): A.Expr {
+    const c = n.children as Children;
+    const name = this.tok(c, "Identifier");
+    const span = this.cstSpan(n) ?? fallback;
+    if (name === undefined) return this.errorExpr(span);
+    if ((c["LParen"] ?? []).length === 0) {
+      const e: A.NameRef = { kind: "Name", id: this.id(), name: name.image, span: this.tokSpan(name) };
+      return this.track(e);
+    }
+    const args: A.CallArg[] = [];
+    const values: A.Expr[] = [];
+    for (const a of this.nodes(c, "args")) {
+      const ac = a.children as Children;
+      const aSpan = this.cstSpan(a) ?? span;
+      const argName = this.tok(ac, "name");
+      const value = this.expr(this.node(ac, "value"), aSpan);
+      values.push(value);
+      args.push({ name: argName ? this.identifier(argName, aSpan) : undefined, value, span: aSpan });
+    }
+    const e: A.CallExpr = { kind: "Call", id: this.id(), callee: this.identifier(name, span), args, span };
+    return this.track(e, ...values);
+  }
+
+  // ------------------------------------------------------------ items
+
+  topItem(n: CstNode): A.TopItem | undefined {
+    const c = n.children as Children;
+    const b = this.node(c, "block");
+    if (b !== undefined) return this.block(b);
+    const t = this.node(c, "trainBlock");
+    if (t !== undefined) return this.trainBlock(t);
+    const d = this.node(c, "declaration");
+    if (d !== undefined) return this.declaration(d);
+    return undefined;
+  }
+
+  private block(n: CstNode): A.ControllerBlock | A.PlantBlock | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "keyword");
+    if (kw === undefined) return undefined;
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    const isController = kw.image === "controller";
+    const name = this.identifier(this.tok(c, "name"), this.emptySpanAfter(this.tokSpan(kw)));
+    const items: (A.ControllerItem | A.PlantItem)[] = [];
+    for (const itemNode of this.nodes(c, "blockItem")) {
+      const item = this.blockItem(itemNode);
+      if (item === undefined) continue;
+      if (isController && item.kind === "PlantCost") {
+        this.misplaced(item.span, `\`${item.sense}\``, "controller", "a controller states its objective with `minimize`");
+        continue;
+      }
+      if (!isController && item.kind === "Objective") {
+        this.misplaced(item.span, "`minimize`", "plant", "a plant states its per-step `cost` or `reward`");
+        continue;
+      }
+      if (!isController && item.kind === "ScalarSetting" && (item.key === "horizon" || item.key === "discount")) {
+        this.misplaced(item.keywordSpan, `\`${item.key}\``, "plant", `\`${item.key}\` belongs to a controller`);
+        continue;
+      }
+      if (isController && item.kind === "ScalarSetting" && item.key === "episode") {
+        this.misplaced(item.keywordSpan, "`episode`", "controller", "the episode length belongs to the plant");
+        continue;
+      }
+      items.push(item);
+    }
+    if (isController) {
+      return { kind: "Controller", id: this.id(), keywordSpan: this.tokSpan(kw), name, items: items as A.ControllerItem[], span };
+    }
+    return { kind: "Plant", id: this.id(), keywordSpan: this.tokSpan(kw), name, items: items as A.PlantItem[], span };
+  }
+
+  private misplaced(span: Span, what: string, block: "controller" | "plant", note: string): void {
+    this.diagnostics.push({
+      severity: "error",
+      code: "MPC1009",
+      message: `${what} is not allowed in a ${block} block`,
+      span: { ...span, end: Math.min(span.end, span.start + 200) === span.end ? span.end : span.end },
+      label: `not allowed in a ${block}`,
+      notes: [note],
+    });
+  }
+
+  private blockItem(n: CstNode): A.ControllerItem | A.PlantItem | PlantCostItem | undefined {
+    const c = n.children as Children;
+    const d = this.node(c, "declaration");
+    if (d) return this.declaration(d);
+    const l = this.node(c, "letDecl");
+    if (l) return this.letDecl(l);
+    const dy = this.node(c, "dynamics");
+    if (dy) return this.dynamics(dy);
+    const s = this.node(c, "scalarSetting");
+    if (s) return this.scalarSetting(s);
+    const o = this.node(c, "objective");
+    if (o) return this.objective(o);
+    const p = this.node(c, "plantCost");
+    if (p) return this.plantCost(p);
+    const st = this.node(c, "subjectTo");
+    if (st) return this.subjectTo(st);
+    return undefined;
+  }
+
+  declaration(n: CstNode): A.Decl | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "keyword");
+    if (kw === undefined) return undefined;
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    const declKind = kw.image as A.DeclKind;
+    const structTok = this.tok(c, "structure");
+    let structure: A.LearnableStructure | undefined;
+    if (structTok !== undefined) {
+      if (declKind === "learnable") structure = structTok.image as A.LearnableStructure;
+      else {
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1016",
+          message: `a structure \`${structTok.image}\` applies only to \`learnable\` parameters`,
+          span: this.tokSpan(structTok),
+          label: `\`${declKind}\` declarations have no structure`,
+          help: `remove \`${structTok.image}\``,
+          edits: [{ span: this.lines.span(structTok.startOffset, structTok.startOffset + structTok.image.length + 1), newText: "", title: `remove \`${structTok.image}\`` }],
+        });
+      }
+    }
+    const nameTok = this.tok(c, "name");
+    const name = this.identifier(nameTok, this.emptySpanAfter(this.tokSpan(structTok ?? kw)));
+    const dimsNodes = this.nodes(c, "dims");
+    const dims = (c["dimsOpen"] ?? []).length > 0 ? dimsNodes.map((d) => this.expr(d, span)) : undefined;
+    const initNode = this.node(c, "init");
+    const init = (c["Equals"] ?? []).length > 0 ? this.expr(initNode, span) : undefined;
+    const b = this.node(c, "bounds");
+    let bounds: A.Bounds | undefined;
+    if (b !== undefined) {
+      const bc = b.children as Children;
+      const bSpan = this.cstSpan(b) ?? span;
+      bounds = { lower: this.expr(this.node(bc, "lower"), bSpan), upper: this.expr(this.node(bc, "upper"), bSpan), span: bSpan };
+    }
+    return {
+      kind: "Decl",
+      id: this.id(),
+      declKind,
+      keywordSpan: this.tokSpan(kw),
+      structure,
+      name,
+      dims,
+      init,
+      bounds,
+      span,
+    };
+  }
+
+  private letDecl(n: CstNode): A.LetDecl | undefined {
+    const c = n.children as Children;
+    const span = this.cstSpan(n);
+    if (span === undefined) return undefined;
+    const name = this.identifier(this.tok(c, "name"), span);
+    return { kind: "Let", id: this.id(), name, value: this.expr(this.node(c, "value"), this.emptySpanAfter(span)), span };
+  }
+
+  private dynamics(n: CstNode): A.Dynamics | undefined {
+    const c = n.children as Children;
+    const span = this.cstSpan(n);
+    if (span === undefined) return undefined;
+    const der = this.tok(c, "der");
+    const form = der !== undefined ? "continuous" : "discrete";
+    if (der !== undefined && der.image !== "der") {
+      this.diagnostics.push({
+        severity: "error",
+        code: "MPC1013",
+        message: `expected \`der\` or \`x+\` on the left of dynamics, found \`${der.image}(...)\``,
+        span: this.tokSpan(der),
+        label: "not a dynamics target",
+        notes: ["discrete dynamics are written `dynamics x+ = ...`, continuous ones `dynamics der(x) = ...`"],
+        help: "replace with `der`",
+        edits: [{ span: this.tokSpan(der), newText: "der", title: "replace with `der`" }],
+      });
+    }
+    const target = this.identifier(this.tok(c, "target"), span);
+    const rhs = this.expr(this.node(c, "rhs"), this.emptySpanAfter(span));
+    const methodTok = this.tok(c, "method");
+    let method: A.DiscretizationMethod | undefined;
+    let methodSpan: Span | undefined;
+    if (methodTok !== undefined) {
+      methodSpan = this.tokSpan(methodTok);
+      const m = methodTok.image;
+      if (m === "zoh" || m === "rk4" || m === "euler") method = m;
+      else {
+        const guess = closest(m, ["zoh", "rk4", "euler"]);
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1018",
+          message: `unknown discretization method \`${m}\``,
+          span: methodSpan,
+          label: "expected `zoh`, `rk4` or `euler`",
+          help: guess ? `did you mean \`${guess}\`?` : undefined,
+          edits: guess ? [{ span: methodSpan, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+        });
+      }
+    }
+    return { kind: "Dynamics", id: this.id(), form, target, rhs, method, methodSpan, span };
+  }
+
+  private scalarSetting(n: CstNode): A.ScalarSetting | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "keyword");
+    if (kw === undefined) return undefined;
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    return {
+      kind: "ScalarSetting",
+      id: this.id(),
+      key: kw.image as A.ScalarSetting["key"],
+      keywordSpan: this.tokSpan(kw),
+      value: this.expr(this.node(c, "value"), this.emptySpanAfter(this.tokSpan(kw))),
+      span,
+    };
+  }
+
+  private objective(n: CstNode): A.Objective | undefined {
+    const c = n.children as Children;
+    const span = this.cstSpan(n);
+    if (span === undefined) return undefined;
+    const terms: A.CostTerm[] = [];
+    for (const t of this.nodes(c, "costTerm")) {
+      const tc = t.children as Children;
+      const kw = this.tok(tc, "keyword");
+      const tSpan = this.cstSpan(t) ?? span;
+      terms.push({
+        kind: "CostTerm",
+        id: this.id(),
+        costKind: kw ? (kw.image as A.CostKind) : "initial",
+        keywordSpan: kw ? this.tokSpan(kw) : undefined,
+        expr: this.expr(this.node(tc, "expr"), tSpan),
+        span: tSpan,
+      });
+    }
+    return { kind: "Objective", id: this.id(), sense: "minimize", terms, span };
+  }
+
+  private plantCost(n: CstNode): PlantCostItem | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "keyword");
+    if (kw === undefined) return undefined;
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    return {
+      kind: "PlantCost",
+      id: this.id(),
+      sense: kw.image === "reward" ? "reward" : "cost",
+      expr: this.expr(this.node(c, "expr"), this.emptySpanAfter(this.tokSpan(kw))),
+      span,
+    };
+  }
+
+  private subjectTo(n: CstNode): A.SubjectTo | undefined {
+    const c = n.children as Children;
+    const span = this.cstSpan(n);
+    if (span === undefined) return undefined;
+    const constraints: A.Constraint[] = [];
+    for (const k of this.nodes(c, "constraint")) {
+      const con = this.constraint(k);
+      if (con !== undefined) constraints.push(con);
+    }
+    return { kind: "SubjectTo", id: this.id(), constraints, span };
+  }
+
+  private constraint(n: CstNode): A.Constraint | undefined {
+    const c = n.children as Children;
+    const span = this.cstSpan(n);
+    if (span === undefined) return undefined;
+    const opToks = this.tokens(c, "ops");
+    const operandNodes = this.nodes(c, "operands");
+    const operands = operandNodes.map((o) => this.expr(o, span));
+    const ops: A.RelOp[] = [];
+    const opSpans: Span[] = [];
+    for (const t of opToks) {
+      let op: A.RelOp;
+      if (t.tokenType === Lt || t.tokenType === Gt) {
+        op = t.tokenType === Lt ? "<=" : ">=";
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1011",
+          message: `strict inequality \`${t.image}\` is not supported`,
+          span: this.tokSpan(t),
+          label: "constraints of a QP are closed sets",
+          help: `use \`${op}\``,
+          edits: [{ span: this.tokSpan(t), newText: op, title: `replace with \`${op}\`` }],
+        });
+      } else op = t.image as A.RelOp;
+      ops.push(op);
+      opSpans.push(this.tokSpan(t));
+    }
+    while (operands.length < ops.length + 1) operands.push(this.errorExpr(this.emptySpanAfter(span)));
+    if (operands.length > ops.length + 1) operands.length = ops.length + 1;
+    const r = this.node(c, "stageRange");
+    let range: A.StageRange | undefined;
+    if (r !== undefined) {
+      const rc = r.children as Children;
+      const rSpan = this.cstSpan(r) ?? span;
+      range = {
+        index: this.identifier(this.tok(rc, "index"), rSpan),
+        from: this.expr(this.node(rc, "from"), rSpan),
+        to: this.expr(this.node(rc, "to"), rSpan),
+        span: rSpan,
+      };
+    }
+    const p = this.node(c, "penalty");
+    let penalty: A.SoftPenalty | undefined;
+    if (p !== undefined) {
+      const pc = p.children as Children;
+      const pSpan = this.cstSpan(p) ?? span;
+      const lin = (pc["Kw_linear"] ?? []).length > 0 ? this.expr(this.node(pc, "linear"), pSpan) : undefined;
+      const quad = (pc["Kw_quadratic"] ?? []).length > 0 ? this.expr(this.node(pc, "quadratic"), pSpan) : undefined;
+      if (lin === undefined && quad === undefined) {
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1014",
+          message: "`penalty` needs a `linear` or a `quadratic` weight",
+          span: pSpan,
+          label: "no weight given",
+          help: "write e.g. `penalty linear 1 quadratic 10`",
+        });
+      }
+      penalty = { linear: lin, quadratic: quad, span: pSpan };
+    }
+    return {
+      kind: "Constraint",
+      id: this.id(),
+      soft: (c["Kw_soft"] ?? []).length > 0,
+      terminal: (c["Kw_terminal"] ?? []).length > 0,
+      operands,
+      ops,
+      opSpans,
+      range,
+      penalty,
+      span,
+    };
+  }
+
+  private trainBlock(n: CstNode): A.TrainBlock | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "Kw_train");
+    if (kw === undefined) return undefined;
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    return {
+      kind: "Train",
+      id: this.id(),
+      keywordSpan: this.tokSpan(kw),
+      controller: this.identifier(this.tok(c, "controller"), this.emptySpanAfter(this.tokSpan(kw))),
+      plant: this.identifier(this.tok(c, "plant"), span),
+      settings: this.settings(this.nodes(c, "setting")),
+      span,
+    };
+  }
+
+  private settings(nodes: CstNode[]): A.Setting[] {
+    const out: A.Setting[] = [];
+    for (const s of nodes) {
+      const c = s.children as Children;
+      const key = this.tok(c, "key");
+      if (key === undefined) continue;
+      const span = this.cstSpan(s) ?? this.tokSpan(key);
+      const args: A.Expr[] = [];
+      for (const a of this.nodes(c, "settingArg")) {
+        const ac = a.children as Children;
+        const word = this.tok(ac, "word");
+        if (word !== undefined) {
+          args.push({ kind: "Name", id: this.id(), name: word.image, span: this.tokSpan(word) });
+          continue;
+        }
+        args.push(this.unary(this.node(ac, "unary") ?? a, this.cstSpan(a) ?? span));
+      }
+      const hasBlock = (c["LBrace"] ?? []).length > 0;
+      out.push({
+        kind: "Setting",
+        id: this.id(),
+        key: this.identifier(key, span),
+        args,
+        block: hasBlock ? this.settings(this.nodes(c, "setting")) : undefined,
+        span,
+      });
+    }
+    return out;
+  }
+}
+
+type PlantCostItem = A.PlantCost;
+
+export { Kw };

@@ -1,0 +1,173 @@
+// parse(text): lexing, a nesting guard, top-level splitting, Chevrotain parsing with recovery and
+// CST -> AST building. Never throws: any input gives a Program and diagnostics.
+
+import type { IToken } from "chevrotain";
+import type { Comment, Program, TopItem } from "../ast.js";
+import type { Diagnostic } from "../diagnostics.js";
+import { lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, UnterminatedComment } from "../lexer.js";
+import { LineIndex } from "../span.js";
+import { AstBuilder } from "./build.js";
+import { recognitionErrorToDiagnostic } from "./errors.js";
+import { parserInstance } from "./grammar.js";
+
+/** Deepest bracket nesting accepted (the recursive-descent parser recurses per level). */
+export const MAX_NESTING = 64;
+/** At most this many syntax errors are reported per file (the rest are cascades or junk). */
+export const MAX_SYNTAX_ERRORS = 100;
+
+export interface ParseResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+}
+
+const alwaysTop = new Set([Kw.controller, Kw.plant, Kw.train]);
+const topAtDepth0 = new Set([Kw.const, Kw.state, Kw.input, Kw.param, Kw.runtime, Kw.disturbance, Kw.learnable]);
+
+export function parse(text: string): ParseResult {
+  try {
+    return parseUnsafe(text);
+  } catch (err) {
+    // Defensive: a bug must not crash an editor or the CLI. Report it as a diagnostic.
+    const lines = new LineIndex(text);
+    return {
+      program: { kind: "Program", id: 0, items: [], comments: [], span: lines.span(0, text.length) },
+      diagnostics: [
+        {
+          severity: "error",
+          code: "MPC1000",
+          message: `internal parser error: ${err instanceof Error ? err.message : String(err)}`,
+          span: lines.span(0, 0),
+          notes: ["this is a bug in mpcrl; please report it with the file"],
+        },
+      ],
+    };
+  }
+}
+
+function parseUnsafe(text: string): ParseResult {
+  const lines = new LineIndex(text);
+  const lexed = lex(text, lines);
+  const diagnostics: Diagnostic[] = [...lexed.diagnostics];
+  if (diagnostics.length > MAX_SYNTAX_ERRORS) diagnostics.length = MAX_SYNTAX_ERRORS;
+
+  const tokens = guardNesting(lexed.tokens, lines, diagnostics);
+  const bracketDepth = new Map<number, number>();
+  {
+    let d = 0;
+    for (const t of tokens) {
+      if (t.tokenType === RParen || t.tokenType === RBracket) d = Math.max(0, d - 1);
+      bracketDepth.set(t.startOffset, d);
+      if (t.tokenType === LParen || t.tokenType === LBracket) d++;
+    }
+  }
+
+  const builder = new AstBuilder(lines);
+  const items: TopItem[] = [];
+  const parser = parserInstance;
+  parser.bracketDepth = bracketDepth;
+  let syntaxErrors = 0;
+  const chunks = splitTopLevel(tokens);
+  for (let ci = 0; ci < chunks.length; ci++) {
+    const chunk = chunks[ci];
+    const next = chunks[ci + 1]?.[0];
+    parser.input = chunk;
+    const cst = parser.topItem();
+    const seen = new Set<string>();
+    for (const e of parser.errors) {
+      const d = recognitionErrorToDiagnostic(e, { tokens: chunk, next, lines, textLength: text.length });
+      if (d === undefined) continue;
+      const key = `${d.span.start}:${d.code}`;
+      if (seen.has(key)) continue; // one error of a kind per position: the rest is cascade
+      seen.add(key);
+      if (syntaxErrors < MAX_SYNTAX_ERRORS) {
+        diagnostics.push(d);
+        syntaxErrors++;
+      }
+    }
+    const item = builder.topItem(cst);
+    if (item !== undefined) items.push(item);
+  }
+  diagnostics.push(...builder.diagnostics);
+
+  const comments: Comment[] = lexed.comments.map((c) => ({
+    text: c.tokenType === UnterminatedComment ? c.image : c.image,
+    span: lines.span(c.startOffset, c.startOffset + c.image.length),
+  }));
+  if (tokens.length === 0 && lexed.diagnostics.length === 0) {
+    diagnostics.push({
+      severity: "warning",
+      code: "MPC1015",
+      message: "the file contains no items",
+      span: lines.span(0, 0),
+      label: "empty file",
+      help: "declare a `controller` block (see docs/language.md)",
+    });
+  }
+  diagnostics.sort((a, b) => a.span.start - b.span.start);
+  const program: Program = { kind: "Program", id: builder.id(), items, comments, span: lines.span(0, text.length) };
+  return { program, diagnostics };
+}
+
+/** Split the token stream before each top-level item keyword, so that an error in one item never
+ *  swallows the next: `controller`, `plant`, `train` always start an item; declarations only at
+ *  brace depth 0. */
+function splitTopLevel(tokens: IToken[]): IToken[][] {
+  const chunks: IToken[][] = [];
+  let cur: IToken[] = [];
+  let depth = 0;
+  for (const t of tokens) {
+    const tt = t.tokenType;
+    const starts = alwaysTop.has(tt) || (depth === 0 && topAtDepth0.has(tt));
+    if (starts) {
+      if (cur.length > 0) chunks.push(cur);
+      cur = [];
+      depth = 0;
+    }
+    if (tt === LBrace) depth++;
+    else if (tt === RBrace) depth = Math.max(0, depth - 1);
+    cur.push(t);
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
+
+/** Drop the content of brackets nested deeper than MAX_NESTING (reported once as MPC1008), so that
+ *  the recursive parser and every AST walker have a bounded depth. */
+function guardNesting(tokens: IToken[], lines: LineIndex, diagnostics: Diagnostic[]): IToken[] {
+  let depth = 0;
+  let tooDeep = false;
+  for (const t of tokens) {
+    const tt = t.tokenType;
+    if (tt === LParen || tt === LBracket || tt === LBrace) {
+      depth++;
+      if (depth > MAX_NESTING) {
+        tooDeep = true;
+        break;
+      }
+    } else if (tt === RParen || tt === RBracket || tt === RBrace) depth = Math.max(0, depth - 1);
+  }
+  if (!tooDeep) return tokens;
+  const out: IToken[] = [];
+  depth = 0;
+  let reported = false;
+  for (const t of tokens) {
+    const tt = t.tokenType;
+    const opens = tt === LParen || tt === LBracket || tt === LBrace;
+    const closes = tt === RParen || tt === RBracket || tt === RBrace;
+    if (opens) depth++;
+    if (depth <= MAX_NESTING) out.push(t);
+    else if (!reported) {
+      reported = true;
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1008",
+        message: "brackets nested too deeply",
+        span: lines.span(t.startOffset, t.startOffset + t.image.length),
+        label: `more than ${MAX_NESTING} levels of nesting`,
+        notes: ["the content of the deeper brackets was skipped"],
+      });
+    }
+    if (closes) depth = Math.max(0, depth - 1);
+  }
+  return out;
+}

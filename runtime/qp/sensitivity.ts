@@ -103,6 +103,7 @@ export class QpSensitivity {
   private messageValue = "";
   private factoredOk = false;
   private delta = 0;
+  private kScale = 1;
   private weakCount = 0;
   private activeCountValue = 0;
   private primalRes = NaN;
@@ -261,7 +262,8 @@ export class QpSensitivity {
     for (let i = 0; i < m; i++) yS[i] = state[i] === ROW_INACTIVE ? 0 : yIn[i];
     // Assemble and factor K_delta.
     const { kx, layout } = this;
-    const delta = opts.regularization * Math.max(1, maxAbs(P.values), maxAbs(A.values));
+    this.kScale = Math.max(1, maxAbs(P.values), maxAbs(A.values));
+    const delta = opts.regularization * this.kScale;
     this.delta = delta;
     kx.fill(0);
     for (let k = 0; k < P.values.length; k++) kx[layout.pToKkt[k]] = P.values[k];
@@ -298,7 +300,11 @@ export class QpSensitivity {
     return "ok";
   }
 
-  /** Two steps of inverse power iteration on K_delta from a fixed pseudo-random start. */
+  /**
+   * Two steps of inverse power iteration on K_delta from a fixed pseudo-random start: a lower bound
+   * of |K_delta^-1|_2, and close to it when K is singular (K_delta then has an eigenvalue of size
+   * at most delta, which two steps amplify by 1/delta^2 against at most |K^-1|^2 for the rest).
+   */
   private estimateInverseNorm(): number {
     const N = this.sol.length;
     const v = this.sol;
@@ -308,7 +314,7 @@ export class QpSensitivity {
       v[i] = seed / 4294967296 - 0.5;
     }
     let ratio = 0;
-    for (let it = 0; it < 3; it++) {
+    for (let it = 0; it < 2; it++) {
       const before = norm2(v);
       if (before === 0) return 0;
       for (let i = 0; i < N; i++) v[i] /= before;
@@ -345,10 +351,14 @@ export class QpSensitivity {
     const N = rhs.length;
     sol.set(rhs);
     ldl.solve(sol);
-    const bNorm = maxAbsN(rhs, N);
+    // Stop at the roundoff level of K x (relative 1e-12) or when the residual stagnates.
+    const tolAbs = 1e-12 * (1 + maxAbsN(rhs, N) + this.kScale * maxAbsN(sol, N));
+    let prev = Infinity;
     for (let it = 0; it < this.opts.refineIter; it++) {
       this.residual(sol, rhs, res);
-      if (maxAbsN(res, N) <= 1e-14 * (1 + bNorm)) break;
+      const rn = maxAbsN(res, N);
+      if (rn <= tolAbs || rn > 0.5 * prev) break;
+      prev = rn;
       corr.set(res);
       ldl.solve(corr);
       for (let i = 0; i < N; i++) sol[i] += corr[i];

@@ -1,0 +1,87 @@
+// `npm run bench:sens`: time of one adjoint derivative of a QP solution (dL/dz -> dP, dq, dA, dl,
+// du) on the shared MPC problems, beside native OSQP 1.0's adjoint (../shared/ANCHORS.md 1:
+// 28 us / 1.49 ms / 0.43 ms). The solution comes from QpSolver (tight, polished).
+//   cold:    new QpSensitivity(...) + adjoint(): KKT pattern, ordering, symbolic and numeric
+//            factorization every time (what OSQP's adjoint does per call).
+//   update:  sens.update(...) + adjoint(.., out): the pattern is reused, numeric factorization,
+//            singularity check and the solve (the controller's per-step cost).
+//   adjoint: one more adjoint() on the same factorization;  forward: one forward() direction.
+// Each figure is the median over `--reps` batches (default 31) of the mean time of a batch.
+// Usage: tsx bench/sensitivity.ts [--reps N]
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { qpFromJson } from "../runtime/qp/io.js";
+import { solveQp } from "../runtime/qp/osqp.js";
+import { QpSensitivity } from "../runtime/qp/sensitivity.js";
+
+const dataDir = fileURLToPath(new URL("../../shared/data/qp/mpc/", import.meta.url));
+const args = process.argv.slice(2);
+const reps = Number(args[args.indexOf("--reps") + 1]) || 31;
+const nativeUs: Record<string, number> = { a_2state: 28, b_random12x4: 1490, c_quadrotor: 430 };
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
+}
+
+/** Median over `reps` batches of the mean microseconds per call; batches last about 20 ms. */
+function timeUs(fn: () => void): number {
+  let inner = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let k = 0; k < inner; k++) fn();
+    if (performance.now() - t0 > 20 || inner > 1 << 20) break;
+    inner *= 2;
+  }
+  const res: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < inner; k++) fn();
+    res.push(((performance.now() - t0) * 1000) / inner);
+  }
+  return median(res);
+}
+
+function fmt(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} us`;
+}
+
+console.log(`QP solution derivatives (median of ${reps} batches), native OSQP 1.0 adjoint beside`);
+console.log("problem        n    m   active  cold        update+adj  adjoint     forward     native      ratio(update)  ratio(cold)");
+for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
+  const p = qpFromJson(JSON.parse(readFileSync(`${dataDir}${name}.json`, "utf8")));
+  const sol = solveQp(p, { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 100000 });
+  if (sol.status !== "solved") {
+    console.log(`${name}: solver status ${sol.status}, skipped`);
+    continue;
+  }
+  const z = Float64Array.from(sol.x);
+  const y = Float64Array.from(sol.y);
+  const gz = new Float64Array(p.n);
+  for (let j = 0; j < p.n; j++) gz[j] = Math.sin(j + 1);
+  const sens = new QpSensitivity(p, z, y);
+  if (sens.status !== "ok") console.log(`${name}: status ${sens.status} (${sens.message})`);
+  const out = {
+    dP: new Float64Array(p.P.values.length),
+    dq: new Float64Array(p.n),
+    dA: new Float64Array(p.A.values.length),
+    dl: new Float64Array(p.m),
+    du: new Float64Array(p.m),
+  };
+  const fout = { dz: new Float64Array(p.n), dy: new Float64Array(p.m) };
+  const dq = Float64Array.from(gz);
+  const cold = timeUs(() => new QpSensitivity(p, z, y).adjoint(gz));
+  const update = timeUs(() => {
+    sens.update(p, z, y);
+    sens.adjoint(gz, undefined, out);
+  });
+  const adj = timeUs(() => sens.adjoint(gz, undefined, out));
+  const fwd = timeUs(() => sens.forward({ dq }, fout));
+  const nat = nativeUs[name];
+  console.log(
+    `${name.padEnd(13)} ${String(p.n).padStart(4)} ${String(p.m).padStart(4)} ${String(sens.activeCount).padStart(6)}   ${fmt(cold).padEnd(11)} ${fmt(update).padEnd(11)} ${fmt(adj).padEnd(11)} ${fmt(fwd).padEnd(11)} ${fmt(nat).padEnd(11)} ${(update / nat).toFixed(2)}x${" ".repeat(10)} ${(cold / nat).toFixed(2)}x`,
+  );
+}
+console.log("ratio = ours / native (below 1 is faster). Native: ../shared/ANCHORS.md section 1.");

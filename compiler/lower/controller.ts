@@ -1,0 +1,734 @@
+// Lowers a controller block to the QP IR (compiler/ir.ts).
+//
+// Decision vector z = [x_0..x_N, u_0..u_{N-1}, slacks]. Rows of A, in order:
+//   x_0 = x0 (identity, nx rows; the controller writes the bounds), dynamics for k = 0..N-1,
+//   u_0 bounds (identity, nu rows: the Q-function pins them), input bounds for k = 1..N-1,
+//   state bounds (`state x in [lb, ub]`) for k = 1..N, the `subject to` constraints, slacks >= 0.
+// Default stage ranges of a constraint: one that mentions an input (or prev) applies to
+// k = 0..N-1, one on states only to k = 1..N, `terminal` to k = N; `for k in a..b` overrides.
+// Soft constraints get one slack per constrained scalar row and stage, shared by both sides:
+//   lo - s <= e <= hi + s, s >= 0, with cost  w_lin * s + w_quad * s^2.
+// Costs: the unlabelled/initial term at k = 0, `stage` summed over k = 0..N-1, `terminal` at k = N;
+// quadratic parts go to P (the Hessian: 2*coef on the diagonal), linear to q, constant to c.
+// Discounting is explicit in the spec (gamma^k); `discount` is reported to learners only.
+
+import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, Program } from "../../language/ast.js";
+import type { Span } from "../../language/diagnostics.js";
+import { expm } from "../../runtime/linalg/expm.js";
+import { cholesky, dense } from "../../runtime/linalg/dense.js";
+import type { IrCsc, IrJacEntry, IrParam, IrRuntime, QpIr } from "../ir.js";
+import { ExprPool } from "../ir/expr.js";
+import { PolyAlg, QKEY, type Mat, type Poly } from "../ir/poly.js";
+import { Evaluator, type Scope } from "./evaluate.js";
+import { CompilerCodes, LowerError } from "./errors.js";
+import { declDims, fitShape, GlobalScope, walkExpr } from "./scope.js";
+import { mat, type Val } from "./value.js";
+
+interface VarBlock {
+  readonly decl: Decl;
+  readonly name: string;
+  readonly size: number;
+  /** offset inside the stage vector */
+  readonly offset: number;
+}
+
+interface Row {
+  readonly lin: ReadonlyMap<number, number>;
+  readonly lo: number;
+  readonly hi: number;
+  readonly origin: string | undefined;
+}
+
+export interface LowerOptions {
+  readonly fileName: string;
+  readonly target?: string;
+}
+
+export class ControllerLowering {
+  readonly pool = new ExprPool();
+  readonly alg = new PolyAlg(this.pool);
+  readonly ev = new Evaluator(this.alg);
+  readonly globals: GlobalScope;
+  private readonly lines: string[];
+  private readonly locals = new Map<string, Decl | LetDecl>();
+  private readonly states: VarBlock[] = [];
+  private readonly inputs: VarBlock[] = [];
+  private readonly params: IrParam[] = [];
+  private readonly paramVals = new Map<string, Val>();
+  private readonly runtime: IrRuntime[] = [];
+  private readonly runtimeNodes = new Map<string, number[]>();
+  private nRuntime = 0;
+  private nTheta = 0;
+  private nx = 0;
+  private nu = 0;
+  private N = 0;
+  private discount = 1;
+  private timestep: number | undefined;
+  private inputOffset = 0;
+  private slackOffset = 0;
+  private nSlack = 0;
+  private readonly rows: Row[] = [];
+  private cost: Poly;
+  private readonly costOrigin = new Map<number, string>();
+  private costConstOrigin: string | undefined;
+  private readonly letCache = new Map<string, Val>();
+
+  constructor(
+    readonly program: Program,
+    readonly source: string,
+    readonly block: ControllerBlock,
+    readonly options: LowerOptions,
+  ) {
+    this.globals = new GlobalScope(this.ev, program);
+    this.lines = source.split(/\r?\n/);
+    this.cost = this.alg.num(0);
+  }
+
+  origin(span: Span): string {
+    const text = (this.lines[span.startLine - 1] ?? "").trim();
+    return `${this.options.fileName}:${span.startLine} ${text}`;
+  }
+
+  // ------------------------------------------------------------------ scopes
+
+  /** The block scope without stage: constants, parameters, runtime values. */
+  private readonly blockScope: Scope = {
+    lookup: (name, span) => this.lookupBlock(name, span, undefined),
+    prev: (name, span) => {
+      throw new LowerError(`\`prev(${name})\` is only defined in stage expressions`, span, CompilerCodes.unsupported);
+    },
+  };
+
+  private lookupBlock(name: string, span: Span, stage: StageScope | undefined): Val | undefined {
+    const d = this.locals.get(name);
+    if (d === undefined) {
+      if (name === "N") return mat(this.alg.scalar(this.alg.num(this.N)));
+      return this.globals.lookup(name, span);
+    }
+    if (d.kind === "Let") {
+      if (stage === undefined) throw new LowerError(`\`${name}\` is a per-stage expression and cannot be used here`, span, CompilerCodes.unsupported);
+      return stage.letValue(d);
+    }
+    switch (d.declKind) {
+      case "const":
+      case "param":
+        return this.globals.constDecl(d, this.blockScope, span);
+      case "learnable": {
+        const v = this.paramVals.get(name);
+        if (v === undefined) throw new LowerError(`\`${name}\` is used before its declaration is lowered`, span, CompilerCodes.missing);
+        return v;
+      }
+      case "runtime": {
+        const nodes = this.runtimeNodes.get(name);
+        if (nodes === undefined) throw new LowerError(`runtime value \`${name}\` is not available here`, span, CompilerCodes.missing);
+        const [r, c] = declDims(this.ev, d, this.blockScope);
+        return mat(this.alg.mat(r, c, nodes.map((n) => this.alg.constant(n))));
+      }
+      case "disturbance": {
+        const nodes = this.runtimeNodes.get(name);
+        if (nodes === undefined) throw new LowerError(`disturbance \`${name}\` is not available here`, span, CompilerCodes.missing);
+        const [r, c] = declDims(this.ev, d, this.blockScope);
+        const size = r * c;
+        const k = stage === undefined ? 0 : Math.min(stage.k, this.N - 1);
+        return mat(this.alg.mat(r, c, nodes.slice(k * size, (k + 1) * size).map((n) => this.alg.constant(n))));
+      }
+      case "state": {
+        if (stage === undefined) throw new LowerError(`state \`${name}\` is a decision variable and cannot be used here`, span, CompilerCodes.unsupported);
+        const ov = stage.overrides.get(name);
+        if (ov !== undefined) return ov;
+        const b = this.states.find((s) => s.name === name);
+        if (b === undefined) throw new LowerError(`unknown state \`${name}\``, span, CompilerCodes.missing);
+        return mat(this.stateVars(b, stage.k, span));
+      }
+      case "input": {
+        if (stage === undefined) throw new LowerError(`input \`${name}\` is a decision variable and cannot be used here`, span, CompilerCodes.unsupported);
+        const b = this.inputs.find((s) => s.name === name);
+        if (b === undefined) throw new LowerError(`unknown input \`${name}\``, span, CompilerCodes.missing);
+        const k = stage.inputStage ?? stage.k;
+        if (k >= this.N) throw new LowerError(`input \`${name}\` has no value at the terminal stage k = N`, span, CompilerCodes.unsupported, "restrict the term or constraint to k in 0..N-1");
+        return mat(this.inputVars(b, k));
+      }
+    }
+  }
+
+  private stateVars(b: VarBlock, k: number, span: Span): Mat {
+    if (k < 0 || k > this.N) throw new LowerError(`stage ${k} is outside 0..N`, span, CompilerCodes.shape);
+    const out: Poly[] = [];
+    for (let i = 0; i < b.size; i++) out.push(this.alg.variable(k * this.nx + b.offset + i));
+    return this.alg.mat(b.size, 1, out);
+  }
+
+  private inputVars(b: VarBlock, k: number): Mat {
+    const out: Poly[] = [];
+    for (let i = 0; i < b.size; i++) out.push(this.alg.variable(this.inputOffset + k * this.nu + b.offset + i));
+    return this.alg.mat(b.size, 1, out);
+  }
+
+  private addRuntime(name: string, size: number, defaults: readonly number[]): number[] {
+    const nodes: number[] = [];
+    for (let i = 0; i < size; i++) nodes.push(this.pool.rt(this.nRuntime + i));
+    this.runtime.push({ name, size, offset: this.nRuntime, defaultValue: defaults });
+    this.nRuntime += size;
+    this.runtimeNodes.set(name, nodes);
+    return nodes;
+  }
+
+  stage(k: number, indexName = "k"): StageScope {
+    return new StageScope(this, k, indexName);
+  }
+
+  /** Lookup used by stage scopes. */
+  lookupStage(name: string, span: Span, stage: StageScope): Val | undefined {
+    return this.lookupBlock(name, span, stage);
+  }
+
+  prevOf(name: string, span: Span, stage: StageScope): Val {
+    const b = this.inputs.find((s) => s.name === name);
+    if (b === undefined) throw new LowerError(`\`prev\` takes an input; \`${name}\` is not one`, span, CompilerCodes.unsupported);
+    const k = stage.inputStage ?? stage.k;
+    if (k > 0) return mat(this.inputVars(b, k - 1));
+    const key = `prev_${name}`;
+    const nodes = this.runtimeNodes.get(key) ?? this.addRuntime(key, b.size, new Array<number>(b.size).fill(0));
+    return mat(this.alg.mat(b.size, 1, nodes.map((n) => this.alg.constant(n))));
+  }
+
+  evalLet(d: LetDecl, stage: StageScope): Val {
+    const key = `${d.id}@${stage.k}@${stage.overrideKey}`;
+    const hit = this.letCache.get(key);
+    if (hit !== undefined) return hit;
+    const v = this.ev.eval(d.value, stage);
+    this.letCache.set(key, v);
+    return v;
+  }
+
+  // ------------------------------------------------------------------ lowering
+
+  lower(): QpIr {
+    const items = this.block.items;
+    for (const it of items) {
+      if (it.kind === "Decl" || it.kind === "Let") this.locals.set(it.name.name, it);
+    }
+    // settings
+    let horizonSeen = false;
+    for (const it of items) {
+      if (it.kind !== "ScalarSetting") continue;
+      const v = this.ev.evalNumber(it.value, this.blockScope, `\`${it.key}\``);
+      if (it.key === "horizon") {
+        if (!Number.isInteger(v) || v < 1) throw new LowerError(`the horizon must be a positive integer, got ${v}`, it.value.span, CompilerCodes.shape);
+        this.N = v;
+        horizonSeen = true;
+      } else if (it.key === "discount") this.discount = v;
+      else if (it.key === "timestep") this.timestep = v;
+    }
+    if (!horizonSeen) throw new LowerError(`controller \`${this.block.name.name}\` has no \`horizon\``, this.block.name.span, CompilerCodes.missing, "add e.g. `horizon 10`");
+    const N = this.N;
+    // variables
+    for (const it of items) {
+      if (it.kind !== "Decl") continue;
+      if (it.declKind === "state" || it.declKind === "input") {
+        const [r, c] = declDims(this.ev, it, this.blockScope);
+        const list = it.declKind === "state" ? this.states : this.inputs;
+        const offset = it.declKind === "state" ? this.nx : this.nu;
+        list.push({ decl: it, name: it.name.name, size: r * c, offset });
+        if (it.declKind === "state") this.nx += r * c;
+        else this.nu += r * c;
+      }
+    }
+    if (this.nx === 0) throw new LowerError("the controller declares no state", this.block.name.span, CompilerCodes.missing);
+    if (this.nu === 0) throw new LowerError("the controller declares no input", this.block.name.span, CompilerCodes.missing);
+    this.inputOffset = (N + 1) * this.nx;
+    this.slackOffset = this.inputOffset + N * this.nu;
+    // parameters and runtime values, in declaration order
+    for (const it of items) {
+      if (it.kind !== "Decl") continue;
+      if (it.declKind === "learnable") this.lowerLearnable(it);
+      else if (it.declKind === "runtime") {
+        const [r, c] = declDims(this.ev, it, this.blockScope);
+        const def = it.init === undefined ? new Array<number>(r * c).fill(0) : this.ev.evalNumbers(it.init, this.blockScope, `the default of \`${it.name.name}\``, r).values;
+        if (def.length !== r * c) throw new LowerError(`the default of \`${it.name.name}\` has ${def.length} entries, expected ${r * c}`, it.span, CompilerCodes.shape);
+        this.addRuntime(it.name.name, r * c, def);
+      } else if (it.declKind === "disturbance") {
+        const [r, c] = declDims(this.ev, it, this.blockScope);
+        // a forecast: one value per stage k = 0..N-1 (row k)
+        this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0));
+      }
+    }
+    // x_0 rows
+    const x0Rows: number[] = [];
+    for (let i = 0; i < this.nx; i++) x0Rows.push(this.pushRow(new Map([[i, this.pool.one]]), this.pool.zero, this.pool.zero, undefined));
+    // dynamics
+    for (const b of this.states) {
+      const dyn = items.filter((x): x is Dynamics => x.kind === "Dynamics" && x.target.name === b.name);
+      if (dyn.length === 0) throw new LowerError(`state \`${b.name}\` has no dynamics`, b.decl.name.span, CompilerCodes.missing, `add \`dynamics ${b.name}+ = ...\``);
+      if (dyn.length > 1) throw new LowerError(`state \`${b.name}\` has more than one dynamics equation`, dyn[1].span, CompilerCodes.unsupported);
+      this.lowerDynamics(dyn[0], b);
+    }
+    // u_0 rows and input bounds
+    const u0Rows: number[] = [];
+    const u0Lower: number[] = [];
+    const u0Upper: number[] = [];
+    for (let k = 0; k < N; k++) {
+      for (const b of this.inputs) {
+        const [lo, hi] = this.declBounds(b);
+        for (let i = 0; i < b.size; i++) {
+          const z = this.inputOffset + k * this.nu + b.offset + i;
+          if (k === 0) {
+            u0Rows.push(this.pushRow(new Map([[z, this.pool.one]]), lo[i], hi[i], b.decl.bounds ? this.origin(b.decl.span) : undefined));
+            u0Lower.push(this.pool.constValue(lo[i]) ?? -Infinity);
+            u0Upper.push(this.pool.constValue(hi[i]) ?? Infinity);
+          } else if (b.decl.bounds) this.pushRow(new Map([[z, this.pool.one]]), lo[i], hi[i], this.origin(b.decl.span));
+        }
+      }
+    }
+    // state bounds
+    for (const b of this.states) {
+      if (!b.decl.bounds) continue;
+      const [lo, hi] = this.declBounds(b);
+      for (let k = 1; k <= N; k++) {
+        for (let i = 0; i < b.size; i++) this.pushRow(new Map([[k * this.nx + b.offset + i, this.pool.one]]), lo[i], hi[i], this.origin(b.decl.span));
+      }
+    }
+    // cost
+    for (const it of items) {
+      if (it.kind !== "Objective") continue;
+      for (const term of it.terms) {
+        const ks = term.costKind === "initial" ? [0] : term.costKind === "terminal" ? [N] : range(0, N - 1);
+        for (const k of ks) {
+          const st = this.stage(k);
+          const m = this.ev.evalMat(term.expr, st);
+          if (m.rows !== 1 || m.cols !== 1) throw new LowerError(`a cost term must be a scalar, this one is ${m.rows}x${m.cols}`, term.expr.span, CompilerCodes.shape);
+          this.addCost(m.e[0], this.origin(term.span));
+        }
+      }
+    }
+    // constraints
+    for (const it of items) {
+      if (it.kind !== "SubjectTo") continue;
+      for (const c of it.constraints) this.lowerConstraint(c);
+    }
+    return this.assemble(x0Rows, u0Rows, u0Lower, u0Upper);
+  }
+
+  private declBounds(b: VarBlock): [number[], number[]] {
+    const n = b.size;
+    const inf = this.pool.num(Infinity);
+    const ninf = this.pool.num(-Infinity);
+    if (!b.decl.bounds) return [new Array<number>(n).fill(ninf), new Array<number>(n).fill(inf)];
+    const lo = fitShape(this.ev, this.ev.evalMat(b.decl.bounds.lower, this.blockScope), n, 1, b.decl.bounds.lower.span, "the lower bound");
+    const hi = fitShape(this.ev, this.ev.evalMat(b.decl.bounds.upper, this.blockScope), n, 1, b.decl.bounds.upper.span, "the upper bound");
+    return [lo.e.map((p) => this.alg.constantNode(p, "a bound")), hi.e.map((p) => this.alg.constantNode(p, "a bound"))];
+  }
+
+  private lowerLearnable(d: Decl): void {
+    const name = d.name.name;
+    const [r, c] = declDims(this.ev, d, this.blockScope);
+    const structure = d.structure;
+    if (d.init === undefined) throw new LowerError(`learnable \`${name}\` needs an initial value`, d.name.span, CompilerCodes.missing, `write \`learnable ${name} = ...\``);
+    const initV = this.ev.eval(d.init, this.blockScope);
+    const offset = this.nTheta;
+    let initial: number[];
+    let value: Mat;
+    let rows = r;
+    let cols = c;
+    let kind: IrParam["structure"];
+    const numbersOf = (m: Mat): number[] =>
+      m.e.map((p) => {
+        const v = this.alg.isConstant(p) ? this.pool.constValue(p.c) : undefined;
+        if (v === undefined || !Number.isFinite(v)) throw new LowerError(`the initial value of \`${name}\` must be a finite constant`, d.init!.span, CompilerCodes.notConstant);
+        return v;
+      });
+    if (structure === "diag") {
+      const n = r;
+      rows = n;
+      cols = n;
+      let m = this.ev.toMat(initV, d.init.span, n);
+      if (m.rows === n && m.cols === n && n > 1) m = this.alg.mat(n, 1, range(0, n - 1).map((i) => m.e[i * n + i]));
+      initial = numbersOf(fitShape(this.ev, m, n, 1, d.init.span, `the initial value of \`${name}\``));
+      const th = initial.map((_, i) => this.alg.constant(this.pool.theta(offset + i)));
+      const e: Poly[] = new Array<Poly>(n * n).fill(this.alg.num(0));
+      for (let i = 0; i < n; i++) e[i * n + i] = th[i];
+      value = this.alg.mat(n, n, e);
+      kind = "diag";
+    } else if (structure === "factor" || structure === "psd") {
+      if (r !== c) throw new LowerError(`a ${structure} parameter must be square`, d.span, CompilerCodes.shape);
+      const n = r;
+      const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, n), n, n, d.init.span, `the initial value of \`${name}\``);
+      const full = numbersOf(m);
+      let lower: number[];
+      if (structure === "psd") {
+        const L = cholesky(dense(n, n, full));
+        if (L === undefined) throw new LowerError(`the initial value of psd parameter \`${name}\` must be positive definite`, d.init.span, CompilerCodes.nonconvex);
+        lower = [];
+        for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.push(L.data[i * n + j]);
+      } else {
+        lower = [];
+        for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.push(full[i * n + j]);
+      }
+      initial = lower;
+      const Lm: Poly[] = new Array<Poly>(n * n).fill(this.alg.num(0));
+      let t = 0;
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) Lm[i * n + j] = this.alg.constant(this.pool.theta(offset + t++));
+      const L = this.alg.mat(n, n, Lm);
+      // factor: the matrix is L itself; psd: the matrix is L L' (PSD for every theta)
+      value = structure === "psd" ? this.alg.matmul(L, this.alg.transpose(L)) : L;
+      kind = structure;
+    } else {
+      const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, r), r, c, d.init.span, `the initial value of \`${name}\``);
+      initial = numbersOf(m);
+      value = this.alg.mat(r, c, initial.map((_, i) => this.alg.constant(this.pool.theta(offset + i))));
+      kind = r === 1 && c === 1 ? "scalar" : c === 1 ? "vector" : "matrix";
+    }
+    const size = initial.length;
+    const lower = new Float64Array(size).fill(-Infinity);
+    const upper = new Float64Array(size).fill(Infinity);
+    if (d.bounds) {
+      const lo = this.ev.evalNumbers(d.bounds.lower, this.blockScope, "a parameter bound");
+      const hi = this.ev.evalNumbers(d.bounds.upper, this.blockScope, "a parameter bound");
+      for (const [b, out] of [
+        [lo, lower],
+        [hi, upper],
+      ] as const) {
+        if (b.values.length === 1) out.fill(b.values[0]);
+        else if (b.values.length === size) out.set(b.values);
+        else throw new LowerError(`a bound of \`${name}\` has ${b.values.length} entries, expected 1 or ${size}`, d.bounds.span, CompilerCodes.shape);
+      }
+      for (let i = 0; i < size; i++) {
+        if (!(initial[i] >= lower[i] && initial[i] <= upper[i])) throw new LowerError(`the initial value of \`${name}\` is outside its bounds`, d.bounds.span, CompilerCodes.shape);
+      }
+    }
+    this.params.push({ name, rows, cols, offset, size, structure: kind, lower, upper, initial, line: d.span.startLine });
+    this.paramVals.set(name, mat(value));
+    this.nTheta += size;
+  }
+
+  private lowerDynamics(dyn: Dynamics, b: VarBlock): void {
+    const N = this.N;
+    const origin = this.origin(dyn.span);
+    if (dyn.form === "discrete") {
+      for (let k = 0; k < N; k++) {
+        const rhs = fitShape(this.ev, this.ev.evalMat(dyn.rhs, this.stage(k)), b.size, 1, dyn.rhs.span, "the right-hand side");
+        this.addEquality(this.stateVars(b, k + 1, dyn.span), rhs, dyn.rhs.span, origin);
+      }
+      return;
+    }
+    const dt = this.timestep;
+    if (dt === undefined) throw new LowerError("continuous dynamics need a `timestep`", dyn.span, CompilerCodes.missing, "add e.g. `timestep 0.1`");
+    const method = dyn.method ?? "zoh";
+    if (method === "zoh") {
+      this.lowerZoh(dyn, b, dt, origin);
+      return;
+    }
+    // Euler and RK4 of an affine right-hand side, built symbolically with x bound to expressions.
+    for (let k = 0; k < N; k++) {
+      const xk = this.stateVars(b, k, dyn.span);
+      const f = (x: Mat): Mat => {
+        const st = this.stage(k);
+        st.overrides.set(b.name, mat(x));
+        st.overrideKey = `${Math.random()}`;
+        return fitShape(this.ev, this.ev.evalMat(dyn.rhs, st), b.size, 1, dyn.rhs.span, "the right-hand side");
+      };
+      const axpy = (x: Mat, a: number, y: Mat): Mat => this.alg.zip(x, y, (p, q) => this.alg.add(p, this.alg.scale(q, this.pool.num(a))), "add");
+      let next: Mat;
+      if (method === "euler") next = axpy(xk, dt, f(xk));
+      else {
+        // classical RK4 with the input held over the step
+        const k1 = f(xk);
+        const k2 = f(axpy(xk, dt / 2, k1));
+        const k3 = f(axpy(xk, dt / 2, k2));
+        const k4 = f(axpy(xk, dt, k3));
+        const sum = axpy(axpy(axpy(k1, 2, k2), 2, k3), 1, k4);
+        next = axpy(xk, dt / 6, sum);
+      }
+      this.addEquality(this.stateVars(b, k + 1, dyn.span), next, dyn.rhs.span, origin);
+    }
+  }
+
+  /** Exact zero-order hold: expm([[A, B, c], [0, 0, 0]] * dt) for constant A, B, c. */
+  private lowerZoh(dyn: Dynamics, b: VarBlock, dt: number, origin: string): void {
+    const nx = this.nx;
+    const nu = this.nu;
+    if (b.size !== nx) throw new LowerError("zero-order hold needs one state vector with one dynamics equation", dyn.span, CompilerCodes.unsupported);
+    const rhs = fitShape(this.ev, this.ev.evalMat(dyn.rhs, this.stage(0)), nx, 1, dyn.rhs.span, "the right-hand side");
+    const na = nx + nu + 1;
+    const M = dense(na, na);
+    const coef = (node: number): number => {
+      const v = this.pool.constValue(node);
+      if (v === undefined) {
+        throw new LowerError("`using zoh` needs constant matrices (no learnable or runtime values)", dyn.rhs.span, CompilerCodes.zohNotConstant, "use `using rk4` or `using euler`, or a discrete model");
+      }
+      return v;
+    };
+    for (let i = 0; i < nx; i++) {
+      const p = rhs.e[i];
+      if (!this.alg.isAffine(p)) throw new LowerError("`using zoh` needs linear dynamics", dyn.rhs.span, CompilerCodes.zohNotConstant);
+      for (const [z, node] of p.lin) {
+        if (z < nx) M.data[i * na + z] = coef(node);
+        else if (z >= this.inputOffset && z < this.inputOffset + nu) M.data[i * na + nx + (z - this.inputOffset)] = coef(node);
+        else throw new LowerError("the dynamics may only use the current state and input", dyn.rhs.span, CompilerCodes.unsupported);
+      }
+      M.data[i * na + nx + nu] = coef(p.c);
+    }
+    for (let i = 0; i < M.data.length; i++) M.data[i] *= dt;
+    const E = expm(M);
+    for (let k = 0; k < this.N; k++) {
+      const next: Poly[] = [];
+      for (let i = 0; i < nx; i++) {
+        let p = this.alg.num(E.data[i * na + nx + nu]);
+        for (let j = 0; j < nx; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(k * nx + j), this.pool.num(E.data[i * na + j])));
+        for (let j = 0; j < nu; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(this.inputOffset + k * nu + j), this.pool.num(E.data[i * na + nx + j])));
+        next.push(p);
+      }
+      this.addEquality(this.stateVars(b, k + 1, dyn.span), this.alg.mat(nx, 1, next), dyn.rhs.span, origin);
+    }
+  }
+
+  /** Rows lhs - rhs = 0. */
+  private addEquality(lhs: Mat, rhs: Mat, span: Span, origin: string): void {
+    for (let i = 0; i < lhs.e.length; i++) {
+      const e = this.alg.add(lhs.e[i], rhs.e[i], -1);
+      if (!this.alg.isAffine(e)) throw new LowerError("the dynamics must be affine in the state and input for a QP", span, CompilerCodes.degree);
+      const c = this.pool.neg(e.c);
+      this.pushRow(e.lin, c, c, origin);
+    }
+  }
+
+  private pushRow(lin: ReadonlyMap<number, number>, lo: number, hi: number, origin: string | undefined): number {
+    this.rows.push({ lin, lo, hi, origin });
+    return this.rows.length - 1;
+  }
+
+  private addCost(p: Poly, origin: string): void {
+    for (const k of p.lin.keys()) if (!this.costOrigin.has(k)) this.costOrigin.set(k, origin);
+    for (const k of p.quad.keys()) if (!this.costOrigin.has(-1 - k)) this.costOrigin.set(-1 - k, origin);
+    if (this.costConstOrigin === undefined && !this.pool.isConst(p.c)) this.costConstOrigin = origin;
+    this.cost = this.alg.add(this.cost, p);
+  }
+
+  private mentionsInput(e: Expr, seen = new Set<string>()): boolean {
+    let found = false;
+    walkExpr(e, (x) => {
+      if (found) return;
+      if (x.kind === "Call" && x.callee.name === "prev") found = true;
+      if (x.kind !== "Name") return;
+      const d = this.locals.get(x.name);
+      if (d === undefined) return;
+      if (d.kind === "Decl" && d.declKind === "input") found = true;
+      if (d.kind === "Let" && !seen.has(x.name)) {
+        seen.add(x.name);
+        if (this.mentionsInput(d.value, seen)) found = true;
+      }
+    });
+    return found;
+  }
+
+  private lowerConstraint(c: Constraint): void {
+    const N = this.N;
+    let stages: number[];
+    let indexName = "k";
+    if (c.range) {
+      indexName = c.range.index.name;
+      const a = this.ev.evalNumber(c.range.from, this.blockScope, "a stage range start");
+      const b = this.ev.evalNumber(c.range.to, this.blockScope, "a stage range end");
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > N) throw new LowerError(`the stage range ${a}..${b} must lie within 0..N (N = ${N})`, c.range.span, CompilerCodes.shape);
+      stages = range(a, b);
+    } else if (c.terminal) stages = [N];
+    else stages = c.operands.some((o) => this.mentionsInput(o)) ? range(0, N - 1) : range(1, N);
+    const origin = this.origin(c.span);
+    for (const k of stages) this.lowerConstraintAt(c, k, indexName, origin);
+  }
+
+  private lowerConstraintAt(c: Constraint, k: number, indexName: string, origin: string): void {
+    const st = this.stage(k, indexName);
+    const ops = c.operands.map((o) => this.ev.evalMat(o, st));
+    let rows = 1;
+    let cols = 1;
+    for (const m of ops) {
+      if (m.rows * m.cols > 1) {
+        if (rows * cols > 1 && (m.rows !== rows || m.cols !== cols)) throw new LowerError(`the sides of this constraint have different shapes (${rows}x${cols} and ${m.rows}x${m.cols})`, c.span, CompilerCodes.shape);
+        rows = m.rows;
+        cols = m.cols;
+      }
+    }
+    const R = rows * cols;
+    const at = (m: Mat, i: number): Poly => (m.e.length === 1 ? m.e[0] : m.e[i]);
+    const pool = this.pool;
+    const inf = pool.num(Infinity);
+    const ninf = pool.num(-Infinity);
+    // scalar pieces lo <= e <= hi, grouped per entry
+    const pieces: { e: Poly; lo: number; hi: number }[][] = [];
+    for (let i = 0; i < R; i++) {
+      const list: { e: Poly; lo: number; hi: number }[] = [];
+      const opsHere = c.ops;
+      const isConst = (p: Poly): boolean => this.alg.isConstant(p);
+      if (opsHere.length === 2 && opsHere[0] === opsHere[1] && opsHere[0] !== "==" && isConst(at(ops[0], i)) && isConst(at(ops[2], i))) {
+        const [lo, hi] = opsHere[0] === "<=" ? [at(ops[0], i), at(ops[2], i)] : [at(ops[2], i), at(ops[0], i)];
+        list.push({ e: at(ops[1], i), lo: lo.c, hi: hi.c });
+      } else {
+        for (let j = 0; j < opsHere.length; j++) {
+          const e = this.alg.add(at(ops[j], i), at(ops[j + 1], i), -1);
+          const op = opsHere[j];
+          list.push(op === "<=" ? { e, lo: ninf, hi: pool.zero } : op === ">=" ? { e, lo: pool.zero, hi: inf } : { e, lo: pool.zero, hi: pool.zero });
+        }
+      }
+      for (const p of list) {
+        if (!this.alg.isAffine(p.e)) throw new LowerError("a constraint must be affine in the decision variables for a QP", c.span, CompilerCodes.degree);
+        if (p.e.lin.size === 0) throw new LowerError("this constraint does not involve any decision variable", c.span, CompilerCodes.unsupported);
+      }
+      pieces.push(list);
+    }
+    if (!c.soft) {
+      for (const list of pieces) for (const p of list) this.pushRow(p.e.lin, pool.sub(p.lo, p.e.c), pool.sub(p.hi, p.e.c), origin);
+      return;
+    }
+    if (c.penalty === undefined || (c.penalty.linear === undefined && c.penalty.quadratic === undefined)) {
+      throw new LowerError("a soft constraint needs a penalty", c.span, CompilerCodes.missing, "add `penalty linear w` and/or `penalty quadratic w`");
+    }
+    const wl = c.penalty.linear ? fitShape(this.ev, this.ev.evalMat(c.penalty.linear, st), R, 1, c.penalty.linear.span, "the linear penalty") : undefined;
+    const wq = c.penalty.quadratic ? fitShape(this.ev, this.ev.evalMat(c.penalty.quadratic, st), R, 1, c.penalty.quadratic.span, "the quadratic penalty") : undefined;
+    for (let i = 0; i < R; i++) {
+      const s = this.slackOffset + this.nSlack++;
+      for (const p of pieces[i]) {
+        const lo = pool.sub(p.lo, p.e.c);
+        const hi = pool.sub(p.hi, p.e.c);
+        const loInf = pool.constValue(lo) === -Infinity;
+        const hiInf = pool.constValue(hi) === Infinity;
+        // lo - s <= e  <=>  e + s >= lo ;  e <= hi + s  <=>  e - s <= hi
+        if (!loInf) this.pushRow(withVar(p.e.lin, s, pool.one), lo, inf, origin);
+        if (!hiInf) this.pushRow(withVar(p.e.lin, s, pool.num(-1)), ninf, hi, origin);
+      }
+      this.pushRow(new Map([[s, pool.one]]), pool.zero, inf, origin);
+      let cost = this.alg.num(0);
+      if (wl) cost = this.alg.add(cost, this.alg.scale(this.alg.variable(s), this.alg.constantNode(wl.e[i], "a penalty weight")));
+      if (wq) cost = this.alg.add(cost, this.alg.scale(this.alg.mul(this.alg.variable(s), this.alg.variable(s)), this.alg.constantNode(wq.e[i], "a penalty weight")));
+      this.addCost(cost, origin);
+    }
+  }
+
+  // ------------------------------------------------------------------ assembly
+
+  private assemble(x0Rows: number[], u0Rows: number[], u0Lower: number[], u0Upper: number[]): QpIr {
+    const pool = this.pool;
+    const n = this.slackOffset + this.nSlack;
+    const m = this.rows.length;
+    // P (upper triangle) from the cost's quadratic part; the Hessian has 2*coef on the diagonal.
+    const pEntries: { i: number; j: number; node: number; key: number }[] = [];
+    for (const [key, node] of this.cost.quad) {
+      const i = Math.floor(key / QKEY);
+      const j = key % QKEY;
+      pEntries.push({ i, j, node: i === j ? pool.mul(pool.num(2), node) : node, key });
+    }
+    pEntries.sort((a, b) => a.j - b.j || a.i - b.i);
+    const P = toCsc(n, n, pEntries.map((e) => ({ r: e.i, c: e.j, node: e.node })));
+    const aEntries: { r: number; c: number; node: number }[] = [];
+    this.rows.forEach((row, r) => {
+      for (const [c, node] of row.lin) if (pool.constValue(node) !== 0) aEntries.push({ r, c, node });
+    });
+    aEntries.sort((a, b) => a.c - b.c || a.r - b.r);
+    const A = toCsc(m, n, aEntries);
+    const q: number[] = [];
+    for (let i = 0; i < n; i++) q.push(this.cost.lin.get(i) ?? pool.zero);
+    const l = this.rows.map((r) => r.lo);
+    const u = this.rows.map((r) => r.hi);
+    const c = this.cost.c;
+    const data = [...P.nodes, ...q, ...A.nodes, ...l, ...u, c];
+    const dataOrigin: (string | undefined)[] = [
+      ...pEntries.map((e) => this.costOrigin.get(-1 - e.key)),
+      ...q.map((_, i) => this.costOrigin.get(i)),
+      ...aEntries.map((e) => this.rows[e.r].origin),
+      ...this.rows.map((r) => r.origin),
+      ...this.rows.map((r) => r.origin),
+      this.costConstOrigin,
+    ];
+    const jac: IrJacEntry[] = [];
+    data.forEach((node, row) => {
+      for (const col of pool.dependsOn(node)) {
+        const d = pool.diff(node, col);
+        if (pool.constValue(d) !== 0) jac.push({ row, col, node: d });
+      }
+    });
+    return {
+      name: this.block.name.name,
+      fileName: this.options.fileName,
+      nx: this.nx,
+      nu: this.nu,
+      horizon: this.N,
+      discount: this.discount,
+      n,
+      m,
+      stateOffset: 0,
+      inputOffset: this.inputOffset,
+      slackOffset: this.slackOffset,
+      nSlack: this.nSlack,
+      x0Rows,
+      u0Rows,
+      stateNames: this.states.map((s) => ({ name: s.name, size: s.size })),
+      inputNames: this.inputs.map((s) => ({ name: s.name, size: s.size })),
+      pool,
+      P,
+      A,
+      q,
+      l,
+      u,
+      c,
+      data,
+      dataOrigin,
+      jac,
+      params: this.params,
+      nTheta: this.nTheta,
+      runtime: this.runtime,
+      nRuntime: this.nRuntime,
+      u0Lower,
+      u0Upper,
+    };
+  }
+}
+
+/** A stage scope: the stage index, decision variables of stage k, lets, prev(). */
+export class StageScope implements Scope {
+  readonly overrides = new Map<string, Val>();
+  overrideKey = "";
+  /** Stage of the inputs when it differs from k (unused: inputs follow k). */
+  readonly inputStage: number | undefined = undefined;
+
+  constructor(
+    readonly owner: ControllerLowering,
+    readonly k: number,
+    readonly indexName: string,
+  ) {}
+
+  lookup(name: string, span: Span): Val | undefined {
+    if (name === this.indexName || name === "k") {
+      const local = this.owner.lookupStage(name, span, this);
+      if (local !== undefined && name !== this.indexName) return local;
+      return mat(this.owner.alg.scalar(this.owner.alg.num(this.k)));
+    }
+    return this.owner.lookupStage(name, span, this);
+  }
+
+  prev(name: string, span: Span): Val {
+    return this.owner.prevOf(name, span, this);
+  }
+
+  letValue(d: LetDecl): Val {
+    return this.owner.evalLet(d, this);
+  }
+}
+
+function range(a: number, b: number): number[] {
+  const out: number[] = [];
+  for (let i = a; i <= b; i++) out.push(i);
+  return out;
+}
+
+function withVar(lin: ReadonlyMap<number, number>, z: number, coef: number): Map<number, number> {
+  const out = new Map(lin);
+  out.set(z, coef);
+  return out;
+}
+
+function toCsc(rows: number, cols: number, entries: readonly { r: number; c: number; node: number }[]): IrCsc {
+  const colPtr = new Array<number>(cols + 1).fill(0);
+  for (const e of entries) colPtr[e.c + 1]++;
+  for (let j = 0; j < cols; j++) colPtr[j + 1] += colPtr[j];
+  return { rows, cols, colPtr, rowIdx: entries.map((e) => e.r), nodes: entries.map((e) => e.node) };
+}

@@ -1,0 +1,487 @@
+// The generic learnable MPC: a QpTemplate (from generated code or the compiler's in-process path)
+// plus two QP solvers, one for V_theta(s) and one for Q_theta(s, a) (first input pinned), each warm
+// started from its own previous solution.
+//
+// Gradients of the optimal value come from the Lagrangian at the primal-dual optimum
+// (envelope theorem, e.g. Gros & Zanon 2020, eq. (17)):
+//   L = 0.5 z'Pz + q'z + c + y'Az - max(y,0)'u - min(y,0)'l,
+// with OSQP's sign convention (y > 0 at an active upper bound, y < 0 at an active lower bound):
+//   dL/dP_ij = z_i z_j (off-diagonal upper entry standing for both (i,j) and (j,i)), 0.5 z_i^2 (diagonal)
+//   dL/dq = z,  dL/dA_rc = y_r z_c,  dL/dl = -min(y,0),  dL/du = -max(y,0),  dL/dc = 1,
+// and dV/dtheta = J' dL/dd where J = dd/dtheta is the template's Jacobian.
+
+import { QpSolver } from "../qp/osqp.js";
+import { QpSensitivity } from "../qp/sensitivity.js";
+import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
+import type { ActResult, GradResult, LearnableMpc, ParamLayout, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
+import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
+
+export interface MpcControllerOptions {
+  /** QP solver settings (defaults: tight tolerances with polishing, what learning needs). */
+  readonly settings?: Partial<QpSettings>;
+  /** Bounds of the first input in the Q-function: "removed" (default) or "kept". */
+  readonly firstInputBounds?: "removed" | "kept";
+  /** Input applied when the MPC fails and no previous plan is left (default: 0 clipped to bounds). */
+  readonly fallbackInput?: ArrayLike<number>;
+  /** Accept "solved_inaccurate" as a success (default false). */
+  readonly acceptInaccurate?: boolean;
+  /** Initial theta (default: the template's). */
+  readonly theta?: ArrayLike<number>;
+}
+
+export const defaultMpcSettings: Partial<QpSettings> = {
+  epsAbs: 1e-8,
+  epsRel: 1e-8,
+  epsPrimInf: 1e-7,
+  epsDualInf: 1e-7,
+  maxIter: 20000,
+  polish: true,
+  polishRefineIter: 5,
+};
+
+type Mode = "V" | "Q";
+
+interface SolverSlot {
+  solver: QpSolver | undefined;
+  pVersion: number;
+  qVersion: number;
+  aVersion: number;
+  readonly l: Float64Array;
+  readonly u: Float64Array;
+}
+
+export class MpcController implements LearnableMpc {
+  readonly nx: number;
+  readonly nu: number;
+  readonly horizon: number;
+  readonly discount: number;
+  readonly nTheta: number;
+  readonly params: readonly ParamLayout[];
+  readonly thetaLower: Float64Array;
+  readonly thetaUpper: Float64Array;
+  readonly template: QpTemplate;
+  readonly layout: DataLayout;
+
+  private readonly settings: Partial<QpSettings>;
+  private readonly firstInputBounds: "removed" | "kept";
+  private readonly fallbackInput: Float64Array | undefined;
+  private readonly acceptInaccurate: boolean;
+  private readonly theta: Float64Array;
+  private readonly runtimeVec: Float64Array;
+  private readonly data: Float64Array;
+  private readonly next: Float64Array;
+  private readonly jac: Float64Array;
+  private dataDirty = true;
+  private jacDirty = true;
+  private pVersion = 0;
+  private qVersion = 0;
+  private aVersion = 0;
+  private readonly slots: Record<Mode, SolverSlot>;
+  /** Row / column of each P and A value (CSC order). */
+  private readonly pRow: Int32Array;
+  private readonly pCol: Int32Array;
+  private readonly aRow: Int32Array;
+  private readonly aCol: Int32Array;
+  /** Jacobian entries to skip: rows the controller overwrites (x0 rows always, u0 rows in Q mode). */
+  private readonly jacX0: Uint8Array;
+  private readonly jacU0: Uint8Array;
+  /** Jacobian entries grouped by theta column (for forward sensitivities). */
+  private readonly jacByColPtr: Int32Array;
+  private readonly jacByCol: Int32Array;
+  private lastPlan: Float64Array | undefined;
+  private planShift = 0;
+
+  constructor(template: QpTemplate, options: MpcControllerOptions = {}) {
+    const t = template;
+    this.template = t;
+    this.layout = dataLayout(t);
+    this.nx = t.nx;
+    this.nu = t.nu;
+    this.horizon = t.horizon;
+    this.discount = t.discount;
+    this.nTheta = t.nTheta;
+    this.params = t.params;
+    this.thetaLower = new Float64Array(t.nTheta);
+    this.thetaUpper = new Float64Array(t.nTheta);
+    for (const p of t.params) {
+      this.thetaLower.set(p.lower, p.offset);
+      this.thetaUpper.set(p.upper, p.offset);
+    }
+    this.settings = { ...defaultMpcSettings, ...options.settings };
+    this.firstInputBounds = options.firstInputBounds ?? "removed";
+    this.fallbackInput = options.fallbackInput === undefined ? undefined : Float64Array.from(options.fallbackInput);
+    this.acceptInaccurate = options.acceptInaccurate ?? false;
+    this.theta = Float64Array.from(options.theta ?? t.theta0);
+    if (this.theta.length !== t.nTheta) throw new RangeError(`theta has length ${this.theta.length}, expected ${t.nTheta}`);
+    this.runtimeVec = new Float64Array(t.nRuntime);
+    for (const r of t.runtime) this.runtimeVec.set(r.defaultValue, r.offset);
+    this.data = new Float64Array(this.layout.length);
+    this.next = new Float64Array(this.layout.length);
+    this.jac = new Float64Array(t.jacRow.length);
+    this.slots = {
+      V: { solver: undefined, pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
+      Q: { solver: undefined, pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
+    };
+    [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
+    [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
+    const x0Set = new Set<number>();
+    const u0Set = new Set<number>();
+    for (const r of t.x0Rows) {
+      x0Set.add(this.layout.l + r);
+      x0Set.add(this.layout.u + r);
+    }
+    for (const r of t.u0Rows) {
+      u0Set.add(this.layout.l + r);
+      u0Set.add(this.layout.u + r);
+    }
+    const nJ = t.jacRow.length;
+    this.jacX0 = new Uint8Array(nJ);
+    this.jacU0 = new Uint8Array(nJ);
+    const counts = new Int32Array(t.nTheta + 1);
+    for (let e = 0; e < nJ; e++) {
+      if (x0Set.has(t.jacRow[e])) this.jacX0[e] = 1;
+      if (u0Set.has(t.jacRow[e])) this.jacU0[e] = 1;
+      counts[t.jacCol[e] + 1]++;
+    }
+    for (let i = 0; i < t.nTheta; i++) counts[i + 1] += counts[i];
+    this.jacByColPtr = Int32Array.from(counts);
+    this.jacByCol = new Int32Array(nJ);
+    const fillPos = Int32Array.from(counts);
+    for (let e = 0; e < nJ; e++) this.jacByCol[fillPos[t.jacCol[e]]++] = e;
+    this.refresh();
+  }
+
+  getTheta(): Float64Array {
+    return Float64Array.from(this.theta);
+  }
+
+  setTheta(theta: ArrayLike<number>): void {
+    if (theta.length !== this.nTheta) throw new RangeError(`theta has length ${theta.length}, expected ${this.nTheta}`);
+    for (let i = 0; i < this.nTheta; i++) {
+      if (!Number.isFinite(theta[i])) throw new RangeError(`theta[${i}] is not finite`);
+    }
+    this.theta.set(theta);
+    this.dataDirty = true;
+    this.jacDirty = true;
+  }
+
+  resetWarmStart(): void {
+    for (const s of [this.slots.V, this.slots.Q]) s.solver?.coldStart();
+    this.lastPlan = undefined;
+    this.planShift = 0;
+  }
+
+  /** The current data vector d (P values, q, A values, l, u, c) after the last call's runtime values. */
+  currentData(): Float64Array {
+    this.refresh();
+    return this.data;
+  }
+
+  act(state: ArrayLike<number>, runtime?: RuntimeValues): ActResult {
+    const res = this.solveMode("V", state, undefined, runtime);
+    const t = this.template;
+    const ok = this.isOk(res.status);
+    const N = t.horizon;
+    if (ok) {
+      const z = res.x;
+      const x = z.slice(t.stateOffset, t.stateOffset + (N + 1) * t.nx);
+      const uPlan = z.slice(t.inputOffset, t.inputOffset + N * t.nu);
+      const slack = z.slice(t.slackOffset, t.slackOffset + t.nSlack);
+      this.lastPlan = Float64Array.from(uPlan);
+      this.planShift = 0;
+      return { u: uPlan.slice(0, t.nu), status: res.status, iterations: res.iterations, value: this.objective(z), x, uPlan, slack, fallback: false };
+    }
+    const u = this.fallbackAction();
+    return {
+      u,
+      status: res.status,
+      iterations: res.iterations,
+      value: NaN,
+      x: new Float64Array((N + 1) * t.nx).fill(NaN),
+      uPlan: new Float64Array(N * t.nu).fill(NaN),
+      slack: new Float64Array(t.nSlack).fill(NaN),
+      fallback: true,
+    };
+  }
+
+  value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
+    return this.valueOf("V", state, undefined, runtime);
+  }
+
+  qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
+    return this.valueOf("Q", state, input, runtime);
+  }
+
+  gradValue(state: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
+    return this.gradOf("V", state, undefined, runtime);
+  }
+
+  gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
+    return this.gradOf("Q", state, input, runtime);
+  }
+
+  policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult {
+    const t = this.template;
+    const res = this.solveMode("V", state, undefined, runtime);
+    const jacobian = new Float64Array(t.nu * t.nTheta);
+    if (!this.isOk(res.status)) {
+      return { u: this.fallbackAction(), jacobian: jacobian.fill(NaN), status: res.status, ok: false };
+    }
+    const u = res.x.slice(t.inputOffset, t.inputOffset + t.nu);
+    this.refreshJac();
+    const L = this.layout;
+    const slot = this.slots.V;
+    const problem = this.problemFrom(slot.l, slot.u);
+    const sens = new QpSensitivity(problem, res.x, res.y);
+    if (sens.status !== "ok") return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false };
+    const nP = L.q - L.P;
+    const nA = L.l - L.A;
+    const dP = new Float64Array(nP);
+    const dq = new Float64Array(t.n);
+    const dA = new Float64Array(nA);
+    const dl = new Float64Array(t.m);
+    const du = new Float64Array(t.m);
+    for (let i = 0; i < t.nTheta; i++) {
+      const start = this.jacByColPtr[i];
+      const end = this.jacByColPtr[i + 1];
+      if (start === end) continue;
+      dP.fill(0);
+      dq.fill(0);
+      dA.fill(0);
+      dl.fill(0);
+      du.fill(0);
+      for (let k = start; k < end; k++) {
+        const e = this.jacByCol[k];
+        if (this.jacX0[e]) continue;
+        const row = t.jacRow[e];
+        const v = this.jac[e];
+        if (row < L.q) dP[row - L.P] += v;
+        else if (row < L.A) dq[row - L.q] += v;
+        else if (row < L.l) dA[row - L.A] += v;
+        else if (row < L.u) dl[row - L.l] += v;
+        else if (row < L.c) du[row - L.u] += v;
+      }
+      const d = sens.forward({ dP, dq, dA, dl, du });
+      for (let j = 0; j < t.nu; j++) jacobian[j * t.nTheta + i] = d.dz[t.inputOffset + j];
+    }
+    return { u, jacobian, status: res.status, ok: true };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private isOk(status: QpStatus): boolean {
+    return status === "solved" || (this.acceptInaccurate && status === "solved_inaccurate");
+  }
+
+  private valueOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): ValueResult {
+    const res = this.solveMode(mode, state, input, runtime);
+    const ok = this.isOk(res.status);
+    return { value: ok ? this.objective(res.x) : NaN, status: res.status, iterations: res.iterations, ok };
+  }
+
+  private gradOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): GradResult {
+    const res = this.solveMode(mode, state, input, runtime);
+    const ok = this.isOk(res.status);
+    const grad = new Float64Array(this.nTheta);
+    if (!ok) return { value: NaN, status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN) };
+    this.refreshJac();
+    const t = this.template;
+    const L = this.layout;
+    const z = res.x;
+    const y = res.y;
+    const skipU0 = mode === "Q";
+    for (let e = 0; e < t.jacRow.length; e++) {
+      if (this.jacX0[e] || (skipU0 && this.jacU0[e])) continue;
+      const row = t.jacRow[e];
+      let g: number;
+      if (row < L.q) {
+        const k = row - L.P;
+        const i = this.pRow[k];
+        const j = this.pCol[k];
+        g = i === j ? 0.5 * z[i] * z[i] : z[i] * z[j];
+      } else if (row < L.A) g = z[row - L.q];
+      else if (row < L.l) {
+        const k = row - L.A;
+        g = y[this.aRow[k]] * z[this.aCol[k]];
+      } else if (row < L.u) g = -Math.min(y[row - L.l], 0);
+      else if (row < L.c) g = -Math.max(y[row - L.u], 0);
+      else g = 1;
+      grad[t.jacCol[e]] += this.jac[e] * g;
+    }
+    return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad };
+  }
+
+  /** 0.5 z'Pz + q'z + c with the current data. */
+  private objective(z: Float64Array): number {
+    const t = this.template;
+    const L = this.layout;
+    const d = this.data;
+    let v = d[L.c];
+    for (let k = 0; k < L.q - L.P; k++) {
+      const i = this.pRow[k];
+      const j = this.pCol[k];
+      v += (i === j ? 0.5 : 1) * d[L.P + k] * z[i] * z[j];
+    }
+    for (let i = 0; i < t.n; i++) v += d[L.q + i] * z[i];
+    return v;
+  }
+
+  private fallbackAction(): Float64Array {
+    const t = this.template;
+    const u = new Float64Array(t.nu);
+    if (this.lastPlan !== undefined && (this.planShift + 1) < t.horizon) {
+      this.planShift++;
+      u.set(this.lastPlan.subarray(this.planShift * t.nu, (this.planShift + 1) * t.nu));
+      return u;
+    }
+    if (this.fallbackInput !== undefined) u.set(this.fallbackInput);
+    // Clip to the declared bounds of u_0.
+    for (let j = 0; j < t.nu; j++) {
+      const r = t.u0Rows[j];
+      u[j] = Math.min(Math.max(u[j], this.data[this.layout.l + r]), this.data[this.layout.u + r]);
+    }
+    return u;
+  }
+
+  private applyRuntime(runtime: RuntimeValues | undefined): void {
+    if (runtime === undefined) return;
+    for (const r of this.template.runtime) {
+      const v = runtime[r.name];
+      if (v === undefined) continue;
+      if (typeof v === "number") {
+        if (r.size !== 1) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries`);
+        if (this.runtimeVec[r.offset] !== v) {
+          this.runtimeVec[r.offset] = v;
+          this.dataDirty = true;
+          this.jacDirty = true;
+        }
+      } else {
+        if (v.length !== r.size) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries, got ${v.length}`);
+        for (let i = 0; i < r.size; i++) {
+          if (this.runtimeVec[r.offset + i] !== v[i]) {
+            this.runtimeVec[r.offset + i] = v[i];
+            this.dataDirty = true;
+            this.jacDirty = true;
+          }
+        }
+      }
+    }
+  }
+
+  /** Re-fills d if theta or runtime values changed, bumping the version of each changed block. */
+  private refresh(): void {
+    if (!this.dataDirty) return;
+    const L = this.layout;
+    const next = this.next;
+    this.template.fill(this.theta, this.runtimeVec, next);
+    if (!sameRange(this.data, next, L.P, L.q)) this.pVersion++;
+    if (!sameRange(this.data, next, L.q, L.A) || this.data[L.c] !== next[L.c]) this.qVersion++;
+    if (!sameRange(this.data, next, L.A, L.l)) this.aVersion++;
+    this.data.set(next);
+    this.dataDirty = false;
+  }
+
+  private refreshJac(): void {
+    if (!this.jacDirty) return;
+    this.template.jacValues(this.theta, this.runtimeVec, this.jac);
+    this.jacDirty = false;
+  }
+
+  private problemFrom(l: Float64Array, u: Float64Array): QpProblem {
+    const t = this.template;
+    const L = this.layout;
+    return {
+      n: t.n,
+      m: t.m,
+      P: { rows: t.n, cols: t.n, colPtr: t.P.colPtr, rowIdx: t.P.rowIdx, values: this.data.slice(L.P, L.q) },
+      q: this.data.slice(L.q, L.A),
+      A: { rows: t.m, cols: t.n, colPtr: t.A.colPtr, rowIdx: t.A.rowIdx, values: this.data.slice(L.A, L.l) },
+      l: Float64Array.from(l),
+      u: Float64Array.from(u),
+    };
+  }
+
+  private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
+    const t = this.template;
+    if (state.length !== t.nx) throw new RangeError(`state has length ${state.length}, expected ${t.nx}`);
+    if (input !== undefined && input.length !== t.nu) throw new RangeError(`input has length ${input.length}, expected ${t.nu}`);
+    this.applyRuntime(runtime);
+    this.refresh();
+    const L = this.layout;
+    const slot = this.slots[mode];
+    slot.l.set(this.data.subarray(L.l, L.u));
+    slot.u.set(this.data.subarray(L.u, L.c));
+    for (let i = 0; i < t.nx; i++) {
+      slot.l[t.x0Rows[i]] = state[i];
+      slot.u[t.x0Rows[i]] = state[i];
+    }
+    if (mode === "Q" && input !== undefined) {
+      for (let j = 0; j < t.nu; j++) {
+        const r = t.u0Rows[j];
+        if (this.firstInputBounds === "kept" && (input[j] < slot.l[r] - 1e-9 || input[j] > slot.u[r] + 1e-9)) {
+          return infeasibleResult(t.n, t.m, "the pinned first input violates its declared bounds (first_input_bounds kept)");
+        }
+        slot.l[r] = input[j];
+        slot.u[r] = input[j];
+      }
+    }
+    if (slot.solver === undefined) {
+      slot.solver = new QpSolver(this.problemFrom(slot.l, slot.u), this.settings);
+      slot.pVersion = this.pVersion;
+      slot.qVersion = this.qVersion;
+      slot.aVersion = this.aVersion;
+    } else {
+      const s = slot.solver;
+      if (slot.pVersion !== this.pVersion) {
+        s.updatePValues(this.data.subarray(L.P, L.q));
+        slot.pVersion = this.pVersion;
+      }
+      if (slot.aVersion !== this.aVersion) {
+        s.updateAValues(this.data.subarray(L.A, L.l));
+        slot.aVersion = this.aVersion;
+      }
+      if (slot.qVersion !== this.qVersion) {
+        s.updateQ(this.data.subarray(L.q, L.A));
+        slot.qVersion = this.qVersion;
+      }
+      s.updateBounds(slot.l, slot.u);
+    }
+    const res = slot.solver.solve();
+    return res;
+  }
+}
+
+function sameRange(a: Float64Array, b: Float64Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function cscCoordinates(colPtr: Int32Array, rowIdx: Int32Array, cols: number): [Int32Array, Int32Array] {
+  const nnz = colPtr[cols];
+  const r = new Int32Array(nnz);
+  const c = new Int32Array(nnz);
+  for (let j = 0; j < cols; j++) {
+    for (let k = colPtr[j]; k < colPtr[j + 1]; k++) {
+      r[k] = rowIdx[k];
+      c[k] = j;
+    }
+  }
+  return [r, c];
+}
+
+function infeasibleResult(n: number, m: number, message: string): QpResult {
+  return {
+    status: "primal_infeasible",
+    x: new Float64Array(n).fill(NaN),
+    y: new Float64Array(m).fill(NaN),
+    objective: NaN,
+    iterations: 0,
+    primalResidual: NaN,
+    dualResidual: NaN,
+    polishStatus: "not_run",
+    rhoUpdates: 0,
+    setupTime: 0,
+    solveTime: 0,
+    message,
+  };
+}

@@ -3,7 +3,7 @@
 
 import type { Connection } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import { renderDiagnostics } from "../../language/index.js";
+import { renderDiagnosticsText } from "../frontend.js";
 import type { AnalysisCache } from "../analysis.js";
 
 export interface CheckReport {
@@ -19,12 +19,7 @@ export function registerCustomRequests(connection: Connection, getDocument: (uri
     const a = cache.get(doc);
     const errors = a.diagnostics.filter((d) => d.severity === "error").length;
     const warnings = a.diagnostics.filter((d) => d.severity === "warning").length;
-    let rendered: string;
-    try {
-      rendered = renderDiagnostics(a.diagnostics, a.text, doc.uri);
-    } catch {
-      rendered = a.diagnostics.map((d) => `${d.severity}[${d.code}]: ${d.message} (line ${d.span.startLine})`).join("\n");
-    }
+    const rendered = renderDiagnosticsText(a.diagnostics, a.text, doc.uri);
     return { errors, warnings, rendered };
   });
 }

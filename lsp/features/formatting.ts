@@ -4,19 +4,8 @@
 
 import type { Range, TextEdit } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import { format } from "../../language/index.js";
+import { formatText as formatted } from "../frontend.js";
 import { lineEdits, type OffsetEdit } from "../line-diff.js";
-
-function formatted(text: string): string | undefined {
-  const out: unknown = format(text);
-  if (typeof out === "string") return out;
-  if (typeof out === "object" && out !== null) {
-    const o = out as { text?: unknown; ok?: unknown };
-    if (o.ok === false) return undefined;
-    if (typeof o.text === "string") return o.text;
-  }
-  return undefined;
-}
 
 function toTextEdit(doc: TextDocument, e: OffsetEdit): TextEdit {
   return { range: { start: doc.positionAt(e.start), end: doc.positionAt(e.end) }, newText: e.newText };

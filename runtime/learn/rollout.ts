@@ -262,6 +262,10 @@ export abstract class RolloutBase implements EpisodicTrainer {
     return this.stepInEpisode > 0;
   }
 
+  get stepsInEpisode(): number {
+    return this.stepInEpisode;
+  }
+
   get currentEpisode(): number {
     return this.episode;
   }

@@ -52,6 +52,10 @@ export interface TrainerCheckpoint {
 export interface EpisodicTrainer {
   readonly algorithm: string;
   readonly record: StepRecord;
+  /** Steps already taken in the current episode (non-zero after restoring a mid-episode checkpoint). */
+  readonly stepsInEpisode: number;
+  /** Run-wide monitor counts. */
+  readonly monitor: { readonly run: MonitorTotals };
   /** Starts an episode (resets the plant with the episode's seed). */
   beginEpisode(episode: number): void;
   /** Takes one step; the returned record is `record` (reused). */

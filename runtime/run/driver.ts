@@ -1,0 +1,243 @@
+// Runs a trainer over episodes and steps, writing the run folder as it goes. Stopping (a flag the
+// caller sets, e.g. on SIGINT) ends the current step, writes a checkpoint and returns "stopped";
+// `resume` continues from the folder's checkpoint, truncating files to their checkpointed sizes,
+// so that a resumed run leaves the same files as an uninterrupted one.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ParamLayout } from "../mpc/types.js";
+import type { EpisodeRecord, EpisodicTrainer, StepRecord, TrainerCheckpoint } from "../learn/types.js";
+import { thetaNames, thetaToJson } from "./params.js";
+import { summarizeRun, type RunSummary } from "./summary.js";
+import { RunWriter, type LineFile } from "./writer.js";
+
+export interface RunSettings {
+  readonly algorithm: string;
+  readonly episodes: number;
+  readonly steps: number;
+  readonly seed: number;
+  readonly spec?: string;
+  readonly stateNames?: readonly string[];
+  readonly inputNames?: readonly string[];
+  readonly stateLower?: readonly number[];
+  readonly stateUpper?: readonly number[];
+  readonly inputLower?: readonly number[];
+  readonly inputUpper?: readonly number[];
+  readonly [key: string]: unknown;
+}
+
+export interface Progress {
+  readonly episode: number;
+  readonly episodes: number;
+  readonly step: number;
+  readonly steps: number;
+  readonly t: number;
+  readonly totalSteps: number;
+  readonly recentCost: number;
+  readonly recentAbsTd: number;
+  readonly violations: number;
+  readonly elapsed: number;
+}
+
+export interface RunOptions {
+  readonly dir: string;
+  readonly trainer: EpisodicTrainer;
+  readonly layout: readonly ParamLayout[];
+  readonly settings: RunSettings;
+  readonly resume?: boolean;
+  readonly shouldStop?: () => boolean;
+  readonly onProgress?: (p: Progress) => void;
+  /** Call onProgress every this many steps (default 50). */
+  readonly progressEvery?: number;
+  /** Also checkpoint every this many steps (default 1000; episode ends always checkpoint). */
+  readonly checkpointEvery?: number;
+  /** Writes report.html from the finished folder (injected to keep the driver independent of it). */
+  readonly report?: (dir: string) => void;
+}
+
+export interface RunResult {
+  readonly status: "completed" | "stopped";
+  readonly summary: RunSummary;
+}
+
+interface DriverCheckpoint {
+  readonly version: 1;
+  readonly settings: RunSettings;
+  readonly trainer: TrainerCheckpoint;
+  readonly episode: number;
+  readonly inEpisode: boolean;
+  readonly sizes: Record<string, number>;
+  readonly elapsed: number;
+}
+
+const fmt = (v: number): string => (Number.isNaN(v) ? "" : String(v));
+
+function stepJson(r: StepRecord): string {
+  return JSON.stringify({
+    type: "step",
+    t: r.t,
+    episode: r.episode,
+    step: r.step,
+    state: Array.from(r.state),
+    action: Array.from(r.action),
+    cost: r.cost,
+    td_error: Number.isNaN(r.tdError) ? null : r.tdError,
+    violations: r.violations,
+    active_slacks: r.activeSlacks,
+    solver_failure: r.solverFailure,
+    fallback: r.fallback,
+    updated: r.updated,
+    rejected: r.rejected,
+  });
+}
+
+function stepCsv(r: StepRecord): string {
+  return [
+    r.t,
+    r.episode,
+    r.step,
+    r.cost,
+    fmt(r.tdError),
+    r.violations,
+    r.activeSlacks,
+    r.solverFailure ? 1 : 0,
+    r.fallback ? 1 : 0,
+    r.updated ? 1 : 0,
+    r.rejected === null ? 0 : 1,
+    ...Array.from(r.state),
+    ...Array.from(r.action),
+  ].join(",");
+}
+
+function csvHeader(nx: number, nu: number): string {
+  const cols = ["t", "episode", "step", "cost", "td_error", "violations", "active_slacks", "solver_failure", "fallback", "updated", "rejected"];
+  for (let i = 0; i < nx; i++) cols.push(`s${i}`);
+  for (let i = 0; i < nu; i++) cols.push(`a${i}`);
+  return cols.join(",");
+}
+
+function episodeJson(e: EpisodeRecord): string {
+  return JSON.stringify({
+    type: "episode",
+    episode: e.episode,
+    steps: e.steps,
+    cost: e.cost,
+    mean_abs_td_error: Number.isNaN(e.meanAbsTdError) ? null : e.meanAbsTdError,
+    violation_steps: e.totals.violationSteps,
+    active_slack_steps: e.totals.activeSlackSteps,
+    solver_failures: e.totals.solverFailures,
+    fallbacks: e.totals.fallbacks,
+    rejected_updates: e.totals.rejectedUpdates,
+    ...(e.extra ?? {}),
+  });
+}
+
+export function readCheckpoint(dir: string): DriverCheckpoint {
+  const path = join(dir, "checkpoint.json");
+  if (!existsSync(path)) throw new Error(`${dir} has no checkpoint.json to resume from`);
+  const cp = JSON.parse(readFileSync(path, "utf8")) as DriverCheckpoint;
+  if (cp.version !== 1 || !cp.trainer || !cp.settings) throw new Error(`${path} is not a checkpoint of this version`);
+  return cp;
+}
+
+export function runTraining(opts: RunOptions): RunResult {
+  const { trainer } = opts;
+  const settings: RunSettings = { thetaNames: thetaNames(opts.layout), ...opts.settings };
+  const t0 = performance.now();
+  let episode = 0;
+  let inEpisode = false;
+  let elapsedBefore = 0;
+  let writer: RunWriter;
+  if (opts.resume) {
+    const cp = readCheckpoint(opts.dir);
+    trainer.restore(cp.trainer);
+    writer = new RunWriter(opts.dir, cp.sizes);
+    episode = cp.episode;
+    inEpisode = cp.inEpisode;
+    elapsedBefore = cp.elapsed;
+  } else {
+    writer = new RunWriter(opts.dir);
+    writer.line("metrics.csv", csvHeader(trainer.record.state.length, trainer.record.action.length));
+    writer.line("params-history.jsonl", JSON.stringify({ t: -1, episode: 0, theta: Array.from(trainer.getTheta()) }));
+  }
+  const elapsed = (): number => elapsedBefore + (performance.now() - t0) / 1000;
+  const checkpoint = (ep: number, mid: boolean): void => {
+    const tc = trainer.checkpoint();
+    const cp: DriverCheckpoint = {
+      version: 1,
+      settings,
+      trainer: mid ? tc : { ...tc, episode: ep, step: 0, episodeActions: [] },
+      episode: ep,
+      inEpisode: mid,
+      sizes: writer.sizes(),
+      elapsed: elapsed(),
+    };
+    writer.json("checkpoint.json", cp);
+    writer.json("params.json", thetaToJson(opts.layout, trainer.getTheta()));
+  };
+  const every = opts.progressEvery ?? 50;
+  const cpEvery = opts.checkpointEvery ?? 1000;
+  const totalSteps = settings.episodes * settings.steps;
+  let recentCost = 0;
+  let recentTd = 0;
+  let recentTdN = 0;
+  let recentN = 0;
+  let stopped = false;
+  const line = (f: LineFile, s: string) => writer.line(f, s);
+
+  outer: for (; episode < settings.episodes; episode++) {
+    // a resumed mid-episode run continues after the checkpointed step
+    if (!inEpisode) trainer.beginEpisode(episode);
+    let step = inEpisode ? trainer.stepsInEpisode : 0;
+    inEpisode = false;
+    for (; step < settings.steps; step++) {
+      const r = trainer.step();
+      line("metrics.jsonl", stepJson(r));
+      line("metrics.csv", stepCsv(r));
+      if (r.updated && r.rejected === null) {
+        line("params-history.jsonl", JSON.stringify({ t: r.t, episode: r.episode, theta: Array.from(trainer.getTheta()) }));
+      }
+      recentCost += r.cost;
+      recentN++;
+      if (!Number.isNaN(r.tdError)) {
+        recentTd += Math.abs(r.tdError);
+        recentTdN++;
+      }
+      if (opts.onProgress && (r.t + 1) % every === 0) {
+        opts.onProgress({
+          episode,
+          episodes: settings.episodes,
+          step: step + 1,
+          steps: settings.steps,
+          t: r.t + 1,
+          totalSteps,
+          recentCost: recentCost / Math.max(1, recentN),
+          recentAbsTd: recentTdN > 0 ? recentTd / recentTdN : NaN,
+          violations: trainer.monitor.run.violationSteps,
+          elapsed: elapsed(),
+        });
+        recentCost = recentTd = recentN = recentTdN = 0;
+      }
+      if (r.done) break;
+      if (opts.shouldStop?.() && step + 1 < settings.steps) {
+        checkpoint(episode, true);
+        stopped = true;
+        break outer;
+      }
+      if ((r.t + 1) % cpEvery === 0 && step + 1 < settings.steps) checkpoint(episode, true);
+    }
+    const er = trainer.endEpisode();
+    line("metrics.jsonl", episodeJson(er));
+    checkpoint(episode + 1, false);
+    if (opts.shouldStop?.() && episode + 1 < settings.episodes) {
+      stopped = true;
+      break;
+    }
+  }
+  if (!stopped) checkpoint(settings.episodes, false);
+  writer.close();
+  const summary = summarizeRun(opts.dir, settings, opts.layout, trainer.getTheta(), stopped ? "stopped" : "completed", elapsed());
+  writer.json("summary.json", summary);
+  if (opts.report) opts.report(opts.dir);
+  return { status: stopped ? "stopped" : "completed", summary };
+}

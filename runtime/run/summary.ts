@@ -1,0 +1,122 @@
+// The run's figures, computed from metrics.jsonl (so a resumed run is summarized like an
+// uninterrupted one): total cost J, per-episode costs, TD errors early and late, violations per
+// 500-step block, the last violating step, failure counts, final parameters.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ParamLayout } from "../mpc/types.js";
+import { thetaToJson, type ParamsJson } from "./params.js";
+
+export interface StepLine {
+  type: "step";
+  t: number;
+  episode: number;
+  step: number;
+  state: number[];
+  action: number[];
+  cost: number;
+  td_error: number | null;
+  violations: number;
+  active_slacks: number;
+  solver_failure: boolean;
+  fallback: boolean;
+  updated: boolean;
+  rejected: string | null;
+}
+
+export interface EpisodeLine {
+  type: "episode";
+  episode: number;
+  steps: number;
+  cost: number;
+  mean_abs_td_error: number | null;
+  violation_steps: number;
+  [key: string]: unknown;
+}
+
+export interface RunSummary {
+  readonly status: "completed" | "stopped";
+  readonly settings: Record<string, unknown>;
+  readonly steps: number;
+  readonly episodes: number;
+  /** Total cost over all steps. */
+  readonly J: number;
+  readonly episodeCosts: number[];
+  readonly meanAbsTdFirst100: number | null;
+  readonly meanAbsTdLast100: number | null;
+  readonly meanStageCostLast1000: number;
+  readonly violatingSteps: number;
+  readonly violationsPer500: number[];
+  /** Global index (0-based) of the last step whose pre-step state violated a bound; null if none. */
+  readonly lastViolatingStep: number | null;
+  readonly activeSlackSteps: number;
+  readonly solverFailures: number;
+  readonly fallbacks: number;
+  readonly updates: number;
+  readonly rejectedUpdates: number;
+  readonly wallTime: number;
+  readonly stepsPerSecond: number;
+  readonly params: ParamsJson;
+}
+
+export function readMetrics(dir: string): { steps: StepLine[]; episodes: EpisodeLine[] } {
+  const steps: StepLine[] = [];
+  const episodes: EpisodeLine[] = [];
+  const text = readFileSync(join(dir, "metrics.jsonl"), "utf8");
+  for (const line of text.split("\n")) {
+    if (line.length === 0) continue;
+    const rec = JSON.parse(line) as StepLine | EpisodeLine;
+    if (rec.type === "step") steps.push(rec);
+    else episodes.push(rec);
+  }
+  return { steps, episodes };
+}
+
+const mean = (v: number[]): number | null => (v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length);
+
+export function summarizeRun(
+  dir: string,
+  settings: Record<string, unknown>,
+  layout: readonly ParamLayout[],
+  theta: ArrayLike<number>,
+  status: "completed" | "stopped",
+  wallTime: number,
+): RunSummary {
+  const { steps, episodes } = readMetrics(dir);
+  const tds = steps.map((s) => s.td_error).filter((v): v is number => v !== null).map(Math.abs);
+  const blocks: number[] = [];
+  let last: number | null = null;
+  let J = 0;
+  for (const s of steps) {
+    J += s.cost;
+    const b = Math.floor(s.t / 500);
+    while (blocks.length <= b) blocks.push(0);
+    if (s.violations > 0) {
+      blocks[b]++;
+      last = s.t;
+    }
+  }
+  const tail = steps.slice(-1000).map((s) => s.cost);
+  return {
+    status,
+    settings,
+    steps: steps.length,
+    episodes: episodes.length,
+    J,
+    episodeCosts: episodes.map((e) => e.cost),
+    meanAbsTdFirst100: mean(tds.slice(0, 100)),
+    meanAbsTdLast100: mean(tds.slice(-100)),
+    meanStageCostLast1000: mean(tail) ?? 0,
+    violatingSteps: steps.filter((s) => s.violations > 0).length,
+    violationsPer500: blocks,
+    lastViolatingStep: last,
+    activeSlackSteps: steps.filter((s) => s.active_slacks > 0).length,
+    solverFailures: steps.filter((s) => s.solver_failure).length,
+    fallbacks: steps.filter((s) => s.fallback).length,
+    updates: steps.filter((s) => s.updated).length,
+    rejectedUpdates: steps.filter((s) => s.rejected !== null).length,
+    wallTime,
+    stepsPerSecond: wallTime > 0 ? steps.length / wallTime : 0,
+    params: thetaToJson(layout, theta),
+  };
+}

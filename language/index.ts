@@ -22,3 +22,6 @@ export function check(text: string): CheckResult {
   const checked = checkProgram(program, text);
   return { program, diagnostics: [...diagnostics, ...checked.diagnostics], model: checked.model };
 }
+
+export { renderDiagnostics, renderDiagnostic, type RenderOptions } from "./render.js";
+export { format, formatRange, formatExpr, type RangeEdit } from "./format.js";

@@ -109,9 +109,15 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
   const atEnd = found.tokenType === EOF || !Number.isFinite(found.startOffset);
   if (atEnd && ctx.next !== undefined) found = ctx.next;
   const foundIsEnd = found.tokenType === EOF || !Number.isFinite(found.startOffset);
-  const span: Span = foundIsEnd
-    ? endSpan(ctx)
-    : lines.span(found.startOffset, found.startOffset + found.image.length);
+  // When the offending token is on a later line, point just after the previous token (like rustc).
+  const prev = (e as { previousToken?: IToken }).previousToken;
+  const prevOk = prev !== undefined && Number.isFinite(prev.startOffset) && prev.image.length > 0;
+  const span: Span =
+    prevOk && (foundIsEnd || found.startLine! > prev.endLine!) && payload.kind === "mismatch"
+      ? lines.span(prev.startOffset + prev.image.length, prev.startOffset + prev.image.length)
+      : foundIsEnd
+        ? endSpan(ctx)
+        : lines.span(found.startOffset, found.startOffset + found.image.length);
   const foundText = describeFound(found);
   const rule = payload.rule;
   const expected = payload.expected;

@@ -6,3 +6,8 @@ export * from "./qp/types.js";
 export * from "./qp/settings.js";
 export * from "./qp/osqp.js";
 export * from "./qp/io.js";
+export * from "./mpc/index.js";
+export * from "./rng.js";
+export * from "./plants/types.js";
+export * from "./plants/disturbance.js";
+export * from "./plants/function_plant.js";

@@ -2,7 +2,8 @@
 // speaks JSON-RPC to it with vscode-languageserver-protocol, like an editor would.
 
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createProtocolConnection,
   StreamMessageReader,
@@ -13,6 +14,12 @@ import {
 } from "vscode-languageserver-protocol/node";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The command that starts the server from its TypeScript source, from any working directory. */
+export function serverCommand(): string[] {
+  const tsx = pathToFileURL(join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href;
+  return [process.execPath, "--import", tsx, join(repoRoot, "lsp/server.ts"), "--stdio"];
+}
 
 export interface ClientOptions {
   /** Server options sent as initializationOptions (e.g. `{ debounceMs: 0 }`). */
@@ -56,7 +63,7 @@ export class TestClient {
   }
 
   static async start(options: ClientOptions = {}): Promise<{ client: TestClient; init: InitializeResult }> {
-    const cmd = options.command ?? [process.execPath, "--import", "tsx", "lsp/server.ts", "--stdio"];
+    const cmd = options.command ?? serverCommand();
     const child = spawn(cmd[0] ?? process.execPath, cmd.slice(1), { cwd: repoRoot, stdio: "pipe" });
     const client = new TestClient(child);
     const init = await client.connection.sendRequest<InitializeResult>("initialize", {

@@ -11,6 +11,9 @@ const program = new Command("mpcrl")
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 // Subcommand registrations (one line each; keep sorted):
+(await import("./check.js")).registerCheck(program);
+(await import("./fmt.js")).registerFmt(program);
+(await import("./qp.js")).registerQp(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -68,6 +68,7 @@ export class QpSolver {
   private readonly kktValues: Float64Array;
   private readonly ldl: SparseLdl | null = null;
   private nonConvex = false;
+  private pIndefinite = false;
   private readonly rhoVec: Float64Array;
   private readonly rhoInv: Float64Array;
   private readonly rowType: Int8Array; // -1 free, 0 inequality, 1 equality
@@ -274,6 +275,7 @@ export class QpSolver {
 
   private scaleData(): void {
     computeScaling(this.Praw, this.Araw, this.qraw, this._settings.scaling, this.scaling, this.Ps.values, this.As.values, this.qs);
+    this.checkConvexity();
     this.scaleBounds();
   }
 
@@ -333,7 +335,26 @@ export class QpSolver {
     if (!kkt || !ldl) return;
     fillKktValues(kkt, this.Ps.values, this.As.values, this._settings.sigma, this.rhoInv, this.kktValues);
     const ok = ldl.factor(this.kktValues);
-    this.nonConvex = !ok || ldl.positivePivots !== this.n || ldl.negativePivots !== this.m;
+    this.nonConvex = this.pIndefinite || !ok || ldl.positivePivots !== this.n || ldl.negativePivots !== this.m;
+  }
+
+  /**
+   * The KKT inertia only sees P + sigma I + A' diag(rho) A, which can be positive definite for an
+   * indefinite P. So P + sigma I itself (scaled) is factored too: a non-positive pivot means P is
+   * not positive semidefinite (up to sigma).
+   */
+  private checkConvexity(): void {
+    const n = this.n;
+    if (this.Ps.colPtr[n] === 0) {
+      this.pIndefinite = false;
+      return;
+    }
+    const empty: Csc = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) };
+    const pk = buildKktPattern(this.Ps, empty);
+    const vals = new Float64Array(pk.nnz);
+    fillKktValues(pk, this.Ps.values, empty.values, this._settings.sigma, new Float64Array(0), vals);
+    const ldl = new SparseLdl(pk.pattern);
+    this.pIndefinite = !ldl.factor(vals) || ldl.positivePivots !== n;
   }
 
   // ---- solve ---------------------------------------------------------------------------

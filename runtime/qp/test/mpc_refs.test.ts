@@ -1,0 +1,64 @@
+// The shared MPC reference solutions (cvxopt, tolerance 1e-10): ../shared/data/qp/mpc/refs.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { pinInitialState } from "../io.js";
+import { QpSolver } from "../osqp.js";
+import { dataDir, loadQp } from "./helpers.js";
+
+interface Ref {
+  x0: number[];
+  lp_feasible: boolean;
+  cvxopt: { status: string; x: number[] | null; y: number[] | null; obj: number };
+}
+
+const refDir = `${dataDir}mpc/refs/`;
+const cases = readdirSync(refDir).filter((f) => f.endsWith("_reference.json")).sort();
+
+describe("MPC reference solutions", () => {
+  it("finds all nine reference cases", () => {
+    expect(cases.length).toBe(9);
+  });
+  for (const f of cases) {
+    const ref = JSON.parse(readFileSync(refDir + f, "utf8")) as Ref;
+    const prob = loadQp(`mpc/${f.split("_x0")[0]}.json`);
+    const l = prob.l.slice(), u = prob.u.slice();
+    pinInitialState(prob, ref.x0, l, u);
+    const problem = { ...prob, l, u };
+    if (ref.lp_feasible) {
+      it(`${f}: tight settings match objective (1e-6 rel) and solution (1e-5)`, () => {
+        const r = new QpSolver(problem, { epsAbs: 1e-6, epsRel: 1e-6, polish: true }).solve();
+        expect(r.status).toBe("solved");
+        expect(Math.abs(r.objective + prob.r - ref.cvxopt.obj)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref.cvxopt.obj)));
+        const x = ref.cvxopt.x as number[];
+        for (let j = 0; j < prob.n; j++) expect(Math.abs(r.x[j] - x[j])).toBeLessThanOrEqual(1e-5);
+        if (f.includes("x0_1_-0.5")) {
+          // degenerate: the dual solution is not unique; polishing may fail, and says so
+          expect(["success", "failed"]).toContain(r.polishStatus);
+        } else {
+          expect(r.polishStatus).toBe("success");
+        }
+      });
+      it(`${f}: default settings solve to the default tolerance`, () => {
+        const r = new QpSolver(problem).solve();
+        expect(r.status).toBe("solved");
+        expect(Math.abs(r.objective - ref.cvxopt.obj)).toBeLessThanOrEqual(1e-2 * Math.max(1, Math.abs(ref.cvxopt.obj)));
+      });
+    } else {
+      it(`${f}: reported primal infeasible with a valid certificate`, () => {
+        for (const settings of [{}, { epsAbs: 1e-6, epsRel: 1e-6, polish: true }]) {
+          const r = new QpSolver(problem, settings).solve();
+          expect(r.status).toBe("primal_infeasible");
+          const c = r.primalInfeasibilityCertificate as Float64Array;
+          // A'y ~ 0 and u'y+ + l'y- < 0
+          const aty = new Float64Array(prob.n);
+          let sup = 0;
+          for (let j = 0; j < prob.n; j++) for (let p = prob.A.colPtr[j]; p < prob.A.colPtr[j + 1]; p++) aty[j] += prob.A.values[p] * c[prob.A.rowIdx[p]];
+          for (let i = 0; i < prob.m; i++) sup += c[i] > 0 ? u[i] * c[i] : c[i] < 0 ? l[i] * c[i] : 0;
+          expect(Math.max(...Array.from(aty, Math.abs))).toBeLessThan(1e-4);
+          expect(sup).toBeLessThan(0);
+        }
+      });
+    }
+  }
+});

@@ -1,0 +1,39 @@
+// `mpcrl check FILE... [--json] [--no-color]`: parse and check specs, print diagnostics.
+// Exit codes: 0 clean or warnings only, 1 errors, 2 bad usage or unreadable file.
+// `--json` prints one JSON record `{ "file": ..., "diagnostics": [...] }` per file and line.
+
+import type { Command } from "commander";
+import { check, renderDiagnostics } from "../language/index.js";
+import { raiseExitCode, readSourceFile, useColor } from "./io.js";
+
+interface CheckOptions {
+  json?: boolean;
+  color?: boolean;
+}
+
+export function runCheck(files: string[], opts: CheckOptions): void {
+  const color = useColor(opts.color);
+  for (const file of files) {
+    const text = readSourceFile(file, "check");
+    if (text === undefined) {
+      raiseExitCode(2);
+      continue;
+    }
+    const { diagnostics } = check(text);
+    const hasErrors = diagnostics.some((d) => d.severity === "error");
+    if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics }) + "\n");
+    else if (diagnostics.length > 0) process.stdout.write(renderDiagnostics(text, diagnostics, file, { color }) + "\n");
+    else process.stdout.write(`${file}: ok\n`);
+    raiseExitCode(hasErrors ? 1 : 0);
+  }
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command("check")
+    .description("check .mpcrl specs: syntax, names, shapes, convexity, consistency")
+    .argument("<files...>", ".mpcrl files to check")
+    .option("--json", "print diagnostics as JSON records, one line per file")
+    .option("--no-color", "disable colors (also off when NO_COLOR is set or output is not a terminal)")
+    .action((files: string[], opts: CheckOptions) => runCheck(files, opts));
+}

@@ -1,32 +1,21 @@
-// The parts of the language front end's API that land after the parser and checker (formatter,
-// terminal rendering of diagnostics). Looked up on the module namespace so that the server runs
-// (without those features) while they are not yet exported.
+// The formatter and the terminal renderer of the front end, as the server uses them.
 
-import * as language from "../language/index.js";
+import { format, formatRange, renderDiagnostics } from "../language/index.js";
 import type { Diagnostic } from "../language/diagnostics.js";
 
-interface LateApi {
-  readonly format?: (text: string) => unknown;
-  readonly renderDiagnostics?: (diagnostics: readonly Diagnostic[], text: string, fileName: string) => string;
-}
-
-const api = language as unknown as LateApi;
-
-/** The formatted text, or undefined when the formatter refuses (syntax errors) or is absent. */
+/** The formatted text, or undefined when the formatter refuses (syntax errors). */
 export function formatText(text: string): string | undefined {
-  if (!api.format) return undefined;
-  const out = api.format(text);
-  if (typeof out === "string") return out;
-  if (typeof out === "object" && out !== null) {
-    const o = out as { text?: unknown; ok?: unknown; formatted?: unknown };
-    if (o.ok === false) return undefined;
-    if (typeof o.text === "string") return o.text;
-    if (typeof o.formatted === "string") return o.formatted;
-  }
-  return undefined;
+  const out = format(text);
+  if (out.diagnostics.some((d) => d.severity === "error")) return undefined;
+  return out.text;
 }
 
+/** Edits (offsets in `text`) formatting the top-level items that overlap [start, end). */
+export function formatRangeText(text: string, start: number, end: number): readonly { start: number; end: number; newText: string }[] {
+  return formatRange(text, start, end).edits;
+}
+
+/** Diagnostics rendered as `mpcrl check` prints them (no colors). */
 export function renderDiagnosticsText(diagnostics: readonly Diagnostic[], text: string, fileName: string): string {
-  if (api.renderDiagnostics) return api.renderDiagnostics(diagnostics, text, fileName);
-  return diagnostics.map((d) => `${d.severity}[${d.code}]: ${d.message}\n  --> ${fileName}:${d.span.startLine}:${d.span.startColumn}`).join("\n");
+  return renderDiagnostics(text, diagnostics, fileName);
 }

@@ -54,7 +54,9 @@ export class TestClient {
         }
       }
     });
-    this.connection.onNotification("window/logMessage", (p: { message: string }) => this.logs.push(p.message));
+    this.connection.onNotification("window/logMessage", (p: { message: string }) => {
+      this.logs.push(p.message);
+    });
     this.connection.onRequest("workspace/configuration", () => []);
     this.connection.onRequest("client/registerCapability", () => null);
     this.connection.onRequest("workspace/semanticTokens/refresh", () => null);

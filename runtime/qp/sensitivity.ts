@@ -16,15 +16,21 @@
 // Errors: the constructor throws TypeError only for programming errors (array lengths, a P that is
 // not upper triangular). Numerical trouble is a status, never an exception:
 //   "ok"                 strict complementarity holds and K is nonsingular: derivatives exist.
-//   "not_differentiable" a row is weakly active (on its bound with a zero multiplier). The solution
-//                        map has a kink there; the returned derivative is one-sided: by default such
-//                        rows are treated as inactive (the derivative for perturbations that move
-//                        the row into its interior), or as active with `weaklyActive: "active"`.
-//   "singular"           K is (numerically) singular: the active rows are linearly dependent (the
-//                        multipliers are not unique) or P is singular on their null space. Forward
-//                        and adjoint still return the solution of the regularized system (a
-//                        least-change choice among the multipliers); dz is meaningful only for
-//                        perturbations that keep the active constraints consistent.
+//   "not_differentiable" the solution map has a kink here; the returned derivative is one-sided.
+//                        Either a row is weakly active (on its bound with a zero multiplier): by
+//                        default such rows are treated as inactive (the derivative for perturbations
+//                        that move the row into its interior), or as active with
+//                        `weaklyActive: "active"`. Or active rows are linearly dependent (multipliers
+//                        not unique, e.g. a bound on x_0 when x0 sits on it): K is singular, so
+//                        dependent rows are left out one by one (the null vector of K gives the
+//                        dependency; a ratio test picks the row whose multiplier can be moved to the
+//                        others keeping every sign valid): the derivative is then right for
+//                        perturbations that keep the dropped rows satisfied.
+//   "singular"           K is (numerically) singular and that could not be resolved: P is singular
+//                        on the null space of the active rows, P is not positive semidefinite, or a
+//                        dependency admits no sign-valid multiplier shift. Forward and adjoint still
+//                        return the solution of the regularized system (finite, but not a derivative
+//                        for perturbations that break the dependency).
 //   "not_solved"         (z, y) is not a solution (non-finite, or KKT residuals above
 //                        `optimalityTol`): forward/adjoint throw an Error if called.
 
@@ -56,6 +62,12 @@ export interface ActiveSetOptions {
   regularization?: number;
   /** Maximum iterative-refinement steps per solve. Default 5. */
   refineIter?: number;
+  /**
+   * At most this many linearly dependent active rows are left out of the KKT system (status
+   * "not_differentiable") before the point is reported "singular". 0 reports every dependency as
+   * "singular". Default 10.
+   */
+  maxDependentDrops?: number;
 }
 
 export interface ForwardDirection {
@@ -113,6 +125,8 @@ export class QpSensitivity {
   private yS = new Float64Array(0);
   private state = new Int8Array(0);
   private weak = new Uint8Array(0);
+  private dependent = new Uint8Array(0);
+  private dependentCountValue = 0;
   private s = new Float64Array(0); // A z
   // work arrays (length n + m)
   private kx = new Float64Array(0);
@@ -128,6 +142,7 @@ export class QpSensitivity {
       optimalityTol: options.optimalityTol ?? 1e-3,
       regularization: options.regularization ?? 1e-9,
       refineIter: options.refineIter ?? 5,
+      maxDependentDrops: options.maxDependentDrops ?? 10,
     };
     this.update(problem, z, y);
   }
@@ -153,6 +168,17 @@ export class QpSensitivity {
   }
   get weaklyActiveCount(): number {
     return this.weakCount;
+  }
+  /** Per row: 1 where an active row was left out as linearly dependent (a view; do not modify). */
+  get dependentRows(): Uint8Array {
+    return this.dependent;
+  }
+  get dependentCount(): number {
+    return this.dependentCountValue;
+  }
+  /** The multipliers used for the derivative: y on the active rows (moved off dropped rows), 0 elsewhere. */
+  get activeMultipliers(): Float64Array {
+    return this.yS;
   }
   /** Relative primal residual max dist(Az, [l, u]) / (1 + |Az|_inf) at the analysed point. */
   get primalResidual(): number {
@@ -192,6 +218,7 @@ export class QpSensitivity {
       this.yS = new Float64Array(m);
       this.state = new Int8Array(m);
       this.weak = new Uint8Array(m);
+      this.dependent = new Uint8Array(m);
       this.s = new Float64Array(m);
       this.rhs = new Float64Array(n + m);
       this.sol = new Float64Array(n + m);
@@ -205,6 +232,8 @@ export class QpSensitivity {
     this.activeCountValue = 0;
     this.state.fill(ROW_INACTIVE);
     this.weak.fill(0);
+    this.dependent.fill(0);
+    this.dependentCountValue = 0;
     this.yS.fill(0);
     return (this.statusValue = this.analyse(z, y));
   }
@@ -274,30 +303,100 @@ export class QpSensitivity {
       }
     }
     for (let i = 0; i < m; i++) kx[layout.dualDiag[i]] = state[i] === ROW_INACTIVE ? -1 : -delta;
-    if (!this.ldl.factor(kx)) {
-      return this.fail("singular", "the regularized KKT matrix has a zero pivot");
+    let dropped = 0;
+    for (;;) {
+      if (!this.ldl.factor(kx)) {
+        return this.fail("singular", "the regularized KKT matrix has a zero pivot");
+      }
+      this.factoredOk = true;
+      if (this.ldl.positivePivots !== n || this.ldl.negativePivots !== m) {
+        return this.fail(
+          "singular",
+          `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`,
+        );
+      }
+      const normInv = this.estimateInverseNorm();
+      if (normInv * delta < SINGULAR_FRACTION) break;
+      // K is singular. Its near-null vector (left in this.sol by the estimate) tells why.
+      const row = dropped < opts.maxDependentDrops ? this.dependentRowToDrop(yIn) : -1;
+      if (row < 0) {
+        return this.fail(
+          "singular",
+          `the reduced KKT matrix is singular (|K^-1| estimate ${normInv.toExponential(2)}): the active constraints are linearly dependent (multipliers not unique) or P is singular on their null space`,
+        );
+      }
+      // drop the row: it becomes inactive in K (the multipliers were moved off it)
+      dropped++;
+      state[row] = ROW_INACTIVE;
+      this.dependent[row] = 1;
+      this.activeCountValue--;
+      for (let j = 0; j < n; j++) {
+        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) if (A.rowIdx[k] === row) kx[layout.aToKkt[k]] = 0;
+      }
+      kx[layout.dualDiag[row]] = -1;
     }
-    this.factoredOk = true;
-    if (this.ldl.positivePivots !== n || this.ldl.negativePivots !== m) {
-      return this.fail(
-        "singular",
-        `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`,
-      );
-    }
-    const normInv = this.estimateInverseNorm();
-    if (normInv * delta >= SINGULAR_FRACTION) {
-      return this.fail(
-        "singular",
-        `the reduced KKT matrix is singular (|K^-1| estimate ${normInv.toExponential(2)}): the active constraints are linearly dependent (multipliers not unique) or P is singular on their null space`,
-      );
-    }
-    if (counts.weak > 0) {
-      return this.fail(
-        "not_differentiable",
-        `${counts.weak} weakly active row(s) (on a bound with a zero multiplier): one-sided derivative, weak rows treated as ${opts.weaklyActive}`,
-      );
+    this.dependentCountValue = dropped;
+    if (dropped > 0 || counts.weak > 0) {
+      const parts: string[] = [];
+      if (dropped > 0) {
+        parts.push(
+          `${dropped} active row(s) linearly dependent on the other active rows (multipliers not unique) left out of the KKT system, their multipliers moved to the others: one-sided derivative, valid for perturbations that keep them satisfied`,
+        );
+      }
+      if (counts.weak > 0) {
+        parts.push(
+          `${counts.weak} weakly active row(s) (on a bound with a zero multiplier): one-sided derivative, weak rows treated as ${opts.weaklyActive}`,
+        );
+      }
+      return this.fail("not_differentiable", parts.join("; "));
     }
     return "ok";
+  }
+
+  /**
+   * K is singular and this.sol holds its near-null vector v. When v lives on the multipliers only
+   * (A_S' v_y = 0: dependent active rows), every y_S - t v_y is a valid multiplier; pick the row r
+   * whose multiplier reaches zero at the smallest |t| = |y_r / v_r| while every other inequality
+   * row keeps the sign its side requires (a ratio test, as in the simplex method), move the
+   * multipliers to y_S - t v_y and return r. Returns -1 when no such row exists (or P is singular
+   * on the null space of A_S).
+   */
+  private dependentRowToDrop(yIn: ArrayLike<number>): number {
+    const { n, m } = this.problem;
+    const { sol: v, state, yS } = this;
+    let vz = 0;
+    let vy = 0;
+    for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
+    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+    if (!(vy > 0) || vz > 1e-6 * vy) return -1;
+    let yMax = 0;
+    for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(yIn[i]));
+    const yTol = this.opts.tol * Math.max(1, yMax);
+    let best = -1;
+    let bestT = Infinity;
+    let bestEq = true;
+    for (let r = 0; r < m; r++) {
+      if (state[r] === ROW_INACTIVE || Math.abs(v[n + r]) < 1e-3 * vy) continue;
+      const t = yS[r] / v[n + r];
+      const isEq = state[r] === ROW_EQUALITY;
+      // prefer inequality rows, then the smallest |t|
+      const better = best < 0 || (bestEq && !isEq) || (isEq === bestEq && Math.abs(t) < Math.abs(bestT));
+      if (!better) continue;
+      let feasible = true;
+      for (let k = 0; k < m && feasible; k++) {
+        const st = state[k];
+        if (st === ROW_LOWER) feasible = yS[k] - t * v[n + k] <= yTol;
+        else if (st === ROW_UPPER) feasible = yS[k] - t * v[n + k] >= -yTol;
+      }
+      if (!feasible) continue;
+      best = r;
+      bestT = t;
+      bestEq = isEq;
+    }
+    if (best < 0) return -1;
+    for (let k = 0; k < m; k++) if (state[k] !== ROW_INACTIVE) yS[k] -= bestT * v[n + k];
+    yS[best] = 0;
+    return best;
   }
 
   /**

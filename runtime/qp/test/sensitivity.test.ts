@@ -135,12 +135,29 @@ describe("QpSensitivity on the shared MPC problems", () => {
     checkAgainstFd(p, ref.x, ref.y, randomDirection(p, rand, { dP: true, dA: true }), rand, 1e-7);
   });
 
-  it("a_2state x0 = [1, -0.5] (non-unique duals) is reported, not thrown", () => {
+  it("a_2state x0 = [1, -0.5] (non-unique duals): reported, and one-sided derivative for x0 moving inside", () => {
     const base = loadMpc("a_2state");
     const ref = loadRef("a_2state_x0_1_-0.5_reference.json");
+    expect(ref.status).toBe("optimal");
     const p = withX0(base, ref.x0);
     const sens = new QpSensitivity(p, ref.x, ref.y);
-    expect(sens.status).not.toBe("ok");
-    expect(sens.message.length).toBeGreaterThan(0);
+    // x0[0] = 1 sits on the bound x_0[0] <= 1, a row dependent on the row that pins x0[0]
+    expect(sens.status).toBe("not_differentiable");
+    expect(sens.dependentCount).toBe(1);
+    expect(sens.message).toMatch(/multipliers not unique/);
+    expect(new QpSensitivity(p, ref.x, ref.y, { maxDependentDrops: 0 }).status).toBe("singular");
+    // x0[0] decreasing (rows hold -x0, so l = u increase there) frees the bound: right derivative
+    const d = randomDirection(p, mulberry32(9), {});
+    d.dl[0] = d.du[0] = 1;
+    d.dl[1] = d.du[1] = 0.25;
+    const side = sidesFromDuals(p, ref.y);
+    for (let i = 0; i < p.m; i++) if (sens.dependentRows[i]) side[i] = 0;
+    const t = 1e-6;
+    const at0 = solveWithActiveSet(p, side);
+    const plus = solveWithActiveSet(perturb(p, d, t), side);
+    expect(at0.certified, at0.why).toBe(true);
+    expect(plus.certified, plus.why).toBe(true);
+    const oneSided = plus.z.map((v, j) => (v - at0.z[j]) / t);
+    expect(relErr(sens.forward(d).dz, oneSided)).toBeLessThan(1e-4);
   });
 });

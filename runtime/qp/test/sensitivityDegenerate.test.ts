@@ -61,14 +61,14 @@ describe("weakly active rows (strict complementarity fails)", () => {
 });
 
 describe("singular reduced KKT matrices", () => {
-  it("a duplicated active row (non-unique multipliers) reports singular, results stay finite", () => {
+  it("a duplicated active row (non-unique multipliers) is left out: not_differentiable, same dz; singular when drops are disabled", () => {
     const { problem, z, y } = randomQp(41);
     // duplicate row 2 (lower-active) as a new last row, splitting its multiplier between the two
     const Ad = toDense(problem.A, false);
     const { n, m } = problem;
     const rows: number[][] = [];
     for (let i = 0; i < m; i++) rows.push(Array.from(Ad.subarray(i * n, (i + 1) * n)));
-    rows.push(rows[2].slice());
+    rows.push(rows[2].map((v) => 2 * v)); // a multiple, with bounds scaled to match
     const colPtr = new Int32Array(n + 1);
     const idx: number[] = [];
     const vals: number[] = [];
@@ -82,22 +82,39 @@ describe("singular reduced KKT matrices", () => {
       P: problem.P,
       q: problem.q,
       A: { rows: m + 1, cols: n, colPtr, rowIdx: Int32Array.from(idx), values: Float64Array.from(vals) },
-      l: Float64Array.from([...problem.l, problem.l[2]]),
-      u: Float64Array.from([...problem.u, problem.u[2]]),
+      l: Float64Array.from([...problem.l, 2 * problem.l[2]]),
+      u: Float64Array.from([...problem.u, 2 * problem.u[2]]),
     };
     const y2 = Float64Array.from([...y, 0]);
     y2[2] = 0.4 * y[2];
-    y2[m] = 0.6 * y[2];
+    y2[m] = 0.3 * y[2]; // 0.4 y + 2 * 0.3 y = y: same A'y
     const s = new QpSensitivity(p2, z, y2);
-    expect(s.status).toBe("singular");
+    expect(s.status).toBe("not_differentiable");
+    expect(s.dependentCount).toBe(1);
+    expect(s.dependentRows[2] + s.dependentRows[m]).toBe(1);
     expect(s.message).toMatch(/linearly dependent/);
-    // a consistent perturbation (q only) still has a unique dz: equal to the one without the copy
+    // the multipliers moved off the dropped row still satisfy P z + q + A'y = 0 with the right signs
+    const yS = s.activeMultipliers;
+    const Pd = toDense(p2.P, true);
+    const A2 = toDense(p2.A, false);
+    for (let j = 0; j < n; j++) {
+      let r = p2.q[j];
+      for (let k = 0; k < n; k++) r += Pd[j * n + k] * z[k];
+      for (let i = 0; i <= m; i++) r += A2[i * n + j] * yS[i];
+      expect(Math.abs(r)).toBeLessThan(1e-10);
+    }
+    expect(yS[2] + yS[m]).toBeLessThan(0);
+    // a perturbation that keeps the copy consistent (q only) has a unique dz: the one without the copy
     const d = randomDirection(p2, mulberry32(1), { dq: true });
     const dz = s.forward(d).dz;
     const d1 = zeroDirection(problem);
     d1.dq.set(d.dq);
     const dzRef = new QpSensitivity(problem, z, y).forward(d1).dz;
     expect(relErr(dz, dzRef)).toBeLessThan(1e-6);
+    const strict = new QpSensitivity(p2, z, y2, { maxDependentDrops: 0 });
+    expect(strict.status).toBe("singular");
+    expect(strict.message).toMatch(/linearly dependent/);
+    for (const v of strict.forward(d).dz) expect(Number.isFinite(v)).toBe(true);
   });
 
   it("a P that is not positive semidefinite is reported through the inertia", () => {

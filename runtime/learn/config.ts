@@ -1,0 +1,269 @@
+// The training settings of a `train` block as plain data, and their interpretation. The CLI turns
+// the block's AST into SettingData (keys, numbers, bare words, calls with named arguments), so this
+// interpreter stays independent of the language front end. Unknown keys and bad values are
+// reported with the setting's key so the caller can point at it.
+
+import type { ExplorationSpec } from "./exploration.js";
+import type { OptimizerSpec } from "./optimizers.js";
+import type { ScheduleSpec } from "./schedules.js";
+
+export type SettingArg =
+  | { readonly kind: "number"; readonly value: number }
+  | { readonly kind: "word"; readonly value: string }
+  | { readonly kind: "call"; readonly name: string; readonly positional: readonly SettingArg[]; readonly named: Readonly<Record<string, SettingArg>> };
+
+export interface SettingData {
+  readonly key: string;
+  readonly args: readonly SettingArg[];
+  readonly block?: readonly SettingData[];
+  /** Opaque location for error messages (e.g. a span). */
+  readonly at?: unknown;
+}
+
+export type Algorithm = "q_learning" | "dpg" | "bayesopt" | "offline_q_learning";
+
+export interface TrainSpec {
+  readonly algorithm: Algorithm;
+  readonly optimizer: OptimizerSpec;
+  readonly hessian: "approximate" | "none";
+  readonly updateEvery: number;
+  readonly updateUnit: "steps" | "episodes";
+  readonly replay: { readonly size: number; readonly sample: number };
+  readonly exploration: ExplorationSpec;
+  readonly firstInputBounds: "removed" | "kept";
+  /** Max relative change per update (mpcrl's max_percentage_update); Infinity: none. */
+  readonly trustRegion: number;
+  readonly episodes: number;
+  readonly steps: number;
+  readonly seed: number;
+  /** Evaluate the greedy policy every `every` episodes on `episodes` episodes (0: never). */
+  readonly evaluation: { readonly every: number; readonly episodes: number };
+  /** Offline: number of rollouts recorded with the initial policy when no data set file is given. */
+  readonly rollouts: number;
+  /** Bayesian optimization: parameters to tune (names; empty: all with finite bounds), budget. */
+  readonly tune: readonly string[];
+  readonly initialDesign: number;
+  readonly evaluations: number;
+}
+
+export class SettingError extends Error {
+  constructor(
+    message: string,
+    readonly at?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const defaultTrainSpec: TrainSpec = {
+  algorithm: "q_learning",
+  optimizer: { kind: "newton", lr: 5e-2 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 1,
+  steps: 100,
+  seed: 0,
+  evaluation: { every: 0, episodes: 0 },
+  rollouts: 100,
+  tune: [],
+  initialDesign: 8,
+  evaluations: 30,
+};
+
+function num(a: SettingArg | undefined, s: SettingData, what: string): number {
+  if (a?.kind === "number") return a.value;
+  throw new SettingError(`\`${s.key}\` expects a number for ${what}`, s.at);
+}
+
+function word(a: SettingArg | undefined, s: SettingData, allowed: readonly string[]): string {
+  if (a?.kind === "word" && allowed.includes(a.value)) return a.value;
+  throw new SettingError(`\`${s.key}\` expects one of ${allowed.map((w) => `\`${w}\``).join(", ")}`, s.at);
+}
+
+function posInt(a: SettingArg | undefined, s: SettingData, what: string): number {
+  const v = num(a, s, what);
+  if (!Number.isInteger(v) || v < 1) throw new SettingError(`\`${s.key}\`: ${what} must be a positive integer`, s.at);
+  return v;
+}
+
+function named(c: Extract<SettingArg, { kind: "call" }>, s: SettingData, allowed: readonly string[]): Record<string, SettingArg> {
+  for (const k of Object.keys(c.named)) {
+    if (!allowed.includes(k)) {
+      throw new SettingError(`\`${c.name}\` has no argument \`${k}\` (it takes ${allowed.map((w) => `\`${w}\``).join(", ")})`, s.at);
+    }
+  }
+  return { ...c.named };
+}
+
+function schedule(a: SettingArg | undefined, s: SettingData, what: string): ScheduleSpec | number {
+  if (a?.kind === "number") return a.value;
+  if (a?.kind === "call") {
+    const n = named(a, s, ["value", "factor", "end", "steps"]);
+    if (a.name === "exponential") return { kind: "exponential", value: num(n.value, s, "value"), factor: num(n.factor, s, "factor") };
+    if (a.name === "linear") return { kind: "linear", value: num(n.value, s, "value"), end: num(n.end, s, "end"), steps: num(n.steps, s, "steps") };
+  }
+  throw new SettingError(`\`${s.key}\` expects a number or exponential(value=, factor=) / linear(value=, end=, steps=) for ${what}`, s.at);
+}
+
+function optimizer(s: SettingData): OptimizerSpec {
+  const a = s.args[0];
+  if (a?.kind !== "call" && a?.kind !== "word") throw new SettingError("`optimizer` expects newton(lr = ...), sgd(lr = ..., momentum = ...) or adam(lr = ...)", s.at);
+  const name = a.kind === "call" ? a.name : a.value;
+  const args = a.kind === "call" ? a : { kind: "call" as const, name, positional: [], named: {} };
+  switch (name) {
+    case "newton": {
+      const n = named(args, s, ["lr"]);
+      return { kind: "newton", lr: n.lr ? schedule(n.lr, s, "lr") : 5e-2 };
+    }
+    case "sgd":
+    case "gradient_descent": {
+      const n = named(args, s, ["lr", "momentum", "weight_decay"]);
+      return {
+        kind: "sgd",
+        lr: n.lr ? schedule(n.lr, s, "lr") : 1e-3,
+        momentum: n.momentum ? num(n.momentum, s, "momentum") : 0,
+        weightDecay: n.weight_decay ? num(n.weight_decay, s, "weight_decay") : 0,
+      };
+    }
+    case "adam": {
+      const n = named(args, s, ["lr", "beta1", "beta2"]);
+      return {
+        kind: "adam",
+        lr: n.lr ? schedule(n.lr, s, "lr") : 1e-3,
+        beta1: n.beta1 ? num(n.beta1, s, "beta1") : 0.9,
+        beta2: n.beta2 ? num(n.beta2, s, "beta2") : 0.999,
+      };
+    }
+    default:
+      throw new SettingError(`unknown optimizer \`${name}\` (newton, sgd, adam)`, s.at);
+  }
+}
+
+function exploration(s: SettingData): ExplorationSpec {
+  const a = s.args[0];
+  const name = a?.kind === "call" ? a.name : a?.kind === "word" ? a.value : "";
+  const args = a?.kind === "call" ? a : { kind: "call" as const, name, positional: [], named: {} };
+  switch (name) {
+    case "none":
+      return { kind: "none" };
+    case "epsilon_greedy": {
+      const n = named(args, s, ["epsilon", "strength"]);
+      return { kind: "epsilon_greedy", epsilon: n.epsilon ? schedule(n.epsilon, s, "epsilon") : 0.1, strength: n.strength ? num(n.strength, s, "strength") : 1 };
+    }
+    case "additive": {
+      const n = named(args, s, ["scale", "distribution"]);
+      const dist = n.distribution ? word(n.distribution, s, ["normal", "uniform"]) : "normal";
+      return { kind: "additive", distribution: dist as "normal" | "uniform", scale: n.scale ? schedule(n.scale, s, "scale") : 0.1 };
+    }
+    case "ornstein_uhlenbeck": {
+      const n = named(args, s, ["mean", "sigma", "theta", "dt"]);
+      return {
+        kind: "ornstein_uhlenbeck",
+        mean: n.mean ? num(n.mean, s, "mean") : 0,
+        sigma: n.sigma ? num(n.sigma, s, "sigma") : 0.05,
+        theta: n.theta ? num(n.theta, s, "theta") : 0.15,
+        dt: n.dt ? num(n.dt, s, "dt") : 1,
+      };
+    }
+    case "gradient": {
+      const n = named(args, s, ["scale"]);
+      return { kind: "gradient", scale: n.scale ? schedule(n.scale, s, "scale") : 0.1 };
+    }
+    default:
+      throw new SettingError("`exploration` expects none, epsilon_greedy(...), additive(...), ornstein_uhlenbeck(...) or gradient(...)", s.at);
+  }
+}
+
+/** Interprets a train block's settings over the defaults. */
+export function interpretTrainSettings(settings: readonly SettingData[]): TrainSpec {
+  const out: { -readonly [K in keyof TrainSpec]: TrainSpec[K] } = { ...defaultTrainSpec };
+  const apply = (s: SettingData): void => {
+    switch (s.key) {
+      case "algorithm": {
+        out.algorithm = word(s.args[0], s, ["q_learning", "dpg", "bayesopt", "offline_q_learning"]) as Algorithm;
+        if (out.algorithm === "dpg") out.optimizer = { kind: "sgd", lr: 1e-6 };
+        for (const inner of s.block ?? []) apply(inner);
+        return;
+      }
+      case "optimizer":
+        out.optimizer = optimizer(s);
+        return;
+      case "hessian":
+        out.hessian = word(s.args[0], s, ["approximate", "none"]) as "approximate" | "none";
+        return;
+      case "update": {
+        // update every N steps|episodes
+        if (s.args[0]?.kind !== "word" || s.args[0].value !== "every") throw new SettingError("write `update every N steps` (or `episodes`)", s.at);
+        out.updateEvery = posInt(s.args[1], s, "the update period");
+        out.updateUnit = s.args[2] ? (word(s.args[2], s, ["steps", "step", "episodes", "episode"]).startsWith("step") ? "steps" : "episodes") : "steps";
+        return;
+      }
+      case "replay": {
+        // replay size N sample M
+        let size = out.replay.size;
+        let sample = out.replay.sample;
+        for (let i = 0; i < s.args.length; i += 2) {
+          const k = word(s.args[i], s, ["size", "sample"]);
+          const v = posInt(s.args[i + 1], s, k);
+          if (k === "size") size = v;
+          else sample = v;
+        }
+        if (sample > size) throw new SettingError("`replay`: the sample cannot be larger than the size", s.at);
+        out.replay = { size, sample };
+        return;
+      }
+      case "exploration":
+        out.exploration = exploration(s);
+        return;
+      case "first_input_bounds":
+        out.firstInputBounds = word(s.args[0], s, ["removed", "kept"]) as "removed" | "kept";
+        return;
+      case "trust_region":
+        out.trustRegion = num(s.args[0], s, "the maximum relative change");
+        return;
+      case "episodes":
+        out.episodes = posInt(s.args[0], s, "the number of episodes");
+        return;
+      case "steps":
+        out.steps = posInt(s.args[0], s, "the number of steps");
+        return;
+      case "seed":
+        out.seed = num(s.args[0], s, "the seed");
+        return;
+      case "evaluate":
+      case "evaluation": {
+        // evaluation every N episodes M
+        if (s.args[0]?.kind !== "word" || s.args[0].value !== "every") throw new SettingError("write `evaluation every N episodes M`", s.at);
+        out.evaluation = { every: posInt(s.args[1], s, "the period"), episodes: s.args[3] ? posInt(s.args[3], s, "the episodes") : 1 };
+        return;
+      }
+      case "rollouts":
+        out.rollouts = posInt(s.args[0], s, "the number of rollouts");
+        return;
+      case "tune":
+        out.tune = s.args.map((a) => {
+          if (a.kind !== "word") throw new SettingError("`tune` expects parameter names", s.at);
+          return a.value;
+        });
+        return;
+      case "initial_design":
+        out.initialDesign = posInt(s.args[0], s, "the initial design size");
+        return;
+      case "evaluations":
+        out.evaluations = posInt(s.args[0], s, "the number of evaluations");
+        return;
+      default:
+        throw new SettingError(`unknown training setting \`${s.key}\``, s.at);
+    }
+  };
+  for (const s of settings) apply(s);
+  if (out.optimizer.kind === "newton" && out.hessian === "none") {
+    throw new SettingError("Newton's method needs `hessian approximate`");
+  }
+  return out;
+}

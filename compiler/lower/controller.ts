@@ -376,7 +376,7 @@ export class ControllerLowering {
       const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, r), r, c, d.init.span, `the initial value of \`${name}\``);
       initial = numbersOf(m);
       value = this.alg.mat(r, c, initial.map((_, i) => this.alg.constant(this.pool.theta(offset + i))));
-      kind = r === 1 && c === 1 ? "scalar" : c === 1 ? "vector" : "matrix";
+      kind = d.dims === undefined || d.dims.length === 0 ? "scalar" : d.dims.length === 1 ? "vector" : "matrix";
     }
     const size = initial.length;
     const lower = new Float64Array(size).fill(-Infinity);

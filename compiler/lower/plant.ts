@@ -1,0 +1,243 @@
+// Lowers a plant block to straight-line numeric code material: expression nodes over the plant's
+// state s, action a and disturbance e (runtime leaves of one ExprPool), evaluated at the pre-step
+// state. Noise declarations become per-entry distributions sampled by the runtime's seeded streams.
+
+import type { Decl, Dynamics, PlantBlock, Program } from "../../language/ast.js";
+import type { Span } from "../../language/diagnostics.js";
+import { dense } from "../../runtime/linalg/dense.js";
+import { expm } from "../../runtime/linalg/expm.js";
+import { ExprPool } from "../ir/expr.js";
+import { PolyAlg, type Mat, type Poly } from "../ir/poly.js";
+import { Evaluator, type Scope } from "./evaluate.js";
+import { CompilerCodes, LowerError } from "./errors.js";
+import { declDims, fitShape, GlobalScope } from "./scope.js";
+import { mat, type Val } from "./value.js";
+
+export type DistributionIr =
+  | { readonly kind: "constant"; readonly value: number }
+  | { readonly kind: "uniform"; readonly low: number; readonly high: number }
+  | { readonly kind: "normal"; readonly mean: number; readonly std: number };
+
+export interface PlantConstraintIr {
+  readonly e: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+export interface PlantIr {
+  readonly name: string;
+  readonly pool: ExprPool;
+  readonly nx: number;
+  readonly nu: number;
+  readonly nd: number;
+  /** rt leaves: s at 0..nx-1, a at nx..nx+nu-1, e at nx+nu.. */
+  readonly initial: readonly number[];
+  readonly next: readonly number[];
+  readonly cost: number;
+  readonly constraints: readonly PlantConstraintIr[];
+  readonly disturbance: readonly DistributionIr[];
+  readonly episode: number | undefined;
+  readonly stateName: string;
+  readonly inputName: string;
+  readonly line: number;
+}
+
+export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
+  const pool = new ExprPool();
+  const alg = new PolyAlg(pool);
+  const ev = new Evaluator(alg);
+  const globals = new GlobalScope(ev, program);
+  const decls = new Map<string, Decl>();
+  for (const it of block.items) if (it.kind === "Decl") decls.set(it.name.name, it);
+  const lets = new Map<string, import("../../language/ast.js").LetDecl>();
+  for (const it of block.items) if (it.kind === "Let") lets.set(it.name.name, it);
+  const states = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "state");
+  const inputs = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "input");
+  const dists = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "disturbance");
+  if (states.length !== 1) throw new LowerError("a plant needs exactly one state declaration", block.name.span, CompilerCodes.unsupported);
+  if (inputs.length !== 1) throw new LowerError("a plant needs exactly one input declaration", block.name.span, CompilerCodes.unsupported);
+  if (dists.length > 1) throw new LowerError("a plant may declare at most one disturbance", dists[1].span, CompilerCodes.unsupported);
+  const constScope: Scope = {
+    lookup: (name, span) => {
+      const d = decls.get(name);
+      if (d && (d.declKind === "const" || d.declKind === "param")) return globals.constDecl(d, constScope, span);
+      if (d) return undefined;
+      return globals.lookup(name, span);
+    },
+    prev: (name, span) => {
+      throw new LowerError(`\`prev(${name})\` is not defined in a plant`, span, CompilerCodes.unsupported);
+    },
+  };
+  const [sr, sc] = declDims(ev, states[0], constScope);
+  const [ar, ac] = declDims(ev, inputs[0], constScope);
+  const nx = sr * sc;
+  const nu = ar * ac;
+  const dDims = dists.length === 1 ? declDims(ev, dists[0], constScope) : [0, 0];
+  const nd = dDims[0] * dDims[1];
+  const leaves = (off: number, n: number): Mat => alg.mat(n, 1, Array.from({ length: n }, (_, i) => alg.constant(pool.rt(off + i))));
+  const sVal = leaves(0, nx);
+  const aVal = leaves(nx, nu);
+  const eVal = leaves(nx + nu, nd);
+  const make = (sBinding: Mat): Scope => {
+    const scope: Scope = {
+      lookup: (name: string, span: Span): Val | undefined => {
+        if (name === states[0].name.name) return mat(sBinding);
+        if (name === inputs[0].name.name) return mat(aVal);
+        if (dists.length === 1 && name === dists[0].name.name) return mat(eVal);
+        const l = lets.get(name);
+        if (l) return ev.eval(l.value, scope);
+        return constScope.lookup(name, span);
+      },
+      prev: constScope.prev,
+    };
+    return scope;
+  };
+  const numbers = (m: Mat, span: Span, what: string): number[] =>
+    m.e.map((p) => {
+      const v = alg.isConstant(p) ? pool.constValue(p.c) : undefined;
+      if (v === undefined) throw new LowerError(`${what} must be a compile-time constant`, span, CompilerCodes.notConstant);
+      return v;
+    });
+  // initial state
+  const sDecl = states[0];
+  if (sDecl.init === undefined) throw new LowerError("the plant's state needs an initial value", sDecl.name.span, CompilerCodes.missing, `write \`state ${sDecl.name.name}[${nx}] = [...]\``);
+  const initial = numbers(fitShape(ev, ev.evalMat(sDecl.init, constScope), nx, 1, sDecl.init.span, "the initial state"), sDecl.init.span, "the initial state").map((v) => pool.num(v));
+  // disturbance distributions
+  const disturbance: DistributionIr[] = [];
+  if (dists.length === 1) {
+    const d = dists[0];
+    if (d.init === undefined) {
+      for (let i = 0; i < nd; i++) disturbance.push({ kind: "constant", value: 0 });
+    } else {
+      const draws = new Map<number, DistributionIr>();
+      let count = 0;
+      const noiseScope: Scope = {
+        ...constScope,
+        lookup: constScope.lookup,
+        prev: constScope.prev,
+        noise: (dist, args) => {
+          const leaf = pool.rt(1_000_000 + count++);
+          draws.set(leaf, dist === "uniform" ? { kind: "uniform", low: args[0], high: args[1] } : { kind: "normal", mean: args[0], std: args[1] });
+          return alg.constant(leaf);
+        },
+      };
+      const m = fitShape(ev, ev.evalMat(d.init, noiseScope), nd, 1, d.init.span, "the disturbance");
+      for (const p of m.e) {
+        const v = pool.constValue(p.c);
+        const draw = draws.get(p.c);
+        if (v !== undefined) disturbance.push({ kind: "constant", value: v });
+        else if (draw !== undefined) disturbance.push(draw);
+        else throw new LowerError("each disturbance entry must be a constant or a single `uniform(lo, hi)` / `normal(mean, std)` draw", d.init.span, CompilerCodes.unsupported);
+      }
+    }
+  }
+  // dynamics
+  const dyn = block.items.filter((i): i is Dynamics => i.kind === "Dynamics");
+  if (dyn.length !== 1) throw new LowerError("a plant needs exactly one dynamics equation", block.name.span, CompilerCodes.missing);
+  const dy = dyn[0];
+  let dt: number | undefined;
+  let episode: number | undefined;
+  for (const it of block.items) {
+    if (it.kind !== "ScalarSetting") continue;
+    const v = ev.evalNumber(it.value, constScope, `\`${it.key}\``);
+    if (it.key === "timestep") dt = v;
+    if (it.key === "episode") episode = v;
+  }
+  const f = (s: Mat): Mat => fitShape(ev, ev.evalMat(dy.rhs, make(s)), nx, 1, dy.rhs.span, "the right-hand side");
+  const nonlinear = (m: Mat): Mat => m;
+  let next: Mat;
+  if (dy.form === "discrete") next = f(sVal);
+  else {
+    if (dt === undefined) throw new LowerError("continuous dynamics need a `timestep`", dy.span, CompilerCodes.missing);
+    const method = dy.method ?? "rk4";
+    const h = dt;
+    const axpy = (x: Mat, a: number, y: Mat): Mat => alg.zip(x, y, (p, q) => alg.add(p, alg.scale(q, pool.num(a))), "add");
+    if (method === "euler") next = axpy(sVal, h, f(sVal));
+    else if (method === "rk4") {
+      const k1 = f(sVal);
+      const k2 = f(axpy(sVal, h / 2, k1));
+      const k3 = f(axpy(sVal, h / 2, k2));
+      const k4 = f(axpy(sVal, h, k3));
+      next = axpy(sVal, h / 6, axpy(axpy(axpy(k1, 2, k2), 2, k3), 1, k4));
+    } else next = zohPlant(alg, f(sVal), nx, nu, nd, h, dy.rhs.span);
+  }
+  next = nonlinear(next);
+  // cost
+  const costItem = block.items.find((i) => i.kind === "PlantCost");
+  let cost = pool.zero;
+  if (costItem && costItem.kind === "PlantCost") {
+    const m = ev.evalMat(costItem.expr, make(sVal));
+    if (m.rows !== 1 || m.cols !== 1) throw new LowerError("the plant's cost must be a scalar", costItem.expr.span, CompilerCodes.shape);
+    cost = costItem.sense === "reward" ? pool.neg(m.e[0].c) : m.e[0].c;
+  }
+  // constraints whose violations are counted
+  const constraints: PlantConstraintIr[] = [];
+  for (const it of block.items) {
+    if (it.kind !== "SubjectTo") continue;
+    for (const c of it.constraints) {
+      const ops = c.operands.map((o) => ev.evalMat(o, make(sVal)));
+      const size = Math.max(...ops.map((o) => o.e.length));
+      const at = (m: Mat, i: number): number => (m.e.length === 1 ? m.e[0] : m.e[i]).c;
+      for (let i = 0; i < size; i++) {
+        for (let j = 0; j < c.ops.length; j++) {
+          const a = at(ops[j], i);
+          const b = at(ops[j + 1], i);
+          const op = c.ops[j];
+          // a <= b  <=>  -inf <= b - a ; a == b as lo = hi
+          if (op === "<=") constraints.push({ e: pool.sub(b, a), lo: pool.zero, hi: pool.num(Infinity) });
+          else if (op === ">=") constraints.push({ e: pool.sub(a, b), lo: pool.zero, hi: pool.num(Infinity) });
+          else constraints.push({ e: pool.sub(a, b), lo: pool.zero, hi: pool.zero });
+        }
+      }
+    }
+  }
+  return {
+    name: block.name.name,
+    pool,
+    nx,
+    nu,
+    nd,
+    initial,
+    next: next.e.map((p: Poly) => p.c),
+    cost,
+    constraints,
+    disturbance,
+    episode,
+    stateName: states[0].name.name,
+    inputName: inputs[0].name.name,
+    line: block.span.startLine,
+  };
+}
+
+/** Exact zero-order hold for a plant with linear constant dynamics in (s, a, e). */
+function zohPlant(alg: PolyAlg, rhs: Mat, nx: number, nu: number, nd: number, dt: number, span: Span): Mat {
+  const pool = alg.pool;
+  const nin = nu + nd;
+  const na = nx + nin + 1;
+  const M = dense(na, na);
+  // Differentiate symbolically is not needed: entries are affine in the rt leaves; read coefficients
+  // by evaluating at unit vectors.
+  const vals = new Float64Array(pool.nodes.length);
+  const leavesCount = nx + nin;
+  const evalAt = (vec: Float64Array): number[] => {
+    pool.evaluate([], vec, vals);
+    return rhs.e.map((p) => vals[p.c]);
+  };
+  const base = evalAt(new Float64Array(leavesCount));
+  for (let j = 0; j < leavesCount; j++) {
+    const v = new Float64Array(leavesCount);
+    v[j] = 1;
+    const col = evalAt(v);
+    for (let i = 0; i < nx; i++) M.data[i * na + j] = (col[i] - base[i]) * dt;
+  }
+  for (let i = 0; i < nx; i++) M.data[i * na + nx + nin] = base[i] * dt;
+  if (!rhs.e.every((p) => Number.isFinite(vals[p.c]))) throw new LowerError("`using zoh` needs linear dynamics", span, CompilerCodes.zohNotConstant);
+  const E = expm(M);
+  const out: Poly[] = [];
+  for (let i = 0; i < nx; i++) {
+    let node = pool.num(E.data[i * na + nx + nin]);
+    for (let j = 0; j < leavesCount; j++) node = pool.add(node, pool.mul(pool.num(E.data[i * na + j]), pool.rt(j)));
+    out.push(alg.constant(node));
+  }
+  return alg.mat(nx, 1, out);
+}

@@ -1,0 +1,454 @@
+// Pass 4: degree and convexity in the decision variables (a controller's states and inputs over
+// the horizon), and the DPP rule of CVXPY (Agrawal et al. 2019, "Differentiable convex
+// optimization layers", section 4.1): the QP data must be affine in the learnable parameters, a
+// product is allowed when one factor does not depend on decision variables, and a quadratic weight
+// that depends on learnables must be PSD by construction (`L*L'`, `diag(d)` with d >= 0, a `psd`
+// or `diag` learnable with a nonnegative lower bound, `sumsq(L*x)`). Dynamics and constraints must
+// be affine, cost terms convex quadratic or affine. The plant is simulated: anything goes there.
+// Codes MPC4001-MPC4006.
+
+import type { CallExpr, Expr } from "../ast.js";
+import type { ExprClass } from "../semantic.js";
+import { Ctx, Sym, isScalar, type Root } from "./context.js";
+import { builtinFunction } from "./builtins.js";
+import { evalExpr } from "./constEval.js";
+import { signOf, type Sign } from "./interval.js";
+import { minEigenvalue } from "./matrix.js";
+import { declOf } from "./scope.js";
+import { symShape } from "./shapes.js";
+
+/** 0 constant, 1 affine, 2 quadratic, 3 nonlinear (in the decision variables). */
+type Deg = 0 | 1 | 2 | 3;
+type Curv = "convex" | "concave" | "unknown";
+
+interface Cls {
+  readonly deg: Deg;
+  readonly curv?: Curv;
+  readonly learnable: boolean;
+  readonly runtime: boolean;
+  /** Degree in the learnable parameters: 0 none, 1 affine, 2 not affine. */
+  readonly pdeg: 0 | 1 | 2;
+}
+
+/** Why a quadratic weight is or is not PSD. */
+interface WeightInfo {
+  readonly status: "psd" | "nsd" | "indefinite" | "unknown";
+  readonly reason: string;
+  /** A learnable used directly as a weight without PSD structure. */
+  readonly freeLearnable?: { sym: Sym; ref: Expr };
+  readonly minEig?: number;
+}
+
+const DEGREE_NAMES = ["constant", "affine", "quadratic", "nonlinear"] as const;
+const capD = (d: number): Deg => (d >= 3 ? 3 : (d as Deg));
+const capP = (d: number): 0 | 1 | 2 => (d >= 2 ? 2 : (d as 0 | 1));
+const CONST: Cls = { deg: 0, learnable: false, runtime: false, pdeg: 0 };
+
+const flip = (c: Curv | undefined): Curv | undefined => (c === "convex" ? "concave" : c === "concave" ? "convex" : c);
+function scaleCurv(c: Curv | undefined, s: Sign): Curv | undefined {
+  if (!c) return c;
+  if (s === "nonneg" || s === "zero") return c;
+  if (s === "nonpos") return flip(c);
+  return "unknown";
+}
+function addCurv(a: Cls, b: Cls): Curv | undefined {
+  const ca = a.deg === 2 ? a.curv : undefined;
+  const cb = b.deg === 2 ? b.curv : undefined;
+  if (!ca) return cb;
+  if (!cb) return ca;
+  return ca === cb ? ca : "unknown";
+}
+
+/** Structural equality of two expressions (ignoring spans, ids and parentheses). */
+export function sameExpr(a: Expr, b: Expr): boolean {
+  while (a.kind === "Paren") a = a.inner;
+  while (b.kind === "Paren") b = b.inner;
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case "Number":
+      return a.value === (b as typeof a).value;
+    case "Name":
+      return a.name === (b as typeof a).name;
+    case "Unary":
+      return a.op === (b as typeof a).op && sameExpr(a.operand, (b as typeof a).operand);
+    case "Transpose":
+      return sameExpr(a.operand, (b as typeof a).operand);
+    case "Binary": {
+      const bb = b as typeof a;
+      return a.op === bb.op && sameExpr(a.left, bb.left) && sameExpr(a.right, bb.right);
+    }
+    case "Index": {
+      const bb = b as typeof a;
+      if (!sameExpr(a.target, bb.target) || a.indices.length !== bb.indices.length) return false;
+      return a.indices.every((ix, i) => {
+        const jx = bb.indices[i];
+        if (ix.kind === "At" && jx.kind === "At") return sameExpr(ix.index, jx.index);
+        if (ix.kind === "Slice" && jx.kind === "Slice")
+          return (!ix.start === !jx.start && (!ix.start || sameExpr(ix.start, jx.start!))) && (!ix.end === !jx.end && (!ix.end || sameExpr(ix.end, jx.end!)));
+        return false;
+      });
+    }
+    case "Array": {
+      const bb = b as typeof a;
+      return a.rows.length === bb.rows.length && a.rows.every((r, i) => r.length === bb.rows[i].length && r.every((x, j) => sameExpr(x, bb.rows[i][j])));
+    }
+    case "Call": {
+      const bb = b as typeof a;
+      return a.callee.name === bb.callee.name && a.args.length === bb.args.length && a.args.every((x, i) => sameExpr(x.value, bb.args[i].value));
+    }
+    default:
+      return false;
+  }
+}
+
+const strip = (e: Expr): Expr => (e.kind === "Paren" ? strip(e.inner) : e);
+
+export class Affinity {
+  private readonly cls = new Map<number, Cls>();
+  /** Nodes of recognised quadratic forms / weights, for the convexity diagnostics. */
+  readonly weightInfo = new Map<number, WeightInfo>();
+  /** `L*L'` products accepted as PSD weights (exempt from the DPP product rule). */
+  readonly psdProducts = new Set<number>();
+  private readonly letBusy = new Set<Sym>();
+
+  constructor(private readonly ctx: Ctx) {}
+
+  of(e: Expr): Cls {
+    const memo = this.cls.get(e.id);
+    if (memo) return memo;
+    const c = this.compute(e);
+    this.cls.set(e.id, c);
+    this.ctx.classes.set(e.id, toExprClass(c));
+    return c;
+  }
+
+  private symCls(sym: Sym): Cls {
+    switch (sym.kind) {
+      case "state":
+      case "input":
+        return { deg: 1, learnable: false, runtime: false, pdeg: 0 };
+      case "learnable":
+        return { deg: 0, learnable: true, runtime: false, pdeg: 1 };
+      case "runtime":
+      case "disturbance":
+        return { deg: 0, learnable: false, runtime: true, pdeg: 0 };
+      case "let": {
+        const d = sym.decl;
+        if (!d || d.kind !== "Let" || this.letBusy.has(sym)) return CONST;
+        this.letBusy.add(sym);
+        const c = this.of(d.value);
+        this.letBusy.delete(sym);
+        return c;
+      }
+      default:
+        return CONST;
+    }
+  }
+
+  private compute(e: Expr): Cls {
+    switch (e.kind) {
+      case "Number":
+      case "ErrorExpr":
+        return CONST;
+      case "Name": {
+        const sym = this.ctx.resolution.get(e.id);
+        return sym ? this.symCls(sym) : CONST;
+      }
+      case "Paren":
+        return this.of(e.inner);
+      case "Unary": {
+        const a = this.of(e.operand);
+        return e.op === "-" ? { ...a, curv: flip(a.curv) } : a;
+      }
+      case "Transpose":
+        return this.of(e.operand);
+      case "Index": {
+        const t = this.of(e.target);
+        let pdeg = t.pdeg;
+        let deg = t.deg;
+        for (const ix of e.indices) {
+          for (const x of ix.kind === "At" ? [ix.index] : [ix.start, ix.end]) {
+            if (!x) continue;
+            const c = this.of(x);
+            if (c.deg > 0) deg = 3;
+            if (c.pdeg > 0) pdeg = 2;
+          }
+        }
+        return { ...t, deg, pdeg };
+      }
+      case "Array": {
+        const parts = e.rows.flat().map((x) => this.of(x));
+        const deg = capD(Math.max(0, ...parts.map((p) => p.deg)));
+        const single = parts.length === 1 ? parts[0].curv : undefined;
+        return {
+          deg,
+          curv: deg === 2 ? (single ?? "unknown") : undefined,
+          learnable: parts.some((p) => p.learnable),
+          runtime: parts.some((p) => p.runtime),
+          pdeg: capP(Math.max(0, ...parts.map((p) => p.pdeg))),
+        };
+      }
+      case "Binary":
+        return this.binary(e);
+      case "Call":
+        return this.call(e);
+    }
+  }
+
+  private binary(e: Extract<Expr, { kind: "Binary" }>): Cls {
+    const a = this.of(e.left);
+    const b = this.of(e.right);
+    const learnable = a.learnable || b.learnable;
+    const runtime = a.runtime || b.runtime;
+    switch (e.op) {
+      case "+":
+      case "-": {
+        const bb = e.op === "-" ? { ...b, curv: flip(b.curv) } : b;
+        const deg = capD(Math.max(a.deg, b.deg));
+        return { deg, curv: deg === 2 ? addCurv(a, bb) : undefined, learnable, runtime, pdeg: capP(Math.max(a.pdeg, b.pdeg)) };
+      }
+      case "*":
+      case ".*": {
+        const deg = capD(a.deg + b.deg);
+        let curv: Curv | undefined;
+        let pdeg = capP(a.pdeg + b.pdeg);
+        if (deg === 2 && a.deg === 0) curv = scaleCurv(b.curv, this.scalarSign(e.left));
+        else if (deg === 2 && b.deg === 0) curv = scaleCurv(a.curv, this.scalarSign(e.right));
+        else if (deg === 2 && e.op === "*") {
+          const q = this.quadraticForm(e);
+          curv = q.curv;
+          if (q.pdeg !== undefined) pdeg = q.pdeg;
+        } else if (deg === 2) curv = "unknown";
+        return { deg, curv, learnable, runtime, pdeg };
+      }
+      case "/":
+      case "./": {
+        if (b.deg > 0) return { deg: 3, learnable, runtime, pdeg: capP(a.pdeg + 2 * b.pdeg) };
+        const s = this.scalarSign(e.right);
+        return { deg: a.deg, curv: a.deg === 2 ? scaleCurv(a.curv, s) : undefined, learnable, runtime, pdeg: b.pdeg > 0 ? 2 : a.pdeg };
+      }
+      case "^": {
+        const p = evalExpr(this.ctx, e.right);
+        const pv = p && p.rows === 1 && p.cols === 1 ? p.data[0] : undefined;
+        if (b.deg > 0) return { deg: 3, learnable, runtime, pdeg: 2 };
+        if (a.deg === 0) return { deg: 0, learnable, runtime, pdeg: a.pdeg > 0 && pv !== 1 ? 2 : b.pdeg > 0 ? 2 : a.pdeg };
+        if (pv === 0) return { ...CONST, learnable, runtime };
+        if (pv === 1) return { ...a, pdeg: capP(a.pdeg + b.pdeg * 2) };
+        if (pv === 2 && a.deg === 1) return { deg: 2, curv: "convex", learnable, runtime, pdeg: a.pdeg };
+        return { deg: 3, learnable, runtime, pdeg: capP(2 * a.pdeg) };
+      }
+    }
+  }
+
+  private call(e: CallExpr): Cls {
+    const args = e.args.map((a) => this.of(a.value));
+    const learnable = args.some((a) => a.learnable);
+    const runtime = args.some((a) => a.runtime);
+    const maxDeg = Math.max(0, ...args.map((a) => a.deg));
+    const maxP = Math.max(0, ...args.map((a) => a.pdeg));
+    const name = e.callee.name;
+    switch (name) {
+      case "sum":
+      case "diag":
+        return args[0] ?? CONST;
+      case "prev":
+        return { deg: 1, learnable: false, runtime: true, pdeg: 0 };
+      case "uniform":
+      case "normal":
+        return { deg: capD(maxDeg > 0 ? 3 : 0), learnable, runtime: true, pdeg: maxP > 0 ? 2 : 0 };
+      case "sumsq": {
+        const x = args[0] ?? CONST;
+        if (x.deg === 0) return { ...x, pdeg: x.pdeg > 0 ? 2 : 0 };
+        return { deg: x.deg === 1 ? 2 : 3, curv: x.deg === 1 ? "convex" : undefined, learnable, runtime, pdeg: x.pdeg };
+      }
+      case "quad": {
+        const [x, m] = [args[0] ?? CONST, args[1] ?? CONST];
+        if (m.deg > 0) return { deg: 3, learnable, runtime, pdeg: 2 };
+        if (x.deg === 0) return { deg: 0, learnable, runtime, pdeg: x.pdeg > 0 || m.pdeg > 0 ? 2 : 0 };
+        if (x.deg > 1) return { deg: 3, learnable, runtime, pdeg: 2 };
+        const w = e.args[1] ? this.weight(e.args[1].value) : { status: "unknown" as const, reason: "" };
+        this.weightInfo.set(e.id, w);
+        const curv: Curv = w.status === "psd" ? "convex" : w.status === "nsd" ? "concave" : "unknown";
+        return { deg: 2, curv, learnable, runtime, pdeg: x.pdeg > 0 && m.pdeg > 0 ? 2 : capP(Math.max(x.pdeg, m.pdeg)) };
+      }
+      case "zeros":
+      case "ones":
+      case "eye":
+      case "I":
+        return CONST;
+      default: {
+        const f = builtinFunction(name);
+        if (!f) return { deg: capD(maxDeg), learnable, runtime, pdeg: capP(maxP) };
+        // Nonlinear functions (and dlqr) of anything non-constant are not QP data.
+        return { deg: maxDeg > 0 ? 3 : 0, learnable, runtime, pdeg: maxP > 0 ? 2 : 0 };
+      }
+    }
+  }
+
+  private scalarSign(e: Expr): Sign {
+    const s = this.ctx.shapes.get(e.id);
+    if (!s || !isScalar(s)) return "unknown";
+    return signOf(this.ctx, e);
+  }
+
+  /**
+   * A product of two affine factors: recognise v'*W*v (scalar coefficients anywhere in the chain)
+   * and decide its curvature from W.
+   */
+  private quadraticForm(e: Extract<Expr, { kind: "Binary" }>): { curv: Curv; pdeg?: 0 | 1 | 2 } {
+    const factors: Expr[] = [];
+    const flatten = (x: Expr): void => {
+      const y = strip(x);
+      if (y.kind === "Binary" && y.op === "*") {
+        flatten(y.left);
+        flatten(y.right);
+      } else factors.push(y);
+    };
+    flatten(e);
+    let sign = "nonneg" as Sign;
+    const rest: Expr[] = [];
+    for (const f of factors) {
+      const s = this.ctx.shapes.get(f.id);
+      if (this.of(f).deg === 0 && s && isScalar(s)) {
+        const fs = signOf(this.ctx, f);
+        sign = fs === "unknown" || sign === "unknown" ? "unknown" : fs === "zero" || sign === "zero" ? "zero" : fs === sign ? "nonneg" : "nonpos";
+      } else rest.push(f);
+    }
+    if (rest.length < 2) return { curv: "unknown" };
+    const first = rest[0];
+    const last = rest[rest.length - 1];
+    const middle = rest.slice(1, -1);
+    if (this.of(first).deg !== 1 || this.of(last).deg !== 1 || middle.some((m) => this.of(m).deg !== 0)) return { curv: "unknown" };
+    const firstShape = this.ctx.shapes.get(first.id);
+    const sameVar = (first.kind === "Transpose" && sameExpr(first.operand, last)) || (firstShape !== undefined && isScalar(firstShape) && sameExpr(first, last));
+    if (!sameVar) return { curv: "unknown" };
+    let w: WeightInfo = { status: "psd", reason: "identity weight" };
+    if (middle.length === 1) w = this.weight(middle[0]);
+    else if (middle.length === 2 && this.isGram(middle[0], middle[1])) {
+      w = { status: "psd", reason: "`L*L'` is PSD by construction" };
+    } else if (middle.length > 1) {
+      const values = middle.map((m) => evalExpr(this.ctx, m));
+      w = values.every((v) => v) ? this.constWeight(values.reduce((p, v) => (p ? mulMat(p, v!) : p))!) : { status: "unknown", reason: "the weight is a product that is not of the form `L*L'`" };
+    }
+    this.weightInfo.set(e.id, w);
+    const vp = this.of(last).pdeg;
+    const wp = Math.max(0, ...middle.map((m) => this.of(m).pdeg));
+    const pdeg = vp > 0 && wp > 0 ? 2 : capP(Math.max(vp, wp));
+    const base: Curv = w.status === "psd" ? "convex" : w.status === "nsd" ? "concave" : "unknown";
+    return { curv: scaleCurv(base, sign) ?? "unknown", pdeg };
+  }
+
+  /** `L*L'` or `L'*L` with the same L. */
+  private isGram(a: Expr, b: Expr): boolean {
+    const sa = strip(a);
+    const sb = strip(b);
+    return (sb.kind === "Transpose" && sameExpr(sa, sb.operand)) || (sa.kind === "Transpose" && sameExpr(sa.operand, sb));
+  }
+
+  private constWeight(v: { rows: number; cols: number; data: readonly number[] }): WeightInfo {
+    if (v.rows !== v.cols) return { status: "unknown", reason: "the weight is not square" };
+    const ev = minEigenvalue(v);
+    const maxEv = -minEigenvalue({ rows: v.rows, cols: v.cols, data: v.data.map((x) => -x) });
+    const tol = 1e-10 * Math.max(1, Math.abs(ev), Math.abs(maxEv));
+    if (ev >= -tol) return { status: "psd", reason: "a constant positive semidefinite matrix", minEig: ev };
+    if (maxEv <= tol) return { status: "nsd", reason: "a constant negative semidefinite matrix", minEig: ev };
+    return { status: "indefinite", reason: `a constant matrix with a negative eigenvalue (${fmt(ev)})`, minEig: ev };
+  }
+
+  /** Is a weight matrix PSD for every admissible value of the learnables? */
+  weight(m: Expr): WeightInfo {
+    const e = strip(m);
+    const v = evalExpr(this.ctx, e);
+    if (v) return this.constWeight(v);
+    switch (e.kind) {
+      case "Name": {
+        const sym = this.ctx.resolution.get(e.id);
+        if (!sym) return { status: "unknown", reason: "" };
+        if (sym.kind === "builtin" && sym.name === "I") return { status: "psd", reason: "the identity" };
+        if (sym.kind === "let") {
+          const d = sym.decl;
+          return d && d.kind === "Let" ? this.weight(d.value) : { status: "unknown", reason: "" };
+        }
+        if (sym.kind === "learnable") {
+          const shape = symShape(this.ctx, sym);
+          if (sym.structure === "psd") return { status: "psd", reason: `\`${sym.name}\` is a \`psd\` learnable` };
+          const sgn = signOf(this.ctx, e);
+          if (sym.structure === "diag" || (shape && isScalar(shape))) {
+            if (sgn === "nonneg" || sgn === "zero") return { status: "psd", reason: `\`${sym.name}\` is diagonal with a nonnegative lower bound` };
+            return {
+              status: "unknown",
+              reason: `\`${sym.name}\` has no nonnegative lower bound`,
+              freeLearnable: { sym, ref: e },
+            };
+          }
+          return { status: "unknown", reason: `\`${sym.name}\` is a free learnable matrix`, freeLearnable: { sym, ref: e } };
+        }
+        if (sym.kind === "runtime" || sym.kind === "disturbance") return { status: "unknown", reason: `\`${sym.name}\` is a ${sym.kind} value of unknown sign` };
+        return { status: "unknown", reason: "" };
+      }
+      case "Unary": {
+        const w = this.weight(e.operand);
+        if (e.op === "+") return w;
+        return { ...w, status: w.status === "psd" ? "nsd" : w.status === "nsd" ? "psd" : w.status };
+      }
+      case "Binary": {
+        if (e.op === "*" && this.isGram(e.left, e.right)) {
+          this.psdProducts.add(e.id);
+          return { status: "psd", reason: "`L*L'` is PSD by construction" };
+        }
+        const sl = this.ctx.shapes.get(e.left.id);
+        const sr = this.ctx.shapes.get(e.right.id);
+        if ((e.op === "*" || e.op === ".*") && sl && isScalar(sl)) return this.scaled(this.weight(e.right), signOf(this.ctx, e.left));
+        if ((e.op === "*" || e.op === ".*" || e.op === "/" || e.op === "./") && sr && isScalar(sr)) return this.scaled(this.weight(e.left), signOf(this.ctx, e.right));
+        if (e.op === "+" || e.op === "-") {
+          const a = this.weight(e.left);
+          let b = this.weight(e.right);
+          if (e.op === "-") b = { ...b, status: b.status === "psd" ? "nsd" : b.status === "nsd" ? "psd" : b.status };
+          if (a.status === b.status && (a.status === "psd" || a.status === "nsd")) return { status: a.status, reason: "a sum of such weights" };
+          return { status: "unknown", reason: a.status !== "psd" ? a.reason : b.reason, freeLearnable: a.freeLearnable ?? b.freeLearnable };
+        }
+        return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
+      }
+      case "Call": {
+        const name = e.callee.name;
+        if (name === "diag" && e.args[0]) {
+          const s = signOf(this.ctx, e.args[0].value);
+          if (s === "nonneg" || s === "zero") return { status: "psd", reason: "`diag(d)` with d >= 0" };
+          if (s === "nonpos") return { status: "nsd", reason: "`diag(d)` with d <= 0" };
+          return { status: "unknown", reason: `\`${this.ctx.src(e.args[0].span)}\` may be negative (give it a lower bound >= 0)` };
+        }
+        if (name === "dlqr") return { status: "psd", reason: "a DARE solution" };
+        if (name === "eye" || name === "I") return { status: "psd", reason: "the identity" };
+        return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
+      }
+      default:
+        return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
+    }
+  }
+
+  private scaled(w: WeightInfo, s: Sign): WeightInfo {
+    if (s === "nonneg" || s === "zero") return w;
+    if (s === "nonpos") return { ...w, status: w.status === "psd" ? "nsd" : w.status === "nsd" ? "psd" : w.status };
+    return { status: "unknown", reason: "it is scaled by a factor of unknown sign", freeLearnable: w.freeLearnable };
+  }
+}
+
+function mulMat(a: { rows: number; cols: number; data: readonly number[] }, b: { rows: number; cols: number; data: readonly number[] }) {
+  if (a.cols !== b.rows) return undefined;
+  const d = new Array<number>(a.rows * b.cols).fill(0);
+  for (let i = 0; i < a.rows; i++) for (let p = 0; p < a.cols; p++) for (let j = 0; j < b.cols; j++) d[i * b.cols + j] += a.data[i * a.cols + p] * b.data[p * b.cols + j];
+  return { rows: a.rows, cols: b.cols, data: d };
+}
+
+export const fmt = (x: number): string => (Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(4))) : x.toExponential(3));
+
+function toExprClass(c: Cls): ExprClass {
+  return {
+    degree: DEGREE_NAMES[c.deg],
+    curvature: c.deg === 2 ? (c.curv ?? "unknown") : undefined,
+    learnable: c.learnable,
+    runtime: c.runtime,
+  };
+}
+
+export type { Cls, WeightInfo, Root };

@@ -1,0 +1,419 @@
+// Pass 5: consistency of the numbers. Values that must be compile-time constants (MPC2015),
+// lb <= ub for constant bounds and, by interval arithmetic over the learnables' boxes, for bounds
+// with learnable offsets (MPC4007 error when violated for every value, MPC4008 warning when it
+// cannot be proven), nonnegative slack penalties (MPC4009), horizon (MPC4010), discount (MPC4011),
+// continuous-time settings (MPC4012), one objective (MPC4013), learnable init inside its box
+// (MPC4014), stage ranges (MPC4015), soft/penalty pairing (MPC4017), plant requirements (5009-5012).
+
+import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
+import type { Span } from "../diagnostics.js";
+import { Ctx } from "./context.js";
+import { constInt, constScalar, evalExpr, horizonOf, nonConstantName } from "./constEval.js";
+import { intervalOf, signOf, symInterval } from "./interval.js";
+import { fmt, type Affinity } from "./affinity.js";
+import { declOf } from "./scope.js";
+
+function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
+  if (evalExpr(ctx, e)) return true;
+  const n = nonConstantName(ctx, e);
+  if (n) {
+    const s = ctx.resolution.get(n.id);
+    ctx.report({
+      severity: "error",
+      code: "MPC2015",
+      message: `${what} must be a compile-time constant, but \`${n.name}\` is ${s ? `a ${s.kind === "builtin" || s.kind === "stage-index" ? "value known only per stage" : s.kind}` : "not constant"}`,
+      span: n.span,
+      label: "not a constant",
+      related: s?.nameSpan ? [{ span: s.nameSpan, label: `\`${n.name}\` is declared here` }] : undefined,
+      help: "use numbers, `const`s and `param`s here",
+    });
+  }
+  return false;
+}
+
+const elementName = (i: number, rows: number, cols: number): string => (cols === 1 ? `[${i}]` : `[${Math.floor(i / cols)}, ${i % cols}]`);
+
+function checkDecl(ctx: Ctx, d: Decl): void {
+  const sym = ctx.resolution.get(d.name.id);
+  if (!sym || declOf(sym) !== d) return;
+  if ((d.declKind === "const" || d.declKind === "param") && !d.init) {
+    ctx.report({
+      severity: "error",
+      code: "MPC2015",
+      message: `the ${d.declKind} \`${d.name.name}\` needs a value`,
+      span: d.name.span,
+      label: "no value",
+      help: `write \`${d.declKind} ${d.name.name} = ...\``,
+    });
+  }
+  if (d.init && (d.declKind === "const" || d.declKind === "param" || d.declKind === "learnable")) requireConstant(ctx, d.init, `the value of \`${d.name.name}\``);
+  if (d.init && (d.declKind === "state" || d.declKind === "input" || d.declKind === "runtime") && sym.blockKind === "controller") {
+    requireConstant(ctx, d.init, `the default value of \`${d.name.name}\``);
+  }
+  if (!d.bounds) return;
+  const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param";
+  if (constBounds) {
+    const okL = requireConstant(ctx, d.bounds.lower, `the bounds of \`${d.name.name}\``);
+    const okU = requireConstant(ctx, d.bounds.upper, `the bounds of \`${d.name.name}\``);
+    if (!okL || !okU) return;
+  }
+  checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span);
+  if (d.declKind === "learnable" && d.init) {
+    const box = symInterval(ctx, sym);
+    const v = evalExpr(ctx, d.init);
+    if (box && v) {
+      const n = box.lo.length;
+      const diag = d.structure === "diag";
+      for (let i = 0; i < n; i++) {
+        if (diag && i % (box.cols + 1) !== 0) continue;
+        const x = v.data.length === 1 ? v.data[0] : diag ? v.data[i / (box.cols + 1)] : v.data[i];
+        if (x === undefined) break;
+        if (x < box.lo[i] || x > box.hi[i]) {
+          ctx.report({
+            severity: "error",
+            code: "MPC4014",
+            message: `the initial value of \`${d.name.name}\` lies outside its bounds`,
+            span: d.init.span,
+            label: `element ${elementName(diag ? i / (box.cols + 1) : i, box.rows, diag ? 1 : box.cols)} is ${fmt(x)}, outside [${fmt(box.lo[i])}, ${fmt(box.hi[i])}]`,
+            related: [{ span: d.bounds.span, label: "the bounds" }],
+            help: "start the learning inside the box: change the value or widen the bounds",
+          });
+          break;
+        }
+      }
+    }
+  }
+}
+
+/** lb <= ub element-wise, by interval arithmetic when they depend on learnables. */
+function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at: Span): void {
+  const a = intervalOf(ctx, lo);
+  const b = intervalOf(ctx, hi);
+  if (!a || !b) return;
+  const sa = a.lo.length === 1;
+  const sb = b.lo.length === 1;
+  if (!sa && !sb && a.lo.length !== b.lo.length) return;
+  const n = Math.max(a.lo.length, b.lo.length);
+  const cols = sa ? b.cols : a.cols;
+  const rows = sa ? b.rows : a.rows;
+  const unproven: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [al, ah] = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i]];
+    const [bl, bh] = [b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]];
+    if (ah <= bl) continue;
+    if (al > bh) {
+      const exact = al === ah && bl === bh;
+      ctx.report({
+        severity: "error",
+        code: "MPC4007",
+        message: `${what}: the lower bound exceeds the upper bound${exact ? "" : " for every value of the learnable parameters"}`,
+        span: at,
+        label: `element ${elementName(i, rows, cols)}: ${exact ? fmt(al) : `at least ${fmt(al)}`} > ${exact ? fmt(bh) : `at most ${fmt(bh)}`}`,
+        related: [
+          { span: lo.span, label: "lower bound" },
+          { span: hi.span, label: "upper bound" },
+        ],
+        help: "swap the bounds or fix the values",
+      });
+      return;
+    }
+    unproven.push(i);
+  }
+  if (unproven.length === 0) return;
+  const i = unproven[0];
+  const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !Number.isFinite(x));
+  ctx.report({
+    severity: "warning",
+    code: "MPC4008",
+    message: `${what}: lb <= ub cannot be proven for every value of the learnable parameters`,
+    span: at,
+    label: `element${unproven.length > 1 ? "s" : ""} ${unproven.map((j) => elementName(j, rows, cols)).join(", ")}`,
+    related: [
+      { span: lo.span, label: `lower bound in [${fmt(a.lo[sa ? 0 : i])}, ${fmt(a.hi[sa ? 0 : i])}]` },
+      { span: hi.span, label: `upper bound in [${fmt(b.lo[sb ? 0 : i])}, ${fmt(b.hi[sb ? 0 : i])}]` },
+    ],
+    help: infinite
+      ? "give the learnable offsets bounds (`learnable x_lb[2] = 0 in [-0.5, 0.5]`) so that the check can prove it"
+      : "tighten the bounds of the learnable offsets so that the intervals do not overlap",
+  });
+}
+
+function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number | undefined, isController: boolean): void {
+  const ops = c.operands;
+  // Pairs of sides free of decision variables must be ordered (lb <= ub).
+  for (let i = 0; i < ops.length; i++) {
+    for (let j = i + 1; j < ops.length; j++) {
+      if (aff.of(ops[i]).deg !== 0 || aff.of(ops[j]).deg !== 0) continue;
+      const between = c.ops.slice(i, j);
+      if (between.some((o) => o === "==")) continue;
+      if (between.every((o) => o === "<=")) checkOrdered(ctx, ops[i], ops[j], c.span, "this constraint", c.opSpans[i] ?? c.span);
+      else if (between.every((o) => o === ">=")) checkOrdered(ctx, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span);
+    }
+  }
+  if (isController && ops.every((o) => aff.of(o).deg === 0) && ops.length > 0) {
+    ctx.report({
+      severity: "warning",
+      code: "MPC4016",
+      message: "this constraint does not involve any state or input",
+      span: c.span,
+      label: "no decision variable",
+      help: "a constraint between constants and parameters cannot be enforced by the controller",
+    });
+  }
+  if (c.soft && !c.penalty) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4017",
+      message: "a soft constraint needs a penalty on its slack",
+      span: c.span,
+      label: "no penalty",
+      help: "add `penalty linear w` and/or `penalty quadratic w`",
+    });
+  }
+  if (!c.soft && c.penalty) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4017",
+      message: "a penalty is given but the constraint is not soft",
+      span: c.penalty.span,
+      label: "penalty of a hard constraint",
+      help: "write `soft` before the constraint to give it a slack",
+      edits: [{ span: { ...c.span, end: c.span.start, endLine: c.span.startLine, endColumn: c.span.startColumn }, newText: "soft ", title: "make the constraint soft" }],
+    });
+  }
+  for (const w of [c.penalty?.linear, c.penalty?.quadratic]) {
+    if (!w) continue;
+    const s = signOf(ctx, w);
+    if (s === "nonneg" || s === "zero") continue;
+    const v = evalExpr(ctx, w);
+    ctx.report({
+      severity: "error",
+      code: "MPC4009",
+      message: v ? "a slack penalty must be nonnegative" : "a slack penalty must be provably nonnegative",
+      span: w.span,
+      label: v ? `this is ${v.data.length === 1 ? fmt(v.data[0]) : "negative somewhere"}` : "may be negative",
+      help: v ? "a negative penalty rewards violating the constraint" : "give the learnable weight a nonnegative lower bound: `in [0, inf]`",
+    });
+  }
+  if (c.range) {
+    const { from, to } = c.range;
+    const a = constInt(ctx, from);
+    const b = constInt(ctx, to);
+    const bad = (x: Expr, msg: string): void =>
+      ctx.report({ severity: "error", code: "MPC4015", message: msg, span: x.span, label: "invalid stage", help: horizon !== undefined ? `stages go from 0 to N = ${horizon}` : undefined });
+    if (c.terminal) {
+      ctx.report({
+        severity: "error",
+        code: "MPC4015",
+        message: "a terminal constraint applies at stage N only: it takes no stage range",
+        span: c.range.span,
+        help: "remove `terminal` or the range",
+      });
+    } else if (a === undefined) bad(from, "a stage range must start at a constant integer");
+    else if (b === undefined) bad(to, "a stage range must end at a constant integer");
+    else if (a < 0) bad(from, `a stage range cannot start before stage 0 (found ${a})`);
+    else if (horizon !== undefined && b > horizon) bad(to, `a stage range cannot end after stage N = ${horizon} (found ${b})`);
+    else if (a > b) bad(to, `this stage range is empty: ${a}..${b}`);
+  }
+}
+
+function settingValue(ctx: Ctx, s: ScalarSetting | undefined): number | undefined {
+  if (!s) return undefined;
+  if (!requireConstant(ctx, s.value, `\`${s.key}\``)) return undefined;
+  return constScalar(ctx, s.value);
+}
+
+function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
+  const settings = new Map<string, ScalarSetting>();
+  for (const it of node.items) if (it.kind === "ScalarSetting" && !settings.has(it.key)) settings.set(it.key, it);
+  const h = settings.get("horizon");
+  if (!h) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4010",
+      message: `the controller \`${node.name.name}\` has no horizon`,
+      span: node.name.span,
+      label: "no `horizon`",
+      help: "add `horizon 10` (the number of stages)",
+    });
+  } else {
+    const v = settingValue(ctx, h);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      ctx.report({ severity: "error", code: "MPC4010", message: `the horizon must be a positive integer, found ${fmt(v)}`, span: h.value.span, label: "not a positive integer" });
+  }
+  const g = settings.get("discount");
+  if (g) {
+    const v = settingValue(ctx, g);
+    if (v !== undefined && !(v > 0 && v <= 1))
+      ctx.report({
+        severity: "error",
+        code: "MPC4011",
+        message: `the discount factor must satisfy 0 < discount <= 1, found ${fmt(v)}`,
+        span: g.value.span,
+        label: "out of range",
+        help: "a discount of 1 means no discounting",
+      });
+  }
+  checkTimestep(ctx, node, settings.get("timestep"));
+  const objectives = node.items.filter((i) => i.kind === "Objective");
+  if (objectives.length === 0) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4013",
+      message: `the controller \`${node.name.name}\` has no objective`,
+      span: node.name.span,
+      label: "no `minimize`",
+      help: "add `minimize stage quad(x, Q) + quad(u, R)`",
+    });
+  }
+  for (const o of objectives.slice(1)) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4013",
+      message: "a controller has exactly one objective",
+      span: o.span,
+      label: "second `minimize`",
+      related: [{ span: objectives[0].span, label: "first objective" }],
+      help: "join the terms into one `minimize` with `+`",
+    });
+  }
+  const hasInput = node.items.some((i) => i.kind === "Decl" && i.declKind === "input");
+  if (!hasInput) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4016",
+      message: `the controller \`${node.name.name}\` has no input`,
+      span: node.name.span,
+      label: "nothing to decide",
+      help: "declare the control input, e.g. `input u[1] in [-1, 1]`",
+    });
+  }
+  const horizon = horizonOf(ctx, node.name.name);
+  for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, horizon, true);
+}
+
+function checkTimestep(ctx: Ctx, node: ControllerBlock | PlantBlock, ts: ScalarSetting | undefined): void {
+  const continuous = node.items.filter((i) => i.kind === "Dynamics" && i.form === "continuous");
+  const dt = ts ? settingValue(ctx, ts) : undefined;
+  if (ts && dt !== undefined && !(dt > 0))
+    ctx.report({ severity: "error", code: "MPC4012", message: `the timestep must be positive, found ${fmt(dt)}`, span: ts.value.span, label: "not positive" });
+  for (const d of continuous) {
+    if (d.kind !== "Dynamics") continue;
+    if (!ts) {
+      ctx.report({
+        severity: "error",
+        code: "MPC4012",
+        message: "continuous-time dynamics need a `timestep`",
+        span: d.span,
+        label: `\`der(${d.target.name})\` needs a sampling time`,
+        help: "add `timestep 0.1` (seconds per step) to the block",
+      });
+    }
+    if (!d.method) {
+      ctx.report({
+        severity: "error",
+        code: "MPC4012",
+        message: "continuous-time dynamics need a discretization method",
+        span: d.span,
+        label: "no `using ...`",
+        help: "append `using zoh` (exact for linear dynamics), `using rk4` or `using euler`",
+        edits: [{ span: { ...d.span, start: d.span.end, startLine: d.span.endLine, startColumn: d.span.endColumn }, newText: " using zoh", title: "discretize with zero-order hold" }],
+      });
+    }
+  }
+  for (const d of node.items) {
+    if (d.kind === "Dynamics" && d.form === "discrete" && d.method) {
+      ctx.report({
+        severity: "error",
+        code: "MPC4012",
+        message: "`using` applies only to continuous dynamics `der(x) = ...`",
+        span: d.methodSpan ?? d.span,
+        label: "discrete dynamics need no discretization",
+        help: `remove \`using ${d.method}\`, or write \`der(${d.target.name}) = ...\``,
+      });
+    }
+  }
+  if (ts && continuous.length === 0 && node.kind === "Controller") {
+    ctx.report({
+      severity: "warning",
+      code: "MPC4012",
+      message: "`timestep` is given but every dynamics equation is discrete",
+      span: ts.keywordSpan,
+      label: "unused",
+      help: "remove it, or write continuous dynamics `der(x) = ... using zoh`",
+    });
+  }
+}
+
+function checkPlant(ctx: Ctx, node: PlantBlock): void {
+  for (const it of node.items) {
+    if (it.kind !== "Decl") continue;
+    if (it.declKind === "state" && !it.init) {
+      ctx.report({
+        severity: "error",
+        code: "MPC5009",
+        message: `the plant state \`${it.name.name}\` needs an initial value`,
+        span: it.name.span,
+        label: "no initial value",
+        help: `write \`state ${it.name.name}${it.dims ? "[...]" : ""} = ...\`; random initial states are allowed: \`uniform(-1, 1)\``,
+      });
+    }
+    if (it.declKind === "disturbance" && !it.init) {
+      ctx.report({
+        severity: "error",
+        code: "MPC5012",
+        message: `the plant disturbance \`${it.name.name}\` needs a value to sample`,
+        span: it.name.span,
+        label: "no distribution",
+        help: "write e.g. `= normal(0, 0.1)` or `= uniform(-0.1, 0)`",
+      });
+    }
+  }
+  const costs = node.items.filter((i) => i.kind === "PlantCost");
+  if (costs.length === 0) {
+    ctx.report({
+      severity: "error",
+      code: "MPC5010",
+      message: `the plant \`${node.name.name}\` has no cost or reward`,
+      span: node.name.span,
+      label: "nothing to learn from",
+      help: "add `cost <expr>` (or `reward <expr>`) evaluated at each step",
+    });
+  }
+  for (const c of costs.slice(1)) {
+    ctx.report({
+      severity: "error",
+      code: "MPC5010",
+      message: "a plant has one `cost` or `reward`",
+      span: c.span,
+      label: "second one",
+      related: [{ span: costs[0].span, label: "first one" }],
+    });
+  }
+  const settings = node.items.filter((i): i is ScalarSetting => i.kind === "ScalarSetting");
+  const ep = settings.find((s) => s.key === "episode");
+  if (ep) {
+    const v = settingValue(ctx, ep);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      ctx.report({ severity: "error", code: "MPC5011", message: `the episode length must be a positive integer, found ${fmt(v)}`, span: ep.value.span, label: "not a positive integer" });
+  }
+  checkTimestep(
+    ctx,
+    node,
+    settings.find((s) => s.key === "timestep"),
+  );
+}
+
+export function checkConsistency(ctx: Ctx, aff: Affinity): void {
+  for (const item of ctx.program.items) {
+    if (item.kind === "Decl") checkDecl(ctx, item);
+    else if (item.kind === "Controller" || item.kind === "Plant") {
+      for (const it of item.items) if (it.kind === "Decl") checkDecl(ctx, it);
+      if (item.kind === "Controller") checkController(ctx, aff, item);
+      else {
+        checkPlant(ctx, item);
+        for (const it of item.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, undefined, false);
+      }
+    }
+  }
+}

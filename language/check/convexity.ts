@@ -1,0 +1,299 @@
+// Diagnostics of the controller's QP structure, from the classes computed in affinity.ts:
+// affine dynamics/constraints (MPC4001), convex cost (MPC4002, MPC4003 for learnable weights that
+// are not PSD by construction), no nonlinear functions of decision variables (MPC4004), the DPP
+// rule for learnables (MPC4005), penalty weights and bounds free of decision variables (MPC4006).
+
+import type { Expr } from "../ast.js";
+import type { SuggestedEdit } from "../diagnostics.js";
+import { builtinFunction } from "./builtins.js";
+import { Ctx, type Root } from "./context.js";
+import { Affinity, type Cls } from "./affinity.js";
+import { declOf } from "./scope.js";
+
+const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
+const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
+
+export function children(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "Paren":
+      return [e.inner];
+    case "Unary":
+    case "Transpose":
+      return [e.operand];
+    case "Binary":
+      return [e.left, e.right];
+    case "Array":
+      return e.rows.flat();
+    case "Index":
+      return [e.target, ...e.indices.flatMap((i) => (i.kind === "At" ? [i.index] : [i.start, i.end].filter((x): x is Expr => x !== undefined)))];
+    case "Call":
+      return e.args.map((a) => a.value);
+    default:
+      return [];
+  }
+}
+
+/** The deepest node satisfying `bad` whose children do not (the term to point at). */
+function culprit(e: Expr, bad: (x: Expr) => boolean, skip?: (x: Expr) => boolean): Expr | undefined {
+  if (!bad(e) || skip?.(e)) return undefined;
+  for (const c of children(e)) {
+    const inner = culprit(c, bad, skip);
+    if (inner) return inner;
+  }
+  return e;
+}
+
+/** The first decision variable (state or input) referenced in an expression, following lets. */
+function decisionVar(ctx: Ctx, e: Expr, depth = 0): string | undefined {
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    if (s?.isDecisionVar) return s.name;
+    if (s?.kind === "let" && s.decl?.kind === "Let" && depth < 20) return decisionVar(ctx, s.decl.value, depth + 1);
+    return undefined;
+  }
+  if (e.kind === "Call" && e.callee.name === "prev") {
+    const a = e.args[0]?.value;
+    return a && a.kind === "Name" ? `prev(${a.name})` : undefined;
+  }
+  for (const c of children(e)) {
+    const v = decisionVar(ctx, c, depth);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+const WHERE: Partial<Record<Root["role"], string>> = {
+  dynamics: "the dynamics",
+  constraint: "a constraint",
+  bound: "a bound",
+  penalty: "a penalty weight",
+};
+
+function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): void {
+  const bad = (x: Expr): boolean => aff.of(x).deg > limit;
+  const c = culprit(root.expr, bad);
+  if (!c) return;
+  const cls = aff.of(c);
+  const where = WHERE[root.role] ?? "the cost";
+  const v = decisionVar(ctx, c) ?? "a decision variable";
+  const term = ctx.src(c.span);
+  if (limit === 0) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4006",
+      message: `${where} must not depend on decision variables, but \`${term}\` depends on \`${v}\``,
+      span: c.span,
+      label: `depends on \`${v}\``,
+      help: root.role === "penalty" ? "a penalty weight is a constant or parameter, e.g. `penalty linear 100`" : "bounds are constants or parameters; write a constraint in `subject to` for relations between variables",
+    });
+    return;
+  }
+  if (c.kind === "Call" && builtinFunction(c.callee.name)?.nonlinear && cls.deg === 3) {
+    ctx.report({
+      severity: "error",
+      code: "MPC4004",
+      message: `\`${c.callee.name}\` of the decision variable \`${v}\` is not allowed in a controller`,
+      span: c.span,
+      label: `\`${term}\` is nonlinear in \`${v}\``,
+      notes: [QP_NOTE, PLANT_NOTE],
+      help:
+        c.callee.name === "max" || c.callee.name === "abs" || c.callee.name === "norm1"
+          ? "to penalise a violation, write a soft constraint: `soft e <= 0 penalty linear w`"
+          : "linearise the model around an operating point, or move the nonlinearity to the plant",
+    });
+    return;
+  }
+  if (c.kind === "Name") {
+    const s = ctx.resolution.get(c.id);
+    const d = s?.decl;
+    ctx.report({
+      severity: "error",
+      code: "MPC4001",
+      message: `\`${c.name}\` is ${cls.deg === 2 ? "quadratic" : "nonlinear"} in \`${v}\` and cannot appear in ${where}`,
+      span: c.span,
+      label: `${cls.deg === 2 ? "quadratic" : "nonlinear"} in a decision variable`,
+      related: d && d.kind === "Let" ? [{ span: d.value.span, label: "defined here" }] : undefined,
+      notes: [QP_NOTE],
+    });
+    return;
+  }
+  let label = `${cls.deg === 2 ? "quadratic" : "nonlinear"} in \`${v}\``;
+  const related: { span: typeof c.span; label: string }[] = [];
+  let why = "";
+  if (c.kind === "Binary" && (c.op === "*" || c.op === ".*")) {
+    const l = decisionVar(ctx, c.left);
+    const r = decisionVar(ctx, c.right);
+    if (l && r) {
+      label = "both factors depend on decision variables";
+      related.push({ span: c.left.span, label: `depends on \`${l}\`` }, { span: c.right.span, label: `depends on \`${r}\`` });
+    }
+    why = `\`A*x\` is fine when A is a constant or parameter; \`${term}\` is ${cls.deg === 2 ? "quadratic" : "nonlinear"} in a decision variable inside ${where}`;
+  } else if (c.kind === "Binary" && (c.op === "/" || c.op === "./")) {
+    label = "division by a decision variable";
+  } else if (c.kind === "Binary" && c.op === "^") {
+    label = "a power of a decision variable";
+  }
+  ctx.report({
+    severity: "error",
+    code: "MPC4001",
+    message: `${where} must be affine in the decision variables, but \`${term}\` is ${cls.deg === 2 ? "quadratic" : "nonlinear"} in \`${v}\``,
+    span: c.span,
+    label,
+    related: related.length ? related : undefined,
+    notes: why ? [why] : [QP_NOTE],
+    help: root.role === "constraint" && cls.deg === 2 ? "a QP has only affine constraints: bound the terms separately, or move the quadratic term into the cost" : undefined,
+  });
+}
+
+/** The subterm of a quadratic cost term that is not convex. */
+function nonConvexTerm(aff: Affinity, e: Expr): Expr {
+  const own = (x: Expr): Cls => aff.of(x);
+  for (const c of children(e)) {
+    const cc = own(c);
+    if (cc.deg === 2 && cc.curv !== "convex") return nonConvexTerm(aff, c);
+  }
+  return e;
+}
+
+function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
+  const cls = aff.of(root.expr);
+  if (cls.deg === 3) {
+    const c = culprit(root.expr, (x) => aff.of(x).deg === 3);
+    if (c && c.kind === "Call" && builtinFunction(c.callee.name)?.nonlinear) {
+      reportDegree(ctx, aff, root, 2);
+      return;
+    }
+    const bad = c ?? root.expr;
+    ctx.report({
+      severity: "error",
+      code: "MPC4002",
+      message: `the cost term \`${ctx.src(bad.span)}\` has degree higher than 2 in the decision variables`,
+      span: bad.span,
+      label: "not quadratic",
+      notes: [QP_NOTE],
+    });
+    return;
+  }
+  if (cls.deg !== 2 || cls.curv === "convex") return;
+  const t = nonConvexTerm(aff, root.expr);
+  const term = ctx.src(t.span);
+  const w = aff.weightInfo.get(t.id);
+  if (w?.freeLearnable) {
+    const { sym, ref } = w.freeLearnable;
+    const d = declOf(sym);
+    const edits: SuggestedEdit[] = [];
+    let help: string;
+    if (sym.structure === "diag" || (sym.shape && sym.shape.rows === 1 && sym.shape.cols === 1)) {
+      help = `give \`${sym.name}\` a nonnegative lower bound: \`in [0, inf]\``;
+      if (d && !d.bounds) {
+        const end = d.span;
+        edits.push({
+          span: { start: end.end, end: end.end, startLine: end.endLine, startColumn: end.endColumn, endLine: end.endLine, endColumn: end.endColumn },
+          newText: " in [0, inf]",
+          title: `bound \`${sym.name}\` below by 0`,
+        });
+      }
+    } else {
+      const n = sym.shape?.rows ?? 0;
+      help = `write it as \`L*L'\` with \`learnable factor L[${n}]\`: declare \`${sym.name}\` as a factor and use \`${sym.name}*${sym.name}'\``;
+      edits.push({ span: ref.span, newText: `${sym.name}*${sym.name}'`, title: `use \`${sym.name}*${sym.name}'\`` });
+      if (d && !d.structure) edits.push({ span: d.keywordSpan, newText: "learnable factor", title: `declare \`${sym.name}\` as a lower-triangular factor` });
+    }
+    ctx.report({
+      severity: "error",
+      code: "MPC4003",
+      message: `the quadratic weight \`${ctx.src(ref.span)}\` is not positive semidefinite by construction`,
+      span: ref.span,
+      label: w.reason,
+      related: [
+        { span: t.span, label: "in this quadratic term" },
+        ...(sym.nameSpan ? [{ span: sym.nameSpan, label: "declared here" }] : []),
+      ],
+      notes: ["a learnable weight must be PSD for every value the learning may give it, or the QP may become nonconvex"],
+      help,
+      edits: edits.length ? edits : undefined,
+    });
+    return;
+  }
+  const curv = aff.of(t).curv;
+  const reason =
+    w?.status === "indefinite"
+      ? `its weight is ${w.reason}`
+      : w?.status === "nsd"
+        ? `its weight is ${w.reason}: the term is concave`
+        : curv === "concave"
+          ? "it is concave (a negated or negatively scaled convex term)"
+          : w && w.reason
+            ? `the weight is not provably PSD: ${w.reason}`
+            : "it is not of a form known to be convex (`quad(x, M)` with M PSD, `sumsq(e)`, `e'*e`, a nonnegative multiple of those)";
+  ctx.report({
+    severity: "error",
+    code: "MPC4002",
+    message: `the cost term \`${term}\` is not convex`,
+    span: t.span,
+    label: reason,
+    notes: [QP_NOTE],
+    help: w?.status === "indefinite" ? "use a positive semidefinite weight (all eigenvalues >= 0)" : "write quadratic costs as `quad(e, M)` with M PSD, `sumsq(L*e)`, or `e'*e` with a nonnegative factor",
+  });
+}
+
+function reportDpp(ctx: Ctx, aff: Affinity, root: Root, reported: Set<number>): void {
+  const c = culprit(
+    root.expr,
+    (x) => aff.of(x).pdeg === 2,
+    (x) => aff.psdProducts.has(x.id) || (x.kind === "Name" && ctx.resolution.get(x.id)?.kind === "let"),
+  );
+  if (!c || reported.has(c.id)) return;
+  reported.add(c.id);
+  const term = ctx.src(c.span);
+  let label = "not affine in the learnable parameters";
+  let help = "introduce one learnable parameter for the product, or make one factor a constant";
+  if (c.kind === "Call" && c.callee.name === "dlqr") {
+    label = "the DARE solution is a nonlinear function of its arguments";
+    help = "compute the terminal weight from constants (e.g. the initial model: `dlqr(A0, B0, Q, R)`)";
+  } else if (c.kind === "Call") {
+    label = `\`${c.callee.name}\` of a learnable parameter is not affine in it`;
+    help = "declare the transformed quantity itself as the learnable parameter";
+  } else if (c.kind === "Binary" && c.op === "*" && (aff.of(c).deg === 2 || aff.weightInfo.has(c.id))) {
+    help = "for a learnable quadratic weight write `quad(e, L*L')` with `learnable factor L[n]`, or `sumsq(L'*e)`";
+  }
+  ctx.report({
+    severity: "error",
+    code: "MPC4005",
+    message: `\`${term}\` is not DPP: the QP data must be affine in the learnable parameters`,
+    span: c.span,
+    label,
+    notes: ["the gradient of the MPC with respect to its parameters is computed from QP data that depend affinely on them (the DPP rule of CVXPY)"],
+    help,
+  });
+}
+
+/** Runs the affinity analysis on every root and reports the controller's QP-structure errors. */
+export function checkConvexity(ctx: Ctx): Affinity {
+  const aff = new Affinity(ctx);
+  const dppReported = new Set<number>();
+  for (const root of ctx.roots) {
+    if (root.role === "train") continue;
+    aff.of(root.expr);
+    if (root.block.kind !== "controller") continue;
+    switch (root.role) {
+      case "dynamics":
+      case "constraint":
+        reportDegree(ctx, aff, root, 1);
+        break;
+      case "penalty":
+        reportDegree(ctx, aff, root, 0);
+        break;
+      case "bound":
+        if (root.owner && root.owner.kind !== "learnable") reportDegree(ctx, aff, root, 0);
+        break;
+      case "cost-initial":
+      case "cost-stage":
+      case "cost-terminal":
+        reportCost(ctx, aff, root);
+        break;
+    }
+    if (root.role !== "init" && root.role !== "dim" && root.role !== "setting" && root.role !== "range") reportDpp(ctx, aff, root, dppReported);
+  }
+  return aff;
+}

@@ -76,3 +76,60 @@ export function allFinite(v: ArrayLike<number>): boolean {
   for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
   return true;
 }
+
+/**
+ * Solves the dense n x n system A x = b by LU with partial pivoting (A and b are overwritten).
+ * Returns false when A is singular to working precision.
+ */
+export function luSolve(A: Float64Array, b: Float64Array, n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    let best = Math.abs(A[k * n + k]);
+    for (let i = k + 1; i < n; i++) {
+      const v = Math.abs(A[i * n + k]);
+      if (v > best) {
+        best = v;
+        p = i;
+      }
+    }
+    if (!(best > 0)) return false;
+    if (p !== k) {
+      for (let j = 0; j < n; j++) {
+        const t = A[k * n + j];
+        A[k * n + j] = A[p * n + j];
+        A[p * n + j] = t;
+      }
+      const t = b[k];
+      b[k] = b[p];
+      b[p] = t;
+    }
+    const piv = A[k * n + k];
+    for (let i = k + 1; i < n; i++) {
+      const f = A[i * n + k] / piv;
+      if (f === 0) continue;
+      A[i * n + k] = 0;
+      for (let j = k + 1; j < n; j++) A[i * n + j] -= f * A[k * n + j];
+      b[i] -= f * b[k];
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i];
+    for (let j = i + 1; j < n; j++) s -= A[i * n + j] * b[j];
+    b[i] = s / A[i * n + i];
+  }
+  return true;
+}
+
+/** All monomials of degree 0..2 of s (1, s_i, s_i s_j for i <= j): mpcrl's default DPG state features. */
+export function quadraticFeatures(s: ArrayLike<number>, out: Float64Array): Float64Array {
+  const n = s.length;
+  let k = 0;
+  out[k++] = 1;
+  for (let i = 0; i < n; i++) out[k++] = s[i];
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) out[k++] = s[i] * s[j];
+  return out;
+}
+
+export function quadraticFeatureCount(n: number): number {
+  return 1 + n + (n * (n + 1)) / 2;
+}

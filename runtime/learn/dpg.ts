@@ -1,0 +1,275 @@
+// Deterministic policy gradient with a compatible linear critic (LSTD), following mpcrl 1.4's
+// LstdDpgAgent (Gros & Zanon 2020, section V; Silver et al. 2014):
+//   per step: a = pi(s) + e (exploration), the plant steps, and the transition
+//     (s, e, L, s', dpi/dtheta(s)) joins the current rollout;
+//   per rollout of R steps (states s_0..s_R, features Phi = monomials of degree <= 2):
+//     value weights  v: solve (D' Phi Phi' D + rho I) v = -D' Phi Phi' L,  D = gamma Phi_next - Phi
+//     critic weights w: with Psi_t = dpi/dtheta_t' e_t,  A = Psi'Psi,  b = Psi'(L + D v),
+//                       solve (A'A + rho I) w = A'b
+//     gradient       dJ/dtheta = sum_t dpi/dtheta_t' dpi/dtheta_t w,  then an optimizer step
+//   (mpcrl averages v over the replay sample; here the sample is the latest rollout).
+// The sensitivity is taken at the unperturbed optimum (Cai et al.), as mpcrl does.
+
+import type { LearnableMpc } from "../mpc/types.js";
+import type { Plant } from "../plants/types.js";
+import { cholesky, cholSolve, luSolve, quadraticFeatureCount, quadraticFeatures } from "./linalg.js";
+import { isSolved } from "./monitors.js";
+import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
+import { RolloutBase, type RolloutConfig } from "./rollout.js";
+import { SafeUpdater } from "./safety.js";
+import type { StepRecord } from "./types.js";
+
+export interface DpgConfig extends RolloutConfig {
+  readonly discount?: number;
+  readonly optimizer: OptimizerSpec;
+  /** Steps per rollout (an update follows each rollout); 0: one rollout per episode. */
+  readonly rolloutLength: number;
+  readonly regularization?: number;
+  readonly maxRelativeChange?: number;
+}
+
+export class Dpg extends RolloutBase {
+  readonly algorithm = "dpg";
+  readonly optimizer: Optimizer;
+  readonly safety: SafeUpdater;
+  private readonly nf: number;
+  private readonly n: number;
+  private readonly discount: number;
+  private readonly reg: number;
+  // rollout storage (grown as needed)
+  private S: Float64Array; // (R+1) x nx states
+  private E: Float64Array; // R x nu exploration
+  private L: Float64Array; // R costs
+  private J: Float64Array; // R x nu x nTheta sensitivities
+  private len = 0;
+  private readonly pi: Float64Array;
+  private readonly grad: Float64Array;
+  lastGradient: Float64Array;
+  rolloutCosts: number[] = [];
+
+  constructor(mpc: LearnableMpc, plant: Plant, readonly dConfig: DpgConfig) {
+    super(mpc, plant, dConfig);
+    if (!dConfig.exploration || dConfig.exploration.kind === "none") throw new Error("DPG needs exploration");
+    this.n = mpc.nTheta;
+    this.nf = quadraticFeatureCount(mpc.nx);
+    this.discount = dConfig.discount ?? mpc.discount;
+    this.reg = dConfig.regularization ?? 1e-6;
+    this.optimizer = createOptimizer(this.n, dConfig.optimizer);
+    this.safety = new SafeUpdater(this.n, {
+      lower: mpc.thetaLower,
+      upper: mpc.thetaUpper,
+      maxRelativeChange: dConfig.maxRelativeChange ?? Infinity,
+      minTrustRadius: 0.1,
+    });
+    const R = Math.max(1, dConfig.rolloutLength || 128);
+    this.S = new Float64Array((R + 1) * mpc.nx);
+    this.E = new Float64Array(R * mpc.nu);
+    this.L = new Float64Array(R);
+    this.J = new Float64Array(R * mpc.nu * this.n);
+    this.pi = new Float64Array(mpc.nu);
+    this.grad = new Float64Array(this.n);
+    this.lastGradient = new Float64Array(this.n);
+  }
+
+  private ensure(R: number): void {
+    if (this.L.length >= R) return;
+    const grow = (a: Float64Array, per: number) => {
+      const b = new Float64Array(2 * R * per + per);
+      b.set(a);
+      return b;
+    };
+    this.S = grow(this.S, this.mpc.nx);
+    this.E = grow(this.E, this.mpc.nu);
+    this.L = grow(this.L, 1);
+    this.J = grow(this.J, this.mpc.nu * this.n);
+  }
+
+  protected override onBeginEpisode(): void {
+    this.len = 0;
+  }
+
+  step(): StepRecord {
+    const { nx, nu } = this.mpc;
+    const n = this.n;
+    // pi(s) and its sensitivity at the unperturbed optimum, then the explored action
+    const sens = this.mpc.policySensitivity(this.s, this.config.runtime);
+    const act = this.policy(this.s, this.a);
+    this.promoteAct();
+    this.pi.set(act.u);
+    const st = this.plantStep();
+    const ok = sens.ok && isSolved(act.status) && !act.fallback;
+    if (ok) {
+      this.ensure(this.len + 1);
+      const k = this.len;
+      this.S.set(this.s, k * nx);
+      for (let i = 0; i < nu; i++) this.E[k * nu + i] = this.a[i] - this.pi[i];
+      this.L[k] = st.cost;
+      this.J.set(sens.jacobian.subarray(0, nu * n), k * nu * n);
+      this.S.set(st.observation, (k + 1) * nx);
+      this.len++;
+    }
+    this.s.set(st.observation);
+    const R = this.dConfig.rolloutLength;
+    if (R > 0 && this.len >= R) this.consolidate();
+    else if (!ok && this.len > 0) this.consolidate(); // a failed step ends the rollout
+    this.finishStep(!ok);
+    return this.record;
+  }
+
+  override endEpisode() {
+    if (this.len > 1) this.consolidate();
+    this.len = 0;
+    return super.endEpisode();
+  }
+
+  /** LSTD critic and policy gradient over the stored rollout, then an optimizer step. */
+  private consolidate(): void {
+    const N = this.len;
+    this.len = 0;
+    if (N < 2) return;
+    const { nx, nu } = this.mpc;
+    const n = this.n;
+    const nf = this.nf;
+    const g = this.discount;
+    const Phi = new Float64Array((N + 1) * nf);
+    const f = new Float64Array(nf);
+    for (let t = 0; t <= N; t++) Phi.set(quadraticFeatures(this.S.subarray(t * nx, (t + 1) * nx), f), t * nf);
+    // D = gamma Phi_next - Phi (N x nf)
+    const D = new Float64Array(N * nf);
+    for (let t = 0; t < N; t++) for (let j = 0; j < nf; j++) D[t * nf + j] = g * Phi[(t + 1) * nf + j] - Phi[t * nf + j];
+    // G = Phi Phi' (N x N) with Phi the first N rows; M = D' G (nf x N)
+    const M = new Float64Array(nf * N);
+    const G = new Float64Array(N);
+    for (let t = 0; t < N; t++) {
+      for (let r = 0; r < N; r++) {
+        let s = 0;
+        for (let j = 0; j < nf; j++) s += Phi[t * nf + j] * Phi[r * nf + j];
+        G[r] = s;
+      }
+      // M[:, t] = sum_r D[r, :]' G[r, t]  (G symmetric)
+      for (let j = 0; j < nf; j++) {
+        let s = 0;
+        for (let r = 0; r < N; r++) s += D[r * nf + j] * G[r];
+        M[j * N + t] = s;
+      }
+    }
+    const Av = new Float64Array(nf * nf);
+    const bv = new Float64Array(nf);
+    for (let i = 0; i < nf; i++) {
+      for (let j = 0; j < nf; j++) {
+        let s = i === j ? this.reg : 0;
+        for (let t = 0; t < N; t++) s += M[i * N + t] * D[t * nf + j];
+        Av[i * nf + j] = s;
+      }
+      let s = 0;
+      for (let t = 0; t < N; t++) s += M[i * N + t] * this.L[t];
+      bv[i] = -s;
+    }
+    if (!luSolve(Av, bv, nf)) return;
+    const v = bv;
+    // Psi_t = J_t' e_t (n), A = Psi'Psi, b = Psi'(L + D v)
+    const Psi = new Float64Array(N * n);
+    const target = new Float64Array(N);
+    for (let t = 0; t < N; t++) {
+      for (let p = 0; p < n; p++) {
+        let s = 0;
+        for (let i = 0; i < nu; i++) s += this.J[(t * nu + i) * n + p] * this.E[t * nu + i];
+        Psi[t * n + p] = s;
+      }
+      let dv = 0;
+      for (let j = 0; j < nf; j++) dv += D[t * nf + j] * v[j];
+      target[t] = this.L[t] + dv;
+    }
+    const A = new Float64Array(n * n);
+    const b = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      for (let q = 0; q <= p; q++) {
+        let s = 0;
+        for (let t = 0; t < N; t++) s += Psi[t * n + p] * Psi[t * n + q];
+        A[p * n + q] = s;
+        A[q * n + p] = s;
+      }
+      let s = 0;
+      for (let t = 0; t < N; t++) s += Psi[t * n + p] * target[t];
+      b[p] = s;
+    }
+    // (A'A + rho I) w = A'b  (A symmetric)
+    const AA = new Float64Array(n * n);
+    const Ab = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      for (let q = 0; q < n; q++) {
+        let s = p === q ? this.reg : 0;
+        for (let r = 0; r < n; r++) s += A[r * n + p] * A[r * n + q];
+        AA[p * n + q] = s;
+      }
+      let s = 0;
+      for (let r = 0; r < n; r++) s += A[r * n + p] * b[r];
+      Ab[p] = s;
+    }
+    const Lf = new Float64Array(n * n);
+    if (!cholesky(AA, n, 0, Lf)) return;
+    const w = cholSolve(Lf, n, Ab, new Float64Array(n));
+    // dJ/dtheta = sum_t J_t' J_t w
+    this.grad.fill(0);
+    const Jw = new Float64Array(nu);
+    for (let t = 0; t < N; t++) {
+      for (let i = 0; i < nu; i++) {
+        let s = 0;
+        for (let p = 0; p < n; p++) s += this.J[(t * nu + i) * n + p] * w[p];
+        Jw[i] = s;
+      }
+      for (let p = 0; p < n; p++) {
+        let s = 0;
+        for (let i = 0; i < nu; i++) s += this.J[(t * nu + i) * n + p] * Jw[i];
+        this.grad[p] += s;
+      }
+    }
+    this.lastGradient.set(this.grad);
+    let rc = 0;
+    for (let t = 0; t < N; t++) rc += this.L[t];
+    this.rolloutCosts.push(rc);
+    const r = this.record;
+    r.updated = true;
+    const model = this.optimizer.model(this.theta, this.grad, null);
+    const out = this.safety.apply(this.theta, model);
+    if (out.accepted) {
+      this.optimizer.commit(this.safety.delta);
+      this.mpc.setTheta(this.theta);
+    } else {
+      r.rejected = out.message ?? "rejected";
+    }
+  }
+
+  protected extraState(): Record<string, unknown> {
+    const { nx, nu } = this.mpc;
+    const n = this.n;
+    return {
+      optimizer: this.optimizer.getState(),
+      len: this.len,
+      S: Array.from(this.S.subarray(0, (this.len + 1) * nx)),
+      E: Array.from(this.E.subarray(0, this.len * nu)),
+      L: Array.from(this.L.subarray(0, this.len)),
+      J: Array.from(this.J.subarray(0, this.len * nu * n)),
+      rolloutCosts: this.rolloutCosts,
+    };
+  }
+
+  protected restoreExtra(extra: Record<string, unknown>): void {
+    this.optimizer.setState(extra.optimizer as OptimizerState);
+    const len = extra.len as number;
+    this.ensure(len + 1);
+    this.S.set(extra.S as number[]);
+    this.E.set(extra.E as number[]);
+    this.L.set(extra.L as number[]);
+    this.J.set(extra.J as number[]);
+    this.rolloutCosts = [...(extra.rolloutCosts as number[])];
+    this.restoredLen = len;
+  }
+  private restoredLen = -1;
+
+  override restore(cp: Parameters<RolloutBase["restore"]>[0]): void {
+    super.restore(cp);
+    // the base class replays the plant; the rollout buffer comes from the checkpoint
+    if (this.restoredLen >= 0) this.len = this.restoredLen;
+  }
+}

@@ -1,10 +1,12 @@
 // `npm run bench:sens`: time of one adjoint derivative of a QP solution (dL/dz -> dP, dq, dA, dl,
 // du) on the shared MPC problems, beside native OSQP 1.0's adjoint (../shared/ANCHORS.md 1:
 // 28 us / 1.49 ms / 0.43 ms). The solution comes from QpSolver (tight, polished).
-//   cold:    new QpSensitivity(...) + adjoint(): KKT pattern, ordering, symbolic and numeric
-//            factorization every time (what OSQP's adjoint does per call).
-//   update:  sens.update(...) + adjoint(.., out): the pattern is reused, numeric factorization,
-//            singularity check and the solve (the controller's per-step cost).
+//   cold:    new QpSensitivity(...) + adjoint() on a pattern never seen: KKT pattern, ordering,
+//            symbolic and numeric factorization every time (what OSQP's adjoint does per call).
+//   new:     new QpSensitivity(...) + adjoint() on a known pattern (same index arrays): the KKT
+//            pattern and ordering come from the cache; symbolic + numeric factorization.
+//   update:  sens.update(...) + adjoint(.., out): numeric factorization, singularity check and
+//            the solve (the per-step cost when one object is kept).
 //   adjoint: one more adjoint() on the same factorization;  forward: one forward() direction.
 // Each figure is the median over `--reps` batches (default 31) of the mean time of a batch.
 // Usage: tsx bench/sensitivity.ts [--reps N]
@@ -49,7 +51,7 @@ function fmt(us: number): string {
 }
 
 console.log(`QP solution derivatives (median of ${reps} batches), native OSQP 1.0 adjoint beside`);
-console.log("problem        n    m   active  cold        update+adj  adjoint     forward     native      ratio(update)  ratio(cold)");
+console.log("problem        n    m   active  cold        new+adj     update+adj  adjoint     forward     native      ratio(update)  ratio(new)  ratio(cold)");
 for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   const p = qpFromJson(JSON.parse(readFileSync(`${dataDir}${name}.json`, "utf8")));
   const sol = solveQp(p, { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 100000 });
@@ -72,7 +74,13 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   };
   const fout = { dz: new Float64Array(p.n), dy: new Float64Array(p.m) };
   const dq = Float64Array.from(gz);
-  const cold = timeUs(() => new QpSensitivity(p, z, y).adjoint(gz));
+  const fresh = () => ({
+    ...p,
+    P: { ...p.P, colPtr: p.P.colPtr.slice(), rowIdx: p.P.rowIdx.slice() },
+    A: { ...p.A, colPtr: p.A.colPtr.slice(), rowIdx: p.A.rowIdx.slice() },
+  });
+  const cold = timeUs(() => new QpSensitivity(fresh(), z, y).adjoint(gz));
+  const known = timeUs(() => new QpSensitivity(p, z, y).adjoint(gz));
   const update = timeUs(() => {
     sens.update(p, z, y);
     sens.adjoint(gz, undefined, out);
@@ -81,7 +89,7 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   const fwd = timeUs(() => sens.forward({ dq }, fout));
   const nat = nativeUs[name];
   console.log(
-    `${name.padEnd(13)} ${String(p.n).padStart(4)} ${String(p.m).padStart(4)} ${String(sens.activeCount).padStart(6)}   ${fmt(cold).padEnd(11)} ${fmt(update).padEnd(11)} ${fmt(adj).padEnd(11)} ${fmt(fwd).padEnd(11)} ${fmt(nat).padEnd(11)} ${(update / nat).toFixed(2)}x${" ".repeat(10)} ${(cold / nat).toFixed(2)}x`,
+    `${name.padEnd(13)} ${String(p.n).padStart(4)} ${String(p.m).padStart(4)} ${String(sens.activeCount).padStart(6)}   ${fmt(cold).padEnd(11)} ${fmt(known).padEnd(11)} ${fmt(update).padEnd(11)} ${fmt(adj).padEnd(11)} ${fmt(fwd).padEnd(11)} ${fmt(nat).padEnd(11)} ${(update / nat).toFixed(2).padStart(5)}x${" ".repeat(9)} ${(known / nat).toFixed(2).padStart(5)}x${" ".repeat(5)} ${(cold / nat).toFixed(2).padStart(5)}x`,
   );
 }
 console.log("ratio = ours / native (below 1 is faster). Native: ../shared/ANCHORS.md section 1.");

@@ -35,6 +35,7 @@
 //                        `optimalityTol`): forward/adjoint throw an Error if called.
 
 import type { Csc } from "../sparse/csc.js";
+import { amdOrder } from "../linalg/amd.js";
 import { SparseLdl } from "../linalg/ldl.js";
 import type { QpProblem } from "./types.js";
 import {
@@ -45,7 +46,7 @@ import {
   ROW_UPPER,
   type WeaklyActiveChoice,
 } from "./sensitivityActiveSet.js";
-import { buildKktLayout, samePattern, type KktLayout } from "./sensitivityKkt.js";
+import { kktLayoutFor, samePattern, type KktLayout } from "./sensitivityKkt.js";
 
 export { ROW_EQUALITY, ROW_INACTIVE, ROW_LOWER, ROW_UPPER, type WeaklyActiveChoice } from "./sensitivityActiveSet.js";
 
@@ -211,8 +212,9 @@ export class QpSensitivity {
       samePattern(this.problem.P, problem.P) &&
       samePattern(this.problem.A, problem.A);
     if (!reuse) {
-      this.layout = buildKktLayout(problem.P, problem.A);
-      this.ldl = new SparseLdl(this.layout.pattern);
+      const { layout, perm } = kktLayoutFor(problem.P, problem.A, amdOrder);
+      this.layout = layout;
+      this.ldl = new SparseLdl(layout.pattern, perm);
       this.kx = new Float64Array(this.layout.pattern.colPtr[n + m]);
       this.z = new Float64Array(n);
       this.yS = new Float64Array(m);

@@ -107,3 +107,43 @@ export function samePattern(a: CscPattern, b: CscPattern): boolean {
   }
   return true;
 }
+
+interface CachedLayout {
+  readonly pColPtr: Int32Array;
+  readonly pRowIdx: Int32Array;
+  readonly aColPtr: Int32Array;
+  readonly aRows: number;
+  readonly layout: KktLayout;
+  readonly perm: Int32Array;
+}
+
+// Keyed by A.rowIdx; entries match when P's and A's index arrays are the same objects, as they are
+// for every QP built from one compiled template (the values change, the pattern arrays do not).
+const layoutCache = new WeakMap<Int32Array, CachedLayout[]>();
+const MAX_PER_KEY = 4;
+
+/**
+ * The KKT layout and its fill-reducing ordering for the patterns of P and A, computed once per
+ * pattern (identified by its index arrays) and shared by every QpSensitivity built on it.
+ */
+export function kktLayoutFor(
+  P: CscPattern,
+  A: CscPattern,
+  order: (pattern: CscPattern) => Int32Array,
+): { layout: KktLayout; perm: Int32Array } {
+  const list = layoutCache.get(A.rowIdx);
+  if (list !== undefined) {
+    for (const c of list) {
+      if (c.pColPtr === P.colPtr && c.pRowIdx === P.rowIdx && c.aColPtr === A.colPtr && c.aRows === A.rows) {
+        return c;
+      }
+    }
+  }
+  const layout = buildKktLayout(P, A);
+  const perm = order(layout.pattern);
+  const entry: CachedLayout = { pColPtr: P.colPtr, pRowIdx: P.rowIdx, aColPtr: A.colPtr, aRows: A.rows, layout, perm };
+  const next = list === undefined ? [] : list.slice(-(MAX_PER_KEY - 1));
+  next.push(entry);
+  layoutCache.set(A.rowIdx, next);
+  return entry;
+}

@@ -59,7 +59,8 @@ describe("buildKktLayout", () => {
   it("kktLayoutFor reuses the layout for the same index arrays only", () => {
     const { problem } = randomQp(4);
     const a = kktLayoutFor(problem.P, problem.A, amdOrder);
-    const b = kktLayoutFor({ ...problem.P, values: new Float64Array(problem.P.values.length) }, { ...problem.A }, amdOrder);
+    const otherValues = { ...problem.P, values: new Float64Array(problem.P.values.length) };
+    const b = kktLayoutFor(otherValues, { ...problem.A }, amdOrder);
     expect(b.layout).toBe(a.layout);
     const c = kktLayoutFor(problem.P, { ...problem.A, rowIdx: problem.A.rowIdx.slice() }, amdOrder);
     expect(c.layout).not.toBe(a.layout);

@@ -192,7 +192,9 @@ export class QpSensitivity {
 
   /**
    * Re-analyse at a new solution, possibly of a new problem. When P's and A's patterns are those
-   * of the previous problem, the KKT pattern, ordering and symbolic factorization are reused.
+   * of the previous problem, the KKT pattern, ordering and symbolic factorization are reused
+   * (keep one object per controller and call this every step). forward/adjoint read the problem's
+   * arrays again: keep them unchanged until the next update.
    */
   update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>): SensitivityStatus {
     const { n, m } = problem;
@@ -539,6 +541,7 @@ export class QpSensitivity {
    * dP on P's stored upper pattern (the gradient with respect to the stored entry, which stands for
    * both P_ij and P_ji), dq, dA on A's pattern, dl, du (an equality row's gradient goes to the bound
    * chosen as in `forward`; dl + du is the gradient with respect to their common value).
+   * dL/dy on inactive rows has no effect (their multipliers stay 0 under small perturbations).
    * Allocates nothing when `out` is given.
    */
   adjoint(gz: ArrayLike<number>, gy?: ArrayLike<number>, out?: AdjointResult): AdjointResult {

@@ -88,8 +88,9 @@ function maros(): void {
   const times: number[] = [];
   const failures: string[] = [];
   for (const f of files) {
-    const prob = load(dir + f);
-    if (prob.objectiveReference === undefined) continue;
+    const raw = JSON.parse(readFileSync(dir + f, "utf8")) as Record<string, unknown>;
+    if (typeof raw.objective_reference !== "number") continue; // index.json
+    const prob = qpFromJson(raw);
     count++;
     const solver = new QpSolver(prob, { ...tight, maxIter: 100000 });
     const r = solver.solve();

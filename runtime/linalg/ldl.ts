@@ -172,27 +172,31 @@ export class SparseLdl {
       const xj = x[j];
       if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
     }
-    for (let j = 0; j < n; j++) x[j] *= dinv[j];
     for (let j = n - 1; j >= 0; j--) {
-      let s = x[j];
+      let s = x[j] * dinv[j];
       for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
       x[j] = s;
     }
     for (let i = 0; i < n; i++) rhs[perm[i]] = x[i];
   }
 
-  /** Solves in the permuted ordering: x is P rhs, overwritten by P K^{-1} rhs (for fused callers). */
+  /** Solves in the permuted ordering: x holds P rhs (x[i] = rhs[perm[i]]) and is overwritten by the solution, permuted alike. */
   solvePermuted(x: Float64Array): void {
     const { n, lp, li, lx, dinv } = this;
     for (let j = 0; j < n; j++) {
       const xj = x[j];
       if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
     }
-    for (let j = 0; j < n; j++) x[j] *= dinv[j];
+    // D^-1 fused into the backward solve with L'
     for (let j = n - 1; j >= 0; j--) {
-      let s = x[j];
+      let s = x[j] * dinv[j];
       for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
       x[j] = s;
     }
+  }
+
+  /** pinv[old] = new position (the inverse of perm). */
+  inversePerm(): Int32Array {
+    return invertPerm(this.perm);
   }
 }

@@ -12,7 +12,9 @@ import { Polisher } from "./polish.js";
 import { computeScaling, newScaling, type Scaling } from "./scaling.js";
 import {
   AUTO_RHO_INTERVAL,
+  CONVEXITY_TOL,
   DIVISION_TOL,
+  INFEAS_STRICT,
   defaultSettings,
   INFTY,
   mergeSettings,
@@ -81,6 +83,9 @@ export class QpSolver {
   private zPrev: Float64Array;
   private readonly yPrev: Float64Array;
   private readonly rhs: Float64Array;
+  /** permuted positions of x_j and of row i in the KKT factor */
+  private readonly pinvX: Int32Array;
+  private readonly pinvZ: Int32Array;
   // work vectors
   private readonly Ax: Float64Array;
   private readonly Px: Float64Array;
@@ -150,11 +155,16 @@ export class QpSolver {
     this.polY = new Float64Array(m);
     this.polZ = new Float64Array(m);
     this.kktValues = new Float64Array(0);
+    this.pinvX = new Int32Array(n);
+    this.pinvZ = new Int32Array(m);
     if (ok) {
       this.scaleData();
       this.kkt = buildKktPattern(this.Praw, this.Araw);
       this.kktValues = new Float64Array(this.kkt.nnz);
       this.ldl = new SparseLdl(this.kkt.pattern);
+      const pinv = this.ldl.inversePerm();
+      this.pinvX.set(pinv.subarray(0, n));
+      this.pinvZ.set(pinv.subarray(n, n + m));
       this.setRhoVec();
       this.refactor();
     }
@@ -340,19 +350,23 @@ export class QpSolver {
 
   /**
    * The KKT inertia only sees P + sigma I + A' diag(rho) A, which can be positive definite for an
-   * indefinite P. So P + sigma I itself (scaled) is factored too: a non-positive pivot means P is
-   * not positive semidefinite (up to sigma).
+   * indefinite P. So the scaled P is factored too, shifted by max(sigma, CONVEXITY_TOL * max |P_ij|):
+   * a non-positive pivot means P has an eigenvalue below minus that shift, i.e. P is not positive
+   * semidefinite beyond round-off (Maros-Meszaros VALUES has eigenvalues of -1.2e-6 relative).
    */
   private checkConvexity(): void {
     const n = this.n;
-    if (this.Ps.colPtr[n] === 0) {
+    const pv = this.Ps.values;
+    let pmax = 0;
+    for (let k = 0; k < pv.length; k++) pmax = Math.max(pmax, Math.abs(pv[k]));
+    if (pmax === 0) {
       this.pIndefinite = false;
       return;
     }
     const empty: Csc = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) };
     const pk = buildKktPattern(this.Ps, empty);
     const vals = new Float64Array(pk.nnz);
-    fillKktValues(pk, this.Ps.values, empty.values, this._settings.sigma, new Float64Array(0), vals);
+    fillKktValues(pk, pv, empty.values, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax), new Float64Array(0), vals);
     const ldl = new SparseLdl(pk.pattern);
     this.pIndefinite = !ldl.factor(vals) || ldl.positivePivots !== n;
   }
@@ -373,6 +387,7 @@ export class QpSolver {
     if (!s.warmStart) this.coldStart();
     const { n, m, Ps, As, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
     const ldl = this.ldl as SparseLdl;
+    const { pinvX, pinvZ } = this;
     const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
     const checkEvery = s.checkTermination;
     const rhoInterval = s.adaptiveRho ? (s.adaptiveRhoInterval > 0 ? s.adaptiveRhoInterval : AUTO_RHO_INTERVAL) : 0;
@@ -384,18 +399,20 @@ export class QpSolver {
     let rhoUpdates = 0;
     let checkedAt = -1;
     for (iter = 1; iter <= s.maxIter; iter++) {
-      // swap x/xPrev, z/zPrev; copy y
+      // swap x/xPrev, z/zPrev; y is updated in place (copied only before a check needs delta y)
       let tmp = x; x = xPrev; xPrev = tmp;
       tmp = z; z = zPrev; zPrev = tmp;
-      yPrev.set(y);
-      // rhs = [sigma x - q; z - y/rho]
-      for (let j = 0; j < n; j++) rhs[j] = sigma * xPrev[j] - qs[j];
-      for (let i = 0; i < m; i++) rhs[n + i] = zPrev[i] - rhoInv[i] * y[i];
-      ldl.solve(rhs);
-      for (let j = 0; j < n; j++) x[j] = alpha * rhs[j] + alpha1 * xPrev[j];
+      const doCheck = checkEvery > 0 && iter % checkEvery === 0;
+      const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
+      if (doCheck || iter === s.maxIter) yPrev.set(y);
+      // rhs = [sigma x - q; z - y/rho], written directly in the factor's permuted order
+      for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * xPrev[j] - qs[j];
+      for (let i = 0; i < m; i++) rhs[pinvZ[i]] = zPrev[i] - rhoInv[i] * y[i];
+      ldl.solvePermuted(rhs);
+      for (let j = 0; j < n; j++) x[j] = alpha * rhs[pinvX[j]] + alpha1 * xPrev[j];
       for (let i = 0; i < m; i++) {
         const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
-        const zt = zp + ri * (rhs[n + i] - yi);
+        const zt = zp + ri * (rhs[pinvZ[i]] - yi);
         const zr = alpha * zt + alpha1 * zp;
         let zn = zr + ri * yi;
         const lo = ls[i], hi = us[i];
@@ -404,8 +421,6 @@ export class QpSolver {
         y[i] = yi + rhoVec[i] * (zr - zn);
         z[i] = zn;
       }
-      const doCheck = checkEvery > 0 && iter % checkEvery === 0;
-      const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
       if (doCheck || doRho || iter === s.maxIter) {
         this.computeResiduals(x, z, y);
         checkedAt = iter;
@@ -535,12 +550,13 @@ export class QpSolver {
       else if (d < 0) lhs += lraw[i] * d;
     }
     if (!(lhs < -eps)) return false;
-    // ||D^-1 As' dy|| / norm = ||A' dy_unscaled||
+    // ||D^-1 As' dy|| / norm = ||A' dy_unscaled||, required below eps * INFEAS_STRICT (see settings.ts)
+    const epsStrict = eps * INFEAS_STRICT;
     const { n, Aty } = this;
     cscTMul(this.As, dy, Aty);
     let atNorm = 0;
     for (let j = 0; j < n; j++) atNorm = Math.max(atNorm, Math.abs(scaling.Dinv[j] * Aty[j]));
-    return atNorm / norm < eps;
+    return atNorm / norm < epsStrict;
   }
 
   /** delta x certifies unboundedness: P dx = 0, q' dx < 0, A dx in the recession cone. */
@@ -556,13 +572,14 @@ export class QpSolver {
     let qdx = 0;
     for (let j = 0; j < n; j++) qdx += this.qs[j] * dx[j];
     if (!((qdx * scaling.cinv) / norm < -eps)) return false;
+    const epsStrict = eps * INFEAS_STRICT;
     symMul(this.Ps, dx, Px);
-    for (let j = 0; j < n; j++) if (Math.abs(scaling.Dinv[j] * Px[j] * scaling.cinv) / norm >= eps) return false;
+    for (let j = 0; j < n; j++) if (Math.abs(scaling.Dinv[j] * Px[j] * scaling.cinv) / norm >= epsStrict) return false;
     csrMul(this.As, dx, Ax);
     for (let i = 0; i < m; i++) {
       const a = (scaling.Einv[i] * Ax[i]) / norm;
-      if (uraw[i] !== Infinity && a > eps) return false;
-      if (lraw[i] !== -Infinity && a < -eps) return false;
+      if (uraw[i] !== Infinity && a > epsStrict) return false;
+      if (lraw[i] !== -Infinity && a < -epsStrict) return false;
     }
     return true;
   }

@@ -34,6 +34,16 @@ export const RHO_TOL = 1e-4;
 export const MIN_SCALING = 1e-4;
 export const MAX_SCALING = 1e4;
 export const DIVISION_TOL = 1e-30;
+/**
+ * Deviation from OSQP: an infeasibility certificate's "= 0" parts (A'dy for primal, P dx and the
+ * cone condition on A dx for dual infeasibility) must hold to eps * INFEAS_STRICT, not eps.
+ * Iterates of a truly infeasible problem converge to an exact certificate, so this only delays the
+ * verdict; with plain eps, OSQP 1.0 wrongly reports PRIMALC1/2/5/8 dual infeasible and QPCBOEI2
+ * primal infeasible (ANCHORS.md section 2), whose near-certificates violate these by 5e-6 to 2e-5.
+ */
+export const INFEAS_STRICT = 1e-2;
+/** Relative shift under which a negative eigenvalue of the scaled P counts as round-off (see osqp.ts checkConvexity). */
+export const CONVEXITY_TOL = 1e-4;
 /** Interval used when adaptiveRhoInterval is 0 ("automatic"). */
 export const AUTO_RHO_INTERVAL = 50;
 

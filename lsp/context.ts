@@ -12,6 +12,8 @@ export interface CursorContext {
   readonly linePrefix: string;
   /** The partial word being typed. */
   readonly partial: string;
+  /** For a nested settings block, the words of its header (`algorithm q_learning`). */
+  readonly settingsHeader?: readonly string[];
   /** The previous word on the line, if any (e.g. `using`, `learnable`). */
   readonly previousWord?: string;
 }
@@ -23,7 +25,7 @@ function blankComments(text: string): string {
 
 export function cursorContext(text: string, offset: number): CursorContext {
   const src = blankComments(text.slice(0, offset));
-  const stack: { block: BlockContext; name?: string }[] = [];
+  const stack: { block: BlockContext; name?: string; header?: string[] }[] = [];
   let segmentStart = 0;
   for (let i = 0; i < src.length; i++) {
     const ch = src[i];
@@ -32,7 +34,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
       const head = words[0];
       if (head === "controller" || head === "plant") stack.push({ block: head, name: words[1] });
       else if (head === "train") stack.push({ block: "train", name: words[1] });
-      else stack.push({ block: "settings" });
+      else stack.push({ block: "settings", header: words });
       segmentStart = i + 1;
     } else if (ch === "}") {
       stack.pop();
@@ -56,6 +58,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
     blockName: outer?.name,
     linePrefix,
     partial,
+    settingsHeader: top?.header,
     previousWord: /[A-Za-z0-9_]\s+$/.test(linePrefix) ? words[words.length - 1] : undefined,
   };
 }

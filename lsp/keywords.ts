@@ -65,8 +65,9 @@ export const blockKeywords: Readonly<Record<BlockContext, readonly string[]>> = 
     "horizon", "discount", "timestep", "dynamics", "minimize", "subject to",
   ],
   plant: ["state", "input", "param", "disturbance", "const", "let", "timestep", "dynamics", "cost", "reward", "episode", "subject to"],
-  train: ["algorithm", "episodes", "steps", "seed"],
-  settings: ["optimizer", "hessian", "update", "replay", "exploration"],
+  // Training settings come from the checker's schema (lsp/training.ts).
+  train: [],
+  settings: [],
 };
 
 /** Words that can never be names (rename refuses them): the lexer's reserved and contextual words. */

@@ -14,13 +14,14 @@ export interface SymbolHit {
   readonly node: Spanned;
 }
 
-export function nodePath(analysis: Analysis, offset: number): Spanned[] {
-  return pathAt(analysis.program, offset);
+export function nodePath(analysis: Analysis, offset: number, touching = false): Spanned[] {
+  return pathAt(analysis.program, offset, touching);
 }
 
-/** The symbol named at `offset` (a reference or a declaration), if any. */
-export function symbolAt(analysis: Analysis, offset: number): SymbolHit | undefined {
-  const path = nodePath(analysis, offset);
+/** The symbol named at `offset` (a reference or a declaration), if any. With `touching`, a name
+ *  ending right before the cursor counts too (rename, definition with the cursor after a word). */
+export function symbolAt(analysis: Analysis, offset: number, touching = true): SymbolHit | undefined {
+  const path = nodePath(analysis, offset, touching);
   for (let i = path.length - 1; i >= 0; i--) {
     const node = path[i];
     if (!node) continue;
@@ -30,7 +31,7 @@ export function symbolAt(analysis: Analysis, offset: number): SymbolHit | undefi
       return undefined;
     }
     if (node.kind === "Identifier") {
-      const symbol = analysis.model.symbolAt(offset) ?? analysis.model.resolve(node as unknown as Identifier);
+      const symbol = analysis.model.symbolAt(node.span.start) ?? analysis.model.resolve(node as unknown as Identifier);
       if (symbol) return { symbol, span: node.span, node };
       return undefined;
     }

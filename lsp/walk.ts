@@ -47,21 +47,21 @@ export function walk(root: object, visit: (node: Spanned, parents: readonly Span
   else for (const c of childrenOf(root)) rec(c);
 }
 
-/** The chain of nodes containing `offset`, outermost first (inclusive of the end, so a cursor
- *  just after a name still finds it). */
-export function pathAt(root: Spanned, offset: number): Spanned[] {
+/** The chain of nodes containing the character at `offset` (start <= offset < end), outermost
+ *  first. With `touching`, a node that ends exactly at `offset` also counts when no node contains
+ *  that character (a cursor just after a name). */
+export function pathAt(root: Spanned, offset: number, touching = false): Spanned[] {
   const path: Spanned[] = [];
   let current: Spanned | undefined = root;
   while (current) {
     path.push(current);
     let next: Spanned | undefined;
+    let touched: Spanned | undefined;
     for (const c of childrenOf(current)) {
-      if (c.span.start <= offset && offset <= c.span.end) {
-        // Prefer a child that strictly contains the offset over one that merely ends at it.
-        if (!next || offset < c.span.end) next = c;
-      }
+      if (c.span.start <= offset && offset < c.span.end) next = c;
+      else if (touching && c.span.end === offset && c.span.start < offset) touched = c;
     }
-    current = next;
+    current = next ?? touched;
   }
   return path;
 }

@@ -9,6 +9,7 @@ import { BUILTIN_FUNCTIONS, BUILTIN_NAMES, builtinMarkdown, builtinSignature } f
 import { cursorContext } from "../context.js";
 import { kindText, shapeText } from "../describe.js";
 import { blockKeywords, keywordDocs } from "../keywords.js";
+import { ALGORITHMS, algorithmSnippet, firstArgWords, settingMarkdown, settingSnippet, settingsFor, settingUsage } from "../training.js";
 
 const blockSnippets: readonly { label: string; detail: string; body: string }[] = [
   {
@@ -59,42 +60,15 @@ const blockSnippets: readonly { label: string; detail: string; body: string }[] 
   },
 ];
 
-const algorithmSnippets: readonly { label: string; detail: string; body: string }[] = [
-  {
-    label: "algorithm q_learning",
-    detail: "second-order LSTD Q-learning",
-    body: [
-      "algorithm q_learning {",
-      "  optimizer ${1|newton,gd,adam|}(lr = ${2:5e-2})",
-      "  hessian ${3|approximate,exact,none|}",
-      "  update every ${4:1} steps",
-      "  replay size ${5:1} sample ${6:1}",
-      "}",
-    ].join("\n"),
-  },
-  {
-    label: "algorithm dpg",
-    detail: "deterministic policy gradient with a compatible critic",
-    body: [
-      "algorithm dpg {",
-      "  optimizer ${1|adam,gd,newton|}(lr = ${2:1e-3})",
-      "  update every ${3:1} steps",
-      "  exploration ${4|ornstein_uhlenbeck,epsilon_greedy,additive|}",
-      "}",
-    ].join("\n"),
-  },
-];
-
 /** Words expected right after a keyword. */
 const followers: Readonly<Record<string, readonly string[]>> = {
   learnable: ["diag", "factor", "psd"],
   using: ["zoh", "rk4", "euler"],
-  hessian: ["approximate", "exact", "none"],
   penalty: ["linear", "quadratic"],
   subject: ["to"],
-  algorithm: ["q_learning", "dpg"],
-  optimizer: ["newton", "gd", "adam"],
 };
+
+const IDENT = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 
 function symbolItem(symbol: SymbolInfo): CompletionItem {
   const kind =
@@ -128,8 +102,9 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
   };
 
   // After a keyword that takes one of a few words.
-  const after = ctx.previousWord ? followers[ctx.previousWord] : undefined;
-  if (after && ctx.linePrefix.trim().split(/\s+/).length <= 2) {
+  const training = ctx.block === "train" || ctx.block === "settings";
+  const after = ctx.previousWord ? (training ? firstArgWords(ctx.previousWord) : followers[ctx.previousWord]) : undefined;
+  if (after && after.length > 0) {
     for (const w of after) push({ label: w, kind: CompletionItemKind.EnumMember, sortText: `0_${w}` });
     return items;
   }
@@ -152,20 +127,35 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
       }
       return items;
     }
-    if (ctx.block === "train") {
-      for (const s of algorithmSnippets) {
-        push({ label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, insertText: s.body, insertTextFormat: InsertTextFormat.Snippet, sortText: `2_${s.label}` });
+    if (training) {
+      // Settings of the training schema; in `algorithm a { }` only those `a` uses.
+      const header = ctx.settingsHeader ?? [];
+      const algorithm = header[0] === "algorithm" ? header[1] : undefined;
+      for (const spec of settingsFor(algorithm)) {
+        push({
+          label: spec.key,
+          kind: CompletionItemKind.Property,
+          detail: settingUsage(spec),
+          documentation: { kind: MarkupKind.Markdown, value: settingMarkdown(spec) },
+          insertText: settingSnippet(spec),
+          insertTextFormat: InsertTextFormat.Snippet,
+          sortText: `1_${spec.key}`,
+        });
+      }
+      if (ctx.block === "train") {
+        for (const a of ALGORITHMS) {
+          push({ label: `algorithm ${a}`, kind: CompletionItemKind.Snippet, detail: "algorithm with its required settings", insertText: algorithmSnippet(a), insertTextFormat: InsertTextFormat.Snippet, sortText: `2_${a}` });
+        }
       }
       return items;
     }
-    if (ctx.block === "settings") return items;
   }
 
   if (ctx.block === "top" && atLineStart) return items;
   // Expression position: names in scope, built-ins and expression keywords.
   const scopes = new Set<string | undefined>([undefined]);
   if (ctx.blockName && (ctx.block === "controller" || ctx.block === "plant")) scopes.add(ctx.blockName);
-  for (const scope of scopes) for (const s of analysis.model.symbolsIn(scope)) if (s.kind !== "controller" && s.kind !== "plant" && s.kind !== "train") push(symbolItem(s));
+  for (const scope of scopes) for (const s of analysis.model.symbolsIn(scope)) if (IDENT.test(s.name) && s.kind !== "controller" && s.kind !== "plant" && s.kind !== "train") push(symbolItem(s));
   for (const f of BUILTIN_FUNCTIONS) {
     if (f.place === "plant" && ctx.block !== "plant") continue;
     if (f.place === "dynamics-lhs") continue;
@@ -184,7 +174,8 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     push({ label: b.name, kind: CompletionItemKind.Constant, detail: "built-in", documentation: { kind: MarkupKind.Markdown, value: b.doc }, sortText: `4_${b.name}` });
   }
   if (ctx.block === "controller") {
-    if (/\bminimize\b|^\s*\+/.test(ctx.linePrefix)) for (const w of ["stage", "terminal", "initial"]) push(keywordItem(w));
+    const depth = (ctx.linePrefix.match(/[([]/g) ?? []).length - (ctx.linePrefix.match(/[)\]]/g) ?? []).length;
+    if (depth === 0 && /\bminimize\b|^\s*\+/.test(ctx.linePrefix)) for (const w of ["stage", "terminal", "initial"]) push(keywordItem(w));
     if (/<=|>=|==/.test(ctx.linePrefix)) for (const w of ["for", "penalty"]) push(keywordItem(w));
     if (atLineStart) for (const w of ["soft", "terminal"]) push(keywordItem(w));
   }

@@ -9,6 +9,7 @@ import type { Analysis } from "../analysis.js";
 import { builtinByName, builtinMarkdown, builtinNameDoc, builtinSignature } from "../builtins.js";
 import { boundsText, classText, declarationText, kindText, shapeText } from "../describe.js";
 import { keywordDocs } from "../keywords.js";
+import { settingMarkdown, settingSpec } from "../training.js";
 import { nodePath, symbolAt } from "../lookup.js";
 import { spanToRange, wordAt } from "../positions.js";
 
@@ -25,7 +26,7 @@ export function hover(doc: TextDocument, analysis: Analysis, offset: number): Ho
 
   const path = nodePath(analysis, offset);
   const innermost = path[path.length - 1];
-  const hit = symbolAt(analysis, offset);
+  const hit = symbolAt(analysis, offset, false);
   const word = wordAt(text, offset);
 
   // The callee of a call: built-in documentation.
@@ -34,6 +35,15 @@ export function hover(doc: TextDocument, analysis: Analysis, offset: number): Ho
     const b = builtinByName(word.word);
     if (b) {
       lines.push(fence(builtinSignature(b)), builtinMarkdown(b));
+      rangeSpan = innermost.span;
+    }
+  }
+
+  // A training setting's key: its schema documentation.
+  if (lines.length === 0 && innermost?.kind === "Identifier" && parent?.kind === "Setting") {
+    const spec = settingSpec(word.word);
+    if (spec) {
+      lines.push(settingMarkdown(spec));
       rangeSpan = innermost.span;
     }
   }

@@ -50,6 +50,7 @@ function renameRefusal(analysis: Analysis, offset: number): string | SymbolInfo 
   const word = wordAt(analysis.text, offset).word;
   if (reservedWords.has(word)) return `\`${word}\` is a keyword and cannot be renamed`;
   const hit = symbolAt(analysis, offset);
+  if ((!hit || hit.symbol.kind === "builtin") && isBuiltinName(word)) return `\`${word}\` is a built-in and cannot be renamed`;
   if (!hit) return word ? `\`${word}\` is not a name declared in this file` : "no name at the cursor";
   if (hit.symbol.kind === "builtin" || !hit.symbol.decl) return `\`${hit.symbol.name}\` is a built-in and cannot be renamed`;
   if (hit.symbol.kind === "stage-index") return "the stage index cannot be renamed here";

@@ -7,6 +7,7 @@ import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Identifier, NameRef } from "../../language/ast.js";
 import type { SymbolInfo, SymbolKind } from "../../language/semantic.js";
 import type { Analysis } from "../analysis.js";
+import { isBuiltinName } from "../builtins.js";
 import { walk } from "../walk.js";
 
 export const tokenTypes = [
@@ -87,7 +88,14 @@ export function semanticTokens(doc: TextDocument, analysis: Analysis): SemanticT
       }
     }
     if (!symbol) return;
-    raw.push({ start: node.span.start, length, type: tokenTypes.indexOf(typeOfKind[symbol.kind]), modifiers: modifiersFor(symbol, declaration) });
+    let type = typeOfKind[symbol.kind];
+    let modifiers = modifiersFor(symbol, declaration);
+    // A built-in used as a value (`N`, `I`, `inf`) is a constant of the default library.
+    if (symbol.kind === "builtin" && parent?.kind !== "Call" && isBuiltinName(symbol.name)) {
+      type = "constant";
+      modifiers |= 1 << 1;
+    }
+    raw.push({ start: node.span.start, length, type: tokenTypes.indexOf(type), modifiers });
   });
   raw.sort((a, b) => a.start - b.start);
   const data: number[] = [];

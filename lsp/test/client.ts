@@ -68,7 +68,10 @@ export class TestClient {
     const cmd = options.command ?? serverCommand();
     const child = spawn(cmd[0] ?? process.execPath, cmd.slice(1), { cwd: repoRoot, stdio: "pipe" });
     const client = new TestClient(child);
-    const init = await client.connection.sendRequest<InitializeResult>("initialize", {
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`the server exited (code ${code ?? "?"}) before answering initialize: ${client.stderr}`))),
+    );
+    const init = await Promise.race([exited, client.connection.sendRequest<InitializeResult>("initialize", {
       processId: process.pid,
       rootUri: null,
       capabilities: {
@@ -81,7 +84,7 @@ export class TestClient {
         },
       },
       initializationOptions: options.initializationOptions ?? {},
-    });
+    })]);
     await client.connection.sendNotification("initialized", {});
     return { client, init };
   }

@@ -9,9 +9,10 @@
 //     dL/dq = -w_z,  dL/db_S = w_y,  dL/dP_ij = -(w_z,i z_j + w_z,j z_i) for a stored off-diagonal
 //     entry (it stands for P_ij and P_ji), -w_z,i z_i on the diagonal,
 //     dL/dA_ij = -(y_S,i w_z,j + w_y,i z_j) on active rows, 0 on inactive ones.
-// K is factored once (sparse LDL' of the regularized quasi-definite matrix
-// [[P + delta I, A_S'], [A_S, -delta I]]) and every solve is corrected by iterative refinement
-// against the unregularized K, as OSQP's polishing and derivative code do.
+// K is equilibrated (symmetric Ruiz scaling D), regularized into the quasi-definite matrix
+// D K D + delta diag(I, -I) and factored once (sparse LDL'); every solve is corrected by iterative
+// refinement against the unregularized K, as OSQP's polishing and derivative code do. Singularity
+// of K is detected by inverse iteration: |(D K D + delta..)^-1| near 1/delta means K is singular.
 //
 // Errors: the constructor throws TypeError only for programming errors (array lengths, a P that is
 // not upper triangular). Numerical trouble is a status, never an exception:
@@ -59,7 +60,7 @@ export interface ActiveSetOptions {
   weaklyActive?: WeaklyActiveChoice;
   /** Relative KKT residual above which (z, y) is "not_solved". Default 1e-3. */
   optimalityTol?: number;
-  /** Regularization delta, relative to the largest |entry| of P and A (at least 1). Default 1e-9. */
+  /** Regularization delta of the equilibrated KKT matrix (entries of size about 1). Default 1e-9. */
   regularization?: number;
   /** Maximum iterative-refinement steps per solve. Default 5. */
   refineIter?: number;
@@ -94,6 +95,14 @@ export interface AdjointResult {
 
 /** A ||K_delta^{-1}|| estimate at or above this fraction of 1/delta means K itself is singular. */
 const SINGULAR_FRACTION = 1e-2;
+/** Reasons (negative) returned by dependentRowToDrop. */
+const NOT_UNIQUE_PRIMAL = -1;
+const NO_VALID_SHIFT = -2;
+const TOO_MANY = -3;
+/** Ruiz equilibration passes over the KKT matrix, and the range of the scaling factors. */
+const RUIZ_ITER = 10;
+const MIN_SCALING = 1e-4;
+const MAX_SCALING = 1e4;
 
 function checkLength(a: ArrayLike<number> | undefined, len: number, name: string): void {
   if (a !== undefined && a.length !== len) {
@@ -135,6 +144,8 @@ export class QpSensitivity {
   private sol = new Float64Array(0);
   private res = new Float64Array(0);
   private corr = new Float64Array(0);
+  private dScale = new Float64Array(0); // Ruiz scaling D of the KKT matrix
+  private colMax = new Float64Array(0);
 
   constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}) {
     this.opts = {
@@ -228,6 +239,8 @@ export class QpSensitivity {
       this.sol = new Float64Array(n + m);
       this.res = new Float64Array(n + m);
       this.corr = new Float64Array(n + m);
+      this.dScale = new Float64Array(n + m);
+      this.colMax = new Float64Array(n + m);
     }
     this.problem = problem;
     this.factoredOk = false;
@@ -293,51 +306,49 @@ export class QpSensitivity {
     this.activeCountValue = counts.active;
     this.weakCount = counts.weak;
     for (let i = 0; i < m; i++) yS[i] = state[i] === ROW_INACTIVE ? 0 : yIn[i];
-    // Assemble and factor K_delta.
-    const { kx, layout } = this;
     this.kScale = Math.max(1, maxAbs(P.values), maxAbs(A.values));
-    const delta = opts.regularization * this.kScale;
-    this.delta = delta;
-    kx.fill(0);
-    for (let k = 0; k < P.values.length; k++) kx[layout.pToKkt[k]] = P.values[k];
-    for (let j = 0; j < n; j++) kx[layout.primalDiag[j]] += delta;
-    for (let j = 0; j < n; j++) {
-      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
-        if (state[A.rowIdx[k]] !== ROW_INACTIVE) kx[layout.aToKkt[k]] = A.values[k];
-      }
-    }
-    for (let i = 0; i < m; i++) kx[layout.dualDiag[i]] = state[i] === ROW_INACTIVE ? -1 : -delta;
+    // Quasi-definite LDL' without pivoting can lose accuracy when a tiny dual pivot (-delta) is
+    // eliminated before its primal neighbours (growth 1/delta); a zero pivot or a wrong inertia is
+    // then retried with delta x100, twice, before it is reported.
+    let delta = opts.regularization;
     let dropped = 0;
     for (;;) {
-      if (!this.ldl.factor(kx)) {
-        return this.fail("singular", "the regularized KKT matrix has a zero pivot");
-      }
-      this.factoredOk = true;
-      if (this.ldl.positivePivots !== n || this.ldl.negativePivots !== m) {
+      this.delta = delta;
+      this.assemble();
+      const factored = this.ldl.factor(this.kx);
+      const inertiaOk = factored && this.ldl.positivePivots === n && this.ldl.negativePivots === m;
+      if (!inertiaOk) {
+        if (delta < opts.regularization * 1e4) {
+          delta *= 100;
+          continue;
+        }
+        this.factoredOk = factored;
         return this.fail(
           "singular",
-          `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`,
+          factored
+            ? `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`
+            : "the regularized KKT matrix has a zero pivot",
         );
       }
+      this.factoredOk = true;
       const normInv = this.estimateInverseNorm();
       if (normInv * delta < SINGULAR_FRACTION) break;
       // K is singular. Its near-null vector (left in this.sol by the estimate) tells why.
-      const row = dropped < opts.maxDependentDrops ? this.dependentRowToDrop(yIn) : -1;
+      const row = this.dependentRowToDrop(yIn, dropped < opts.maxDependentDrops);
       if (row < 0) {
-        return this.fail(
-          "singular",
-          `the reduced KKT matrix is singular (|K^-1| estimate ${normInv.toExponential(2)}): the active constraints are linearly dependent (multipliers not unique) or P is singular on their null space`,
-        );
+        const why =
+          row === NOT_UNIQUE_PRIMAL
+            ? "P is singular on the null space of the active rows (the primal solution is not unique)"
+            : row === NO_VALID_SHIFT
+              ? "the active rows are linearly dependent (multipliers not unique) and no row can be left out keeping the multipliers' signs valid"
+              : `the active rows are linearly dependent (multipliers not unique) beyond maxDependentDrops = ${opts.maxDependentDrops}`;
+        return this.fail("singular", `the reduced KKT matrix is singular (|K^-1| estimate ${normInv.toExponential(2)}): ${why}`);
       }
       // drop the row: it becomes inactive in K (the multipliers were moved off it)
       dropped++;
       state[row] = ROW_INACTIVE;
       this.dependent[row] = 1;
       this.activeCountValue--;
-      for (let j = 0; j < n; j++) {
-        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) if (A.rowIdx[k] === row) kx[layout.aToKkt[k]] = 0;
-      }
-      kx[layout.dualDiag[row]] = -1;
     }
     this.dependentCountValue = dropped;
     if (dropped > 0 || counts.weak > 0) {
@@ -358,21 +369,80 @@ export class QpSensitivity {
   }
 
   /**
+   * Scale and assemble K_delta = D K D + delta diag(I, -I) (inactive rows: -1, decoupled). D is a
+   * symmetric Ruiz equilibration of the active KKT matrix (Ruiz 2001; OSQP scales its KKT data the
+   * same way): every row of D K D has its largest entry near 1, so delta and the singularity test
+   * (|K_delta^-1| against 1/delta) are relative to each row's own scale, not to the largest entry.
+   */
+  private assemble(): void {
+    const { n, m, P, A } = this.problem;
+    const { kx, layout, state, dScale: d, colMax } = this;
+    const delta = this.delta;
+    d.fill(1);
+    for (let it = 0; it < RUIZ_ITER; it++) {
+      colMax.fill(0);
+      for (let j = 0; j < n; j++) {
+        for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
+          const i = P.rowIdx[k];
+          const v = Math.abs(d[i] * P.values[k] * d[j]);
+          if (v > colMax[i]) colMax[i] = v;
+          if (v > colMax[j]) colMax[j] = v;
+        }
+        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+          const r = n + A.rowIdx[k];
+          if (state[r - n] === ROW_INACTIVE) continue;
+          const v = Math.abs(d[r] * A.values[k] * d[j]);
+          if (v > colMax[r]) colMax[r] = v;
+          if (v > colMax[j]) colMax[j] = v;
+        }
+      }
+      for (let k = 0; k < n + m; k++) {
+        if (colMax[k] > 0) d[k] = Math.min(MAX_SCALING, Math.max(MIN_SCALING, d[k] / Math.sqrt(colMax[k])));
+      }
+    }
+    for (let i = 0; i < m; i++) if (state[i] === ROW_INACTIVE) d[n + i] = 1;
+    kx.fill(0);
+    for (let j = 0; j < n; j++) {
+      for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) kx[layout.pToKkt[k]] = d[P.rowIdx[k]] * P.values[k] * d[j];
+      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+        const i = A.rowIdx[k];
+        if (state[i] !== ROW_INACTIVE) kx[layout.aToKkt[k]] = d[n + i] * A.values[k] * d[j];
+      }
+    }
+    for (let j = 0; j < n; j++) kx[layout.primalDiag[j]] += delta;
+    for (let i = 0; i < m; i++) kx[layout.dualDiag[i]] = state[i] === ROW_INACTIVE ? -1 : -delta;
+  }
+
+  /** x = K_delta^{-1} b in the original coordinates: D (D K D + reg)^{-1} D b. In place. */
+  private solveScaled(x: Float64Array): void {
+    const d = this.dScale;
+    for (let k = 0; k < x.length; k++) x[k] *= d[k];
+    this.ldl.solve(x);
+    for (let k = 0; k < x.length; k++) x[k] *= d[k];
+  }
+
+  /**
    * K is singular and this.sol holds its near-null vector v. When v lives on the multipliers only
    * (A_S' v_y = 0: dependent active rows), every y_S - t v_y is a valid multiplier; pick the row r
    * whose multiplier reaches zero at the smallest |t| = |y_r / v_r| while every other inequality
    * row keeps the sign its side requires (a ratio test, as in the simplex method), move the
-   * multipliers to y_S - t v_y and return r. Returns -1 when no such row exists (or P is singular
-   * on the null space of A_S).
+   * multipliers to y_S - t v_y and return r. Returns NOT_UNIQUE_PRIMAL when v has a primal part
+   * (P singular on the null space of A_S), NO_VALID_SHIFT when no row qualifies, TOO_MANY when
+   * `allowed` is false.
    */
-  private dependentRowToDrop(yIn: ArrayLike<number>): number {
+  private dependentRowToDrop(yIn: ArrayLike<number>, allowed: boolean): number {
     const { n, m } = this.problem;
-    const { sol: v, state, yS } = this;
+    const { sol: v, state, yS, dScale } = this;
+    // v is a null vector of the scaled matrix D K D: decide in scaled terms, then map back (D v)
     let vz = 0;
     let vy = 0;
     for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
     for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
-    if (!(vy > 0) || vz > 1e-6 * vy) return -1;
+    if (!(vy > 0) || vz > 1e-6 * vy) return NOT_UNIQUE_PRIMAL;
+    if (!allowed) return TOO_MANY;
+    vy = 0;
+    for (let k = 0; k < n + m; k++) v[k] *= dScale[k];
+    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
     let yMax = 0;
     for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(yIn[i]));
     const yTol = this.opts.tol * Math.max(1, yMax);
@@ -397,7 +467,7 @@ export class QpSensitivity {
       bestT = t;
       bestEq = isEq;
     }
-    if (best < 0) return -1;
+    if (best < 0) return NO_VALID_SHIFT;
     for (let k = 0; k < m; k++) if (state[k] !== ROW_INACTIVE) yS[k] -= bestT * v[n + k];
     yS[best] = 0;
     return best;
@@ -450,10 +520,10 @@ export class QpSensitivity {
 
   /** sol = K^{-1} rhs with iterative refinement. */
   private solveRefined(): void {
-    const { rhs, sol, res, corr, ldl } = this;
+    const { rhs, sol, res, corr } = this;
     const N = rhs.length;
     sol.set(rhs);
-    ldl.solve(sol);
+    this.solveScaled(sol);
     // Stop at the roundoff level of K x (relative 1e-12) or when the residual stagnates.
     const tolAbs = 1e-12 * (1 + maxAbsN(rhs, N) + this.kScale * maxAbsN(sol, N));
     let prev = Infinity;
@@ -463,7 +533,7 @@ export class QpSensitivity {
       if (rn <= tolAbs || rn > 0.5 * prev) break;
       prev = rn;
       corr.set(res);
-      ldl.solve(corr);
+      this.solveScaled(corr);
       for (let i = 0; i < N; i++) sol[i] += corr[i];
     }
   }

@@ -247,6 +247,11 @@ export class Affinity {
     const maxDeg = Math.max(0, ...args.map((a) => a.deg));
     const maxP = Math.max(0, ...args.map((a) => a.pdeg));
     const name = e.callee.name;
+    const f0 = builtinFunction(name);
+    if (f0 && (args.length < f0.minArgs || args.length > f0.params.length)) {
+      // Wrong arity (reported by names.ts): a neutral class avoids cascades.
+      return { deg: capD(Math.min(maxDeg, 1)), learnable, runtime, pdeg: capP(Math.min(maxP, 1)) };
+    }
     switch (name) {
       case "sum":
       case "diag":
@@ -288,7 +293,24 @@ export class Affinity {
   private scalarSign(e: Expr): Sign {
     const s = this.ctx.shapes.get(e.id);
     if (!s || !isScalar(s)) return "unknown";
+    return this.factorSign(e);
+  }
+
+  /**
+   * Sign of a scalar factor over the learnables' boxes. A factor that should be constant but has no
+   * value (its definition has an error, reported there) counts as nonnegative to avoid cascades.
+   */
+  private factorSign(e: Expr): Sign {
+    const c = this.of(e);
+    if (c.deg === 0 && !c.learnable && !c.runtime && !evalExpr(this.ctx, e) && !this.usesStageIndex(e)) return "nonneg";
     return signOf(this.ctx, e);
+  }
+
+  private usesStageIndex(e: Expr): boolean {
+    if (e.kind === "Name") return this.ctx.resolution.get(e.id)?.kind === "stage-index";
+    const kids: Expr[] =
+      e.kind === "Paren" ? [e.inner] : e.kind === "Unary" || e.kind === "Transpose" ? [e.operand] : e.kind === "Binary" ? [e.left, e.right] : e.kind === "Call" ? e.args.map((a) => a.value) : e.kind === "Array" ? e.rows.flat() : e.kind === "Index" ? [e.target] : [];
+    return kids.some((k) => this.usesStageIndex(k));
   }
 
   /**
@@ -310,7 +332,7 @@ export class Affinity {
     for (const f of factors) {
       const s = this.ctx.shapes.get(f.id);
       if (this.of(f).deg === 0 && s && isScalar(s)) {
-        const fs = signOf(this.ctx, f);
+        const fs = this.factorSign(f);
         sign = fs === "unknown" || sign === "unknown" ? "unknown" : fs === "zero" || sign === "zero" ? "zero" : fs === sign ? "nonneg" : "nonpos";
       } else rest.push(f);
     }
@@ -440,7 +462,7 @@ function mulMat(a: { rows: number; cols: number; data: readonly number[] }, b: {
   return { rows: a.rows, cols: b.cols, data: d };
 }
 
-export const fmt = (x: number): string => (Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(4))) : x.toExponential(3));
+export const fmt = (x: number): string => (!Number.isFinite(x) && !Number.isNaN(x) ? (x > 0 ? "inf" : "-inf") : Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(4))) : x.toExponential(3));
 
 function toExprClass(c: Cls): ExprClass {
   return {

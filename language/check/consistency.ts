@@ -12,16 +12,18 @@ import { constInt, constScalar, evalExpr, horizonOf, nonConstantName } from "./c
 import { intervalOf, signOf, symInterval } from "./interval.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
+import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
   if (evalExpr(ctx, e)) return true;
   const n = nonConstantName(ctx, e);
-  if (n) {
-    const s = ctx.resolution.get(n.id);
+  const s = n && ctx.resolution.get(n.id);
+  // A const or param without a value has its own error at its declaration.
+  if (n && !(s && (s.kind === "const" || s.kind === "param" || s.kind === "let"))) {
     ctx.report({
       severity: "error",
       code: "MPC2015",
-      message: `${what} must be a compile-time constant, but \`${n.name}\` is ${s ? `a ${s.kind === "builtin" || s.kind === "stage-index" ? "value known only per stage" : s.kind}` : "not constant"}`,
+      message: `${what} must be a compile-time constant, but \`${n.name}\` is ${s ? (s.kind === "builtin" || s.kind === "stage-index" ? "a value known only per stage" : `${article(s.kind)} ${s.kind}`) : "not constant"}`,
       span: n.span,
       label: "not a constant",
       related: s?.nameSpan ? [{ span: s.nameSpan, label: `\`${n.name}\` is declared here` }] : undefined,
@@ -33,7 +35,7 @@ function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
 
 const elementName = (i: number, rows: number, cols: number): string => (cols === 1 ? `[${i}]` : `[${Math.floor(i / cols)}, ${i % cols}]`);
 
-function checkDecl(ctx: Ctx, d: Decl): void {
+function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   const sym = ctx.resolution.get(d.name.id);
   if (!sym || declOf(sym) !== d) return;
   if ((d.declKind === "const" || d.declKind === "param") && !d.init) {
@@ -57,7 +59,8 @@ function checkDecl(ctx: Ctx, d: Decl): void {
     const okU = requireConstant(ctx, d.bounds.upper, `the bounds of \`${d.name.name}\``);
     if (!okL || !okU) return;
   }
-  checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span);
+  if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
+    checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span);
   if (d.declKind === "learnable" && d.init) {
     const box = symInterval(ctx, sym);
     const v = evalExpr(ctx, d.init);
@@ -121,18 +124,21 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   }
   if (unproven.length === 0) return;
   const i = unproven[0];
+  const learnable = Boolean(ctx.classes.get(lo.id)?.learnable || ctx.classes.get(hi.id)?.learnable);
   const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !Number.isFinite(x));
   ctx.report({
     severity: "warning",
     code: "MPC4008",
-    message: `${what}: lb <= ub cannot be proven for every value of the learnable parameters`,
+    message: `${what}: lb <= ub cannot be proven for every value of the ${learnable ? "learnable parameters" : "runtime values"}`,
     span: at,
     label: `element${unproven.length > 1 ? "s" : ""} ${unproven.map((j) => elementName(j, rows, cols)).join(", ")}`,
     related: [
       { span: lo.span, label: `lower bound in [${fmt(a.lo[sa ? 0 : i])}, ${fmt(a.hi[sa ? 0 : i])}]` },
       { span: hi.span, label: `upper bound in [${fmt(b.lo[sb ? 0 : i])}, ${fmt(b.hi[sb ? 0 : i])}]` },
     ],
-    help: infinite
+    help: !learnable
+      ? "runtime values are known only at each call: make sure lb <= ub holds for them"
+      : infinite
       ? "give the learnable offsets bounds (`learnable x_lb[2] = 0 in [-0.5, 0.5]`) so that the check can prove it"
       : "tighten the bounds of the learnable offsets so that the intervals do not overlap",
   });
@@ -182,7 +188,7 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
     });
   }
   for (const w of [c.penalty?.linear, c.penalty?.quadratic]) {
-    if (!w) continue;
+    if (!w || aff.of(w).deg > 0) continue;
     const s = signOf(ctx, w);
     if (s === "nonneg" || s === "zero") continue;
     const v = evalExpr(ctx, w);
@@ -406,9 +412,9 @@ function checkPlant(ctx: Ctx, node: PlantBlock): void {
 
 export function checkConsistency(ctx: Ctx, aff: Affinity): void {
   for (const item of ctx.program.items) {
-    if (item.kind === "Decl") checkDecl(ctx, item);
+    if (item.kind === "Decl") checkDecl(ctx, aff, item);
     else if (item.kind === "Controller" || item.kind === "Plant") {
-      for (const it of item.items) if (it.kind === "Decl") checkDecl(ctx, it);
+      for (const it of item.items) if (it.kind === "Decl") checkDecl(ctx, aff, it);
       if (item.kind === "Controller") checkController(ctx, aff, item);
       else {
         checkPlant(ctx, item);

@@ -31,6 +31,8 @@ export interface Mat {
 
 export class Sym implements SymbolInfo {
   shape?: Shape;
+  /** The shape was computed (possibly unsuccessfully: then `shape` stays undefined). */
+  shapeDone = false;
   used = false;
   /** Reference spans (not including the declaration). */
   readonly refs: Span[] = [];

@@ -78,10 +78,11 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): vo
   const v = decisionVar(ctx, c) ?? "a decision variable";
   const term = ctx.src(c.span);
   if (limit === 0) {
+    const sym = c.kind === "Name" ? ctx.resolution.get(c.id) : undefined;
     ctx.report({
       severity: "error",
       code: "MPC4006",
-      message: `${where} must not depend on decision variables, but \`${term}\` depends on \`${v}\``,
+      message: `${where} must not depend on decision variables, but ${sym ? `\`${term}\` is ${sym.kind === "input" ? "an input" : "a state"}` : `\`${term}\` depends on \`${v}\``}`,
       span: c.span,
       label: `depends on \`${v}\``,
       help: root.role === "penalty" ? "a penalty weight is a constant or parameter, e.g. `penalty linear 100`" : "bounds are constants or parameters; write a constraint in `subject to` for relations between variables",
@@ -155,6 +156,19 @@ function nonConvexTerm(aff: Affinity, e: Expr): Expr {
   return e;
 }
 
+/** The addends of a sum, with whether each enters negated. */
+function addends(e: Expr, negated = false, out: { expr: Expr; negated: boolean }[] = []): { expr: Expr; negated: boolean }[] {
+  if (e.kind === "Paren") return addends(e.inner, negated, out);
+  if (e.kind === "Binary" && (e.op === "+" || e.op === "-")) {
+    addends(e.left, negated, out);
+    addends(e.right, e.op === "-" ? !negated : negated, out);
+    return out;
+  }
+  if (e.kind === "Unary") return addends(e.operand, e.op === "-" ? !negated : negated, out);
+  out.push({ expr: e, negated });
+  return out;
+}
+
 function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
   const cls = aff.of(root.expr);
   if (cls.deg === 3) {
@@ -175,7 +189,28 @@ function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
     return;
   }
   if (cls.deg !== 2 || cls.curv === "convex") return;
-  const t = nonConvexTerm(aff, root.expr);
+  for (const { expr, negated } of addends(root.expr)) {
+    const c = aff.of(expr);
+    if (c.deg !== 2) continue;
+    if (negated && c.curv === "convex") {
+      ctx.report({
+        severity: "error",
+        code: "MPC4002",
+        message: `the cost term \`${ctx.src(expr.span)}\` is subtracted, which makes it concave`,
+        span: expr.span,
+        label: "a convex term with a minus sign",
+        notes: [QP_NOTE],
+        help: "a minimized cost may only add convex quadratic terms",
+      });
+      continue;
+    }
+    if (!negated && c.curv === "convex") continue;
+    if (negated && c.curv === "concave") continue;
+    reportNonConvex(ctx, aff, nonConvexTerm(aff, expr));
+  }
+}
+
+function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr): void {
   const term = ctx.src(t.span);
   const w = aff.weightInfo.get(t.id);
   if (w?.freeLearnable) {
@@ -272,10 +307,13 @@ function reportDpp(ctx: Ctx, aff: Affinity, root: Root, reported: Set<number>): 
 export function checkConvexity(ctx: Ctx): Affinity {
   const aff = new Affinity(ctx);
   const dppReported = new Set<number>();
+  const errorsBefore = ctx.diagnostics.filter((d) => d.severity === "error");
   for (const root of ctx.roots) {
     if (root.role === "train") continue;
     aff.of(root.expr);
     if (root.block.kind !== "controller") continue;
+    // An earlier error inside this expression (unknown name, bad shape) explains it already.
+    if (errorsBefore.some((d) => d.span.start >= root.expr.span.start && d.span.end <= root.expr.span.end)) continue;
     switch (root.role) {
       case "dynamics":
       case "constraint":

@@ -9,6 +9,8 @@ import { BUILTIN_FUNCTIONS, builtinFunction, signatureText } from "./builtins.js
 import { Ctx, Sym, type BlockScope, type Root } from "./context.js";
 import { mostSimilar } from "./similar.js";
 
+export const article = (word: string): string => (/^[aeiou]/.test(word) ? "an" : "a");
+
 const STAGE_ROLES = new Set(["cost-stage", "constraint", "penalty", "let"]);
 
 function visibleNames(ctx: Ctx, block: BlockScope, root: Root): string[] {
@@ -104,7 +106,7 @@ function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
       ctx.report({
         severity: "error",
         code: "MPC2005",
-        message: `\`${name}\` is a ${user.kind}, not a function`,
+        message: `\`${name}\` is ${article(user.kind)} ${user.kind}, not a function`,
         span: call.callee.span,
         label: "called here",
         help: "index with square brackets: `x[0]`, `M[0, 1]`",
@@ -204,7 +206,7 @@ function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
           code: "MPC2017",
           message: "`prev` takes an input of the block",
           span: arg.span,
-          label: target ? `\`${arg.kind === "Name" ? arg.name : ""}\` is a ${target.kind}` : "not an input",
+          label: target ? `\`${arg.kind === "Name" ? arg.name : ""}\` is ${article(target.kind)} ${target.kind}` : "not an input",
           help: "write `prev(u)` with an input `u`; index the result if needed: `prev(u)[0]`",
         });
       }
@@ -294,10 +296,10 @@ function checkDynamicsTargets(ctx: Ctx): void {
         ctx.report({
           severity: "error",
           code: "MPC2009",
-          message: `dynamics given for \`${t.name}\`, which is a ${sym.kind}, not a state`,
+          message: `dynamics given for \`${t.name}\`, which is ${article(sym.kind)} ${sym.kind}, not a state`,
           span: t.span,
           label: "not a state",
-          related: sym.nameSpan ? [{ span: sym.nameSpan, label: `declared as a ${sym.kind} here` }] : undefined,
+          related: sym.nameSpan ? [{ span: sym.nameSpan, label: `declared as ${article(sym.kind)} ${sym.kind} here` }] : undefined,
           help: `declare it with \`state ${t.name}\` if it evolves over time`,
         });
         continue;
@@ -351,7 +353,7 @@ function checkTrainNames(ctx: Ctx): void {
       ctx.report({
         severity: "error",
         code: "MPC2010",
-        message: sym ? `\`${id.name}\` is a ${sym.kind}, not a ${want}` : `\`train\` names a ${want} \`${id.name}\` that does not exist`,
+        message: sym ? `\`${id.name}\` is ${article(sym.kind)} ${sym.kind}, not a ${want}` : `\`train\` names a ${want} \`${id.name}\` that does not exist`,
         span: id.span,
         label: `expected a ${want}`,
         related: sym?.nameSpan ? [{ span: sym.nameSpan, label: `\`${id.name}\` is declared here` }] : undefined,

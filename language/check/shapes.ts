@@ -33,7 +33,7 @@ const err = (ctx: Ctx, d: Omit<Diagnostic, "severity">): void => ctx.report({ se
 
 /** Declared (or inferred) shape of a symbol; reports bad dimensions (MPC3007) once. */
 export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
-  if (sym.shape) return sym.shape;
+  if (sym.shape || sym.shapeDone) return sym.shape;
   if (sym.kind === "builtin" || sym.kind === "stage-index") return sym.name === "I" ? undefined : SCALAR;
   if (sym.kind === "controller" || sym.kind === "plant" || sym.kind === "train") return undefined;
   const busy = progress(ctx);
@@ -68,6 +68,7 @@ export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
             help: "write a number such as `2`, or the name of an integer `const`",
           });
           busy.delete(sym);
+          sym.shapeDone = true;
           return undefined;
         }
         dims.push(v);
@@ -75,6 +76,7 @@ export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
       if (dims.length > 2) {
         err(ctx, { code: "MPC3007", message: "at most two dimensions are allowed (rows, columns)", span: d.dims[2].span });
         busy.delete(sym);
+        sym.shapeDone = true;
         return undefined;
       }
       if (d.structure === "diag" || d.structure === "psd" || d.structure === "factor") {
@@ -95,6 +97,7 @@ export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
   }
   busy.delete(sym);
   sym.shape = shape;
+  sym.shapeDone = true;
   return shape;
 }
 
@@ -545,13 +548,15 @@ function checkConstraint(ctx: Ctx, c: Extract<Root["stmt"], { kind: "Constraint"
   for (const op of ops) if (!needsHint(ctx, op)) hint = hint ?? inferExpr(ctx, op);
   const shapes = ops.map((op) => inferExpr(ctx, op, hint));
   let common: { shape: Shape; expr: Expr } | undefined;
+  let reported = false;
   shapes.forEach((s, i) => {
-    if (!s) return;
+    if (!s || reported) return;
     if (!common || isScalar(common.shape)) {
       if (!common || !isScalar(s)) common = { shape: s, expr: ops[i] };
       return;
     }
     if (isScalar(s) || sameShape(s, common.shape)) return;
+    reported = true;
     mismatch(
       ctx,
       "MPC3011",

@@ -12,8 +12,9 @@ export const Word = createToken({ name: "Word", pattern: Lexer.NA });
 /** Reserved keywords: never names in expressions. */
 export const Reserved = createToken({ name: "Reserved", pattern: Lexer.NA, categories: [Word] });
 export const RelOpTok = createToken({ name: "RelOp", pattern: Lexer.NA });
-export const AddOp = createToken({ name: "AddOp", pattern: Lexer.NA });
-export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA });
+export const BinOp = createToken({ name: "BinOp", pattern: Lexer.NA });
+export const AddOp = createToken({ name: "AddOp", pattern: Lexer.NA, categories: [BinOp] });
+export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA, categories: [BinOp] });
 
 // ---------------------------------------------------------------- trivia
 
@@ -40,27 +41,6 @@ export const UnterminatedComment = createToken({
 
 // ---------------------------------------------------------------- words
 
-/** A custom matcher for a unicode-aware pattern (Chevrotain drops the `u` flag of plain RegExps). */
-function sticky(source: string): { exec: (text: string, offset: number) => RegExpExecArray | null } {
-  const re = new RegExp(source, "uy");
-  return {
-    exec(text: string, offset: number): RegExpExecArray | null {
-      re.lastIndex = offset;
-      return re.exec(text);
-    },
-  };
-}
-
-const identStart = "\\p{L}\\p{Nl}_";
-const identPart = "\\p{L}\\p{Nl}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
-export const Identifier = createToken({
-  name: "Identifier",
-  pattern: sticky(`[${identStart}][${identPart}]*`),
-  categories: [Word],
-  start_chars_hint: identifierStartHints(),
-  line_breaks: false,
-});
-
 /** First-character hints: ASCII letters, `_`, Latin-1 and one code per 256-block above (Chevrotain
  *  buckets char codes >= 256 by their high byte, so one representative enables the whole block). */
 function identifierStartHints(): number[] {
@@ -70,17 +50,34 @@ function identifierStartHints(): number[] {
   return hints;
 }
 
-const notIdentAfter = `(?![${identPart}])`;
+const identStart = "\\p{L}\\p{Nl}_";
+const identPart = "\\p{L}\\p{Nl}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
+const asciiIdent = /[A-Za-z_][A-Za-z0-9_]*/y;
+const unicodeIdent = new RegExp(`[${identStart}][${identPart}]*`, "uy");
+/** Identifiers: letters of any script or `_`, then letters, digits, marks, `_`. An ASCII fast path
+ *  first; the unicode pattern when a non-ASCII character follows. */
+export const Identifier = createToken({
+  name: "Identifier",
+  label: "a name",
+  pattern: {
+    exec(text: string, offset: number): RegExpExecArray | null {
+      asciiIdent.lastIndex = offset;
+      const m = asciiIdent.exec(text);
+      if (m !== null && (offset + m[0].length >= text.length || text.charCodeAt(offset + m[0].length) < 128)) return m;
+      unicodeIdent.lastIndex = offset;
+      return unicodeIdent.exec(text);
+    },
+  },
+  categories: [Word],
+  start_chars_hint: identifierStartHints(),
+  line_breaks: false,
+});
 
+
+/** Keywords are lexed as identifiers and re-typed from a table after lexing (faster than one
+ *  pattern per keyword). */
 function keyword(word: string, categories: TokenType[]): TokenType {
-  return createToken({
-    name: `Kw_${word}`,
-    label: `\`${word}\``,
-    pattern: sticky(`${word}${notIdentAfter}`),
-    start_chars_hint: [word.charCodeAt(0)],
-    longer_alt: Identifier,
-    categories,
-  });
+  return createToken({ name: `Kw_${word}`, label: `\`${word}\``, pattern: Lexer.NA, categories });
 }
 
 export const RESERVED_WORDS = [
@@ -100,18 +97,15 @@ for (const w of CONTEXTUAL_WORDS) Kw[w] = keyword(w, [Identifier, Word]);
 
 // ---------------------------------------------------------------- numbers
 
-export const Inf = createToken({
-  name: "Inf",
-  label: "`inf`",
-  pattern: sticky(`inf${notIdentAfter}`),
-  start_chars_hint: ["i".charCodeAt(0)],
-  longer_alt: Identifier,
-});
+export const Inf = createToken({ name: "Inf", label: "`inf`", pattern: Lexer.NA });
+
+const wordTypes = new Map<string, TokenType>([["inf", Inf]]);
+for (const w of [...RESERVED_WORDS, ...CONTEXTUAL_WORDS]) wordTypes.set(w, Kw[w]);
 export const NumberLit = createToken({
   name: "Number",
   label: "number",
-  pattern: sticky(
-    `(?:0[xX][0-9a-fA-F](?:_?[0-9a-fA-F])*|0[bB][01](?:_?[01])*|0[oO][0-7](?:_?[0-7])*|(?:\\d(?:_?\\d)*(?:\\.\\d(?:_?\\d)*)?|\\.\\d(?:_?\\d)*)(?:[eE][+-]?\\d(?:_?\\d)*)?)${notIdentAfter}`,
+  pattern: new RegExp(
+    `(?:0[xX][0-9a-fA-F](?:_?[0-9a-fA-F])*|0[bB][01](?:_?[01])*|0[oO][0-7](?:_?[0-7])*|(?:\\d(?:_?\\d)*(?:\\.\\d(?:_?\\d)*)?|\\.\\d(?:_?\\d)*)(?:[eE][+-]?\\d(?:_?\\d)*)?)(?![A-Za-z0-9_])`,
   ),
   start_chars_hint: [..."0123456789."].map((c) => c.charCodeAt(0)),
 });
@@ -119,7 +113,7 @@ export const NumberLit = createToken({
 export const BadNumber = createToken({
   name: "BadNumber",
   label: "number",
-  pattern: sticky(`(?:\\d[\\d_]*(?:\\.\\d[\\d_]*)?|\\.\\d[\\d_]*)(?:[eE][+-]?)?[${identPart}]*`),
+  pattern: /(?:\d[\d_]*(?:\.\d[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?)?[A-Za-z0-9_]*/,
   start_chars_hint: [..."0123456789."].map((c) => c.charCodeAt(0)),
 });
 
@@ -129,8 +123,8 @@ function punct(name: string, text: string, pattern: RegExp, categories: TokenTyp
   return createToken({ name, label: `\`${text}\``, pattern, categories });
 }
 
-export const DotStar = punct("DotStar", ".*", /\.\*/, [MulOp]);
-export const DotSlash = punct("DotSlash", "./", /\.\//, [MulOp]);
+export const DotStar = punct("DotStar", ".*", /\.\*/, [MulOp, BinOp]);
+export const DotSlash = punct("DotSlash", "./", /\.\//, [MulOp, BinOp]);
 export const DotDot = punct("DotDot", "..", /\.\./);
 export const Le = punct("Le", "<=", /<=/, [RelOpTok]);
 export const Ge = punct("Ge", ">=", />=/, [RelOpTok]);
@@ -138,10 +132,10 @@ export const EqEq = punct("EqEq", "==", /==/, [RelOpTok]);
 export const Lt = punct("Lt", "<", /</, [RelOpTok]);
 export const Gt = punct("Gt", ">", />/, [RelOpTok]);
 export const Equals = punct("Equals", "=", /=/);
-export const Plus = punct("Plus", "+", /\+/, [AddOp]);
-export const Minus = punct("Minus", "-", /-/, [AddOp]);
-export const Star = punct("Star", "*", /\*/, [MulOp]);
-export const Slash = punct("Slash", "/", /\//, [MulOp]);
+export const Plus = punct("Plus", "+", /\+/, [AddOp, BinOp]);
+export const Minus = punct("Minus", "-", /-/, [AddOp, BinOp]);
+export const Star = punct("Star", "*", /\*/, [MulOp, BinOp]);
+export const Slash = punct("Slash", "/", /\//, [MulOp, BinOp]);
 export const Caret = punct("Caret", "^", /\^/);
 export const Quote = punct("Quote", "'", /'/);
 export const Colon = punct("Colon", ":", /:/);
@@ -186,14 +180,16 @@ export const allTokens: TokenType[] = [
   RBracket,
   LBrace,
   RBrace,
+  Identifier,
+  // re-typed identifiers (pattern NA)
   Inf,
   ...RESERVED_WORDS.map((w) => Kw[w]),
   ...CONTEXTUAL_WORDS.map((w) => Kw[w]),
-  Identifier,
   // categories (no pattern) are registered so the parser knows them
   Word,
   Reserved,
   RelOpTok,
+  BinOp,
   AddOp,
   MulOp,
 ];
@@ -266,6 +262,13 @@ export function lex(text: string, lines: LineIndex): LexResult {
       // Keep a number token in its place so that parsing goes on without a cascade.
       tokens.push({ ...t, tokenType: NumberLit, tokenTypeIdx: NumberLit.tokenTypeIdx ?? t.tokenTypeIdx, image: "0" , endOffset: t.endOffset });
       continue;
+    }
+    if (t.tokenType === Identifier) {
+      const kw = wordTypes.get(t.image);
+      if (kw !== undefined) {
+        t.tokenType = kw;
+        t.tokenTypeIdx = kw.tokenTypeIdx ?? t.tokenTypeIdx;
+      }
     }
     tokens.push(t);
   }

@@ -25,8 +25,8 @@ function realToken(t: IToken | undefined): t is IToken {
 export class AstBuilder {
   private nextId: number;
   readonly diagnostics: Diagnostic[] = [];
-  /** Tree depth of each built expression node, by id. */
-  private depthOf = new Map<number, number>();
+  /** Tree depth of each built expression node, indexed by node id (ids are sequential). */
+  private depthOf: number[] = [];
   private tooDeepReported = false;
 
   constructor(
@@ -44,21 +44,34 @@ export class AstBuilder {
     return this.lines.span(t.startOffset, t.startOffset + t.image.length);
   }
 
+  // Children keys are either token labels or subrule labels, never mixed.
   private tokens(c: Children, key: string): IToken[] {
-    return (c[key] ?? []).filter(isToken).filter(realToken);
+    const arr = c[key];
+    if (arr === undefined) return [];
+    const out: IToken[] = [];
+    for (const e of arr) if (isToken(e) && realToken(e)) out.push(e);
+    return out;
   }
   private tok(c: Children, key: string, i = 0): IToken | undefined {
-    return this.tokens(c, key)[i];
+    const arr = c[key];
+    if (arr === undefined) return undefined;
+    let k = 0;
+    for (const e of arr) if (isToken(e) && realToken(e) && k++ === i) return e;
+    return undefined;
   }
   private nodes(c: Children, key: string): CstNode[] {
-    return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+    return (c[key] ?? []) as CstNode[];
   }
   private node(c: Children, key: string, i = 0): CstNode | undefined {
-    return this.nodes(c, key)[i];
+    return c[key]?.[i] as CstNode | undefined;
   }
 
   /** Span covering all real tokens under a CST node (undefined if it has none). */
   cstSpan(n: CstNode): Span | undefined {
+    const loc = n.location;
+    if (loc !== undefined && Number.isFinite(loc.startOffset) && Number.isFinite(loc.endOffset) && !n.recoveredNode) {
+      return this.lines.span(loc.startOffset, (loc.endOffset ?? loc.startOffset) + 1);
+    }
     let first: IToken | undefined;
     let last: IToken | undefined;
     const visit = (e: CstElement): void => {
@@ -90,7 +103,7 @@ export class AstBuilder {
 
   private track<T extends A.Expr>(e: T, ...children: A.Expr[]): A.Expr {
     let d = 0;
-    for (const c of children) d = Math.max(d, this.depthOf.get(c.id) ?? 1);
+    for (const c of children) d = Math.max(d, this.depthOf[c.id] ?? 1);
     const depth = d + 1;
     if (depth > MAX_TREE_DEPTH) {
       if (!this.tooDeepReported) {
@@ -106,7 +119,7 @@ export class AstBuilder {
       }
       return this.errorExpr(e.span);
     }
-    this.depthOf.set(e.id, depth);
+    this.depthOf[e.id] = depth;
     return e;
   }
 
@@ -118,13 +131,24 @@ export class AstBuilder {
     const operands = this.nodes(c, "operands");
     const ops = (c["ops"] ?? []).filter(isToken);
     if (operands.length === 0) return this.errorExpr(this.cstSpan(n) ?? fallback);
-    let acc = this.multiplicative(operands[0], fallback);
+    // Two precedence levels, both left-associative: a sum of products.
+    let sum: A.Expr | undefined;
+    let sumOp: IToken | undefined;
+    let prod = this.unary(operands[0], fallback);
     for (let i = 1; i < operands.length; i++) {
       const op = ops[i - 1];
-      const right = this.multiplicative(operands[i], this.emptySpanAfter(acc.span));
-      acc = this.binary(acc, op, right, op?.image === "-" ? "-" : "+");
+      const right = this.unary(operands[i], this.emptySpanAfter(prod.span));
+      const image = op?.image ?? "+";
+      if (image === "+" || image === "-") {
+        sum = sum === undefined ? prod : this.binary(sum, sumOp, prod, sumOp?.image === "-" ? "-" : "+");
+        sumOp = op;
+        prod = right;
+      } else {
+        const bop: A.BinaryOp = image === "/" || image === ".*" || image === "./" ? image : "*";
+        prod = this.binary(prod, op, right, bop);
+      }
     }
-    return acc;
+    return sum === undefined ? prod : this.binary(sum, sumOp, prod, sumOp?.image === "-" ? "-" : "+");
   }
 
   private binary(left: A.Expr, opTok: IToken | undefined, right: A.Expr, op: A.BinaryOp): A.Expr {
@@ -133,39 +157,29 @@ export class AstBuilder {
     return this.track(e, left, right);
   }
 
-  private multiplicative(n: CstNode, fallback: Span): A.Expr {
-    const c = n.children as Children;
-    const operands = this.nodes(c, "operands");
-    const ops = (c["ops"] ?? []).filter(isToken);
-    if (operands.length === 0) return this.errorExpr(this.cstSpan(n) ?? fallback);
-    let acc = this.unary(operands[0], fallback);
-    for (let i = 1; i < operands.length; i++) {
-      const op = ops[i - 1];
-      const right = this.unary(operands[i], this.emptySpanAfter(acc.span));
-      const image = op?.image;
-      const bop: A.BinaryOp = image === "/" || image === ".*" || image === "./" ? image : "*";
-      acc = this.binary(acc, op, right, bop);
-    }
-    return acc;
-  }
-
-  /** signs base (^ exponent)*, right-associative, signs binding looser than `^`. */
+  /** signs atom (^ signs atom)*: right-associative `^`, signs binding looser than `^`. */
   unary(n: CstNode, fallback: Span): A.Expr {
     const c = n.children as Children;
     const signs = this.tokens(c, "signs");
     const carets = (c["carets"] ?? []).filter(isToken);
-    const base = this.postfix(this.node(c, "base"), this.cstSpan(n) ?? fallback);
-    const exps = this.nodes(c, "exponents");
-    let acc: A.Expr | undefined;
-    // fold from the right: b ^ s1 e1 ^ s2 e2 = b ^ (s1 (e1 ^ (s2 e2)))
-    for (let i = exps.length - 1; i >= 0; i--) {
-      const ec = exps[i].children as Children;
-      const eSigns = this.tokens(ec, "signs");
-      let operand = this.postfix(this.node(ec, "base"), this.cstSpan(exps[i]) ?? base.span);
-      if (acc !== undefined) operand = this.binary(operand, carets[i + 1], acc, "^");
-      acc = this.applySigns(eSigns, operand);
+    const atomNodes = this.nodes(c, "atoms");
+    if (atomNodes.length === 0) return this.applySigns(signs, this.errorExpr(this.cstSpan(n) ?? fallback));
+    const atoms = atomNodes.map((a) => this.atom(a, fallback));
+    // exponent signs belong to the `^` that precedes them
+    const expSigns: IToken[][] = carets.map(() => []);
+    for (const t of this.tokens(c, "expSigns")) {
+      let k = carets.length - 1;
+      while (k > 0 && !(carets[k].startOffset < t.startOffset)) k--;
+      expSigns[k]?.push(t);
     }
-    const powered = acc === undefined ? base : this.binary(base, carets[0], acc, "^");
+    // fold from the right: a0 ^ s1 a1 ^ s2 a2 = a0 ^ (s1 (a1 ^ (s2 a2)))
+    let acc: A.Expr | undefined;
+    for (let i = atoms.length - 1; i >= 1; i--) {
+      let operand = atoms[i];
+      if (acc !== undefined) operand = this.binary(operand, carets[i], acc, "^");
+      acc = this.applySigns(expSigns[i - 1] ?? [], operand);
+    }
+    const powered = acc === undefined ? atoms[0] : this.binary(atoms[0], carets[0], acc, "^");
     return this.applySigns(signs, powered);
   }
 
@@ -185,10 +199,9 @@ export class AstBuilder {
     return acc;
   }
 
-  private postfix(n: CstNode | undefined, fallback: Span): A.Expr {
-    if (n === undefined) return this.errorExpr(fallback);
+  private atom(n: CstNode, fallback: Span): A.Expr {
+    let acc = this.primary(n, fallback);
     const c = n.children as Children;
-    let acc = this.primary(this.node(c, "primary"), this.cstSpan(n) ?? fallback);
     for (const op of this.nodes(c, "postfixOp")) {
       const oc = op.children as Children;
       const quote = this.tok(oc, "Quote");
@@ -231,16 +244,16 @@ export class AstBuilder {
     };
   }
 
-  private primary(n: CstNode | undefined, fallback: Span): A.Expr {
-    if (n === undefined) return this.errorExpr(fallback);
+  /** The primary part of an atom node (without its postfix operators). */
+  private primary(n: CstNode, fallback: Span): A.Expr {
     const c = n.children as Children;
     const num = this.tok(c, "Number") ?? this.tok(c, "Inf");
     if (num !== undefined) {
       const e: A.NumberLit = { kind: "Number", id: this.id(), value: numberValue(num.image), text: num.image, span: this.tokSpan(num) };
       return this.track(e);
     }
-    const nc = this.node(c, "nameOrCall");
-    if (nc !== undefined) return this.nameOrCall(nc, fallback);
+    const name = this.tok(c, "name");
+    if (name !== undefined) return this.nameOrCall(n, name);
     const p = this.node(c, "paren");
     if (p !== undefined) {
       const span = this.cstSpan(p) ?? fallback;
@@ -264,15 +277,15 @@ export class AstBuilder {
     return this.errorExpr(this.cstSpan(n) ?? fallback);
   }
 
-  private nameOrCall(n: CstNode, fallback: Span): A.Expr {
+  private nameOrCall(n: CstNode, name: IToken): A.Expr {
     const c = n.children as Children;
-    const name = this.tok(c, "Identifier");
-    const span = this.cstSpan(n) ?? fallback;
-    if (name === undefined) return this.errorExpr(span);
-    if ((c["LParen"] ?? []).length === 0) {
+    const open = this.tok(c, "callOpen");
+    if (open === undefined) {
       const e: A.NameRef = { kind: "Name", id: this.id(), name: name.image, span: this.tokSpan(name) };
       return this.track(e);
     }
+    const close = this.tok(c, "callClose");
+    const span = this.lines.span(name.startOffset, close !== undefined ? close.startOffset + 1 : (this.cstSpan(n)?.end ?? open.startOffset + 1));
     const args: A.CallArg[] = [];
     const values: A.Expr[] = [];
     for (const a of this.nodes(c, "args")) {
@@ -631,7 +644,8 @@ export class AstBuilder {
           args.push({ kind: "Name", id: this.id(), name: word.image, span: this.tokSpan(word) });
           continue;
         }
-        args.push(this.unary(this.node(ac, "unary") ?? a, this.cstSpan(a) ?? span));
+        const u = this.node(ac, "unary");
+        args.push(u !== undefined ? this.unary(u, this.cstSpan(a) ?? span) : this.errorExpr(this.cstSpan(a) ?? span));
       }
       const hasBlock = (c["LBrace"] ?? []).length > 0;
       out.push({

@@ -16,8 +16,7 @@ const CLOSERS: Record<string, { open: TokenType; text: string; openText: string 
 };
 
 const EXPRESSION_RULES = new Set([
-  "expression", "multiplicative", "unary", "exponent", "postfix", "primary", "nameOrCall", "paren", "array",
-  "arrayRow", "indexArg", "callArg", "settingArg", "costTerm",
+  "expression", "unary", "atom", "paren", "array", "arrayRow", "indexArg", "callArg", "settingArg", "costTerm",
 ]);
 
 const TOP_KEYWORDS = ["controller", "plant", "train", "const", "param", "runtime", "learnable"];
@@ -78,7 +77,7 @@ function closerWhat(rule: string, ctx: ChunkContext): string {
       return "this array";
     case "postfixOp":
       return "this index";
-    case "nameOrCall":
+    case "atom":
       return "this call";
     case "paren":
       return "these parentheses";

@@ -4,10 +4,10 @@
 //  - inside a constraint, a `+` / `-` at the start of a line (outside brackets) starts a new constraint;
 //  - a setting in a train block ends at the end of its line (or at `{` / `}`).
 
-import { CstParser, tokenMatcher, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
+import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
 import {
-  AddOp, allTokens, Caret, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
-  MulOp, NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
+  AddOp, allTokens, BinOp, Caret, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
+  NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
 } from "../lexer.js";
 
 /** Structured error payload: the message provider returns this as JSON, build.ts turns it into a Diagnostic. */
@@ -39,16 +39,31 @@ const messageProvider: IParserErrorMessageProvider = {
   },
 };
 
+const L_OPS = { LABEL: "ops" };
+const L_OPERANDS = { LABEL: "operands" };
+const L_SIGNS = { LABEL: "signs" };
+const L_EXPSIGNS = { LABEL: "expSigns" };
+const L_CARETS = { LABEL: "carets" };
+const L_ATOMS = { LABEL: "atoms" };
+const L_ARGS = { LABEL: "args" };
+const L_NAME = { LABEL: "name" };
+const L_CALL_OPEN = { LABEL: "callOpen" };
+const L_CALL_CLOSE = { LABEL: "callClose" };
+const L_ELEMENTS = { LABEL: "elements" };
+
 const costKeywords = [Kw.stage, Kw.terminal, Kw.initial];
 const structureKeywords = [Kw.diag, Kw.factor, Kw.psd];
 
+/** Tokens carry their `(`/`[` nesting depth (set by the driver before parsing). */
+export interface DepthToken extends IToken {
+  bracketDepth?: number;
+}
+
 export class MpcrlParser extends CstParser {
-  /** Bracket (`(`, `[`) depth of each token, by start offset; set by the driver before parsing. */
-  bracketDepth: Map<number, number> = new Map();
   private inConstraint = false;
 
   constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messageProvider });
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messageProvider, nodeLocationTracking: "onlyOffset" });
     this.performSelfAnalysis();
   }
 
@@ -64,7 +79,7 @@ export class MpcrlParser extends CstParser {
 
   private continuesExpression(): boolean {
     if (this.atCostBoundary()) return false;
-    if (this.inConstraint && !this.sameLine() && (this.bracketDepth.get(this.LA(1).startOffset) ?? 0) === 0) return false;
+    if (this.inConstraint && !this.sameLine() && ((this.LA(1) as DepthToken).bracketDepth ?? 0) === 0) return false;
     return true;
   }
 
@@ -287,51 +302,85 @@ export class MpcrlParser extends CstParser {
 
   // ------------------------------------------------------------ expressions
 
+  // Hot rules below avoid per-call allocations (Chevrotain's performance guide: cached
+  // alternatives arrays and DEF functions, constant option objects).
+
+  private readonly exprRest = (): void => {
+    this.CONSUME(BinOp, L_OPS);
+    this.SUBRULE2(this.unary, L_OPERANDS);
+  };
+  private readonly exprMany = {
+    GATE: (): boolean => !tokenMatcher(this.LA(1), AddOp) || this.continuesExpression(),
+    DEF: this.exprRest,
+  };
+  /** A flat chain `u (op u)*` of all binary operators but `^`; build.ts applies the precedence
+   *  (`* / .* ./` over `+ -`, left-associative). Fewer rule invocations per operand = faster. */
   public expression = this.RULE("expression", () => {
-    this.SUBRULE(this.multiplicative, { LABEL: "operands" });
-    this.MANY({
-      GATE: () => this.continuesExpression(),
-      DEF: () => {
-        this.CONSUME(AddOp, { LABEL: "ops" });
-        this.SUBRULE2(this.multiplicative, { LABEL: "operands" });
-      },
-    });
+    this.SUBRULE(this.unary, L_OPERANDS);
+    this.MANY(this.exprMany);
   });
 
-  public multiplicative = this.RULE("multiplicative", () => {
-    this.SUBRULE(this.unary, { LABEL: "operands" });
-    this.MANY(() => {
-      this.CONSUME(MulOp, { LABEL: "ops" });
-      this.SUBRULE2(this.unary, { LABEL: "operands" });
-    });
-  });
-
-  /** Prefix signs apply to a whole power: `-x^2` is `-(x^2)`. */
+  private readonly sign = (): void => {
+    this.CONSUME(AddOp, L_SIGNS);
+  };
+  private readonly expSign = (): void => {
+    this.CONSUME2(AddOp, L_EXPSIGNS);
+  };
+  private readonly powerRest = (): void => {
+    this.CONSUME(Caret, L_CARETS);
+    this.MANY3(this.expSign);
+    this.SUBRULE2(this.atom, L_ATOMS);
+  };
+  /** Prefix signs, then a right-associative `^` chain whose operands have their own signs:
+   *  `-x^2` is `-(x^2)`, `2^-k^2` is `2^(-(k^2))`. */
   public unary = this.RULE("unary", () => {
-    this.MANY(() => this.CONSUME(AddOp, { LABEL: "signs" }));
-    this.SUBRULE(this.postfix, { LABEL: "base" });
-    this.MANY2(() => {
-      this.CONSUME(Caret, { LABEL: "carets" });
-      this.SUBRULE(this.exponent, { LABEL: "exponents" });
-    });
+    this.MANY(this.sign);
+    this.SUBRULE(this.atom, L_ATOMS);
+    this.MANY2(this.powerRest);
   });
 
-  /** The right operand of `^`, with its own signs: `2^-k`. */
-  public exponent = this.RULE("exponent", () => {
-    this.MANY(() => this.CONSUME(AddOp, { LABEL: "signs" }));
-    this.SUBRULE(this.postfix, { LABEL: "base" });
-  });
-
-  public postfix = this.RULE("postfix", () => {
-    this.SUBRULE(this.primary);
-    this.MANY(() => this.SUBRULE(this.postfixOp));
+  private readonly moreCallArgs = (): void => {
+    this.CONSUME(Comma);
+    this.SUBRULE2(this.callArg, L_ARGS);
+  };
+  private readonly callArgs = (): void => {
+    this.SUBRULE(this.callArg, L_ARGS);
+    this.MANY(this.moreCallArgs);
+  };
+  private readonly callSuffix = {
+    GATE: (): boolean => this.sameLine(),
+    DEF: (): void => {
+      this.CONSUME(LParen, L_CALL_OPEN);
+      this.OPTION2(this.callArgs);
+      this.CONSUME(RParen, L_CALL_CLOSE);
+    },
+  };
+  private readonly atomAlts = [
+    { ALT: (): IToken => this.CONSUME(NumberLit) },
+    { ALT: (): IToken => this.CONSUME(Inf) },
+    {
+      ALT: (): void => {
+        this.CONSUME(Identifier, L_NAME);
+        this.OPTION(this.callSuffix);
+      },
+    },
+    { ALT: (): CstNode => this.SUBRULE(this.paren) },
+    { ALT: (): CstNode => this.SUBRULE(this.array) },
+  ];
+  private readonly postfixMany = {
+    GATE: (): boolean => tokenMatcher(this.LA(1), Quote) || this.sameLine(),
+    DEF: (): CstNode => this.SUBRULE(this.postfixOp),
+  };
+  /** A primary expression with its postfix operators (transpose, indexing). */
+  public atom = this.RULE("atom", () => {
+    this.OR(this.atomAlts);
+    this.MANY2(this.postfixMany);
   });
 
   public postfixOp = this.RULE("postfixOp", () => {
     this.OR([
       { ALT: () => this.CONSUME(Quote) },
       {
-        GATE: () => this.sameLine(),
         ALT: () => {
           this.CONSUME(LBracket);
           this.SUBRULE(this.indexArg, { LABEL: "indices" });
@@ -365,34 +414,6 @@ export class MpcrlParser extends CstParser {
     ]);
   });
 
-  public primary = this.RULE("primary", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(NumberLit) },
-      { ALT: () => this.CONSUME(Inf) },
-      { ALT: () => this.SUBRULE(this.nameOrCall) },
-      { ALT: () => this.SUBRULE(this.paren) },
-      { ALT: () => this.SUBRULE(this.array) },
-    ]);
-  });
-
-  public nameOrCall = this.RULE("nameOrCall", () => {
-    this.CONSUME(Identifier);
-    this.OPTION({
-      GATE: () => this.sameLine(),
-      DEF: () => {
-        this.CONSUME(LParen);
-        this.OPTION2(() => {
-          this.SUBRULE(this.callArg, { LABEL: "args" });
-          this.MANY(() => {
-            this.CONSUME(Comma);
-            this.SUBRULE2(this.callArg, { LABEL: "args" });
-          });
-        });
-        this.CONSUME(RParen);
-      },
-    });
-  });
-
   public callArg = this.RULE("callArg", () => {
     this.OPTION({
       GATE: () => tokenMatcher(this.LA(2), Equals),
@@ -422,12 +443,13 @@ export class MpcrlParser extends CstParser {
     this.CONSUME(RBracket);
   });
 
+  private readonly moreElements = (): void => {
+    this.CONSUME(Comma);
+    this.SUBRULE2(this.expression, L_ELEMENTS);
+  };
   public arrayRow = this.RULE("arrayRow", () => {
-    this.SUBRULE(this.expression, { LABEL: "elements" });
-    this.MANY(() => {
-      this.CONSUME(Comma);
-      this.SUBRULE2(this.expression, { LABEL: "elements" });
-    });
+    this.SUBRULE(this.expression, L_ELEMENTS);
+    this.MANY(this.moreElements);
   });
 }
 

@@ -8,7 +8,7 @@ import { lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, Unterminat
 import { LineIndex } from "../span.js";
 import { AstBuilder } from "./build.js";
 import { recognitionErrorToDiagnostic } from "./errors.js";
-import { parserInstance } from "./grammar.js";
+import { parserInstance, type DepthToken } from "./grammar.js";
 
 /** Deepest bracket nesting accepted (the recursive-descent parser recurses per level). */
 export const MAX_NESTING = 64;
@@ -51,12 +51,11 @@ function parseUnsafe(text: string): ParseResult {
   if (diagnostics.length > MAX_SYNTAX_ERRORS) diagnostics.length = MAX_SYNTAX_ERRORS;
 
   const tokens = guardNesting(lexed.tokens, lines, diagnostics);
-  const bracketDepth = new Map<number, number>();
   {
     let d = 0;
-    for (const t of tokens) {
+    for (const t of tokens as DepthToken[]) {
       if (t.tokenType === RParen || t.tokenType === RBracket) d = Math.max(0, d - 1);
-      bracketDepth.set(t.startOffset, d);
+      t.bracketDepth = d;
       if (t.tokenType === LParen || t.tokenType === LBracket) d++;
     }
   }
@@ -64,7 +63,6 @@ function parseUnsafe(text: string): ParseResult {
   const builder = new AstBuilder(lines);
   const items: TopItem[] = [];
   const parser = parserInstance;
-  parser.bracketDepth = bracketDepth;
   let syntaxErrors = 0;
   const chunks = splitTopLevel(tokens);
   for (let ci = 0; ci < chunks.length; ci++) {

@@ -20,7 +20,7 @@ export interface SettingData {
   readonly at?: unknown;
 }
 
-export type Algorithm = "q_learning" | "dpg" | "bayesopt" | "offline_q_learning";
+export type Algorithm = "q_learning" | "dpg" | "bayesopt" | "offline_q";
 
 export interface TrainSpec {
   readonly algorithm: Algorithm;
@@ -44,6 +44,14 @@ export interface TrainSpec {
   readonly tune: readonly string[];
   readonly initialDesign: number;
   readonly evaluations: number;
+  /** DPG: steps per rollout (0: one rollout per episode). */
+  readonly rolloutLength: number;
+  /** Offline: the data set's name (`name.jsonl` next to the spec). */
+  readonly dataset?: string;
+  /** Fallback when the MPC fails: the shifted plan, or a constant safe input. */
+  readonly fallback?: { readonly kind: "shift" } | { readonly kind: "safe"; readonly input: readonly number[] };
+  /** Learning-rate schedule applied to the optimizer's rate. */
+  readonly schedule?: ScheduleSpec;
 }
 
 export class SettingError extends Error {
@@ -73,6 +81,7 @@ export const defaultTrainSpec: TrainSpec = {
   tune: [],
   initialDesign: 8,
   evaluations: 30,
+  rolloutLength: 0,
 };
 
 function num(a: SettingArg | undefined, s: SettingData, what: string): number {
@@ -152,14 +161,21 @@ function exploration(s: SettingData): ExplorationSpec {
     case "none":
       return { kind: "none" };
     case "epsilon_greedy": {
-      const n = named(args, s, ["epsilon", "strength"]);
-      return { kind: "epsilon_greedy", epsilon: n.epsilon ? schedule(n.epsilon, s, "epsilon") : 0.1, strength: n.strength ? num(n.strength, s, "strength") : 1 };
+      const n = named(args, s, ["epsilon", "strength", "decay"]);
+      const eps = n.epsilon ? num(n.epsilon, s, "epsilon") : 0.1;
+      return {
+        kind: "epsilon_greedy",
+        epsilon: n.decay ? { kind: "exponential", value: eps, factor: num(n.decay, s, "decay") } : eps,
+        strength: n.strength ? num(n.strength, s, "strength") : 1,
+      };
     }
     case "additive": {
-      const n = named(args, s, ["scale", "distribution"]);
+      const n = named(args, s, ["sigma", "scale", "distribution"]);
       const dist = n.distribution ? word(n.distribution, s, ["normal", "uniform"]) : "normal";
-      return { kind: "additive", distribution: dist as "normal" | "uniform", scale: n.scale ? schedule(n.scale, s, "scale") : 0.1 };
+      const scale = n.sigma ?? n.scale;
+      return { kind: "additive", distribution: dist as "normal" | "uniform", scale: scale ? schedule(scale, s, "sigma") : 0.1 };
     }
+    case "ou":
     case "ornstein_uhlenbeck": {
       const n = named(args, s, ["mean", "sigma", "theta", "dt"]);
       return {
@@ -171,11 +187,12 @@ function exploration(s: SettingData): ExplorationSpec {
       };
     }
     case "gradient": {
-      const n = named(args, s, ["scale"]);
-      return { kind: "gradient", scale: n.scale ? schedule(n.scale, s, "scale") : 0.1 };
+      const n = named(args, s, ["sigma", "scale"]);
+      const scale = n.sigma ?? n.scale;
+      return { kind: "gradient", scale: scale ? schedule(scale, s, "sigma") : 0.1 };
     }
     default:
-      throw new SettingError("`exploration` expects none, epsilon_greedy(...), additive(...), ornstein_uhlenbeck(...) or gradient(...)", s.at);
+      throw new SettingError("`exploration` expects none, epsilon_greedy(...), additive(...), ou(...) or gradient(...)", s.at);
   }
 }
 
@@ -185,7 +202,8 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
   const apply = (s: SettingData): void => {
     switch (s.key) {
       case "algorithm": {
-        out.algorithm = word(s.args[0], s, ["q_learning", "dpg", "bayesopt", "offline_q_learning"]) as Algorithm;
+        const alg = word(s.args[0], s, ["q_learning", "dpg", "bayesopt", "offline_q", "offline_q_learning"]);
+        out.algorithm = (alg === "offline_q_learning" ? "offline_q" : alg) as Algorithm;
         if (out.algorithm === "dpg") out.optimizer = { kind: "sgd", lr: 1e-6 };
         for (const inner of s.block ?? []) apply(inner);
         return;
@@ -193,9 +211,13 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
       case "optimizer":
         out.optimizer = optimizer(s);
         return;
-      case "hessian":
-        out.hessian = word(s.args[0], s, ["approximate", "none"]) as "approximate" | "none";
+      case "hessian": {
+        // "full" needs d2L/dtheta2, which the controller interface does not expose: the
+        // approximation (exact when theta enters the QP data linearly) is used instead.
+        const h = word(s.args[0], s, ["approximate", "full", "none"]);
+        out.hessian = h === "none" ? "none" : "approximate";
         return;
+      }
       case "update": {
         // update every N steps|episodes
         if (s.args[0]?.kind !== "word" || s.args[0].value !== "every") throw new SettingError("write `update every N steps` (or `episodes`)", s.at);
@@ -239,7 +261,40 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
       case "evaluation": {
         // evaluation every N episodes M
         if (s.args[0]?.kind !== "word" || s.args[0].value !== "every") throw new SettingError("write `evaluation every N episodes M`", s.at);
-        out.evaluation = { every: posInt(s.args[1], s, "the period"), episodes: s.args[3] ? posInt(s.args[3], s, "the episodes") : 1 };
+        const last = s.args[s.args.length - 1];
+        out.evaluation = { every: posInt(s.args[1], s, "the period"), episodes: s.args.length >= 3 && last.kind === "number" ? posInt(last, s, "the episodes") : 1 };
+        return;
+      }
+      case "rollout_length":
+        out.rolloutLength = posInt(s.args[0], s, "the rollout length");
+        return;
+      case "initial_points":
+        out.initialDesign = posInt(s.args[0], s, "the number of initial points");
+        return;
+      case "dataset": {
+        const a = s.args[0];
+        if (a?.kind !== "word") throw new SettingError("`dataset` expects a name (`name.jsonl` next to the spec)", s.at);
+        out.dataset = a.value;
+        return;
+      }
+      case "fallback": {
+        const a = s.args[0];
+        if (a?.kind === "word" && a.value === "shift") out.fallback = { kind: "shift" };
+        else if (a?.kind === "call" && a.name === "safe" && a.positional.every((p) => p.kind === "number")) {
+          out.fallback = { kind: "safe", input: a.positional.map((p) => (p as { value: number }).value) };
+        } else throw new SettingError("`fallback` expects `shift` or `safe(u)`", s.at);
+        return;
+      }
+      case "schedule": {
+        const a = s.args[0];
+        if (a?.kind !== "call") throw new SettingError("`schedule` expects exponential(rate = ...) or linear(final = ..., steps = ...)", s.at);
+        if (a.name === "exponential") {
+          const n = named(a, s, ["rate"]);
+          out.schedule = { kind: "exponential", value: 1, factor: num(n.rate ?? a.positional[0], s, "rate") };
+        } else if (a.name === "linear") {
+          const n = named(a, s, ["final", "steps"]);
+          out.schedule = { kind: "linear", value: 1, end: num(n.final ?? a.positional[0], s, "final"), steps: num(n.steps ?? a.positional[1], s, "steps") };
+        } else throw new SettingError(`unknown schedule \`${a.name}\``, s.at);
         return;
       }
       case "rollouts":
@@ -262,6 +317,14 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
     }
   };
   for (const s of settings) apply(s);
+  if (out.schedule) {
+    const base = out.optimizer.lr;
+    const lr0 = typeof base === "number" ? base : base.value;
+    const sc = out.schedule;
+    const lr: ScheduleSpec =
+      sc.kind === "exponential" ? { kind: "exponential", value: lr0, factor: sc.factor } : sc.kind === "linear" ? { kind: "linear", value: lr0, end: sc.end, steps: sc.steps } : { kind: "constant", value: lr0 };
+    out.optimizer = { ...out.optimizer, lr };
+  }
   if (out.optimizer.kind === "newton" && out.hessian === "none") {
     throw new SettingError("Newton's method needs `hessian approximate`");
   }

@@ -1,0 +1,123 @@
+// `mpcrl train spec.mpcrl [--episodes N] [--steps N] [--seed N] [--seeds 1..8] [--out DIR]
+//  [--resume DIR] [--disturbance FILE] [--plant module.ts]`: compile the spec in process, run its
+// `train` block against its plant, show progress on stderr, write the run folder (metrics, params,
+// checkpoint, summary, report.html) and print a summary. Ctrl-C stops cleanly with a checkpoint
+// (`--resume DIR` continues). Exit codes: 0 done, 1 errors in the spec, 2 bad usage or files,
+// 130 stopped by Ctrl-C (checkpoint written).
+
+import type { Command } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { RunSummary } from "../runtime/run/summary.js";
+import { raiseExitCode } from "./io.js";
+import { ProgressReporter } from "./progress.js";
+import { runSeeds, type MultiSummary } from "./train_multi.js";
+import { runJob } from "./train_run.js";
+import { CliError, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
+
+export interface TrainFlags extends CommonFlags {
+  out?: string;
+  resume?: string;
+}
+
+export function defaultRunDir(specPath: string, kind = ""): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return join("runs", `${basename(specPath).replace(/\.mpcrl$/, "")}${kind}-${stamp}`);
+}
+
+const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined ? "none" : Number.isInteger(v) ? String(v) : v.toFixed(digits));
+
+export function printSummary(s: RunSummary, dir: string, what: string): void {
+  const out = process.stdout;
+  out.write(`${what} ${s.status}: ${s.episodes} episode(s), ${s.steps} steps in ${s.wallTime.toFixed(2)} s (${Math.round(s.stepsPerSecond)} steps/s)\n`);
+  out.write(`  total cost J          ${fmt(s.J)}\n`);
+  if (s.episodeCosts.length > 1) out.write(`  cost per episode      first ${fmt(s.episodeCosts[0])}, last ${fmt(s.episodeCosts[s.episodeCosts.length - 1])}\n`);
+  out.write(`  violating steps       ${s.violatingSteps} (per 500 steps: ${s.violationsPer500.join(", ")})\n`);
+  out.write(`  last violating step   ${fmt(s.lastViolatingStep)}\n`);
+  if (s.meanAbsTdFirst100 !== null) out.write(`  mean |TD error|       first 100: ${fmt(s.meanAbsTdFirst100)}, last 100: ${fmt(s.meanAbsTdLast100)}\n`);
+  out.write(`  solver failures       ${s.solverFailures}, fallbacks ${s.fallbacks}, rejected updates ${s.rejectedUpdates}\n`);
+  out.write(`  run folder            ${dir}\n  report                ${join(dir, "report.html")}\n`);
+}
+
+export function printMulti(m: MultiSummary, dir: string): void {
+  const out = process.stdout;
+  out.write(`${m.seeds.length} seeds in ${m.wallTime.toFixed(2)} s\n`);
+  out.write(`  J                     median ${fmt(m.J.median)}, range [${fmt(m.J.min)}, ${fmt(m.J.max)}]\n`);
+  out.write(`  last violating step   median ${fmt(m.lastViolatingStep.median)}, range [${fmt(m.lastViolatingStep.min)}, ${fmt(m.lastViolatingStep.max)}]\n`);
+  out.write(`  run folder            ${dir} (seed-*/report.html)\n`);
+}
+
+export async function runTrain(specPath: string | undefined, flags: TrainFlags): Promise<void> {
+  try {
+    let spec = specPath;
+    let resume = false;
+    let dir: string;
+    if (flags.resume !== undefined) {
+      const cpPath = join(flags.resume, "checkpoint.json");
+      if (!existsSync(cpPath)) throw new CliError(`--resume: '${flags.resume}' has no checkpoint.json`, 2);
+      const cp = JSON.parse(readFileSync(cpPath, "utf8")) as { settings?: { seed?: number; spec?: string } };
+      resume = true;
+      dir = flags.resume;
+      if (spec === undefined) throw new CliError("--resume needs the spec file too: mpcrl train spec.mpcrl --resume DIR", 2);
+      flags = { ...flags, seed: String(cp.settings?.seed ?? flags.seed ?? 0) };
+    } else dir = flags.out ?? defaultRunDir(spec ?? "run");
+    if (spec === undefined) throw new CliError("missing the spec file: mpcrl train spec.mpcrl", 2);
+    const seeds = parseSeeds(flags.seeds);
+    if (seeds && flags.seed !== undefined && !resume) throw new CliError("use either --seed or --seeds, not both", 2);
+    if (seeds && resume) throw new CliError("--resume continues one run; it cannot be combined with --seeds", 2);
+    if (seeds) {
+      // fail fast on spec errors before starting workers
+      await prepare(spec, flags);
+      const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+      printMulti(m, dir);
+      return;
+    }
+    const setup = await prepare(spec, flags);
+    const seed = parseSeed(flags.seed) ?? setup.spec.seed;
+    let stop = false;
+    const onSigint = () => {
+      if (stop) process.exit(130);
+      stop = true;
+      process.stderr.write("\nmpcrl train: stopping after this step (Ctrl-C again to abort without a checkpoint)\n");
+    };
+    process.on("SIGINT", onSigint);
+    const progress = new ProgressReporter(process.stderr);
+    try {
+      const result = await runJob({ specPath: spec, flags, seed, dir, resume, learn: true }, (p) => progress.update(p), () => stop);
+      progress.done();
+      printSummary(result.summary, dir, "training");
+      if (result.status === "stopped") {
+        process.stdout.write(`  resume with           mpcrl train ${spec} --resume ${dir}\n`);
+        process.exitCode = 130;
+      }
+    } finally {
+      process.off("SIGINT", onSigint);
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(err.exitCode === 1 ? err.message.replace(/\n?$/, "\n") : `mpcrl train: ${err.message}\n`);
+      raiseExitCode(err.exitCode);
+      return;
+    }
+    throw err;
+  }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("train the controller of a spec on its plant; writes a run folder with metrics, parameters and report.html")
+    .argument("[spec]", "the .mpcrl spec with controller, plant and train blocks")
+    .option("--episodes <n>", "number of episodes (overrides the spec)")
+    .option("--steps <n>", "steps per episode (overrides the spec)")
+    .option("--seed <n>", "seed of every random stream (overrides the spec)")
+    .option("--seeds <range>", "several seeds in parallel workers, e.g. 1..8 or 1,3,5")
+    .option("--out <dir>", "run folder (default runs/<spec>-<timestamp>)")
+    .option("--resume <dir>", "continue the run in this folder from its checkpoint")
+    .option("--disturbance <file>", "replay a recorded disturbance (JSON rows, or CSV)")
+    .option("--plant <module>", "a TypeScript plant module (see docs/plants.md) instead of the spec's plant")
+    .option("--no-color", "disable colors in diagnostics")
+    .action((spec: string | undefined, flags: TrainFlags) => runTrain(spec, flags));
+}

@@ -1,0 +1,94 @@
+// Multi-seed runs on worker threads (one job per seed, at most one worker per core), and the
+// aggregate of their summaries: median and range of J and of the last violating step.
+
+import { availableParallelism } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { RunSummary } from "../runtime/run/summary.js";
+import type { RunJob } from "./train_run.js";
+import { CliError } from "./train_setup.js";
+
+type WorkerReply =
+  | { ok: true; seed: number; dir: string; summary: RunSummary }
+  | { ok: false; seed: number; message: string; exitCode: 1 | 2 };
+
+function spawn(job: RunJob): Promise<WorkerReply> {
+  const self = import.meta.url;
+  const isTs = self.endsWith(".ts");
+  const url = new URL(isTs ? "./train_worker.ts" : "./train_worker.js", self);
+  return new Promise((resolvePromise, reject) => {
+    const w = new Worker(url, { workerData: job, execArgv: isTs ? ["--import", "tsx"] : [] });
+    let replied = false;
+    w.on("message", (m: WorkerReply) => {
+      replied = true;
+      resolvePromise(m);
+    });
+    w.on("error", reject);
+    w.on("exit", (code) => {
+      if (!replied) reject(new Error(`the worker for seed ${job.seed} exited with code ${code}`));
+    });
+  });
+}
+
+export interface Stats {
+  readonly median: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly values: (number | null)[];
+}
+
+export function stats(values: (number | null)[]): Stats {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  const median = v.length === 0 ? null : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return { median, min: v[0] ?? null, max: v[v.length - 1] ?? null, values };
+}
+
+export interface MultiSummary {
+  readonly seeds: number[];
+  readonly J: Stats;
+  readonly lastViolatingStep: Stats;
+  readonly violatingSteps: Stats;
+  readonly wallTime: number;
+  readonly runs: { seed: number; dir: string; J: number; lastViolatingStep: number | null }[];
+}
+
+export async function runSeeds(
+  base: Omit<RunJob, "seed" | "dir">,
+  seeds: readonly number[],
+  outDir: string,
+  log: (line: string) => void,
+): Promise<MultiSummary> {
+  mkdirSync(outDir, { recursive: true });
+  const t0 = performance.now();
+  const pool = Math.max(1, Math.min(availableParallelism(), seeds.length));
+  const results: { seed: number; dir: string; summary: RunSummary }[] = [];
+  let next = 0;
+  let failure: CliError | null = null;
+  const worker = async (): Promise<void> => {
+    while (next < seeds.length && failure === null) {
+      const seed = seeds[next++];
+      const dir = join(outDir, `seed-${seed}`);
+      const r = await spawn({ ...base, seed, dir });
+      if (!r.ok) {
+        failure = new CliError(`seed ${seed}: ${r.message}`, r.exitCode);
+        return;
+      }
+      log(`seed ${seed}: J = ${r.summary.J.toFixed(4)}, last violating step ${r.summary.lastViolatingStep ?? "none"}, ${r.summary.wallTime.toFixed(2)} s`);
+      results.push({ seed, dir: r.dir, summary: r.summary });
+    }
+  };
+  await Promise.all(Array.from({ length: pool }, worker));
+  if (failure) throw failure;
+  results.sort((a, b) => a.seed - b.seed);
+  const summary: MultiSummary = {
+    seeds: results.map((r) => r.seed),
+    J: stats(results.map((r) => r.summary.J)),
+    lastViolatingStep: stats(results.map((r) => r.summary.lastViolatingStep)),
+    violatingSteps: stats(results.map((r) => r.summary.violatingSteps)),
+    wallTime: (performance.now() - t0) / 1000,
+    runs: results.map((r) => ({ seed: r.seed, dir: r.dir, J: r.summary.J, lastViolatingStep: r.summary.lastViolatingStep })),
+  };
+  writeFileSync(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  return summary;
+}

@@ -12,8 +12,10 @@ const program = new Command("mpcrl")
 
 // Subcommand registrations (one line each; keep sorted):
 (await import("./check.js")).registerCheck(program);
+(await import("./eval.js")).registerEval(program);
 (await import("./fmt.js")).registerFmt(program);
 (await import("./qp.js")).registerQp(program);
+(await import("./train.js")).registerTrain(program);
 
 try {
   await program.parseAsync(process.argv);

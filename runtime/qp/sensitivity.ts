@@ -100,7 +100,7 @@ const NOT_UNIQUE_PRIMAL = -1;
 const NO_VALID_SHIFT = -2;
 const TOO_MANY = -3;
 /** Ruiz equilibration passes over the KKT matrix, and the range of the scaling factors. */
-const RUIZ_ITER = 10;
+const RUIZ_ITER = 4;
 const MIN_SCALING = 1e-4;
 const MAX_SCALING = 1e4;
 

@@ -91,6 +91,10 @@ export class TestClient {
 
   /** Waits for the next publishDiagnostics of `uri` (for `version` if given). */
   diagnostics(uri: string, version?: number, timeoutMs = 20_000): Promise<PublishDiagnosticsParams> {
+    if (version !== undefined) {
+      const already = this.published.find((p) => p.uri === uri && p.version === version);
+      if (already) return Promise.resolve(already);
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${version ?? "any"} within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
       this.waiters.push({

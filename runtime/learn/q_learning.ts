@@ -25,8 +25,13 @@ export interface SafetySettings {
   readonly maxRelativeChange?: number;
   /** Absolute floor of the trust radius (mpcrl: 0.1). */
   readonly minTrustRadius?: number;
-  /** Reject an update that makes the MPC infeasible at the current state (one extra solve). */
-  readonly checkFeasibility?: boolean;
+  /**
+   * Reject an update that makes the MPC infeasible at the current state. "lazy" (default) checks
+   * with the next step's Q solve, which is needed anyway, and reverts to the previous parameters
+   * if it fails; "eager" solves V at the new state before accepting (one extra solve per update);
+   * false never checks.
+   */
+  readonly checkFeasibility?: "lazy" | "eager" | false;
 }
 
 export interface QLearningConfig extends RolloutConfig {
@@ -54,6 +59,10 @@ export class QLearning extends RolloutBase {
   private readonly sNext: Float64Array;
   private readonly aNext: Float64Array;
   private sinceUpdate = 0;
+  private readonly check: "lazy" | "eager" | false;
+  private readonly prevTheta: Float64Array;
+  /** An accepted update not yet confirmed by a successful solve (lazy feasibility check). */
+  private pending = false;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly qConfig: QLearningConfig) {
     super(mpc, plant, qConfig);
@@ -69,13 +78,15 @@ export class QLearning extends RolloutBase {
     this.sNext = new Float64Array(mpc.nx);
     this.aNext = new Float64Array(mpc.nu);
     const sf = qConfig.safety ?? {};
+    this.check = sf.checkFeasibility ?? "lazy";
+    this.prevTheta = new Float64Array(n);
     const validator =
-      sf.checkFeasibility === false
+      this.check !== "eager"
         ? undefined
         : (cand: Float64Array): string | null => {
-            // The MPC must stay solvable at the current state with the candidate parameters.
+            // The MPC must stay solvable at the new state with the candidate parameters.
             this.mpc.setTheta(cand);
-            const v = this.mpc.value(this.s, this.config.runtime);
+            const v = this.mpc.value(this.sNext, this.config.runtime);
             this.mpc.setTheta(this.theta);
             return v.ok ? null : `the MPC is ${v.status} at the current state with the new parameters`;
           };
@@ -94,9 +105,20 @@ export class QLearning extends RolloutBase {
   step(): StepRecord {
     const mpc = this.mpc;
     const runtime = this.config.runtime;
-    const q = mpc.gradQvalue(this.s, this.a, runtime);
+    let q = mpc.gradQvalue(this.s, this.a, runtime);
+    let reverted: string | null = null;
+    if (this.pending && !q.ok) {
+      // The last update made the MPC unsolvable here: reject it and restore the parameters.
+      reverted = `the MPC is ${q.status} at the current state with the new parameters; update reverted`;
+      this.safety.rejections.push({ update: this.safety.updates, reason: "validator", message: reverted });
+      this.theta.set(this.prevTheta);
+      mpc.setTheta(this.theta);
+      q = mpc.gradQvalue(this.s, this.a, runtime);
+    }
+    this.pending = false;
     const st = this.plantStep();
     const r = this.record;
+    r.rejected = reverted;
     this.sNext.set(st.observation);
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
@@ -132,10 +154,12 @@ export class QLearning extends RolloutBase {
     if (this.replay.sample(this.streams.get("replay"), this.grad, this.hessian) === 0) return;
     r.updated = true;
     const model = this.optimizer.model(this.theta, this.grad, this.hessian);
+    this.prevTheta.set(this.theta);
     const out = this.safety.apply(this.theta, model);
     if (out.accepted) {
       this.optimizer.commit(this.safety.delta);
       this.mpc.setTheta(this.theta);
+      this.pending = this.check === "lazy";
     } else {
       r.rejected = out.message ?? out.reason ?? "rejected";
     }
@@ -148,6 +172,8 @@ export class QLearning extends RolloutBase {
       sinceUpdate: this.sinceUpdate,
       episodesSinceUpdate: this.episodesSinceUpdate,
       safetyUpdates: this.safety.updates,
+      pending: this.pending,
+      prevTheta: Array.from(this.prevTheta),
     };
   }
 
@@ -157,5 +183,7 @@ export class QLearning extends RolloutBase {
     this.sinceUpdate = extra.sinceUpdate as number;
     this.episodesSinceUpdate = extra.episodesSinceUpdate as number;
     this.safety.updates = extra.safetyUpdates as number;
+    this.pending = extra.pending as boolean;
+    this.prevTheta.set(extra.prevTheta as number[]);
   }
 }

@@ -146,24 +146,29 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
     }
   });
 
-  it("rejects an update that would make the MPC infeasible and keeps the parameters", () => {
-    // A huge learning rate drives t3 (the input weight) negative: the validator must refuse it.
-    const mpc = new QuadraticQ([0, 2, 0.5, 0.01], gamma);
-    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 1e6 }, exploration: { kind: "none" } }));
-    q.beginEpisode(0);
-    const before = mpc.getTheta();
-    let rejected = 0;
-    for (let k = 0; k < 5; k++) {
-      const t0 = mpc.getTheta();
-      const r = q.step();
-      if (r.rejected !== null) {
-        rejected++;
-        expect(Array.from(mpc.getTheta())).toEqual(Array.from(t0));
+  for (const check of ["lazy", "eager"] as const) {
+    it(`rejects an update that would make the MPC infeasible and keeps the parameters (${check})`, () => {
+      // A huge learning rate drives t3 (the input weight) negative: the check must refuse it.
+      const mpc = new QuadraticQ([0, 2, 0.5, 0.01], gamma);
+      const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 1e6 }, exploration: { kind: "none" }, safety: { checkFeasibility: check } }));
+      q.beginEpisode(0);
+      let rejected = 0;
+      for (let k = 0; k < 6; k++) {
+        const before = mpc.getTheta();
+        const r = q.step();
+        if (r.rejected !== null) rejected++;
+        const after = mpc.getTheta();
+        expect(after.every(Number.isFinite)).toBe(true);
+        if (check === "eager") {
+          // an eagerly rejected update leaves theta exactly as it was
+          if (r.rejected !== null) expect(Array.from(after)).toEqual(Array.from(before));
+          expect(after[3]).toBeGreaterThan(0);
+        }
       }
-      expect(mpc.getTheta().every(Number.isFinite)).toBe(true);
-    }
-    expect(rejected).toBeGreaterThan(0);
-    expect(q.safety.rejections.length).toBe(rejected);
-    expect(before.length).toBe(4);
-  });
+      expect(rejected).toBeGreaterThan(0);
+      expect(q.safety.rejections.length).toBe(rejected);
+      // every Q solve that fed an update was feasible: no solver failure was recorded
+      expect(q.monitor.run.solverFailures).toBe(0);
+    });
+  }
 });

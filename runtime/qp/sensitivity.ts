@@ -273,12 +273,13 @@ export class QpSensitivity {
     if (!allFinite(P.values) || !allFinite(A.values) || !allFinite(q)) {
       return this.fail("not_solved", "P, A or q holds a non-finite value");
     }
+    for (let i = 0; i < m; i++) {
+      if (!(l[i] <= u[i])) return this.fail("not_solved", `row ${i} has bounds l = ${l[i]} > u = ${u[i]} (or NaN)`);
+    }
     // KKT residuals of the given point (unmasked y).
     const dualVec = this.res; // n entries used: P z + q + A' y
-    let pzMax = 0;
-    let atyMax = 0;
     symUpperMul(P, z, dualVec);
-    pzMax = maxAbsN(dualVec, n);
+    const pzMax = maxAbsN(dualVec, n);
     const aty = this.corr;
     aty.fill(0, 0, n);
     s.fill(0);
@@ -289,7 +290,7 @@ export class QpSensitivity {
         aty[j] += A.values[k] * yIn[i];
       }
     }
-    atyMax = maxAbsN(aty, n);
+    const atyMax = maxAbsN(aty, n);
     let dual = 0;
     for (let j = 0; j < n; j++) dual = Math.max(dual, Math.abs(dualVec[j] + q[j] + aty[j]));
     let primal = 0;

@@ -149,6 +149,11 @@ describe("not a solution, bad input", () => {
     const yNan = Float64Array.from(y);
     yNan[3] = NaN;
     expect(new QpSensitivity(problem, z, yNan).status).toBe("not_solved");
+    const lNan = Float64Array.from(problem.l);
+    lNan[7] = NaN;
+    const withNan = new QpSensitivity({ ...problem, l: lNan }, z, y);
+    expect(withNan.status).toBe("not_solved");
+    expect(withNan.message).toMatch(/row 7 has bounds/);
   });
 
   it("wrong lengths are programming errors: TypeError naming the argument", () => {

@@ -25,8 +25,8 @@ describe.each(cases)("%s", (prefix, specPath, problemFile) => {
   const problem = readJson<Problem>(`${sharedData}qp/mpc/${problemFile}`);
   const refs = readdirSync(`${sharedData}qp/mpc/refs`).filter((f) => f.startsWith(`${prefix}_x0`));
 
-  it("compiles without diagnostics", () => {
-    expect(diagnostics).toEqual([]);
+  it("compiles without errors", () => {
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(module).toBeDefined();
   });
 

@@ -1,0 +1,144 @@
+// The emitted module: golden text for the shipped examples, strict type-checking, identical
+// numbers to the in-process path, and inert output for hostile names and strings.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import ts from "typescript";
+import { afterAll, describe, expect, it } from "vitest";
+import { compile, compileToModule } from "../index.js";
+import type { MpcController } from "../../runtime/mpc/controller.js";
+import type { Plant } from "../../runtime/plants/types.js";
+import { RecordedDisturbance } from "../../runtime/plants/disturbance.js";
+import { readRepo, repoRoot } from "./helpers.js";
+
+const examples = ["examples/gros_zanon/linear_mpc.mpcrl", "examples/a_2state/a_2state.mpcrl", "examples/quadrotor/quadrotor.mpcrl"];
+const goldenDir = `${repoRoot}compiler/test/golden/`;
+const tmpDir = `${repoRoot}compiler/test/.tmp-${process.pid}/`;
+mkdirSync(tmpDir, { recursive: true });
+afterAll(() => rmSync(tmpDir, { recursive: true, force: true }));
+
+function emitted(path: string): string {
+  const r = compile(readRepo(path), { fileName: path.split("/").pop()! });
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.code!;
+}
+
+/** Type-checks files with tsc --strict (mpcrl/runtime mapped to the repo's runtime); returns the errors in them. */
+function typeErrors(files: string[]): string[] {
+  const program = ts.createProgram(files, {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    types: ["node"],
+    baseUrl: repoRoot,
+    paths: { "mpcrl/runtime": ["./runtime/index.ts"] },
+    allowImportingTsExtensions: false,
+  });
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file !== undefined && files.includes(d.file.fileName))
+    .map((d) => `${d.file!.fileName}:${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+}
+
+describe("emitted code", () => {
+  it.each(examples)("%s matches its golden file", (path) => {
+    const code = emitted(path);
+    const golden = `${goldenDir}${path.split("/").pop()!.replace(".mpcrl", ".ts")}`;
+    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(golden)) {
+      mkdirSync(goldenDir, { recursive: true });
+      writeFileSync(golden, code);
+    }
+    expect(code).toBe(readFileSync(golden, "utf8"));
+  });
+
+  it("type-checks under tsc --strict with no `any`", () => {
+    const files = examples.map((p, i) => {
+      const f = `${tmpDir}m${i}.ts`;
+      const code = emitted(p);
+      expect(code).not.toMatch(/\bany\b/);
+      writeFileSync(f, code);
+      return f;
+    });
+    expect(typeErrors(files)).toEqual([]);
+  });
+
+  it("computes the same numbers as the in-process controller and plant (Gros & Zanon)", async () => {
+    const path = examples[0];
+    const f = `${tmpDir}gz.ts`;
+    writeFileSync(f, emitted(path));
+    const mod = (await import(f)) as {
+      createController: () => MpcController;
+      createPlant: (o?: { disturbance?: RecordedDisturbance }) => Plant;
+      template: MpcController["template"];
+    };
+    const live = compileToModule(readRepo(path)).module!;
+    const a = mod.createController();
+    const b = live.createController();
+    // identical QP data for random theta
+    const dA = new Float64Array(a.currentData().length);
+    const dB = new Float64Array(dA.length);
+    const rt = new Float64Array(0);
+    for (let trial = 0; trial < 5; trial++) {
+      const theta = Float64Array.from(a.getTheta(), (v, i) => v + 0.1 * Math.sin(trial * 7 + i));
+      mod.template.fill(theta, rt, dA);
+      live.template.fill(theta, rt, dB);
+      expect(Array.from(dA)).toEqual(Array.from(dB));
+      const jA = new Float64Array(mod.template.jacRow.length);
+      const jB = new Float64Array(jA.length);
+      mod.template.jacValues(theta, rt, jA);
+      live.template.jacValues(theta, rt, jB);
+      expect(Array.from(jA)).toEqual(Array.from(jB));
+    }
+    for (const s of [[0, 0.15], [0.3, -0.2]]) {
+      expect(a.act(s).u).toEqual(b.act(s).u);
+      expect(a.gradQvalue(s, [0.1]).grad).toEqual(b.gradQvalue(s, [0.1]).grad);
+    }
+    const noise = new RecordedDisturbance([[-0.05, 0], [-0.01, 0], [-0.07, 0]]);
+    const pA = mod.createPlant({ disturbance: noise });
+    const pB = live.createPlant!({ disturbance: noise });
+    expect(pA.reset(1)).toEqual(pB.reset(1));
+    for (let t = 0; t < 3; t++) {
+      const u = [0.3 * t - 0.2];
+      const sa = pA.step(u);
+      const sb = pB.step(u);
+      expect(sa.observation).toEqual(sb.observation);
+      expect(sa.cost).toBe(sb.cost);
+      expect(sa.info.violations).toBe(sb.info.violations);
+    }
+  });
+});
+
+describe("hostile names and strings", () => {
+  // Names the language accepts as identifiers but that are JS keywords or prototype properties,
+  // and a file name carrying code and line terminators.
+  const spec = `
+controller constructor {
+  state __proto__[1]
+  input toString[1] in [-1, 1]
+  horizon 3
+  learnable prototype = 1
+  learnable hasOwnProperty[1] = [0.5]
+  dynamics __proto__+ = prototype*__proto__ + hasOwnProperty*toString
+  minimize stage __proto__'*__proto__ + toString'*toString
+}
+`;
+  const fileName = 'evil*/\u2028");process.exit(7);//\n.mpcrl';
+
+  it("emits an inert module that type-checks and runs", async () => {
+    const r = compile(spec, { fileName });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const code = r.code!;
+    expect(code).not.toContain("process.exit(7);//\n");
+    expect(code).not.toContain("\u2028");
+    const f = `${tmpDir}hostile.ts`;
+    writeFileSync(f, code);
+    expect(typeErrors([f])).toEqual([]);
+    const mod = (await import(f)) as { createController: () => MpcController; defaultParams: Record<string, unknown> };
+    expect(Object.keys(mod.defaultParams)).toEqual(["prototype", "hasOwnProperty"]);
+    const c = mod.createController();
+    const act = c.act([1]);
+    expect(act.status).toBe("solved");
+    expect(c.getTheta()).toEqual(Float64Array.from([1, 0.5]));
+  });
+});

@@ -20,6 +20,7 @@ import { loadPlantModule } from "../runtime/plants/module.js";
 import type { Plant } from "../runtime/plants/types.js";
 import { thetaNames } from "../runtime/run/params.js";
 import type { RunSettings } from "../runtime/run/driver.js";
+import { useColor } from "./io.js";
 
 export class CliError extends Error {
   constructor(
@@ -108,7 +109,7 @@ export async function prepare(specPath: string, flags: CommonFlags): Promise<Set
   if (flags.plant !== undefined && !existsSync(flags.plant)) throw new CliError(`cannot read the plant module '${flags.plant}': no such file`, 2);
   const { module, diagnostics } = compileToModule(source, { fileName: specPath });
   if (!module || diagnostics.some((d) => d.severity === "error")) {
-    throw new CliError(renderDiagnostics(source, diagnostics, specPath, { color: flags.color === true }), 1);
+    throw new CliError(renderDiagnostics(source, diagnostics, specPath, { color: useColor(flags.color, process.stderr) }), 1);
   }
   let spec: TrainSpec;
   try {

@@ -48,6 +48,9 @@ export class BoxQp {
       state[i] = lo[i] === hi[i] ? -1 : 0;
     }
     const maxIter = 10 * n + 100;
+    // After a full (unblocked) step d minimizes the QP on the current free set by construction;
+    // then only the multipliers need checking (recomputing p would only see rounding noise).
+    let atSubspaceMin = false;
     for (let it = 0; it < maxIter; it++) {
       this.iterations = it + 1;
       for (let i = 0; i < n; i++) {
@@ -59,7 +62,7 @@ export class BoxQp {
       for (let i = 0; i < n; i++) if (state[i] === 0) free[nf++] = i;
       let pNorm = 0;
       p.fill(0);
-      if (nf > 0) {
+      if (nf > 0 && !atSubspaceMin) {
         for (let a = 0; a < nf; a++) {
           for (let b = 0; b < nf; b++) this.Hff[a * nf + b] = H[free[a] * n + free[b]];
           this.rhs[a] = -grad[free[a]];
@@ -73,7 +76,8 @@ export class BoxQp {
       }
       let scale = 1;
       for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]));
-      if (pNorm <= 1e-14 * scale) {
+      if (atSubspaceMin || pNorm <= 1e-14 * scale) {
+        atSubspaceMin = false;
         // Stationary on the working set: check the bound multipliers (grad_i >= 0 at lower, <= 0 at upper).
         let worst = -1;
         let worstVal = 0;
@@ -112,7 +116,7 @@ export class BoxQp {
       if (block >= 0) {
         state[block] = p[block] < 0 ? -1 : 1;
         d[block] = p[block] < 0 ? lo[block] : hi[block];
-      }
+      } else atSubspaceMin = true;
     }
     return "max_iterations";
   }

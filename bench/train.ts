@@ -1,0 +1,83 @@
+// npm run bench:train: wall time of the Gros & Zanon Q-learning run (published config, 5000 steps,
+// the recorded noise of mpcrl's run replayed), median of several runs, steps per second, and the
+// figures beside mpcrl's (ANCHORS.md section 3): J, last violating step, final parameters.
+// Options: --runs N (default 3), --steps N (default 5000), --nominal (also time the no-learning run).
+
+import { readFileSync } from "node:fs";
+import { compileToModule } from "../compiler/index.js";
+import { QLearning } from "../runtime/learn/q_learning.js";
+import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
+import type { EpisodicTrainer } from "../runtime/learn/types.js";
+import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
+import { thetaToJson } from "../runtime/run/params.js";
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const runs = opt("--runs", 3);
+const steps = opt("--steps", 5000);
+const data = new URL("../../shared/data/anchors/", import.meta.url);
+const anchor = JSON.parse(readFileSync(new URL("gz_qlearning_mpcrl_5000.json", data), "utf8")) as {
+  noise_e: number[];
+  J: number;
+  params_final: Record<string, unknown>;
+  costs: number[];
+  states: number[][];
+};
+const nominal = JSON.parse(readFileSync(new URL("gz_nominal_mpcrl_5000.json", data), "utf8")) as { noise_e: number[]; J: number; states: number[][] };
+const source = readFileSync(new URL("../examples/gros_zanon/linear_mpc.mpcrl", import.meta.url), "utf8");
+const { module, diagnostics } = compileToModule(source, { fileName: "linear_mpc.mpcrl" });
+if (!module?.createPlant) {
+  console.error(diagnostics.map((d) => d.message).join("\n"));
+  process.exit(1);
+}
+
+function run(learn: boolean, noise: number[]): { seconds: number; J: number; last: number | null; theta: Float64Array; maxDev: number; states: number[][] } {
+  const mpc = module!.createController({ firstInputBounds: "removed" });
+  const plant = module!.createPlant!({ disturbance: new RecordedDisturbance(noise.map((e) => [e, 0])) });
+  const trainer: EpisodicTrainer = learn
+    ? new QLearning(mpc, plant, { seed: 69, optimizer: { kind: "newton", lr: 5e-2 }, replay: { size: 1, sample: 1 } })
+    : new PolicyEvaluation(mpc, plant, { seed: 69 });
+  const t0 = performance.now();
+  trainer.beginEpisode(0);
+  let J = 0;
+  let last: number | null = null;
+  const states: number[][] = [];
+  for (let k = 0; k < steps; k++) {
+    const r = trainer.step();
+    J += r.cost;
+    if (r.violations > 0) last = k;
+    states.push([r.state[0], r.state[1]]);
+  }
+  trainer.endEpisode();
+  const seconds = (performance.now() - t0) / 1000;
+  const ref = learn ? anchor.states : nominal.states;
+  let maxDev = 0;
+  states.forEach((s, k) => s.forEach((v, i) => (maxDev = Math.max(maxDev, Math.abs(v - ref[k][i])))));
+  return { seconds, J, last, theta: trainer.getTheta(), maxDev, states };
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const times: number[] = [];
+let result: ReturnType<typeof run> | undefined;
+for (let i = 0; i < runs; i++) {
+  result = run(true, anchor.noise_e);
+  times.push(result.seconds);
+  console.error(`run ${i + 1}/${runs}: ${result.seconds.toFixed(2)} s`);
+}
+const med = median(times);
+const refJ = steps === 5000 ? anchor.J : anchor.costs.slice(0, steps).reduce((a, b) => a + b, 0);
+console.log(`Q-learning, Gros & Zanon, ${steps} steps (published config, mpcrl's noise replayed)`);
+console.log(`  wall time   median ${med.toFixed(2)} s of ${runs} runs (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)}); ${(steps / med).toFixed(0)} steps/s`);
+console.log(`  mpcrl       23 to 37 s on this machine (goal: <= 1.5 s, 20x faster); ratio to 23 s: ${(23 / med).toFixed(2)}x`);
+console.log(`  J           ${result!.J.toFixed(4)}  (mpcrl ${refJ.toFixed(4)}, ${(((result!.J - refJ) / refJ) * 100).toFixed(2)}%)`);
+console.log(`  last violating step ${result!.last ?? "none"} (mpcrl: 1206); max |state - mpcrl's| ${result!.maxDev.toExponential(2)}`);
+console.log(`  final params ${JSON.stringify(thetaToJson(module.createController().params, result!.theta))}`);
+console.log(`  mpcrl's      ${JSON.stringify(anchor.params_final)}`);
+if (args.includes("--nominal")) {
+  const n = run(false, nominal.noise_e);
+  const refN = steps === 5000 ? nominal.J : NaN;
+  console.log(`No learning (initial params), ${steps} steps: ${n.seconds.toFixed(2)} s, J ${n.J.toFixed(4)} (mpcrl ${refN.toFixed(3)}), max |state dev| ${n.maxDev.toExponential(2)}`);
+}

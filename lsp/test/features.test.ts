@@ -19,7 +19,8 @@ import type {
   WorkspaceEdit,
 } from "vscode-languageserver-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestClient, markers, positionOf } from "./client.js";
+import { readFileSync } from "node:fs";
+import { TestClient, markers, positionOf, repoRoot } from "./client.js";
 import { expectGolden, fixture } from "./golden.js";
 
 let client: TestClient;
@@ -342,6 +343,38 @@ describe("navigation", () => {
     const labels = hints.map((h) => `${h.position.line + 1}:${String(h.label)}`);
     expect(labels).toContain(`${positionOf(text, text.indexOf("let e")).line + 1}:: 2×1`);
     expect(labels).toContain(`${positionOf(text, text.indexOf("V0      = 0")).line + 1}:: scalar`);
+  });
+});
+
+describe("compiler requests", () => {
+  const uri = "file:///test/compile/linear_mpc.mpcrl";
+  const text = readFileSync(`${repoRoot}examples/gros_zanon/linear_mpc.mpcrl`, "utf8");
+  beforeAll(async () => {
+    await client.open(uri, text);
+  });
+
+  it("compiles to the TypeScript module of `mpcrl compile`", async () => {
+    const reply = await client.request<{ ok: boolean; code?: string; message?: string }>("mpcrl/compile", { uri });
+    expect(reply.ok, reply.message).toBe(true);
+    expect(reply.code).toContain('from "mpcrl/runtime"');
+    expect(reply.code).toContain("export function createController");
+  });
+
+  it("summarizes the generated QP: sizes, sparsity, parameter layout", async () => {
+    const reply = await client.request<{ ok: boolean; summary?: string }>("mpcrl/qp", { uri });
+    expect(reply.ok).toBe(true);
+    // 2 states and 1 input over N = 10, 20 slacks (2 soft bounds x 10 stages): see the spec.
+    expect(reply.summary).toMatch(/\| horizon N \| 10 \|/);
+    expect(reply.summary).toMatch(/20 slacks/);
+    expect(reply.summary).toMatch(/\| learnable parameters θ \| 16 entries in 7 parameter\(s\) \|/);
+  });
+
+  it("refuses a spec with errors, with the rendered errors", async () => {
+    const u = "file:///test/compile/broken.mpcrl";
+    await client.open(u, fixture("broken.mpcrl"));
+    const reply = await client.request<{ ok: boolean; message?: string }>("mpcrl/compile", { uri: u });
+    expect(reply.ok).toBe(false);
+    expect(reply.message).toContain("MPC1011");
   });
 });
 

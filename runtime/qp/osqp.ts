@@ -586,10 +586,15 @@ export class QpSolver {
 
   /** Polishes the solution; on success overwrites xOut/yOut and the residuals. */
   private polish(): boolean {
+    return this.tryPolish(false) || this.tryPolish(true);
+  }
+
+  private tryPolish(strict: boolean): boolean {
     const { n, m, scaling, res } = this;
     const ok = this.polisher.run(
-      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter },
+      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter, kktPerm: this.ldl?.perm },
       { x: this.polX, y: this.polY },
+      strict,
     );
     if (!ok) return false;
     const prim0 = res.prim, dual0 = res.dual;
@@ -598,6 +603,7 @@ export class QpSolver {
     for (let i = 0; i < m; i++) this.polZ[i] = Math.min(Math.max(this.polZ[i], this.ls[i]), this.us[i]);
     this.computeResiduals(this.polX, this.polZ, this.polY);
     const p1 = res.prim, d1 = res.dual;
+    // OSQP's acceptance rule: residuals reduced (either may stay below 1e-10)
     const better = (p1 < prim0 && d1 < dual0) || (p1 < prim0 && dual0 < 1e-10) || (d1 < dual0 && prim0 < 1e-10) || (p1 <= 1e-12 && d1 <= 1e-12);
     if (!better) {
       Object.assign(res, saved);

@@ -18,6 +18,11 @@ export interface PolishInput {
   readonly y: Float64Array;
   readonly delta: number;
   readonly refineIter: number;
+  /**
+   * Fill-reducing ordering of the full KKT matrix (new -> old over n + m). The reduced KKT is a
+   * principal submatrix of it, so the induced ordering is used and no new ordering is computed.
+   */
+  readonly kktPerm?: Int32Array;
 }
 
 /** Outputs (preallocated by the caller): polished x, y (length m, 0 on inactive rows). */
@@ -36,13 +41,21 @@ export class Polisher {
   private count = 0;
 
   /** Returns false when the reduced system cannot be factored (the caller keeps the ADMM solution). */
-  run(inp: PolishInput, out: PolishOutput): boolean {
+  run(inp: PolishInput, out: PolishOutput, strict = false): boolean {
     const { n, m, P, A, q, l, u, z, y } = inp;
-    // active set: -1 lower, +1 upper, 0 inactive (OSQP polish.c form_Ared)
+    // active set: -1 lower, +1 upper, 0 inactive (OSQP polish.c form_Ared). With `strict`, only
+    // rows whose multiplier is clearly nonzero (|y_i| > 1e-6 ||y||) or that are equalities count:
+    // the second guess for degenerate problems, where OSQP's guess holds more rows than the
+    // solution can satisfy.
+    let thr = 0;
+    if (strict) {
+      for (let i = 0; i < m; i++) thr = Math.max(thr, Math.abs(y[i]));
+      thr *= 1e-6;
+    }
     const key = new Int8Array(m);
     for (let i = 0; i < m; i++) {
-      if (z[i] - l[i] < -y[i]) key[i] = -1;
-      else if (u[i] - z[i] < y[i]) key[i] = 1;
+      if (z[i] - l[i] < -y[i] && (y[i] < -thr || l[i] === u[i])) key[i] = -1;
+      else if (u[i] - z[i] < y[i] && (y[i] > thr || l[i] === u[i])) key[i] = 1;
     }
     let same = this.lastKey !== null && this.lastKey.length === m && this.ared !== null && this.ared.cols === n;
     if (same && this.lastKey) for (let i = 0; i < m && same; i++) if (this.lastKey[i] !== key[i]) same = false;
@@ -54,8 +67,20 @@ export class Polisher {
       this.count = count;
       this.ared = selectRows(A, rows, count);
       this.kkt = buildKktPattern(P, this.ared);
+      let perm: Int32Array | undefined;
+      if (inp.kktPerm && inp.kktPerm.length === n + m) {
+        const newRow = new Int32Array(m).fill(-1);
+        for (let k = 0; k < count; k++) newRow[rows[k]] = k;
+        perm = new Int32Array(n + count);
+        let t = 0;
+        for (let k = 0; k < n + m; k++) {
+          const o = inp.kktPerm[k];
+          if (o < n) perm[t++] = o;
+          else if (newRow[o - n] >= 0) perm[t++] = n + newRow[o - n];
+        }
+      }
       try {
-        this.ldl = new SparseLdl(this.kkt.pattern);
+        this.ldl = new SparseLdl(this.kkt.pattern, perm);
       } catch {
         this.lastKey = null;
         return false;

@@ -93,7 +93,15 @@ async function showQp(uriArg?: unknown): Promise<void> {
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
 }
 
-/** Runs `mpcrl train <file> --out <dir>` as a task in a terminal, then opens the report it wrote. */
+/** Shows a run's report.html (self-contained, SVG figures) in a webview beside the editor. */
+function showReport(reportPath: string): void {
+  const panel = vscode.window.createWebviewPanel("mpcrlReport", `Report: ${path.basename(path.dirname(reportPath))}`, vscode.ViewColumn.Beside, {
+    enableScripts: false,
+  });
+  panel.webview.html = fs.readFileSync(reportPath, "utf8");
+}
+
+/** Runs `mpcrl train <file> --out runs/<spec>-<time>` as a task in a terminal, then opens its report. */
 async function train(uriArg?: unknown): Promise<void> {
   const uri = activeSpec(uriArg);
   if (!uri) return;
@@ -102,35 +110,28 @@ async function train(uriArg?: unknown): Promise<void> {
   const config = vscode.workspace.getConfiguration("mpcrl");
   const cli = config.get<string>("cliPath", "npx mpcrl");
   const extra = config.get<string[]>("train.extraArgs", []);
-  const outDir = path.join(path.dirname(uri.fsPath), "runs", path.basename(uri.fsPath, ".mpcrl"));
+  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const root = folder?.uri.fsPath ?? path.dirname(uri.fsPath);
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const outDir = path.join(root, "runs", `${path.basename(uri.fsPath, ".mpcrl")}-${stamp}`);
   const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
   const commandLine = [cli, "train", quote(uri.fsPath), "--out", quote(outDir), ...extra.map(quote)].join(" ");
-  const folder = vscode.workspace.getWorkspaceFolder(uri);
   const task = new vscode.Task(
     { type: "mpcrl", command: "train", file: uri.fsPath },
     folder ?? vscode.TaskScope.Workspace,
     `train ${path.basename(uri.fsPath)}`,
     "mpcrl",
-    new vscode.ShellExecution(commandLine, { cwd: folder?.uri.fsPath ?? path.dirname(uri.fsPath) }),
+    new vscode.ShellExecution(commandLine, { cwd: root }),
   );
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
   const execution = await vscode.tasks.executeTask(task);
-  const done = vscode.tasks.onDidEndTaskProcess(async (e) => {
+  const done = vscode.tasks.onDidEndTaskProcess((e) => {
     if (e.execution !== execution) return;
     done.dispose();
-    if (e.exitCode !== 0) {
-      void vscode.window.showErrorMessage(`MPC-RL: training exited with code ${e.exitCode ?? "?"}; see the terminal.`);
-      return;
-    }
-    const candidates = ["report.md", "report.html", "report.json"].map((f) => path.join(outDir, f));
-    const report = candidates.find((f) => fs.existsSync(f));
-    if (!report) {
-      void vscode.window.showInformationMessage(`MPC-RL: training finished; results in ${outDir}`);
-      return;
-    }
-    const doc = await vscode.workspace.openTextDocument(report);
-    await vscode.window.showTextDocument(doc, { preview: false });
-    if (report.endsWith(".md")) await vscode.commands.executeCommand("markdown.showPreview", doc.uri);
+    const report = path.join(outDir, "report.html");
+    if (fs.existsSync(report)) showReport(report);
+    if (e.exitCode !== 0) void vscode.window.showErrorMessage(`MPC-RL: training exited with code ${e.exitCode ?? "?"}; see the terminal.`);
+    else if (!fs.existsSync(report)) void vscode.window.showInformationMessage(`MPC-RL: training finished; results in ${outDir}`);
   });
 }
 

@@ -7,8 +7,10 @@ import type { LineIndex } from "./span.js";
 
 // ---------------------------------------------------------------- categories
 
+/** Every token (used to skip the rest of an unknown item's line). */
+export const AnyToken = createToken({ name: "AnyToken", pattern: Lexer.NA });
 /** Any word: identifiers and keywords (setting keys accept any word). */
-export const Word = createToken({ name: "Word", pattern: Lexer.NA });
+export const Word = createToken({ name: "Word", pattern: Lexer.NA, categories: [AnyToken] });
 /** Reserved keywords: never names in expressions. */
 export const Reserved = createToken({ name: "Reserved", pattern: Lexer.NA, categories: [Word] });
 export const RelOpTok = createToken({ name: "RelOp", pattern: Lexer.NA });
@@ -39,6 +41,9 @@ export const UnterminatedComment = createToken({
   line_breaks: true,
 });
 
+/** `# ...`: not a comment in this language; reported (MPC1001, fix: `//`) and skipped to the end of the line. */
+export const HashComment = createToken({ name: "HashComment", pattern: /#[^\r\n]*/, group: "hash" });
+
 // ---------------------------------------------------------------- words
 
 /** First-character hints: ASCII letters, `_`, Latin-1 and one code per 256-block above (Chevrotain
@@ -68,7 +73,7 @@ export const Identifier = createToken({
       return unicodeIdent.exec(text);
     },
   },
-  categories: [Word],
+  categories: [Word, AnyToken],
   start_chars_hint: identifierStartHints(),
   line_breaks: false,
 });
@@ -77,7 +82,7 @@ export const Identifier = createToken({
 /** Keywords are lexed as identifiers and re-typed from a table after lexing (faster than one
  *  pattern per keyword). */
 function keyword(word: string, categories: TokenType[]): TokenType {
-  return createToken({ name: `Kw_${word}`, label: `\`${word}\``, pattern: Lexer.NA, categories });
+  return createToken({ name: `Kw_${word}`, label: `\`${word}\``, pattern: Lexer.NA, categories: [...categories, AnyToken] });
 }
 
 export const RESERVED_WORDS = [
@@ -97,7 +102,7 @@ for (const w of CONTEXTUAL_WORDS) Kw[w] = keyword(w, [Identifier, Word]);
 
 // ---------------------------------------------------------------- numbers
 
-export const Inf = createToken({ name: "Inf", label: "`inf`", pattern: Lexer.NA });
+export const Inf = createToken({ name: "Inf", label: "`inf`", pattern: Lexer.NA, categories: [AnyToken] });
 
 const wordTypes = new Map<string, TokenType>([["inf", Inf]]);
 for (const w of [...RESERVED_WORDS, ...CONTEXTUAL_WORDS]) wordTypes.set(w, Kw[w]);
@@ -108,6 +113,7 @@ export const NumberLit = createToken({
     `(?:0[xX][0-9a-fA-F](?:_?[0-9a-fA-F])*|0[bB][01](?:_?[01])*|0[oO][0-7](?:_?[0-7])*|(?:\\d(?:_?\\d)*(?:\\.\\d(?:_?\\d)*)?|\\.\\d(?:_?\\d)*)(?:[eE][+-]?\\d(?:_?\\d)*)?)(?![A-Za-z0-9_])`,
   ),
   start_chars_hint: [..."0123456789."].map((c) => c.charCodeAt(0)),
+  categories: [AnyToken],
 });
 /** A number glued to letters or with a dangling exponent (`1e`, `0x`, `2x`, `1_`): MPC1003. */
 export const BadNumber = createToken({
@@ -120,7 +126,7 @@ export const BadNumber = createToken({
 // ---------------------------------------------------------------- punctuation
 
 function punct(name: string, text: string, pattern: RegExp, categories: TokenType[] = []): TokenType {
-  return createToken({ name, label: `\`${text}\``, pattern, categories });
+  return createToken({ name, label: `\`${text}\``, pattern, categories: [...categories, AnyToken] });
 }
 
 export const DotStar = punct("DotStar", ".*", /\.\*/, [MulOp, BinOp]);
@@ -132,6 +138,8 @@ export const EqEq = punct("EqEq", "==", /==/, [RelOpTok]);
 export const Lt = punct("Lt", "<", /</, [RelOpTok]);
 export const Gt = punct("Gt", ">", />/, [RelOpTok]);
 export const Equals = punct("Equals", "=", /=/);
+/** `≤` `≥` `−`: reported (MPC1001, with a fix) and read as `<=` `>=` `-` so that parsing goes on. */
+export const UnicodeOp = createToken({ name: "UnicodeOp", pattern: /[\u2264\u2265\u2212]/, categories: [AnyToken] });
 export const Plus = punct("Plus", "+", /\+/, [AddOp, BinOp]);
 export const Minus = punct("Minus", "-", /-/, [AddOp, BinOp]);
 export const Star = punct("Star", "*", /\*/, [MulOp, BinOp]);
@@ -153,6 +161,7 @@ export const allTokens: TokenType[] = [
   LineComment,
   BlockComment,
   UnterminatedComment,
+  HashComment,
   // multi-character operators before their prefixes
   DotStar,
   DotSlash,
@@ -165,6 +174,7 @@ export const allTokens: TokenType[] = [
   Lt,
   Gt,
   Equals,
+  UnicodeOp,
   Plus,
   Minus,
   Star,
@@ -192,6 +202,7 @@ export const allTokens: TokenType[] = [
   BinOp,
   AddOp,
   MulOp,
+  AnyToken,
 ];
 
 export const mpcrlLexer = new Lexer(allTokens, {
@@ -220,7 +231,7 @@ export function lex(text: string, lines: LineIndex): LexResult {
     const start = err.offset;
     const end = start + Math.max(1, err.length);
     const chars = text.slice(start, end);
-    const shown = [...chars].slice(0, 12).map(describeChar).join("");
+    const shown = "`" + [...chars].slice(0, 12).map(describeChar).join("") + ([...chars].length > 12 ? "…" : "") + "`";
     diagnostics.push({
       severity: "error",
       code: "MPC1001",
@@ -228,6 +239,18 @@ export function lex(text: string, lines: LineIndex): LexResult {
       span: lines.span(start, end),
       label: "not part of the language",
       help: unknownCharHelp(chars),
+    });
+  }
+  for (const h of result.groups["hash"] ?? []) {
+    const span = lines.span(h.startOffset, h.startOffset + 1);
+    diagnostics.push({
+      severity: "error",
+      code: "MPC1001",
+      message: "unknown character `#`",
+      span,
+      label: "`#` does not start a comment",
+      help: "comments start with `//` (the rest of this line was skipped)",
+      edits: [{ span, newText: "//", title: "replace `#` with `//`" }],
     });
   }
   const comments = result.groups["comments"] ?? [];
@@ -263,6 +286,22 @@ export function lex(text: string, lines: LineIndex): LexResult {
       tokens.push({ ...t, tokenType: NumberLit, tokenTypeIdx: NumberLit.tokenTypeIdx ?? t.tokenTypeIdx, image: "0" , endOffset: t.endOffset });
       continue;
     }
+    if (t.tokenType === UnicodeOp) {
+      const ascii = t.image === "\u2264" ? Le : t.image === "\u2265" ? Ge : Minus;
+      const text = ascii === Le ? "<=" : ascii === Ge ? ">=" : "-";
+      const span = lines.span(t.startOffset, t.startOffset + t.image.length);
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1001",
+        message: `unknown character \`${t.image}\``,
+        span,
+        label: `write \`${text}\``,
+        help: `replace \`${t.image}\` with \`${text}\``,
+        edits: [{ span, newText: text, title: `replace with \`${text}\`` }],
+      });
+      t.tokenType = ascii;
+      t.tokenTypeIdx = ascii.tokenTypeIdx ?? t.tokenTypeIdx;
+    }
     if (t.tokenType === Identifier) {
       const kw = wordTypes.get(t.image);
       if (kw !== undefined) {
@@ -277,18 +316,14 @@ export function lex(text: string, lines: LineIndex): LexResult {
 
 function describeChar(ch: string): string {
   const cp = ch.codePointAt(0) ?? 0;
-  if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || cp === 0xfffd) return `\`\\u{${cp.toString(16)}}\``;
-  if (ch === "`") return "'`'";
-  return `\`${ch}\``;
+  if (cp < 0x20 || cp === 0x7f || (cp >= 0x80 && cp < 0xa0) || cp === 0xfffd || cp === 0x60) return `\\u{${cp.toString(16)}}`;
+  return ch;
 }
 
 function unknownCharHelp(chars: string): string | undefined {
   const c = chars[0];
-  if (c === "#" || c === "%") return "comments start with `//` or are enclosed in `/* */`";
-  if (c === "\u2264") return "write `<=`";
-  if (c === "\u2265") return "write `>=`";
+  if (c === "%") return "comments start with `//` or are enclosed in `/* */`";
   if (c === "\u00d7" || c === "\u22c5" || c === "\u00b7") return "multiplication is written with `*`";
-  if (c === "\u2212") return "write the ASCII minus `-`";
   if (c === "!") return "there is no `!=`; constraints use `<=`, `>=` or `==`";
   if (c === '"') return "strings are not part of the language; settings take names and numbers";
   return undefined;

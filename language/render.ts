@@ -185,7 +185,7 @@ export function renderDiagnostic(text: string, d: Diagnostic, fileName: string, 
   out.push(`${pad} ${bar}`);
   let prev = -2;
   for (const l of lineNos) {
-    if (prev >= 0 && l > prev + 1) out.push(style.secondary("...".padEnd(gutter + 1)) + bar.padStart(0));
+    if (prev >= 0 && l > prev + 1) out.push(style.secondary("..."));
     prev = l;
     const src = expandTabs(lines.lineText(l));
     out.push(`${style.secondary(String(l + 1).padStart(gutter))} ${bar}${src.length > 0 ? " " + src : ""}`);

@@ -10,7 +10,13 @@ import { joinSpans, type LineIndex } from "../span.js";
 import { closest } from "./suggest.js";
 
 /** Deepest AST allowed (walkers downstream recurse over it). */
-export const MAX_TREE_DEPTH = 200;
+export const MAX_TREE_DEPTH = 400;
+
+/** Keywords that start an item in a controller or plant block (for "did you mean" help). */
+export const BLOCK_ITEM_KEYWORDS = [
+  "state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount",
+  "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward",
+];
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -375,7 +381,26 @@ export class AstBuilder {
     if (p) return this.plantCost(p);
     const st = this.node(c, "subjectTo");
     if (st) return this.subjectTo(st);
+    const u = this.node(c, "unknownItem");
+    if (u) this.unknownItem(u);
     return undefined;
+  }
+
+  private unknownItem(n: CstNode): void {
+    const word = this.tok(n.children as Children, "word");
+    if (word === undefined) return;
+    const span = this.tokSpan(word);
+    const guess = closest(word.image, BLOCK_ITEM_KEYWORDS);
+    this.diagnostics.push({
+      severity: "error",
+      code: "MPC1007",
+      message: `expected an item, found \`${word.image}\``,
+      span,
+      label: guess ? "unknown keyword" : "not an item keyword",
+      help: guess ? `did you mean \`${guess}\`?` : undefined,
+      edits: guess ? [{ span, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+      notes: guess ? undefined : [`items start with a keyword: ${BLOCK_ITEM_KEYWORDS.map((k) => "`" + k + "`").join(", ")}`],
+    });
   }
 
   declaration(n: CstNode): A.Decl | undefined {
@@ -401,7 +426,8 @@ export class AstBuilder {
       }
     }
     const nameTok = this.tok(c, "name");
-    const name = this.identifier(nameTok, this.emptySpanAfter(this.tokSpan(structTok ?? kw)));
+    if (nameTok === undefined) return undefined; // already reported; a nameless declaration would only cascade
+    const name = this.identifier(nameTok, span);
     const dimsNodes = this.nodes(c, "dims");
     const dims = (c["dimsOpen"] ?? []).length > 0 ? dimsNodes.map((d) => this.expr(d, span)) : undefined;
     const initNode = this.node(c, "init");
@@ -441,6 +467,20 @@ export class AstBuilder {
     if (span === undefined) return undefined;
     const der = this.tok(c, "der");
     const form = der !== undefined ? "continuous" : "discrete";
+    const noPlus = this.tok(c, "targetNoPlus");
+    if (noPlus !== undefined) {
+      const at = this.lines.span(noPlus.startOffset + noPlus.image.length, noPlus.startOffset + noPlus.image.length);
+      this.diagnostics.push({
+        severity: "error",
+        code: "MPC1013",
+        message: `expected \`+\` after \`${noPlus.image}\` in discrete dynamics`,
+        span: this.tokSpan(noPlus),
+        label: `write \`${noPlus.image}+\``,
+        notes: ["discrete dynamics are written `dynamics x+ = ...`, continuous ones `dynamics der(x) = ...`"],
+        help: `insert \`+\`: \`dynamics ${noPlus.image}+ = ...\``,
+        edits: [{ span: at, newText: "+", title: "insert `+`" }],
+      });
+    }
     if (der !== undefined && der.image !== "der") {
       this.diagnostics.push({
         severity: "error",
@@ -453,7 +493,9 @@ export class AstBuilder {
         edits: [{ span: this.tokSpan(der), newText: "der", title: "replace with `der`" }],
       });
     }
-    const target = this.identifier(this.tok(c, "target"), span);
+    const targetTok = this.tok(c, "target") ?? noPlus;
+    if (targetTok === undefined) return undefined; // already reported
+    const target = this.identifier(targetTok, span);
     const rhs = this.expr(this.node(c, "rhs"), this.emptySpanAfter(span));
     const methodTok = this.tok(c, "method");
     let method: A.DiscretizationMethod | undefined;
@@ -602,8 +644,8 @@ export class AstBuilder {
     return {
       kind: "Constraint",
       id: this.id(),
-      soft: (c["Kw_soft"] ?? []).length > 0,
-      terminal: (c["Kw_terminal"] ?? []).length > 0,
+      soft: this.tokens(c, "modifiers").some((t) => t.image === "soft"),
+      terminal: this.tokens(c, "modifiers").some((t) => t.image === "terminal"),
       operands,
       ops,
       opSpans,

@@ -111,8 +111,9 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
   // When the offending token is on a later line, point just after the previous token (like rustc).
   const prev = (e as { previousToken?: IToken }).previousToken;
   const prevOk = prev !== undefined && Number.isFinite(prev.startOffset) && prev.image.length > 0;
+  const onLaterLine = prevOk && (foundIsEnd || found.startLine! > prev.endLine!);
   const span: Span =
-    prevOk && (foundIsEnd || found.startLine! > prev.endLine!) && payload.kind === "mismatch"
+    onLaterLine && payload.kind !== "notAllInput"
       ? lines.span(prev.startOffset + prev.image.length, prev.startOffset + prev.image.length)
       : foundIsEnd
         ? endSpan(ctx)
@@ -142,7 +143,7 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
       span,
       label: `expected \`${closer.text}\``,
       related: opener ? [{ span: lines.span(opener.startOffset, opener.startOffset + 1), label: `unclosed \`${closer.openText}\`` }] : undefined,
-      help: closerHelp(found, closer.text, rule),
+      help: onLaterLine ? undefined : closerHelp(found, closer.text, rule),
     };
   }
 
@@ -223,7 +224,7 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
       message: `expected an expression, found ${foundText}`,
       span,
       label: "expected an expression",
-      help: found.tokenType.CATEGORIES?.includes(Reserved) ? `\`${found.image}\` is a keyword and cannot be used as a name` : undefined,
+      help: !onLaterLine && found.tokenType.CATEGORIES?.includes(Reserved) ? `\`${found.image}\` is a keyword and cannot be used as a name` : undefined,
     };
   }
 
@@ -231,7 +232,7 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
   const help =
     rule === "subjectTo" && expected[0] === Kw.to.name
       ? "constraints are introduced by `subject to`"
-      : expected[0] === "Identifier" && found.tokenType.CATEGORIES?.includes(Reserved)
+      : expected[0] === "Identifier" && !onLaterLine && found.tokenType.CATEGORIES?.includes(Reserved)
         ? `\`${found.image}\` is a keyword and cannot be used as a name`
         : rule === "stageRange" && expected[0] === "DotDot"
           ? "a stage range is written `for k in 1..N`"

@@ -6,7 +6,7 @@
 
 import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
 import {
-  AddOp, allTokens, BinOp, Caret, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
+  AddOp, allTokens, AnyToken, BinOp, Caret, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
   NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
 } from "../lexer.js";
 
@@ -110,7 +110,18 @@ export class MpcrlParser extends CstParser {
       { ALT: () => this.SUBRULE(this.objective) },
       { ALT: () => this.SUBRULE(this.plantCost) },
       { ALT: () => this.SUBRULE(this.subjectTo) },
+      { ALT: () => this.SUBRULE(this.unknownItem) },
     ]);
+  });
+
+  /** A line starting with a word that is not an item keyword (a typo such as `horizn 10`): skipped to
+   *  the end of the line and reported by build.ts with a suggestion, so that parsing goes on. */
+  public unknownItem = this.RULE("unknownItem", () => {
+    this.CONSUME(Identifier, { LABEL: "word" });
+    this.MANY({
+      GATE: () => this.sameLine() && !tokenMatcher(this.LA(1), LBrace) && !tokenMatcher(this.LA(1), RBrace),
+      DEF: () => this.CONSUME(AnyToken),
+    });
   });
 
   public declaration = this.RULE("declaration", () => {
@@ -179,6 +190,10 @@ export class MpcrlParser extends CstParser {
           this.CONSUME(Plus);
         },
       },
+      {
+        // x = ... (the `+` is missing: reported by build.ts, the dynamics are kept)
+        ALT: () => this.CONSUME5(Identifier, { LABEL: "targetNoPlus" }),
+      },
     ]);
     this.CONSUME(Equals);
     this.SUBRULE(this.expression, { LABEL: "rhs" });
@@ -238,8 +253,9 @@ export class MpcrlParser extends CstParser {
     const saved = this.inConstraint;
     this.inConstraint = true;
     try {
-      this.OPTION(() => this.CONSUME(Kw.soft));
-      this.OPTION2(() => this.CONSUME(Kw.terminal));
+      this.MANY(() =>
+        this.OR([{ ALT: () => this.CONSUME(Kw.soft, { LABEL: "modifiers" }) }, { ALT: () => this.CONSUME(Kw.terminal, { LABEL: "modifiers" }) }]),
+      );
       this.SUBRULE(this.expression, { LABEL: "operands" });
       this.AT_LEAST_ONE(() => {
         this.CONSUME(RelOpTok, { LABEL: "ops" });

@@ -50,7 +50,8 @@ function parseUnsafe(text: string): ParseResult {
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   if (diagnostics.length > MAX_SYNTAX_ERRORS) diagnostics.length = MAX_SYNTAX_ERRORS;
 
-  const tokens = guardNesting(lexed.tokens, lines, diagnostics);
+  const suppressAt = new Set<number>();
+  const tokens = guardNesting(lexed.tokens, lines, diagnostics, suppressAt);
   {
     let d = 0;
     for (const t of tokens as DepthToken[]) {
@@ -71,9 +72,27 @@ function parseUnsafe(text: string): ParseResult {
     parser.input = chunk;
     const cst = parser.topItem();
     const seen = new Set<string>();
+    let prevErrorIdx = -2;
+    const indexOf = (t: IToken): number => {
+      // binary search by offset in the chunk
+      let lo = 0;
+      let hi = chunk.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (chunk[mid].startOffset === t.startOffset) return mid;
+        if (chunk[mid].startOffset < t.startOffset) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    };
     for (const e of parser.errors) {
+      const idx = Number.isFinite(e.token.startOffset) ? indexOf(e.token) : -1;
+      // An error on the token right after the previous error's token, on the same line, is a cascade.
+      const cascade = idx >= 0 && idx === prevErrorIdx + 1 && chunk[prevErrorIdx]?.startLine === e.token.startLine;
+      if (idx >= 0) prevErrorIdx = idx;
+      if (cascade) continue;
       const d = recognitionErrorToDiagnostic(e, { tokens: chunk, next, lines, textLength: text.length });
-      if (d === undefined) continue;
+      if (d === undefined || suppressAt.has(e.token.startOffset)) continue;
       const key = `${d.span.start}:${d.code}`;
       if (seen.has(key)) continue; // one error of a kind per position: the rest is cascade
       seen.add(key);
@@ -131,7 +150,7 @@ function splitTopLevel(tokens: IToken[]): IToken[][] {
 
 /** Drop the content of brackets nested deeper than MAX_NESTING (reported once as MPC1008), so that
  *  the recursive parser and every AST walker have a bounded depth. */
-function guardNesting(tokens: IToken[], lines: LineIndex, diagnostics: Diagnostic[]): IToken[] {
+function guardNesting(tokens: IToken[], lines: LineIndex, diagnostics: Diagnostic[], suppressAt: Set<number>): IToken[] {
   let depth = 0;
   let tooDeep = false;
   for (const t of tokens) {
@@ -148,13 +167,18 @@ function guardNesting(tokens: IToken[], lines: LineIndex, diagnostics: Diagnosti
   const out: IToken[] = [];
   depth = 0;
   let reported = false;
+  let dropping = false;
   for (const t of tokens) {
     const tt = t.tokenType;
     const opens = tt === LParen || tt === LBracket || tt === LBrace;
     const closes = tt === RParen || tt === RBracket || tt === RBrace;
     if (opens) depth++;
-    if (depth <= MAX_NESTING) out.push(t);
-    else if (!reported) {
+    if (depth <= MAX_NESTING) {
+      // errors at the token right after skipped content are consequences of the skipping
+      if (dropping) suppressAt.add(t.startOffset);
+      dropping = false;
+      out.push(t);
+    } else if (!reported) {
       reported = true;
       diagnostics.push({
         severity: "error",
@@ -165,6 +189,7 @@ function guardNesting(tokens: IToken[], lines: LineIndex, diagnostics: Diagnosti
         notes: ["the content of the deeper brackets was skipped"],
       });
     }
+    if (depth > MAX_NESTING) dropping = true;
     if (closes) depth = Math.max(0, depth - 1);
   }
   return out;

@@ -213,3 +213,25 @@ describe("API contract", () => {
     expect(dot(gout.dq, gout.dq)).toBeGreaterThan(0);
   });
 });
+
+describe("forward/adjoint consistency at every point with a factorization (property)", () => {
+  it("<g, forward(d)> = <adjoint(g), d> for random QPs, weak rows and either weak choice", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), (seed, weak, active) => {
+        const { problem, z, y } = randomQp(seed, weak);
+        const s = new QpSensitivity(problem, z, y, { weaklyActive: active ? "active" : "inactive" });
+        expect(s.status).toBe(weak > 0 ? "not_differentiable" : "ok");
+        const rand = mulberry32(seed);
+        const d = randomDirection(problem, rand, { dP: true, dq: true, dA: true, dl: true, du: true });
+        const gz = Float64Array.from({ length: problem.n }, () => 2 * rand() - 1);
+        const gy = Float64Array.from({ length: problem.m }, () => 2 * rand() - 1);
+        const fw = s.forward(d);
+        const lhs = dot(gz, fw.dz) + dot(gy, fw.dy);
+        const g = s.adjoint(gz, gy);
+        const rhs = dot(g.dP, d.dP) + dot(g.dq, d.dq) + dot(g.dA, d.dA) + dot(g.dl, d.dl) + dot(g.du, d.du);
+        expect(Math.abs(lhs - rhs)).toBeLessThan(1e-9 * Math.max(1, Math.abs(lhs)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -67,12 +67,14 @@ export function numericChecks(t: QpTemplate, block: ControllerBlock, initialStat
     );
     const res = solver.solve();
     if (res.status === "primal_infeasible") {
-      const first = constraints[0];
+      const all = constraints.flatMap((c) => (c.kind === "SubjectTo" ? [...c.constraints] : []));
+      const first = all[0];
       diags.push({
         severity: "error",
         code: CompilerCodes.infeasible,
         message: `the constraints are infeasible at the plant's initial state [${initialState.join(", ")}] with the initial parameters`,
         span: (first ?? block).span,
+        related: all.slice(1).map((c) => ({ span: c.span, label: "also in the constraint set" })),
         notes: ["phase-1 check: the dynamics, bounds and constraints admit no trajectory from this state", "consider soft constraints (`soft ... penalty linear w`)"],
       });
     }

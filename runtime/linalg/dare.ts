@@ -32,7 +32,7 @@ export function dare(A: Dense, B: Dense, Q: Dense, R: Dense, maxIter = 100): Dar
     const W = add(I, matmul(Gk, Hk));
     const WinvA = solve(W, Ak);
     const WinvG = solve(W, Gk);
-    if (WinvA === undefined || WinvG === undefined) return { ok: false, reason: "the doubling iteration broke down (singular I + G H)" };
+    if (WinvA === undefined || WinvG === undefined) return { ok: false, reason: "no stabilizing solution: the doubling iteration broke down (singular I + G H)" };
     const Akt = transpose(Ak);
     const Anext = matmul(Ak, WinvA);
     const Gnext = symmetrize(add(Gk, matmul(matmul(Ak, WinvG), Akt)));
@@ -42,7 +42,7 @@ export function dare(A: Dense, B: Dense, Q: Dense, R: Dense, maxIter = 100): Dar
     Ak = Anext;
     Gk = Gnext;
     Hk = Hnext;
-    if (!Number.isFinite(maxAbs(Hk))) return { ok: false, reason: "the doubling iteration diverged: (A, B) may not be stabilizable" };
+    if (!Number.isFinite(maxAbs(Hk))) return { ok: false, reason: "no stabilizing solution: the doubling iteration diverged ((A, B) is not stabilizable)" };
     if (change <= 1e-14 * Math.max(1, maxAbs(Hk))) break;
   }
   const X = Hk;

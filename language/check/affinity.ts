@@ -274,7 +274,9 @@ export class Affinity {
         const w = e.args[1] ? this.weight(e.args[1].value) : { status: "unknown" as const, reason: "" };
         this.weightInfo.set(e.id, w);
         const curv: Curv = w.status === "psd" ? "convex" : w.status === "nsd" ? "concave" : "unknown";
-        return { deg: 2, curv, learnable, runtime, pdeg: x.pdeg > 0 && m.pdeg > 0 ? 2 : capP(Math.max(x.pdeg, m.pdeg)) };
+        // `L*L'` is accepted as a learnable weight (PSD by construction): it counts as parameter-affine.
+        const mp = e.args[1] && this.psdProducts.has(strip(e.args[1].value).id) ? 1 : m.pdeg;
+        return { deg: 2, curv, learnable, runtime, pdeg: x.pdeg > 0 && mp > 0 ? 2 : capP(Math.max(x.pdeg, mp)) };
       }
       case "zeros":
       case "ones":

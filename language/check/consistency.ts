@@ -156,7 +156,7 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
       else if (between.every((o) => o === ">=")) checkOrdered(ctx, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span);
     }
   }
-  if (isController && ops.every((o) => aff.of(o).deg === 0) && ops.length > 0) {
+  if (isController && c.ops.length > 0 && ops.every((o) => aff.of(o).deg === 0)) {
     ctx.report({
       severity: "warning",
       code: "MPC4016",

@@ -47,6 +47,8 @@ export interface SettingSpec {
   readonly algorithms?: readonly Algorithm[];
   /** Algorithms that require it. */
   readonly requiredBy?: readonly Algorithm[];
+  /** A typical use, for help texts and completion. */
+  readonly example: string;
 }
 
 const num = (name: string, o: Partial<Omit<NumSpec, "kind" | "name">> = {}): NumSpec => ({ kind: "num", name, ...o });
@@ -56,9 +58,10 @@ const word = (name: string, values?: readonly string[]): WordSpec => ({ kind: "w
 const opt = (n: NumSpec): NumSpec & { optional: true } => ({ ...n, optional: true });
 
 export const TRAIN_SETTINGS: readonly SettingSpec[] = [
-  { key: "algorithm", args: [word("algorithm", ALGORITHMS)], doc: "The learning algorithm; its settings may be nested in `{ }` after it." },
+  { key: "algorithm", example: "algorithm q_learning { optimizer newton(lr = 5e-2) }", args: [word("algorithm", ALGORITHMS)], doc: "The learning algorithm; its settings may be nested in `{ }` after it." },
   {
     key: "optimizer",
+    example: "optimizer sgd(lr = 0.01)",
     args: [
       {
         kind: "call",
@@ -74,11 +77,12 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
     algorithms: ["q_learning", "dpg", "offline_q"],
     requiredBy: ["q_learning", "dpg", "offline_q"],
   },
-  { key: "hessian", args: [word("hessian", ["approximate", "full", "none"])], doc: "Second-order information for Newton: sum of gradient outer products, the exact Hessian, or none.", algorithms: ["q_learning", "offline_q"] },
-  { key: "update", args: [word("every", ["every"]), posInt("n"), word("unit", ["steps", "episodes", "step", "episode"])], doc: "Update frequency: `update every 1 steps`.", algorithms: ["q_learning", "dpg", "offline_q"] },
-  { key: "replay", args: [word("size", ["size"]), posInt("size"), word("sample", ["sample"]), posInt("sample")], doc: "Experience replay: buffer size and transitions sampled per update.", algorithms: ["q_learning", "dpg", "offline_q"] },
+  { key: "hessian", example: "hessian approximate", args: [word("hessian", ["approximate", "full", "none"])], doc: "Second-order information for Newton: sum of gradient outer products, the exact Hessian, or none.", algorithms: ["q_learning", "offline_q"] },
+  { key: "update", example: "update every 1 steps", args: [word("every", ["every"]), posInt("n"), word("unit", ["steps", "episodes", "step", "episode"])], doc: "Update frequency: `update every 1 steps`.", algorithms: ["q_learning", "dpg", "offline_q"] },
+  { key: "replay", example: "replay size 100 sample 10", args: [word("size", ["size"]), posInt("size"), word("sample", ["sample"]), posInt("sample")], doc: "Experience replay: buffer size and transitions sampled per update.", algorithms: ["q_learning", "dpg", "offline_q"] },
   {
     key: "exploration",
+    example: "exploration epsilon_greedy(epsilon = 0.1, decay = 0.99, strength = 0.5)",
     args: [
       {
         kind: "call",
@@ -97,6 +101,7 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
   },
   {
     key: "schedule",
+    example: "schedule exponential(rate = 0.999)",
     args: [
       {
         kind: "call",
@@ -110,17 +115,18 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
     doc: "Learning-rate schedule.",
     algorithms: ["q_learning", "dpg", "offline_q"],
   },
-  { key: "trust_region", args: [pos("max_relative_change")], doc: "Largest relative change of a parameter per update (projected)." },
-  { key: "first_input_bounds", args: [word("first_input_bounds", ["kept", "removed"])], doc: "Whether the bounds on the first input stay in the Q-function's MPC.", algorithms: ["q_learning", "offline_q"] },
-  { key: "episodes", args: [posInt("episodes")], doc: "Number of training episodes.", requiredBy: ["bayesopt"] },
-  { key: "steps", args: [posInt("steps")], doc: "Steps per episode (defaults to the plant's `episode`)." },
-  { key: "seed", args: [num("seed", { min: 0, integer: true })], doc: "Seed of every random generator." },
-  { key: "evaluation", args: [word("every", ["every"]), posInt("n"), word("episodes", ["episodes"]), posInt("count")], doc: "`evaluation every N episodes M`: run M evaluation episodes every N training episodes." },
-  { key: "rollout_length", args: [posInt("rollout_length")], doc: "Steps per rollout before a policy-gradient update.", algorithms: ["dpg"], requiredBy: ["dpg"] },
-  { key: "initial_points", args: [posInt("initial_points")], doc: "Random evaluations before the Gaussian-process model is used.", algorithms: ["bayesopt"] },
-  { key: "dataset", args: [word("dataset")], doc: "The recorded transitions to learn from: `dataset name` reads `name.jsonl` next to the spec.", algorithms: ["offline_q"], requiredBy: ["offline_q"] },
+  { key: "trust_region", example: "trust_region 0.2", args: [pos("max_relative_change")], doc: "Largest relative change of a parameter per update (projected)." },
+  { key: "first_input_bounds", example: "first_input_bounds removed", args: [word("first_input_bounds", ["kept", "removed"])], doc: "Whether the bounds on the first input stay in the Q-function's MPC.", algorithms: ["q_learning", "offline_q"] },
+  { key: "episodes", example: "episodes 10", args: [posInt("episodes")], doc: "Number of training episodes.", requiredBy: ["bayesopt"] },
+  { key: "steps", example: "steps 1000", args: [posInt("steps")], doc: "Steps per episode (defaults to the plant's `episode`)." },
+  { key: "seed", example: "seed 1", args: [num("seed", { min: 0, integer: true })], doc: "Seed of every random generator." },
+  { key: "evaluation", example: "evaluation every 5 episodes 2", args: [word("every", ["every"]), posInt("n"), word("episodes", ["episodes"]), posInt("count")], doc: "`evaluation every N episodes M`: run M evaluation episodes every N training episodes." },
+  { key: "rollout_length", example: "rollout_length 50", args: [posInt("rollout_length")], doc: "Steps per rollout before a policy-gradient update.", algorithms: ["dpg"], requiredBy: ["dpg"] },
+  { key: "initial_points", example: "initial_points 5", args: [posInt("initial_points")], doc: "Random evaluations before the Gaussian-process model is used.", algorithms: ["bayesopt"] },
+  { key: "dataset", example: "dataset gz_nominal", args: [word("dataset")], doc: "The recorded transitions to learn from: `dataset name` reads `name.jsonl` next to the spec.", algorithms: ["offline_q"], requiredBy: ["offline_q"] },
   {
     key: "fallback",
+    example: "fallback shift",
     args: [word("fallback", ["shift", "safe"])],
     doc: "What the controller applies when the MPC fails: the shifted previous plan, or `safe(u)` with a constant input.",
   },
@@ -189,7 +195,7 @@ function checkCall(ctx: Ctx, spec: CallSpec, e: Expr, key: string): void {
 }
 
 function checkArgs(ctx: Ctx, spec: SettingSpec, s: Setting): void {
-  const pattern = `${spec.key} ${spec.args.map((a) => (a.kind === "word" && a.values?.length === 1 ? a.values[0] : `<${a.name}>`)).join(" ")}`;
+  const pattern = `${spec.key} ${spec.args.map((a) => (a.kind === "word" && a.values ? a.values.join("|") : `<${a.name}>`)).join(" ")}`;
   if (s.args.length !== spec.args.length) {
     // `fallback safe(u)` is the one call-shaped word.
     if (!(spec.key === "fallback" && s.args.length === 1)) {
@@ -319,9 +325,9 @@ export function checkTrain(ctx: Ctx): void {
     if (!algorithm) continue;
     for (const spec of TRAIN_SETTINGS) {
       if (spec.requiredBy?.includes(algorithm) && !seen.has(spec.key)) {
-        err(ctx, "MPC5004", `\`${algorithm}\` needs the setting \`${spec.key}\``, algorithmSetting?.span ?? item.keywordSpan, {
+        err(ctx, "MPC5004", `\`${algorithm}\` needs the setting \`${spec.key}\``, algorithmSetting?.args[0]?.span ?? item.keywordSpan, {
           label: `no \`${spec.key}\``,
-          help: `${spec.doc} e.g. \`${spec.key} ${spec.args.map((a) => (a.kind === "word" && a.values ? a.values[0] : a.kind === "call" ? `${a.variants[0].name}(...)` : "1")).join(" ")}\``,
+          help: `add e.g. \`${spec.example}\` (${spec.doc.replace(/\.$/, "").replace(/^./, (c) => c.toLowerCase())})`,
         });
       }
     }

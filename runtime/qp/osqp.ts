@@ -398,6 +398,10 @@ export class QpSolver {
     let iter = 0;
     let rhoUpdates = 0;
     let checkedAt = -1;
+    // rhs = [sigma x - q; z - y/rho], kept in the factor's permuted order; each iteration writes
+    // the next right-hand side while it updates the iterate (one pass instead of two)
+    for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * x[j] - qs[j];
+    for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
     for (iter = 1; iter <= s.maxIter; iter++) {
       // swap x/xPrev, z/zPrev; y is updated in place (copied only before a check needs delta y)
       let tmp = x; x = xPrev; xPrev = tmp;
@@ -405,21 +409,26 @@ export class QpSolver {
       const doCheck = checkEvery > 0 && iter % checkEvery === 0;
       const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
       if (doCheck || iter === s.maxIter) yPrev.set(y);
-      // rhs = [sigma x - q; z - y/rho], written directly in the factor's permuted order
-      for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * xPrev[j] - qs[j];
-      for (let i = 0; i < m; i++) rhs[pinvZ[i]] = zPrev[i] - rhoInv[i] * y[i];
       ldl.solvePermuted(rhs);
-      for (let j = 0; j < n; j++) x[j] = alpha * rhs[pinvX[j]] + alpha1 * xPrev[j];
+      for (let j = 0; j < n; j++) {
+        const k = pinvX[j];
+        const xn = alpha * rhs[k] + alpha1 * xPrev[j];
+        x[j] = xn;
+        rhs[k] = sigma * xn - qs[j];
+      }
       for (let i = 0; i < m; i++) {
+        const k = pinvZ[i];
         const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
-        const zt = zp + ri * (rhs[pinvZ[i]] - yi);
+        const zt = zp + ri * (rhs[k] - yi);
         const zr = alpha * zt + alpha1 * zp;
         let zn = zr + ri * yi;
         const lo = ls[i], hi = us[i];
         if (zn < lo) zn = lo;
         else if (zn > hi) zn = hi;
-        y[i] = yi + rhoVec[i] * (zr - zn);
+        const yn = yi + rhoVec[i] * (zr - zn);
+        y[i] = yn;
         z[i] = zn;
+        rhs[k] = zn - ri * yn;
       }
       if (doCheck || doRho || iter === s.maxIter) {
         this.computeResiduals(x, z, y);
@@ -443,6 +452,7 @@ export class QpSolver {
           this.setRhoVec();
           this.refactor();
           rhoUpdates++;
+          for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
           if (this.nonConvex) {
             status = "non_convex";
             break;

@@ -108,11 +108,23 @@ export class Polisher {
     }
     const sol = rhs.slice();
     ldl.solve(sol);
-    // iterative refinement on the unregularized system [[P, Ared'], [Ared, 0]]
+    // iterative refinement on the unregularized system [[P, Ared'], [Ared, 0]]: at least
+    // refineIter steps (OSQP), then more (up to 20x) while the residual keeps shrinking, which
+    // ill-conditioned P (e.g. Maros-Meszaros HS268) needs to get past the delta regularization
     const res = new Float64Array(N);
-    for (let it = 0; it < inp.refineIter; it++) {
+    let rhsNorm = 0;
+    for (let k = 0; k < N; k++) rhsNorm = Math.max(rhsNorm, Math.abs(rhs[k]));
+    let prevNorm = Infinity;
+    const maxSteps = 20 * Math.max(1, inp.refineIter);
+    for (let it = 0; it < maxSteps; it++) {
       kktMul(P, ared, n, count, sol, res);
-      for (let k = 0; k < N; k++) res[k] = rhs[k] - res[k];
+      let norm = 0;
+      for (let k = 0; k < N; k++) {
+        res[k] = rhs[k] - res[k];
+        norm = Math.max(norm, Math.abs(res[k]));
+      }
+      if (it >= inp.refineIter && (norm > 0.9 * prevNorm || norm <= 1e-15 * rhsNorm)) break;
+      prevNorm = norm;
       ldl.solve(res);
       for (let k = 0; k < N; k++) sol[k] += res[k];
     }

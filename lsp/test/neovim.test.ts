@@ -38,7 +38,7 @@ describe("Neovim as a client", () => {
     ].join("\n");
     const file = join(dir, "broken.mpcrl");
     writeFileSync(file, text);
-    const hoverAt = positionOf(text, text.indexOf("horizon") + 2);
+    const hoverAt = positionOf(text, text.indexOf("x+")); // the state `x` in the dynamics
     const script = fileURLToPath(new URL("./neovim/check.lua", import.meta.url));
     const r = spawnSync("nvim", ["--headless", "--clean", "-c", `luafile ${script}`, file], {
       cwd: dir,
@@ -64,7 +64,7 @@ describe("Neovim as a client", () => {
     expect(diagnostics.length).toBeGreaterThan(0);
     // The expression left open after `+` is reported at the closing brace or just before it.
     expect(diagnostics.some((d) => /^MPC1\d{3}$/.test(d.code ?? "") && d.range.start.line >= 5)).toBe(true);
-    expect(out.hover).toContain("horizon");
-    expect(out.hover).toContain("prediction horizon");
+    expect(out.hover).toContain("state x[2]");
+    expect(out.hover).toContain("shape 2×1");
   });
 });

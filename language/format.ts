@@ -210,7 +210,8 @@ class Printer {
   }
 }
 
-const BLANK_GAP = /(\r\n|\r|\n)[ \t\f\v\u00a0\ufeff]*(\r\n|\r|\n)/;
+const BLANK_LINE = /\n[ \t\f\v\u00a0\ufeff]*\n/;
+const BLANK_GAP = { test: (gap: string): boolean => BLANK_LINE.test(gap.replace(/\r\n?/g, "\n")) };
 
 /** Lay out printed lines and comments (see the header comment). */
 function layout(text: string, lines: OutLine[], comments: readonly A.Comment[], eol: string): string {

@@ -56,7 +56,7 @@ function identifierStartHints(): number[] {
 }
 
 const identStart = "\\p{L}\\p{Nl}_";
-const identPart = "\\p{L}\\p{Nl}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
+const identPart = "\\p{L}\\p{Nl}\\p{No}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
 const asciiIdent = /[A-Za-z_][A-Za-z0-9_]*/y;
 const unicodeIdent = new RegExp(`[${identStart}][${identPart}]*`, "uy");
 /** Identifiers: letters of any script or `_`, then letters, digits, marks, `_`. An ASCII fast path

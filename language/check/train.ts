@@ -349,7 +349,7 @@ export function checkTrain(ctx: Ctx): void {
       for (const sym of learnablesOf(ctx, item.controller.name)) {
         const box = symInterval(ctx, sym);
         if (box && box.lo.every(Number.isFinite) && box.hi.every(Number.isFinite)) continue;
-        err(ctx, "MPC5007", `Bayesian optimization needs finite bounds on \`${sym.name}\``, sym.nameSpan ?? item.keywordSpan, {
+        err(ctx, "MPC5007", `bayesopt needs finite bounds on \`${sym.name}\``, sym.nameSpan ?? item.keywordSpan, {
           label: "unbounded learnable",
           related: algorithmSetting ? [{ span: algorithmSetting.span, label: "bayesopt searches a bounded box" }] : undefined,
           help: `declare \`learnable ${sym.name}... in [lb, ub]\` with finite numbers`,

@@ -95,6 +95,25 @@ describe("diagnostics", () => {
     expect(strict?.severity).toBe(1);
   });
 
+  it("tags an unused declaration as unnecessary", () => {
+    const unused = diagnostics.find((d) => d.code === "MPC2004");
+    expect(unused?.tags).toEqual([1]);
+    expect(unused?.severity).toBe(2);
+    expect(unused?.range.start.line).toBe(5);
+  });
+
+  it("carries related locations", async () => {
+    const u = "file:///test/related.mpcrl";
+    const text = readFileSync(`${repoRoot}examples/gros_zanon/linear_mpc.mpcrl`, "utf8");
+    const p = await client.open(u, text);
+    const withRelated = p.diagnostics.find((d) => (d.relatedInformation?.length ?? 0) > 0);
+    expect(withRelated).toBeDefined();
+    for (const r of withRelated?.relatedInformation ?? []) {
+      expect(r.location.uri).toBe(u);
+      expect(r.message.length).toBeGreaterThan(0);
+    }
+  });
+
   it("offers the suggested edits as quick fixes", async () => {
     const actions = await client.request<CodeAction[]>("textDocument/codeAction", {
       ...td(uri),

@@ -107,7 +107,7 @@ function maros(): void {
     count++;
     const solver = new QpSolver(prob, { ...tight, maxIter: 100000, timeLimit: marosTimeLimit });
     const r = solver.solve();
-    const ref = prob.objectiveReference;
+    const ref = raw.objective_reference;
     const err = Math.abs(r.objective + prob.r - ref) / Math.max(1, Math.abs(ref));
     const ok = r.status === "solved";
     if (ok && err <= 1e-4) {

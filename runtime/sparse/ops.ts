@@ -27,7 +27,7 @@ export function checkCsc(mat: CscPattern, rows: number, cols: number, name: stri
   return null;
 }
 
-export function nnz(mat: CscPattern): number {
+export function cscNnz(mat: CscPattern): number {
   return mat.colPtr[mat.cols];
 }
 
@@ -82,7 +82,7 @@ export function cscToDense(mat: Csc): Float64Array {
 }
 
 /** Transpose; `map[p]` (optional output) receives the position in the result of entry p. */
-export function transpose(mat: Csc, map?: Int32Array): Csc {
+export function cscTranspose(mat: Csc, map?: Int32Array): Csc {
   const { rows, cols } = mat;
   const nz = mat.colPtr[cols];
   const colPtr = new Int32Array(rows + 1);
@@ -103,7 +103,7 @@ export function transpose(mat: Csc, map?: Int32Array): Csc {
 }
 
 /** y = M x (overwrite) for a general CSC matrix. */
-export function matVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
+export function cscMatVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
   y.fill(0);
   const { colPtr, rowIdx, values } = mat;
   for (let j = 0; j < mat.cols; j++) {
@@ -114,7 +114,7 @@ export function matVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
 }
 
 /** y = M' x (overwrite) for a general CSC matrix. */
-export function matTVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
+export function cscMatTVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
   const { colPtr, rowIdx, values } = mat;
   for (let j = 0; j < mat.cols; j++) {
     let s = 0;
@@ -124,7 +124,7 @@ export function matTVec(mat: Csc, x: ArrayLike<number>, y: Float64Array): void {
 }
 
 /** y = S x (overwrite) where S is symmetric and `upper` stores its upper triangle. */
-export function symUpperMatVec(upper: Csc, x: ArrayLike<number>, y: Float64Array): void {
+export function cscSymUpperMatVec(upper: Csc, x: ArrayLike<number>, y: Float64Array): void {
   y.fill(0);
   const { colPtr, rowIdx, values } = upper;
   for (let j = 0; j < upper.cols; j++) {
@@ -144,7 +144,7 @@ export function symUpperMatVec(upper: Csc, x: ArrayLike<number>, y: Float64Array
 }
 
 /** x' S x for symmetric S given by its upper triangle. */
-export function symUpperQuadForm(upper: Csc, x: ArrayLike<number>): number {
+export function cscSymUpperQuadForm(upper: Csc, x: ArrayLike<number>): number {
   let s = 0;
   const { colPtr, rowIdx, values } = upper;
   for (let j = 0; j < upper.cols; j++) {
@@ -157,7 +157,7 @@ export function symUpperQuadForm(upper: Csc, x: ArrayLike<number>): number {
 }
 
 /** Upper triangle of a full symmetric (or any square) CSC matrix: keeps entries with row <= col. */
-export function upperTriangle(mat: Csc): Csc {
+export function cscUpperTriangle(mat: Csc): Csc {
   const colPtr = new Int32Array(mat.cols + 1);
   const ri: number[] = [];
   const rv: number[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { amdOrder, isPermutation } from "../../linalg/amd.js";
 import { SparseLdl } from "../../linalg/ldl.js";
-import { cscFromTriplets, upperTriangle } from "../../sparse/ops.js";
+import { cscFromTriplets, cscUpperTriangle } from "../../sparse/ops.js";
 import { denseToCsc, randn, rng } from "./helpers.js";
 
 /** Random quasi-definite K = [[H, B'], [B, -G]] with H, G positive definite, dense row-major. */
@@ -110,7 +110,7 @@ describe("amdOrder", () => {
     const ti: number[] = [], tj: number[] = [], tv: number[] = [];
     for (let i = 0; i < n; i++) { ti.push(i); tj.push(i); tv.push(n); }
     for (let i = 1; i < n; i++) { ti.push(0); tj.push(i); tv.push(1); }
-    const arrow = upperTriangle(cscFromTriplets(n, n, ti, tj, tv));
+    const arrow = cscUpperTriangle(cscFromTriplets(n, n, ti, tj, tv));
     const perm = amdOrder(arrow);
     expect(isPermutation(perm, n)).toBe(true);
     expect(perm[n - 1]).toBe(0);

@@ -71,6 +71,7 @@ export class QpSolver {
   private readonly ldl: SparseLdl | null = null;
   private nonConvex = false;
   private pIndefinite = false;
+  private pCheck: { kkt: KktPattern; ldl: SparseLdl; values: Float64Array } | null = null;
   private readonly rhoVec: Float64Array;
   private readonly rhoInv: Float64Array;
   private readonly rowType: Int8Array; // -1 free, 0 inequality, 1 equality
@@ -363,12 +364,15 @@ export class QpSolver {
       this.pIndefinite = false;
       return;
     }
-    const empty: Csc = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) };
-    const pk = buildKktPattern(this.Ps, empty);
-    const vals = new Float64Array(pk.nnz);
-    fillKktValues(pk, pv, empty.values, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax), new Float64Array(0), vals);
-    const ldl = new SparseLdl(pk.pattern);
-    this.pIndefinite = !ldl.factor(vals) || ldl.positivePivots !== n;
+    if (!this.pCheck) {
+      // symbolic analysis once per solver (the pattern of P is fixed)
+      const empty: Csc = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) };
+      const kkt = buildKktPattern(this.Ps, empty);
+      this.pCheck = { kkt, ldl: new SparseLdl(kkt.pattern), values: new Float64Array(kkt.nnz) };
+    }
+    const { kkt, ldl, values } = this.pCheck;
+    fillKktValues(kkt, pv, new Float64Array(0), Math.max(this._settings.sigma, CONVEXITY_TOL * pmax), new Float64Array(0), values);
+    this.pIndefinite = !ldl.factor(values) || ldl.positivePivots !== n;
   }
 
   // ---- solve ---------------------------------------------------------------------------

@@ -11,6 +11,9 @@ export interface Scaling {
   readonly Einv: Float64Array;
   c: number;
   cinv: number;
+  /** work vectors of computeScaling */
+  readonly dWork: Float64Array;
+  readonly eWork: Float64Array;
 }
 
 export function newScaling(n: number, m: number): Scaling {
@@ -21,6 +24,8 @@ export function newScaling(n: number, m: number): Scaling {
     Einv: new Float64Array(m).fill(1),
     c: 1,
     cinv: 1,
+    dWork: new Float64Array(n),
+    eWork: new Float64Array(m),
   };
 }
 
@@ -50,8 +55,8 @@ export function computeScaling(
   s.D.fill(1);
   s.E.fill(1);
   s.c = 1;
-  const dTemp = new Float64Array(n);
-  const eTemp = new Float64Array(m);
+  const dTemp = s.dWork;
+  const eTemp = s.eWork;
   for (let it = 0; it < iterations; it++) {
     // infinity norms of the KKT columns: [P; A] for the first n, A' for the last m
     dTemp.fill(0);

@@ -17,8 +17,15 @@ function spawn(job: RunJob): Promise<WorkerReply> {
   const self = import.meta.url;
   const isTs = self.endsWith(".ts");
   const url = new URL(isTs ? "./train_worker.ts" : "./train_worker.js", self);
+  // Run from sources (tsx): a tiny ESM bootstrap registers tsx's loader in the worker first.
+  const entry = isTs
+    ? new URL(
+        "data:text/javascript," +
+          encodeURIComponent(`import { register } from ${JSON.stringify(import.meta.resolve("tsx/esm/api"))}; register(); await import(${JSON.stringify(url.href)});`),
+      )
+    : url;
   return new Promise((resolvePromise, reject) => {
-    const w = new Worker(url, { workerData: job, execArgv: isTs ? ["--import", "tsx"] : [] });
+    const w = new Worker(entry, { workerData: job });
     let replied = false;
     w.on("message", (m: WorkerReply) => {
       replied = true;

@@ -29,7 +29,7 @@ export function firstArgWords(key: string): readonly string[] {
 
 /** A snippet of one setting's arguments, numbering tab stops from `next.value`. */
 function argSnippet(arg: ArgSpec, next: { value: number }): string {
-  if (arg.kind === "num") return `\${${next.value++}:${arg.name}}`;
+  if (arg.kind === "num") return `\${${next.value++}:${arg.integer ? "1" : arg.name}}`;
   if (arg.kind === "word") {
     const values = arg.values ?? [];
     if (values.length === 1) return values[0] ?? arg.name;
@@ -38,8 +38,8 @@ function argSnippet(arg: ArgSpec, next: { value: number }): string {
   }
   const v = arg.variants[0];
   if (!v) return arg.name;
-  const names = arg.variants.map((x) => x.name);
-  const head = names.length > 1 ? `\${${next.value++}|${names.join(",")}|}` : v.name;
+  // The first variant with its required parameters (other variants take other parameters).
+  const head = arg.variants.length > 1 ? `\${${next.value++}:${v.name}}` : v.name;
   const params = v.params.filter((p) => !p.optional).map((p) => `${p.name} = \${${next.value++}:1e-2}`);
   return `${head}(${params.join(", ")})`;
 }
@@ -48,10 +48,12 @@ export function settingSnippet(spec: SettingSpec, next: { value: number } = { va
   return [spec.key, ...spec.args.map((a) => argSnippet(a, next))].join(" ");
 }
 
-/** `algorithm name { ...the settings it requires... }` as a snippet. */
+/** `algorithm name { ... }` as a snippet, with the settings the algorithm requires or is specific to. */
 export function algorithmSnippet(algorithm: string): string {
   const next = { value: 1 };
-  const required = TRAIN_SETTINGS.filter((s) => s.key !== "algorithm" && s.key !== "episodes" && s.requiredBy?.some((a) => a === algorithm));
+  const required = TRAIN_SETTINGS.filter(
+    (s) => s.key !== "algorithm" && s.key !== "episodes" && (s.requiredBy?.some((a) => a === algorithm) || (s.algorithms?.some((a) => a === algorithm) && s.args.every((x) => x.kind !== "call" || s.requiredBy))),
+  );
   const lines = required.map((s) => `  ${settingSnippet(s, next)}`);
   return [`algorithm ${algorithm} {`, ...lines, `  $0`, "}"].join("\n");
 }

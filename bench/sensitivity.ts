@@ -12,6 +12,7 @@
 // Usage: tsx bench/sensitivity.ts [--reps N]
 
 import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { qpFromJson } from "../runtime/qp/io.js";
 import { solveQp } from "../runtime/qp/osqp.js";
@@ -93,3 +94,4 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   );
 }
 console.log("ratio = ours / native (below 1 is faster). Native: ../shared/ANCHORS.md section 1.");
+console.log(`load average ${loadavg().map((v) => v.toFixed(1)).join(" ")} on ${cpus().length} cores (times grow with load: compare runs at similar load)`);

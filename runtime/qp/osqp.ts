@@ -44,6 +44,9 @@ interface Residuals {
   dualScaled: number;
   primNormScaled: number;
   dualNormScaled: number;
+  /** duality gap x'Px + q'x + SC(y) (unscaled) and its tolerance scale max(|x'Px|, |q'x|, |SC(y)|) */
+  gap: number;
+  gapScale: number;
 }
 
 export class QpSolver {
@@ -94,7 +97,7 @@ export class QpSolver {
   private readonly workN: Float64Array;
   private readonly workM: Float64Array;
   private readonly res: Residuals = {
-    prim: 0, dual: 0, epsPrimScale: 0, epsDualScale: 0, primScaled: 0, dualScaled: 0, primNormScaled: 0, dualNormScaled: 0,
+    prim: 0, dual: 0, epsPrimScale: 0, epsDualScale: 0, primScaled: 0, dualScaled: 0, primNormScaled: 0, dualNormScaled: 0, gap: 0, gapScale: 0,
   };
   // outputs
   private readonly xOut: Float64Array;
@@ -527,20 +530,45 @@ export class QpSolver {
     res.dualScaled = dualS;
     res.primNormScaled = Math.max(nAxS, nzS);
     res.dualNormScaled = Math.max(nPxS, nAtyS, nqS);
+    // duality gap (OSQP 1.x): primal objective minus dual objective = x'Px + q'x + SC(y), where
+    // SC(y) = u'max(y, 0) + l'min(y, 0) is the support function of [l, u]; y is projected onto
+    // the polar of the recession cone first, so an infinite bound never meets a multiplier
+    const { ls, us } = this;
+    let quad = 0, lin = 0, sup = 0;
+    for (let j = 0; j < n; j++) {
+      quad += Px[j] * x[j];
+      lin += qs[j] * x[j];
+    }
+    for (let i = 0; i < m; i++) {
+      const yi = y[i];
+      if (yi > 0) {
+        if (us[i] !== Infinity) sup += us[i] * yi;
+      } else if (yi < 0) {
+        if (ls[i] !== -Infinity) sup += ls[i] * yi;
+      }
+    }
+    res.gap = (quad + lin + sup) * cinv;
+    res.gapScale = Math.max(Math.abs(quad), Math.abs(lin), Math.abs(sup)) * cinv;
   }
 
   /** OSQP's termination test on this.res and the last step; factor loosens the tolerances. */
   private checkTermination(x: Float64Array, xPrev: Float64Array, y: Float64Array, factor: number): QpStatus | null {
     const s = this._settings;
     const r = this.res;
+    // diverging residuals: the problem is not convex (OSQP's test)
+    if (!(r.prim <= INFTY) || !(r.dual <= INFTY)) return "non_convex";
     const epsPrim = factor * (s.epsAbs + s.epsRel * r.epsPrimScale);
     const epsDual = factor * (s.epsAbs + s.epsRel * r.epsDualScale);
-    if ((this.m === 0 || r.prim <= epsPrim) && r.dual <= epsDual) return "solved";
+    const primOk = this.m === 0 || r.prim < epsPrim;
+    const dualOk = r.dual < epsDual;
     if (factor === 1) {
-      if (this.m > 0 && this.isPrimalInfeasible(y)) return "primal_infeasible";
-      if (this.isDualInfeasible(x, xPrev)) return "dual_infeasible";
+      if (!primOk && this.isPrimalInfeasible(y)) return "primal_infeasible";
+      if (!dualOk && this.isDualInfeasible(x, xPrev)) return "dual_infeasible";
     }
-    return null;
+    if (!primOk || !dualOk) return null;
+    // OSQP 1.x also requires a small duality gap (check_dualgap, on by default)
+    if (s.checkDualGap !== false && !(Math.abs(r.gap) < factor * (s.epsAbs + s.epsRel * r.gapScale))) return null;
+    return "solved";
   }
 
   /** delta y certifies infeasibility: A' dy = 0 and u' dy+ + l' dy- < 0 (unscaled, normalized). */

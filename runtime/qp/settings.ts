@@ -21,6 +21,7 @@ export const defaultSettings: Readonly<QpSettings> = Object.freeze({
   polishRefineIter: 3,
   delta: 1e-6,
   warmStart: true,
+  checkDualGap: true,
 });
 
 /** Bounds with |value| >= INFTY are infinite (data/README.md). */
@@ -84,7 +85,7 @@ function checkSettings(s: QpSettings): string | null {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return `setting ${k} must be a non-negative integer, got ${String(v)}`;
   }
   if (s.maxIter < 1) return "setting maxIter must be at least 1";
-  for (const k of ["adaptiveRho", "polish", "warmStart"] as const) {
+  for (const k of ["adaptiveRho", "polish", "warmStart", "checkDualGap"] as const) {
     if (typeof s[k] !== "boolean") return `setting ${k} must be a boolean`;
   }
   return null;

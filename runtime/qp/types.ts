@@ -36,6 +36,8 @@ export interface QpSettings {
   polishRefineIter: number; // 3
   delta: number; // 1e-6 (polishing regularization)
   warmStart: boolean; // true
+  /** Also require a small duality gap to stop, as OSQP 1.x does (check_dualgap). Default true. */
+  checkDualGap?: boolean;
 }
 
 export type QpStatus =

@@ -62,3 +62,31 @@ describe("MPC reference solutions", () => {
     }
   }
 });
+
+interface NativeRun {
+  case: string;
+  lp_feasible: boolean;
+  osqp_default_status: string;
+  osqp_default_iter: number;
+  osqp_tight_status: string;
+  osqp_tight_iter: number;
+}
+
+describe("fidelity to native OSQP 1.0 (reference_summary.json)", () => {
+  const summary = JSON.parse(readFileSync(`${dataDir}mpc/reference_summary.json`, "utf8")) as NativeRun[];
+  for (const run of summary.filter((c) => c.lp_feasible)) {
+    it(`${run.case}: same status and iteration count at default and tight settings`, () => {
+      const [name, x0text] = run.case.split("_x0=");
+      const prob = loadQp(`mpc/${name}.json`);
+      const l = prob.l.slice(), u = prob.u.slice();
+      const x0 = x0text === "recipe" || x0text === "0" ? Array.from(prob.x0 ?? []) : x0text.split(",").map(Number);
+      pinInitialState(prob, x0, l, u);
+      const def = new QpSolver({ ...prob, l, u }).solve();
+      expect(def.status).toBe(run.osqp_default_status);
+      expect(def.iterations).toBe(run.osqp_default_iter);
+      const tight = new QpSolver({ ...prob, l, u }, { epsAbs: 1e-6, epsRel: 1e-6, polish: true }).solve();
+      expect(tight.status).toBe(run.osqp_tight_status);
+      expect(tight.iterations).toBe(run.osqp_tight_iter);
+    });
+  }
+});

@@ -107,6 +107,7 @@ export class QpSolver {
   private readonly polY: Float64Array;
   private readonly polZ: Float64Array;
   private setupTime = 0;
+  private explicitWarm = false;
 
   constructor(problem: QpProblem, settings?: Partial<QpSettings>) {
     const t0 = now();
@@ -259,6 +260,7 @@ export class QpSolver {
       }
       for (let i = 0; i < m; i++) this.y[i] = Number.isFinite(y[i]) ? scaling.Einv[i] * scaling.c * y[i] : 0;
     }
+    this.explicitWarm = true;
   }
 
   coldStart(): void {
@@ -391,7 +393,9 @@ export class QpSolver {
     if (this.nonConvex) {
       return this.result("non_convex", 0, t0, "not_run", "the KKT matrix does not have the inertia of a convex QP: P is not positive semidefinite");
     }
-    if (!s.warmStart) this.coldStart();
+    // settings.warmStart false starts from zero, unless warmStart() was just called explicitly
+    if (!s.warmStart && !this.explicitWarm) this.coldStart();
+    this.explicitWarm = false;
     const { n, m, Ps, As, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
     const ldl = this.ldl as SparseLdl;
     const { pinvX, pinvZ } = this;

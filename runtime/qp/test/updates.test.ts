@@ -117,3 +117,15 @@ function colOf(colPtr: Int32Array, k: number): number {
   return j;
 }
 
+
+describe("warm start with settings.warmStart false", () => {
+  it("starts from zero unless warmStart() was called just before", () => {
+    const p = randomFeasibleQp(9, 12, 10);
+    const s = new QpSolver(p, { warmStart: false, epsAbs: 1e-6, epsRel: 1e-6 });
+    const first = s.solve();
+    const x = first.x.slice(), y = first.y.slice();
+    expect(s.solve().iterations).toBe(first.iterations); // cold again
+    s.warmStart(x, y);
+    expect(s.solve().iterations).toBe(s.settings.checkTermination);
+  });
+});

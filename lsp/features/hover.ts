@@ -68,8 +68,10 @@ export function hover(doc: TextDocument, analysis: Analysis, offset: number): Ho
       if (nameDoc) lines.push(nameDoc);
       else if (b) lines.push(builtinMarkdown(b));
     }
-    if (hit.node.kind === "Name" && hit.node.id !== undefined) {
-      const c = model.classOf(hit.node.id);
+    // Class in the decision variables: of the reference, or of a `let`'s value at its declaration.
+    const classNode = hit.node.kind === "Name" ? hit.node.id : symbol.decl?.kind === "Let" ? symbol.decl.value.id : undefined;
+    if (classNode !== undefined) {
+      const c = model.classOf(classNode);
       if (c) lines.push(`class: ${classText(c)}`);
     }
     rangeSpan = hit.span;

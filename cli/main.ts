@@ -12,6 +12,7 @@ const program = new Command("mpcrl")
 
 // Subcommand registrations (one line each; keep sorted):
 (await import("./check.js")).registerCheck(program);
+(await import("./compile.js")).registerCompile(program);
 (await import("./eval.js")).registerEval(program);
 (await import("./fmt.js")).registerFmt(program);
 (await import("./qp.js")).registerQp(program);

@@ -4,7 +4,7 @@
 
 import { Project, IndentationText, QuoteKind } from "ts-morph";
 import type { QpIr } from "./ir.js";
-import type { PlantIr } from "./lower/plant.js";
+import type { DistributionIr, PlantIr } from "./lower/plant.js";
 import type { TrainConfigIr, TrainArg, TrainSetting } from "./lower/train.js";
 import { NodeCode } from "./emit/code.js";
 import { commentText, key, numElem, numLit, specHash, str } from "./emit/safe.js";
@@ -170,14 +170,18 @@ function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => v
   push(`/** The plant ${commentText(plant.name)} (${commentText(`${input.fileName}:${plant.line}`)}). */`);
   push("export const plantInfo = {");
   push(`  name: ${str(plant.name)},`, `  nx: ${nx},`, `  nu: ${nu},`, `  nd: ${plant.nd},`, `  episode: ${plant.episode === undefined ? "undefined" : numLit(plant.episode)},`);
-  push(`  initialState: [${floats(plant.initial.map((n) => plant.pool.constValue(n) ?? NaN))}],`, "};", "");
-  push("export const plantDisturbance: readonly Distribution[] = [");
-  for (const d of plant.disturbance) {
-    if (d.kind === "constant") push(`  { kind: "constant", value: ${numElem(d.value)} },`);
-    else if (d.kind === "uniform") push(`  { kind: "uniform", low: ${numElem(d.low)}, high: ${numElem(d.high)} },`);
-    else push(`  { kind: "normal", mean: ${numElem(d.mean)}, std: ${numElem(d.std)} },`);
-  }
-  push("];", "");
+  push("};", "");
+  const dists = (name: string, doc: string, list: readonly DistributionIr[]): void => {
+    push(`/** ${doc} */`, `export const ${name}: readonly Distribution[] = [`);
+    for (const d of list) {
+      if (d.kind === "constant") push(`  { kind: "constant", value: ${numElem(d.value)} },`);
+      else if (d.kind === "uniform") push(`  { kind: "uniform", low: ${numElem(d.low)}, high: ${numElem(d.high)} },`);
+      else push(`  { kind: "normal", mean: ${numElem(d.mean)}, std: ${numElem(d.std)} },`);
+    }
+    push("];", "");
+  };
+  dists("plantInitialState", "The initial state, entry by entry (draws use the plant's \"init\" stream).", plant.initial);
+  dists("plantDisturbance", "The disturbance of each step (draws use the plant's \"noise\" stream).", plant.disturbance);
   push(`const plantInputs = new Float64Array(${nx + nu + plant.nd});`, "");
   push("/** One step: writes the next state into `next`; returns the stage cost and the number of violated constraints. */");
   push("export function plantStep(s: ArrayLike<number>, a: ArrayLike<number>, e: ArrayLike<number>, next: Float64Array): { cost: number; violations: number } {");
@@ -192,10 +196,11 @@ function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => v
   push("export interface PlantOptions {");
   push("  /** Replaces the declared random disturbance (e.g. a RecordedDisturbance replaying a logged run). */");
   push("  readonly disturbance?: DisturbanceSource;", "  readonly episodeLength?: number;", "}", "");
+  push("const initialSampler = new RandomDisturbance(plantInitialState);", "");
   push("export function createPlant(options: PlantOptions = {}): FunctionPlant {");
   push(`  const next = new Float64Array(${nx});`);
   push("  return new FunctionPlant({");
-  push(`    nx: ${nx},`, `    nu: ${nu},`, "    initial: () => plantInfo.initialState,");
+  push(`    nx: ${nx},`, `    nu: ${nu},`, `    initial: (rng) => { const s0 = new Float64Array(${nx}); initialSampler.sample(0, rng, s0); return s0; },`);
   push("    step: (s, a, e) => {", "      const r = plantStep(s, a, e, next);", "      return { next, cost: r.cost, violations: r.violations };", "    },");
   push(`    disturbance: options.disturbance ?? ${plant.nd > 0 ? "new RandomDisturbance(plantDisturbance)" : "undefined"},`);
   push("    episodeLength: options.episodeLength ?? plantInfo.episode,", "  });", "}", "");

@@ -82,7 +82,8 @@ export function lower(source: string, options: CompileOptions = {}): Lowered {
   }
   const template = templateFromIr(ir);
   if (!options.skipNumericChecks) {
-    const x0 = plant && plant.nx === ir.nx ? plant.initial.map((n) => plant.pool.constValue(n) ?? NaN) : undefined;
+    // the feasibility check uses the mean of a random initial state
+    const x0 = plant && plant.nx === ir.nx ? plant.initial.map((d) => (d.kind === "constant" ? d.value : d.kind === "uniform" ? (d.low + d.high) / 2 : d.mean)) : undefined;
     diagnostics.push(...numericChecks(template, low.block, x0));
   }
   return { ir, plant, train, template, diagnostics };
@@ -154,11 +155,15 @@ export function plantFromIr(plant: PlantIr, options: { disturbance?: Disturbance
   const vals = new Float64Array(pool.nodes.length);
   const v = new Float64Array(plant.nx + plant.nu + plant.nd);
   const next = new Float64Array(plant.nx);
-  const initial = plant.initial.map((n) => pool.constValue(n) ?? NaN);
+  const initialSampler = new RandomDisturbance(plant.initial);
   return new FunctionPlant({
     nx: plant.nx,
     nu: plant.nu,
-    initial: () => initial,
+    initial: (rng) => {
+      const s0 = new Float64Array(plant.nx);
+      initialSampler.sample(0, rng, s0);
+      return s0;
+    },
     step: (s, a, e) => {
       v.set(s, 0);
       for (let i = 0; i < plant.nu; i++) v[plant.nx + i] = a[i];

@@ -350,7 +350,8 @@ export class ControllerLowering {
       value = this.alg.mat(n, n, e);
       kind = "diag";
     } else if (structure === "factor" || structure === "psd") {
-      if (r !== c) throw new LowerError(`a ${structure} parameter must be square`, d.span, CompilerCodes.shape);
+      // `factor L[n]` / `psd P[n]` (or [n, n]) declare n x n matrices
+      if (c !== 1 && r !== c) throw new LowerError(`a ${structure} parameter must be square`, d.span, CompilerCodes.shape);
       const n = r;
       const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, n), n, n, d.init.span, `the initial value of \`${name}\``);
       const full = numbersOf(m);
@@ -443,18 +444,20 @@ export class ControllerLowering {
     }
   }
 
-  /** Exact zero-order hold: expm([[A, B, c], [0, 0, 0]] * dt) for constant A, B, c. */
+  /** Exact zero-order hold: expm([[A, B, I], [0, 0, 0]] * dt) = [[Ad, Bd, Gd], [0, I, 0]] for constant
+   *  A and B; the offset c (which may be learnable or a runtime value) enters as x+ = Ad x + Bd u + Gd c
+   *  (Van Loan 1978, "Computing integrals involving the matrix exponential"). */
   private lowerZoh(dyn: Dynamics, b: VarBlock, dt: number, origin: string): void {
     const nx = this.nx;
     const nu = this.nu;
     if (b.size !== nx) throw new LowerError("zero-order hold needs one state vector with one dynamics equation", dyn.span, CompilerCodes.unsupported);
     const rhs = fitShape(this.ev, this.ev.evalMat(dyn.rhs, this.stage(0)), nx, 1, dyn.rhs.span, "the right-hand side");
-    const na = nx + nu + 1;
+    const na = nx + nu + nx;
     const M = dense(na, na);
     const coef = (node: number): number => {
       const v = this.pool.constValue(node);
       if (v === undefined) {
-        throw new LowerError("`using zoh` needs constant matrices (no learnable or runtime values)", dyn.rhs.span, CompilerCodes.zohNotConstant, "use `using rk4` or `using euler`, or a discrete model");
+        throw new LowerError("`using zoh` needs constant matrices multiplying the state and input (no learnable or runtime values)", dyn.rhs.span, CompilerCodes.zohNotConstant, "use `using rk4` or `using euler`, or a discrete model");
       }
       return v;
     };
@@ -466,16 +469,19 @@ export class ControllerLowering {
         else if (z >= this.inputOffset && z < this.inputOffset + nu) M.data[i * na + nx + (z - this.inputOffset)] = coef(node);
         else throw new LowerError("the dynamics may only use the current state and input", dyn.rhs.span, CompilerCodes.unsupported);
       }
-      M.data[i * na + nx + nu] = coef(p.c);
+      M.data[i * na + nx + nu + i] = 1;
     }
     for (let i = 0; i < M.data.length; i++) M.data[i] *= dt;
     const E = expm(M);
+    const pool = this.pool;
     for (let k = 0; k < this.N; k++) {
       const next: Poly[] = [];
       for (let i = 0; i < nx; i++) {
-        let p = this.alg.num(E.data[i * na + nx + nu]);
-        for (let j = 0; j < nx; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(k * nx + j), this.pool.num(E.data[i * na + j])));
-        for (let j = 0; j < nu; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(this.inputOffset + k * nu + j), this.pool.num(E.data[i * na + nx + j])));
+        let c = pool.zero;
+        for (let j = 0; j < nx; j++) c = pool.add(c, pool.mul(pool.num(E.data[i * na + nx + nu + j]), rhs.e[j].c));
+        let p = this.alg.constant(c);
+        for (let j = 0; j < nx; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(k * nx + j), pool.num(E.data[i * na + j])));
+        for (let j = 0; j < nu; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(this.inputOffset + k * nu + j), pool.num(E.data[i * na + nx + j])));
         next.push(p);
       }
       this.addEquality(this.stateVars(b, k + 1, dyn.span), this.alg.mat(nx, 1, next), dyn.rhs.span, origin);

@@ -30,8 +30,9 @@ export interface PlantIr {
   readonly nx: number;
   readonly nu: number;
   readonly nd: number;
-  /** rt leaves: s at 0..nx-1, a at nx..nx+nu-1, e at nx+nu.. */
-  readonly initial: readonly number[];
+  /** Initial state, entry by entry: a constant or a draw from the plant's "init" stream. */
+  readonly initial: readonly DistributionIr[];
+  /** rt leaves of the node expressions below: s at 0..nx-1, a at nx..nx+nu-1, e at nx+nu.. */
   readonly next: readonly number[];
   readonly cost: number;
   readonly constraints: readonly PlantConstraintIr[];
@@ -92,44 +93,38 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
     };
     return scope;
   };
-  const numbers = (m: Mat, span: Span, what: string): number[] =>
-    m.e.map((p) => {
+  // Entries that are constants or single draws (`uniform(lo, hi)`, `normal(mean, std)`).
+  const distributions = (e: import("../../language/ast.js").Expr, n: number, what: string): DistributionIr[] => {
+    const draws = new Map<number, DistributionIr>();
+    let count = 0;
+    const noiseScope: Scope = {
+      lookup: constScope.lookup,
+      prev: constScope.prev,
+      noise: (dist, args) => {
+        const leaf = pool.rt(1_000_000 + draws.size + count++);
+        draws.set(leaf, dist === "uniform" ? { kind: "uniform", low: args[0], high: args[1] } : { kind: "normal", mean: args[0], std: args[1] });
+        return alg.constant(leaf);
+      },
+    };
+    const m = fitShape(ev, ev.evalMat(e, noiseScope), n, 1, e.span, what);
+    return m.e.map((p) => {
       const v = alg.isConstant(p) ? pool.constValue(p.c) : undefined;
-      if (v === undefined) throw new LowerError(`${what} must be a compile-time constant`, span, CompilerCodes.notConstant);
-      return v;
+      const draw = draws.get(p.c);
+      if (v !== undefined) return { kind: "constant", value: v };
+      if (draw !== undefined) return draw;
+      throw new LowerError(`each entry of ${what} must be a constant or a single \`uniform(lo, hi)\` / \`normal(mean, std)\` draw`, e.span, CompilerCodes.unsupported);
     });
+  };
   // initial state
   const sDecl = states[0];
   if (sDecl.init === undefined) throw new LowerError("the plant's state needs an initial value", sDecl.name.span, CompilerCodes.missing, `write \`state ${sDecl.name.name}[${nx}] = [...]\``);
-  const initial = numbers(fitShape(ev, ev.evalMat(sDecl.init, constScope), nx, 1, sDecl.init.span, "the initial state"), sDecl.init.span, "the initial state").map((v) => pool.num(v));
+  const initial = distributions(sDecl.init, nx, "the initial state");
   // disturbance distributions
   const disturbance: DistributionIr[] = [];
   if (dists.length === 1) {
     const d = dists[0];
-    if (d.init === undefined) {
-      for (let i = 0; i < nd; i++) disturbance.push({ kind: "constant", value: 0 });
-    } else {
-      const draws = new Map<number, DistributionIr>();
-      let count = 0;
-      const noiseScope: Scope = {
-        ...constScope,
-        lookup: constScope.lookup,
-        prev: constScope.prev,
-        noise: (dist, args) => {
-          const leaf = pool.rt(1_000_000 + count++);
-          draws.set(leaf, dist === "uniform" ? { kind: "uniform", low: args[0], high: args[1] } : { kind: "normal", mean: args[0], std: args[1] });
-          return alg.constant(leaf);
-        },
-      };
-      const m = fitShape(ev, ev.evalMat(d.init, noiseScope), nd, 1, d.init.span, "the disturbance");
-      for (const p of m.e) {
-        const v = pool.constValue(p.c);
-        const draw = draws.get(p.c);
-        if (v !== undefined) disturbance.push({ kind: "constant", value: v });
-        else if (draw !== undefined) disturbance.push(draw);
-        else throw new LowerError("each disturbance entry must be a constant or a single `uniform(lo, hi)` / `normal(mean, std)` draw", d.init.span, CompilerCodes.unsupported);
-      }
-    }
+    if (d.init === undefined) for (let i = 0; i < nd; i++) disturbance.push({ kind: "constant", value: 0 });
+    else disturbance.push(...distributions(d.init, nd, "the disturbance"));
   }
   // dynamics
   const dyn = block.items.filter((i): i is Dynamics => i.kind === "Dynamics");
@@ -144,7 +139,6 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
     if (it.key === "episode") episode = v;
   }
   const f = (s: Mat): Mat => fitShape(ev, ev.evalMat(dy.rhs, make(s)), nx, 1, dy.rhs.span, "the right-hand side");
-  const nonlinear = (m: Mat): Mat => m;
   let next: Mat;
   if (dy.form === "discrete") next = f(sVal);
   else {
@@ -161,7 +155,6 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
       next = axpy(sVal, h / 6, axpy(axpy(axpy(k1, 2, k2), 2, k3), 1, k4));
     } else next = zohPlant(alg, f(sVal), nx, nu, nd, h, dy.rhs.span);
   }
-  next = nonlinear(next);
   // cost
   const costItem = block.items.find((i) => i.kind === "PlantCost");
   let cost = pool.zero;

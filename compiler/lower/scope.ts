@@ -62,9 +62,13 @@ export class GlobalScope implements Scope {
     if (d.init === undefined) throw new LowerError(`\`${d.name.name}\` has no value`, d.name.span, CompilerCodes.missing);
     this.busy.add(key);
     try {
-      const [r, c] = declDims(this.ev, d, scope);
       const v = this.ev.eval(d.init, scope);
-      const out = d.dims === undefined && v.kind === "eye" ? v : mat(fitShape(this.ev, this.ev.toMat(v, d.init.span, r), r, c, d.init.span, `the value of \`${d.name.name}\``));
+      let out: Val;
+      if (d.dims === undefined || d.dims.length === 0) out = v; // shape inferred from the value
+      else {
+        const [r, c] = declDims(this.ev, d, scope);
+        out = mat(fitShape(this.ev, this.ev.toMat(v, d.init.span, r), r, c, d.init.span, `the value of \`${d.name.name}\``));
+      }
       if (out.kind === "mat" && !out.m.e.every((p) => this.ev.alg.isConstant(p))) {
         throw new LowerError(`the value of \`${d.name.name}\` must not depend on decision variables`, d.init.span, CompilerCodes.notConstant);
       }

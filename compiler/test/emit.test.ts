@@ -1,6 +1,6 @@
 // The emitted module: golden text for the shipped examples, strict type-checking, identical
 // numbers to the in-process path, and inert output for hostile names and strings.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { compile, compileToModule } from "../index.js";
@@ -9,7 +9,15 @@ import type { Plant } from "../../runtime/plants/types.js";
 import { RecordedDisturbance } from "../../runtime/plants/disturbance.js";
 import { readRepo, repoRoot } from "./helpers.js";
 
-const examples = ["examples/gros_zanon/linear_mpc.mpcrl", "examples/a_2state/a_2state.mpcrl", "examples/quadrotor/quadrotor.mpcrl"];
+// Every shipped example (the Gros & Zanon spec first: the equivalence test below uses it).
+const examples = [
+  "examples/gros_zanon/linear_mpc.mpcrl",
+  ...readdirSync(`${repoRoot}examples`, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => readdirSync(`${repoRoot}examples/${d.name}`).filter((f) => f.endsWith(".mpcrl")).map((f) => `examples/${d.name}/${f}`))
+    .filter((p) => p !== "examples/gros_zanon/linear_mpc.mpcrl")
+    .sort(),
+];
 const goldenDir = `${repoRoot}compiler/test/golden/`;
 const tmpDir = `${repoRoot}compiler/test/.tmp-${process.pid}/`;
 mkdirSync(tmpDir, { recursive: true });

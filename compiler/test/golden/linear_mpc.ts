@@ -857,9 +857,15 @@ export const plantInfo = {
   nu: 1,
   nd: 2,
   episode: 5000,
-  initialState: [0, 0.15],
 };
 
+/** The initial state, entry by entry (draws use the plant's "init" stream). */
+export const plantInitialState: readonly Distribution[] = [
+  { kind: "constant", value: 0 },
+  { kind: "constant", value: 0.15 },
+];
+
+/** The disturbance of each step (draws use the plant's "noise" stream). */
 export const plantDisturbance: readonly Distribution[] = [
   { kind: "uniform", low: -0.1, high: 0 },
   { kind: "constant", value: 0 },
@@ -925,12 +931,14 @@ export interface PlantOptions {
   readonly episodeLength?: number;
 }
 
+const initialSampler = new RandomDisturbance(plantInitialState);
+
 export function createPlant(options: PlantOptions = {}): FunctionPlant {
   const next = new Float64Array(2);
   return new FunctionPlant({
     nx: 2,
     nu: 1,
-    initial: () => plantInfo.initialState,
+    initial: (rng) => { const s0 = new Float64Array(2); initialSampler.sample(0, rng, s0); return s0; },
     step: (s, a, e) => {
       const r = plantStep(s, a, e, next);
       return { next, cost: r.cost, violations: r.violations };

@@ -1,0 +1,62 @@
+// `mpcrl compile SPEC (-o OUT.ts | --stdout) [--controller NAME] [--no-color]`: compile a spec to a
+// TypeScript module (compiler/index.ts). Exit codes: 0 written (warnings printed to stderr),
+// 1 the spec has errors (rendered diagnostics on stderr), 2 bad usage or unreadable/unwritable file.
+
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Command } from "commander";
+import { renderDiagnostics } from "../language/index.js";
+import { compile } from "../compiler/index.js";
+import { raiseExitCode, readSourceFile, useColor } from "./io.js";
+
+interface CompileCliOptions {
+  output?: string;
+  stdout?: boolean;
+  controller?: string;
+  color?: boolean;
+}
+
+export function runCompile(file: string, opts: CompileCliOptions): void {
+  if ((opts.output === undefined) === (opts.stdout !== true)) {
+    process.stderr.write("mpcrl compile: give exactly one of -o <file.ts> or --stdout\n");
+    raiseExitCode(2);
+    return;
+  }
+  const text = readSourceFile(file, "compile");
+  if (text === undefined) {
+    raiseExitCode(2);
+    return;
+  }
+  const result = compile(text, { fileName: basename(file), target: opts.controller });
+  const color = useColor(opts.color, process.stderr);
+  if (result.diagnostics.length > 0) process.stderr.write(renderDiagnostics(text, result.diagnostics, file, { color }) + "\n");
+  if (result.code === undefined) {
+    raiseExitCode(1);
+    return;
+  }
+  if (opts.stdout) {
+    process.stdout.write(result.code);
+    return;
+  }
+  try {
+    writeFileSync(opts.output!, result.code);
+  } catch (err) {
+    process.stderr.write(`mpcrl compile: cannot write '${opts.output}': ${err instanceof Error ? err.message : String(err)}\n`);
+    raiseExitCode(2);
+    return;
+  }
+  const ir = result.ir!;
+  process.stderr.write(`${file}: compiled controller ${ir.name} (${ir.n} variables, ${ir.m} constraints, ${ir.nTheta} learnable entries) to ${opts.output}\n`);
+}
+
+export function registerCompile(program: Command): void {
+  program
+    .command("compile")
+    .description("compile a .mpcrl spec to a TypeScript controller module")
+    .argument("<file>", ".mpcrl spec")
+    .option("-o, --output <file>", "write the module to this .ts file")
+    .option("--stdout", "print the module to standard output")
+    .option("--controller <name>", "controller to compile (default: the train block's, else the first)")
+    .option("--no-color", "disable colors in diagnostics")
+    .action((file: string, opts: CompileCliOptions) => runCompile(file, opts));
+}

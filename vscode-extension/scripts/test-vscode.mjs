@@ -6,18 +6,21 @@
 // 1. packages the extension (`npm run package:vscode`) and installs the .vsix into code-server;
 // 2. opens a copy of the Gros & Zanon example with one misspelled name in Chromium (playwright-core);
 // 3. asserts the problem count in the status bar and a hover on a learnable parameter;
-// 4. saves a screenshot (.vscode-test/e2e/screenshot.png).
+// 4. saves a screenshot ($TMPDIR/mpcrl-vscode-test/e2e/screenshot.png, or under MPCRL_VSCODE_TEST_DIR).
 // Exit code 0 when every assertion holds; 1 otherwise; 2 when the environment cannot be set up.
 // Options: --keep (leave code-server running for a look), --port N (default 18931).
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const work = join(repo, ".vscode-test");
+// Outside the repository: code-server's node_modules hold hundreds of *.test.ts files that the
+// project's vitest would otherwise collect. Kept between runs as a cache.
+const work = process.env.MPCRL_VSCODE_TEST_DIR ?? join(tmpdir(), "mpcrl-vscode-test");
 const e2e = join(work, "e2e");
 const args = process.argv.slice(2);
 const port = Number(args[args.indexOf("--port") + 1]) || 18931;

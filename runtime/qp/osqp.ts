@@ -9,12 +9,13 @@ import type { Csc } from "../sparse/csc.js";
 import { cloneCsc } from "../sparse/ops.js";
 import { buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
 import { Polisher } from "./polish.js";
+import { mulA, quadForm, trimCsc } from "./kernels.js";
+import { computeResiduals, isDualInfeasible, isPrimalInfeasible, newResiduals, newResidualWork, type ResidualWork, type Residuals, type ScaledQp } from "./residuals.js";
 import { computeScaling, newScaling, type Scaling } from "./scaling.js";
 import {
   AUTO_RHO_INTERVAL,
   CONVEXITY_TOL,
   DIVISION_TOL,
-  INFEAS_STRICT,
   defaultSettings,
   INFTY,
   mergeSettings,
@@ -32,21 +33,6 @@ const now = (): number => performance.now() / 1000;
 
 function toBound(v: number): number {
   return v >= INFTY ? Infinity : v <= -INFTY ? -Infinity : v;
-}
-
-/** Residual norms of one iterate, unscaled (for termination) and scaled (for adaptive rho). */
-interface Residuals {
-  prim: number;
-  dual: number;
-  epsPrimScale: number; // max(||Ax||, ||z||)
-  epsDualScale: number; // max(||Px||, ||A'y||, ||q||)
-  primScaled: number;
-  dualScaled: number;
-  primNormScaled: number;
-  dualNormScaled: number;
-  /** duality gap x'Px + q'x + SC(y) (unscaled) and its tolerance scale max(|x'Px|, |q'x|, |SC(y)|) */
-  gap: number;
-  gapScale: number;
 }
 
 export class QpSolver {
@@ -91,14 +77,11 @@ export class QpSolver {
   private readonly pinvX: Int32Array;
   private readonly pinvZ: Int32Array;
   // work vectors
-  private readonly Ax: Float64Array;
-  private readonly Px: Float64Array;
-  private readonly Aty: Float64Array;
   private readonly workN: Float64Array;
   private readonly workM: Float64Array;
-  private readonly res: Residuals = {
-    prim: 0, dual: 0, epsPrimScale: 0, epsDualScale: 0, primScaled: 0, dualScaled: 0, primNormScaled: 0, dualNormScaled: 0, gap: 0, gapScale: 0,
-  };
+  private readonly res: Residuals = newResiduals();
+  private readonly work: ResidualWork;
+  private readonly scaled: ScaledQp;
   // outputs
   private readonly xOut: Float64Array;
   private readonly yOut: Float64Array;
@@ -138,6 +121,7 @@ export class QpSolver {
     this.ls = new Float64Array(m);
     this.us = new Float64Array(m);
     this.scaling = newScaling(n, m);
+    this.scaled = { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, lRaw: this.lraw, uRaw: this.uraw, scaling: this.scaling };
     this.rhoVec = new Float64Array(m);
     this.rhoInv = new Float64Array(m);
     this.rowType = new Int8Array(m);
@@ -149,9 +133,7 @@ export class QpSolver {
     this.zPrev = new Float64Array(m);
     this.yPrev = new Float64Array(m);
     this.rhs = new Float64Array(n + m);
-    this.Ax = new Float64Array(m);
-    this.Px = new Float64Array(n);
-    this.Aty = new Float64Array(n);
+    this.work = newResidualWork(n, m);
     this.workN = new Float64Array(n);
     this.workM = new Float64Array(m);
     this.xOut = new Float64Array(n);
@@ -251,7 +233,7 @@ export class QpSolver {
         return;
       }
       for (let j = 0; j < n; j++) this.x[j] = scaling.Dinv[j] * x[j];
-      csrMul(this.As, this.x, this.z);
+      mulA(this.As, this.x, this.z);
     }
     if (y !== undefined) {
       if (y.length !== m) {
@@ -314,7 +296,7 @@ export class QpSolver {
     this.scaleData();
     for (let j = 0; j < n; j++) this.x[j] = this.scaling.Dinv[j] * this.workN[j];
     for (let i = 0; i < m; i++) this.y[i] = this.scaling.Einv[i] * this.scaling.c * this.workM[i];
-    csrMul(this.As, this.x, this.z);
+    mulA(this.As, this.x, this.z);
     for (let i = 0; i < m; i++) this.z[i] = Math.min(Math.max(this.z[i], this.ls[i]), this.us[i]);
     this.setRhoVec();
     this.refactor();
@@ -396,7 +378,7 @@ export class QpSolver {
     // settings.warmStart false starts from zero, unless warmStart() was just called explicitly
     if (!s.warmStart && !this.explicitWarm) this.coldStart();
     this.explicitWarm = false;
-    const { n, m, Ps, As, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
+    const { n, m, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
     const ldl = this.ldl as SparseLdl;
     const { pinvX, pinvZ } = this;
     const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
@@ -491,68 +473,12 @@ export class QpSolver {
     for (let j = 0; j < n; j++) this.xOut[j] = scaling.D[j] * x[j];
     for (let i = 0; i < m; i++) this.yOut[i] = scaling.E[i] * y[i] * scaling.cinv;
     if (status === "solved" && s.polish) polish = this.polish() ? "success" : "failed";
-    void Ps; void As;
     return this.result(status, iter, t0, polish, undefined, rhoUpdates);
   }
 
   /** Residuals of a scaled iterate (x, z, y) into this.res. */
   private computeResiduals(x: Float64Array, z: Float64Array, y: Float64Array): void {
-    const { n, m, Ps, As, qs, Ax, Px, Aty, scaling, res } = this;
-    const { Dinv, Einv, cinv } = scaling;
-    csrMul(As, x, Ax);
-    symMul(Ps, x, Px);
-    cscTMul(As, y, Aty);
-    let prim = 0, primS = 0, nAx = 0, nz = 0, nAxS = 0, nzS = 0;
-    for (let i = 0; i < m; i++) {
-      const r = Ax[i] - z[i];
-      const e = Einv[i];
-      prim = Math.max(prim, Math.abs(e * r));
-      primS = Math.max(primS, Math.abs(r));
-      nAx = Math.max(nAx, Math.abs(e * Ax[i]));
-      nz = Math.max(nz, Math.abs(e * z[i]));
-      nAxS = Math.max(nAxS, Math.abs(Ax[i]));
-      nzS = Math.max(nzS, Math.abs(z[i]));
-    }
-    let dual = 0, dualS = 0, nPx = 0, nAty = 0, nq = 0, nPxS = 0, nAtyS = 0, nqS = 0;
-    for (let j = 0; j < n; j++) {
-      const r = Px[j] + qs[j] + Aty[j];
-      const d = Dinv[j] * cinv;
-      dual = Math.max(dual, Math.abs(d * r));
-      dualS = Math.max(dualS, Math.abs(r));
-      nPx = Math.max(nPx, Math.abs(d * Px[j]));
-      nAty = Math.max(nAty, Math.abs(d * Aty[j]));
-      nq = Math.max(nq, Math.abs(d * qs[j]));
-      nPxS = Math.max(nPxS, Math.abs(Px[j]));
-      nAtyS = Math.max(nAtyS, Math.abs(Aty[j]));
-      nqS = Math.max(nqS, Math.abs(qs[j]));
-    }
-    res.prim = prim;
-    res.dual = dual;
-    res.epsPrimScale = Math.max(nAx, nz);
-    res.epsDualScale = Math.max(nPx, nAty, nq);
-    res.primScaled = primS;
-    res.dualScaled = dualS;
-    res.primNormScaled = Math.max(nAxS, nzS);
-    res.dualNormScaled = Math.max(nPxS, nAtyS, nqS);
-    // duality gap (OSQP 1.x): primal objective minus dual objective = x'Px + q'x + SC(y), where
-    // SC(y) = u'max(y, 0) + l'min(y, 0) is the support function of [l, u]; y is projected onto
-    // the polar of the recession cone first, so an infinite bound never meets a multiplier
-    const { ls, us } = this;
-    let quad = 0, lin = 0, sup = 0;
-    for (let j = 0; j < n; j++) {
-      quad += Px[j] * x[j];
-      lin += qs[j] * x[j];
-    }
-    for (let i = 0; i < m; i++) {
-      const yi = y[i];
-      if (yi > 0) {
-        if (us[i] !== Infinity) sup += us[i] * yi;
-      } else if (yi < 0) {
-        if (ls[i] !== -Infinity) sup += ls[i] * yi;
-      }
-    }
-    res.gap = (quad + lin + sup) * cinv;
-    res.gapScale = Math.max(Math.abs(quad), Math.abs(lin), Math.abs(sup)) * cinv;
+    computeResiduals(this.scaledQp(), x, z, y, this.work, this.res);
   }
 
   /** OSQP's termination test on this.res and the last step; factor loosens the tolerances. */
@@ -566,8 +492,9 @@ export class QpSolver {
     const primOk = this.m === 0 || r.prim < epsPrim;
     const dualOk = r.dual < epsDual;
     if (factor === 1) {
-      if (!primOk && this.isPrimalInfeasible(y)) return "primal_infeasible";
-      if (!dualOk && this.isDualInfeasible(x, xPrev)) return "dual_infeasible";
+      const d = this.scaledQp();
+      if (!primOk && isPrimalInfeasible(d, y, this.yPrev, this.work, s.epsPrimInf)) return "primal_infeasible";
+      if (!dualOk && isDualInfeasible(d, x, xPrev, this.work, s.epsDualInf)) return "dual_infeasible";
     }
     if (!primOk || !dualOk) return null;
     // OSQP 1.x also requires a small duality gap (check_dualgap, on by default)
@@ -575,59 +502,8 @@ export class QpSolver {
     return "solved";
   }
 
-  /** delta y certifies infeasibility: A' dy = 0 and u' dy+ + l' dy- < 0 (unscaled, normalized). */
-  private isPrimalInfeasible(y: Float64Array): boolean {
-    const { m, yPrev, workM: dy, scaling, lraw, uraw } = this;
-    const eps = this._settings.epsPrimInf;
-    let norm = 0;
-    for (let i = 0; i < m; i++) {
-      let d = y[i] - yPrev[i];
-      // project onto the polar of the recession cone of [l, u]
-      if (uraw[i] === Infinity && d > 0) d = 0;
-      if (lraw[i] === -Infinity && d < 0) d = 0;
-      dy[i] = d;
-      norm = Math.max(norm, Math.abs(scaling.E[i] * d));
-    }
-    if (norm <= DIVISION_TOL) return false;
-    let lhs = 0;
-    for (let i = 0; i < m; i++) {
-      const d = (scaling.E[i] * dy[i]) / norm;
-      if (d > 0) lhs += uraw[i] * d;
-      else if (d < 0) lhs += lraw[i] * d;
-    }
-    if (!(lhs < -eps)) return false;
-    // ||D^-1 As' dy|| / norm = ||A' dy_unscaled||, required below eps * INFEAS_STRICT (see settings.ts)
-    const epsStrict = eps * INFEAS_STRICT;
-    const { n, Aty } = this;
-    cscTMul(this.As, dy, Aty);
-    let atNorm = 0;
-    for (let j = 0; j < n; j++) atNorm = Math.max(atNorm, Math.abs(scaling.Dinv[j] * Aty[j]));
-    return atNorm / norm < epsStrict;
-  }
-
-  /** delta x certifies unboundedness: P dx = 0, q' dx < 0, A dx in the recession cone. */
-  private isDualInfeasible(x: Float64Array, xPrev: Float64Array): boolean {
-    const { n, m, workN: dx, scaling, lraw, uraw, Px, Ax } = this;
-    const eps = this._settings.epsDualInf;
-    let norm = 0;
-    for (let j = 0; j < n; j++) {
-      dx[j] = x[j] - xPrev[j];
-      norm = Math.max(norm, Math.abs(scaling.D[j] * dx[j]));
-    }
-    if (norm <= DIVISION_TOL) return false;
-    let qdx = 0;
-    for (let j = 0; j < n; j++) qdx += this.qs[j] * dx[j];
-    if (!((qdx * scaling.cinv) / norm < -eps)) return false;
-    const epsStrict = eps * INFEAS_STRICT;
-    symMul(this.Ps, dx, Px);
-    for (let j = 0; j < n; j++) if (Math.abs(scaling.Dinv[j] * Px[j] * scaling.cinv) / norm >= epsStrict) return false;
-    csrMul(this.As, dx, Ax);
-    for (let i = 0; i < m; i++) {
-      const a = (scaling.Einv[i] * Ax[i]) / norm;
-      if (uraw[i] !== Infinity && a > epsStrict) return false;
-      if (lraw[i] !== -Infinity && a < -epsStrict) return false;
-    }
-    return true;
+  private scaledQp(): ScaledQp {
+    return this.scaled;
   }
 
   /** Polishes the solution; on success overwrites xOut/yOut and the residuals. */
@@ -645,7 +521,7 @@ export class QpSolver {
     if (!ok) return false;
     const prim0 = res.prim, dual0 = res.dual;
     const saved = { ...res };
-    csrMul(this.As, this.polX, this.polZ);
+    mulA(this.As, this.polX, this.polZ);
     for (let i = 0; i < m; i++) this.polZ[i] = Math.min(Math.max(this.polZ[i], this.ls[i]), this.us[i]);
     this.computeResiduals(this.polX, this.polZ, this.polY);
     const p1 = res.prim, d1 = res.dual;
@@ -692,15 +568,15 @@ export class QpSolver {
     if (status === "primal_infeasible") {
       const cert = new Float64Array(this.m);
       let norm = 0;
-      for (let i = 0; i < this.m; i++) norm = Math.max(norm, Math.abs(this.scaling.E[i] * this.workM[i]));
-      for (let i = 0; i < this.m; i++) cert[i] = (this.scaling.E[i] * this.workM[i]) / norm;
+      for (let i = 0; i < this.m; i++) norm = Math.max(norm, Math.abs(this.scaling.E[i] * this.work.dy[i]));
+      for (let i = 0; i < this.m; i++) cert[i] = (this.scaling.E[i] * this.work.dy[i]) / norm;
       r.primalInfeasibilityCertificate = cert;
     }
     if (status === "dual_infeasible") {
       const cert = new Float64Array(this.n);
       let norm = 0;
-      for (let j = 0; j < this.n; j++) norm = Math.max(norm, Math.abs(this.scaling.D[j] * this.workN[j]));
-      for (let j = 0; j < this.n; j++) cert[j] = (this.scaling.D[j] * this.workN[j]) / norm;
+      for (let j = 0; j < this.n; j++) norm = Math.max(norm, Math.abs(this.scaling.D[j] * this.work.dx[j]));
+      for (let j = 0; j < this.n; j++) cert[j] = (this.scaling.D[j] * this.work.dx[j]) / norm;
       r.dualInfeasibilityCertificate = cert;
     }
     if (message !== undefined) r.message = message;
@@ -711,65 +587,4 @@ export class QpSolver {
 /** Solve one QP with a fresh solver. */
 export function solveQp(problem: QpProblem, settings?: Partial<QpSettings>): QpResult {
   return new QpSolver(problem, settings).solve();
-}
-
-// ---- small kernels (monomorphic on Csc + Float64Array) --------------------------------------
-
-/** y = A x */
-function csrMul(A: Csc, x: Float64Array, y: Float64Array): void {
-  y.fill(0);
-  const { colPtr, rowIdx, values } = A;
-  for (let j = 0; j < A.cols; j++) {
-    const xj = x[j];
-    if (xj === 0) continue;
-    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) y[rowIdx[p]] += values[p] * xj;
-  }
-}
-
-/** y = A' x */
-function cscTMul(A: Csc, x: Float64Array, y: Float64Array): void {
-  const { colPtr, rowIdx, values } = A;
-  for (let j = 0; j < A.cols; j++) {
-    let s = 0;
-    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) s += values[p] * x[rowIdx[p]];
-    y[j] = s;
-  }
-}
-
-/** y = P x, P symmetric stored as its upper triangle */
-function symMul(P: Csc, x: Float64Array, y: Float64Array): void {
-  y.fill(0);
-  const { colPtr, rowIdx, values } = P;
-  for (let j = 0; j < P.cols; j++) {
-    const xj = x[j];
-    let s = 0;
-    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
-      const i = rowIdx[p];
-      const v = values[p];
-      if (i === j) s += v * xj;
-      else {
-        y[i] += v * xj;
-        s += v * x[i];
-      }
-    }
-    y[j] += s;
-  }
-}
-
-function quadForm(P: Csc, x: Float64Array): number {
-  let s = 0;
-  const { colPtr, rowIdx, values } = P;
-  for (let j = 0; j < P.cols; j++) {
-    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
-      const i = rowIdx[p];
-      s += (i === j ? 1 : 2) * values[p] * x[i] * x[j];
-    }
-  }
-  return s;
-}
-
-/** A copy whose arrays hold exactly colPtr[cols] entries. */
-function trimCsc(M: Csc): Csc {
-  const nz = M.colPtr[M.cols];
-  return { rows: M.rows, cols: M.cols, colPtr: M.colPtr.slice(), rowIdx: M.rowIdx.slice(0, nz), values: Float64Array.from(M.values.subarray(0, nz)) };
 }

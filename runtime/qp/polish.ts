@@ -117,7 +117,7 @@ export class Polisher {
     let prevNorm = Infinity;
     const maxSteps = 20 * Math.max(1, inp.refineIter);
     for (let it = 0; it < maxSteps; it++) {
-      kktMul(P, ared, n, count, sol, res);
+      kktMul(P, ared, n, sol, res);
       let norm = 0;
       for (let k = 0; k < N; k++) {
         res[k] = rhs[k] - res[k];
@@ -144,7 +144,7 @@ export class Polisher {
 }
 
 /** out = [[P, Ared'], [Ared, 0]] sol with P symmetric given by its upper triangle. */
-function kktMul(P: Csc, Ared: Csc, n: number, count: number, sol: Float64Array, out: Float64Array): void {
+function kktMul(P: Csc, Ared: Csc, n: number, sol: Float64Array, out: Float64Array): void {
   out.fill(0);
   for (let j = 0; j < n; j++) {
     const xj = sol[j];
@@ -159,5 +159,4 @@ function kktMul(P: Csc, Ared: Csc, n: number, count: number, sol: Float64Array, 
       out[j] += Ared.values[p] * sol[n + r];
     }
   }
-  void count;
 }

@@ -43,7 +43,8 @@ function readOptions(value: unknown): ServerOptions {
   return out;
 }
 
-export function startServer(connection: Connection): void {
+/** Starts serving; `defaults` apply unless the client's initializationOptions override them. */
+export function startServer(connection: Connection, defaults: ServerOptions = {}): void {
   const documents = new TextDocuments(TextDocument);
   const cache = new AnalysisCache();
   const scheduler = new DiagnosticsScheduler(connection, cache, (uri) => documents.get(uri));
@@ -63,7 +64,7 @@ export function startServer(connection: Connection): void {
   }
 
   connection.onInitialize((params): InitializeResult => {
-    const options = readOptions(params.initializationOptions);
+    const options = { ...defaults, ...readOptions(params.initializationOptions) };
     if (options.debounceMs !== undefined) scheduler.debounceMs = options.debounceMs;
     if (options.diagnosticsDocUrl) diagnosticsDocs.url = options.diagnosticsDocUrl;
     return {

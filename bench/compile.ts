@@ -1,0 +1,145 @@
+// `npm run bench:compile`: the compiler and the generated controller.
+// 1. Compile time (check + lower + numeric checks + emit with formatting; and without emitting)
+//    of every shipped example and of a large generated spec (nx 20, nu 8, N 40, learnable A, B, Q).
+// 2. Gros & Zanon controller (default settings): time per act, qvalue, gradValue, gradQvalue and
+//    policySensitivity over the first 100 recorded states of mpcrl's nominal run, beside the bare
+//    QP solve of the same problems with the same settings (the overhead of the generated code).
+// Medians of several repetitions; the machine is shared, so the load average is printed.
+// Usage: tsx bench/compile.ts [--reps N]
+
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { compile, compileToModule, lower } from "../compiler/index.js";
+import { defaultMpcSettings } from "../runtime/mpc/controller.js";
+import { dataLayout } from "../runtime/mpc/template.js";
+import { QpSolver } from "../runtime/qp/osqp.js";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const args = process.argv.slice(2);
+const reps = Number(args[args.indexOf("--reps") + 1]) || 5;
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
+}
+
+function timeMs(f: () => void): number {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+}
+
+function largeSpec(nx: number, nu: number, N: number): string {
+  const row = (n: number, f: (j: number) => number) => `[${Array.from({ length: n }, (_, j) => f(j)).join(", ")}]`;
+  const A = `[${Array.from({ length: nx }, (_, i) => row(nx, (j) => (i === j ? 0.95 : j === i + 1 ? 0.1 : 0))).join(", ")}]`;
+  const B = `[${Array.from({ length: nx }, (_, i) => row(nu, (j) => (i % nu === j ? 0.1 : 0))).join(", ")}]`;
+  return `
+const A0[${nx},${nx}] = ${A}
+const B0[${nx},${nu}] = ${B}
+controller Large {
+  state x[${nx}] in [-5, 5]
+  input u[${nu}] in [-1, 1]
+  horizon ${N}
+  learnable A[${nx},${nx}] = A0
+  learnable B[${nx},${nu}] = B0
+  learnable diag q[${nx}] = ${row(nx, () => 1)} in [0, 100]
+  dynamics x+ = A*x + B*u
+  minimize stage quad(x, q) + 0.1*u'*u + terminal quad(x, 10*eye(${nx}))
+  subject to
+    soft -1 <= x[0:2] <= 1 penalty linear 10
+}
+`;
+}
+
+console.log(`bench:compile  (reps ${reps}, load average ${loadavg().map((v) => v.toFixed(2)).join(" ")})`);
+console.log("\n1. compile time, median ms   [full compile = check + lower + numeric checks + emit + format]");
+console.log("   spec                                   n     m  theta   full  no-emit  code lines");
+const specs: [string, string][] = [];
+for (const d of readdirSync(`${root}examples`, { withFileTypes: true })) {
+  if (!d.isDirectory()) continue;
+  for (const f of readdirSync(`${root}examples/${d.name}`)) if (f.endsWith(".mpcrl")) specs.push([`${d.name}/${f}`, readFileSync(`${root}examples/${d.name}/${f}`, "utf8")]);
+}
+specs.sort();
+specs.push(["generated nx=20 nu=8 N=40", largeSpec(20, 8, 40)]);
+compile(specs[0][1]); // warm up (ts-morph, JIT)
+for (const [name, src] of specs) {
+  let code = "";
+  const full = median(Array.from({ length: reps }, () => timeMs(() => (code = compile(src, { fileName: name }).code ?? ""))));
+  const noEmit = median(Array.from({ length: reps }, () => timeMs(() => lower(src, { fileName: name }))));
+  const low = lower(src, { fileName: name });
+  const ir = low.ir;
+  if (ir === undefined) {
+    console.log(`   ${name.padEnd(36)} does not compile: ${low.diagnostics.find((d) => d.severity === "error")?.message}`);
+    continue;
+  }
+  console.log(
+    `   ${name.padEnd(36)} ${String(ir.n).padStart(5)} ${String(ir.m).padStart(5)} ${String(ir.nTheta).padStart(6)} ${full.toFixed(1).padStart(6)} ${noEmit.toFixed(1).padStart(8)} ${String(code.split("\n").length).padStart(11)}`,
+  );
+}
+
+// 2. Gros & Zanon: per-call times against the bare QP solve
+const gz = readFileSync(`${root}examples/gros_zanon/linear_mpc.mpcrl`, "utf8");
+const anchor = JSON.parse(readFileSync(`${root}../shared/data/anchors/gz_nominal_mpcrl_5000.json`, "utf8")) as { states: number[][]; actions: number[] };
+const states = anchor.states.slice(0, 100);
+const { module } = compileToModule(gz, { fileName: "linear_mpc.mpcrl" });
+const c = module!.createController();
+const t = module!.template;
+const L = dataLayout(t);
+const data = new Float64Array(L.length);
+t.fill(t.theta0, new Float64Array(t.nRuntime), data);
+
+function perCall(f: (s: number[], t: number) => void): number {
+  const per: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    states.forEach((s, k) => f(s, k));
+    per.push(((performance.now() - t0) / states.length) * 1000);
+  }
+  return median(per);
+}
+
+const bare = (): number => {
+  const l = data.slice(L.l, L.u);
+  const u = data.slice(L.u, L.c);
+  const solver = new QpSolver(
+    {
+      n: t.n,
+      m: t.m,
+      P: { rows: t.n, cols: t.n, colPtr: t.P.colPtr, rowIdx: t.P.rowIdx, values: data.slice(L.P, L.q) },
+      q: data.slice(L.q, L.A),
+      A: { rows: t.m, cols: t.n, colPtr: t.A.colPtr, rowIdx: t.A.rowIdx, values: data.slice(L.A, L.l) },
+      l,
+      u,
+    },
+    defaultMpcSettings,
+  );
+  return perCall((s) => {
+    for (let i = 0; i < t.nx; i++) {
+      l[t.x0Rows[i]] = s[i];
+      u[t.x0Rows[i]] = s[i];
+    }
+    solver.updateBounds(l, u);
+    solver.solve();
+  });
+};
+
+let iters = 0;
+const rows: [string, number][] = [
+  ["bare QP solve (same settings)", bare()],
+  ["act", perCall((s) => (iters += c.act(s).iterations))],
+  ["value", perCall((s) => c.value(s))],
+  ["qvalue", perCall((s, k) => c.qvalue(s, [anchor.actions[k]]))],
+  ["gradValue", perCall((s) => c.gradValue(s))],
+  ["gradQvalue", perCall((s, k) => c.gradQvalue(s, [anchor.actions[k]]))],
+  ["policySensitivity (16 directions)", perCall((s) => c.policySensitivity(s))],
+];
+const fillUs = perCall(() => t.fill(t.theta0, new Float64Array(0), data));
+const jac = new Float64Array(t.jacRow.length);
+const jacUs = perCall(() => t.jacValues(t.theta0, new Float64Array(0), jac));
+console.log(`\n2. Gros & Zanon controller (n ${t.n}, m ${t.m}, 16 learnable entries), first 100 recorded states, median us per call`);
+for (const [name, us] of rows) console.log(`   ${name.padEnd(36)} ${us.toFixed(1).padStart(9)}  (${(us / rows[0][1]).toFixed(2)}x bare)`);
+console.log(`   generated fill (all QP data)          ${fillUs.toFixed(2).padStart(9)}`);
+console.log(`   generated jacValues (${t.jacRow.length} entries)      ${jacUs.toFixed(2).padStart(9)}`);
+console.log(`   mean ADMM iterations per act: ${(iters / (reps * states.length)).toFixed(1)}`);

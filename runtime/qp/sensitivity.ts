@@ -116,6 +116,17 @@ function maxAbs(a: ArrayLike<number>): number {
   return s;
 }
 
+/**
+ * Derivatives of one QP solution. Typical use in a controller (keep one object, update per step):
+ *
+ *   const sens = new QpSensitivity(problem, res.x, res.y);      // or sens.update(problem, x, y)
+ *   if (sens.status === "ok") {
+ *     // d u0 / d theta_k, one solve per parameter direction (the factorization is shared):
+ *     const { dz } = sens.forward({ dq: dqDtheta_k, dA: dADtheta_k, dl: dlDtheta_k, du: dudtheta_k }, out);
+ *     // or, with fewer outputs than parameters, one solve per output j (reverse mode):
+ *     const g = sens.adjoint(unitVectorAt(u0Index + j));         // then chain g.dP/dq/dA/dl/du to theta
+ *   }
+ */
 export class QpSensitivity {
   private problem!: QpProblem;
   private layout!: KktLayout;

@@ -514,7 +514,7 @@ export class QpSolver {
   private tryPolish(strict: boolean): boolean {
     const { n, m, scaling, res } = this;
     const ok = this.polisher.run(
-      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter, kktPerm: this.ldl?.perm },
+      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, x: this.x, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter, kktPerm: this.ldl?.perm },
       { x: this.polX, y: this.polY },
       strict,
     );

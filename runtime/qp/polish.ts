@@ -14,7 +14,8 @@ export interface PolishInput {
   readonly q: Float64Array;
   readonly l: Float64Array;
   readonly u: Float64Array;
-  readonly z: Float64Array; // ADMM iterate
+  readonly x: Float64Array; // ADMM iterate
+  readonly z: Float64Array;
   readonly y: Float64Array;
   readonly delta: number;
   readonly refineIter: number;
@@ -106,7 +107,12 @@ export class Polisher {
       const i = rows[k];
       rhs[n + k] = key[i] < 0 ? l[i] : u[i];
     }
+    // the delta regularization is centred at the ADMM iterate, not at 0: where the reduced KKT
+    // system is singular (degenerate LPs), the polished point then stays next to the ADMM one
+    // instead of jumping along the null space (and across inactive constraints)
     const sol = rhs.slice();
+    for (let j = 0; j < n; j++) sol[j] += inp.delta * inp.x[j];
+    for (let k = 0; k < count; k++) sol[n + k] -= inp.delta * y[rows[k]];
     ldl.solve(sol);
     // iterative refinement on the unregularized system [[P, Ared'], [Ared, 0]]: at least
     // refineIter steps (OSQP), then more (up to 20x) while the residual keeps shrinking, which

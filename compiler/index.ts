@@ -19,7 +19,7 @@ import { evalNode } from "./ir/expr.js";
 import type { QpIr } from "./ir.js";
 import { emitModule } from "./emit.js";
 import { numericChecks } from "./lower/checks.js";
-import { errorDiagnostic, lowerProgram } from "./lower/index.js";
+import { errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
 import { LowerError } from "./lower/errors.js";
 import { lowerPlant, type PlantIr } from "./lower/plant.js";
 import { findTrain, lowerTrain, type TrainConfigIr } from "./lower/train.js";
@@ -76,15 +76,18 @@ export function lower(source: string, options: CompileOptions = {}): Lowered {
     const pb = plantBlock(program, tb?.plant.name);
     if (pb) plant = lowerPlant(program, pb);
   } catch (err) {
-    if (!(err instanceof LowerError)) throw err;
-    diagnostics.push(errorDiagnostic(err));
+    diagnostics.push(err instanceof LowerError ? errorDiagnostic(err) : internalDiagnostic(err, low.block.name.span));
     return { ir, diagnostics };
   }
   const template = templateFromIr(ir);
   if (!options.skipNumericChecks) {
     // the feasibility check uses the mean of a random initial state
     const x0 = plant && plant.nx === ir.nx ? plant.initial.map((d) => (d.kind === "constant" ? d.value : d.kind === "uniform" ? (d.low + d.high) / 2 : d.mean)) : undefined;
-    diagnostics.push(...numericChecks(template, low.block, x0));
+    try {
+      diagnostics.push(...numericChecks(template, low.block, x0));
+    } catch (err) {
+      diagnostics.push(internalDiagnostic(err, low.block.name.span));
+    }
   }
   return { ir, plant, train, template, diagnostics };
 }

@@ -14,6 +14,7 @@ export const CompilerCodes = {
   degree: "MPC4608",
   missing: "MPC4609",
   badName: "MPC4610",
+  internal: "MPC4699",
 } as const;
 
 export class LowerError extends Error {

@@ -16,6 +16,16 @@ export function errorDiagnostic(err: LowerError): Diagnostic {
   return { severity: "error", code: err.code, message: err.message, span: err.span, ...(err.help ? { help: err.help } : {}) };
 }
 
+export function internalDiagnostic(err: unknown, span: Span): Diagnostic {
+  return {
+    severity: "error",
+    code: CompilerCodes.internal,
+    message: `internal compiler error: ${err instanceof Error ? err.message : String(err)}`,
+    span,
+    notes: ["this is a bug in the compiler; please report it with the spec"],
+  };
+}
+
 export function findController(program: Program, target?: string): ControllerBlock | undefined {
   const blocks = program.items.filter((i): i is ControllerBlock => i.kind === "Controller");
   if (target !== undefined) return blocks.find((b) => b.name.name === target);
@@ -42,6 +52,7 @@ export function lowerProgram(program: Program, source: string, fileName: string,
     return { ir, block, diagnostics: [] };
   } catch (err) {
     if (err instanceof LowerError) return { block, diagnostics: [errorDiagnostic(err)] };
-    throw err;
+    // Never crash the CLI or the language server: an unexpected failure is a diagnostic.
+    return { block, diagnostics: [internalDiagnostic(err, block.name.span)] };
   }
 }

@@ -6,7 +6,7 @@
 // 25: warm-started MPC solves are often converged after a few iterations (same tolerances).
 // Wall-clock medians are printed with the load average, because the machine is shared: native
 // OSQP's figures were measured on an idle machine.
-// Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME] [--maros-time-limit S]
+// Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME] [--maros-time-limit S] [--verbose]
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -20,6 +20,7 @@ const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf("--reps") + 1]) || 7;
 const onlyMpc = args.includes("--only-mpc");
 const onlyMaros = args.includes("--only-maros");
+const verbose = args.includes("--verbose");
 const filterIdx = args.indexOf("--filter");
 const filter = filterIdx >= 0 ? args[filterIdx + 1] : undefined;
 const tlIdx = args.indexOf("--maros-time-limit");
@@ -117,7 +118,7 @@ function maros(): void {
     if (ok && err <= 1e-6) solved6++;
     if (r.status === "primal_infeasible" || r.status === "dual_infeasible") wrongInf++;
     if (!(ok && err <= 1e-4)) failures.push(`${f.replace(".json", "")}: ${r.status} iters ${r.iterations} relerr ${err.toExponential(1)}`);
-    if (filter) console.log(`  ${f} ${r.status} iters ${r.iterations} obj ${r.objective + prob.r} ref ${ref} err ${err.toExponential(2)} polish ${r.polishStatus} ${(r.solveTime * 1e3).toFixed(1)} ms`);
+    if (filter || verbose) console.log(`  ${f} ${r.status} iters ${r.iterations} obj ${r.objective + prob.r} ref ${ref} err ${err.toExponential(2)} polish ${r.polishStatus} ${(r.solveTime * 1e3).toFixed(1)} ms`);
   }
   console.log(`  solved (relerr <= 1e-4): ${solved4}/${count}   (native OSQP, 100000 iterations: 48/69)`);
   console.log(`  solved (relerr <= 1e-6): ${solved6}/${count}`);

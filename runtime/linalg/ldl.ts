@@ -170,11 +170,13 @@ export class SparseLdl {
     for (let i = 0; i < n; i++) x[i] = rhs[perm[i]];
     for (let j = 0; j < n; j++) {
       const xj = x[j];
-      if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
+      const end = lp[j + 1];
+      for (let p = lp[j]; p < end; p++) x[li[p]] -= lx[p] * xj;
     }
     for (let j = n - 1; j >= 0; j--) {
       let s = x[j] * dinv[j];
-      for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
+      const end = lp[j + 1];
+      for (let p = lp[j]; p < end; p++) s -= lx[p] * x[li[p]];
       x[j] = s;
     }
     for (let i = 0; i < n; i++) rhs[perm[i]] = x[i];
@@ -185,12 +187,14 @@ export class SparseLdl {
     const { n, lp, li, lx, dinv } = this;
     for (let j = 0; j < n; j++) {
       const xj = x[j];
-      if (xj !== 0) for (let p = lp[j]; p < lp[j + 1]; p++) x[li[p]] -= lx[p] * xj;
+      const end = lp[j + 1];
+      for (let p = lp[j]; p < end; p++) x[li[p]] -= lx[p] * xj;
     }
     // D^-1 fused into the backward solve with L'
     for (let j = n - 1; j >= 0; j--) {
       let s = x[j] * dinv[j];
-      for (let p = lp[j]; p < lp[j + 1]; p++) s -= lx[p] * x[li[p]];
+      const end = lp[j + 1];
+      for (let p = lp[j]; p < end; p++) s -= lx[p] * x[li[p]];
       x[j] = s;
     }
   }

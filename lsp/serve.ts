@@ -90,7 +90,7 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     };
   });
 
-  documents.onDidOpen((e) => scheduler.schedule(e.document.uri));
+  // Fired on open and on every change (one event per didOpen/didChange).
   documents.onDidChangeContent((e) => scheduler.schedule(e.document.uri));
   documents.onDidClose((e) => {
     cache.delete(e.document.uri);

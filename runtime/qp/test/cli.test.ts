@@ -36,6 +36,14 @@ describe("mpcrl qp", () => {
     expect(Math.abs(o.objective - -99.96)).toBeLessThan(1e-4 * 99.96);
   });
 
+  it("--max-iter limits the iterations (exit 1 when not solved)", () => {
+    const r = run(`${dataDir}mpc/b_random12x4.json`, "--max-iter", "3", "--json");
+    expect(r.code).toBe(1);
+    const o = JSON.parse(r.out) as { status: string; iterations: number; x: (number | null)[] };
+    expect(["max_iterations", "solved_inaccurate"]).toContain(o.status);
+    expect(o.iterations).toBe(3);
+  });
+
   it("exits 1 on an infeasible problem", () => {
     const dir = mkdtempSync(join(tmpdir(), "mpcrl-qp-"));
     const f = join(dir, "infeasible.json");

@@ -371,6 +371,8 @@ export class Affinity {
 
   private constWeight(v: { rows: number; cols: number; data: readonly number[] }): WeightInfo {
     if (v.rows !== v.cols) return { status: "unknown", reason: "the weight is not square" };
+    if (!v.data.every(Number.isFinite)) return { status: "indefinite", reason: "a constant matrix with infinite entries" };
+    if (v.rows > 400 && !v.data.every((x, i) => x === 0 || i % (v.rows + 1) === 0)) return { status: "unknown", reason: "the weight is too large to check numerically; write it as `diag(d)` or `L*L'`" };
     const ev = minEigenvalue(v);
     const maxEv = -minEigenvalue({ rows: v.rows, cols: v.cols, data: v.data.map((x) => -x) });
     const tol = 1e-10 * Math.max(1, Math.abs(ev), Math.abs(maxEv));

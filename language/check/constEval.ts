@@ -4,7 +4,7 @@
 // compiler (see `constValue` in index.ts). Values are memoised per node id and per symbol.
 
 import type { Expr, NameRef } from "../ast.js";
-import { Ctx, Sym, type Mat } from "./context.js";
+import { Ctx, Sym, tooBig, type Mat } from "./context.js";
 import { dare, eye, fill, map, mat, matmul, scalarMat, transpose, zipWith } from "./matrix.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
@@ -12,6 +12,7 @@ import { symShape } from "./shapes.js";
 export function evalExpr(ctx: Ctx, e: Expr): Mat | undefined {
   const memo = ctx.values.get(e.id);
   if (memo !== undefined) return memo ?? undefined;
+  if (tooBig(ctx.shapes.get(e.id))) return undefined;
   ctx.values.set(e.id, null); // guards against cycles through lets/consts
   const v = compute(ctx, e);
   ctx.values.set(e.id, v ?? null);
@@ -53,9 +54,10 @@ export function horizonOf(ctx: Ctx, blockName: string | undefined): number | und
 export function initValue(ctx: Ctx, sym: Sym): Mat | undefined {
   const d = declOf(sym);
   if (!d || !d.init) return undefined;
-  const v = evalExpr(ctx, d.init);
   const s = symShape(ctx, sym);
-  if (!v || !s) return undefined;
+  if (!s || tooBig(s)) return undefined;
+  const v = evalExpr(ctx, d.init);
+  if (!v) return undefined;
   if (d.structure === "diag") return broadcastTo(v, s.rows, 1);
   if ((d.structure === "psd" || d.structure === "factor") && v.rows === 1 && v.cols === 1) return map(eye(s.rows), (x) => x * v.data[0]);
   return broadcastTo(v, s.rows, s.cols);
@@ -206,7 +208,7 @@ function compute(ctx: Ctx, e: Expr): Mat | undefined {
       if (!sym) return undefined;
       if (sym.kind === "builtin" && sym.name === "I") {
         const s = ctx.shapes.get(e.id);
-        return s && s.rows === s.cols ? eye(s.rows) : undefined;
+        return s && s.rows === s.cols && !tooBig(s) ? eye(s.rows) : undefined;
       }
       return symValue(ctx, sym);
     }
@@ -321,16 +323,16 @@ function call(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>): Mat | undefined {
     case "zeros":
     case "ones": {
       const s = ctx.shapes.get(e.id);
-      return s && fill(s.rows, s.cols, name === "zeros" ? 0 : 1);
+      return s && !tooBig(s) ? fill(s.rows, s.cols, name === "zeros" ? 0 : 1) : undefined;
     }
     case "eye":
     case "I": {
       const s = ctx.shapes.get(e.id);
-      return s && eye(s.rows);
+      return s && !tooBig(s) ? eye(s.rows) : undefined;
     }
     case "dlqr": {
       const [A, B, Q, R] = args;
-      if (!A || !B || !Q || !R || A.rows !== A.cols || B.rows !== A.rows || Q.rows !== A.rows || R.rows !== B.cols) return undefined;
+      if (!A || !B || !Q || !R || A.rows > 60 || A.rows !== A.cols || B.rows !== A.rows || Q.rows !== A.rows || R.rows !== B.cols) return undefined;
       return dare(A, B, Q, R);
     }
   }

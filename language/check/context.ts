@@ -156,6 +156,10 @@ export class Ctx {
   }
 }
 
+/** Matrices larger than this are not folded to values or intervals (the checker stays fast and small). */
+export const MAX_ELEMENTS = 250_000;
+export const tooBig = (s: Shape | undefined): boolean => s !== undefined && !(s.rows * s.cols <= MAX_ELEMENTS);
+
 export const SCALAR: Shape = { rows: 1, cols: 1 };
 export const isScalar = (s: Shape): boolean => s.rows === 1 && s.cols === 1;
 export const sameShape = (a: Shape, b: Shape): boolean => a.rows === b.rows && a.cols === b.cols;

@@ -4,7 +4,7 @@
 // learnable bound offsets, the sign of slack penalties and of weights (diag(d) with d >= 0).
 
 import type { Expr } from "../ast.js";
-import { Ctx, Sym } from "./context.js";
+import { Ctx, Sym, tooBig } from "./context.js";
 import { evalExpr, horizonOf } from "./constEval.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
@@ -60,7 +60,7 @@ function mapI(a: IMat, f: (l: number, h: number) => [number, number]): IMat {
 /** The declared box of a symbol (learnable, runtime, state, input), unbounded without bounds. */
 export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
   const shape = symShape(ctx, sym);
-  if (!shape) return undefined;
+  if (!shape || tooBig(shape)) return undefined;
   const d = declOf(sym);
   if (sym.kind === "stage-index") {
     const n = horizonOf(ctx, sym.scope);
@@ -90,6 +90,7 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
 }
 
 export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
+  if (tooBig(ctx.shapes.get(e.id))) return undefined;
   const v = evalExpr(ctx, e);
   if (v) return imat(v.rows, v.cols, [...v.data], [...v.data]);
   const shape = ctx.shapes.get(e.id);

@@ -46,8 +46,15 @@ export const map = (a: Mat, f: (x: number) => number): Mat => mat(a.rows, a.cols
 /** Eigenvalues of the symmetric part of a square matrix (cyclic Jacobi rotations). */
 export function symEigenvalues(m: Mat): number[] {
   const n = m.rows;
+  let diagonal = true;
+  for (let i = 0; i < n && diagonal; i++) for (let j = 0; j < n; j++) if (i !== j && m.data[i * n + j] !== 0) diagonal = false;
+  if (diagonal) return Array.from({ length: n }, (_, i) => m.data[i * n + i]).sort((x, y) => x - y);
+  // Scale to unit magnitude so that the rotations cannot overflow; scale back at the end.
+  let scale = 0;
+  for (const x of m.data) scale = Math.max(scale, Math.abs(x));
+  if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (m.data[i * n + j] + m.data[j * n + i]);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (m.data[i * n + j] / scale + m.data[j * n + i] / scale);
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
@@ -76,7 +83,7 @@ export function symEigenvalues(m: Mat): number[] {
       }
   }
   const ev: number[] = [];
-  for (let i = 0; i < n; i++) ev.push(a[i * n + i]);
+  for (let i = 0; i < n; i++) ev.push(a[i * n + i] * scale);
   return ev.sort((x, y) => x - y);
 }
 
@@ -131,7 +138,7 @@ export function dare(A: Mat, B: Mat, Q: Mat, R: Mat): Mat | undefined {
   const At = transpose(A);
   const Bt = transpose(B);
   let S = Q;
-  for (let it = 0; it < 100000; it++) {
+  for (let it = 0; it < 10000; it++) {
     const SA = matmul(S, A);
     const SB = matmul(S, B);
     const G = zipWith(R, matmul(Bt, SB), (x, y) => x + y)!;

@@ -24,7 +24,7 @@ function files(dir: string): string[] {
 /** Example folders written for the checker: these have no warnings either. */
 const CHECKER_EXAMPLES = ["a_2state/", "quadrotor/", "double_integrator/", "rate_tracking/", "pendulum_offline/"];
 
-const diagnosticsOf = (file: string): Diagnostic[] => check(readFileSync(file, "utf8")).diagnostics;
+const diagnosticsOf = (file: string): readonly Diagnostic[] => check(readFileSync(file, "utf8")).diagnostics;
 const source = (text: string): string => text;
 
 describe("check fixtures report their code", () => {

@@ -57,11 +57,25 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (flags.resume !== undefined) {
       const cpPath = join(flags.resume, "checkpoint.json");
       if (!existsSync(cpPath)) throw new CliError(`--resume: '${flags.resume}' has no checkpoint.json`, 2);
-      const cp = JSON.parse(readFileSync(cpPath, "utf8")) as { settings?: { seed?: number; spec?: string } };
+      let cp: { settings?: { seed?: number; episodes?: number; steps?: number; disturbance?: string; plant?: string } };
+      try {
+        cp = JSON.parse(readFileSync(cpPath, "utf8")) as typeof cp;
+      } catch {
+        throw new CliError(`--resume: '${cpPath}' is not valid JSON`, 2);
+      }
       resume = true;
       dir = flags.resume;
       if (spec === undefined) throw new CliError("--resume needs the spec file too: mpcrl train spec.mpcrl --resume DIR", 2);
-      flags = { ...flags, seed: String(cp.settings?.seed ?? flags.seed ?? 0) };
+      // the run continues with its own settings (episodes, steps, seed, plant, disturbance)
+      const st = cp.settings ?? {};
+      flags = {
+        ...flags,
+        seed: String(st.seed ?? flags.seed ?? 0),
+        ...(st.episodes !== undefined ? { episodes: String(st.episodes) } : {}),
+        ...(st.steps !== undefined ? { steps: String(st.steps) } : {}),
+        ...(st.disturbance !== undefined && st.disturbance !== "random (seeded)" ? { disturbance: st.disturbance } : {}),
+        ...(st.plant !== undefined && flags.plant === undefined && /\.(ts|js|mjs)$/.test(st.plant) ? { plant: st.plant } : {}),
+      };
     } else dir = flags.out ?? defaultRunDir(spec ?? "run");
     if (spec === undefined) throw new CliError("missing the spec file: mpcrl train spec.mpcrl", 2);
     const seeds = parseSeeds(flags.seeds);

@@ -140,7 +140,10 @@ export function readCheckpoint(dir: string): DriverCheckpoint {
   return cp;
 }
 
-export function runTraining(opts: RunOptions): RunResult {
+/** Lets signal handlers and I/O callbacks run (the step loop is otherwise synchronous). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const { trainer } = opts;
   const settings: RunSettings = { thetaNames: thetaNames(opts.layout), ...opts.settings };
   const t0 = performance.now();
@@ -184,6 +187,7 @@ export function runTraining(opts: RunOptions): RunResult {
   let recentN = 0;
   let stopped = false;
   const line = (f: LineFile, s: string) => writer.line(f, s);
+  let lastYield = performance.now();
 
   outer: for (; episode < settings.episodes; episode++) {
     // a resumed mid-episode run continues after the checkpointed step
@@ -219,6 +223,10 @@ export function runTraining(opts: RunOptions): RunResult {
         recentCost = recentTd = recentN = recentTdN = 0;
       }
       if (r.done) break;
+      if (opts.shouldStop && performance.now() - lastYield > 20) {
+        await yieldToEventLoop(); // at most every 20 ms, so Ctrl-C is seen promptly
+        lastYield = performance.now();
+      }
       if (opts.shouldStop?.() && step + 1 < settings.steps) {
         checkpoint(episode, true);
         stopped = true;

@@ -26,7 +26,7 @@ function config(overrides: Partial<QLearningConfig> = {}): QLearningConfig {
     optimizer: { kind: "newton", lr: 0.05 },
     replay: { size: 50, sample: 20 },
     exploration: { kind: "additive", distribution: "normal", scale: 0.3 },
-    safety: { checkFeasibility: true },
+    safety: { checkFeasibility: "lazy" },
     ...overrides,
   };
 }

@@ -53,12 +53,12 @@ function trainer(): { q: QLearning; mpc: QuadraticQ } {
 const read = (dir: string, f: string) => readFileSync(join(dir, f), "utf8");
 
 describe("run folder", () => {
-  it("is bit-identical for the same seed", () => {
+  it("is bit-identical for the same seed", async () => {
     const a = join(root, "a");
     const b = join(root, "b");
     for (const dir of [a, b]) {
       const { q, mpc } = trainer();
-      runTraining({ dir, trainer: q, layout: mpc.params, settings });
+      await runTraining({ dir, trainer: q, layout: mpc.params, settings });
     }
     for (const f of ["metrics.jsonl", "metrics.csv", "params-history.jsonl", "params.json"]) expect(read(a, f)).toBe(read(b, f));
     const lines = read(a, "metrics.jsonl").trim().split("\n");
@@ -69,18 +69,18 @@ describe("run folder", () => {
     expect(csv).toHaveLength(121);
   });
 
-  it("resumed after a stop (mid-episode) ends with the same files as an uninterrupted run", () => {
+  it("resumed after a stop (mid-episode) ends with the same files as an uninterrupted run", async () => {
     const full = join(root, "full");
     const { q, mpc } = trainer();
-    runTraining({ dir: full, trainer: q, layout: mpc.params, settings });
+    await runTraining({ dir: full, trainer: q, layout: mpc.params, settings });
     for (const stopAt of [55, 40, 13]) {
       const part = join(root, `part${stopAt}`);
       let n = 0;
       const first = trainer();
-      const r1 = runTraining({ dir: part, trainer: first.q, layout: first.mpc.params, settings, shouldStop: () => ++n >= stopAt, checkpointEvery: 7 });
+      const r1 = await runTraining({ dir: part, trainer: first.q, layout: first.mpc.params, settings, shouldStop: () => ++n >= stopAt, checkpointEvery: 7 });
       expect(r1.status).toBe("stopped");
       const second = trainer();
-      const r2 = runTraining({ dir: part, trainer: second.q, layout: second.mpc.params, settings, resume: true });
+      const r2 = await runTraining({ dir: part, trainer: second.q, layout: second.mpc.params, settings, resume: true });
       expect(r2.status).toBe("completed");
       for (const f of ["metrics.jsonl", "metrics.csv", "params-history.jsonl", "params.json"]) expect(read(part, f)).toBe(read(full, f));
       expect(r2.summary.J).toBe(JSON.parse(read(full, "summary.json")).J);

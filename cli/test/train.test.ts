@@ -1,0 +1,97 @@
+// `mpcrl train` / `mpcrl eval` end to end: exit codes, the run folder, Ctrl-C + resume.
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const spec = join(root, "examples/gros_zanon/linear_mpc.mpcrl");
+const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-train-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tsx = join(root, "node_modules/.bin/tsx");
+const mpcrl = (...args: string[]) => spawnSync(tsx, ["cli/main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+
+describe("mpcrl train / eval", () => {
+  it("exits 2 with a one-line message on bad flags and unreadable files", () => {
+    for (const [args, pattern] of [
+      [["train", spec, "--steps", "0"], /--steps expects a positive integer/],
+      [["train", spec, "--seed", "x"], /--seed expects a non-negative integer/],
+      [["train", spec, "--seeds", "5..2"], /--seeds range/],
+      [["train", join(tmp, "missing.mpcrl")], /cannot read the spec .*no such file/],
+      [["train", spec, "--disturbance", join(tmp, "none.json")], /disturbance file .*no such file/],
+      [["train", spec, "--resume", tmp], /has no checkpoint.json/],
+      [["eval", spec, "--params", join(tmp, "none.json")], /cannot read the parameters file/],
+    ] as const) {
+      const r = mpcrl(...args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
+  it("exits 1 with rendered diagnostics on a spec with errors", () => {
+    const bad = join(tmp, "bad.mpcrl");
+    writeFileSync(bad, readFileSync(spec, "utf8").replace("dynamics x+ = A*x + B*u + b", "dynamics x+ = A*x + B*u + bb"));
+    const r = mpcrl("train", bad, "--steps", "5");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/error\[MPC2\d{3}\]/);
+  });
+
+  it("trains, writes the run folder and evaluates the learned parameters", () => {
+    const out = join(tmp, "run");
+    const r = mpcrl("train", spec, "--steps", "12", "--out", out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/training completed: 1 episode\(s\), 12 steps/);
+    for (const f of ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "report.html"]) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as { steps: number; J: number };
+    expect(summary.steps).toBe(12);
+    const costs = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; cost: number })
+      .filter((l) => l.type === "step")
+      .map((l) => l.cost);
+    expect(summary.J).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
+    const ev = mpcrl("eval", spec, "--params", join(out, "params.json"), "--steps", "8", "--out", join(tmp, "eval"));
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(ev.stdout).toMatch(/evaluation completed: 1 episode\(s\), 8 steps/);
+    const bad = join(tmp, "params_bad.json");
+    writeFileSync(bad, JSON.stringify({ V0: [1, 2] }));
+    const ev2 = mpcrl("eval", spec, "--params", bad, "--steps", "3", "--out", join(tmp, "eval2"));
+    expect(ev2.status).toBe(2);
+    expect(ev2.stderr).toMatch(/`V0` needs 1 finite number/);
+  });
+
+  it("stops on SIGINT with a checkpoint, and --resume ends like an uninterrupted run", async () => {
+    const out = join(tmp, "stopped");
+    const child = spawn(tsx, ["cli/main.ts", "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    let stderr = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        // interrupt once training is under way
+        if (/ep 1\/1 step \d+\/400/.test(stderr) && !child.killed) child.kill("SIGINT");
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(130);
+    const cp = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8")) as { inEpisode: boolean; trainer: { step: number } };
+    expect(cp.inEpisode).toBe(true);
+    expect(cp.trainer.step).toBeGreaterThan(0);
+    expect(cp.trainer.step).toBeLessThan(400);
+    const r = mpcrl("train", spec, "--resume", out);
+    expect(r.status, r.stderr).toBe(0);
+    const steps = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; t: number })
+      .filter((l) => l.type === "step");
+    expect(steps.map((s) => s.t)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  }, 300_000);
+});

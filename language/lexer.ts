@@ -155,6 +155,8 @@ export const LBracket = punct("LBracket", "[", /\[/);
 export const RBracket = punct("RBracket", "]", /]/);
 export const LBrace = punct("LBrace", "{", /\{/);
 export const RBrace = punct("RBrace", "}", /\}/);
+/** Not lexed: inserted by the parser driver at the line breaks of a `subject to` section. */
+export const LineEnd = createToken({ name: "LineEnd", label: "end of line", pattern: Lexer.NA });
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
@@ -203,6 +205,7 @@ export const allTokens: TokenType[] = [
   AddOp,
   MulOp,
   AnyToken,
+  LineEnd,
 ];
 
 export const mpcrlLexer = new Lexer(allTokens, {

@@ -586,6 +586,9 @@ export class AstBuilder {
   }
 
   private constraint(n: CstNode): A.Constraint | undefined {
+    // A constraint broken by a syntax error is dropped (already reported): nothing refers to it, and
+    // a partial one would only produce follow-up diagnostics.
+    if (n.recoveredNode) return undefined;
     const c = n.children as Children;
     const span = this.cstSpan(n);
     if (span === undefined) return undefined;

@@ -2,7 +2,7 @@
 
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import type { Diagnostic, Span } from "../diagnostics.js";
-import { allTokens, Identifier, NumberLit, Inf, Reserved, LBracket, RBracket, LParen, RParen, LBrace, RBrace, Equals, Kw, RESERVED_WORDS } from "../lexer.js";
+import { allTokens, LineEnd, Identifier, NumberLit, Inf, Reserved, LBracket, RBracket, LParen, RParen, LBrace, RBrace, Equals, Kw, RESERVED_WORDS } from "../lexer.js";
 import type { LineIndex } from "../span.js";
 import type { ErrorPayload } from "./grammar.js";
 import { closest } from "./suggest.js";
@@ -51,6 +51,7 @@ function describeExpected(name: string): string {
 
 export function describeFound(t: IToken): string {
   if (t.tokenType === EOF || !Number.isFinite(t.startOffset)) return "end of file";
+  if (t.tokenType === LineEnd) return "end of line";
   if (t.tokenType.CATEGORIES?.includes(Reserved)) return `keyword \`${t.image}\``;
   if (t.tokenType === NumberLit) return `number \`${t.image}\``;
   return `\`${t.image.length > 40 ? t.image.slice(0, 40) + "…" : t.image}\``;

@@ -4,9 +4,9 @@
 //  - inside a constraint, a `+` / `-` at the start of a line (outside brackets) starts a new constraint;
 //  - a setting in a train block ends at the end of its line (or at `{` / `}`).
 
-import { CstParser, tokenMatcher, type CstNode, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
+import { CstParser, EOF, tokenMatcher, type CstNode, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
 import {
-  AddOp, allTokens, AnyToken, BinOp, Caret, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
+  AddOp, allTokens, AnyToken, BinOp, Caret, LineEnd, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
   NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
 } from "../lexer.js";
 
@@ -54,17 +54,38 @@ const L_ELEMENTS = { LABEL: "elements" };
 const costKeywords = [Kw.stage, Kw.terminal, Kw.initial];
 const structureKeywords = [Kw.diag, Kw.factor, Kw.psd];
 
+interface RecoveryInternals {
+  flattenFollowSet(this: MpcrlParser): TokenType[];
+  findReSyncTokenType(this: MpcrlParser): TokenType;
+}
+
 /** Tokens carry their `(`/`[` nesting depth (set by the driver before parsing). */
 export interface DepthToken extends IToken {
   bracketDepth?: number;
 }
 
 export class MpcrlParser extends CstParser {
-  private inConstraint = false;
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messageProvider, nodeLocationTracking: "onlyOffset" });
     this.performSelfAnalysis();
+  }
+
+  /** Error recovery inside a `subject to` section re-synchronises at the end of the line: the rest
+   *  of a broken constraint is skipped and the next line is parsed as the next constraint. Elsewhere
+   *  Chevrotain's default (the nearest token in the follow sets of the rules being parsed). Overrides
+   *  an internal method of Chevrotain 11 (the package is pinned to ~11.2). */
+  findReSyncTokenType(): TokenType {
+    const internals = CstParser.prototype as unknown as RecoveryInternals;
+    const follows = internals.flattenFollowSet.call(this);
+    if (follows.includes(LineEnd)) {
+      for (let k = 1; ; k++) {
+        const t = this.LA(k);
+        if (t.tokenType === EOF) break;
+        if (t.tokenType === LineEnd) return LineEnd;
+      }
+    }
+    return internals.findReSyncTokenType.call(this);
   }
 
   private sameLine(): boolean {
@@ -78,9 +99,7 @@ export class MpcrlParser extends CstParser {
   }
 
   private continuesExpression(): boolean {
-    if (this.atCostBoundary()) return false;
-    if (this.inConstraint && !this.sameLine() && ((this.LA(1) as DepthToken).bracketDepth ?? 0) === 0) return false;
-    return true;
+    return !this.atCostBoundary();
   }
 
   // ------------------------------------------------------------ items
@@ -243,29 +262,30 @@ export class MpcrlParser extends CstParser {
     this.SUBRULE(this.expression, { LABEL: "expr" });
   });
 
+  /** `subject to` then one constraint per line: the driver (index.ts) inserts a LineEnd token at
+   *  each line break of the section outside brackets, so that a broken constraint is skipped to the
+   *  end of its line by Chevrotain's re-synchronisation and the next line is parsed normally. */
   public subjectTo = this.RULE("subjectTo", () => {
     this.CONSUME(Kw.subject);
     this.CONSUME(Kw.to);
-    this.MANY(() => this.SUBRULE(this.constraint));
+    this.OPTION(() => this.CONSUME(LineEnd));
+    this.MANY(() => {
+      this.SUBRULE(this.constraint);
+      this.CONSUME2(LineEnd);
+    });
   });
 
   public constraint = this.RULE("constraint", () => {
-    const saved = this.inConstraint;
-    this.inConstraint = true;
-    try {
-      this.MANY(() =>
-        this.OR([{ ALT: () => this.CONSUME(Kw.soft, { LABEL: "modifiers" }) }, { ALT: () => this.CONSUME(Kw.terminal, { LABEL: "modifiers" }) }]),
-      );
-      this.SUBRULE(this.expression, { LABEL: "operands" });
-      this.AT_LEAST_ONE(() => {
-        this.CONSUME(RelOpTok, { LABEL: "ops" });
-        this.SUBRULE2(this.expression, { LABEL: "operands" });
-      });
-      this.OPTION3(() => this.SUBRULE(this.stageRange));
-      this.OPTION4(() => this.SUBRULE(this.penalty));
-    } finally {
-      this.inConstraint = saved;
-    }
+    this.MANY(() =>
+      this.OR([{ ALT: () => this.CONSUME(Kw.soft, { LABEL: "modifiers" }) }, { ALT: () => this.CONSUME(Kw.terminal, { LABEL: "modifiers" }) }]),
+    );
+    this.SUBRULE(this.expression, { LABEL: "operands" });
+    this.AT_LEAST_ONE(() => {
+      this.CONSUME(RelOpTok, { LABEL: "ops" });
+      this.SUBRULE2(this.expression, { LABEL: "operands" });
+    });
+    this.OPTION3(() => this.SUBRULE(this.stageRange));
+    this.OPTION4(() => this.SUBRULE(this.penalty));
   });
 
   public stageRange = this.RULE("stageRange", () => {

@@ -4,7 +4,10 @@
 import type { IToken } from "chevrotain";
 import type { Comment, Program, TopItem } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, UnterminatedComment } from "../lexer.js";
+import {
+  lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, UnterminatedComment, LineEnd, Le, Ge, EqEq, Lt, Gt, Star,
+  Slash, DotStar, DotSlash, Caret, Quote,
+} from "../lexer.js";
 import { LineIndex } from "../span.js";
 import { AstBuilder } from "./build.js";
 import { recognitionErrorToDiagnostic } from "./errors.js";
@@ -55,12 +58,15 @@ function parseUnsafe(text: string): ParseResult {
   {
     let d = 0;
     for (const t of tokens as DepthToken[]) {
+      // an item keyword is never inside an expression: an unclosed bracket does not leak past it
+      if (sectionEnders.has(t.tokenType) || t.tokenType === LBrace || t.tokenType === RBrace) d = 0;
       if (t.tokenType === RParen || t.tokenType === RBracket) d = Math.max(0, d - 1);
       t.bracketDepth = d;
       if (t.tokenType === LParen || t.tokenType === LBracket) d++;
     }
   }
 
+  insertLineEnds(tokens);
   const builder = new AstBuilder(lines);
   const items: TopItem[] = [];
   const parser = parserInstance;
@@ -123,6 +129,67 @@ function parseUnsafe(text: string): ParseResult {
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   const program: Program = { kind: "Program", id: builder.id(), items, comments, span: lines.span(0, text.length) };
   return { program, diagnostics };
+}
+
+/** Words that end a `subject to` section (they start another item). */
+const sectionEnders = new Set(
+  ["state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount", "timestep",
+   "episode", "dynamics", "minimize", "subject", "cost", "reward", "controller", "plant", "train"].map((w) => Kw[w as keyof typeof Kw]),
+);
+/** A line starting with one of these continues the constraint of the previous line. */
+const continuesConstraint = new Set([Kw.for, Kw.penalty, Kw.linear, Kw.quadratic, Le, Ge, EqEq, Lt, Gt, Star, Slash, DotStar, DotSlash, Caret, Quote]);
+
+/** In each `subject to` section, insert a LineEnd token after every line that ends a constraint
+ *  (outside brackets): one constraint per line, and line-based error recovery (docs/language.md). */
+function insertLineEnds(tokens: IToken[]): void {
+  const out: IToken[] = [];
+  let inSection = false;
+  let sectionHasTokens = false;
+  let braceDepth = 0;
+  const lineEndAfter = (prev: IToken): IToken => {
+    const end = prev.startOffset + prev.image.length;
+    return {
+      image: "",
+      startOffset: end,
+      endOffset: end - 1,
+      startLine: prev.endLine,
+      endLine: prev.endLine,
+      startColumn: prev.endColumn,
+      endColumn: prev.endColumn,
+      tokenType: LineEnd,
+      tokenTypeIdx: LineEnd.tokenTypeIdx ?? 0,
+    };
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as DepthToken;
+    const prev = out[out.length - 1];
+    if (inSection) {
+      const depth0 = (t.bracketDepth ?? 0) === 0;
+      const ends = depth0 && (sectionEnders.has(t.tokenType) || (t.tokenType === RBrace && braceDepth === 0));
+      if (ends) {
+        if (sectionHasTokens && prev !== undefined) out.push(lineEndAfter(prev));
+        inSection = false;
+      } else if (prev !== undefined && depth0 && t.startLine! > prev.endLine! && !continuesConstraint.has(t.tokenType)) {
+        if (sectionHasTokens || prev.tokenType === Kw.to || prev.tokenType === Kw.subject) out.push(lineEndAfter(prev));
+        sectionHasTokens = true;
+      } else sectionHasTokens = true;
+      if (t.tokenType === LBrace) braceDepth++;
+      if (t.tokenType === RBrace) braceDepth = Math.max(0, braceDepth - 1);
+    }
+    out.push(t);
+    // the section starts after `subject to` (or after `subject` alone: the missing `to` is reported)
+    const startsSection =
+      (t.tokenType === Kw.to && tokens[i - 1]?.tokenType === Kw.subject) ||
+      (t.tokenType === Kw.subject && tokens[i + 1]?.tokenType !== Kw.to);
+    if (startsSection) {
+      inSection = true;
+      sectionHasTokens = false;
+      braceDepth = 0;
+    }
+  }
+  if (inSection && sectionHasTokens && out.length > 0) out.push(lineEndAfter(out[out.length - 1]));
+  tokens.length = 0;
+  for (const t of out) tokens.push(t);
 }
 
 /** Split the token stream before each top-level item keyword, so that an error in one item never

@@ -168,6 +168,24 @@ describe("items", () => {
     expect(st.kind === "SubjectTo" && st.constraints.length).toBe(4);
   });
 
+  it("continues a constraint on a line starting with `for`, `penalty` or a relation", () => {
+    const { c, errors } = controller("  subject to\n    soft lb <= x\n      <= ub\n      for k in 1..N\n      penalty linear 1\n    u >= 0");
+    expect(errors).toEqual([]);
+    const st = c.items[0];
+    if (st.kind !== "SubjectTo") throw new Error(st.kind);
+    expect(st.constraints.map((k) => [k.ops.length, k.range !== undefined, k.penalty !== undefined])).toEqual([
+      [2, true, true],
+      [1, false, false],
+    ]);
+  });
+
+  it("skips a broken constraint to the end of its line and parses the next one", () => {
+    const { c, errors } = controller("  subject to\n    x = 0 + 1 +\n    -1 <= u <= 1\n    terminal x == 0");
+    expect(errors).toEqual(["MPC1012"]);
+    const st = c.items[0];
+    expect(st.kind === "SubjectTo" && st.constraints.map((k) => k.ops)).toEqual([["<=", "<="], ["=="]]);
+  });
+
   it("continues an expression over lines inside brackets and in the objective", () => {
     const { c, errors } = controller("  subject to\n    x <= [1,\n      -2]\n  minimize a\n    - b\n    + c");
     expect(errors).toEqual([]);

@@ -109,9 +109,9 @@ export class Dpg extends RolloutBase {
       this.len++;
     }
     this.s.set(st.observation);
+    // A failed solve skips the transition (as mpcrl does); the rollout goes on.
     const R = this.dConfig.rolloutLength;
     if (R > 0 && this.len >= R) this.consolidate();
-    else if (!ok && this.len > 0) this.consolidate(); // a failed step ends the rollout
     this.finishStep(!ok);
     return this.record;
   }

@@ -272,35 +272,46 @@ function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr): void {
   });
 }
 
+/** Every deepest node satisfying `bad` (none of whose children does), skipping `skip` subtrees. */
+function culprits(e: Expr, bad: (x: Expr) => boolean, skip: (x: Expr) => boolean, out: Expr[] = []): Expr[] {
+  if (!bad(e) || skip(e)) return out;
+  const before = out.length;
+  for (const c of children(e)) culprits(c, bad, skip, out);
+  if (out.length === before) out.push(e);
+  return out;
+}
+
 function reportDpp(ctx: Ctx, aff: Affinity, root: Root, reported: Set<number>): void {
-  const c = culprit(
+  const found = culprits(
     root.expr,
     (x) => aff.of(x).pdeg === 2,
     (x) => aff.psdProducts.has(x.id) || (x.kind === "Name" && ctx.resolution.get(x.id)?.kind === "let"),
   );
-  if (!c || reported.has(c.id)) return;
-  reported.add(c.id);
-  const term = ctx.src(c.span);
-  let label = "not affine in the learnable parameters";
-  let help = "introduce one learnable parameter for the product, or make one factor a constant";
-  if (c.kind === "Call" && c.callee.name === "dlqr") {
-    label = "the DARE solution is a nonlinear function of its arguments";
-    help = "compute the terminal weight from constants (e.g. the initial model: `dlqr(A0, B0, Q, R)`)";
-  } else if (c.kind === "Call") {
-    label = `\`${c.callee.name}\` of a learnable parameter is not affine in it`;
-    help = "declare the transformed quantity itself as the learnable parameter";
-  } else if (c.kind === "Binary" && c.op === "*" && (aff.of(c).deg === 2 || aff.weightInfo.has(c.id))) {
-    help = "for a learnable quadratic weight write `quad(e, L*L')` with `learnable factor L[n]`, or `sumsq(L'*e)`";
+  for (const c of found) {
+    if (reported.has(c.id)) continue;
+    reported.add(c.id);
+    const term = ctx.src(c.span);
+    let label = "not affine in the learnable parameters";
+    let help = "introduce one learnable parameter for the product, or make one factor a constant";
+    if (c.kind === "Call" && c.callee.name === "dlqr") {
+      label = "the DARE solution is a nonlinear function of its arguments";
+      help = "compute the terminal weight from constants (e.g. the initial model: `dlqr(A0, B0, Q, R)`)";
+    } else if (c.kind === "Call") {
+      label = `\`${c.callee.name}\` of a learnable parameter is not affine in it`;
+      help = "declare the transformed quantity itself as the learnable parameter";
+    } else if (c.kind === "Binary" && c.op === "*" && (aff.of(c).deg === 2 || aff.weightInfo.has(c.id))) {
+      help = "for a learnable quadratic weight write `quad(e, L*L')` with `learnable factor L[n]`, or `sumsq(L'*e)`";
+    }
+    ctx.report({
+      severity: "error",
+      code: "MPC4005",
+      message: `\`${term}\` is not DPP: the QP data must be affine in the learnable parameters`,
+      span: c.span,
+      label,
+      notes: ["the gradient of the MPC with respect to its parameters is computed from QP data that depend affinely on them (the DPP rule of CVXPY)"],
+      help,
+    });
   }
-  ctx.report({
-    severity: "error",
-    code: "MPC4005",
-    message: `\`${term}\` is not DPP: the QP data must be affine in the learnable parameters`,
-    span: c.span,
-    label,
-    notes: ["the gradient of the MPC with respect to its parameters is computed from QP data that depend affinely on them (the DPP rule of CVXPY)"],
-    help,
-  });
 }
 
 /** Runs the affinity analysis on every root and reports the controller's QP-structure errors. */

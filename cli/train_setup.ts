@@ -211,8 +211,8 @@ export async function prepare(specPath: string, flags: CommonFlags): Promise<Set
 /** Loads or records the offline data set. */
 function offlineData(setup: Setup, mpc: MpcController, plant: Plant, seed: number): Rollout[] {
   const { spec } = setup;
-  if (spec.dataset !== undefined) {
-    const path = join(dirname(resolve(setup.specPath)), `${spec.dataset}.jsonl`);
+  const path = spec.dataset !== undefined ? join(dirname(resolve(setup.specPath)), `${spec.dataset}.jsonl`) : undefined;
+  if (path !== undefined && existsSync(path)) {
     try {
       return parseDataset(readText(path, "the data set"), mpc.nx, mpc.nu);
     } catch (err) {
@@ -220,8 +220,8 @@ function offlineData(setup: Setup, mpc: MpcController, plant: Plant, seed: numbe
       throw new CliError(`${path}: ${err instanceof Error ? err.message : String(err)}`, 2);
     }
   }
-  // no file: record rollouts with the initial controller (the behaviour policy)
-  const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.rollouts, spec.steps, seed + 0x0ff);
+  // no file: record `episodes` rollouts of `steps` steps with the initial controller (the behaviour policy)
+  const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.episodes, spec.steps, seed + 0x0ff);
   mpc.resetWarmStart();
   return rollouts;
 }

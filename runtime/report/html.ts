@@ -22,8 +22,15 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;paddin
 code{background:#f4f4f4;padding:1px 4px}`;
 
 function table(rows: [string, unknown][]): string {
+  const short = (v: unknown): unknown => {
+    if (Array.isArray(v) && v.length > 12) return [...v.slice(0, 5), `... ${v.length - 10} more ...`, ...v.slice(-5)];
+    return v;
+  };
+  const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(6));
   const cell = (v: unknown): string =>
-    typeof v === "number" ? esc(Number.isInteger(v) ? String(v) : v.toPrecision(6)) : esc(typeof v === "string" ? v : JSON.stringify(v));
+    typeof v === "number"
+      ? esc(num(v))
+      : esc(typeof v === "string" ? v : JSON.stringify(short(v), (_k, x: unknown) => (typeof x === "number" && !Number.isInteger(x) ? Number(x.toPrecision(6)) : x)));
   return `<table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${cell(v)}</td></tr>`).join("")}</table>`;
 }
 

@@ -218,6 +218,9 @@ export class Affinity {
           const q = this.quadraticForm(e);
           curv = q.curv;
           if (q.pdeg !== undefined) pdeg = q.pdeg;
+        } else if (deg === 2 && e.op === ".*" && a.deg === 1 && b.deg === 1 && sameExpr(e.left, e.right)) {
+          curv = "convex"; // element-wise squares e .* e
+          pdeg = a.pdeg;
         } else if (deg === 2) curv = "unknown";
         return { deg, curv, learnable, runtime, pdeg };
       }

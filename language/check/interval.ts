@@ -177,6 +177,39 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
       }
       return fallback();
     }
+    case "Index": {
+      const t = intervalOf(ctx, e.target);
+      if (!t || !shape) return fallback();
+      // Constant indices only (the usual case for bound offsets): pick the elements.
+      const pos: number[][] = [];
+      const dims = e.indices.length === 1 ? [t.cols === 1 ? t.rows : t.cols] : [t.rows, t.cols];
+      for (let i = 0; i < e.indices.length; i++) {
+        const ix = e.indices[i];
+        if (ix.kind === "At") {
+          const v = evalExpr(ctx, ix.index);
+          if (!v || v.data.length !== 1) return fallback();
+          pos.push([v.data[0]]);
+        } else {
+          const a = ix.start ? evalExpr(ctx, ix.start)?.data[0] : 0;
+          const b = ix.end ? evalExpr(ctx, ix.end)?.data[0] : dims[i];
+          if (a === undefined || b === undefined) return fallback();
+          pos.push(Array.from({ length: Math.max(0, b - a) }, (_, j) => a + j));
+        }
+      }
+      const lo: number[] = [];
+      const hi: number[] = [];
+      if (pos.length === 1) {
+        for (const p of pos[0]) {
+          lo.push(t.lo[p]);
+          hi.push(t.hi[p]);
+        }
+      } else for (const r of pos[0]) for (const c of pos[1]) {
+        lo.push(t.lo[r * t.cols + c]);
+        hi.push(t.hi[r * t.cols + c]);
+      }
+      if (lo.length !== shape.rows * shape.cols || lo.some((x) => x === undefined)) return fallback();
+      return imat(shape.rows, shape.cols, lo, hi);
+    }
     case "Array": {
       // Element-wise only for the common column-vector case; otherwise unbounded.
       if (e.rows.length === 1 && shape && shape.cols === 1 && e.rows[0].length === shape.rows) {

@@ -131,6 +131,13 @@ export function plot(o: PlotOptions): string {
       const pts: string[] = [];
       for (const i of idx) if (Number.isFinite(s.y[i]) && Number.isFinite(s.x[i])) pts.push(`${sx(s.x[i]).toFixed(1)},${sy(s.y[i]).toFixed(1)}`);
       parts.push(`<polyline fill="none" stroke="${color}" stroke-width="${s.width ?? 1.2}"${s.dash ? ' stroke-dasharray="5,4"' : ""} points="${pts.join(" ")}"/>`);
+      // markers when there are few points (a single episode is otherwise invisible)
+      if (pts.length <= 60 && !s.dash) {
+        for (const p of pts) {
+          const [cx, cy] = p.split(",");
+          parts.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${color}"/>`);
+        }
+      }
     }
     const ly = m.t + 12 + k * 16;
     parts.push(`<line x1="${m.l + pw + 10}" x2="${m.l + pw + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dash ? ' stroke-dasharray="5,4"' : ""}/><text x="${m.l + pw + 34}" y="${ly}" class="legend">${esc(s.name)}</text>`);

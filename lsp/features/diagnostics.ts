@@ -14,8 +14,35 @@ import type { Diagnostic, Severity } from "../../language/diagnostics.js";
 import type { Analysis, AnalysisCache } from "../analysis.js";
 import { spanToRange } from "../positions.js";
 
-/** Where `codeDescription` links point; the extension passes the bundled docs/diagnostics.md. */
-export const diagnosticsDocs = { url: "https://github.com/mpcrl/mpcrl/blob/main/docs/diagnostics.md" };
+/** Where `codeDescription` links point (the server finds docs/diagnostics.md next to itself), and
+ *  the anchor of each code family's section ("1" -> "mpc1xxx-syntax"), read from its headings. */
+export const diagnosticsDocs: { url: string; anchors: Record<string, string> } = {
+  url: "https://github.com/mpcrl/mpcrl/blob/main/docs/diagnostics.md",
+  anchors: {},
+};
+
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+export function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+}
+
+/** Anchors of the `## MPC1xxx: ...` sections of docs/diagnostics.md, by family digit. */
+export function familyAnchors(markdown: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of markdown.matchAll(/^##\s+(MPC(\d)xxx\b.*)$/gm)) {
+    if (m[1] && m[2]) out[m[2]] = headingAnchor(m[1]);
+  }
+  return out;
+}
+
+function codeAnchor(code: string): string {
+  const family = /^MPC(\d)/.exec(code)?.[1];
+  return (family !== undefined ? diagnosticsDocs.anchors[family] : undefined) ?? code.toLowerCase();
+}
 
 const severities: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -42,7 +69,7 @@ export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic
     range: spanToRange(doc, d.span),
     severity: severities[d.severity],
     code: d.code,
-    codeDescription: { href: `${diagnosticsDocs.url}#${d.code.toLowerCase()}` },
+    codeDescription: { href: `${diagnosticsDocs.url}#${codeAnchor(d.code)}` },
     source: "mpcrl",
     message: extra.length > 0 ? `${d.message}\n${extra.join("\n")}` : d.message,
   };

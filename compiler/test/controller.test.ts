@@ -1,0 +1,79 @@
+// Properties of the runtime MpcController on compiled controllers.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileToModule } from "../index.js";
+import { readRepo } from "./helpers.js";
+
+const gz = compileToModule(readRepo("examples/gros_zanon/linear_mpc.mpcrl")).module!;
+
+describe("MpcController", () => {
+  // Away from degenerate points (weakly active rows, e.g. a trajectory resting exactly on a soft
+  // bound's kink, where V has subgradients only): the policy sensitivity reports those.
+  it("Q(s, pi(s)) = V(s) and their gradients agree at the optimal first input", () => {
+    const c = gz.createController();
+    fc.assert(
+      fc.property(fc.double({ min: -0.2, max: 1.2, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), (a, b) => {
+        const s = [a, b];
+        const act = c.act(s);
+        fc.pre(act.status === "solved" && c.policySensitivity(s).ok);
+        const q = c.gradQvalue(s, act.u);
+        const v = c.gradValue(s);
+        fc.pre(q.ok && v.ok);
+        expect(Math.abs(q.value - v.value)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v.value)));
+        expect(Math.abs(act.value - v.value)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v.value)));
+        for (let i = 0; i < c.nTheta; i++) expect(Math.abs(q.grad[i] - v.grad[i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(v.grad[i])));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("never returns NaN inputs: a failed solve falls back to the shifted plan, then to a clipped safe input", () => {
+    const c = gz.createController({ settings: { maxIter: 1 }, refineTolerance: 0 });
+    const r = c.act([0, 0.15]);
+    expect(r.fallback).toBe(true);
+    expect(Number.isFinite(r.u[0])).toBe(true);
+    expect(Math.abs(r.u[0])).toBeLessThanOrEqual(1);
+    expect(r.value).toBeNaN();
+    const ok = gz.createController();
+    const first = ok.act([0, 0.15]);
+    expect(first.fallback).toBe(false);
+  });
+
+  it("first_input_bounds: removed pins any input; kept reports primal_infeasible outside the bounds", () => {
+    const removed = gz.createController({ firstInputBounds: "removed" });
+    const kept = gz.createController({ firstInputBounds: "kept" });
+    expect(removed.qvalue([0.2, 0.1], [1.5]).ok).toBe(true);
+    expect(kept.qvalue([0.2, 0.1], [1.5]).status).toBe("primal_infeasible");
+    expect(kept.qvalue([0.2, 0.1], [0.5]).value).toBeCloseTo(removed.qvalue([0.2, 0.1], [0.5]).value, 8);
+  });
+
+  it("setTheta refuses non-finite or wrongly sized theta and keeps the old one", () => {
+    const c = gz.createController();
+    const before = c.getTheta();
+    expect(() => c.setTheta(new Float64Array(3))).toThrow(/length/);
+    const bad = Float64Array.from(before);
+    bad[2] = NaN;
+    expect(() => c.setTheta(bad)).toThrow(/finite/);
+    expect(c.getTheta()).toEqual(before);
+  });
+
+  it("runtime values are checked by name and size", () => {
+    const rate = compileToModule(`
+controller C {
+  state x[1]
+  input u[1] in [-5, 5]
+  horizon 3
+  runtime r = 1
+  dynamics x+ = x + u
+  minimize stage (x - r)'*(x - r) + u'*u
+}
+`).module!;
+    const c = rate.createController();
+    expect(() => c.act([0], { r: [1, 2] })).toThrow(/entries/);
+    const v1 = c.value([0], { r: 1 }).value;
+    const v2 = c.value([0], { r: 2 }).value;
+    expect(v2).toBeGreaterThan(v1);
+    // the default is restored only by passing it again (values persist between calls)
+    expect(c.value([0]).value).toBeCloseTo(v2, 10);
+  });
+});

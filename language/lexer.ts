@@ -96,9 +96,26 @@ export const CONTEXTUAL_WORDS = ["to", "on", "using", "stage", "initial", "diag"
 export type ReservedWord = (typeof RESERVED_WORDS)[number];
 export type ContextualWord = (typeof CONTEXTUAL_WORDS)[number];
 
+/** Keyword groups as token categories: one CONSUME instead of an OR of alternatives (faster). */
+export const DeclKw = createToken({ name: "DeclKw", label: "a declaration (`state`, `input`, ...)", pattern: Lexer.NA });
+export const ScalarKw = createToken({ name: "ScalarKw", label: "`horizon`, `discount`, `timestep` or `episode`", pattern: Lexer.NA });
+export const CostKw = createToken({ name: "CostKw", label: "`stage`, `terminal` or `initial`", pattern: Lexer.NA });
+export const PlantCostKw = createToken({ name: "PlantCostKw", label: "`cost` or `reward`", pattern: Lexer.NA });
+export const ModifierKw = createToken({ name: "ModifierKw", label: "`soft` or `terminal`", pattern: Lexer.NA });
+export const BlockKw = createToken({ name: "BlockKw", label: "`controller` or `plant`", pattern: Lexer.NA });
+export const StructureKw = createToken({ name: "StructureKw", label: "`diag`, `factor` or `psd`", pattern: Lexer.NA });
+const groups: Record<string, TokenType[]> = {
+  state: [DeclKw], input: [DeclKw], param: [DeclKw], runtime: [DeclKw], disturbance: [DeclKw], const: [DeclKw], learnable: [DeclKw],
+  horizon: [ScalarKw], discount: [ScalarKw], timestep: [ScalarKw], episode: [ScalarKw],
+  cost: [PlantCostKw], reward: [PlantCostKw],
+  controller: [BlockKw], plant: [BlockKw],
+  soft: [ModifierKw], terminal: [ModifierKw, CostKw], stage: [CostKw], initial: [CostKw],
+  diag: [StructureKw], factor: [StructureKw], psd: [StructureKw],
+};
+
 export const Kw = {} as Record<ReservedWord | ContextualWord, TokenType>;
-for (const w of RESERVED_WORDS) Kw[w] = keyword(w, [Reserved]);
-for (const w of CONTEXTUAL_WORDS) Kw[w] = keyword(w, [Identifier, Word]);
+for (const w of RESERVED_WORDS) Kw[w] = keyword(w, [Reserved, ...(groups[w] ?? [])]);
+for (const w of CONTEXTUAL_WORDS) Kw[w] = keyword(w, [Identifier, Word, ...(groups[w] ?? [])]);
 
 // ---------------------------------------------------------------- numbers
 
@@ -206,6 +223,13 @@ export const allTokens: TokenType[] = [
   MulOp,
   AnyToken,
   LineEnd,
+  DeclKw,
+  ScalarKw,
+  CostKw,
+  PlantCostKw,
+  ModifierKw,
+  BlockKw,
+  StructureKw,
 ];
 
 export const mpcrlLexer = new Lexer(allTokens, {

@@ -48,9 +48,18 @@ export class LineIndex {
   span(start: number, end: number): Span {
     const s = Math.max(0, Math.min(start, this.text.length));
     const e = Math.max(s, Math.min(end, this.text.length));
-    const a = this.position(s);
-    const b = this.position(e);
-    return { start: s, end: e, startLine: a.line, startColumn: a.column, endLine: b.line, endColumn: b.column };
+    const la = this.lineIndexOf(s);
+    // most spans are on one line: search the end's line from the start's
+    let lb = la;
+    const starts = this.lineStarts;
+    for (let steps = 0; lb + 1 < starts.length && starts[lb + 1] <= e; steps++) {
+      if (steps === 16) {
+        lb = this.lineIndexOf(e);
+        break;
+      }
+      lb++;
+    }
+    return { start: s, end: e, startLine: la + 1, startColumn: s - starts[la] + 1, endLine: lb + 1, endColumn: e - starts[lb] + 1 };
   }
 
   /** Text of a 0-based line without its line break. */

@@ -6,7 +6,7 @@
 
 import { CstParser, EOF, tokenMatcher, type CstNode, type IToken, type TokenType, type IParserErrorMessageProvider } from "chevrotain";
 import {
-  AddOp, allTokens, AnyToken, BinOp, Caret, LineEnd, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
+  AddOp, allTokens, AnyToken, BinOp, BlockKw, Caret, CostKw, DeclKw, LineEnd, ModifierKw, PlantCostKw, ScalarKw, StructureKw, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
   NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
 } from "../lexer.js";
 
@@ -50,9 +50,15 @@ const L_NAME = { LABEL: "name" };
 const L_CALL_OPEN = { LABEL: "callOpen" };
 const L_CALL_CLOSE = { LABEL: "callClose" };
 const L_ELEMENTS = { LABEL: "elements" };
+const L_KEYWORD = { LABEL: "keyword" };
+const L_WORD = { LABEL: "word" };
+const L_STRUCTURE = { LABEL: "structure" };
+const L_DIMS = { LABEL: "dims" };
+const L_DIMS_OPEN = { LABEL: "dimsOpen" };
+const L_DIMS_CLOSE = { LABEL: "dimsClose" };
+const L_INIT = { LABEL: "init" };
+const L_TARGET = { LABEL: "target" };
 
-const costKeywords = [Kw.stage, Kw.terminal, Kw.initial];
-const structureKeywords = [Kw.diag, Kw.factor, Kw.psd];
 
 interface RecoveryInternals {
   flattenFollowSet(this: MpcrlParser): TokenType[];
@@ -95,7 +101,7 @@ export class MpcrlParser extends CstParser {
   }
 
   private atCostBoundary(): boolean {
-    return tokenMatcher(this.LA(1), Plus) && costKeywords.some((k) => tokenMatcher(this.LA(2), k));
+    return tokenMatcher(this.LA(1), Plus) && tokenMatcher(this.LA(2), CostKw);
   }
 
   private continuesExpression(): boolean {
@@ -103,75 +109,77 @@ export class MpcrlParser extends CstParser {
   }
 
   // ------------------------------------------------------------ items
+  // DSL callbacks and alternatives are class fields, created once (no per-call allocation).
 
+  private readonly topAlts = [
+    { ALT: (): CstNode => this.SUBRULE(this.block) },
+    { ALT: (): CstNode => this.SUBRULE(this.trainBlock) },
+    { ALT: (): CstNode => this.SUBRULE(this.declaration) },
+  ];
   public topItem = this.RULE("topItem", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.block) },
-      { ALT: () => this.SUBRULE(this.trainBlock) },
-      { ALT: () => this.SUBRULE(this.declaration) },
-    ]);
+    this.OR(this.topAlts);
   });
 
+  private readonly oneBlockItem = (): CstNode => this.SUBRULE(this.blockItem);
   public block = this.RULE("block", () => {
-    this.OR([{ ALT: () => this.CONSUME(Kw.controller, { LABEL: "keyword" }) }, { ALT: () => this.CONSUME(Kw.plant, { LABEL: "keyword" }) }]);
-    this.CONSUME(Identifier, { LABEL: "name" });
+    this.CONSUME(BlockKw, L_KEYWORD);
+    this.CONSUME(Identifier, L_NAME);
     this.CONSUME(LBrace);
-    this.MANY(() => this.SUBRULE(this.blockItem));
+    this.MANY(this.oneBlockItem);
     this.CONSUME(RBrace);
   });
 
+  private readonly blockItemAlts = [
+    { ALT: (): CstNode => this.SUBRULE(this.declaration) },
+    { ALT: (): CstNode => this.SUBRULE(this.letDecl) },
+    { ALT: (): CstNode => this.SUBRULE(this.dynamics) },
+    { ALT: (): CstNode => this.SUBRULE(this.scalarSetting) },
+    { ALT: (): CstNode => this.SUBRULE(this.objective) },
+    { ALT: (): CstNode => this.SUBRULE(this.plantCost) },
+    { ALT: (): CstNode => this.SUBRULE(this.subjectTo) },
+    { ALT: (): CstNode => this.SUBRULE(this.unknownItem) },
+  ];
   public blockItem = this.RULE("blockItem", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.declaration) },
-      { ALT: () => this.SUBRULE(this.letDecl) },
-      { ALT: () => this.SUBRULE(this.dynamics) },
-      { ALT: () => this.SUBRULE(this.scalarSetting) },
-      { ALT: () => this.SUBRULE(this.objective) },
-      { ALT: () => this.SUBRULE(this.plantCost) },
-      { ALT: () => this.SUBRULE(this.subjectTo) },
-      { ALT: () => this.SUBRULE(this.unknownItem) },
-    ]);
+    this.OR(this.blockItemAlts);
   });
 
+  private readonly restOfLine = {
+    GATE: (): boolean => this.sameLine() && !tokenMatcher(this.LA(1), LBrace) && !tokenMatcher(this.LA(1), RBrace),
+    DEF: (): IToken => this.CONSUME(AnyToken),
+  };
   /** A line starting with a word that is not an item keyword (a typo such as `horizn 10`): skipped to
    *  the end of the line and reported by build.ts with a suggestion, so that parsing goes on. */
   public unknownItem = this.RULE("unknownItem", () => {
-    this.CONSUME(Identifier, { LABEL: "word" });
-    this.MANY({
-      GATE: () => this.sameLine() && !tokenMatcher(this.LA(1), LBrace) && !tokenMatcher(this.LA(1), RBrace),
-      DEF: () => this.CONSUME(AnyToken),
-    });
+    this.CONSUME(Identifier, L_WORD);
+    this.MANY(this.restOfLine);
   });
 
+  private readonly structure = {
+    GATE: (): boolean => tokenMatcher(this.LA(1), StructureKw) && tokenMatcher(this.LA(2), Identifier),
+    DEF: (): IToken => this.CONSUME2(Identifier, L_STRUCTURE),
+  };
+  private readonly moreDims = (): void => {
+    this.CONSUME(Comma);
+    this.SUBRULE2(this.expression, L_DIMS);
+  };
+  private readonly dims = (): void => {
+    this.CONSUME(LBracket, L_DIMS_OPEN);
+    this.SUBRULE(this.expression, L_DIMS);
+    this.MANY(this.moreDims);
+    this.CONSUME(RBracket, L_DIMS_CLOSE);
+  };
+  private readonly init = (): void => {
+    this.CONSUME(Equals);
+    this.SUBRULE3(this.expression, L_INIT);
+  };
+  private readonly declBounds = (): CstNode => this.SUBRULE(this.bounds);
   public declaration = this.RULE("declaration", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Kw.state, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.input, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.param, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.runtime, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.disturbance, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.const, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.learnable, { LABEL: "keyword" }) },
-    ]);
-    this.OPTION({
-      GATE: () => structureKeywords.some((k) => tokenMatcher(this.LA(1), k)) && tokenMatcher(this.LA(2), Identifier),
-      DEF: () => this.CONSUME2(Identifier, { LABEL: "structure" }),
-    });
-    this.CONSUME(Identifier, { LABEL: "name" });
-    this.OPTION2(() => {
-      this.CONSUME(LBracket, { LABEL: "dimsOpen" });
-      this.SUBRULE(this.expression, { LABEL: "dims" });
-      this.MANY(() => {
-        this.CONSUME(Comma);
-        this.SUBRULE2(this.expression, { LABEL: "dims" });
-      });
-      this.CONSUME(RBracket, { LABEL: "dimsClose" });
-    });
-    this.OPTION3(() => {
-      this.CONSUME(Equals);
-      this.SUBRULE3(this.expression, { LABEL: "init" });
-    });
-    this.OPTION4(() => this.SUBRULE(this.bounds));
+    this.CONSUME(DeclKw, L_KEYWORD);
+    this.OPTION(this.structure);
+    this.CONSUME(Identifier, L_NAME);
+    this.OPTION2(this.dims);
+    this.OPTION3(this.init);
+    this.OPTION4(this.declBounds);
   });
 
   public bounds = this.RULE("bounds", () => {
@@ -185,107 +193,105 @@ export class MpcrlParser extends CstParser {
 
   public letDecl = this.RULE("letDecl", () => {
     this.CONSUME(Kw.let);
-    this.CONSUME(Identifier, { LABEL: "name" });
+    this.CONSUME(Identifier, L_NAME);
     this.CONSUME(Equals);
     this.SUBRULE(this.expression, { LABEL: "value" });
   });
 
+  private readonly dynamicsLhs = [
+    {
+      // der(x) = ...
+      ALT: (): void => {
+        this.CONSUME(Identifier, { LABEL: "der" });
+        this.CONSUME(LParen);
+        this.CONSUME2(Identifier, L_TARGET);
+        this.CONSUME(RParen);
+      },
+    },
+    {
+      // x+ = ...
+      ALT: (): void => {
+        this.CONSUME3(Identifier, L_TARGET);
+        this.CONSUME(Plus);
+      },
+    },
+    {
+      // x = ... (the `+` is missing: reported by build.ts, the dynamics are kept)
+      ALT: (): IToken => this.CONSUME5(Identifier, { LABEL: "targetNoPlus" }),
+    },
+  ];
+  private readonly using = (): void => {
+    this.CONSUME(Kw.using);
+    this.CONSUME4(Identifier, { LABEL: "method" });
+  };
   public dynamics = this.RULE("dynamics", () => {
     this.CONSUME(Kw.dynamics);
-    this.OR([
-      {
-        // der(x) = ...
-        ALT: () => {
-          this.CONSUME(Identifier, { LABEL: "der" });
-          this.CONSUME(LParen);
-          this.CONSUME2(Identifier, { LABEL: "target" });
-          this.CONSUME(RParen);
-        },
-      },
-      {
-        // x+ = ...
-        ALT: () => {
-          this.CONSUME3(Identifier, { LABEL: "target" });
-          this.CONSUME(Plus);
-        },
-      },
-      {
-        // x = ... (the `+` is missing: reported by build.ts, the dynamics are kept)
-        ALT: () => this.CONSUME5(Identifier, { LABEL: "targetNoPlus" }),
-      },
-    ]);
+    this.OR(this.dynamicsLhs);
     this.CONSUME(Equals);
     this.SUBRULE(this.expression, { LABEL: "rhs" });
-    this.OPTION(() => {
-      this.CONSUME(Kw.using);
-      this.CONSUME4(Identifier, { LABEL: "method" });
-    });
+    this.OPTION(this.using);
   });
 
   public scalarSetting = this.RULE("scalarSetting", () => {
-    this.OR([
-      { ALT: () => this.CONSUME(Kw.horizon, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.discount, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.timestep, { LABEL: "keyword" }) },
-      { ALT: () => this.CONSUME(Kw.episode, { LABEL: "keyword" }) },
-    ]);
+    this.CONSUME(ScalarKw, L_KEYWORD);
     this.SUBRULE(this.expression, { LABEL: "value" });
   });
 
+  private readonly moreCostTerms = {
+    GATE: (): boolean => this.atCostBoundary(),
+    DEF: (): void => {
+      this.CONSUME(Plus);
+      this.SUBRULE2(this.costTerm);
+    },
+  };
   public objective = this.RULE("objective", () => {
     this.CONSUME(Kw.minimize);
     this.SUBRULE(this.costTerm);
-    this.MANY({
-      GATE: () => this.atCostBoundary(),
-      DEF: () => {
-        this.CONSUME(Plus);
-        this.SUBRULE2(this.costTerm);
-      },
-    });
+    this.MANY(this.moreCostTerms);
   });
 
+  private readonly costKind = {
+    GATE: (): boolean => tokenMatcher(this.LA(1), CostKw),
+    DEF: (): IToken => this.CONSUME(CostKw, L_KEYWORD),
+  };
   public costTerm = this.RULE("costTerm", () => {
-    this.OPTION({
-      GATE: () => costKeywords.some((k) => tokenMatcher(this.LA(1), k)),
-      DEF: () =>
-        this.OR([
-          { ALT: () => this.CONSUME(Kw.stage, { LABEL: "keyword" }) },
-          { ALT: () => this.CONSUME(Kw.terminal, { LABEL: "keyword" }) },
-          { ALT: () => this.CONSUME(Kw.initial, { LABEL: "keyword" }) },
-        ]),
-    });
+    this.OPTION(this.costKind);
     this.SUBRULE(this.expression, { LABEL: "expr" });
   });
 
   public plantCost = this.RULE("plantCost", () => {
-    this.OR([{ ALT: () => this.CONSUME(Kw.cost, { LABEL: "keyword" }) }, { ALT: () => this.CONSUME(Kw.reward, { LABEL: "keyword" }) }]);
+    this.CONSUME(PlantCostKw, L_KEYWORD);
     this.SUBRULE(this.expression, { LABEL: "expr" });
   });
 
+  private readonly constraintLine = (): void => {
+    this.SUBRULE(this.constraint);
+    this.CONSUME2(LineEnd);
+  };
+  private readonly firstLineEnd = (): IToken => this.CONSUME(LineEnd);
   /** `subject to` then one constraint per line: the driver (index.ts) inserts a LineEnd token at
    *  each line break of the section outside brackets, so that a broken constraint is skipped to the
    *  end of its line by Chevrotain's re-synchronisation and the next line is parsed normally. */
   public subjectTo = this.RULE("subjectTo", () => {
     this.CONSUME(Kw.subject);
     this.CONSUME(Kw.to);
-    this.OPTION(() => this.CONSUME(LineEnd));
-    this.MANY(() => {
-      this.SUBRULE(this.constraint);
-      this.CONSUME2(LineEnd);
-    });
+    this.OPTION(this.firstLineEnd);
+    this.MANY(this.constraintLine);
   });
 
+  private readonly modifier = (): IToken => this.CONSUME(ModifierKw, { LABEL: "modifiers" });
+  private readonly relation = (): void => {
+    this.CONSUME(RelOpTok, L_OPS);
+    this.SUBRULE2(this.expression, L_OPERANDS);
+  };
+  private readonly range = (): CstNode => this.SUBRULE(this.stageRange);
+  private readonly penaltyClause = (): CstNode => this.SUBRULE(this.penalty);
   public constraint = this.RULE("constraint", () => {
-    this.MANY(() =>
-      this.OR([{ ALT: () => this.CONSUME(Kw.soft, { LABEL: "modifiers" }) }, { ALT: () => this.CONSUME(Kw.terminal, { LABEL: "modifiers" }) }]),
-    );
-    this.SUBRULE(this.expression, { LABEL: "operands" });
-    this.AT_LEAST_ONE(() => {
-      this.CONSUME(RelOpTok, { LABEL: "ops" });
-      this.SUBRULE2(this.expression, { LABEL: "operands" });
-    });
-    this.OPTION3(() => this.SUBRULE(this.stageRange));
-    this.OPTION4(() => this.SUBRULE(this.penalty));
+    this.MANY(this.modifier);
+    this.SUBRULE(this.expression, L_OPERANDS);
+    this.AT_LEAST_ONE(this.relation);
+    this.OPTION3(this.range);
+    this.OPTION4(this.penaltyClause);
   });
 
   public stageRange = this.RULE("stageRange", () => {
@@ -297,43 +303,50 @@ export class MpcrlParser extends CstParser {
     this.SUBRULE2(this.expression, { LABEL: "to" });
   });
 
+  private readonly linearWeight = (): void => {
+    this.CONSUME(Kw.linear);
+    this.SUBRULE(this.expression, { LABEL: "linear" });
+  };
+  private readonly quadraticWeight = (): void => {
+    this.CONSUME(Kw.quadratic);
+    this.SUBRULE2(this.expression, { LABEL: "quadratic" });
+  };
   public penalty = this.RULE("penalty", () => {
     this.CONSUME(Kw.penalty);
-    this.OPTION(() => {
-      this.CONSUME(Kw.linear);
-      this.SUBRULE(this.expression, { LABEL: "linear" });
-    });
-    this.OPTION2(() => {
-      this.CONSUME(Kw.quadratic);
-      this.SUBRULE2(this.expression, { LABEL: "quadratic" });
-    });
+    this.OPTION(this.linearWeight);
+    this.OPTION2(this.quadraticWeight);
   });
 
+  private readonly oneSetting = (): CstNode => this.SUBRULE(this.setting);
   public trainBlock = this.RULE("trainBlock", () => {
     this.CONSUME(Kw.train);
     this.CONSUME(Identifier, { LABEL: "controller" });
     this.CONSUME(Kw.on);
     this.CONSUME2(Identifier, { LABEL: "plant" });
     this.CONSUME(LBrace);
-    this.MANY(() => this.SUBRULE(this.setting));
+    this.MANY(this.oneSetting);
     this.CONSUME(RBrace);
   });
 
+  private readonly settingArgs = { GATE: (): boolean => this.sameLine(), DEF: (): CstNode => this.SUBRULE(this.settingArg) };
+  private readonly nestedSetting = (): CstNode => this.SUBRULE2(this.setting);
+  private readonly settingBlock = (): void => {
+    this.CONSUME(LBrace);
+    this.MANY2(this.nestedSetting);
+    this.CONSUME(RBrace);
+  };
   public setting = this.RULE("setting", () => {
     this.CONSUME(Word, { LABEL: "key" });
-    this.MANY({ GATE: () => this.sameLine(), DEF: () => this.SUBRULE(this.settingArg) });
-    this.OPTION(() => {
-      this.CONSUME(LBrace);
-      this.MANY2(() => this.SUBRULE(this.setting));
-      this.CONSUME(RBrace);
-    });
+    this.MANY(this.settingArgs);
+    this.OPTION(this.settingBlock);
   });
 
+  private readonly settingArgAlts = [
+    { ALT: (): CstNode => this.SUBRULE(this.unary) },
+    { ALT: (): IToken => this.CONSUME(Reserved, L_WORD) },
+  ];
   public settingArg = this.RULE("settingArg", () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.unary) },
-      { ALT: () => this.CONSUME(Reserved, { LABEL: "word" }) },
-    ]);
+    this.OR(this.settingArgAlts);
   });
 
   // ------------------------------------------------------------ expressions

@@ -188,6 +188,14 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let stopped = false;
   const line = (f: LineFile, s: string) => writer.line(f, s);
   let lastYield = performance.now();
+  let lastTheta = JSON.stringify(Array.from(trainer.getTheta()));
+  /** Appends theta to params-history.jsonl when it changed since the last line. */
+  const writeHistory = (t: number, ep: number): void => {
+    const theta = JSON.stringify(Array.from(trainer.getTheta()));
+    if (theta === lastTheta) return;
+    lastTheta = theta;
+    line("params-history.jsonl", `{"t":${t},"episode":${ep},"theta":${theta}}`);
+  };
 
   outer: for (; episode < settings.episodes; episode++) {
     // a resumed mid-episode run continues after the checkpointed step
@@ -198,9 +206,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       const r = trainer.step();
       line("metrics.jsonl", stepJson(r));
       line("metrics.csv", stepCsv(r));
-      if (r.updated && r.rejected === null) {
-        line("params-history.jsonl", JSON.stringify({ t: r.t, episode: r.episode, theta: Array.from(trainer.getTheta()) }));
-      }
+      if (r.updated && r.rejected === null) writeHistory(r.t, r.episode);
       recentCost += r.cost;
       recentN++;
       if (!Number.isNaN(r.tdError)) {
@@ -236,6 +242,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     }
     const er = trainer.endEpisode();
     line("metrics.jsonl", episodeJson(er));
+    writeHistory(trainer.record.t, episode); // updates made at the episode's end (per-episode learners)
     checkpoint(episode + 1, false);
     if (opts.shouldStop?.() && episode + 1 < settings.episodes) {
       stopped = true;

@@ -181,7 +181,7 @@ export async function prepare(specPath: string, flags: CommonFlags): Promise<Set
   const settings: RunSettings = {
     spec: basename(specPath),
     algorithm: spec.algorithm,
-    episodes: spec.algorithm === "bayesopt" ? spec.episodes : spec.episodes,
+    episodes: spec.episodes,
     steps: spec.steps,
     seed: spec.seed,
     optimizer: spec.optimizer,

@@ -38,12 +38,8 @@ export interface TrainSpec {
   readonly seed: number;
   /** Evaluate the greedy policy every `every` episodes on `episodes` episodes (0: never). */
   readonly evaluation: { readonly every: number; readonly episodes: number };
-  /** Offline: number of rollouts recorded with the initial policy when no data set file is given. */
-  readonly rollouts: number;
-  /** Bayesian optimization: parameters to tune (names; empty: all with finite bounds), budget. */
-  readonly tune: readonly string[];
+  /** Bayesian optimization: size of the initial design (the initial parameters, then a Latin hypercube). */
   readonly initialDesign: number;
-  readonly evaluations: number;
   /** DPG: steps per rollout (0: one rollout per episode). */
   readonly rolloutLength: number;
   /** Offline: the data set's name (`name.jsonl` next to the spec). */
@@ -77,10 +73,7 @@ export const defaultTrainSpec: TrainSpec = {
   steps: 100,
   seed: 0,
   evaluation: { every: 0, episodes: 0 },
-  rollouts: 100,
-  tune: [],
   initialDesign: 8,
-  evaluations: 30,
   rolloutLength: 0,
 };
 
@@ -297,21 +290,6 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
         } else throw new SettingError(`unknown schedule \`${a.name}\``, s.at);
         return;
       }
-      case "rollouts":
-        out.rollouts = posInt(s.args[0], s, "the number of rollouts");
-        return;
-      case "tune":
-        out.tune = s.args.map((a) => {
-          if (a.kind !== "word") throw new SettingError("`tune` expects parameter names", s.at);
-          return a.value;
-        });
-        return;
-      case "initial_design":
-        out.initialDesign = posInt(s.args[0], s, "the initial design size");
-        return;
-      case "evaluations":
-        out.evaluations = posInt(s.args[0], s, "the number of evaluations");
-        return;
       default:
         throw new SettingError(`unknown training setting \`${s.key}\``, s.at);
     }

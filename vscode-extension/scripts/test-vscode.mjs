@@ -87,7 +87,7 @@ const example = readFileSync(join(repo, "examples", "gros_zanon", "linear_mpc.mp
 const broken = example.replace("dynamics x+ = A*x + B*u + b", "dynamics x+ = A*x + Bb*u + b");
 if (broken === example) die("the example changed: cannot place the error");
 writeFileSync(join(folder, "broken.mpcrl"), broken);
-run(csBin, ["--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix], { env: node24Env });
+run(csBin, ["--user-data-dir", userData, "--extensions-dir", extensions, "--config", join(e2e, "config.yaml"), "--install-extension", vsix], { env: node24Env });
 
 // ---------------------------------------------------------------- code-server + Chromium
 const server = spawn(
@@ -132,13 +132,12 @@ try {
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`, { waitUntil: "domcontentloaded" });
   await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
   await page.waitForTimeout(3000);
-  // Open the spec with Quick Open.
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
-  await page.keyboard.type("broken.mpcrl");
-  await page.waitForTimeout(800);
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
+  // Open the spec from the explorer and wait for its editor tab.
+  const entry = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "broken.mpcrl" }).first();
+  await entry.waitFor({ timeout: 60_000 });
+  await entry.dblclick();
+  await page.locator(".tabs-container .tab", { hasText: "broken.mpcrl" }).first().waitFor({ timeout: 30_000 });
+  await page.locator(".editor-instance .view-line span", { hasText: /^controller$/ }).first().waitFor({ timeout: 30_000 });
 
   // The Problems entry of the status bar: "Errors: 1, Warnings: N" in its aria-label.
   const problems = page.locator("#status\\.problems, [id='status.problems']").first();
@@ -158,7 +157,7 @@ try {
   check(/MPC-RL/.test(mode), `language mode is MPC-RL ("${mode.trim()}")`);
 
   // Hover on the learnable `x_lb` (line "learnable x_lb[2] = [0, 0]").
-  const token = page.locator(".view-line span", { hasText: /^x_lb$/ }).first();
+  const token = page.locator(".editor-instance .view-line span", { hasText: /^x_lb$/ }).first();
   await token.hover();
   let hover = "";
   try {

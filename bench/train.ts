@@ -10,6 +10,8 @@ import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
 import { thetaToJson } from "../runtime/run/params.js";
+import { LinearPlant } from "../runtime/plants/linear.js";
+import { QuadraticQ } from "../runtime/learn/test/doubles.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -80,4 +82,28 @@ if (args.includes("--nominal")) {
   const n = run(false, nominal.noise_e);
   const refN = steps === 5000 ? nominal.J : NaN;
   console.log(`No learning (initial params), ${steps} steps: ${n.seconds.toFixed(2)} s, J ${n.J.toFixed(4)} (mpcrl ${refN.toFixed(3)}), max |state dev| ${n.maxDev.toExponential(2)}`);
+}
+
+// The learner's own cost per step, with an analytic controller (no QP): replay, Newton step with
+// the added-identity Cholesky, safety QP, monitors.
+{
+  const n = 200_000;
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const mpc = new QuadraticQ([0, 2, 0, 2], 0.9);
+    const plant = new LinearPlant({ A: [0.9], B: [0.5], initialState: [1], Q: [2], R: [2] });
+    const q = new QLearning(mpc, plant, {
+      seed: 1,
+      optimizer: { kind: "newton", lr: 1e-3 },
+      replay: { size: 1, sample: 1 },
+      safety: { maxRelativeChange: 1e3 },
+      exploration: { kind: "additive", distribution: "normal", scale: 0.1 },
+    });
+    const t0 = performance.now();
+    q.beginEpisode(0);
+    for (let k = 0; k < n; k++) q.step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const m = median(times);
+  console.log(`Learner alone (analytic Q, 4 parameters, trust-region QP each step): ${((m / n) * 1e6).toFixed(2)} us/step, ${(n / m / 1000).toFixed(0)}k steps/s`);
 }

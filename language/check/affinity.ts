@@ -111,14 +111,18 @@ export class Affinity {
   readonly psdProducts = new Set<number>();
   private readonly letBusy = new Set<Sym>();
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx) {
+    ctx.classOf = (id) => {
+      const c = this.cls.get(id);
+      return c && toExprClass(c);
+    };
+  }
 
   of(e: Expr): Cls {
     const memo = this.cls.get(e.id);
     if (memo) return memo;
     const c = this.compute(e);
     this.cls.set(e.id, c);
-    this.ctx.classes.set(e.id, toExprClass(c));
     return c;
   }
 

@@ -124,7 +124,7 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   }
   if (unproven.length === 0) return;
   const i = unproven[0];
-  const learnable = Boolean(ctx.classes.get(lo.id)?.learnable || ctx.classes.get(hi.id)?.learnable);
+  const learnable = Boolean(ctx.classOf(lo.id)?.learnable || ctx.classOf(hi.id)?.learnable);
   const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !Number.isFinite(x));
   ctx.report({
     severity: "warning",

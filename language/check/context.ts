@@ -106,8 +106,8 @@ export class Ctx {
   readonly resolution = new Map<number, Sym>();
   /** Expression node id -> shape. */
   readonly shapes = new Map<number, Shape>();
-  /** Expression node id -> class in the decision variables. */
-  readonly classes = new Map<number, ExprClass>();
+  /** Expression node id -> class in the decision variables (converted lazily from the affinity pass). */
+  classOf: (id: number) => ExprClass | undefined = () => undefined;
   /** Expression node id -> the block it belongs to. */
   readonly exprBlock = new Map<number, BlockScope>();
   /** Expression roots in source order. */
@@ -136,8 +136,15 @@ export class Ctx {
     return s.length > max ? `${s.slice(0, max - 3)}...` : s;
   }
 
+  private blockIndex: Map<string, BlockScope> | undefined;
+  private indexedBlocks = 0;
   blockByName(name: string): BlockScope | undefined {
-    return this.blocks.find((b) => b.name === name);
+    if (!this.blockIndex || this.indexedBlocks !== this.blocks.length) {
+      this.blockIndex = new Map();
+      this.indexedBlocks = this.blocks.length;
+      for (const b of this.blocks) if (b.name !== undefined && !this.blockIndex.has(b.name)) this.blockIndex.set(b.name, b);
+    }
+    return this.blockIndex.get(name);
   }
 
   /** Look a name up from a block: its own symbols, then the top level. */

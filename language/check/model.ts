@@ -60,7 +60,7 @@ export class Model implements SemanticModel {
   }
 
   classOf(exprId: number): ExprClass | undefined {
-    return this.ctx.classes.get(exprId);
+    return this.ctx.classOf(exprId);
   }
 
   symbolsIn(scope: string | undefined): readonly SymbolInfo[] {

@@ -58,6 +58,10 @@ describe("mpcrl train / eval", () => {
       .filter((l) => l.type === "step")
       .map((l) => l.cost);
     expect(summary.J).toBeCloseTo(costs.reduce((a, b) => a + b, 0), 10);
+    // same spec and seed: bit-identical metrics
+    const again = mpcrl("train", spec, "--steps", "12", "--out", join(tmp, "run2"));
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(tmp, "run2", "metrics.jsonl"), "utf8")).toBe(readFileSync(join(out, "metrics.jsonl"), "utf8"));
     const ev = mpcrl("eval", spec, "--params", join(out, "params.json"), "--steps", "8", "--out", join(tmp, "eval"));
     expect(ev.status, ev.stderr).toBe(0);
     expect(ev.stdout).toMatch(/evaluation completed: 1 episode\(s\), 8 steps/);

@@ -18,9 +18,14 @@ export function numericChecks(t: QpTemplate, block: ControllerBlock, initialStat
   t.fill(t.theta0, rt, d);
   const objective = block.items.find((i) => i.kind === "Objective");
   const constraints = block.items.filter((i) => i.kind === "SubjectTo");
-  // Hessian PSD: Cholesky of P + eps I (P symmetric from its upper triangle).
+  // Hessian PSD: a symmetric diagonally dominant P with a nonnegative diagonal is PSD (Gershgorin),
+  // which settles the usual diagonal weights at once; otherwise Cholesky of P + eps I.
   const n = t.n;
-  if (n <= 2000) {
+  if (!d.every((v) => !Number.isNaN(v))) {
+    diags.push({ severity: "error", code: CompilerCodes.notConstant, message: "the QP data has NaN entries at the initial parameters", span: (objective ?? block).span });
+    return diags;
+  }
+  if (n <= 2000 && !diagonallyDominant(t, d, L.P)) {
     const P = dense(n, n);
     let scale = 0;
     for (let j = 0; j < n; j++) {
@@ -34,9 +39,7 @@ export function numericChecks(t: QpTemplate, block: ControllerBlock, initialStat
     }
     const eps = 1e-9 * Math.max(1, scale);
     for (let i = 0; i < n; i++) P.data[i * n + i] += eps;
-    if (!d.every((v) => !Number.isNaN(v))) {
-      diags.push({ severity: "error", code: CompilerCodes.notConstant, message: "the QP data has NaN entries at the initial parameters", span: (objective ?? block).span });
-    } else if (cholesky(P) === undefined) {
+    if (cholesky(P) === undefined) {
       diags.push({
         severity: "error",
         code: CompilerCodes.nonconvex,
@@ -80,4 +83,23 @@ export function numericChecks(t: QpTemplate, block: ControllerBlock, initialStat
     }
   }
   return diags;
+}
+
+/** Gershgorin: every diagonal entry >= the sum of |off-diagonal| entries of its row. */
+function diagonallyDominant(t: QpTemplate, d: Float64Array, offset: number): boolean {
+  const diag = new Float64Array(t.n);
+  const off = new Float64Array(t.n);
+  for (let j = 0; j < t.n; j++) {
+    for (let k = t.P.colPtr[j]; k < t.P.colPtr[j + 1]; k++) {
+      const i = t.P.rowIdx[k];
+      const v = d[offset + k];
+      if (i === j) diag[i] += v;
+      else {
+        off[i] += Math.abs(v);
+        off[j] += Math.abs(v);
+      }
+    }
+  }
+  for (let i = 0; i < t.n; i++) if (!(diag[i] >= off[i])) return false;
+  return true;
 }

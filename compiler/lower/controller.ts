@@ -72,6 +72,7 @@ export class ControllerLowering {
   private readonly costOrigin = new Map<number, string>();
   private costConstOrigin: string | undefined;
   private readonly letCache = new Map<string, Val>();
+  private overrideCounter = 0;
 
   constructor(
     readonly program: Program,
@@ -144,7 +145,7 @@ export class ControllerLowering {
         if (stage === undefined) throw new LowerError(`input \`${name}\` is a decision variable and cannot be used here`, span, CompilerCodes.unsupported);
         const b = this.inputs.find((s) => s.name === name);
         if (b === undefined) throw new LowerError(`unknown input \`${name}\``, span, CompilerCodes.missing);
-        const k = stage.inputStage ?? stage.k;
+        const k = stage.k;
         if (k >= this.N) throw new LowerError(`input \`${name}\` has no value at the terminal stage k = N`, span, CompilerCodes.unsupported, "restrict the term or constraint to k in 0..N-1");
         return mat(this.inputVars(b, k));
       }
@@ -185,7 +186,7 @@ export class ControllerLowering {
   prevOf(name: string, span: Span, stage: StageScope): Val {
     const b = this.inputs.find((s) => s.name === name);
     if (b === undefined) throw new LowerError(`\`prev\` takes an input; \`${name}\` is not one`, span, CompilerCodes.unsupported);
-    const k = stage.inputStage ?? stage.k;
+    const k = stage.k;
     if (k > 0) return mat(this.inputVars(b, k - 1));
     const key = `prev_${name}`;
     const nodes = this.runtimeNodes.get(key) ?? this.addRuntime(key, b.size, new Array<number>(b.size).fill(0));
@@ -425,7 +426,7 @@ export class ControllerLowering {
       const f = (x: Mat): Mat => {
         const st = this.stage(k);
         st.overrides.set(b.name, mat(x));
-        st.overrideKey = `${Math.random()}`;
+        st.overrideKey = `rk${this.overrideCounter++}`;
         return fitShape(this.ev, this.ev.evalMat(dyn.rhs, st), b.size, 1, dyn.rhs.span, "the right-hand side");
       };
       const axpy = (x: Mat, a: number, y: Mat): Mat => this.alg.zip(x, y, (p, q) => this.alg.add(p, this.alg.scale(q, this.pool.num(a))), "add");
@@ -693,8 +694,6 @@ export class ControllerLowering {
 export class StageScope implements Scope {
   readonly overrides = new Map<string, Val>();
   overrideKey = "";
-  /** Stage of the inputs when it differs from k (unused: inputs follow k). */
-  readonly inputStage: number | undefined = undefined;
 
   constructor(
     readonly owner: ControllerLowering,

@@ -9,7 +9,10 @@ import { ProgressReporter } from "./progress.js";
 import { defaultRunDir, printMulti, printSummary } from "./train.js";
 import { runSeeds } from "./train_multi.js";
 import { runJob } from "./train_run.js";
-import { CliError, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
+import { availableParallelism } from "node:os";
+import { jsonToTheta } from "../runtime/run/params.js";
+import { evalEpisodesInParallel } from "./eval_parallel.js";
+import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
 
 export interface EvalFlags extends CommonFlags {
   params?: string;
@@ -42,6 +45,23 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
       return;
     }
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
+    const episodes = parsePositiveInt(flags.episodes, "--episodes") ?? setup.spec.episodes;
+    if (episodes > 1 && availableParallelism() > 1 && flags.plant === undefined) {
+      // independent episodes: split over worker threads, merged into one folder
+      const mpc = setup.createController();
+      if (params !== undefined) {
+        try {
+          mpc.setTheta(jsonToTheta(mpc.params, params, mpc.getTheta()));
+        } catch (err) {
+          throw new CliError(`--params: ${err instanceof Error ? err.message : String(err)}`, 2);
+        }
+      }
+      const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
+      process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
+      const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);
+      printSummary(s, dir, "evaluation");
+      return;
+    }
     const progress = new ProgressReporter(process.stderr);
     const r = await runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p));
     progress.done();

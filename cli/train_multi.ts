@@ -9,11 +9,11 @@ import type { RunSummary } from "../runtime/run/summary.js";
 import type { RunJob } from "./train_run.js";
 import { CliError } from "./train_setup.js";
 
-type WorkerReply =
+export type WorkerReply =
   | { ok: true; seed: number; dir: string; summary: RunSummary }
   | { ok: false; seed: number; message: string; exitCode: 1 | 2 };
 
-function spawn(job: RunJob): Promise<WorkerReply> {
+export function spawnJob(job: RunJob): Promise<WorkerReply> {
   const self = import.meta.url;
   const isTs = self.endsWith(".ts");
   const url = new URL(isTs ? "./train_worker.ts" : "./train_worker.js", self);
@@ -76,7 +76,7 @@ export async function runSeeds(
     while (next < seeds.length && failure === null) {
       const seed = seeds[next++];
       const dir = join(outDir, `seed-${seed}`);
-      const r = await spawn({ ...base, seed, dir });
+      const r = await spawnJob({ ...base, seed, dir });
       if (!r.ok) {
         failure = new CliError(`seed ${seed}: ${r.message}`, r.exitCode);
         return;

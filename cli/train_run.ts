@@ -14,6 +14,8 @@ export interface RunJob {
   readonly learn: boolean;
   /** Parameters to start from (eval): JSON object by name. */
   readonly params?: unknown;
+  /** Only these episodes [first, end) (parallel evaluation); no report is written. */
+  readonly episodeRange?: readonly [number, number];
 }
 
 export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, shouldStop?: () => boolean): Promise<RunResult> {
@@ -35,7 +37,7 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
   const settings = {
     ...setup.settings,
     seed: job.seed,
-    episodes: offlineEpisodes(setup, trainer, episodesFlag),
+    episodes: job.episodeRange ? job.episodeRange[1] : offlineEpisodes(setup, trainer, episodesFlag),
     steps: episodeSteps(setup, trainer),
     mode: job.learn ? "train" : "eval",
     ...(job.learn ? {} : { algorithm: `eval (${setup.spec.algorithm} spec)` }),
@@ -49,6 +51,7 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
     shouldStop,
     onProgress,
     progressEvery: 25,
-    report: writeReport,
+    firstEpisode: job.episodeRange?.[0],
+    report: job.episodeRange ? undefined : writeReport,
   });
 }

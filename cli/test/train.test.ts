@@ -72,6 +72,32 @@ describe("mpcrl train / eval", () => {
     expect(ev2.stderr).toMatch(/`V0` needs 1 finite number/);
   });
 
+  it("evaluates episodes in parallel workers with the same results as a sequential run", async () => {
+    const par = join(tmp, "eval_par");
+    const r = mpcrl("eval", spec, "--episodes", "3", "--steps", "6", "--out", par);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/evaluating 3 episodes on \d+ worker threads/);
+    const { runJob } = await import("../train_run.js");
+    const seq = join(tmp, "eval_seq");
+    await runJob({ specPath: spec, flags: { episodes: "3", steps: "6" }, seed: 69, dir: seq, resume: false, learn: false });
+    // Equal up to solver rounding: a worker's controller starts fresh, while in one process the
+    // solver's adaptive state (rho, factorization) carries over from episode to episode.
+    const parse = (d: string) => readFileSync(join(d, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const a = parse(par);
+    const b = parse(seq);
+    expect(a.length).toBe(b.length);
+    a.forEach((x, i) => {
+      expect(Object.keys(x)).toEqual(Object.keys(b[i]));
+      for (const k of Object.keys(x)) {
+        const u = x[k];
+        const v = b[i][k];
+        if (typeof u === "number") expect(Math.abs(u - (v as number))).toBeLessThan(1e-9 * (1 + Math.abs(u)));
+        else if (Array.isArray(u)) u.forEach((e, j) => expect(Math.abs((e as number) - (v as number[])[j])).toBeLessThan(1e-9));
+        else expect(u).toEqual(v);
+      }
+    });
+  }, 120_000);
+
   it("stops on SIGINT with a checkpoint, and --resume ends like an uninterrupted run", async () => {
     const out = join(tmp, "stopped");
     const child = spawn(tsx, ["cli/main.ts", "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });

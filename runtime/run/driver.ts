@@ -51,6 +51,8 @@ export interface RunOptions {
   readonly progressEvery?: number;
   /** Also checkpoint every this many steps (default 1000; episode ends always checkpoint). */
   readonly checkpointEvery?: number;
+  /** First episode to run (default 0): a worker evaluating a slice of the episodes starts there. */
+  readonly firstEpisode?: number;
   /** Writes report.html from the finished folder (injected to keep the driver independent of it). */
   readonly report?: (dir: string) => void;
 }
@@ -147,7 +149,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const { trainer } = opts;
   const settings: RunSettings = { thetaNames: thetaNames(opts.layout), ...opts.settings };
   const t0 = performance.now();
-  let episode = 0;
+  let episode = opts.firstEpisode ?? 0;
   let inEpisode = false;
   let elapsedBefore = 0;
   let writer: RunWriter;

@@ -1,0 +1,66 @@
+// Parallel evaluation episodes: without learning, episodes are independent (each resets the plant
+// with its own seed and the controller's warm start), so `mpcrl eval --episodes N` splits them
+// over worker threads (one per core) and merges the parts into one run folder whose files equal
+// a sequential run's (global step numbers renumbered in episode order).
+
+import { availableParallelism } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeReport } from "../runtime/report/html.js";
+import { summarizeRun, type RunSummary, type StepLine } from "../runtime/run/summary.js";
+import type { ParamLayout } from "../runtime/mpc/types.js";
+import { spawnJob } from "./train_multi.js";
+import type { RunJob } from "./train_run.js";
+import { CliError } from "./train_setup.js";
+
+export async function evalEpisodesInParallel(
+  job: Omit<RunJob, "dir" | "episodeRange">,
+  episodes: number,
+  dir: string,
+  layout: readonly ParamLayout[],
+  theta: ArrayLike<number>,
+  settings: Record<string, unknown>,
+): Promise<RunSummary> {
+  const t0 = performance.now();
+  const workers = Math.max(1, Math.min(availableParallelism(), episodes));
+  const per = Math.ceil(episodes / workers);
+  const parts: { dir: string; range: [number, number] }[] = [];
+  for (let w = 0; w < workers; w++) {
+    const range: [number, number] = [w * per, Math.min(episodes, (w + 1) * per)];
+    if (range[0] < range[1]) parts.push({ dir: join(dir, `.part-${w}`), range });
+  }
+  mkdirSync(dir, { recursive: true });
+  const replies = await Promise.all(parts.map((p) => spawnJob({ ...job, dir: p.dir, episodeRange: p.range })));
+  for (const r of replies) if (!r.ok) throw new CliError(r.message, r.exitCode);
+  // merge: step lines renumbered, episode lines kept, in episode order
+  const jsonl: string[] = [];
+  const csv: string[] = [];
+  let t = 0;
+  let header = "";
+  for (const p of parts) {
+    const lines = readFileSync(join(p.dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.length > 0);
+    const csvLines = readFileSync(join(p.dir, "metrics.csv"), "utf8").split("\n").filter((l) => l.length > 0);
+    header = csvLines[0];
+    let k = 1;
+    for (const l of lines) {
+      const rec = JSON.parse(l) as StepLine | { type: "episode" };
+      if (rec.type === "step") {
+        const renumbered = { ...rec, t };
+        jsonl.push(JSON.stringify(renumbered));
+        const cols = csvLines[k++].split(",");
+        cols[0] = String(t);
+        csv.push(cols.join(","));
+        t++;
+      } else jsonl.push(l);
+    }
+  }
+  writeFileSync(join(dir, "metrics.jsonl"), jsonl.join("\n") + "\n");
+  writeFileSync(join(dir, "metrics.csv"), [header, ...csv].join("\n") + "\n");
+  writeFileSync(join(dir, "params-history.jsonl"), readFileSync(join(parts[0].dir, "params-history.jsonl"), "utf8"));
+  writeFileSync(join(dir, "params.json"), readFileSync(join(parts[0].dir, "params.json"), "utf8"));
+  for (const p of parts) rmSync(p.dir, { recursive: true, force: true });
+  const summary = summarizeRun(dir, { ...settings, episodes, workers: parts.length }, layout, theta, "completed", (performance.now() - t0) / 1000);
+  writeFileSync(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+  writeReport(dir);
+  return summary;
+}

@@ -148,6 +148,8 @@ function punct(name: string, text: string, pattern: RegExp, categories: TokenTyp
 
 export const DotStar = punct("DotStar", ".*", /\.\*/, [MulOp, BinOp]);
 export const DotSlash = punct("DotSlash", "./", /\.\//, [MulOp, BinOp]);
+/** `...`: reported (MPC1001, fix `..`) and read as `..`. */
+export const TripleDot = createToken({ name: "TripleDot", pattern: /\.\.\.+/, categories: [AnyToken] });
 export const DotDot = punct("DotDot", "..", /\.\./);
 export const Le = punct("Le", "<=", /<=/, [RelOpTok]);
 export const Ge = punct("Ge", ">=", />=/, [RelOpTok]);
@@ -184,6 +186,7 @@ export const allTokens: TokenType[] = [
   // multi-character operators before their prefixes
   DotStar,
   DotSlash,
+  TripleDot,
   DotDot,
   NumberLit,
   BadNumber,
@@ -312,6 +315,20 @@ export function lex(text: string, lines: LineIndex): LexResult {
       // Keep a number token in its place so that parsing goes on without a cascade.
       tokens.push({ ...t, tokenType: NumberLit, tokenTypeIdx: NumberLit.tokenTypeIdx ?? t.tokenTypeIdx, image: "0" , endOffset: t.endOffset });
       continue;
+    }
+    if (t.tokenType === TripleDot) {
+      const span = lines.span(t.startOffset, t.startOffset + t.image.length);
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1001",
+        message: `unknown operator \`${t.image}\``,
+        span,
+        label: "ranges are written `a..b`",
+        help: "replace with `..`",
+        edits: [{ span, newText: "..", title: "replace with `..`" }],
+      });
+      t.tokenType = DotDot;
+      t.tokenTypeIdx = DotDot.tokenTypeIdx ?? t.tokenTypeIdx;
     }
     if (t.tokenType === UnicodeOp) {
       const ascii = t.image === "\u2264" ? Le : t.image === "\u2265" ? Ge : Minus;

@@ -666,6 +666,20 @@ export class AstBuilder {
     const kw = this.tok(c, "Kw_train");
     if (kw === undefined) return undefined;
     const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    const on = this.tok(c, "on");
+    if (on !== undefined && on.image !== "on") {
+      const onSpan = this.tokSpan(on);
+      this.diagnostics.push({
+        severity: "error",
+        code: "MPC1004",
+        message: `expected \`on\`, found \`${on.image}\``,
+        span: onSpan,
+        label: "expected `on`",
+        notes: ["a train block is written `train Controller on Plant { ... }`"],
+        help: "replace with `on`",
+        edits: [{ span: onSpan, newText: "on", title: "replace with `on`" }],
+      });
+    }
     return {
       kind: "Train",
       id: this.id(),
@@ -694,6 +708,19 @@ export class AstBuilder {
         }
         const u = this.node(ac, "unary");
         args.push(u !== undefined ? this.unary(u, this.cstSpan(a) ?? span) : this.errorExpr(this.cstSpan(a) ?? span));
+      }
+      const eq = this.tok(c, "equals");
+      if (eq !== undefined) {
+        const eqSpan = this.tokSpan(eq);
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1004",
+          message: "expected a setting value, found `=`",
+          span: eqSpan,
+          label: "settings take no `=`",
+          help: `settings are written \`key value\`: remove the \`=\``,
+          edits: [{ span: this.lines.span(eq.startOffset, eq.startOffset + 1 + (this.lines.text[eq.startOffset + 1] === " " ? 1 : 0)), newText: "", title: "remove `=`" }],
+        });
       }
       const hasBlock = (c["LBrace"] ?? []).length > 0;
       out.push({

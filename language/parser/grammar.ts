@@ -321,7 +321,8 @@ export class MpcrlParser extends CstParser {
   public trainBlock = this.RULE("trainBlock", () => {
     this.CONSUME(Kw.train);
     this.CONSUME(Identifier, { LABEL: "controller" });
-    this.CONSUME(Kw.on);
+    // `on` (any other word here is reported by build.ts with the fix, and parsing goes on)
+    this.CONSUME3(Identifier, { LABEL: "on" });
     this.CONSUME2(Identifier, { LABEL: "plant" });
     this.CONSUME(LBrace);
     this.MANY(this.oneSetting);
@@ -335,8 +336,13 @@ export class MpcrlParser extends CstParser {
     this.MANY2(this.nestedSetting);
     this.CONSUME(RBrace);
   };
+  private readonly settingEquals = {
+    GATE: (): boolean => this.sameLine(),
+    DEF: (): IToken => this.CONSUME(Equals, { LABEL: "equals" }),
+  };
   public setting = this.RULE("setting", () => {
     this.CONSUME(Word, { LABEL: "key" });
+    this.OPTION2(this.settingEquals); // `seed = 3`: reported by build.ts with the fix
     this.MANY(this.settingArgs);
     this.OPTION(this.settingBlock);
   });

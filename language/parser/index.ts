@@ -55,6 +55,7 @@ function parseUnsafe(text: string): ParseResult {
 
   const suppressAt = new Set<number>();
   const tokens = guardNesting(lexed.tokens, lines, diagnostics, suppressAt);
+  fixMismatchedClosers(tokens, lines, diagnostics);
   {
     let d = 0;
     for (const t of tokens as DepthToken[]) {
@@ -129,6 +130,54 @@ function parseUnsafe(text: string): ParseResult {
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   const program: Program = { kind: "Program", id: builder.id(), items, comments, span: lines.span(0, text.length) };
   return { program, diagnostics };
+}
+
+const closerFor = new Map([
+  [LParen, RParen],
+  [LBracket, RBracket],
+]);
+
+/** A `)` closing a `[` (or `]` closing a `(`) is reported once (MPC1005, with the fix) and read as
+ *  the expected closer, so that the rest parses as intended. Not when the closer matches the
+ *  enclosing opener: then the inner one is unclosed, which the parser reports. */
+function fixMismatchedClosers(tokens: IToken[], lines: LineIndex, diagnostics: Diagnostic[]): void {
+  const stack: IToken[] = [];
+  for (const t of tokens) {
+    const tt = t.tokenType;
+    if (tt === LParen || tt === LBracket || tt === LBrace) stack.push(t);
+    else if (tt === RBrace) {
+      // a `}` closes its `{` and everything left open inside it (the parser reports those)
+      while (stack.length > 0 && stack[stack.length - 1].tokenType !== LBrace) stack.pop();
+      stack.pop();
+    } else if (tt === RParen || tt === RBracket) {
+      const top = stack[stack.length - 1];
+      if (top === undefined || top.tokenType === LBrace) continue; // stray closer: the parser reports it
+      const expected = closerFor.get(top.tokenType);
+      if (expected === tt) {
+        stack.pop();
+        continue;
+      }
+      const below = stack[stack.length - 2];
+      if (below !== undefined && closerFor.get(below.tokenType) === tt) continue; // `top` is the unclosed one
+      if (expected === undefined) continue;
+      const want = expected === RParen ? ")" : "]";
+      const what = top.tokenType === LBracket ? "this bracket" : "these parentheses";
+      const span = lines.span(t.startOffset, t.startOffset + 1);
+      diagnostics.push({
+        severity: "error",
+        code: "MPC1005",
+        message: `expected \`${want}\` to close ${what}, found \`${t.image}\``,
+        span,
+        label: `expected \`${want}\``,
+        related: [{ span: lines.span(top.startOffset, top.startOffset + 1), label: `unclosed \`${top.image}\`` }],
+        help: `replace \`${t.image}\` with \`${want}\``,
+        edits: [{ span, newText: want, title: `replace with \`${want}\`` }],
+      });
+      t.tokenType = expected;
+      t.tokenTypeIdx = expected.tokenTypeIdx ?? t.tokenTypeIdx;
+      stack.pop();
+    }
+  }
 }
 
 /** Words that end a `subject to` section (they start another item). */

@@ -6,7 +6,9 @@
 // 1. packages the extension (`npm run package:vscode`) and installs the .vsix into code-server;
 // 2. opens a copy of the Gros & Zanon example with one misspelled name in Chromium (playwright-core);
 // 3. asserts the problem count in the status bar and a hover on a learnable parameter;
-// 4. saves a screenshot ($TMPDIR/mpcrl-vscode-test/e2e/screenshot.png, or under MPCRL_VSCODE_TEST_DIR).
+// 4. applies the quick fix (Ctrl+.) and asserts the error is gone, then runs "MPC-RL: Show
+//    generated QP" and asserts the summary opens;
+// 5. saves a screenshot ($TMPDIR/mpcrl-vscode-test/e2e/screenshot.png, or under MPCRL_VSCODE_TEST_DIR).
 // Exit code 0 when every assertion holds; 1 otherwise; 2 when the environment cannot be set up.
 // Options: --keep (leave code-server running for a look), --port N (default 18931).
 
@@ -83,8 +85,8 @@ writeFileSync(
   JSON.stringify({ "security.workspace.trust.enabled": false, "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "editor.hover.delay": 100 }, null, 2),
 );
 const example = readFileSync(join(repo, "examples", "gros_zanon", "linear_mpc.mpcrl"), "utf8");
-// One error: a misspelled name in the dynamics (`Bb` for `B`).
-const broken = example.replace("dynamics x+ = A*x + B*u + b", "dynamics x+ = A*x + Bb*u + b");
+// One error: a misspelled name (`gama` for `gamma`), which the checker offers to fix.
+const broken = example.replace("discount gamma", "discount gama");
 if (broken === example) die("the example changed: cannot place the error");
 writeFileSync(join(folder, "broken.mpcrl"), broken);
 run(csBin, ["--user-data-dir", userData, "--extensions-dir", extensions, "--config", join(e2e, "config.yaml"), "--install-extension", vsix], { env: node24Env });
@@ -140,15 +142,18 @@ try {
   await page.locator(".editor-instance .view-line span", { hasText: /^controller$/ }).first().waitFor({ timeout: 30_000 });
 
   // The Problems entry of the status bar: "Errors: 1, Warnings: N" in its aria-label.
-  const problems = page.locator("#status\\.problems, [id='status.problems']").first();
-  let label = "";
-  const t0 = Date.now();
-  while (Date.now() - t0 < 60_000) {
-    label = (await problems.getAttribute("aria-label").catch(() => "")) ?? "";
-    const text = (await problems.innerText().catch(() => "")) ?? "";
-    if (/Errors?:\s*[1-9]/.test(label) || /^[1-9]/.test(text.trim())) break;
-    await page.waitForTimeout(500);
-  }
+  const problems = page.locator("[id='status.problems']").first();
+  const waitProblems = async (pattern) => {
+    let label = "";
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60_000) {
+      label = (await problems.getAttribute("aria-label").catch(() => "")) ?? "";
+      if (pattern.test(label)) break;
+      await page.waitForTimeout(500);
+    }
+    return label;
+  };
+  const label = await waitProblems(/Errors?:\s*[1-9]/);
   const errors = Number(/Errors?:\s*(\d+)/.exec(label)?.[1] ?? NaN);
   check(errors === 1, `status bar shows 1 error (aria-label: "${label}")`);
 
@@ -169,6 +174,42 @@ try {
   check(/learnable parameter/.test(hover) && /2×1/.test(hover), `hover over x_lb shows its kind and shape ("${hover.replace(/\s+/g, " ").slice(0, 120)}")`);
   await page.screenshot({ path: join(e2e, "screenshot.png") });
   log(`screenshot: ${join(e2e, "screenshot.png")}`);
+  await page.mouse.move(5, 5);
+  await page.keyboard.press("Escape");
+
+  // Quick fix: put the cursor on `gama`, Ctrl+. and pick "replace with `gamma`".
+  await page.locator(".editor-instance .view-line span", { hasText: /^gama$/ }).first().click();
+  await page.keyboard.press("Control+.");
+  const fix = page.locator(".action-widget .monaco-list-row, .context-view .monaco-list-row", { hasText: "replace with `gamma`" }).first();
+  let fixed = "";
+  try {
+    await fix.waitFor({ timeout: 15_000 });
+    await fix.click();
+    // No "Errors: n" left in the label ("Warnings: 1", or "No Problems").
+    fixed = await waitProblems(/^(?!.*Errors?:\s*[1-9]).+$/);
+  } catch (err) {
+    fixed = `no quick fix offered (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`;
+  }
+  check(fixed !== "" && !/Errors?:\s*[1-9]/.test(fixed) && !/no quick fix/.test(fixed), `the quick fix removes the error (aria-label: "${fixed}")`);
+
+  // "MPC-RL: Show generated QP" from the command palette opens the summary.
+  await page.keyboard.press("F1");
+  await page.waitForSelector(".quick-input-widget input", { timeout: 20_000 });
+  await page.keyboard.type("MPC-RL: Show generated QP");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "Show generated QP" }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press("Enter");
+  let qp = "";
+  try {
+    await page.locator(".editor-instance .view-line", { hasText: "QP of controller" }).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const editors = await page.locator(".editor-instance .view-lines").allTextContents();
+    qp = editors.find((t) => /QP\s+of\s+controller/.test(t)) ?? "";
+  } catch {
+    qp = "";
+  }
+  const qpShort = qp.replace(/\s+/g, " ").slice(0, 160);
+  check(/QP\s+of\s+controller/.test(qp) && /LinearMpc/.test(qp) && /variables\s+n/.test(qp), `Show generated QP opens the summary ("${qpShort}")`);
+  await page.screenshot({ path: join(e2e, "screenshot-qp.png") });
 } catch (err) {
   failures.push(String(err));
   await page.screenshot({ path: join(e2e, "screenshot.png") }).catch(() => {});

@@ -21,6 +21,7 @@ import type { Plant } from "../runtime/plants/types.js";
 import { thetaNames } from "../runtime/run/params.js";
 import type { RunSettings } from "../runtime/run/driver.js";
 import { useColor } from "./io.js";
+import { plantStateBox } from "./plant_bounds.js";
 
 export class CliError extends Error {
   constructor(
@@ -130,51 +131,8 @@ export async function prepare(specPath: string, flags: CommonFlags): Promise<Set
   const ir = module.ir;
   const inputLower = [...ir.u0Lower];
   const inputUpper = [...ir.u0Upper];
-  // plant state bounds (for the report): constraints on a single state entry with constant bounds
-  const stateLower: (number | null)[] = new Array<number | null>(ir.nx).fill(null);
-  const stateUpper: (number | null)[] = new Array<number | null>(ir.nx).fill(null);
-  if (plantIr) {
-    // constraints lo <= e <= hi where e is affine in a single state entry: a state box
-    type Aff = { index: number; coef: number; offset: number } | { index: -1; coef: 0; offset: number } | null;
-    const pool = plantIr.pool;
-    const aff = (id: number): Aff => {
-      const node = pool.nodes[id];
-      const c = pool.constValue(id);
-      if (c !== undefined) return { index: -1, coef: 0, offset: c };
-      if (node.op === "rt") return node.index < plantIr.nx ? { index: node.index, coef: 1, offset: 0 } : null;
-      if (node.op === "neg") {
-        const a = aff(node.a);
-        return a && ({ ...a, coef: -a.coef, offset: -a.offset } as Aff);
-      }
-      if (node.op === "add" || node.op === "sub") {
-        const a = aff(node.a);
-        const b = aff(node.b);
-        if (!a || !b || (a.index >= 0 && b.index >= 0)) return null;
-        const sign = node.op === "sub" ? -1 : 1;
-        const index = a.index >= 0 ? a.index : b.index;
-        return { index, coef: a.coef + sign * b.coef, offset: a.offset + sign * b.offset } as Aff;
-      }
-      if (node.op === "mul") {
-        const a = aff(node.a);
-        const b = aff(node.b);
-        if (!a || !b) return null;
-        if (a.index < 0) return { index: b.index, coef: a.offset * b.coef, offset: a.offset * b.offset } as Aff;
-        if (b.index < 0) return { index: a.index, coef: b.offset * a.coef, offset: b.offset * a.offset } as Aff;
-      }
-      return null;
-    };
-    for (const c of plantIr.constraints) {
-      const e = aff(c.e);
-      const lo = pool.constValue(c.lo);
-      const hi = pool.constValue(c.hi);
-      if (!e || e.index < 0 || e.coef === 0 || lo === undefined || hi === undefined) continue;
-      let a = (lo - e.offset) / e.coef;
-      let b = (hi - e.offset) / e.coef;
-      if (e.coef < 0) [a, b] = [b, a];
-      if (Number.isFinite(a)) stateLower[e.index] = Math.max(stateLower[e.index] ?? -Infinity, a);
-      if (Number.isFinite(b)) stateUpper[e.index] = Math.min(stateUpper[e.index] ?? Infinity, b);
-    }
-  }
+  // plant state bounds (for the report's plots)
+  const { lower: stateLower, upper: stateUpper } = plantStateBox(plantIr, ir.nx);
   const names = (groups: readonly { name: string; size: number }[]): string[] =>
     groups.flatMap((g) => (g.size === 1 ? [g.name] : Array.from({ length: g.size }, (_, i) => `${g.name}[${i}]`)));
   const template = module.template;

@@ -9,19 +9,24 @@
 //            the solve (the per-step cost when one object is kept).
 //   adjoint: one more adjoint() on the same factorization;  forward: one forward() direction.
 // Each figure is the median over `--reps` batches (default 31) of the mean time of a batch.
+// Absolute times depend on the machine's load; the last table is far less sensitive to it: the
+// derivative's cost relative to one tight warm closed-loop solve of our QpSolver (same run),
+// beside native OSQP's adjoint over its own solve.
 // Usage: tsx bench/sensitivity.ts [--reps N]
 
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { qpFromJson } from "../runtime/qp/io.js";
-import { solveQp } from "../runtime/qp/osqp.js";
+import { pinInitialState, qpFromJson } from "../runtime/qp/io.js";
+import { QpSolver, solveQp } from "../runtime/qp/osqp.js";
 import { QpSensitivity } from "../runtime/qp/sensitivity.js";
 
 const dataDir = fileURLToPath(new URL("../../shared/data/qp/mpc/", import.meta.url));
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf("--reps") + 1]) || 31;
 const nativeUs: Record<string, number> = { a_2state: 28, b_random12x4: 1490, c_quadrotor: 430 };
+/** Native OSQP, tight (1e-6 + polish) warm closed-loop solve, ANCHORS.md section 1. */
+const nativeSolveUs: Record<string, number> = { a_2state: 26.6, b_random12x4: 1186, c_quadrotor: 178 };
 
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
@@ -51,6 +56,7 @@ function fmt(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} us`;
 }
 
+const relative: string[] = [];
 console.log(`QP solution derivatives (median of ${reps} batches), native OSQP 1.0 adjoint beside`);
 console.log("problem        n    m   active  cold        new+adj     update+adj  adjoint     forward     native      ratio(update)  ratio(new)  ratio(cold)");
 for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
@@ -89,9 +95,34 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   const adj = timeUs(() => sens.adjoint(gz, undefined, out));
   const fwd = timeUs(() => sens.forward({ dq }, fout));
   const nat = nativeUs[name];
+  // our tight warm closed-loop solve, median per solve (for the load-independent ratio)
+  const states = readFileSync(`${dataDir}${name}_closedloop_states_osqp_tight.txt`, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number));
+  const solver = new QpSolver(p, { epsAbs: 1e-6, epsRel: 1e-6, polish: true });
+  const l = p.l.slice();
+  const u = p.u.slice();
+  const perSolve: number[] = [];
+  for (let rep = 0; rep < 3; rep++) {
+    for (const x0 of states) {
+      pinInitialState(p, x0, l, u);
+      solver.updateBounds(l, u);
+      const t0 = performance.now();
+      solver.solve();
+      perSolve.push((performance.now() - t0) * 1000);
+    }
+  }
+  const solveUs = median(perSolve);
+  relative.push(
+    `${name.padEnd(13)} ${fmt(solveUs).padEnd(11)} ${(update / solveUs).toFixed(2).padStart(6)}          ${(nat / nativeSolveUs[name]).toFixed(2).padStart(6)}`,
+  );
   console.log(
     `${name.padEnd(13)} ${String(p.n).padStart(4)} ${String(p.m).padStart(4)} ${String(sens.activeCount).padStart(6)}   ${fmt(cold).padEnd(11)} ${fmt(known).padEnd(11)} ${fmt(update).padEnd(11)} ${fmt(adj).padEnd(11)} ${fmt(fwd).padEnd(11)} ${fmt(nat).padEnd(11)} ${(update / nat).toFixed(2).padStart(5)}x${" ".repeat(9)} ${(known / nat).toFixed(2).padStart(5)}x${" ".repeat(5)} ${(cold / nat).toFixed(2).padStart(5)}x`,
   );
 }
 console.log("ratio = ours / native (below 1 is faster). Native: ../shared/ANCHORS.md section 1.");
+console.log("\nDerivative cost in solves: (update+adj) / one tight warm closed-loop solve, both measured in this run");
+console.log("problem       our solve   ours            native adjoint/solve");
+for (const line of relative) console.log(line);
 console.log(`load average ${loadavg().map((v) => v.toFixed(1)).join(" ")} on ${cpus().length} cores (times grow with load: compare runs at similar load)`);

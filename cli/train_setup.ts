@@ -225,6 +225,13 @@ export function makeTrainer(setup: Setup, mpc: MpcController, plant: Plant, seed
     inputUpper: setup.inputUpper,
   };
   if (!learn) return new PolicyEvaluation(mpc, plant, common);
+  if (spec.exploration.kind === "gradient" && !mpc.template.runtime.some((r) => r.name === "u0_gradient" && r.size === mpc.nu)) {
+    throw new CliError(
+      `${setup.specPath}: \`exploration gradient(...)\` perturbs the first input's cost gradient through a runtime value: ` +
+        `declare \`runtime u0_gradient[${mpc.nu}]\` in the controller and add \`+ initial u0_gradient'*u\` to its objective`,
+      1,
+    );
+  }
   switch (spec.algorithm) {
     case "q_learning":
       return new QLearning(mpc, plant, {

@@ -131,9 +131,9 @@ describe("Gros & Zanon controller: nominal closed loop", () => {
     }
   });
 
-  // A few of these QPs (position just below 0, soft bound active) take the ADMM solver past its
-  // iteration cap (4 of 400 at the time of writing: a solver limitation, reported); the controller
-  // then flags `fallback`. Every solved one must give mpcrl's action.
+  // A few of these QPs (position just below 0, soft bound active) can take the ADMM solver past its
+  // iteration cap (with adaptive rho: 4 of 400; with the controller's defaults: 1 of 2000); the
+  // controller then flags `fallback`. Every solved one must give mpcrl's action.
   it("gives mpcrl's action from the first 400 recorded states (within 1e-5 whenever solved)", () => {
     const anchor = readJson<Anchor>(`${sharedData}anchors/gz_nominal_mpcrl_5000.json`);
     const c = build();

@@ -327,21 +327,36 @@ export class Affinity {
    * and decide its curvature from W.
    */
   private quadraticForm(e: Extract<Expr, { kind: "Binary" }>): { curv: Curv; pdeg?: 0 | 1 | 2 } {
-    const factors: Expr[] = [];
-    const flatten = (x: Expr): void => {
+    // v'*v with v any affine expression (e.g. `(M*x)'*(M*x)`): a sum of squares.
+    const l = strip(e.left);
+    if (l.kind === "Transpose" && sameExpr(l.operand, e.right)) {
+      const w: WeightInfo = { status: "psd", reason: "a sum of squares" };
+      this.weightInfo.set(e.id, w);
+      return { curv: "convex", pdeg: this.of(e.right).pdeg };
+    }
+    // Flatten the product into factors (core expression, transposed?), pulling out signs.
+    const factors: { e: Expr; t: boolean }[] = [];
+    let negations = 0;
+    const flatten = (x: Expr, t: boolean): void => {
       const y = strip(x);
-      if (y.kind === "Binary" && y.op === "*") {
-        flatten(y.left);
-        flatten(y.right);
-      } else factors.push(y);
+      if (y.kind === "Binary" && y.op === "*" && !t) {
+        flatten(y.left, false);
+        flatten(y.right, false);
+      } else if (y.kind === "Transpose") {
+        flatten(y.operand, !t);
+      } else if (y.kind === "Unary") {
+        // A sign inside a factor (`-x'*x` parses as `(-x')*x`) flips the curvature.
+        if (y.op === "-") negations++;
+        flatten(y.operand, t);
+      } else factors.push({ e: y, t });
     };
-    flatten(e);
-    let sign = "nonneg" as Sign;
-    const rest: Expr[] = [];
+    flatten(e, false);
+    let sign = (negations % 2 === 0 ? "nonneg" : "nonpos") as Sign;
+    const rest: { e: Expr; t: boolean }[] = [];
     for (const f of factors) {
-      const s = this.ctx.shapes.get(f.id);
-      if (this.of(f).deg === 0 && s && isScalar(s)) {
-        const fs = this.factorSign(f);
+      const s = this.ctx.shapes.get(f.e.id);
+      if (this.of(f.e).deg === 0 && s && isScalar(s)) {
+        const fs = this.factorSign(f.e);
         sign = fs === "unknown" || sign === "unknown" ? "unknown" : fs === "zero" || sign === "zero" ? "zero" : fs === sign ? "nonneg" : "nonpos";
       } else rest.push(f);
     }
@@ -349,21 +364,26 @@ export class Affinity {
     const first = rest[0];
     const last = rest[rest.length - 1];
     const middle = rest.slice(1, -1);
-    if (this.of(first).deg !== 1 || this.of(last).deg !== 1 || middle.some((m) => this.of(m).deg !== 0)) return { curv: "unknown" };
-    const firstShape = this.ctx.shapes.get(first.id);
-    const sameVar = (first.kind === "Transpose" && sameExpr(first.operand, last)) || (firstShape !== undefined && isScalar(firstShape) && sameExpr(first, last));
+    if (this.of(first.e).deg !== 1 || this.of(last.e).deg !== 1 || middle.some((m) => this.of(m.e).deg !== 0)) return { curv: "unknown" };
+    const firstShape = this.ctx.shapes.get(first.e.id);
+    const scalarVar = firstShape !== undefined && isScalar(firstShape);
+    const sameVar = sameExpr(first.e, last.e) && (scalarVar || (first.t && !last.t));
     if (!sameVar) return { curv: "unknown" };
     let w: WeightInfo = { status: "psd", reason: "identity weight" };
-    if (middle.length === 1) w = this.weight(middle[0]);
-    else if (middle.length === 2 && this.isGram(middle[0], middle[1])) {
+    if (middle.length === 1) w = this.weight(middle[0].e);
+    else if (middle.length === 2 && sameExpr(middle[0].e, middle[1].e) && middle[0].t !== middle[1].t) {
       w = { status: "psd", reason: "`L*L'` is PSD by construction" };
     } else if (middle.length > 1) {
-      const values = middle.map((m) => evalExpr(this.ctx, m));
-      w = values.every((v) => v) ? this.constWeight(values.reduce((p, v) => (p ? mulMat(p, v!) : p))!) : { status: "unknown", reason: "the weight is a product that is not of the form `L*L'`" };
+      const values = middle.map((m) => {
+        const v = evalExpr(this.ctx, m.e);
+        return v && m.t ? transposeMat(v) : v;
+      });
+      const product = values.every((v) => v) ? values.reduce((p, v) => (p ? mulMat(p, v!) : p)) : undefined;
+      w = product ? this.constWeight(product) : { status: "unknown", reason: "the weight is a product that is not of the form `L*L'`" };
     }
     this.weightInfo.set(e.id, w);
-    const vp = this.of(last).pdeg;
-    const wp = Math.max(0, ...middle.map((m) => this.of(m).pdeg));
+    const vp = this.of(last.e).pdeg;
+    const wp = Math.max(0, ...middle.map((m) => this.of(m.e).pdeg));
     const pdeg = vp > 0 && wp > 0 ? 2 : capP(Math.max(vp, wp));
     const base: Curv = w.status === "psd" ? "convex" : w.status === "nsd" ? "concave" : "unknown";
     return { curv: scaleCurv(base, sign) ?? "unknown", pdeg };
@@ -464,6 +484,12 @@ export class Affinity {
     if (s === "nonpos") return { ...w, status: w.status === "psd" ? "nsd" : w.status === "nsd" ? "psd" : w.status };
     return { status: "unknown", reason: "it is scaled by a factor of unknown sign", freeLearnable: w.freeLearnable };
   }
+}
+
+function transposeMat(a: { rows: number; cols: number; data: readonly number[] }) {
+  const d = new Array<number>(a.rows * a.cols);
+  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) d[j * a.rows + i] = a.data[i * a.cols + j];
+  return { rows: a.cols, cols: a.rows, data: d };
 }
 
 function mulMat(a: { rows: number; cols: number; data: readonly number[] }, b: { rows: number; cols: number; data: readonly number[] }) {

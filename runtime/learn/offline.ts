@@ -8,6 +8,7 @@
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
 import type { Rollout } from "./dataset.js";
+import { allFinite } from "./linalg.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerState } from "./optimizers.js";
 import type { QLearningConfig } from "./q_learning.js";
@@ -90,7 +91,7 @@ export class OfflineQLearning extends RolloutBase {
     const ok = q.ok && v.ok && isSolved(v.status);
     if (ok) {
       r.tdError = tr.cost + this.discount * v.value - q.value;
-      this.replay.push(q.grad, r.tdError);
+      if (Number.isFinite(r.tdError) && allFinite(q.grad)) this.replay.push(q.grad, r.tdError);
     }
     if (++this.sinceUpdate >= this.updateEvery) {
       this.sinceUpdate = 0;

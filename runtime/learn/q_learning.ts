@@ -13,6 +13,7 @@
 
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
+import { allFinite } from "./linalg.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import { Replay, type ReplayState } from "./replay.js";
@@ -124,7 +125,8 @@ export class QLearning extends RolloutBase {
     const vOk = isSolved(v.status) && !v.fallback;
     if (q.ok && vOk) {
       r.tdError = st.cost + this.discount * v.value - q.value;
-      this.replay.push(q.grad, r.tdError);
+      // a non-finite TD error or gradient never enters the replay buffer
+      if (Number.isFinite(r.tdError) && allFinite(q.grad)) this.replay.push(q.grad, r.tdError);
     }
     this.sinceUpdate++;
     if (!this.perEpisode && this.sinceUpdate >= this.updateEvery) this.update();

@@ -57,3 +57,35 @@ describe("train settings", () => {
     expect(() => interpretTrainSettings([s("optimizer", [call("newton")]), s("hessian", [w("none")])])).toThrow(/Newton/);
   });
 });
+
+describe("train settings never crash", () => {
+  it("arbitrary settings give a spec or a SettingError, nothing else", async () => {
+    const fc = (await import("fast-check")).default;
+    const arg: import("fast-check").Arbitrary<SettingArg> = fc.letrec((tie) => ({
+      arg: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        fc.double().map((value) => ({ kind: "number" as const, value })),
+        fc.constantFrom("every", "steps", "episodes", "size", "sample", "q_learning", "dpg", "newton", "ou", "removed", "x").map((value) => ({ kind: "word" as const, value })),
+        fc.record({
+          kind: fc.constant("call" as const),
+          name: fc.constantFrom("newton", "sgd", "adam", "ou", "additive", "epsilon_greedy", "gradient", "exponential", "linear", "safe", "zzz"),
+          positional: fc.array(tie("arg") as import("fast-check").Arbitrary<SettingArg>, { maxLength: 2 }),
+          named: fc.dictionary(fc.constantFrom("lr", "momentum", "sigma", "theta", "rate", "final", "steps", "epsilon", "decay"), tie("arg") as import("fast-check").Arbitrary<SettingArg>, { maxKeys: 3 }),
+        }),
+      ),
+    })).arg;
+    const keys = ["algorithm", "optimizer", "hessian", "update", "replay", "exploration", "schedule", "trust_region", "first_input_bounds", "episodes", "steps", "seed", "evaluation", "rollout_length", "initial_points", "dataset", "fallback", "bogus"];
+    const setting = fc.record({ key: fc.constantFrom(...keys), args: fc.array(arg, { maxLength: 4 }) });
+    fc.assert(
+      fc.property(fc.array(setting, { maxLength: 6 }), (settings) => {
+        try {
+          const spec = interpretTrainSettings(settings);
+          expect(spec.episodes).toBeGreaterThanOrEqual(1);
+        } catch (err) {
+          expect(err).toBeInstanceOf(SettingError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

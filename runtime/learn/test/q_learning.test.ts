@@ -172,3 +172,29 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
     });
   }
 });
+
+describe("hostile controllers", () => {
+  it("never produce non-finite parameters, whatever values and gradients the controller returns", async () => {
+    const fc = (await import("fast-check")).default;
+    const weird = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 1e308, -1e308, 0));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(weird, weird, weird, weird, weird, fc.boolean()), { minLength: 5, maxLength: 30 }), fc.constantFrom("newton", "sgd", "adam"), (script, opt) => {
+        const mpc = new QuadraticQ([0, 2, 0, 2], gamma);
+        let k = 0;
+        // replace the Q gradient and value by scripted (possibly absurd) numbers
+        mpc.gradQvalue = () => {
+          const [v, g0, g1, g2, g3, ok] = script[k++ % script.length];
+          return { value: v, status: ok ? "solved" : "max_iterations", iterations: 1, ok, grad: Float64Array.of(g0, g1, g2, g3) };
+        };
+        const optimizer = opt === "newton" ? { kind: "newton" as const, lr: 0.1 } : opt === "sgd" ? { kind: "sgd" as const, lr: 0.1, momentum: 0.5 } : { kind: "adam" as const, lr: 0.1 };
+        const q = new QLearning(mpc, plant(), config({ optimizer, replay: { size: 5, sample: 3 }, safety: { checkFeasibility: false } }));
+        q.beginEpisode(0);
+        for (let i = 0; i < script.length; i++) {
+          q.step();
+          expect(mpc.getTheta().every(Number.isFinite)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -36,7 +36,7 @@ function declare(ctx: Ctx, block: BlockScope, sym: Sym, nameId: Identifier): voi
   block.symbols.set(sym.name, sym);
   ctx.allSymbols.push(sym);
   ctx.resolution.set(nameId.id, sym);
-  if (block !== ctx.top && sym.kind !== "let") {
+  if (block !== ctx.top) {
     const shadowed = ctx.top.symbols.get(sym.name);
     if (shadowed && shadowed.kind === "const") {
       ctx.report({

@@ -237,3 +237,40 @@ describe("quadrotor.mpcrl reproduces the numbers of c_quadrotor.json", () => {
     expect(data.u.slice(uRows, uRows + nu)).toEqual(ub.hi);
   });
 });
+
+describe("rate_tracking: lets, prev, structured learnables, stage ranges", () => {
+  const t = load(read(new URL("rate_tracking/rate_tracking.mpcrl", examples)));
+  const model = t.model;
+
+  it("lets take the shape and class of their value", () => {
+    const e = model.resolve(t.expr("e", 0) as NameRef);
+    expect(e?.kind).toBe("let");
+    expect(e?.shape).toEqual({ rows: 2, cols: 1 });
+    expect(model.classOf(t.expr("u - prev(u)").id)).toMatchObject({ degree: "affine", runtime: true });
+    expect(model.classOf(t.expr("quad(du, L*L')").id)).toMatchObject({ degree: "quadratic", curvature: "convex", learnable: true });
+  });
+
+  it("a diag learnable is a square matrix whose box covers its diagonal", () => {
+    const q = t.sym("Q", "Tracker");
+    expect(q.shape).toEqual({ rows: 2, cols: 2 });
+    expect(declaredValue(model, q)?.data).toEqual([10, 1]);
+    const box = declaredBox(model, q)!;
+    expect(box.lo).toEqual([0, 0, 0, 0]);
+    expect(box.hi).toEqual([100, 0, 0, 100]);
+  });
+
+  it("a stage range binds its index; `N` resolves to the horizon", () => {
+    const at = t.text.indexOf("for k in 1..N") + "for ".length;
+    const k = model.symbolAt(at);
+    expect(k?.kind).toBe("stage-index");
+    const n = t.expr("N");
+    expect(model.resolve(n as NameRef)?.kind).toBe("builtin");
+    expect(constValue(model, n)?.data).toEqual([15]);
+  });
+
+  it("references of a let include its uses in costs and constraints", () => {
+    const du = t.sym("du", "Tracker");
+    const refs = model.references(du).map((r) => t.text.slice(r.start, r.end));
+    expect(refs).toEqual(["du", "du", "du"]);
+  });
+});

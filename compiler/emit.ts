@@ -7,7 +7,7 @@ import type { QpIr } from "./ir.js";
 import type { DistributionIr, PlantIr } from "./lower/plant.js";
 import type { TrainConfigIr, TrainArg, TrainSetting } from "./lower/train.js";
 import { NodeCode } from "./emit/code.js";
-import { commentText, key, numElem, numLit, specHash, str } from "./emit/safe.js";
+import { commentText, key, litKey, numElem, numLit, specHash, str } from "./emit/safe.js";
 import { neededNodes } from "./template.js";
 
 export const COMPILER_VERSION = "0.1.0";
@@ -53,7 +53,7 @@ export function emitModule(input: EmitInput): string {
   }
   push("}", "");
   push("export const defaultParams: Params = {");
-  for (const p of ir.params) push(`  ${key(p.name)}: ${paramLiteral(p.structure, p.rows, p.cols, p.initial)},`);
+  for (const p of ir.params) push(`  ${litKey(p.name)}: ${paramLiteral(p.structure, p.rows, p.cols, p.initial)},`);
   push("};", "");
   const lower = new Array<number>(ir.nTheta);
   const upper = new Array<number>(ir.nTheta);
@@ -74,7 +74,7 @@ export function emitModule(input: EmitInput): string {
   push("export function thetaToParams(theta: ArrayLike<number>): Params {");
   push(`  if (theta.length !== ${ir.nTheta}) throw new RangeError(\`theta has length \${theta.length}, expected ${ir.nTheta}\`);`);
   push("  return {");
-  for (const p of ir.params) push(`    ${key(p.name)}: ${thetaToParamExpr(p.structure, p.rows, p.cols, p.offset)},`);
+  for (const p of ir.params) push(`    ${litKey(p.name)}: ${thetaToParamExpr(p.structure, p.rows, p.cols, p.offset)},`);
   push("  };", "}", "");
 
   // ---- fill and jacobian
@@ -220,7 +220,7 @@ function firstInputBoundsOf(settings: readonly TrainSetting[]): "removed" | "kep
 function trainArgLiteral(a: TrainArg): string {
   if (typeof a === "number") return numLit(a);
   if (typeof a === "string") return str(a);
-  const named = Object.entries(a.named).map(([k, v]) => `${key(k)}: ${trainArgLiteral(v)}`);
+  const named = Object.entries(a.named).map(([k, v]) => `${litKey(k)}: ${trainArgLiteral(v)}`);
   return `{ call: ${str(a.call)}, args: [${a.args.map(trainArgLiteral).join(", ")}], named: { ${named.join(", ")} } }`;
 }
 

@@ -17,9 +17,15 @@ export function str(s: string): string {
   return JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
-/** A property key: bare when it is a plain identifier, quoted otherwise. */
+/** A property key in a type: bare when it is a plain identifier, quoted otherwise. */
 export function key(name: string): string {
-  return IDENT.test(name) && !RESERVED.has(name) ? name : str(name);
+  return IDENT.test(name) && !RESERVED.has(name) && name !== "__proto__" ? name : str(name);
+}
+
+/** A property key in an object literal: as `key`, except `__proto__`, which an object literal
+ *  would take as the prototype (bare or quoted); a computed key makes it an own property. */
+export function litKey(name: string): string {
+  return name === "__proto__" ? `[${str(name)}]` : key(name);
 }
 
 /** A safe TypeScript identifier derived from a spec name (prefixed, non-identifier characters escaped). */

@@ -127,7 +127,8 @@ controller constructor {
   horizon 3
   learnable prototype = 1
   learnable hasOwnProperty[1] = [0.5]
-  dynamics __proto__+ = prototype*__proto__ + hasOwnProperty*toString
+  learnable __defineGetter__ = 0
+  dynamics __proto__+ = prototype*__proto__ + hasOwnProperty*toString + __defineGetter__
   minimize stage __proto__'*__proto__ + toString'*toString
 }
 `;
@@ -143,10 +144,31 @@ controller constructor {
     writeFileSync(f, code);
     expect(typeErrors([f])).toEqual([]);
     const mod = (await import(f)) as { createController: () => MpcController; defaultParams: Record<string, unknown> };
-    expect(Object.keys(mod.defaultParams)).toEqual(["prototype", "hasOwnProperty"]);
+    expect(Object.keys(mod.defaultParams)).toEqual(["prototype", "hasOwnProperty", "__defineGetter__"]);
     const c = mod.createController();
     const act = c.act([1]);
     expect(act.status).toBe("solved");
-    expect(c.getTheta()).toEqual(Float64Array.from([1, 0.5]));
+    expect(c.getTheta()).toEqual(Float64Array.from([1, 0.5, 0]));
+  });
+
+  it("keeps a learnable named __proto__ an own property (not the prototype)", async () => {
+    const r = compile(`
+controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+  horizon 2
+  learnable __proto__ = 0.7
+  dynamics x+ = __proto__*x + u
+  minimize stage x'*x + u'*u
+}
+`);
+    expect(r.code).toContain('["__proto__"]: 0.7');
+    const f = `${tmpDir}proto.ts`;
+    writeFileSync(f, r.code!);
+    expect(typeErrors([f])).toEqual([]);
+    const mod = (await import(f)) as { defaultParams: Record<string, unknown>; paramsToTheta: (p: object) => Float64Array };
+    expect(Object.getOwnPropertyNames(mod.defaultParams)).toEqual(["__proto__"]);
+    expect(Object.getPrototypeOf(mod.defaultParams)).toBe(Object.prototype);
+    expect(Array.from(mod.paramsToTheta({}))).toEqual([0.7]);
   });
 });

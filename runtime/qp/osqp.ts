@@ -473,6 +473,16 @@ export class QpSolver {
     for (let j = 0; j < n; j++) this.xOut[j] = scaling.D[j] * x[j];
     for (let i = 0; i < m; i++) this.yOut[i] = scaling.E[i] * y[i] * scaling.cinv;
     if (status === "solved" && s.polish) polish = this.polish() ? "success" : "failed";
+    else if (s.polish && (status === "solved_inaccurate" || status === "max_iterations")) {
+      // deviation from OSQP (which polishes only solved problems): at the iteration limit, a
+      // polished point that meets the termination tolerances is a solution
+      if (this.polish()) {
+        polish = "success";
+        if (this.meetsTolerances()) status = "solved";
+      } else {
+        polish = "failed";
+      }
+    }
     return this.result(status, iter, t0, polish, undefined, rhoUpdates);
   }
 
@@ -500,6 +510,16 @@ export class QpSolver {
     // OSQP 1.x also requires a small duality gap (check_dualgap, on by default)
     if (s.checkDualGap !== false && !(Math.abs(r.gap) < factor * (s.epsAbs + s.epsRel * r.gapScale))) return null;
     return "solved";
+  }
+
+  /** Whether this.res meets the termination tolerances (residuals and duality gap). */
+  private meetsTolerances(): boolean {
+    const s = this._settings;
+    const r = this.res;
+    const epsPrim = s.epsAbs + s.epsRel * r.epsPrimScale;
+    const epsDual = s.epsAbs + s.epsRel * r.epsDualScale;
+    const gapOk = s.checkDualGap === false || Math.abs(r.gap) < s.epsAbs + s.epsRel * r.gapScale;
+    return (this.m === 0 || r.prim < epsPrim) && r.dual < epsDual && gapOk;
   }
 
   private scaledQp(): ScaledQp {

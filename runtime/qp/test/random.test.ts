@@ -127,3 +127,25 @@ describe("infeasible and unbounded problems", () => {
     }
   });
 });
+
+describe("polishing at the iteration limit", () => {
+  it("turns an unfinished solve into 'solved' only when the polished point meets the tolerances", () => {
+    let upgraded = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const p = randomFeasibleQp(seed + 300, 15, 12);
+      const r = new QpSolver(p, { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 50 }).solve();
+      if (r.status === "solved" && r.iterations === 50) {
+        upgraded++;
+        expect(r.polishStatus).toBe("success");
+        const v = kktViolation(p, r.x, r.y);
+        expect(v.stat).toBeLessThan(1e-6);
+        expect(v.prim).toBeLessThan(1e-6);
+        expect(v.sign).toBeLessThan(1e-6);
+        expect(v.comp).toBeLessThan(1e-6);
+      }
+      const plain = new QpSolver(p, { epsAbs: 1e-9, epsRel: 1e-9, polish: false, maxIter: 50 }).solve();
+      expect(plain.status).not.toBe("solved");
+    }
+    expect(upgraded).toBeGreaterThan(0);
+  });
+});

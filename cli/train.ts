@@ -91,9 +91,13 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     const setup = await prepare(spec, flags);
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
     let stop = false;
+    let stopAt = 0;
     const onSigint = () => {
-      if (stop) process.exit(130);
+      // a second Ctrl-C aborts without a checkpoint (one relayed twice within 1 s counts once)
+      if (stop && Date.now() - stopAt > 1000) process.exit(130);
+      if (stop) return;
       stop = true;
+      stopAt = Date.now();
       process.stderr.write("\nmpcrl train: stopping after this step (Ctrl-C again to abort without a checkpoint)\n");
     };
     process.on("SIGINT", onSigint);

@@ -100,7 +100,8 @@ describe("mpcrl train / eval", () => {
 
   it("stops on SIGINT with a checkpoint, and --resume ends like an uninterrupted run", async () => {
     const out = join(tmp, "stopped");
-    const child = spawn(tsx, ["cli/main.ts", "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    // node itself (with tsx's loader), so that the signal goes straight to the CLI process
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let stderr = "";
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on("data", (d: Buffer) => {

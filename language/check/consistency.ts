@@ -3,7 +3,8 @@
 // with learnable offsets (MPC4007 error when violated for every value, MPC4008 warning when it
 // cannot be proven), nonnegative slack penalties (MPC4009), horizon (MPC4010), discount (MPC4011),
 // continuous-time settings (MPC4012), one objective (MPC4013), learnable init inside its box
-// (MPC4014), stage ranges (MPC4015), soft/penalty pairing (MPC4017), plant requirements (5009-5012).
+// (MPC4014), stage ranges (MPC4015), soft/penalty pairing (MPC4017), no input at stage N (MPC4018),
+// plant requirements (5009-5012).
 
 import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
 import type { Span } from "../diagnostics.js";
@@ -12,6 +13,7 @@ import { constInt, constScalar, evalExpr, horizonOf, nonConstantName } from "./c
 import { intervalOf, signOf, symInterval } from "./interval.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
+import { children } from "./convexity.js";
 import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
@@ -144,7 +146,44 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   });
 }
 
+/** The first input (or `prev(...)`) an expression refers to, following lets. */
+function inputIn(ctx: Ctx, e: Expr, depth = 0): Expr | undefined {
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    if (s?.kind === "input" && s.blockKind === "controller") return e;
+    if (s?.kind === "let" && s.decl?.kind === "Let" && depth < 20) return inputIn(ctx, s.decl.value, depth + 1) ? e : undefined;
+    return undefined;
+  }
+  if (e.kind === "Call" && e.callee.name === "prev") return e;
+  for (const c of children(e)) {
+    const hit = inputIn(ctx, c, depth);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Inputs exist at stages 0..N-1 only: nothing at stage N may use them (MPC4018). */
+function noInputAtN(ctx: Ctx, e: Expr, where: string, help: string): boolean {
+  const hit = inputIn(ctx, e);
+  if (!hit) return true;
+  ctx.report({
+    severity: "error",
+    code: "MPC4018",
+    message: `${where} is evaluated at stage N, where there is no input`,
+    span: hit.span,
+    label:
+      hit.kind === "Name" && ctx.resolution.get(hit.id)?.kind === "let"
+        ? `\`${ctx.src(hit.span)}\` uses an input, which exists at stages 0..N-1 only`
+        : `\`${ctx.src(hit.span)}\` exists at stages 0..N-1 only`,
+    help,
+  });
+  return false;
+}
+
 function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number | undefined, isController: boolean): void {
+  if (isController && c.terminal) {
+    for (const o of c.operands) if (!noInputAtN(ctx, o, "a terminal constraint", "constrain the input over `for k in 0..N-1` instead")) break;
+  }
   const ops = c.operands;
   // Pairs of sides free of decision variables must be ordered (lb <= ub).
   for (let i = 0; i < ops.length; i++) {
@@ -220,6 +259,9 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
     else if (a < 0) bad(from, `a stage range cannot start before stage 0 (found ${a})`);
     else if (horizon !== undefined && b > horizon) bad(to, `a stage range cannot end after stage N = ${horizon} (found ${b})`);
     else if (a > b) bad(to, `this stage range is empty: ${a}..${b}`);
+    else if (isController && horizon !== undefined && b === horizon) {
+      for (const o of c.operands) if (!noInputAtN(ctx, o, "this constraint (its range ends at N)", "end the range at `N-1`")) break;
+    }
   }
 }
 
@@ -295,6 +337,10 @@ function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
     });
   }
   const horizon = horizonOf(ctx, node.name.name);
+  for (const it of node.items) {
+    if (it.kind !== "Objective") continue;
+    for (const t of it.terms) if (t.costKind === "terminal") noInputAtN(ctx, t.expr, "a terminal cost term", "move the input term to the `stage` cost");
+  }
   for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, horizon, true);
 }
 

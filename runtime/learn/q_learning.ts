@@ -21,6 +21,14 @@ import { RolloutBase, type RolloutConfig } from "./rollout.js";
 import { SafeUpdater } from "./safety.js";
 import type { StepRecord } from "./types.js";
 
+/**
+ * Statuses that condemn the parameters (the MPC has no solution, or is not a convex QP); a solver
+ * that merely stopped early (max_iterations, solved_inaccurate, time_limit) does not.
+ */
+export function unsolvable(status: string): boolean {
+  return status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex" || status === "invalid_input";
+}
+
 export interface SafetySettings {
   /** Maximum relative change of each parameter per update (mpcrl's max_percentage_update). */
   readonly maxRelativeChange?: number;
@@ -89,7 +97,7 @@ export class QLearning extends RolloutBase {
             this.mpc.setTheta(cand);
             const v = this.mpc.value(this.sNext, this.config.runtime);
             this.mpc.setTheta(this.theta);
-            return v.ok ? null : `the MPC is ${v.status} at the current state with the new parameters`;
+            return unsolvable(v.status) ? `the MPC is ${v.status} at the current state with the new parameters` : null;
           };
     this.safety = new SafeUpdater(
       n,
@@ -108,7 +116,7 @@ export class QLearning extends RolloutBase {
     const runtime = this.config.runtime;
     let q = mpc.gradQvalue(this.s, this.a, runtime);
     let reverted: string | null = null;
-    if (this.pending && !q.ok) {
+    if (this.pending && unsolvable(q.status)) {
       // The last update made the MPC unsolvable here: reject it and restore the parameters.
       reverted = `the MPC is ${q.status} at the current state with the new parameters; update reverted`;
       this.safety.rejections.push({ update: this.safety.updates, reason: "validator", message: reverted });

@@ -270,7 +270,7 @@ export class MpcController implements LearnableMpc {
     const res = this.solveMode("V", state, undefined, runtime);
     const jacobian = new Float64Array(t.nu * t.nTheta);
     if (!this.isOk(res.status)) {
-      return { u: this.fallbackAction(), jacobian: jacobian.fill(NaN), status: res.status, ok: false };
+      return { u: this.fallbackAction(false), jacobian: jacobian.fill(NaN), status: res.status, ok: false };
     }
     const u = res.x.slice(t.inputOffset, t.inputOffset + t.nu);
     this.refreshJac();
@@ -378,12 +378,14 @@ export class MpcController implements LearnableMpc {
     return v;
   }
 
-  private fallbackAction(): Float64Array {
+  /** The shifted previous plan (advancing the shift when `advance`), else the clipped safe input. */
+  private fallbackAction(advance = true): Float64Array {
     const t = this.template;
     const u = new Float64Array(t.nu);
-    if (this.lastPlan !== undefined && (this.planShift + 1) < t.horizon) {
-      this.planShift++;
-      u.set(this.lastPlan.subarray(this.planShift * t.nu, (this.planShift + 1) * t.nu));
+    if (this.lastPlan !== undefined && this.planShift + 1 < t.horizon) {
+      const shift = this.planShift + 1;
+      if (advance) this.planShift = shift;
+      u.set(this.lastPlan.subarray(shift * t.nu, (shift + 1) * t.nu));
       return u;
     }
     if (this.fallbackInput !== undefined) u.set(this.fallbackInput);

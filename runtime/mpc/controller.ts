@@ -1,9 +1,9 @@
 // The generic learnable MPC: a QpTemplate (from generated code or the compiler's in-process path)
-// plus two QP solvers, one for V_theta(s) and one for Q_theta(s, a) (first input pinned), each warm
-// started from its own previous solution.
+// plus two QP solvers, one for V_theta(s) and one for Q_theta(s, a) (first input pinned), each
+// keeping its own factorization (cold started by default: see defaultMpcSettings).
 //
 // Gradients of the optimal value come from the Lagrangian at the primal-dual optimum
-// (envelope theorem, e.g. Gros & Zanon 2020, eq. (17)):
+// (envelope / sensitivity theorem, as used by Gros & Zanon 2020 for Q-learning with MPC):
 //   L = 0.5 z'Pz + q'z + c + y'Az - max(y,0)'u - min(y,0)'l,
 // with OSQP's sign convention (y > 0 at an active upper bound, y < 0 at an active lower bound):
 //   dL/dP_ij = z_i z_j (off-diagonal upper entry standing for both (i,j) and (j,i)), 0.5 z_i^2 (diagonal)

@@ -15,6 +15,11 @@ import { Ctx, Sym, SCALAR, isScalar, sameShape, type Root } from "./context.js";
 import { constInt, evalExpr, isListOfRows } from "./constEval.js";
 import { declOf, letOf } from "./scope.js";
 
+/** Passed as the hint when the context has a shape but it could not be computed (an error reported
+ *  elsewhere): a bare `I` then stays silent instead of cascading. */
+const UNKNOWN: Shape = { rows: -1, cols: -1 };
+const or = (s: Shape | undefined, f: (s: Shape) => Shape | undefined): Shape | undefined => (s ? f(s) : UNKNOWN);
+
 const inProgress = new WeakMap<Ctx, Set<Sym>>();
 const visited = new WeakMap<Ctx, Set<number>>();
 
@@ -155,6 +160,7 @@ function compute(ctx: Ctx, e: Expr, hint?: Shape): Shape | undefined {
       const sym = ctx.resolution.get(e.id);
       if (!sym) return undefined;
       if (sym.kind === "builtin" && sym.name === "I") {
+        if (hint === UNKNOWN) return undefined;
         if (hint && hint.rows === hint.cols) return hint;
         err(ctx, {
           code: "MPC3013",
@@ -172,7 +178,7 @@ function compute(ctx: Ctx, e: Expr, hint?: Shape): Shape | undefined {
     case "Unary":
       return inferExpr(ctx, e.operand, hint);
     case "Transpose": {
-      const s = inferExpr(ctx, e.operand, hint && { rows: hint.cols, cols: hint.rows });
+      const s = inferExpr(ctx, e.operand, hint && (hint === UNKNOWN ? UNKNOWN : { rows: hint.cols, cols: hint.rows }));
       return s && { rows: s.cols, cols: s.rows };
     }
     case "Array":
@@ -258,21 +264,20 @@ function binaryShape(ctx: Ctx, e: Extract<Expr, { kind: "Binary" }>, hint?: Shap
   if (op === "*") {
     if (needsHint(ctx, e.left) && !needsHint(ctx, e.right)) {
       b = inferExpr(ctx, e.right);
-      a = inferExpr(ctx, e.left, b && (isScalar(b) ? hint : { rows: b.rows, cols: b.rows }));
+      a = inferExpr(ctx, e.left, or(b, (b) => (isScalar(b) ? hint : { rows: b.rows, cols: b.rows })));
     } else {
-      a = inferExpr(ctx, e.left, needsHint(ctx, e.right) ? undefined : undefined);
-      b = inferExpr(ctx, e.right, a && (isScalar(a) ? hint : { rows: a.cols, cols: a.cols }));
-      if (!a && needsHint(ctx, e.left) && b) a = inferExpr(ctx, e.left, isScalar(b) ? hint : { rows: b.rows, cols: b.rows });
+      a = inferExpr(ctx, e.left);
+      b = inferExpr(ctx, e.right, or(a, (a) => (isScalar(a) ? hint : { rows: a.cols, cols: a.cols })));
     }
   } else if (op === "^" || op === "/") {
     a = inferExpr(ctx, e.left, hint);
     b = inferExpr(ctx, e.right);
   } else if (needsHint(ctx, e.left) && !needsHint(ctx, e.right)) {
     b = inferExpr(ctx, e.right, hint);
-    a = inferExpr(ctx, e.left, b && !isScalar(b) ? b : hint);
+    a = inferExpr(ctx, e.left, or(b, (b) => (!isScalar(b) ? b : hint)));
   } else {
     a = inferExpr(ctx, e.left, hint);
-    b = inferExpr(ctx, e.right, a && !isScalar(a) ? a : hint);
+    b = inferExpr(ctx, e.right, or(a, (a) => (!isScalar(a) ? a : hint)));
   }
   if (!a || !b) return undefined;
   switch (op) {
@@ -436,15 +441,10 @@ function callShape(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>, hint?: Shape): 
   const name = f.name;
   args.forEach((a, i) => {
     let h: Shape | undefined;
-    if (name === "quad" && i === 1) {
-      const x = shapes[0];
-      h = x && { rows: x.rows, cols: x.rows };
-    } else if (name === "dlqr" && i === 2) {
-      const A = shapes[0];
-      h = A && { rows: A.rows, cols: A.rows };
-    } else if (name === "dlqr" && i === 3) {
-      const B = shapes[1];
-      h = B && { rows: B.cols, cols: B.cols };
+    if (name === "quad" && i === 1) h = or(shapes[0], (x) => ({ rows: x.rows, cols: x.rows }));
+    else if (name === "dlqr" && i === 2) h = or(shapes[0], (A) => ({ rows: A.rows, cols: A.rows }));
+    else if (name === "dlqr" && i === 3) {
+      h = or(shapes[1], (B) => ({ rows: B.cols, cols: B.cols }));
     } else if ((name === "max" || name === "min" || name === "uniform" || name === "normal") && needsHint(ctx, a)) h = hint;
     shapes.push(inferExpr(ctx, a, h));
   });
@@ -491,7 +491,7 @@ function checkDeclaration(ctx: Ctx, sym: Sym): void {
   for (const [x, what] of parts) {
     if (!x) continue;
     const want = shape && (d.structure === "diag" ? { rows: shape.rows, cols: 1 } : shape);
-    const got = inferExpr(ctx, x, want);
+    const got = inferExpr(ctx, x, want ?? (d.dims ? UNKNOWN : undefined));
     if (!got || !want || (d.dims === undefined && x === d.init)) continue;
     if (d.structure === "diag" && x === d.init && sameShape(got, shape!)) continue;
     expectShape(ctx, x, got, want, what, declSpan, "MPC3008");
@@ -505,7 +505,7 @@ function checkRoot(ctx: Ctx, root: Root): void {
     case "Dynamics": {
       const target = ctx.resolution.get(stmt.target.id);
       const want = target && target.kind === "state" ? symShape(ctx, target) : undefined;
-      const got = inferExpr(ctx, root.expr, want);
+      const got = inferExpr(ctx, root.expr, want ?? UNKNOWN);
       if (got && want && !sameShape(got, want)) {
         err(ctx, {
           code: "MPC3009",
@@ -545,8 +545,14 @@ function checkRoot(ctx: Ctx, root: Root): void {
 function checkConstraint(ctx: Ctx, c: Extract<Root["stmt"], { kind: "Constraint" }>): void {
   const ops = c.operands;
   let hint: Shape | undefined;
-  for (const op of ops) if (!needsHint(ctx, op)) hint = hint ?? inferExpr(ctx, op);
-  const shapes = ops.map((op) => inferExpr(ctx, op, hint));
+  let failed = false;
+  for (const op of ops) {
+    if (needsHint(ctx, op)) continue;
+    const s = inferExpr(ctx, op);
+    if (!s) failed = true;
+    hint = hint ?? s;
+  }
+  const shapes = ops.map((op) => inferExpr(ctx, op, hint ?? (failed ? UNKNOWN : undefined)));
   let common: { shape: Shape; expr: Expr } | undefined;
   let reported = false;
   shapes.forEach((s, i) => {

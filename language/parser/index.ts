@@ -6,7 +6,7 @@ import type { Comment, Program, TopItem } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import {
   lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, UnterminatedComment, LineEnd, Le, Ge, EqEq, Lt, Gt, Star,
-  Slash, DotStar, DotSlash, Caret, Quote,
+  Slash, DotStar, DotSlash, Caret, Quote, Plus, Minus, Comma, DotDot, Equals,
 } from "../lexer.js";
 import { LineIndex } from "../span.js";
 import { AstBuilder } from "./build.js";
@@ -188,6 +188,12 @@ const sectionEnders = new Set(
 /** A line starting with one of these continues the constraint of the previous line. */
 const continuesConstraint = new Set([Kw.for, Kw.penalty, Kw.linear, Kw.quadratic, Le, Ge, EqEq, Lt, Gt, Star, Slash, DotStar, DotSlash, Caret, Quote]);
 
+/** A line ending with one of these continues on the next line (it cannot end a constraint). */
+const cannotEndConstraint = new Set([
+  Plus, Minus, Star, Slash, DotStar, DotSlash, Caret, Le, Ge, EqEq, Lt, Gt, Comma, DotDot, Equals,
+  Kw.for, Kw.in, Kw.penalty, Kw.linear, Kw.quadratic, Kw.soft, Kw.terminal,
+]);
+
 /** In each `subject to` section, insert a LineEnd token after every line that ends a constraint
  *  (outside brackets): one constraint per line, and line-based error recovery (docs/language.md). */
 function insertLineEnds(tokens: IToken[]): void {
@@ -218,7 +224,13 @@ function insertLineEnds(tokens: IToken[]): void {
       if (ends) {
         if (sectionHasTokens && prev !== undefined) out.push(lineEndAfter(prev));
         inSection = false;
-      } else if (prev !== undefined && depth0 && t.startLine! > prev.endLine! && !continuesConstraint.has(t.tokenType)) {
+      } else if (
+        prev !== undefined &&
+        depth0 &&
+        t.startLine! > prev.endLine! &&
+        !continuesConstraint.has(t.tokenType) &&
+        !cannotEndConstraint.has(prev.tokenType)
+      ) {
         if (sectionHasTokens || prev.tokenType === Kw.to || prev.tokenType === Kw.subject) out.push(lineEndAfter(prev));
         sectionHasTokens = true;
       } else sectionHasTokens = true;

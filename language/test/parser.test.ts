@@ -179,8 +179,15 @@ describe("items", () => {
     ]);
   });
 
+  it("continues a constraint after a line that ends with an operator", () => {
+    const { c, errors } = controller("  subject to\n    x[0] +\n      x[1] <=\n      1\n    u >= 0");
+    expect(errors).toEqual([]);
+    const st = c.items[0];
+    expect(st.kind === "SubjectTo" && st.constraints.map((k) => k.ops)).toEqual([["<="], [">="]]);
+  });
+
   it("skips a broken constraint to the end of its line and parses the next one", () => {
-    const { c, errors } = controller("  subject to\n    x = 0 + 1 +\n    -1 <= u <= 1\n    terminal x == 0");
+    const { c, errors } = controller("  subject to\n    x = 0 + 1\n    -1 <= u <= 1\n    terminal x == 0");
     expect(errors).toEqual(["MPC1012"]);
     const st = c.items[0];
     expect(st.kind === "SubjectTo" && st.constraints.map((k) => k.ops)).toEqual([["<=", "<="], ["=="]]);

@@ -102,13 +102,15 @@ const example = readFileSync(join(repo, "examples", "gros_zanon", "linear_mpc.mp
 const broken = example.replace("discount gamma", "discount gama");
 if (broken === example) die("the example changed: cannot place the error");
 writeFileSync(join(folder, "broken.mpcrl"), broken);
-run(csBin, ["--user-data-dir", userData, "--extensions-dir", extensions, "--config", join(e2e, "config.yaml"), "--install-extension", vsix], { env: node24Env });
+// code-server keeps some state under XDG folders: keep those in the work folder too.
+const csEnv = { ...node24Env, XDG_DATA_HOME: join(e2e, "xdg-data"), XDG_CONFIG_HOME: join(e2e, "xdg-config"), XDG_CACHE_HOME: join(e2e, "xdg-cache") };
+run(csBin, ["--user-data-dir", userData, "--extensions-dir", extensions, "--config", join(e2e, "config.yaml"), "--install-extension", vsix], { env: csEnv });
 
 // ---------------------------------------------------------------- code-server + Chromium
 const server = spawn(
   csBin,
   ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check", "--user-data-dir", userData, "--extensions-dir", extensions, "--config", join(e2e, "config.yaml"), folder],
-  { env: node24Env, stdio: ["ignore", "pipe", "pipe"] },
+  { env: csEnv, stdio: ["ignore", "pipe", "pipe"] },
 );
 let serverLog = "";
 server.stdout.on("data", (d) => (serverLog += d));

@@ -5,7 +5,7 @@
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "../ast.js";
 import type { Diagnostic, Span } from "../diagnostics.js";
-import { numberValue, Kw, Lt, Gt } from "../lexer.js";
+import { numberValue, Lt, Gt } from "../lexer.js";
 import { joinSpans, type LineIndex } from "../span.js";
 import { closest } from "./suggest.js";
 
@@ -362,13 +362,13 @@ export class AstBuilder {
       severity: "error",
       code: "MPC1009",
       message: `${what} is not allowed in a ${block} block`,
-      span: { ...span, end: Math.min(span.end, span.start + 200) === span.end ? span.end : span.end },
+      span,
       label: `not allowed in a ${block}`,
       notes: [note],
     });
   }
 
-  private blockItem(n: CstNode): A.ControllerItem | A.PlantItem | PlantCostItem | undefined {
+  private blockItem(n: CstNode): A.ControllerItem | A.PlantItem | A.PlantCost | undefined {
     const c = n.children as Children;
     const d = this.node(c, "declaration");
     if (d) return this.declaration(d);
@@ -559,7 +559,7 @@ export class AstBuilder {
     return { kind: "Objective", id: this.id(), sense: "minimize", terms, span };
   }
 
-  private plantCost(n: CstNode): PlantCostItem | undefined {
+  private plantCost(n: CstNode): A.PlantCost | undefined {
     const c = n.children as Children;
     const kw = this.tok(c, "keyword");
     if (kw === undefined) return undefined;
@@ -736,6 +736,3 @@ export class AstBuilder {
   }
 }
 
-type PlantCostItem = A.PlantCost;
-
-export { Kw };

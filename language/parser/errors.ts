@@ -2,7 +2,7 @@
 
 import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import type { Diagnostic, Span } from "../diagnostics.js";
-import { allTokens, LineEnd, Identifier, NumberLit, Inf, Reserved, LBracket, RBracket, LParen, RParen, LBrace, RBrace, Equals, Kw, RESERVED_WORDS } from "../lexer.js";
+import { allTokens, LineEnd, Identifier, NumberLit, Reserved, LBracket, RBracket, LParen, RParen, LBrace, Equals, Kw } from "../lexer.js";
 import type { LineIndex } from "../span.js";
 import type { ErrorPayload } from "./grammar.js";
 import { closest } from "./suggest.js";
@@ -278,5 +278,3 @@ function findOpener(tokens: IToken[], at: IToken, open: TokenType, close: TokenT
   }
   return undefined;
 }
-
-export { RESERVED_WORDS, Inf };

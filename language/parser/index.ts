@@ -5,7 +5,7 @@ import type { IToken } from "chevrotain";
 import type { Comment, Program, TopItem } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import {
-  lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, UnterminatedComment, LineEnd, Le, Ge, EqEq, Lt, Gt, Star,
+  lex, Kw, LBrace, RBrace, LBracket, RBracket, LParen, RParen, LineEnd, Le, Ge, EqEq, Lt, Gt, Star,
   Slash, DotStar, DotSlash, Caret, Quote, Plus, Minus, Comma, DotDot, Equals,
 } from "../lexer.js";
 import { LineIndex } from "../span.js";
@@ -114,7 +114,7 @@ function parseUnsafe(text: string): ParseResult {
   diagnostics.push(...builder.diagnostics);
 
   const comments: Comment[] = lexed.comments.map((c) => ({
-    text: c.tokenType === UnterminatedComment ? c.image : c.image,
+    text: c.image,
     span: lines.span(c.startOffset, c.startOffset + c.image.length),
   }));
   if (tokens.length === 0 && lexed.diagnostics.length === 0) {

@@ -301,7 +301,8 @@ export class Affinity {
 
   private scalarSign(e: Expr): Sign {
     const s = this.ctx.shapes.get(e.id);
-    if (!s || !isScalar(s)) return "unknown";
+    if (!s) return "nonneg"; // its shape error is reported elsewhere: no cascade
+    if (!isScalar(s)) return "unknown";
     return this.factorSign(e);
   }
 

@@ -22,6 +22,8 @@ export interface NumSpec {
   readonly max?: number;
   readonly minExclusive?: boolean;
   readonly integer?: boolean;
+  /** How messages name it when `name` is terse (`update every <n> steps`: "the period"). */
+  readonly what?: string;
 }
 /** A bare word among a fixed set (`approximate`, `steps`) or any name (`dataset gz_run`). */
 export interface WordSpec {
@@ -78,7 +80,7 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
     requiredBy: ["q_learning", "dpg", "offline_q"],
   },
   { key: "hessian", example: "hessian approximate", args: [word("hessian", ["approximate", "full", "none"])], doc: "Second-order information for Newton: sum of gradient outer products, the exact Hessian, or none.", algorithms: ["q_learning", "offline_q"] },
-  { key: "update", example: "update every 1 steps", args: [word("every", ["every"]), posInt("period"), word("unit", ["steps", "episodes", "step", "episode"])], doc: "Update frequency: `update every 1 steps`.", algorithms: ["q_learning", "dpg", "offline_q"] },
+  { key: "update", example: "update every 1 steps", args: [word("every", ["every"]), { ...posInt("n"), what: "period" }, word("unit", ["steps", "episodes", "step", "episode"])], doc: "Update frequency: `update every 1 steps`.", algorithms: ["q_learning", "dpg", "offline_q"] },
   { key: "replay", example: "replay size 100 sample 10", args: [word("size", ["size"]), posInt("size"), word("sample", ["sample"]), posInt("sample")], doc: "Experience replay: buffer size and transitions sampled per update.", algorithms: ["q_learning", "dpg", "offline_q"] },
   {
     key: "exploration",
@@ -120,7 +122,7 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
   { key: "episodes", example: "episodes 10", args: [posInt("episodes")], doc: "Number of training episodes.", requiredBy: ["bayesopt"] },
   { key: "steps", example: "steps 1000", args: [posInt("steps")], doc: "Steps per episode (defaults to the plant's `episode`)." },
   { key: "seed", example: "seed 1", args: [num("seed", { min: 0, integer: true })], doc: "Seed of every random generator." },
-  { key: "evaluation", example: "evaluation every 5 episodes 2", args: [word("every", ["every"]), posInt("period"), word("episodes", ["episodes"]), posInt("count")], doc: "`evaluation every N episodes M`: run M evaluation episodes every N training episodes." },
+  { key: "evaluation", example: "evaluation every 5 episodes 2", args: [word("every", ["every"]), { ...posInt("n"), what: "period" }, word("episodes", ["episodes"]), posInt("count")], doc: "`evaluation every N episodes M`: run M evaluation episodes every N training episodes." },
   { key: "rollout_length", example: "rollout_length 50", args: [posInt("rollout_length")], doc: "Steps per rollout before a policy-gradient update.", algorithms: ["dpg"], requiredBy: ["dpg"] },
   { key: "initial_points", example: "initial_points 5", args: [posInt("initial_points")], doc: "Random evaluations before the Gaussian-process model is used.", algorithms: ["bayesopt"] },
   { key: "dataset", example: "dataset gz_nominal", args: [word("dataset")], doc: "The recorded transitions to learn from: `dataset name` reads `name.jsonl` next to the spec.", algorithms: ["offline_q"], requiredBy: ["offline_q"] },
@@ -138,7 +140,7 @@ const err = (ctx: Ctx, code: string, message: string, span: Span, extra: { label
   ctx.report({ severity: "error", code, message, span, ...extra });
 
 function checkNumber(ctx: Ctx, spec: NumSpec, e: Expr, key: string, named = false): void {
-  const what = spec.name === key ? `\`${key}\`` : named ? `\`${spec.name}\` of \`${key}\`` : `the ${spec.name} of \`${key}\``;
+  const what = spec.name === key ? `\`${key}\`` : named ? `\`${spec.name}\` of \`${key}\`` : `the ${spec.what ?? spec.name} of \`${key}\``;
   const v = evalExpr(ctx, e);
   if (!v || v.rows * v.cols !== 1) {
     err(ctx, "MPC5005", `\`${key}\` expects a number for \`${spec.name}\``, e.span, { label: "not a number" });

@@ -4,7 +4,7 @@
 //   names.ts        name resolution, calls, dynamics targets     MPC2001 2004-2012 2017
 //   shapes.ts       rows x cols of every expression              MPC3001-3015, 2016
 //   affinity.ts     degree / curvature / DPP classes (convexity.ts reports)  MPC4001-4006
-//   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4017 5009-5012
+//   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4018 5009-5012
 //   train.ts        training settings schema, dimensions          MPC5001-5008
 // docs/diagnostics.md documents every code.
 

@@ -21,6 +21,11 @@ export class SparseLdl {
   private readonly lp: Int32Array;
   private readonly li: Int32Array;
   private readonly lx: Float64Array;
+  // the same factor row by row (CSR of L, row k written at step k of the up-looking factorization):
+  // the forward solve then gathers along rows instead of scattering along columns
+  private readonly rp: Int32Array;
+  private readonly rj: Int32Array;
+  private readonly rx: Float64Array;
   private readonly d: Float64Array;
   private readonly dinv: Float64Array;
   private readonly y: Float64Array;
@@ -70,19 +75,23 @@ export class SparseLdl {
     const parent = new Int32Array(n);
     const flag = new Int32Array(n);
     const lnz = new Int32Array(n);
+    const rp = new Int32Array(n + 1); // row counts of L (entries (k, i), i < k, visited at step k)
     for (let k = 0; k < n; k++) {
       parent[k] = -1;
       flag[k] = k;
+      let rowCount = 0;
       for (let p = cp[k]; p < cp[k + 1]; p++) {
         let i = ci[p];
         if (i < k) {
           for (; flag[i] !== k; i = parent[i]) {
             if (parent[i] === -1) parent[i] = k;
             lnz[i]++;
+            rowCount++;
             flag[i] = k;
           }
         }
       }
+      rp[k + 1] = rp[k] + rowCount;
     }
     const lp = new Int32Array(n + 1);
     for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
@@ -91,6 +100,9 @@ export class SparseLdl {
     this.nnzL = lp[n];
     this.li = new Int32Array(this.nnzL);
     this.lx = new Float64Array(this.nnzL);
+    this.rp = rp;
+    this.rj = new Int32Array(this.nnzL);
+    this.rx = new Float64Array(this.nnzL);
     this.d = new Float64Array(n);
     this.dinv = new Float64Array(n);
     this.y = new Float64Array(n);
@@ -115,7 +127,7 @@ export class SparseLdl {
 
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
-    const { n, cp, ci, cx, map, parent, lp, li, lx, d, dinv, y, pattern, flag, lnz } = this;
+    const { n, cp, ci, cx, map, parent, lp, li, lx, rp, rj, rx, d, dinv, y, pattern, flag, lnz } = this;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
     let pos = 0, neg = 0;
     this.ok = false;
@@ -136,6 +148,7 @@ export class SparseLdl {
       }
       let dk = y[k];
       y[k] = 0;
+      let q = rp[k];
       for (; top < n; top++) {
         const i = pattern[top];
         const yi = y[i];
@@ -146,6 +159,8 @@ export class SparseLdl {
         dk -= lki * yi;
         li[p2] = k;
         lx[p2] = lki;
+        rj[q] = i;
+        rx[q++] = lki;
         lnz[i]++;
       }
       if (dk === 0 || !Number.isFinite(dk)) {
@@ -166,36 +181,48 @@ export class SparseLdl {
 
   /** Solves K x = rhs in place (rhs in the original ordering). No allocation. */
   solve(rhs: Float64Array): void {
-    const { n, perm, lp, li, lx, dinv, work: x } = this;
+    const { n, perm, work: x } = this;
     for (let i = 0; i < n; i++) x[i] = rhs[perm[i]];
-    for (let j = 0; j < n; j++) {
-      const xj = x[j];
-      const end = lp[j + 1];
-      for (let p = lp[j]; p < end; p++) x[li[p]] -= lx[p] * xj;
-    }
-    for (let j = n - 1; j >= 0; j--) {
-      let s = x[j] * dinv[j];
-      const end = lp[j + 1];
-      for (let p = lp[j]; p < end; p++) s -= lx[p] * x[li[p]];
-      x[j] = s;
-    }
+    this.solvePermuted(x);
     for (let i = 0; i < n; i++) rhs[perm[i]] = x[i];
   }
 
-  /** Solves in the permuted ordering: x holds P rhs (x[i] = rhs[perm[i]]) and is overwritten by the solution, permuted alike. */
+  /**
+   * Solves in the permuted ordering: x holds P rhs (x[i] = rhs[perm[i]]) and is overwritten by the
+   * solution, permuted alike. Both triangular solves are gathers (L by rows, L' by the columns of L)
+   * with two accumulators, so consecutive multiply-adds do not wait on each other.
+   */
   solvePermuted(x: Float64Array): void {
-    const { n, lp, li, lx, dinv } = this;
-    for (let j = 0; j < n; j++) {
-      const xj = x[j];
-      const end = lp[j + 1];
-      for (let p = lp[j]; p < end; p++) x[li[p]] -= lx[p] * xj;
+    const { n, rp, rj, rx, lp, li, lx, dinv } = this;
+    // L y = b, row k: y_k = b_k - sum_i L_ki y_i
+    let p = 0;
+    for (let k = 0; k < n; k++) {
+      const end = rp[k + 1];
+      let s0 = x[k], s1 = 0;
+      for (; p + 1 < end; p += 2) {
+        s0 -= rx[p] * x[rj[p]];
+        s1 -= rx[p + 1] * x[rj[p + 1]];
+      }
+      if (p < end) {
+        s0 -= rx[p] * x[rj[p]];
+        p++;
+      }
+      x[k] = s0 + s1;
     }
-    // D^-1 fused into the backward solve with L'
+    // L' x = D^-1 y (D^-1 fused), column j: x_j = y_j / d_j - sum_i L_ij x_i
+    p = lp[n];
     for (let j = n - 1; j >= 0; j--) {
-      let s = x[j] * dinv[j];
-      const end = lp[j + 1];
-      for (let p = lp[j]; p < end; p++) s -= lx[p] * x[li[p]];
-      x[j] = s;
+      const start = lp[j];
+      let s0 = x[j] * dinv[j], s1 = 0;
+      for (; p - 1 > start; p -= 2) {
+        s0 -= lx[p - 1] * x[li[p - 1]];
+        s1 -= lx[p - 2] * x[li[p - 2]];
+      }
+      if (p > start) {
+        p--;
+        s0 -= lx[p] * x[li[p]];
+      }
+      x[j] = s0 + s1;
     }
   }
 

@@ -11,6 +11,7 @@
 // and dV/dtheta = J' dL/dd where J = dd/dtheta is the template's Jacobian.
 
 import { QpSolver } from "../qp/osqp.js";
+import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
@@ -33,6 +34,12 @@ export interface MpcControllerOptions {
   readonly kktTolerance?: number;
   /** rho of the one cold re-solve after max_iterations / solved_inaccurate (0 disables; default 1). */
   readonly retryRho?: number;
+  /**
+   * Solve each QP first from the previous solution's active set (qp/active_set.ts: one KKT
+   * factorization, verified, exact to round-off), falling back to ADMM + polishing when the set
+   * does not settle; an ADMM solution is then made exact from its own active set. Default true.
+   */
+  readonly activeSet?: boolean;
 }
 
 /** OSQP's default ADMM tolerances plus polishing: a successful polish gives the exact active-set
@@ -61,6 +68,9 @@ type Mode = "V" | "Q";
 
 interface SolverSlot {
   solver: QpSolver | undefined;
+  /** Exact active-set solver and its working set (the last solution's active set). */
+  active: ActiveSetQp | undefined;
+  readonly guess: Int8Array;
   pVersion: number;
   qVersion: number;
   aVersion: number;
@@ -87,6 +97,7 @@ export class MpcController implements LearnableMpc {
   private readonly refineTolerance: number;
   private readonly kktTolerance: number;
   private readonly retryRho: number;
+  private readonly useActiveSet: boolean;
   private readonly azBuf: Float64Array;
   private readonly gradBuf: Float64Array;
   private readonly theta: Float64Array;
@@ -141,6 +152,7 @@ export class MpcController implements LearnableMpc {
     this.refineTolerance = options.refineTolerance ?? 1e-7;
     this.kktTolerance = options.kktTolerance ?? 1e-6;
     this.retryRho = options.retryRho ?? 1;
+    this.useActiveSet = options.activeSet ?? true;
     this.azBuf = new Float64Array(t.m);
     const nP = this.layout.q - this.layout.P;
     const nA = this.layout.l - this.layout.A;
@@ -164,8 +176,8 @@ export class MpcController implements LearnableMpc {
     this.next = new Float64Array(this.layout.length);
     this.jac = new Float64Array(t.jacRow.length);
     this.slots = {
-      V: { solver: undefined, pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
-      Q: { solver: undefined, pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
+      V: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
+      Q: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
     };
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
@@ -211,7 +223,10 @@ export class MpcController implements LearnableMpc {
   }
 
   resetWarmStart(): void {
-    for (const s of [this.slots.V, this.slots.Q]) s.solver?.coldStart();
+    for (const s of [this.slots.V, this.slots.Q]) {
+      s.solver?.coldStart();
+      s.guess.fill(0);
+    }
     this.lastPlan = undefined;
     this.planShift = 0;
   }
@@ -479,6 +494,10 @@ export class MpcController implements LearnableMpc {
         slot.u[r] = input[j];
       }
     }
+    if (this.useActiveSet) {
+      const exact = this.solveActiveSet(slot, 0);
+      if (exact !== null) return exact;
+    }
     if (slot.solver === undefined) {
       slot.solver = new QpSolver(this.problemFrom(slot.l, slot.u), this.settings);
       slot.pVersion = this.pVersion;
@@ -502,10 +521,44 @@ export class MpcController implements LearnableMpc {
     }
     let res = slot.solver.solve();
     if ((res.status === "max_iterations" || res.status === "solved_inaccurate") && this.retryRho > 0) res = this.retry(slot.solver, res);
+    if (this.useActiveSet && (res.status === "solved" || res.status === "solved_inaccurate")) {
+      // the ADMM solution's active set, made exact (and kept as the next solve's guess)
+      const y = res.y;
+      let yMax = 0;
+      for (let i = 0; i < t.m; i++) yMax = Math.max(yMax, Math.abs(y[i]));
+      const thr = 1e-7 * yMax;
+      for (let i = 0; i < t.m; i++) slot.guess[i] = y[i] > thr ? 1 : y[i] < -thr ? -1 : 0;
+      const exact = this.solveActiveSet(slot, res.iterations);
+      if (exact !== null) return exact;
+    }
     if (res.status === "solved" && this.refineTolerance > 0 && (res.polishStatus !== "success" || !this.kktOk(res.x, res.y, slot))) {
       return this.refine(slot.solver, res, slot);
     }
     return res;
+  }
+
+  /** The exact solution from the slot's working set (updated to the optimal active set), or null. */
+  private solveActiveSet(slot: SolverSlot, admmIterations: number): QpResult | null {
+    const t = this.template;
+    const L = this.layout;
+    const d = this.data;
+    if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A);
+    const as = slot.active;
+    const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess);
+    if (status !== "solved") return null;
+    return {
+      status: "solved",
+      x: as.x,
+      y: as.y,
+      objective: this.objective(as.x) - d[L.c],
+      iterations: admmIterations + as.iterations,
+      primalResidual: 0,
+      dualResidual: as.residual,
+      polishStatus: "not_run",
+      rhoUpdates: 0,
+      setupTime: 0,
+      solveTime: 0,
+    };
   }
 
   /** Independent check of an accepted solution: primal feasibility, stationarity and complementary

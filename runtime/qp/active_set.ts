@@ -1,0 +1,326 @@
+// Exact solutions of small parametric QPs by guessing the active set and verifying it:
+//
+//   minimize 0.5 z'Pz + q'z   subject to   l <= Az <= u
+//
+// For a guessed working set S (row i active at its lower or upper bound; equality rows always),
+// the equality-constrained QP has the KKT system (Nocedal & Wright, "Numerical Optimization",
+// eq. 16.4):
+//   [[P, A_S'], [A_S, 0]] [z; y_S] = [-q; b_S],   y_i = 0 for i not in S.
+// It is solved on a FIXED pattern holding every row of A, so one symbolic analysis serves every
+// working set: an inactive row keeps its pattern with zero values and a -1 diagonal (which gives
+// y_i = 0 exactly); an active row gets a -delta diagonal, P gets +delta (a quasi-definite matrix,
+// Vanderbei 1995, factored without pivoting), and iterative refinement against the unregularized
+// system removes the regularization. The point is accepted only when the KKT conditions hold:
+// stationarity and A_S z = b_S to the refinement's accuracy, l - tol <= A_i z <= u + tol on the
+// inactive rows, and y_i >= 0 (upper) / y_i <= 0 (lower) on the active ones (OSQP's sign
+// convention). Otherwise the working set is corrected as in the primal-dual active set method
+// (Hintermueller, Ito & Kunisch 2002: add the violated rows, drop the wrong-sign multipliers) a
+// few times; the caller falls back to an iterative solver when that does not settle.
+//
+// In a closed loop (model predictive control) the active set rarely changes from one solve to
+// the next, so the previous solution's set is usually right at the first factorization.
+
+import { SparseLdl } from "../linalg/ldl.js";
+import type { CscPattern } from "../sparse/csc.js";
+import { buildKktPattern, type KktPattern } from "./kkt.js";
+
+/** Working-set entry of a row: -1 active at l, +1 active at u, 0 inactive. Equality rows (l = u) are always active. */
+export type ActiveFlag = -1 | 0 | 1;
+
+export interface ActiveSetOptions {
+  /** Regularization of the factored matrix (removed by refinement). Default 1e-8. */
+  readonly delta?: number;
+  /** Feasibility / multiplier-sign tolerance, relative to max(1, |bound|) and max(1, ||y||). Default 1e-9. */
+  readonly tolerance?: number;
+  /** Maximum number of working sets tried per solve. Default 40. */
+  readonly maxSets?: number;
+  /** Number of first corrections that change every violated row at once (then one row per set). Default 0. */
+  readonly simultaneous?: number;
+  /** Maximum refinement steps per working set. Default 12. */
+  readonly maxRefine?: number;
+}
+
+export type ActiveSetStatus = "solved" | "not_settled" | "not_converged";
+
+export class ActiveSetQp {
+  readonly n: number;
+  readonly m: number;
+  /** Solution of the last successful solve (owned by the solver). */
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  /** Number of working sets factored by the last solve. */
+  iterations = 0;
+  /** Largest KKT residual of the accepted point (unscaled, infinity norm). */
+  residual = NaN;
+  private readonly P: CscPattern;
+  private readonly A: CscPattern;
+  private readonly kkt: KktPattern;
+  private readonly ldl: SparseLdl;
+  private readonly values: Float64Array;
+  private readonly rhs: Float64Array;
+  private readonly sol: Float64Array;
+  private readonly res: Float64Array;
+  private readonly az: Float64Array;
+  private readonly delta: number;
+  private readonly tol: number;
+  private readonly maxSets: number;
+  private readonly maxRefine: number;
+  private readonly simultaneous: number;
+
+  constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
+    this.n = P.cols;
+    this.m = A.rows;
+    this.P = P;
+    this.A = A;
+    this.kkt = buildKktPattern(P, A);
+    this.ldl = new SparseLdl(this.kkt.pattern);
+    this.values = new Float64Array(this.kkt.nnz);
+    const N = this.n + this.m;
+    this.rhs = new Float64Array(N);
+    this.sol = new Float64Array(N);
+    this.res = new Float64Array(N);
+    this.az = new Float64Array(this.m);
+    this.x = new Float64Array(this.n);
+    this.y = new Float64Array(this.m);
+    this.delta = options.delta ?? 1e-8;
+    this.tol = options.tolerance ?? 1e-9;
+    this.maxSets = options.maxSets ?? 40;
+    this.maxRefine = options.maxRefine ?? 12;
+    this.simultaneous = options.simultaneous ?? 0;
+  }
+
+  /**
+   * Solves from the working set `active` (length m; updated in place to the final set, which is
+   * the optimal active set when the status is "solved"). pValues/aValues follow the patterns
+   * given to the constructor. Allocates nothing.
+   */
+  solve(
+    pValues: ArrayLike<number>,
+    q: ArrayLike<number>,
+    aValues: ArrayLike<number>,
+    l: ArrayLike<number>,
+    u: ArrayLike<number>,
+    active: Int8Array,
+  ): ActiveSetStatus {
+    const { m } = this;
+    // a consistent starting set: equalities active, free rows and impossible sides inactive
+    for (let i = 0; i < m; i++) {
+      if (l[i] === u[i]) active[i] = 1;
+      else if (active[i] < 0 && !(l[i] > -Infinity)) active[i] = 0;
+      else if (active[i] > 0 && !(u[i] < Infinity)) active[i] = 0;
+    }
+    let status: ActiveSetStatus = "not_settled";
+    this.iterations = 0;
+    this.lastAdded = -1;
+    for (let it = 0; it < this.maxSets; it++) {
+      this.iterations++;
+      const converged = this.solveWorkingSet(pValues, q, aValues, l, u, active);
+      if (converged === null) {
+        status = "not_converged";
+        break;
+      }
+      if (!converged) {
+        // a singular working set (linearly dependent active rows, or a direction of zero
+        // curvature): the regularized solution's multipliers grow like 1/delta on the rows of the
+        // dependency; leave out the largest of them (other than the row just added)
+        const drop = this.dependentRow(l, u, active);
+        if (drop >= 0) {
+          active[drop] = 0;
+          this.lastAdded = -1;
+          continue;
+        }
+      }
+      const changes = this.correct(aValues, l, u, active, converged, it < this.simultaneous);
+      if (changes === 0) {
+        if (converged) {
+          status = "solved";
+          break;
+        }
+        status = "not_converged";
+        break;
+      }
+    }
+    if (status === "solved") {
+      const { n, sol, x, y } = this;
+      x.set(sol.subarray(0, n));
+      for (let i = 0; i < m; i++) {
+        let v = active[i] === 0 ? 0 : sol[n + i];
+        // a multiplier of the wrong sign within the tolerance is a weakly active row: 0
+        if (l[i] !== u[i]) v = active[i] < 0 ? Math.min(v, 0) : Math.max(v, 0);
+        y[i] = v;
+      }
+    }
+    return status;
+  }
+
+  /** Factors and solves the working set's KKT system with refinement: true when the residual is at
+   *  round-off, false when refinement stalls above it (a singular working set), null when the
+   *  factorization fails or the point is not finite. */
+  private solveWorkingSet(
+    pValues: ArrayLike<number>,
+    q: ArrayLike<number>,
+    aValues: ArrayLike<number>,
+    l: ArrayLike<number>,
+    u: ArrayLike<number>,
+    active: Int8Array,
+  ): boolean | null {
+    const { n, m, kkt, values: vals, rhs, sol, res, delta, A } = this;
+    const N = n + m;
+    vals.fill(0);
+    for (let p = 0; p < kkt.pMap.length; p++) vals[kkt.pMap[p]] = pValues[p];
+    for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] += delta;
+    for (let j = 0; j < n; j++) {
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        if (active[A.rowIdx[p]] !== 0) vals[kkt.aMap[p]] = aValues[p];
+      }
+    }
+    for (let i = 0; i < m; i++) vals[kkt.rhoDiag[i]] = active[i] === 0 ? -1 : -delta;
+    if (!this.ldl.factor(vals)) return null;
+    let scale = 1;
+    for (let j = 0; j < n; j++) {
+      rhs[j] = -q[j];
+      scale = Math.max(scale, Math.abs(q[j]));
+    }
+    for (let i = 0; i < m; i++) {
+      const b = active[i] === 0 ? 0 : active[i] < 0 ? l[i] : u[i];
+      rhs[n + i] = b;
+      scale = Math.max(scale, Math.abs(b));
+    }
+    sol.set(rhs);
+    this.ldl.solve(sol);
+    // iterative refinement against the unregularized matrix
+    let prev = Infinity;
+    let norm = Infinity;
+    for (let it = 0; it <= this.maxRefine; it++) {
+      this.kktMul(pValues, aValues, active, sol, res);
+      norm = 0;
+      for (let k = 0; k < N; k++) {
+        const r = rhs[k] - res[k];
+        res[k] = r;
+        const a = Math.abs(r);
+        if (a > norm) norm = a;
+      }
+      // stop at round-off, when refinement stalls, or at the step limit
+      if (norm <= 1e-15 * scale || (it > 0 && !(norm < 0.5 * prev)) || it === this.maxRefine) break;
+      prev = norm;
+      this.ldl.solve(res);
+      for (let k = 0; k < N; k++) sol[k] += res[k];
+    }
+    let solScale = scale;
+    for (let k = 0; k < N; k++) {
+      const a = Math.abs(sol[k]);
+      if (!(a < Infinity)) return null;
+      if (a > solScale) solScale = a;
+    }
+    this.residual = norm;
+    return norm <= 1e-10 * solScale;
+  }
+
+  /** Row added by the last single correction (-1: none). */
+  private lastAdded = -1;
+
+  /** The active inequality row (not the last added) with the largest multiplier, if it dominates; else -1. */
+  private dependentRow(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array): number {
+    const { n, m, sol } = this;
+    let best = -1;
+    let bestAbs = 0;
+    let eqMax = 1;
+    for (let i = 0; i < m; i++) {
+      if (active[i] === 0) continue;
+      const a = Math.abs(sol[n + i]);
+      if (l[i] === u[i]) {
+        if (a > eqMax) eqMax = a;
+        continue;
+      }
+      if (i === this.lastAdded) continue;
+      if (a > bestAbs) {
+        bestAbs = a;
+        best = i;
+      }
+    }
+    return best >= 0 && bestAbs > 1e-3 * eqMax ? best : -1;
+  }
+
+  /**
+   * Correction of the working set at the current point: all violations at once (the primal-dual
+   * active set step) when `all`, else only the worst one (the most violated inactive row, else
+   * the most wrong-sign multiplier), which does not cycle on the near-correct sets of a closed
+   * loop. Returns the number of violations found (0: the KKT conditions hold within tolerance).
+   */
+  private correct(aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, all: boolean): number {
+    const { n, m, sol, az, A } = this;
+    az.fill(0);
+    for (let j = 0; j < n; j++) {
+      const zj = sol[j];
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) az[A.rowIdx[p]] += aValues[p] * zj;
+    }
+    let yScale = 1;
+    for (let i = 0; i < m; i++) if (active[i] !== 0) yScale = Math.max(yScale, Math.abs(sol[n + i]));
+    const dualTol = this.tol * yScale;
+    let changes = 0;
+    let addRow = -1, addSide = 0, addWorst = 0;
+    let dropRow = -1, dropWorst = 0;
+    for (let i = 0; i < m; i++) {
+      const a = active[i];
+      if (l[i] === u[i]) continue;
+      if (a === 0) {
+        const v = az[i];
+        const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
+        const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
+        if (over > this.tol || under > this.tol) {
+          changes++;
+          const side = over > this.tol ? 1 : -1;
+          const worst = Math.max(over, under);
+          if (all) active[i] = side;
+          else if (worst > addWorst) {
+            addWorst = worst;
+            addRow = i;
+            addSide = side;
+          }
+        }
+      } else if (converged) {
+        const yi = sol[n + i];
+        const wrong = a > 0 ? -yi : yi;
+        if (wrong > dualTol) {
+          changes++;
+          if (all) active[i] = 0;
+          else if (wrong > dropWorst) {
+            dropWorst = wrong;
+            dropRow = i;
+          }
+        }
+      }
+    }
+    if (!all) {
+      this.lastAdded = addRow;
+      if (addRow >= 0) active[addRow] = addSide as ActiveFlag;
+      else if (dropRow >= 0) active[dropRow] = 0;
+    }
+    return changes;
+  }
+
+  /** out = [[P, A_S'], [A_S, -I_{not S}]] v (the unregularized working-set matrix). */
+  private kktMul(pValues: ArrayLike<number>, aValues: ArrayLike<number>, active: Int8Array, v: Float64Array, out: Float64Array): void {
+    const { n, m, P, A } = this;
+    out.fill(0);
+    for (let j = 0; j < n; j++) {
+      const vj = v[j];
+      let acc = 0;
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        const i = P.rowIdx[p];
+        const pv = pValues[p];
+        out[i] += pv * vj;
+        if (i !== j) acc += pv * v[i];
+      }
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        const r = A.rowIdx[p];
+        if (active[r] === 0) continue;
+        const av = aValues[p];
+        out[n + r] += av * vj;
+        acc += av * v[n + r];
+      }
+      out[j] += acc;
+    }
+    for (let i = 0; i < m; i++) if (active[i] === 0) out[n + i] = -v[n + i];
+  }
+}

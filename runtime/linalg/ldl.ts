@@ -6,6 +6,19 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { amdOrder, invertPerm, isPermutation } from "./amd.js";
+import { createWasmTriangular, type WasmTriangular } from "./ldlWasm.js";
+
+export interface SparseLdlOptions {
+  /** Run the triangular solves in WebAssembly when available (same results, faster); default false. */
+  readonly wasm?: boolean;
+}
+
+/** Views of one WebAssembly memory holding the factor (byte offsets for the kernels). */
+interface WasmFactor {
+  readonly kernels: WasmTriangular;
+  readonly x: Float64Array;
+  readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number };
+}
 
 export class SparseLdl {
   readonly n: number;
@@ -20,6 +33,7 @@ export class SparseLdl {
   private readonly parent: Int32Array;
   private readonly lp: Int32Array;
   private readonly li: Int32Array;
+  private readonly wasm: WasmFactor | null = null;
   private readonly lx: Float64Array;
   // the same factor row by row (CSR of L, row k written at step k of the up-looking factorization):
   // the forward solve then gathers along rows instead of scattering along columns
@@ -37,7 +51,7 @@ export class SparseLdl {
   private neg = 0;
   private ok = false;
 
-  constructor(upper: CscPattern, perm?: Int32Array) {
+  constructor(upper: CscPattern, perm?: Int32Array, options?: SparseLdlOptions) {
     const n = upper.cols;
     if (upper.rows !== n) throw new Error(`SparseLdl: matrix must be square, got ${upper.rows}x${n}`);
     this.n = n;
@@ -93,18 +107,49 @@ export class SparseLdl {
       }
       rp[k + 1] = rp[k] + rowCount;
     }
-    const lp = new Int32Array(n + 1);
+    let lp: Int32Array = new Int32Array(n + 1);
     for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
+    const nnzL = lp[n];
     this.parent = parent;
+    this.nnzL = nnzL;
+    // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
+    const bytes = 8 * (2 * nnzL + 2 * n) + 4 * (2 * nnzL + 2 * (n + 1));
+    const kernels = options?.wasm ? createWasmTriangular(bytes) : null;
+    if (kernels) {
+      const buf = kernels.memory.buffer;
+      let off = 0;
+      const f64 = (len: number): [Float64Array, number] => {
+        const at = off;
+        off += 8 * len;
+        return [new Float64Array(buf, at, len), at];
+      };
+      const i32 = (len: number): [Int32Array, number] => {
+        const at = off;
+        off += 4 * len;
+        return [new Int32Array(buf, at, len), at];
+      };
+      const [lxW, lxAt] = f64(nnzL), [rxW, rxAt] = f64(nnzL), [dinvW, dinvAt] = f64(n), [xW, xAt] = f64(n);
+      const [lpW, lpAt] = i32(n + 1), [liW, liAt] = i32(nnzL), [rpW, rpAt] = i32(n + 1), [rjW, rjAt] = i32(nnzL);
+      lpW.set(lp);
+      rpW.set(rp);
+      lp = lpW;
+      this.lx = lxW;
+      this.rx = rxW;
+      this.dinv = dinvW;
+      this.li = liW;
+      this.rp = rpW;
+      this.rj = rjW;
+      this.wasm = { kernels, x: xW, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
+    } else {
+      this.li = new Int32Array(nnzL);
+      this.lx = new Float64Array(nnzL);
+      this.rp = rp;
+      this.rj = new Int32Array(nnzL);
+      this.rx = new Float64Array(nnzL);
+      this.dinv = new Float64Array(n);
+    }
     this.lp = lp;
-    this.nnzL = lp[n];
-    this.li = new Int32Array(this.nnzL);
-    this.lx = new Float64Array(this.nnzL);
-    this.rp = rp;
-    this.rj = new Int32Array(this.nnzL);
-    this.rx = new Float64Array(this.nnzL);
     this.d = new Float64Array(n);
-    this.dinv = new Float64Array(n);
     this.y = new Float64Array(n);
     this.pattern = new Int32Array(n);
     this.flag = flag;
@@ -119,6 +164,10 @@ export class SparseLdl {
   /** Number of negative pivots of the last factorization. */
   get negativePivots(): number {
     return this.neg;
+  }
+  /** Whether the triangular solves run in WebAssembly (requested and available). */
+  get usesWasm(): boolean {
+    return this.wasm !== null;
   }
   /** Whether the last factor() succeeded. */
   get factored(): boolean {
@@ -193,6 +242,14 @@ export class SparseLdl {
    * with two accumulators, so consecutive multiply-adds do not wait on each other.
    */
   solvePermuted(x: Float64Array): void {
+    const w = this.wasm;
+    if (w !== null) {
+      const { kernels, at } = w;
+      w.x.set(x);
+      kernels.solve(this.n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x);
+      x.set(w.x);
+      return;
+    }
     const { n, rp, rj, rx, lp, li, lx, dinv } = this;
     // L y = b, row k: y_k = b_k - sum_i L_ki y_i
     let p = 0;

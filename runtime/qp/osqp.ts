@@ -148,7 +148,7 @@ export class QpSolver {
       this.scaleData();
       this.kkt = buildKktPattern(this.Praw, this.Araw);
       this.kktValues = new Float64Array(this.kkt.nnz);
-      this.ldl = new SparseLdl(this.kkt.pattern);
+      this.ldl = new SparseLdl(this.kkt.pattern, undefined, { wasm: true });
       const pinv = this.ldl.inversePerm();
       this.pinvX.set(pinv.subarray(0, n));
       this.pinvZ.set(pinv.subarray(n, n + m));

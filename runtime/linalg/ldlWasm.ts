@@ -1,0 +1,196 @@
+// The two triangular solves of SparseLdl.solvePermuted as a tiny WebAssembly module, assembled
+// here from its opcodes (WebAssembly Core Specification 2.0, section 5 "Binary Format"). The factor
+// lives in the module's memory, so V8 compiles the loops without per-access bounds checks (guard
+// pages); the arithmetic and its order are exactly the JavaScript fallback's (no FMA in either), so
+// both paths give bitwise equal solutions. Used when WebAssembly is available; null otherwise.
+
+// opcodes (section 5.4)
+const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
+const CALL = 0x10, GET = 0x20, SET = 0x21, TEE = 0x22;
+const I32_LOAD = 0x28, F64_LOAD = 0x2b, F64_STORE = 0x39, I32_CONST = 0x41, F64_CONST = 0x44;
+const I32_LT_S = 0x48, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_LE_U = 0x4d, I32_GE_S = 0x4e, I32_GE_U = 0x4f;
+const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74;
+const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2;
+const I32 = 0x7f, F64 = 0x7c;
+
+function uleb(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+function sleb(v: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+const i32c = (v: number): number[] => [I32_CONST, ...sleb(v)];
+const f64zero = [F64_CONST, 0, 0, 0, 0, 0, 0, 0, 0];
+const ldI32 = (offset: number): number[] => [I32_LOAD, 2, ...uleb(offset)];
+const ldF64 = (offset: number): number[] => [F64_LOAD, 3, ...uleb(offset)];
+const stF64 = (offset: number): number[] => [F64_STORE, 3, ...uleb(offset)];
+const get = (i: number): number[] => [GET, i];
+const set = (i: number): number[] => [SET, i];
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+function body(locals: [number, number][], code: number[]): number[] {
+  const b = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code, END];
+  return [...uleb(b.length), ...b];
+}
+
+// x[k] (8 bytes) at address x + 8 k: push (x + (k << 3))
+const addr8 = (base: number, idx: number[]): number[] => [...get(base), ...idx, ...i32c(3), I32_SHL, I32_ADD];
+
+/**
+ * forward(n, rp, rj, rx, x): L y = b by rows (CSR rp/rj/rx, byte addresses), in place in x.
+ * Locals: 5 k, 6 pj (address in rj), 7 px (address in rx), 8 endJ, 9 s0, 10 s1.
+ */
+function forwardCode(): number[] {
+  const [n, rp, rj, rx, x, k, pj, px, endJ, s0, s1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // s -= rx[off] * x[rj[off]]
+  const term = (s: number, jOff: number, xOff: number): number[] => [
+    ...get(s), ...get(px), ...ldF64(xOff), ...addr8(x, [...get(pj), ...ldI32(jOff)]), ...ldF64(0), F64_MUL, F64_SUB, ...set(s),
+  ];
+  return [
+    ...i32c(0), ...set(k), ...get(rj), ...set(pj), ...get(rx), ...set(px),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(k), ...get(n), I32_GE_S, BR_IF, 1,
+    // endJ = rj + (rp[k + 1] << 2)
+    ...get(rj), ...get(rp), ...get(k), ...i32c(2), I32_SHL, I32_ADD, ...ldI32(4), ...i32c(2), I32_SHL, I32_ADD, ...set(endJ),
+    ...addr8(x, get(k)), ...ldF64(0), ...set(s0), ...f64zero, ...set(s1),
+    BLOCK, VOID, LOOP, VOID,
+    // two entries left: pj + 4 < endJ
+    ...get(pj), ...i32c(4), I32_ADD, ...get(endJ), I32_GE_U, BR_IF, 1,
+    ...term(s0, 0, 0), ...term(s1, 4, 8),
+    ...get(pj), ...i32c(8), I32_ADD, ...set(pj), ...get(px), ...i32c(16), I32_ADD, ...set(px),
+    BR, 0, END, END,
+    ...get(pj), ...get(endJ), I32_LT_U, IF, VOID,
+    ...term(s0, 0, 0),
+    ...get(pj), ...i32c(4), I32_ADD, ...set(pj), ...get(px), ...i32c(8), I32_ADD, ...set(px),
+    END,
+    ...addr8(x, get(k)), ...get(s0), ...get(s1), F64_ADD, ...stF64(0),
+    ...get(k), ...i32c(1), I32_ADD, ...set(k),
+    BR, 0, END, END,
+  ];
+}
+
+/**
+ * backward(n, lp, li, lx, dinv, x): L' x = D^-1 y by the columns of L (CSC lp/li/lx), in place.
+ * Locals: 6 j, 7 pi (address in li, one past the current column's end), 8 px, 9 startI, 10 s0, 11 s1.
+ */
+function backwardCode(): number[] {
+  const [n, lp, li, lx, dinv, x, j, pi, px, startI, s0, s1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const term = (s: number, iOff: number, xOff: number): number[] => [
+    ...get(s), ...get(px), ...ldF64(xOff), ...addr8(x, [...get(pi), ...ldI32(iOff)]), ...ldF64(0), F64_MUL, F64_SUB, ...set(s),
+  ];
+  const lpAt = (idx: number[]): number[] => [...get(lp), ...idx, ...i32c(2), I32_SHL, I32_ADD, ...ldI32(0)];
+  return [
+    // pi = li + 4 lp[n], px = lx + 8 lp[n]
+    ...lpAt(get(n)), TEE, pi, ...set(px),
+    ...get(li), ...get(pi), ...i32c(2), I32_SHL, I32_ADD, ...set(pi),
+    ...get(lx), ...get(px), ...i32c(3), I32_SHL, I32_ADD, ...set(px),
+    ...get(n), ...i32c(1), I32_SUB, ...set(j),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(j), ...i32c(0), I32_LT_S, BR_IF, 1,
+    ...get(li), ...lpAt(get(j)), ...i32c(2), I32_SHL, I32_ADD, ...set(startI),
+    ...addr8(x, get(j)), ...ldF64(0), ...addr8(dinv, get(j)), ...ldF64(0), F64_MUL, ...set(s0), ...f64zero, ...set(s1),
+    BLOCK, VOID, LOOP, VOID,
+    // two entries left: pi > startI + 4
+    ...get(pi), ...get(startI), ...i32c(4), I32_ADD, I32_LE_U, BR_IF, 1,
+    ...get(pi), ...i32c(8), I32_SUB, ...set(pi), ...get(px), ...i32c(16), I32_SUB, ...set(px),
+    ...term(s0, 4, 8), ...term(s1, 0, 0),
+    BR, 0, END, END,
+    ...get(pi), ...get(startI), I32_GT_U, IF, VOID,
+    ...get(pi), ...i32c(4), I32_SUB, ...set(pi), ...get(px), ...i32c(8), I32_SUB, ...set(px),
+    ...term(s0, 0, 0),
+    END,
+    ...addr8(x, get(j)), ...get(s0), ...get(s1), F64_ADD, ...stF64(0),
+    ...get(j), ...i32c(1), I32_SUB, ...set(j),
+    BR, 0, END, END,
+  ];
+}
+
+/** solve(n, rp, rj, rx, lp, li, lx, dinv, x): forward then backward (one call from JavaScript instead of two). */
+function solveCode(): number[] {
+  return [...get(0), ...get(1), ...get(2), ...get(3), ...get(8), CALL, 0, ...get(0), ...get(4), ...get(5), ...get(6), ...get(7), ...get(8), CALL, 1];
+}
+
+function assemble(): Uint8Array {
+  const types = section(1, vec([
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
+  ]));
+  const imports = section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
+  const funcs = section(3, vec([[0], [1], [2]]));
+  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2]]));
+  const code = section(10, vec([
+    body([[4, I32], [2, F64]], forwardCode()),
+    body([[4, I32], [2, F64]], backwardCode()),
+    body([], solveCode()),
+  ]));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+}
+
+/** The part of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
+}
+
+export interface WasmTriangular {
+  readonly memory: WasmMemory;
+  forward(n: number, rp: number, rj: number, rx: number, x: number): void;
+  backward(n: number, lp: number, li: number, lx: number, dinv: number, x: number): void;
+  solve(n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number): void;
+}
+
+let compiled: object | null | undefined;
+
+/** A module instance over a fresh memory of at least `bytes` bytes; null without WebAssembly. */
+export function createWasmTriangular(bytes: number): WasmTriangular | null {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!api) return null;
+  if (compiled === undefined) {
+    try {
+      compiled = new api.Module(assemble());
+    } catch {
+      compiled = null;
+    }
+  }
+  if (compiled === null) return null;
+  try {
+    const memory = new api.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+    const inst = new api.Instance(compiled, { e: { m: memory } });
+    const f = inst.exports.f as (n: number, rp: number, rj: number, rx: number, x: number) => void;
+    const b = inst.exports.b as (n: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
+    const solve = inst.exports.s as (n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
+    return { memory, forward: f, backward: b, solve };
+  } catch {
+    // e.g. no address space left for another memory: the JavaScript solves are used instead
+    return null;
+  }
+}

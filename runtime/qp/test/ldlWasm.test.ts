@@ -1,0 +1,66 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { SparseLdl } from "../../linalg/ldl.js";
+import { denseToCsc, randn, rng } from "./helpers.js";
+
+/** Random quasi-definite K = [[H, B'], [B, -G]] (H, G diagonally dominant), dense row-major. */
+function quasiDefinite(seed: number, n1: number, n2: number, density: number): Float64Array {
+  const r = rng(seed);
+  const N = n1 + n2;
+  const K = new Float64Array(N * N);
+  const sym = (i: number, j: number, v: number): void => {
+    K[i * N + j] = v;
+    K[j * N + i] = v;
+  };
+  for (let i = 0; i < n1; i++) for (let j = 0; j < i; j++) if (r() < density) sym(i, j, randn(r));
+  for (let i = 0; i < n2; i++) for (let j = 0; j < n1; j++) if (r() < density) sym(n1 + i, j, randn(r));
+  for (let i = 0; i < N; i++) {
+    let s = 0.1 + r();
+    const lo = i < n1 ? 0 : n1, hi = i < n1 ? n1 : N;
+    for (let j = lo; j < hi; j++) if (j !== i) s += Math.abs(K[i * N + j]);
+    K[i * N + i] = i < n1 ? s : -s;
+  }
+  return K;
+}
+
+describe("SparseLdl WebAssembly solves", () => {
+  it("are available in Node 20", () => {
+    const K = quasiDefinite(1, 3, 2, 0.5);
+    expect(new SparseLdl(denseToCsc(5, 5, K, true), undefined, { wasm: true }).usesWasm).toBe(true);
+    expect(new SparseLdl(denseToCsc(5, 5, K, true)).usesWasm).toBe(false);
+  });
+
+  it("give bitwise the JavaScript solution, which solves K x = b", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 30 }), fc.double({ min: 0.02, max: 0.9, noNaN: true }), (seed, n1, n2, density) => {
+        const N = n1 + n2;
+        const K = quasiDefinite(seed, n1, n2, density);
+        const upper = denseToCsc(N, N, K, true);
+        const js = new SparseLdl(upper);
+        const wasm = new SparseLdl(upper, js.perm, { wasm: true });
+        expect(js.factor(upper.values)).toBe(true);
+        expect(wasm.factor(upper.values)).toBe(true);
+        const r = rng(seed + 1);
+        const xTrue = Float64Array.from({ length: N }, () => randn(r));
+        const b = new Float64Array(N);
+        for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) b[i] += K[i * N + j] * xTrue[j];
+        const a = b.slice(), c = b.slice();
+        js.solve(a);
+        wasm.solve(c);
+        expect(Array.from(c)).toEqual(Array.from(a));
+        let scale = 1;
+        for (let i = 0; i < N; i++) scale = Math.max(scale, Math.abs(xTrue[i]));
+        for (let i = 0; i < N; i++) expect(Math.abs(a[i] - xTrue[i])).toBeLessThan(1e-8 * scale);
+        // permuted solve, after a refactorization with new values on the same pattern
+        const v2 = upper.values.map((v) => 3 * v);
+        js.factor(v2);
+        wasm.factor(v2);
+        const p1 = b.slice(), p2 = b.slice();
+        js.solvePermuted(p1);
+        wasm.solvePermuted(p2);
+        expect(Array.from(p2)).toEqual(Array.from(p1));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

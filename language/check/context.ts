@@ -19,6 +19,7 @@ import type {
 } from "../ast.js";
 import type { Diagnostic, Span } from "../diagnostics.js";
 import type { ExprClass, Shape, SymbolInfo, SymbolKind } from "../semantic.js";
+import { IdMap, IdSet } from "./idmap.js";
 
 export type BlockKind = "top" | "controller" | "plant" | "train";
 
@@ -103,19 +104,21 @@ export class Ctx {
   /** Every declared symbol in declaration order. */
   readonly allSymbols: Sym[] = [];
   /** NameRef / Identifier node id -> symbol. */
-  readonly resolution = new Map<number, Sym>();
+  readonly resolution: IdMap<Sym>;
   /** Expression node id -> shape. */
-  readonly shapes = new Map<number, Shape>();
+  readonly shapes: IdMap<Shape>;
+  /** Expression node ids whose shape was computed (shapes.ts). */
+  readonly shapeDone: IdSet;
   /** Expression node id -> class in the decision variables (converted lazily from the affinity pass). */
   classOf: (id: number) => ExprClass | undefined = () => undefined;
   /** Expression node id -> the block it belongs to. */
-  readonly exprBlock = new Map<number, BlockScope>();
+  readonly exprBlock: IdMap<BlockScope>;
   /** Expression roots in source order. */
   readonly roots: Root[] = [];
   /** Stage-index symbols (`k`), by the id of the range identifier or per block default. */
   readonly stageSyms: Sym[] = [];
   /** Constant values of expression nodes (null: not constant), filled lazily by constEval.ts. */
-  readonly values = new Map<number, Mat | null>();
+  readonly values: IdMap<Mat | null>;
   /** Constant values of symbols (null: not constant or in progress). */
   readonly symValues = new Map<Sym, Mat | null>();
 
@@ -124,6 +127,13 @@ export class Ctx {
     readonly text: string,
   ) {
     this.top = { name: undefined, kind: "top", node: program, symbols: new Map(), builtins: new Map() };
+    // node ids are 1..program.id (parser numbering): dense side tables
+    const n = Number.isInteger(program.id) && program.id >= 0 && program.id < 1e7 ? program.id + 1 : 0;
+    this.resolution = new IdMap(n);
+    this.shapes = new IdMap(n);
+    this.shapeDone = new IdSet(n);
+    this.exprBlock = new IdMap(n);
+    this.values = new IdMap(n);
   }
 
   report(d: Diagnostic): void {

@@ -14,6 +14,7 @@ import { builtinFunction, showShape } from "./builtins.js";
 import { Ctx, Sym, SCALAR, isScalar, sameShape, type Root } from "./context.js";
 import { constInt, evalExpr, isListOfRows } from "./constEval.js";
 import { declOf, letOf } from "./scope.js";
+import type { IdSet } from "./idmap.js";
 
 /** Passed as the hint when the context has a shape but it could not be computed (an error reported
  *  elsewhere): a bare `I` then stays silent instead of cascading. */
@@ -21,17 +22,14 @@ const UNKNOWN: Shape = { rows: -1, cols: -1 };
 const or = (s: Shape | undefined, f: (s: Shape) => Shape | undefined): Shape | undefined => (s ? f(s) : UNKNOWN);
 
 const inProgress = new WeakMap<Ctx, Set<Sym>>();
-const visited = new WeakMap<Ctx, Set<number>>();
 
 function progress(ctx: Ctx): Set<Sym> {
   let s = inProgress.get(ctx);
   if (!s) inProgress.set(ctx, (s = new Set()));
   return s;
 }
-function seen(ctx: Ctx): Set<number> {
-  let s = visited.get(ctx);
-  if (!s) visited.set(ctx, (s = new Set()));
-  return s;
+function seen(ctx: Ctx): IdSet {
+  return ctx.shapeDone;
 }
 
 const err = (ctx: Ctx, d: Omit<Diagnostic, "severity">): void => ctx.report({ severity: "error", ...d });

@@ -54,6 +54,7 @@ function run(learn: boolean, noise: number[]): { seconds: number; J: number; las
     states.push([r.state[0], r.state[1]]);
   }
   trainer.endEpisode();
+  if (process.env.BENCH_STATS) console.error((mpc as unknown as { stats?: unknown }).stats);
   const seconds = (performance.now() - t0) / 1000;
   const ref = learn ? anchor.states : nominal.states;
   let maxDev = 0;

@@ -46,7 +46,7 @@ controller Smooth {
   });
 
   it("never returns NaN inputs: a failed solve falls back to the shifted plan, then to a clipped safe input", () => {
-    const c = gz.createController({ settings: { maxIter: 1 }, refineTolerance: 0 });
+    const c = gz.createController({ settings: { maxIter: 1 }, refineTolerance: 0, activeSet: false });
     const r = c.act([0, 0.15]);
     expect(r.fallback).toBe(true);
     expect(Number.isFinite(r.u[0])).toBe(true);

@@ -98,6 +98,8 @@ export class MpcController implements LearnableMpc {
   private readonly kktTolerance: number;
   private readonly retryRho: number;
   private readonly useActiveSet: boolean;
+  /** Counters since construction: solves answered by the active-set path alone, ADMM solves, active-set factorizations. */
+  readonly stats = { activeSet: 0, admm: 0, factorizations: 0 };
   private readonly azBuf: Float64Array;
   private readonly gradBuf: Float64Array;
   private readonly theta: Float64Array;
@@ -496,8 +498,12 @@ export class MpcController implements LearnableMpc {
     }
     if (this.useActiveSet) {
       const exact = this.solveActiveSet(slot, 0);
-      if (exact !== null) return exact;
+      if (exact !== null) {
+        this.stats.activeSet++;
+        return exact;
+      }
     }
+    this.stats.admm++;
     if (slot.solver === undefined) {
       slot.solver = new QpSolver(this.problemFrom(slot.l, slot.u), this.settings);
       slot.pVersion = this.pVersion;
@@ -545,7 +551,15 @@ export class MpcController implements LearnableMpc {
     if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A);
     const as = slot.active;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess);
+    this.stats.factorizations += as.iterations;
     if (status !== "solved") return null;
+    if (slot === this.slots.V) {
+      // Q(s, a) usually follows V(s) at the same state (a Q-learning step): it starts from V's
+      // active set, with its own (pinned) first-input rows
+      const q = this.slots.Q.guess;
+      for (let i = 0; i < t.m; i++) q[i] = slot.guess[i];
+      for (let j = 0; j < t.nu; j++) q[t.u0Rows[j]] = 1;
+    }
     return {
       status: "solved",
       x: as.x,

@@ -28,14 +28,14 @@ import { buildKktPattern, type KktPattern } from "./kkt.js";
 export type ActiveFlag = -1 | 0 | 1;
 
 export interface ActiveSetOptions {
-  /** Regularization of the factored matrix (removed by refinement). Default 1e-8. */
+  /** Regularization of the factored matrix (removed by refinement). Default 1e-10. */
   readonly delta?: number;
   /** Feasibility / multiplier-sign tolerance, relative to max(1, |bound|) and max(1, ||y||). Default 1e-9. */
   readonly tolerance?: number;
-  /** Maximum number of working sets tried per solve. Default 40. */
+  /** Maximum number of working sets tried per solve. Default 100. */
   readonly maxSets?: number;
-  /** Number of first corrections that change every violated row at once (then one row per set). Default 0. */
-  readonly simultaneous?: number;
+  /** Number of first corrections that may change every violated row at once (then one row per set). Default 0. */
+  readonly blockSteps?: number;
   /** Maximum refinement steps per working set. Default 12. */
   readonly maxRefine?: number;
 }
@@ -65,7 +65,11 @@ export class ActiveSetQp {
   private readonly tol: number;
   private readonly maxSets: number;
   private readonly maxRefine: number;
-  private readonly simultaneous: number;
+  private readonly blockSteps: number;
+  private readonly prevSet: Int8Array;
+  private readonly curSet: Int8Array;
+  /** Rows already left out of a dependency in this solve (not chosen again). */
+  private readonly tabu: Int8Array;
 
   constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
     this.n = P.cols;
@@ -82,11 +86,14 @@ export class ActiveSetQp {
     this.az = new Float64Array(this.m);
     this.x = new Float64Array(this.n);
     this.y = new Float64Array(this.m);
-    this.delta = options.delta ?? 1e-8;
+    this.delta = options.delta ?? 1e-10;
     this.tol = options.tolerance ?? 1e-9;
-    this.maxSets = options.maxSets ?? 40;
+    this.maxSets = options.maxSets ?? 100;
     this.maxRefine = options.maxRefine ?? 12;
-    this.simultaneous = options.simultaneous ?? 0;
+    this.blockSteps = options.blockSteps ?? 0;
+    this.prevSet = new Int8Array(this.m);
+    this.curSet = new Int8Array(this.m);
+    this.tabu = new Int8Array(this.m);
   }
 
   /**
@@ -112,32 +119,55 @@ export class ActiveSetQp {
     let status: ActiveSetStatus = "not_settled";
     this.iterations = 0;
     this.lastAdded = -1;
+    this.tabu.fill(0);
+    // Full primal-dual steps while they reduce the number of violated conditions; after a step
+    // that does not (or lands on a singular set), back to the previous set and one row at a time.
+    let block = this.blockSteps;
+    let prevChanges = Infinity;
+    let hasPrev = false;
+    const { prevSet, curSet } = this;
     for (let it = 0; it < this.maxSets; it++) {
       this.iterations++;
       const converged = this.solveWorkingSet(pValues, q, aValues, l, u, active);
+      if (converged !== true && block > 0 && hasPrev) {
+        active.set(prevSet);
+        block = 0;
+        continue;
+      }
       if (converged === null) {
         status = "not_converged";
         break;
       }
       if (!converged) {
-        // a singular working set (linearly dependent active rows, or a direction of zero
-        // curvature): the regularized solution's multipliers grow like 1/delta on the rows of the
-        // dependency; leave out the largest of them (other than the row just added)
+        // a singular working set. A direction of zero curvature and descent shows as rows violated
+        // by ~1/delta: add every violated row (unless the set follows a single added row). Otherwise
+        // the active rows are linearly dependent:
+        // the regularized multipliers grow like 1/delta on the rows of the dependency; leave out
+        // the largest of them (other than the row just added).
+        if (this.lastAdded < 0 && this.correct(aValues, l, u, active, false, true) > 0) continue;
         const drop = this.dependentRow(l, u, active);
         if (drop >= 0) {
           active[drop] = 0;
-          this.lastAdded = -1;
+          this.tabu[drop] = 1;
           continue;
         }
       }
-      const changes = this.correct(aValues, l, u, active, converged, it < this.simultaneous);
+      if (block > 0) curSet.set(active);
+      const changes = this.correct(aValues, l, u, active, converged, block > 0);
       if (changes === 0) {
-        if (converged) {
-          status = "solved";
-          break;
-        }
-        status = "not_converged";
+        status = converged ? "solved" : "not_converged";
         break;
+      }
+      if (block > 0) {
+        block--;
+        if (changes >= prevChanges) {
+          active.set(prevSet);
+          block = 0;
+          continue;
+        }
+        prevSet.set(curSet);
+        hasPrev = true;
+        prevChanges = changes;
       }
     }
     if (status === "solved") {
@@ -232,7 +262,7 @@ export class ActiveSetQp {
         if (a > eqMax) eqMax = a;
         continue;
       }
-      if (i === this.lastAdded) continue;
+      if (i === this.lastAdded || this.tabu[i]) continue;
       if (a > bestAbs) {
         bestAbs = a;
         best = i;

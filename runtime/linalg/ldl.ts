@@ -11,12 +11,22 @@ import { createWasmTriangular, type WasmTriangular } from "./ldlWasm.js";
 export interface SparseLdlOptions {
   /** Run the triangular solves in WebAssembly when available (same results, faster); default false. */
   readonly wasm?: boolean;
+  /** Extra WebAssembly memory for the caller's vectors (see `arena`): numbers of doubles and of int32s. */
+  readonly arenaF64?: number;
+  readonly arenaI32?: number;
+}
+
+/** Caller vectors in the factor's WebAssembly memory, for kernels that work next to the solve. */
+export interface LdlArena {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
 }
 
 /** Views of one WebAssembly memory holding the factor (byte offsets for the kernels). */
 interface WasmFactor {
   readonly kernels: WasmTriangular;
   readonly x: Float64Array;
+  readonly arena: LdlArena;
   readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number };
 }
 
@@ -113,7 +123,8 @@ export class SparseLdl {
     this.parent = parent;
     this.nnzL = nnzL;
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
-    const bytes = 8 * (2 * nnzL + 2 * n) + 4 * (2 * nnzL + 2 * (n + 1));
+    const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
+    const bytes = 8 * (2 * nnzL + 2 * n + arenaF64) + 4 * (2 * nnzL + 2 * (n + 1) + arenaI32);
     const kernels = options?.wasm ? createWasmTriangular(bytes) : null;
     if (kernels) {
       const buf = kernels.memory.buffer;
@@ -129,7 +140,9 @@ export class SparseLdl {
         return [new Int32Array(buf, at, len), at];
       };
       const [lxW, lxAt] = f64(nnzL), [rxW, rxAt] = f64(nnzL), [dinvW, dinvAt] = f64(n), [xW, xAt] = f64(n);
+      const [arenaF] = f64(arenaF64);
       const [lpW, lpAt] = i32(n + 1), [liW, liAt] = i32(nnzL), [rpW, rpAt] = i32(n + 1), [rjW, rjAt] = i32(nnzL);
+      const [arenaI] = i32(arenaI32);
       lpW.set(lp);
       rpW.set(rp);
       lp = lpW;
@@ -139,7 +152,7 @@ export class SparseLdl {
       this.li = liW;
       this.rp = rpW;
       this.rj = rjW;
-      this.wasm = { kernels, x: xW, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
+      this.wasm = { kernels, x: xW, arena: { f64: arenaF, i32: arenaI }, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
     } else {
       this.li = new Int32Array(nnzL);
       this.lx = new Float64Array(nnzL);
@@ -169,6 +182,34 @@ export class SparseLdl {
   get usesWasm(): boolean {
     return this.wasm !== null;
   }
+  /** The caller's part of the WebAssembly memory (null on the JavaScript path). */
+  get arena(): LdlArena | null {
+    return this.wasm?.arena ?? null;
+  }
+
+  /** The right-hand side buffer of `admmStep` (null on the JavaScript path); solve() and solvePermuted() use it as scratch. */
+  get wasmRhs(): Float64Array | null {
+    return this.wasm?.x ?? null;
+  }
+
+  /**
+   * One ADMM iteration (KKT solve, then the x, z, y updates and the next right-hand side; see
+   * ldlWasm.ts admmCode) on `wasmRhs`. Every array must be a view of `arena`. Only on the
+   * WebAssembly path (arena non-null).
+   */
+  admmStep(
+    pinvX: Int32Array, pinvZ: Int32Array, x: Float64Array, xPrev: Float64Array, qs: Float64Array, z: Float64Array, zPrev: Float64Array,
+    y: Float64Array, rhoInv: Float64Array, rhoVec: Float64Array, l: Float64Array, u: Float64Array, sigma: number, alpha: number, alpha1: number,
+  ): void {
+    const w = this.wasm as WasmFactor;
+    const at = w.at;
+    w.kernels.admm(
+      this.n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x, x.length, z.length, pinvX.byteOffset, pinvZ.byteOffset,
+      x.byteOffset, xPrev.byteOffset, qs.byteOffset, z.byteOffset, zPrev.byteOffset, y.byteOffset, rhoInv.byteOffset,
+      rhoVec.byteOffset, l.byteOffset, u.byteOffset, sigma, alpha, alpha1,
+    );
+  }
+
   /** Whether the last factor() succeeded. */
   get factored(): boolean {
     return this.ok;

@@ -10,7 +10,7 @@ const CALL = 0x10, GET = 0x20, SET = 0x21, TEE = 0x22;
 const I32_LOAD = 0x28, F64_LOAD = 0x2b, F64_STORE = 0x39, I32_CONST = 0x41, F64_CONST = 0x44;
 const I32_LT_S = 0x48, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_LE_U = 0x4d, I32_GE_S = 0x4e, I32_GE_U = 0x4f;
 const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74;
-const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2;
+const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MIN = 0xa4, F64_MAX = 0xa5;
 const I32 = 0x7f, F64 = 0x7c;
 
 function uleb(v: number): number[] {
@@ -134,19 +134,67 @@ function solveCode(): number[] {
   return [...get(0), ...get(1), ...get(2), ...get(3), ...get(8), CALL, 0, ...get(0), ...get(4), ...get(5), ...get(6), ...get(7), ...get(8), CALL, 1];
 }
 
+/**
+ * admm(N, rp, rj, rx, lp, li, lx, dinv, rhs, n, m, pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv,
+ * rhoVec, l, u, sigma, alpha, alpha1): one OSQP iteration (Stellato et al. 2020, Algorithm 1, steps
+ * 3-6) on the permuted right-hand side rhs = [sigma x - q; z - y/rho]: the KKT solve, then
+ * x = alpha xt + (1 - alpha) xPrev, z and y updated with the projection onto [l, u], and the next
+ * right-hand side written in place. The same operations in the same order as QpSolver's JavaScript loop.
+ */
+function admmCode(): number[] {
+  const [n, m, pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, lo, hi] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+  const [sigma, alpha, alpha1] = [23, 24, 25];
+  const [i, k, xn, zp, ri, yi, zr, zn, yn] = [26, 27, 28, 29, 30, 31, 32, 33, 34];
+  const rhs = 8;
+  const at8 = (base: number, idx: number): number[] => addr8(base, get(idx));
+  const load8 = (base: number, idx: number): number[] => [...at8(base, idx), ...ldF64(0)];
+  const permIdx = (perm: number): number[] => [...get(perm), ...get(i), ...i32c(2), I32_SHL, I32_ADD, ...ldI32(0), ...set(k)];
+  return [
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].flatMap(get), CALL, 2,
+    // x update, rhs_x = sigma x - q
+    ...i32c(0), ...set(i),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(i), ...get(n), I32_GE_S, BR_IF, 1,
+    ...permIdx(pinvX),
+    ...get(alpha), ...load8(rhs, k), F64_MUL, ...get(alpha1), ...load8(xPrev, i), F64_MUL, F64_ADD, ...set(xn),
+    ...at8(x, i), ...get(xn), ...stF64(0),
+    ...at8(rhs, k), ...get(sigma), ...get(xn), F64_MUL, ...load8(qs, i), F64_SUB, ...stF64(0),
+    ...get(i), ...i32c(1), I32_ADD, ...set(i),
+    BR, 0, END, END,
+    // z, y update, rhs_z = z - y / rho
+    ...i32c(0), ...set(i),
+    BLOCK, VOID, LOOP, VOID,
+    ...get(i), ...get(m), I32_GE_S, BR_IF, 1,
+    ...permIdx(pinvZ),
+    ...load8(zPrev, i), ...set(zp), ...load8(rhoInv, i), ...set(ri), ...load8(y, i), ...set(yi),
+    // zt = zp + ri (rhs_k - yi); zr = alpha zt + alpha1 zp
+    ...get(alpha), ...get(zp), ...get(ri), ...load8(rhs, k), ...get(yi), F64_SUB, F64_MUL, F64_ADD, F64_MUL,
+    ...get(alpha1), ...get(zp), F64_MUL, F64_ADD, ...set(zr),
+    ...get(zr), ...get(ri), ...get(yi), F64_MUL, F64_ADD, ...load8(lo, i), F64_MAX, ...load8(hi, i), F64_MIN, ...set(zn),
+    ...get(yi), ...load8(rhoVec, i), ...get(zr), ...get(zn), F64_SUB, F64_MUL, F64_ADD, ...set(yn),
+    ...at8(y, i), ...get(yn), ...stF64(0),
+    ...at8(z, i), ...get(zn), ...stF64(0),
+    ...at8(rhs, k), ...get(zn), ...get(ri), ...get(yn), F64_MUL, F64_SUB, ...stF64(0),
+    ...get(i), ...i32c(1), I32_ADD, ...set(i),
+    BR, 0, END, END,
+  ];
+}
+
 function assemble(): Uint8Array {
   const types = section(1, vec([
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
+    [0x60, ...vec([...Array.from({ length: 23 }, () => [I32]), [F64], [F64], [F64]]), 0], // admm
   ]));
   const imports = section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
-  const funcs = section(3, vec([[0], [1], [2]]));
-  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2]]));
+  const funcs = section(3, vec([[0], [1], [2], [3]]));
+  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3]]));
   const code = section(10, vec([
     body([[4, I32], [2, F64]], forwardCode()),
     body([[4, I32], [2, F64]], backwardCode()),
     body([], solveCode()),
+    body([[2, I32], [7, F64]], admmCode()),
   ]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
@@ -166,7 +214,15 @@ export interface WasmTriangular {
   forward(n: number, rp: number, rj: number, rx: number, x: number): void;
   backward(n: number, lp: number, li: number, lx: number, dinv: number, x: number): void;
   solve(n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number): void;
+  /** See admmCode: 23 byte addresses / sizes, then sigma, alpha, 1 - alpha. */
+  admm: AdmmKernel;
 }
+
+export type AdmmKernel = (
+  N: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, rhs: number,
+  n: number, m: number, pinvX: number, pinvZ: number, x: number, xPrev: number, qs: number, z: number, zPrev: number,
+  y: number, rhoInv: number, rhoVec: number, l: number, u: number, sigma: number, alpha: number, alpha1: number,
+) => void;
 
 let compiled: object | null | undefined;
 
@@ -188,7 +244,7 @@ export function createWasmTriangular(bytes: number): WasmTriangular | null {
     const f = inst.exports.f as (n: number, rp: number, rj: number, rx: number, x: number) => void;
     const b = inst.exports.b as (n: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
     const solve = inst.exports.s as (n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
-    return { memory, forward: f, backward: b, solve };
+    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel };
   } catch {
     // e.g. no address space left for another memory: the JavaScript solves are used instead
     return null;

@@ -148,7 +148,33 @@ export class QpSolver {
       this.scaleData();
       this.kkt = buildKktPattern(this.Praw, this.Araw);
       this.kktValues = new Float64Array(this.kkt.nnz);
-      this.ldl = new SparseLdl(this.kkt.pattern, undefined, { wasm: true });
+      // the triangular solves and the ADMM vector updates run in WebAssembly when available, on
+      // vectors that live in the factor's memory (plain typed array views for all other code)
+      this.ldl = new SparseLdl(this.kkt.pattern, undefined, { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m });
+      const arena = this.ldl.arena;
+      if (arena) {
+        let f = 0, k = 0;
+        const f64 = (src: Float64Array): Float64Array => {
+          const v = arena.f64.subarray(f, (f += src.length));
+          v.set(src);
+          return v;
+        };
+        const i32 = (len: number): Int32Array => arena.i32.subarray(k, (k += len));
+        this.x = f64(this.x);
+        this.xPrev = f64(this.xPrev);
+        this.qs = f64(this.qs);
+        this.z = f64(this.z);
+        this.zPrev = f64(this.zPrev);
+        this.y = f64(this.y);
+        this.rhoInv = f64(this.rhoInv);
+        this.rhoVec = f64(this.rhoVec);
+        this.ls = f64(this.ls);
+        this.us = f64(this.us);
+        this.pinvX = i32(n);
+        this.pinvZ = i32(m);
+        this.rhs = this.ldl.wasmRhs ?? this.rhs;
+        this.scaled = { ...this.scaled, q: this.qs, l: this.ls, u: this.us };
+      }
       const pinv = this.ldl.inversePerm();
       this.pinvX.set(pinv.subarray(0, n));
       this.pinvZ.set(pinv.subarray(n, n + m));
@@ -381,6 +407,7 @@ export class QpSolver {
     const { n, m, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
     const ldl = this.ldl as SparseLdl;
     const { pinvX, pinvZ } = this;
+    const wasmStep = ldl.arena !== null;
     const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
     const checkEvery = s.checkTermination;
     const rhoInterval = s.adaptiveRho ? (s.adaptiveRhoInterval > 0 ? s.adaptiveRhoInterval : AUTO_RHO_INTERVAL) : 0;
@@ -402,24 +429,28 @@ export class QpSolver {
       const doCheck = checkEvery > 0 && iter % checkEvery === 0;
       const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
       if (doCheck || iter === s.maxIter) yPrev.set(y);
-      ldl.solvePermuted(rhs);
-      for (let j = 0; j < n; j++) {
-        const k = pinvX[j];
-        const xn = alpha * rhs[k] + alpha1 * xPrev[j];
-        x[j] = xn;
-        rhs[k] = sigma * xn - qs[j];
-      }
-      for (let i = 0; i < m; i++) {
-        const k = pinvZ[i];
-        const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
-        const zt = zp + ri * (rhs[k] - yi);
-        const zr = alpha * zt + alpha1 * zp;
-        // projection onto [l, u] without data-dependent branches (the active set is irregular)
-        const zn = Math.min(Math.max(zr + ri * yi, ls[i]), us[i]);
-        const yn = yi + rhoVec[i] * (zr - zn);
-        y[i] = yn;
-        z[i] = zn;
-        rhs[k] = zn - ri * yn;
+      if (wasmStep) {
+        ldl.admmStep(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+      } else {
+        ldl.solvePermuted(rhs);
+        for (let j = 0; j < n; j++) {
+          const k = pinvX[j];
+          const xn = alpha * rhs[k] + alpha1 * xPrev[j];
+          x[j] = xn;
+          rhs[k] = sigma * xn - qs[j];
+        }
+        for (let i = 0; i < m; i++) {
+          const k = pinvZ[i];
+          const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
+          const zt = zp + ri * (rhs[k] - yi);
+          const zr = alpha * zt + alpha1 * zp;
+          // projection onto [l, u] without data-dependent branches (the active set is irregular)
+          const zn = Math.min(Math.max(zr + ri * yi, ls[i]), us[i]);
+          const yn = yi + rhoVec[i] * (zr - zn);
+          y[i] = yn;
+          z[i] = zn;
+          rhs[k] = zn - ri * yn;
+        }
       }
       if (doCheck || doRho || iter === s.maxIter) {
         this.computeResiduals(x, z, y);

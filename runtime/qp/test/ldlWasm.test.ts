@@ -63,4 +63,66 @@ describe("SparseLdl WebAssembly solves", () => {
       { numRuns: 150 },
     );
   });
+
+  it("admmStep equals the ADMM update written out in JavaScript (bitwise)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 25 }), fc.integer({ min: 0, max: 25 }), (seed, n, m) => {
+        const N = n + m;
+        const K = quasiDefinite(seed, n, m, 0.3);
+        const upper = denseToCsc(N, N, K, true);
+        const ldl = new SparseLdl(upper, undefined, { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m });
+        const arena = ldl.arena;
+        const rhs = ldl.wasmRhs;
+        if (!arena || !rhs) throw new Error("no WebAssembly");
+        expect(ldl.factor(upper.values)).toBe(true);
+        const r = rng(seed + 7);
+        let f = 0;
+        const vec = (len: number, gen: () => number): Float64Array => {
+          const v = arena.f64.subarray(f, (f += len));
+          for (let i = 0; i < len; i++) v[i] = gen();
+          return v;
+        };
+        const x = vec(n, () => 0), xPrev = vec(n, () => randn(r)), qs = vec(n, () => randn(r));
+        const z = vec(m, () => 0), zPrev = vec(m, () => randn(r)), y = vec(m, () => randn(r));
+        const rhoVec = vec(m, () => 0.1 + r()), rhoInv = vec(m, () => 0);
+        for (let i = 0; i < m; i++) rhoInv[i] = 1 / rhoVec[i];
+        // some rows free, some equalities, some boxes
+        const ls = vec(m, () => (r() < 0.2 ? -Infinity : -r())), us = vec(m, () => (r() < 0.2 ? Infinity : r()));
+        for (let i = 0; i < m; i++) if (r() < 0.2 && Number.isFinite(ls[i])) us[i] = ls[i];
+        const pinv = ldl.inversePerm();
+        const pinvX = arena.i32.subarray(0, n), pinvZ = arena.i32.subarray(n, N);
+        pinvX.set(pinv.subarray(0, n));
+        pinvZ.set(pinv.subarray(n, N));
+        for (let k = 0; k < N; k++) rhs[k] = randn(r);
+        const sigma = 1e-6, alpha = 1.6, alpha1 = 1 - alpha;
+        // reference: the JavaScript path of QpSolver.solve (osqp.ts)
+        // (solvePermuted uses wasmRhs as its scratch buffer: keep a copy)
+        const saved = rhs.slice();
+        const ref = rhs.slice(), xr = new Float64Array(n), zr = new Float64Array(m), yr = y.slice();
+        ldl.solvePermuted(ref);
+        rhs.set(saved);
+        for (let j = 0; j < n; j++) {
+          const k = pinvX[j];
+          xr[j] = alpha * ref[k] + alpha1 * xPrev[j];
+          ref[k] = sigma * xr[j] - qs[j];
+        }
+        for (let i = 0; i < m; i++) {
+          const k = pinvZ[i];
+          const zp = zPrev[i], ri = rhoInv[i], yi = yr[i];
+          const zrel = alpha * (zp + ri * (ref[k] - yi)) + alpha1 * zp;
+          const zn = Math.min(Math.max(zrel + ri * yi, ls[i]), us[i]);
+          const yn = yi + rhoVec[i] * (zrel - zn);
+          yr[i] = yn;
+          zr[i] = zn;
+          ref[k] = zn - ri * yn;
+        }
+        ldl.admmStep(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+        expect(Array.from(x)).toEqual(Array.from(xr));
+        expect(Array.from(z)).toEqual(Array.from(zr));
+        expect(Array.from(y)).toEqual(Array.from(yr));
+        expect(Array.from(rhs)).toEqual(Array.from(ref));
+      }),
+      { numRuns: 150 },
+    );
+  });
 });

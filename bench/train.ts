@@ -83,6 +83,31 @@ if (args.includes("--nominal")) {
   const n = run(false, nominal.noise_e);
   const refN = steps === 5000 ? nominal.J : NaN;
   console.log(`No learning (initial params), ${steps} steps: ${n.seconds.toFixed(2)} s, J ${n.J.toFixed(4)} (mpcrl ${refN.toFixed(3)}), max |state dev| ${n.maxDev.toExponential(2)}`);
+  // The closed loop is chaotic: the same exact controller with its first action moved by eps
+  // leaves the unperturbed trajectory exponentially fast (mpcrl's interior-point solutions are
+  // ~2.5e-8 off the exact first action, so no solver can follow its recording for long).
+  const loop = (eps: number): { states: number[][]; J: number } => {
+    const mpc = module!.createController({ firstInputBounds: "removed" });
+    const plant = module!.createPlant!({ disturbance: new RecordedDisturbance(nominal.noise_e.map((e) => [e, 0])) });
+    let s = Float64Array.from(plant.reset(0));
+    const out: number[][] = [];
+    let J = 0;
+    for (let k = 0; k < steps; k++) {
+      out.push([s[0], s[1]]);
+      const u = mpc.act(s).u;
+      if (k === 0) u[0] += eps;
+      const st = plant.step(u);
+      J += st.cost;
+      s = Float64Array.from(st.observation);
+    }
+    return { states: out, J };
+  };
+  const base = loop(0);
+  for (const eps of [1e-12, 2.5e-8]) {
+    const p = loop(eps);
+    const first = (tol: number) => p.states.findIndex((x, k) => Math.max(Math.abs(x[0] - base.states[k][0]), Math.abs(x[1] - base.states[k][1])) > tol);
+    console.log(`  first action + ${eps}: |state change| > 1e-6 from step ${first(1e-6)}, > 1e-4 from step ${first(1e-4)}, > 1e-2 from step ${first(1e-2)}; J ${p.J.toFixed(3)} (unperturbed ${base.J.toFixed(3)})`);
+  }
 }
 
 // The learner's own cost per step, with an analytic controller (no QP): replay, Newton step with

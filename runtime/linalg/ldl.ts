@@ -6,7 +6,7 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { amdOrder, invertPerm, isPermutation } from "./amd.js";
-import { createWasmTriangular, type WasmTriangular } from "./ldlWasm.js";
+import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, createWasmTriangular, type WasmTriangular } from "./ldlWasm.js";
 
 export interface SparseLdlOptions {
   /** Run the triangular solves in WebAssembly when available (same results, faster); default false. */
@@ -27,6 +27,10 @@ interface WasmFactor {
   readonly kernels: WasmTriangular;
   readonly x: Float64Array;
   readonly arena: LdlArena;
+  /** admmStep's descriptor (int32 words and the doubles after them) */
+  readonly desc: Int32Array;
+  readonly descF64: Float64Array;
+  readonly descAt: number;
   readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number };
 }
 
@@ -124,11 +128,12 @@ export class SparseLdl {
     this.nnzL = nnzL;
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
     const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
-    const bytes = 8 * (2 * nnzL + 2 * n + arenaF64) + 4 * (2 * nnzL + 2 * (n + 1) + arenaI32);
+    const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 2 * n + arenaF64) + 4 * (2 * nnzL + 2 * (n + 1) + arenaI32);
     const kernels = options?.wasm ? createWasmTriangular(bytes) : null;
     if (kernels) {
       const buf = kernels.memory.buffer;
-      let off = 0;
+      const descAt = 0;
+      let off = ADMM_DESC_BYTES;
       const f64 = (len: number): [Float64Array, number] => {
         const at = off;
         off += 8 * len;
@@ -152,7 +157,8 @@ export class SparseLdl {
       this.li = liW;
       this.rp = rpW;
       this.rj = rjW;
-      this.wasm = { kernels, x: xW, arena: { f64: arenaF, i32: arenaI }, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
+      const desc = new Int32Array(buf, descAt, ADMM_DESC_F64 / 4), descF64 = new Float64Array(buf, descAt + ADMM_DESC_F64, 3);
+      this.wasm = { kernels, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
     } else {
       this.li = new Int32Array(nnzL);
       this.lx = new Float64Array(nnzL);
@@ -193,21 +199,35 @@ export class SparseLdl {
   }
 
   /**
-   * One ADMM iteration (KKT solve, then the x, z, y updates and the next right-hand side; see
-   * ldlWasm.ts admmCode) on `wasmRhs`. Every array must be a view of `arena`. Only on the
-   * WebAssembly path (arena non-null).
+   * Prepares `admmStep` (WebAssembly path only, arena non-null): the vectors of one OSQP iteration,
+   * every one a view of `arena`; x/xPrev and z/zPrev swap roles when admmStep is called with flip 1.
    */
-  admmStep(
+  admmSetup(
     pinvX: Int32Array, pinvZ: Int32Array, x: Float64Array, xPrev: Float64Array, qs: Float64Array, z: Float64Array, zPrev: Float64Array,
     y: Float64Array, rhoInv: Float64Array, rhoVec: Float64Array, l: Float64Array, u: Float64Array, sigma: number, alpha: number, alpha1: number,
   ): void {
     const w = this.wasm as WasmFactor;
-    const at = w.at;
-    w.kernels.admm(
-      this.n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x, x.length, z.length, pinvX.byteOffset, pinvZ.byteOffset,
-      x.byteOffset, xPrev.byteOffset, qs.byteOffset, z.byteOffset, zPrev.byteOffset, y.byteOffset, rhoInv.byteOffset,
-      rhoVec.byteOffset, l.byteOffset, u.byteOffset, sigma, alpha, alpha1,
-    );
+    const { desc, at } = w;
+    const D = ADMM_DESC;
+    desc[D.N] = this.n; desc[D.rp] = at.rp; desc[D.rj] = at.rj; desc[D.rx] = at.rx;
+    desc[D.lp] = at.lp; desc[D.li] = at.li; desc[D.lx] = at.lx; desc[D.dinv] = at.dinv; desc[D.rhs] = at.x;
+    desc[D.n] = x.length; desc[D.m] = z.length; desc[D.pinvX] = pinvX.byteOffset; desc[D.pinvZ] = pinvZ.byteOffset;
+    desc[D.xA] = x.byteOffset; desc[D.xB] = xPrev.byteOffset; desc[D.qs] = qs.byteOffset;
+    desc[D.zA] = z.byteOffset; desc[D.zB] = zPrev.byteOffset; desc[D.y] = y.byteOffset;
+    desc[D.rhoInv] = rhoInv.byteOffset; desc[D.rhoVec] = rhoVec.byteOffset; desc[D.l] = l.byteOffset; desc[D.u] = u.byteOffset;
+    w.descF64[0] = sigma;
+    w.descF64[1] = alpha;
+    w.descF64[2] = alpha1;
+  }
+
+  /**
+   * One ADMM iteration on `wasmRhs` (KKT solve, then the x, z, y updates and the next right-hand
+   * side; see ldlWasm.ts admmCode) with the vectors given to admmSetup; flip 1 writes x and z into
+   * the arrays given as xPrev and zPrev (and reads the previous iterate from x and z).
+   */
+  admmStep(flip: number): void {
+    const w = this.wasm as WasmFactor;
+    w.kernels.step(w.descAt, flip);
   }
 
   /** Whether the last factor() succeeded. */

@@ -180,21 +180,50 @@ function admmCode(): number[] {
   ];
 }
 
+/** Word offsets of admmStep's descriptor (int32 words; then sigma, alpha, 1 - alpha as doubles at ADMM_DESC_F64). */
+export const ADMM_DESC = {
+  N: 0, rp: 1, rj: 2, rx: 3, lp: 4, li: 5, lx: 6, dinv: 7, rhs: 8, n: 9, m: 10, pinvX: 11, pinvZ: 12,
+  xA: 13, xB: 14, qs: 15, zA: 16, zB: 17, y: 18, rhoInv: 19, rhoVec: 20, l: 21, u: 22,
+} as const;
+/** Byte offset of the three doubles in the descriptor, which takes ADMM_DESC_BYTES bytes. */
+export const ADMM_DESC_F64 = 96;
+export const ADMM_DESC_BYTES = 120;
+
+/**
+ * step(desc, flip): admm with its arguments read from a descriptor in memory (a JavaScript call
+ * with two arguments is much cheaper than one with 26); flip 1 swaps the roles of x/xPrev and z/zPrev.
+ */
+function stepCode(): number[] {
+  const [desc, flip] = [0, 1];
+  const w = (k: number): number[] => [...get(desc), ...ldI32(4 * k)];
+  const pick = (a: number, b: number): number[] => [...w(a), ...w(b), ...get(flip), 0x1b /* select: flip ? first : second */];
+  const D = ADMM_DESC;
+  return [
+    ...[D.N, D.rp, D.rj, D.rx, D.lp, D.li, D.lx, D.dinv, D.rhs, D.n, D.m, D.pinvX, D.pinvZ].flatMap(w),
+    ...pick(D.xB, D.xA), ...pick(D.xA, D.xB), ...w(D.qs), ...pick(D.zB, D.zA), ...pick(D.zA, D.zB),
+    ...[D.y, D.rhoInv, D.rhoVec, D.l, D.u].flatMap(w),
+    ...get(desc), ...ldF64(ADMM_DESC_F64), ...get(desc), ...ldF64(ADMM_DESC_F64 + 8), ...get(desc), ...ldF64(ADMM_DESC_F64 + 16),
+    CALL, 3,
+  ];
+}
+
 function assemble(): Uint8Array {
   const types = section(1, vec([
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
     [0x60, ...vec([...Array.from({ length: 23 }, () => [I32]), [F64], [F64], [F64]]), 0], // admm
+    [0x60, ...vec([[I32], [I32]]), 0], // step
   ]));
   const imports = section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
-  const funcs = section(3, vec([[0], [1], [2], [3]]));
-  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3]]));
+  const funcs = section(3, vec([[0], [1], [2], [3], [4]]));
+  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3], [...name("t"), 0x00, 4]]));
   const code = section(10, vec([
     body([[4, I32], [2, F64]], forwardCode()),
     body([[4, I32], [2, F64]], backwardCode()),
     body([], solveCode()),
     body([[2, I32], [7, F64]], admmCode()),
+    body([], stepCode()),
   ]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
@@ -216,6 +245,8 @@ export interface WasmTriangular {
   solve(n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number): void;
   /** See admmCode: 23 byte addresses / sizes, then sigma, alpha, 1 - alpha. */
   admm: AdmmKernel;
+  /** step(descriptor address, flip): see stepCode. */
+  step(desc: number, flip: number): void;
 }
 
 export type AdmmKernel = (
@@ -244,7 +275,8 @@ export function createWasmTriangular(bytes: number): WasmTriangular | null {
     const f = inst.exports.f as (n: number, rp: number, rj: number, rx: number, x: number) => void;
     const b = inst.exports.b as (n: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
     const solve = inst.exports.s as (n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
-    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel };
+    const step = inst.exports.t as (desc: number, flip: number) => void;
+    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel, step };
   } catch {
     // e.g. no address space left for another memory: the JavaScript solves are used instead
     return null;

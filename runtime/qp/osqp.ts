@@ -422,15 +422,19 @@ export class QpSolver {
     // the next right-hand side while it updates the iterate (one pass instead of two)
     for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * x[j] - qs[j];
     for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
+    // the WebAssembly step knows the four arrays; flip tells which pair holds the new iterate
+    if (wasmStep) ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+    let flip = 0;
     for (iter = 1; iter <= s.maxIter; iter++) {
       // swap x/xPrev, z/zPrev; y is updated in place (copied only before a check needs delta y)
       let tmp = x; x = xPrev; xPrev = tmp;
       tmp = z; z = zPrev; zPrev = tmp;
+      flip ^= 1;
       const doCheck = checkEvery > 0 && iter % checkEvery === 0;
       const doRho = rhoInterval > 0 && iter % rhoInterval === 0;
       if (doCheck || iter === s.maxIter) yPrev.set(y);
       if (wasmStep) {
-        ldl.admmStep(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+        ldl.admmStep(flip);
       } else {
         ldl.solvePermuted(rhs);
         for (let j = 0; j < n; j++) {

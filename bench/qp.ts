@@ -5,7 +5,8 @@
 // A third row per problem ("fast check") checks termination every 5 iterations instead of OSQP's
 // 25: warm-started MPC solves are often converged after a few iterations (same tolerances).
 // Wall-clock medians are printed with the load average, because the machine is shared: native
-// OSQP's figures were measured on an idle machine.
+// OSQP's figures were measured on an idle machine. "cpu" is the mean process CPU time per solve
+// (user + system, includes the occasional GC; less sensitive to other processes than wall time).
 // Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME] [--maros-time-limit S] [--verbose]
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -64,18 +65,22 @@ function closedLoop(name: string): void {
     ["tight, fast check", { ...tight, checkTermination: 5 }, "tight"],
   ];
   for (const [label, settings, kind] of variants) {
-    const medians: number[] = [], p90s: number[] = [], iters: number[] = [];
+    const medians: number[] = [], p90s: number[] = [], iters: number[] = [], cpuMeans: number[] = [];
     let notSolved = 0;
     // one extra warm-up loop for the JIT, then `reps` measured loops
     for (let rep = -1; rep < reps; rep++) {
       const solver = new QpSolver(prob, settings);
       const times: number[] = [], its: number[] = [];
+      let cpu = 0;
       for (const x0 of states) {
         pinInitialState(prob, x0, l, u);
         solver.updateBounds(l, u);
+        const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         const r = solver.solve();
         const dt = Number(process.hrtime.bigint() - t0) / 1e3;
+        const c1 = process.cpuUsage(c0);
+        cpu += c1.user + c1.system;
         times.push(dt);
         its.push(r.iterations);
         if (rep === 0 && r.status !== "solved") notSolved++;
@@ -84,12 +89,13 @@ function closedLoop(name: string): void {
       medians.push(median(times));
       p90s.push(quantile(times, 0.9));
       iters.push(median(its));
+      cpuMeans.push(cpu / states.length);
     }
     const ours = median(medians);
     const ref = kind === "def" ? native[name].def : native[name].tight;
     console.log(
       `  ${name.padEnd(13)} ${label.padEnd(20)} median ${ours.toFixed(1).padStart(7)} us  p90 ${median(p90s).toFixed(1).padStart(7)} us  ` +
-        `iters ${median(iters).toString().padStart(4)}  | native ${ref.toString().padStart(5)} us  ratio ${(ours / ref).toFixed(2)}x` +
+        `iters ${median(iters).toString().padStart(4)}  cpu ${median(cpuMeans).toFixed(1).padStart(7)} us  | native ${ref.toString().padStart(5)} us  ratio ${(ours / ref).toFixed(2)}x` +
         (notSolved ? `  (${notSolved} steps not 'solved')` : ""),
     );
   }

@@ -218,6 +218,13 @@ export class ActiveSetQp {
     }
     sol.set(rhs);
     this.ldl.solve(sol);
+    // refinement target: round-off relative to the data and the solution
+    let target = scale;
+    for (let k = 0; k < N; k++) {
+      const a = Math.abs(sol[k]);
+      if (a > target) target = a;
+    }
+    target *= 1e-13;
     // iterative refinement against the unregularized matrix
     let prev = Infinity;
     let norm = Infinity;
@@ -231,7 +238,7 @@ export class ActiveSetQp {
         if (a > norm) norm = a;
       }
       // stop at round-off, when refinement stalls, or at the step limit
-      if (norm <= 1e-15 * scale || (it > 0 && !(norm < 0.5 * prev)) || it === this.maxRefine) break;
+      if (norm <= target || (it > 0 && !(norm < 0.5 * prev)) || it === this.maxRefine) break;
       prev = norm;
       this.ldl.solve(res);
       for (let k = 0; k < N; k++) sol[k] += res[k];

@@ -170,7 +170,10 @@ function admmCode(): number[] {
     // zt = zp + ri (rhs_k - yi); zr = alpha zt + alpha1 zp
     ...get(alpha), ...get(zp), ...get(ri), ...load8(rhs, k), ...get(yi), F64_SUB, F64_MUL, F64_ADD, F64_MUL,
     ...get(alpha1), ...get(zp), F64_MUL, F64_ADD, ...set(zr),
-    ...get(zr), ...get(ri), ...get(yi), F64_MUL, F64_ADD, ...load8(lo, i), F64_MAX, ...load8(hi, i), F64_MIN, ...set(zn),
+    // zn = v < l ? l : v, then zn > u ? u : zn (select, no branch)
+    ...get(zr), ...get(ri), ...get(yi), F64_MUL, F64_ADD, ...set(zn),
+    ...load8(lo, i), ...get(zn), ...get(zn), ...load8(lo, i), 0x63 /* f64.lt */, 0x1b, ...set(zn),
+    ...load8(hi, i), ...get(zn), ...get(zn), ...load8(hi, i), 0x64 /* f64.gt */, 0x1b, ...set(zn),
     ...get(yi), ...load8(rhoVec, i), ...get(zr), ...get(zn), F64_SUB, F64_MUL, F64_ADD, ...set(yn),
     ...at8(y, i), ...get(yn), ...stF64(0),
     ...at8(z, i), ...get(zn), ...stF64(0),

@@ -448,8 +448,10 @@ export class QpSolver {
           const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
           const zt = zp + ri * (rhs[k] - yi);
           const zr = alpha * zt + alpha1 * zp;
-          // projection onto [l, u] without data-dependent branches (the active set is irregular)
-          const zn = Math.min(Math.max(zr + ri * yi, ls[i]), us[i]);
+          let zn = zr + ri * yi;
+          const lo = ls[i], hi = us[i];
+          if (zn < lo) zn = lo;
+          if (zn > hi) zn = hi;
           const yn = yi + rhoVec[i] * (zr - zn);
           y[i] = yn;
           z[i] = zn;

@@ -89,6 +89,7 @@ describe("SparseLdl WebAssembly solves", () => {
         // some rows free, some equalities, some boxes
         const ls = vec(m, () => (r() < 0.2 ? -Infinity : -r())), us = vec(m, () => (r() < 0.2 ? Infinity : r()));
         for (let i = 0; i < m; i++) if (r() < 0.2 && Number.isFinite(ls[i])) us[i] = ls[i];
+        for (let i = 0; i < m; i++) if (r() < 0.1) ls[i] = r() < 0.5 ? 0 : -0;
         const pinv = ldl.inversePerm();
         const pinvX = arena.i32.subarray(0, n), pinvZ = arena.i32.subarray(n, N);
         pinvX.set(pinv.subarray(0, n));
@@ -110,7 +111,9 @@ describe("SparseLdl WebAssembly solves", () => {
           const k = pinvZ[i];
           const zp = zPrev[i], ri = rhoInv[i], yi = yr[i];
           const zrel = alpha * (zp + ri * (ref[k] - yi)) + alpha1 * zp;
-          const zn = Math.min(Math.max(zrel + ri * yi, ls[i]), us[i]);
+          let zn = zrel + ri * yi;
+          if (zn < ls[i]) zn = ls[i];
+          if (zn > us[i]) zn = us[i];
           const yn = yi + rhoVec[i] * (zrel - zn);
           yr[i] = yn;
           zr[i] = zn;

@@ -5,17 +5,39 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 
+/** Largest graph for which amdOrder keeps an n x n membership bitmap (n^2 / 8 bytes: 4.5 MB). */
+const BITMAP_MAX_N = 6000;
+
 /** perm[i] = old index of the node eliminated i-th (new index i -> old index perm[i]). */
 export function amdOrder(pattern: CscPattern): Int32Array {
   const n = pattern.cols;
   const adj: Set<number>[] = new Array(n);
   for (let i = 0; i < n; i++) adj[i] = new Set<number>();
+  // membership bitmap (bit a * n + b: b in adj[a]) for graphs up to BITMAP_MAX_N nodes: most of the
+  // additions while forming cliques are of existing edges, and a bit test is much cheaper than a
+  // Set lookup; the Sets keep their contents and insertion order, so the ordering does not change
+  const bits = n <= BITMAP_MAX_N ? new Uint32Array(Math.ceil((n * n) / 32)) : null;
+  const addEdge = (a: number, b: number): void => {
+    if (bits) {
+      const k = a * n + b;
+      if (bits[k >>> 5] & (1 << (k & 31))) return;
+      bits[k >>> 5] |= 1 << (k & 31);
+    }
+    adj[a].add(b);
+  };
+  const deleteEdge = (a: number, b: number): void => {
+    if (bits) {
+      const k = a * n + b;
+      bits[k >>> 5] &= ~(1 << (k & 31));
+    }
+    adj[a].delete(b);
+  };
   for (let j = 0; j < n; j++) {
     for (let p = pattern.colPtr[j]; p < pattern.colPtr[j + 1]; p++) {
       const i = pattern.rowIdx[p];
       if (i !== j && i >= 0 && i < n) {
-        adj[i].add(j);
-        adj[j].add(i);
+        addEdge(i, j);
+        addEdge(j, i);
       }
     }
   }
@@ -25,7 +47,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   // remove dense nodes from the graph: they are eliminated last, in natural order
   for (let i = 0; i < n; i++) {
     if (!dense[i]) continue;
-    for (const k of adj[i]) if (!dense[k]) adj[k].delete(i);
+    for (const k of adj[i]) if (!dense[k]) deleteEdge(k, i);
   }
   // degree buckets (doubly linked lists)
   const head = new Int32Array(n + 1).fill(-1);
@@ -60,11 +82,10 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     // eliminate p: its neighbours become a clique
     for (let s = 0; s < nbrs.length; s++) {
       const a = nbrs[s];
-      const set = adj[a];
-      set.delete(p);
-      for (let t = 0; t < nbrs.length; t++) if (t !== s) set.add(nbrs[t]);
+      deleteEdge(a, p);
+      for (let t = 0; t < nbrs.length; t++) if (t !== s) addEdge(a, nbrs[t]);
     }
-    adj[p].clear();
+    for (let s = 0; s < nbrs.length; s++) deleteEdge(p, nbrs[s]);
     for (let s = 0; s < nbrs.length; s++) {
       const a = nbrs[s];
       remove(a);

@@ -49,11 +49,14 @@ export function computeScaling(
 ): void {
   const n = P.cols;
   const m = A.rows;
-  pOut.set(P.values.subarray(0, P.colPtr[n]));
-  aOut.set(A.values.subarray(0, A.colPtr[n]));
+  // locals for the loops (setup time: ten passes over P and A)
+  const Pp = P.colPtr, Pi = P.rowIdx, Ap = A.colPtr, Ai = A.rowIdx;
+  const D = s.D, E = s.E;
+  pOut.set(P.values.subarray(0, Pp[n]));
+  aOut.set(A.values.subarray(0, Ap[n]));
   qOut.set(q);
-  s.D.fill(1);
-  s.E.fill(1);
+  D.fill(1);
+  E.fill(1);
   s.c = 1;
   const dTemp = s.dWork;
   const eTemp = s.eWork;
@@ -62,15 +65,15 @@ export function computeScaling(
     dTemp.fill(0);
     eTemp.fill(0);
     for (let j = 0; j < n; j++) {
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+      for (let p = Pp[j], end = Pp[j + 1]; p < end; p++) {
         const v = Math.abs(pOut[p]);
-        const i = P.rowIdx[p];
+        const i = Pi[p];
         if (v > dTemp[j]) dTemp[j] = v;
         if (v > dTemp[i]) dTemp[i] = v;
       }
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+      for (let p = Ap[j], end = Ap[j + 1]; p < end; p++) {
         const v = Math.abs(aOut[p]);
-        const i = A.rowIdx[p];
+        const i = Ai[p];
         if (v > dTemp[j]) dTemp[j] = v;
         if (v > eTemp[i]) eTemp[i] = v;
       }
@@ -78,18 +81,18 @@ export function computeScaling(
     for (let j = 0; j < n; j++) dTemp[j] = 1 / Math.sqrt(limit(dTemp[j]));
     for (let i = 0; i < m; i++) eTemp[i] = 1 / Math.sqrt(limit(eTemp[i]));
     for (let j = 0; j < n; j++) {
-      s.D[j] *= dTemp[j];
+      D[j] *= dTemp[j];
       qOut[j] *= dTemp[j];
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) pOut[p] *= dTemp[P.rowIdx[p]] * dTemp[j];
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) aOut[p] *= eTemp[A.rowIdx[p]] * dTemp[j];
+      for (let p = Pp[j], end = Pp[j + 1]; p < end; p++) pOut[p] *= dTemp[Pi[p]] * dTemp[j];
+      for (let p = Ap[j], end = Ap[j + 1]; p < end; p++) aOut[p] *= eTemp[Ai[p]] * dTemp[j];
     }
-    for (let i = 0; i < m; i++) s.E[i] *= eTemp[i];
+    for (let i = 0; i < m; i++) E[i] *= eTemp[i];
     // cost scaling: c = 1 / max(mean column norm of P, ||q||_inf)
     dTemp.fill(0);
     for (let j = 0; j < n; j++) {
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+      for (let p = Pp[j], end = Pp[j + 1]; p < end; p++) {
         const v = Math.abs(pOut[p]);
-        const i = P.rowIdx[p];
+        const i = Pi[p];
         if (v > dTemp[j]) dTemp[j] = v;
         if (v > dTemp[i]) dTemp[i] = v;
       }
@@ -104,7 +107,7 @@ export function computeScaling(
     for (let j = 0; j < n; j++) qOut[j] *= cTemp;
     s.c *= cTemp;
   }
-  for (let j = 0; j < n; j++) s.Dinv[j] = 1 / s.D[j];
-  for (let i = 0; i < m; i++) s.Einv[i] = 1 / s.E[i];
+  for (let j = 0; j < n; j++) s.Dinv[j] = 1 / D[j];
+  for (let i = 0; i < m; i++) s.Einv[i] = 1 / E[i];
   s.cinv = 1 / s.c;
 }

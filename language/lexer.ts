@@ -20,9 +20,18 @@ export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA, categories:
 
 // ---------------------------------------------------------------- trivia
 
+/** Blanks within a line. Separate from line breaks so that Chevrotain does not scan every blank
+ *  run for line terminators (`line_breaks: false`: no substring, no regex test per run). */
 export const WhiteSpace = createToken({
   name: "WhiteSpace",
-  pattern: /[ \t\f\v\u00a0\ufeff\u2028\u2029]+|\r\n?|\n/,
+  pattern: /[ \t\f\v\u00a0\ufeff\u2028\u2029]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: false,
+});
+/** One line break (`\r\n`, `\r` or `\n`). */
+export const LineBreak = createToken({
+  name: "LineBreak",
+  pattern: /\r\n?|\n/,
   group: Lexer.SKIPPED,
   line_breaks: true,
 });
@@ -57,18 +66,27 @@ function identifierStartHints(): number[] {
 
 const identStart = "\\p{L}\\p{Nl}_";
 const identPart = "\\p{L}\\p{Nl}\\p{No}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
-const asciiIdent = /[A-Za-z_][A-Za-z0-9_]*/y;
 const unicodeIdent = new RegExp(`[${identStart}][${identPart}]*`, "uy");
+const isAsciiStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isAsciiPart = (c: number): boolean => isAsciiStart(c) || (c >= 48 && c <= 57);
+/** The match returned to Chevrotain, reused: it reads `[0]` (and `payload`) before the next call. */
+const identMatch = [""] as unknown as RegExpExecArray;
 /** Identifiers: letters of any script or `_`, then letters, digits, marks, `_`. An ASCII fast path
- *  first; the unicode pattern when a non-ASCII character follows. */
+ *  (a character scan, no RegExp match object per word); the unicode pattern when a non-ASCII
+ *  character starts or follows the word. */
 export const Identifier = createToken({
   name: "Identifier",
   label: "a name",
   pattern: {
     exec(text: string, offset: number): RegExpExecArray | null {
-      asciiIdent.lastIndex = offset;
-      const m = asciiIdent.exec(text);
-      if (m !== null && (offset + m[0].length >= text.length || text.charCodeAt(offset + m[0].length) < 128)) return m;
+      if (isAsciiStart(text.charCodeAt(offset))) {
+        let end = offset + 1;
+        while (end < text.length && isAsciiPart(text.charCodeAt(end))) end++;
+        if (end >= text.length || text.charCodeAt(end) < 128) {
+          identMatch[0] = text.substring(offset, end);
+          return identMatch;
+        }
+      }
       unicodeIdent.lastIndex = offset;
       return unicodeIdent.exec(text);
     },
@@ -179,6 +197,7 @@ export const LineEnd = createToken({ name: "LineEnd", label: "end of line", patt
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
+  LineBreak,
   LineComment,
   BlockComment,
   UnterminatedComment,

@@ -19,9 +19,18 @@ export class LineIndex {
     this.lineStarts = starts;
   }
 
+  /** Line of the previous lookup: lookups come mostly in source order, so it or the next line is
+   *  usually the answer (no binary search). Only a hint: results never depend on it. */
+  private lastLine = 0;
+
   /** 0-based line index containing `offset` (clamped to the text). */
   lineIndexOf(offset: number): number {
     const starts = this.lineStarts;
+    const h = this.lastLine;
+    if (starts[h] <= offset) {
+      if (h + 1 >= starts.length || offset < starts[h + 1]) return h;
+      if (h + 2 >= starts.length || offset < starts[h + 2]) return (this.lastLine = h + 1);
+    }
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -29,6 +38,7 @@ export class LineIndex {
       if (starts[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
+    this.lastLine = lo;
     return lo;
   }
 

@@ -186,15 +186,31 @@ export class Affinity {
         return { ...t, deg, pdeg };
       }
       case "Array": {
-        const parts = e.rows.flat().map((x) => this.of(x));
-        const deg = capD(Math.max(0, ...parts.map((p) => p.deg)));
-        const single = parts.length === 1 ? parts[0].curv : undefined;
+        // one pass over the elements (row-major), no intermediate arrays
+        let maxDeg = 0;
+        let maxPdeg = 0;
+        let learnable = false;
+        let runtime = false;
+        let count = 0;
+        let first: Cls | undefined;
+        for (const row of e.rows) {
+          for (const x of row) {
+            const p = this.of(x);
+            if (count++ === 0) first = p;
+            if (p.deg > maxDeg) maxDeg = p.deg;
+            if (p.pdeg > maxPdeg) maxPdeg = p.pdeg;
+            if (p.learnable) learnable = true;
+            if (p.runtime) runtime = true;
+          }
+        }
+        const deg = capD(maxDeg);
+        const single = count === 1 ? first?.curv : undefined;
         return {
           deg,
           curv: deg === 2 ? (single ?? "unknown") : undefined,
-          learnable: parts.some((p) => p.learnable),
-          runtime: parts.some((p) => p.runtime),
-          pdeg: capP(Math.max(0, ...parts.map((p) => p.pdeg))),
+          learnable,
+          runtime,
+          pdeg: capP(maxPdeg),
         };
       }
       case "Binary":

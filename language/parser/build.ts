@@ -107,10 +107,21 @@ export class AstBuilder {
 
   // ------------------------------------------------------------ depth guard
 
-  private track<T extends A.Expr>(e: T, ...children: A.Expr[]): A.Expr {
+  /** `e` with up to two children (no rest-argument array on the hot path). */
+  private track<T extends A.Expr>(e: T, a?: A.Expr, b?: A.Expr): A.Expr {
+    let d = 0;
+    if (a !== undefined) d = this.depthOf[a.id] ?? 1;
+    if (b !== undefined) d = Math.max(d, this.depthOf[b.id] ?? 1);
+    return this.trackDepth(e, d + 1);
+  }
+
+  private trackAll<T extends A.Expr>(e: T, children: readonly A.Expr[]): A.Expr {
     let d = 0;
     for (const c of children) d = Math.max(d, this.depthOf[c.id] ?? 1);
-    const depth = d + 1;
+    return this.trackDepth(e, d + 1);
+  }
+
+  private trackDepth<T extends A.Expr>(e: T, depth: number): A.Expr {
     if (depth > MAX_TREE_DEPTH) {
       if (!this.tooDeepReported) {
         this.tooDeepReported = true;
@@ -233,7 +244,7 @@ export class AstBuilder {
       }
       if (indices.length === 0) indices.push({ kind: "At", index: this.errorExpr(opSpan), span: opSpan });
       const e: A.IndexExpr = { kind: "Index", id: this.id(), target: acc, indices, span: joinSpans(acc.span, opSpan) };
-      acc = this.track(e, ...children);
+      acc = this.trackAll(e, children);
     }
     return acc;
   }
@@ -281,7 +292,7 @@ export class AstBuilder {
         all.push(...row);
       }
       const e: A.ArrayLit = { kind: "Array", id: this.id(), rows, span };
-      return this.track(e, ...all);
+      return this.trackAll(e, all);
     }
     return this.errorExpr(this.cstSpan(n) ?? fallback);
   }
@@ -306,7 +317,7 @@ export class AstBuilder {
       args.push({ name: argName ? this.identifier(argName, aSpan) : undefined, value, span: aSpan });
     }
     const e: A.CallExpr = { kind: "Call", id: this.id(), callee: this.identifier(name, span), args, span };
-    return this.track(e, ...values);
+    return this.trackAll(e, values);
   }
 
   // ------------------------------------------------------------ items

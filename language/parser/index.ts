@@ -67,12 +67,12 @@ function parseUnsafe(text: string): ParseResult {
     }
   }
 
-  insertLineEnds(tokens);
+  const withLineEnds = insertLineEnds(tokens);
   const builder = new AstBuilder(lines);
   const items: TopItem[] = [];
   const parser = parserInstance;
   let syntaxErrors = 0;
-  const chunks = splitTopLevel(tokens);
+  const chunks = splitTopLevel(withLineEnds);
   for (let ci = 0; ci < chunks.length; ci++) {
     const chunk = chunks[ci];
     const next = chunks[ci + 1]?.[0];
@@ -117,7 +117,7 @@ function parseUnsafe(text: string): ParseResult {
     text: c.image,
     span: lines.span(c.startOffset, c.startOffset + c.image.length),
   }));
-  if (tokens.length === 0 && lexed.diagnostics.length === 0) {
+  if (withLineEnds.length === 0 && lexed.diagnostics.length === 0) {
     diagnostics.push({
       severity: "warning",
       code: "MPC1015",
@@ -194,16 +194,17 @@ const cannotEndConstraint = new Set([
   Kw.for, Kw.in, Kw.penalty, Kw.linear, Kw.quadratic, Kw.soft, Kw.terminal,
 ]);
 
-/** In each `subject to` section, insert a LineEnd token after every line that ends a constraint
- *  (outside brackets): one constraint per line, and line-based error recovery (docs/language.md). */
-function insertLineEnds(tokens: IToken[]): void {
+/** The tokens with, in each `subject to` section, a LineEnd token after every line that ends a
+ *  constraint (outside brackets): one constraint per line, and line-based error recovery (docs/language.md). */
+function insertLineEnds(tokens: IToken[]): IToken[] {
   const out: IToken[] = [];
   let inSection = false;
   let sectionHasTokens = false;
   let braceDepth = 0;
   const lineEndAfter = (prev: IToken): IToken => {
     const end = prev.startOffset + prev.image.length;
-    return {
+    // same fields in the same order as the lexer's tokens (one object shape for the parser)
+    const lineEnd: DepthToken = {
       image: "",
       startOffset: end,
       endOffset: end - 1,
@@ -211,13 +212,16 @@ function insertLineEnds(tokens: IToken[]): void {
       endLine: prev.endLine,
       startColumn: prev.endColumn,
       endColumn: prev.endColumn,
-      tokenType: LineEnd,
       tokenTypeIdx: LineEnd.tokenTypeIdx ?? 0,
+      tokenType: LineEnd,
+      bracketDepth: 0,
     };
+    return lineEnd;
   };
-  for (let i = 0; i < tokens.length; i++) {
+  const n = tokens.length;
+  for (let i = 0; i < n; i++) {
     const t = tokens[i] as DepthToken;
-    const prev = out[out.length - 1];
+    const prev = out.length > 0 ? out[out.length - 1] : undefined;
     if (inSection) {
       const depth0 = (t.bracketDepth ?? 0) === 0;
       const ends = depth0 && (sectionEnders.has(t.tokenType) || (t.tokenType === RBrace && braceDepth === 0));
@@ -240,8 +244,8 @@ function insertLineEnds(tokens: IToken[]): void {
     out.push(t);
     // the section starts after `subject to` (or after `subject` alone: the missing `to` is reported)
     const startsSection =
-      (t.tokenType === Kw.to && tokens[i - 1]?.tokenType === Kw.subject) ||
-      (t.tokenType === Kw.subject && tokens[i + 1]?.tokenType !== Kw.to);
+      (t.tokenType === Kw.to && i > 0 && tokens[i - 1].tokenType === Kw.subject) ||
+      (t.tokenType === Kw.subject && (i + 1 >= n || tokens[i + 1].tokenType !== Kw.to));
     if (startsSection) {
       inSection = true;
       sectionHasTokens = false;
@@ -249,8 +253,7 @@ function insertLineEnds(tokens: IToken[]): void {
     }
   }
   if (inSection && sectionHasTokens && out.length > 0) out.push(lineEndAfter(out[out.length - 1]));
-  tokens.length = 0;
-  for (const t of out) tokens.push(t);
+  return out;
 }
 
 /** Split the token stream before each top-level item keyword, so that an error in one item never

@@ -171,6 +171,17 @@ export class ActiveSetQp {
       }
     }
     if (status === "solved") {
+      // every row feasible, the working set's own rows included: an inconsistent set (e.g. an
+      // infeasible QP) can leave a small relative residual behind multipliers of size 1/delta
+      const { az, tol } = this;
+      for (let i = 0; i < m; i++) {
+        if (az[i] > u[i] + tol * Math.max(1, Math.abs(u[i])) || az[i] < l[i] - tol * Math.max(1, Math.abs(l[i]))) {
+          status = "not_converged";
+          break;
+        }
+      }
+    }
+    if (status === "solved") {
       const { n, sol, x, y } = this;
       x.set(sol.subarray(0, n));
       for (let i = 0; i < m; i++) {

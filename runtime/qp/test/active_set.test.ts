@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ActiveSetQp } from "../active_set.js";
 import { QpSolver } from "../osqp.js";
 import type { QpProblem } from "../types.js";
-import { dense, randomFeasibleQp } from "./helpers.js";
+import { dense, denseToCsc, randomFeasibleQp } from "./helpers.js";
 
 const tight = { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 50000 };
 
@@ -79,6 +79,18 @@ describe("ActiveSetQp", () => {
     }
     // most solves reuse the previous set (one or two factorizations)
     expect(total / steps).toBeLessThan(4);
+  });
+
+  it("does not report infeasible QPs (conflicting rows in the working set) as solved", () => {
+    // x1 + x2 = 1 and x1 + x2 = 2; then x1 + x2 = 1 with 0 <= x1, x2 <= 0.4
+    const P = denseToCsc(2, 2, [1, 0, 0, 1], true);
+    const q = new Float64Array([1, -1]);
+    const eq: QpProblem = { n: 2, m: 2, P, q, A: denseToCsc(2, 2, [1, 1, 1, 1]), l: new Float64Array([1, 2]), u: new Float64Array([1, 2]) };
+    expect(solveAs(new ActiveSetQp(eq.P, eq.A), eq, new Int8Array(2))).not.toBe("solved");
+    const box: QpProblem = { n: 2, m: 3, P, q, A: denseToCsc(3, 2, [1, 1, 1, 0, 0, 1]), l: new Float64Array([1, 0, 0]), u: new Float64Array([1, 0.4, 0.4]) };
+    for (const guess of [[0, 0, 0], [1, 1, 1], [1, -1, 1], [1, 1, 0]]) {
+      expect(solveAs(new ActiveSetQp(box.P, box.A), box, Int8Array.from(guess))).not.toBe("solved");
+    }
   });
 
   it("never throws and never reports a point that fails the KKT conditions as solved", () => {

@@ -20,6 +20,9 @@ export const BLOCK_ITEM_KEYWORDS = [
 
 type Children = Record<string, CstElement[] | undefined>;
 
+/** Shared result for an absent CST child list (read only). */
+const NO_NODES: readonly CstNode[] = Object.freeze([]);
+
 function isToken(e: CstElement | undefined): e is IToken {
   return e !== undefined && (e as IToken).image !== undefined;
 }
@@ -65,8 +68,8 @@ export class AstBuilder {
     for (const e of arr) if (isToken(e) && realToken(e) && k++ === i) return e;
     return undefined;
   }
-  private nodes(c: Children, key: string): CstNode[] {
-    return (c[key] ?? []) as CstNode[];
+  private nodes(c: Children, key: string): readonly CstNode[] {
+    return (c[key] ?? NO_NODES) as readonly CstNode[];
   }
   private node(c: Children, key: string, i = 0): CstNode | undefined {
     return c[key]?.[i] as CstNode | undefined;
@@ -149,8 +152,9 @@ export class AstBuilder {
     if (n === undefined) return this.errorExpr(fallback);
     const c = n.children as Children;
     const operands = this.nodes(c, "operands");
-    const ops = (c["ops"] ?? []).filter(isToken);
     if (operands.length === 0) return this.errorExpr(this.cstSpan(n) ?? fallback);
+    if (operands.length === 1) return this.unary(operands[0], fallback); // no operator: the common case
+    const ops = (c["ops"] ?? []).filter(isToken);
     // Two precedence levels, both left-associative: a sum of products.
     let sum: A.Expr | undefined;
     let sumOp: IToken | undefined;
@@ -180,6 +184,11 @@ export class AstBuilder {
   /** signs atom (^ signs atom)*: right-associative `^`, signs binding looser than `^`. */
   unary(n: CstNode, fallback: Span): A.Expr {
     const c = n.children as Children;
+    // the common case, a lone atom: no sign or power arrays to build
+    if (c["signs"] === undefined && c["carets"] === undefined && c["expSigns"] === undefined) {
+      const only = c["atoms"];
+      if (only !== undefined && only.length === 1) return this.atom(only[0] as CstNode, fallback);
+    }
     const signs = this.tokens(c, "signs");
     const carets = (c["carets"] ?? []).filter(isToken);
     const atomNodes = this.nodes(c, "atoms");
@@ -702,7 +711,7 @@ export class AstBuilder {
     };
   }
 
-  private settings(nodes: CstNode[]): A.Setting[] {
+  private settings(nodes: readonly CstNode[]): A.Setting[] {
     const out: A.Setting[] = [];
     for (const s of nodes) {
       const c = s.children as Children;

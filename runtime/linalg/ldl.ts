@@ -201,12 +201,16 @@ export class SparseLdl {
   /**
    * Prepares `admmStep` (WebAssembly path only, arena non-null): the vectors of one OSQP iteration,
    * every one a view of `arena`; x/xPrev and z/zPrev swap roles when admmStep is called with flip 1.
+   * Returns false (and admmStep must not be called) when there is no arena or an array is not a view of it.
    */
   admmSetup(
     pinvX: Int32Array, pinvZ: Int32Array, x: Float64Array, xPrev: Float64Array, qs: Float64Array, z: Float64Array, zPrev: Float64Array,
     y: Float64Array, rhoInv: Float64Array, rhoVec: Float64Array, l: Float64Array, u: Float64Array, sigma: number, alpha: number, alpha1: number,
-  ): void {
-    const w = this.wasm as WasmFactor;
+  ): boolean {
+    const w = this.wasm;
+    if (w === null) return false;
+    const buf = w.x.buffer;
+    for (const v of [pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, l, u]) if (v.buffer !== buf) return false;
     const { desc, at } = w;
     const D = ADMM_DESC;
     desc[D.N] = this.n; desc[D.rp] = at.rp; desc[D.rj] = at.rj; desc[D.rx] = at.rx;
@@ -218,6 +222,7 @@ export class SparseLdl {
     w.descF64[0] = sigma;
     w.descF64[1] = alpha;
     w.descF64[2] = alpha1;
+    return true;
   }
 
   /**

@@ -407,7 +407,6 @@ export class QpSolver {
     const { n, m, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
     const ldl = this.ldl as SparseLdl;
     const { pinvX, pinvZ } = this;
-    const wasmStep = ldl.arena !== null;
     const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
     const checkEvery = s.checkTermination;
     const rhoInterval = s.adaptiveRho ? (s.adaptiveRhoInterval > 0 ? s.adaptiveRhoInterval : AUTO_RHO_INTERVAL) : 0;
@@ -422,8 +421,9 @@ export class QpSolver {
     // the next right-hand side while it updates the iterate (one pass instead of two)
     for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * x[j] - qs[j];
     for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
-    // the WebAssembly step knows the four arrays; flip tells which pair holds the new iterate
-    if (wasmStep) ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+    // the WebAssembly step knows the four arrays; flip tells which pair holds the new iterate.
+    // (false without WebAssembly, or if a vector is not a view of the factor's memory: JS loop)
+    const wasmStep = ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
     let flip = 0;
     for (iter = 1; iter <= s.maxIter; iter++) {
       // swap x/xPrev, z/zPrev; y is updated in place (copied only before a check needs delta y)

@@ -119,9 +119,13 @@ describe("SparseLdl WebAssembly solves", () => {
           zr[i] = zn;
           ref[k] = zn - ri * yn;
         }
+        // a vector outside the factor's memory is refused (the caller then runs its JavaScript loop)
+        expect(ldl.admmSetup(pinvX, pinvZ, new Float64Array(n), xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1)).toBe(false);
         // flip 1: the arrays given as x/z at setup hold the previous iterate
-        if (flip) ldl.admmSetup(pinvX, pinvZ, xPrev, x, qs, zPrev, z, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
-        else ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+        const ready = flip
+          ? ldl.admmSetup(pinvX, pinvZ, xPrev, x, qs, zPrev, z, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1)
+          : ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
+        expect(ready).toBe(true);
         ldl.admmStep(flip);
         expect(Array.from(x)).toEqual(Array.from(xr));
         expect(Array.from(z)).toEqual(Array.from(zr));

@@ -65,11 +65,6 @@ interface RecoveryInternals {
   findReSyncTokenType(this: MpcrlParser): TokenType;
 }
 
-/** Tokens carry their `(`/`[` nesting depth (set by the driver before parsing). */
-export interface DepthToken extends IToken {
-  bracketDepth?: number;
-}
-
 export class MpcrlParser extends CstParser {
 
   constructor() {

@@ -11,7 +11,7 @@ import {
 import { LineIndex } from "../span.js";
 import { AstBuilder } from "./build.js";
 import { recognitionErrorToDiagnostic } from "./errors.js";
-import { parserInstance, type DepthToken } from "./grammar.js";
+import { parserInstance } from "./grammar.js";
 
 /** Deepest bracket nesting accepted (the recursive-descent parser recurses per level). */
 export const MAX_NESTING = 64;
@@ -56,17 +56,6 @@ function parseUnsafe(text: string): ParseResult {
   const suppressAt = new Set<number>();
   const tokens = guardNesting(lexed.tokens, lines, diagnostics, suppressAt);
   fixMismatchedClosers(tokens, lines, diagnostics);
-  {
-    let d = 0;
-    for (const t of tokens as DepthToken[]) {
-      // an item keyword is never inside an expression: an unclosed bracket does not leak past it
-      if (sectionEnders.has(t.tokenType) || t.tokenType === LBrace || t.tokenType === RBrace) d = 0;
-      if (t.tokenType === RParen || t.tokenType === RBracket) d = Math.max(0, d - 1);
-      t.bracketDepth = d;
-      if (t.tokenType === LParen || t.tokenType === LBracket) d++;
-    }
-  }
-
   const withLineEnds = insertLineEnds(tokens);
   const builder = new AstBuilder(lines);
   const items: TopItem[] = [];
@@ -204,7 +193,7 @@ function insertLineEnds(tokens: IToken[]): IToken[] {
   const lineEndAfter = (prev: IToken): IToken => {
     const end = prev.startOffset + prev.image.length;
     // same fields in the same order as the lexer's tokens (one object shape for the parser)
-    const lineEnd: DepthToken = {
+    const lineEnd: IToken = {
       image: "",
       startOffset: end,
       endOffset: end - 1,
@@ -214,16 +203,24 @@ function insertLineEnds(tokens: IToken[]): IToken[] {
       endColumn: prev.endColumn,
       tokenTypeIdx: LineEnd.tokenTypeIdx ?? 0,
       tokenType: LineEnd,
-      bracketDepth: 0,
     };
     return lineEnd;
   };
   const n = tokens.length;
+  // `(`/`[` nesting depth of each token. Not stored on the tokens: an extra property on every
+  // token object costs an allocation each. An item keyword is never inside an expression: an
+  // unclosed bracket does not leak past it.
+  let bracketDepth = 0;
   for (let i = 0; i < n; i++) {
-    const t = tokens[i] as DepthToken;
+    const t = tokens[i];
+    const tt = t.tokenType;
+    if (sectionEnders.has(tt) || tt === LBrace || tt === RBrace) bracketDepth = 0;
+    if (tt === RParen || tt === RBracket) bracketDepth = Math.max(0, bracketDepth - 1);
+    const depth = bracketDepth;
+    if (tt === LParen || tt === LBracket) bracketDepth++;
     const prev = out.length > 0 ? out[out.length - 1] : undefined;
     if (inSection) {
-      const depth0 = (t.bracketDepth ?? 0) === 0;
+      const depth0 = depth === 0;
       const ends = depth0 && (sectionEnders.has(t.tokenType) || (t.tokenType === RBrace && braceDepth === 0));
       if (ends) {
         if (sectionHasTokens && prev !== undefined) out.push(lineEndAfter(prev));

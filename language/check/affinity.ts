@@ -16,7 +16,7 @@ import { signOf, type Sign } from "./interval.js";
 import { minEigenvalue } from "./matrix.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
-import { IdMap, IdSet } from "./idmap.js";
+import { IdMap } from "./idmap.js";
 
 /** 0 constant, 1 affine, 2 quadratic, 3 nonlinear (in the decision variables). */
 type Deg = 0 | 1 | 2 | 3;
@@ -107,16 +107,14 @@ const strip = (e: Expr): Expr => (e.kind === "Paren" ? strip(e.inner) : e);
 export class Affinity {
   private readonly cls: IdMap<Cls>;
   /** Nodes of recognised quadratic forms / weights, for the convexity diagnostics. */
-  readonly weightInfo: IdMap<WeightInfo>;
+  readonly weightInfo = new Map<number, WeightInfo>();
   /** `L*L'` products accepted as PSD weights (exempt from the DPP product rule). */
-  readonly psdProducts: IdSet;
+  readonly psdProducts = new Set<number>();
   private readonly letBusy = new Set<Sym>();
 
   constructor(private readonly ctx: Ctx) {
     const n = Number.isInteger(ctx.program.id) && ctx.program.id >= 0 && ctx.program.id < 1e7 ? ctx.program.id + 1 : 0;
     this.cls = new IdMap(n);
-    this.weightInfo = new IdMap(n);
-    this.psdProducts = new IdSet(n);
     ctx.classOf = (id) => {
       const c = this.cls.get(id);
       return c && toExprClass(c);

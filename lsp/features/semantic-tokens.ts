@@ -1,10 +1,34 @@
 // Semantic tokens: every name colored by what it denotes (state, input, learnable, constant, ...),
-// with a `declaration` modifier where it is declared and `defaultLibrary` for built-ins. Keywords,
-// numbers and comments are left to the TextMate grammar.
+// with a `declaration` modifier where it is declared and `defaultLibrary` for built-ins; keywords
+// (reserved ones, and contextual ones where they are not used as names), numbers, operators and
+// comments too, so that editors without the TextMate grammar (Neovim) color them.
 
 import type { SemanticTokens, SemanticTokensLegend } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { Identifier, NameRef } from "../../language/ast.js";
+import { LineIndex } from "../../language/index.js";
+import {
+  CONTEXTUAL_WORDS,
+  Caret,
+  DotDot,
+  DotSlash,
+  DotStar,
+  EqEq,
+  Equals,
+  Ge,
+  Gt,
+  Le,
+  Lt,
+  Minus,
+  NumberLit,
+  Plus,
+  Quote,
+  RESERVED_WORDS,
+  Slash,
+  Star,
+  UnicodeOp,
+  lex,
+} from "../../language/lexer.js";
 import type { SymbolInfo, SymbolKind } from "../../language/semantic.js";
 import type { Analysis } from "../analysis.js";
 import { isBuiltinName } from "../builtins.js";
@@ -23,6 +47,11 @@ export const tokenTypes = [
   "plant",
   "function",
   "stageIndex",
+  // standard LSP types, appended so the indices above stay stable
+  "keyword",
+  "number",
+  "comment",
+  "operator",
 ] as const;
 export const tokenModifiers = ["declaration", "readonly", "defaultLibrary"] as const;
 
@@ -61,13 +90,48 @@ function modifiersFor(symbol: SymbolInfo, declaration: boolean): number {
   return m;
 }
 
+const reservedWords: ReadonlySet<string> = new Set(RESERVED_WORDS);
+const contextualWords: ReadonlySet<string> = new Set(CONTEXTUAL_WORDS);
+const operatorTokens: ReadonlySet<unknown> = new Set([Plus, Minus, Star, Slash, DotStar, DotSlash, Caret, Quote, Le, Ge, EqEq, Lt, Gt, Equals, DotDot, UnicodeOp]);
+
+/** Keywords, numbers and operators from the lexer; a contextual word is a keyword unless the
+ *  parser made it a name (`nameStarts`). */
+function lexicalTokens(text: string, nameStarts: ReadonlySet<number>, raw: RawToken[]): void {
+  const { tokens } = lex(text, new LineIndex(text));
+  for (const t of tokens) {
+    const start = t.startOffset;
+    const length = (t.endOffset ?? start + t.image.length - 1) + 1 - start;
+    if (!(length > 0)) continue;
+    let type: TokenType | undefined;
+    if (t.tokenType === NumberLit) type = "number";
+    else if (operatorTokens.has(t.tokenType)) type = "operator";
+    else if (reservedWords.has(t.image) || (contextualWords.has(t.image) && !nameStarts.has(start))) type = "keyword";
+    if (type) raw.push({ start, length, type: tokenTypes.indexOf(type), modifiers: 0 });
+  }
+}
+
+/** Comments, one token per line (clients need not support multi-line tokens). */
+function commentTokens(analysis: Analysis, raw: RawToken[]): void {
+  const type = tokenTypes.indexOf("comment");
+  for (const c of analysis.program.comments) {
+    let start = c.span.start;
+    for (const line of c.text.split("\n")) {
+      const length = line.endsWith("\r") ? line.length - 1 : line.length;
+      if (length > 0) raw.push({ start, length, type, modifiers: 0 });
+      start += line.length + 1;
+    }
+  }
+}
+
 export function semanticTokens(doc: TextDocument, analysis: Analysis): SemanticTokens {
   const raw: RawToken[] = [];
   const { model } = analysis;
+  const nameStarts = new Set<number>();
   walk(analysis.program, (node, parents) => {
     if (node.kind !== "Name" && node.kind !== "Identifier") return;
     const length = node.span.end - node.span.start;
     if (length <= 0) return;
+    nameStarts.add(node.span.start);
     const parent = parents[parents.length - 1];
     let symbol: SymbolInfo | undefined;
     let declaration = false;
@@ -97,6 +161,8 @@ export function semanticTokens(doc: TextDocument, analysis: Analysis): SemanticT
     }
     raw.push({ start: node.span.start, length, type: tokenTypes.indexOf(type), modifiers });
   });
+  lexicalTokens(analysis.text, nameStarts, raw);
+  commentTokens(analysis, raw);
   raw.sort((a, b) => a.start - b.start);
   const data: number[] = [];
   let prevLine = 0;

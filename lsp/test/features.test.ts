@@ -268,7 +268,7 @@ describe("semantic tokens (golden)", () => {
     await client.open(uri, text);
   });
 
-  it("colors every name by what it denotes", async () => {
+  it("colors every name by what it denotes, and keywords, numbers, operators and comments", async () => {
     const legend = init.capabilities.semanticTokensProvider?.legend;
     expect(legend).toBeDefined();
     const tokens = await client.request<SemanticTokens>("textDocument/semanticTokens/full", td(uri));
@@ -284,6 +284,34 @@ describe("semantic tokens (golden)", () => {
       out.push(`${line + 1}:${char + 1} ${lines[line]?.slice(char, char + len)} ${legend?.tokenTypes[type]}${modNames.length ? ` [${modNames.join(",")}]` : ""}`);
     }
     expectGolden("semantic-tokens.txt", `${out.join("\n")}\n`);
+  });
+});
+
+describe("semantic tokens (lexical)", () => {
+  it("splits block comments per line and colors contextual words as keywords only where they are keywords", async () => {
+    const u = "file:///test/tokens-lexical.mpcrl";
+    const src = "/* two\n   lines */\nconst linear = 2 // a name here\ncontroller C {\n  state x[1]\n  input u[1]\n  horizon 3\n  dynamics x+ = x + linear*u\n  minimize stage x'*x\n}\n";
+    await client.open(u, src);
+    const legend = init.capabilities.semanticTokensProvider?.legend;
+    const tokens = await client.request<SemanticTokens>("textDocument/semanticTokens/full", td(u));
+    const lines = src.split("\n");
+    const seen: string[] = [];
+    let line = 0;
+    let char = 0;
+    for (let i = 0; i < tokens.data.length; i += 5) {
+      const [dl, dc, len, type] = tokens.data.slice(i, i + 4) as [number, number, number, number];
+      line += dl;
+      char = dl === 0 ? char + dc : dc;
+      seen.push(`${line + 1}:${lines[line]?.slice(char, char + len)}=${legend?.tokenTypes[type]}`);
+    }
+    expect(seen.slice(0, 2)).toEqual(["1:/* two=comment", "2:   lines */=comment"]);
+    expect(seen).toContain("3:linear=constant");
+    expect(seen).toContain("8:linear=constant");
+    expect(seen).not.toContain("3:linear=keyword");
+    expect(seen).toContain("3:// a name here=comment");
+    expect(seen).toContain("9:stage=keyword");
+    expect(seen).toContain("8:+=operator");
+    expect(seen).toContain("7:3=number");
   });
 });
 
@@ -355,6 +383,33 @@ describe("navigation", () => {
     const help = await client.request<SignatureHelp | null>("textDocument/signatureHelp", { ...td(uri), position: positionOf(text, offset) });
     expect(help?.signatures[0]?.label).toMatch(/^dlqr\(A, B, Q, R\)/);
     expect(help?.activeParameter).toBe(2);
+  });
+
+  it("gives signature help inside training setting calls, from the checker's schema", async () => {
+    const call = "optimizer newton(lr = ";
+    const offset = text.indexOf(call) + call.length;
+    const help = await client.request<SignatureHelp | null>("textDocument/signatureHelp", { ...td(uri), position: positionOf(text, offset) });
+    expect(help?.signatures[0]?.label).toBe("newton(lr = ...)");
+    expect(help?.activeParameter).toBe(0);
+    expect(help?.signatures[0]?.parameters?.[0]?.documentation).toBe("required; > 0");
+
+    // A named argument selects its parameter by name, whatever its position.
+    const u = "file:///test/signature-train.mpcrl";
+    const typed = text.replace("optimizer newton(lr = 5e-2)", "optimizer adam(lr = 5e-2)\n    exploration epsilon_greedy(epsilon = 0.1, strength = 0.5)");
+    await client.open(u, typed);
+    const at2 = typed.indexOf("strength = ") + "strength = ".length;
+    const eg = await client.request<SignatureHelp | null>("textDocument/signatureHelp", { ...td(u), position: positionOf(typed, at2) });
+    const sig = eg?.signatures[0];
+    expect(sig?.label).toBe("epsilon_greedy(epsilon = ..., decay? = ..., strength? = ...)");
+    expect(eg?.activeParameter).toBe(2);
+    const labels = (sig?.parameters ?? []).map((p) => (Array.isArray(p.label) ? sig?.label.slice(p.label[0], p.label[1]) : p.label));
+    expect(labels).toEqual(["epsilon", "decay?", "strength?"]);
+    const adamAt = typed.indexOf("adam(lr = 5e-2") + "adam(lr = 5e-2, ".length - 2;
+    const adam = await client.request<SignatureHelp | null>("textDocument/signatureHelp", { ...td(u), position: positionOf(typed, adamAt) });
+    expect(adam?.signatures[0]?.label).toBe("adam(lr = ..., beta1? = ..., beta2? = ...)");
+    // Outside any call there is no help.
+    const none = await client.request<SignatureHelp | null>("textDocument/signatureHelp", { ...td(u), position: positionOf(typed, typed.indexOf("hessian approximate")) });
+    expect(none).toBeNull();
   });
 
   it("shows inferred shapes as inlay hints", async () => {

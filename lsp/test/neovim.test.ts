@@ -1,6 +1,6 @@
 // A real editor as the client: Neovim (headless) starts the server over stdio, attaches to a
-// broken spec, receives its diagnostics and asks for a hover. Skipped, with the reason printed,
-// when `nvim` is not installed (CI's .ci/run installs the Debian package).
+// broken spec, receives its diagnostics, asks for a hover and for semantic tokens. Skipped, with
+// the reason printed, when `nvim` is not installed (CI's .ci/run installs the Debian package).
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), "mpcrl-nvim-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("Neovim as a client", () => {
-  it.skipIf(!version)(`attaches, receives diagnostics of a broken spec and a hover (${version ?? "nvim absent"})`, () => {
+  it.skipIf(!version)(`attaches, receives diagnostics of a broken spec, a hover and keyword tokens (${version ?? "nvim absent"})`, () => {
     const text = [
       "controller Broken {",
       "  state x[2]",
@@ -59,12 +59,14 @@ describe("Neovim as a client", () => {
     expect(r.status, `nvim stderr: ${r.stderr}`).toBe(0);
     const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
     expect(line, `nvim stdout: ${r.stdout}`).toBeDefined();
-    const out = JSON.parse(line ?? "{}") as { diagnostics?: { code?: string; message: string; range: { start: { line: number } } }[]; hover?: string };
+    const out = JSON.parse(line ?? "{}") as { diagnostics?: { code?: string; message: string; range: { start: { line: number } } }[]; hover?: string; keywords?: string[] };
     const diagnostics = out.diagnostics ?? [];
     expect(diagnostics.length).toBeGreaterThan(0);
     // The expression left open after `+` is reported at the closing brace or just before it.
     expect(diagnostics.some((d) => /^MPC1\d{3}$/.test(d.code ?? "") && d.range.start.line >= 5)).toBe(true);
     expect(out.hover).toContain("state x[2]");
     expect(out.hover).toContain("shape 2×1");
+    // Keywords come from semantic tokens, so Neovim colors them without a grammar.
+    expect(out.keywords).toEqual(["controller", "state", "input", "in", "horizon", "dynamics", "minimize", "stage"]);
   });
 });

@@ -1,7 +1,8 @@
 -- Neovim (0.7+) as a real LSP client of the mpcrl server, headless. Started by neovim.test.ts as
 --   nvim --headless --clean -c 'luafile check.lua' broken.mpcrl
 -- with MPCRL_SERVER_CMD (JSON array) naming the server command and MPCRL_HOVER_LINE/COL (0-based)
--- a position to hover. Prints one JSON object with the diagnostics and the hover text; exits 1 on
+-- a position to hover. Prints one JSON object with the diagnostics, the hover text and the words
+-- colored as keywords by semantic tokens; exits 1 on
 -- a timeout.
 local cmd = vim.fn.json_decode(os.getenv('MPCRL_SERVER_CMD'))
 local hover_line = tonumber(os.getenv('MPCRL_HOVER_LINE'))
@@ -42,6 +43,29 @@ if responses then
     if r.result and r.result.contents then
       local c = r.result.contents
       result.hover = type(c) == 'table' and (c.value or c[1]) or c
+    end
+  end
+end
+
+-- Semantic tokens (Neovim has no grammar for .mpcrl): the words colored as keywords, decoded with
+-- the legend the server announced.
+local client = vim.lsp.get_client_by_id(id)
+local provider = client and client.server_capabilities and client.server_capabilities.semanticTokensProvider
+local legend = provider and provider.legend
+local tok = vim.lsp.buf_request_sync(0, 'textDocument/semanticTokens/full', { textDocument = params.textDocument }, 10000)
+result.keywords = {}
+if tok and legend then
+  local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  for _, r in pairs(tok) do
+    local data = r.result and r.result.data or {}
+    local line, char = 0, 0
+    for i = 1, #data, 5 do
+      local dl, dc, len, typ = data[i], data[i + 1], data[i + 2], data[i + 3]
+      line = line + dl
+      if dl == 0 then char = char + dc else char = dc end
+      if legend.tokenTypes[typ + 1] == 'keyword' then
+        table.insert(result.keywords, string.sub(lines[line + 1] or '', char + 1, char + len))
+      end
     end
   end
 end

@@ -210,7 +210,9 @@ export class SparseLdl {
     const w = this.wasm;
     if (w === null) return false;
     const buf = w.x.buffer;
-    for (const v of [pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, l, u]) if (v.buffer !== buf) return false;
+    // (no array literal here: this runs once per solve and must not allocate)
+    if (pinvX.buffer !== buf || pinvZ.buffer !== buf || x.buffer !== buf || xPrev.buffer !== buf || qs.buffer !== buf || z.buffer !== buf) return false;
+    if (zPrev.buffer !== buf || y.buffer !== buf || rhoInv.buffer !== buf || rhoVec.buffer !== buf || l.buffer !== buf || u.buffer !== buf) return false;
     const { desc, at } = w;
     const D = ADMM_DESC;
     desc[D.N] = this.n; desc[D.rp] = at.rp; desc[D.rj] = at.rj; desc[D.rx] = at.rx;
@@ -233,6 +235,12 @@ export class SparseLdl {
   admmStep(flip: number): void {
     const w = this.wasm as WasmFactor;
     w.kernels.step(w.descAt, flip);
+  }
+
+  /** `count` admmStep calls in one call into WebAssembly: flip for the first, toggled after each. */
+  admmSteps(flip: number, count: number): void {
+    const w = this.wasm as WasmFactor;
+    w.kernels.steps(w.descAt, flip, count);
   }
 
   /** Whether the last factor() succeeded. */

@@ -9,7 +9,7 @@ const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BR_IF = 0x0d,
 const CALL = 0x10, GET = 0x20, SET = 0x21, TEE = 0x22;
 const I32_LOAD = 0x28, F64_LOAD = 0x2b, F64_STORE = 0x39, I32_CONST = 0x41, F64_CONST = 0x44;
 const I32_LT_S = 0x48, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_LE_U = 0x4d, I32_GE_S = 0x4e, I32_GE_U = 0x4f;
-const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74;
+const I32_EQZ = 0x45, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74, I32_XOR = 0x73;
 const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_MIN = 0xa4, F64_MAX = 0xa5;
 const I32 = 0x7f, F64 = 0x7c;
 
@@ -210,6 +210,22 @@ function stepCode(): number[] {
   ];
 }
 
+/**
+ * steps(desc, flip, count): `count` calls of step, flip toggling after each (the first with the
+ * given flip): the iterations between two termination checks in one call from JavaScript.
+ */
+function stepsCode(): number[] {
+  const [desc, flip, count] = [0, 1, 2];
+  return [
+    BLOCK, VOID, LOOP, VOID,
+    ...get(count), I32_EQZ, BR_IF, 1,
+    ...get(desc), ...get(flip), CALL, 4,
+    ...get(flip), ...i32c(1), I32_XOR, ...set(flip),
+    ...get(count), ...i32c(1), I32_SUB, ...set(count),
+    BR, 0, END, END,
+  ];
+}
+
 function assemble(): Uint8Array {
   const types = section(1, vec([
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
@@ -217,16 +233,18 @@ function assemble(): Uint8Array {
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
     [0x60, ...vec([...Array.from({ length: 23 }, () => [I32]), [F64], [F64], [F64]]), 0], // admm
     [0x60, ...vec([[I32], [I32]]), 0], // step
+    [0x60, ...vec([[I32], [I32], [I32]]), 0], // steps
   ]));
   const imports = section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
-  const funcs = section(3, vec([[0], [1], [2], [3], [4]]));
-  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3], [...name("t"), 0x00, 4]]));
+  const funcs = section(3, vec([[0], [1], [2], [3], [4], [5]]));
+  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3], [...name("t"), 0x00, 4], [...name("k"), 0x00, 5]]));
   const code = section(10, vec([
     body([[4, I32], [2, F64]], forwardCode()),
     body([[4, I32], [2, F64]], backwardCode()),
     body([], solveCode()),
     body([[2, I32], [7, F64]], admmCode()),
     body([], stepCode()),
+    body([], stepsCode()),
   ]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
 }
@@ -250,6 +268,8 @@ export interface WasmTriangular {
   admm: AdmmKernel;
   /** step(descriptor address, flip): see stepCode. */
   step(desc: number, flip: number): void;
+  /** steps(descriptor address, flip, count): see stepsCode. */
+  steps(desc: number, flip: number, count: number): void;
 }
 
 export type AdmmKernel = (
@@ -279,7 +299,8 @@ export function createWasmTriangular(bytes: number): WasmTriangular | null {
     const b = inst.exports.b as (n: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
     const solve = inst.exports.s as (n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
     const step = inst.exports.t as (desc: number, flip: number) => void;
-    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel, step };
+    const steps = inst.exports.k as (desc: number, flip: number, count: number) => void;
+    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel, step, steps };
   } catch {
     // e.g. no address space left for another memory: the JavaScript solves are used instead
     return null;

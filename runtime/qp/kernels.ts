@@ -23,6 +23,27 @@ export function mulAt(A: Csc, x: Float64Array, y: Float64Array): void {
   }
 }
 
+/** ax = A x and aty = A' y in one pass over A (the same sums, in the same order, as mulA and mulAt) */
+export function mulAAndAt(A: Csc, x: Float64Array, ax: Float64Array, y: Float64Array, aty: Float64Array): void {
+  ax.fill(0);
+  const { colPtr, rowIdx, values } = A;
+  for (let j = 0; j < A.cols; j++) {
+    const xj = x[j];
+    const p0 = colPtr[j], p1 = colPtr[j + 1];
+    let s = 0;
+    if (xj === 0) {
+      for (let p = p0; p < p1; p++) s += values[p] * y[rowIdx[p]];
+    } else {
+      for (let p = p0; p < p1; p++) {
+        const i = rowIdx[p], v = values[p];
+        ax[i] += v * xj;
+        s += v * y[i];
+      }
+    }
+    aty[j] = s;
+  }
+}
+
 /** y = P x, P symmetric stored as its upper triangle */
 export function mulSym(P: Csc, x: Float64Array, y: Float64Array): void {
   y.fill(0);

@@ -425,7 +425,32 @@ export class QpSolver {
     // (false without WebAssembly, or if a vector is not a view of the factor's memory: JS loop)
     const wasmStep = ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
     let flip = 0;
-    for (iter = 1; iter <= s.maxIter; iter++) {
+    const maxIter = s.maxIter;
+    const batch = wasmStep && !(timeLimit > 0);
+    for (iter = 1; iter <= maxIter; iter++) {
+      if (batch) {
+        // the iterations before the next one that needs JavaScript (a termination check, a rho
+        // update or the last) run in one WebAssembly call: the same arithmetic, fewer calls
+        let next = maxIter;
+        if (checkEvery > 0) {
+          const r = iter % checkEvery;
+          next = Math.min(next, r === 0 ? iter : iter + checkEvery - r);
+        }
+        if (rhoInterval > 0) {
+          const r = iter % rhoInterval;
+          next = Math.min(next, r === 0 ? iter : iter + rhoInterval - r);
+        }
+        const k = next - iter;
+        if (k > 0) {
+          ldl.admmSteps(flip ^ 1, k);
+          if (k & 1) {
+            const tmp = x; x = xPrev; xPrev = tmp;
+            const tmpZ = z; z = zPrev; zPrev = tmpZ;
+            flip ^= 1;
+          }
+          iter = next;
+        }
+      }
       // swap x/xPrev, z/zPrev; y is updated in place (copied only before a check needs delta y)
       let tmp = x; x = xPrev; xPrev = tmp;
       tmp = z; z = zPrev; zPrev = tmp;

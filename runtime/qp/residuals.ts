@@ -3,7 +3,7 @@
 // the norms used for termination are of the unscaled quantities. No allocation.
 
 import type { Csc } from "../sparse/csc.js";
-import { mulA, mulAt, mulSym } from "./kernels.js";
+import { mulA, mulAAndAt, mulAt, mulSym } from "./kernels.js";
 import type { Scaling } from "./scaling.js";
 import { DIVISION_TOL, INFEAS_STRICT } from "./settings.js";
 
@@ -57,32 +57,42 @@ export function computeResiduals(d: ScaledQp, x: Float64Array, z: Float64Array, 
   const { n, m, q, l, u } = d;
   const { Dinv, Einv, cinv } = d.scaling;
   const { Ax, Px, Aty } = w;
-  mulA(d.A, x, Ax);
+  // one pass over A for A x and A' y; the gap's sums ride along in the norm loops (same order)
+  mulAAndAt(d.A, x, Ax, y, Aty);
   mulSym(d.P, x, Px);
-  mulAt(d.A, y, Aty);
-  let prim = 0, primS = 0, nAx = 0, nz = 0, nAxS = 0, nzS = 0;
+  let prim = 0, primS = 0, nAx = 0, nz = 0, nAxS = 0, nzS = 0, sup = 0;
   for (let i = 0; i < m; i++) {
-    const r = Ax[i] - z[i];
+    const axi = Ax[i], zi = z[i];
+    const r = axi - zi;
     const e = Einv[i];
     prim = Math.max(prim, Math.abs(e * r));
     primS = Math.max(primS, Math.abs(r));
-    nAx = Math.max(nAx, Math.abs(e * Ax[i]));
-    nz = Math.max(nz, Math.abs(e * z[i]));
-    nAxS = Math.max(nAxS, Math.abs(Ax[i]));
-    nzS = Math.max(nzS, Math.abs(z[i]));
+    nAx = Math.max(nAx, Math.abs(e * axi));
+    nz = Math.max(nz, Math.abs(e * zi));
+    nAxS = Math.max(nAxS, Math.abs(axi));
+    nzS = Math.max(nzS, Math.abs(zi));
+    const yi = y[i];
+    if (yi > 0) {
+      if (u[i] !== Infinity) sup += u[i] * yi;
+    } else if (yi < 0) {
+      if (l[i] !== -Infinity) sup += l[i] * yi;
+    }
   }
-  let dual = 0, dualS = 0, nPx = 0, nAty = 0, nq = 0, nPxS = 0, nAtyS = 0, nqS = 0;
+  let dual = 0, dualS = 0, nPx = 0, nAty = 0, nq = 0, nPxS = 0, nAtyS = 0, nqS = 0, quad = 0, lin = 0;
   for (let j = 0; j < n; j++) {
-    const r = Px[j] + q[j] + Aty[j];
+    const pxj = Px[j], qj = q[j], atyj = Aty[j], xj = x[j];
+    const r = pxj + qj + atyj;
     const s = Dinv[j] * cinv;
     dual = Math.max(dual, Math.abs(s * r));
     dualS = Math.max(dualS, Math.abs(r));
-    nPx = Math.max(nPx, Math.abs(s * Px[j]));
-    nAty = Math.max(nAty, Math.abs(s * Aty[j]));
-    nq = Math.max(nq, Math.abs(s * q[j]));
-    nPxS = Math.max(nPxS, Math.abs(Px[j]));
-    nAtyS = Math.max(nAtyS, Math.abs(Aty[j]));
-    nqS = Math.max(nqS, Math.abs(q[j]));
+    nPx = Math.max(nPx, Math.abs(s * pxj));
+    nAty = Math.max(nAty, Math.abs(s * atyj));
+    nq = Math.max(nq, Math.abs(s * qj));
+    nPxS = Math.max(nPxS, Math.abs(pxj));
+    nAtyS = Math.max(nAtyS, Math.abs(atyj));
+    nqS = Math.max(nqS, Math.abs(qj));
+    quad += pxj * xj;
+    lin += qj * xj;
   }
   res.prim = prim;
   res.dual = dual;
@@ -95,19 +105,6 @@ export function computeResiduals(d: ScaledQp, x: Float64Array, z: Float64Array, 
   // duality gap (OSQP 1.x): primal minus dual objective = x'Px + q'x + SC(y), where
   // SC(y) = u'max(y, 0) + l'min(y, 0) is the support function of [l, u]; y is projected onto
   // the polar of the recession cone, so an infinite bound never meets a multiplier
-  let quad = 0, lin = 0, sup = 0;
-  for (let j = 0; j < n; j++) {
-    quad += Px[j] * x[j];
-    lin += q[j] * x[j];
-  }
-  for (let i = 0; i < m; i++) {
-    const yi = y[i];
-    if (yi > 0) {
-      if (u[i] !== Infinity) sup += u[i] * yi;
-    } else if (yi < 0) {
-      if (l[i] !== -Infinity) sup += l[i] * yi;
-    }
-  }
   res.gap = (quad + lin + sup) * cinv;
   res.gapScale = Math.max(Math.abs(quad), Math.abs(lin), Math.abs(sup)) * cinv;
 }

@@ -404,7 +404,7 @@ export class QpSolver {
     // settings.warmStart false starts from zero, unless warmStart() was just called explicitly
     if (!s.warmStart && !this.explicitWarm) this.coldStart();
     this.explicitWarm = false;
-    const { n, m, qs, ls, us, rhoVec, rhoInv, rhs, yPrev, scaling } = this;
+    const { m, qs, ls, us, rhoVec, rhoInv, rhs, yPrev } = this;
     const ldl = this.ldl as SparseLdl;
     const { pinvX, pinvZ } = this;
     const sigma = s.sigma, alpha = s.alpha, alpha1 = 1 - alpha;
@@ -419,8 +419,7 @@ export class QpSolver {
     let checkedAt = -1;
     // rhs = [sigma x - q; z - y/rho], kept in the factor's permuted order; each iteration writes
     // the next right-hand side while it updates the iterate (one pass instead of two)
-    for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * x[j] - qs[j];
-    for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
+    this.initRhs(x, z, y, sigma);
     // the WebAssembly step knows the four arrays; flip tells which pair holds the new iterate.
     // (false without WebAssembly, or if a vector is not a view of the factor's memory: JS loop)
     const wasmStep = ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, sigma, alpha, alpha1);
@@ -461,27 +460,7 @@ export class QpSolver {
       if (wasmStep) {
         ldl.admmStep(flip);
       } else {
-        ldl.solvePermuted(rhs);
-        for (let j = 0; j < n; j++) {
-          const k = pinvX[j];
-          const xn = alpha * rhs[k] + alpha1 * xPrev[j];
-          x[j] = xn;
-          rhs[k] = sigma * xn - qs[j];
-        }
-        for (let i = 0; i < m; i++) {
-          const k = pinvZ[i];
-          const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
-          const zt = zp + ri * (rhs[k] - yi);
-          const zr = alpha * zt + alpha1 * zp;
-          let zn = zr + ri * yi;
-          const lo = ls[i], hi = us[i];
-          if (zn < lo) zn = lo;
-          if (zn > hi) zn = hi;
-          const yn = yi + rhoVec[i] * (zr - zn);
-          y[i] = yn;
-          z[i] = zn;
-          rhs[k] = zn - ri * yn;
-        }
+        this.jsStep(x, xPrev, z, zPrev, y, sigma, alpha, alpha1);
       }
       if (doCheck || doRho || iter === s.maxIter) {
         this.computeResiduals(x, z, y);
@@ -529,9 +508,7 @@ export class QpSolver {
       return this.result(status, iter, t0, "not_run", "the KKT matrix lost the inertia of a convex QP after a rho update: P is not positive semidefinite", rhoUpdates);
     }
     let polish: PolishStatus = "not_run";
-    // unscale
-    for (let j = 0; j < n; j++) this.xOut[j] = scaling.D[j] * x[j];
-    for (let i = 0; i < m; i++) this.yOut[i] = scaling.E[i] * y[i] * scaling.cinv;
+    this.unscaleOut(x, y);
     if (status === "solved" && s.polish) polish = this.polish() ? "success" : "failed";
     else if (s.polish && (status === "solved_inaccurate" || status === "max_iterations")) {
       // deviation from OSQP (which polishes only solved problems): at the iteration limit, a
@@ -544,6 +521,49 @@ export class QpSolver {
       }
     }
     return this.result(status, iter, t0, polish, undefined, rhoUpdates);
+  }
+
+  // (small methods, not inline loops: solve() stays short, so V8 optimizes it after fewer calls)
+
+  /** rhs = [sigma x - q; z - y/rho] in the factor's permuted order. */
+  private initRhs(x: Float64Array, z: Float64Array, y: Float64Array, sigma: number): void {
+    const { n, m, rhs, pinvX, pinvZ, qs, rhoInv } = this;
+    for (let j = 0; j < n; j++) rhs[pinvX[j]] = sigma * x[j] - qs[j];
+    for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
+  }
+
+  /** One ADMM iteration in JavaScript (the path without WebAssembly; ldlWasm.ts admmCode does the same). */
+  private jsStep(x: Float64Array, xPrev: Float64Array, z: Float64Array, zPrev: Float64Array, y: Float64Array, sigma: number, alpha: number, alpha1: number): void {
+    const { n, m, rhs, pinvX, pinvZ, qs, rhoInv, rhoVec, ls, us } = this;
+    (this.ldl as SparseLdl).solvePermuted(rhs);
+    for (let j = 0; j < n; j++) {
+      const k = pinvX[j];
+      const xn = alpha * rhs[k] + alpha1 * xPrev[j];
+      x[j] = xn;
+      rhs[k] = sigma * xn - qs[j];
+    }
+    for (let i = 0; i < m; i++) {
+      const k = pinvZ[i];
+      const zp = zPrev[i], ri = rhoInv[i], yi = y[i];
+      const zt = zp + ri * (rhs[k] - yi);
+      const zr = alpha * zt + alpha1 * zp;
+      let zn = zr + ri * yi;
+      const lo = ls[i], hi = us[i];
+      if (zn < lo) zn = lo;
+      if (zn > hi) zn = hi;
+      const yn = yi + rhoVec[i] * (zr - zn);
+      y[i] = yn;
+      z[i] = zn;
+      rhs[k] = zn - ri * yn;
+    }
+  }
+
+  /** xOut = D x, yOut = E y / c */
+  private unscaleOut(x: Float64Array, y: Float64Array): void {
+    const { n, m, scaling, xOut, yOut } = this;
+    const { D, E, cinv } = scaling;
+    for (let j = 0; j < n; j++) xOut[j] = D[j] * x[j];
+    for (let i = 0; i < m; i++) yOut[i] = E[i] * y[i] * cinv;
   }
 
   /** Residuals of a scaled iterate (x, z, y) into this.res. */

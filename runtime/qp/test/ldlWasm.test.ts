@@ -135,4 +135,43 @@ describe("SparseLdl WebAssembly solves", () => {
       { numRuns: 150 },
     );
   });
+  it("admmSteps(flip, k) equals k admmStep calls (bitwise)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 1, max: 30 }), (seed, n, m, flip, count) => {
+        const N = n + m;
+        const upper = denseToCsc(N, N, quasiDefinite(seed, n, m, 0.3), true);
+        // two identical factors and iterates: one runs the batch, the other single steps
+        const run = (batch: boolean): number[] => {
+          const ldl = new SparseLdl(upper, undefined, { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m });
+          const arena = ldl.arena;
+          const rhs = ldl.wasmRhs;
+          if (!arena || !rhs) throw new Error("no WebAssembly");
+          expect(ldl.factor(upper.values)).toBe(true);
+          const r = rng(seed + 11);
+          let f = 0;
+          const vec = (len: number, gen: () => number): Float64Array => {
+            const v = arena.f64.subarray(f, (f += len));
+            for (let i = 0; i < len; i++) v[i] = gen();
+            return v;
+          };
+          const x = vec(n, () => randn(r)), xPrev = vec(n, () => randn(r)), qs = vec(n, () => randn(r));
+          const z = vec(m, () => randn(r)), zPrev = vec(m, () => randn(r)), y = vec(m, () => randn(r));
+          const rhoVec = vec(m, () => 0.1 + r()), rhoInv = vec(m, () => 0);
+          for (let i = 0; i < m; i++) rhoInv[i] = 1 / rhoVec[i];
+          const ls = vec(m, () => (r() < 0.2 ? -Infinity : -r())), us = vec(m, () => (r() < 0.2 ? Infinity : r()));
+          const pinv = ldl.inversePerm();
+          const pinvX = arena.i32.subarray(0, n), pinvZ = arena.i32.subarray(n, N);
+          pinvX.set(pinv.subarray(0, n));
+          pinvZ.set(pinv.subarray(n, N));
+          for (let k = 0; k < N; k++) rhs[k] = randn(r);
+          expect(ldl.admmSetup(pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, ls, us, 1e-6, 1.6, -0.6)).toBe(true);
+          if (batch) ldl.admmSteps(flip, count);
+          else for (let k = 0, fl = flip; k < count; k++, fl ^= 1) ldl.admmStep(fl);
+          return [...x, ...xPrev, ...z, ...zPrev, ...y, ...rhs];
+        };
+        expect(run(true)).toEqual(run(false));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });

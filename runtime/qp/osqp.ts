@@ -6,10 +6,10 @@
 
 import { SparseLdl } from "../linalg/ldl.js";
 import type { Csc } from "../sparse/csc.js";
-import { cloneCsc } from "../sparse/ops.js";
+import { cloneCsc, cscMatVec as mulA, cscSymUpperQuadForm as quadForm } from "../sparse/ops.js";
 import { buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
 import { Polisher } from "./polish.js";
-import { mulA, quadForm, trimCsc } from "./kernels.js";
+import { trimCsc } from "./kernels.js";
 import { computeResiduals, isDualInfeasible, isPrimalInfeasible, newResiduals, newResidualWork, type ResidualWork, type Residuals, type ScaledQp } from "./residuals.js";
 import { computeScaling, newScaling, type Scaling } from "./scaling.js";
 import {

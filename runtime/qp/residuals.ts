@@ -3,7 +3,8 @@
 // the norms used for termination are of the unscaled quantities. No allocation.
 
 import type { Csc } from "../sparse/csc.js";
-import { mulA, mulAAndAt, mulAt, mulSym } from "./kernels.js";
+import { cscMatTVec as mulAt, cscMatVec as mulA, cscSymUpperMatVec as mulSym } from "../sparse/ops.js";
+import { mulAAndAt } from "./kernels.js";
 import type { Scaling } from "./scaling.js";
 import { DIVISION_TOL, INFEAS_STRICT } from "./settings.js";
 

@@ -226,7 +226,8 @@ function stepsCode(): number[] {
   ];
 }
 
-function assemble(): Uint8Array {
+/** The module's bytes (its readable listing is ldlWasm.wat, checked against these bytes by a test). */
+export function assemble(): Uint8Array {
   const types = section(1, vec([
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
     [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward

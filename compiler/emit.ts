@@ -5,7 +5,7 @@
 import { Project, IndentationText, QuoteKind } from "ts-morph";
 import type { QpIr } from "./ir.js";
 import type { DistributionIr, PlantIr } from "./lower/plant.js";
-import type { TrainConfigIr, TrainArg, TrainSetting } from "./lower/train.js";
+import { firstInputBounds, type TrainConfigIr, type TrainArg, type TrainSetting } from "./lower/train.js";
 import { NodeCode } from "./emit/code.js";
 import { commentText, key, litKey, numElem, numLit, specHash, str } from "./emit/safe.js";
 import { neededNodes } from "./template.js";
@@ -31,7 +31,7 @@ export function emitModule(input: EmitInput): string {
   const push = (...lines: string[]): void => {
     out.push(...lines);
   };
-  const firstInputBounds = train ? firstInputBoundsOf(train.settings) : undefined;
+  const fib = firstInputBounds(train);
   const uses = new Set(["MpcController", "type MpcControllerOptions", "type QpTemplate"]);
   if (plant) ["FunctionPlant", "RandomDisturbance", "type DisturbanceSource", "type Distribution"].forEach((u) => uses.add(u));
 
@@ -146,7 +146,7 @@ export function emitModule(input: EmitInput): string {
   push("/** The controller: the runtime MpcController over this template, with typed parameters. */");
   push("export class Controller extends MpcController {");
   push("  constructor(params: Partial<Params> = {}, options: MpcControllerOptions = {}) {");
-  push(`    super(template, { ${firstInputBounds ? `firstInputBounds: ${str(firstInputBounds)}, ` : ""}...options, theta: paramsToTheta(params) });`);
+  push(`    super(template, { firstInputBounds: ${str(fib)}, ...options, theta: paramsToTheta(params) });`);
   push("  }", "  setParams(params: Partial<Params>): void {", "    this.setTheta(paramsToTheta({ ...this.getParams(), ...params }));", "  }");
   push("  getParams(): Params {", "    return thetaToParams(this.getTheta());", "  }", "}", "");
   push("export function createController(params: Partial<Params> = {}, options: MpcControllerOptions = {}): Controller {");
@@ -204,17 +204,6 @@ function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => v
   push("    step: (s, a, e) => {", "      const r = plantStep(s, a, e, next);", "      return { next, cost: r.cost, violations: r.violations };", "    },");
   push(`    disturbance: options.disturbance ?? ${plant.nd > 0 ? "new RandomDisturbance(plantDisturbance)" : "undefined"},`);
   push("    episodeLength: options.episodeLength ?? plantInfo.episode,", "  });", "}", "");
-}
-
-function firstInputBoundsOf(settings: readonly TrainSetting[]): "removed" | "kept" | undefined {
-  for (const s of settings) {
-    if (s.key === "first_input_bounds" && (s.args[0] === "removed" || s.args[0] === "kept")) return s.args[0];
-    if (s.block) {
-      const inner = firstInputBoundsOf(s.block);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
 }
 
 function trainArgLiteral(a: TrainArg): string {

@@ -22,7 +22,7 @@ import { numericChecks } from "./lower/checks.js";
 import { errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
 import { LowerError } from "./lower/errors.js";
 import { lowerPlant, type PlantIr } from "./lower/plant.js";
-import { findTrain, lowerTrain, type TrainConfigIr } from "./lower/train.js";
+import { findTrain, firstInputBounds, lowerTrain, type TrainConfigIr } from "./lower/train.js";
 import { templateFromIr, neededNodes } from "./template.js";
 
 export { COMPILER_VERSION } from "./emit.js";
@@ -30,6 +30,7 @@ export type { QpIr } from "./ir.js";
 export type { PlantIr } from "./lower/plant.js";
 export type { TrainConfigIr, TrainSetting, TrainArg } from "./lower/train.js";
 export { CompilerCodes } from "./lower/errors.js";
+export { firstInputBounds } from "./lower/train.js";
 
 export interface CompileOptions {
   /** File name used in the header, comments and diagnostics (default "spec.mpcrl"). */
@@ -117,7 +118,7 @@ export function compileToModule(source: string, options: CompileOptions = {}): {
   const low = lower(source, options);
   if (hasErrors(low.diagnostics) || low.ir === undefined || low.template === undefined) return { diagnostics: low.diagnostics };
   const template = low.template;
-  const fib = low.train ? firstInputBounds(low.train) : undefined;
+  const fib = firstInputBounds(low.train);
   const plant = low.plant;
   const module: CompiledModule = {
     template,
@@ -125,24 +126,10 @@ export function compileToModule(source: string, options: CompileOptions = {}): {
     plant,
     trainConfig: low.train,
     diagnostics: low.diagnostics,
-    createController: (opts = {}) => new MpcController(template, { ...(fib ? { firstInputBounds: fib } : {}), ...opts }),
+    createController: (opts = {}) => new MpcController(template, { firstInputBounds: fib, ...opts }),
     createPlant: plant ? (opts = {}) => plantFromIr(plant, opts) : undefined,
   };
   return { module, diagnostics: low.diagnostics };
-}
-
-function firstInputBounds(t: TrainConfigIr): "removed" | "kept" | undefined {
-  const walk = (s: readonly import("./lower/train.js").TrainSetting[]): "removed" | "kept" | undefined => {
-    for (const x of s) {
-      if (x.key === "first_input_bounds" && (x.args[0] === "removed" || x.args[0] === "kept")) return x.args[0];
-      if (x.block) {
-        const r = walk(x.block);
-        if (r) return r;
-      }
-    }
-    return undefined;
-  };
-  return walk(t.settings);
 }
 
 function plantBlock(program: Program, name: string | undefined): PlantBlock | undefined {

@@ -1,6 +1,7 @@
 // The `train` block as plain typed data for the trainer: nested settings with evaluated arguments.
 
 import type { Expr, Program, Setting, TrainBlock } from "../../language/ast.js";
+import { defaultTrainSpec } from "../../runtime/learn/config.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg } from "../ir/poly.js";
 import { Evaluator, type Scope } from "./evaluate.js";
@@ -70,4 +71,13 @@ export function findSetting(settings: readonly TrainSetting[], key: string): Tra
     }
   }
   return undefined;
+}
+
+/** Whether the Q-function keeps the declared bounds of u_0: the train block's `first_input_bounds`
+ *  (nested or top level), else the trainer's default (`defaultTrainSpec`, the one table of defaults
+ *  that `interpretTrainSettings` also uses for the CLI). With no train block the same default holds,
+ *  so `compileToModule`, the emitted module and `mpcrl train` build the same Q-function. */
+export function firstInputBounds(train: TrainConfigIr | undefined): "removed" | "kept" {
+  const a = train ? findSetting(train.settings, "first_input_bounds")?.args[0] : undefined;
+  return a === "removed" || a === "kept" ? a : defaultTrainSpec.firstInputBounds;
 }

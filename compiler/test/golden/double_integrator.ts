@@ -899,7 +899,7 @@ export const template: QpTemplate = {
 /** The controller: the runtime MpcController over this template, with typed parameters. */
 export class Controller extends MpcController {
   constructor(params: Partial<Params> = {}, options: MpcControllerOptions = {}) {
-    super(template, { ...options, theta: paramsToTheta(params) });
+    super(template, { firstInputBounds: "kept", ...options, theta: paramsToTheta(params) });
   }
   setParams(params: Partial<Params>): void {
     this.setTheta(paramsToTheta({ ...this.getParams(), ...params }));

@@ -46,6 +46,8 @@ export class Dpg extends RolloutBase {
   private readonly grad: Float64Array;
   lastGradient: Float64Array;
   rolloutCosts: number[] = [];
+  /** Learning indicators of the latest update, for the run log (read and cleared by takeUpdateInfo). */
+  private updateInfo: Record<string, number> | undefined;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly dConfig: DpgConfig) {
     super(mpc, plant, dConfig);
@@ -209,6 +211,15 @@ export class Dpg extends RolloutBase {
     const Lf = new Float64Array(n * n);
     if (!cholesky(AA, n, 0, Lf)) return;
     const w = cholSolve(Lf, n, Ab, new Float64Array(n));
+    // critic fit: RMS of Psi_t' w - target_t (target_t = L_t + D_t v, the TD error of the value fit)
+    let fitSq = 0;
+    let tdSq = 0;
+    for (let t = 0; t < N; t++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += Psi[t * n + p] * w[p];
+      fitSq += (s - target[t]) ** 2;
+      tdSq += target[t] ** 2;
+    }
     // dJ/dtheta = sum_t J_t' J_t w
     this.grad.fill(0);
     const Jw = new Float64Array(nu);
@@ -225,6 +236,9 @@ export class Dpg extends RolloutBase {
       }
     }
     this.lastGradient.set(this.grad);
+    let gn = 0;
+    for (let p = 0; p < n; p++) gn += this.grad[p] ** 2;
+    this.updateInfo = { policy_gradient_norm: Math.sqrt(gn), critic_rmse: Math.sqrt(fitSq / N), td_rms: Math.sqrt(tdSq / N), rollout_steps: N };
     let rc = 0;
     for (let t = 0; t < N; t++) rc += this.L[t];
     this.rolloutCosts.push(rc);
@@ -238,6 +252,13 @@ export class Dpg extends RolloutBase {
     } else {
       r.rejected = out.message ?? "rejected";
     }
+  }
+
+  /** The latest update's policy-gradient norm, critic RMS error and TD RMS (once; undefined if none since the last call). */
+  takeUpdateInfo(): Record<string, number> | undefined {
+    const info = this.updateInfo;
+    this.updateInfo = undefined;
+    return info;
   }
 
   protected extraState(): Record<string, unknown> {

@@ -6,8 +6,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ParamLayout } from "../mpc/types.js";
+import type { QpTemplate } from "../mpc/template.js";
 import type { EpisodeRecord, EpisodicTrainer, StepRecord, TrainerCheckpoint } from "../learn/types.js";
-import { thetaNames, thetaToJson } from "./params.js";
+import { controllerStateBounds } from "./controller_bounds.js";
+import { paramLayoutJson, thetaNames, thetaToJson } from "./params.js";
 import { summarizeRun, type RunSummary } from "./summary.js";
 import { RunWriter, type LineFile } from "./writer.js";
 
@@ -55,7 +57,15 @@ export interface RunOptions {
   readonly firstEpisode?: number;
   /** Writes report.html from the finished folder (injected to keep the driver independent of it). */
   readonly report?: (dir: string) => void;
+  /**
+   * The controller's QP template, to record its effective state bounds (learned back-offs) with each
+   * parameter update. Absent: taken from the trainer's `mpc.template` when it has one.
+   */
+  readonly template?: QpTemplate;
 }
+
+/** Optional trainer hook: figures of the update made since the last call (e.g. DPG's gradient norm), then cleared. */
+type UpdateInfoSource = { takeUpdateInfo?: () => Record<string, number> | undefined };
 
 export interface RunResult {
   readonly status: "completed" | "stopped";
@@ -74,7 +84,7 @@ interface DriverCheckpoint {
 
 const fmt = (v: number): string => (Number.isNaN(v) ? "" : String(v));
 
-function stepJson(r: StepRecord): string {
+function stepJson(r: StepRecord, info?: Record<string, number>): string {
   return JSON.stringify({
     type: "step",
     t: r.t,
@@ -90,6 +100,7 @@ function stepJson(r: StepRecord): string {
     fallback: r.fallback,
     updated: r.updated,
     rejected: r.rejected,
+    ...info,
   });
 }
 
@@ -118,7 +129,7 @@ function csvHeader(nx: number, nu: number): string {
   return cols.join(",");
 }
 
-function episodeJson(e: EpisodeRecord): string {
+function episodeJson(e: EpisodeRecord, info?: Record<string, number>): string {
   return JSON.stringify({
     type: "episode",
     episode: e.episode,
@@ -131,6 +142,7 @@ function episodeJson(e: EpisodeRecord): string {
     fallbacks: e.totals.fallbacks,
     rejected_updates: e.totals.rejectedUpdates,
     ...(e.extra ?? {}),
+    ...info,
   });
 }
 
@@ -147,7 +159,15 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const { trainer } = opts;
-  const settings: RunSettings = { thetaNames: thetaNames(opts.layout), ...opts.settings };
+  const settings: RunSettings = { thetaNames: thetaNames(opts.layout), paramLayout: paramLayoutJson(opts.layout), ...opts.settings };
+  const template = opts.template ?? (trainer as { mpc?: { template?: QpTemplate } }).mpc?.template;
+  const updateInfo = (): Record<string, number> | undefined => (trainer as UpdateInfoSource).takeUpdateInfo?.();
+  /** A params-history.jsonl line: the parameters in their declared shapes, theta, the controller's state bounds. */
+  const historyLine = (t: number, ep: number, theta: Float64Array): string => {
+    const b = template ? controllerStateBounds(template, theta) : undefined;
+    const bounds = b ? { state_lb: b.lower, state_ub: b.upper, bounds_stage: b.stage } : {};
+    return JSON.stringify({ t, episode: ep, params: thetaToJson(opts.layout, theta), theta: Array.from(theta), ...bounds });
+  };
   const t0 = performance.now();
   let episode = opts.firstEpisode ?? 0;
   let inEpisode = false;
@@ -163,7 +183,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   } else {
     writer = new RunWriter(opts.dir);
     writer.line("metrics.csv", csvHeader(trainer.record.state.length, trainer.record.action.length));
-    writer.line("params-history.jsonl", JSON.stringify({ t: -1, episode: 0, theta: Array.from(trainer.getTheta()) }));
+    writer.line("params-history.jsonl", historyLine(-1, 0, trainer.getTheta()));
   }
   const elapsed = (): number => elapsedBefore + (performance.now() - t0) / 1000;
   const checkpoint = (ep: number, mid: boolean): void => {
@@ -193,10 +213,11 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let lastTheta = JSON.stringify(Array.from(trainer.getTheta()));
   /** Appends theta to params-history.jsonl when it changed since the last line. */
   const writeHistory = (t: number, ep: number): void => {
-    const theta = JSON.stringify(Array.from(trainer.getTheta()));
+    const th = trainer.getTheta();
+    const theta = JSON.stringify(Array.from(th));
     if (theta === lastTheta) return;
     lastTheta = theta;
-    line("params-history.jsonl", `{"t":${t},"episode":${ep},"theta":${theta}}`);
+    line("params-history.jsonl", historyLine(t, ep, th));
   };
 
   outer: for (; episode < settings.episodes; episode++) {
@@ -206,7 +227,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     inEpisode = false;
     for (; step < settings.steps; step++) {
       const r = trainer.step();
-      line("metrics.jsonl", stepJson(r));
+      line("metrics.jsonl", stepJson(r, r.updated ? updateInfo() : undefined));
       line("metrics.csv", stepCsv(r));
       if (r.updated && r.rejected === null) writeHistory(r.t, r.episode);
       recentCost += r.cost;
@@ -243,7 +264,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       if ((r.t + 1) % cpEvery === 0 && step + 1 < settings.steps) checkpoint(episode, true);
     }
     const er = trainer.endEpisode();
-    line("metrics.jsonl", episodeJson(er));
+    line("metrics.jsonl", episodeJson(er, updateInfo()));
     writeHistory(trainer.record.t, episode); // updates made at the episode's end (per-episode learners)
     checkpoint(episode + 1, false);
     if (opts.shouldStop?.() && episode + 1 < settings.episodes) {

@@ -2,10 +2,10 @@
 // uninterrupted one): total cost J, per-episode costs, TD errors early and late, violations per
 // 500-step block, the last violating step, failure counts, final parameters.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ParamLayout } from "../mpc/types.js";
-import { thetaToJson, type ParamsJson } from "./params.js";
+import { thetaToJson, type ParamsJson, type ParamValue } from "./params.js";
 
 export interface StepLine {
   type: "step";
@@ -34,6 +34,35 @@ export interface EpisodeLine {
   [key: string]: unknown;
 }
 
+/** One line of params-history.jsonl (fields after `theta` are absent in older run folders). */
+export interface HistoryLine {
+  t: number;
+  episode: number;
+  theta: number[];
+  /** The parameters in their declared shapes (params.json's format). */
+  params?: Record<string, ParamValue>;
+  /** The controller's effective bounds on the predicted state x_k (k = bounds_stage) at these parameters; null: unbounded. */
+  state_lb?: (number | null)[];
+  state_ub?: (number | null)[];
+  bounds_stage?: number;
+}
+
+export function readHistory(dir: string): HistoryLine[] {
+  const path = join(dir, "params-history.jsonl");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as HistoryLine);
+}
+
+export interface ControllerBoundsSummary {
+  /** The prediction stage k the bounds apply to (the first with any). */
+  readonly stage: number;
+  readonly initial: { readonly lower: (number | null)[]; readonly upper: (number | null)[] };
+  readonly final: { readonly lower: (number | null)[]; readonly upper: (number | null)[] };
+}
+
 export interface RunSummary {
   readonly status: "completed" | "stopped";
   readonly settings: Record<string, unknown>;
@@ -57,6 +86,11 @@ export interface RunSummary {
   readonly wallTime: number;
   readonly stepsPerSecond: number;
   readonly params: ParamsJson;
+  /** Bayesian optimization (episodes with an \`objective\`): the lowest objective and the episode that gave it. */
+  readonly bestObjective?: number;
+  readonly bestEpisode?: number;
+  /** The controller's effective state bounds at the initial and final parameters (when the run recorded them). */
+  readonly controllerStateBounds?: ControllerBoundsSummary;
 }
 
 export function readMetrics(dir: string): { steps: StepLine[]; episodes: EpisodeLine[] } {
@@ -97,6 +131,18 @@ export function summarizeRun(
     }
   }
   const tail = steps.slice(-1000).map((s) => s.cost);
+  let best: { episode: number; objective: number } | undefined;
+  for (const e of episodes) {
+    const o = e.objective;
+    if (typeof o === "number" && Number.isFinite(o) && (best === undefined || o < best.objective)) best = { episode: e.episode, objective: o };
+  }
+  const hist = readHistory(dir);
+  const first = hist[0];
+  const lastH = hist[hist.length - 1];
+  const bounds: ControllerBoundsSummary | undefined =
+    first?.state_lb && first.state_ub && lastH?.state_lb && lastH.state_ub
+      ? { stage: first.bounds_stage ?? 1, initial: { lower: first.state_lb, upper: first.state_ub }, final: { lower: lastH.state_lb, upper: lastH.state_ub } }
+      : undefined;
   return {
     status,
     settings,
@@ -118,5 +164,7 @@ export function summarizeRun(
     wallTime,
     stepsPerSecond: wallTime > 0 ? steps.length / wallTime : 0,
     params: thetaToJson(layout, theta),
+    ...(best ? { bestObjective: best.objective, bestEpisode: best.episode } : {}),
+    ...(bounds ? { controllerStateBounds: bounds } : {}),
   };
 }

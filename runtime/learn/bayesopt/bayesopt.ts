@@ -123,7 +123,12 @@ export class BayesOpt extends RolloutBase {
   }
 
   protected override episodeExtra(): Record<string, number> {
-    return { objective: this.episodeCost, best: this.y[this.bestIndex] };
+    // for the run log: which phase proposed this evaluation and the tuned entries it evaluated (theta_<index>)
+    const extra: Record<string, number> = { objective: this.episodeCost, best: this.y[this.bestIndex] };
+    extra.initial_design = this.X.length <= Math.max(1, this.bConfig.initialDesign ?? 8) ? 1 : 0;
+    const evaluated = this.fromUnit(this.X[this.X.length - 1]);
+    for (const i of this.indices) extra[`theta_${i}`] = evaluated[i];
+    return extra;
   }
 
   /** The best parameters found so far (the initial ones before any evaluation). */

@@ -15,7 +15,7 @@
 import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, Program } from "../../language/ast.js";
 import type { Span } from "../../language/diagnostics.js";
 import { expm } from "../../runtime/linalg/expm.js";
-import { cholesky, dense } from "../../runtime/linalg/dense.js";
+import { dense } from "../../runtime/linalg/dense.js";
 import type { IrCsc, IrJacEntry, IrParam, IrRuntime, QpIr } from "../ir.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg, QKEY, type Mat, type Poly } from "../ir/poly.js";
@@ -354,14 +354,22 @@ export class ControllerLowering {
       // `factor L[n]` / `psd P[n]` (or [n, n]) declare n x n matrices
       if (c !== 1 && r !== c) throw new LowerError(`a ${structure} parameter must be square`, d.span, CompilerCodes.shape);
       const n = r;
-      const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, n), n, n, d.init.span, `the initial value of \`${name}\``);
+      // The initial value is the matrix itself (P for psd, L for factor); a scalar s means s*I
+      // (docs/language.md), never s broadcast to every entry.
+      const init0 = this.ev.toMat(initV, d.init.span, n);
+      const m =
+        init0.rows === 1 && init0.cols === 1 && n > 1
+          ? this.alg.mat(n, n, range(0, n * n - 1).map((i) => (i % (n + 1) === 0 ? init0.e[0] : this.alg.num(0))))
+          : fitShape(this.ev, init0, n, n, d.init.span, `the initial value of \`${name}\``);
       const full = numbersOf(m);
       let lower: number[];
       if (structure === "psd") {
-        const L = cholesky(dense(n, n, full));
-        if (L === undefined) throw new LowerError(`the initial value of psd parameter \`${name}\` must be positive definite`, d.init.span, CompilerCodes.nonconvex);
+        // theta holds the factor L of P = L L' (its box bounds L): the initial L is P's Cholesky
+        // factor (semidefinite P allowed), so s*I gives sqrt(s)*I.
+        const L = psdFactor(full, n);
+        if (L === undefined) throw new LowerError(`the initial value of psd parameter \`${name}\` must be symmetric positive semidefinite`, d.init.span, CompilerCodes.nonconvex);
         lower = [];
-        for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.push(L.data[i * n + j]);
+        for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.push(L[i * n + j]);
       } else {
         lower = [];
         for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) lower.push(full[i * n + j]);
@@ -736,4 +744,30 @@ function toCsc(rows: number, cols: number, entries: readonly { r: number; c: num
   for (const e of entries) colPtr[e.c + 1]++;
   for (let j = 0; j < cols; j++) colPtr[j + 1] += colPtr[j];
   return { rows, cols, colPtr, rowIdx: entries.map((e) => e.r), nodes: entries.map((e) => e.node) };
+}
+
+/** Lower-triangular L with L L' = P for a symmetric positive semidefinite P (row-major n x n): the
+ *  Cholesky factorization, with a zero column where the pivot vanishes (then the rest of the column
+ *  must vanish too). Undefined when P is not symmetric PSD (relative tolerance 1e-10). */
+export function psdFactor(P: readonly number[], n: number): number[] | undefined {
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(P[i]));
+  const tol = 1e-10 * Math.max(scale, Number.MIN_VALUE);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (Math.abs(P[i * n + j] - P[j * n + i]) > tol) return undefined;
+  const L = new Array<number>(n * n).fill(0);
+  for (let j = 0; j < n; j++) {
+    let d = P[j * n + j];
+    for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
+    if (d < -tol) return undefined;
+    const pivot = d > tol ? Math.sqrt(d) : 0;
+    L[j * n + j] = pivot;
+    for (let i = j + 1; i < n; i++) {
+      let v = P[i * n + j];
+      for (let k = 0; k < j; k++) v -= L[i * n + k] * L[j * n + k];
+      if (pivot === 0) {
+        if (Math.abs(v) > Math.sqrt(tol * Math.max(scale, Number.MIN_VALUE))) return undefined;
+      } else L[i * n + j] = v / pivot;
+    }
+  }
+  return L;
 }

@@ -2,7 +2,8 @@
 // here that model is minimized over the box  max(lb - theta, -r) <= d <= min(ub - theta, r),
 // where r_i = max(maxRelativeChange * |theta_i|, minTrustRadius) is the trust region (mpcrl's
 // `max_percentage_update` with its absolute floor eps = 0.1). The box QP is solved exactly
-// (boxqp.ts). A candidate with a non-finite entry, or that a validator rejects (an infeasible MPC
+// (boxqp.ts) and theta + d is clamped exactly to the box (rounding cannot leave it). A candidate
+// with a non-finite entry, or that a validator rejects (an infeasible MPC
 // at the current state, a structure check), is not applied: theta stays as it was and the
 // rejection is logged.
 
@@ -97,7 +98,14 @@ export class SafeUpdater {
     } else {
       this.delta.set(model.step);
     }
-    for (let i = 0; i < this.n; i++) this.candidate[i] = theta[i] + this.delta[i];
+    const { lower, upper } = this.config;
+    for (let i = 0; i < this.n; i++) {
+      // theta + d is rounded, so d = upper - theta can land one ulp past upper (and tiny parameters
+      // far past a bound): clamp exactly, the box is what the checker's proofs cover
+      const c = Math.min(Math.max(theta[i] + this.delta[i], lower[i]), upper[i]);
+      this.candidate[i] = c;
+      this.delta[i] = c - theta[i];
+    }
     if (!allFinite(this.candidate)) return this.reject("non_finite", "the updated parameters are not finite");
     if (this.validator) {
       const why = this.validator(this.candidate);

@@ -19,10 +19,26 @@
 //
 // In a closed loop (model predictive control) the active set rarely changes from one solve to
 // the next, so the previous solution's set is usually right at the first factorization.
+//
+// A KKT point is a minimizer only of a convex problem, so a point is never reported `solved` unless
+//  - P is positive semidefinite (P + shift*I factored, shift = CONVEXITY_TOL * max|P_ij| as in
+//    osqp.ts; checked again only when P's values change), and
+//  - the final working set's KKT matrix has the inertia of a strict local minimizer: by Gould's
+//    theorem (Nocedal & Wright, Thm 16.3 and the discussion after it), [[P, A_S'], [A_S, 0]] has
+//    exactly n positive and |S| negative eigenvalues iff A_S has full row rank and the reduced
+//    Hessian Z'PZ on the null space of A_S is positive definite. The factored matrix is
+//    [[P + delta I, A_S'], [A_S, -delta I]] plus a decoupled -1 for each inactive row, so the
+//    expected pivot counts are n positive and m negative (curvature below -delta is negative).
+// Otherwise the status is `non_convex`. A working set whose KKT matrix is singular with a right-hand
+// side outside its range (the regularized solution grows like 1/delta along a null vector; the
+// refinement's correction is then as large as the point itself) is never accepted; when no row
+// blocks that direction d and it certifies unboundedness (P d = 0, q'd < 0, A d in the recession
+// cone of [l, u], OSQP's dual infeasibility test) the status is `dual_infeasible`.
 
 import { SparseLdl } from "../linalg/ldl.js";
 import type { CscPattern } from "../sparse/csc.js";
 import { buildKktPattern, type KktPattern } from "./kkt.js";
+import { CONVEXITY_TOL } from "./settings.js";
 
 /** Working-set entry of a row: -1 active at l, +1 active at u, 0 inactive. Equality rows (l = u) are always active. */
 export type ActiveFlag = -1 | 0 | 1;
@@ -40,7 +56,7 @@ export interface ActiveSetOptions {
   readonly maxRefine?: number;
 }
 
-export type ActiveSetStatus = "solved" | "not_settled" | "not_converged";
+export type ActiveSetStatus = "solved" | "not_settled" | "not_converged" | "non_convex" | "dual_infeasible";
 
 export class ActiveSetQp {
   readonly n: number;
@@ -70,6 +86,15 @@ export class ActiveSetQp {
   private readonly curSet: Int8Array;
   /** Rows already left out of a dependency in this solve (not chosen again). */
   private readonly tabu: Int8Array;
+  /** Why the last solve reported non_convex / dual_infeasible (empty otherwise). */
+  message = "";
+  /** Convexity check of P alone: its own factor, and the values it last judged. */
+  private pCheck: { readonly kkt: KktPattern; readonly ldl: SparseLdl; readonly values: Float64Array } | undefined;
+  private readonly pChecked: Float64Array;
+  private pHasChecked = false;
+  private pConvex = true;
+  /** Size of the refinement's last correction relative to the point (about 1 for a singular set). */
+  private lastCorrection = 0;
 
   constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
     this.n = P.cols;
@@ -94,6 +119,45 @@ export class ActiveSetQp {
     this.prevSet = new Int8Array(this.m);
     this.curSet = new Int8Array(this.m);
     this.tabu = new Int8Array(this.m);
+    this.pChecked = new Float64Array(P.colPtr[P.cols]);
+  }
+
+  /**
+   * Whether P is positive semidefinite beyond round-off: P + shift I (shift = CONVEXITY_TOL *
+   * max|P_ij|, the ADMM solver's convexity test) has n positive pivots. Cached while the values
+   * stay the same; allocates only on the first call.
+   */
+  private convexP(pValues: ArrayLike<number>): boolean {
+    const nnz = this.pChecked.length;
+    if (this.pHasChecked) {
+      let same = true;
+      for (let k = 0; k < nnz; k++) {
+        if (this.pChecked[k] !== pValues[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.pConvex;
+    }
+    for (let k = 0; k < nnz; k++) this.pChecked[k] = pValues[k];
+    this.pHasChecked = true;
+    let pmax = 0;
+    for (let k = 0; k < nnz; k++) pmax = Math.max(pmax, Math.abs(pValues[k]));
+    if (pmax === 0) return (this.pConvex = true);
+    if (!(pmax < Infinity)) return (this.pConvex = false);
+    if (this.pCheck === undefined) {
+      const n = this.n;
+      const empty: CscPattern = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) };
+      const kkt = buildKktPattern(this.P, empty);
+      this.pCheck = { kkt, ldl: new SparseLdl(kkt.pattern), values: new Float64Array(kkt.nnz) };
+    }
+    const { kkt, ldl, values } = this.pCheck;
+    values.fill(0);
+    for (let p = 0; p < kkt.pMap.length; p++) values[kkt.pMap[p]] = pValues[p];
+    const shift = Math.max(this.delta, CONVEXITY_TOL * pmax);
+    for (let j = 0; j < this.n; j++) values[kkt.pDiag[j]] += shift;
+    this.pConvex = ldl.factor(values) && ldl.positivePivots === this.n;
+    return this.pConvex;
   }
 
   /**
@@ -110,6 +174,12 @@ export class ActiveSetQp {
     active: Int8Array,
   ): ActiveSetStatus {
     const { m } = this;
+    this.message = "";
+    this.iterations = 0;
+    if (!this.convexP(pValues)) {
+      this.message = "P is not positive semidefinite (a factorization of P shifted by CONVEXITY_TOL * max|P_ij| has a non-positive pivot)";
+      return "non_convex";
+    }
     // a consistent starting set: equalities active, free rows and impossible sides inactive
     for (let i = 0; i < m; i++) {
       if (l[i] === u[i]) active[i] = 1;
@@ -155,7 +225,8 @@ export class ActiveSetQp {
       if (block > 0) curSet.set(active);
       const changes = this.correct(aValues, l, u, active, converged, block > 0);
       if (changes === 0) {
-        status = converged ? "solved" : "not_converged";
+        status = converged ? "solved" : this.unboundedDirection(pValues, q, aValues, l, u) ? "dual_infeasible" : "not_converged";
+        if (status === "dual_infeasible") this.message = "the QP is unbounded below: a direction d with P d = 0, q'd < 0 and A d inside the recession cone of [l, u]";
         break;
       }
       if (block > 0) {
@@ -179,6 +250,15 @@ export class ActiveSetQp {
           status = "not_converged";
           break;
         }
+      }
+    }
+    if (status === "solved") {
+      // the final set's KKT matrix must have the inertia of a strict local minimizer (see the header)
+      const pos = this.ldl.positivePivots;
+      const neg = this.ldl.negativePivots;
+      if (pos !== this.n || neg !== m) {
+        status = "non_convex";
+        this.message = `the KKT matrix of the final working set has inertia (${pos}, ${neg}) instead of (${this.n}, ${m}): the reduced Hessian is not positive definite`;
       }
     }
     if (status === "solved") {
@@ -239,6 +319,7 @@ export class ActiveSetQp {
     // iterative refinement against the unregularized matrix
     let prev = Infinity;
     let norm = Infinity;
+    this.lastCorrection = 0;
     for (let it = 0; it <= this.maxRefine; it++) {
       this.kktMul(pValues, aValues, active, sol, res);
       norm = 0;
@@ -252,7 +333,13 @@ export class ActiveSetQp {
       if (norm <= target || (it > 0 && !(norm < 0.5 * prev)) || it === this.maxRefine) break;
       prev = norm;
       this.ldl.solve(res);
-      for (let k = 0; k < N; k++) sol[k] += res[k];
+      let corr = 0;
+      for (let k = 0; k < N; k++) {
+        sol[k] += res[k];
+        const a = Math.abs(res[k]);
+        if (a > corr) corr = a;
+      }
+      this.lastCorrection = corr;
     }
     let solScale = scale;
     for (let k = 0; k < N; k++) {
@@ -261,7 +348,55 @@ export class ActiveSetQp {
       if (a > solScale) solScale = a;
     }
     this.residual = norm;
+    // A singular set with a right-hand side outside the range: the regularized solution is
+    // ~ (v'rhs / delta) v for a null vector v, its residual delta*v'rhs does not shrink, and each
+    // refinement step adds another ~ (v'rhs / delta) v. A relative residual of ~delta must not
+    // pass for convergence then.
+    if (norm > target && this.lastCorrection >= 0.1 * solScale) return false;
     return norm <= 1e-10 * solScale;
+  }
+
+  /**
+   * After a singular working set that no row blocks: whether the x part d of the regularized
+   * point (which grows like 1/delta along the zero-curvature direction) certifies that the QP is
+   * unbounded below: ||P d|| <= eps ||P||, q'd < -eps ||q||, and for every row (A d)_i <= eps ||A||
+   * if u_i is finite, >= -eps ||A|| if l_i is finite (d scaled to ||d||_inf = 1, eps = 1e-6).
+   * Allocates nothing (uses the residual buffers).
+   */
+  private unboundedDirection(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>): boolean {
+    const { n, m, sol, P, A } = this;
+    let dmax = 0;
+    for (let j = 0; j < n; j++) dmax = Math.max(dmax, Math.abs(sol[j]));
+    if (!(dmax > 0 && dmax < Infinity)) return false;
+    const eps = 1e-6;
+    let pmax = 0, amax = 0, qmax = 0, qd = 0;
+    for (let k = 0; k < pValues.length; k++) pmax = Math.max(pmax, Math.abs(pValues[k]));
+    for (let k = 0; k < aValues.length; k++) amax = Math.max(amax, Math.abs(aValues[k]));
+    for (let j = 0; j < n; j++) {
+      qmax = Math.max(qmax, Math.abs(q[j]));
+      qd += q[j] * (sol[j] / dmax);
+    }
+    if (!(qd < -eps * qmax)) return false;
+    // P d (symmetric from its upper triangle) into res[0..n), A d into az
+    const pd = this.res;
+    const ad = this.az;
+    pd.fill(0);
+    ad.fill(0);
+    for (let j = 0; j < n; j++) {
+      const dj = sol[j] / dmax;
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        const i = P.rowIdx[p];
+        pd[i] += pValues[p] * dj;
+        if (i !== j) pd[j] += (pValues[p] * sol[i]) / dmax;
+      }
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) ad[A.rowIdx[p]] += aValues[p] * dj;
+    }
+    for (let j = 0; j < n; j++) if (!(Math.abs(pd[j]) <= eps * pmax)) return false;
+    for (let i = 0; i < m; i++) {
+      if (u[i] < Infinity && !(ad[i] <= eps * amax)) return false;
+      if (l[i] > -Infinity && !(ad[i] >= -eps * amax)) return false;
+    }
+    return true;
   }
 
   /** Row added by the last single correction (-1: none). */

@@ -194,7 +194,7 @@ describe("hostile controllers", () => {
           expect(mpc.getTheta().every(Number.isFinite)).toBe(true);
         }
       }),
-      { numRuns: 200 },
+      { seed: 20261205, numRuns: 200 },
     );
   });
 });

@@ -49,7 +49,7 @@ describe("box-constrained QP", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { seed: 20261205, numRuns: 300 },
     );
   });
 });
@@ -129,6 +129,7 @@ describe("safe updates", () => {
           }
         },
       ),
+      { seed: 20261205 },
     );
   });
 });

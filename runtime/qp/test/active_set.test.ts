@@ -12,23 +12,38 @@ import { dense, denseToCsc, randomFeasibleQp } from "./helpers.js";
 
 const tight = { epsAbs: 1e-9, epsRel: 1e-9, polish: true, maxIter: 50000 };
 
-/** Largest violation of stationarity, feasibility, multiplier sign and complementarity (dense, unscaled). */
+/**
+ * Largest violation of stationarity, feasibility, multiplier sign and complementarity (dense), each
+ * relative to the magnitudes it is made of, as OSQP's termination test scales its residuals:
+ * stationarity by max(1, ||q||, ||Px||, ||A'y||), feasibility by max(1, ||Ax||), complementarity
+ * |y_i| * gap_i by max(1, ||y||) * max(1, ||Ax||) (a multiplier of 2e4 times a gap of round-off size
+ * is not a violation; a gap of 1e-9 relative is).
+ */
 function kktViolation(p: QpProblem, x: Float64Array, y: Float64Array): number {
   const { n, m } = p;
   const P = dense(p.P), A = dense(p.A);
-  let worst = 0;
-  for (let j = 0; j < n; j++) {
-    let g = p.q[j];
-    for (let k = 0; k < n; k++) g += (j <= k ? P[j * n + k] : P[k * n + j]) * x[k];
-    for (let i = 0; i < m; i++) g += A[i * n + j] * y[i];
-    worst = Math.max(worst, Math.abs(g));
-  }
+  const ax = new Float64Array(m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) ax[i] += A[i * n + j] * x[j];
+  let axMax = 1, yMax = 1, dualScale = 1;
   for (let i = 0; i < m; i++) {
-    let ax = 0;
-    for (let j = 0; j < n; j++) ax += A[i * n + j] * x[j];
-    worst = Math.max(worst, p.l[i] - ax, ax - p.u[i]);
-    if (y[i] > 0) worst = Math.max(worst, p.u[i] === Infinity ? y[i] : Math.abs(y[i] * (p.u[i] - ax)));
-    if (y[i] < 0) worst = Math.max(worst, p.l[i] === -Infinity ? -y[i] : Math.abs(y[i] * (ax - p.l[i])));
+    axMax = Math.max(axMax, Math.abs(ax[i]));
+    yMax = Math.max(yMax, Math.abs(y[i]));
+  }
+  const g = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let px = 0, aty = 0;
+    for (let k = 0; k < n; k++) px += (j <= k ? P[j * n + k] : P[k * n + j]) * x[k];
+    for (let i = 0; i < m; i++) aty += A[i * n + j] * y[i];
+    g[j] = p.q[j] + px + aty;
+    dualScale = Math.max(dualScale, Math.abs(p.q[j]), Math.abs(px), Math.abs(aty));
+  }
+  let worst = 0;
+  for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(g[j]) / dualScale);
+  for (let i = 0; i < m; i++) {
+    worst = Math.max(worst, (p.l[i] - ax[i]) / axMax, (ax[i] - p.u[i]) / axMax);
+    const rel = (gap: number, yi: number): number => (Math.abs(yi) * gap) / (yMax * axMax);
+    if (y[i] > 0) worst = Math.max(worst, p.u[i] === Infinity ? y[i] / yMax : rel(Math.abs(p.u[i] - ax[i]), y[i]));
+    if (y[i] < 0) worst = Math.max(worst, p.l[i] === -Infinity ? -y[i] / yMax : rel(Math.abs(ax[i] - p.l[i]), y[i]));
   }
   return worst;
 }
@@ -101,9 +116,56 @@ describe("ActiveSetQp", () => {
         const active = Int8Array.from(guess.slice(0, m));
         const status = solveAs(as, p, active);
         expect(["solved", "not_settled", "not_converged"]).toContain(status);
-        if (status === "solved") expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-7);
+        if (status === "solved") expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-9);
       }),
-      { numRuns: 150 },
+      { numRuns: 150, seed: 20261205 },
     );
+  });
+});
+
+describe("ActiveSetQp refuses what is not a convex QP with a minimizer", () => {
+  const box2: Pick<QpProblem, "n" | "m" | "A" | "l" | "u"> = { n: 2, m: 2, A: denseToCsc(2, 2, [1, 0, 0, 1]), l: new Float64Array([-1, -1]), u: new Float64Array([1, 1]) };
+
+  it("reports non_convex for an indefinite P, at a saddle point and at a local minimizer", () => {
+    // min -x0^2 + x1^2 on the box: x = 0 is a KKT point (a saddle); x = (1, 0) a local, not global, minimizer
+    const P = denseToCsc(2, 2, [-2, 0, 0, 2], true);
+    for (const [q, guess] of [[[0, 0], [0, 0]], [[0.1, 0], [1, 0]], [[0.1, 0], [-1, 0]]] as const) {
+      const p: QpProblem = { ...box2, P, q: Float64Array.from(q) };
+      const as = new ActiveSetQp(p.P, p.A);
+      expect(solveAs(as, p, Int8Array.from(guess))).toBe("non_convex");
+      expect(as.message).toMatch(/positive semidefinite/);
+    }
+  });
+
+  it("reports non_convex from the working set's inertia when P's negative curvature is below the convexity tolerance of P alone", () => {
+    // P = diag(1, -1e-6): P + 1e-4 max|P| I is positive definite, but with nothing active the reduced
+    // Hessian is P itself, whose -1e-6 is far beyond the regularization (1e-10)
+    const P = denseToCsc(2, 2, [1, 0, 0, -1e-6], true);
+    const p: QpProblem = { n: 2, m: 1, P, q: new Float64Array([0, 0]), A: denseToCsc(1, 2, [1, 0]), l: new Float64Array([-1]), u: new Float64Array([1]) };
+    const as = new ActiveSetQp(p.P, p.A);
+    expect(solveAs(as, p, new Int8Array(1))).toBe("non_convex");
+    expect(as.message).toMatch(/inertia/);
+  });
+
+  it("reports dual_infeasible for unbounded QPs (the regularized point no longer passes for a solution)", () => {
+    // min -x0 + 0.5 x1^2 with x0 >= 0 (no upper bound): x0 -> infinity; once reported solved at x0 = 2e10
+    const a: QpProblem = { n: 2, m: 2, P: denseToCsc(2, 2, [0, 0, 0, 1], true), q: new Float64Array([-1, 0]), A: denseToCsc(2, 2, [1, 0, 0, 1]), l: new Float64Array([0, -1]), u: new Float64Array([Infinity, 1]) };
+    // min 0.5 x0^2 - x1 with only x0 constrained
+    const b: QpProblem = { n: 2, m: 1, P: denseToCsc(2, 2, [1, 0, 0, 0], true), q: new Float64Array([0, -1]), A: denseToCsc(1, 2, [1, 0]), l: new Float64Array([-1]), u: new Float64Array([1]) };
+    for (const p of [a, b]) {
+      for (const guess of [new Int8Array(p.m), new Int8Array(p.m).fill(-1), new Int8Array(p.m).fill(1)]) {
+        const as = new ActiveSetQp(p.P, p.A);
+        expect(solveAs(as, p, guess)).toBe("dual_infeasible");
+      }
+    }
+  });
+
+  it("still solves a bounded QP with a singular P (zero curvature blocked by a bound)", () => {
+    // min -x0 + 0.5 x1^2 with 0 <= x0 <= 3: x0 = 3
+    const p: QpProblem = { n: 2, m: 2, P: denseToCsc(2, 2, [0, 0, 0, 1], true), q: new Float64Array([-1, 0]), A: denseToCsc(2, 2, [1, 0, 0, 1]), l: new Float64Array([0, -1]), u: new Float64Array([3, 1]) };
+    const as = new ActiveSetQp(p.P, p.A);
+    expect(solveAs(as, p, new Int8Array(2))).toBe("solved");
+    expect(as.x[0]).toBe(3);
+    expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-12);
   });
 });

@@ -1,9 +1,12 @@
-// `mpcrl check FILE... [--json] [--no-color]`: parse and check specs, print diagnostics.
+// `mpcrl check FILE... [--json] [--no-color]`: parse and check specs, print diagnostics. The verdict
+// is compiler/verify.ts's: the checker's diagnostics and, when it finds no error, the compiler's
+// lowering and numeric checks (MPC46xx), so a spec `check` accepts compiles.
 // Exit codes: 0 clean or warnings only, 1 errors, 2 bad usage or unreadable file.
 // `--json` prints one JSON record `{ "file": ..., "diagnostics": [...] }` per file and line.
 
 import type { Command } from "commander";
-import { check, renderDiagnostics } from "../language/index.js";
+import { renderDiagnostics } from "../language/index.js";
+import { verify } from "../compiler/verify.js";
 import { raiseExitCode, readSourceFile, useColor } from "./io.js";
 
 interface CheckOptions {
@@ -19,7 +22,8 @@ export function runCheck(files: string[], opts: CheckOptions): void {
       raiseExitCode(2);
       continue;
     }
-    const { diagnostics } = check(text);
+    // the one verdict: the checker, then (without checker errors) lowering and the numeric checks
+    const { diagnostics } = verify(text, { fileName: file });
     const hasErrors = diagnostics.some((d) => d.severity === "error");
     if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics }) + "\n");
     else if (diagnostics.length > 0) process.stdout.write(renderDiagnostics(text, diagnostics, file, { color }) + "\n");
@@ -31,7 +35,7 @@ export function runCheck(files: string[], opts: CheckOptions): void {
 export function registerCheck(program: Command): void {
   program
     .command("check")
-    .description("check .mpcrl specs: syntax, names, shapes, convexity, consistency")
+    .description("check .mpcrl specs: syntax, names, shapes, convexity, consistency, numeric checks")
     .argument("<files...>", ".mpcrl files to check")
     .option("--json", "print diagnostics as JSON records, one line per file")
     .option("--no-color", "disable colors (also off when NO_COLOR is set or output is not a terminal)")

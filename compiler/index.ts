@@ -1,6 +1,8 @@
 // The compiler's public API, used by the CLI (`mpcrl compile`), the language server and tests.
 //
 // compile(source): check -> lower (compiler/lower/) -> numeric checks -> emit (compiler/emit.ts).
+// verify(source) (compiler/verify.ts): check, then lowering and the numeric checks of every controller
+// without emitting: the verdict of `mpcrl check` and of the language server.
 // The emitted module exports: Params, defaultParams, paramBounds, paramsToTheta, thetaToParams,
 // template (QpTemplate), Controller / createController(params?, options?) (runtime MpcController:
 // act, value, qvalue, gradValue, gradQvalue, policySensitivity, setParams), and, when the spec has
@@ -8,9 +10,7 @@
 // compileToModule(source): the same controller, plant and training configuration built in process
 // from the IR (no code generation); it computes identical numbers.
 
-import { check } from "../language/index.js";
 import type { Diagnostic } from "../language/diagnostics.js";
-import type { PlantBlock, Program } from "../language/ast.js";
 import { MpcController, type MpcControllerOptions } from "../runtime/mpc/controller.js";
 import type { QpTemplate } from "../runtime/mpc/template.js";
 import { FunctionPlant } from "../runtime/plants/function_plant.js";
@@ -18,12 +18,10 @@ import { RandomDisturbance, type DisturbanceSource } from "../runtime/plants/dis
 import { evalNode } from "./ir/expr.js";
 import type { QpIr } from "./ir.js";
 import { emitModule } from "./emit.js";
-import { numericChecks } from "./lower/checks.js";
-import { errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
-import { LowerError } from "./lower/errors.js";
-import { lowerPlant, type PlantIr } from "./lower/plant.js";
-import { findTrain, firstInputBounds, lowerTrain, type TrainConfigIr } from "./lower/train.js";
-import { templateFromIr, neededNodes } from "./template.js";
+import type { PlantIr } from "./lower/plant.js";
+import { firstInputBounds, type TrainConfigIr } from "./lower/train.js";
+import { neededNodes } from "./template.js";
+import { lower, type Lowered, type LowerOptions } from "./verify.js";
 
 export { COMPILER_VERSION } from "./emit.js";
 export type { QpIr } from "./ir.js";
@@ -31,24 +29,11 @@ export type { PlantIr } from "./lower/plant.js";
 export type { TrainConfigIr, TrainSetting, TrainArg } from "./lower/train.js";
 export { CompilerCodes } from "./lower/errors.js";
 export { firstInputBounds } from "./lower/train.js";
+export { lower, lowerChecked, verify, type Lowered, type LowerOptions, type VerifyOptions, type VerifyResult } from "./verify.js";
 
-export interface CompileOptions {
-  /** File name used in the header, comments and diagnostics (default "spec.mpcrl"). */
-  readonly fileName?: string;
-  /** Controller to compile (default: the train block's, else the first). */
-  readonly target?: string;
-  /** Skip the numeric checks (PSD, phase-1 feasibility). */
-  readonly skipNumericChecks?: boolean;
+export interface CompileOptions extends LowerOptions {
   /** Format the emitted code (default true). */
   readonly format?: boolean;
-}
-
-export interface Lowered {
-  readonly ir?: QpIr;
-  readonly plant?: PlantIr;
-  readonly train?: TrainConfigIr;
-  readonly template?: QpTemplate;
-  readonly diagnostics: Diagnostic[];
 }
 
 export interface CompileResult extends Lowered {
@@ -56,42 +41,6 @@ export interface CompileResult extends Lowered {
 }
 
 const hasErrors = (d: readonly Diagnostic[]): boolean => d.some((x) => x.severity === "error");
-
-/** Check, lower and run the numeric checks; no code generation. */
-export function lower(source: string, options: CompileOptions = {}): Lowered {
-  const fileName = options.fileName ?? "spec.mpcrl";
-  const checked = check(source);
-  const diagnostics: Diagnostic[] = [...checked.diagnostics];
-  if (hasErrors(diagnostics)) return { diagnostics };
-  const program = checked.program;
-  const target = options.target ?? program.items.find((i) => i.kind === "Train")?.controller.name;
-  const low = lowerProgram(program, source, fileName, target);
-  diagnostics.push(...low.diagnostics);
-  if (low.ir === undefined || low.block === undefined) return { diagnostics };
-  const ir = low.ir;
-  let plant: PlantIr | undefined;
-  let train: TrainConfigIr | undefined;
-  try {
-    const tb = findTrain(program, ir.name);
-    if (tb) train = lowerTrain(program, tb);
-    const pb = plantBlock(program, tb?.plant.name);
-    if (pb) plant = lowerPlant(program, pb);
-  } catch (err) {
-    diagnostics.push(err instanceof LowerError ? errorDiagnostic(err) : internalDiagnostic(err, low.block.name.span));
-    return { ir, diagnostics };
-  }
-  const template = templateFromIr(ir);
-  if (!options.skipNumericChecks) {
-    // the feasibility check uses the mean of a random initial state
-    const x0 = plant && plant.nx === ir.nx ? plant.initial.map((d) => (d.kind === "constant" ? d.value : d.kind === "uniform" ? (d.low + d.high) / 2 : d.mean)) : undefined;
-    try {
-      diagnostics.push(...numericChecks(template, low.block, x0));
-    } catch (err) {
-      diagnostics.push(internalDiagnostic(err, low.block.name.span));
-    }
-  }
-  return { ir, plant, train, template, diagnostics };
-}
 
 /** Compiles a spec to the TypeScript module text (code is absent when there are errors). */
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
@@ -130,11 +79,6 @@ export function compileToModule(source: string, options: CompileOptions = {}): {
     createPlant: plant ? (opts = {}) => plantFromIr(plant, opts) : undefined,
   };
   return { module, diagnostics: low.diagnostics };
-}
-
-function plantBlock(program: Program, name: string | undefined): PlantBlock | undefined {
-  const plants = program.items.filter((i): i is PlantBlock => i.kind === "Plant");
-  return name === undefined ? plants[0] : plants.find((p) => p.name.name === name);
 }
 
 /** The plant from its IR, evaluated in process (same node order as the emitted plantStep). */

@@ -1,11 +1,13 @@
 // `npm run bench:check`: time `check` (parse + checker) on a generated 5,000-line spec and on every
 // shipped example. Prints medians of several runs after warm-up. Target: < 200 ms for 5,000 lines.
+// --json: one JSON object on stdout (the text goes to stderr).
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { check, format, parse } from "../language/index.js";
+import { emitJson, log } from "./common.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -110,21 +112,27 @@ function examples(dir: string): string[] {
 function main(): void {
   const runs = 15;
   const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(" ");
-  console.log(`load average (1, 5, 15 min): ${load()} on ${os.cpus().length} CPUs`);
+  const loadStart = os.loadavg();
+  log(`load average (1, 5, 15 min): ${load()} on ${os.cpus().length} CPUs`);
   const spec = generateSpec(5000);
   const nLines = spec.split("\n").length;
   const diags = check(spec).diagnostics;
-  console.log(`generated spec: ${nLines} lines, ${spec.length} chars, ${diags.filter((d) => d.severity === "error").length} errors, ${diags.length} diagnostics`);
-  console.log(`  parse   ${fmt(time(() => parse(spec), runs))}  (${runs} runs after 3 warm-up runs)`);
+  log(`generated spec: ${nLines} lines, ${spec.length} chars, ${diags.filter((d) => d.severity === "error").length} errors, ${diags.length} diagnostics`);
+  const tParse = time(() => parse(spec), runs);
+  log(`  parse   ${fmt(tParse)}  (${runs} runs after 3 warm-up runs)`);
   const tCheck = time(() => check(spec), runs);
-  console.log(`  check   ${fmt(tCheck)}  (target < 200 ms: ${tCheck.wall < 200 ? "met" : "NOT met"} on wall time)`);
-  console.log(`  format  ${fmt(time(() => format(spec), runs))}`);
+  log(`  check   ${fmt(tCheck)}  (target < 200 ms: ${tCheck.wall < 200 ? "met" : "NOT met"} on wall time)`);
+  const tFormat = time(() => format(spec), runs);
+  log(`  format  ${fmt(tFormat)}`);
+  const exampleTimes: Record<string, number> = {};
   for (const file of examples(join(root, "examples"))) {
     const text = readFileSync(file, "utf8");
     const t = time(() => check(text), 15);
-    console.log(`${file.slice(root.length)}: ${text.split("\n").length} lines, check ${fmt(t)} (15 runs)`);
+    exampleTimes[file.slice(root.length)] = t.wall;
+    log(`${file.slice(root.length)}: ${text.split("\n").length} lines, check ${fmt(t)} (15 runs)`);
   }
-  console.log(`load average after: ${load()}`);
+  log(`load average after: ${load()}`);
+  emitJson({ bench: "check", date: new Date().toISOString(), lines: nLines, parseMs: tParse, checkMs: tCheck, formatMs: tFormat, exampleCheckMs: exampleTimes, load: { start: loadStart, end: os.loadavg() } });
 }
 
 if (process.argv[1] !== undefined && /bench[\\/]check\.ts$/.test(process.argv[1])) main();

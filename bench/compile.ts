@@ -5,25 +5,19 @@
 //    policySensitivity over the first 100 recorded states of mpcrl's nominal run, beside the bare
 //    QP solve of the same problems with the same settings (the overhead of the generated code).
 // Medians of several repetitions; the machine is shared, so the load average is printed.
-// Usage: tsx bench/compile.ts [--reps N]
+// Usage: tsx bench/compile.ts [--reps N] [--json]
 
 import { readdirSync, readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { compile, compileToModule, lower } from "../compiler/index.js";
 import { defaultMpcSettings } from "../runtime/mpc/controller.js";
 import { dataLayout } from "../runtime/mpc/template.js";
 import { QpSolver } from "../runtime/qp/osqp.js";
+import { emitJson, loadAverage, loadLine, log, median } from "./common.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf("--reps") + 1]) || 5;
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
-}
 
 function timeMs(f: () => void): number {
   const t0 = performance.now();
@@ -53,9 +47,12 @@ controller Large {
 `;
 }
 
-console.log(`bench:compile  (reps ${reps}, load average ${loadavg().map((v) => v.toFixed(2)).join(" ")})`);
-console.log("\n1. compile time, median ms   [full compile = check + lower + numeric checks + emit + format]");
-console.log("   spec                                   n     m  theta   full  no-emit  code lines");
+const loadStart = loadAverage();
+const json: Record<string, unknown> = { bench: "compile", date: new Date().toISOString(), reps, compileMs: {} as Record<string, { full: number; noEmit: number }> };
+log(`bench:compile  (reps ${reps}, medians)`);
+log(loadLine("at start"));
+log("\n1. compile time, median ms   [full compile = check + lower + numeric checks + emit + format]");
+log("   spec                                   n     m  theta   full  no-emit  code lines");
 const specs: [string, string][] = [];
 for (const d of readdirSync(`${root}examples`, { withFileTypes: true })) {
   if (!d.isDirectory()) continue;
@@ -71,10 +68,11 @@ for (const [name, src] of specs) {
   const low = lower(src, { fileName: name });
   const ir = low.ir;
   if (ir === undefined) {
-    console.log(`   ${name.padEnd(36)} does not compile: ${low.diagnostics.find((d) => d.severity === "error")?.message}`);
+    log(`   ${name.padEnd(36)} does not compile: ${low.diagnostics.find((d) => d.severity === "error")?.message}`);
     continue;
   }
-  console.log(
+  (json.compileMs as Record<string, { full: number; noEmit: number }>)[name] = { full, noEmit };
+  log(
     `   ${name.padEnd(36)} ${String(ir.n).padStart(5)} ${String(ir.m).padStart(5)} ${String(ir.nTheta).padStart(6)} ${full.toFixed(1).padStart(6)} ${noEmit.toFixed(1).padStart(8)} ${String(code.split("\n").length).padStart(11)}`,
   );
 }
@@ -138,8 +136,11 @@ const rows: [string, number][] = [
 const fillUs = perCall(() => t.fill(t.theta0, new Float64Array(0), data));
 const jac = new Float64Array(t.jacRow.length);
 const jacUs = perCall(() => t.jacValues(t.theta0, new Float64Array(0), jac));
-console.log(`\n2. Gros & Zanon controller (n ${t.n}, m ${t.m}, 16 learnable entries), first 100 recorded states, median us per call`);
-for (const [name, us] of rows) console.log(`   ${name.padEnd(36)} ${us.toFixed(1).padStart(9)}  (${(us / rows[0][1]).toFixed(2)}x bare)`);
-console.log(`   generated fill (all QP data)          ${fillUs.toFixed(2).padStart(9)}`);
-console.log(`   generated jacValues (${t.jacRow.length} entries)      ${jacUs.toFixed(2).padStart(9)}`);
-console.log(`   mean ADMM iterations per act: ${(iters / (reps * states.length)).toFixed(1)}`);
+log(`\n2. Gros & Zanon controller (n ${t.n}, m ${t.m}, 16 learnable entries), first 100 recorded states, median us per call`);
+for (const [name, us] of rows) log(`   ${name.padEnd(36)} ${us.toFixed(1).padStart(9)}  (${(us / rows[0][1]).toFixed(2)}x bare)`);
+log(`   generated fill (all QP data)          ${fillUs.toFixed(2).padStart(9)}`);
+log(`   generated jacValues (${t.jacRow.length} entries)      ${jacUs.toFixed(2).padStart(9)}`);
+log(`   mean ADMM iterations per act: ${(iters / (reps * states.length)).toFixed(1)}`);
+log(loadLine("at end"));
+Object.assign(json, { gzPerCallUs: Object.fromEntries(rows), fillUs, jacValuesUs: jacUs, load: { start: loadStart, end: loadAverage() } });
+emitJson(json);

@@ -1,144 +1,296 @@
-// `npm run bench:qp`: the QP solver against native OSQP 1.0's figures (../shared/ANCHORS.md 1-2).
+// `npm run bench:qp`: the QP solver, beside native OSQP measured in the same run when possible.
 // 1. MPC closed loops: 100 steps, l/u at x0_rows set to each recorded state, one warm-started
-//    solver, default (1e-3) and tight (1e-6 + polish) settings; repeated, medians reported.
-// 2. The 69 Maros-Meszaros problems, tight settings, maxIter 100000.
-// A third row per problem ("fast check") checks termination every 5 iterations instead of OSQP's
-// 25: warm-started MPC solves are often converged after a few iterations (same tolerances).
-// Wall-clock medians are printed with the load average, because the machine is shared: native
-// OSQP's figures were measured on an idle machine. "cpu" is the mean process CPU time per solve
-// (user + system, includes the occasional GC; less sensitive to other processes than wall time).
-// Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME] [--maros-time-limit S] [--verbose]
+//    solver, default (1e-3) and tight (1e-6 + polish) settings, each with OSQP's termination check
+//    every 25 iterations and every 5 ("check 5": warm-started MPC solves are often converged after
+//    a few iterations; same tolerances); repeated, medians reported, with the count of the 100
+//    closed-loop steps whose status is not `solved`.
+// 2. The 69 Maros-Meszaros problems, tight settings, maxIter 100000, time per problem.
+// Native OSQP: `../shared/tools/native_osqp.py` needs Python with the `osqp` package (numpy, scipy);
+// the interpreter is $MPCRL_OSQP_PYTHON (e.g. a venv's bin/python) or `python3`. When it imports
+// `osqp`, native OSQP is run in the same run, interleaved (before and after our loops, with the
+// same termination-check period), and the ratios are ours / native measured here. Otherwise the
+// figures of ../shared/ANCHORS.md are printed as "reference from ANCHORS.md, not measured here"
+// and no ratio is formed between different termination-check periods.
+// "cpu" is the mean process CPU time per solve (user + system; less sensitive to other processes
+// than wall time). The load average is printed: the machine is shared.
+// Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME]
+//                        [--maros-time-limit S] [--no-native] [--verbose] [--json]
 
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pinInitialState, qpFromJson, type QpFile } from "../runtime/qp/io.js";
 import { QpSolver } from "../runtime/qp/osqp.js";
 import type { QpSettings } from "../runtime/qp/types.js";
+import { emitJson, loadAverage, loadLine, log, median, numArg, quantile, strArg } from "./common.js";
 
 const dataDir = fileURLToPath(new URL("../../shared/data/qp/", import.meta.url));
+const nativeScript = fileURLToPath(new URL("../../shared/tools/native_osqp.py", import.meta.url));
 const args = process.argv.slice(2);
-const reps = Number(args[args.indexOf("--reps") + 1]) || 7;
+const reps = numArg("--reps", 7);
 const onlyMpc = args.includes("--only-mpc");
 const onlyMaros = args.includes("--only-maros");
 const verbose = args.includes("--verbose");
-const filterIdx = args.indexOf("--filter");
-const filter = filterIdx >= 0 ? args[filterIdx + 1] : undefined;
-const tlIdx = args.indexOf("--maros-time-limit");
-const marosTimeLimit = tlIdx >= 0 ? Number(args[tlIdx + 1]) : 0;
+const filter = strArg("--filter");
+const marosTimeLimit = numArg("--maros-time-limit", 0);
+const problems = ["a_2state", "b_random12x4", "c_quadrotor"].filter((p) => !filter || p.includes(filter));
 
 const tight: Partial<QpSettings> = { epsAbs: 1e-6, epsRel: 1e-6, polish: true };
-const native: Record<string, { def: number; tight: number; defIter?: number }> = {
-  a_2state: { def: 15.5, tight: 26.6, defIter: 25 },
-  b_random12x4: { def: 298, tight: 1186 },
-  c_quadrotor: { def: 109, tight: 178 },
+type Kind = "default" | "tight";
+
+/** ../shared/ANCHORS.md: section 1 (native OSQP 1.0.0, idle machine, November 2026, check every
+ *  25 iterations) and section 7 (osqp 1.1.3, load about 4, December 2026, check every 5: ranges). */
+const reference = {
+  check25: {
+    a_2state: { default: "15.5", tight: "26.6" },
+    b_random12x4: { default: "298", tight: "1186" },
+    c_quadrotor: { default: "109", tight: "178" },
+  } as Record<string, Record<Kind, string>>,
+  check5: {
+    a_2state: { default: "7-10", tight: "20-43" },
+    b_random12x4: { default: "175-186", tight: "1216" },
+    c_quadrotor: { default: "34-36", tight: "205-208" },
+  } as Record<string, Record<Kind, string>>,
+  source: { check25: "ANCHORS.md section 1 (native OSQP 1.0.0, idle machine)", check5: "ANCHORS.md section 7 (osqp 1.1.3, load about 4)" },
+  maros: { solved: "48/69", wrongVerdicts: 5, medianMs: "about 1" },
 };
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
+// ---------------------------------------------------------------- native OSQP (Python), if any
+interface NativeInfo {
+  available: boolean;
+  python: string;
+  version?: string;
+  reason?: string;
 }
-function quantile(v: number[], q: number): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+interface NativeMpcLine {
+  problem: string;
+  settings: Kind;
+  check_termination: number;
+  core_us: number;
+  wall_us: number;
+  median_iter: number;
+  unsolved_per_rep: number;
+  osqp: string;
 }
+interface NativeMarosLine {
+  problem: string;
+  status: string;
+  rel_err: number | null;
+  solved_1e4: boolean;
+  iter: number;
+  setup_ms: number;
+  solve_ms: number;
+}
+
+function detectNative(): NativeInfo {
+  const python = process.env.MPCRL_OSQP_PYTHON || "python3";
+  if (args.includes("--no-native")) return { available: false, python, reason: "--no-native" };
+  if (!existsSync(nativeScript)) return { available: false, python, reason: `${nativeScript} not found` };
+  const r = spawnSync(python, ["-c", "import osqp, numpy, scipy; print(osqp.__version__)"], { encoding: "utf8", timeout: 60_000 });
+  if (r.error) return { available: false, python, reason: `${python}: ${r.error.message}` };
+  if (r.status !== 0) {
+    const last = (r.stderr || "").trim().split("\n").pop() ?? "";
+    return { available: false, python, reason: `${python} -c "import osqp": ${last || `exit ${r.status}`}` };
+  }
+  return { available: true, python, version: r.stdout.trim() };
+}
+
+function runNative<T>(info: NativeInfo, scriptArgs: string[]): T[] {
+  const r = spawnSync(info.python, [nativeScript, ...scriptArgs], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000 });
+  if (r.status !== 0) {
+    log(`  native_osqp.py ${scriptArgs.join(" ")} failed (exit ${r.status}): ${(r.stderr || "").trim().split("\n").pop()}`);
+    return [];
+  }
+  return r.stdout
+    .split("\n")
+    .filter((line) => line.trim().startsWith("{"))
+    .map((line) => JSON.parse(line) as T);
+}
+
+// ---------------------------------------------------------------- our solver
 function load(path: string): QpFile {
   return qpFromJson(JSON.parse(readFileSync(path, "utf8")));
 }
 
-function closedLoop(name: string): void {
+interface OurMpc {
+  problem: string;
+  settings: Kind;
+  checkTermination: number;
+  medianUs: number;
+  p90Us: number;
+  iterations: number;
+  cpuUs: number;
+  steps: number;
+  notSolved: number;
+}
+
+function closedLoop(name: string): OurMpc[] {
   const prob = load(`${dataDir}mpc/${name}.json`);
   const statesFile = `${dataDir}mpc/${name}_closedloop_states_osqp_tight.txt`;
   let states: number[][];
   if (existsSync(statesFile)) {
     states = readFileSync(statesFile, "utf8").trim().split("\n").map((line) => line.trim().split(/\s+/).map(Number));
   } else {
-    console.log(`  (${name}: no closed-loop file, using x0 from the JSON for all 100 steps)`);
+    log(`  (${name}: no closed-loop file, using x0 from the JSON for all 100 steps)`);
     states = Array.from({ length: 100 }, () => Array.from(prob.x0 ?? []));
   }
   const l = prob.l.slice(), u = prob.u.slice();
-  const variants: [string, Partial<QpSettings>, "def" | "tight"][] = [
-    ["default", {}, "def"],
-    ["default, fast check", { checkTermination: 5 }, "def"],
-    ["tight", tight, "tight"],
-    ["tight, fast check", { ...tight, checkTermination: 5 }, "tight"],
-  ];
-  for (const [label, settings, kind] of variants) {
-    const medians: number[] = [], p90s: number[] = [], iters: number[] = [], cpuMeans: number[] = [];
-    let notSolved = 0;
-    // one extra warm-up loop for the JIT, then `reps` measured loops
-    for (let rep = -1; rep < reps; rep++) {
-      const solver = new QpSolver(prob, settings);
-      const times: number[] = [], its: number[] = [];
-      let cpu = 0;
-      for (const x0 of states) {
-        pinInitialState(prob, x0, l, u);
-        solver.updateBounds(l, u);
-        const c0 = process.cpuUsage();
-        const t0 = process.hrtime.bigint();
-        const r = solver.solve();
-        const dt = Number(process.hrtime.bigint() - t0) / 1e3;
-        const c1 = process.cpuUsage(c0);
-        cpu += c1.user + c1.system;
-        times.push(dt);
-        its.push(r.iterations);
-        if (rep === 0 && r.status !== "solved") notSolved++;
+  const out: OurMpc[] = [];
+  for (const kind of ["default", "tight"] as Kind[]) {
+    for (const checkTermination of [25, 5]) {
+      const settings: Partial<QpSettings> = { ...(kind === "tight" ? tight : {}), checkTermination };
+      const medians: number[] = [], p90s: number[] = [], iters: number[] = [], cpuMeans: number[] = [];
+      let notSolved = 0;
+      // one extra warm-up loop for the JIT, then `reps` measured loops
+      for (let rep = -1; rep < reps; rep++) {
+        const solver = new QpSolver(prob, settings);
+        const times: number[] = [], its: number[] = [];
+        let cpu = 0;
+        for (const x0 of states) {
+          pinInitialState(prob, x0, l, u);
+          solver.updateBounds(l, u);
+          const c0 = process.cpuUsage();
+          const t0 = process.hrtime.bigint();
+          const r = solver.solve();
+          const dt = Number(process.hrtime.bigint() - t0) / 1e3;
+          const c1 = process.cpuUsage(c0);
+          cpu += c1.user + c1.system;
+          times.push(dt);
+          its.push(r.iterations);
+          if (rep === 0 && r.status !== "solved") notSolved++;
+        }
+        if (rep < 0) continue;
+        medians.push(median(times));
+        p90s.push(quantile(times, 0.9));
+        iters.push(median(its));
+        cpuMeans.push(cpu / states.length);
       }
-      if (rep < 0) continue;
-      medians.push(median(times));
-      p90s.push(quantile(times, 0.9));
-      iters.push(median(its));
-      cpuMeans.push(cpu / states.length);
+      out.push({
+        problem: name,
+        settings: kind,
+        checkTermination,
+        medianUs: median(medians),
+        p90Us: median(p90s),
+        iterations: median(iters),
+        cpuUs: median(cpuMeans),
+        steps: states.length,
+        notSolved,
+      });
     }
-    const ours = median(medians);
-    const ref = kind === "def" ? native[name].def : native[name].tight;
-    console.log(
-      `  ${name.padEnd(13)} ${label.padEnd(20)} median ${ours.toFixed(1).padStart(7)} us  p90 ${median(p90s).toFixed(1).padStart(7)} us  ` +
-        `iters ${median(iters).toString().padStart(4)}  cpu ${median(cpuMeans).toFixed(1).padStart(7)} us  | native ${ref.toString().padStart(5)} us  ratio ${(ours / ref).toFixed(2)}x` +
-        (notSolved ? `  (${notSolved} steps not 'solved')` : ""),
-    );
   }
+  return out;
 }
 
-function maros(): void {
+interface OurMaros {
+  problem: string;
+  status: string;
+  iterations: number;
+  relErr: number;
+  solved: boolean;
+  ms: number;
+}
+
+function maros(): OurMaros[] {
   const dir = `${dataDir}maros/`;
   const files = readdirSync(dir).filter((f) => f.endsWith(".json") && (!filter || f.includes(filter))).sort();
-  let solved4 = 0, solved6 = 0, wrongInf = 0, count = 0;
-  const times: number[] = [];
-  const failures: string[] = [];
+  const out: OurMaros[] = [];
   for (const f of files) {
     const raw = JSON.parse(readFileSync(dir + f, "utf8")) as Record<string, unknown>;
     if (typeof raw.objective_reference !== "number") continue; // index.json
     const prob = qpFromJson(raw);
-    count++;
     const solver = new QpSolver(prob, { ...tight, maxIter: 100000, timeLimit: marosTimeLimit });
     const r = solver.solve();
     const ref = raw.objective_reference;
     const err = Math.abs(r.objective + prob.r - ref) / Math.max(1, Math.abs(ref));
-    const ok = r.status === "solved";
-    if (ok && err <= 1e-4) {
-      solved4++;
-      times.push((r.solveTime + r.setupTime) * 1e3);
-    }
-    if (ok && err <= 1e-6) solved6++;
-    if (r.status === "primal_infeasible" || r.status === "dual_infeasible") wrongInf++;
-    if (!(ok && err <= 1e-4)) failures.push(`${f.replace(".json", "")}: ${r.status} iters ${r.iterations} relerr ${err.toExponential(1)}`);
-    if (filter || verbose) console.log(`  ${f} ${r.status} iters ${r.iterations} obj ${r.objective + prob.r} ref ${ref} err ${err.toExponential(2)} polish ${r.polishStatus} ${(r.solveTime * 1e3).toFixed(1)} ms`);
+    const ms = (r.solveTime + r.setupTime) * 1e3;
+    out.push({ problem: f.replace(".json", ""), status: r.status, iterations: r.iterations, relErr: err, solved: r.status === "solved" && err <= 1e-4, ms });
+    if (verbose) log(`  ${f} ${r.status} iters ${r.iterations} obj ${r.objective + prob.r} ref ${ref} err ${err.toExponential(2)} polish ${r.polishStatus} ${ms.toFixed(1)} ms`);
   }
-  console.log(`  solved (relerr <= 1e-4): ${solved4}/${count}   (native OSQP, 100000 iterations: 48/69)`);
-  console.log(`  solved (relerr <= 1e-6): ${solved6}/${count}`);
-  console.log(`  wrong infeasibility verdicts: ${wrongInf}   (native OSQP: 5)`);
-  console.log(`  median time of a solved problem (setup + solve): ${times.length ? median(times).toFixed(2) : "-"} ms   (native OSQP: about 1 ms)`);
-  if (failures.length) console.log(`  not solved: ${failures.join("; ")}`);
+  return out;
 }
 
-console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(", ")} (2 cores are shared; native figures are from an idle machine)`);
-if (!onlyMaros) {
-  console.log(`MPC closed loops (100 steps, warm start, ${reps} repetitions, medians):`);
-  for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) if (!filter || name.includes(filter)) closedLoop(name);
+// ---------------------------------------------------------------- run
+const loadStart = loadAverage();
+log(loadLine("at start"));
+const native = detectNative();
+if (native.available) log(`native OSQP: measured in this run (osqp ${native.version}, ${native.python}, ../shared/tools/native_osqp.py), interleaved with ours`);
+else log(`native OSQP: NOT measured here (${native.reason}); native figures below are references from ANCHORS.md, not measured here. Set MPCRL_OSQP_PYTHON to a Python with osqp, numpy, scipy to measure them.`);
+
+const fmtUs = (v: number): string => v.toFixed(1).padStart(7);
+const result: Record<string, unknown> = { bench: "qp", date: new Date().toISOString(), reps, native };
+
+if (!onlyMaros && problems.length > 0) {
+  // native before and after ours, each at both termination-check periods
+  const nativeRuns: NativeMpcLine[][] = [];
+  const nativePass = (): void => {
+    if (!native.available) return;
+    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, ["mpc", "--reps", String(reps), "--check-termination", String(ct)]));
+  };
+  nativePass();
+  const ours = problems.flatMap(closedLoop);
+  nativePass();
+  const nativeOf = (o: OurMpc): NativeMpcLine[] =>
+    nativeRuns.flat().filter((n) => n.problem === o.problem && n.settings === o.settings && n.check_termination === o.checkTermination);
+
+  log(`MPC closed loops (100 steps, warm start, ${reps} repetitions; median us per solve; "check 5" = termination checked every 5 iterations):`);
+  const rows = ours.map((o) => {
+    const ns = nativeOf(o);
+    const head =
+      `  ${o.problem.padEnd(13)} ${`${o.settings}, check ${o.checkTermination}`.padEnd(17)} median ${fmtUs(o.medianUs)} us  p90 ${fmtUs(o.p90Us)} us  ` +
+      `iters ${String(o.iterations).padStart(4)}  cpu ${fmtUs(o.cpuUs)} us  not solved ${o.notSolved}/${o.steps}`;
+    if (ns.length > 0) {
+      const core = ns.map((n) => n.core_us);
+      const nat = median(core);
+      const unsolved = median(ns.map((n) => n.unsolved_per_rep));
+      log(`${head} | native (measured, C core time) ${core.map((c) => c.toFixed(1)).join(" / ")} us, iters ${ns[0].median_iter}, not solved ${unsolved}/${o.steps}  ratio ours/native ${(o.medianUs / nat).toFixed(2)}x`);
+      return { ...o, native: { measured: true, coreUs: core, wallUs: ns.map((n) => n.wall_us), iterations: ns[0].median_iter, notSolved: unsolved, ratio: o.medianUs / nat } };
+    }
+    const table = o.checkTermination === 25 ? reference.check25 : reference.check5;
+    const ref = table[o.problem]?.[o.settings] ?? "-";
+    const src = o.checkTermination === 25 ? "ANCHORS.md s1" : "ANCHORS.md s7, load ~4";
+    log(`${head} | native ${ref} us: reference from ${src}, not measured here`);
+    return { ...o, native: { measured: false, referenceUs: ref, source: o.checkTermination === 25 ? reference.source.check25 : reference.source.check5 } };
+  });
+  if (!native.available) log("  (no ratios: native OSQP was not measured in this run; the references are from other runs and machines. Native solves all 100 steps in every setting.)");
+  result.mpc = rows;
 }
+
 if (!onlyMpc) {
-  console.log(`Maros-Meszaros (tight settings + polish, maxIter 100000${marosTimeLimit ? `, time limit ${marosTimeLimit} s` : ""}):`);
-  maros();
+  log(`Maros-Meszaros (tight settings + polish, maxIter 100000${marosTimeLimit ? `, time limit ${marosTimeLimit} s` : ""}), setup + solve time per problem:`);
+  const ours = maros();
+  const nat = native.available ? runNative<NativeMarosLine>(native, ["maros", "--max-iter", "100000", ...(filter ? ["--filter", filter] : [])]) : [];
+  const natBy = new Map(nat.map((n) => [n.problem, n]));
+  const problemsOut = ours.map((o) => {
+    const n = natBy.get(o.problem);
+    const nMs = n ? n.setup_ms + n.solve_ms : undefined;
+    log(
+      `  ${o.problem.padEnd(10)} ${o.status.padEnd(18)} iters ${String(o.iterations).padStart(6)}  ${o.ms.toFixed(2).padStart(9)} ms  relerr ${o.relErr.toExponential(1)}${o.solved ? "" : "  NOT SOLVED"}` +
+        (n ? ` | native ${n.status} ${nMs!.toFixed(2)} ms${n.solved_1e4 ? "" : " NOT SOLVED"}  ratio ${(o.ms / nMs!).toFixed(1)}x` : ""),
+    );
+    return { ...o, ...(n ? { native: { status: n.status, solved: n.solved_1e4, ms: nMs, iterations: n.iter } } : {}) };
+  });
+  const solved = ours.filter((o) => o.solved);
+  const solved6 = ours.filter((o) => o.status === "solved" && o.relErr <= 1e-6).length;
+  const wrong = ours.filter((o) => o.status === "primal_infeasible" || o.status === "dual_infeasible").length;
+  const medMs = median(solved.map((o) => o.ms));
+  const summary: Record<string, unknown> = { count: ours.length, solved: solved.length, solved1e6: solved6, wrongVerdicts: wrong, medianMsSolved: medMs };
+  log(`  ours: solved (relerr <= 1e-4) ${solved.length}/${ours.length}, (relerr <= 1e-6) ${solved6}/${ours.length}; wrong infeasibility verdicts ${wrong}; median time of a solved problem ${medMs.toFixed(2)} ms`);
+  if (nat.length > 0) {
+    const nSolved = nat.filter((n) => n.solved_1e4);
+    const nWrong = nat.filter((n) => n.status.includes("infeasible")).length;
+    const nMed = median(nSolved.map((n) => n.setup_ms + n.solve_ms));
+    const both = problemsOut.filter((p) => p.solved && p.native?.solved);
+    const ratio = median(both.map((p) => p.ms / p.native!.ms!));
+    log(`  native (measured): solved ${nSolved.length}/${nat.length}; infeasibility verdicts ${nWrong}; median time of a solved problem ${nMed.toFixed(2)} ms`);
+    log(`  median over problems both solve of ours/native time: ${ratio.toFixed(1)}x (${both.length} problems)`);
+    Object.assign(summary, { native: { measured: true, solved: nSolved.length, wrongVerdicts: nWrong, medianMsSolved: nMed, medianRatioBothSolved: ratio, bothSolved: both.length } });
+  } else {
+    log(`  native: reference from ANCHORS.md s2, not measured here: solved ${reference.maros.solved} (100000 iterations), ${reference.maros.wrongVerdicts} wrong infeasibility verdicts, median time of a solved problem ${reference.maros.medianMs} ms`);
+    Object.assign(summary, { native: { measured: false, reference: reference.maros, source: "ANCHORS.md section 2" } });
+  }
+  result.maros = { ...summary, problems: problemsOut };
 }
+
+log(loadLine("at end"));
+result.load = { start: loadStart, end: loadAverage() };
+emitJson(result);

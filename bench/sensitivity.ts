@@ -12,14 +12,15 @@
 // Absolute times depend on the machine's load; the last table is far less sensitive to it: the
 // derivative's cost relative to one tight warm closed-loop solve of our QpSolver (same run),
 // beside native OSQP's adjoint over its own solve.
-// Usage: tsx bench/sensitivity.ts [--reps N]
+// Native OSQP's adjoint times are references from ANCHORS.md section 1, not measured here.
+// Usage: tsx bench/sensitivity.ts [--reps N] [--json]
 
 import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pinInitialState, qpFromJson } from "../runtime/qp/io.js";
 import { QpSolver, solveQp } from "../runtime/qp/osqp.js";
 import { QpSensitivity } from "../runtime/qp/sensitivity.js";
+import { emitJson, loadAverage, loadLine, log, median } from "./common.js";
 
 const dataDir = fileURLToPath(new URL("../../shared/data/qp/mpc/", import.meta.url));
 const args = process.argv.slice(2);
@@ -27,12 +28,6 @@ const reps = Number(args[args.indexOf("--reps") + 1]) || 31;
 const nativeUs: Record<string, number> = { a_2state: 28, b_random12x4: 1490, c_quadrotor: 430 };
 /** Native OSQP, tight (1e-6 + polish) warm closed-loop solve, ANCHORS.md section 1. */
 const nativeSolveUs: Record<string, number> = { a_2state: 26.6, b_random12x4: 1186, c_quadrotor: 178 };
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : 0.5 * (s[k - 1] + s[k]);
-}
 
 /** Median over `reps` batches of the mean microseconds per call; batches last about 20 ms. */
 function timeUs(fn: () => void): number {
@@ -57,13 +52,16 @@ function fmt(us: number): string {
 }
 
 const relative: string[] = [];
-console.log(`QP solution derivatives (median of ${reps} batches), native OSQP 1.0 adjoint beside`);
-console.log("problem        n    m   active  cold        new+adj     update+adj  adjoint     forward     native      ratio(update)  ratio(new)  ratio(cold)");
+const loadStart = loadAverage();
+const json: Record<string, unknown> = { bench: "sens", date: new Date().toISOString(), reps, problems: [] as unknown[] };
+log(loadLine("at start"));
+log(`QP solution derivatives (median of ${reps} batches); native OSQP 1.0 adjoint: reference from ANCHORS.md section 1, not measured here`);
+log("problem        n    m   active  cold        new+adj     update+adj  adjoint     forward     native(ref)  ratio(update)  ratio(new)  ratio(cold)");
 for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   const p = qpFromJson(JSON.parse(readFileSync(`${dataDir}${name}.json`, "utf8")));
   const sol = solveQp(p, { epsAbs: 1e-8, epsRel: 1e-8, polish: true, maxIter: 100000 });
   if (sol.status !== "solved") {
-    console.log(`${name}: solver status ${sol.status}, skipped`);
+    log(`${name}: solver status ${sol.status}, skipped`);
     continue;
   }
   const z = Float64Array.from(sol.x);
@@ -71,7 +69,7 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
   const gz = new Float64Array(p.n);
   for (let j = 0; j < p.n; j++) gz[j] = Math.sin(j + 1);
   const sens = new QpSensitivity(p, z, y);
-  if (sens.status !== "ok") console.log(`${name}: status ${sens.status} (${sens.message})`);
+  if (sens.status !== "ok") log(`${name}: status ${sens.status} (${sens.message})`);
   const out = {
     dP: new Float64Array(p.P.values.length),
     dq: new Float64Array(p.n),
@@ -114,15 +112,18 @@ for (const name of ["a_2state", "b_random12x4", "c_quadrotor"]) {
     }
   }
   const solveUs = median(perSolve);
+  (json.problems as unknown[]).push({ problem: name, coldUs: cold, newAdjointUs: known, updateAdjointUs: update, adjointUs: adj, forwardUs: fwd, tightSolveUs: solveUs, derivativeInSolves: update / solveUs, nativeAdjointRefUs: nat, nativeAdjointInSolvesRef: nat / nativeSolveUs[name] });
   relative.push(
     `${name.padEnd(13)} ${fmt(solveUs).padEnd(11)} ${(update / solveUs).toFixed(2).padStart(6)}          ${(nat / nativeSolveUs[name]).toFixed(2).padStart(6)}`,
   );
-  console.log(
+  log(
     `${name.padEnd(13)} ${String(p.n).padStart(4)} ${String(p.m).padStart(4)} ${String(sens.activeCount).padStart(6)}   ${fmt(cold).padEnd(11)} ${fmt(known).padEnd(11)} ${fmt(update).padEnd(11)} ${fmt(adj).padEnd(11)} ${fmt(fwd).padEnd(11)} ${fmt(nat).padEnd(11)} ${(update / nat).toFixed(2).padStart(5)}x${" ".repeat(9)} ${(known / nat).toFixed(2).padStart(5)}x${" ".repeat(5)} ${(cold / nat).toFixed(2).padStart(5)}x`,
   );
 }
-console.log("ratio = ours / native (below 1 is faster). Native: ../shared/ANCHORS.md section 1.");
-console.log("\nDerivative cost in solves: (update+adj) / one tight warm closed-loop solve, both measured in this run");
-console.log("problem       our solve   ours            native adjoint/solve");
-for (const line of relative) console.log(line);
-console.log(`load average ${loadavg().map((v) => v.toFixed(1)).join(" ")} on ${cpus().length} cores (times grow with load: compare runs at similar load)`);
+log("ratio = ours / native reference (below 1 is faster); the reference is from ../shared/ANCHORS.md section 1 (idle machine), not measured here.");
+log("\nDerivative cost in solves: (update+adj) / one tight warm closed-loop solve, both measured in this run");
+log("problem       our solve   ours            native adjoint/solve (both from ANCHORS.md s1)");
+for (const line of relative) log(line);
+log(loadLine("at end"));
+json.load = { start: loadStart, end: loadAverage() };
+emitJson(json);

@@ -1,7 +1,10 @@
 // npm run bench:train: wall time of the Gros & Zanon Q-learning run (published config, 5000 steps,
 // the recorded noise of mpcrl's run replayed), median of several runs, steps per second, and the
 // figures beside mpcrl's (ANCHORS.md section 3): J, last violating step, final parameters.
-// Options: --runs N (default 3), --steps N (default 5000), --nominal (also time the no-learning run).
+// mpcrl's wall time is a reference from ../shared/ANCHORS.md section 3, not measured here (the
+// Python library is not installed on this machine). The load average is printed: the machine is shared.
+// Options: --runs N (default 3), --steps N (default 5000), --nominal (also time the no-learning run),
+// --json (one JSON object on stdout, the text on stderr).
 
 import { readFileSync } from "node:fs";
 import { compileToModule } from "../compiler/index.js";
@@ -12,6 +15,7 @@ import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
 import { thetaToJson } from "../runtime/run/params.js";
 import { LinearPlant } from "../runtime/plants/linear.js";
 import { QuadraticQ } from "../runtime/learn/test/doubles.js";
+import { emitJson, loadAverage, loadLine, log, median } from "./common.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -62,27 +66,46 @@ function run(learn: boolean, noise: number[]): { seconds: number; J: number; las
   return { seconds, J, last, theta: trainer.getTheta(), maxDev, states };
 }
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const loadStart = loadAverage();
+log(loadLine("at start"));
+const json: Record<string, unknown> = { bench: "train", date: new Date().toISOString(), runs, steps };
 const times: number[] = [];
 let result: ReturnType<typeof run> | undefined;
 for (let i = 0; i < runs; i++) {
   result = run(true, anchor.noise_e);
   times.push(result.seconds);
-  console.error(`run ${i + 1}/${runs}: ${result.seconds.toFixed(2)} s`);
+  process.stderr.write(`run ${i + 1}/${runs}: ${result.seconds.toFixed(2)} s\n`);
 }
 const med = median(times);
 const refJ = steps === 5000 ? anchor.J : anchor.costs.slice(0, steps).reduce((a, b) => a + b, 0);
-console.log(`Q-learning, Gros & Zanon, ${steps} steps (published config, mpcrl's noise replayed)`);
-console.log(`  wall time   median ${med.toFixed(2)} s of ${runs} runs (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)}); ${(steps / med).toFixed(0)} steps/s`);
-console.log(`  mpcrl       23 to 37 s on this machine (goal: <= 1.5 s, 20x faster); ratio to 23 s: ${(23 / med).toFixed(2)}x`);
-console.log(`  J           ${result!.J.toFixed(4)}  (mpcrl ${refJ.toFixed(4)}, ${(((result!.J - refJ) / refJ) * 100).toFixed(2)}%)`);
-console.log(`  last violating step ${result!.last ?? "none"} (mpcrl: 1206); max |state - mpcrl's| ${result!.maxDev.toExponential(2)}`);
-console.log(`  final params ${JSON.stringify(thetaToJson(module.createController().params, result!.theta))}`);
-console.log(`  mpcrl's      ${JSON.stringify(anchor.params_final)}`);
+log(`Q-learning, Gros & Zanon, ${steps} steps (published config, mpcrl's noise replayed)`);
+log(`  wall time   median ${med.toFixed(2)} s of ${runs} runs (min ${Math.min(...times).toFixed(2)}, max ${Math.max(...times).toFixed(2)}); ${(steps / med).toFixed(0)} steps/s`);
+log(`  mpcrl       23 to 37 s: reference from ANCHORS.md section 3, not measured here (goal: <= 1.5 s); 23 s / ours: ${(23 / med).toFixed(1)}x, not a side-by-side measurement`);
+log(`  J           ${result!.J.toFixed(4)}  (mpcrl ${refJ.toFixed(4)}, ${(((result!.J - refJ) / refJ) * 100).toFixed(2)}%)`);
+log(`  last violating step ${result!.last ?? "none"} (mpcrl: 1206); max |state - mpcrl's| ${result!.maxDev.toExponential(2)}`);
+log(`  final params ${JSON.stringify(thetaToJson(module.createController().params, result!.theta))}`);
+log(`  mpcrl's      ${JSON.stringify(anchor.params_final)}`);
+Object.assign(json, {
+  qlearning: {
+    medianSeconds: med,
+    minSeconds: Math.min(...times),
+    maxSeconds: Math.max(...times),
+    stepsPerSecond: steps / med,
+    J: result!.J,
+    mpcrlJ: refJ,
+    lastViolatingStep: result!.last,
+    mpcrlLastViolatingStep: 1206,
+    maxStateDeviation: result!.maxDev,
+    params: thetaToJson(module.createController().params, result!.theta),
+    mpcrlParams: anchor.params_final,
+    mpcrlSeconds: "23 to 37 (reference, ANCHORS.md section 3, not measured here)",
+  },
+});
 if (args.includes("--nominal")) {
   const n = run(false, nominal.noise_e);
   const refN = steps === 5000 ? nominal.J : NaN;
-  console.log(`No learning (initial params), ${steps} steps: ${n.seconds.toFixed(2)} s, J ${n.J.toFixed(4)} (mpcrl ${refN.toFixed(3)}), max |state dev| ${n.maxDev.toExponential(2)}`);
+  log(`No learning (initial params), ${steps} steps: ${n.seconds.toFixed(2)} s, J ${n.J.toFixed(4)} (mpcrl ${refN.toFixed(3)}), max |state dev| ${n.maxDev.toExponential(2)}`);
+  json.nominal = { seconds: n.seconds, J: n.J, mpcrlJ: refN, lastViolatingStep: n.last };
   // The closed loop is chaotic: the same exact controller with its first action moved by eps
   // leaves the unperturbed trajectory exponentially fast (mpcrl's interior-point solutions are
   // ~2.5e-8 off the exact first action, so no solver can follow its recording for long).
@@ -106,7 +129,7 @@ if (args.includes("--nominal")) {
   for (const eps of [1e-12, 2.5e-8]) {
     const p = loop(eps);
     const first = (tol: number) => p.states.findIndex((x, k) => Math.max(Math.abs(x[0] - base.states[k][0]), Math.abs(x[1] - base.states[k][1])) > tol);
-    console.log(`  first action + ${eps}: |state change| > 1e-6 from step ${first(1e-6)}, > 1e-4 from step ${first(1e-4)}, > 1e-2 from step ${first(1e-2)}; J ${p.J.toFixed(3)} (unperturbed ${base.J.toFixed(3)})`);
+    log(`  first action + ${eps}: |state change| > 1e-6 from step ${first(1e-6)}, > 1e-4 from step ${first(1e-4)}, > 1e-2 from step ${first(1e-2)}; J ${p.J.toFixed(3)} (unperturbed ${base.J.toFixed(3)})`);
   }
 }
 
@@ -131,5 +154,9 @@ if (args.includes("--nominal")) {
     times.push((performance.now() - t0) / 1000);
   }
   const m = median(times);
-  console.log(`Learner alone (analytic Q, 4 parameters, trust-region QP each step): ${((m / n) * 1e6).toFixed(2)} us/step, ${(n / m / 1000).toFixed(0)}k steps/s`);
+  log(`Learner alone (analytic Q, 4 parameters, trust-region QP each step): median of 3 runs ${((m / n) * 1e6).toFixed(2)} us/step, ${(n / m / 1000).toFixed(0)}k steps/s`);
+  json.learnerUsPerStep = (m / n) * 1e6;
 }
+log(loadLine("at end"));
+json.load = { start: loadStart, end: loadAverage() };
+emitJson(json);

@@ -94,7 +94,7 @@ export class Dpg extends RolloutBase {
     const { nx, nu } = this.mpc;
     const n = this.n;
     // pi(s) and its sensitivity at the unperturbed optimum, then the explored action
-    const sens = this.mpc.policySensitivity(this.s, this.config.runtime);
+    const sens = this.mpc.policySensitivity(this.s, this.runtime);
     const act = this.policy(this.s, this.a);
     this.promoteAct();
     this.pi.set(act.u);

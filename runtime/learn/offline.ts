@@ -86,8 +86,11 @@ export class OfflineQLearning extends RolloutBase {
     r.rejected = null;
     r.done = this.stepInEpisode + 1 >= this.rollout.length;
     this.episodeCost += tr.cost;
-    const q = this.mpc.gradQvalue(tr.s, tr.a, this.config.runtime);
-    const v = this.mpc.value(tr.sNext, this.config.runtime);
+    // prev(u): the input applied before tr.s (the previous transition's, or the initial value), then tr.a
+    this.setPreviousInput(this.stepInEpisode > 0 ? this.rollout[this.stepInEpisode - 1].a : null);
+    const q = this.mpc.gradQvalue(tr.s, tr.a, this.runtime);
+    this.setPreviousInput(tr.a);
+    const v = this.mpc.value(tr.sNext, this.runtime);
     const ok = q.ok && v.ok && isSolved(v.status);
     if (ok) {
       r.tdError = tr.cost + this.discount * v.value - q.value;
@@ -130,9 +133,11 @@ export class OfflineQLearning extends RolloutBase {
     for (let e = 0; e < episodes; e++) {
       this.mpc.resetWarmStart();
       let s = this.plant.reset(episodeSeed(this.config.seed + 0x5eed, this.evaluations.length * episodes + e));
+      this.setPreviousInput(null);
       for (let k = 0; k < steps; k++) {
-        const act = this.mpc.act(s, this.config.runtime);
+        const act = this.mpc.act(s, this.runtime);
         const st = this.plant.step(act.u);
+        this.setPreviousInput(act.u);
         total += st.cost;
         s = st.observation;
         if (st.terminated || st.truncated) break;

@@ -95,7 +95,7 @@ export class QLearning extends RolloutBase {
         : (cand: Float64Array): string | null => {
             // The MPC must stay solvable at the new state with the candidate parameters.
             this.mpc.setTheta(cand);
-            const v = this.mpc.value(this.sNext, this.config.runtime);
+            const v = this.mpc.value(this.sNext, this.runtime);
             this.mpc.setTheta(this.theta);
             return unsolvable(v.status) ? `the MPC is ${v.status} at the current state with the new parameters` : null;
           };
@@ -113,7 +113,8 @@ export class QLearning extends RolloutBase {
 
   step(): StepRecord {
     const mpc = this.mpc;
-    const runtime = this.config.runtime;
+    // Q(s_t, a_t) sees prev(u) = a_{t-1}; after plantStep, V(s_{t+1}) sees a_t
+    const runtime = this.runtime;
     let q = mpc.gradQvalue(this.s, this.a, runtime);
     let reverted: string | null = null;
     if (this.pending && unsolvable(q.status)) {

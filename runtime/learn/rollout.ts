@@ -1,6 +1,11 @@
 // The episode machinery every learner shares: plant resets with per-episode seeds, the MPC policy
 // with exploration, monitors, action logs for deterministic resume, and checkpoints.
 // A subclass decides what happens around each step (TD errors, gradients, updates).
+//
+// prev(u) at stage 0 is a runtime value (mpc.previousInputs): every MPC call gets the input applied
+// at the plant step before the call's state (the explored, clipped action; before the first step of
+// an episode the value given in config.runtime, else the slot's declared default, 0 unless declared).
+// So a rate limit |u_0 - prev(u)| <= r holds between consecutive applied inputs of the MPC.
 
 import type { ActResult, LearnableMpc, RuntimeValues } from "../mpc/types.js";
 import type { Plant, PlantStep } from "../plants/types.js";
@@ -49,7 +54,10 @@ export abstract class RolloutBase implements EpisodicTrainer {
   private nextFallback = false;
   private nextFailed = false;
   private actionLog: Float64Array;
+  /** Runtime values of every MPC call: config.runtime plus the prev(u) slots (their buffers in `prevSlots`). */
+  private readonly runtimeValues: Record<string, number | ArrayLike<number>>;
   private readonly runtimeWithGradient: Record<string, number | ArrayLike<number>>;
+  private readonly prevSlots: readonly { readonly offset: number; readonly size: number; readonly buf: Float64Array; readonly initial: Float64Array }[];
 
   constructor(
     readonly mpc: LearnableMpc,
@@ -72,7 +80,31 @@ export abstract class RolloutBase implements EpisodicTrainer {
     if (config.inputUpper) hi.set(config.inputUpper);
     this.exploration = new Exploration(config.exploration ?? { kind: "none" }, mpc.nu, this.streams.get("exploration"), lo, hi);
     this.actionLog = new Float64Array(mpc.nu * 1024);
-    this.runtimeWithGradient = { ...(config.runtime ?? {}) };
+    this.runtimeValues = { ...(config.runtime ?? {}) };
+    const slots: { offset: number; size: number; buf: Float64Array; initial: Float64Array }[] = [];
+    for (const p of mpc.previousInputs ?? []) {
+      const given = config.runtime?.[p.name];
+      const initial = Float64Array.from(given === undefined ? p.initial : typeof given === "number" ? [given] : Array.from(given));
+      if (initial.length !== p.size) throw new RangeError(`runtime value ${p.name} must have ${p.size} entries, got ${initial.length}`);
+      const buf = Float64Array.from(initial);
+      slots.push({ offset: p.offset, size: p.size, buf, initial });
+      this.runtimeValues[p.name] = buf;
+    }
+    this.prevSlots = slots;
+    this.runtimeWithGradient = { ...this.runtimeValues };
+  }
+
+  /** The runtime values for an MPC call at the current state (prev(u) = the last applied input). */
+  protected get runtime(): RuntimeValues {
+    return this.runtimeValues;
+  }
+
+  /** Sets prev(u) to the applied input `u` (length nu), or to the initial value when `u` is null. */
+  protected setPreviousInput(u: ArrayLike<number> | null): void {
+    for (const p of this.prevSlots) {
+      if (u === null) p.buf.set(p.initial);
+      else for (let i = 0; i < p.size; i++) p.buf[i] = u[p.offset + i];
+    }
   }
 
   getTheta(): Float64Array {
@@ -81,7 +113,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
 
   /** The policy: MPC action at state, with exploration; writes the action into `out`. */
   protected policy(state: Float64Array, out: Float64Array): ActResult {
-    let runtime = this.config.runtime;
+    let runtime: RuntimeValues = this.runtimeValues;
     if (this.exploration.gradientPerturbation()) {
       this.runtimeWithGradient.u0_gradient = this.exploration.gradient;
       runtime = this.runtimeWithGradient;
@@ -106,6 +138,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
     this.exploration.resetEpisode();
     this.mpc.resetWarmStart();
     this.s.set(this.plant.reset(episodeSeed(this.config.seed, episode)));
+    this.setPreviousInput(null);
     this.onBeginEpisode();
   }
 
@@ -142,6 +175,8 @@ export abstract class RolloutBase implements EpisodicTrainer {
     r.action.set(this.a);
     this.logAction(this.a);
     const st = this.plant.step(this.a);
+    // the MPC calls at the next state see this input as prev(u)
+    this.setPreviousInput(this.a);
     r.cost = st.cost;
     r.violations = st.info.violations;
     r.tdError = NaN;
@@ -224,7 +259,12 @@ export abstract class RolloutBase implements EpisodicTrainer {
       throw new Error(`the checkpoint is from a ${cp.algorithm} run, not ${this.algorithm}`);
     }
     this.theta = Float64Array.from(cp.theta);
-    this.mpc.setTheta(this.theta);
+    try {
+      this.mpc.setTheta(this.theta);
+    } catch (err) {
+      // the checker's proofs cover the parameter boxes only: a checkpoint outside them is refused
+      throw new RangeError(`the checkpoint's parameters are refused: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.episode = cp.episode;
     this.globalStep = cp.globalStep;
     const ex = cp.extra;
@@ -233,11 +273,13 @@ export abstract class RolloutBase implements EpisodicTrainer {
       // Re-simulate the plant through the recorded actions (same seed, so the same noise).
       this.mpc.resetWarmStart();
       this.s.set(this.plant.reset(episodeSeed(this.config.seed, cp.episode)));
+      this.setPreviousInput(null);
       this.stepInEpisode = 0;
       for (const u of cp.episodeActions) {
         this.a.set(u);
         this.logAction(this.a);
         this.s.set(this.plant.step(this.a).observation);
+        this.setPreviousInput(this.a);
         this.stepInEpisode++;
       }
       this.a.set(ex.currentAction as number[]);

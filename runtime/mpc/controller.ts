@@ -14,8 +14,9 @@ import { QpSolver } from "../qp/osqp.js";
 import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
-import type { ActResult, GradResult, LearnableMpc, ParamLayout, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
+import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
+import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
 
 export interface MpcControllerOptions {
   /** QP solver settings (defaults: tight tolerances with polishing, what learning needs). */
@@ -87,6 +88,7 @@ export class MpcController implements LearnableMpc {
   readonly params: readonly ParamLayout[];
   readonly thetaLower: Float64Array;
   readonly thetaUpper: Float64Array;
+  readonly previousInputs: readonly PreviousInputSlot[];
   readonly template: QpTemplate;
   readonly layout: DataLayout;
 
@@ -171,7 +173,9 @@ export class MpcController implements LearnableMpc {
     };
     this.gradBuf = new Float64Array(t.n);
     this.theta = Float64Array.from(options.theta ?? t.theta0);
-    if (this.theta.length !== t.nTheta) throw new RangeError(`theta has length ${this.theta.length}, expected ${t.nTheta}`);
+    // the proofs of `check` cover the boxes only: refuse initial parameters outside them
+    assertThetaInBoxes(t.params, this.theta, t.nTheta);
+    this.previousInputs = previousInputSlots(t);
     this.runtimeVec = new Float64Array(t.nRuntime);
     for (const r of t.runtime) this.runtimeVec.set(r.defaultValue, r.offset);
     this.data = new Float64Array(this.layout.length);
@@ -214,11 +218,9 @@ export class MpcController implements LearnableMpc {
     return Float64Array.from(this.theta);
   }
 
+  /** Sets theta; a non-finite entry or one outside its declared box is refused (RangeError naming it). */
   setTheta(theta: ArrayLike<number>): void {
-    if (theta.length !== this.nTheta) throw new RangeError(`theta has length ${theta.length}, expected ${this.nTheta}`);
-    for (let i = 0; i < this.nTheta; i++) {
-      if (!Number.isFinite(theta[i])) throw new RangeError(`theta[${i}] is not finite`);
-    }
+    assertThetaInBoxes(this.params, theta, this.nTheta);
     this.theta.set(theta);
     this.dataDirty = true;
     this.jacDirty = true;
@@ -263,6 +265,7 @@ export class MpcController implements LearnableMpc {
       uPlan: new Float64Array(N * t.nu).fill(NaN),
       slack: new Float64Array(t.nSlack).fill(NaN),
       fallback: true,
+      ...(res.message !== undefined ? { message: res.message } : {}),
     };
   }
 
@@ -287,7 +290,7 @@ export class MpcController implements LearnableMpc {
     const res = this.solveMode("V", state, undefined, runtime);
     const jacobian = new Float64Array(t.nu * t.nTheta);
     if (!this.isOk(res.status)) {
-      return { u: this.fallbackAction(false), jacobian: jacobian.fill(NaN), status: res.status, ok: false };
+      return { u: this.fallbackAction(false), jacobian: jacobian.fill(NaN), status: res.status, ok: false, ...(res.message !== undefined ? { message: res.message } : {}) };
     }
     const u = res.x.slice(t.inputOffset, t.inputOffset + t.nu);
     this.refreshJac();
@@ -345,6 +348,7 @@ export class MpcController implements LearnableMpc {
   private valueOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): ValueResult {
     const res = this.solveMode(mode, state, input, runtime);
     const ok = this.isOk(res.status);
+    if (!ok && res.message !== undefined) return { value: NaN, status: res.status, iterations: res.iterations, ok, message: res.message };
     return { value: ok ? this.objective(res.x) : NaN, status: res.status, iterations: res.iterations, ok };
   }
 
@@ -352,7 +356,7 @@ export class MpcController implements LearnableMpc {
     const res = this.solveMode(mode, state, input, runtime);
     const ok = this.isOk(res.status);
     const grad = new Float64Array(this.nTheta);
-    if (!ok) return { value: NaN, status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN) };
+    if (!ok) return { value: NaN, status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), ...(res.message !== undefined ? { message: res.message } : {}) };
     this.refreshJac();
     const t = this.template;
     const L = this.layout;
@@ -414,20 +418,34 @@ export class MpcController implements LearnableMpc {
     return u;
   }
 
-  private applyRuntime(runtime: RuntimeValues | undefined): void {
-    if (runtime === undefined) return;
-    for (const r of this.template.runtime) {
+  /**
+   * Writes the call's runtime values. Returns null, or why they are refused (not finite, or outside
+   * a declared range: the checker's proofs assume the ranges), in which case nothing is written.
+   * Wrong lengths throw (a programming error, like a wrong state length). No allocation when accepted.
+   */
+  private applyRuntime(runtime: RuntimeValues | undefined): string | null {
+    if (runtime === undefined) return null;
+    const layouts = this.template.runtime;
+    for (let k = 0; k < layouts.length; k++) {
+      const r = layouts[k];
+      const v = runtime[r.name];
+      if (v === undefined) continue;
+      if (typeof v !== "number" && v.length !== r.size) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries, got ${v.length}`);
+      if (typeof v === "number" && r.size !== 1) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries`);
+      const why = runtimeValueViolation(r, v);
+      if (why !== null) return why;
+    }
+    for (let k = 0; k < layouts.length; k++) {
+      const r = layouts[k];
       const v = runtime[r.name];
       if (v === undefined) continue;
       if (typeof v === "number") {
-        if (r.size !== 1) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries`);
         if (this.runtimeVec[r.offset] !== v) {
           this.runtimeVec[r.offset] = v;
           this.dataDirty = true;
           this.jacDirty = true;
         }
       } else {
-        if (v.length !== r.size) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries, got ${v.length}`);
         for (let i = 0; i < r.size; i++) {
           if (this.runtimeVec[r.offset + i] !== v[i]) {
             this.runtimeVec[r.offset + i] = v[i];
@@ -437,6 +455,7 @@ export class MpcController implements LearnableMpc {
         }
       }
     }
+    return null;
   }
 
   /** Re-fills d if theta or runtime values changed, bumping the version of each changed block. */
@@ -476,7 +495,8 @@ export class MpcController implements LearnableMpc {
     const t = this.template;
     if (state.length !== t.nx) throw new RangeError(`state has length ${state.length}, expected ${t.nx}`);
     if (input !== undefined && input.length !== t.nu) throw new RangeError(`input has length ${input.length}, expected ${t.nu}`);
-    this.applyRuntime(runtime);
+    const refused = this.applyRuntime(runtime);
+    if (refused !== null) return failedResult("invalid_input", t.n, t.m, refused);
     this.refresh();
     const L = this.layout;
     const slot = this.slots[mode];
@@ -490,7 +510,7 @@ export class MpcController implements LearnableMpc {
       for (let j = 0; j < t.nu; j++) {
         const r = t.u0Rows[j];
         if (this.firstInputBounds === "kept" && (input[j] < slot.l[r] - 1e-9 || input[j] > slot.u[r] + 1e-9)) {
-          return infeasibleResult(t.n, t.m, "the pinned first input violates its declared bounds (first_input_bounds kept)");
+          return failedResult("primal_infeasible", t.n, t.m, "the pinned first input violates its declared bounds (first_input_bounds kept)");
         }
         slot.l[r] = input[j];
         slot.u[r] = input[j];
@@ -543,7 +563,8 @@ export class MpcController implements LearnableMpc {
     return res;
   }
 
-  /** The exact solution from the slot's working set (updated to the optimal active set), or null. */
+  /** The exact solution from the slot's working set (updated to the optimal active set), a
+   *  non_convex / dual_infeasible verdict, or null (the set did not settle). */
   private solveActiveSet(slot: SolverSlot, admmIterations: number): QpResult | null {
     const t = this.template;
     const L = this.layout;
@@ -552,6 +573,8 @@ export class MpcController implements LearnableMpc {
     const as = slot.active;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess);
     this.stats.factorizations += as.iterations;
+    // a verified verdict on the QP itself (not a set that failed to settle): no ADMM fallback
+    if (status === "non_convex" || status === "dual_infeasible") return { ...failedResult(status, t.n, t.m, as.message), iterations: admmIterations + as.iterations };
     if (status !== "solved") return null;
     if (slot === this.slots.V) {
       // Q(s, a) usually follows V(s) at the same state (a Q-learning step): it starts from V's
@@ -664,9 +687,24 @@ function cscCoordinates(colPtr: Int32Array, rowIdx: Int32Array, cols: number): [
   return [r, c];
 }
 
-function infeasibleResult(n: number, m: number, message: string): QpResult {
+/** The slots of prev(v) at stage 0: declared by the template, else recognized by name (`prev_<v>` of size nu). */
+function previousInputSlots(t: QpTemplate): PreviousInputSlot[] {
+  const out: PreviousInputSlot[] = [];
+  for (const r of t.runtime) {
+    let offset = r.previousInput;
+    if (offset === undefined && r.name.startsWith("prev_") && r.size === t.nu) offset = 0;
+    if (offset === undefined) continue;
+    if (!(Number.isInteger(offset) && offset >= 0 && offset + r.size <= t.nu)) {
+      throw new RangeError(`runtime value ${r.name}: previousInput offset ${offset} does not fit ${r.size} entries in the ${t.nu} inputs`);
+    }
+    out.push({ name: r.name, offset, size: r.size, initial: Float64Array.from(r.defaultValue) });
+  }
+  return out;
+}
+
+function failedResult(status: QpStatus, n: number, m: number, message: string): QpResult {
   return {
-    status: "primal_infeasible",
+    status,
     x: new Float64Array(n).fill(NaN),
     y: new Float64Array(m).fill(NaN),
     objective: NaN,

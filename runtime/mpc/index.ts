@@ -2,3 +2,4 @@
 export * from "./types.js";
 export * from "./template.js";
 export * from "./controller.js";
+export * from "./bounds.js";

@@ -26,6 +26,19 @@ export interface RuntimeLayout {
   readonly offset: number;
   /** Value used when a call does not give it. */
   readonly defaultValue: Float64Array;
+  /**
+   * Declared range per entry (`runtime r[2] = ... in [lo, hi]`), optional: the checker's proofs
+   * assume it, so the controller refuses a call whose value lies outside (status invalid_input).
+   * Absent: any finite value is accepted.
+   */
+  readonly lower?: Float64Array;
+  readonly upper?: Float64Array;
+  /**
+   * For the slot of `prev(v)` at stage 0: the offset of input block v inside u (0 <= offset,
+   * offset + size <= nu). Rollouts then feed it the previously applied input. Absent: a slot named
+   * `prev_<v>` of size nu (the only input block) is recognized by its name.
+   */
+  readonly previousInput?: number;
 }
 
 export interface QpTemplate {

@@ -34,6 +34,8 @@ export interface ActResult {
   readonly slack: Float64Array;
   /** True when the MPC failed and the declared fallback (shifted plan / safe action) was used. */
   readonly fallback: boolean;
+  /** Why the call was refused or failed (e.g. a runtime value outside its declared range). */
+  readonly message?: string;
 }
 
 export interface ValueResult {
@@ -42,6 +44,8 @@ export interface ValueResult {
   readonly iterations: number;
   /** status is solved (or solved_inaccurate when accepted). */
   readonly ok: boolean;
+  /** Why the call was refused or failed (e.g. a runtime value outside its declared range). */
+  readonly message?: string;
 }
 
 export interface GradResult extends ValueResult {
@@ -55,6 +59,17 @@ export interface SensitivityResult {
   readonly jacobian: Float64Array;
   readonly status: QpStatus | "not_differentiable";
   readonly ok: boolean;
+  readonly message?: string;
+}
+
+/** A runtime value that stands for prev(v) at stage 0: the input block v at u[offset .. offset+size). */
+export interface PreviousInputSlot {
+  /** Name of the runtime value (e.g. `prev_u`). */
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+  /** Value before the first applied input (the declared default, 0 unless declared). */
+  readonly initial: Float64Array;
 }
 
 /** Runtime values given at each call: previous input, references, forecasts (by declared name). */
@@ -70,8 +85,14 @@ export interface LearnableMpc {
   /** Concatenated lower/upper bounds of theta. */
   readonly thetaLower: Float64Array;
   readonly thetaUpper: Float64Array;
+  /**
+   * Runtime values standing for prev(v) at stage 0 (optional: controllers without prev() may omit
+   * it). Rollouts feed them the input applied at the previous step.
+   */
+  readonly previousInputs?: readonly PreviousInputSlot[];
   /** A copy of the current theta. */
   getTheta(): Float64Array;
+  /** Sets theta; throws a RangeError naming the entry when theta is not finite or leaves its boxes. */
   setTheta(theta: ArrayLike<number>): void;
   act(state: ArrayLike<number>, runtime?: RuntimeValues): ActResult;
   value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult;

@@ -49,7 +49,9 @@ export class BayesOpt extends RolloutBase {
 
   private fromUnit(u: readonly number[]): Float64Array {
     const th = this.theta0.slice();
-    this.indices.forEach((i, k) => (th[i] = this.lo[k] + u[k] * (this.hi[k] - this.lo[k])));
+    // lo + u (hi - lo) can round past hi at u = 1: clamp exactly to the declared box
+    const { thetaLower, thetaUpper } = this.mpc;
+    this.indices.forEach((i, k) => (th[i] = Math.min(Math.max(this.lo[k] + u[k] * (this.hi[k] - this.lo[k]), thetaLower[i]), thetaUpper[i])));
     return th;
   }
 

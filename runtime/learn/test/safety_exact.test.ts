@@ -35,7 +35,7 @@ describe("safe updates clamp exactly", () => {
   it("a step onto a bound whose distance rounds (theta 0.1, upper 0.3) lands on the bound, not 4e-17 beyond", () => {
     const safe = new SafeUpdater(1, { lower: Float64Array.of(-1), upper: Float64Array.of(0.3), maxRelativeChange: Infinity, minTrustRadius: 0.1 });
     const theta = Float64Array.of(0.1);
-    expect(safe.apply(theta, new Sgd(1, 1).model(theta, Float64Array.of(-10), null)).accepted).toBe(true);
+    expect(safe.apply(theta, new Sgd(1, 1).model(theta, Float64Array.of(-10))).accepted).toBe(true);
     expect(theta[0]).toBe(0.3);
   });
 });

@@ -1,0 +1,72 @@
+// What the checker's proofs assume, checked at run time: every learnable parameter inside its
+// declared box (the convexity / consistency proofs range over the boxes only) and every runtime
+// value inside its declared range. A value outside is refused with a message naming the
+// parameter, the entry, the value and the box; nothing is clamped silently.
+
+import type { ParamLayout } from "./types.js";
+import type { RuntimeLayout } from "./template.js";
+
+/** Readable name of theta entry `i` of parameter `p` (A[0,1], x_lb[1], V0). */
+export function entryName(p: Pick<ParamLayout, "name" | "rows" | "cols" | "size" | "structure">, i: number): string {
+  if (p.size === 1) return p.name;
+  if (p.structure === "matrix" && p.rows > 1 && p.cols > 1) return `${p.name}[${Math.floor(i / p.cols)},${i % p.cols}]`;
+  return `${p.name}[${i}]`;
+}
+
+function box(lo: number, hi: number): string {
+  return `[${lo}, ${hi}]`;
+}
+
+/**
+ * Null when theta has the layout's length, every entry is finite and inside its box
+ * (lower <= theta_i <= upper, exactly); otherwise the reason, naming the first offending entry.
+ * Allocates only the message.
+ */
+export function thetaBoxViolation(params: readonly ParamLayout[], theta: ArrayLike<number>, nTheta?: number): string | null {
+  const n = nTheta ?? params.reduce((s, p) => s + p.size, 0);
+  if (theta.length !== n) return `theta has length ${theta.length}, expected ${n}`;
+  for (const p of params) {
+    for (let i = 0; i < p.size; i++) {
+      const v = theta[p.offset + i];
+      const lo = p.lower[i];
+      const hi = p.upper[i];
+      if (!Number.isFinite(v)) return `parameter \`${p.name}\` entry ${entryName(p, i)} is ${v}, not a finite number`;
+      // written so that NaN bounds also refuse
+      if (!(v >= lo && v <= hi)) return `parameter \`${p.name}\` entry ${entryName(p, i)} = ${v} is outside its declared box ${box(lo, hi)}`;
+    }
+  }
+  return null;
+}
+
+/** Throws a RangeError (the message of `thetaBoxViolation`) unless theta is finite and inside its boxes. */
+export function assertThetaInBoxes(params: readonly ParamLayout[], theta: ArrayLike<number>, nTheta?: number): void {
+  const why = thetaBoxViolation(params, theta, nTheta);
+  if (why !== null) throw new RangeError(why);
+}
+
+/**
+ * Null when the runtime value `v` given for layout `r` is finite and, where the template declares a
+ * range (r.lower / r.upper), inside it; otherwise the reason. Length mismatches are reported too.
+ * Allocates only the message.
+ */
+export function runtimeValueViolation(r: RuntimeLayout, v: number | ArrayLike<number>): string | null {
+  if (typeof v === "number") {
+    if (r.size !== 1) return `runtime value \`${r.name}\` must have ${r.size} entries, got a number`;
+    return runtimeEntryViolation(r, 0, v);
+  }
+  if (v.length !== r.size) return `runtime value \`${r.name}\` must have ${r.size} entries, got ${v.length}`;
+  for (let i = 0; i < r.size; i++) {
+    const why = runtimeEntryViolation(r, i, v[i]);
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string | null {
+  const name = r.size === 1 ? r.name : `${r.name}[${i}]`;
+  if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${v}, not a finite number`;
+  const lo = r.lower === undefined ? -Infinity : r.lower[i];
+  const hi = r.upper === undefined ? Infinity : r.upper[i];
+  if (!(v >= lo && v <= hi)) return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
+  return null;
+}

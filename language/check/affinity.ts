@@ -5,13 +5,15 @@
 // that depends on learnables must be PSD by construction (`L*L'`, `diag(d)` with d >= 0, a `psd`
 // or `diag` learnable with a nonnegative lower bound, `sumsq(L*x)`). Dynamics and constraints must
 // be affine, cost terms convex quadratic or affine. The plant is simulated: anything goes there.
-// Codes MPC4001-MPC4006.
+// Soundness (docs/soundness.md): a sign or curvature that cannot be established is "unknown", never
+// assumed; the entry of a quadratic matrix form keeps its curvature only on the diagonal; scalar
+// factors of a quadratic form keep their parameter degree. Codes MPC4001-MPC4006, MPC4019, MPC4020.
 
 import type { CallExpr, Expr } from "../ast.js";
 import type { ExprClass } from "../semantic.js";
 import { Ctx, Sym, isScalar, type Root } from "./context.js";
 import { builtinFunction } from "./builtins.js";
-import { evalExpr } from "./constEval.js";
+import { evalExpr, nonConstantName } from "./constEval.js";
 import { signOf, type Sign } from "./interval.js";
 import { minEigenvalue } from "./matrix.js";
 import { declOf } from "./scope.js";
@@ -38,6 +40,8 @@ interface WeightInfo {
   /** A learnable used directly as a weight without PSD structure. */
   readonly freeLearnable?: { sym: Sym; ref: Expr };
   readonly minEig?: number;
+  /** A scalar factor of unknown sign that keeps a PSD weight from being proven. */
+  readonly unknownFactor?: Expr;
 }
 
 const DEGREE_NAMES = ["constant", "affine", "quadratic", "nonlinear"] as const;
@@ -111,6 +115,11 @@ export class Affinity {
   /** `L*L'` products accepted as PSD weights (exempt from the DPP product rule). */
   readonly psdProducts = new Set<number>();
   private readonly letBusy = new Set<Sym>();
+  /** Quadratic terms `c*q` whose scalar factor c has an unknown sign: node id -> the factor. */
+  readonly unknownSign = new Map<number, Expr>();
+  /** Index nodes whose curvature was dropped (an entry of a quadratic matrix form): id -> reason. */
+  readonly indexWhy = new Map<number, string>();
+  private readonly weights = new Map<number, WeightInfo>();
 
   constructor(private readonly ctx: Ctx) {
     const n = Number.isInteger(ctx.program.id) && ctx.program.id >= 0 && ctx.program.id < 1e7 ? ctx.program.id + 1 : 0;
@@ -181,7 +190,7 @@ export class Affinity {
             if (c.pdeg > 0) pdeg = 2;
           }
         }
-        return { ...t, deg, pdeg };
+        return { ...t, deg, pdeg, curv: deg === 2 ? this.indexCurv(e, t) : t.curv };
       }
       case "Array": {
         // one pass over the elements (row-major), no intermediate arrays
@@ -235,8 +244,8 @@ export class Affinity {
         const deg = capD(a.deg + b.deg);
         let curv: Curv | undefined;
         let pdeg = capP(a.pdeg + b.pdeg);
-        if (deg === 2 && a.deg === 0) curv = scaleCurv(b.curv, this.scalarSign(e.left));
-        else if (deg === 2 && b.deg === 0) curv = scaleCurv(a.curv, this.scalarSign(e.right));
+        if (deg === 2 && a.deg === 0) curv = this.scaleBy(e, e.left, b.curv);
+        else if (deg === 2 && b.deg === 0) curv = this.scaleBy(e, e.right, a.curv);
         else if (deg === 2 && e.op === "*") {
           const q = this.quadraticForm(e);
           curv = q.curv;
@@ -250,8 +259,8 @@ export class Affinity {
       case "/":
       case "./": {
         if (b.deg > 0) return { deg: 3, learnable, runtime, pdeg: capP(a.pdeg + 2 * b.pdeg) };
-        const s = this.scalarSign(e.right);
-        return { deg: a.deg, curv: a.deg === 2 ? scaleCurv(a.curv, s) : undefined, learnable, runtime, pdeg: b.pdeg > 0 ? 2 : a.pdeg };
+        // c / d scales by 1/d: same sign as d (its domain, d != 0, is checked by domain.ts)
+        return { deg: a.deg, curv: a.deg === 2 ? this.scaleBy(e, e.right, a.curv) : undefined, learnable, runtime, pdeg: b.pdeg > 0 ? 2 : a.pdeg };
       }
       case "^": {
         const p = evalExpr(this.ctx, e.right);
@@ -320,26 +329,85 @@ export class Affinity {
 
   private scalarSign(e: Expr): Sign {
     const s = this.ctx.shapes.get(e.id);
-    if (!s) return "nonneg"; // its shape error is reported elsewhere: no cascade
+    if (!s) return this.upstreamError(e) ? "nonneg" : "unknown"; // a shape error explains it: no cascade
     if (!isScalar(s)) return "unknown";
     return this.factorSign(e);
   }
 
   /**
-   * Sign of a scalar factor over the learnables' boxes. A factor that should be constant but has no
-   * value (its definition has an error, reported there) counts as nonnegative to avoid cascades.
+   * Sign of a scalar factor over the learnables' boxes, the stage index over 0..N and runtime values
+   * over their declared ranges: interval arithmetic, "unknown" unless proven. Only a factor whose
+   * definition has an error (reported there) counts as nonnegative, so that one error is reported once.
    */
   private factorSign(e: Expr): Sign {
-    const c = this.of(e);
-    if (c.deg === 0 && !c.learnable && !c.runtime && !evalExpr(this.ctx, e) && !this.usesStageIndex(e)) return "nonneg";
-    return signOf(this.ctx, e);
+    const s = signOf(this.ctx, e);
+    if (s === "unknown" && !evalExpr(this.ctx, e) && this.upstreamError(e)) return "nonneg";
+    return s;
   }
 
-  private usesStageIndex(e: Expr): boolean {
-    if (e.kind === "Name") return this.ctx.resolution.get(e.id)?.kind === "stage-index";
-    const kids: Expr[] =
-      e.kind === "Paren" ? [e.inner] : e.kind === "Unary" || e.kind === "Transpose" ? [e.operand] : e.kind === "Binary" ? [e.left, e.right] : e.kind === "Call" ? e.args.map((a) => a.value) : e.kind === "Array" ? e.rows.flat() : e.kind === "Index" ? [e.target] : [];
-    return kids.some((k) => this.usesStageIndex(k));
+  /** A quadratic term `c*q` (or `q/c`): its curvature from c's sign; records an unknown sign for the report. */
+  private scaleBy(node: Expr, factor: Expr, c: Curv | undefined): Curv | undefined {
+    const sign = this.scalarSign(factor);
+    const r = scaleCurv(c, sign);
+    if (r === "unknown" && c !== "unknown" && c !== undefined && sign === "unknown") this.unknownSign.set(node.id, factor);
+    return r;
+  }
+
+  /** Error spans reported before this pass (names, shapes, constants). */
+  private errorSpans: { start: number; end: number }[] | undefined;
+  private readonly symError = new Map<Sym, boolean>();
+
+  /** Does `e` use, directly or through lets/consts/params, a declaration that has an error? */
+  upstreamError(e: Expr): boolean {
+    this.errorSpans ??= this.ctx.diagnostics.filter((d) => d.severity === "error").map((d) => d.span);
+    const spans = this.errorSpans;
+    const inside = (a: { start: number; end: number }): boolean => spans.some((d) => d.start >= a.start && d.end <= a.end);
+    const visitSym = (sym: Sym): boolean => {
+      const memo = this.symError.get(sym);
+      if (memo !== undefined) return memo;
+      this.symError.set(sym, false);
+      const d = sym.decl;
+      let r = false;
+      if (d && (d.kind === "Let" || d.kind === "Decl") && (sym.kind === "let" || sym.kind === "const" || sym.kind === "param")) {
+        // a const/param that is not a compile-time constant gets MPC2015 (consistency.ts) at its declaration
+        const notConst = d.kind === "Decl" && (!d.init || nonConstantName(this.ctx, d.init) !== undefined);
+        r = notConst || inside(d.span) || visit(d.kind === "Let" ? d.value : d.init);
+      }
+      this.symError.set(sym, r);
+      return r;
+    };
+    const visit = (x: Expr | undefined): boolean => {
+      if (!x) return false;
+      if (x.kind === "ErrorExpr") return true;
+      if (x.kind === "Name") {
+        const sym = this.ctx.resolution.get(x.id);
+        return !sym || visitSym(sym);
+      }
+      return childExprs(x).some(visit);
+    };
+    return inside(e.span) || visit(e);
+  }
+
+  /**
+   * Curvature of an entry (or slice) of a quadratic expression. An off-diagonal entry of a convex
+   * matrix form (`(E'*E)[0, 1]` = x*u) is bilinear: not convex. Every matrix-valued convex form
+   * this analysis builds (v'*W*v with W PSD, e .* e, sums and nonnegative multiples of those) has
+   * convex diagonal entries, so a diagonal entry `[i, i]` with constant i, an entry of an element-wise
+   * square, and the only entry of a 1x1 form keep the curvature; anything else is unknown.
+   */
+  private indexCurv(e: Extract<Expr, { kind: "Index" }>, t: Cls): Curv | undefined {
+    if (t.deg !== 2) return undefined;
+    const ts = this.ctx.shapes.get(e.target.id);
+    if (ts && isScalar(ts)) return t.curv;
+    const core = strip(e.target);
+    if (core.kind === "Binary" && core.op === ".*" && sameExpr(core.left, core.right) && e.indices.every((ix) => ix.kind === "At")) return t.curv;
+    if (e.indices.length === 2 && e.indices.every((ix) => ix.kind === "At")) {
+      const [i, j] = e.indices.map((ix) => (ix.kind === "At" ? constIntOf(this.ctx, ix.index) : undefined));
+      if (i !== undefined && i === j) return t.curv;
+    }
+    if (t.curv === "convex" || t.curv === "concave")
+      this.indexWhy.set(e.id, "an off-diagonal entry (or a slice) of a quadratic matrix expression is bilinear in the decision variables, neither convex nor concave");
+    return "unknown";
   }
 
   /**
@@ -373,10 +441,15 @@ export class Affinity {
     flatten(e, false);
     let sign = (negations % 2 === 0 ? "nonneg" : "nonpos") as Sign;
     const rest: { e: Expr; t: boolean }[] = [];
+    // Scalar factors keep their parameter degree (DPP): `a*b*x'*x` is as non-affine as `quad(x, a*b*I)`.
+    let scalarP = 0;
+    let unknownFactor: Expr | undefined;
     for (const f of factors) {
       const s = this.ctx.shapes.get(f.e.id);
       if (this.of(f.e).deg === 0 && s && isScalar(s)) {
         const fs = this.factorSign(f.e);
+        if (fs === "unknown") unknownFactor ??= f.e;
+        scalarP += this.of(f.e).pdeg;
         sign = fs === "unknown" || sign === "unknown" ? "unknown" : fs === "zero" || sign === "zero" ? "zero" : fs === sign ? "nonneg" : "nonpos";
       } else rest.push(f);
     }
@@ -404,9 +477,11 @@ export class Affinity {
     this.weightInfo.set(e.id, w);
     const vp = this.of(last.e).pdeg;
     const wp = Math.max(0, ...middle.map((m) => this.of(m.e).pdeg));
-    const pdeg = vp > 0 && wp > 0 ? 2 : capP(Math.max(vp, wp));
+    const pdeg = capP((vp > 0 && wp > 0 ? 2 : Math.max(vp, wp)) + scalarP);
     const base: Curv = w.status === "psd" ? "convex" : w.status === "nsd" ? "concave" : "unknown";
-    return { curv: scaleCurv(base, sign) ?? "unknown", pdeg };
+    const curv = scaleCurv(base, sign) ?? "unknown";
+    if (curv === "unknown" && base !== "unknown" && unknownFactor) this.unknownSign.set(e.id, unknownFactor);
+    return { curv, pdeg };
   }
 
   /** `L*L'` or `L'*L` with the same L. */
@@ -428,8 +503,17 @@ export class Affinity {
     return { status: "indefinite", reason: `a constant matrix with a negative eigenvalue (${fmt(ev)})`, minEig: ev };
   }
 
-  /** Is a weight matrix PSD for every admissible value of the learnables? */
+  /** Is a weight matrix PSD for every admissible value of the learnables? (memoised per node) */
   weight(m: Expr): WeightInfo {
+    const memo = this.weights.get(m.id);
+    if (memo) return memo;
+    this.weights.set(m.id, { status: "unknown", reason: "the weight is defined in terms of itself" });
+    const w = this.weightOf(m);
+    this.weights.set(m.id, w);
+    return w;
+  }
+
+  private weightOf(m: Expr): WeightInfo {
     const e = strip(m);
     const v = evalExpr(this.ctx, e);
     if (v) return this.constWeight(v);
@@ -471,8 +555,8 @@ export class Affinity {
         }
         const sl = this.ctx.shapes.get(e.left.id);
         const sr = this.ctx.shapes.get(e.right.id);
-        if ((e.op === "*" || e.op === ".*") && sl && isScalar(sl)) return this.scaled(this.weight(e.right), signOf(this.ctx, e.left));
-        if ((e.op === "*" || e.op === ".*" || e.op === "/" || e.op === "./") && sr && isScalar(sr)) return this.scaled(this.weight(e.left), signOf(this.ctx, e.right));
+        if ((e.op === "*" || e.op === ".*") && sl && isScalar(sl)) return this.scaled(this.weight(e.right), this.factorSign(e.left), e.left);
+        if ((e.op === "*" || e.op === ".*" || e.op === "/" || e.op === "./") && sr && isScalar(sr)) return this.scaled(this.weight(e.left), this.factorSign(e.right), e.right);
         if (e.op === "+" || e.op === "-") {
           const a = this.weight(e.left);
           let b = this.weight(e.right);
@@ -490,7 +574,9 @@ export class Affinity {
           if (s === "nonpos") return { status: "nsd", reason: "`diag(d)` with d <= 0" };
           return { status: "unknown", reason: `\`${this.ctx.src(e.args[0].span)}\` may be negative (give it a lower bound >= 0)` };
         }
-        if (name === "dlqr") return { status: "psd", reason: "a DARE solution" };
+        // Only a folded DARE solution is known (checked numerically above): one that could not be
+        // computed (too large, no stabilizing solution, non-constant data) is not assumed PSD.
+        if (name === "dlqr") return { status: "unknown", reason: "`dlqr(...)` could not be evaluated by the checker (it folds a DARE of at most 60 states, with constant data and a stabilizing solution)" };
         if (name === "eye" || name === "I") return { status: "psd", reason: "the identity" };
         return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
       }
@@ -499,10 +585,40 @@ export class Affinity {
     }
   }
 
-  private scaled(w: WeightInfo, s: Sign): WeightInfo {
+  private scaled(w: WeightInfo, s: Sign, factor: Expr): WeightInfo {
     if (s === "nonneg" || s === "zero") return w;
     if (s === "nonpos") return { ...w, status: w.status === "psd" ? "nsd" : w.status === "nsd" ? "psd" : w.status };
-    return { status: "unknown", reason: "it is scaled by a factor of unknown sign", freeLearnable: w.freeLearnable };
+    return {
+      status: "unknown",
+      reason: `it is scaled by \`${this.ctx.src(factor.span)}\`, whose sign cannot be proven`,
+      freeLearnable: w.freeLearnable,
+      unknownFactor: w.status === "psd" || w.status === "nsd" ? factor : undefined,
+    };
+  }
+}
+
+function constIntOf(ctx: Ctx, e: Expr): number | undefined {
+  const v = evalExpr(ctx, e);
+  return v && v.data.length === 1 && Number.isInteger(v.data[0]) ? v.data[0] : undefined;
+}
+
+function childExprs(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "Paren":
+      return [e.inner];
+    case "Unary":
+    case "Transpose":
+      return [e.operand];
+    case "Binary":
+      return [e.left, e.right];
+    case "Array":
+      return e.rows.flat();
+    case "Index":
+      return [e.target, ...e.indices.flatMap((i) => (i.kind === "At" ? [i.index] : [i.start, i.end].filter((x): x is Expr => x !== undefined)))];
+    case "Call":
+      return e.args.map((a) => a.value);
+    default:
+      return [];
   }
 }
 

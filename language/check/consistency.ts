@@ -8,12 +8,14 @@
 
 import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
 import type { Span } from "../diagnostics.js";
-import { Ctx } from "./context.js";
-import { constInt, constScalar, evalExpr, horizonOf, nonConstantName } from "./constEval.js";
-import { intervalOf, signOf, symInterval } from "./interval.js";
+import { Ctx, Sym } from "./context.js";
+import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName } from "./constEval.js";
+import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
+import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { children } from "./convexity.js";
+import { checkDomains } from "./domain.js";
 import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
@@ -34,6 +36,8 @@ function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
   }
   return false;
 }
+
+const endOf = (s: Span): Span => ({ start: s.end, end: s.end, startLine: s.endLine, startColumn: s.endColumn, endLine: s.endLine, endColumn: s.endColumn });
 
 const elementName = (i: number, rows: number, cols: number): string => (cols === 1 ? `[${i}]` : `[${Math.floor(i / cols)}, ${i % cols}]`);
 
@@ -62,36 +66,93 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
     if (!okL || !okU) return;
   }
   if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
-    checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span);
-  if (d.declKind === "learnable" && d.init) {
-    const box = symInterval(ctx, sym);
-    const v = evalExpr(ctx, d.init);
-    if (box && v) {
-      const n = box.lo.length;
-      const diag = d.structure === "diag";
-      for (let i = 0; i < n; i++) {
-        if (diag && i % (box.cols + 1) !== 0) continue;
-        const x = v.data.length === 1 ? v.data[0] : diag ? v.data[i / (box.cols + 1)] : v.data[i];
-        if (x === undefined) break;
-        if (x < box.lo[i] || x > box.hi[i]) {
-          ctx.report({
-            severity: "error",
-            code: "MPC4014",
-            message: `the initial value of \`${d.name.name}\` lies outside its bounds`,
-            span: d.init.span,
-            label: `element ${elementName(diag ? i / (box.cols + 1) : i, box.rows, diag ? 1 : box.cols)} is ${fmt(x)}, outside [${fmt(box.lo[i])}, ${fmt(box.hi[i])}]`,
-            related: [{ span: d.bounds.span, label: "the bounds" }],
-            help: "start the learning inside the box: change the value or widen the bounds",
-          });
-          break;
-        }
+    checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
+  if ((d.declKind === "const" || d.declKind === "param") && d.init) checkConstInBounds(ctx, d);
+  if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
+}
+
+/**
+ * MPC4014: the initial parameter vector lies in the box. The box bounds theta, in the compiler's
+ * order: the diagonal of a `diag`, the lower triangle of L (row by row) of a `factor`, and of the
+ * Cholesky factor of the initial P of a `psd` (P = L*L'), the entries otherwise.
+ */
+function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
+  const box = paramBox(ctx, sym);
+  const v = initValue(ctx, sym);
+  if (!box || !v || !d.bounds || !d.init) return;
+  let theta: number[] | undefined;
+  let names: string[];
+  const n = v.rows;
+  if (d.structure === "psd" || d.structure === "factor") {
+    const L = d.structure === "psd" ? cholesky(v) : v;
+    if (!L || v.rows !== v.cols) return; // a psd initial value that is not positive definite: MPC4606 (compiler)
+    theta = [];
+    names = [];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j <= i; j++) {
+        theta.push(L.data[i * n + j]);
+        names.push(`[${i}, ${j}]`);
       }
-    }
+  } else {
+    theta = [...v.data];
+    names = theta.map((_, i) => elementName(i, v.rows, v.cols));
+  }
+  if (theta.length !== box.lo.length) return;
+  const what = d.structure === "psd" ? " of the Cholesky factor L of the initial value" : d.structure === "factor" ? " of the initial factor" : "";
+  for (let i = 0; i < theta.length; i++) {
+    const x = theta[i];
+    if (x >= box.lo[i] && x <= box.hi[i]) continue;
+    ctx.report({
+      severity: "error",
+      code: "MPC4014",
+      message: `the initial value of \`${d.name.name}\` lies outside its bounds`,
+      span: d.init.span,
+      label: `element ${names[i]}${what} is ${fmt(x)}, outside [${fmt(box.lo[i])}, ${fmt(box.hi[i])}]`,
+      related: [{ span: d.bounds.span, label: d.structure === "psd" ? "the bounds of the factor L (P = L*L')" : "the bounds" }],
+      help: "start the learning inside the box: change the value or widen the bounds",
+    });
+    return;
   }
 }
 
-/** lb <= ub element-wise, by interval arithmetic when they depend on learnables. */
-function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at: Span): void {
+/**
+ * MPC4023: the value of a `const`/`param` with declared bounds must lie inside them (the bounds are
+ * a promise the rest of the spec may rely on; they are checked, never trusted).
+ */
+function checkConstInBounds(ctx: Ctx, d: Decl): void {
+  if (!d.bounds || !d.init) return;
+  const v = evalExpr(ctx, d.init);
+  const lb = evalExpr(ctx, d.bounds.lower);
+  const ub = evalExpr(ctx, d.bounds.upper);
+  if (!v || !lb || !ub) return;
+  const n = v.data.length;
+  const pick = (m: typeof v, i: number): number | undefined => (m.data.length === 1 ? m.data[0] : m.data.length === n ? m.data[i] : undefined);
+  for (let i = 0; i < n; i++) {
+    const x = v.data[i];
+    const l = pick(lb, i);
+    const h = pick(ub, i);
+    if (l === undefined || h === undefined) return; // a shape mismatch is reported by shapes.ts
+    if (x >= l && x <= h) continue;
+    ctx.report({
+      severity: "error",
+      code: "MPC4023",
+      message: `the value of the ${d.declKind} \`${d.name.name}\` lies outside its declared bounds`,
+      span: d.init.span,
+      label: `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}, outside [${fmt(l)}, ${fmt(h)}]`,
+      related: [{ span: d.bounds.span, label: "the declared bounds" }],
+      notes: ["declared bounds are checked, not trusted: the proofs of convexity and of lb <= ub use them"],
+      help: "change the value or the bounds",
+    });
+    return;
+  }
+}
+
+/**
+ * lb <= ub element-wise, by interval arithmetic when they depend on learnables or runtime values.
+ * Proven: fine. Violated for every admissible value: MPC4007. Not provable: MPC4008 (a warning) on
+ * a soft constraint (its slack keeps the QP feasible), MPC4024 (an error) on a hard one.
+ */
+function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at: Span, hard: boolean): void {
   const a = intervalOf(ctx, lo);
   const b = intervalOf(ctx, hi);
   if (!a || !b) return;
@@ -128,18 +189,20 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   const i = unproven[0];
   const learnable = Boolean(ctx.classOf(lo.id)?.learnable || ctx.classOf(hi.id)?.learnable);
   const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !Number.isFinite(x));
+  const who = learnable ? "learnable parameters" : ctx.classOf(lo.id)?.runtime || ctx.classOf(hi.id)?.runtime ? "runtime values" : "stages";
   ctx.report({
-    severity: "warning",
-    code: "MPC4008",
-    message: `${what}: lb <= ub cannot be proven for every value of the ${learnable ? "learnable parameters" : "runtime values"}`,
+    severity: hard ? "error" : "warning",
+    code: hard ? "MPC4024" : "MPC4008",
+    message: `${what}: lb <= ub cannot be proven for every value of the ${who}${hard ? ", and the constraint is hard" : ""}`,
     span: at,
     label: `element${unproven.length > 1 ? "s" : ""} ${unproven.map((j) => elementName(j, rows, cols)).join(", ")}`,
     related: [
       { span: lo.span, label: `lower bound in [${fmt(a.lo[sa ? 0 : i])}, ${fmt(a.hi[sa ? 0 : i])}]` },
       { span: hi.span, label: `upper bound in [${fmt(b.lo[sb ? 0 : i])}, ${fmt(b.hi[sb ? 0 : i])}]` },
     ],
+    notes: hard ? ["a hard constraint with lb > ub makes the QP infeasible: what cannot be proven is rejected (make it `soft` to accept a warning instead)"] : undefined,
     help: !learnable
-      ? "runtime values are known only at each call: make sure lb <= ub holds for them"
+      ? "declare the range of the runtime values (`runtime r = 0 in [lo, hi]`) so that lb <= ub can be proven"
       : infinite
       ? "give the learnable offsets bounds (`learnable x_lb[2] = 0 in [-0.5, 0.5]`) so that the check can prove it"
       : "tighten the bounds of the learnable offsets so that the intervals do not overlap",
@@ -189,10 +252,11 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
   for (let i = 0; i < ops.length; i++) {
     for (let j = i + 1; j < ops.length; j++) {
       if (aff.of(ops[i]).deg !== 0 || aff.of(ops[j]).deg !== 0) continue;
+      // `==` implies both `<=` and `>=`: `a <= u[0] == 0` needs a <= 0 (every consistent pair is checked).
       const between = c.ops.slice(i, j);
-      if (between.some((o) => o === "==")) continue;
-      if (between.every((o) => o === "<=")) checkOrdered(ctx, ops[i], ops[j], c.span, "this constraint", c.opSpans[i] ?? c.span);
-      else if (between.every((o) => o === ">=")) checkOrdered(ctx, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span);
+      const hard = !c.soft;
+      if (between.every((o) => o === "<=" || o === "==")) checkOrdered(ctx, ops[i], ops[j], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
+      if (between.every((o) => o === ">=" || o === "==")) checkOrdered(ctx, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
     }
   }
   if (isController && c.ops.length > 0 && ops.every((o) => aff.of(o).deg === 0)) {
@@ -231,13 +295,22 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
     const s = signOf(ctx, w);
     if (s === "nonneg" || s === "zero") continue;
     const v = evalExpr(ctx, w);
+    const iv = hullOf(ctx, w);
+    const wsym = w.kind === "Name" ? ctx.resolution.get(w.id) : undefined;
+    const plain = wsym?.kind === "learnable" && !wsym.structure;
+    const plainDecl = plain && wsym ? declOf(wsym) : undefined;
     ctx.report({
       severity: "error",
       code: "MPC4009",
       message: v ? "a slack penalty must be nonnegative" : "a slack penalty must be provably nonnegative",
       span: w.span,
-      label: v ? `this is ${v.data.length === 1 ? fmt(v.data[0]) : "negative somewhere"}` : "may be negative",
-      help: v ? "a negative penalty rewards violating the constraint" : "give the learnable weight a nonnegative lower bound: `in [0, inf]`",
+      label: v ? `this is ${v.data.length === 1 ? fmt(v.data[0]) : "negative somewhere"}` : iv ? `may be negative: it ranges over [${fmt(iv[0])}, ${fmt(iv[1])}] for the admissible learnables and stages` : "may be negative",
+      help: v
+        ? "a negative penalty rewards violating the constraint"
+        : plain
+          ? "give the learnable weight a nonnegative lower bound: `in [0, inf]`"
+          : "bound the learnables it uses so that it is >= 0 over their boxes (the box of a `psd` learnable bounds its factor L, not P = L*L')",
+      edits: plainDecl && !plainDecl.bounds ? [{ span: endOf(plainDecl.span), newText: " in [0, inf]", title: "bound the weight below by 0" }] : undefined,
     });
   }
   if (c.range) {
@@ -457,6 +530,11 @@ function checkPlant(ctx: Ctx, node: PlantBlock): void {
 }
 
 export function checkConsistency(ctx: Ctx, aff: Affinity): void {
+  checkDomains(
+    ctx,
+    aff,
+    ctx.diagnostics.filter((d) => d.severity === "error"),
+  );
   for (const item of ctx.program.items) {
     if (item.kind === "Decl") checkDecl(ctx, aff, item);
     else if (item.kind === "Controller" || item.kind === "Plant") {

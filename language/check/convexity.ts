@@ -1,7 +1,9 @@
 // Diagnostics of the controller's QP structure, from the classes computed in affinity.ts:
 // affine dynamics/constraints (MPC4001), convex cost (MPC4002, MPC4003 for learnable weights that
 // are not PSD by construction), no nonlinear functions of decision variables (MPC4004), the DPP
-// rule for learnables (MPC4005), penalty weights and bounds free of decision variables (MPC4006).
+// rule for learnables (MPC4005), penalty weights and bounds free of decision variables (MPC4006),
+// a quadratic term scaled by a factor of unknown sign (MPC4019), an off-diagonal entry of a
+// quadratic matrix expression (MPC4020). What cannot be proven is rejected (docs/soundness.md).
 
 import type { Expr } from "../ast.js";
 import type { SuggestedEdit } from "../diagnostics.js";
@@ -9,6 +11,8 @@ import { builtinFunction } from "./builtins.js";
 import { Ctx, type Root } from "./context.js";
 import { Affinity, type Cls } from "./affinity.js";
 import { declOf } from "./scope.js";
+import { hullOf } from "./interval.js";
+import { fmt } from "./affinity.js";
 
 const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
 const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
@@ -210,9 +214,63 @@ function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
   }
 }
 
+/** MPC4019: a convex (or concave) quadratic term scaled by a factor whose sign cannot be proven. */
+function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr): void {
+  const iv = hullOf(ctx, factor);
+  const f = ctx.src(factor.span);
+  const related: { span: Expr["span"]; label: string }[] = [{ span: t.span, label: "in this quadratic term" }];
+  const edits: SuggestedEdit[] = [];
+  let help = `make \`${f}\` provably nonnegative: bound the learnable or runtime values it uses below (\`in [0, ...]\`), or write it so that it is >= 0 at every stage (e.g. \`0.9^k\`, \`abs(...)\`)`;
+  const core = factor.kind === "Paren" ? factor.inner : factor;
+  const sym = core.kind === "Name" ? ctx.resolution.get(core.id) : undefined;
+  if (sym?.kind === "let" && sym.decl?.kind === "Let") related.push({ span: sym.decl.value.span, label: "defined here" });
+  if (sym && (sym.kind === "learnable" || sym.kind === "runtime")) {
+    const d = declOf(sym);
+    if (sym.nameSpan) related.push({ span: sym.nameSpan, label: "declared here" });
+    if (d && !d.bounds) {
+      help = `give \`${sym.name}\` a nonnegative lower bound: \`in [0, inf]\``;
+      edits.push({
+        span: { start: d.span.end, end: d.span.end, startLine: d.span.endLine, startColumn: d.span.endColumn, endLine: d.span.endLine, endColumn: d.span.endColumn },
+        newText: " in [0, inf]",
+        title: `bound \`${sym.name}\` below by 0`,
+      });
+    }
+  }
+  ctx.report({
+    severity: "error",
+    code: "MPC4019",
+    message: `the sign of \`${f}\` cannot be proven, so the quadratic term it scales may be nonconvex`,
+    span: factor.span,
+    label: iv ? `ranges over [${fmt(iv[0])}, ${fmt(iv[1])}] for the admissible learnables, stages and runtime values` : "its range cannot be computed",
+    related,
+    notes: ["a scalar that multiplies a quadratic term must be provably >= 0 (or <= 0 for a concave term): a sign the checker cannot establish is not assumed"],
+    help,
+    edits: edits.length ? edits : undefined,
+  });
+}
+
 function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr): void {
   const term = ctx.src(t.span);
   const w = aff.weightInfo.get(t.id);
+  // A term that is not DPP is reported once, as MPC4005 (its weight has no fixed value to prove PSD).
+  if (aff.of(t).pdeg === 2) return;
+  const factor = aff.unknownSign.get(t.id) ?? w?.unknownFactor;
+  if (factor && !w?.freeLearnable) return reportUnknownSign(ctx, t, factor);
+  const why = aff.indexWhy.get(t.id);
+  if (why) {
+    const target = t.kind === "Index" ? t.target : t;
+    ctx.report({
+      severity: "error",
+      code: "MPC4020",
+      message: `the entry \`${term}\` of a quadratic matrix expression is not convex`,
+      span: t.span,
+      label: why,
+      related: [{ span: target.span, label: "a matrix of quadratic terms" }],
+      notes: [QP_NOTE, "only a diagonal entry `M[i, i]` of a PSD form such as `E'*E` is convex: `(E'*E)[i, j]` is the product of two columns of E"],
+      help: "write the quadratic term as a form: `quad(v, M)` with M PSD, `sumsq(L*v)` or `v'*v`",
+    });
+    return;
+  }
   if (w?.freeLearnable) {
     const { sym, ref } = w.freeLearnable;
     const d = declOf(sym);

@@ -1,11 +1,19 @@
 // Interval arithmetic, element-wise: the range an expression can take when every learnable
 // parameter ranges over its declared box (`in [lb, ub]`; unbounded without one), the stage index
 // over 0..N, runtime values and variables over their declared bounds. Used to prove lb <= ub for
-// learnable bound offsets, the sign of slack penalties and of weights (diag(d) with d >= 0).
+// learnable bound offsets, the sign of slack penalties and of weights (diag(d) with d >= 0), and
+// the domains of sqrt/log/division/powers (domain.ts). Soundness rules (docs/soundness.md):
+// - every value the expression can take lies in its interval (an over-approximation); what cannot
+//   be bounded is [-inf, inf], never a guess;
+// - a `psd` learnable's box bounds its factor L (P = L*L'), a `factor`'s box bounds the lower
+//   triangle of L (the upper triangle is exactly 0), a `diag`'s box bounds its diagonal;
+// - results are memoised per node (a let's value is one node), so the cost is linear in the size of
+//   the expression DAG (a chain of lets is not re-evaluated once per use).
 
 import type { Expr } from "../ast.js";
-import { Ctx, Sym, tooBig } from "./context.js";
-import { evalExpr, horizonOf } from "./constEval.js";
+import { Ctx, Sym, tooBig, type Mat } from "./context.js";
+import { assembleArray, evalExpr, horizonOf, isListOfRows } from "./constEval.js";
+import { IdMap } from "./idmap.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
 
@@ -22,11 +30,20 @@ const unbounded = (rows: number, cols: number): IMat =>
 
 // Products with the convention 0 * inf = 0 (a zero factor pins the product).
 const mul = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : a * b);
-function mulI(al: number, ah: number, bl: number, bh: number): [number, number] {
+export function mulI(al: number, ah: number, bl: number, bh: number): [number, number] {
   const c = [mul(al, bl), mul(al, bh), mul(ah, bl), mul(ah, bh)];
+  if (c.some(Number.isNaN)) return [-Infinity, Infinity];
   return [Math.min(...c), Math.max(...c)];
 }
-const add = (a: number, b: number): number => (Number.isNaN(a + b) ? (a === -Infinity || b === -Infinity ? -Infinity : Infinity) : a + b);
+/** The square of an interval (tighter than mulI(x, x): a square is never negative). */
+export function sqI(l: number, h: number): [number, number] {
+  const a = mul(l, l);
+  const b = mul(h, h);
+  return [l <= 0 && h >= 0 ? 0 : Math.min(a, b), Math.max(a, b)];
+}
+// lower ends: -inf + inf is -inf; upper ends: +inf
+const addLo = (a: number, b: number): number => (Number.isNaN(a + b) ? -Infinity : a + b);
+const addHi = (a: number, b: number): number => (Number.isNaN(a + b) ? Infinity : a + b);
 
 function zip(a: IMat, b: IMat, f: (al: number, ah: number, bl: number, bh: number) => [number, number]): IMat | undefined {
   const sa = a.rows === 1 && a.cols === 1;
@@ -51,48 +68,175 @@ function mapI(a: IMat, f: (l: number, h: number) => [number, number]): IMat {
   const hi: number[] = [];
   for (let i = 0; i < a.lo.length; i++) {
     const [l, h] = f(a.lo[i], a.hi[i]);
-    lo.push(l);
-    hi.push(h);
+    lo.push(Number.isNaN(l) ? -Infinity : l);
+    hi.push(Number.isNaN(h) ? Infinity : h);
   }
   return imat(a.rows, a.cols, lo, hi);
 }
 
-/** The declared box of a symbol (learnable, runtime, state, input), unbounded without bounds. */
-export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
+/** Interval matrix product; `gram` marks A*A' (diagonal entries are sums of squares). */
+function matmulI(a: IMat, b: IMat, gram = false): IMat | undefined {
+  if (a.cols !== b.rows) return undefined;
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 0; i < a.rows; i++)
+    for (let j = 0; j < b.cols; j++) {
+      let l = 0;
+      let h = 0;
+      for (let p = 0; p < a.cols; p++) {
+        const [al, ah] = [a.lo[i * a.cols + p], a.hi[i * a.cols + p]];
+        const [pl, ph] = gram && i === j ? sqI(al, ah) : mulI(al, ah, b.lo[p * b.cols + j], b.hi[p * b.cols + j]);
+        l = addLo(l, pl);
+        h = addHi(h, ph);
+      }
+      lo.push(l);
+      hi.push(h);
+    }
+  return imat(a.rows, b.cols, lo, hi);
+}
+
+const transposeI = (a: IMat): IMat => {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let j = 0; j < a.cols; j++)
+    for (let i = 0; i < a.rows; i++) {
+      lo.push(a.lo[i * a.cols + j]);
+      hi.push(a.hi[i * a.cols + j]);
+    }
+  return imat(a.cols, a.rows, lo, hi);
+};
+
+/** Entry i of a bound value with `entries` components (a scalar applies to all); undefined: not usable. */
+function boundEntry(m: Mat | undefined, i: number, entries: number, dflt: number): number {
+  if (!m) return dflt;
+  if (m.data.length === 1) return m.data[0];
+  if (m.data.length === entries) return m.data[i];
+  return dflt;
+}
+
+/**
+ * The box of the parameter vector theta of a learnable, in the compiler's order: the diagonal of a
+ * `diag`, the lower triangle of L (row by row) of a `factor` or `psd`, the entries otherwise.
+ * A bound of another length than 1 or that number is not used (the entry is unbounded).
+ */
+export function paramBox(ctx: Ctx, sym: Sym): { lo: number[]; hi: number[] } | undefined {
   const shape = symShape(ctx, sym);
   if (!shape || tooBig(shape)) return undefined;
   const d = declOf(sym);
+  const s = d?.structure;
+  const n = shape.rows;
+  const size = s === "diag" ? n : s === "psd" || s === "factor" ? (n * (n + 1)) / 2 : shape.rows * shape.cols;
+  const lb = d?.bounds ? evalExpr(ctx, d.bounds.lower) : undefined;
+  const ub = d?.bounds ? evalExpr(ctx, d.bounds.upper) : undefined;
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 0; i < size; i++) {
+    lo.push(boundEntry(lb, i, size, -Infinity));
+    hi.push(boundEntry(ub, i, size, Infinity));
+  }
+  return { lo, hi };
+}
+
+/** Interval of the lower-triangular factor L of a `psd`/`factor` learnable (upper triangle exactly 0). */
+function factorInterval(n: number, box: { lo: number[]; hi: number[] }): IMat {
+  const lo = new Array<number>(n * n).fill(0);
+  const hi = new Array<number>(n * n).fill(0);
+  let t = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++, t++) {
+      lo[i * n + j] = box.lo[t];
+      hi[i * n + j] = box.hi[t];
+    }
+  return imat(n, n, lo, hi);
+}
+
+/**
+ * The range of the value a symbol denotes (learnable, runtime, disturbance, state, input, stage
+ * index): for a `psd` learnable P = L*L' with L in its box, for a `factor` L (lower triangular), for
+ * a `diag` the diagonal matrix. Constants are folded by `intervalOf`; a const/param whose value
+ * cannot be folded is unbounded (its declared bounds are not trusted).
+ */
+export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
+  const shape = symShape(ctx, sym);
+  if (!shape || tooBig(shape)) return undefined;
   if (sym.kind === "stage-index") {
     const n = horizonOf(ctx, sym.scope);
     return imat(1, 1, [0], [n ?? Infinity]);
   }
-  if (!d || !d.bounds) return unbounded(shape.rows, shape.cols);
+  const d = declOf(sym);
+  if (!d || sym.kind === "const" || sym.kind === "param" || sym.kind === "let") return unbounded(shape.rows, shape.cols);
+  if (sym.kind === "learnable") {
+    const box = paramBox(ctx, sym);
+    if (!box) return unbounded(shape.rows, shape.cols);
+    const n = shape.rows;
+    switch (d.structure) {
+      case "diag": {
+        // Off-diagonal entries are exactly zero; the bounds apply to the diagonal.
+        const lo = new Array<number>(n * n).fill(0);
+        const hi = new Array<number>(n * n).fill(0);
+        for (let i = 0; i < n; i++) {
+          lo[i * n + i] = box.lo[i];
+          hi[i * n + i] = box.hi[i];
+        }
+        return imat(n, n, lo, hi);
+      }
+      case "factor":
+        return shape.rows === shape.cols ? factorInterval(n, box) : unbounded(shape.rows, shape.cols);
+      case "psd": {
+        if (shape.rows !== shape.cols) return unbounded(shape.rows, shape.cols);
+        // P_ij = sum_k L_ik L_jk over the box of L (diagonal: sums of squares).
+        const L = factorInterval(n, box);
+        return matmulI(L, transposeI(L), true) ?? unbounded(n, n);
+      }
+      default:
+        return imat(shape.rows, shape.cols, box.lo, box.hi);
+    }
+  }
+  if (!d.bounds) return unbounded(shape.rows, shape.cols);
   const lb = evalExpr(ctx, d.bounds.lower);
   const ub = evalExpr(ctx, d.bounds.upper);
-  const entries = d.structure === "diag" ? shape.rows : shape.rows * shape.cols;
-  const pick = (m: typeof lb, i: number, dflt: number): number => (!m ? dflt : m.data.length === 1 ? m.data[0] : m.data.length === entries ? m.data[i] : dflt);
+  const entries = shape.rows * shape.cols;
   const lo: number[] = [];
   const hi: number[] = [];
-  if (d.structure === "diag") {
-    // Off-diagonal entries are exactly zero; the bounds apply to the diagonal.
-    for (let i = 0; i < shape.rows; i++)
-      for (let j = 0; j < shape.cols; j++) {
-        lo.push(i === j ? pick(lb, i, -Infinity) : 0);
-        hi.push(i === j ? pick(ub, i, Infinity) : 0);
-      }
-  } else {
-    for (let i = 0; i < entries; i++) {
-      lo.push(pick(lb, i, -Infinity));
-      hi.push(pick(ub, i, Infinity));
-    }
+  for (let i = 0; i < entries; i++) {
+    lo.push(boundEntry(lb, i, entries, -Infinity));
+    hi.push(boundEntry(ub, i, entries, Infinity));
   }
   return imat(shape.rows, shape.cols, lo, hi);
 }
 
+/** Memo tables per checker run; `null` marks "no interval" or "in progress" (a cycle). */
+const memos = new WeakMap<Ctx, IdMap<IMat | null>>();
+
+/** Number of interval computations (not memo hits): a test asserts that it is linear. */
+export const intervalStats = { computed: 0 };
+
 export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
+  let memo = memos.get(ctx);
+  if (!memo) memos.set(ctx, (memo = new IdMap()));
+  const m = memo.get(e.id);
+  if (m !== undefined) return m ?? undefined;
+  memo.set(e.id, null); // a cycle (reported elsewhere) has no interval
+  intervalStats.computed++;
+  const v = compute(ctx, e);
+  memo.set(e.id, v ?? null);
+  return v;
+}
+
+function hull(a: IMat): [number, number] {
+  let l = Infinity;
+  let h = -Infinity;
+  for (let i = 0; i < a.lo.length; i++) {
+    l = Math.min(l, a.lo[i]);
+    h = Math.max(h, a.hi[i]);
+  }
+  return [Number.isNaN(l) ? -Infinity : l, Number.isNaN(h) ? Infinity : h];
+}
+
+function compute(ctx: Ctx, e: Expr): IMat | undefined {
   if (tooBig(ctx.shapes.get(e.id))) return undefined;
   const v = evalExpr(ctx, e);
-  if (v) return imat(v.rows, v.cols, [...v.data], [...v.data]);
+  if (v) return imat(v.rows, v.cols, [...v.data].map((x) => (Number.isNaN(x) ? -Infinity : x)), [...v.data].map((x) => (Number.isNaN(x) ? Infinity : x)));
   const shape = ctx.shapes.get(e.id);
   const fallback = (): IMat | undefined => (shape ? unbounded(shape.rows, shape.cols) : undefined);
   switch (e.kind) {
@@ -101,7 +245,7 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
       if (!sym) return undefined;
       if (sym.kind === "let") {
         const d = sym.decl;
-        return d && d.kind === "Let" ? intervalOf(ctx, d.value) : undefined;
+        return (d && d.kind === "Let" ? intervalOf(ctx, d.value) : undefined) ?? fallback();
       }
       return symInterval(ctx, sym) ?? fallback();
     }
@@ -113,15 +257,7 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
     }
     case "Transpose": {
       const a = intervalOf(ctx, e.operand);
-      if (!a) return undefined;
-      const lo: number[] = [];
-      const hi: number[] = [];
-      for (let j = 0; j < a.cols; j++)
-        for (let i = 0; i < a.rows; i++) {
-          lo.push(a.lo[i * a.cols + j]);
-          hi.push(a.hi[i * a.cols + j]);
-        }
-      return imat(a.cols, a.rows, lo, hi);
+      return a && transposeI(a);
     }
     case "Binary": {
       const a = intervalOf(ctx, e.left);
@@ -129,29 +265,14 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
       if (!a || !b) return fallback();
       switch (e.op) {
         case "+":
-          return zip(a, b, (al, ah, bl, bh) => [add(al, bl), add(ah, bh)]) ?? fallback();
+          return zip(a, b, (al, ah, bl, bh) => [addLo(al, bl), addHi(ah, bh)]) ?? fallback();
         case "-":
-          return zip(a, b, (al, ah, bl, bh) => [add(al, -bh), add(ah, -bl)]) ?? fallback();
+          return zip(a, b, (al, ah, bl, bh) => [addLo(al, -bh), addHi(ah, -bl)]) ?? fallback();
         case ".*":
           return zip(a, b, mulI) ?? fallback();
         case "*": {
           if ((a.rows === 1 && a.cols === 1) || (b.rows === 1 && b.cols === 1)) return zip(a, b, mulI) ?? fallback();
-          if (a.cols !== b.rows) return fallback();
-          const lo: number[] = [];
-          const hi: number[] = [];
-          for (let i = 0; i < a.rows; i++)
-            for (let j = 0; j < b.cols; j++) {
-              let l = 0;
-              let h = 0;
-              for (let p = 0; p < a.cols; p++) {
-                const [pl, ph] = mulI(a.lo[i * a.cols + p], a.hi[i * a.cols + p], b.lo[p * b.cols + j], b.hi[p * b.cols + j]);
-                l = add(l, pl);
-                h = add(h, ph);
-              }
-              lo.push(l);
-              hi.push(h);
-            }
-          return imat(a.rows, b.cols, lo, hi);
+          return matmulI(a, b) ?? fallback();
         }
         case "/":
         case "./": {
@@ -161,129 +282,223 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
           });
           return r ?? fallback();
         }
-        case "^": {
-          // For a nonnegative base x^y is monotone in x and in y, so the corners bound it.
-          const [al, ah, bl, bh] = [a.lo[0], a.hi[0], b.lo[0], b.hi[0]];
-          if (al >= 0) {
-            const c = [al ** bl, al ** bh, ah ** bl, ah ** bh].map((x) => (Number.isNaN(x) ? Infinity : x));
-            return imat(1, 1, [Math.min(...c)], [Math.max(...c)]);
-          }
-          if (bl === 2 && bh === 2) {
-            const m = Math.max(al * al, ah * ah);
-            return imat(1, 1, [al <= 0 && ah >= 0 ? 0 : Math.min(al * al, ah * ah)], [m]);
-          }
-          return fallback();
-        }
+        case "^":
+          return powI(ctx, e.right, a, b) ?? fallback();
       }
       return fallback();
     }
-    case "Index": {
-      const t = intervalOf(ctx, e.target);
-      if (!t || !shape) return fallback();
-      // Constant indices only (the usual case for bound offsets): pick the elements.
-      const pos: number[][] = [];
-      const dims = e.indices.length === 1 ? [t.cols === 1 ? t.rows : t.cols] : [t.rows, t.cols];
-      for (let i = 0; i < e.indices.length; i++) {
-        const ix = e.indices[i];
-        if (ix.kind === "At") {
-          const v = evalExpr(ctx, ix.index);
-          if (!v || v.data.length !== 1) return fallback();
-          pos.push([v.data[0]]);
-        } else {
-          const a = ix.start ? evalExpr(ctx, ix.start)?.data[0] : 0;
-          const b = ix.end ? evalExpr(ctx, ix.end)?.data[0] : dims[i];
-          if (a === undefined || b === undefined) return fallback();
-          pos.push(Array.from({ length: Math.max(0, b - a) }, (_, j) => a + j));
-        }
-      }
-      const lo: number[] = [];
-      const hi: number[] = [];
-      if (pos.length === 1) {
-        for (const p of pos[0]) {
-          lo.push(t.lo[p]);
-          hi.push(t.hi[p]);
-        }
-      } else for (const r of pos[0]) for (const c of pos[1]) {
-        lo.push(t.lo[r * t.cols + c]);
-        hi.push(t.hi[r * t.cols + c]);
-      }
-      if (lo.length !== shape.rows * shape.cols || lo.some((x) => x === undefined)) return fallback();
-      return imat(shape.rows, shape.cols, lo, hi);
-    }
+    case "Index":
+      return indexI(ctx, e, shape) ?? fallback();
     case "Array": {
-      // Element-wise only for the common column-vector case; otherwise unbounded.
-      if (e.rows.length === 1 && shape && shape.cols === 1 && e.rows[0].length === shape.rows) {
-        const parts = e.rows[0].map((x) => intervalOf(ctx, x));
-        if (parts.every((p) => p && p.rows === 1 && p.cols === 1))
-          return imat(
-            shape.rows,
-            1,
-            parts.map((p) => p!.lo[0]),
-            parts.map((p) => p!.hi[0]),
-          );
+      // Assemble the lower and the upper ends as two constant arrays (same layout rule as values).
+      const loParts: Mat[][] = [];
+      const hiParts: Mat[][] = [];
+      for (const row of e.rows) {
+        const lr: Mat[] = [];
+        const hr: Mat[] = [];
+        for (const x of row) {
+          const p = intervalOf(ctx, x);
+          if (!p) return fallback();
+          lr.push({ rows: p.rows, cols: p.cols, data: p.lo });
+          hr.push({ rows: p.rows, cols: p.cols, data: p.hi });
+        }
+        loParts.push(lr);
+        hiParts.push(hr);
       }
-      return fallback();
+      if (loParts.length === 0) return fallback();
+      const listOfRows = isListOfRows(ctx, e.rows);
+      const lo = assembleArray(loParts, listOfRows);
+      const hi = assembleArray(hiParts, listOfRows);
+      if (!lo || !hi || (shape && (lo.rows !== shape.rows || lo.cols !== shape.cols))) return fallback();
+      return imat(lo.rows, lo.cols, [...lo.data], [...hi.data]);
     }
-    case "Call": {
-      const args = e.args.map((a) => intervalOf(ctx, a.value));
-      const [x, y] = args;
-      switch (e.callee.name) {
-        case "exp":
-          return x && mapI(x, (l, h) => [Math.exp(l), Math.exp(h)]);
-        case "sqrt":
-          return x && mapI(x, (l, h) => [Math.sqrt(Math.max(0, l)), Math.sqrt(Math.max(0, h))]);
-        case "abs":
-          return x && mapI(x, (l, h) => (l >= 0 ? [l, h] : h <= 0 ? [-h, -l] : [0, Math.max(-l, h)]));
-        case "sin":
-        case "cos":
-          return x && mapI(x, () => [-1, 1]);
-        case "sumsq":
-        case "norm1":
-          return imat(1, 1, [0], [Infinity]);
-        case "uniform":
-          return x && y ? (zip(x, y, (al, _ah, _bl, bh) => [al, bh]) ?? fallback()) : fallback();
-        case "max":
-        case "min": {
-          const f = e.callee.name === "max" ? Math.max : Math.min;
-          if (x && y) return zip(x, y, (al, ah, bl, bh) => [f(al, bl), f(ah, bh)]) ?? fallback();
-          return fallback();
-        }
-        case "diag": {
-          if (!x || !shape) return fallback();
-          if (x.cols === 1 || x.rows === 1) {
-            const n = x.lo.length;
-            const lo = new Array<number>(n * n).fill(0);
-            const hi = new Array<number>(n * n).fill(0);
-            for (let i = 0; i < n; i++) {
-              lo[i * n + i] = x.lo[i];
-              hi[i * n + i] = x.hi[i];
-            }
-            return imat(n, n, lo, hi);
-          }
-          return fallback();
-        }
-        case "sum": {
-          if (!x) return fallback();
-          return imat(1, 1, [x.lo.reduce(add, 0)], [x.hi.reduce(add, 0)]);
-        }
-      }
-      return fallback();
-    }
+    case "Call":
+      return callI(ctx, e, shape) ?? fallback();
     default:
       return fallback();
   }
 }
 
+/** True when an expression takes integer values only (numbers, the stage index, N, sums/products of those). */
+export function isIntegerValued(ctx: Ctx, e: Expr): boolean {
+  const v = evalExpr(ctx, e);
+  if (v) return v.data.every(Number.isInteger);
+  switch (e.kind) {
+    case "Name":
+      return ctx.resolution.get(e.id)?.kind === "stage-index";
+    case "Paren":
+      return isIntegerValued(ctx, e.inner);
+    case "Unary":
+      return isIntegerValued(ctx, e.operand);
+    case "Binary":
+      return (e.op === "+" || e.op === "-" || e.op === "*" || e.op === ".*") && isIntegerValued(ctx, e.left) && isIntegerValued(ctx, e.right);
+    default:
+      return false;
+  }
+}
+
+/** x^y for scalars. Nonnegative base: monotone in each argument, the corners bound it. */
+function powI(ctx: Ctx, exponent: Expr, a: IMat, b: IMat): IMat | undefined {
+  if (a.lo.length !== 1 || b.lo.length !== 1) return undefined;
+  const [al, ah, bl, bh] = [a.lo[0], a.hi[0], b.lo[0], b.hi[0]];
+  if (al >= 0) {
+    // x^y = exp(y log x): y*log(x) is bilinear, so its extremes over the box are at the corners.
+    const c = [al ** bl, al ** bh, ah ** bl, ah ** bh];
+    if (c.some(Number.isNaN)) return undefined;
+    return imat(1, 1, [Math.min(...c)], [Math.max(...c)]);
+  }
+  // A negative base is defined for integer exponents only; a constant one gives the exact rule.
+  if (bl === bh && Number.isInteger(bl) && isIntegerValued(ctx, exponent)) {
+    const n = bl;
+    if (n === 0) return imat(1, 1, [1], [1]);
+    if (n < 0 && ah >= 0) return undefined; // 0 in the base: division by zero (domain.ts)
+    if (n % 2 === 0) {
+      const [l, h] = sqI(al, ah);
+      const c = [l ** (n / 2), h ** (n / 2)];
+      return imat(1, 1, [Math.min(...c)], [Math.max(...c)]);
+    }
+    const c = [al ** n, ah ** n]; // odd powers are monotone on each sign
+    return n > 0 ? imat(1, 1, [Math.min(...c)], [Math.max(...c)]) : undefined;
+  }
+  return undefined; // e.g. (-1)^k: the sign alternates with k
+}
+
+function indexI(ctx: Ctx, e: Extract<Expr, { kind: "Index" }>, shape: { rows: number; cols: number } | undefined): IMat | undefined {
+  const t = intervalOf(ctx, e.target);
+  if (!t || !shape) return undefined;
+  const pos: number[][] = [];
+  const dims = e.indices.length === 1 ? [t.cols === 1 ? t.rows : t.cols] : [t.rows, t.cols];
+  let constant = true;
+  for (let i = 0; i < e.indices.length && constant; i++) {
+    const ix = e.indices[i];
+    if (ix.kind === "At") {
+      const v = evalExpr(ctx, ix.index);
+      if (!v || v.data.length !== 1) constant = false;
+      else pos.push([v.data[0]]);
+    } else {
+      const a = ix.start ? evalExpr(ctx, ix.start)?.data[0] : 0;
+      const b = ix.end ? evalExpr(ctx, ix.end)?.data[0] : dims[i];
+      if (a === undefined || b === undefined) constant = false;
+      else pos.push(Array.from({ length: Math.max(0, b - a) }, (_, j) => a + j));
+    }
+  }
+  if (!constant) {
+    // An index known only per stage (`w[k]`): every entry it may pick, i.e. the hull of the target.
+    const [l, h] = hull(t);
+    const n = shape.rows * shape.cols;
+    return imat(shape.rows, shape.cols, new Array<number>(n).fill(l), new Array<number>(n).fill(h));
+  }
+  const lo: number[] = [];
+  const hi: number[] = [];
+  if (pos.length === 1) {
+    for (const p of pos[0]) {
+      lo.push(t.lo[p]);
+      hi.push(t.hi[p]);
+    }
+  } else
+    for (const r of pos[0])
+      for (const c of pos[1]) {
+        lo.push(t.lo[r * t.cols + c]);
+        hi.push(t.hi[r * t.cols + c]);
+      }
+  if (lo.length !== shape.rows * shape.cols || lo.some((x) => x === undefined) || hi.some((x) => x === undefined)) return undefined;
+  return imat(shape.rows, shape.cols, lo, hi);
+}
+
+function callI(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>, shape: { rows: number; cols: number } | undefined): IMat | undefined {
+  const args = e.args.map((a) => intervalOf(ctx, a.value));
+  const [x, y] = args;
+  switch (e.callee.name) {
+    case "exp":
+      return x && mapI(x, (l, h) => [Math.exp(l), Math.exp(h)]);
+    case "log":
+      // Outside the domain (l <= 0) the value is -inf or NaN: domain.ts reports it.
+      return x && mapI(x, (l, h) => [l > 0 ? Math.log(l) : -Infinity, h > 0 ? Math.log(h) : -Infinity]);
+    case "sqrt":
+      return x && mapI(x, (l, h) => [Math.sqrt(Math.max(0, l)), h >= 0 ? Math.sqrt(h) : 0]);
+    case "abs":
+      return x && mapI(x, (l, h) => (l >= 0 ? [l, h] : h <= 0 ? [-h, -l] : [0, Math.max(-l, h)]));
+    case "sin":
+    case "cos":
+      return x && mapI(x, () => [-1, 1]);
+    case "sumsq": {
+      if (!x) return undefined;
+      let l = 0;
+      let h = 0;
+      for (let i = 0; i < x.lo.length; i++) {
+        const [a, b] = sqI(x.lo[i], x.hi[i]);
+        l = addLo(l, a);
+        h = addHi(h, b);
+      }
+      return imat(1, 1, [l], [h]);
+    }
+    case "norm1": {
+      if (!x) return undefined;
+      let l = 0;
+      let h = 0;
+      for (let i = 0; i < x.lo.length; i++) {
+        const [a, b] = [x.lo[i], x.hi[i]];
+        l = addLo(l, a >= 0 ? a : b <= 0 ? -b : 0);
+        h = addHi(h, Math.max(Math.abs(a), Math.abs(b)));
+      }
+      return imat(1, 1, [l], [h]);
+    }
+    case "uniform":
+      return x && y ? zip(x, y, (al, _ah, _bl, bh) => [al, bh]) : undefined;
+    case "max":
+    case "min": {
+      const f = e.callee.name === "max" ? Math.max : Math.min;
+      if (x && y) return zip(x, y, (al, ah, bl, bh) => [f(al, bl), f(ah, bh)]);
+      if (x && e.args.length === 1) return imat(1, 1, [x.lo.reduce((a, b) => f(a, b))], [x.hi.reduce((a, b) => f(a, b))]);
+      return undefined;
+    }
+    case "diag": {
+      if (!x || !shape) return undefined;
+      if (x.cols === 1 || x.rows === 1) {
+        const n = x.lo.length;
+        const lo = new Array<number>(n * n).fill(0);
+        const hi = new Array<number>(n * n).fill(0);
+        for (let i = 0; i < n; i++) {
+          lo[i * n + i] = x.lo[i];
+          hi[i * n + i] = x.hi[i];
+        }
+        return imat(n, n, lo, hi);
+      }
+      if (x.rows === x.cols) {
+        const n = x.rows;
+        return imat(
+          n,
+          1,
+          Array.from({ length: n }, (_, i) => x.lo[i * n + i]),
+          Array.from({ length: n }, (_, i) => x.hi[i * n + i]),
+        );
+      }
+      return undefined;
+    }
+    case "sum": {
+      if (!x) return undefined;
+      return imat(1, 1, [x.lo.reduce(addLo, 0)], [x.hi.reduce(addHi, 0)]);
+    }
+  }
+  return undefined;
+}
+
 export type Sign = "nonneg" | "nonpos" | "zero" | "unknown";
 
-/** Sign of every element of an expression over the learnables' boxes. */
+/** Sign of every element of an expression over the learnables' boxes ("unknown" unless proven). */
 export function signOf(ctx: Ctx, e: Expr): Sign {
   const iv = intervalOf(ctx, e);
-  if (!iv) return "unknown";
-  const lo = Math.min(...iv.lo);
-  const hi = Math.max(...iv.hi);
+  if (!iv || iv.lo.length === 0) return "unknown";
+  const [lo, hi] = hull(iv);
   if (lo === 0 && hi === 0) return "zero";
   if (lo >= 0) return "nonneg";
   if (hi <= 0) return "nonpos";
   return "unknown";
 }
+
+/** `[lo, hi]` of the hull of an interval, for messages. */
+export function hullOf(ctx: Ctx, e: Expr): [number, number] | undefined {
+  const iv = intervalOf(ctx, e);
+  return iv && iv.lo.length > 0 ? hull(iv) : undefined;
+}
+

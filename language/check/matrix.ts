@@ -159,3 +159,23 @@ export function dare(A: Mat, B: Mat, Q: Mat, R: Mat): Mat | undefined {
   }
   return undefined;
 }
+
+/** Lower-triangular Cholesky factor L (A = L*L') of a symmetric positive definite matrix; undefined otherwise. */
+export function cholesky(a: Mat): Mat | undefined {
+  const n = a.rows;
+  if (a.cols !== n) return undefined;
+  const L = new Array<number>(n * n).fill(0);
+  for (let j = 0; j < n; j++) {
+    let d = a.data[j * n + j];
+    for (let k = 0; k < j; k++) d -= L[j * n + k] ** 2;
+    if (!(d > 0) || !Number.isFinite(d)) return undefined;
+    const ljj = Math.sqrt(d);
+    L[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = a.data[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = s / ljj;
+    }
+  }
+  return mat(n, n, L);
+}

@@ -1,5 +1,8 @@
 // The front end as the server sees it: one analysis (parse + check) per document version, cached,
-// never throwing (a front-end crash becomes a diagnostic, so the server keeps serving).
+// never throwing (a front-end crash becomes a diagnostic, so the server keeps serving). The full
+// verdict (`verdict`: compiler/verify.ts, the same as `mpcrl check`) adds the compiler's lowering and
+// numeric checks (MPC46xx) after the cheap pass: skipped when the checker reports errors, cached per
+// document version, with the compiler loaded on first use.
 
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import { check } from "../language/index.js";
@@ -47,6 +50,28 @@ function crashResult(text: string, err: unknown): CheckResult {
 
 export class AnalysisCache {
   private readonly cache = new Map<string, Analysis>();
+  private readonly verdicts = new Map<string, { readonly version: number; readonly diagnostics: Promise<readonly Diagnostic[]> }>();
+
+  /** The verdict of `mpcrl check` for the document's current version: the checker's diagnostics and,
+   *  when they hold no error, the compiler's (lowering and numeric checks). Never rejects. */
+  verdict(doc: TextDocument): Promise<readonly Diagnostic[]> {
+    const a = this.get(doc);
+    if (a.diagnostics.some((d) => d.severity === "error")) return Promise.resolve(a.diagnostics);
+    const hit = this.verdicts.get(doc.uri);
+    if (hit && hit.version === a.version) return hit.diagnostics;
+    const diagnostics = (async (): Promise<readonly Diagnostic[]> => {
+      try {
+        const { verify } = await import("../compiler/verify.js");
+        const name = doc.uri.split("/").pop() ?? "spec.mpcrl";
+        return verify(a.text, { fileName: name, checked: { program: a.program, diagnostics: a.diagnostics, model: a.model } }).diagnostics;
+      } catch (err) {
+        const span = { start: 0, end: 0, startLine: 1, startColumn: 1, endLine: 1, endColumn: 1 };
+        return [...a.diagnostics, { severity: "error", code: "MPC4699", message: `internal compiler error: ${err instanceof Error ? err.message : String(err)}`, span }];
+      }
+    })();
+    this.verdicts.set(doc.uri, { version: a.version, diagnostics });
+    return diagnostics;
+  }
 
   get(doc: TextDocument): Analysis {
     const hit = this.cache.get(doc.uri);
@@ -78,5 +103,6 @@ export class AnalysisCache {
 
   delete(uri: string): void {
     this.cache.delete(uri);
+    this.verdicts.delete(uri);
   }
 }

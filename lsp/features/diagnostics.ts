@@ -1,6 +1,8 @@
-// Diagnostics: the checker's diagnostics converted to LSP (codes linked to docs/diagnostics.md,
-// related information, unnecessary/deprecated tags, suggested edits carried in `data` for quick
-// fixes), published after a short debounce that a newer change cancels.
+// Diagnostics: the verdict of `mpcrl check` (the checker's diagnostics, then, without checker errors,
+// the compiler's lowering and numeric checks: AnalysisCache.verdict) converted to LSP (codes linked to
+// docs/diagnostics.md, related information, unnecessary/deprecated tags, suggested edits carried in
+// `data` for quick fixes), published once per version after a short debounce that a newer change
+// cancels.
 
 import {
   DiagnosticSeverity,
@@ -130,12 +132,17 @@ export class DiagnosticsScheduler {
     this.timers.delete(uri);
   }
 
-  /** Publish now for the document's current version (if it is still `expectedVersion`). */
+  /** Publish the verdict of the document's current version (if it is still `expectedVersion`); a
+   *  verdict whose document has moved on (or closed) while the numeric checks ran is dropped. */
   publish(uri: string, expectedVersion?: number): void {
     const doc = this.getDocument(uri);
     if (!doc || (expectedVersion !== undefined && doc.version !== expectedVersion)) return;
-    const analysis = this.cache.get(doc);
-    void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics: lspDiagnostics(doc, analysis) });
+    const version = doc.version;
+    void this.cache.verdict(doc).then((diagnostics) => {
+      const now = this.getDocument(uri);
+      if (!now || now.version !== version) return;
+      void this.connection.sendDiagnostics({ uri, version, diagnostics: diagnostics.map((d) => toLspDiagnostic(now, d)) });
+    });
   }
 
   close(uri: string): void {

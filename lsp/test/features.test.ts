@@ -158,6 +158,37 @@ describe("diagnostics", () => {
     expect(p.version).toBe(version);
   });
 
+  it("publishes the compiler's numeric checks (MPC46xx) when the checker finds no error: the verdict of `mpcrl check`", async () => {
+    const infeasible = `controller C {
+  state x[1]
+  input u[1] in [-0.1, 0.1]
+  horizon 5
+  dynamics x+ = 2*x + u
+  minimize stage x'*x + u'*u
+  subject to
+    -1 <= x <= 1
+}
+plant P {
+  state s[1] = [uniform(0.8, 1)]
+  input a[1]
+  dynamics s+ = 2*s + a
+  cost s'*s
+}
+`;
+    const other = "file:///numeric.mpcrl";
+    const p = (await client.open(other, infeasible)).diagnostics;
+    const d = p.find((x) => x.code === "MPC4607");
+    expect(d?.message).toContain("center of the plant's random initial state");
+    expect(d?.range.start.line).toBe(7);
+    // skipped on checker errors: only the checker's diagnostics then
+    const version = await client.change(other, infeasible.replace("horizon 5", "horizon 5\n  bogus_item 3"));
+    const q = await client.diagnostics(other, version);
+    expect(q.diagnostics.some((x) => x.severity === 1)).toBe(true);
+    expect(q.diagnostics.map((x) => x.code)).not.toContain("MPC4607");
+    const fixed = await client.change(other, infeasible.replace("-1 <= x <= 1", "-100 <= x <= 100"));
+    expect((await client.diagnostics(other, fixed)).diagnostics).toEqual([]);
+  });
+
   it("marks the `mpcrl/check` report with counts and the rendered text", async () => {
     const version = await client.change(uri, fixture("broken.mpcrl"));
     await client.diagnostics(uri, version);

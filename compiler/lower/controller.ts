@@ -449,12 +449,47 @@ export class ControllerLowering {
         const sum = axpy(axpy(axpy(k1, 2, k2), 2, k3), 1, k4);
         next = axpy(xk, dt / 6, sum);
       }
+      this.requireAffineInTheta(next, dyn, method);
       this.addEquality(this.stateVars(b, k + 1, dyn.span), next, dyn.rhs.span, origin);
     }
   }
 
+  /** The discretization rule (docs/language.md): the discretized dynamics, like all QP data, must be
+   *  affine in the learnables (the DPP rule, reported with the checker's MPC4005). Euler keeps
+   *  x + h*f(x, u) affine; RK4 multiplies the state matrix by itself (a learnable there gives powers up
+   *  to 4) and zoh exponentiates it, so a learnable in the state matrix is accepted only with euler;
+   *  learnables in the input matrix or the offset stay affine under every method. */
+  private requireAffineInTheta(next: Mat, dyn: Dynamics, method: string): void {
+    const pool = this.pool;
+    for (const p of next.e) {
+      for (const node of [p.c, ...p.lin.values()]) {
+        for (const t of pool.dependsOn(node)) {
+          if (pool.dependsOn(pool.diff(node, t)).length === 0) continue;
+          this.notDppDiscretization(dyn, method, t);
+        }
+      }
+    }
+  }
+
+  private notDppDiscretization(dyn: Dynamics, method: string, theta: number): never {
+    const param = this.params.find((q) => theta >= q.offset && theta < q.offset + q.size);
+    const name = param?.name ?? "a learnable";
+    let span = dyn.rhs.span;
+    walkExpr(dyn.rhs, (x) => {
+      if (x.kind === "Name" && x.name === name && span === dyn.rhs.span) span = x.span;
+    });
+    const how = method === "zoh" ? "`using zoh` takes the matrix exponential of the state matrix" : "`using rk4` multiplies the state matrix by itself (powers up to 4)";
+    throw new LowerError(
+      `\`${name}\` in the state matrix of \`der(${dyn.target.name})\` is not DPP under \`using ${method}\`: the discretized dynamics would not be affine in the learnable parameters`,
+      span,
+      "MPC4005",
+      `${how}; use \`using euler\` (x + h*f(x, u) stays affine), a discrete model \`${dyn.target.name}+ = ...\` with a learnable discrete-time matrix, or keep learnables in the input matrix and the offset (affine under every method)`,
+    );
+  }
+
   /** Exact zero-order hold: expm([[A, B, I], [0, 0, 0]] * dt) = [[Ad, Bd, Gd], [0, I, 0]] for constant
-   *  A and B; the offset c (which may be learnable or a runtime value) enters as x+ = Ad x + Bd u + Gd c
+   *  A and B; the offset c (which may be learnable or a runtime value) enters as x+ = Ad x + Bd u + Gd c,
+   *  and a non-constant entry of B as Gd B (Bd = Gd B for the input held over the step)
    *  (Van Loan 1978, "Computing integrals involving the matrix exponential"). */
   private lowerZoh(dyn: Dynamics, b: VarBlock, dt: number, origin: string): void {
     const nx = this.nx;
@@ -463,20 +498,27 @@ export class ControllerLowering {
     const rhs = fitShape(this.ev, this.ev.evalMat(dyn.rhs, this.stage(0)), nx, 1, dyn.rhs.span, "the right-hand side");
     const na = nx + nu + nx;
     const M = dense(na, na);
-    const coef = (node: number): number => {
+    // the state matrix must be constant (a learnable there is not DPP, a runtime value cannot be
+    // exponentiated at compile time); a non-constant input coefficient B_ij enters as Gd B (exact,
+    // affine in B), so learnable and runtime values are allowed in B and in the offset
+    const stateCoef = (node: number): number => {
       const v = this.pool.constValue(node);
-      if (v === undefined) {
-        throw new LowerError("`using zoh` needs constant matrices multiplying the state and input (no learnable or runtime values)", dyn.rhs.span, CompilerCodes.zohNotConstant, "use `using rk4` or `using euler`, or a discrete model");
-      }
-      return v;
+      if (v !== undefined) return v;
+      const t = this.pool.dependsOn(node);
+      if (t.length > 0) this.notDppDiscretization(dyn, "zoh", t[0]);
+      throw new LowerError("`using zoh` needs a constant state matrix (no runtime values multiplying the state)", dyn.rhs.span, CompilerCodes.zohNotConstant, "use `using rk4` or `using euler`, or a discrete model");
     };
+    const varying: { i: number; j: number; node: number }[] = [];
     for (let i = 0; i < nx; i++) {
       const p = rhs.e[i];
       if (!this.alg.isAffine(p)) throw new LowerError("`using zoh` needs linear dynamics", dyn.rhs.span, CompilerCodes.zohNotConstant);
       for (const [z, node] of p.lin) {
-        if (z < nx) M.data[i * na + z] = coef(node);
-        else if (z >= this.inputOffset && z < this.inputOffset + nu) M.data[i * na + nx + (z - this.inputOffset)] = coef(node);
-        else throw new LowerError("the dynamics may only use the current state and input", dyn.rhs.span, CompilerCodes.unsupported);
+        if (z < nx) M.data[i * na + z] = stateCoef(node);
+        else if (z >= this.inputOffset && z < this.inputOffset + nu) {
+          const v = this.pool.constValue(node);
+          if (v !== undefined) M.data[i * na + nx + (z - this.inputOffset)] = v;
+          else varying.push({ i, j: z - this.inputOffset, node });
+        } else throw new LowerError("the dynamics may only use the current state and input", dyn.rhs.span, CompilerCodes.unsupported);
       }
       M.data[i * na + nx + nu + i] = 1;
     }
@@ -491,6 +533,7 @@ export class ControllerLowering {
         let p = this.alg.constant(c);
         for (let j = 0; j < nx; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(k * nx + j), pool.num(E.data[i * na + j])));
         for (let j = 0; j < nu; j++) p = this.alg.add(p, this.alg.scale(this.alg.variable(this.inputOffset + k * nu + j), pool.num(E.data[i * na + nx + j])));
+        for (const v of varying) p = this.alg.add(p, this.alg.scale(this.alg.variable(this.inputOffset + k * nu + v.j), pool.mul(pool.num(E.data[i * na + nx + nu + v.i]), v.node)));
         next.push(p);
       }
       this.addEquality(this.stateVars(b, k + 1, dyn.span), this.alg.mat(nx, 1, next), dyn.rhs.span, origin);

@@ -209,17 +209,30 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   });
 }
 
+/** Whether a let uses an input, memoised per let (a chain of lets is walked once: linear cost). */
+const letUsesInput = new WeakMap<Ctx, Map<Sym, boolean>>();
+
 /** The first input (or `prev(...)`) an expression refers to, following lets. */
-function inputIn(ctx: Ctx, e: Expr, depth = 0): Expr | undefined {
+function inputIn(ctx: Ctx, e: Expr): Expr | undefined {
   if (e.kind === "Name") {
     const s = ctx.resolution.get(e.id);
     if (s?.kind === "input" && s.blockKind === "controller") return e;
-    if (s?.kind === "let" && s.decl?.kind === "Let" && depth < 20) return inputIn(ctx, s.decl.value, depth + 1) ? e : undefined;
+    if (s?.kind === "let" && s.decl?.kind === "Let") {
+      let memo = letUsesInput.get(ctx);
+      if (!memo) letUsesInput.set(ctx, (memo = new Map()));
+      let uses = memo.get(s);
+      if (uses === undefined) {
+        memo.set(s, false); // a cycle (reported elsewhere) uses nothing
+        uses = inputIn(ctx, s.decl.value) !== undefined;
+        memo.set(s, uses);
+      }
+      return uses ? e : undefined;
+    }
     return undefined;
   }
   if (e.kind === "Call" && e.callee.name === "prev") return e;
   for (const c of children(e)) {
-    const hit = inputIn(ctx, c, depth);
+    const hit = inputIn(ctx, c);
     if (hit) return hit;
   }
   return undefined;

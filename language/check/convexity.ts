@@ -8,7 +8,7 @@
 import type { Expr } from "../ast.js";
 import type { SuggestedEdit } from "../diagnostics.js";
 import { builtinFunction } from "./builtins.js";
-import { Ctx, type Root } from "./context.js";
+import { Ctx, Sym, type Root } from "./context.js";
 import { Affinity, type Cls } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { hullOf } from "./interval.js";
@@ -48,11 +48,24 @@ function culprit(e: Expr, bad: (x: Expr) => boolean, skip?: (x: Expr) => boolean
 }
 
 /** The first decision variable (state or input) referenced in an expression, following lets. */
-function decisionVar(ctx: Ctx, e: Expr, depth = 0): string | undefined {
+const letVar = new WeakMap<Ctx, Map<Sym, string | null>>();
+
+function decisionVar(ctx: Ctx, e: Expr): string | undefined {
   if (e.kind === "Name") {
     const s = ctx.resolution.get(e.id);
     if (s?.isDecisionVar) return s.name;
-    if (s?.kind === "let" && s.decl?.kind === "Let" && depth < 20) return decisionVar(ctx, s.decl.value, depth + 1);
+    if (s?.kind === "let" && s.decl?.kind === "Let") {
+      // memoised per let: a chain of lets is walked once
+      let memo = letVar.get(ctx);
+      if (!memo) letVar.set(ctx, (memo = new Map()));
+      let v = memo.get(s);
+      if (v === undefined) {
+        memo.set(s, null);
+        v = decisionVar(ctx, s.decl.value) ?? null;
+        memo.set(s, v);
+      }
+      return v ?? undefined;
+    }
     return undefined;
   }
   if (e.kind === "Call" && e.callee.name === "prev") {
@@ -60,7 +73,7 @@ function decisionVar(ctx: Ctx, e: Expr, depth = 0): string | undefined {
     return a && a.kind === "Name" ? `prev(${a.name})` : undefined;
   }
   for (const c of children(e)) {
-    const v = decisionVar(ctx, c, depth);
+    const v = decisionVar(ctx, c);
     if (v) return v;
   }
   return undefined;

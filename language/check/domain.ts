@@ -68,9 +68,10 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
-      // functions of decision variables are rejected elsewhere (MPC4001/MPC4004)
-      if (aff.of(e).deg !== 0) continue;
       const v = verdict(ctx, e);
+      // functions of decision variables are rejected elsewhere (MPC4001/MPC4004)
+      if (v && e.kind === "Binary" && (aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0))) continue;
+      if (v && e.kind === "Call" && aff.of(v.arg).deg !== 0) continue;
       if (!v) continue;
       ctx.report({
         severity: "error",

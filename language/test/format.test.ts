@@ -220,6 +220,32 @@ const matrixArb = fc
     return { text: `[\n${lines.join("\n")}\n]`, multiline: true, rows };
   });
 
+const contexts = ["const", "dynamics", "constraint", "penalty", "objective", "bounds", "let", "cost", "setting"] as const;
+
+/** A spec with the matrix literal `m` (the name `M` stands for none) in one context. */
+function contextSource(context: (typeof contexts)[number], m: string): string {
+  switch (context) {
+    case "const":
+      return `const M = ${m}\n`;
+    case "dynamics":
+      return `controller C {\n  dynamics x+ = ${m}*x + B*u\n}\n`;
+    case "constraint":
+      return `controller C {\n  subject to\n    ${m}*x <= 1\n    -1 <= u <= 1\n}\n`;
+    case "penalty":
+      return `controller C {\n  subject to\n    soft x <= 1 for k in 0..N penalty linear ${m}\n    -1 <= u <= 1\n}\n`;
+    case "objective":
+      return `controller C {\n  minimize stage quad(x, ${m})\n    + terminal x'*${m}*x\n}\n`;
+    case "bounds":
+      return `controller C {\n  learnable P[2] = 0 in [-${m}, ${m}]\n  horizon 3\n}\n`;
+    case "let":
+      return `plant P {\n  let y = ${m}*s\n  cost y'*y\n}\n`;
+    case "cost":
+      return `plant P {\n  cost s'*${m}*s\n  episode 3\n}\n`;
+    case "setting":
+      return `train C on P {\n  init ${m} 1\n  seed 1\n}\n`;
+  }
+}
+
 /** Lines (0-based) on which the rows of the first matrix literal of a `const` start. */
 function rowLines(text: string): number[] {
   const item = parse(text).program.items[0];
@@ -231,19 +257,14 @@ function rowLines(text: string): number[] {
 
 describe("format properties: matrix literals", () => {
   it("is idempotent, preserves AST and comments, and keeps one row per line where the source had it", () => {
+    const checked = new Map<string, number>();
     fc.assert(
-      fc.property(matrixArb, fc.constantFrom("const", "dynamics", "constraint", "objective"), (m, context) => {
-        const src =
-          context === "const"
-            ? `const M = ${m.text}\n`
-            : context === "dynamics"
-              ? `controller C {\n  dynamics x+ = ${m.text}*x + B*u\n}\n`
-              : context === "constraint"
-                ? `controller C {\n  subject to\n    ${m.text}*x <= 1\n    -1 <= u <= 1\n}\n`
-                : `controller C {\n  minimize stage quad(x, ${m.text})\n    + terminal x'*${m.text}*x\n}\n`;
+      fc.property(matrixArb, fc.constantFrom(...contexts), (m, context) => {
+        const src = contextSource(context, m.text);
         const parsed = parse(src);
         // in a constraint, a `]` alone on its line ends the constraint: such sources do not parse
         fc.pre(!parsed.diagnostics.some((d) => d.severity === "error"));
+        checked.set(context, (checked.get(context) ?? 0) + 1);
         const once = format(src).text;
         expect(format(once).text).toBe(once);
         expect(stripSpans(parse(once).program)).toEqual(stripSpans(parsed.program));
@@ -258,13 +279,14 @@ describe("format properties: matrix literals", () => {
           }
         } else if (m.multiline) {
           // the rows stayed one per line (the one-line fallback was not used)
-          const oneLine = { dynamics: 3, constraint: 5, objective: 4 }[context];
-          const copies = context === "objective" ? 2 : 1;
+          const oneLine = contextSource(context, "M").split("\n").length - 1;
+          const copies = contextSource(context, "M").split("M").length - 1;
           expect(once.split("\n").length - 1).toBeGreaterThanOrEqual(oneLine + copies * (m.rows - 1));
         }
       }),
-      { seed: 20261205, numRuns: 300 },
+      { seed: 20261205, numRuns: 400 },
     );
+    for (const c of contexts) expect(checked.get(c) ?? 0, c).toBeGreaterThan(15);
   });
 
   it("formatting the examples with their spacing disturbed gives a fixed point", () => {

@@ -8,6 +8,7 @@
 // So a rate limit |u_0 - prev(u)| <= r holds between consecutive applied inputs of the MPC.
 
 import type { ActResult, LearnableMpc, RuntimeValues } from "../mpc/types.js";
+import { ThetaBoxError } from "../mpc/bounds.js";
 import type { Plant, PlantStep } from "../plants/types.js";
 import { RngStreams } from "../rng.js";
 import { Exploration, type ExplorationSpec } from "./exploration.js";
@@ -263,7 +264,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
       this.mpc.setTheta(this.theta);
     } catch (err) {
       // the checker's proofs cover the parameter boxes only: a checkpoint outside them is refused
-      throw new RangeError(`the checkpoint's parameters are refused: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ThetaBoxError(`the checkpoint's parameters are refused: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.episode = cp.episode;
     this.globalStep = cp.globalStep;

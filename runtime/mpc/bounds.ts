@@ -38,10 +38,15 @@ export function thetaBoxViolation(params: readonly ParamLayout[], theta: ArrayLi
   return null;
 }
 
-/** Throws a RangeError (the message of `thetaBoxViolation`) unless theta is finite and inside its boxes. */
+/** Parameters refused (outside their boxes, not finite, wrong length): a user error, not a bug. */
+export class ThetaBoxError extends RangeError {
+  override readonly name = "ThetaBoxError";
+}
+
+/** Throws a ThetaBoxError (the message of `thetaBoxViolation`) unless theta is finite and inside its boxes. */
 export function assertThetaInBoxes(params: readonly ParamLayout[], theta: ArrayLike<number>, nTheta?: number): void {
   const why = thetaBoxViolation(params, theta, nTheta);
-  if (why !== null) throw new RangeError(why);
+  if (why !== null) throw new ThetaBoxError(why);
 }
 
 /**
@@ -63,10 +68,10 @@ export function runtimeValueViolation(r: RuntimeLayout, v: number | ArrayLike<nu
 }
 
 function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string | null {
-  const name = r.size === 1 ? r.name : `${r.name}[${i}]`;
-  if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${v}, not a finite number`;
   const lo = r.lower === undefined ? -Infinity : r.lower[i];
   const hi = r.upper === undefined ? Infinity : r.upper[i];
-  if (!(v >= lo && v <= hi)) return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
-  return null;
+  if (Number.isFinite(v) && v >= lo && v <= hi) return null;
+  const name = r.size === 1 ? r.name : `${r.name}[${i}]`;
+  if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${v}, not a finite number`;
+  return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
 }

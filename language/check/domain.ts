@@ -78,8 +78,10 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         code: v.always ? "MPC4021" : "MPC4022",
         message: v.always ? `\`${ctx.src(e.span)}\` is undefined: ${v.why}` : `\`${ctx.src(e.span)}\` cannot be proven to be defined: ${v.why}`,
         span: e.span,
-        label: `\`${ctx.src(v.arg.span)}\` ranges over ${show(v.range)}${v.always ? "" : " for the admissible learnables, stages and runtime values"}`,
-        related: [{ span: v.arg.span, label: "this operand" }],
+        label:
+          v.range[0] === v.range[1]
+            ? `\`${ctx.src(v.arg.span)}\` is ${fmt(v.range[0])}`
+            : `\`${ctx.src(v.arg.span)}\` ranges over ${show(v.range)}${v.always ? "" : " for the admissible learnables, stages and runtime values"}`,
         notes: ["a NaN or infinite entry in the QP data makes the controller fail at run time: partial functions must stay inside their domain for every admissible value"],
         help: v.always
           ? "fix the value so that the operation is defined"

@@ -9,7 +9,7 @@ import type { ParamLayout } from "../mpc/types.js";
 import type { QpTemplate } from "../mpc/template.js";
 import type { EpisodeRecord, EpisodicTrainer, StepRecord, TrainerCheckpoint } from "../learn/types.js";
 import { controllerStateBounds } from "./controller_bounds.js";
-import { paramLayoutJson, thetaNames, thetaToJson } from "./params.js";
+import { formatParamsJson, paramLayoutJson, thetaNames, thetaToJson } from "./params.js";
 import { summarizeRun, type RunSummary } from "./summary.js";
 import { RunWriter, type LineFile } from "./writer.js";
 
@@ -198,7 +198,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       elapsed: elapsed(),
     };
     writer.json("checkpoint.json", cp);
-    writer.json("params.json", thetaToJson(opts.layout, trainer.getTheta()));
+    writer.text("params.json", formatParamsJson(thetaToJson(opts.layout, trainer.getTheta())));
   };
   const every = opts.progressEvery ?? 50;
   const cpEvery = opts.checkpointEvery ?? 1000;

@@ -237,3 +237,15 @@ export function paramLayoutJson(layout: readonly ParamLayout[]): ParamLayoutJson
   const fin = (a: ArrayLike<number>): (number | null)[] => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
   return layout.map((p) => ({ name: p.name, structure: p.structure, shape: definedShape(p), offset: p.offset, size: p.size, lower: fin(p.lower), upper: fin(p.upper) }));
 }
+
+/** params.json text: one parameter per line, a matrix one row per line (still plain JSON). */
+export function formatParamsJson(json: ParamsJson): string {
+  const v = (x: ParamValue, indent: string): string => {
+    if (typeof x === "number") return JSON.stringify(x);
+    if (x.length > 0 && Array.isArray(x[0])) return `[\n${(x as number[][]).map((r) => `${indent}  ${JSON.stringify(r)}`).join(",\n")}\n${indent}]`;
+    return JSON.stringify(x);
+  };
+  const keys = Object.keys(json);
+  if (keys.length === 0) return "{}\n";
+  return `{\n${keys.map((k) => `  ${JSON.stringify(k)}: ${v(json[k], "  ")}`).join(",\n")}\n}\n`;
+}

@@ -271,6 +271,10 @@ export interface ControllerBlock extends NodeBase {
   readonly keywordSpan: Span;
   readonly name: Identifier;
   readonly items: readonly ControllerItem[];
+  /** Set by the parser when a syntax error lies inside the block (an item may be missing or
+   *  partial): the checker then skips diagnostics that an absent item would cause (missing
+   *  horizon or objective, unused learnables, states without dynamics). */
+  readonly hasSyntaxErrors?: boolean;
 }
 
 export interface PlantBlock extends NodeBase {
@@ -278,6 +282,8 @@ export interface PlantBlock extends NodeBase {
   readonly keywordSpan: Span;
   readonly name: Identifier;
   readonly items: readonly PlantItem[];
+  /** As for a controller block. */
+  readonly hasSyntaxErrors?: boolean;
 }
 
 // ---------------------------------------------------------------- training

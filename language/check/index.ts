@@ -13,7 +13,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { SemanticModel } from "../semantic.js";
 import { Ctx } from "./context.js";
 import { collectScopes } from "./scope.js";
-import { resolveNames } from "./names.js";
+import { dropRecoveryCascades, resolveNames } from "./names.js";
 import { inferShapes } from "./shapes.js";
 import { checkConvexity } from "./convexity.js";
 import { checkConsistency } from "./consistency.js";
@@ -61,6 +61,7 @@ export function checkProgram(program: Program, text: string): CheckOutput {
       break;
     }
   }
+  dropRecoveryCascades(ctx);
   const diagnostics = ctx.diagnostics
     .map((d, i) => ({ d, i }))
     .sort((a, b) => a.d.span.start - b.d.span.start || a.i - b.i)

@@ -1,13 +1,16 @@
 // Pass 2: name resolution. Resolves every NameRef of every expression root (block scope, then the
 // top level, then the built-ins `N`, `k`, `I`, `inf`), checks calls of built-in functions (unknown
 // function, arity, named arguments, where they may be used), the targets of dynamics and the block
-// names of `train`. Codes MPC2001, MPC2005-MPC2012, MPC2017.
+// names of `train`, and the names declarations may not take (reserved.ts). Codes MPC2001,
+// MPC2004-MPC2012, MPC2017-MPC2021.
 
 import type { CallExpr, Expr, Identifier, NameRef } from "../ast.js";
-import type { Span } from "../diagnostics.js";
+import type { Diagnostic, Span } from "../diagnostics.js";
 import { BUILTIN_FUNCTIONS, builtinFunction, signatureText } from "./builtins.js";
 import { Ctx, Sym, type BlockScope, type Root } from "./context.js";
 import { mostSimilar } from "./similar.js";
+import { horizonOf } from "./constEval.js";
+import { checkDeclaredNames } from "./reserved.js";
 
 export const article = (word: string): string => (/^[aeiou]/.test(word) ? "an" : "a");
 
@@ -317,6 +320,7 @@ function checkDynamicsTargets(ctx: Ctx): void {
         });
       } else seen.set(sym, t.span);
     }
+    if (blockHasSyntaxErrors(block)) continue; // the dynamics may be the item that did not parse
     for (const sym of block.symbols.values()) {
       if (sym.kind === "state" && !seen.has(sym) && sym.nameSpan) {
         ctx.report({
@@ -368,9 +372,22 @@ function checkTrainNames(ctx: Ctx): void {
   }
 }
 
+/** The controller or plant block of a symbol had a syntax error: an item may be missing or partial. */
+export function inBrokenBlock(ctx: Ctx, sym: Sym): boolean {
+  if (sym.blockKind !== "controller" && sym.blockKind !== "plant") return false;
+  const block = sym.scope === undefined ? undefined : ctx.blockByName(sym.scope);
+  return block !== undefined && blockHasSyntaxErrors(block);
+}
+
+export function blockHasSyntaxErrors(block: BlockScope): boolean {
+  const node = block.node;
+  return (node.kind === "Controller" || node.kind === "Plant") && node.hasSyntaxErrors === true;
+}
+
 function reportUnusedLearnables(ctx: Ctx): void {
   for (const sym of ctx.allSymbols) {
-    if (sym.kind === "learnable" && !sym.used && sym.nameSpan) {
+    // a skipped or partial item may have been the use: say nothing until the syntax is fixed
+    if (sym.kind === "learnable" && !sym.used && sym.nameSpan && !inBrokenBlock(ctx, sym)) {
       ctx.report({
         severity: "warning",
         code: "MPC2004",
@@ -391,5 +408,31 @@ export function resolveNames(ctx: Ctx): void {
   }
   checkDynamicsTargets(ctx);
   checkTrainNames(ctx);
+  checkDeclaredNames(ctx);
   reportUnusedLearnables(ctx);
+}
+
+/** Codes reported for an item a controller or plant lacks (at the block name), and for a stage range
+ *  that needs the horizon: in a block with a syntax error the item may be the one that did not parse. */
+const MISSING_ITEM_CODES = new Set(["MPC4010", "MPC4013"]);
+
+/**
+ * Drops the diagnostics that a skipped or partial item causes in a block with a syntax error (run
+ * after all passes): "no horizon" / "no objective" at the block name, and stage ranges that cannot be
+ * evaluated because the horizon is unknown. The syntax error itself is the one thing to fix.
+ */
+export function dropRecoveryCascades(ctx: Ctx): void {
+  const broken = ctx.blocks.filter(blockHasSyntaxErrors);
+  if (broken.length === 0) return;
+  const drop = (d: Diagnostic): boolean =>
+    broken.some((b) => {
+      const node = b.node;
+      if (node.kind !== "Controller" && node.kind !== "Plant") return false;
+      if (MISSING_ITEM_CODES.has(d.code) && d.span.start === node.name.span.start) return true;
+      if (d.code !== "MPC4015" || d.span.start < node.span.start || d.span.end > node.span.end) return false;
+      return node.kind === "Controller" && horizonOf(ctx, b.name) === undefined && /constant integer/.test(d.message);
+    });
+  const kept = ctx.diagnostics.filter((d) => !drop(d));
+  ctx.diagnostics.length = 0;
+  ctx.diagnostics.push(...kept);
 }

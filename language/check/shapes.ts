@@ -4,7 +4,7 @@
 // `I` takes its size from the context (the other operand of + or -, the factor it multiplies, a
 // `quad`/`dlqr` argument, the declared shape). Statement rules: declaration dims are positive
 // integer constants, init/bounds match the declared shape, dynamics match the state, cost terms
-// are scalar, constraint sides agree. Codes MPC3001-MPC3016.
+// are scalar, constraint sides agree; sizes stay within the limits of limits.ts. Codes MPC3001-MPC3018.
 
 import type { Expr, IndexExpr } from "../ast.js";
 import type { Span } from "../diagnostics.js";
@@ -15,6 +15,7 @@ import { Ctx, Sym, SCALAR, isScalar, sameShape, type Root } from "./context.js";
 import { constInt, evalExpr, isListOfRows } from "./constEval.js";
 import { declOf, letOf } from "./scope.js";
 import type { IdSet } from "./idmap.js";
+import { checkSizeLimits, MAX_DIM, MAX_VALUE_ELEMENTS, shapeTooLarge } from "./limits.js";
 
 /** Passed as the hint when the context has a shape but it could not be computed (an error reported
  *  elsewhere): a bare `I` then stays silent instead of cascading. */
@@ -99,6 +100,21 @@ export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
     } else shape = SCALAR;
   }
   busy.delete(sym);
+  if (shape && d && d.dims && d.dims.length > 0) {
+    const big = shapeTooLarge(shape);
+    if (big !== undefined) {
+      const first = d.dims[0].span;
+      const last = d.dims[d.dims.length - 1].span;
+      err(ctx, {
+        code: "MPC3016",
+        message: `\`${sym.name}\` is too large: ${big}`,
+        span: { start: first.start, end: last.end, startLine: first.startLine, startColumn: first.startColumn, endLine: last.endLine, endColumn: last.endColumn },
+        label: `declared ${showShape(shape)}`,
+        help: limitHelp(),
+      });
+      shape = undefined;
+    }
+  }
   sym.shape = shape;
   sym.shapeDone = true;
   return shape;
@@ -144,9 +160,19 @@ export function inferExpr(ctx: Ctx, e: Expr, hint?: Shape): Shape | undefined {
   if (done.has(e.id)) return ctx.shapes.get(e.id);
   done.add(e.id);
   const s = compute(ctx, e, hint);
-  if (s) ctx.shapes.set(e.id, s);
+  if (s) {
+    const big = shapeTooLarge(s);
+    if (big !== undefined) {
+      // a value this large would exhaust the compiler: reported once, then unknown (no cascade)
+      err(ctx, { code: "MPC3016", message: `this value is too large: ${big}`, span: e.span, label: `this is ${showShape(s)}`, help: limitHelp() });
+      return undefined;
+    }
+    ctx.shapes.set(e.id, s);
+  }
   return s;
 }
+
+const limitHelp = (): string => `dimensions are limited to ${MAX_DIM.toLocaleString("en-US")} and values to ${MAX_VALUE_ELEMENTS.toLocaleString("en-US")} entries (see docs/diagnostics.md, MPC3016)`;
 
 function compute(ctx: Ctx, e: Expr, hint?: Shape): Shape | undefined {
   switch (e.kind) {
@@ -617,4 +643,5 @@ export function inferShapes(ctx: Ctx): void {
     checkRoot(ctx, root);
     inferExpr(ctx, root.expr);
   }
+  checkSizeLimits(ctx);
 }

@@ -41,8 +41,15 @@ export class AstBuilder {
   constructor(
     private readonly lines: LineIndex,
     firstId = 1,
+    /** Misspelled item keywords re-typed by the driver (start offset -> the keyword they stand for). */
+    private readonly retyped: ReadonlyMap<number, string> = new Map(),
   ) {
     this.nextId = firstId;
+  }
+
+  /** The keyword a keyword token stands for (its text, or the keyword a misspelling was read as). */
+  private keywordText(t: IToken): string {
+    return this.retyped.get(t.startOffset) ?? t.image;
   }
 
   id(): number {
@@ -431,7 +438,7 @@ export class AstBuilder {
     const kw = this.tok(c, "keyword");
     if (kw === undefined) return undefined;
     const span = this.cstSpan(n) ?? this.tokSpan(kw);
-    const declKind = kw.image as A.DeclKind;
+    const declKind = this.keywordText(kw) as A.DeclKind;
     const structTok = this.tok(c, "structure");
     let structure: A.LearnableStructure | undefined;
     if (structTok !== undefined) {
@@ -551,7 +558,7 @@ export class AstBuilder {
     return {
       kind: "ScalarSetting",
       id: this.id(),
-      key: kw.image as A.ScalarSetting["key"],
+      key: this.keywordText(kw) as A.ScalarSetting["key"],
       keywordSpan: this.tokSpan(kw),
       value: this.expr(this.node(c, "value"), this.emptySpanAfter(this.tokSpan(kw))),
       span,
@@ -587,7 +594,7 @@ export class AstBuilder {
     return {
       kind: "PlantCost",
       id: this.id(),
-      sense: kw.image === "reward" ? "reward" : "cost",
+      sense: this.keywordText(kw) === "reward" ? "reward" : "cost",
       expr: this.expr(this.node(c, "expr"), this.emptySpanAfter(this.tokSpan(kw))),
       span,
     };

@@ -138,12 +138,27 @@ export class MpcrlParser extends CstParser {
     this.OR(this.blockItemAlts);
   });
 
+  /** The next line continues the current one: it starts with an operator or a closer, or this line
+   *  ends with an operator, `,`, `=` or an opener (an expression broken over lines). */
+  private continuedLine(): boolean {
+    const next = this.LA(1);
+    const prev = this.LA(0);
+    return (
+      tokenMatcher(next, BinOp) || tokenMatcher(next, RelOpTok) || tokenMatcher(next, Caret) || tokenMatcher(next, Quote) ||
+      tokenMatcher(next, Comma) || tokenMatcher(next, Semi) || tokenMatcher(next, RParen) || tokenMatcher(next, RBracket) ||
+      tokenMatcher(next, DotDot) || tokenMatcher(prev, BinOp) || tokenMatcher(prev, RelOpTok) || tokenMatcher(prev, Caret) ||
+      tokenMatcher(prev, Comma) || tokenMatcher(prev, Semi) || tokenMatcher(prev, Equals) || tokenMatcher(prev, LParen) ||
+      tokenMatcher(prev, LBracket) || tokenMatcher(prev, DotDot)
+    );
+  }
   private readonly restOfLine = {
-    GATE: (): boolean => this.sameLine() && !tokenMatcher(this.LA(1), LBrace) && !tokenMatcher(this.LA(1), RBrace),
+    GATE: (): boolean =>
+      (this.sameLine() || this.continuedLine()) && !tokenMatcher(this.LA(1), LBrace) && !tokenMatcher(this.LA(1), RBrace),
     DEF: (): IToken => this.CONSUME(AnyToken),
   };
   /** A line starting with a word that is not an item keyword (a typo such as `horizn 10`): skipped to
-   *  the end of the line and reported by build.ts with a suggestion, so that parsing goes on. */
+   *  the end of the line (and the lines that continue it, such as `+ stage ...` after an objective)
+   *  and reported by build.ts with a suggestion, so that parsing goes on. */
   public unknownItem = this.RULE("unknownItem", () => {
     this.CONSUME(Identifier, L_WORD);
     this.MANY(this.restOfLine);

@@ -12,6 +12,7 @@ import { LineIndex } from "../span.js";
 import { AstBuilder } from "./build.js";
 import { recognitionErrorToDiagnostic } from "./errors.js";
 import { parserInstance } from "./grammar.js";
+import { fixMisspelledItemKeywords } from "./recover.js";
 
 /** Deepest bracket nesting accepted (the recursive-descent parser recurses per level). */
 export const MAX_NESTING = 64;
@@ -56,8 +57,9 @@ function parseUnsafe(text: string): ParseResult {
   const suppressAt = new Set<number>();
   const tokens = guardNesting(lexed.tokens, lines, diagnostics, suppressAt);
   fixMismatchedClosers(tokens, lines, diagnostics);
+  const retyped = fixMisspelledItemKeywords(tokens, lines, diagnostics);
   const withLineEnds = insertLineEnds(tokens);
-  const builder = new AstBuilder(lines);
+  const builder = new AstBuilder(lines, 1, retyped);
   const items: TopItem[] = [];
   const parser = parserInstance;
   let syntaxErrors = 0;
@@ -101,6 +103,7 @@ function parseUnsafe(text: string): ParseResult {
     if (item !== undefined) items.push(item);
   }
   diagnostics.push(...builder.diagnostics);
+  markBlocksWithSyntaxErrors(items, diagnostics);
 
   const comments: Comment[] = lexed.comments.map((c) => ({
     text: c.image,
@@ -119,6 +122,19 @@ function parseUnsafe(text: string): ParseResult {
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   const program: Program = { kind: "Program", id: builder.id(), items, comments, span: lines.span(0, text.length) };
   return { program, diagnostics };
+}
+
+/** Sets `hasSyntaxErrors` on each controller/plant block that contains a syntax error (the checker
+ *  then does not report what a skipped or partial item would cause). */
+function markBlocksWithSyntaxErrors(items: TopItem[], diagnostics: readonly Diagnostic[]): void {
+  const errorStarts = diagnostics.filter((d) => d.severity === "error").map((d) => d.span.start);
+  if (errorStarts.length === 0) return;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item.kind !== "Controller" && item.kind !== "Plant") continue;
+    const { start, end } = item.span;
+    if (errorStarts.some((s) => s >= start && s <= end)) items[i] = { ...item, hasSyntaxErrors: true };
+  }
 }
 
 const closerFor = new Map([

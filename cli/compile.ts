@@ -1,27 +1,27 @@
-// `mpcrl compile SPEC (-o OUT.ts | --stdout) [--controller NAME] [--no-color]`: compile a spec to a
-// TypeScript module (compiler/index.ts). Exit codes: 0 written (warnings printed to stderr),
-// 1 the spec has errors (rendered diagnostics on stderr), 2 bad usage or unreadable/unwritable file.
+// `mpcrl compile SPEC (-o OUT.ts | --stdout) [--controller NAME] [--json] [--no-color]`: compile a
+// spec to a TypeScript module (compiler/index.ts). Exit codes: 0 written (warnings printed to
+// stderr), 1 the spec has errors (rendered diagnostics on stderr), 2 bad usage or
+// unreadable/unwritable file. `--json` (with -o) prints one record instead: the file, the output,
+// the controller's sizes and the diagnostics.
 
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { renderDiagnostics } from "../language/index.js";
 import { compile } from "../compiler/index.js";
-import { raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
 
 interface CompileCliOptions {
   output?: string;
   stdout?: boolean;
   controller?: string;
   color?: boolean;
+  json?: boolean;
 }
 
 export function runCompile(file: string, opts: CompileCliOptions): void {
-  if ((opts.output === undefined) === (opts.stdout !== true)) {
-    process.stderr.write("mpcrl compile: give exactly one of -o <file.ts> or --stdout\n");
-    raiseExitCode(2);
-    return;
-  }
+  if ((opts.output === undefined) === (opts.stdout !== true)) return failUsage("compile", "give exactly one of -o <file.ts> or --stdout");
+  if (opts.json && opts.stdout) return failUsage("compile", "--json and --stdout both write to standard output: use -o <file.ts> with --json");
   const text = readSourceFile(file, "compile");
   if (text === undefined) {
     raiseExitCode(2);
@@ -29,8 +29,9 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
   }
   const result = compile(text, { fileName: basename(file), target: opts.controller });
   const color = useColor(opts.color, process.stderr);
-  if (result.diagnostics.length > 0) process.stderr.write(renderDiagnostics(text, result.diagnostics, file, { color }) + "\n");
+  if (result.diagnostics.length > 0 && !opts.json) process.stderr.write(renderDiagnostics(text, result.diagnostics, file, { color }) + "\n");
   if (result.code === undefined) {
+    if (opts.json) printJson({ file, ok: false, diagnostics: result.diagnostics });
     raiseExitCode(1);
     return;
   }
@@ -41,11 +42,13 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
   try {
     writeFileSync(opts.output!, result.code);
   } catch (err) {
-    process.stderr.write(`mpcrl compile: cannot write '${opts.output}': ${err instanceof Error ? err.message : String(err)}\n`);
-    raiseExitCode(2);
-    return;
+    return failUsage("compile", `cannot write '${opts.output}': ${err instanceof Error ? err.message : String(err)}`);
   }
   const ir = result.ir!;
+  if (opts.json) {
+    printJson({ file, ok: true, output: opts.output, controller: ir.name, variables: ir.n, constraints: ir.m, learnableEntries: ir.nTheta, diagnostics: result.diagnostics });
+    return;
+  }
   process.stderr.write(`${file}: compiled controller ${ir.name} (${ir.n} variables, ${ir.m} constraints, ${ir.nTheta} learnable entries) to ${opts.output}\n`);
 }
 
@@ -57,6 +60,7 @@ export function registerCompile(program: Command): void {
     .option("-o, --output <file>", "write the module to this .ts file")
     .option("--stdout", "print the module to standard output")
     .option("--controller <name>", "controller to compile (default: the train block's, else the first)")
+    .option("--json", "print one JSON record (output, sizes, diagnostics) instead of text; needs -o")
     .option("--no-color", "disable colors in diagnostics")
     .action((file: string, opts: CompileCliOptions) => runCompile(file, opts));
 }

@@ -1,12 +1,12 @@
 // `mpcrl eval spec.mpcrl --params params.json [--episodes N] [--steps N] [--seed N | --seeds 1..8]
-//  [--out DIR] [--disturbance FILE] [--plant module.ts]`: run the controller with fixed parameters
-// (no learning) and report the same figures and report as `train`.
+//  [--out DIR [--force]] [--disturbance FILE] [--plant module.ts] [--json]`: run the controller with
+// fixed parameters (no learning) and report the same figures and report as `train` (`--json`: the
+// summary as one JSON record). `--out` never overwrites a run folder unless `--force` is given.
 
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
-import { raiseExitCode } from "./io.js";
+import { FileReadError, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
-import { defaultRunDir, printMulti, printSummary } from "./train.js";
+import { claimRunDir, defaultRunDir, preparePlantLoader, printMulti, printSummary } from "./train.js";
 import { runSeeds } from "./train_multi.js";
 import { runJob } from "./train_run.js";
 import { availableParallelism } from "node:os";
@@ -17,31 +17,30 @@ import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type Common
 export interface EvalFlags extends CommonFlags {
   params?: string;
   out?: string;
+  force?: boolean;
+  json?: boolean;
 }
 
 export async function runEval(specPath: string, flags: EvalFlags): Promise<void> {
   try {
     let params: unknown;
     if (flags.params !== undefined) {
-      let text: string;
       try {
-        text = readFileSync(flags.params, "utf8");
-      } catch {
-        throw new CliError(`cannot read the parameters file '${flags.params}'`, 2);
-      }
-      try {
-        params = JSON.parse(text);
-      } catch {
-        throw new CliError(`'${flags.params}' is not valid JSON`, 2);
+        params = readJsonFile(flags.params, "the parameters file");
+      } catch (err) {
+        if (err instanceof FileReadError) throw new CliError(err.message, 2);
+        throw err;
       }
     }
     const dir = flags.out ?? defaultRunDir(specPath, "-eval");
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined) throw new CliError("use either --seed or --seeds, not both", 2);
+    await preparePlantLoader(flags.plant);
     const setup = await prepare(specPath, flags);
+    claimRunDir(dir, flags.force, "eval");
     if (seeds) {
       const m = await runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
-      printMulti(m, dir);
+      printMulti(m, dir, "evaluation", flags.json);
       return;
     }
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
@@ -59,13 +58,13 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
       const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
       process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
       const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);
-      printSummary(s, dir, "evaluation");
+      printSummary(s, dir, "evaluation", flags.json);
       return;
     }
     const progress = new ProgressReporter(process.stderr);
     const r = await runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p));
     progress.done();
-    printSummary(r.summary, dir, "evaluation");
+    printSummary(r.summary, dir, "evaluation", flags.json);
   } catch (err) {
     if (err instanceof CliError) {
       process.stderr.write(err.exitCode === 1 ? err.message.replace(/\n?$/, "\n") : `mpcrl eval: ${err.message}\n`);
@@ -86,9 +85,11 @@ export function registerEval(program: Command): void {
     .option("--steps <n>", "steps per episode")
     .option("--seed <n>", "seed")
     .option("--seeds <range>", "several seeds in parallel workers, e.g. 1..8")
-    .option("--out <dir>", "run folder (default runs/<spec>-eval-<timestamp>)")
+    .option("--out <dir>", "run folder (default runs/<spec>-eval-<timestamp>); an existing run there is not overwritten")
+    .option("--force", "with --out: overwrite the run already in that folder")
     .option("--disturbance <file>", "replay a recorded disturbance")
     .option("--plant <module>", "a TypeScript plant module instead of the spec's plant")
+    .option("--json", "print the run's summary as one JSON record (times in seconds: wallTimeSeconds)")
     .option("--no-color", "disable colors in diagnostics")
     .action((spec: string, flags: EvalFlags) => runEval(spec, flags));
 }

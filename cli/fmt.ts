@@ -1,27 +1,51 @@
-// `mpcrl fmt [--check] [--write] FILE...`: the canonical layout of .mpcrl specs (docs/language.md).
+// `mpcrl fmt [--check] [--write] FILE|DIR...`: the canonical layout of .mpcrl specs (docs/language.md).
 // Without flags the formatted text goes to stdout. `--check` lists the files that would change and
 // exits 1 if any; `--write` rewrites them in place. A file with syntax errors is never touched: its
 // diagnostics go to stderr and the exit code is 1. Unreadable files: exit 2.
+// `--json` prints one record per file instead: `{ file, ok, changed, written?, text?, diagnostics }`
+// (`text`, the formatted source, when neither --check nor --write is given).
 
-import { writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { format, renderDiagnostics } from "../language/index.js";
-import { raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
 
 interface FmtOptions {
   check?: boolean;
   write?: boolean;
   color?: boolean;
+  json?: boolean;
+}
+
+/** A directory argument stands for the .mpcrl files under it (recursively, sorted; dot folders and node_modules skipped). */
+export function expandSpecFiles(args: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.name.startsWith(".") || e.name === "node_modules") continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.endsWith(".mpcrl")) out.push(p);
+    }
+  };
+  for (const a of args) {
+    let isDir = false;
+    try {
+      isDir = statSync(a).isDirectory();
+    } catch {
+      // unreadable: reported by the read below
+    }
+    if (isDir) walk(a);
+    else out.push(a);
+  }
+  return out;
 }
 
 export function runFmt(files: string[], opts: FmtOptions): void {
-  if (opts.check && opts.write) {
-    process.stderr.write("mpcrl fmt: --check and --write cannot be used together\n");
-    raiseExitCode(2);
-    return;
-  }
+  if (opts.check && opts.write) return failUsage("fmt", "--check and --write cannot be used together");
   const color = useColor(opts.color, process.stderr);
-  for (const file of files) {
+  for (const file of expandSpecFiles(files)) {
     const text = readSourceFile(file, "fmt");
     if (text === undefined) {
       raiseExitCode(2);
@@ -30,28 +54,37 @@ export function runFmt(files: string[], opts: FmtOptions): void {
     const result = format(text);
     const errors = result.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) {
+      raiseExitCode(1);
+      if (opts.json) {
+        printJson({ file, ok: false, changed: false, diagnostics: errors });
+        continue;
+      }
       process.stderr.write(`mpcrl fmt: not formatting '${file}': it has syntax errors\n`);
       process.stderr.write(renderDiagnostics(text, errors, file, { color }) + "\n");
-      raiseExitCode(1);
       continue;
     }
     const changed = result.text !== text;
+    let written = false;
     if (opts.check) {
       if (changed) {
-        process.stdout.write(`would reformat ${file}\n`);
+        if (!opts.json) process.stdout.write(`would reformat ${file}\n`);
         raiseExitCode(1);
       }
     } else if (opts.write) {
       if (changed) {
         try {
           writeFileSync(file, result.text, "utf8");
-          process.stdout.write(`formatted ${file}\n`);
+          written = true;
+          if (!opts.json) process.stdout.write(`formatted ${file}\n`);
         } catch (err) {
-          process.stderr.write(`mpcrl fmt: cannot write '${file}': ${err instanceof Error ? err.message : String(err)}\n`);
-          raiseExitCode(2);
+          failUsage("fmt", `cannot write '${file}': ${err instanceof Error ? err.message : String(err)}`);
         }
       }
-    } else process.stdout.write(result.text);
+    } else if (!opts.json) process.stdout.write(result.text);
+    if (opts.json) {
+      const diagnostics = result.diagnostics;
+      printJson({ file, ok: true, changed, ...(opts.write ? { written } : {}), ...(opts.check || opts.write ? {} : { text: result.text }), diagnostics });
+    }
   }
 }
 
@@ -59,9 +92,10 @@ export function registerFmt(program: Command): void {
   program
     .command("fmt")
     .description("format .mpcrl specs in the canonical layout")
-    .argument("<files...>", ".mpcrl files to format")
+    .argument("<files...>", ".mpcrl files to format (a folder: every .mpcrl file under it)")
     .option("--check", "exit 1 if a file is not formatted (prints its name); change nothing")
     .option("--write", "rewrite files in place")
+    .option("--json", "print one JSON record per file (changed, written, diagnostics; the text without --check/--write)")
     .option("--no-color", "disable colors in diagnostics")
     .action((files: string[], opts: FmtOptions) => runFmt(files, opts));
 }

@@ -1,22 +1,59 @@
-// Shared CLI helpers: read a source file or report a clear error (exit code 2, no stack trace),
-// decide on terminal colors, combine exit codes.
+// Shared CLI helpers: read a file or report a clear error (exit code 2, no stack trace), decide on
+// terminal colors, combine exit codes. Every command reports an unreadable file the same way:
+//   mpcrl <command>: cannot read [<what> ]'<path>': <reason>
+// with reason "no such file", "it is a directory", "permission denied" or the system's message.
 
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 
-/** Read a UTF-8 text file. On failure, print `mpcrl <command>: <reason>` to stderr and return undefined. */
-export function readSourceFile(path: string, command: string): string | undefined {
+/** A file that cannot be read or parsed; `message` is complete ("cannot read the spec 'x': no such file"). */
+export class FileReadError extends Error {}
+
+/** The human reason of a failed read (no error codes, no stack). */
+export function readErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT" || code === "ENOTDIR") return "no such file";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `cannot read the spec 'x': no such file` (`what` is optional). */
+export function cannotReadMessage(path: string, err: unknown, what?: string): string {
+  return `cannot read ${what ? `${what} ` : ""}'${path}': ${readErrorReason(err)}`;
+}
+
+/** Reads a UTF-8 text file; throws FileReadError with the shared message on failure. */
+export function readTextFile(path: string, what?: string): string {
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) {
-      process.stderr.write(`mpcrl ${command}: '${path}' is a directory, not a file\n`);
-      return undefined;
-    }
     return readFileSync(path, "utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`mpcrl ${command}: cannot read '${path}': ${reason}\n`);
+    throw new FileReadError(cannotReadMessage(path, err, what));
+  }
+}
+
+/** Reads and parses a JSON file; throws FileReadError ("... is not valid JSON: ...") on failure. */
+export function readJsonFile(path: string, what?: string): unknown {
+  const text = readTextFile(path, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new FileReadError(`${what ? `${what} ` : ""}'${path}' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Prints `mpcrl <command>: <message>` to stderr and raises the exit code to 2. */
+export function failUsage(command: string, message: string): void {
+  process.stderr.write(`mpcrl ${command}: ${message}\n`);
+  raiseExitCode(2);
+}
+
+/** Read a UTF-8 text file. On failure, print `mpcrl <command>: cannot read '<path>': <reason>` to stderr and return undefined. */
+export function readSourceFile(path: string, command: string, what?: string): string | undefined {
+  try {
+    return readTextFile(path, what);
+  } catch (err) {
+    if (!(err instanceof FileReadError)) throw err;
+    process.stderr.write(`mpcrl ${command}: ${err.message}\n`);
     return undefined;
   }
 }
@@ -32,4 +69,30 @@ export function useColor(flag: boolean | undefined, stream: NodeJS.WriteStream =
 export function raiseExitCode(code: 0 | 1 | 2): void {
   const current = typeof process.exitCode === "number" ? process.exitCode : 0;
   if (code > current) process.exitCode = code;
+}
+
+/** One JSON record on stdout (the `--json` output of every command: one line per record). */
+export function printJson(record: unknown): void {
+  process.stdout.write(JSON.stringify(record) + "\n");
+}
+
+let tsLoader: Promise<void> | undefined;
+
+/**
+ * Lets `import()` load a TypeScript module (a `--plant module.ts`). From the sources (tsx) this is
+ * already the case; the compiled CLI registers tsx's loader if the app has tsx installed, and
+ * otherwise throws FileReadError with what to do (tsx is not a dependency of mpcrl).
+ */
+export function enableTypeScriptImports(path: string): Promise<void> {
+  if (!/\.[cm]?tsx?$/.test(path) || import.meta.url.endsWith(".ts")) return Promise.resolve();
+  tsLoader ??= import("tsx/esm/api").then(
+    (m: { register: () => unknown }) => {
+      m.register();
+    },
+    () => {
+      tsLoader = undefined;
+      throw new FileReadError(`'${path}' is TypeScript: install tsx next to mpcrl (npm install --save-dev tsx) to load it, or compile it to JavaScript`);
+    },
+  );
+  return tsLoader;
 }

@@ -2,11 +2,11 @@
 // shared JSON format (../shared/data/README.md) and print the result. Glue only.
 // Exit codes: 0 solved, 1 not solved (infeasible, max iterations, ...), 2 bad usage or file.
 
-import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { qpFromJson, type QpFile } from "../runtime/qp/io.js";
 import { QpSolver } from "../runtime/qp/osqp.js";
 import type { QpResult, QpSettings } from "../runtime/qp/types.js";
+import { FileReadError, failUsage, readJsonFile } from "./io.js";
 
 interface QpOptions {
   eps?: number;
@@ -27,25 +27,23 @@ function positiveInt(v: string): number {
   return x;
 }
 
-function fail(message: string): void {
-  process.stderr.write(`mpcrl qp: ${message}\n`);
-  process.exitCode = 2;
-}
+const fail = (message: string): void => failUsage("qp", message);
 
 function vec(v: Float64Array): (number | null)[] {
   return Array.from(v, (x) => (Number.isFinite(x) ? x : null));
 }
 
 function runQp(file: string, opts: QpOptions): void {
-  let text: string;
+  let json: unknown;
   try {
-    text = readFileSync(file, "utf8");
+    json = readJsonFile(file);
   } catch (e) {
-    return fail(`cannot read '${file}': ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof FileReadError) return fail(e.message);
+    throw e;
   }
   let problem: QpFile;
   try {
-    problem = qpFromJson(JSON.parse(text));
+    problem = qpFromJson(json);
   } catch (e) {
     return fail(`${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -64,8 +62,8 @@ function runQp(file: string, opts: QpOptions): void {
       status: result.status,
       objective: Number.isFinite(objective) ? objective : null,
       iterations: result.iterations,
-      setupTime: result.setupTime,
-      solveTime: result.solveTime,
+      setupTimeMs: result.setupTime * 1e3,
+      solveTimeMs: result.solveTime * 1e3,
       primalResidual: result.primalResidual,
       dualResidual: result.dualResidual,
       polishStatus: result.polishStatus,
@@ -97,6 +95,6 @@ export function registerQp(program: Command): void {
     .option("--eps <tol>", "absolute and relative tolerance (default 1e-3)", positiveNumber)
     .option("--polish", "polish the solution (active-set refinement)")
     .option("--max-iter <n>", "iteration limit (default 4000)", positiveInt)
-    .option("--json", "print JSON with the solution vectors x and y")
+    .option("--json", "print JSON with the solution vectors x and y (times in milliseconds: setupTimeMs, solveTimeMs)")
     .action((file: string, opts: QpOptions) => runQp(file, opts));
 }

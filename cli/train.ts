@@ -1,15 +1,16 @@
-// `mpcrl train spec.mpcrl [--episodes N] [--steps N] [--seed N] [--seeds 1..8] [--out DIR]
-//  [--resume DIR] [--disturbance FILE] [--plant module.ts]`: compile the spec in process, run its
-// `train` block against its plant, show progress on stderr, write the run folder (metrics, params,
-// checkpoint, summary, report.html) and print a summary. Ctrl-C stops cleanly with a checkpoint
-// (`--resume DIR` continues). Exit codes: 0 done, 1 errors in the spec, 2 bad usage or files,
-// 130 stopped by Ctrl-C (checkpoint written).
+// `mpcrl train spec.mpcrl [--episodes N] [--steps N] [--seed N] [--seeds 1..8] [--out DIR [--force]]
+//  [--resume DIR] [--disturbance FILE] [--plant module.ts] [--json]`: compile the spec in process,
+// run its `train` block against its plant, show progress on stderr, write the run folder (metrics,
+// params, checkpoint, summary, report.html) and print a summary (`--json`: the summary as one JSON
+// record). `--out` never overwrites a run folder unless `--force` is given. Ctrl-C stops cleanly
+// with a checkpoint (`--resume DIR` continues). Exit codes: 0 done, 1 errors in the spec, 2 bad
+// usage or files, 130 stopped by Ctrl-C (checkpoint written).
 
 import type { Command } from "commander";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { RunSummary } from "../runtime/run/summary.js";
-import { raiseExitCode } from "./io.js";
+import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
 import { runJob } from "./train_run.js";
@@ -18,18 +19,78 @@ import { CliError, parseSeed, parseSeeds, prepare, type CommonFlags } from "./tr
 export interface TrainFlags extends CommonFlags {
   out?: string;
   resume?: string;
+  force?: boolean;
+  json?: boolean;
 }
 
+/** A fresh folder under runs/ named after the spec and the time (a suffix if it exists already). */
 export function defaultRunDir(specPath: string, kind = ""): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, "0");
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-  return join("runs", `${basename(specPath).replace(/\.mpcrl$/, "")}${kind}-${stamp}`);
+  const base = join("runs", `${basename(specPath).replace(/\.mpcrl$/, "")}${kind}-${stamp}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+/** What a run (or a multi-seed run) writes into its folder. */
+const RUN_FILES = ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "report.html"];
+const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed-\d+$/.test(name) || /^\.part-\d+$/.test(name);
+
+/**
+ * `--out DIR` for a new run: a new folder, or an existing one that holds no run, is used as is.
+ * A folder that holds a run is refused (exit 2) unless `force`, which deletes that run's files
+ * (only those: other files in the folder stay).
+ */
+export function claimRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new CliError(`--out '${dir}' is a file, not a folder`, 2);
+    throw new CliError(`cannot use --out '${dir}': ${err instanceof Error ? err.message : String(err)}`, 2);
+  }
+  const run = entries.filter(isRunEntry);
+  if (run.length === 0) return;
+  if (!force) {
+    const resume = command === "train" ? `, --resume ${dir} to continue it,` : "";
+    throw new CliError(
+      `--out '${dir}' already holds a run (${run.slice(0, 3).join(", ")}${run.length > 3 ? ", ..." : ""}): ` +
+        `choose another folder${resume} or add --force to overwrite it`,
+      2,
+    );
+  }
+  for (const name of run) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** The JSON form of a run summary (`--json`): times carry their unit in the name. */
+export function summaryJson(s: RunSummary, dir: string): Record<string, unknown> {
+  const { wallTime, ...rest } = s;
+  return { ...rest, wallTimeSeconds: wallTime, runFolder: dir, report: join(dir, "report.html") };
+}
+
+/** A `--plant module.ts` needs a TypeScript loader in the compiled CLI (tsx, when the app has it). */
+export async function preparePlantLoader(plant: string | undefined): Promise<void> {
+  if (plant === undefined) return;
+  try {
+    await enableTypeScriptImports(plant);
+  } catch (err) {
+    if (err instanceof FileReadError) throw new CliError(`--plant: ${err.message}`, 2);
+    throw err;
+  }
+}
+
+export function multiSummaryJson(m: MultiSummary, dir: string): Record<string, unknown> {
+  return { ...m, runFolder: dir };
 }
 
 const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined ? "none" : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
-export function printSummary(s: RunSummary, dir: string, what: string): void {
+export function printSummary(s: RunSummary, dir: string, what: string, json = false): void {
+  if (json) return printJson({ kind: what, ...summaryJson(s, dir) });
   const out = process.stdout;
   out.write(`${what} ${s.status}: ${s.episodes} episode(s), ${s.steps} steps in ${s.wallTime.toFixed(2)} s (${Math.round(s.stepsPerSecond)} steps/s)\n`);
   out.write(`  total cost J          ${fmt(s.J)}\n`);
@@ -41,9 +102,10 @@ export function printSummary(s: RunSummary, dir: string, what: string): void {
   out.write(`  run folder            ${dir}\n  report                ${join(dir, "report.html")}\n`);
 }
 
-export function printMulti(m: MultiSummary, dir: string): void {
+export function printMulti(m: MultiSummary, dir: string, what: string, json = false): void {
+  if (json) return printJson({ kind: what, ...multiSummaryJson(m, dir) });
   const out = process.stdout;
-  out.write(`${m.seeds.length} seeds in ${m.wallTime.toFixed(2)} s\n`);
+  out.write(`${m.seeds.length} seeds in ${m.wallTimeSeconds.toFixed(2)} s\n`);
   out.write(`  J                     median ${fmt(m.J.median)}, range [${fmt(m.J.min)}, ${fmt(m.J.max)}]\n`);
   out.write(`  last violating step   median ${fmt(m.lastViolatingStep.median)}, range [${fmt(m.lastViolatingStep.min)}, ${fmt(m.lastViolatingStep.max)}]\n`);
   out.write(`  run folder            ${dir} (seed-*/report.html)\n`);
@@ -55,13 +117,15 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     let resume = false;
     let dir: string;
     if (flags.resume !== undefined) {
+      if (flags.out !== undefined) throw new CliError("--resume continues the run in its own folder: drop --out", 2);
       const cpPath = join(flags.resume, "checkpoint.json");
       if (!existsSync(cpPath)) throw new CliError(`--resume: '${flags.resume}' has no checkpoint.json`, 2);
       let cp: { settings?: { seed?: number; episodes?: number; steps?: number; disturbance?: string; plant?: string } };
       try {
-        cp = JSON.parse(readFileSync(cpPath, "utf8")) as typeof cp;
-      } catch {
-        throw new CliError(`--resume: '${cpPath}' is not valid JSON`, 2);
+        cp = readJsonFile(cpPath, "the checkpoint") as typeof cp;
+      } catch (err) {
+        if (err instanceof FileReadError) throw new CliError(err.message, 2);
+        throw err;
       }
       resume = true;
       dir = flags.resume;
@@ -78,17 +142,21 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
       };
     } else dir = flags.out ?? defaultRunDir(spec ?? "run");
     if (spec === undefined) throw new CliError("missing the spec file: mpcrl train spec.mpcrl", 2);
+    if (flags.force && resume) throw new CliError("--force starts over and --resume continues: give one of them", 2);
+    await preparePlantLoader(flags.plant);
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined && !resume) throw new CliError("use either --seed or --seeds, not both", 2);
     if (seeds && resume) throw new CliError("--resume continues one run; it cannot be combined with --seeds", 2);
     if (seeds) {
       // fail fast on spec errors before starting workers
       await prepare(spec, flags);
+      claimRunDir(dir, flags.force, "train");
       const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true }, seeds, dir, (l) => process.stderr.write(l + "\n"));
-      printMulti(m, dir);
+      printMulti(m, dir, "training", flags.json);
       return;
     }
     const setup = await prepare(spec, flags);
+    if (!resume) claimRunDir(dir, flags.force, "train");
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
     let stop = false;
     let stopAt = 0;
@@ -105,9 +173,9 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     try {
       const result = await runJob({ specPath: spec, flags, seed, dir, resume, learn: true }, (p) => progress.update(p), () => stop);
       progress.done();
-      printSummary(result.summary, dir, "training");
+      printSummary(result.summary, dir, "training", flags.json);
       if (result.status === "stopped") {
-        process.stdout.write(`  resume with           mpcrl train ${spec} --resume ${dir}\n`);
+        (flags.json ? process.stderr : process.stdout).write(`  resume with           mpcrl train ${spec} --resume ${dir}\n`);
         process.exitCode = 130;
       }
     } finally {
@@ -132,10 +200,12 @@ export function registerTrain(program: Command): void {
     .option("--steps <n>", "steps per episode (overrides the spec)")
     .option("--seed <n>", "seed of every random stream (overrides the spec)")
     .option("--seeds <range>", "several seeds in parallel workers, e.g. 1..8 or 1,3,5")
-    .option("--out <dir>", "run folder (default runs/<spec>-<timestamp>)")
+    .option("--out <dir>", "run folder (default runs/<spec>-<timestamp>); an existing run there is not overwritten")
+    .option("--force", "with --out: overwrite the run already in that folder")
     .option("--resume <dir>", "continue the run in this folder from its checkpoint")
     .option("--disturbance <file>", "replay a recorded disturbance (JSON rows, or CSV)")
     .option("--plant <module>", "a TypeScript plant module (see docs/plants.md) instead of the spec's plant")
+    .option("--json", "print the run's summary as one JSON record (times in seconds: wallTimeSeconds)")
     .option("--no-color", "disable colors in diagnostics")
     .action((spec: string | undefined, flags: TrainFlags) => runTrain(spec, flags));
 }

@@ -17,8 +17,10 @@ export function spawnJob(job: RunJob): Promise<WorkerReply> {
   const self = import.meta.url;
   const isTs = self.endsWith(".ts");
   const url = new URL(isTs ? "./train_worker.ts" : "./train_worker.js", self);
-  // Run from sources (tsx): a tiny ESM bootstrap registers tsx's loader in the worker first.
-  const entry = isTs
+  // Run from sources (tsx), or load a TypeScript plant module from the compiled CLI: a tiny ESM
+  // bootstrap registers tsx's loader in the worker first.
+  const needsTsx = isTs || /\.[cm]?tsx?$/.test(job.flags.plant ?? "");
+  const entry = needsTsx
     ? new URL(
         "data:text/javascript," +
           encodeURIComponent(`import { register } from ${JSON.stringify(import.meta.resolve("tsx/esm/api"))}; register(); await import(${JSON.stringify(url.href)});`),
@@ -56,7 +58,8 @@ export interface MultiSummary {
   readonly J: Stats;
   readonly lastViolatingStep: Stats;
   readonly violatingSteps: Stats;
-  readonly wallTime: number;
+  /** Wall time of all seeds together, in seconds. */
+  readonly wallTimeSeconds: number;
   readonly runs: { seed: number; dir: string; J: number; lastViolatingStep: number | null }[];
 }
 
@@ -93,7 +96,7 @@ export async function runSeeds(
     J: stats(results.map((r) => r.summary.J)),
     lastViolatingStep: stats(results.map((r) => r.summary.lastViolatingStep)),
     violatingSteps: stats(results.map((r) => r.summary.violatingSteps)),
-    wallTime: (performance.now() - t0) / 1000,
+    wallTimeSeconds: (performance.now() - t0) / 1000,
     runs: results.map((r) => ({ seed: r.seed, dir: r.dir, J: r.summary.J, lastViolatingStep: r.summary.lastViolatingStep })),
   };
   writeFileSync(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");

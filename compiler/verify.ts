@@ -117,6 +117,8 @@ export function verify(source: string, options: VerifyOptions = {}): VerifyResul
   const compiler: Diagnostic[] = [];
   const seen = new Set<string>();
   const controllers = checked.program.items.filter((i): i is ControllerBlock => i.kind === "Controller");
+  // `compile` needs a controller: a file without one (empty, or only plants) is MPC4609 here too
+  if (controllers.length === 0) compiler.push(...lowerChecked(checked.program, source, { fileName: options.fileName }).diagnostics);
   for (const c of controllers) {
     let low: Lowered;
     try {

@@ -30,12 +30,16 @@ export function format(text: string): { text: string; diagnostics: Diagnostic[] 
   if (diagnostics.some((d) => d.severity === "error")) return { text, diagnostics };
   const li = new LineIndex(text);
   const eol = detectEol(text);
+  let broken = 0;
   const render = (flat: boolean): string => {
-    const printer = new Printer(li, { broken: new Map(), flat });
+    const plan = { broken: new Map(), flat };
+    const printer = new Printer(li, plan);
     printer.program(program);
+    broken = plan.broken.size;
     return layout(text, printer.out, program.comments, eol);
   };
   const out = render(false);
+  if (broken === 0) return { text: out, diagnostics }; // every expression on one line: nothing to verify
   const back = parse(out);
   const same =
     !back.diagnostics.some((d) => d.severity === "error") &&

@@ -75,7 +75,9 @@ describe("check is the one verdict", () => {
     seedText: fc.integer({ min: 0, max: 3 }),
   });
 
-  function render(g: fc.RecordValue<typeof genSpec extends fc.Arbitrary<infer T> ? T : never>): string {
+  type Gen = typeof genSpec extends fc.Arbitrary<infer T> ? T : never;
+
+  function render(g: Gen): string {
     const kind = g.structure === "plain" ? "" : `${g.structure} `;
     const decl = g.structure === "diag" ? `learnable diag W[2] = ${g.init} in [0, 10]` : g.structure === "plain" ? `learnable W[2,2] = ${g.init}` : `learnable ${kind}W[2] = ${g.init}`;
     const A = g.aLearn ? `[[1, a], [0, 1]]` : `[[1, ${g.a12}], [0, 1]]`;

@@ -349,7 +349,8 @@ export class Affinity {
   private scaleBy(node: Expr, factor: Expr, c: Curv | undefined): Curv | undefined {
     const sign = this.scalarSign(factor);
     const r = scaleCurv(c, sign);
-    if (r === "unknown" && c !== "unknown" && c !== undefined && sign === "unknown") this.unknownSign.set(node.id, factor);
+    const fs = this.ctx.shapes.get(factor.id);
+    if (r === "unknown" && c !== "unknown" && c !== undefined && sign === "unknown" && fs && isScalar(fs)) this.unknownSign.set(node.id, factor);
     return r;
   }
 

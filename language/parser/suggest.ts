@@ -1,8 +1,9 @@
-// "Did you mean ...?" suggestions: the closest candidate by edit distance.
+// "Did you mean ...?" suggestions: the closest candidate by edit distance (adjacent transpositions count one).
 
-/** Levenshtein distance, with an early exit above `max`. */
+/** Edit distance with adjacent transpositions (`inptu` -> `input` is 1), with an early exit above `max`. */
 export function editDistance(a: string, b: string, max = Infinity): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2 = new Array<number>(b.length + 1).fill(0);
   let prev = new Array<number>(b.length + 1);
   let cur = new Array<number>(b.length + 1);
   for (let j = 0; j <= b.length; j++) prev[j] = j;
@@ -11,11 +12,14 @@ export function editDistance(a: string, b: string, max = Infinity): number {
     let rowMin = cur[0];
     for (let j = 1; j <= b.length; j++) {
       const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (cur[j] < rowMin) rowMin = cur[j];
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) v = Math.min(v, prev2[j - 2] + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
-    if (rowMin > max) return max + 1;
-    [prev, cur] = [cur, prev];
+    // a transposition reaches back two rows: stop only when both rows are above `max`
+    if (rowMin > max && Math.min(...prev) > max) return max + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
   }
   return prev[b.length];
 }

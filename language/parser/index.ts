@@ -56,8 +56,13 @@ function parseUnsafe(text: string): ParseResult {
 
   const suppressAt = new Set<number>();
   const tokens = guardNesting(lexed.tokens, lines, diagnostics, suppressAt);
+  // Diagnostics after which the tokens were repaired and nothing is lost (a closer re-typed, a
+  // misspelled keyword read as the keyword): they do not mark their block as broken.
+  const lossless = new Set<Diagnostic>(diagnostics.filter((d) => d.code === "MPC1003"));
+  const before = diagnostics.length;
   fixMismatchedClosers(tokens, lines, diagnostics);
   const retyped = fixMisspelledItemKeywords(tokens, lines, diagnostics);
+  for (let i = before; i < diagnostics.length; i++) lossless.add(diagnostics[i]);
   const withLineEnds = insertLineEnds(tokens);
   const builder = new AstBuilder(lines, 1, retyped);
   const items: TopItem[] = [];
@@ -102,8 +107,9 @@ function parseUnsafe(text: string): ParseResult {
     const item = builder.topItem(cst);
     if (item !== undefined) items.push(item);
   }
+  for (const d of builder.diagnostics) if (LOSSLESS_BUILDER_CODES.has(d.code)) lossless.add(d);
   diagnostics.push(...builder.diagnostics);
-  markBlocksWithSyntaxErrors(items, diagnostics);
+  markBlocksWithSyntaxErrors(items, diagnostics.filter((d) => !lossless.has(d)));
 
   const comments: Comment[] = lexed.comments.map((c) => ({
     text: c.image,
@@ -124,8 +130,12 @@ function parseUnsafe(text: string): ParseResult {
   return { program, diagnostics };
 }
 
-/** Sets `hasSyntaxErrors` on each controller/plant block that contains a syntax error (the checker
- *  then does not report what a skipped or partial item would cause). */
+/** Syntax errors the AST builder reports on items it keeps whole (`<` read as `<=`, an unknown
+ *  `using` method, a structure on a non-learnable, a missing `+` in `x+`, an empty penalty). */
+const LOSSLESS_BUILDER_CODES = new Set(["MPC1011", "MPC1013", "MPC1014", "MPC1016", "MPC1018"]);
+
+/** Sets `hasSyntaxErrors` on each controller/plant block that contains a syntax error after which an
+ *  item may be missing or partial (the checker then does not report what such an item would cause). */
 function markBlocksWithSyntaxErrors(items: TopItem[], diagnostics: readonly Diagnostic[]): void {
   const errorStarts = diagnostics.filter((d) => d.severity === "error").map((d) => d.span.start);
   if (errorStarts.length === 0) return;

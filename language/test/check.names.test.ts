@@ -243,6 +243,9 @@ describe("recovery after a misspelled item keyword", () => {
     expect(codes(spec({ decls: "  learnable w = 1 in [0, 2]" }))).toEqual(["MPC2004"]);
     expect(codes(spec({ decls: "  learnable w = 1 in [0, 2]\n  zzzzzz 3" }))).toEqual(["MPC1007"]);
   });
+  it("a syntax error that loses nothing (`<` read as `<=`) keeps the unused-learnable warning", () => {
+    expect(codes(spec({ decls: "  learnable w = 1 in [0, 2]", cons: "u < 1" })).sort()).toEqual(["MPC1011", "MPC2004"]);
+  });
   it("a missing horizon is still reported in a block without syntax errors", () => {
     expect(codes(spec().replace("  horizon 10\n", ""))).toContain("MPC4010");
   });

@@ -271,8 +271,8 @@ export interface ControllerBlock extends NodeBase {
   readonly keywordSpan: Span;
   readonly name: Identifier;
   readonly items: readonly ControllerItem[];
-  /** Set by the parser when a syntax error lies inside the block (an item may be missing or
-   *  partial): the checker then skips diagnostics that an absent item would cause (missing
+  /** Set by the parser when a syntax error that may drop content lies inside the block (an item may
+   *  be missing or partial): the checker then skips diagnostics that an absent item would cause (missing
    *  horizon or objective, unused learnables, states without dynamics). */
   readonly hasSyntaxErrors?: boolean;
 }

@@ -312,7 +312,7 @@ export function renderReport(dir: string): string {
       const xs = bestOnly ? [t[0]] : histT;
       const lo = staircase(xs, hs.map((h) => h.state_lb?.[i] ?? null), tEnd);
       const hi = staircase(xs, hs.map((h) => h.state_ub?.[i] ?? null), tEnd);
-      const suffix = bestOnly ? " (best parameters)" : "";
+      const suffix = ""; // the plot's note says which parameters
       if (lo.y.some(Number.isFinite)) series.push({ name: `controller lower bound${suffix}`, x: lo.x, y: lo.y, color: "#d62728", dashArray: "6,3", width: 1.6, markers: false });
       if (hi.y.some(Number.isFinite)) series.push({ name: `controller upper bound${suffix}`, x: hi.x, y: hi.y, color: "#ff7f0e", dashArray: "6,3", width: 1.6, markers: false });
     }

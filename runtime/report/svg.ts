@@ -112,9 +112,9 @@ function decimate(x: ArrayLike<number>, y: ArrayLike<number>, buckets = 700): nu
 }
 
 export function plot(o: PlotOptions): string {
-  const W = o.width ?? 900;
+  const W = o.width ?? 1000;
   const H = o.height ?? 280;
-  const m = { l: 70, r: Math.min(200, Math.round(W * 0.26)), t: o.note ? 40 : 28, b: 40 };
+  const m = { l: 70, r: Math.min(220, Math.round(W * 0.26)), t: o.note ? 40 : 28, b: 40 };
   if (o.logY) {
     const tr = (y: ArrayLike<number>): number[] => Array.from(y, (v) => (v > 0 ? Math.log10(v) : NaN));
     const tickLabel = (v: number): string => {

@@ -2,7 +2,7 @@
 // each checkpoint so that a resumed run first truncates anything written after it.
 //   metrics.jsonl        one record per step ({"type":"step"...}) and per episode ({"type":"episode"...})
 //   metrics.csv          the step records as a table
-//   params-history.jsonl theta after each accepted update ({"t", "episode", "theta"})
+//   params-history.jsonl parameters after each change ({"t", "episode", "params", "theta", "state_lb"?, "state_ub"?})
 //   params.json          final parameters by name;  summary.json  settings + results
 //   checkpoint.json      trainer state + file sizes;  report.html  (runtime/report/)
 

@@ -206,7 +206,8 @@ describe("report", () => {
     expect(html).toContain('id="plot-bo-param-0"');
     expect(html).not.toContain('id="plot-cost-episode"');
     // controller bounds beside the plant's: the learned back-off 0.3 on the lower bound
-    expect(text).toContain("controller lower bound (best parameters)");
+    expect(text).toContain("controller lower bound");
+    expect(text).toContain("at the best parameters found");
     expect(text).toMatch(/\[0\.3, 1\]/);
   });
 

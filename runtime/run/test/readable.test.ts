@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Dpg } from "../../learn/dpg.js";
 import { QLearning } from "../../learn/q_learning.js";
 import { QuadraticQ } from "../../learn/test/doubles.js";
 import type { QpTemplate } from "../../mpc/template.js";
@@ -130,7 +131,7 @@ function quadTrainer(): { q: QLearning; mpc: QuadraticQ } {
 
 /** Visible text of the page (tags, styles, attributes removed). */
 const visibleText = (html: string): string =>
-  html.replace(/<style>[\s\S]*?<\/style>/g, "").replace(/<title>[\s\S]*?<\/title>/g, "").replace(/<[^>]+>/g, " ").replace(/&quot;/g, '"');
+  html.replace(/<style>[\s\S]*?<\/style>/g, "").replace(/<title>[\s\S]*?<\/title>/g, "").replace(/<[^>]+>/g, " ").replace(/&quot;/g, '"').replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&amp;/g, "&");
 
 /** Colours of the legend entries of each plot. */
 function legendColors(html: string): Map<string, string[]> {
@@ -209,6 +210,28 @@ describe("report", () => {
     expect(text).toContain("controller lower bound");
     expect(text).toContain("at the best parameters found");
     expect(text).toMatch(/\[0\.3, 1\]/);
+  });
+
+  it("for DPG: the policy-gradient norm and critic error of every update, logged and plotted", async () => {
+    const dir = join(root, "dpg");
+    const mpc = new QuadraticQ([0, 2, 0, 2], 0.9);
+    const plant = new LinearPlant({ A: [0.9], B: [0.5], initialState: [1], Q: [2], R: [2], disturbance: new RandomDisturbance([{ kind: "normal", mean: 0, std: 0.05 }]) });
+    const dpg = new Dpg(mpc, plant, {
+      seed: 1, discount: 0.9, optimizer: { kind: "sgd", lr: 0.05 }, rolloutLength: 25, exploration: { kind: "additive", distribution: "normal", scale: 0.1 },
+    });
+    await runTraining({ dir, trainer: dpg, layout: mpc.params, settings: { ...settings, algorithm: "dpg", steps: 100 } });
+    const updates = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.policy_gradient_norm !== undefined);
+    expect(updates.map((u) => u.t)).toEqual([24, 49, 74, 99]);
+    for (const u of updates) {
+      expect(u.policy_gradient_norm).toBeGreaterThan(0);
+      expect(u.critic_rmse).toBeGreaterThanOrEqual(0);
+      expect(u.rollout_steps).toBe(25);
+    }
+    const html = renderReport(dir);
+    expect(html).toContain('id="plot-dpg-gradient"');
+    expect(html).toContain('id="plot-dpg-critic"');
+    expect(visibleText(html)).toContain("policy-gradient norm: first -> last update");
+    expect(visibleText(html)).not.toContain("Hessian");
   });
 
   it("helpers: humanize and colours", () => {

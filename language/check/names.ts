@@ -412,14 +412,15 @@ export function resolveNames(ctx: Ctx): void {
   reportUnusedLearnables(ctx);
 }
 
-/** Codes reported for an item a controller or plant lacks (at the block name), and for a stage range
- *  that needs the horizon: in a block with a syntax error the item may be the one that did not parse. */
-const MISSING_ITEM_CODES = new Set(["MPC4010", "MPC4013"]);
+/** Codes reported at the block name for an item a controller or plant lacks (horizon, objective,
+ *  input, plant cost): in a block with a syntax error the item may be the one that did not parse. */
+const MISSING_ITEM_CODES = new Set(["MPC4010", "MPC4013", "MPC4016", "MPC5010"]);
 
 /**
  * Drops the diagnostics that a skipped or partial item causes in a block with a syntax error (run
- * after all passes): "no horizon" / "no objective" at the block name, and stage ranges that cannot be
- * evaluated because the horizon is unknown. The syntax error itself is the one thing to fix.
+ * after all passes): "no horizon", "no objective", "no input", "no cost" at the block name, and
+ * stage ranges that cannot be evaluated because the horizon is unknown. The syntax error itself is
+ * the one thing to fix.
  */
 export function dropRecoveryCascades(ctx: Ctx): void {
   const broken = ctx.blocks.filter(blockHasSyntaxErrors);

@@ -233,6 +233,12 @@ describe("recovery after a misspelled item keyword", () => {
     );
     expect(codes(noObjective)).toEqual(["MPC1007"]);
   });
+  it("a skipped input or plant cost is not reported as missing", () => {
+    const src = spec({ cons: "-5 <= x <= 5" }).replace("input u[1] in [-1, 1]", "zzzzz u[1] in [-1, 1]").replace(/\+ \[0; 0\.1\]\*u/, "").replace(" + sumsq(u)", "");
+    expect(codes(src)).toEqual(["MPC1007"]);
+    const plant = "plant P {\n  state s[1] = 0\n  input a[1]\n  dynamics s+ = s + a\n  zzzzzz s'*s\n}\n";
+    expect(codes(plant)).toEqual(["MPC1007"]);
+  });
   it("near-misses are not re-typed: a constraint on a name close to a keyword, a continuation line", () => {
     const stat = spec({ decls: "  runtime stat = 0", cons: "stat <= u[0]" });
     expect(check(stat).diagnostics).toEqual([]);

@@ -2,11 +2,14 @@
 // `language/index.ts`' `check()`. Passes, each in its own file:
 //   scope.ts        declarations and scopes                      MPC2002 2003 2013 2014
 //   names.ts        name resolution, calls, dynamics targets     MPC2001 2004-2012 2017
+//     reserved.ts   names a declaration may not take              MPC2018-2021
 //   shapes.ts       rows x cols of every expression              MPC3001-3015, 2016
+//     limits.ts     dimension, horizon and QP size limits         MPC3016-3018
 //   affinity.ts     degree / curvature / DPP classes (convexity.ts reports)  MPC4001-4006
 //   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4018 5009-5012
 //   train.ts        training settings schema, dimensions          MPC5001-5008
-// docs/diagnostics.md documents every code.
+// docs/diagnostics.md documents every code. After the passes, dropRecoveryCascades (names.ts)
+// removes "missing item" diagnostics of blocks where a syntax error may have dropped that item.
 
 import type { Program } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";

@@ -420,12 +420,17 @@ const MISSING_ITEM_CODES = new Set(["MPC4010", "MPC4013", "MPC4016", "MPC5010"])
  * Drops the diagnostics that a skipped or partial item causes in a block with a syntax error (run
  * after all passes): "no horizon", "no objective", "no input", "no cost" at the block name, and
  * stage ranges that cannot be evaluated because the horizon is unknown. The syntax error itself is
- * the one thing to fix.
+ * the one thing to fix. Likewise the MPC4xxx findings inside a constraint whose `for` index hides a
+ * declaration (MPC2019).
  */
 export function dropRecoveryCascades(ctx: Ctx): void {
   const broken = ctx.blocks.filter(blockHasSyntaxErrors);
-  if (broken.length === 0) return;
+  const hidingRanges = constraintsWithHidingIndex(ctx);
+  if (broken.length === 0 && hidingRanges.length === 0) return;
   const drop = (d: Diagnostic): boolean =>
+    // a `for` index named like a declaration (MPC2019) changes what the constraint means: its
+    // convexity and consistency findings follow from that one error
+    (/^MPC4/.test(d.code) && hidingRanges.some((c) => d.span.start >= c.start && d.span.end <= c.end)) ||
     broken.some((b) => {
       const node = b.node;
       if (node.kind !== "Controller" && node.kind !== "Plant") return false;
@@ -436,4 +441,20 @@ export function dropRecoveryCascades(ctx: Ctx): void {
   const kept = ctx.diagnostics.filter((d) => !drop(d));
   ctx.diagnostics.length = 0;
   ctx.diagnostics.push(...kept);
+}
+
+/** Spans of the constraints whose `for` index was reported by MPC2019. */
+function constraintsWithHidingIndex(ctx: Ctx): Span[] {
+  const at = new Set(ctx.diagnostics.filter((d) => d.code === "MPC2019").map((d) => d.span.start));
+  if (at.size === 0) return [];
+  const out: Span[] = [];
+  for (const b of ctx.blocks) {
+    const node = b.node;
+    if (node.kind !== "Controller" && node.kind !== "Plant") continue;
+    for (const item of node.items) {
+      if (item.kind !== "SubjectTo") continue;
+      for (const c of item.constraints) if (c.range && at.has(c.range.index.span.start)) out.push(c.span);
+    }
+  }
+  return out;
 }

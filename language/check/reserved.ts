@@ -103,7 +103,7 @@ const KIND_WORDS: Partial<Record<Sym["kind"], string>> = {
   learnable: "learnable parameter",
   runtime: "runtime value",
   disturbance: "disturbance",
-  let: "`let` name",
+  let: "named expression",
 };
 
 function what(sym: Sym): string {

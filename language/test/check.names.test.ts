@@ -94,6 +94,9 @@ describe("MPC2019: a `for` index named like a declaration", () => {
     expect(codes(spec({ top: "const t = 1", cons: "-5 <= x <= 5 for t in 1..N" }))).toContain("MPC2019");
     expect(codes(spec({ decls: "  let e = x - 1", cost: " + sumsq(e)", cons: "-5 <= x <= 5 for e in 1..N" }))).toContain("MPC2019");
   });
+  it("is one diagnostic when the constraint uses the name (its other findings follow from it)", () => {
+    expect(codes(spec({ cons: "-1 <= x[0] <= 1 for x in 1..N" }))).toEqual(["MPC2019"]);
+  });
   it("accepts a free name and `k`", () => {
     expect(check(spec({ cons: "-5 <= x <= 5 for t in 1..N" })).diagnostics).toEqual([]);
     expect(check(spec({ top: "const t0 = 1", cons: "-5 <= x <= 5 for t in t0..N" })).diagnostics).toEqual([]);

@@ -354,7 +354,7 @@ export class AstBuilder {
     const kw = this.tok(c, "keyword");
     if (kw === undefined) return undefined;
     const span = this.cstSpan(n) ?? this.tokSpan(kw);
-    const isController = kw.image === "controller";
+    const isController = this.keywordText(kw) === "controller";
     const name = this.identifier(this.tok(c, "name"), this.emptySpanAfter(this.tokSpan(kw)));
     const items: (A.ControllerItem | A.PlantItem)[] = [];
     for (const itemNode of this.nodes(c, "blockItem")) {

@@ -61,10 +61,11 @@ function parseUnsafe(text: string): ParseResult {
   const lossless = new Set<Diagnostic>(diagnostics.filter((d) => d.code === "MPC1003"));
   const before = diagnostics.length;
   fixMismatchedClosers(tokens, lines, diagnostics);
-  const retyped = fixMisspelledItemKeywords(tokens, lines, diagnostics);
   for (let i = before; i < diagnostics.length; i++) lossless.add(diagnostics[i]);
+  const retyped = fixMisspelledItemKeywords(tokens, lines, diagnostics);
+  for (const d of retyped.itemFixes) lossless.add(d);
   const withLineEnds = insertLineEnds(tokens);
-  const builder = new AstBuilder(lines, 1, retyped);
+  const builder = new AstBuilder(lines, 1, retyped.keywords);
   const items: TopItem[] = [];
   const parser = parserInstance;
   let syntaxErrors = 0;

@@ -227,6 +227,12 @@ describe("recovery after a misspelled item keyword", () => {
       expect(check(applyFix(src, "MPC1007")).diagnostics, bad).toEqual([]);
     }
   });
+  it("misspelled block and top-level keywords: one error each, the block is read", () => {
+    const src = `cosnt w = 2\n${spec({ cost: " + w*sumsq(u)" }).replace("controller C", "controler C")}plnat P {\n  state s[2] = [0, 0]\n  input a[1]\n  dynamics s+ = s + [0; 1]*a\n  cost s'*s\n  episode 10\n}\ntrian C on P {\n  algorithm q_learning {\n    optimizer newton(lr = 0.1)\n  }\n  episodes 1\n}\n`;
+    const ds = check(src).diagnostics;
+    expect(ds.map((d) => d.code)).toEqual(["MPC1007", "MPC1007", "MPC1007", "MPC1007"]);
+    expect(ds.map((d) => d.edits?.[0].newText)).toEqual(["const", "controller", "plant", "train"]);
+  });
   it("a word far from every keyword: the line and its continuations are skipped, nothing reported as missing", () => {
     const noHorizon = spec().replace("horizon 10", "zzzzzz 10");
     expect(codes(noHorizon)).toEqual(["MPC1007"]);

@@ -138,13 +138,14 @@ function checkStageIndex(ctx: Ctx, sym: Sym, taken: Set<string>): void {
   const hidden = ctx.lookup(block, sym.name);
   if (!hidden || hidden.kind === "controller" || hidden.kind === "plant" || RESERVED.has(hidden.name)) return;
   const newName = sym.name === "j" || taken.has("j") ? freshName(sym.name, taken) : "j";
+  const kind = what(hidden);
   ctx.report({
     severity: "error",
     code: "MPC2019",
-    message: `the stage index \`${sym.name}\` has the name of ${hidden.kind === "input" ? "an" : "a"} ${hidden.kind} in scope`,
+    message: `the stage index \`${sym.name}\` has the name of ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} in scope`,
     span: sym.nameSpan,
-    label: `inside this constraint \`${sym.name}\` would mean the stage, not the ${hidden.kind}`,
-    related: hidden.nameSpan ? [{ span: hidden.nameSpan, label: `the ${hidden.kind} \`${sym.name}\`` }] : undefined,
+    label: `inside this constraint \`${sym.name}\` would mean the stage, not the ${kind}`,
+    related: hidden.nameSpan ? [{ span: hidden.nameSpan, label: `the ${kind} \`${sym.name}\`` }] : undefined,
     help: `name the stage index differently, e.g. \`for ${newName} in ...\` (or \`for k in ...\`)`,
     edits: renameEdit(ctx, sym, newName),
   });

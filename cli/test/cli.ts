@@ -1,0 +1,80 @@
+// Test helpers for the CLI: run a command in process (fast: no start-up), or spawn the CLI as
+// a user does. A spawned CLI is the compiled bundle dist/cli/main.js when it is newer than every
+// source file (`npm run build:cli` makes it in seconds), else the sources through tsx (slow).
+
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "test" || e.name === "node_modules" || e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newestSource(p));
+    else if (e.name.endsWith(".ts")) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+let argsCache: string[] | undefined;
+/** node arguments that start the CLI: the fresh compiled bundle, else the sources with tsx. */
+export function cliNodeArgs(): string[] {
+  if (argsCache) return argsCache;
+  const bundle = join(root, "dist/cli/main.js");
+  const fresh = existsSync(bundle) && statSync(bundle).mtimeMs > Math.max(...["cli", "language", "compiler", "runtime"].map((d) => newestSource(join(root, d))));
+  argsCache = fresh ? [bundle] : ["--import", "tsx", join(root, "cli/main.ts")];
+  return argsCache;
+}
+
+/** Spawns `mpcrl ARGS` (cwd: the repository), colors off. */
+export function spawnCli(...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...cliNodeArgs(), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const REGISTER: Record<string, () => Promise<(p: Command) => void>> = {
+  check: async () => (await import("../check.js")).registerCheck,
+  compile: async () => (await import("../compile.js")).registerCompile,
+  eval: async () => (await import("../eval.js")).registerEval,
+  fmt: async () => (await import("../fmt.js")).registerFmt,
+  qp: async () => (await import("../qp.js")).registerQp,
+  train: async () => (await import("../train.js")).registerTrain,
+};
+
+/** Runs `mpcrl COMMAND ARGS` in this process (as cli/main.ts does), capturing stdout, stderr and the exit code. */
+export async function runCli(command: string, ...args: string[]): Promise<CliResult> {
+  const program = new Command("mpcrl").exitOverride();
+  let stdout = "";
+  let stderr = "";
+  program.configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
+  (await REGISTER[command]())(program);
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  process.stdout.write = ((s: string | Uint8Array) => ((stdout += String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((stderr += String(s)), true)) as typeof process.stderr.write;
+  let code = 0;
+  try {
+    await program.parseAsync(["node", "mpcrl", command, ...args]);
+    code = typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    code = e.exitCode === 0 ? 0 : 2;
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.exitCode = saved;
+  }
+  return { code, stdout, stderr };
+}

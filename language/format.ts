@@ -8,7 +8,7 @@
 //  - layout.ts: output lines + comments -> text (blank lines, aligned trailing comments);
 //  - same.ts: AST equality modulo positions (the safety net below).
 // A file with syntax errors is returned unchanged, with its diagnostics. If the multi-line layout
-// ever read back as a different AST, the one-line layout (always safe) is returned instead.
+// of an item ever read back as a different AST, that item is printed on one line (always safe).
 
 import type { Diagnostic } from "./diagnostics.js";
 import { Printer } from "./format/items.js";
@@ -31,22 +31,30 @@ export function format(text: string): { text: string; diagnostics: Diagnostic[] 
   const li = new LineIndex(text);
   const eol = detectEol(text);
   let broken = 0;
-  const render = (flat: boolean): string => {
-    const plan = { broken: new Map(), flat };
+  const render = (flatItems: ReadonlySet<number> | "all"): string => {
+    const plan = { broken: new Map(), flat: false };
     const printer = new Printer(li, plan);
-    printer.program(program);
+    printer.program(program, flatItems);
     broken = plan.broken.size;
     return layout(text, printer.out, program.comments, eol);
   };
-  const out = render(false);
-  if (broken === 0) return { text: out, diagnostics }; // every expression on one line: nothing to verify
-  const back = parse(out);
-  const same =
-    !back.diagnostics.some((d) => d.severity === "error") &&
-    sameTree(back.program, program) &&
-    back.program.comments.length === program.comments.length &&
-    back.program.comments.every((c, i) => c.text === program.comments[i].text);
-  return { text: same ? out : render(true), diagnostics };
+  const flatItems = new Set<number>();
+  let out = render(flatItems);
+  // Verify (when a matrix was printed over several lines) that the output reads back as the same
+  // AST and comments; the top-level items that do not are printed on one line, and if that is
+  // not enough the whole file is.
+  for (let attempt = 0; broken > 0 && attempt < 2; attempt++) {
+    const back = parse(out);
+    if (back.program.items.length !== program.items.length) break;
+    const clean = !back.diagnostics.some((d) => d.severity === "error");
+    const sameComments = back.program.comments.length === program.comments.length && back.program.comments.every((c, i) => c.text === program.comments[i].text);
+    const bad = program.items.map((_, i) => i).filter((i) => !sameTree(back.program.items[i], program.items[i]));
+    if (bad.length === 0 && clean && sameComments) return { text: out, diagnostics };
+    if (bad.length === 0) break;
+    for (const i of bad) flatItems.add(i);
+    out = render(flatItems);
+  }
+  return { text: broken > 0 ? render("all") : out, diagnostics };
 }
 
 export interface RangeEdit {

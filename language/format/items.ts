@@ -74,9 +74,11 @@ export class Printer {
     });
   }
 
-  program(p: A.Program): void {
+  /** Print a program; the top-level items in `flatItems` with every expression on one line. */
+  program(p: A.Program, flatItems: ReadonlySet<number> | "all" = new Set()): void {
     let prevBlock = false;
     p.items.forEach((item, i) => {
+      this.plan.flat = flatItems === "all" || flatItems.has(i);
       const isBlock = item.kind !== "Decl";
       const blank: BlankPolicy = i === 0 ? "never" : isBlock || prevBlock ? "always" : "keep";
       prevBlock = isBlock;

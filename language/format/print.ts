@@ -28,8 +28,8 @@ export type MatrixStyle = "hug" | "block";
 export interface Plan {
   /** Matrix literals printed one row per line. */
   readonly broken: Map<A.ArrayLit, { matrix: Matrix; style: MatrixStyle }>;
-  /** Print every expression on one line (the fallback layout). */
-  readonly flat: boolean;
+  /** Print every expression on one line (the fallback layout; set per top-level item). */
+  flat: boolean;
 }
 
 export class Builder {

@@ -152,7 +152,7 @@ function groupTrain(): Omit<GroupData, "date" | "load" | "seconds"> {
       { what: "learner alone (analytic Q, 4 parameters), per step", ours: `${f(t.learnerUsPerStep, 1)} us`, reference: "-", command },
     ],
     notes: [
-      "The runs agree step by step with mpcrl's for the first steps only (`examples/gros_zanon/anchors.test.ts`); the closed loop amplifies differences of 1e-12 in one action to 1e-4 within about 130 steps (`bench:train --nominal` prints this), so the 5000-step figures agree statistically, not exactly.",
+      "The runs agree step by step with mpcrl's for the first steps only (`examples/gros_zanon/anchors.test.ts`); the closed loop amplifies a tiny change of one action exponentially (`bench:train --nominal` prints how fast), so the 5000-step figures agree statistically, not exactly.",
     ],
   };
 }
@@ -221,7 +221,7 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
     title: "Example trainings through the CLI (examples/gros_zanon)",
     rows,
     notes: [
-      "The demo's J differs from mpcrl's 1259.85 because it uses fresh noise: the plant's disturbance is drawn from the spec's seeded random stream (xoshiro128**, seed 69), while mpcrl's figure comes from its own NumPy noise sequence. Replaying that recorded sequence (`--disturbance ../shared/data/anchors/gz_qlearning_mpcrl_5000.json`, second row) gives a J within 0.3 % of mpcrl's. Over five fresh seeds J varies by about a third, so a single fresh-noise run is compared with the range above, not with mpcrl's one figure.",
+      `The demo's J differs from mpcrl's 1259.85 because it uses fresh noise: the plant's disturbance is drawn from the spec's seeded random stream (xoshiro128**, seed 69), while mpcrl's figure comes from its own NumPy noise sequence. Replaying that recorded sequence (\`--disturbance ../shared/data/anchors/gz_qlearning_mpcrl_5000.json\`, second row) gives a J ${(((replay.summary.J - 1259.85) / 1259.85) * 100).toFixed(2)} % from mpcrl's. Over five fresh seeds J ranges from ${f(seeds.summary.J.min)} to ${f(seeds.summary.J.max)}, so a single fresh-noise run is compared with that range, not with mpcrl's one figure.`,
       "Run times of CLI runs are the run's own wall time from `summary.json` (compilation and start-up excluded).",
     ],
   };

@@ -251,7 +251,7 @@ if (!onlyMaros && problems.length > 0) {
     log(`${head} | native ${ref} us: reference from ${src}, not measured here`);
     return { ...o, native: { measured: false, referenceUs: ref, source: o.checkTermination === 25 ? reference.source.check25 : reference.source.check5 } };
   });
-  if (!native.available) log("  (no ratios: native OSQP was not measured in this run; the references are from other runs and machines. Native solves all 100 steps in every setting.)");
+  if (!native.available) log("  (no ratios: native OSQP was not measured in this run; the references are from other runs and machines; per ANCHORS.md section 7, native solves all 100 steps.)");
   result.mpc = rows;
 }
 

@@ -102,9 +102,10 @@ export class SafeUpdater {
     for (let i = 0; i < this.n; i++) {
       // theta + d is rounded, so d = upper - theta can land one ulp past upper (and tiny parameters
       // far past a bound): clamp exactly, the box is what the checker's proofs cover
-      const c = Math.min(Math.max(theta[i] + this.delta[i], lower[i]), upper[i]);
+      const t = theta[i] + this.delta[i];
+      const c = Math.min(Math.max(t, lower[i]), upper[i]);
       this.candidate[i] = c;
-      this.delta[i] = c - theta[i];
+      if (c !== t) this.delta[i] = c - theta[i];
     }
     if (!allFinite(this.candidate)) return this.reject("non_finite", "the updated parameters are not finite");
     if (this.validator) {

@@ -687,12 +687,17 @@ function cscCoordinates(colPtr: Int32Array, rowIdx: Int32Array, cols: number): [
   return [r, c];
 }
 
-/** The slots of prev(v) at stage 0: declared by the template, else recognized by name (`prev_<v>` of size nu). */
+/**
+ * The slots of prev(v) at stage 0: those the template declares (`previousInput`); a template that
+ * declares none (emitted before the field existed) has its slot recognized by the compiler's name
+ * `prev_<v>` when it covers all nu inputs (the only input block).
+ */
 function previousInputSlots(t: QpTemplate): PreviousInputSlot[] {
   const out: PreviousInputSlot[] = [];
+  const declared = t.runtime.some((r) => r.previousInput !== undefined);
   for (const r of t.runtime) {
     let offset = r.previousInput;
-    if (offset === undefined && r.name.startsWith("prev_") && r.size === t.nu) offset = 0;
+    if (!declared && r.name.startsWith("prev_") && r.size === t.nu) offset = 0;
     if (offset === undefined) continue;
     if (!(Number.isInteger(offset) && offset >= 0 && offset + r.size <= t.nu)) {
       throw new RangeError(`runtime value ${r.name}: previousInput offset ${offset} does not fit ${r.size} entries in the ${t.nu} inputs`);

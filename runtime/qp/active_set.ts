@@ -93,8 +93,10 @@ export class ActiveSetQp {
   private readonly pChecked: Float64Array;
   private pHasChecked = false;
   private pConvex = true;
-  /** Size of the refinement's last correction relative to the point (about 1 for a singular set). */
+  /** Size of the refinement's last correction (about the size of the point for a singular set). */
   private lastCorrection = 0;
+  /** Whether the last working set's KKT matrix showed itself singular with rhs outside its range. */
+  private singular = false;
 
   constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
     this.n = P.cols;
@@ -225,7 +227,10 @@ export class ActiveSetQp {
       if (block > 0) curSet.set(active);
       const changes = this.correct(aValues, l, u, active, converged, block > 0);
       if (changes === 0) {
-        status = converged ? "solved" : this.unboundedDirection(pValues, q, aValues, l, u) ? "dual_infeasible" : "not_converged";
+        // a singular set's point (x ~ 1/delta along a null vector) is never a solution, even when its
+        // residual is ~delta relative to that huge point (which passed for convergence)
+        const accept = converged && !this.singular;
+        status = accept ? "solved" : this.unboundedDirection(pValues, q, aValues, l, u) ? "dual_infeasible" : "not_converged";
         if (status === "dual_infeasible") this.message = "the QP is unbounded below: a direction d with P d = 0, q'd < 0 and A d inside the recession cone of [l, u]";
         break;
       }
@@ -350,9 +355,10 @@ export class ActiveSetQp {
     this.residual = norm;
     // A singular set with a right-hand side outside the range: the regularized solution is
     // ~ (v'rhs / delta) v for a null vector v, its residual delta*v'rhs does not shrink, and each
-    // refinement step adds another ~ (v'rhs / delta) v. A relative residual of ~delta must not
-    // pass for convergence then.
-    if (norm > target && this.lastCorrection >= 0.1 * solScale) return false;
+    // refinement step adds another ~ (v'rhs / delta) v. Such a point must not be accepted as the
+    // solution (checked when the set would be final; as an intermediate set its huge point only
+    // shows which rows to add, as before).
+    this.singular = norm > target && this.lastCorrection >= 0.1 * solScale;
     return norm <= 1e-10 * solScale;
   }
 

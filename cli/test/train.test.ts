@@ -1,19 +1,19 @@
 // `mpcrl train` / `mpcrl eval` end to end: exit codes, the run folder, Ctrl-C + resume.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+import { cliNodeArgs, root, spawnCli } from "./cli.js";
+
 const spec = join(root, "examples/gros_zanon/linear_mpc.mpcrl");
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-train-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const tsx = join(root, "node_modules/.bin/tsx");
-const mpcrl = (...args: string[]) => spawnSync(tsx, ["cli/main.ts", ...args], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+// the compiled CLI when dist/cli is fresh (npm run build:cli), else the sources through tsx
+const mpcrl = spawnCli;
 
 describe("mpcrl train / eval", () => {
   it("exits 2 with a one-line message on bad flags and unreadable files", () => {
@@ -100,8 +100,8 @@ describe("mpcrl train / eval", () => {
 
   it("stops on SIGINT with a checkpoint, and --resume ends like an uninterrupted run", async () => {
     const out = join(tmp, "stopped");
-    // node itself (with tsx's loader), so that the signal goes straight to the CLI process
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    // node itself, so that the signal goes straight to the CLI process
+    const child = spawn(process.execPath, [...cliNodeArgs(), "train", spec, "--steps", "400", "--out", out], { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let stderr = "";
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on("data", (d: Buffer) => {

@@ -42,6 +42,8 @@ interface WeightInfo {
   readonly minEig?: number;
   /** A scalar factor of unknown sign that keeps a PSD weight from being proven. */
   readonly unknownFactor?: Expr;
+  /** Rejected by the compiler's numeric check with its numbers (MPC4604): not reported twice. */
+  readonly deferred?: boolean;
 }
 
 const DEGREE_NAMES = ["constant", "affine", "quadratic", "nonlinear"] as const;
@@ -577,6 +579,7 @@ export class Affinity {
         }
         // Only a folded DARE solution is known (checked numerically above): one that could not be
         // computed (too large, no stabilizing solution, non-constant data) is not assumed PSD.
+        if (name === "dlqr" && this.dareFailsSmall(e)) return { status: "unknown", reason: "`dlqr(...)` has no stabilizing solution", deferred: true };
         if (name === "dlqr") return { status: "unknown", reason: "`dlqr(...)` could not be evaluated by the checker (it folds a DARE of at most 60 states, with constant data and a stabilizing solution)" };
         if (name === "eye" || name === "I") return { status: "psd", reason: "the identity" };
         return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
@@ -584,6 +587,16 @@ export class Affinity {
       default:
         return { status: "unknown", reason: "the weight is not of a form known to be PSD" };
     }
+  }
+
+  /**
+   * `dlqr` of constant data within the folding size whose DARE has no solution: the compiler's
+   * numeric check rejects it (MPC4604, with the reason), so the checker does not report it again.
+   */
+  private dareFailsSmall(e: CallExpr): boolean {
+    const args = e.args.map((a) => evalExpr(this.ctx, a.value));
+    const [A, B, Q, R] = args;
+    return args.length === 4 && !!A && !!B && !!Q && !!R && A.rows <= 60 && A.rows === A.cols && B.rows === A.rows && Q.rows === A.rows && R.rows === B.cols;
   }
 
   private scaled(w: WeightInfo, s: Sign, factor: Expr): WeightInfo {

@@ -266,7 +266,7 @@ function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr): void {
   const term = ctx.src(t.span);
   const w = aff.weightInfo.get(t.id);
   // A term that is not DPP is reported once, as MPC4005 (its weight has no fixed value to prove PSD).
-  if (aff.of(t).pdeg === 2) return;
+  if (aff.of(t).pdeg === 2 || w?.deferred) return;
   const factor = aff.unknownSign.get(t.id) ?? w?.unknownFactor;
   if (factor && !w?.freeLearnable) return reportUnknownSign(ctx, t, factor);
   const why = aff.indexWhy.get(t.id);

@@ -60,7 +60,7 @@ for (const d of readdirSync(`${root}examples`, { withFileTypes: true })) {
 }
 specs.sort();
 specs.push(["generated nx=20 nu=8 N=40", largeSpec(20, 8, 40)]);
-compile(specs[0][1]); // warm up (ts-morph, JIT)
+compile(specs[0][1]); // warm up (JIT)
 for (const [name, src] of specs) {
   let code = "";
   const full = median(Array.from({ length: reps }, () => timeMs(() => (code = compile(src, { fileName: name }).code ?? ""))));

@@ -1,8 +1,9 @@
 // Emits the TypeScript module of a compiled controller (see the header of compiler/index.ts for
-// what it exports). Text is assembled from the IR and formatted with ts-morph; every spec name is
-// a quoted key or a validated identifier, every spec string a JSON literal (emit/safe.ts).
+// what it exports). Text is assembled from the IR already laid out as TypeScript's formatter would
+// (compiler/test/emit_format.test.ts proves it on every example), so compiling loads no TypeScript;
+// every spec name is a quoted key or a validated identifier, every spec string a JSON literal
+// (emit/safe.ts).
 
-import { Project, IndentationText, QuoteKind } from "ts-morph";
 import type { QpIr } from "./ir.js";
 import type { DistributionIr, PlantIr } from "./lower/plant.js";
 import { firstInputBounds, type TrainConfigIr, type TrainArg, type TrainSetting } from "./lower/train.js";
@@ -18,8 +19,6 @@ export interface EmitInput {
   readonly train?: TrainConfigIr;
   readonly source: string;
   readonly fileName: string;
-  /** Format with ts-morph (default true). */
-  readonly format?: boolean;
 }
 
 const ints = (a: readonly number[] | ArrayLike<number>): string => Array.from(a as ArrayLike<number>, (v) => String(v)).join(", ");
@@ -159,8 +158,7 @@ export function emitModule(input: EmitInput): string {
     push("/** The `train` block's settings as plain data. */");
     push(`export const trainConfig = ${trainLiteral(train)} as const;`, "");
   }
-  const text = out.join("\n");
-  return input.format === false ? text : formatTs(text);
+  return out.join("\n");
 }
 
 function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => void): void {
@@ -298,16 +296,4 @@ function thetaToParamExpr(structure: string, rows: number, cols: number, offset:
     default:
       return `Array.from({ length: ${rows} }, (_, i) => Array.from({ length: ${rows} }, (_, j) => (j <= i ? theta[${offset} + (i * (i + 1)) / 2 + j] : 0)))`;
   }
-}
-
-let project: Project | undefined;
-
-/** Formats TypeScript text with the compiler's formatter (2 spaces, double quotes). */
-export function formatTs(text: string): string {
-  project ??= new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double } });
-  const sf = project.createSourceFile("controller.ts", text, { overwrite: true });
-  sf.formatText({ indentSize: 2, convertTabsToSpaces: true });
-  const outText = sf.getFullText();
-  project.removeSourceFile(sf);
-  return outText;
 }

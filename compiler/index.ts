@@ -31,10 +31,7 @@ export { CompilerCodes } from "./lower/errors.js";
 export { firstInputBounds } from "./lower/train.js";
 export { lower, lowerChecked, verify, type Lowered, type LowerOptions, type VerifyOptions, type VerifyResult } from "./verify.js";
 
-export interface CompileOptions extends LowerOptions {
-  /** Format the emitted code (default true). */
-  readonly format?: boolean;
-}
+export type CompileOptions = LowerOptions;
 
 export interface CompileResult extends Lowered {
   readonly code?: string;
@@ -47,7 +44,7 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   const fileName = options.fileName ?? "spec.mpcrl";
   const low = lower(source, options);
   if (hasErrors(low.diagnostics) || low.ir === undefined) return low;
-  const code = emitModule({ ir: low.ir, plant: low.plant, train: low.train, source, fileName, format: options.format });
+  const code = emitModule({ ir: low.ir, plant: low.plant, train: low.train, source, fileName });
   return { ...low, code };
 }
 

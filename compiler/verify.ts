@@ -3,7 +3,7 @@
 // compiler's numeric checks (structured initial values, discretization with learnables, DARE,
 // Hessian PSD at theta0, phase-1 feasibility at the plant's initial state). Every error `compile`
 // can report is therefore reported by `verify` first. Used by `mpcrl check` and the language server
-// (after the cheap checker pass). It imports no code generator (ts-morph), so it loads fast.
+// (after the cheap checker pass). It imports no code generator, so it loads fast.
 
 import { check } from "../language/index.js";
 import type { Diagnostic } from "../language/diagnostics.js";

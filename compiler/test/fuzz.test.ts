@@ -27,7 +27,7 @@ describe("compile never throws", () => {
               ls[i] = `${ls[i].slice(0, c)} ${e.frag} ${ls[i].slice(c)}`;
             }
           }
-          const r = compile(ls.join("\n"), { format: false });
+          const r = compile(ls.join("\n"));
           expect(r.code !== undefined || r.diagnostics.some((d) => d.severity === "error")).toBe(true);
         },
       ),

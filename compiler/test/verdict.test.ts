@@ -33,7 +33,7 @@ const errorsOf = (ds: readonly Diagnostic[]): Diagnostic[] => ds.filter((d) => d
 function agree(source: string, label: string): boolean {
   const verdict = verify(source);
   const known = new Set(errorsOf(verdict.diagnostics).map(key));
-  const compiled = compile(source, { format: false });
+  const compiled = compile(source);
   const unreported = errorsOf(compiled.diagnostics).filter((d) => !known.has(key(d)));
   expect(unreported.map(key), `${label}: compile reports errors check did not`).toEqual([]);
   const controllers = check(source).program.items.filter((i) => i.kind === "Controller");

@@ -76,7 +76,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       ctx.report({
         severity: "error",
         code: v.always ? "MPC4021" : "MPC4022",
-        message: v.always ? `\`${ctx.src(e.span)}\` is undefined: ${v.why}` : `\`${ctx.src(e.span)}\` cannot be proven to be defined: ${v.why}`,
+        message: v.always ? `\`${ctx.src(e.span)}\` is not defined: ${v.why}` : `\`${ctx.src(e.span)}\` cannot be proven to be defined: ${v.why}`,
         span: e.span,
         label:
           v.range[0] === v.range[1]

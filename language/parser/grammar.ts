@@ -67,8 +67,17 @@ interface RecoveryInternals {
 
 export class MpcrlParser extends CstParser {
 
-  constructor() {
-    super(allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messageProvider, nodeLocationTracking: "onlyOffset" });
+  /** `validate` runs Chevrotain's grammar validations (ambiguities, left recursion): a third of
+   *  the CLI's start-up, so the shared instance skips them and language/test/grammar.test.ts runs
+   *  them on every test run. */
+  constructor(options: { readonly validate?: boolean } = {}) {
+    super(allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      errorMessageProvider: messageProvider,
+      nodeLocationTracking: "onlyOffset",
+      skipValidations: options.validate !== true,
+    });
     this.performSelfAnalysis();
   }
 

@@ -20,6 +20,9 @@ function mpcrl(...args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The smallest spec `check` accepts: one controller (a file without one is MPC4609). */
+const CLEAN = "controller C {\n  state x[1]\n  input u[1]\n  horizon 2\n  dynamics x+ = x + u\n  minimize stage sumsq(x) + sumsq(u)\n}\n";
+
 function file(name: string, text: string): string {
   const p = join(tmp, name);
   writeFileSync(p, text);
@@ -28,7 +31,7 @@ function file(name: string, text: string): string {
 
 describe("mpcrl check", () => {
   it("exits 0 on a clean spec", () => {
-    const r = mpcrl("check", file("ok.mpcrl", "const a = 1\n"));
+    const r = mpcrl("check", file("ok.mpcrl", CLEAN));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("ok.mpcrl: ok");
   });
@@ -49,7 +52,7 @@ describe("mpcrl check", () => {
 
   it("prints one JSON record per file with --json", () => {
     const bad = file("bad2.mpcrl", "const a = 1 +\n");
-    const ok = file("ok2.mpcrl", "const a = 1\n");
+    const ok = file("ok2.mpcrl", CLEAN);
     const r = mpcrl("check", "--json", bad, ok);
     expect(r.status).toBe(1);
     const records = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { file: string; diagnostics: { code: string; span: { startLine: number } }[] });

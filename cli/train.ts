@@ -9,6 +9,7 @@
 import type { Command } from "commander";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
+import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
 import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
@@ -185,6 +186,12 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (err instanceof CliError) {
       process.stderr.write(err.exitCode === 1 ? err.message.replace(/\n?$/, "\n") : `mpcrl train: ${err.message}\n`);
       raiseExitCode(err.exitCode);
+      return;
+    }
+    if (err instanceof ThetaBoxError) {
+      // A checkpoint (or a learnable's initial value) outside its boxes: refused, never clamped.
+      process.stderr.write(`mpcrl train: ${err.message}\n`);
+      raiseExitCode(2);
       return;
     }
     throw err;

@@ -129,7 +129,11 @@ export function emitModule(input: EmitInput): string {
     );
   }
   push("  ],", `  nTheta: ${ir.nTheta},`, `  theta0: Float64Array.from([${floats(theta0)}]),`, "  runtime: [");
-  for (const r of ir.runtime) push(`    { name: ${str(r.name)}, size: ${r.size}, offset: ${r.offset}, defaultValue: Float64Array.from([${floats(r.defaultValue)}]) },`);
+  for (const r of ir.runtime) {
+    const range = r.lower !== undefined && r.upper !== undefined ? `, lower: Float64Array.from([${floats(r.lower)}]), upper: Float64Array.from([${floats(r.upper)}])` : "";
+    const prev = r.previousInput !== undefined ? `, previousInput: ${r.previousInput}` : "";
+    push(`    { name: ${str(r.name)}, size: ${r.size}, offset: ${r.offset}, defaultValue: Float64Array.from([${floats(r.defaultValue)}])${range}${prev} },`);
+  }
   push(
     "  ],",
     `  nRuntime: ${ir.nRuntime},`,

@@ -11,6 +11,11 @@ export interface IrRuntime {
   readonly size: number;
   readonly offset: number;
   readonly defaultValue: readonly number[];
+  /** Declared range per entry (`in [lo, hi]`): the runtime refuses values outside (the proofs assume it). */
+  readonly lower?: readonly number[];
+  readonly upper?: readonly number[];
+  /** For the slot of `prev(v)`: the offset of input block v inside u (rollouts feed the applied input). */
+  readonly previousInput?: number;
 }
 
 export interface IrParam extends ParamLayout {

@@ -28,7 +28,14 @@ export function templateFromIr(ir: QpIr): QpTemplate {
   }));
   const theta0 = new Float64Array(ir.nTheta);
   for (const p of ir.params) theta0.set(p.initial, p.offset);
-  const runtime: RuntimeLayout[] = ir.runtime.map((r) => ({ name: r.name, size: r.size, offset: r.offset, defaultValue: Float64Array.from(r.defaultValue) }));
+  const runtime: RuntimeLayout[] = ir.runtime.map((r) => ({
+    name: r.name,
+    size: r.size,
+    offset: r.offset,
+    defaultValue: Float64Array.from(r.defaultValue),
+    ...(r.lower !== undefined && r.upper !== undefined ? { lower: Float64Array.from(r.lower), upper: Float64Array.from(r.upper) } : {}),
+    ...(r.previousInput !== undefined ? { previousInput: r.previousInput } : {}),
+  }));
   return {
     name: ir.name,
     nx: ir.nx,

@@ -14,6 +14,7 @@
 
 import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, Program } from "../../language/ast.js";
 import type { Span } from "../../language/diagnostics.js";
+import { PREV_SLOT_PREFIX } from "../../language/check/reserved.js";
 import { expm } from "../../runtime/linalg/expm.js";
 import { dense } from "../../runtime/linalg/dense.js";
 import type { IrCsc, IrJacEntry, IrParam, IrRuntime, QpIr } from "../ir.js";
@@ -165,10 +166,36 @@ export class ControllerLowering {
     return this.alg.mat(b.size, 1, out);
   }
 
-  private addRuntime(name: string, size: number, defaults: readonly number[]): number[] {
+  /**
+   * The declared `in [lo, hi]` of a declaration, per entry (a scalar bound broadcasts), repeated
+   * `repeat` times (a disturbance forecast holds one block per stage); +-inf where not declared.
+   */
+  private declRange(d: Decl, size: number, repeat: number, what: string): { lower: Float64Array; upper: Float64Array } {
+    const lower = new Float64Array(size * repeat).fill(-Infinity);
+    const upper = new Float64Array(size * repeat).fill(Infinity);
+    if (d.bounds === undefined) return { lower, upper };
+    for (const [e, out] of [
+      [d.bounds.lower, lower],
+      [d.bounds.upper, upper],
+    ] as const) {
+      const b = this.ev.evalNumbers(e, this.blockScope, what).values;
+      if (b.length !== 1 && b.length !== size) throw new LowerError(`a bound of \`${d.name.name}\` has ${b.length} entries, expected 1 or ${size}`, d.bounds.span, CompilerCodes.shape);
+      for (let i = 0; i < size * repeat; i++) out[i] = b.length === 1 ? b[0] : b[i % size];
+    }
+    return { lower, upper };
+  }
+
+  /** The runtime range a value must lie in at run time (the checker's proofs assume it); none when undeclared. */
+  private rangeOf(d: Decl, size: number, repeat: number): Pick<IrRuntime, "lower" | "upper"> {
+    if (d.bounds === undefined) return {};
+    const { lower, upper } = this.declRange(d, size, repeat, "a runtime bound");
+    return { lower: Array.from(lower), upper: Array.from(upper) };
+  }
+
+  private addRuntime(name: string, size: number, defaults: readonly number[], extra: Pick<IrRuntime, "lower" | "upper" | "previousInput"> = {}): number[] {
     const nodes: number[] = [];
     for (let i = 0; i < size; i++) nodes.push(this.pool.rt(this.nRuntime + i));
-    this.runtime.push({ name, size, offset: this.nRuntime, defaultValue: defaults });
+    this.runtime.push({ name, size, offset: this.nRuntime, defaultValue: defaults, ...extra });
     this.nRuntime += size;
     this.runtimeNodes.set(name, nodes);
     return nodes;
@@ -188,8 +215,8 @@ export class ControllerLowering {
     if (b === undefined) throw new LowerError(`\`prev\` takes an input; \`${name}\` is not one`, span, CompilerCodes.unsupported);
     const k = stage.k;
     if (k > 0) return mat(this.inputVars(b, k - 1));
-    const key = `prev_${name}`;
-    const nodes = this.runtimeNodes.get(key) ?? this.addRuntime(key, b.size, new Array<number>(b.size).fill(0));
+    const key = `${PREV_SLOT_PREFIX}${name}`;
+    const nodes = this.runtimeNodes.get(key) ?? this.addRuntime(key, b.size, new Array<number>(b.size).fill(0), { previousInput: b.offset });
     return mat(this.alg.mat(b.size, 1, nodes.map((n) => this.alg.constant(n))));
   }
 
@@ -247,11 +274,11 @@ export class ControllerLowering {
         const [r, c] = declDims(this.ev, it, this.blockScope);
         const def = it.init === undefined ? new Array<number>(r * c).fill(0) : this.ev.evalNumbers(it.init, this.blockScope, `the default of \`${it.name.name}\``, r).values;
         if (def.length !== r * c) throw new LowerError(`the default of \`${it.name.name}\` has ${def.length} entries, expected ${r * c}`, it.span, CompilerCodes.shape);
-        this.addRuntime(it.name.name, r * c, def);
+        this.addRuntime(it.name.name, r * c, def, this.rangeOf(it, r * c, 1));
       } else if (it.declKind === "disturbance") {
         const [r, c] = declDims(this.ev, it, this.blockScope);
         // a forecast: one value per stage k = 0..N-1 (row k)
-        this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0));
+        this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0), this.rangeOf(it, r * c, N));
       }
     }
     // x_0 rows
@@ -389,19 +416,8 @@ export class ControllerLowering {
       kind = d.dims === undefined || d.dims.length === 0 ? "scalar" : d.dims.length === 1 ? "vector" : "matrix";
     }
     const size = initial.length;
-    const lower = new Float64Array(size).fill(-Infinity);
-    const upper = new Float64Array(size).fill(Infinity);
+    const { lower, upper } = this.declRange(d, size, 1, "a parameter bound");
     if (d.bounds) {
-      const lo = this.ev.evalNumbers(d.bounds.lower, this.blockScope, "a parameter bound");
-      const hi = this.ev.evalNumbers(d.bounds.upper, this.blockScope, "a parameter bound");
-      for (const [b, out] of [
-        [lo, lower],
-        [hi, upper],
-      ] as const) {
-        if (b.values.length === 1) out.fill(b.values[0]);
-        else if (b.values.length === size) out.set(b.values);
-        else throw new LowerError(`a bound of \`${name}\` has ${b.values.length} entries, expected 1 or ${size}`, d.bounds.span, CompilerCodes.shape);
-      }
       for (let i = 0; i < size; i++) {
         if (!(initial[i] >= lower[i] && initial[i] <= upper[i])) throw new LowerError(`the initial value of \`${name}\` is outside its bounds`, d.bounds.span, CompilerCodes.shape);
       }

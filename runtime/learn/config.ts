@@ -6,6 +6,7 @@
 import type { ExplorationSpec } from "./exploration.js";
 import type { OptimizerSpec } from "./optimizers.js";
 import type { ScheduleSpec } from "./schedules.js";
+import { DEFAULT_FIRST_INPUT_BOUNDS } from "../mpc/controller.js";
 
 export type SettingArg =
   | { readonly kind: "number"; readonly value: number }
@@ -67,7 +68,7 @@ export const defaultTrainSpec: TrainSpec = {
   updateUnit: "steps",
   replay: { size: 1, sample: 1 },
   exploration: { kind: "none" },
-  firstInputBounds: "kept",
+  firstInputBounds: DEFAULT_FIRST_INPUT_BOUNDS,
   trustRegion: Infinity,
   episodes: 1,
   steps: 100,

@@ -18,10 +18,14 @@ import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlo
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
 
+/** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
+ *  controller, the train block and the compiler). "kept": an action outside them has no Q value. */
+export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
+
 export interface MpcControllerOptions {
   /** QP solver settings (defaults: tight tolerances with polishing, what learning needs). */
   readonly settings?: Partial<QpSettings>;
-  /** Bounds of the first input in the Q-function: "removed" (default) or "kept". */
+  /** Bounds of the first input in the Q-function: "removed" or "kept" (DEFAULT_FIRST_INPUT_BOUNDS). */
   readonly firstInputBounds?: "removed" | "kept";
   /** Input applied when the MPC fails and no previous plan is left (default: 0 clipped to bounds). */
   readonly fallbackInput?: ArrayLike<number>;
@@ -150,7 +154,7 @@ export class MpcController implements LearnableMpc {
       this.thetaUpper.set(p.upper, p.offset);
     }
     this.settings = { ...defaultMpcSettings, ...options.settings };
-    this.firstInputBounds = options.firstInputBounds ?? "removed";
+    this.firstInputBounds = options.firstInputBounds ?? DEFAULT_FIRST_INPUT_BOUNDS;
     this.fallbackInput = options.fallbackInput === undefined ? undefined : Float64Array.from(options.fallbackInput);
     this.acceptInaccurate = options.acceptInaccurate ?? false;
     this.refineTolerance = options.refineTolerance ?? 1e-7;

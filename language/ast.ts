@@ -331,3 +331,24 @@ export type AnyNode =
   | Setting
   | Expr
   | Identifier;
+
+/** The direct subexpressions of an expression (index bounds included), for walks over the tree. */
+export function children(e: Expr): Expr[] {
+  switch (e.kind) {
+    case "Paren":
+      return [e.inner];
+    case "Unary":
+    case "Transpose":
+      return [e.operand];
+    case "Binary":
+      return [e.left, e.right];
+    case "Array":
+      return e.rows.flat();
+    case "Index":
+      return [e.target, ...e.indices.flatMap((i) => (i.kind === "At" ? [i.index] : [i.start, i.end].filter((x): x is Expr => x !== undefined)))];
+    case "Call":
+      return e.args.map((a) => a.value);
+    default:
+      return [];
+  }
+}

@@ -9,7 +9,7 @@
 // assumed; the entry of a quadratic matrix form keeps its curvature only on the diagonal; scalar
 // factors of a quadratic form keep their parameter degree. Codes MPC4001-MPC4006, MPC4019, MPC4020.
 
-import type { CallExpr, Expr } from "../ast.js";
+import { children, type CallExpr, type Expr } from "../ast.js";
 import type { ExprClass } from "../semantic.js";
 import { Ctx, Sym, isScalar, type Root } from "./context.js";
 import { builtinFunction } from "./builtins.js";
@@ -386,7 +386,7 @@ export class Affinity {
         const sym = this.ctx.resolution.get(x.id);
         return !sym || visitSym(sym);
       }
-      return childExprs(x).some(visit);
+      return children(x).some(visit);
     };
     return inside(e.span) || visit(e);
   }
@@ -614,26 +614,6 @@ export class Affinity {
 function constIntOf(ctx: Ctx, e: Expr): number | undefined {
   const v = evalExpr(ctx, e);
   return v && v.data.length === 1 && Number.isInteger(v.data[0]) ? v.data[0] : undefined;
-}
-
-function childExprs(e: Expr): Expr[] {
-  switch (e.kind) {
-    case "Paren":
-      return [e.inner];
-    case "Unary":
-    case "Transpose":
-      return [e.operand];
-    case "Binary":
-      return [e.left, e.right];
-    case "Array":
-      return e.rows.flat();
-    case "Index":
-      return [e.target, ...e.indices.flatMap((i) => (i.kind === "At" ? [i.index] : [i.start, i.end].filter((x): x is Expr => x !== undefined)))];
-    case "Call":
-      return e.args.map((a) => a.value);
-    default:
-      return [];
-  }
 }
 
 function transposeMat(a: { rows: number; cols: number; data: readonly number[] }) {

@@ -14,7 +14,7 @@ import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
-import { children } from "./convexity.js";
+import { children } from "../ast.js";
 import { checkDomains } from "./domain.js";
 import { article } from "./names.js";
 

@@ -5,7 +5,7 @@
 // a quadratic term scaled by a factor of unknown sign (MPC4019), an off-diagonal entry of a
 // quadratic matrix expression (MPC4020). What cannot be proven is rejected (docs/soundness.md).
 
-import type { Expr } from "../ast.js";
+import { children, type Expr } from "../ast.js";
 import type { SuggestedEdit } from "../diagnostics.js";
 import { builtinFunction } from "./builtins.js";
 import { Ctx, Sym, type Root } from "./context.js";
@@ -16,26 +16,6 @@ import { fmt } from "./affinity.js";
 
 const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
 const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
-
-export function children(e: Expr): Expr[] {
-  switch (e.kind) {
-    case "Paren":
-      return [e.inner];
-    case "Unary":
-    case "Transpose":
-      return [e.operand];
-    case "Binary":
-      return [e.left, e.right];
-    case "Array":
-      return e.rows.flat();
-    case "Index":
-      return [e.target, ...e.indices.flatMap((i) => (i.kind === "At" ? [i.index] : [i.start, i.end].filter((x): x is Expr => x !== undefined)))];
-    case "Call":
-      return e.args.map((a) => a.value);
-    default:
-      return [];
-  }
-}
 
 /** The deepest node satisfying `bad` whose children do not (the term to point at). */
 function culprit(e: Expr, bad: (x: Expr) => boolean, skip?: (x: Expr) => boolean): Expr | undefined {

@@ -10,7 +10,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { Ctx } from "./context.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
-import { children } from "./convexity.js";
+import { children } from "../ast.js";
 import { hullOf, isIntegerValued } from "./interval.js";
 import { IdSet } from "./idmap.js";
 

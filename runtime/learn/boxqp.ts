@@ -5,7 +5,7 @@
 // at a stationary point release the bound whose multiplier has the wrong sign. Finite for PD H.
 // Buffers are allocated once per dimension; a solve allocates nothing.
 
-import { cholesky, cholSolve } from "./linalg.js";
+import { choleskyShifted as cholesky, cholSolve } from "../linalg/dense.js";
 
 export type BoxQpStatus = "solved" | "infeasible" | "max_iterations" | "not_positive_definite";
 

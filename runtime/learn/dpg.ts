@@ -12,7 +12,8 @@
 
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
-import { cholesky, cholSolve, luSolve, quadraticFeatureCount, quadraticFeatures } from "./linalg.js";
+import { choleskyShifted as cholesky, cholSolve, luSolve } from "../linalg/dense.js";
+import { quadraticFeatureCount, quadraticFeatures } from "./linalg.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import { RolloutBase, type RolloutConfig } from "./rollout.js";

@@ -8,7 +8,7 @@
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
 import type { Rollout } from "./dataset.js";
-import { allFinite } from "./linalg.js";
+import { allFinite } from "../linalg/dense.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerState } from "./optimizers.js";
 import type { QLearningConfig } from "./q_learning.js";

@@ -5,7 +5,7 @@
 // solves that model over the bounds and trust region, so constrained and unconstrained updates
 // follow one path (as mpcrl's GradientBasedOptimizer does with its update QP).
 
-import { choleskyAddedIdentity, cholSolve } from "./linalg.js";
+import { choleskyAddedIdentity, cholSolve } from "../linalg/dense.js";
 import { Schedule, type ScheduleSpec } from "./schedules.js";
 
 export interface QuadraticModel {

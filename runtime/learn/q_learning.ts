@@ -13,7 +13,7 @@
 
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
-import { allFinite } from "./linalg.js";
+import { allFinite } from "../linalg/dense.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import { Replay, type ReplayState } from "./replay.js";

@@ -9,7 +9,7 @@
 
 import { BoxQp } from "./boxqp.js";
 import type { QuadraticModel } from "./optimizers.js";
-import { allFinite } from "./linalg.js";
+import { allFinite } from "../linalg/dense.js";
 
 export interface SafetyConfig {
   readonly lower: Float64Array;

@@ -1,21 +1,14 @@
-// Matrix exponential by scaling and squaring with a diagonal Pade approximant.
+// Matrix exponential by scaling and squaring with a diagonal Pade approximant: the one expm of
+// mpcrl (the compiler's zero-order-hold discretization of controllers and plants).
 // Reference: Moler & Van Loan, "Nineteen dubious ways to compute the exponential of a matrix,
 // twenty-five years later" (SIAM Review 2003), method 3; Golub & Van Loan, Algorithm 9.3.1.
 // With ||A/2^s||_inf <= 1/2 and Pade degree q = 8 the relative error bound is about 1e-18.
+// Misuse throws a RangeError (a non-square matrix, non-finite entries): callers pass finite
+// square matrices (the compiler builds them from constants).
 
-import { add, dense, identity, matmul, scale, solve, type Dense } from "./dense.js";
+import { add, dense, identity, matmul, normInf, scale, solve, type Dense, type DenseLike } from "./dense.js";
 
-function normInf(a: Dense): number {
-  let best = 0;
-  for (let i = 0; i < a.rows; i++) {
-    let s = 0;
-    for (let j = 0; j < a.cols; j++) s += Math.abs(a.data[i * a.cols + j]);
-    best = Math.max(best, s);
-  }
-  return best;
-}
-
-export function expm(a: Dense): Dense {
+export function expm(a: DenseLike): Dense {
   const n = a.rows;
   if (a.cols !== n) throw new RangeError("expm: matrix must be square");
   if (n === 0) return dense(0, 0);
@@ -40,3 +33,4 @@ export function expm(a: Dense): Dense {
   for (let k = 0; k < s; k++) r = matmul(r, r);
   return r;
 }
+

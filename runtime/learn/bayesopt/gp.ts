@@ -4,7 +4,7 @@
 // by maximizing the log marginal likelihood (eq. 2.30) with Nelder-Mead in log space from a few
 // starts. Inputs are expected in [0, 1]^d; outputs are standardized internally.
 
-import { cholesky } from "../linalg.js";
+import { choleskyShifted as cholesky } from "../../linalg/dense.js";
 
 export interface GpHyper {
   readonly lengthScales: number[];

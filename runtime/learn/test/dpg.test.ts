@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { RandomDisturbance } from "../../plants/disturbance.js";
 import { LinearPlant } from "../../plants/linear.js";
 import { Dpg } from "../dpg.js";
-import { luSolve, quadraticFeatures } from "../linalg.js";
+import { luSolve } from "../../linalg/dense.js";
+import { quadraticFeatures } from "../linalg.js";
 import { QuadraticQ, scalarDlqr } from "./doubles.js";
 
 describe("deterministic policy gradient (compatible LSTD critic)", () => {

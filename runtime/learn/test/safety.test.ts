@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BoxQp } from "../boxqp.js";
-import { choleskyAddedIdentity, cholSolve } from "../linalg.js";
+import { choleskyAddedIdentity, cholSolve } from "../../linalg/dense.js";
 import { Adam, Newton, Sgd } from "../optimizers.js";
 import { SafeUpdater } from "../safety.js";
 

@@ -16,7 +16,7 @@ import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, Progra
 import type { Span } from "../../language/diagnostics.js";
 import { PREV_SLOT_PREFIX } from "../../language/check/reserved.js";
 import { expm } from "../../runtime/linalg/expm.js";
-import { dense } from "../../runtime/linalg/dense.js";
+import { dense, psdFactor } from "../../runtime/linalg/dense.js";
 import type { IrCsc, IrJacEntry, IrParam, IrRuntime, QpIr } from "../ir.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg, QKEY, type Mat, type Poly } from "../ir/poly.js";
@@ -803,30 +803,4 @@ function toCsc(rows: number, cols: number, entries: readonly { r: number; c: num
   for (const e of entries) colPtr[e.c + 1]++;
   for (let j = 0; j < cols; j++) colPtr[j + 1] += colPtr[j];
   return { rows, cols, colPtr, rowIdx: entries.map((e) => e.r), nodes: entries.map((e) => e.node) };
-}
-
-/** Lower-triangular L with L L' = P for a symmetric positive semidefinite P (row-major n x n): the
- *  Cholesky factorization, with a zero column where the pivot vanishes (then the rest of the column
- *  must vanish too). Undefined when P is not symmetric PSD (relative tolerance 1e-10). */
-export function psdFactor(P: readonly number[], n: number): number[] | undefined {
-  let scale = 0;
-  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(P[i]));
-  const tol = 1e-10 * Math.max(scale, Number.MIN_VALUE);
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (Math.abs(P[i * n + j] - P[j * n + i]) > tol) return undefined;
-  const L = new Array<number>(n * n).fill(0);
-  for (let j = 0; j < n; j++) {
-    let d = P[j * n + j];
-    for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
-    if (d < -tol) return undefined;
-    const pivot = d > tol ? Math.sqrt(d) : 0;
-    L[j * n + j] = pivot;
-    for (let i = j + 1; i < n; i++) {
-      let v = P[i * n + j];
-      for (let k = 0; k < j; k++) v -= L[i * n + k] * L[j * n + k];
-      if (pivot === 0) {
-        if (Math.abs(v) > Math.sqrt(tol * Math.max(scale, Number.MIN_VALUE))) return undefined;
-      } else L[i * n + j] = v / pivot;
-    }
-  }
-  return L;
 }

@@ -1,61 +1,155 @@
-// Fill-reducing ordering for sparse symmetric factorization: minimum degree on the explicit
-// elimination graph (the exact-degree relative of AMD, Amestoy, Davis & Duff 1996), with AMD's
-// treatment of dense rows: nodes of degree > max(16, 10 sqrt(n)) are ordered last.
-// Runs once per symbolic analysis, so clarity wins over speed here.
+// Fill-reducing ordering for sparse symmetric factorization: approximate minimum degree (AMD) on the
+// quotient graph, after P. R. Amestoy, T. A. Davis and I. S. Duff, "An approximate minimum degree
+// ordering algorithm", SIAM J. Matrix Anal. Appl. 17(4):886-905, 1996 (written from the paper).
+//
+// Quotient graph (paper, section 2): every node is a variable (not yet eliminated) or an element
+// (an eliminated pivot, standing for the clique of its neighbours). A variable i keeps two lists in
+// one array: E_i, the elements it belongs to, then A_i, the variables it is adjacent to through an
+// original entry not yet covered by an element; an element e keeps L_e, its variables. Pivot p:
+//   L_p = (A_p U  U_{e in E_p} L_e) \ {p}                      (eq. 2.2: new element, and every
+//                                                               e in E_p is absorbed into p)
+// Indistinguishable variables are merged into supervariables of weight nv (section 3: detected by
+// hashing E_i and A_i, then comparing the lists), and all sizes below are weighted by nv.
+// Approximate external degree of i in L_p (section 4, eq. 4.1 with the bound of eq. 4.2):
+//   |L_e \ L_p| = |L_e| - sum of nv_j over j in L_e and L_p     (algorithm 2, one pass over L_p)
+//   d_i = min( n - k - nv_i,
+//              d_i(previous) + |L_p \ i|,
+//              |A_i \ L_p| + |L_p \ i| + sum over e in E_i \ {p} of |L_e \ L_p| )
+// Element absorption: elements with L_e \ L_p empty are absorbed into p (aggressive absorption,
+// section 5); a variable whose external degree is 0 (its only element is p and A_i \ L_p is empty)
+// is indistinguishable from p and eliminated with it (mass elimination, section 3). A_i is pruned
+// of variables in L_p (edges now covered by p) and E_i of absorbed elements.
+// Dense rows (AMD's rule): nodes of degree > max(16, 10 sqrt(n)) are removed and ordered last, in
+// natural order. Memory O(nnz + n): one Int32Array for all lists (compacted when full) and O(n)
+// arrays; runs once per symbolic analysis.
 
 import type { CscPattern } from "../sparse/csc.js";
 
-/** Largest graph for which amdOrder keeps an n x n membership bitmap (n^2 / 8 bytes: 4.5 MB). */
-const BITMAP_MAX_N = 6000;
+const VARIABLE = 0; // principal variable (a supervariable's representative)
+const ELEMENT = 1; // live element
+const DEAD = 2; // absorbed element, or a variable eliminated (mass elimination)
+const MERGED = 3; // non-principal variable, merged into a supervariable
+const DENSE = 4; // dense row: ordered last
+
+/** Moves the live lists (of variables and elements) to the front of iw, in place, keeping their
+ *  order; returns the new end. Entries of iw outside live lists are never negative. */
+function compactLists(iw: Int32Array, pfree: number, pe: Int32Array, len: Int32Array, kind: Uint8Array): number {
+  const n = pe.length;
+  // tag the first entry of each live list with its owner (-(x + 1)); the entry is kept in pe[x]
+  for (let x = 0; x < n; x++) {
+    if ((kind[x] === VARIABLE || kind[x] === ELEMENT) && len[x] > 0) {
+      const p = pe[x];
+      pe[x] = iw[p];
+      iw[p] = -(x + 1);
+    }
+  }
+  let q = 0;
+  for (let p = 0; p < pfree; ) {
+    const v = iw[p];
+    if (v < 0) {
+      const x = -v - 1;
+      iw[q] = pe[x];
+      pe[x] = q;
+      q++;
+      p++;
+      for (let r = 1; r < len[x]; r++) iw[q++] = iw[p++];
+    } else p++;
+  }
+  return q;
+}
 
 /** perm[i] = old index of the node eliminated i-th (new index i -> old index perm[i]). */
 export function amdOrder(pattern: CscPattern): Int32Array {
   const n = pattern.cols;
-  const adj: Set<number>[] = new Array(n);
-  for (let i = 0; i < n; i++) adj[i] = new Set<number>();
-  // membership bitmap (bit a * n + b: b in adj[a]) for graphs up to BITMAP_MAX_N nodes: most of the
-  // additions while forming cliques are of existing edges, and a bit test is much cheaper than a
-  // Set lookup; the Sets keep their contents and insertion order, so the ordering does not change
-  const bits = n <= BITMAP_MAX_N ? new Uint32Array(Math.ceil((n * n) / 32)) : null;
-  const addEdge = (a: number, b: number): void => {
-    if (bits) {
-      const k = a * n + b;
-      if (bits[k >>> 5] & (1 << (k & 31))) return;
-      bits[k >>> 5] |= 1 << (k & 31);
-    }
-    adj[a].add(b);
-  };
-  const deleteEdge = (a: number, b: number): void => {
-    if (bits) {
-      const k = a * n + b;
-      bits[k >>> 5] &= ~(1 << (k & 31));
-    }
-    adj[a].delete(b);
-  };
+  const perm = new Int32Array(n);
+  if (n === 0) return perm;
+  const { colPtr, rowIdx } = pattern;
+
+  // ---- symmetric adjacency of A + A' without the diagonal, duplicates removed
+  const start = new Int32Array(n + 1);
   for (let j = 0; j < n; j++) {
-    for (let p = pattern.colPtr[j]; p < pattern.colPtr[j + 1]; p++) {
-      const i = pattern.rowIdx[p];
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const i = rowIdx[p];
       if (i !== j && i >= 0 && i < n) {
-        addEdge(i, j);
-        addEdge(j, i);
+        start[i + 1]++;
+        start[j + 1]++;
       }
     }
   }
-  const denseThreshold = Math.max(16, 10 * Math.sqrt(n));
-  const dense = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (adj[i].size > denseThreshold) dense[i] = 1;
-  // remove dense nodes from the graph: they are eliminated last, in natural order
-  for (let i = 0; i < n; i++) {
-    if (!dense[i]) continue;
-    for (const k of adj[i]) if (!dense[k]) deleteEdge(k, i);
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const adj = new Int32Array(start[n]);
+  const fillAt = start.slice(0, n);
+  for (let j = 0; j < n; j++) {
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const i = rowIdx[p];
+      if (i !== j && i >= 0 && i < n) {
+        adj[fillAt[i]++] = j;
+        adj[fillAt[j]++] = i;
+      }
+    }
   }
-  // degree buckets (doubly linked lists)
+  const adjLen = new Int32Array(n);
+  {
+    const seen = new Int32Array(n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      let q = start[i];
+      for (let p = start[i]; p < start[i + 1]; p++) {
+        const j = adj[p];
+        if (seen[j] !== i) {
+          seen[j] = i;
+          adj[q++] = j;
+        }
+      }
+      adjLen[i] = q - start[i];
+    }
+  }
+
+  // ---- dense rows
+  const kind = new Uint8Array(n);
+  const denseThreshold = Math.max(16, 10 * Math.sqrt(n));
+  let nDense = 0;
+  for (let i = 0; i < n; i++) {
+    if (adjLen[i] > denseThreshold) {
+      kind[i] = DENSE;
+      nDense++;
+    }
+  }
+  const nSparse = n - nDense;
+
+  // ---- quotient graph storage: list of node x is iw[pe[x] .. pe[x] + len[x]); for a variable the
+  // first elen[x] entries are elements (E_x), the rest variables (A_x)
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (kind[i] === DENSE) continue;
+    for (let p = start[i]; p < start[i] + adjLen[i]; p++) if (kind[adj[p]] !== DENSE) total++;
+  }
+  let iw = new Int32Array(total + (total >> 2) + 2 * n);
+  const pe = new Int32Array(n);
+  const len = new Int32Array(n);
+  const elen = new Int32Array(n);
+  const nv = new Int32Array(n); // supervariable weight
+  // a variable's approximate external degree; an element's weighted size |L_e|
+  const degree = new Int32Array(n);
+  let pfree = 0;
+  for (let i = 0; i < n; i++) {
+    pe[i] = pfree;
+    if (kind[i] === DENSE) continue;
+    for (let p = start[i]; p < start[i] + adjLen[i]; p++) {
+      const j = adj[p];
+      if (kind[j] !== DENSE) iw[pfree++] = j;
+    }
+    len[i] = pfree - pe[i];
+    nv[i] = 1;
+    degree[i] = len[i];
+  }
+
+  // ---- degree buckets (doubly linked lists of variables by approximate degree)
   const head = new Int32Array(n + 1).fill(-1);
   const next = new Int32Array(n).fill(-1);
   const prev = new Int32Array(n).fill(-1);
-  const deg = new Int32Array(n);
+  const bucketOf = new Int32Array(n);
   const insert = (i: number, d: number): void => {
-    deg[i] = d;
+    bucketOf[i] = d;
     prev[i] = -1;
     next[i] = head[d];
     if (head[d] >= 0) prev[head[d]] = i;
@@ -63,37 +157,232 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   };
   const remove = (i: number): void => {
     if (prev[i] >= 0) next[prev[i]] = next[i];
-    else head[deg[i]] = next[i];
+    else head[bucketOf[i]] = next[i];
     if (next[i] >= 0) prev[next[i]] = prev[i];
   };
-  for (let i = n - 1; i >= 0; i--) if (!dense[i]) insert(i, adj[i].size);
-  const perm = new Int32Array(n);
-  let k = 0;
-  let minDeg = 0;
-  const nSparse = n - dense.reduce((s, v) => s + v, 0);
-  const nbrs: number[] = [];
-  while (k < nSparse) {
-    while (head[minDeg] < 0) minDeg++;
-    const p = head[minDeg];
-    remove(p);
-    perm[k++] = p;
-    nbrs.length = 0;
-    for (const a of adj[p]) nbrs.push(a);
-    // eliminate p: its neighbours become a clique
-    for (let s = 0; s < nbrs.length; s++) {
-      const a = nbrs[s];
-      deleteEdge(a, p);
-      for (let t = 0; t < nbrs.length; t++) if (t !== s) addEdge(a, nbrs[t]);
+  for (let i = n - 1; i >= 0; i--) if (kind[i] === VARIABLE) insert(i, degree[i]);
+
+  // members of each supervariable (a chain from the principal variable), for the output order
+  const chainNext = new Int32Array(n).fill(-1);
+  const chainTail = new Int32Array(n);
+  for (let i = 0; i < n; i++) chainTail[i] = i;
+
+  const w = new Int32Array(n); // w[e] - wflg = |L_e \ L_p| when w[e] >= wflg
+  let wflg = 1;
+  const inLp = new Int32Array(n).fill(-1); // inLp[i] === p: i in L_p
+  const cmpMark = new Int32Array(n).fill(-1);
+  let cmpStamp = 0;
+  const hashHead = new Int32Array(n).fill(-1);
+  const hashNext = new Int32Array(n);
+  const hashVal = new Float64Array(n);
+
+  let k = 0; // next output position
+  let nel = 0; // eliminated variables (weighted)
+  let mindeg = 0;
+  let lemax = 0; // largest element size so far
+  while (nel < nSparse) {
+    // ---- pivot: a supervariable of least approximate degree
+    while (head[mindeg] < 0) mindeg++;
+    const me = head[mindeg];
+    remove(me);
+    nel += nv[me];
+    for (let x = me; x >= 0; x = chainNext[x]) perm[k++] = x;
+    kind[me] = ELEMENT;
+
+    // ---- new element L_me (eq. 2.2); elements of E_me are absorbed
+    let degme = 0;
+    const elenme = elen[me];
+    if (elenme === 0) {
+      // L_me = A_me, in place
+      const p0 = pe[me], pend = p0 + len[me];
+      let q = p0;
+      for (let p = p0; p < pend; p++) {
+        const j = iw[p];
+        if (kind[j] === VARIABLE && inLp[j] !== me) {
+          inLp[j] = me;
+          degme += nv[j];
+          remove(j);
+          iw[q++] = j;
+        }
+      }
+      len[me] = q - p0;
+    } else {
+      // L_me is written at the end of iw: make room for at most the lists it is formed from
+      let bound = len[me] - elenme;
+      for (let p = pe[me]; p < pe[me] + elenme; p++) {
+        const e = iw[p];
+        if (kind[e] === ELEMENT) bound += len[e];
+      }
+      if (pfree + bound > iw.length) {
+        pfree = compactLists(iw, pfree, pe, len, kind);
+        if (pfree + bound > iw.length) {
+          const bigger = new Int32Array(Math.max(2 * iw.length, pfree + bound + n));
+          bigger.set(iw.subarray(0, pfree));
+          iw = bigger;
+        }
+      }
+      const lstart = pfree;
+      const p0 = pe[me], pe1 = p0 + elenme, pend = p0 + len[me];
+      for (let p = p0; p < pend; p++) {
+        const s = iw[p];
+        if (p < pe1) {
+          if (kind[s] !== ELEMENT) continue;
+          for (let r = pe[s], rend = pe[s] + len[s]; r < rend; r++) {
+            const j = iw[r];
+            if (kind[j] === VARIABLE && inLp[j] !== me) {
+              inLp[j] = me;
+              degme += nv[j];
+              remove(j);
+              iw[pfree++] = j;
+            }
+          }
+          kind[s] = DEAD; // element absorption
+          len[s] = 0;
+        } else if (kind[s] === VARIABLE && inLp[s] !== me) {
+          inLp[s] = me;
+          degme += nv[s];
+          remove(s);
+          iw[pfree++] = s;
+        }
+      }
+      pe[me] = lstart;
+      len[me] = pfree - lstart;
     }
-    for (let s = 0; s < nbrs.length; s++) deleteEdge(p, nbrs[s]);
-    for (let s = 0; s < nbrs.length; s++) {
-      const a = nbrs[s];
-      remove(a);
-      insert(a, adj[a].size);
-      if (adj[a].size < minDeg) minDeg = adj[a].size;
+    elen[me] = 0;
+    const lp = pe[me], lend = lp + len[me];
+
+    // ---- |L_e \ L_me| for every element e meeting L_me (algorithm 2)
+    if (wflg > 0x3fffffff - n) {
+      w.fill(0);
+      wflg = 1;
     }
+    for (let p = lp; p < lend; p++) {
+      const i = iw[p];
+      const nvi = nv[i];
+      for (let r = pe[i], rend = pe[i] + elen[i]; r < rend; r++) {
+        const e = iw[r];
+        if (kind[e] !== ELEMENT) continue;
+        const we = w[e];
+        w[e] = we >= wflg ? we - nvi : degree[e] + wflg - nvi;
+      }
+    }
+
+    // ---- degree update (eq. 4.1), aggressive absorption, mass elimination, list pruning
+    for (let p = lp; p < lend; p++) {
+      const i = iw[p];
+      const p1 = pe[i], e1 = p1 + elen[i], pn = p1 + len[i];
+      let q = p1;
+      let deg = 0;
+      let hash = 0;
+      for (let r = p1; r < e1; r++) {
+        const e = iw[r];
+        if (kind[e] !== ELEMENT) continue;
+        const dext = w[e] - wflg;
+        if (dext > 0) {
+          deg += dext;
+          iw[q++] = e;
+          hash += e;
+        } else {
+          kind[e] = DEAD; // aggressive absorption: L_e is inside L_me
+          len[e] = 0;
+        }
+      }
+      const nE = q - p1;
+      for (let r = e1; r < pn; r++) {
+        const j = iw[r];
+        if (kind[j] === VARIABLE && inLp[j] !== me) {
+          deg += nv[j];
+          iw[q++] = j;
+          hash += j;
+        }
+      }
+      if (deg === 0) {
+        // mass elimination: i is indistinguishable from me
+        kind[i] = DEAD;
+        len[i] = 0;
+        degme -= nv[i];
+        nel += nv[i];
+        for (let x = i; x >= 0; x = chainNext[x]) perm[k++] = x;
+        continue;
+      }
+      degree[i] = Math.min(degree[i], deg);
+      // me enters E_i; the list lost at least one entry (me from A_i, or an element of E_me)
+      if (q >= pn) throw new Error("amdOrder: internal error (quotient graph list overflow)");
+      iw[q] = iw[p1 + nE];
+      iw[p1 + nE] = me;
+      len[i] = q + 1 - p1;
+      elen[i] = nE + 1;
+      hashVal[i] = hash + me;
+    }
+
+    // ---- supervariable detection: equal hashes, then equal lists
+    for (let p = lp; p < lend; p++) {
+      const i = iw[p];
+      if (kind[i] !== VARIABLE) continue;
+      const h = hashVal[i] % n;
+      hashNext[i] = hashHead[h];
+      hashHead[h] = i;
+    }
+    for (let p = lp; p < lend; p++) {
+      const i0 = iw[p];
+      if (kind[i0] !== VARIABLE) continue;
+      const h = hashVal[i0] % n;
+      let i = hashHead[h];
+      if (i < 0) continue;
+      hashHead[h] = -1;
+      for (; i >= 0; i = hashNext[i]) {
+        if (kind[i] !== VARIABLE) continue;
+        let marked = false;
+        for (let j = hashNext[i]; j >= 0; j = hashNext[j]) {
+          if (kind[j] !== VARIABLE || hashVal[j] !== hashVal[i] || len[j] !== len[i] || elen[j] !== elen[i]) continue;
+          if (!marked) {
+            if (cmpStamp === 0x7fffffff) {
+              cmpMark.fill(-1);
+              cmpStamp = 0;
+            }
+            cmpStamp++;
+            for (let r = pe[i], rend = pe[i] + len[i]; r < rend; r++) cmpMark[iw[r]] = cmpStamp;
+            marked = true;
+          }
+          let same = true;
+          for (let r = pe[j], rend = pe[j] + len[j]; r < rend; r++) {
+            if (cmpMark[iw[r]] !== cmpStamp) {
+              same = false;
+              break;
+            }
+          }
+          if (!same) continue;
+          // merge j into i
+          nv[i] += nv[j];
+          nv[j] = 0;
+          kind[j] = MERGED;
+          len[j] = 0;
+          elen[j] = 0;
+          degree[i] = Math.min(degree[i], degree[j]);
+          chainNext[chainTail[i]] = j;
+          chainTail[i] = chainTail[j];
+        }
+      }
+    }
+
+    // ---- final approximate degrees; L_me keeps its principal variables only
+    let q = lp;
+    for (let p = lp; p < lend; p++) {
+      const i = iw[p];
+      if (kind[i] !== VARIABLE) continue;
+      const nvi = nv[i];
+      const d = Math.min(degree[i] + degme - nvi, nSparse - nel - nvi);
+      degree[i] = d;
+      insert(i, d);
+      if (d < mindeg) mindeg = d;
+      iw[q++] = i;
+    }
+    len[me] = q - lp;
+    degree[me] = degme;
+    if (degme > lemax) lemax = degme;
+    wflg += lemax + 1;
   }
-  for (let i = 0; i < n; i++) if (dense[i]) perm[k++] = i;
+  for (let i = 0; i < n; i++) if (kind[i] === DENSE) perm[k++] = i;
   return perm;
 }
 

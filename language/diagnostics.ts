@@ -1,6 +1,11 @@
 // One diagnostic type for the whole toolchain (checker, compiler, CLI, LSP).
 // Codes are stable: MPC1xxx syntax, 2xxx names/types, 3xxx shapes, 4xxx convexity/QP structure,
-// 5xxx training and plant/controller consistency. Every code is documented in docs/diagnostics.md.
+// 5xxx training and plant/controller consistency. Every code is registered in codes.ts (severity,
+// title, docs anchor) and documented in docs/diagnostics.md.
+
+import { CODES, type DiagnosticCode, type FixedSeverityCode, type SeverityOf } from "./codes.js";
+
+export type { DiagnosticCode } from "./codes.js";
 
 /** A half-open range of UTF-16 offsets into the source text, plus 1-based line/column of its start and end. */
 export interface Span {
@@ -29,8 +34,8 @@ export interface SuggestedEdit {
 
 export interface Diagnostic {
   readonly severity: Severity;
-  /** Stable code such as "MPC2001". */
-  readonly code: string;
+  /** Stable code such as "MPC2001", registered in codes.ts. */
+  readonly code: DiagnosticCode;
   /** One line, no trailing period, lower-case start like rustc ("unknown name `xx`"). */
   readonly message: string;
   /** Primary range (carets in the terminal, the squiggle in the editor). */
@@ -45,4 +50,17 @@ export interface Diagnostic {
   readonly edits?: readonly SuggestedEdit[];
   /** LSP tags: an unused declaration is "unnecessary". */
   readonly tags?: readonly ("unnecessary" | "deprecated")[];
+}
+
+/** What a diagnostic constructor takes: a registered code, and a severity the registry allows for it
+ *  (optional when the registry fixes it). */
+export type DiagnosticInput<C extends DiagnosticCode = DiagnosticCode> = Omit<Diagnostic, "code" | "severity"> & {
+  readonly code: C;
+} & (C extends FixedSeverityCode ? { readonly severity?: SeverityOf<C> } : { readonly severity: SeverityOf<C> });
+
+/** A diagnostic whose severity comes from the registry when it is fixed for the code. */
+export function diagnostic<C extends DiagnosticCode>(d: DiagnosticInput<C>): Diagnostic {
+  const fixed = CODES[d.code].severity;
+  const severity = d.severity ?? (fixed === "error|warning" ? "error" : fixed);
+  return { ...d, severity };
 }

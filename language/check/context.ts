@@ -17,7 +17,7 @@ import type {
   Program,
   TrainBlock,
 } from "../ast.js";
-import type { Diagnostic, Span } from "../diagnostics.js";
+import { diagnostic, type Diagnostic, type DiagnosticCode, type DiagnosticInput, type Span } from "../diagnostics.js";
 import type { ExprClass, Shape, SymbolInfo, SymbolKind } from "../semantic.js";
 import { IdMap, IdSet } from "./idmap.js";
 
@@ -136,8 +136,9 @@ export class Ctx {
     this.values = new IdMap(n);
   }
 
-  report(d: Diagnostic): void {
-    this.diagnostics.push(d);
+  /** Reports a diagnostic; its code must be registered (codes.ts), which supplies a fixed severity. */
+  report<C extends DiagnosticCode>(d: DiagnosticInput<C>): void {
+    this.diagnostics.push(diagnostic(d));
   }
 
   /** Source text of a span (for quoting terms in messages), shortened when long. */

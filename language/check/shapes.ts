@@ -8,7 +8,7 @@
 
 import type { Expr, IndexExpr } from "../ast.js";
 import type { Span } from "../diagnostics.js";
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic, DiagnosticCode } from "../diagnostics.js";
 import type { Shape } from "../semantic.js";
 import { builtinFunction, showShape } from "./builtins.js";
 import { Ctx, Sym, SCALAR, isScalar, sameShape, type Root } from "./context.js";
@@ -140,7 +140,7 @@ export function needsHint(ctx: Ctx, e: Expr): boolean {
   }
 }
 
-function mismatch(ctx: Ctx, code: string, message: string, primary: Span, label: string, a: Expr, sa: Shape, b: Expr, sb: Shape, help?: string): void {
+function mismatch(ctx: Ctx, code: DiagnosticCode, message: string, primary: Span, label: string, a: Expr, sa: Shape, b: Expr, sb: Shape, help?: string): void {
   err(ctx, {
     code,
     message,
@@ -490,7 +490,7 @@ function callShape(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>, hint?: Shape): 
 
 // ------------------------------------------------------------------ statements
 
-function expectShape(ctx: Ctx, e: Expr, got: Shape, want: Shape, what: string, declSpan: Span | undefined, code: string, allowScalar = true): void {
+function expectShape(ctx: Ctx, e: Expr, got: Shape, want: Shape, what: string, declSpan: Span | undefined, code: DiagnosticCode, allowScalar = true): void {
   if (sameShape(got, want) || (allowScalar && isScalar(got))) return;
   err(ctx, {
     code,

@@ -4,7 +4,7 @@
 // dimensions. Codes MPC5001-MPC5008.
 
 import type { Expr, Setting, TrainBlock } from "../ast.js";
-import type { Span } from "../diagnostics.js";
+import type { DiagnosticCode, Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
 import { evalExpr } from "./constEval.js";
 import { symInterval } from "./interval.js";
@@ -136,7 +136,7 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
 
 const specByKey = new Map(TRAIN_SETTINGS.map((s) => [s.key, s]));
 
-const err = (ctx: Ctx, code: string, message: string, span: Span, extra: { label?: string; help?: string; related?: { span: Span; label: string }[] } = {}): void =>
+const err = (ctx: Ctx, code: DiagnosticCode, message: string, span: Span, extra: { label?: string; help?: string; related?: { span: Span; label: string }[] } = {}): void =>
   ctx.report({ severity: "error", code, message, span, ...extra });
 
 function checkNumber(ctx: Ctx, spec: NumSpec, e: Expr, key: string, named = false): void {
@@ -288,6 +288,7 @@ export function checkTrain(ctx: Ctx): void {
     const visit = (settings: readonly Setting[], nested: boolean): void => {
       for (const s of settings) {
         const key = s.key.name;
+        if (key === "study") continue; // the study block: check/study.ts
         const spec = specByKey.get(key);
         if (!spec) {
           const sug = mostSimilar(key, TRAIN_SETTINGS.map((x) => x.key));

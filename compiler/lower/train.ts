@@ -54,7 +54,7 @@ export function lowerTrain(program: Program, block: TrainBlock): TrainConfigIr {
     args: s.args.map(arg),
     ...(s.block ? { block: s.block.map(setting) } : {}),
   });
-  return { controller: block.controller.name, plant: block.plant.name, settings: block.settings.map(setting) };
+  return { controller: block.controller.name, plant: block.plant.name, settings: block.settings.filter((s) => s.key.name !== "study").map(setting) }; // `study`: mpcrl study (compiler/study.ts)
 }
 
 function sourceless(e: Expr): string {

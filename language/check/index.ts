@@ -8,6 +8,7 @@
 //   affinity.ts     degree / curvature / DPP classes (convexity.ts reports)  MPC4001-4006
 //   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4018 5009-5012
 //   train.ts        training settings schema, dimensions          MPC5001-5008
+//   study.ts        the train block's `study` (docs/studies.md)   MPC5013-5016
 // docs/diagnostics.md documents every code. After the passes, dropRecoveryCascades (names.ts)
 // removes "missing item" diagnostics of blocks where a syntax error may have dropped that item.
 
@@ -21,6 +22,7 @@ import { inferShapes } from "./shapes.js";
 import { checkConvexity } from "./convexity.js";
 import { checkConsistency } from "./consistency.js";
 import { checkTrain } from "./train.js";
+import { checkStudy } from "./study.js";
 import { Model } from "./model.js";
 
 export { constValue, declaredValue, declaredBox } from "./model.js";
@@ -45,6 +47,7 @@ const PASSES: readonly [string, (ctx: Ctx) => void][] = [
     },
   ],
   ["train", checkTrain],
+  ["study", checkStudy],
 ];
 
 export function checkProgram(program: Program, text: string): CheckOutput {

@@ -176,6 +176,11 @@ function collectBlock(ctx: Ctx, node: ControllerBlock | PlantBlock, block: Block
 function trainRoots(ctx: Ctx, t: TrainBlock, block: BlockScope): void {
   const visit = (settings: TrainBlock["settings"]): void => {
     for (const s of settings) {
+      if (s.key.name === "study") {
+        // study entries (check/study.ts): targets are words; only values are analysed, array elements one by one
+        for (const e of s.block ?? []) for (const a of e.args.filter((a) => a.kind !== "Index")) for (const x of a.kind === "Array" ? a.rows.flat() : [a]) addRoot(ctx, x, "train", block);
+        continue;
+      }
       for (const a of s.args) addRoot(ctx, a, "train", block);
       if (s.block) visit(s.block);
     }

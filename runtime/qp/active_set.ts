@@ -6,8 +6,8 @@
 // the equality-constrained QP has the KKT system (Nocedal & Wright, "Numerical Optimization",
 // eq. 16.4):
 //   [[P, A_S'], [A_S, 0]] [z; y_S] = [-q; b_S],   y_i = 0 for i not in S.
-// It is solved on a FIXED pattern holding every row of A, so one symbolic analysis serves every
-// working set: an inactive row keeps its pattern with zero values and a -1 diagonal (which gives
+// It is solved on a FIXED pattern holding every row of A (kkt.ts, `ActiveKkt`: the KKT layer shared
+// with polishing and sensitivities), so one symbolic analysis serves every working set: an inactive row keeps its pattern with zero values and a -1 diagonal (which gives
 // y_i = 0 exactly); an active row gets a -delta diagonal, P gets +delta (a quasi-definite matrix,
 // Vanderbei 1995, factored without pivoting), and iterative refinement against the unregularized
 // system removes the regularization. The point is accepted only when the KKT conditions hold:
@@ -35,9 +35,8 @@
 // blocks that direction d and it certifies unboundedness (P d = 0, q'd < 0, A d in the recession
 // cone of [l, u], OSQP's dual infeasibility test) the status is `dual_infeasible`.
 
-import { SparseLdl } from "../linalg/ldl.js";
 import type { CscPattern } from "../sparse/csc.js";
-import { buildKktPattern, type KktPattern } from "./kkt.js";
+import { ActiveKkt } from "./kkt.js";
 import { CONVEXITY_TOL } from "./settings.js";
 
 /** Working-set entry of a row: -1 active at l, +1 active at u, 0 inactive. Equality rows (l = u) are always active. */
@@ -56,6 +55,8 @@ export interface ActiveSetOptions {
   readonly maxRefine?: number;
 }
 
+const EMPTY = new Float64Array(0);
+
 export type ActiveSetStatus = "solved" | "not_settled" | "not_converged" | "non_convex" | "dual_infeasible";
 
 export class ActiveSetQp {
@@ -70,9 +71,9 @@ export class ActiveSetQp {
   residual = NaN;
   private readonly P: CscPattern;
   private readonly A: CscPattern;
-  private readonly kkt: KktPattern;
-  private readonly ldl: SparseLdl;
-  private readonly values: Float64Array;
+  /** The factorization of the last working set: after a "solved" solve, that of the optimal active
+   *  set (callers may hand it to QpSensitivity; its `version` changes at the next factorization). */
+  readonly kkt: ActiveKkt;
   private readonly rhs: Float64Array;
   private readonly sol: Float64Array;
   private readonly res: Float64Array;
@@ -89,7 +90,7 @@ export class ActiveSetQp {
   /** Why the last solve reported non_convex / dual_infeasible (empty otherwise). */
   message = "";
   /** Convexity check of P alone: its own factor, and the values it last judged. */
-  private pCheck: { readonly kkt: KktPattern; readonly ldl: SparseLdl; readonly values: Float64Array } | undefined;
+  private pCheck: ActiveKkt | undefined;
   private readonly pChecked: Float64Array;
   private pHasChecked = false;
   private pConvex = true;
@@ -103,9 +104,7 @@ export class ActiveSetQp {
     this.m = A.rows;
     this.P = P;
     this.A = A;
-    this.kkt = buildKktPattern(P, A);
-    this.ldl = new SparseLdl(this.kkt.pattern);
-    this.values = new Float64Array(this.kkt.nnz);
+    this.kkt = new ActiveKkt(P, A);
     const N = this.n + this.m;
     this.rhs = new Float64Array(N);
     this.sol = new Float64Array(N);
@@ -147,18 +146,11 @@ export class ActiveSetQp {
     for (let k = 0; k < nnz; k++) pmax = Math.max(pmax, Math.abs(pValues[k]));
     if (pmax === 0) return (this.pConvex = true);
     if (!(pmax < Infinity)) return (this.pConvex = false);
-    if (this.pCheck === undefined) {
-      const n = this.n;
-      const empty: CscPattern = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) };
-      const kkt = buildKktPattern(this.P, empty);
-      this.pCheck = { kkt, ldl: new SparseLdl(kkt.pattern), values: new Float64Array(kkt.nnz) };
-    }
-    const { kkt, ldl, values } = this.pCheck;
-    values.fill(0);
-    for (let p = 0; p < kkt.pMap.length; p++) values[kkt.pMap[p]] = pValues[p];
     const shift = Math.max(this.delta, CONVEXITY_TOL * pmax);
-    for (let j = 0; j < this.n; j++) values[kkt.pDiag[j]] += shift;
-    this.pConvex = ldl.factor(values) && ldl.positivePivots === this.n;
+    // P alone (no rows) on the same KKT layer: P + shift I
+    this.pCheck ??= new ActiveKkt(this.P, { rows: 0, cols: this.n, colPtr: new Int32Array(this.n + 1), rowIdx: new Int32Array(0) });
+    const check = this.pCheck;
+    this.pConvex = check.factor(pValues, EMPTY, EMPTY, shift) && check.positivePivots === this.n;
     return this.pConvex;
   }
 
@@ -259,8 +251,8 @@ export class ActiveSetQp {
     }
     if (status === "solved") {
       // the final set's KKT matrix must have the inertia of a strict local minimizer (see the header)
-      const pos = this.ldl.positivePivots;
-      const neg = this.ldl.negativePivots;
+      const pos = this.kkt.positivePivots;
+      const neg = this.kkt.negativePivots;
       if (pos !== this.n || neg !== m) {
         status = "non_convex";
         this.message = `the KKT matrix of the final working set has inertia (${pos}, ${neg}) instead of (${this.n}, ${m}): the reduced Hessian is not positive definite`;
@@ -290,18 +282,9 @@ export class ActiveSetQp {
     u: ArrayLike<number>,
     active: Int8Array,
   ): boolean | null {
-    const { n, m, kkt, values: vals, rhs, sol, res, delta, A } = this;
+    const { n, m, kkt, rhs, sol, res, delta } = this;
     const N = n + m;
-    vals.fill(0);
-    for (let p = 0; p < kkt.pMap.length; p++) vals[kkt.pMap[p]] = pValues[p];
-    for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] += delta;
-    for (let j = 0; j < n; j++) {
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
-        if (active[A.rowIdx[p]] !== 0) vals[kkt.aMap[p]] = aValues[p];
-      }
-    }
-    for (let i = 0; i < m; i++) vals[kkt.rhoDiag[i]] = active[i] === 0 ? -1 : -delta;
-    if (!this.ldl.factor(vals)) return null;
+    if (!kkt.factor(pValues, aValues, active, delta)) return null;
     let scale = 1;
     for (let j = 0; j < n; j++) {
       rhs[j] = -q[j];
@@ -313,7 +296,7 @@ export class ActiveSetQp {
       scale = Math.max(scale, Math.abs(b));
     }
     sol.set(rhs);
-    this.ldl.solve(sol);
+    kkt.solve(sol);
     // refinement target: round-off relative to the data and the solution
     let target = scale;
     for (let k = 0; k < N; k++) {
@@ -321,31 +304,10 @@ export class ActiveSetQp {
       if (a > target) target = a;
     }
     target *= 1e-13;
-    // iterative refinement against the unregularized matrix
-    let prev = Infinity;
-    let norm = Infinity;
-    this.lastCorrection = 0;
-    for (let it = 0; it <= this.maxRefine; it++) {
-      this.kktMul(pValues, aValues, active, sol, res);
-      norm = 0;
-      for (let k = 0; k < N; k++) {
-        const r = rhs[k] - res[k];
-        res[k] = r;
-        const a = Math.abs(r);
-        if (a > norm) norm = a;
-      }
-      // stop at round-off, when refinement stalls, or at the step limit
-      if (norm <= target || (it > 0 && !(norm < 0.5 * prev)) || it === this.maxRefine) break;
-      prev = norm;
-      this.ldl.solve(res);
-      let corr = 0;
-      for (let k = 0; k < N; k++) {
-        sol[k] += res[k];
-        const a = Math.abs(res[k]);
-        if (a > corr) corr = a;
-      }
-      this.lastCorrection = corr;
-    }
+    // iterative refinement against the unregularized matrix: to round-off, until it stalls, or
+    // maxRefine corrections
+    const norm = kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
+    this.lastCorrection = kkt.lastCorrection;
     let solScale = scale;
     for (let k = 0; k < N; k++) {
       const a = Math.abs(sol[k]);
@@ -486,30 +448,5 @@ export class ActiveSetQp {
       else if (dropRow >= 0) active[dropRow] = 0;
     }
     return changes;
-  }
-
-  /** out = [[P, A_S'], [A_S, -I_{not S}]] v (the unregularized working-set matrix). */
-  private kktMul(pValues: ArrayLike<number>, aValues: ArrayLike<number>, active: Int8Array, v: Float64Array, out: Float64Array): void {
-    const { n, m, P, A } = this;
-    out.fill(0);
-    for (let j = 0; j < n; j++) {
-      const vj = v[j];
-      let acc = 0;
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
-        const i = P.rowIdx[p];
-        const pv = pValues[p];
-        out[i] += pv * vj;
-        if (i !== j) acc += pv * v[i];
-      }
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
-        const r = A.rowIdx[p];
-        if (active[r] === 0) continue;
-        const av = aValues[p];
-        out[n + r] += av * vj;
-        acc += av * v[n + r];
-      }
-      out[j] += acc;
-    }
-    for (let i = 0; i < m; i++) if (active[i] === 0) out[n + i] = -v[n + i];
   }
 }

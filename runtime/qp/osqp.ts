@@ -7,7 +7,7 @@
 import { SparseLdl } from "../linalg/ldl.js";
 import type { Csc } from "../sparse/csc.js";
 import { cloneCsc, cscMatVec as mulA, cscSymUpperQuadForm as quadForm } from "../sparse/ops.js";
-import { buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
+import { ActiveKkt, buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
 import { Polisher } from "./polish.js";
 import { trimCsc } from "./kernels.js";
 import { computeResiduals, isDualInfeasible, isPrimalInfeasible, newResiduals, newResidualWork, type ResidualWork, type Residuals, type ScaledQp } from "./residuals.js";
@@ -60,7 +60,7 @@ export class QpSolver {
   private readonly ldl: SparseLdl | null = null;
   private nonConvex = false;
   private pIndefinite = false;
-  private pCheck: { kkt: KktPattern; ldl: SparseLdl; values: Float64Array } | null = null;
+  private pCheck: ActiveKkt | null = null;
   private readonly rhoVec: Float64Array;
   private readonly rhoInv: Float64Array;
   private readonly rowType: Int8Array; // -1 free, 0 inequality, 1 equality
@@ -377,15 +377,11 @@ export class QpSolver {
       this.pIndefinite = false;
       return;
     }
-    if (!this.pCheck) {
-      // symbolic analysis once per solver (the pattern of P is fixed)
-      const empty: Csc = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0), values: new Float64Array(0) };
-      const kkt = buildKktPattern(this.Ps, empty);
-      this.pCheck = { kkt, ldl: new SparseLdl(kkt.pattern), values: new Float64Array(kkt.nnz) };
-    }
-    const { kkt, ldl, values } = this.pCheck;
-    fillKktValues(kkt, pv, new Float64Array(0), Math.max(this._settings.sigma, CONVEXITY_TOL * pmax), new Float64Array(0), values);
-    this.pIndefinite = !ldl.factor(values) || ldl.positivePivots !== n;
+    // P alone (no rows) on the KKT layer: P + max(sigma, CONVEXITY_TOL * pmax) I; symbolic
+    // analysis once per solver (the pattern of P is fixed)
+    this.pCheck ??= new ActiveKkt(this.Ps, { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) });
+    const none = new Float64Array(0);
+    this.pIndefinite = !this.pCheck.factor(pv, none, none, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax)) || this.pCheck.positivePivots !== n;
   }
 
   // ---- solve ---------------------------------------------------------------------------
@@ -614,7 +610,7 @@ export class QpSolver {
   private tryPolish(strict: boolean): boolean {
     const { n, m, scaling, res } = this;
     const ok = this.polisher.run(
-      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, x: this.x, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter, kktPerm: this.ldl?.perm },
+      { n, m, P: this.Ps, A: this.As, q: this.qs, l: this.ls, u: this.us, x: this.x, z: this.z, y: this.y, delta: this._settings.delta, refineIter: this._settings.polishRefineIter, kktPerm: this.ldl?.perm, ...(this.kkt ? { kktPattern: this.kkt } : {}) },
       { x: this.polX, y: this.polY },
       strict,
     );

@@ -13,6 +13,12 @@
 // D K D + delta diag(I, -I) and factored once (sparse LDL'); every solve is corrected by iterative
 // refinement against the unregularized K, as OSQP's polishing and derivative code do. Singularity
 // of K is detected by inverse iteration: |(D K D + delta..)^-1| near 1/delta means K is singular.
+// The factorization is kkt.ts's `ActiveKkt` (the one KKT layer of runtime/qp). A caller that has
+// already factored the KKT matrix of this very active set (the MPC controller's ActiveSetQp) may
+// hand it to `update`: it is adopted when it matches entry by entry (same P, A values and active
+// rows, inertia (n, m)) and is clearly nonsingular; otherwise the own, equilibrated one is made.
+// An adopted factorization refactored by its owner before forward/adjoint is noticed (`version`)
+// and the analysis redone with the own one.
 //
 // Errors: the constructor throws TypeError only for programming errors (array lengths, a P that is
 // not upper triangular). Numerical trouble is a status, never an exception:
@@ -36,8 +42,7 @@
 //                        `optimalityTol`): forward/adjoint throw an Error if called.
 
 import type { Csc } from "../sparse/csc.js";
-import { amdOrder } from "../linalg/amd.js";
-import { SparseLdl } from "../linalg/ldl.js";
+import { ActiveKkt, samePattern } from "./kkt.js";
 import type { QpProblem } from "./types.js";
 import {
   classifyRows,
@@ -47,7 +52,6 @@ import {
   ROW_UPPER,
   type WeaklyActiveChoice,
 } from "./sensitivityActiveSet.js";
-import { kktLayoutFor, samePattern, type KktLayout } from "./sensitivityKkt.js";
 
 export { ROW_EQUALITY, ROW_INACTIVE, ROW_LOWER, ROW_UPPER, type WeaklyActiveChoice } from "./sensitivityActiveSet.js";
 
@@ -99,10 +103,9 @@ const SINGULAR_FRACTION = 1e-2;
 const NOT_UNIQUE_PRIMAL = -1;
 const NO_VALID_SHIFT = -2;
 const TOO_MANY = -3;
-/** Ruiz equilibration passes over the KKT matrix, and the range of the scaling factors. */
-const RUIZ_ITER = 4;
-const MIN_SCALING = 1e-4;
-const MAX_SCALING = 1e4;
+/** An adopted (unequilibrated) factorization is used only when |K_delta^-1| * delta is below this:
+ *  clearly nonsingular, 100 times inside the singularity test; otherwise the own analysis decides. */
+const ADOPT_FRACTION = 1e-4;
 
 function checkLength(a: ArrayLike<number> | undefined, len: number, name: string): void {
   if (a !== undefined && a.length !== len) {
@@ -129,8 +132,12 @@ function maxAbs(a: ArrayLike<number>): number {
  */
 export class QpSensitivity {
   private problem!: QpProblem;
-  private layout!: KktLayout;
-  private ldl!: SparseLdl;
+  /** The own (equilibrated) factorization, and the one in use (the own or an adopted one). */
+  private own!: ActiveKkt;
+  private fac!: ActiveKkt;
+  private facVersion = 0;
+  private adoptedValue = false;
+  private yIn = new Float64Array(0);
   private readonly opts: Required<ActiveSetOptions>;
   private statusValue: SensitivityStatus = "not_solved";
   private messageValue = "";
@@ -150,13 +157,10 @@ export class QpSensitivity {
   private dependentCountValue = 0;
   private s = new Float64Array(0); // A z
   // work arrays (length n + m)
-  private kx = new Float64Array(0);
   private rhs = new Float64Array(0);
   private sol = new Float64Array(0);
   private res = new Float64Array(0);
   private corr = new Float64Array(0);
-  private dScale = new Float64Array(0); // Ruiz scaling D of the KKT matrix
-  private colMax = new Float64Array(0);
 
   constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}) {
     this.opts = {
@@ -211,14 +215,26 @@ export class QpSensitivity {
   get dualResidual(): number {
     return this.dualRes;
   }
+  /** Whether the last analysis uses a caller's factorization (no factorization of its own). */
+  get adopted(): boolean {
+    return this.adoptedValue;
+  }
+  /** Factorizations made by this object's own KKT factorization since construction. */
+  get factorizations(): number {
+    return this.own === undefined ? 0 : this.own.version;
+  }
 
   /**
    * Re-analyse at a new solution, possibly of a new problem. When P's and A's patterns are those
    * of the previous problem, the KKT pattern, ordering and symbolic factorization are reused
    * (keep one object per controller and call this every step). forward/adjoint read the problem's
    * arrays again: keep them unchanged until the next update.
+   *
+   * `factorization`: the caller's factorization of this problem's KKT matrix at this point's
+   * active set (e.g. `ActiveSetQp.kkt` right after a "solved" solve), adopted instead of factoring
+   * when it matches (see the header); results equal those of the own factorization to round-off.
    */
-  update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>): SensitivityStatus {
+  update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, factorization?: ActiveKkt): SensitivityStatus {
     const { n, m } = problem;
     if (problem.P.rows !== n || problem.P.cols !== n) throw new TypeError(`P must be ${n} x ${n}`);
     if (problem.A.rows !== m || problem.A.cols !== n) throw new TypeError(`A must be ${m} x ${n}`);
@@ -230,16 +246,15 @@ export class QpSensitivity {
     checkLength(problem.P.values, problem.P.colPtr[n], "P.values");
     checkLength(problem.A.values, problem.A.colPtr[n], "A.values");
     const reuse =
-      this.layout !== undefined &&
-      this.layout.n === n &&
-      this.layout.m === m &&
+      this.own !== undefined &&
+      this.own.n === n &&
+      this.own.m === m &&
       samePattern(this.problem.P, problem.P) &&
       samePattern(this.problem.A, problem.A);
     if (!reuse) {
-      const { layout, perm } = kktLayoutFor(problem.P, problem.A, amdOrder);
-      this.layout = layout;
-      this.ldl = new SparseLdl(layout.pattern, perm);
-      this.kx = new Float64Array(this.layout.pattern.colPtr[n + m]);
+      // the pattern and its ordering are cached per pattern (kkt.ts), shared with the solvers
+      this.own = new ActiveKkt(problem.P, problem.A);
+      this.yIn = new Float64Array(m);
       this.z = new Float64Array(n);
       this.yS = new Float64Array(m);
       this.state = new Int8Array(m);
@@ -250,9 +265,9 @@ export class QpSensitivity {
       this.sol = new Float64Array(n + m);
       this.res = new Float64Array(n + m);
       this.corr = new Float64Array(n + m);
-      this.dScale = new Float64Array(n + m);
-      this.colMax = new Float64Array(n + m);
     }
+    this.fac = this.own;
+    this.adoptedValue = false;
     this.problem = problem;
     this.factoredOk = false;
     this.messageValue = "";
@@ -263,7 +278,22 @@ export class QpSensitivity {
     this.dependent.fill(0);
     this.dependentCountValue = 0;
     this.yS.fill(0);
-    return (this.statusValue = this.analyse(z, y));
+    return (this.statusValue = this.analyse(z, y, factorization));
+  }
+
+  /** Clears the row classification before a new analysis. */
+  private resetRows(): void {
+    this.factoredOk = false;
+    this.messageValue = "";
+    this.weakCount = 0;
+    this.activeCountValue = 0;
+    this.state.fill(ROW_INACTIVE);
+    this.weak.fill(0);
+    this.dependent.fill(0);
+    this.dependentCountValue = 0;
+    this.yS.fill(0);
+    this.fac = this.own;
+    this.adoptedValue = false;
   }
 
   private fail(status: SensitivityStatus, message: string): SensitivityStatus {
@@ -271,15 +301,17 @@ export class QpSensitivity {
     return status;
   }
 
-  private analyse(zIn: ArrayLike<number>, yIn: ArrayLike<number>): SensitivityStatus {
+  private analyse(zIn: ArrayLike<number>, yArg: ArrayLike<number>, factorization: ActiveKkt | undefined): SensitivityStatus {
     const { n, m, P, A, q, l, u } = this.problem;
     const { z, s, yS, state, weak, opts } = this;
     for (let j = 0; j < n; j++) {
       if (!Number.isFinite(zIn[j])) return this.fail("not_solved", `z[${j}] is not finite`);
       z[j] = zIn[j];
     }
+    const yIn = this.yIn;
     for (let i = 0; i < m; i++) {
-      if (!Number.isFinite(yIn[i])) return this.fail("not_solved", `y[${i}] is not finite`);
+      if (!Number.isFinite(yArg[i])) return this.fail("not_solved", `y[${i}] is not finite`);
+      yIn[i] = yArg[i];
     }
     if (!allFinite(P.values) || !allFinite(A.values) || !allFinite(q)) {
       return this.fail("not_solved", "P, A or q holds a non-finite value");
@@ -324,11 +356,20 @@ export class QpSensitivity {
     // then retried with delta x100, twice, before it is reported.
     let delta = opts.regularization;
     let dropped = 0;
-    for (;;) {
+    if (factorization !== undefined && this.adoptable(factorization)) {
+      // the caller's factorization of this active set: used when clearly nonsingular
+      this.fac = factorization;
+      this.facVersion = factorization.version;
+      this.delta = factorization.delta;
+      this.factoredOk = true;
+      if (this.estimateInverseNorm() * factorization.delta < ADOPT_FRACTION) this.adoptedValue = true;
+      else this.fac = this.own;
+    }
+    for (; !this.adoptedValue; ) {
       this.delta = delta;
-      this.assemble();
-      const factored = this.ldl.factor(this.kx);
-      const inertiaOk = factored && this.ldl.positivePivots === n && this.ldl.negativePivots === m;
+      const own = this.own;
+      const factored = own.factor(P.values, A.values, state, delta, true);
+      const inertiaOk = own.inertiaOk;
       if (!inertiaOk) {
         if (delta < opts.regularization * 1e4) {
           delta *= 100;
@@ -338,7 +379,7 @@ export class QpSensitivity {
         return this.fail(
           "singular",
           factored
-            ? `the KKT matrix has inertia (${this.ldl.positivePivots}, ${this.ldl.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`
+            ? `the KKT matrix has inertia (${own.positivePivots}, ${own.negativePivots}) instead of (${n}, ${m}): P is not positive semidefinite`
             : "the regularized KKT matrix has a zero pivot",
         );
       }
@@ -380,57 +421,18 @@ export class QpSensitivity {
     return "ok";
   }
 
-  /**
-   * Scale and assemble K_delta = D K D + delta diag(I, -I) (inactive rows: -1, decoupled). D is a
-   * symmetric Ruiz equilibration of the active KKT matrix (Ruiz 2001; OSQP scales its KKT data the
-   * same way): every row of D K D has its largest entry near 1, so delta and the singularity test
-   * (|K_delta^-1| against 1/delta) are relative to each row's own scale, not to the largest entry.
-   */
-  private assemble(): void {
+  /** Whether the caller's factorization is of this problem's KKT matrix at the classified active
+   *  set (P, A values and active rows equal, entry by entry) with the inertia (n, m). */
+  private adoptable(f: ActiveKkt): boolean {
     const { n, m, P, A } = this.problem;
-    const { kx, layout, state, dScale: d, colMax } = this;
-    const delta = this.delta;
-    d.fill(1);
-    for (let it = 0; it < RUIZ_ITER; it++) {
-      colMax.fill(0);
-      for (let j = 0; j < n; j++) {
-        for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
-          const i = P.rowIdx[k];
-          const v = Math.abs(d[i] * P.values[k] * d[j]);
-          if (v > colMax[i]) colMax[i] = v;
-          if (v > colMax[j]) colMax[j] = v;
-        }
-        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
-          const r = n + A.rowIdx[k];
-          if (state[r - n] === ROW_INACTIVE) continue;
-          const v = Math.abs(d[r] * A.values[k] * d[j]);
-          if (v > colMax[r]) colMax[r] = v;
-          if (v > colMax[j]) colMax[j] = v;
-        }
-      }
-      for (let k = 0; k < n + m; k++) {
-        if (colMax[k] > 0) d[k] = Math.min(MAX_SCALING, Math.max(MIN_SCALING, d[k] / Math.sqrt(colMax[k])));
-      }
-    }
-    for (let i = 0; i < m; i++) if (state[i] === ROW_INACTIVE) d[n + i] = 1;
-    kx.fill(0);
-    for (let j = 0; j < n; j++) {
-      for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) kx[layout.pToKkt[k]] = d[P.rowIdx[k]] * P.values[k] * d[j];
-      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
-        const i = A.rowIdx[k];
-        if (state[i] !== ROW_INACTIVE) kx[layout.aToKkt[k]] = d[n + i] * A.values[k] * d[j];
-      }
-    }
-    for (let j = 0; j < n; j++) kx[layout.primalDiag[j]] += delta;
-    for (let i = 0; i < m; i++) kx[layout.dualDiag[i]] = state[i] === ROW_INACTIVE ? -1 : -delta;
+    if (f.n !== n || f.m !== m || !f.inertiaOk) return false;
+    if (!samePattern(f.P, P) || !samePattern(f.A, A)) return false;
+    return f.matches(P.values, A.values, this.state);
   }
 
   /** x = K_delta^{-1} b in the original coordinates: D (D K D + reg)^{-1} D b. In place. */
   private solveScaled(x: Float64Array): void {
-    const d = this.dScale;
-    for (let k = 0; k < x.length; k++) x[k] *= d[k];
-    this.ldl.solve(x);
-    for (let k = 0; k < x.length; k++) x[k] *= d[k];
+    this.fac.solve(x);
   }
 
   /**
@@ -444,7 +446,8 @@ export class QpSensitivity {
    */
   private dependentRowToDrop(yIn: ArrayLike<number>, allowed: boolean): number {
     const { n, m } = this.problem;
-    const { sol: v, state, yS, dScale } = this;
+    const { sol: v, state, yS } = this;
+    const dScale = this.fac.scaling;
     // v is a null vector of the scaled matrix D K D: decide in scaled terms, then map back (D v)
     let vz = 0;
     let vy = 0;
@@ -503,54 +506,31 @@ export class QpSensitivity {
       const before = norm2(v);
       if (before === 0) return 0;
       for (let i = 0; i < N; i++) v[i] /= before;
-      this.ldl.solve(v);
+      this.fac.solveFactored(v);
       ratio = norm2(v);
       if (!Number.isFinite(ratio)) return Infinity;
     }
     return ratio;
   }
 
-  /** r = b - K x with the unregularized K (active rows A_i, inactive rows -x_y). */
-  private residual(x: Float64Array, b: Float64Array, r: Float64Array): void {
-    const { n, m, P, A } = this.problem;
-    const state = this.state;
-    symUpperMul(P, x, r);
-    for (let i = 0; i < m; i++) r[n + i] = state[i] === ROW_INACTIVE ? -x[n + i] : 0;
-    for (let j = 0; j < n; j++) {
-      let acc = 0;
-      const xj = x[j];
-      for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
-        const i = A.rowIdx[k];
-        if (state[i] === ROW_INACTIVE) continue;
-        acc += A.values[k] * x[n + i];
-        r[n + i] += A.values[k] * xj;
-      }
-      r[j] += acc;
-    }
-    for (let i = 0; i < n + m; i++) r[i] = b[i] - r[i];
-  }
-
-  /** sol = K^{-1} rhs with iterative refinement. */
+  /** sol = K^{-1} rhs with iterative refinement against the unregularized K. */
   private solveRefined(): void {
-    const { rhs, sol, res, corr } = this;
+    const { rhs, sol, res } = this;
+    const { P, A } = this.problem;
     const N = rhs.length;
     sol.set(rhs);
     this.solveScaled(sol);
     // Stop at the roundoff level of K x (relative 1e-12) or when the residual stagnates.
     const tolAbs = 1e-12 * (1 + maxAbsN(rhs, N) + this.kScale * maxAbsN(sol, N));
-    let prev = Infinity;
-    for (let it = 0; it < this.opts.refineIter; it++) {
-      this.residual(sol, rhs, res);
-      const rn = maxAbsN(res, N);
-      if (rn <= tolAbs || rn > 0.5 * prev) break;
-      prev = rn;
-      corr.set(res);
-      this.solveScaled(corr);
-      for (let i = 0; i < N; i++) sol[i] += corr[i];
-    }
+    this.fac.refine(P.values, A.values, rhs, sol, res, this.opts.refineIter, 0, tolAbs, 0.5);
   }
 
   private requireFactor(what: string): void {
+    if (this.adoptedValue && this.fac.version !== this.facVersion) {
+      // the adopted factorization was refactored by its owner since: analyse again with the own
+      this.resetRows();
+      this.statusValue = this.analyse(this.z, this.yIn, undefined);
+    }
     if (!this.factoredOk) {
       throw new Error(`QpSensitivity.${what}: no derivative at this point (status ${this.statusValue}: ${this.messageValue})`);
     }

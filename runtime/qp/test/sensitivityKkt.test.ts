@@ -1,4 +1,4 @@
-// The KKT layout (pattern + position maps), its cache, and the row classification.
+// The one KKT pattern (kkt.ts: pattern + position maps), its cache, and the row classification.
 
 import { describe, expect, it } from "vitest";
 import { amdOrder } from "../../linalg/amd.js";
@@ -9,10 +9,10 @@ import {
   ROW_LOWER,
   ROW_UPPER,
 } from "../sensitivityActiveSet.js";
-import { buildKktLayout, kktLayoutFor } from "../sensitivityKkt.js";
+import { buildKktPattern as buildKktLayout, kktPatternFor } from "../kkt.js";
 import { randomQp, toDense } from "./sensitivityRef.js";
 
-describe("buildKktLayout", () => {
+describe("buildKktPattern", () => {
   it.each([1, 2, 3])("seed %i: values placed through the maps form [[P, A'], [A, -I]]", (seed) => {
     const { problem } = randomQp(seed);
     const { n, m, P, A } = problem;
@@ -20,8 +20,8 @@ describe("buildKktLayout", () => {
     const N = n + m;
     expect(L.pattern.rows).toBe(N);
     const kx = new Float64Array(L.pattern.colPtr[N]);
-    for (let k = 0; k < P.values.length; k++) kx[L.pToKkt[k]] += P.values[k];
-    for (let k = 0; k < A.values.length; k++) kx[L.aToKkt[k]] += A.values[k];
+    for (let k = 0; k < P.values.length; k++) kx[L.pMap[k]] += P.values[k];
+    for (let k = 0; k < A.values.length; k++) kx[L.aMap[k]] += A.values[k];
     for (let i = 0; i < m; i++) kx[L.dualDiag[i]] += -1;
     const K = toDense({ ...L.pattern, values: kx }, true);
     const Pd = toDense(P, true);
@@ -43,7 +43,7 @@ describe("buildKktLayout", () => {
         if (k > L.pattern.colPtr[j]) expect(L.pattern.rowIdx[k]).toBeGreaterThan(L.pattern.rowIdx[k - 1]);
       }
     }
-    for (let j = 0; j < n; j++) expect(L.pattern.rowIdx[L.primalDiag[j]]).toBe(j);
+    for (let j = 0; j < n; j++) expect(L.pattern.rowIdx[L.pDiag[j]]).toBe(j);
   });
 
   it("adds the diagonal where P has none, and rejects entries below the diagonal", () => {
@@ -56,14 +56,14 @@ describe("buildKktLayout", () => {
     expect(() => buildKktLayout(lower, A)).toThrow(TypeError);
   });
 
-  it("kktLayoutFor reuses the layout for the same index arrays only", () => {
+  it("kktPatternFor reuses the pattern for the same index arrays only", () => {
     const { problem } = randomQp(4);
-    const a = kktLayoutFor(problem.P, problem.A, amdOrder);
+    const a = kktPatternFor(problem.P, problem.A, amdOrder);
     const otherValues = { ...problem.P, values: new Float64Array(problem.P.values.length) };
-    const b = kktLayoutFor(otherValues, { ...problem.A }, amdOrder);
-    expect(b.layout).toBe(a.layout);
-    const c = kktLayoutFor(problem.P, { ...problem.A, rowIdx: problem.A.rowIdx.slice() }, amdOrder);
-    expect(c.layout).not.toBe(a.layout);
+    const b = kktPatternFor(otherValues, { ...problem.A }, amdOrder);
+    expect(b.kkt).toBe(a.kkt);
+    const c = kktPatternFor(problem.P, { ...problem.A, rowIdx: problem.A.rowIdx.slice() }, amdOrder);
+    expect(c.kkt).not.toBe(a.kkt);
     expect(Array.from(c.perm)).toEqual(Array.from(a.perm));
   });
 });

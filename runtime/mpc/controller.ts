@@ -45,6 +45,14 @@ export interface MpcControllerOptions {
    * does not settle; an ADMM solution is then made exact from its own active set. Default true.
    */
   readonly activeSet?: boolean;
+  /**
+   * Derivative calls (`gradValue`, `gradQvalue`, `policySensitivity`) at the state (and input),
+   * theta and runtime values of the mode's last solve reuse that solve, and `policySensitivity`
+   * hands the active-set solver's final factorization (of the same active set) to QpSensitivity
+   * instead of factoring again. Default true; false re-solves and re-factors (same results to
+   * round-off; for tests and benches).
+   */
+  readonly reuseFactorization?: boolean;
 }
 
 /** OSQP's default ADMM tolerances plus polishing: a successful polish gives the exact active-set
@@ -81,6 +89,24 @@ interface SolverSlot {
   aVersion: number;
   readonly l: Float64Array;
   readonly u: Float64Array;
+  /** The last solve of this mode, when it was answered exactly by the active-set solver. */
+  readonly last: LastSolve;
+}
+
+/** Key of a mode's last exact solve: data epoch (theta, runtime values), state, input, and the
+ *  version of the active-set solver's factorization it ended with. */
+interface LastSolve {
+  valid: boolean;
+  epoch: number;
+  readonly state: Float64Array;
+  readonly input: Float64Array;
+  hasInput: boolean;
+  result: QpResult | undefined;
+  kktVersion: number;
+}
+
+function lastSolve(nx: number, nu: number): LastSolve {
+  return { valid: false, epoch: -1, state: new Float64Array(nx), input: new Float64Array(nu), hasInput: false, result: undefined, kktVersion: -1 };
 }
 
 export class MpcController implements LearnableMpc {
@@ -104,8 +130,15 @@ export class MpcController implements LearnableMpc {
   private readonly kktTolerance: number;
   private readonly retryRho: number;
   private readonly useActiveSet: boolean;
-  /** Counters since construction: solves answered by the active-set path alone, ADMM solves, active-set factorizations. */
-  readonly stats = { activeSet: 0, admm: 0, factorizations: 0 };
+  /**
+   * Counters since construction: solves answered by the active-set path alone, ADMM solves,
+   * active-set factorizations; derivative calls that reused the mode's last solve, sensitivity
+   * analyses that adopted the active-set factorization, and factorizations QpSensitivity made itself.
+   */
+  readonly stats = { activeSet: 0, admm: 0, factorizations: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
+  private readonly reuse: boolean;
+  /** Increases whenever theta or a runtime value changes (the key of `SolverSlot.last`). */
+  private dataEpoch = 0;
   private readonly azBuf: Float64Array;
   private readonly gradBuf: Float64Array;
   private readonly theta: Float64Array;
@@ -161,6 +194,7 @@ export class MpcController implements LearnableMpc {
     this.kktTolerance = options.kktTolerance ?? 1e-6;
     this.retryRho = options.retryRho ?? 1;
     this.useActiveSet = options.activeSet ?? true;
+    this.reuse = options.reuseFactorization ?? true;
     this.azBuf = new Float64Array(t.m);
     const nP = this.layout.q - this.layout.P;
     const nA = this.layout.l - this.layout.A;
@@ -186,8 +220,8 @@ export class MpcController implements LearnableMpc {
     this.next = new Float64Array(this.layout.length);
     this.jac = new Float64Array(t.jacRow.length);
     this.slots = {
-      V: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
-      Q: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m) },
+      V: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m), last: lastSolve(t.nx, t.nu) },
+      Q: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m), last: lastSolve(t.nx, t.nu) },
     };
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
@@ -228,12 +262,16 @@ export class MpcController implements LearnableMpc {
     this.theta.set(theta);
     this.dataDirty = true;
     this.jacDirty = true;
+    this.dataEpoch++;
+    this.slots.V.last.valid = false;
+    this.slots.Q.last.valid = false;
   }
 
   resetWarmStart(): void {
     for (const s of [this.slots.V, this.slots.Q]) {
       s.solver?.coldStart();
       s.guess.fill(0);
+      s.last.valid = false;
     }
     this.lastPlan = undefined;
     this.planShift = 0;
@@ -291,7 +329,7 @@ export class MpcController implements LearnableMpc {
 
   policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult {
     const t = this.template;
-    const res = this.solveMode("V", state, undefined, runtime);
+    const res = this.reusedOrSolve("V", state, undefined, runtime);
     const jacobian = new Float64Array(t.nu * t.nTheta);
     if (!this.isOk(res.status)) {
       return { u: this.fallbackAction(false), jacobian: jacobian.fill(NaN), status: res.status, ok: false, ...(res.message !== undefined ? { message: res.message } : {}) };
@@ -307,9 +345,19 @@ export class MpcController implements LearnableMpc {
     (sp.A.values as Float64Array).set(this.data.subarray(L.A, L.l));
     sp.l.set(slot.l);
     sp.u.set(slot.u);
-    if (this.sens === undefined) this.sens = new QpSensitivity(sp, res.x, res.y);
-    else this.sens.update(sp, res.x, res.y);
+    // the active-set solver's final factorization is of this solution's active set: QpSensitivity
+    // adopts it when it matches entry by entry (else it factors its own)
+    const last = slot.last;
+    const handed = this.reuse && last.valid && last.result === res && slot.active !== undefined && slot.active.kkt.version === last.kktVersion ? slot.active.kkt : undefined;
+    let own = 0;
+    if (this.sens === undefined) this.sens = new QpSensitivity(sp, res.x, res.y, {}, handed);
+    else {
+      own = this.sens.factorizations;
+      this.sens.update(sp, res.x, res.y, handed);
+    }
     const sens = this.sens;
+    if (sens.adopted) this.stats.reusedFactorizations++;
+    this.stats.sensitivityFactorizations += sens.factorizations - own;
     if (sens.status !== "ok") return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false };
     const { dP, dq, dA, dl, du } = this.dirBufs;
     const fwd = this.fwdOut;
@@ -356,8 +404,31 @@ export class MpcController implements LearnableMpc {
     return { value: ok ? this.objective(res.x) : NaN, status: res.status, iterations: res.iterations, ok };
   }
 
+  /**
+   * The mode's last solve when it was exact and made at this state, input, theta and runtime values
+   * (no solve since, in this mode), else a new solve.
+   */
+  private reusedOrSolve(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
+    const last = this.slots[mode].last;
+    if (this.reuse && last.valid && last.result !== undefined && this.applyRuntime(runtime) === null && last.epoch === this.dataEpoch) {
+      const t = this.template;
+      let same = state.length === t.nx && (input === undefined) === !last.hasInput;
+      for (let i = 0; same && i < t.nx; i++) same = state[i] === last.state[i];
+      if (same && input !== undefined) {
+        same = input.length === t.nu;
+        for (let j = 0; same && j < t.nu; j++) same = input[j] === last.input[j];
+      }
+      const active = this.slots[mode].active;
+      if (same && active !== undefined && active.kkt.version === last.kktVersion) {
+        this.stats.reusedSolves++;
+        return last.result;
+      }
+    }
+    return this.solveMode(mode, state, input, runtime);
+  }
+
   private gradOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): GradResult {
-    const res = this.solveMode(mode, state, input, runtime);
+    const res = this.reusedOrSolve(mode, state, input, runtime);
     const ok = this.isOk(res.status);
     const grad = new Float64Array(this.nTheta);
     if (!ok) return { value: NaN, status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), ...(res.message !== undefined ? { message: res.message } : {}) };
@@ -448,6 +519,7 @@ export class MpcController implements LearnableMpc {
           this.runtimeVec[r.offset] = v;
           this.dataDirty = true;
           this.jacDirty = true;
+          this.dataEpoch++;
         }
       } else {
         for (let i = 0; i < r.size; i++) {
@@ -455,6 +527,7 @@ export class MpcController implements LearnableMpc {
             this.runtimeVec[r.offset + i] = v[i];
             this.dataDirty = true;
             this.jacDirty = true;
+            this.dataEpoch++;
           }
         }
       }
@@ -495,7 +568,27 @@ export class MpcController implements LearnableMpc {
     };
   }
 
+  /** Solves the mode's QP and records the solve as the mode's last one (kept only when exact). */
   private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
+    const last = this.slots[mode].last;
+    last.valid = false;
+    last.result = undefined;
+    const res = this.solveModeFresh(mode, state, input, runtime);
+    const active = this.slots[mode].active;
+    if (res.status === "solved" && active !== undefined && res.x === active.x) {
+      // answered by the active-set solver (its x): its factorization is of the final active set
+      last.valid = true;
+      last.epoch = this.dataEpoch;
+      last.state.set(state);
+      last.hasInput = input !== undefined;
+      if (input !== undefined) last.input.set(input);
+      last.result = res;
+      last.kktVersion = active.kkt.version;
+    }
+    return res;
+  }
+
+  private solveModeFresh(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const t = this.template;
     if (state.length !== t.nx) throw new RangeError(`state has length ${state.length}, expected ${t.nx}`);
     if (input !== undefined && input.length !== t.nu) throw new RangeError(`input has length ${input.length}, expected ${t.nu}`);

@@ -162,7 +162,8 @@ export class QpSensitivity {
   private res = new Float64Array(0);
   private corr = new Float64Array(0);
 
-  constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}) {
+  /** `factorization`: as in `update`, a caller's factorization of this point's KKT matrix to adopt. */
+  constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}, factorization?: ActiveKkt) {
     this.opts = {
       tol: options.tol ?? 1e-6,
       weaklyActive: options.weaklyActive ?? "inactive",
@@ -171,7 +172,7 @@ export class QpSensitivity {
       refineIter: options.refineIter ?? 5,
       maxDependentDrops: options.maxDependentDrops ?? 10,
     };
-    this.update(problem, z, y);
+    this.update(problem, z, y, factorization);
   }
 
   /** Status of the last analysis (see the header of this file). */
@@ -520,8 +521,11 @@ export class QpSensitivity {
     const N = rhs.length;
     sol.set(rhs);
     this.solveScaled(sol);
-    // Stop at the roundoff level of K x (relative 1e-12) or when the residual stagnates.
-    const tolAbs = 1e-12 * (1 + maxAbsN(rhs, N) + this.kScale * maxAbsN(sol, N));
+    // Refine to the roundoff level of K x: until the residual stops halving (relative 1e-16 is
+    // below round-off, so the stagnation test decides), at most refineIter corrections. Two
+    // factorizations of K (the own equilibrated one, an adopted one) then give the same derivative
+    // to round-off times the conditioning, not to the refinement's tolerance.
+    const tolAbs = 1e-16 * (1 + maxAbsN(rhs, N) + this.kScale * maxAbsN(sol, N));
     this.fac.refine(P.values, A.values, rhs, sol, res, this.opts.refineIter, 0, tolAbs, 0.5);
   }
 

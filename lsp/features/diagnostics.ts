@@ -1,6 +1,6 @@
 // Diagnostics: the verdict of `mpcrl check` (the checker's diagnostics, then, without checker errors,
-// the compiler's lowering and numeric checks: AnalysisCache.verdict) converted to LSP (codes linked to
-// docs/diagnostics.md, related information, unnecessary/deprecated tags, suggested edits carried in
+// the compiler's lowering and numeric checks: AnalysisCache.verdict) converted to LSP (each code linked
+// to its own entry of docs/diagnostics.md, the anchor from the registry language/codes.ts, related information, unnecessary/deprecated tags, suggested edits carried in
 // `data` for quick fixes), published once per version after a short debounce that a newer change
 // cancels.
 
@@ -12,16 +12,29 @@ import {
   type DiagnosticRelatedInformation,
 } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import type { Diagnostic, Severity } from "../../language/diagnostics.js";
+import { DIAGNOSTICS_DOC, docsHref } from "../../language/codes.js";
+import type { Diagnostic, DiagnosticCode, Severity } from "../../language/diagnostics.js";
 import type { Analysis, AnalysisCache } from "../analysis.js";
 import { spanToRange } from "../positions.js";
 
-/** Where `codeDescription` links point (the server finds docs/diagnostics.md next to itself), and
- *  the anchor of each code family's section ("1" -> "mpc1xxx-syntax"), read from its headings. */
+/**
+ * Where `codeDescription` links point: docs/diagnostics.md, then `#` and the code's anchor from the
+ * registry (`<a id="mpc2001">` in the docs, so `...diagnostics.md#mpc2001`). LSP wants an absolute URI,
+ * so no relative link: the server (server.ts) sets a `file:` URL of the docs/diagnostics.md shipped
+ * next to it (the package ships docs/, so the link matches the installed version and works offline);
+ * without one, the docs on GitHub (`https:`). A client may override it (`diagnosticsDocUrl`).
+ * `anchors` holds the anchors of the family sections ("1" -> "mpc1xxx-syntax"), read from the
+ * headings by server.ts; links no longer use them (every code has its own entry).
+ */
 export const diagnosticsDocs: { url: string; anchors: Record<string, string> } = {
-  url: "https://github.com/mpcrl/mpcrl/blob/main/docs/diagnostics.md",
+  url: `https://github.com/mpcrl/mpcrl/blob/main/${DIAGNOSTICS_DOC}`,
   anchors: {},
 };
+
+/** The `codeDescription` of a diagnostic with this code: its entry in docs/diagnostics.md. */
+export function codeDescription(code: DiagnosticCode): { href: string } {
+  return { href: docsHref(code, diagnosticsDocs.url) };
+}
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
 export function headingAnchor(heading: string): string {
@@ -39,11 +52,6 @@ export function familyAnchors(markdown: string): Record<string, string> {
     if (m[1] && m[2]) out[m[2]] = headingAnchor(m[1]);
   }
   return out;
-}
-
-function codeAnchor(code: string): string {
-  const family = /^MPC(\d)/.exec(code)?.[1];
-  return (family !== undefined ? diagnosticsDocs.anchors[family] : undefined) ?? code.toLowerCase();
 }
 
 const severities: Record<Severity, DiagnosticSeverity> = {
@@ -71,7 +79,7 @@ export function toLspDiagnostic(doc: TextDocument, d: Diagnostic): LspDiagnostic
     range: spanToRange(doc, d.span),
     severity: severities[d.severity],
     code: d.code,
-    codeDescription: { href: `${diagnosticsDocs.url}#${codeAnchor(d.code)}` },
+    codeDescription: codeDescription(d.code),
     source: "mpcrl",
     message: extra.length > 0 ? `${d.message}\n${extra.join("\n")}` : d.message,
   };

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   eval: async () => (await import("./eval.js")).registerEval,
   fmt: async () => (await import("./fmt.js")).registerFmt,
   qp: async () => (await import("./qp.js")).registerQp,
+  study: async () => (await import("./study.js")).registerStudy,
   train: async () => (await import("./train.js")).registerTrain,
 };
 

@@ -16,10 +16,12 @@ export interface RunJob {
   readonly params?: unknown;
   /** Only these episodes [first, end) (parallel evaluation); no report is written. */
   readonly episodeRange?: readonly [number, number];
+  /** The spec's text, when it is not the file's (a study's trial). */
+  readonly source?: string;
 }
 
 export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, shouldStop?: () => boolean): Promise<RunResult> {
-  const setup = await prepare(job.specPath, { ...job.flags, seed: String(job.seed) });
+  const setup = await prepare(job.specPath, { ...job.flags, seed: String(job.seed) }, job.source);
   const mpc = setup.createController();
   if (job.params !== undefined) {
     try {

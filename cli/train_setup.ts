@@ -101,8 +101,9 @@ function readText(path: string, what: string): string {
   }
 }
 
-export async function prepare(specPath: string, flags: CommonFlags): Promise<Setup> {
-  const source = readText(specPath, "the spec");
+/** `sourceText`: the spec's text when it is not the file's (a study's trial); files stay relative to `specPath`. */
+export async function prepare(specPath: string, flags: CommonFlags, sourceText?: string): Promise<Setup> {
+  const source = sourceText ?? readText(specPath, "the spec");
   const episodes = parsePositiveInt(flags.episodes, "--episodes");
   const steps = parsePositiveInt(flags.steps, "--steps");
   const seed = parseSeed(flags.seed);

@@ -1,0 +1,251 @@
+// `mpcrl study spec.mpcrl [--workers N] [--out DIR [--force]] [--resume DIR] [--queue redis://host:port]
+//  [--json]`: run every trial of the spec's `study` (docs/studies.md) on a pool of worker threads (all
+// cores by default) or, with --queue, on BullMQ workers (`mpcrl worker`) anywhere; show progress;
+// write the study folder (study.json, study.jsonl, study.csv, study.html, best-params.json).
+// Exit codes: 0 every trial completed, 1 errors in the spec or failed trials, 2 bad usage, files or
+// an unreachable Redis, 130 stopped by Ctrl-C (the folder is consistent; --resume DIR continues).
+
+import type { Command } from "commander";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, hostname } from "node:os";
+import { join } from "node:path";
+import { expandStudy, type ExpandedStudy } from "../compiler/study.js";
+import { renderDiagnostics } from "../language/index.js";
+import { aggregate, ranking, settingText } from "../runtime/study/aggregate.js";
+import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
+import { printJson, raiseExitCode, useColor } from "./io.js";
+import { StudyFolder, studyMeta, type StudyMeta, type TrialInfo } from "./study_folder.js";
+import { TrialPool } from "./study_pool.js";
+import { StudyProgress } from "./study_progress.js";
+import type { TrialJob } from "./study_trial.js";
+import { defaultRunDir } from "./train.js";
+import { CliError, parsePositiveInt } from "./train_setup.js";
+
+export interface StudyFlags {
+  workers?: string;
+  out?: string;
+  force?: boolean;
+  resume?: string;
+  queue?: string;
+  queueName?: string;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** Runs trials somewhere and reports each outcome; resolves when all are reported or it was stopped. */
+export interface TrialExecutor {
+  run(trials: readonly TrialInfo[], finished: (t: TrialInfo, outcome: TrialOutcome, wallTime: number, host: string) => void, stopped: () => boolean): Promise<void>;
+  /** Trials running now (as far as this process knows). */
+  running(): number;
+  close(): Promise<void>;
+}
+
+/** The spec's study, or a CliError (1 with rendered diagnostics; 1 when the spec has no study). */
+export function loadStudy(specPath: string, text: string, color: boolean | undefined): ExpandedStudy {
+  const { diagnostics, study, hasStudy } = expandStudy(text);
+  if (diagnostics.some((d) => d.severity === "error")) throw new CliError(renderDiagnostics(text, diagnostics, specPath, { color: useColor(color, process.stderr) }), 1);
+  if (!study) {
+    throw new CliError(hasStudy ? `${specPath}: the study could not be expanded` : `${specPath}: the train block has no \`study { ... }\` (see docs/studies.md); \`mpcrl train --seeds\` runs one configuration`, 1);
+  }
+  return study;
+}
+
+export function trialJob(meta: StudyMeta, study: ExpandedStudy, specPath: string, t: TrialInfo): TrialJob {
+  return { id: t.id, specPath, source: study.configs[t.config].source, seed: t.seed, evaluation: meta.evaluation };
+}
+
+class LocalExecutor implements TrialExecutor {
+  private readonly pool: TrialPool;
+  constructor(
+    size: number,
+    private readonly job: (t: TrialInfo) => TrialJob,
+  ) {
+    this.pool = new TrialPool(size);
+  }
+  async run(trials: readonly TrialInfo[], finished: Parameters<TrialExecutor["run"]>[1], stopped: () => boolean): Promise<void> {
+    const host = hostname();
+    let onStop: () => void = () => {};
+    const stop = new Promise<void>((r) => (onStop = r));
+    const timer = setInterval(() => stopped() && onStop(), 100);
+    const all = Promise.all(
+      trials.map(async (t) => {
+        const job = this.job(t);
+        let t0 = performance.now();
+        const outcome = await this.pool.run(job, () => (t0 = performance.now()));
+        if (!stopped()) finished(t, outcome, (performance.now() - t0) / 1000, host);
+      }),
+    );
+    try {
+      await Promise.race([all, stop]);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  running(): number {
+    return this.pool.running;
+  }
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+function describe(t: TrialInfo): string {
+  const s = Object.entries(t.settings).map(([k, v]) => `${k}=${settingText(v)}`);
+  return `${s.length ? s.join(" ") + " " : ""}seed ${t.seed}`;
+}
+
+const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? "none" : Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(Number(v.toPrecision(5))));
+
+export async function runStudy(specArg: string | undefined, flags: StudyFlags): Promise<void> {
+  let executor: TrialExecutor | undefined;
+  try {
+    const workers = parsePositiveInt(flags.workers, "--workers") ?? availableParallelism();
+    let dir: string;
+    let text: string;
+    let specPath: string;
+    let meta: StudyMeta;
+    if (flags.resume !== undefined) {
+      if (flags.out !== undefined || flags.force) throw new CliError("--resume continues the study in its own folder: drop --out/--force", 2);
+      dir = flags.resume;
+      if (!existsSync(join(dir, "study.json")) || !existsSync(join(dir, "spec.mpcrl"))) throw new CliError(`--resume: '${dir}' holds no study (study.json, spec.mpcrl)`, 2);
+      const folder = new StudyFolder(dir);
+      meta = folder.readMeta();
+      text = folder.readSpec();
+      specPath = specArg ?? meta.spec;
+      if (specArg !== undefined) {
+        let now: string;
+        try {
+          now = readFileSync(specArg, "utf8");
+        } catch {
+          throw new CliError(`cannot read the spec '${specArg}'`, 2);
+        }
+        if (now !== text) throw new CliError(`--resume: '${specArg}' changed since the study started (its trials would differ): start a new study, or resume without the spec argument to use the study's copy`, 2);
+      }
+    } else {
+      if (specArg === undefined) throw new CliError("missing the spec file: mpcrl study spec.mpcrl", 2);
+      specPath = specArg;
+      try {
+        text = readFileSync(specArg, "utf8");
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new CliError(`cannot read the spec '${specArg}': ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(code ?? err)}`, 2);
+      }
+      dir = flags.out ?? defaultRunDir(specArg, "-study");
+      if (existsSync(join(dir, "study.json")) && !flags.force) throw new CliError(`--out '${dir}' already holds a study: --resume ${dir} continues it, --force starts over`, 2);
+      if (existsSync(dir) && !existsSync(join(dir, "study.json")) && readdirSync(dir).length > 0 && !flags.force) throw new CliError(`--out '${dir}' is not empty: choose another folder or add --force`, 2);
+      meta = undefined as unknown as StudyMeta;
+    }
+    const study = loadStudy(specPath, text, flags.color);
+    const folder = new StudyFolder(dir);
+    if (flags.resume === undefined) {
+      meta = studyMeta(specPath, text, study);
+      mkdirSync(dir, { recursive: true });
+      for (const f of ["study.jsonl", "study.csv", "study.html", "best-params.json"]) rmSync(join(dir, f), { force: true });
+      folder.writeMeta(meta, text);
+    }
+    const records = folder.readRecords();
+    const pending = meta.trials.filter((t) => records.get(t.id)?.status !== "completed");
+    const alreadyDone = meta.trials.length - pending.length;
+    const log = (l: string): void => void process.stderr.write(l + "\n");
+    log(
+      `study of ${specPath}: ${meta.configs} configuration(s) x ${meta.seeds.length} seed(s) = ${meta.trials.length} trials` +
+        `${alreadyDone ? `, ${alreadyDone} already done` : ""}; ${flags.queue ? `queue ${flags.queue}` : `${Math.min(workers, Math.max(1, pending.length))} worker thread(s)`}; folder ${dir}`,
+    );
+    const job = (t: TrialInfo): TrialJob => trialJob(meta, study, specPath, t);
+    const ex: TrialExecutor = new LocalExecutor(workers, job);
+    if (flags.queue !== undefined) throw new CliError("--queue: not available yet", 2);
+    executor = ex;
+    const progress = new StudyProgress(meta.trials.length, alreadyDone);
+    let stop = false;
+    let stopAt = 0;
+    const onSigint = (): void => {
+      if (stop && Date.now() - stopAt > 1000) process.exit(130);
+      if (stop) return;
+      stop = true;
+      stopAt = Date.now();
+      progress.log(
+        flags.queue
+          ? "\nmpcrl study: stopping; queued trials stay queued and workers keep running them (--resume collects them)"
+          : "\nmpcrl study: stopping; running trials are dropped and run again on --resume",
+      );
+    };
+    process.on("SIGINT", onSigint);
+    const t0 = performance.now();
+    const trialIndex = new Map(meta.trials.map((t) => [t.id, t]));
+    const redraw = setInterval(() => {
+      progress.running = executor?.running() ?? 0;
+      progress.draw();
+    }, 1000);
+    try {
+      progress.draw();
+      await ex.run(
+        pending,
+        (t, outcome, wallTime, host) => {
+          const info = trialIndex.get(t.id)!;
+          const rec = { id: info.id, trial: info.trial, config: info.config, settings: info.settings, seed: info.seed, ...outcome, wallTime, host } as TrialRecord;
+          if (records.get(rec.id)?.status === "completed") return; // reported twice (a retried job): recorded once
+          records.set(rec.id, rec);
+          folder.append(rec);
+          progress.finished(outcome.status === "completed");
+          progress.running = executor?.running() ?? 0;
+          progress.log(
+            outcome.status === "completed"
+              ? `trial ${info.trial + 1}/${meta.trials.length} ${info.id} (${describe(info)}): eval cost ${fmt(outcome.evaluation.cost)}, violations ${fmt(outcome.evaluation.violations)}, J ${fmt(outcome.final.J)}, ${wallTime.toFixed(1)} s on ${host}`
+              : `trial ${info.trial + 1}/${meta.trials.length} ${info.id} (${describe(info)}) FAILED: ${outcome.error.split("\n")[0]}`,
+          );
+        },
+        () => stop,
+      );
+    } finally {
+      clearInterval(redraw);
+      process.off("SIGINT", onSigint);
+      progress.end();
+      executor = undefined;
+      await ex.close();
+    }
+    const list = folder.finish(meta, records, (performance.now() - t0) / 1000);
+    const stats = ranking(aggregate(list));
+    const completed = list.filter((r) => r.status === "completed").length;
+    const failed = list.filter((r) => r.status === "failed").length;
+    const missing = meta.trials.length - completed - failed;
+    if (flags.json) {
+      printJson({ kind: "study", folder: dir, trials: meta.trials.length, completed, failed, missing, ranking: stats.map((c) => ({ rank: c.rank ?? null, config: c.config, settings: c.settings, evalCost: c.evalCost, evalViolations: c.evalViolations, finalJ: c.finalJ, completed: c.completed, failed: c.failed })) });
+    } else {
+      const out = process.stdout;
+      out.write(`study ${stop ? "stopped" : "done"}: ${completed}/${meta.trials.length} trials completed, ${failed} failed${missing ? `, ${missing} not run` : ""}\n`);
+      for (const c of stats.slice(0, 5)) {
+        if (c.rank === undefined) continue;
+        const s = Object.entries(c.settings).map(([k, v]) => `${k} = ${settingText(v)}`).join(", ") || "(as written)";
+        out.write(`  #${c.rank} config ${c.config}: ${s}: eval cost median ${fmt(c.evalCost.median)} [${fmt(c.evalCost.min)}, ${fmt(c.evalCost.max)}], violations median ${fmt(c.evalViolations.median)} (${c.completed} seeds)\n`);
+      }
+      out.write(`  study folder          ${dir}\n  report                ${join(dir, "study.html")}\n`);
+      if (stop || missing) out.write(`  resume with           mpcrl study --resume ${dir}${flags.queue ? ` --queue ${flags.queue}` : ""}\n`);
+    }
+    if (stop) process.exitCode = 130;
+    else if (failed > 0) raiseExitCode(1);
+  } catch (err) {
+    if (executor) await executor.close().catch(() => undefined);
+    if (err instanceof CliError) {
+      process.stderr.write(err.exitCode === 1 && err.message.includes("\n") ? err.message.replace(/\n?$/, "\n") : `mpcrl study: ${err.message}\n`);
+      raiseExitCode(err.exitCode);
+      return;
+    }
+    throw err;
+  }
+}
+
+export function registerStudy(program: Command): void {
+  program
+    .command("study")
+    .description("run every trial of the spec's study (grid/random settings x seeds) and rank the configurations; writes a study folder with study.html")
+    .argument("[spec]", "the .mpcrl spec whose train block holds a `study { ... }`")
+    .option("--workers <n>", "worker threads of the local pool (default: all cores)")
+    .option("--out <dir>", "study folder (default runs/<spec>-study-<timestamp>)")
+    .option("--force", "with --out: start over in a folder that holds a study")
+    .option("--resume <dir>", "continue the study in this folder: completed trials are kept, the others run")
+    .option("--queue <url>", "enqueue the trials on a BullMQ queue at this Redis URL (redis://host:6379) for `mpcrl worker`s")
+    .option("--queue-name <name>", "the queue's name (default mpcrl-study)")
+    .option("--json", "print the ranking as one JSON record")
+    .option("--no-color", "disable colors in diagnostics")
+    .action((spec: string | undefined, flags: StudyFlags) => runStudy(spec, flags));
+}

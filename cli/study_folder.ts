@@ -1,0 +1,143 @@
+// The study folder (docs/studies.md): study.json (what the study is: spec hash, configurations,
+// trials with their ids), spec.mpcrl (the spec's text when it started), study.jsonl (one line per
+// finished trial, appended as results arrive, rewritten in trial order at the end), study.csv,
+// study.html and best-params.json. Trial ids are hashes of the spec text, the settings and the seed.
+
+import { createHash } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ExpandedStudy } from "../compiler/study.js";
+import { aggregate, ranking, settingText } from "../runtime/study/aggregate.js";
+import { studyReportHtml } from "../runtime/study/report.js";
+import type { StudySettingValue, TrialRecord } from "../runtime/study/types.js";
+
+export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+export interface TrialInfo {
+  readonly id: string;
+  readonly trial: number;
+  readonly config: number;
+  readonly seed: number;
+  readonly settings: Readonly<Record<string, StudySettingValue>>;
+}
+
+export interface StudyMeta {
+  readonly version: 1;
+  /** The spec's path as given (files it names, e.g. data sets, are relative to it). */
+  readonly spec: string;
+  readonly specHash: string;
+  readonly created: string;
+  readonly axes: readonly string[];
+  readonly seeds: readonly number[];
+  readonly evaluation: { readonly episodes: number; readonly steps?: number; readonly seed: number };
+  readonly configs: number;
+  readonly trials: readonly TrialInfo[];
+}
+
+export function trialId(specHash: string, settings: Readonly<Record<string, StudySettingValue>>, seed: number): string {
+  return sha256(`${specHash}\n${JSON.stringify(settings)}\n${seed}`).slice(0, 16);
+}
+
+export function studyMeta(specPath: string, text: string, study: ExpandedStudy): StudyMeta {
+  const specHash = sha256(text);
+  const trials = study.trials.map((t, i) => {
+    const settings = study.configs[t.config].settings;
+    return { id: trialId(specHash, settings, t.seed), trial: i, config: t.config, seed: t.seed, settings };
+  });
+  return {
+    version: 1,
+    spec: specPath,
+    specHash,
+    created: new Date().toISOString(),
+    axes: study.plan.axes.map((a) => a.label),
+    seeds: [...study.plan.seeds],
+    evaluation: study.plan.evaluation,
+    configs: study.configs.length,
+    trials,
+  };
+}
+
+export class StudyFolder {
+  constructor(readonly dir: string) {}
+
+  get jsonl(): string {
+    return join(this.dir, "study.jsonl");
+  }
+
+  writeMeta(meta: StudyMeta, text: string): void {
+    writeFileSync(join(this.dir, "spec.mpcrl"), text);
+    writeFileSync(join(this.dir, "study.json"), JSON.stringify(meta, null, 1) + "\n");
+  }
+
+  readMeta(): StudyMeta {
+    return JSON.parse(readFileSync(join(this.dir, "study.json"), "utf8")) as StudyMeta;
+  }
+
+  readSpec(): string {
+    return readFileSync(join(this.dir, "spec.mpcrl"), "utf8");
+  }
+
+  /** The recorded trials by id (a completed record wins over a failed one; a torn last line is ignored). */
+  readRecords(): Map<string, TrialRecord> {
+    const out = new Map<string, TrialRecord>();
+    if (!existsSync(this.jsonl)) return out;
+    for (const line of readFileSync(this.jsonl, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      let r: TrialRecord;
+      try {
+        r = JSON.parse(line) as TrialRecord;
+      } catch {
+        continue; // a line cut by a crash: that trial runs again
+      }
+      const prior = out.get(r.id);
+      if (!prior || prior.status !== "completed") out.set(r.id, r);
+    }
+    return out;
+  }
+
+  append(r: TrialRecord): void {
+    appendFileSync(this.jsonl, JSON.stringify(r) + "\n");
+  }
+
+  /** Rewrites study.jsonl in trial order (atomically), then study.csv, study.html and best-params.json. */
+  finish(meta: StudyMeta, records: Map<string, TrialRecord>, wallTime?: number): TrialRecord[] {
+    const order = new Map(meta.trials.map((t) => [t.id, t.trial]));
+    const list = [...records.values()].filter((r) => order.has(r.id)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const tmp = this.jsonl + ".tmp";
+    writeFileSync(tmp, list.map((r) => JSON.stringify(r) + "\n").join(""));
+    renameSync(tmp, this.jsonl);
+    writeFileSync(join(this.dir, "study.csv"), studyCsv(meta, list));
+    writeFileSync(
+      join(this.dir, "study.html"),
+      studyReportHtml(list, { spec: meta.spec, specHash: meta.specHash, totalTrials: meta.trials.length, evaluation: meta.evaluation, ...(wallTime !== undefined ? { wallTime } : {}) }),
+    );
+    const best = ranking(aggregate(list)).find((c) => c.rank === 1);
+    if (best?.best) writeFileSync(join(this.dir, "best-params.json"), JSON.stringify(best.best.params, null, 2) + "\n");
+    return list;
+  }
+}
+
+const csvCell = (v: unknown): string => {
+  const s = v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "number" ? String(v) : settingText(v as StudySettingValue);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export function studyCsv(meta: StudyMeta, list: readonly TrialRecord[]): string {
+  const head = ["id", "trial", "config", "seed", "status", ...meta.axes, "final_J", "final_violating_steps", "eval_cost", "eval_violations", "wall_time", "host", "error"];
+  const rows = list.map((r) => [
+    r.id,
+    r.trial,
+    r.config,
+    r.seed,
+    r.status,
+    ...meta.axes.map((a) => r.settings[a]),
+    r.status === "completed" ? r.final.J : null,
+    r.status === "completed" ? r.final.violatingSteps : null,
+    r.status === "completed" ? r.evaluation.cost : null,
+    r.status === "completed" ? r.evaluation.violations : null,
+    r.wallTime,
+    r.host,
+    r.status === "failed" ? r.error : null,
+  ]);
+  return [head, ...rows].map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
+}

@@ -6,6 +6,7 @@
 import { CODES, type DiagnosticCode, type FixedSeverityCode, type SeverityOf } from "./codes.js";
 
 export type { DiagnosticCode } from "./codes.js";
+export { ALL_CODES, CODES, DIAGNOSTICS_DOC, RETIRED_CODES, codeInfo, docsAnchor, docsHref, fixedSeverity, isDiagnosticCode, type CodeInfo } from "./codes.js";
 
 /** A half-open range of UTF-16 offsets into the source text, plus 1-based line/column of its start and end. */
 export interface Span {

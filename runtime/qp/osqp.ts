@@ -27,6 +27,9 @@ import {
 import type { PolishStatus, QpProblem, QpResult, QpSettings, QpStatus } from "./types.js";
 import { validateBounds, validateProblem, validateQ, validateValues } from "./validate.js";
 
+/** The values of a matrix without rows (the convexity check of P alone). */
+const NO_VALUES = new Float64Array(0);
+
 export { defaultSettings } from "./settings.js";
 
 const now = (): number => performance.now() / 1000;
@@ -380,8 +383,7 @@ export class QpSolver {
     // P alone (no rows) on the KKT layer: P + max(sigma, CONVEXITY_TOL * pmax) I; symbolic
     // analysis once per solver (the pattern of P is fixed)
     this.pCheck ??= new ActiveKkt(this.Ps, { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) });
-    const none = new Float64Array(0);
-    this.pIndefinite = !this.pCheck.factor(pv, none, none, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax)) || this.pCheck.positivePivots !== n;
+    this.pIndefinite = !this.pCheck.factor(pv, NO_VALUES, NO_VALUES, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax)) || this.pCheck.positivePivots !== n;
   }
 
   // ---- solve ---------------------------------------------------------------------------

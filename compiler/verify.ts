@@ -7,12 +7,12 @@
 
 import { check } from "../language/index.js";
 import type { Diagnostic } from "../language/diagnostics.js";
-import type { CheckResult } from "../language/semantic.js";
+import type { CheckResult, SemanticModel } from "../language/semantic.js";
 import type { ControllerBlock, PlantBlock, Program } from "../language/ast.js";
 import type { QpTemplate } from "../runtime/mpc/template.js";
 import type { QpIr } from "./ir.js";
 import { numericChecks, type InitialStateForCheck } from "./lower/checks.js";
-import { errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
+import { checkerModel, errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
 import { LowerError } from "./lower/errors.js";
 import { lowerPlant, type PlantIr } from "./lower/plant.js";
 import { findTrain, lowerTrain, type TrainConfigIr } from "./lower/train.js";
@@ -25,6 +25,9 @@ export interface LowerOptions {
   readonly target?: string;
   /** Skip the numeric checks (PSD, phase-1 feasibility). */
   readonly skipNumericChecks?: boolean;
+  /** The checker's model of the program (lowering reads names, shapes and constants from it); when
+   *  absent, `lowerChecked` checks the program again to get it. */
+  readonly model?: SemanticModel;
 }
 
 export interface Lowered {
@@ -37,13 +40,14 @@ export interface Lowered {
 
 const hasErrors = (d: readonly Diagnostic[]): boolean => d.some((x) => x.severity === "error");
 
-/** Lowering and numeric checks of one controller of a checked program (the checker's diagnostics
- *  are not repeated: only the compiler's own are returned). */
+/** Lowering and numeric checks of one controller of a checked program, from the checker's model
+ *  (the checker's diagnostics are not repeated: only the compiler's own are returned). */
 export function lowerChecked(program: Program, source: string, options: LowerOptions = {}): Lowered {
   const fileName = options.fileName ?? "spec.mpcrl";
   const diagnostics: Diagnostic[] = [];
   const target = options.target ?? program.items.find((i) => i.kind === "Train")?.controller.name;
-  const low = lowerProgram(program, source, fileName, target);
+  const model = checkerModel(program, source, options.model);
+  const low = lowerProgram(program, source, fileName, target, model);
   diagnostics.push(...low.diagnostics);
   if (low.ir === undefined || low.block === undefined) return { diagnostics };
   const ir = low.ir;
@@ -53,7 +57,7 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
     const tb = findTrain(program, ir.name);
     if (tb) train = lowerTrain(program, tb);
     const pb = plantBlock(program, tb?.plant.name);
-    if (pb) plant = lowerPlant(program, pb);
+    if (pb) plant = lowerPlant(program, pb, model);
   } catch (err) {
     diagnostics.push(err instanceof LowerError ? errorDiagnostic(err) : internalDiagnostic(err, low.block.name.span));
     return { ir, diagnostics };
@@ -74,7 +78,7 @@ export function lower(source: string, options: LowerOptions = {}): Lowered {
   const checked = check(source);
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
   if (hasErrors(diagnostics)) return { diagnostics };
-  const low = lowerChecked(checked.program, source, options);
+  const low = lowerChecked(checked.program, source, { ...options, model: checked.model });
   return { ...low, diagnostics: [...diagnostics, ...low.diagnostics] };
 }
 
@@ -118,11 +122,11 @@ export function verify(source: string, options: VerifyOptions = {}): VerifyResul
   const seen = new Set<string>();
   const controllers = checked.program.items.filter((i): i is ControllerBlock => i.kind === "Controller");
   // `compile` needs a controller: a file without one (empty, or only plants) is MPC4609 here too
-  if (controllers.length === 0) compiler.push(...lowerChecked(checked.program, source, { fileName: options.fileName }).diagnostics);
+  if (controllers.length === 0) compiler.push(...lowerChecked(checked.program, source, { fileName: options.fileName, model: checked.model }).diagnostics);
   for (const c of controllers) {
     let low: Lowered;
     try {
-      low = lowerChecked(checked.program, source, { fileName: options.fileName, target: c.name.name });
+      low = lowerChecked(checked.program, source, { fileName: options.fileName, target: c.name.name, model: checked.model });
     } catch (err) {
       low = { diagnostics: [internalDiagnostic(err, c.name.span)] };
     }

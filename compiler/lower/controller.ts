@@ -12,17 +12,19 @@
 // quadratic parts go to P (the Hessian: 2*coef on the diagonal), linear to q, constant to c.
 // Discounting is explicit in the spec (gamma^k); `discount` is reported to learners only.
 
-import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, Program } from "../../language/ast.js";
+import type { Constraint, ControllerBlock, Decl, Dynamics, Expr, LetDecl, NameRef, Program } from "../../language/ast.js";
 import type { Span } from "../../language/diagnostics.js";
+import type { SymbolInfo } from "../../language/semantic.js";
+import type { Model } from "../../language/check/model.js";
 import { PREV_SLOT_PREFIX } from "../../language/check/reserved.js";
 import { expm } from "../../runtime/linalg/expm.js";
 import { dense, psdFactor } from "../../runtime/linalg/dense.js";
 import type { IrCsc, IrJacEntry, IrParam, IrRuntime, QpIr } from "../ir.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg, QKEY, type Mat, type Poly } from "../ir/poly.js";
-import { Evaluator, type Scope } from "./evaluate.js";
+import { Evaluator, LoweringAssertion, type Scope } from "./evaluate.js";
 import { CompilerCodes, LowerError } from "./errors.js";
-import { declDims, fitShape, GlobalScope, walkExpr } from "./scope.js";
+import { agreed, agreedDims, agreedNumber, fitShape, symbolDims, walkExpr } from "./scope.js";
 import { mat, type Val } from "./value.js";
 
 interface VarBlock {
@@ -43,19 +45,23 @@ interface Row {
 export interface LowerOptions {
   readonly fileName: string;
   readonly target?: string;
+  /** The checker's model of the program: names, shapes, the horizon, settings and constants. */
+  readonly model: Model;
 }
 
 export class ControllerLowering {
   readonly pool = new ExprPool();
   readonly alg = new PolyAlg(this.pool);
-  readonly ev = new Evaluator(this.alg);
-  readonly globals: GlobalScope;
+  readonly ev = new Evaluator(this.alg, { checked: true });
+  readonly model: Model;
   private readonly lines: string[];
-  private readonly locals = new Map<string, Decl | LetDecl>();
+  /** Values of `const`/`param` symbols (top level or this block), by symbol. */
+  private readonly constants = new Map<SymbolInfo, Val>();
+  private readonly busy = new Set<SymbolInfo>();
   private readonly states: VarBlock[] = [];
   private readonly inputs: VarBlock[] = [];
   private readonly params: IrParam[] = [];
-  private readonly paramVals = new Map<string, Val>();
+  private readonly paramVals = new Map<SymbolInfo, Val>();
   private readonly runtime: IrRuntime[] = [];
   private readonly runtimeNodes = new Map<string, number[]>();
   private nRuntime = 0;
@@ -81,7 +87,7 @@ export class ControllerLowering {
     readonly block: ControllerBlock,
     readonly options: LowerOptions,
   ) {
-    this.globals = new GlobalScope(this.ev, program);
+    this.model = options.model;
     this.lines = source.split(/\r?\n/);
     this.cost = this.alg.num(0);
   }
@@ -95,41 +101,61 @@ export class ControllerLowering {
 
   /** The block scope without stage: constants, parameters, runtime values. */
   private readonly blockScope: Scope = {
-    lookup: (name, span) => this.lookupBlock(name, span, undefined),
+    lookup: (name, span) => {
+      throw new LoweringAssertion(`\`${name}\` looked up by name, not through the checker's model`, span);
+    },
+    ref: (ref) => this.valueOfRef(ref, undefined),
     prev: (name, span) => {
       throw new LowerError(`\`prev(${name})\` is only defined in stage expressions`, span, CompilerCodes.unsupported);
     },
   };
 
-  private lookupBlock(name: string, span: Span, stage: StageScope | undefined): Val | undefined {
-    const d = this.locals.get(name);
-    if (d === undefined) {
-      if (name === "N") return mat(this.alg.scalar(this.alg.num(this.N)));
-      return this.globals.lookup(name, span);
-    }
-    if (d.kind === "Let") {
-      if (stage === undefined) throw new LowerError(`\`${name}\` is a per-stage expression and cannot be used here`, span, CompilerCodes.unsupported);
-      return stage.letValue(d);
-    }
-    switch (d.declKind) {
+  /** The symbol the checker resolved a name reference to. */
+  private symbolOf(ref: NameRef): SymbolInfo {
+    const sym = this.model.resolve(ref);
+    if (sym === undefined) throw new LoweringAssertion(`the checker did not resolve \`${ref.name}\``, ref.span);
+    return sym;
+  }
+
+  /** The value of a name reference (at a stage, or in the block scope): which declaration it refers
+   *  to is the checker's resolution, so shadowing and stage indices are decided in one place. */
+  valueOfRef(ref: NameRef, stage: StageScope | undefined): Val {
+    const sym = this.symbolOf(ref);
+    const name = sym.name;
+    const span = ref.span;
+    switch (sym.kind) {
+      case "stage-index":
+        if (stage === undefined) throw new LoweringAssertion(`the stage index \`${name}\` is used outside a stage expression`, span);
+        return mat(this.alg.scalar(this.alg.num(stage.k)));
+      case "builtin":
+        if (name === "N") return mat(this.alg.scalar(this.alg.num(this.N)));
+        if (name === "I") return { kind: "eye", s: this.alg.num(1) };
+        if (name === "inf") return mat(this.alg.scalar(this.alg.num(Infinity)));
+        throw new LoweringAssertion(`unknown built-in \`${name}\``, span);
       case "const":
       case "param":
-        return this.globals.constDecl(d, this.blockScope, span);
+        return this.constant(sym, span);
+      case "let": {
+        const d = sym.decl;
+        if (d === undefined || d.kind !== "Let") throw new LoweringAssertion(`\`${name}\` is a let without its declaration`, span);
+        if (stage === undefined) throw new LowerError(`\`${name}\` is a per-stage expression and cannot be used here`, span, CompilerCodes.unsupported);
+        return stage.letValue(d);
+      }
       case "learnable": {
-        const v = this.paramVals.get(name);
+        const v = this.paramVals.get(sym);
         if (v === undefined) throw new LowerError(`\`${name}\` is used before its declaration is lowered`, span, CompilerCodes.missing);
         return v;
       }
       case "runtime": {
         const nodes = this.runtimeNodes.get(name);
         if (nodes === undefined) throw new LowerError(`runtime value \`${name}\` is not available here`, span, CompilerCodes.missing);
-        const [r, c] = declDims(this.ev, d, this.blockScope);
+        const [r, c] = symbolDims(this.model, this.declOf(sym, span));
         return mat(this.alg.mat(r, c, nodes.map((n) => this.alg.constant(n))));
       }
       case "disturbance": {
         const nodes = this.runtimeNodes.get(name);
         if (nodes === undefined) throw new LowerError(`disturbance \`${name}\` is not available here`, span, CompilerCodes.missing);
-        const [r, c] = declDims(this.ev, d, this.blockScope);
+        const [r, c] = symbolDims(this.model, this.declOf(sym, span));
         const size = r * c;
         const k = stage === undefined ? 0 : Math.min(stage.k, this.N - 1);
         return mat(this.alg.mat(r, c, nodes.slice(k * size, (k + 1) * size).map((n) => this.alg.constant(n))));
@@ -138,19 +164,66 @@ export class ControllerLowering {
         if (stage === undefined) throw new LowerError(`state \`${name}\` is a decision variable and cannot be used here`, span, CompilerCodes.unsupported);
         const ov = stage.overrides.get(name);
         if (ov !== undefined) return ov;
-        const b = this.states.find((s) => s.name === name);
-        if (b === undefined) throw new LowerError(`unknown state \`${name}\``, span, CompilerCodes.missing);
+        const b = this.states.find((s) => s.decl === sym.decl);
+        if (b === undefined) throw new LoweringAssertion(`\`${name}\` is not a state of this controller`, span);
         return mat(this.stateVars(b, stage.k, span));
       }
       case "input": {
         if (stage === undefined) throw new LowerError(`input \`${name}\` is a decision variable and cannot be used here`, span, CompilerCodes.unsupported);
-        const b = this.inputs.find((s) => s.name === name);
-        if (b === undefined) throw new LowerError(`unknown input \`${name}\``, span, CompilerCodes.missing);
+        const b = this.inputs.find((s) => s.decl === sym.decl);
+        if (b === undefined) throw new LoweringAssertion(`\`${name}\` is not an input of this controller`, span);
         const k = stage.k;
         if (k >= this.N) throw new LowerError(`input \`${name}\` has no value at the terminal stage k = N`, span, CompilerCodes.unsupported, "restrict the term or constraint to k in 0..N-1");
         return mat(this.inputVars(b, k));
       }
+      default:
+        throw new LoweringAssertion(`\`${name}\` (a ${sym.kind}) is not a value`, span);
     }
+  }
+
+  private declOf(sym: SymbolInfo, span: Span): Decl {
+    const d = sym.decl;
+    if (d === undefined || d.kind !== "Decl") throw new LoweringAssertion(`\`${sym.name}\` has no declaration`, span);
+    return d;
+  }
+
+  /** The value of a `const` or `param` (top level or this block), by symbol, once: the checker's
+   *  folded value (`agreed`: evaluated here too, and both must agree). */
+  private constant(sym: SymbolInfo, span: Span): Val {
+    const hit = this.constants.get(sym);
+    if (hit !== undefined) return hit;
+    const d = this.declOf(sym, span);
+    if (d.init === undefined) throw new LoweringAssertion(`\`${sym.name}\` has no value`, d.name.span);
+    if (this.busy.has(sym)) throw new LoweringAssertion(`\`${sym.name}\` is defined in terms of itself`, span);
+    this.busy.add(sym);
+    let out: Val;
+    try {
+      const v = this.ev.eval(d.init, this.blockScope);
+      if (d.dims === undefined || d.dims.length === 0) out = v; // shape inferred from the value
+      else {
+        const [r, c] = agreedDims(this.ev, this.model, d, this.blockScope);
+        out = mat(fitShape(this.ev, this.ev.toMat(v, d.init.span, r), r, c, d.init.span, `the value of \`${sym.name}\``));
+      }
+    } finally {
+      this.busy.delete(sym);
+    }
+    if (out.kind === "mat" && !out.m.e.every((p) => this.alg.isConstant(p))) this.ev.notConstantError(`the value of \`${sym.name}\` must not depend on decision variables`, d.init.span);
+    out = agreed(this.ev, out, this.model.symbolValue(sym), d.init, `the value of \`${sym.name}\``);
+    this.constants.set(sym, out);
+    return out;
+  }
+
+  /** A constant expression (a bound, an initial value): the checker's fold when it has one (a bound
+   *  with learnables has none: it is lowered as an expression of theta). */
+  private constExpr(e: Expr, what: string): Val {
+    return agreed(this.ev, this.ev.eval(e, this.blockScope), this.model.valueOf(e), e, what);
+  }
+
+  /** The numbers of a constant expression (a default, a bound). */
+  private numbers(e: Expr, what: string, n?: number): number[] {
+    const computed = this.ev.evalNumbers(e, this.blockScope, what, n);
+    const v = agreed(this.ev, mat(this.alg.mat(computed.rows, computed.cols, computed.values.map((x) => this.alg.num(x)))), this.model.valueOf(e), e, what);
+    return this.ev.toMat(v, e.span, n).e.map((p) => this.pool.constValue(p.c) ?? NaN);
   }
 
   private stateVars(b: VarBlock, k: number, span: Span): Mat {
@@ -178,8 +251,8 @@ export class ControllerLowering {
       [d.bounds.lower, lower],
       [d.bounds.upper, upper],
     ] as const) {
-      const b = this.ev.evalNumbers(e, this.blockScope, what).values;
-      if (b.length !== 1 && b.length !== size) throw new LowerError(`a bound of \`${d.name.name}\` has ${b.length} entries, expected 1 or ${size}`, d.bounds.span, CompilerCodes.shape);
+      const b = this.numbers(e, what);
+      if (b.length !== 1 && b.length !== size) this.ev.shapeError(`a bound of \`${d.name.name}\` has ${b.length} entries, expected 1 or ${size}`, d.bounds.span);
       for (let i = 0; i < size * repeat; i++) out[i] = b.length === 1 ? b[0] : b[i % size];
     }
     return { lower, upper };
@@ -201,17 +274,13 @@ export class ControllerLowering {
     return nodes;
   }
 
-  stage(k: number, indexName = "k"): StageScope {
-    return new StageScope(this, k, indexName);
+  stage(k: number): StageScope {
+    return new StageScope(this, k);
   }
 
-  /** Lookup used by stage scopes. */
-  lookupStage(name: string, span: Span, stage: StageScope): Val | undefined {
-    return this.lookupBlock(name, span, stage);
-  }
-
-  prevOf(name: string, span: Span, stage: StageScope): Val {
-    const b = this.inputs.find((s) => s.name === name);
+  prevOf(name: string, span: Span, stage: StageScope, ref?: NameRef): Val {
+    const sym = ref === undefined ? undefined : this.symbolOf(ref);
+    const b = this.inputs.find((s) => (sym === undefined ? s.name === name : s.decl === sym.decl));
     if (b === undefined) throw new LowerError(`\`prev\` takes an input; \`${name}\` is not one`, span, CompilerCodes.unsupported);
     const k = stage.k;
     if (k > 0) return mat(this.inputVars(b, k - 1));
@@ -233,17 +302,15 @@ export class ControllerLowering {
 
   lower(): QpIr {
     const items = this.block.items;
-    for (const it of items) {
-      if (it.kind === "Decl" || it.kind === "Let") this.locals.set(it.name.name, it);
-    }
-    // settings
+    // the horizon first: settings and constants may use `N` (`discount 1 - 1/N` before `horizon 4`)
+    this.N = this.model.horizon(this.block.name.name) ?? 0;
+    // settings: the checker's folds
     let horizonSeen = false;
     for (const it of items) {
       if (it.kind !== "ScalarSetting") continue;
-      const v = this.ev.evalNumber(it.value, this.blockScope, `\`${it.key}\``);
+      const v = agreedNumber(this.ev, this.model, it.value, this.blockScope, `\`${it.key}\``);
       if (it.key === "horizon") {
-        if (!Number.isInteger(v) || v < 1) throw new LowerError(`the horizon must be a positive integer, got ${v}`, it.value.span, CompilerCodes.shape);
-        this.N = v;
+        if (!Number.isInteger(v) || v < 1 || v !== this.N) throw new LoweringAssertion(`the horizon ${v} is not the checker's (${this.N})`, it.value.span);
         horizonSeen = true;
       } else if (it.key === "discount") this.discount = v;
       else if (it.key === "timestep") this.timestep = v;
@@ -254,7 +321,7 @@ export class ControllerLowering {
     for (const it of items) {
       if (it.kind !== "Decl") continue;
       if (it.declKind === "state" || it.declKind === "input") {
-        const [r, c] = declDims(this.ev, it, this.blockScope);
+        const [r, c] = agreedDims(this.ev, this.model, it, this.blockScope);
         const list = it.declKind === "state" ? this.states : this.inputs;
         const offset = it.declKind === "state" ? this.nx : this.nu;
         list.push({ decl: it, name: it.name.name, size: r * c, offset });
@@ -271,12 +338,12 @@ export class ControllerLowering {
       if (it.kind !== "Decl") continue;
       if (it.declKind === "learnable") this.lowerLearnable(it);
       else if (it.declKind === "runtime") {
-        const [r, c] = declDims(this.ev, it, this.blockScope);
-        const def = it.init === undefined ? new Array<number>(r * c).fill(0) : this.ev.evalNumbers(it.init, this.blockScope, `the default of \`${it.name.name}\``, r).values;
-        if (def.length !== r * c) throw new LowerError(`the default of \`${it.name.name}\` has ${def.length} entries, expected ${r * c}`, it.span, CompilerCodes.shape);
+        const [r, c] = agreedDims(this.ev, this.model, it, this.blockScope);
+        const def = it.init === undefined ? new Array<number>(r * c).fill(0) : this.numbers(it.init, `the default of \`${it.name.name}\``, r);
+        if (def.length !== r * c) this.ev.shapeError(`the default of \`${it.name.name}\` has ${def.length} entries, expected ${r * c}`, it.span);
         this.addRuntime(it.name.name, r * c, def, this.rangeOf(it, r * c, 1));
       } else if (it.declKind === "disturbance") {
-        const [r, c] = declDims(this.ev, it, this.blockScope);
+        const [r, c] = agreedDims(this.ev, this.model, it, this.blockScope);
         // a forecast: one value per stage k = 0..N-1 (row k)
         this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0), this.rangeOf(it, r * c, N));
       }
@@ -324,7 +391,7 @@ export class ControllerLowering {
         for (const k of ks) {
           const st = this.stage(k);
           const m = this.ev.evalMat(term.expr, st);
-          if (m.rows !== 1 || m.cols !== 1) throw new LowerError(`a cost term must be a scalar, this one is ${m.rows}x${m.cols}`, term.expr.span, CompilerCodes.shape);
+          if (m.rows !== 1 || m.cols !== 1) this.ev.shapeError(`a cost term must be a scalar, this one is ${m.rows}x${m.cols}`, term.expr.span);
           this.addCost(m.e[0], this.origin(term.span));
         }
       }
@@ -342,17 +409,21 @@ export class ControllerLowering {
     const inf = this.pool.num(Infinity);
     const ninf = this.pool.num(-Infinity);
     if (!b.decl.bounds) return [new Array<number>(n).fill(ninf), new Array<number>(n).fill(inf)];
-    const lo = fitShape(this.ev, this.ev.evalMat(b.decl.bounds.lower, this.blockScope), n, 1, b.decl.bounds.lower.span, "the lower bound");
-    const hi = fitShape(this.ev, this.ev.evalMat(b.decl.bounds.upper, this.blockScope), n, 1, b.decl.bounds.upper.span, "the upper bound");
+    // folded by the checker when constant; a bound with learnables is an expression of theta
+    const side = (e: Expr): Mat => this.ev.toMat(this.constExpr(e, "a bound"), e.span);
+    const lo = fitShape(this.ev, side(b.decl.bounds.lower), n, 1, b.decl.bounds.lower.span, "the lower bound");
+    const hi = fitShape(this.ev, side(b.decl.bounds.upper), n, 1, b.decl.bounds.upper.span, "the upper bound");
     return [lo.e.map((p) => this.alg.constantNode(p, "a bound")), hi.e.map((p) => this.alg.constantNode(p, "a bound"))];
   }
 
   private lowerLearnable(d: Decl): void {
     const name = d.name.name;
-    const [r, c] = declDims(this.ev, d, this.blockScope);
+    const sym = this.model.declared(d);
+    if (sym === undefined) throw new LoweringAssertion(`the checker has no symbol for \`${name}\``, d.name.span);
+    const [r, c] = agreedDims(this.ev, this.model, d, this.blockScope);
     const structure = d.structure;
     if (d.init === undefined) throw new LowerError(`learnable \`${name}\` needs an initial value`, d.name.span, CompilerCodes.missing, `write \`learnable ${name} = ...\``);
-    const initV = this.ev.eval(d.init, this.blockScope);
+    const initV = this.constExpr(d.init, `the initial value of \`${name}\``);
     const offset = this.nTheta;
     let initial: number[];
     let value: Mat;
@@ -379,7 +450,7 @@ export class ControllerLowering {
       kind = "diag";
     } else if (structure === "factor" || structure === "psd") {
       // `factor L[n]` / `psd P[n]` (or [n, n]) declare n x n matrices
-      if (c !== 1 && r !== c) throw new LowerError(`a ${structure} parameter must be square`, d.span, CompilerCodes.shape);
+      if (c !== 1 && r !== c) this.ev.shapeError(`a ${structure} parameter must be square`, d.span);
       const n = r;
       // The initial value is the matrix itself (P for psd, L for factor); a scalar s means s*I
       // (docs/language.md), never s broadcast to every entry.
@@ -409,6 +480,9 @@ export class ControllerLowering {
       // factor: the matrix is L itself; psd: the matrix is L L' (PSD for every theta)
       value = structure === "psd" ? this.alg.matmul(L, this.alg.transpose(L)) : L;
       kind = structure;
+      // the parameter layout has always recorded the declared second dim (1 for `psd P[n]`) as cols;
+      // consumers use rows (the matrix is n x n, as the checker says): kept so the emitted layout is stable
+      cols = d.dims !== undefined && d.dims.length > 1 ? c : 1;
     } else {
       const m = fitShape(this.ev, this.ev.toMat(initV, d.init.span, r), r, c, d.init.span, `the initial value of \`${name}\``);
       initial = numbersOf(m);
@@ -416,14 +490,22 @@ export class ControllerLowering {
       kind = d.dims === undefined || d.dims.length === 0 ? "scalar" : d.dims.length === 1 ? "vector" : "matrix";
     }
     const size = initial.length;
-    const { lower, upper } = this.declRange(d, size, 1, "a parameter bound");
+    // the box of theta: the checker's (`paramBox`, the box its proofs range over), cross-checked
+    const computed = this.declRange(d, size, 1, "a parameter bound");
+    const box = this.model.thetaBox(sym);
+    if (box !== undefined && (box.lo.length !== size || box.lo.some((x, i) => x !== computed.lower[i]) || box.hi.some((x, i) => x !== computed.upper[i]))) {
+      throw new LoweringAssertion(`the box of \`${name}\` differs from the checker's`, d.bounds?.span ?? d.name.span);
+    }
+    const lower = box === undefined ? computed.lower : Float64Array.from(box.lo);
+    const upper = box === undefined ? computed.upper : Float64Array.from(box.hi);
     if (d.bounds) {
       for (let i = 0; i < size; i++) {
-        if (!(initial[i] >= lower[i] && initial[i] <= upper[i])) throw new LowerError(`the initial value of \`${name}\` is outside its bounds`, d.bounds.span, CompilerCodes.shape);
+        // the checker proves it (MPC4014)
+        if (!(initial[i] >= lower[i] && initial[i] <= upper[i])) throw new LoweringAssertion(`the initial value of \`${name}\` is outside its bounds`, d.bounds.span);
       }
     }
     this.params.push({ name, rows, cols, offset, size, structure: kind, lower, upper, initial, line: d.span.startLine });
-    this.paramVals.set(name, mat(value));
+    this.paramVals.set(sym, mat(value));
     this.nTheta += size;
   }
 
@@ -578,17 +660,19 @@ export class ControllerLowering {
     this.cost = this.alg.add(this.cost, p);
   }
 
-  private mentionsInput(e: Expr, seen = new Set<string>()): boolean {
+  /** Whether a constraint operand uses an input (directly, through `prev` or a let), by the
+   *  checker's resolution of its names. */
+  private mentionsInput(e: Expr, seen = new Set<SymbolInfo>()): boolean {
     let found = false;
     walkExpr(e, (x) => {
       if (found) return;
       if (x.kind === "Call" && x.callee.name === "prev") found = true;
       if (x.kind !== "Name") return;
-      const d = this.locals.get(x.name);
-      if (d === undefined) return;
-      if (d.kind === "Decl" && d.declKind === "input") found = true;
-      if (d.kind === "Let" && !seen.has(x.name)) {
-        seen.add(x.name);
+      const sym = this.symbolOf(x);
+      if (sym.kind === "input") found = true;
+      const d = sym.decl;
+      if (sym.kind === "let" && d !== undefined && d.kind === "Let" && !seen.has(sym)) {
+        seen.add(sym);
         if (this.mentionsInput(d.value, seen)) found = true;
       }
     });
@@ -598,27 +682,25 @@ export class ControllerLowering {
   private lowerConstraint(c: Constraint): void {
     const N = this.N;
     let stages: number[];
-    let indexName = "k";
     if (c.range) {
-      indexName = c.range.index.name;
-      const a = this.ev.evalNumber(c.range.from, this.blockScope, "a stage range start");
-      const b = this.ev.evalNumber(c.range.to, this.blockScope, "a stage range end");
-      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > N) throw new LowerError(`the stage range ${a}..${b} must lie within 0..N (N = ${N})`, c.range.span, CompilerCodes.shape);
+      const a = agreedNumber(this.ev, this.model, c.range.from, this.blockScope, "a stage range start");
+      const b = agreedNumber(this.ev, this.model, c.range.to, this.blockScope, "a stage range end");
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > N) this.ev.shapeError(`the stage range ${a}..${b} must lie within 0..N (N = ${N})`, c.range.span);
       stages = range(a, b);
     } else if (c.terminal) stages = [N];
     else stages = c.operands.some((o) => this.mentionsInput(o)) ? range(0, N - 1) : range(1, N);
     const origin = this.origin(c.span);
-    for (const k of stages) this.lowerConstraintAt(c, k, indexName, origin);
+    for (const k of stages) this.lowerConstraintAt(c, k, origin);
   }
 
-  private lowerConstraintAt(c: Constraint, k: number, indexName: string, origin: string): void {
-    const st = this.stage(k, indexName);
+  private lowerConstraintAt(c: Constraint, k: number, origin: string): void {
+    const st = this.stage(k);
     const ops = c.operands.map((o) => this.ev.evalMat(o, st));
     let rows = 1;
     let cols = 1;
     for (const m of ops) {
       if (m.rows * m.cols > 1) {
-        if (rows * cols > 1 && (m.rows !== rows || m.cols !== cols)) throw new LowerError(`the sides of this constraint have different shapes (${rows}x${cols} and ${m.rows}x${m.cols})`, c.span, CompilerCodes.shape);
+        if (rows * cols > 1 && (m.rows !== rows || m.cols !== cols)) this.ev.shapeError(`the sides of this constraint have different shapes (${rows}x${cols} and ${m.rows}x${m.cols})`, c.span);
         rows = m.rows;
         cols = m.cols;
       }
@@ -765,20 +847,18 @@ export class StageScope implements Scope {
   constructor(
     readonly owner: ControllerLowering,
     readonly k: number,
-    readonly indexName: string,
   ) {}
 
   lookup(name: string, span: Span): Val | undefined {
-    if (name === this.indexName || name === "k") {
-      const local = this.owner.lookupStage(name, span, this);
-      if (local !== undefined && name !== this.indexName) return local;
-      return mat(this.owner.alg.scalar(this.owner.alg.num(this.k)));
-    }
-    return this.owner.lookupStage(name, span, this);
+    throw new LoweringAssertion(`\`${name}\` looked up by name, not through the checker's model`, span);
   }
 
-  prev(name: string, span: Span): Val {
-    return this.owner.prevOf(name, span, this);
+  ref(ref: NameRef): Val {
+    return this.owner.valueOfRef(ref, this);
+  }
+
+  prev(name: string, span: Span, ref?: NameRef): Val {
+    return this.owner.prevOf(name, span, this, ref);
   }
 
   letValue(d: LetDecl): Val {

@@ -3,7 +3,7 @@
 // rules follow language/ast.ts: `[a, b]` of scalars is a column, `[[1, 2], [3, 4]]` is a matrix of
 // rows, otherwise MATLAB-style concatenation.
 
-import type { ArrayLit, CallExpr, Expr } from "../../language/ast.js";
+import type { ArrayLit, CallExpr, Expr, NameRef } from "../../language/ast.js";
 import type { Span } from "../../language/diagnostics.js";
 import { toRows } from "../../runtime/linalg/dense.js";
 import { dare } from "../../runtime/linalg/dare.js";
@@ -13,23 +13,61 @@ import { CompilerCodes, LowerError } from "./errors.js";
 import { mat, type Val } from "./value.js";
 
 export interface Scope {
-  /** Value of a name at this stage, or undefined if unknown. */
+  /** Value of a name at this stage, or undefined if unknown (scopes without the checker's model). */
   lookup(name: string, span: Span): Val | undefined;
+  /** Value of a name reference resolved by the checker's model (which declaration it refers to):
+   *  when present, the evaluator uses it instead of `lookup`. */
+  ref?(ref: NameRef): Val;
   /** prev(name): the previous stage's input (a runtime value at stage 0). */
-  prev(name: string, span: Span): Val;
+  prev(name: string, span: Span, ref?: NameRef): Val;
   /** A random draw (plants only). */
   noise?(dist: "uniform" | "normal", args: readonly number[], span: Span): Poly;
 }
 
 const UNARY_FNS: Readonly<Record<string, UnaryFn>> = { sin: "sin", cos: "cos", exp: "exp", sqrt: "sqrt", log: "log", abs: "abs", tanh: "tanh" };
 
+/**
+ * An inconsistency the checker should have ruled out (a shape mismatch, a value that is not a
+ * compile-time constant where the checker folded one): a bug, reported as an internal error
+ * (MPC4699 via `internalDiagnostic`), never as a user diagnostic.
+ */
+export class LoweringAssertion extends Error {
+  constructor(
+    message: string,
+    readonly span?: Span,
+  ) {
+    super(`lowering assertion: ${message}`);
+  }
+}
+
+export interface EvaluatorOptions {
+  /** The spec was accepted by the checker (its model drives lowering): shape and constness errors
+   *  are internal assertions, not MPC4602/MPC4603 diagnostics. */
+  readonly checked?: boolean;
+}
+
 export class Evaluator {
-  constructor(readonly alg: PolyAlg) {}
+  constructor(
+    readonly alg: PolyAlg,
+    readonly options: EvaluatorOptions = {},
+  ) {}
+
+  /** A shape error: MPC4602 for unchecked input, an internal assertion for a checked spec. */
+  shapeError(message: string, span: Span): never {
+    if (this.options.checked) throw new LoweringAssertion(message, span);
+    throw new LowerError(message, span, CompilerCodes.shape);
+  }
+
+  /** A value that must be a compile-time constant and is not (MPC4603, or an assertion when checked). */
+  notConstantError(message: string, span: Span): never {
+    if (this.options.checked) throw new LoweringAssertion(message, span);
+    throw new LowerError(message, span, CompilerCodes.notConstant);
+  }
 
   /** Converts to a matrix; a uniform scaling needs its size from `n`. */
   toMat(v: Val, span: Span, n?: number): Mat {
     if (v.kind === "mat") return v.m;
-    if (n === undefined) throw new LowerError("the size of `I` cannot be inferred here; write eye(n)", span, CompilerCodes.shape);
+    if (n === undefined) this.shapeError("the size of `I` cannot be inferred here; write eye(n)", span);
     return this.alg.identity(n, v.s);
   }
 
@@ -37,7 +75,11 @@ export class Evaluator {
     try {
       return this.evalInner(e, scope);
     } catch (err) {
-      if (err instanceof PolyError) throw new LowerError(err.message, e.span, CompilerCodes.degree);
+      if (err instanceof PolyError) {
+        // PolyAlg's dimension mismatches ("cannot multiply 2x1 by 3x1") are shape errors
+        if (err.message.startsWith("cannot ")) this.shapeError(err.message, e.span);
+        throw new LowerError(err.message, e.span, CompilerCodes.degree);
+      }
       throw err;
     }
   }
@@ -49,10 +91,10 @@ export class Evaluator {
   /** A compile-time number (dimension, index, range bound, setting). */
   evalNumber(e: Expr, scope: Scope, what: string): number {
     const m = this.evalMat(e, scope);
-    if (m.rows !== 1 || m.cols !== 1) throw new LowerError(`${what} must be a scalar`, e.span, CompilerCodes.shape);
+    if (m.rows !== 1 || m.cols !== 1) this.shapeError(`${what} must be a scalar`, e.span);
     const p = m.e[0];
     const v = this.alg.isConstant(p) ? this.alg.pool.constValue(p.c) : undefined;
-    if (v === undefined) throw new LowerError(`${what} must be a compile-time constant`, e.span, CompilerCodes.notConstant);
+    if (v === undefined) this.notConstantError(`${what} must be a compile-time constant`, e.span);
     return v;
   }
 
@@ -75,6 +117,7 @@ export class Evaluator {
       case "Paren":
         return this.eval(e.inner, scope);
       case "Name": {
+        if (scope.ref) return scope.ref(e);
         if (e.name === "I") {
           const v = scope.lookup(e.name, e.span);
           return v ?? { kind: "eye", s: alg.num(1) };
@@ -129,7 +172,7 @@ export class Evaluator {
         const bm = this.toMat(b, span, n);
         return mat(alg.zip(am, bm, (x, y) => alg.add(x, y, sign), op === "+" ? "add" : "subtract"));
       }
-      throw new LowerError(`operator \`${op}\` is not defined for \`I\` here`, span, CompilerCodes.shape);
+      this.shapeError(`operator \`${op}\` is not defined for \`I\` here`, span);
     }
     const am = a.m;
     const bm = b.m;
@@ -144,12 +187,12 @@ export class Evaluator {
       case ".*":
         return mat(alg.zip(am, bm, (x, y) => alg.mul(x, y), "multiply element-wise"));
       case "/":
-        if (!(bm.rows === 1 && bm.cols === 1)) throw new LowerError("`/` divides by a scalar; use `./` element-wise", span, CompilerCodes.shape);
+        if (!(bm.rows === 1 && bm.cols === 1)) this.shapeError("`/` divides by a scalar; use `./` element-wise", span);
         return mat(alg.map(am, (x) => this.divPoly(x, bm.e[0], span)));
       case "./":
         return mat(alg.zip(am, bm, (x, y) => this.divPoly(x, y, span), "divide element-wise"));
       case "^": {
-        if (!(am.rows === 1 && am.cols === 1 && bm.rows === 1 && bm.cols === 1)) throw new LowerError("`^` is a scalar power", span, CompilerCodes.shape);
+        if (!(am.rows === 1 && am.cols === 1 && bm.rows === 1 && bm.cols === 1)) this.shapeError("`^` is a scalar power", span);
         const base = am.e[0];
         const ex = bm.e[0];
         if (!alg.isConstant(ex)) throw new LowerError("an exponent must not depend on the decision variables", span, CompilerCodes.degree);
@@ -186,7 +229,7 @@ export class Evaluator {
       });
       if (rows.every((r) => r.every((m) => m.rows === 1 && m.cols === 1))) {
         const cols = rows[0].length;
-        if (!rows.every((r) => r.length === cols)) throw new LowerError("rows of a matrix literal must have the same length", e.span, CompilerCodes.shape);
+        if (!rows.every((r) => r.length === cols)) this.shapeError("rows of a matrix literal must have the same length", e.span);
         return alg.mat(rows.length, cols, rows.flatMap((r) => r.map((m) => m.e[0])));
       }
     }
@@ -198,14 +241,14 @@ export class Evaluator {
     // MATLAB concatenation: horizontally within a row, then rows vertically.
     const blocks = rowVals.map((row) => {
       const h = row[0].rows;
-      if (!row.every((m) => m.rows === h)) throw new LowerError("elements of a row must have the same number of rows", e.span, CompilerCodes.shape);
+      if (!row.every((m) => m.rows === h)) this.shapeError("elements of a row must have the same number of rows", e.span);
       const w = row.reduce((s, m) => s + m.cols, 0);
       const out: Poly[] = [];
       for (let i = 0; i < h; i++) for (const m of row) for (let j = 0; j < m.cols; j++) out.push(m.e[i * m.cols + j]);
       return alg.mat(h, w, out);
     });
     const w = blocks[0].cols;
-    if (!blocks.every((b) => b.cols === w)) throw new LowerError("rows of a concatenation must have the same number of columns", e.span, CompilerCodes.shape);
+    if (!blocks.every((b) => b.cols === w)) this.shapeError("rows of a concatenation must have the same number of columns", e.span);
     return alg.mat(
       blocks.reduce((s, b) => s + b.rows, 0),
       w,
@@ -218,12 +261,12 @@ export class Evaluator {
     const range = (arg: (typeof indices)[number], size: number): number[] => {
       if (arg.kind === "At") {
         const i = this.evalNumber(arg.index, scope, "an index");
-        if (!Number.isInteger(i) || i < 0 || i >= size) throw new LowerError(`index ${i} is out of range 0..${size - 1}`, arg.span, CompilerCodes.shape);
+        if (!Number.isInteger(i) || i < 0 || i >= size) this.shapeError(`index ${i} is out of range 0..${size - 1}`, arg.span);
         return [i];
       }
       const a = arg.start === undefined ? 0 : this.evalNumber(arg.start, scope, "a slice start");
       const b = arg.end === undefined ? size : this.evalNumber(arg.end, scope, "a slice end");
-      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a > b) throw new LowerError(`slice ${a}:${b} is out of range 0..${size}`, arg.span, CompilerCodes.shape);
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a > b) this.shapeError(`slice ${a}:${b} is out of range 0..${size}`, arg.span);
       const out: number[] = [];
       for (let i = a; i < b; i++) out.push(i);
       return out;
@@ -242,7 +285,7 @@ export class Evaluator {
       for (const i of ri) for (const j of ci) e.push(m.e[i * m.cols + j]);
       return this.alg.mat(ri.length, ci.length, e);
     }
-    throw new LowerError("an index has one or two positions", span, CompilerCodes.shape);
+    this.shapeError("an index has one or two positions", span);
   }
 
   private evalCall(e: CallExpr, scope: Scope): Val {
@@ -251,7 +294,7 @@ export class Evaluator {
     const name = e.callee.name;
     const args = e.args.map((a) => a.value);
     const need = (n: number): void => {
-      if (args.length !== n) throw new LowerError(`\`${name}\` takes ${n} argument${n === 1 ? "" : "s"}`, e.span, CompilerCodes.shape);
+      if (args.length !== n) this.shapeError(`\`${name}\` takes ${n} argument${n === 1 ? "" : "s"}`, e.span);
     };
     const scalarOf = (p: Poly): Mat => alg.scalar(p);
     switch (name) {
@@ -275,7 +318,7 @@ export class Evaluator {
         need(1);
         const a = args[0];
         if (a.kind !== "Name") throw new LowerError("`prev` takes the name of an input", a.span, CompilerCodes.unsupported);
-        return scope.prev(a.name, a.span);
+        return scope.prev(a.name, a.span, a);
       }
       case "max":
       case "min": {
@@ -307,7 +350,7 @@ export class Evaluator {
       }
       case "zeros":
       case "ones": {
-        if (args.length < 1 || args.length > 2) throw new LowerError(`\`${name}\` takes 1 or 2 sizes`, e.span, CompilerCodes.shape);
+        if (args.length < 1 || args.length > 2) this.shapeError(`\`${name}\` takes 1 or 2 sizes`, e.span);
         const r = this.evalNumber(args[0], scope, "a size");
         const c = args.length === 2 ? this.evalNumber(args[1], scope, "a size") : 1;
         return mat(alg.mat(r, c, new Array<Poly>(r * c).fill(alg.num(name === "ones" ? 1 : 0))));
@@ -343,7 +386,7 @@ export class Evaluator {
   /** dlqr(A, B, Q, R): the stabilizing solution S of the DARE (so that quad(x, S) is the LQR cost-to-go). */
   private evalDlqr(e: CallExpr, scope: Scope): Mat {
     const args = e.args.map((a) => a.value);
-    if (args.length !== 4) throw new LowerError("`dlqr` takes 4 arguments: A, B, Q, R", e.span, CompilerCodes.shape);
+    if (args.length !== 4) this.shapeError("`dlqr` takes 4 arguments: A, B, Q, R", e.span);
     const A = this.evalNumbers(args[0], scope, "`dlqr`'s A");
     const n = A.rows;
     const B = this.evalNumbers(args[1], scope, "`dlqr`'s B");

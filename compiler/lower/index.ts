@@ -1,7 +1,11 @@
-// Lowering entry: picks the controller block and turns LowerErrors into diagnostics.
+// Lowering entry: picks the controller block, lowers it from the checker's model and turns
+// LowerErrors into diagnostics (anything else, e.g. a LoweringAssertion, is an internal error).
 
 import type { ControllerBlock, Program } from "../../language/ast.js";
 import type { Diagnostic, Span } from "../../language/diagnostics.js";
+import type { SemanticModel } from "../../language/semantic.js";
+import { checkProgram } from "../../language/check/index.js";
+import { modelOf, type Model } from "../../language/check/model.js";
 import type { QpIr } from "../ir.js";
 import { ControllerLowering } from "./controller.js";
 import { CompilerCodes, LowerError } from "./errors.js";
@@ -32,7 +36,16 @@ export function findController(program: Program, target?: string): ControllerBlo
   return blocks[0];
 }
 
-export function lowerProgram(program: Program, source: string, fileName: string, target?: string): LoweredController {
+/** The checker's model of `program` (checking it again when the caller has none). */
+export function checkerModel(program: Program, source: string, model?: SemanticModel): Model {
+  const m = model === undefined ? undefined : modelOf(model);
+  if (m !== undefined && m.ctx.program === program) return m;
+  const again = modelOf(checkProgram(program, source).model);
+  if (again === undefined) throw new Error("the checker returned no model");
+  return again;
+}
+
+export function lowerProgram(program: Program, source: string, fileName: string, target?: string, model?: SemanticModel): LoweredController {
   const block = findController(program, target);
   if (block === undefined) {
     const span: Span = program.span;
@@ -48,7 +61,7 @@ export function lowerProgram(program: Program, source: string, fileName: string,
     };
   }
   try {
-    const ir = new ControllerLowering(program, source, block, { fileName, target }).lower();
+    const ir = new ControllerLowering(program, source, block, { fileName, target, model: checkerModel(program, source, model) }).lower();
     return { ir, block, diagnostics: [] };
   } catch (err) {
     if (err instanceof LowerError) return { block, diagnostics: [errorDiagnostic(err)] };

@@ -2,15 +2,17 @@
 // state s, action a and disturbance e (runtime leaves of one ExprPool), evaluated at the pre-step
 // state. Noise declarations become per-entry distributions sampled by the runtime's seeded streams.
 
-import type { Decl, Dynamics, PlantBlock, Program } from "../../language/ast.js";
+import type { Decl, Dynamics, Expr, NameRef, PlantBlock, Program } from "../../language/ast.js";
 import type { Span } from "../../language/diagnostics.js";
+import type { SymbolInfo } from "../../language/semantic.js";
+import type { Model } from "../../language/check/model.js";
 import { dense } from "../../runtime/linalg/dense.js";
 import { expm } from "../../runtime/linalg/expm.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg, type Mat, type Poly } from "../ir/poly.js";
-import { Evaluator, type Scope } from "./evaluate.js";
+import { Evaluator, LoweringAssertion, type Scope } from "./evaluate.js";
 import { CompilerCodes, LowerError } from "./errors.js";
-import { declDims, fitShape, GlobalScope } from "./scope.js";
+import { agreed, agreedDims, agreedNumber, fitShape } from "./scope.js";
 import { mat, type Val } from "./value.js";
 
 export type DistributionIr =
@@ -43,37 +45,60 @@ export interface PlantIr {
   readonly line: number;
 }
 
-export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
+export function lowerPlant(program: Program, block: PlantBlock, model: Model): PlantIr {
   const pool = new ExprPool();
   const alg = new PolyAlg(pool);
-  const ev = new Evaluator(alg);
-  const globals = new GlobalScope(ev, program);
-  const decls = new Map<string, Decl>();
-  for (const it of block.items) if (it.kind === "Decl") decls.set(it.name.name, it);
-  const lets = new Map<string, import("../../language/ast.js").LetDecl>();
-  for (const it of block.items) if (it.kind === "Let") lets.set(it.name.name, it);
+  const ev = new Evaluator(alg, { checked: true });
   const states = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "state");
   const inputs = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "input");
   const dists = block.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "disturbance");
   if (states.length !== 1) throw new LowerError("a plant needs exactly one state declaration", block.name.span, CompilerCodes.unsupported);
   if (inputs.length !== 1) throw new LowerError("a plant needs exactly one input declaration", block.name.span, CompilerCodes.unsupported);
   if (dists.length > 1) throw new LowerError("a plant may declare at most one disturbance", dists[1].span, CompilerCodes.unsupported);
-  const constScope: Scope = {
-    lookup: (name, span) => {
-      const d = decls.get(name);
-      if (d && (d.declKind === "const" || d.declKind === "param")) return globals.constDecl(d, constScope, span);
-      if (d) return undefined;
-      return globals.lookup(name, span);
-    },
-    prev: (name, span) => {
-      throw new LowerError(`\`prev(${name})\` is not defined in a plant`, span, CompilerCodes.unsupported);
-    },
+  const symbolOf = (ref: NameRef): SymbolInfo => {
+    const sym = model.resolve(ref);
+    if (sym === undefined) throw new LoweringAssertion(`the checker did not resolve \`${ref.name}\``, ref.span);
+    return sym;
   };
-  const [sr, sc] = declDims(ev, states[0], constScope);
-  const [ar, ac] = declDims(ev, inputs[0], constScope);
+  // `const`/`param` values (top level or this plant) by symbol: the checker's fold, else evaluated here
+  const constants = new Map<SymbolInfo, Val>();
+  const constant = (sym: SymbolInfo, span: Span): Val => {
+    const hit = constants.get(sym);
+    if (hit !== undefined) return hit;
+    const d = sym.decl;
+    if (d === undefined || d.kind !== "Decl" || d.init === undefined) throw new LoweringAssertion(`\`${sym.name}\` has no value`, span);
+    const v = ev.eval(d.init, constScope);
+    let out: Val;
+    if (d.dims === undefined || d.dims.length === 0) out = v;
+    else {
+      const [r, c] = agreedDims(ev, model, d, constScope);
+      out = mat(fitShape(ev, ev.toMat(v, d.init.span, r), r, c, d.init.span, `the value of \`${sym.name}\``));
+    }
+    if (out.kind === "mat" && !out.m.e.every((p) => alg.isConstant(p))) ev.notConstantError(`the value of \`${sym.name}\` must not depend on the plant's state`, d.init.span);
+    out = agreed(ev, out, model.symbolValue(sym), d.init, `the value of \`${sym.name}\``);
+    constants.set(sym, out);
+    return out;
+  };
+  const byName = (name: string, span: Span): never => {
+    throw new LoweringAssertion(`\`${name}\` looked up by name, not through the checker's model`, span);
+  };
+  const prev = (name: string, span: Span): never => {
+    throw new LowerError(`\`prev(${name})\` is not defined in a plant`, span, CompilerCodes.unsupported);
+  };
+  /** Names that do not depend on the plant's state: constants, parameters, `I`. */
+  const constRef = (ref: NameRef): Val => {
+    const sym = symbolOf(ref);
+    if (sym.kind === "const" || sym.kind === "param") return constant(sym, ref.span);
+    if (sym.kind === "builtin" && sym.name === "I") return { kind: "eye", s: alg.num(1) };
+    if (sym.kind === "builtin" && sym.name === "inf") return mat(alg.scalar(alg.num(Infinity)));
+    throw new LoweringAssertion(`\`${ref.name}\` (a ${sym.kind}) has no value here`, ref.span);
+  };
+  const constScope: Scope = { lookup: byName, ref: constRef, prev };
+  const [sr, sc] = agreedDims(ev, model, states[0], constScope);
+  const [ar, ac] = agreedDims(ev, model, inputs[0], constScope);
   const nx = sr * sc;
   const nu = ar * ac;
-  const dDims = dists.length === 1 ? declDims(ev, dists[0], constScope) : [0, 0];
+  const dDims = dists.length === 1 ? agreedDims(ev, model, dists[0], constScope) : [0, 0];
   const nd = dDims[0] * dDims[1];
   const leaves = (off: number, n: number): Mat => alg.mat(n, 1, Array.from({ length: n }, (_, i) => alg.constant(pool.rt(off + i))));
   const sVal = leaves(0, nx);
@@ -81,25 +106,28 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
   const eVal = leaves(nx + nu, nd);
   const make = (sBinding: Mat): Scope => {
     const scope: Scope = {
-      lookup: (name: string, span: Span): Val | undefined => {
-        if (name === states[0].name.name) return mat(sBinding);
-        if (name === inputs[0].name.name) return mat(aVal);
-        if (dists.length === 1 && name === dists[0].name.name) return mat(eVal);
-        const l = lets.get(name);
-        if (l) return ev.eval(l.value, scope);
-        return constScope.lookup(name, span);
+      lookup: byName,
+      ref: (ref: NameRef): Val => {
+        const sym = symbolOf(ref);
+        if (sym.decl === states[0]) return mat(sBinding);
+        if (sym.decl === inputs[0]) return mat(aVal);
+        if (dists.length === 1 && sym.decl === dists[0]) return mat(eVal);
+        const l = sym.decl;
+        if (sym.kind === "let" && l !== undefined && l.kind === "Let") return ev.eval(l.value, scope);
+        return constRef(ref);
       },
-      prev: constScope.prev,
+      prev,
     };
     return scope;
   };
   // Entries that are constants or single draws (`uniform(lo, hi)`, `normal(mean, std)`).
-  const distributions = (e: import("../../language/ast.js").Expr, n: number, what: string): DistributionIr[] => {
+  const distributions = (e: Expr, n: number, what: string): DistributionIr[] => {
     const draws = new Map<number, DistributionIr>();
     let count = 0;
     const noiseScope: Scope = {
-      lookup: constScope.lookup,
-      prev: constScope.prev,
+      lookup: byName,
+      ref: constRef,
+      prev,
       noise: (dist, args) => {
         const leaf = pool.rt(1_000_000 + draws.size + count++);
         draws.set(leaf, dist === "uniform" ? { kind: "uniform", low: args[0], high: args[1] } : { kind: "normal", mean: args[0], std: args[1] });
@@ -134,7 +162,7 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
   let episode: number | undefined;
   for (const it of block.items) {
     if (it.kind !== "ScalarSetting") continue;
-    const v = ev.evalNumber(it.value, constScope, `\`${it.key}\``);
+    const v = agreedNumber(ev, model, it.value, constScope, `\`${it.key}\``);
     if (it.key === "timestep") dt = v;
     if (it.key === "episode") episode = v;
   }
@@ -160,7 +188,7 @@ export function lowerPlant(program: Program, block: PlantBlock): PlantIr {
   let cost = pool.zero;
   if (costItem && costItem.kind === "PlantCost") {
     const m = ev.evalMat(costItem.expr, make(sVal));
-    if (m.rows !== 1 || m.cols !== 1) throw new LowerError("the plant's cost must be a scalar", costItem.expr.span, CompilerCodes.shape);
+    if (m.rows !== 1 || m.cols !== 1) ev.shapeError("the plant's cost must be a scalar", costItem.expr.span);
     cost = costItem.sense === "reward" ? pool.neg(m.e[0].c) : m.e[0].c;
   }
   // constraints whose violations are counted

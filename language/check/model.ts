@@ -1,12 +1,13 @@
 // The SemanticModel handed to the compiler and the language server: resolution, declarations and
 // references by position, shapes, classes, symbols per scope, and constant values.
 
-import type { Expr, Identifier, NameRef } from "../ast.js";
+import type { Decl, Expr, Identifier, LetDecl, NameRef } from "../ast.js";
 import type { Span } from "../diagnostics.js";
 import type { ExprClass, SemanticModel, Shape, SymbolInfo } from "../semantic.js";
 import { Ctx, Sym, type Mat } from "./context.js";
-import { evalExpr, initValue } from "./constEval.js";
-import { symInterval, type IMat } from "./interval.js";
+import { evalExpr, horizonOf, initValue, symValue } from "./constEval.js";
+import { paramBox, symInterval, type IMat } from "./interval.js";
+import { symShape } from "./shapes.js";
 
 const contains = (s: Span, offset: number): boolean => s.start <= offset && offset < s.end;
 
@@ -68,6 +69,47 @@ export class Model implements SemanticModel {
     const b = this.ctx.blockByName(scope);
     return b ? [...b.symbols.values()] : [];
   }
+
+  // ---- read-only accessors for the compiler (compiler/lower/): it lowers from these instead of
+  // resolving names and folding constants again. All are total: undefined when unknown.
+
+  /** The symbol a declaration (`Decl` or `let`) declares. */
+  declared(decl: Decl | LetDecl): SymbolInfo | undefined {
+    return this.ctx.resolution.get(decl.name.id);
+  }
+
+  /** Rows x cols of a symbol (declared dims, or inferred from its value); `N`, `k`, `inf` are 1x1. */
+  shapeOfSymbol(symbol: SymbolInfo): Shape | undefined {
+    return symbol instanceof Sym ? symShape(this.ctx, symbol) : symbol.shape;
+  }
+
+  /** The folded value of an expression (see `constValue`), row-major. */
+  valueOf(expr: Expr): Mat | undefined {
+    return evalExpr(this.ctx, expr);
+  }
+
+  /** The value of a compile-time constant symbol: a `const` or `param` (broadcast to its declared
+   *  shape), the horizon `N` of the controller it belongs to, `inf`; undefined otherwise. */
+  symbolValue(symbol: SymbolInfo): Mat | undefined {
+    if (!(symbol instanceof Sym) || symbol.kind === "let") return undefined;
+    return symValue(this.ctx, symbol);
+  }
+
+  /** The folded `horizon` of a controller block, when it is a constant integer. */
+  horizon(controller: string): number | undefined {
+    return horizonOf(this.ctx, controller);
+  }
+
+  /** The box of a learnable's entries of theta, in the compiler's order (the diagonal of a `diag`,
+   *  the lower triangle of L row by row for `factor`/`psd`, the entries otherwise). */
+  thetaBox(symbol: SymbolInfo): { readonly lo: readonly number[]; readonly hi: readonly number[] } | undefined {
+    return symbol instanceof Sym && symbol.kind === "learnable" ? paramBox(this.ctx, symbol) : undefined;
+  }
+}
+
+/** The checker's model behind a `SemanticModel`, when it is one (the compiler lowers from it). */
+export function modelOf(model: SemanticModel): Model | undefined {
+  return model instanceof Model ? model : undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   qp: async () => (await import("./qp.js")).registerQp,
   study: async () => (await import("./study.js")).registerStudy,
   train: async () => (await import("./train.js")).registerTrain,
+  worker: async () => (await import("./worker.js")).registerWorker,
 };
 
 /** The package's version: package.json is one folder up from cli/ (sources) or two from dist/cli/. */

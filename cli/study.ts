@@ -100,6 +100,8 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
   let executor: TrialExecutor | undefined;
   try {
     const workers = parsePositiveInt(flags.workers, "--workers") ?? availableParallelism();
+    // an unreachable Redis: exit 2 at once, before the folder is touched
+    if (flags.queue !== undefined) await (await import("./study_queue.js")).probeRedis(flags.queue);
     let dir: string;
     let text: string;
     let specPath: string;
@@ -152,8 +154,8 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
         `${alreadyDone ? `, ${alreadyDone} already done` : ""}; ${flags.queue ? `queue ${flags.queue}` : `${Math.min(workers, Math.max(1, pending.length))} worker thread(s)`}; folder ${dir}`,
     );
     const job = (t: TrialInfo): TrialJob => trialJob(meta, study, specPath, t);
-    const ex: TrialExecutor = new LocalExecutor(workers, job);
-    if (flags.queue !== undefined) throw new CliError("--queue: not available yet", 2);
+    const ex: TrialExecutor =
+      flags.queue !== undefined ? await (await import("./study_queue.js")).QueueExecutor.connect(flags.queue, flags.queueName, meta, job) : new LocalExecutor(workers, job);
     executor = ex;
     const progress = new StudyProgress(meta.trials.length, alreadyDone);
     let stop = false;

@@ -50,7 +50,18 @@ function draw(rng: Rng, a: NonNullable<StudyAxis["random"]>): number {
 
 /** The spec text with the values of `settings` written in and the study removed. */
 export function configSource(text: string, plan: StudyPlan, values: readonly StudyValue[]): string {
-  const edits: { start: number; end: number; text: string }[] = [{ start: plan.span.start, end: plan.span.end, text: "" }];
+  // the study's lines go entirely when it stands on lines of its own
+  let start = plan.span.start;
+  let end = plan.span.end;
+  while (start > 0 && (text[start - 1] === " " || text[start - 1] === "\t")) start--;
+  if (start === 0 || text[start - 1] === "\n") {
+    let e = end;
+    while (e < text.length && (text[e] === " " || text[e] === "\t")) e++;
+    if (text[e] === "\n") end = e + 1;
+    else if (text.startsWith("\r\n", e)) end = e + 2;
+    else start = plan.span.start;
+  } else start = plan.span.start;
+  const edits: { start: number; end: number; text: string }[] = [{ start, end, text: "" }];
   plan.axes.forEach((a, i) => {
     const v = valueText(values[i]);
     if (a.site.kind === "replace") edits.push({ start: a.site.start, end: a.site.end, text: v });

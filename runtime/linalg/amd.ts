@@ -19,9 +19,12 @@
 // section 5); a variable whose external degree is 0 (its only element is p and A_i \ L_p is empty)
 // is indistinguishable from p and eliminated with it (mass elimination, section 3). A_i is pruned
 // of variables in L_p (edges now covered by p) and E_i of absorbed elements.
+// The order is the postorder of the assembly tree (element e's parent is the element that absorbed
+// it), each pivot followed by the variables of its supervariable and those mass-eliminated with it:
+// the same fill as the elimination order, with the columns of each subtree together.
 // Dense rows (AMD's rule): nodes of degree > max(16, 10 sqrt(n)) are removed and ordered last, in
-// natural order. Memory O(nnz + n): one Int32Array for all lists (compacted when full) and O(n)
-// arrays; runs once per symbolic analysis.
+// natural order. Memory O(nnz + n): one Int32Array for all lists (compacted when full, grown only
+// if compaction leaves too little room) and O(n) arrays; runs once per symbolic analysis.
 
 import type { CscPattern } from "../sparse/csc.js";
 
@@ -176,7 +179,14 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   const hashNext = new Int32Array(n);
   const hashVal = new Float64Array(n);
 
-  let k = 0; // next output position
+  // assembly tree: the element each element was absorbed into, and each pivot's front (its
+  // supervariable and the variables mass-eliminated with it) as a block of the elimination order
+  const elemParent = new Int32Array(n).fill(-1);
+  const pivots = new Int32Array(nSparse);
+  let nPivots = 0;
+  const frontStart = new Int32Array(n);
+  const order = new Int32Array(nSparse);
+  let k = 0; // next position in order
   let nel = 0; // eliminated variables (weighted)
   let mindeg = 0;
   let lemax = 0; // largest element size so far
@@ -186,7 +196,9 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     const me = head[mindeg];
     remove(me);
     nel += nv[me];
-    for (let x = me; x >= 0; x = chainNext[x]) perm[k++] = x;
+    pivots[nPivots++] = me;
+    frontStart[me] = k;
+    for (let x = me; x >= 0; x = chainNext[x]) order[k++] = x;
     kind[me] = ELEMENT;
 
     // ---- new element L_me (eq. 2.2); elements of E_me are absorbed
@@ -237,6 +249,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
             }
           }
           kind[s] = DEAD; // element absorption
+          elemParent[s] = me;
           len[s] = 0;
         } else if (kind[s] === VARIABLE && inLp[s] !== me) {
           inLp[s] = me;
@@ -284,6 +297,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
           hash += e;
         } else {
           kind[e] = DEAD; // aggressive absorption: L_e is inside L_me
+          elemParent[e] = me;
           len[e] = 0;
         }
       }
@@ -302,7 +316,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
         len[i] = 0;
         degme -= nv[i];
         nel += nv[i];
-        for (let x = i; x >= 0; x = chainNext[x]) perm[k++] = x;
+        for (let x = i; x >= 0; x = chainNext[x]) order[k++] = x;
         continue;
       }
       degree[i] = Math.min(degree[i], deg);
@@ -382,7 +396,41 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     if (degme > lemax) lemax = degme;
     wflg += lemax + 1;
   }
-  for (let i = 0; i < n; i++) if (kind[i] === DENSE) perm[k++] = i;
+  // postorder of the assembly tree (children in elimination order, each front kept as a block):
+  // every element still comes after the elements it absorbed, so the fill is unchanged
+  const childHead = new Int32Array(n).fill(-1);
+  const sibling = new Int32Array(n).fill(-1);
+  for (let t = nPivots - 1; t >= 0; t--) {
+    const e = pivots[t], par = elemParent[e];
+    if (par >= 0) {
+      sibling[e] = childHead[par];
+      childHead[par] = e;
+    }
+  }
+  const frontEnd = (t: number): number => (t + 1 < nPivots ? frontStart[pivots[t + 1]] : nSparse);
+  const pivotIndex = new Int32Array(n);
+  for (let t = 0; t < nPivots; t++) pivotIndex[pivots[t]] = t;
+  const stack = new Int32Array(nPivots);
+  let out = 0;
+  for (let t = 0; t < nPivots; t++) {
+    const root = pivots[t];
+    if (elemParent[root] >= 0) continue;
+    let top = 0;
+    stack[top++] = root;
+    while (top > 0) {
+      const e = stack[top - 1];
+      const c = childHead[e];
+      if (c >= 0) {
+        childHead[e] = sibling[c]; // descend into the next child
+        stack[top++] = c;
+      } else {
+        top--;
+        const u = pivotIndex[e];
+        for (let r = frontStart[e], rend = frontEnd(u); r < rend; r++) perm[out++] = order[r];
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) if (kind[i] === DENSE) perm[out++] = i;
   return perm;
 }
 

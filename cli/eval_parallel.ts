@@ -1,13 +1,14 @@
 // Parallel evaluation episodes: without learning, episodes are independent (each resets the plant
 // with its own seed and the controller's warm start), so `mpcrl eval --episodes N` splits them
 // over worker threads (one per core) and merges the parts into one run folder whose files equal
-// a sequential run's (global step numbers renumbered in episode order).
+// a sequential run's (runtime/run/merge.ts renumbers the global steps in episode order).
 
 import { availableParallelism } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeReport } from "../runtime/report/html.js";
-import { summarizeRun, type RunSummary, type StepLine } from "../runtime/run/summary.js";
+import { mergeMetricsParts } from "../runtime/run/merge.js";
+import { summarizeRun, type RunSummary } from "../runtime/run/summary.js";
 import type { ParamLayout } from "../runtime/mpc/types.js";
 import { spawnJob } from "./train_multi.js";
 import type { RunJob } from "./train_run.js";
@@ -32,30 +33,10 @@ export async function evalEpisodesInParallel(
   mkdirSync(dir, { recursive: true });
   const replies = await Promise.all(parts.map((p) => spawnJob({ ...job, dir: p.dir, episodeRange: p.range })));
   for (const r of replies) if (!r.ok) throw new CliError(r.message, r.exitCode);
-  // merge: step lines renumbered, episode lines kept, in episode order
-  const jsonl: string[] = [];
-  const csv: string[] = [];
-  let t = 0;
-  let header = "";
-  for (const p of parts) {
-    const lines = readFileSync(join(p.dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.length > 0);
-    const csvLines = readFileSync(join(p.dir, "metrics.csv"), "utf8").split("\n").filter((l) => l.length > 0);
-    header = csvLines[0];
-    let k = 1;
-    for (const l of lines) {
-      const rec = JSON.parse(l) as StepLine | { type: "episode" };
-      if (rec.type === "step") {
-        const renumbered = { ...rec, t };
-        jsonl.push(JSON.stringify(renumbered));
-        const cols = csvLines[k++].split(",");
-        cols[0] = String(t);
-        csv.push(cols.join(","));
-        t++;
-      } else jsonl.push(l);
-    }
-  }
-  writeFileSync(join(dir, "metrics.jsonl"), jsonl.join("\n") + "\n");
-  writeFileSync(join(dir, "metrics.csv"), [header, ...csv].join("\n") + "\n");
+  // merge: step lines renumbered, episode lines kept, in episode order (runtime/run/merge.ts)
+  const merged = mergeMetricsParts(parts.map((p) => ({ jsonl: readFileSync(join(p.dir, "metrics.jsonl"), "utf8"), csv: readFileSync(join(p.dir, "metrics.csv"), "utf8") })));
+  writeFileSync(join(dir, "metrics.jsonl"), merged.jsonl);
+  writeFileSync(join(dir, "metrics.csv"), merged.csv);
   writeFileSync(join(dir, "params-history.jsonl"), readFileSync(join(parts[0].dir, "params-history.jsonl"), "utf8"));
   writeFileSync(join(dir, "params.json"), readFileSync(join(parts[0].dir, "params.json"), "utf8"));
   for (const p of parts) rmSync(p.dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
-// One training (or evaluation) run in one process or worker: prepare, build, run, report.
+// One training (or evaluation) run in one process or worker: prepare, build (runtime/learn/factory.ts), run, report.
 
 import { writeReport } from "../runtime/report/html.js";
 import { runTraining, type Progress, type RunResult } from "../runtime/run/driver.js";
 import { jsonToTheta } from "../runtime/run/params.js";
-import { CliError, episodeSteps, makeTrainer, offlineEpisodes, parsePositiveInt, prepare, type CommonFlags } from "./train_setup.js";
+import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
+import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags } from "./train_setup.js";
 
 export interface RunJob {
   readonly specPath: string;
@@ -34,13 +35,13 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
   if (plant.nx !== mpc.nx || plant.nu !== mpc.nu) {
     throw new CliError(`the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`, 1);
   }
-  const trainer = makeTrainer(setup, mpc, plant, job.seed, job.learn);
+  const trainer = trainerFor(setup, mpc, plant, job.seed, job.learn);
   const episodesFlag = parsePositiveInt(job.flags.episodes, "--episodes");
   const settings = {
     ...setup.settings,
     seed: job.seed,
-    episodes: job.episodeRange ? job.episodeRange[1] : offlineEpisodes(setup, trainer, episodesFlag),
-    steps: episodeSteps(setup, trainer),
+    episodes: job.episodeRange ? job.episodeRange[1] : trainingEpisodes(setup.spec, trainer, episodesFlag),
+    steps: episodeSteps(setup.spec, trainer),
     mode: job.learn ? "train" : "eval",
     ...(job.learn ? {} : { algorithm: `eval (${setup.spec.algorithm} spec)` }),
   };

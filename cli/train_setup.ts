@@ -1,18 +1,16 @@
-// Glue shared by `mpcrl train` and `mpcrl eval`: compile the spec in process, interpret its train
-// block, build the controller, the plant (from the spec, or a TypeScript module) and the trainer.
-// Errors carry the exit code: 1 for problems in the spec, 2 for bad flags or unreadable files.
+// Glue shared by `mpcrl train` and `mpcrl eval`: compile the spec in process (its `trainConfig` is
+// the interpreted TrainSpec), apply the flags over it, build the controller, the plant (from the
+// spec, or a TypeScript module) and the trainer (runtime/learn/factory.ts; this file only reads the
+// offline data set's file). Errors carry the exit code: 1 for problems in the spec, 2 for bad flags
+// or unreadable files.
 
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { compileToModule, type CompiledModule, type TrainArg, type TrainSetting } from "../compiler/index.js";
+import { compileToModule, type CompiledModule } from "../compiler/index.js";
 import { renderDiagnostics } from "../language/index.js";
-import { BayesOpt } from "../runtime/learn/bayesopt/bayesopt.js";
-import { interpretTrainSettings, SettingError, type SettingArg, type SettingData, type TrainSpec } from "../runtime/learn/config.js";
-import { parseDataset, recordRollouts, type Rollout } from "../runtime/learn/dataset.js";
-import { Dpg } from "../runtime/learn/dpg.js";
-import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
-import { OfflineQLearning } from "../runtime/learn/offline.js";
-import { QLearning } from "../runtime/learn/q_learning.js";
+import type { TrainSpec } from "../runtime/learn/config.js";
+import { parseDataset, type Rollout } from "../runtime/learn/dataset.js";
+import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { parseDisturbance, type DisturbanceSource } from "../runtime/plants/disturbance.js";
@@ -80,18 +78,6 @@ export function parseSeeds(v: string | undefined): number[] | undefined {
   throw new CliError(`--seeds expects a range like 1..8 or a list like 1,2,5, got '${v}'`, 2);
 }
 
-function toArg(a: TrainArg): SettingArg {
-  if (typeof a === "number") return { kind: "number", value: a };
-  if (typeof a === "string") return { kind: "word", value: a };
-  const named: Record<string, SettingArg> = {};
-  for (const [k, v] of Object.entries(a.named)) named[k] = toArg(v);
-  return { kind: "call", name: a.call, positional: a.args.map(toArg), named };
-}
-
-function toSettingData(s: TrainSetting): SettingData {
-  return { key: s.key, args: s.args.map(toArg), ...(s.block ? { block: s.block.map(toSettingData) } : {}) };
-}
-
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -101,7 +87,7 @@ function readText(path: string, what: string): string {
   }
 }
 
-/** `sourceText`: the spec's text when it is not the file's (a study's trial); files stay relative to `specPath`. */
+/** `source`: the spec's text when it is not the file's (a study's trial); files stay relative to `specPath`. */
 export async function prepare(specPath: string, flags: CommonFlags, sourceText?: string): Promise<Setup> {
   const source = sourceText ?? readText(specPath, "the spec");
   const episodes = parsePositiveInt(flags.episodes, "--episodes");
@@ -113,22 +99,8 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   if (!module || diagnostics.some((d) => d.severity === "error")) {
     throw new CliError(renderDiagnostics(source, diagnostics, specPath, { color: useColor(flags.color, process.stderr) }), 1);
   }
-  let spec: TrainSpec;
-  try {
-    spec = interpretTrainSettings((module.trainConfig?.settings ?? []).map(toSettingData));
-  } catch (err) {
-    if (err instanceof SettingError) throw new CliError(`${specPath}: ${err.message}`, 1);
-    throw err;
-  }
   const plantIr = module.plant;
-  const defaultSteps = plantIr?.episode ?? spec.steps;
-  const hasStepsSetting = (module.trainConfig?.settings ?? []).some((s) => s.key === "steps");
-  spec = {
-    ...spec,
-    episodes: episodes ?? spec.episodes,
-    steps: steps ?? (hasStepsSetting ? spec.steps : defaultSteps),
-    seed: seed ?? spec.seed,
-  };
+  const spec = withOverrides(module.trainConfig, { episodes, steps, seed });
   const ir = module.ir;
   const inputLower = [...ir.u0Lower];
   const inputUpper = [...ir.u0Upper];
@@ -139,17 +111,7 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   const template = module.template;
   const settings: RunSettings = {
     spec: basename(specPath),
-    algorithm: spec.algorithm,
-    episodes: spec.episodes,
-    steps: spec.steps,
-    seed: spec.seed,
-    optimizer: spec.optimizer,
-    hessian: spec.hessian,
-    update: `every ${spec.updateEvery} ${spec.updateUnit}`,
-    replay: spec.replay,
-    exploration: spec.exploration,
-    firstInputBounds: spec.firstInputBounds,
-    trustRegion: Number.isFinite(spec.trustRegion) ? spec.trustRegion : "none",
+    ...specRunSettings(spec),
     disturbance: flags.disturbance ?? "random (seeded)",
     plant: flags.plant ?? plantIr?.name ?? "none",
     controller: ir.name,
@@ -161,7 +123,6 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     inputUpper,
     thetaNames: thetaNames(template.params),
   };
-  const fallbackInput = spec.fallback?.kind === "safe" ? spec.fallback.input : undefined;
   let disturbance: DisturbanceSource | undefined;
   if (flags.disturbance !== undefined) {
     try {
@@ -179,11 +140,7 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     settings,
     inputLower,
     inputUpper,
-    createController: () =>
-      module.createController({
-        firstInputBounds: spec.firstInputBounds,
-        ...(fallbackInput ? { fallbackInput } : {}),
-      }),
+    createController: () => module.createController(controllerOptions(spec)),
     createPlant: async () => {
       if (flags.plant !== undefined) {
         try {
@@ -198,87 +155,26 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   };
 }
 
-/** Loads or records the offline data set. */
-function offlineData(setup: Setup, mpc: MpcController, plant: Plant, seed: number): Rollout[] {
+/** The offline data set's rollouts when its file (`name.jsonl` next to the spec) exists; undefined:
+ *  the factory records them with the initial controller. */
+function readDataset(setup: Setup, mpc: MpcController): Rollout[] | undefined {
   const { spec } = setup;
   const path = spec.dataset !== undefined ? join(dirname(resolve(setup.specPath)), `${spec.dataset}.jsonl`) : undefined;
-  if (path !== undefined && existsSync(path)) {
-    try {
-      return parseDataset(readText(path, "the data set"), mpc.nx, mpc.nu);
-    } catch (err) {
-      if (err instanceof CliError) throw err;
-      throw new CliError(`${path}: ${err instanceof Error ? err.message : String(err)}`, 2);
-    }
-  }
-  // no file: record `episodes` rollouts of `steps` steps with the initial controller (the behaviour policy)
-  const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.episodes, spec.steps, seed + 0x0ff);
-  mpc.resetWarmStart();
-  return rollouts;
-}
-
-/** Builds the trainer of the spec's algorithm (or a plain policy evaluation when `learn` is false). */
-export function makeTrainer(setup: Setup, mpc: MpcController, plant: Plant, seed: number, learn: boolean): EpisodicTrainer {
-  const { spec } = setup;
-  const common = {
-    seed,
-    exploration: learn ? spec.exploration : ({ kind: "none" } as const),
-    inputLower: setup.inputLower,
-    inputUpper: setup.inputUpper,
-  };
-  if (!learn) return new PolicyEvaluation(mpc, plant, common);
-  if (spec.exploration.kind === "gradient" && !mpc.template.runtime.some((r) => r.name === "u0_gradient" && r.size === mpc.nu)) {
-    throw new CliError(
-      `${setup.specPath}: \`exploration gradient(...)\` perturbs the first input's cost gradient through a runtime value: ` +
-        `declare \`runtime u0_gradient[${mpc.nu}]\` in the controller and add \`+ initial u0_gradient'*u\` to its objective`,
-      1,
-    );
-  }
-  switch (spec.algorithm) {
-    case "q_learning":
-      return new QLearning(mpc, plant, {
-        ...common,
-        optimizer: spec.optimizer,
-        updateEvery: spec.updateEvery,
-        updateUnit: spec.updateUnit,
-        replay: spec.replay,
-        safety: { maxRelativeChange: spec.trustRegion },
-      });
-    case "dpg":
-      return new Dpg(mpc, plant, {
-        ...common,
-        optimizer: spec.optimizer,
-        rolloutLength: spec.rolloutLength,
-        maxRelativeChange: spec.trustRegion,
-      });
-    case "offline_q": {
-      const data = offlineData(setup, mpc, plant, seed);
-      return new OfflineQLearning(mpc, plant, data, {
-        ...common,
-        exploration: { kind: "none" },
-        optimizer: spec.optimizer,
-        updateEvery: spec.updateEvery,
-        replay: spec.replay,
-        safety: { maxRelativeChange: spec.trustRegion },
-        evaluation: spec.evaluation.every > 0 ? { ...spec.evaluation, steps: spec.steps } : undefined,
-      });
-    }
-    case "bayesopt": {
-      // tune the learnables with a declared box; with none declared, all of them
-      const bounded = mpc.params.filter((p) => Array.from(p.lower).some(Number.isFinite) || Array.from(p.upper).some(Number.isFinite));
-      const chosen = bounded.length > 0 ? bounded : mpc.params;
-      const indices = chosen.flatMap((p) => Array.from({ length: p.size }, (_, i) => p.offset + i));
-      return new BayesOpt(mpc, plant, { ...common, exploration: { kind: "none" }, indices, initialDesign: spec.initialDesign });
-    }
+  if (path === undefined || !existsSync(path)) return undefined;
+  try {
+    return parseDataset(readText(path, "the data set"), mpc.nx, mpc.nu);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${path}: ${err instanceof Error ? err.message : String(err)}`, 2);
   }
 }
 
-/** Steps per "episode" of the trainer: offline passes follow the data set's rollouts. */
-export function episodeSteps(setup: Setup, trainer: EpisodicTrainer): number {
-  if (trainer instanceof OfflineQLearning) return Math.max(...trainer.data.map((r) => r.length));
-  return setup.spec.steps;
-}
-
-export function offlineEpisodes(setup: Setup, trainer: EpisodicTrainer, episodesFlag: number | undefined): number {
-  if (trainer instanceof OfflineQLearning) return episodesFlag ?? trainer.data.length;
-  return setup.spec.episodes;
+/** The trainer of the spec (runtime/learn/factory.ts), its setup errors as errors in the spec. */
+export function trainerFor(setup: Setup, mpc: MpcController, plant: Plant, seed: number, learn: boolean): EpisodicTrainer {
+  try {
+    return makeTrainer(setup.spec, mpc, plant, { seed, learn, inputLower: setup.inputLower, inputUpper: setup.inputUpper, dataset: () => readDataset(setup, mpc) });
+  } catch (err) {
+    if (err instanceof TrainerSetupError) throw new CliError(`${setup.specPath}: ${err.message}`, 1);
+    throw err;
+  }
 }

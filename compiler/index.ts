@@ -5,10 +5,13 @@
 // without emitting: the verdict of `mpcrl check` and of the language server.
 // The emitted module exports: Params, defaultParams, paramBounds, paramsToTheta, thetaToParams,
 // template (QpTemplate), Controller / createController(params?, options?) (runtime MpcController:
-// act, value, qvalue, gradValue, gradQvalue, policySensitivity, setParams), and, when the spec has
-// them, plantInfo / plantStep / createPlant(options?) and trainConfig.
+// act, value, qvalue, gradValue, gradQvalue, policySensitivity, setParams), trainConfig (the typed
+// TrainSpec of runtime/learn/config.ts: the train block interpreted once, in compiler/lower/train.ts,
+// over the one table of defaults; the defaults when the spec has no train block) and, when the spec
+// has a plant, plantInfo / plantStep / createPlant(options?).
 // compileToModule(source): the same controller, plant and training configuration built in process
-// from the IR (no code generation); it computes identical numbers.
+// from the IR (no code generation); it computes identical numbers. The CLI and the trainer factory
+// (runtime/learn/factory.ts) read the same `trainConfig`.
 
 import type { Diagnostic } from "../language/diagnostics.js";
 import { MpcController, type MpcControllerOptions } from "../runtime/mpc/controller.js";
@@ -19,14 +22,16 @@ import { evalNode } from "./ir/expr.js";
 import type { QpIr } from "./ir.js";
 import { emitModule } from "./emit.js";
 import type { PlantIr } from "./lower/plant.js";
-import { firstInputBounds, type TrainConfigIr } from "./lower/train.js";
+import { trainSpecOf } from "./lower/train.js";
+import type { TrainSpec } from "../runtime/learn/config.js";
 import { neededNodes } from "./template.js";
 import { lower, type Lowered, type LowerOptions } from "./verify.js";
 
 export { COMPILER_VERSION } from "./emit.js";
 export type { QpIr } from "./ir.js";
 export type { PlantIr } from "./lower/plant.js";
-export type { TrainConfigIr, TrainSetting, TrainArg } from "./lower/train.js";
+export type { TrainConfigIr } from "./lower/train.js";
+export type { TrainSpec } from "../runtime/learn/config.js";
 export { CompilerCodes } from "./lower/errors.js";
 export { firstInputBounds } from "./lower/train.js";
 export { lower, lowerChecked, verify, type Lowered, type LowerOptions, type VerifyOptions, type VerifyResult } from "./verify.js";
@@ -52,7 +57,8 @@ export interface CompiledModule {
   readonly template: QpTemplate;
   readonly ir: QpIr;
   readonly plant?: PlantIr;
-  readonly trainConfig?: TrainConfigIr;
+  /** The training settings (`mpcrl train` uses exactly these, with its flags over them). */
+  readonly trainConfig: TrainSpec;
   readonly diagnostics: Diagnostic[];
   createController(options?: MpcControllerOptions): MpcController;
   /** Undefined when the spec has no plant. */
@@ -64,13 +70,14 @@ export function compileToModule(source: string, options: CompileOptions = {}): {
   const low = lower(source, options);
   if (hasErrors(low.diagnostics) || low.ir === undefined || low.template === undefined) return { diagnostics: low.diagnostics };
   const template = low.template;
-  const fib = firstInputBounds(low.train);
   const plant = low.plant;
+  const trainConfig = trainSpecOf(low.train, plant);
+  const fib = trainConfig.firstInputBounds;
   const module: CompiledModule = {
     template,
     ir: low.ir,
     plant,
-    trainConfig: low.train,
+    trainConfig,
     diagnostics: low.diagnostics,
     createController: (opts = {}) => new MpcController(template, { firstInputBounds: fib, ...opts }),
     createPlant: plant ? (opts = {}) => plantFromIr(plant, opts) : undefined,

@@ -10,3 +10,10 @@ export * from "./rng.js";
 export * from "./plants/types.js";
 export * from "./plants/disturbance.js";
 export * from "./plants/function_plant.js";
+// Training settings (a compiled module's `trainConfig`) and the trainer factory; browser-safe.
+export type { TrainSpec, Algorithm as TrainAlgorithm, SettingArg, SettingData, SpecDerived } from "./learn/config.js";
+export { defaultTrainSpec, interpretTrainSettings, SettingError } from "./learn/config.js";
+export type { ExplorationSpec } from "./learn/exploration.js";
+export type { OptimizerSpec } from "./learn/optimizers.js";
+export type { ScheduleSpec } from "./learn/schedules.js";
+export * from "./learn/factory.js";

@@ -1,25 +1,23 @@
-// The `train` block as plain typed data for the trainer: nested settings with evaluated arguments.
+// The `train` block, interpreted once: its settings (arguments evaluated to numbers, bare words and
+// calls) go through `interpretTrainSettings` (runtime/learn/config.ts, the one table of defaults)
+// into the typed TrainSpec that compileToModule, the emitted module's `trainConfig`, the CLI and
+// the trainer factory (runtime/learn/factory.ts) all use. A setting the interpreter rejects is a
+// compile error (MPC4601 at the setting), so `mpcrl check` reports it as `mpcrl train` would.
 
-import type { Expr, Program, Setting, TrainBlock } from "../../language/ast.js";
-import { defaultTrainSpec } from "../../runtime/learn/config.js";
+import type { Decl, Expr, PlantBlock, Program, Setting, TrainBlock } from "../../language/ast.js";
+import type { Span } from "../../language/diagnostics.js";
+import { interpretTrainSettings, SettingError, type SettingArg, type SettingData, type SpecDerived, type TrainSpec } from "../../runtime/learn/config.js";
 import { ExprPool } from "../ir/expr.js";
 import { PolyAlg } from "../ir/poly.js";
 import { Evaluator, type Scope } from "./evaluate.js";
-import { LowerError } from "./errors.js";
+import { CompilerCodes, LowerError } from "./errors.js";
 import { GlobalScope } from "./scope.js";
-
-export type TrainArg = number | string | { readonly call: string; readonly args: readonly TrainArg[]; readonly named: Readonly<Record<string, TrainArg>> };
-
-export interface TrainSetting {
-  readonly key: string;
-  readonly args: readonly TrainArg[];
-  readonly block?: readonly TrainSetting[];
-}
 
 export interface TrainConfigIr {
   readonly controller: string;
   readonly plant: string;
-  readonly settings: readonly TrainSetting[];
+  /** The interpreted settings (the raw ones are not kept: nothing reads them after this). */
+  readonly spec: TrainSpec;
 }
 
 export function findTrain(program: Program, controller: string): TrainBlock | undefined {
@@ -31,53 +29,76 @@ export function lowerTrain(program: Program, block: TrainBlock): TrainConfigIr {
   const ev = new Evaluator(new PolyAlg(pool));
   const globals = new GlobalScope(ev, program);
   const scope: Scope = { lookup: (n, s) => globals.lookup(n, s), prev: (n, s) => globals.prev(n, s) };
-  const arg = (e: Expr): TrainArg => {
-    if (e.kind === "Name" && globals.lookup(e.name, e.span) === undefined) return e.name;
+  const value = (e: Expr): SettingArg[] => {
+    if (e.kind === "Name" && globals.lookup(e.name, e.span) === undefined) return [{ kind: "word", value: e.name }];
     if (e.kind === "Call") {
-      const named: Record<string, TrainArg> = {};
-      const args: TrainArg[] = [];
+      const named: Record<string, SettingArg> = {};
+      const positional: SettingArg[] = [];
       for (const a of e.args) {
+        // a constant vector argument (`safe([0, 1])`) gives its entries
         if (a.name) named[a.name.name] = arg(a.value);
-        else args.push(arg(a.value));
+        else positional.push(...value(a.value));
       }
-      return { call: e.callee.name, args, named };
+      return [{ kind: "call", name: e.callee.name, positional, named }];
     }
     try {
-      return ev.evalNumber(e, scope, "a training setting");
+      return ev.evalNumbers(e, scope, "a training setting").values.map((v) => ({ kind: "number", value: v }));
     } catch (err) {
-      if (err instanceof LowerError) return sourceless(e);
+      if (err instanceof LowerError) return [{ kind: "word", value: sourceless(e) }];
       throw err;
     }
   };
-  const setting = (s: Setting): TrainSetting => ({
+  const arg = (e: Expr): SettingArg => {
+    const v = value(e);
+    return v.length === 1 ? v[0] : { kind: "word", value: sourceless(e) };
+  };
+  const setting = (s: Setting): SettingData => ({
     key: s.key.name,
     args: s.args.map(arg),
     ...(s.block ? { block: s.block.map(setting) } : {}),
+    at: s.span,
   });
-  return { controller: block.controller.name, plant: block.plant.name, settings: block.settings.filter((s) => s.key.name !== "study").map(setting) }; // `study`: mpcrl study (compiler/study.ts)
+  // `study`: mpcrl study (language/check/study.ts), not a training setting
+  const settings = block.settings.filter((s) => s.key.name !== "study").map(setting);
+  let spec: TrainSpec;
+  try {
+    spec = interpretTrainSettings(settings, specDerived(program, block, ev, globals));
+  } catch (err) {
+    if (err instanceof SettingError) throw new LowerError(`training setting: ${err.message}`, (err.at as Span | undefined) ?? block.keywordSpan, CompilerCodes.unsupported);
+    throw err;
+  }
+  return { controller: block.controller.name, plant: block.plant.name, spec };
+}
+
+/** What the rest of the spec implies for training: the train plant's `episode` (its constants in scope). */
+function specDerived(program: Program, block: TrainBlock, ev: Evaluator, globals: GlobalScope): SpecDerived {
+  const plant = program.items.find((i): i is PlantBlock => i.kind === "Plant" && i.name.name === block.plant.name);
+  const episode = plant?.items.find((i) => i.kind === "ScalarSetting" && i.key === "episode");
+  if (plant === undefined || episode?.kind !== "ScalarSetting") return {};
+  const local = new Map(plant.items.filter((i): i is Decl => i.kind === "Decl" && i.declKind === "const").map((d) => [d.name.name, d]));
+  const scope: Scope = {
+    lookup: (n, s) => {
+      const d = local.get(n);
+      return d !== undefined ? globals.constDecl(d, scope, s) : globals.lookup(n, s);
+    },
+    prev: (n, s) => globals.prev(n, s),
+  };
+  return { plantEpisode: ev.evalNumber(episode.value, scope, "`episode`") };
 }
 
 function sourceless(e: Expr): string {
   return e.kind === "Name" ? e.name : `<${e.kind}>`;
 }
 
-/** The first argument of a (possibly nested) setting, e.g. `first_input_bounds removed`. */
-export function findSetting(settings: readonly TrainSetting[], key: string): TrainSetting | undefined {
-  for (const s of settings) {
-    if (s.key === key) return s;
-    if (s.block) {
-      const inner = findSetting(s.block, key);
-      if (inner) return inner;
-    }
-  }
-  return undefined;
+/** The training settings `mpcrl train` uses for a compiled spec: the train block's TrainSpec, or,
+ *  without a train block, the defaults with what the plant derives (its `episode`). */
+export function trainSpecOf(train: TrainConfigIr | undefined, plant?: { readonly episode: number | undefined }): TrainSpec {
+  return train?.spec ?? interpretTrainSettings([], { plantEpisode: plant?.episode });
 }
 
-/** Whether the Q-function keeps the declared bounds of u_0: the train block's `first_input_bounds`
- *  (nested or top level), else the trainer's default (`defaultTrainSpec`, the one table of defaults
- *  that `interpretTrainSettings` also uses for the CLI). With no train block the same default holds,
- *  so `compileToModule`, the emitted module and `mpcrl train` build the same Q-function. */
+/** Whether the Q-function keeps the declared bounds of u_0: the TrainSpec's `firstInputBounds`
+ *  (the default table's value without a train block), so `compileToModule`, the emitted module and
+ *  `mpcrl train` build the same Q-function. */
 export function firstInputBounds(train: TrainConfigIr | undefined): "removed" | "kept" {
-  const a = train ? findSetting(train.settings, "first_input_bounds")?.args[0] : undefined;
-  return a === "removed" || a === "kept" ? a : defaultTrainSpec.firstInputBounds;
+  return trainSpecOf(train).firstInputBounds;
 }

@@ -1,7 +1,10 @@
-// The training settings of a `train` block as plain data, and their interpretation. The CLI turns
-// the block's AST into SettingData (keys, numbers, bare words, calls with named arguments), so this
-// interpreter stays independent of the language front end. Unknown keys and bad values are
-// reported with the setting's key so the caller can point at it.
+// The training settings of a `train` block as plain data, and their one interpretation into a typed
+// `TrainSpec` over one table of defaults (`defaultTrainSpec`). The compiler (compiler/lower/train.ts)
+// turns the block's AST into SettingData (keys, numbers, bare words, calls with named arguments) and
+// calls `interpretTrainSettings` once; `compileToModule`, the emitted module's `trainConfig`, the
+// CLI and the trainer factory (factory.ts) all use that TrainSpec, so this interpreter stays
+// independent of the language front end. Unknown keys and bad values are reported with the
+// setting's location (`at`) so the caller can point at it.
 
 import type { ExplorationSpec } from "./exploration.js";
 import type { OptimizerSpec } from "./optimizers.js";
@@ -190,9 +193,18 @@ function exploration(s: SettingData): ExplorationSpec {
   }
 }
 
-/** Interprets a train block's settings over the defaults. */
-export function interpretTrainSettings(settings: readonly SettingData[]): TrainSpec {
+/** What the rest of the spec implies for training, beyond the train block's own settings. */
+export interface SpecDerived {
+  /** The plant's declared `episode` length: the steps per episode unless `steps` is given. */
+  readonly plantEpisode?: number;
+}
+
+/** Interprets a train block's settings over the defaults (`defaultTrainSpec`, then what the spec
+ *  derives: `steps` defaults to the plant's `episode`). The one place settings become a TrainSpec. */
+export function interpretTrainSettings(settings: readonly SettingData[], derived: SpecDerived = {}): TrainSpec {
   const out: { -readonly [K in keyof TrainSpec]: TrainSpec[K] } = { ...defaultTrainSpec };
+  if (derived.plantEpisode !== undefined) out.steps = derived.plantEpisode;
+  let hessianAt: unknown;
   const apply = (s: SettingData): void => {
     switch (s.key) {
       case "algorithm": {
@@ -209,6 +221,7 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
         // "full" needs d2L/dtheta2, which the controller interface does not expose: the
         // approximation (exact when theta enters the QP data linearly) is used instead.
         const h = word(s.args[0], s, ["approximate", "full", "none"]);
+        hessianAt = s.at;
         out.hessian = h === "none" ? "none" : "approximate";
         return;
       }
@@ -305,7 +318,7 @@ export function interpretTrainSettings(settings: readonly SettingData[]): TrainS
     out.optimizer = { ...out.optimizer, lr };
   }
   if (out.optimizer.kind === "newton" && out.hessian === "none") {
-    throw new SettingError("Newton's method needs `hessian approximate`");
+    throw new SettingError("Newton's method needs `hessian approximate`", hessianAt);
   }
   return out;
 }

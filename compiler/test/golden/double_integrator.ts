@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): e12d9cd5e9d63c6a
 // QP: 62 variables (states 0.., inputs 42.., slacks 62..), 104 rows, horizon 20.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of DoubleIntegrator, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -1013,5 +1013,22 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "DoubleIntegrator", plant: "Cart", settings: [{ key: "algorithm", args: ["dpg"], block: [{ key: "optimizer", args: [{ call: "adam", args: [], named: { lr: 0.001, beta1: 0.9, beta2: 0.999 } }] }, { key: "exploration", args: [{ call: "ou", args: [], named: { sigma: 0.2, theta: 0.15 } }] }, { key: "rollout_length", args: [50] }, { key: "schedule", args: [{ call: "linear", args: [], named: { final: 0.0001, steps: 2000 } }] }, { key: "update", args: ["every", 1, "episodes"] }] }, { key: "episodes", args: [50] }, { key: "seed", args: [3] }, { key: "evaluation", args: ["every", 10, "episodes", 2] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "dpg",
+  optimizer: { kind: "adam", lr: { kind: "linear", value: 0.001, end: 0.0001, steps: 2000 }, beta1: 0.9, beta2: 0.999 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "episodes",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "ornstein_uhlenbeck", mean: 0, sigma: 0.2, theta: 0.15, dt: 1 },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 50,
+  steps: 200,
+  seed: 3,
+  evaluation: { every: 10, episodes: 2 },
+  initialDesign: 8,
+  rolloutLength: 50,
+  schedule: { kind: "linear", value: 1, end: 0.0001, steps: 2000 },
+};

@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): e0715b5244228a58
 // QP: 52 variables (states 0.., inputs 22.., slacks 32..), 92 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of LinearMpc, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -948,5 +948,21 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "LinearMpc", plant: "LtiSystem", settings: [{ key: "algorithm", args: ["q_learning"], block: [{ key: "optimizer", args: [{ call: "newton", args: [], named: { lr: 0.05 } }] }, { key: "hessian", args: ["approximate"] }, { key: "update", args: ["every", 1, "steps"] }, { key: "replay", args: ["size", 1, "sample", 1] }, { key: "first_input_bounds", args: ["removed"] }] }, { key: "episodes", args: [1] }, { key: "steps", args: [5000] }, { key: "seed", args: [69] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "q_learning",
+  optimizer: { kind: "newton", lr: 0.05 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "removed",
+  trustRegion: Infinity,
+  episodes: 1,
+  steps: 5000,
+  seed: 69,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 8,
+  rolloutLength: 0,
+};

@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): caa05afdd8302dcb
 // QP: 52 variables (states 0.., inputs 22.., slacks 32..), 92 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of LinearMpc, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -783,5 +783,21 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "LinearMpc", plant: "LtiSystem", settings: [{ key: "algorithm", args: ["bayesopt"] }, { key: "initial_points", args: [8] }, { key: "episodes", args: [35] }, { key: "steps", args: [200] }, { key: "seed", args: [69] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "bayesopt",
+  optimizer: { kind: "newton", lr: 0.05 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 35,
+  steps: 200,
+  seed: 69,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 8,
+  rolloutLength: 0,
+};

@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): b476bd7052ad99cc
 // QP: 52 variables (states 0.., inputs 22.., slacks 32..), 92 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of LinearMpc, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -953,5 +953,21 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "LinearMpc", plant: "LtiSystem", settings: [{ key: "algorithm", args: ["dpg"], block: [{ key: "optimizer", args: [{ call: "sgd", args: [], named: { lr: 0.000001 } }] }, { key: "exploration", args: [{ call: "ou", args: [], named: { sigma: 0.05, theta: 0.15 } }] }, { key: "rollout_length", args: [100] }] }, { key: "episodes", args: [1] }, { key: "steps", args: [5000] }, { key: "seed", args: [69] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "dpg",
+  optimizer: { kind: "sgd", lr: 0.000001, momentum: 0, weightDecay: 0 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "ornstein_uhlenbeck", mean: 0, sigma: 0.05, theta: 0.15, dt: 1 },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 1,
+  steps: 5000,
+  seed: 69,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 8,
+  rolloutLength: 100,
+};

@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): 42a5998d24eb799c
 // QP: 52 variables (states 0.., inputs 22.., slacks 32..), 92 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of LinearMpc, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -948,5 +948,22 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "LinearMpc", plant: "LtiSystem", settings: [{ key: "algorithm", args: ["offline_q"], block: [{ key: "optimizer", args: [{ call: "newton", args: [], named: { lr: 0.05 } }] }, { key: "hessian", args: ["approximate"] }, { key: "update", args: ["every", 1, "steps"] }, { key: "first_input_bounds", args: ["removed"] }] }, { key: "dataset", args: ["gz_nominal_rollouts"] }, { key: "evaluation", args: ["every", 10, "episodes", 5] }, { key: "episodes", args: [100] }, { key: "steps", args: [100] }, { key: "seed", args: [69] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "offline_q",
+  optimizer: { kind: "newton", lr: 0.05 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "removed",
+  trustRegion: Infinity,
+  episodes: 100,
+  steps: 100,
+  seed: 69,
+  evaluation: { every: 10, episodes: 5 },
+  initialDesign: 8,
+  rolloutLength: 0,
+  dataset: "gz_nominal_rollouts",
+};

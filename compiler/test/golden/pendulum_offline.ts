@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): c1dcb51a7d24d040
 // QP: 77 variables (states 0.., inputs 52.., slacks 77..), 154 rows, horizon 25.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of UprightMpc, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -1564,5 +1564,22 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "UprightMpc", plant: "Pendulum", settings: [{ key: "algorithm", args: ["offline_q"], block: [{ key: "optimizer", args: [{ call: "newton", args: [], named: { lr: 0.1 } }] }, { key: "hessian", args: ["approximate"] }, { key: "update", args: ["every", 1, "steps"] }, { key: "replay", args: ["size", 10000, "sample", 64] }] }, { key: "dataset", args: ["pendulum_random_policy"] }, { key: "episodes", args: [5] }, { key: "seed", args: [1] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "offline_q",
+  optimizer: { kind: "newton", lr: 0.1 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 10000, sample: 64 },
+  exploration: { kind: "none" },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 5,
+  steps: 400,
+  seed: 1,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 8,
+  rolloutLength: 0,
+  dataset: "pendulum_random_policy",
+};

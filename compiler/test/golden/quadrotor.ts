@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): 3f469455c0a7d2aa
 // QP: 172 variables (states 0.., inputs 132.., slacks 172..), 304 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of Quadrotor, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -2232,3 +2232,22 @@ export class Controller extends MpcController {
 export function createController(params: Partial<Params> = {}, options: MpcControllerOptions = {}): Controller {
   return new Controller(params, options);
 }
+
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "q_learning",
+  optimizer: { kind: "newton", lr: 0.05 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 1,
+  steps: 100,
+  seed: 0,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 8,
+  rolloutLength: 0,
+};

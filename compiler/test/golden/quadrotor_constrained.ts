@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): 8a46c696db5b9c4f
 // QP: 182 variables (states 0.., inputs 132.., slacks 172..), 235 rows, horizon 10.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of QuadrotorConstrained, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -2343,5 +2343,21 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "QuadrotorConstrained", plant: "NoisyQuadrotor", settings: [{ key: "algorithm", args: ["bayesopt"], block: [{ key: "initial_points", args: [5] }] }, { key: "episodes", args: [30] }, { key: "steps", args: [100] }, { key: "seed", args: [7] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "bayesopt",
+  optimizer: { kind: "newton", lr: 0.05 },
+  hessian: "approximate",
+  updateEvery: 1,
+  updateUnit: "steps",
+  replay: { size: 1, sample: 1 },
+  exploration: { kind: "none" },
+  firstInputBounds: "kept",
+  trustRegion: Infinity,
+  episodes: 30,
+  steps: 100,
+  seed: 7,
+  evaluation: { every: 0, episodes: 0 },
+  initialDesign: 5,
+  rolloutLength: 0,
+};

@@ -2,7 +2,7 @@
 // Spec hash (FNV-1a 64): 2df80336cdb6ce6c
 // QP: 47 variables (states 0.., inputs 32.., slacks 47..), 92 rows, horizon 15.
 
-import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution } from "mpcrl/runtime";
+import { MpcController, type MpcControllerOptions, type QpTemplate, FunctionPlant, RandomDisturbance, type DisturbanceSource, type Distribution, type TrainSpec } from "mpcrl/runtime";
 
 /** Learnable parameters of Tracker, in their declared shapes (factor/psd: the lower-triangular factor). */
 export interface Params {
@@ -1087,5 +1087,23 @@ export function createPlant(options: PlantOptions = {}): FunctionPlant {
   });
 }
 
-/** The `train` block's settings as plain data. */
-export const trainConfig = { controller: "Tracker", plant: "Motor", settings: [{ key: "algorithm", args: ["q_learning"], block: [{ key: "optimizer", args: [{ call: "sgd", args: [], named: { lr: 0.01, momentum: 0.9 } }] }, { key: "hessian", args: ["none"] }, { key: "update", args: ["every", 5, "steps"] }, { key: "replay", args: ["size", 500, "sample", 32] }, { key: "exploration", args: [{ call: "epsilon_greedy", args: [], named: { epsilon: 0.2, decay: 0.995, strength: 0.5 } }] }, { key: "schedule", args: [{ call: "exponential", args: [], named: { rate: 0.999 } }] }, { key: "first_input_bounds", args: ["kept"] }] }, { key: "trust_region", args: [0.1] }, { key: "fallback", args: ["shift"] }, { key: "episodes", args: [20] }, { key: "steps", args: [300] }, { key: "seed", args: [11] }, { key: "evaluation", args: ["every", 5, "episodes", 1] }] } as const;
+/** The training settings: the `train` block interpreted over the defaults, exactly as `mpcrl train` uses them. */
+export const trainConfig: TrainSpec = {
+  algorithm: "q_learning",
+  optimizer: { kind: "sgd", lr: { kind: "exponential", value: 0.01, factor: 0.999 }, momentum: 0.9, weightDecay: 0 },
+  hessian: "none",
+  updateEvery: 5,
+  updateUnit: "steps",
+  replay: { size: 500, sample: 32 },
+  exploration: { kind: "epsilon_greedy", epsilon: { kind: "exponential", value: 0.2, factor: 0.995 }, strength: 0.5 },
+  firstInputBounds: "kept",
+  trustRegion: 0.1,
+  episodes: 20,
+  steps: 300,
+  seed: 11,
+  evaluation: { every: 5, episodes: 1 },
+  initialDesign: 8,
+  rolloutLength: 0,
+  schedule: { kind: "exponential", value: 1, factor: 0.999 },
+  fallback: { kind: "shift" },
+};

@@ -3,19 +3,38 @@
 // disagree with what the checker accepts.
 
 import { ALGORITHMS, TRAIN_SETTINGS, type SettingSpec } from "../language/check/index.js";
+import { STUDY_ENTRIES } from "../language/check/study.js";
 
 export { ALGORITHMS, TRAIN_SETTINGS };
 export type { SettingSpec };
 
 type ArgSpec = SettingSpec["args"][number];
 
+/** The train block's `study { }` (language/check/study.ts, docs/studies.md) and its entries, as settings for hover and completion. */
+const STUDY_SETTING: SettingSpec = {
+  key: "study",
+  args: [],
+  doc: "Many trainings as one experiment (`mpcrl study`): `grid`/`random` settings, learnable initial values or constants, crossed with `seeds`, each evaluated on held-out episodes (`evaluate`). See docs/studies.md.",
+  example: "study { grid optimizer lr in [1e-2, 5e-2] }",
+};
+export const STUDY_ENTRY_SPECS: readonly SettingSpec[] = STUDY_ENTRIES.map((e) => ({ key: e.key, args: [], doc: `${e.doc} Example: \`${e.example}\`.`, example: e.example }));
+const STUDY_SNIPPETS: Record<string, string> = {
+  study: "study {\n  grid ${1:optimizer lr} in [${2:1e-2, 5e-2}]\n  seeds ${3:5}\n  evaluate episodes ${4:2}\n}",
+  grid: "grid ${1:optimizer lr} in [${2:1e-2, 5e-2}]",
+  random: "random ${1:optimizer lr} in ${2|log_uniform,uniform|}(${3:1e-3}, ${4:1e-1})",
+  samples: "samples ${1:8}",
+  seeds: "seeds ${1:10}",
+  evaluate: "evaluate episodes ${1:2} steps ${2:500} seed ${3:1000}",
+};
+
 export function settingSpec(key: string): SettingSpec | undefined {
-  return TRAIN_SETTINGS.find((s) => s.key === key);
+  return TRAIN_SETTINGS.find((s) => s.key === key) ?? (key === "study" ? STUDY_SETTING : STUDY_ENTRY_SPECS.find((s) => s.key === key));
 }
 
-/** Settings usable with an algorithm (all when the algorithm is unknown). */
+/** Settings usable with an algorithm (all when the algorithm is unknown); `study` at the top of a train block. */
 export function settingsFor(algorithm: string | undefined): SettingSpec[] {
-  return TRAIN_SETTINGS.filter((s) => s.key !== "algorithm" && (!algorithm || !s.algorithms || s.algorithms.some((a) => a === algorithm)));
+  const list = TRAIN_SETTINGS.filter((s) => s.key !== "algorithm" && (!algorithm || !s.algorithms || s.algorithms.some((a) => a === algorithm)));
+  return algorithm ? list : [...list, STUDY_SETTING];
 }
 
 /** Bare words accepted as the first argument of a setting (`hessian approximate`), or call variants. */
@@ -45,6 +64,7 @@ function argSnippet(arg: ArgSpec, next: { value: number }): string {
 }
 
 export function settingSnippet(spec: SettingSpec, next: { value: number } = { value: 1 }): string {
+  if (spec.args.length === 0 && STUDY_SNIPPETS[spec.key]) return STUDY_SNIPPETS[spec.key];
   return [spec.key, ...spec.args.map((a) => argSnippet(a, next))].join(" ");
 }
 

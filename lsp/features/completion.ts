@@ -9,7 +9,7 @@ import { BUILTIN_FUNCTIONS, BUILTIN_NAMES, builtinMarkdown, builtinSignature } f
 import { cursorContext } from "../context.js";
 import { kindText, shapeText } from "../describe.js";
 import { blockKeywords, keywordDocs } from "../keywords.js";
-import { ALGORITHMS, algorithmSnippet, firstArgWords, settingMarkdown, settingSnippet, settingsFor, settingUsage } from "../training.js";
+import { ALGORITHMS, algorithmSnippet, firstArgWords, settingMarkdown, settingSnippet, settingsFor, settingUsage, STUDY_ENTRY_SPECS } from "../training.js";
 
 const blockSnippets: readonly { label: string; detail: string; body: string }[] = [
   {
@@ -131,7 +131,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
       // Settings of the training schema; in `algorithm a { }` only those `a` uses.
       const header = ctx.settingsHeader ?? [];
       const algorithm = header[0] === "algorithm" ? header[1] : undefined;
-      for (const spec of settingsFor(algorithm)) {
+      for (const spec of header[0] === "study" ? STUDY_ENTRY_SPECS : settingsFor(algorithm)) {
         push({
           label: spec.key,
           kind: CompletionItemKind.Property,

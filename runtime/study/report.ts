@@ -1,7 +1,7 @@
 // study.html: one self-contained page (inline SVG, no scripts, no network) from a study's records:
 // the ranking with median and spread over seeds of the evaluation cost and violations, the
-// evaluation cost of every seed per configuration, learning curves (median with the min-max band
-// over seeds) of the best configurations, the best configuration's parameters, the failed trials.
+// evaluation cost of every seed per configuration, learning curves (median with the interquartile
+// band over seeds) of the best configurations, the best configuration's parameters, the failed trials.
 // Pure: returns the HTML text. Browser-safe.
 
 import { aggregate, ranking, settingText, type ConfigStats, type Spread } from "./aggregate.js";
@@ -34,7 +34,9 @@ function seedsPlot(ranked: readonly ConfigStats[], records: readonly TrialRecord
   const lo = Math.min(...costs);
   const hi = Math.max(...costs);
   const W = 640, L = 70, R = 20, rowH = 18, H = rows.length * rowH + 40;
-  const x = (v: number): number => L + (hi > lo ? ((v - lo) / (hi - lo)) * (W - L - R) : (W - L - R) / 2);
+  const log = lo > 0 && hi / lo > 100;
+  const f = (v: number): number => (log ? Math.log10(v) : v);
+  const x = (v: number): number => L + (hi > lo ? ((f(v) - f(lo)) / (f(hi) - f(lo))) * (W - L - R) : (W - L - R) / 2);
   let svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" font-size="11">`;
   rows.forEach((c, i) => {
     const y = 14 + i * rowH;
@@ -44,35 +46,43 @@ function seedsPlot(ranked: readonly ConfigStats[], records: readonly TrialRecord
   });
   const yAxis = rows.length * rowH + 14;
   svg += `<line x1="${L}" x2="${W - R}" y1="${yAxis}" y2="${yAxis}" stroke="#888"/><text x="${L}" y="${yAxis + 14}">${num(lo)}</text><text x="${W - R}" y="${yAxis + 14}" text-anchor="end">${num(hi)}</text>`;
-  svg += `<text x="${(L + W - R) / 2}" y="${yAxis + 14}" text-anchor="middle">evaluation cost per seed (bar: median)</text></svg>`;
+  svg += `<text x="${(L + W - R) / 2}" y="${yAxis + 14}" text-anchor="middle">evaluation cost per seed${log ? " (log scale)" : ""} (bar: median)</text></svg>`;
   return svg;
 }
 
-/** Learning curves of the top configurations: median over seeds, band min-max. */
+/** Learning curves of the top configurations: median over seeds, interquartile band (log scale over two decades). */
 function curvesPlot(ranked: readonly ConfigStats[]): string {
   const top = ranked.filter((c) => c.completed > 0 && c.curve.length > 0).slice(0, COLORS.length);
   if (top.length === 0) return "";
   const W = 640, H = 260, L = 60, R = 20, T = 10, B = 30;
-  const vals = top.flatMap((c) => c.curve.flatMap((s) => [s.min, s.max].filter((v): v is number => v !== null && Number.isFinite(v))));
+  const vals = top.flatMap((c) => c.curve.flatMap((s) => [s.q25, s.q75].filter((v): v is number => v !== null && Number.isFinite(v))));
   const lo = Math.min(...vals);
   const hi = Math.max(...vals);
+  const log = lo > 0 && hi / lo > 100;
+  const f = (v: number): number => (log ? Math.log10(v) : v);
   const n = Math.max(...top.map((c) => c.curve.length));
   const x = (i: number): number => L + (n > 1 ? (i / (n - 1)) * (W - L - R) : 0);
-  const y = (v: number): number => T + (hi > lo ? (1 - (v - lo) / (hi - lo)) * (H - T - B) : (H - T - B) / 2);
+  const y = (v: number): number => T + (hi > lo ? (1 - (f(v) - f(lo)) / (f(hi) - f(lo))) * (H - T - B) : (H - T - B) / 2);
   let svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" font-size="11">`;
   svg += `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#888"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#888"/>`;
   svg += `<text x="${L - 4}" y="${T + 8}" text-anchor="end">${num(hi)}</text><text x="${L - 4}" y="${H - B}" text-anchor="end">${num(lo)}</text>`;
-  svg += `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">training progress (windows of steps): mean stage cost, median over seeds, band min-max</text>`;
+  svg += `<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">training progress (windows of steps): mean stage cost${log ? " (log scale)" : ""}, median over seeds, band interquartile</text>`;
   top.forEach((c, k) => {
     const pts = c.curve.map((s, i) => ({ i, s })).filter((p) => p.s.median !== null);
     if (pts.length === 0) return;
-    const upper = pts.map((p) => `${x(p.i).toFixed(1)},${y(p.s.max!).toFixed(1)}`);
-    const lower = pts.map((p) => `${x(p.i).toFixed(1)},${y(p.s.min!).toFixed(1)}`).reverse();
+    const upper = pts.map((p) => `${x(p.i).toFixed(1)},${y(p.s.q75!).toFixed(1)}`);
+    const lower = pts.map((p) => `${x(p.i).toFixed(1)},${y(p.s.q25!).toFixed(1)}`).reverse();
     svg += `<polygon points="${[...upper, ...lower].join(" ")}" fill="${COLORS[k]}" fill-opacity="0.15" stroke="none"/>`;
     svg += `<polyline points="${pts.map((p) => `${x(p.i).toFixed(1)},${y(p.s.median!).toFixed(1)}`).join(" ")}" fill="none" stroke="${COLORS[k]}" stroke-width="1.5"/>`;
     svg += `<text x="${W - R - 4}" y="${T + 12 + 13 * k}" text-anchor="end" fill="${COLORS[k]}">#${c.rank}: ${esc(settingsText(c))}</text>`;
   });
   return svg + "</svg>";
+}
+
+/** An object one member per line, arrays on one line. */
+function compactJson(v: unknown): string {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return JSON.stringify(v);
+  return `{\n${Object.entries(v as Record<string, unknown>).map(([k, x]) => `  ${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(",\n")}\n}`;
 }
 
 export function studyReportHtml(records: readonly TrialRecord[], info: StudyReportInfo): string {
@@ -106,7 +116,7 @@ ${seedsPlot(ranked, records)}
 <h2>Learning curves</h2>
 ${curvesPlot(ranked)}
 <h2>Best configuration</h2>
-${best && best.best ? `<p>Configuration ${best.config}: ${esc(settingsText(best))}. Median evaluation cost ${num(best.evalCost.median)}. Parameters of its best seed (${best.best.seed}, evaluation cost ${num(best.best.evalCost)}; also in <code>best-params.json</code>, for <code>mpcrl eval --params</code>):</p><pre>${esc(JSON.stringify(best.best.params, null, 2))}</pre>` : "<p>No trial completed.</p>"}
+${best && best.best ? `<p>Configuration ${best.config}: ${esc(settingsText(best))}. Median evaluation cost ${num(best.evalCost.median)}. Parameters of its best seed (${best.best.seed}, evaluation cost ${num(best.best.evalCost)}; also in <code>best-params.json</code>, for <code>mpcrl eval --params</code>):</p><pre>${esc(compactJson(best.best.params))}</pre>` : "<p>No trial completed.</p>"}
 ${failed.length ? `<h2>Failed trials</h2><table><tr><th>trial</th><th>config</th><th>seed</th><th>error</th></tr>${failed.map((r) => `<tr><td>${esc(r.id)}</td><td>${r.config}</td><td>${r.seed}</td><td>${esc(r.status === "failed" ? r.error : "")}</td></tr>`).join("")}</table>` : ""}
 </body></html>
 `;

@@ -19,7 +19,7 @@ const study = loadStudy(specPath, text, false);
 const all = studyMeta(specPath, text, study);
 const limit = process.argv[3] !== undefined ? Number(process.argv[3]) : all.trials.length;
 const meta = { ...all, trials: all.trials.slice(0, limit) };
-const job = (t: TrialInfo) => trialJob(meta, study, specPath, t);
+const job = (t: TrialInfo) => trialJob(meta, study.configs, specPath, t);
 const n = meta.trials.length;
 const rows: [string, number][] = [];
 const report = (what: string, seconds: number): void => {
@@ -55,7 +55,7 @@ if (spawnSync("redis-server", ["--version"]).status !== 0) {
     for (let i = 0; i < 50 && spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout?.trim() !== "PONG"; i++) await new Promise((r) => setTimeout(r, 100));
     const { QueueExecutor, startWorker } = await import("../cli/study_queue.js");
     const byId = new Map(meta.trials.map((t) => [t.id, t]));
-    const worker = await startWorker({ url, concurrency: 1, lockMs: 30_000, specHash: meta.specHash, trialJob: (id) => job(byId.get(id)!), log: () => undefined });
+    const worker = await startWorker({ url, concurrency: 1, lockMs: 30_000, specHash: meta.specHash, trialJob: (d) => job(byId.get(d.id)!), log: () => undefined });
     const ex = await QueueExecutor.connect(url, undefined, meta, job);
     t0 = performance.now();
     let done = 0;

@@ -9,12 +9,12 @@ import type { Command } from "commander";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
-import { expandStudy, type ExpandedStudy } from "../compiler/study.js";
+import { configFromSettings, expandStudy, proposeRound, type ExpandedStudy, type StudyConfig } from "../compiler/study.js";
 import { renderDiagnostics } from "../language/index.js";
-import { aggregate, ranking, settingText } from "../runtime/study/aggregate.js";
+import { aggregate, ranking, settingText, spread } from "../runtime/study/aggregate.js";
 import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
 import { printJson, raiseExitCode, useColor } from "./io.js";
-import { StudyFolder, studyMeta, type StudyMeta, type TrialInfo } from "./study_folder.js";
+import { StudyFolder, studyMeta, trialId, type StudyMeta, type TrialInfo } from "./study_folder.js";
 import { TrialPool } from "./study_pool.js";
 import { StudyProgress } from "./study_progress.js";
 import type { TrialJob } from "./study_trial.js";
@@ -50,8 +50,25 @@ export function loadStudy(specPath: string, text: string, color: boolean | undef
   return study;
 }
 
-export function trialJob(meta: StudyMeta, study: ExpandedStudy, specPath: string, t: TrialInfo): TrialJob {
-  return { id: t.id, specPath, source: study.configs[t.config].source, seed: t.seed, evaluation: meta.evaluation };
+/** The configurations of a study: the expansion's, then those of `meta`'s trials beyond it (proposed by Bayesian optimization), rebuilt from their settings. */
+export function studyConfigs(text: string, study: ExpandedStudy, trials: readonly TrialInfo[]): StudyConfig[] {
+  const configs: StudyConfig[] = [...study.configs];
+  for (const t of trials) if (t.config >= configs.length) configs[t.config] = configFromSettings(text, study.plan, t.config, t.settings);
+  return configs;
+}
+
+export function trialJob(meta: StudyMeta, configs: readonly StudyConfig[], specPath: string, t: TrialInfo): TrialJob {
+  return { id: t.id, specPath, source: configs[t.config].source, seed: t.seed, evaluation: meta.evaluation };
+}
+
+/** Per configuration: the median evaluation cost over its completed seeds (NaN without any). */
+function objectives(configs: readonly StudyConfig[], trials: readonly TrialInfo[], records: Map<string, TrialRecord>): { settings: StudyConfig["settings"]; objective: number }[] {
+  const costs = new Map<number, number[]>();
+  for (const t of trials) {
+    const r = records.get(t.id);
+    if (r?.status === "completed" && r.evaluation.cost !== null) costs.set(t.config, [...(costs.get(t.config) ?? []), r.evaluation.cost]);
+  }
+  return configs.map((c) => ({ settings: c.settings, objective: spread(costs.get(c.index) ?? []).median ?? NaN }));
 }
 
 class LocalExecutor implements TrialExecutor {
@@ -146,18 +163,23 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
       folder.writeMeta(meta, text);
     }
     const records = folder.readRecords();
-    const pending = meta.trials.filter((t) => records.get(t.id)?.status !== "completed");
-    const alreadyDone = meta.trials.length - pending.length;
+    const configs = studyConfigs(text, study, meta.trials);
+    const search = study.plan.search;
+    const initialConfigs = study.configs.length;
+    const roundsDone = (): number => (search ? Math.round((configs.length - initialConfigs) / search.batch) : 0);
+    const expectedTrials = (): number => meta.trials.length + (search ? (search.rounds - roundsDone()) * search.batch * meta.seeds.length : 0);
+    const pendingNow = (): TrialInfo[] => meta.trials.filter((t) => records.get(t.id)?.status !== "completed");
+    const alreadyDone = meta.trials.length - pendingNow().length;
     const log = (l: string): void => void process.stderr.write(l + "\n");
     log(
-      `study of ${specPath}: ${meta.configs} configuration(s) x ${meta.seeds.length} seed(s) = ${meta.trials.length} trials` +
-        `${alreadyDone ? `, ${alreadyDone} already done` : ""}; ${flags.queue ? `queue ${flags.queue}` : `${Math.min(workers, Math.max(1, pending.length))} worker thread(s)`}; folder ${dir}`,
+      `study of ${specPath}: ${search ? `${initialConfigs} + ${search.rounds} x ${search.batch} (Bayesian optimization)` : meta.configs} configuration(s) x ${meta.seeds.length} seed(s) = ${expectedTrials()} trials` +
+        `${alreadyDone ? `, ${alreadyDone} already done` : ""}; ${flags.queue ? `queue ${flags.queue}` : `${Math.min(workers, Math.max(1, pendingNow().length))} worker thread(s)`}; folder ${dir}`,
     );
-    const job = (t: TrialInfo): TrialJob => trialJob(meta, study, specPath, t);
+    const job = (t: TrialInfo): TrialJob => trialJob(meta, configs, specPath, t);
     const ex: TrialExecutor =
       flags.queue !== undefined ? await (await import("./study_queue.js")).QueueExecutor.connect(flags.queue, flags.queueName, meta, job) : new LocalExecutor(workers, job);
     executor = ex;
-    const progress = new StudyProgress(meta.trials.length, alreadyDone);
+    const progress = new StudyProgress(expectedTrials(), alreadyDone);
     let stop = false;
     let stopAt = 0;
     const onSigint = (): void => {
@@ -173,14 +195,18 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
     };
     process.on("SIGINT", onSigint);
     const t0 = performance.now();
-    const trialIndex = new Map(meta.trials.map((t) => [t.id, t]));
+    let trialIndex = new Map(meta.trials.map((t) => [t.id, t]));
     const redraw = setInterval(() => {
       progress.running = executor?.running() ?? 0;
       progress.draw();
     }, 1000);
     try {
       progress.draw();
-      await ex.run(
+      const ran = new Set<string>();
+      for (;;) {
+      const pending = pendingNow().filter((t) => !ran.has(t.id));
+      for (const t of pending) ran.add(t.id);
+      if (pending.length > 0) await ex.run(
         pending,
         (t, outcome, wallTime, host) => {
           const info = trialIndex.get(t.id)!;
@@ -192,12 +218,27 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
           progress.running = executor?.running() ?? 0;
           progress.log(
             outcome.status === "completed"
-              ? `trial ${info.trial + 1}/${meta.trials.length} ${info.id} (${describe(info)}): eval cost ${fmt(outcome.evaluation.cost)}, violations ${fmt(outcome.evaluation.violations)}, J ${fmt(outcome.final.J)}, ${wallTime.toFixed(1)} s on ${host}`
-              : `trial ${info.trial + 1}/${meta.trials.length} ${info.id} (${describe(info)}) FAILED: ${outcome.error.split("\n")[0]}`,
+              ? `trial ${info.trial + 1}/${expectedTrials()} ${info.id} (${describe(info)}): eval cost ${fmt(outcome.evaluation.cost)}, violations ${fmt(outcome.evaluation.violations)}, J ${fmt(outcome.final.J)}, ${wallTime.toFixed(1)} s on ${host}`
+              : `trial ${info.trial + 1}/${expectedTrials()} ${info.id} (${describe(info)}) FAILED: ${outcome.error.split("\n")[0]}`,
           );
         },
         () => stop,
       );
+      if (stop || !search || roundsDone() >= search.rounds) break;
+      // the next round of Bayesian optimization, from every configuration's median evaluation cost
+      const round = roundsDone() + 1;
+      const next = proposeRound(text, study.plan, objectives(configs, meta.trials, records), round, configs.length);
+      configs.push(...next);
+      const added = next.flatMap((c) => meta.seeds.map((seed) => ({ config: c.index, seed, settings: c.settings })));
+      meta = {
+        ...meta,
+        configs: configs.length,
+        trials: [...meta.trials, ...added.map((t, i) => ({ id: trialId(meta.specHash, t.settings, t.seed), trial: meta.trials.length + i, config: t.config, seed: t.seed, settings: t.settings }))],
+      };
+      folder.writeMeta(meta, text);
+      trialIndex = new Map(meta.trials.map((t) => [t.id, t]));
+      progress.log(`round ${round}/${search.rounds} of Bayesian optimization: ${next.map((c) => Object.entries(c.settings).map(([k, v]) => `${k}=${settingText(v)}`).join(" ")).join("; ")}`);
+      }
     } finally {
       clearInterval(redraw);
       process.off("SIGINT", onSigint);

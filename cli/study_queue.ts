@@ -19,7 +19,7 @@ import { CliError } from "./train_setup.js";
 export const DEFAULT_QUEUE_NAME = "mpcrl-study";
 const ATTEMPTS = 3;
 
-/** What a job carries: the trial's identity; the worker builds the trial from its own spec. */
+/** What a job carries: the trial's identity and settings; the worker builds the trial from its own spec. */
 export interface TrialJobData {
   readonly specHash: string;
   readonly spec: string;
@@ -27,6 +27,7 @@ export interface TrialJobData {
   readonly trial: number;
   readonly config: number;
   readonly seed: number;
+  readonly settings: TrialInfo["settings"];
 }
 
 /** What a job returns: the trial's outcome and where/how long it ran. */
@@ -104,7 +105,7 @@ export class QueueExecutor implements TrialExecutor {
     const pending = new Map<string, TrialInfo>();
     for (const t of trials) {
       pending.set(t.id, t);
-      const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed };
+      const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed, settings: t.settings };
       await this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false });
       // a job that failed for good in an earlier session runs again
       const job = await Job.fromId<TrialJobData, TrialJobResult>(this.queue, t.id);
@@ -117,7 +118,7 @@ export class QueueExecutor implements TrialExecutor {
         const job = await Job.fromId<TrialJobData, TrialJobResult>(this.queue, id);
         if (!job) {
           // removed from Redis by someone: enqueue it again
-          const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed };
+          const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed, settings: t.settings };
           await this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false });
           continue;
         }
@@ -147,8 +148,8 @@ export interface WorkerOptions {
   /** Job lock (ms): a worker that stops renewing it for this long is stalled and its trial retried. */
   readonly lockMs: number;
   readonly specHash: string;
-  /** The trial job of this spec's trial id (undefined: not a trial of this spec). */
-  readonly trialJob: (id: string) => TrialJob | undefined;
+  /** The trial job of a job of this spec (undefined: its id is not its settings' and seed's). */
+  readonly trialJob: (data: TrialJobData) => TrialJob | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -170,8 +171,8 @@ export async function startWorker(o: WorkerOptions): Promise<{ close(force: bool
         await job.moveToDelayed(Date.now() + 2000, token);
         throw new DelayedError();
       }
-      const tj = o.trialJob(d.id);
-      if (!tj) throw new UnrecoverableError(`trial ${d.id} is not a trial of this spec`);
+      const tj = o.trialJob(d);
+      if (!tj) throw new UnrecoverableError(`trial ${d.id} is not the trial of its settings and seed in this spec`);
       o.log(`start ${d.id} (trial ${d.trial + 1}, config ${d.config}, seed ${d.seed}, attempt ${job.attemptsMade + 1})`);
       const t0 = performance.now();
       const outcome = await pool.run(tj);

@@ -9,8 +9,9 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { raiseExitCode } from "./io.js";
-import { loadStudy, trialJob } from "./study.js";
-import { studyMeta } from "./study_folder.js";
+import { configFromSettings } from "../compiler/study.js";
+import { loadStudy } from "./study.js";
+import { studyMeta, trialId } from "./study_folder.js";
 import { CliError, parsePositiveInt } from "./train_setup.js";
 
 export interface WorkerFlags {
@@ -35,7 +36,6 @@ export async function runWorker(specPath: string | undefined, flags: WorkerFlags
     }
     const study = loadStudy(specPath, text, flags.color);
     const meta = studyMeta(specPath, text, study);
-    const byId = new Map(meta.trials.map((t) => [t.id, t]));
     const log = (l: string): void => void process.stderr.write(`[worker ${process.pid}] ${l}\n`);
     const { startWorker } = await import("./study_queue.js");
     const w = await startWorker({
@@ -44,13 +44,16 @@ export async function runWorker(specPath: string | undefined, flags: WorkerFlags
       concurrency,
       lockMs,
       specHash: meta.specHash,
-      trialJob: (id) => {
-        const t = byId.get(id);
-        return t ? trialJob(meta, study, specPath, t) : undefined;
+      // the configuration from the job's settings (Bayesian optimization proposes configurations
+      // the expansion does not list), checked against the trial id
+      trialJob: (d) => {
+        const config = d.config < study.configs.length ? study.configs[d.config] : configFromSettings(text, study.plan, d.config, d.settings);
+        if (trialId(meta.specHash, config.settings, d.seed) !== d.id) return undefined;
+        return { id: d.id, specPath, source: config.source, seed: d.seed, evaluation: meta.evaluation };
       },
       log,
     });
-    log(`ready: ${meta.trials.length} trials of ${specPath} (hash ${meta.specHash.slice(0, 12)}), ${concurrency} thread(s), queue ${flags.queue}`);
+    log(`ready: the study of ${specPath} (hash ${meta.specHash.slice(0, 12)}), ${concurrency} thread(s), queue ${flags.queue}`);
     await new Promise<void>((resolve) => {
       let closing = false;
       const stop = (): void => {

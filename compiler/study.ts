@@ -8,6 +8,7 @@ import { check, type Diagnostic } from "../language/index.js";
 import { studyPlan, type StudyAxis, type StudyEvaluation, type StudyPlan, type StudyValue } from "../language/check/study.js";
 import { Model } from "../language/check/model.js";
 import { Rng } from "../runtime/rng.js";
+import { proposeBatch } from "../runtime/study/bayes.js";
 
 export type { StudyPlan, StudyValue, StudyAxis, StudyEvaluation };
 
@@ -38,14 +39,7 @@ export function valueText(v: StudyValue): string {
 }
 
 function draw(rng: Rng, a: NonNullable<StudyAxis["random"]>): number {
-  const u = rng.next();
-  if (a.integer) {
-    const lo = Math.ceil(a.lo);
-    const hi = Math.floor(a.hi);
-    return lo + Math.min(hi - lo, Math.floor(u * (hi - lo + 1)));
-  }
-  if (a.dist === "log_uniform") return Math.min(a.hi, Math.max(a.lo, Math.exp(Math.log(a.lo) + u * (Math.log(a.hi) - Math.log(a.lo)))));
-  return a.lo + u * (a.hi - a.lo);
+  return fromUnit(a, rng.next());
 }
 
 /** The spec text with the values of `settings` written in and the study removed. */
@@ -110,4 +104,62 @@ export function expandStudy(text: string): { diagnostics: readonly Diagnostic[];
   }
   const trials = configs.flatMap((c) => plan.seeds.map((seed) => ({ config: c.index, seed })));
   return { diagnostics, study: { plan, configs, trials }, hasStudy };
+}
+
+type RandomRange = NonNullable<StudyAxis["random"]>;
+
+/** A random axis's value in [0, 1] (the inverse of `fromUnit`; an integer at its stratum's middle). */
+export function toUnit(r: RandomRange, v: number): number {
+  if (r.integer) {
+    const lo = Math.ceil(r.lo);
+    const hi = Math.floor(r.hi);
+    return (v - lo + 0.5) / (hi - lo + 1);
+  }
+  const u = r.dist === "log_uniform" ? (Math.log(v) - Math.log(r.lo)) / (Math.log(r.hi) - Math.log(r.lo)) : (v - r.lo) / (r.hi - r.lo);
+  return Math.min(1, Math.max(0, u));
+}
+
+/** The value at u in [0, 1] of a random axis (as `draw` maps its uniform number). */
+export function fromUnit(r: RandomRange, u: number): number {
+  if (r.integer) {
+    const lo = Math.ceil(r.lo);
+    const hi = Math.floor(r.hi);
+    return lo + Math.min(hi - lo, Math.floor(u * (hi - lo + 1)));
+  }
+  if (r.dist === "log_uniform") return Math.min(r.hi, Math.max(r.lo, Math.exp(Math.log(r.lo) + u * (Math.log(r.hi) - Math.log(r.lo)))));
+  return r.lo + u * (r.hi - r.lo);
+}
+
+/** The configuration with these settings (axis label -> value), e.g. one proposed by Bayesian optimization. */
+export function configFromSettings(text: string, plan: StudyPlan, index: number, settings: Readonly<Record<string, StudyValue>>): StudyConfig {
+  const values = plan.axes.map((a) => settings[a.label]);
+  const ordered: Record<string, StudyValue> = {};
+  plan.axes.forEach((a, i) => (ordered[a.label] = values[i]));
+  return { index, settings: ordered, source: configSource(text, plan, values) };
+}
+
+/**
+ * Round `round` (1-based) of `search bayesopt`: `plan.search.batch` new configurations from the
+ * configurations observed so far (their objective: the median evaluation cost over seeds, to
+ * minimize; modelled in log when every objective is positive). Deterministic: the same
+ * observations give the same proposals.
+ */
+export function proposeRound(
+  text: string,
+  plan: StudyPlan,
+  observed: readonly { readonly settings: Readonly<Record<string, StudyValue>>; readonly objective: number }[],
+  round: number,
+  firstIndex: number,
+): StudyConfig[] {
+  const q = plan.search?.batch ?? 0;
+  const ok = observed.filter((o) => Number.isFinite(o.objective));
+  const X = ok.map((o) => plan.axes.map((a) => toUnit(a.random!, o.settings[a.label] as number)));
+  const logY = ok.length > 0 && ok.every((o) => o.objective > 0);
+  const y = ok.map((o) => (logY ? Math.log(o.objective) : o.objective));
+  const us = proposeBatch(X, y, q, new Rng(DRAW_SEED, `study/bayesopt/${round}`));
+  return us.map((u, j) => {
+    const settings: Record<string, StudyValue> = {};
+    plan.axes.forEach((a, i) => (settings[a.label] = fromUnit(a.random!, u[i])));
+    return configFromSettings(text, plan, firstIndex + j, settings);
+  });
 }

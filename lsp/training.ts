@@ -23,6 +23,7 @@ const STUDY_SNIPPETS: Record<string, string> = {
   grid: "grid ${1:optimizer lr} in [${2:1e-2, 5e-2}]",
   random: "random ${1:optimizer lr} in ${2|log_uniform,uniform|}(${3:1e-3}, ${4:1e-1})",
   samples: "samples ${1:8}",
+  search: "search bayesopt rounds ${1:4} batch ${2:4}",
   seeds: "seeds ${1:10}",
   evaluate: "evaluate episodes ${1:2} steps ${2:500} seed ${3:1000}",
 };

@@ -3,7 +3,8 @@
 // reference's records (with another pool size); an unreachable Redis (exit 2, quickly); and, with a
 // real redis-server started here on a free port (skipped visibly without one), the study over two
 // worker processes, one killed mid-trial, a third with another spec version refusing its trials:
-// every trial completes exactly once and study.jsonl equals the local run's, trial by trial.
+// every trial completes exactly once and study.jsonl equals the local run's, trial by trial; and a
+// Bayesian-optimization study (search bayesopt) locally, interrupted and resumed, and over the queue.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { expandStudy } from "../../compiler/study.js";
 import { cliNodeArgs, root } from "./cli.js";
 
 const spec = join(root, "cli/test/fixtures/study_tiny.mpcrl");
+const boSpec = join(root, "cli/test/fixtures/study_bayesopt.mpcrl");
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-study-test-"));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -77,6 +79,7 @@ function records(dir: string): Rec[] {
 }
 
 const reference = join(tmp, "local");
+const boReference = join(tmp, "bo-local");
 
 describe("mpcrl study", () => {
   it("expands the study: 3 x 2 configurations x 2 seeds, each spec with its values written in and no study", () => {
@@ -143,6 +146,33 @@ describe("mpcrl study", () => {
     expect(records(dir)).toEqual(records(reference));
   }, 240_000);
 
+  it("search bayesopt: 3 draws then 2 rounds of 2 proposals; Ctrl-C after a round and --resume end with an uninterrupted run's records", async () => {
+    const p = start("study", boSpec, "--out", boReference, "--workers", "2");
+    expect(await p.exit, p.err()).toBe(0);
+    expect(p.err().match(/^round \d\/2 of Bayesian optimization: /gm)?.length).toBe(2);
+    const recs = records(boReference);
+    expect(recs.length).toBe(14);
+    expect(new Set(recs.map((r) => r["config"])).size).toBe(7);
+    const meta = JSON.parse(readFileSync(join(boReference, "study.json"), "utf8")) as { trials: unknown[]; configs: number };
+    expect(meta.trials.length).toBe(14);
+    expect(meta.configs).toBe(7);
+    // the proposals stay inside the ranges, an integer setting's are integers
+    for (const r of recs) {
+      const st = r["settings"] as Record<string, number>;
+      expect(st["optimizer.lr"]).toBeGreaterThanOrEqual(1e-3);
+      expect(st["optimizer.lr"]).toBeLessThanOrEqual(0.3);
+      expect(Number.isInteger(st["update.period"])).toBe(true);
+    }
+    const dir = join(tmp, "bo-resumed");
+    const q = start("study", boSpec, "--out", dir, "--workers", "1");
+    await q.waitFor(/^round 1\/2 of Bayesian optimization: /m);
+    q.child.kill("SIGINT");
+    expect(await q.exit, q.err()).toBe(130);
+    const r = start("study", "--resume", dir, "--workers", "2");
+    expect(await r.exit, r.err()).toBe(0);
+    expect(records(dir)).toEqual(records(boReference));
+  }, 240_000);
+
   it("an unreachable Redis: a one-line error and exit 2, quickly, for `study --queue` and `worker`", async () => {
     const t0 = Date.now();
     const p = start("study", spec, "--queue", "redis://127.0.0.1:1", "--out", join(tmp, "never"));
@@ -204,6 +234,18 @@ describe.skipIf(!hasRedis)("mpcrl study --queue with a real redis-server", () =>
     expect(a.err()).not.toContain(`done ${killedId}`);
     expect(b.err()).toContain(`done ${killedId}`);
     expect(records(dir)).toEqual(records(reference));
+
+    // Bayesian optimization over the queue: workers build the proposed configurations from the jobs' settings
+    const w1 = start("worker", boSpec, "--queue", url, "--concurrency", "1");
+    const w2 = start("worker", boSpec, "--queue", url, "--concurrency", "1");
+    await Promise.all([w1.waitFor(/ready/), w2.waitFor(/ready/)]);
+    const boDir = join(tmp, "bo-queued");
+    const bo = start("study", boSpec, "--queue", url, "--out", boDir);
+    expect(await bo.exit, bo.err()).toBe(0);
+    w1.child.kill("SIGINT");
+    w2.child.kill("SIGINT");
+    await Promise.all([w1.exit, w2.exit]);
+    expect(records(boDir)).toEqual(records(boReference));
     redis.kill("SIGTERM");
   }, 300_000);
 });

@@ -45,6 +45,9 @@ export interface StudyPlan {
   readonly samples: number;
   readonly seeds: readonly number[];
   readonly evaluation: StudyEvaluation;
+  /** `search bayesopt rounds R batch Q`: after the `samples` random draws, R rounds of Q configurations
+   *  proposed by Bayesian optimization (absent: every configuration up front). */
+  readonly search?: { readonly kind: "bayesopt"; readonly rounds: number; readonly batch: number };
   /** The `study { ... }` setting's span: removed from every trial's spec. */
   readonly span: Span;
 }
@@ -53,6 +56,7 @@ export const STUDY_ENTRIES: readonly { readonly key: string; readonly example: s
   { key: "grid", example: "grid optimizer lr in [1e-2, 5e-2, 1e-1]", doc: "Every value of the list, crossed with the other grids." },
   { key: "random", example: "random exploration epsilon in log_uniform(0.01, 0.5)", doc: "`samples` random draws from `uniform(lo, hi)` or `log_uniform(lo, hi)` (integers for integer settings)." },
   { key: "samples", example: "samples 8", doc: "Random draws per grid point (needed with `random`)." },
+  { key: "search", example: "search bayesopt rounds 4 batch 4", doc: "`search bayesopt rounds R batch Q`: after the `samples` random draws (the initial design), R rounds of Q configurations proposed by Bayesian optimization over the `random` ranges (a Gaussian process of the median evaluation cost, Q points per round by constant liar, so every worker is busy); `search grid` (the default) samples every configuration up front." },
   { key: "seeds", example: "seeds 10", doc: "Training seeds of every configuration: `seeds N` is 1..N, `seeds [3, 7]` a list (default: the train block's seed)." },
   { key: "evaluate", example: "evaluate episodes 5 steps 1000 seed 1000", doc: "Held-out evaluation of each trial's final parameters: episodes, steps per episode (default: training's) and seed (default 1000), the same for every trial." },
 ];
@@ -168,6 +172,8 @@ class StudyChecker {
     let samplesSpan: Span | undefined;
     let seeds: number[] | undefined;
     let evaluation: StudyEvaluation = { episodes: 1, seed: DEFAULT_EVAL_SEED };
+    let search: StudyPlan["search"];
+    let searchSpan: Span | undefined;
     for (const e of study.block) {
       const key = e.key.name;
       if (e.block) this.err("MPC5016", `\`${key}\` takes no nested block`, e.key.span);
@@ -208,6 +214,10 @@ class StudyChecker {
         case "seeds":
           seeds = this.seeds(e);
           break;
+        case "search":
+          search = this.search(e);
+          searchSpan = e.key.span;
+          break;
         case "evaluate": {
           const ev = this.evaluate(e);
           if (ev) evaluation = ev;
@@ -229,15 +239,20 @@ class StudyChecker {
       this.err("MPC5016", "`random` needs `samples` in the study", r.key.span, { label: "how many draws?", help: "add e.g. `samples 8` (random draws per grid point)" });
     }
     if (!randomEntry && samples !== undefined && samplesSpan) this.warn("`samples` has no effect without a `random` entry", samplesSpan, { label: "ignored" });
+    if (search && searchSpan) {
+      const g = study.block.find((e) => e.key.name === "grid");
+      if (g) this.err("MPC5016", "`search bayesopt` searches `random` ranges only", g.key.span, { label: "a grid", related: [{ span: searchSpan, label: "Bayesian optimization here" }], help: "write the values' range as `random ... in uniform(lo, hi)`, or drop `search bayesopt`" });
+      else if (!randomEntry) this.err("MPC5016", "`search bayesopt` needs `random` ranges to search", searchSpan, { help: `add e.g. \`${STUDY_ENTRIES[1].example}\`` });
+    }
     const seedSetting = this.findSetting(t, "seed");
     const trainSeed = seedSetting?.args[0] ? this.num(seedSetting.args[0]) : undefined;
     const finalSeeds = seeds ?? [trainSeed ?? 0];
     const k = hasRandom ? (samples ?? 1) : 1;
-    const configs = axes.reduce((n, a) => n * (a.grid?.length ?? 1), k);
+    const configs = axes.reduce((n, a) => n * (a.grid?.length ?? 1), k) + (search ? search.rounds * search.batch : 0);
     if (configs * finalSeeds.length > MAX_TRIALS)
       this.err("MPC5014", `the study has ${configs * finalSeeds.length} trials, more than ${MAX_TRIALS}`, study.key.span, { help: "use fewer grid values, samples or seeds" });
     if (!this.ok) return undefined;
-    return { axes, samples: k, seeds: finalSeeds, evaluation, span: study.span };
+    return { axes, samples: k, seeds: finalSeeds, evaluation, ...(search ? { search } : {}), span: study.span };
   }
 
   seeds(e: Setting): number[] | undefined {
@@ -275,6 +290,33 @@ class StudyChecker {
     return Array.from({ length: n }, (_, i) => i + 1);
   }
 
+  search(e: Setting): StudyPlan["search"] {
+    const kind = e.args[0]?.kind === "Name" ? e.args[0].name : undefined;
+    if (kind === "grid" && e.args.length === 1) return undefined;
+    const bad = (): undefined => {
+      this.err("MPC5016", "`search` is `search grid` or `search bayesopt rounds R batch Q`", e.span, { label: "malformed", help: `write e.g. \`${STUDY_ENTRIES[3].example}\`` });
+      return undefined;
+    };
+    if (kind !== "bayesopt") return bad();
+    let rounds: number | undefined;
+    let batch: number | undefined;
+    for (let i = 1; i < e.args.length; i += 2) {
+      const w = e.args[i];
+      const v = e.args[i + 1];
+      const name = w.kind === "Name" ? w.name : undefined;
+      if ((name !== "rounds" && name !== "batch") || !v) return bad();
+      const x = this.num(v);
+      if (x === undefined || !Number.isInteger(x) || x < 1) {
+        this.err("MPC5015", `\`search ${name}\` must be a positive integer, found \`${this.ctx.src(v.span)}\``, v.span, { label: "outside the domain" });
+        return undefined;
+      }
+      if (name === "rounds") rounds = x;
+      else batch = x;
+    }
+    if (rounds === undefined || batch === undefined) return bad();
+    return { kind: "bayesopt", rounds, batch };
+  }
+
   evaluate(e: Setting): StudyEvaluation | undefined {
     let episodes = 1;
     let steps: number | undefined;
@@ -285,7 +327,7 @@ class StudyChecker {
       const v = e.args[i + 1];
       const name = w.kind === "Name" ? w.name : undefined;
       if (!name || !words.includes(name) || !v) {
-        this.err("MPC5016", "`evaluate` takes `episodes N`, `steps N` and `seed N`", w.span, { label: "unexpected", help: `write e.g. \`${STUDY_ENTRIES[4].example}\`` });
+        this.err("MPC5016", "`evaluate` takes `episodes N`, `steps N` and `seed N`", w.span, { label: "unexpected", help: `write e.g. \`${STUDY_ENTRIES[5].example}\`` });
         return undefined;
       }
       const x = this.num(v);

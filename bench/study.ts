@@ -56,7 +56,7 @@ if (spawnSync("redis-server", ["--version"]).status !== 0) {
     const { QueueExecutor, startWorker } = await import("../cli/study_queue.js");
     const byId = new Map(meta.trials.map((t) => [t.id, t]));
     const worker = await startWorker({ url, concurrency: 1, lockMs: 30_000, specHash: meta.specHash, trialJob: (d) => job(byId.get(d.id)!), log: () => undefined });
-    const ex = await QueueExecutor.connect(url, undefined, meta, job);
+    const ex = await QueueExecutor.connect(url, undefined, meta);
     t0 = performance.now();
     let done = 0;
     await ex.run(meta.trials, () => void done++, () => false);

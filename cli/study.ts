@@ -176,10 +176,12 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
         `${alreadyDone ? `, ${alreadyDone} already done` : ""}; ${flags.queue ? `queue ${flags.queue}` : `${Math.min(workers, Math.max(1, pendingNow().length))} worker thread(s)`}; folder ${dir}`,
     );
     const job = (t: TrialInfo): TrialJob => trialJob(meta, configs, specPath, t);
+    let progress: StudyProgress | undefined;
     const ex: TrialExecutor =
-      flags.queue !== undefined ? await (await import("./study_queue.js")).QueueExecutor.connect(flags.queue, flags.queueName, meta, job) : new LocalExecutor(workers, job);
+      flags.queue !== undefined ? await (await import("./study_queue.js")).QueueExecutor.connect(flags.queue, flags.queueName, meta, (l) => progress?.log(l)) : new LocalExecutor(workers, job);
     executor = ex;
-    const progress = new StudyProgress(expectedTrials(), alreadyDone);
+    const bar = new StudyProgress(expectedTrials(), alreadyDone);
+    progress = bar;
     let stop = false;
     let stopAt = 0;
     const onSigint = (): void => {
@@ -262,7 +264,7 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
         out.write(`  #${c.rank} config ${c.config}: ${s}: eval cost median ${fmt(c.evalCost.median)} [${fmt(c.evalCost.min)}, ${fmt(c.evalCost.max)}], violations median ${fmt(c.evalViolations.median)} (${c.completed} seeds)\n`);
       }
       out.write(`  study folder          ${dir}\n  report                ${join(dir, "study.html")}\n`);
-      if (stop || missing) out.write(`  resume with           mpcrl study --resume ${dir}${flags.queue ? ` --queue ${flags.queue}` : ""}\n`);
+      if (stop || missing) out.write(`  resume with           mpcrl study --resume ${dir}${flags.queue ? ` --queue ${flags.queue}` : ""}${flags.queueName ? ` --queue-name ${flags.queueName}` : ""}\n`);
     }
     if (stop) process.exitCode = 130;
     else if (failed > 0) raiseExitCode(1);

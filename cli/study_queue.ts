@@ -88,13 +88,15 @@ export class QueueExecutor implements TrialExecutor {
   private constructor(
     private readonly queue: Queue,
     private readonly meta: StudyMeta,
+    private readonly log: (line: string) => void,
   ) {}
 
-  static async connect(url: string, name: string | undefined, meta: StudyMeta, _job: (t: TrialInfo) => TrialJob): Promise<QueueExecutor> {
+  /** `meta`: the study (its spec hash and path go into every job); `log`: a line once trials are queued. */
+  static async connect(url: string, name: string | undefined, meta: StudyMeta, log: (line: string) => void = () => undefined): Promise<QueueExecutor> {
     await probeRedis(url);
     const queue = new Queue(name ?? DEFAULT_QUEUE_NAME, { connection: bullConnection(url) });
     queue.on("error", () => undefined);
-    return new QueueExecutor(queue, meta);
+    return new QueueExecutor(queue, meta, log);
   }
 
   running(): number {
@@ -111,6 +113,7 @@ export class QueueExecutor implements TrialExecutor {
       const job = await Job.fromId<TrialJobData, TrialJobResult>(this.queue, t.id);
       if (job && (await job.getState()) === "failed") await job.retry("failed");
     }
+    this.log(`enqueued ${trials.length} trials on the queue ${this.queue.name} (finished ones are collected, not run again)`);
     while (pending.size > 0 && !stopped()) {
       let active = 0;
       for (const [id, t] of [...pending]) {

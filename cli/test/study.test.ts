@@ -4,7 +4,9 @@
 // real redis-server started here on a free port (skipped visibly without one), the study over two
 // worker processes, one killed mid-trial, a third with another spec version refusing its trials:
 // every trial completes exactly once and study.jsonl equals the local run's, trial by trial; and a
-// Bayesian-optimization study (search bayesopt) locally, interrupted and resumed, and over the queue.
+// Bayesian-optimization study (search bayesopt) locally, interrupted and resumed, and over the queue;
+// a second study of the same spec collecting the finished jobs without running them again; Ctrl-C on
+// a queued study, a worker running its jobs meanwhile, and --resume collecting them.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -246,6 +248,30 @@ describe.skipIf(!hasRedis)("mpcrl study --queue with a real redis-server", () =>
     w2.child.kill("SIGINT");
     await Promise.all([w1.exit, w2.exit]);
     expect(records(boDir)).toEqual(records(boReference));
+
+    // no worker is running: a new study of the same spec on the same queue collects the finished
+    // jobs (job id = trial id) without running any trial again
+    const again = start("study", spec, "--queue", url, "--out", join(tmp, "queued-again"));
+    expect(await again.exit, again.err()).toBe(0);
+    expect(records(join(tmp, "queued-again"))).toEqual(records(reference));
+
+    // Ctrl-C on a queued study leaves the folder consistent and the jobs queued; a worker runs them
+    // meanwhile, and --resume collects them
+    const stoppedDir = join(tmp, "queued-stopped");
+    const s1 = start("study", spec, "--queue", url, "--queue-name", "second", "--out", stoppedDir);
+    await s1.waitFor(/enqueued 12 trials on the queue second/);
+    s1.child.kill("SIGINT");
+    expect(await s1.exit, s1.err()).toBe(130);
+    expect(s1.out()).toContain(`mpcrl study --resume ${stoppedDir} --queue ${url}`);
+    expect(existsSync(join(stoppedDir, "study.json"))).toBe(true);
+    expect(records(stoppedDir)).toEqual([]);
+    const w3 = start("worker", spec, "--queue", url, "--queue-name", "second", "--concurrency", "1");
+    const s2 = start("study", "--resume", stoppedDir, "--queue", url, "--queue-name", "second");
+    expect(await s2.exit, s2.err()).toBe(0);
+    w3.child.kill("SIGINT");
+    expect(await w3.exit).toBe(0);
+    expect(w3.err().match(/done [0-9a-f]{16} completed/g)?.length).toBe(12);
+    expect(records(stoppedDir)).toEqual(records(reference));
     redis.kill("SIGTERM");
   }, 300_000);
 });

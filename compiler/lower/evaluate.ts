@@ -261,7 +261,10 @@ export class Evaluator {
     const range = (arg: (typeof indices)[number], size: number): number[] => {
       if (arg.kind === "At") {
         const i = this.evalNumber(arg.index, scope, "an index");
-        if (!Number.isInteger(i) || i < 0 || i >= size) this.shapeError(`index ${i} is out of range 0..${size - 1}`, arg.span);
+        // an index that depends on the stage (`w[k + 1]`, `w[j]` in `for j in ..`) is checked here
+        // only: the checker proves constant indices in range (MPC3005), not per-stage ones, so this
+        // stays a user diagnostic (MPC4602)
+        if (!Number.isInteger(i) || i < 0 || i >= size) throw new LowerError(`index ${i} is out of range 0..${size - 1}`, arg.span, CompilerCodes.shape);
         return [i];
       }
       const a = arg.start === undefined ? 0 : this.evalNumber(arg.start, scope, "a slice start");

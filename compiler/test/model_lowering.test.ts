@@ -132,6 +132,22 @@ controller C {
     }
   });
 
+  it("what the checker does not prove stays a user diagnostic: a stage-dependent index out of range is MPC4602", () => {
+    const source = `const w[3] = [1, 2, 3]
+controller C {
+  state x[2]
+  input u in [-1, 1]
+  horizon 3
+  dynamics x+ = [[1, 0.1], [0, 1]]*x + [0, 0.1]*u
+  minimize stage sumsq(x) + u^2
+  subject to
+    x[0] <= w[j] for j in 1..N
+}`;
+    const { program, model } = checked(source);
+    const d = lowerChecked(program, source, { model, skipNumericChecks: true }).diagnostics;
+    expect(d.map((x) => `${x.code} ${x.message}`)).toEqual(["MPC4602 index 3 is out of range 0..2"]);
+  });
+
   // Every example and fixture that checks clean: the IR is sized and parameterized by the model.
   const clean = [...files(`${repoRoot}examples`), ...files(`${repoRoot}language/test/fixtures`)]
     .map((p) => ({ p: p.slice(repoRoot.length), source: readFileSync(p, "utf8") }))

@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { expandStudy } from "../../compiler/study.js";
-import { cliNodeArgs, root } from "./cli.js";
+import { settingSpec, settingsFor } from "../../lsp/training.js";
+import { cliNodeArgs, root, runCli } from "./cli.js";
 
 const spec = join(root, "cli/test/fixtures/study_tiny.mpcrl");
 const boSpec = join(root, "cli/test/fixtures/study_bayesopt.mpcrl");
@@ -110,6 +111,14 @@ describe("mpcrl study", () => {
       expect([1, 2, 3]).toContain(rs);
     }
   });
+
+  it("`mpcrl train` trains the spec as written (the study ignored); the editor documents the study's entries", async () => {
+    const r = await runCli("train", spec, "--out", join(tmp, "train"), "--steps", "5", "--episodes", "1");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/training completed: 1 episode\(s\), 5 steps/);
+    for (const key of ["study", "grid", "random", "samples", "search", "seeds", "evaluate"]) expect(settingSpec(key)?.doc, key).toBeTruthy();
+    expect(settingsFor(undefined).map((x) => x.key)).toContain("study");
+  }, 120_000);
 
   it("runs the 12 trials on a local pool: study.jsonl, csv, html, best-params.json; a configuration's seeds ranked", async () => {
     const p = start("study", spec, "--out", reference, "--workers", "2");

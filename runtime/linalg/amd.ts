@@ -2,23 +2,27 @@
 // quotient graph, after P. R. Amestoy, T. A. Davis and I. S. Duff, "An approximate minimum degree
 // ordering algorithm", SIAM J. Matrix Anal. Appl. 17(4):886-905, 1996 (written from the paper).
 //
-// Quotient graph (paper, section 2): every node is a variable (not yet eliminated) or an element
-// (an eliminated pivot, standing for the clique of its neighbours). A variable i keeps two lists in
-// one array: E_i, the elements it belongs to, then A_i, the variables it is adjacent to through an
-// original entry not yet covered by an element; an element e keeps L_e, its variables. Pivot p:
-//   L_p = (A_p U  U_{e in E_p} L_e) \ {p}                      (eq. 2.2: new element, and every
-//                                                               e in E_p is absorbed into p)
-// Indistinguishable variables are merged into supervariables of weight nv (section 3: detected by
-// hashing E_i and A_i, then comparing the lists), and all sizes below are weighted by nv.
-// Approximate external degree of i in L_p (section 4, eq. 4.1 with the bound of eq. 4.2):
-//   |L_e \ L_p| = |L_e| - sum of nv_j over j in L_e and L_p     (algorithm 2, one pass over L_p)
-//   d_i = min( n - k - nv_i,
-//              d_i(previous) + |L_p \ i|,
-//              |A_i \ L_p| + |L_p \ i| + sum over e in E_i \ {p} of |L_e \ L_p| )
-// Element absorption: elements with L_e \ L_p empty are absorbed into p (aggressive absorption,
-// section 5); a variable whose external degree is 0 (its only element is p and A_i \ L_p is empty)
-// is indistinguishable from p and eliminated with it (mass elimination, section 3). A_i is pruned
-// of variables in L_p (edges now covered by p) and E_i of absorbed elements.
+// Equations used (numbering here is ours; the weights nv make every size below a count of
+// original variables):
+// (1) Quotient graph: every node is a variable (not yet eliminated) or an element (an eliminated
+//     pivot, standing for the clique of its neighbours). A variable i keeps E_i, the elements it
+//     belongs to, then A_i, the variables adjacent to it through an original entry not yet covered
+//     by an element; an element e keeps L_e, its variables. Eliminating pivot p forms
+//       L_p = (A_p U  U_{e in E_p} L_e) \ {p}
+//     and every e in E_p is absorbed into p (element absorption).
+// (2) For every element e meeting L_p, in one pass over L_p:
+//       |L_e \ L_p| = |L_e| - sum of nv_j over j in L_e and L_p
+// (3) Approximate external degree of each i in L_p (an upper bound of the true one):
+//       d_i = min( n - k - nv_i,
+//                  d_i(previous) + |L_p \ i|,
+//                  |A_i \ L_p| + |L_p \ i| + sum over e in E_i \ {p} of |L_e \ L_p| )
+//     with k the number of eliminated variables.
+// (4) Aggressive absorption: an element with |L_e \ L_p| = 0 is absorbed into p. Mass elimination:
+//     a variable whose external degree is 0 (its only element is p, A_i \ L_p empty) is eliminated
+//     together with p. A_i is pruned of variables in L_p (edges now covered by p), E_i of absorbed
+//     elements.
+// (5) Supervariables: variables of L_p with equal lists E_i and A_i (hashed, then compared) are
+//     indistinguishable and merged into one of weight nv = the sum of their weights.
 // The order is the postorder of the assembly tree (element e's parent is the element that absorbed
 // it), each pivot followed by the variables of its supervariable and those mass-eliminated with it:
 // the same fill as the elimination order, with the columns of each subtree together.
@@ -201,7 +205,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     for (let x = me; x >= 0; x = chainNext[x]) order[k++] = x;
     kind[me] = ELEMENT;
 
-    // ---- new element L_me (eq. 2.2); elements of E_me are absorbed
+    // ---- new element L_me (1); elements of E_me are absorbed
     let degme = 0;
     const elenme = elen[me];
     if (elenme === 0) {
@@ -264,7 +268,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     elen[me] = 0;
     const lp = pe[me], lend = lp + len[me];
 
-    // ---- |L_e \ L_me| for every element e meeting L_me (algorithm 2)
+    // ---- |L_e \ L_me| for every element e meeting L_me (2)
     if (wflg > 0x3fffffff - n) {
       w.fill(0);
       wflg = 1;
@@ -280,7 +284,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
       }
     }
 
-    // ---- degree update (eq. 4.1), aggressive absorption, mass elimination, list pruning
+    // ---- degree update (3), aggressive absorption and mass elimination (4), list pruning
     for (let p = lp; p < lend; p++) {
       const i = iw[p];
       const p1 = pe[i], e1 = p1 + elen[i], pn = p1 + len[i];
@@ -329,7 +333,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
       hashVal[i] = hash + me;
     }
 
-    // ---- supervariable detection: equal hashes, then equal lists
+    // ---- supervariable detection (5): equal hashes, then equal lists
     for (let p = lp; p < lend; p++) {
       const i = iw[p];
       if (kind[i] !== VARIABLE) continue;

@@ -20,7 +20,7 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -323,7 +323,13 @@ function groupCheck(): Omit<GroupData, "date" | "load" | "seconds"> {
 }
 
 function groupCompile(): Omit<GroupData, "date" | "load" | "seconds"> {
-  type T = { compileMs: Record<string, { full: number; noEmit: number }>; gzPerCallUs: Record<string, number> };
+  type T = {
+    compileMs: Record<string, { full: number; noEmit: number }>;
+    gzPerCallUs: Record<string, number>;
+    gzStepUs: number;
+    gzStepCpuUs: number;
+    gzStepBefore: { label: string; stepUs: number; stepCpuUs: number; load: string };
+  };
   const { json: t, command } = bench<T>("compile", ["--reps", quick ? "3" : "5"]);
   const gz = t.compileMs["gros_zanon/linear_mpc.mpcrl"];
   const big = t.compileMs["generated nx=20 nu=8 N=40"];
@@ -336,6 +342,12 @@ function groupCompile(): Omit<GroupData, "date" | "load" | "seconds"> {
       { what: "compile a generated spec (nx 20, nu 8, N 40): full / without emitting", ours: big ? `${f(big.full, 0)} / ${f(big.noEmit, 0)} ms` : "-", reference: "-", command },
       { what: "Gros & Zanon controller: `act` per call vs the bare QP solve", ours: `${us(act)} vs ${us(bare)}`, reference: "-", command },
       { what: "Gros & Zanon controller: `gradQvalue` / `policySensitivity` per call", ours: `${us(t.gzPerCallUs.gradQvalue)} / ${us(t.gzPerCallUs["policySensitivity (16 directions)"])}`, reference: "-", command },
+      {
+        what: "Gros & Zanon: `act` + `gradQvalue` + `policySensitivity` on the same state (the sensitivity reuses the solve's factorization): wall / CPU per state",
+        ours: `${us(t.gzStepUs)} / ${us(t.gzStepCpuUs)}`,
+        reference: `${t.gzStepBefore.label}, before the one KKT layer: ${us(t.gzStepBefore.stepUs)} / ${us(t.gzStepBefore.stepCpuUs)} (load ${t.gzStepBefore.load}); measured in another run, so compare with the load in mind`,
+        command,
+      },
     ],
     notes: [],
   };
@@ -351,6 +363,24 @@ function groupLsp(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
+function groupStudy(): Omit<GroupData, "date" | "load" | "seconds"> {
+  const out = run("bench/study.ts", []);
+  const command = "npx tsx bench/study.ts";
+  const rows: Row[] = [];
+  for (const line of out.split("\n")) {
+    const m = /^(.+?)\s+([\d.]+) s\s+([\d.]+) trials\/min$/.exec(line.trim());
+    if (m) rows.push({ what: `12 short trials (cli/test/fixtures/study_tiny.mpcrl): ${m[1].trim()}`, ours: `${m[3]} trials/min (${m[2]} s)`, reference: "-", command });
+    const o = /^queue overhead per trial.*?: (-?\d+) ms/.exec(line.trim());
+    if (o) rows.push({ what: "BullMQ queue overhead per trial against the 1-thread pool", ours: `${o[1]} ms`, reference: "-", command });
+    if (/^queue: skipped/.test(line.trim())) rows.push({ what: "BullMQ queue", ours: "not measured (no redis-server)", reference: "-", command });
+  }
+  return {
+    title: "Studies (mpcrl study): trials per minute",
+    rows,
+    notes: ["Trials this short are dominated by starting worker threads (one module load each), so the pool scales little on them; the queue polls every 300 ms."],
+  };
+}
+
 const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">> = {
   train: groupTrain,
   examples: groupExamples,
@@ -359,6 +389,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   check: groupCheck,
   compile: groupCompile,
   lsp: groupLsp,
+  study: groupStudy,
 };
 
 // ------------------------------------------------------------------ main

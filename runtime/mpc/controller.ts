@@ -17,6 +17,7 @@ import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
+import { shiftWorkingSet, stageShift } from "./shift.js";
 
 /** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
  *  controller, the train block and the compiler). "kept": an action outside them has no Q value. */
@@ -84,6 +85,11 @@ interface SolverSlot {
   /** Exact active-set solver and its working set (the last solution's active set). */
   active: ActiveSetQp | undefined;
   readonly guess: Int8Array;
+  /** x_0 and x_1 of the slot's last solution (hasPlan: one exists): a state near x_1 is the next
+   *  closed-loop step, whose guess is the working set shifted by one stage (shift.ts). */
+  readonly planX0: Float64Array;
+  readonly planX1: Float64Array;
+  hasPlan: boolean;
   pVersion: number;
   qVersion: number;
   aVersion: number;
@@ -132,10 +138,10 @@ export class MpcController implements LearnableMpc {
   private readonly useActiveSet: boolean;
   /**
    * Counters since construction: solves answered by the active-set path alone, ADMM solves,
-   * active-set factorizations; derivative calls that reused the mode's last solve, sensitivity
+   * active-set factorizations, solves warm started from the shifted working set; derivative calls that reused the mode's last solve, sensitivity
    * analyses that adopted the active-set factorization, and factorizations QpSensitivity made itself.
    */
-  readonly stats = { activeSet: 0, admm: 0, factorizations: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
+  readonly stats = { activeSet: 0, admm: 0, factorizations: 0, shiftedGuesses: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
   private readonly reuse: boolean;
   /** Increases whenever theta or a runtime value changes (the key of `SolverSlot.last`). */
   private dataEpoch = 0;
@@ -169,6 +175,9 @@ export class MpcController implements LearnableMpc {
   private readonly fwdOut: { dz: Float64Array; dy: Float64Array };
   private lastPlan: Float64Array | undefined;
   private planShift = 0;
+  /** Row -> the row of the same role one stage later (shift.ts), and scratch for the shifted set. */
+  private readonly rowShift: Int32Array;
+  private readonly shiftBuf: Int8Array;
 
   constructor(template: QpTemplate, options: MpcControllerOptions = {}) {
     const t = template;
@@ -220,9 +229,11 @@ export class MpcController implements LearnableMpc {
     this.next = new Float64Array(this.layout.length);
     this.jac = new Float64Array(t.jacRow.length);
     this.slots = {
-      V: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m), last: lastSolve(t.nx, t.nu) },
-      Q: { solver: undefined, active: undefined, guess: new Int8Array(t.m), pVersion: -1, qVersion: -1, aVersion: -1, l: new Float64Array(t.m), u: new Float64Array(t.m), last: lastSolve(t.nx, t.nu) },
+      V: this.newSlot(),
+      Q: this.newSlot(),
     };
+    this.rowShift = stageShift(t);
+    this.shiftBuf = new Int8Array(t.m);
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
     const x0Set = new Set<number>();
@@ -574,6 +585,7 @@ export class MpcController implements LearnableMpc {
     last.valid = false;
     last.result = undefined;
     const res = this.solveModeFresh(mode, state, input, runtime);
+    if (res.status === "solved") this.recordPlan(this.slots[mode], res.x);
     const active = this.slots[mode].active;
     if (res.status === "solved" && active !== undefined && res.x === active.x) {
       // answered by the active-set solver (its x): its factorization is of the final active set
@@ -612,6 +624,12 @@ export class MpcController implements LearnableMpc {
         slot.l[r] = input[j];
         slot.u[r] = input[j];
       }
+    }
+    if (slot.hasPlan && this.nextStep(slot, state)) {
+      shiftWorkingSet(slot.guess, this.rowShift, this.shiftBuf);
+      slot.guess.set(this.shiftBuf);
+      slot.hasPlan = false;
+      this.stats.shiftedGuesses++;
     }
     if (this.useActiveSet) {
       const exact = this.solveActiveSet(slot, 0);
@@ -676,9 +694,11 @@ export class MpcController implements LearnableMpc {
     if (slot === this.slots.V) {
       // Q(s, a) usually follows V(s) at the same state (a Q-learning step): it starts from V's
       // active set, with its own (pinned) first-input rows
-      const q = this.slots.Q.guess;
+      const Q = this.slots.Q;
+      const q = Q.guess;
       for (let i = 0; i < t.m; i++) q[i] = slot.guess[i];
       for (let j = 0; j < t.nu; j++) q[t.u0Rows[j]] = 1;
+      this.recordPlan(Q, as.x);
     }
     return {
       status: "solved",
@@ -693,6 +713,42 @@ export class MpcController implements LearnableMpc {
       setupTime: 0,
       solveTime: 0,
     };
+  }
+
+  private newSlot(): SolverSlot {
+    const { m, nx, nu } = this.template;
+    return {
+      solver: undefined,
+      active: undefined,
+      guess: new Int8Array(m),
+      planX0: new Float64Array(nx),
+      planX1: new Float64Array(nx),
+      hasPlan: false,
+      pVersion: -1,
+      qVersion: -1,
+      aVersion: -1,
+      l: new Float64Array(m),
+      u: new Float64Array(m),
+      last: lastSolve(nx, nu),
+    };
+  }
+
+  private recordPlan(slot: SolverSlot, z: Float64Array): void {
+    const { stateOffset: o, nx } = this.template;
+    slot.planX0.set(z.subarray(o, o + nx));
+    slot.planX1.set(z.subarray(o + nx, o + 2 * nx));
+    slot.hasPlan = true;
+  }
+
+  /** Whether `state` is the next closed-loop state of the slot's last plan: nearer its x_1 than its x_0. */
+  private nextStep(slot: SolverSlot, state: ArrayLike<number>): boolean {
+    let d0 = 0;
+    let d1 = 0;
+    for (let i = 0; i < this.template.nx; i++) {
+      d0 += (state[i] - slot.planX0[i]) ** 2;
+      d1 += (state[i] - slot.planX1[i]) ** 2;
+    }
+    return d1 < d0;
   }
 
   /** Independent check of an accepted solution: primal feasibility, stationarity and complementary

@@ -1,0 +1,85 @@
+// The receding-horizon shift of the working set (shift.ts): the row map on a compiled template,
+// and the closed loop it warm starts, whose actions equal those of cold solves (a fresh controller
+// per state) while it needs fewer working sets.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compileToModule } from "../../../compiler/index.js";
+import { stageShift, shiftWorkingSet } from "../shift.js";
+import { RecordedDisturbance } from "../../plants/disturbance.js";
+
+const data = new URL("../../../../shared/data/anchors/", import.meta.url);
+const anchor = JSON.parse(readFileSync(new URL("gz_qlearning_mpcrl_5000.json", data), "utf8")) as { noise_e: number[] };
+const src = readFileSync(new URL("../../../examples/gros_zanon/linear_mpc.mpcrl", import.meta.url), "utf8");
+
+function gzWithHorizon(N: number) {
+  const { module } = compileToModule(src.replace("horizon 10", `horizon ${N}`), { fileName: "linear_mpc.mpcrl" });
+  if (module === undefined) throw new Error("the example must compile");
+  return module;
+}
+
+/** Columns of each row of A. */
+function rowColumns(t: ReturnType<typeof gzWithHorizon>["template"]): number[][] {
+  const rows: number[][] = Array.from({ length: t.m }, () => []);
+  for (let j = 0; j < t.n; j++) for (let p = t.A.colPtr[j]; p < t.A.colPtr[j + 1]; p++) rows[t.A.rowIdx[p]].push(j);
+  return rows;
+}
+
+describe("stageShift", () => {
+  it("maps each row to the row of the same role one stage later (states +nx, inputs +nu, its own next slack), and last-stage rows to -1", () => {
+    const t = gzWithHorizon(6).template;
+    const shift = stageShift(t);
+    const rows = rowColumns(t);
+    const xEnd = t.stateOffset + (t.horizon + 1) * t.nx;
+    const uEnd = t.inputOffset + t.horizon * t.nu;
+    let mapped = 0;
+    for (let r = 0; r < t.m; r++) {
+      const s = shift[r];
+      if (s < 0) continue;
+      mapped++;
+      const moved = rows[r].filter((j) => j < uEnd).map((j) => (j < xEnd ? j + t.nx : j + t.nu));
+      expect(rows[s].filter((j) => j < uEnd)).toEqual(moved);
+      // slack rows keep their slack count; the slack itself is a different one
+      expect(rows[s].filter((j) => j >= t.slackOffset).length).toBe(rows[r].filter((j) => j >= t.slackOffset).length);
+      if (rows[r].some((j) => j >= t.slackOffset)) expect(rows[s].find((j) => j >= t.slackOffset)).not.toBe(rows[r].find((j) => j >= t.slackOffset));
+    }
+    // GZ: per stage 2 dynamics rows, 1 input-bound row, and 2 x (2 soft sides + 1 slack sign) rows;
+    // everything but the last stage's rows (and the x0 rows, whose look-alikes are the bound rows) maps
+    expect(mapped).toBeGreaterThan(0.7 * t.m);
+    const last = t.horizon;
+    for (let r = 0; r < t.m; r++) {
+      const stages = rows[r].filter((j) => j < xEnd).map((j) => Math.floor((j - t.stateOffset) / t.nx));
+      if (stages.length > 0 && Math.max(...stages) === last) expect(shift[r]).toBe(-1);
+    }
+  });
+
+  it("shiftWorkingSet moves flags one stage earlier and keeps rows without a successor", () => {
+    const shift = Int32Array.from([1, 2, -1, -1]);
+    const out = new Int8Array(4);
+    shiftWorkingSet(Int8Array.from([0, 1, -1, 1]), shift, out);
+    expect(Array.from(out)).toEqual([1, -1, -1, 1]);
+  });
+});
+
+describe("closed loop warm started from the shifted working set", () => {
+  it("gives the actions of cold solves to 1e-9 with fewer working sets (Gros & Zanon, N = 20, 150 steps)", () => {
+    const gz = gzWithHorizon(20);
+    const mpc = gz.createController({ firstInputBounds: "removed" });
+    const plant = gz.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => [e, 0])) });
+    let state = Float64Array.from(plant.reset(0));
+    let coldFactorizations = 0;
+    for (let k = 0; k < 150; k++) {
+      const warm = mpc.act(state);
+      const fresh = gz.createController({ firstInputBounds: "removed" });
+      const cold = fresh.act(state);
+      coldFactorizations += fresh.stats.factorizations;
+      expect(warm.status).toBe("solved");
+      expect(cold.status).toBe("solved");
+      expect(Math.abs(warm.u[0] - cold.u[0])).toBeLessThanOrEqual(1e-9);
+      state = Float64Array.from(plant.step(warm.u).observation);
+    }
+    expect(mpc.stats.shiftedGuesses).toBeGreaterThan(30);
+    expect(mpc.stats.admm).toBe(0);
+    expect(mpc.stats.factorizations).toBeLessThan(coldFactorizations / 3);
+  });
+});

@@ -1,8 +1,10 @@
 // `mpcrl train spec.mpcrl [--episodes N] [--steps N] [--seed N] [--seeds 1..8] [--out DIR [--force]]
-//  [--resume DIR] [--disturbance FILE] [--plant module.ts] [--json]`: compile the spec in process,
-// run its `train` block against its plant, show progress on stderr, write the run folder (metrics,
-// params, checkpoint, summary, report.html) and print a summary (`--json`: the summary as one JSON
-// record). `--out` never overwrites a run folder unless `--force` is given. Ctrl-C stops cleanly
+//  [--resume DIR] [--disturbance FILE] [--plant module.ts] [--eval-episodes N] [--eval-steps N]
+//  [--eval-seed N] [--no-eval] [--json]`: compile the spec in process, run its `train` block against
+// its plant, show progress on stderr, write the run folder (metrics, params, checkpoint, summary,
+// report.html), then (unless --no-eval) the verdict: theta0 and the learned parameters on the same
+// held-out episodes (verdict.json, runtime/run/verdict.ts), and print a summary with the verdict
+// line (`--json`: the summary and the verdict as one JSON record). `--out` never overwrites a run folder unless `--force` is given. Ctrl-C stops cleanly
 // with a checkpoint (`--resume DIR` continues). Exit codes: 0 done, 1 errors in the spec, 2 bad
 // usage or files, 130 stopped by Ctrl-C (checkpoint written).
 
@@ -11,17 +13,48 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
+import { comparisonLines, diagnosticsLines, type Verdict } from "../runtime/learn/verdict.js";
+import { runDiagnostics } from "../runtime/run/verdict.js";
 import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
-import { runJob } from "./train_run.js";
-import { CliError, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
+import { runJob, type VerdictRequest } from "./train_run.js";
+import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
 
 export interface TrainFlags extends CommonFlags {
   out?: string;
   resume?: string;
   force?: boolean;
   json?: boolean;
+  /** false with --no-eval. */
+  eval?: boolean;
+  evalEpisodes?: string;
+  evalSteps?: string;
+  evalSeed?: string;
+}
+
+/** The verdict's request from the flags (undefined: --no-eval). */
+export function verdictRequest(flags: TrainFlags): VerdictRequest | undefined {
+  const episodes = parsePositiveInt(flags.evalEpisodes, "--eval-episodes");
+  const steps = parsePositiveInt(flags.evalSteps, "--eval-steps");
+  const seed = flags.evalSeed === undefined ? undefined : /^\d+$/.test(flags.evalSeed) ? Number(flags.evalSeed) : undefined;
+  if (flags.evalSeed !== undefined && seed === undefined) throw new CliError(`--eval-seed expects a non-negative integer, got '${flags.evalSeed}'`, 2);
+  if (flags.eval === false) {
+    if (episodes !== undefined || steps !== undefined || seed !== undefined) throw new CliError("--no-eval skips the verdict: drop --eval-episodes/--eval-steps/--eval-seed", 2);
+    return undefined;
+  }
+  return { ...(episodes !== undefined ? { episodes } : {}), ...(steps !== undefined ? { steps } : {}), ...(seed !== undefined ? { seed } : {}) };
+}
+
+/** The verdict block of the text summary: the verdict line, the comparison, the diagnostics, the hints. */
+export function printVerdict(v: Verdict, dir: string): void {
+  const out = process.stdout;
+  out.write(`verdict: ${v.line}\n`);
+  const pad = (k: string) => k.padEnd(21);
+  for (const [k, t] of [...comparisonLines(v), ...diagnosticsLines(v.diagnostics)]) out.write(`  ${pad(k)} ${t}\n`);
+  for (const h of v.hints) out.write(`  hint: ${h.text}\n`);
+  for (const n of v.notes) out.write(`  note: ${n}\n`);
+  out.write(`  ${pad("verdict file")} ${join(dir, "verdict.json")}\n`);
 }
 
 /** A fresh folder under runs/ named after the spec and the time (a suffix if it exists already). */
@@ -36,7 +69,7 @@ export function defaultRunDir(specPath: string, kind = ""): string {
 }
 
 /** What a run (or a multi-seed run) writes into its folder. */
-const RUN_FILES = ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "report.html"];
+const RUN_FILES = ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "verdict.json", "report.html"];
 const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed-\d+$/.test(name) || /^\.part-\d+$/.test(name);
 
 /**
@@ -109,6 +142,10 @@ export function printMulti(m: MultiSummary, dir: string, what: string, json = fa
   out.write(`${m.seeds.length} seeds in ${m.wallTimeSeconds.toFixed(2)} s\n`);
   out.write(`  J                     median ${fmt(m.J.median)}, range [${fmt(m.J.min)}, ${fmt(m.J.max)}]\n`);
   out.write(`  last violating step   median ${fmt(m.lastViolatingStep.median)}, range [${fmt(m.lastViolatingStep.min)}, ${fmt(m.lastViolatingStep.max)}]\n`);
+  if (m.verdicts) {
+    const v = m.verdicts;
+    out.write(`verdicts: learning helped in ${v.helped} of ${m.seeds.length} seeds, no significant difference in ${v.no_difference}, worse in ${v.worse}${v.inconclusive > 0 ? `, inconclusive in ${v.inconclusive}` : ""} (each seed's verdict.json)\n`);
+  }
   out.write(`  run folder            ${dir} (seed-*/report.html)\n`);
 }
 
@@ -152,10 +189,12 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
       // fail fast on spec errors before starting workers
       await prepare(spec, flags);
       claimRunDir(dir, flags.force, "train");
-      const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+      const verdict = verdictRequest(flags);
+      const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true, ...(verdict ? { verdict } : {}) }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "training", flags.json);
       return;
     }
+    const verdict = verdictRequest(flags);
     const setup = await prepare(spec, flags);
     if (!resume) claimRunDir(dir, flags.force, "train");
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
@@ -172,9 +211,28 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     process.on("SIGINT", onSigint);
     const progress = new ProgressReporter(process.stderr);
     try {
-      const result = await runJob({ specPath: spec, flags, seed, dir, resume, learn: true }, (p) => progress.update(p), () => stop);
+      const result = await runJob(
+        { specPath: spec, flags, seed, dir, resume, learn: true, ...(verdict ? { verdict } : {}) },
+        (p) => progress.update(p),
+        () => stop,
+        (p) => {
+          progress.done();
+          process.stderr.write(`verdict: evaluating the initial and the learned parameters on ${p.episodes} held-out episode(s) of ${p.steps} steps (seed ${p.seed})\n`);
+        },
+      );
       progress.done();
-      printSummary(result.summary, dir, "training", flags.json);
+      if (flags.json) printJson({ kind: "training", ...summaryJson(result.summary, dir), ...(result.verdict ? { verdict: result.verdict, verdictFile: join(dir, "verdict.json") } : {}) });
+      else {
+        printSummary(result.summary, dir, "training");
+        if (result.verdict) printVerdict(result.verdict, dir);
+        else if (result.status === "completed") {
+          // --no-eval: the diagnostics and their hints from the run's own numbers, nothing written
+          process.stdout.write("verdict: none (--no-eval: the held-out evaluation was skipped)\n");
+          const d = runDiagnostics(dir, result.summary.settings);
+          for (const [k, t] of diagnosticsLines(d.diagnostics)) process.stdout.write(`  ${k.padEnd(21)} ${t}\n`);
+          for (const h of d.hints) process.stdout.write(`  hint: ${h.text}\n`);
+        } else process.stdout.write("verdict: none (the run was stopped; a completed run, or its resumption, ends with one)\n");
+      }
       if (result.status === "stopped") {
         (flags.json ? process.stderr : process.stdout).write(`  resume with           mpcrl train ${spec} --resume ${dir}\n`);
         process.exitCode = 130;
@@ -212,7 +270,11 @@ export function registerTrain(program: Command): void {
     .option("--resume <dir>", "continue the run in this folder from its checkpoint")
     .option("--disturbance <file>", "replay a recorded disturbance (JSON rows, or CSV)")
     .option("--plant <module>", "a TypeScript plant module (see docs/plants.md) instead of the spec's plant")
-    .option("--json", "print the run's summary as one JSON record (times in seconds: wallTimeSeconds)")
+    .option("--eval-episodes <n>", "held-out episodes of the final verdict (default 10)")
+    .option("--eval-steps <n>", "steps per held-out episode (default the training's steps per episode, at most 1000)")
+    .option("--eval-seed <n>", "seed of the held-out episodes (default 1000; 1001 when training with seed 1000)")
+    .option("--no-eval", "skip the final verdict (initial vs learned parameters on held-out episodes)")
+    .option("--json", "print the run's summary (and verdict) as one JSON record (times in seconds: wallTimeSeconds)")
     .option("--no-color", "disable colors in diagnostics")
     .action((spec: string | undefined, flags: TrainFlags) => runTrain(spec, flags));
 }

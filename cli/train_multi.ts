@@ -6,11 +6,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunSummary } from "../runtime/run/summary.js";
+import type { Verdict } from "../runtime/learn/verdict.js";
 import type { RunJob } from "./train_run.js";
 import { CliError } from "./train_setup.js";
 
 export type WorkerReply =
-  | { ok: true; seed: number; dir: string; summary: RunSummary }
+  | { ok: true; seed: number; dir: string; summary: RunSummary; verdict?: Verdict }
   | { ok: false; seed: number; message: string; exitCode: 1 | 2 };
 
 export function spawnJob(job: RunJob): Promise<WorkerReply> {
@@ -60,7 +61,15 @@ export interface MultiSummary {
   readonly violatingSteps: Stats;
   /** Wall time of all seeds together, in seconds. */
   readonly wallTimeSeconds: number;
-  readonly runs: { seed: number; dir: string; J: number; lastViolatingStep: number | null }[];
+  readonly runs: { seed: number; dir: string; J: number; lastViolatingStep: number | null; verdict?: string; outcome?: Verdict["outcome"] }[];
+  /** Training with the verdict: how many seeds' verdicts had each outcome (each seed's verdict.json has the rest). */
+  readonly verdicts?: Record<Verdict["outcome"], number>;
+}
+
+function countOutcomes(outcomes: (Verdict["outcome"] | undefined)[]): Record<Verdict["outcome"], number> {
+  const c = { helped: 0, no_difference: 0, worse: 0, inconclusive: 0 };
+  for (const o of outcomes) if (o !== undefined) c[o]++;
+  return c;
 }
 
 export async function runSeeds(
@@ -72,7 +81,7 @@ export async function runSeeds(
   mkdirSync(outDir, { recursive: true });
   const t0 = performance.now();
   const pool = Math.max(1, Math.min(availableParallelism(), seeds.length));
-  const results: { seed: number; dir: string; summary: RunSummary }[] = [];
+  const results: { seed: number; dir: string; summary: RunSummary; verdict?: Verdict }[] = [];
   let next = 0;
   let failure: CliError | null = null;
   const worker = async (): Promise<void> => {
@@ -84,8 +93,8 @@ export async function runSeeds(
         failure = new CliError(`seed ${seed}: ${r.message}`, r.exitCode);
         return;
       }
-      log(`seed ${seed}: J = ${r.summary.J.toFixed(4)}, last violating step ${r.summary.lastViolatingStep ?? "none"}, ${r.summary.wallTime.toFixed(2)} s`);
-      results.push({ seed, dir: r.dir, summary: r.summary });
+      log(`seed ${seed}: J = ${r.summary.J.toFixed(4)}, last violating step ${r.summary.lastViolatingStep ?? "none"}, ${r.summary.wallTime.toFixed(2)} s${r.verdict ? `; ${r.verdict.line}` : ""}`);
+      results.push({ seed, dir: r.dir, summary: r.summary, ...(r.verdict ? { verdict: r.verdict } : {}) });
     }
   };
   await Promise.all(Array.from({ length: pool }, worker));
@@ -97,7 +106,14 @@ export async function runSeeds(
     lastViolatingStep: stats(results.map((r) => r.summary.lastViolatingStep)),
     violatingSteps: stats(results.map((r) => r.summary.violatingSteps)),
     wallTimeSeconds: (performance.now() - t0) / 1000,
-    runs: results.map((r) => ({ seed: r.seed, dir: r.dir, J: r.summary.J, lastViolatingStep: r.summary.lastViolatingStep })),
+    runs: results.map((r) => ({
+      seed: r.seed,
+      dir: r.dir,
+      J: r.summary.J,
+      lastViolatingStep: r.summary.lastViolatingStep,
+      ...(r.verdict ? { verdict: r.verdict.line, outcome: r.verdict.outcome } : {}),
+    })),
+    ...(base.verdict && base.learn ? { verdicts: countOutcomes(results.map((r) => r.verdict?.outcome)) } : {}),
   };
   writeFileSync(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   return summary;

@@ -2,6 +2,8 @@
 
 import { writeReport } from "../runtime/report/html.js";
 import { runTraining, type Progress, type RunResult } from "../runtime/run/driver.js";
+import { writeRunVerdict } from "../runtime/run/verdict.js";
+import type { EvaluationProtocol, Verdict } from "../runtime/learn/verdict.js";
 import { jsonToTheta } from "../runtime/run/params.js";
 import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
 import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags } from "./train_setup.js";
@@ -19,9 +21,45 @@ export interface RunJob {
   readonly episodeRange?: readonly [number, number];
   /** The spec's text, when it is not the file's (a study's trial). */
   readonly source?: string;
+  /** Training only: after a completed run, evaluate theta0 and the learned parameters on held-out
+   *  episodes and write verdict.json (runtime/run/verdict.ts); absent: no verdict (`--no-eval`). */
+  readonly verdict?: VerdictRequest;
 }
 
-export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, shouldStop?: () => boolean): Promise<RunResult> {
+/** `--eval-episodes`, `--eval-steps`, `--eval-seed` as given (absent: the defaults of `verdictProtocol`). */
+export interface VerdictRequest {
+  readonly episodes?: number;
+  readonly steps?: number;
+  readonly seed?: number;
+}
+
+/** Default held-out episodes of the verdict. */
+export const DEFAULT_EVAL_EPISODES = 10;
+/** Default cap of the held-out episodes' length (the training's episode length, at most this). */
+export const DEFAULT_EVAL_STEPS_CAP = 1000;
+/** Default held-out seed (as `mpcrl study`'s `evaluate`); 1001 when the training's seed is 1000. */
+export const DEFAULT_EVAL_SEED = 1000;
+
+/** The held-out protocol: flags, else 10 episodes of the training's episode length (at most 1000 steps), seed 1000. */
+export function verdictProtocol(req: VerdictRequest, trainingSteps: number, trainingSeed: number): { protocol: EvaluationProtocol; notes: string[] } {
+  const notes: string[] = [];
+  const seed = req.seed ?? (trainingSeed === DEFAULT_EVAL_SEED ? DEFAULT_EVAL_SEED + 1 : DEFAULT_EVAL_SEED);
+  if (seed === trainingSeed) notes.push(`--eval-seed ${seed} is the training's seed: the evaluation episodes are the training's own episodes, not held out`);
+  const given = [req.episodes !== undefined ? "--eval-episodes" : "", req.steps !== undefined ? "--eval-steps" : "", req.seed !== undefined ? "--eval-seed" : ""].filter((x) => x);
+  return {
+    protocol: {
+      episodes: req.episodes ?? DEFAULT_EVAL_EPISODES,
+      steps: req.steps ?? Math.min(trainingSteps, DEFAULT_EVAL_STEPS_CAP),
+      seed,
+      source: given.length === 0 ? "defaults" : given.length === 3 ? "flags" : `flags (${given.join(", ")}), defaults for the rest`,
+    },
+    notes,
+  };
+}
+
+export type JobResult = RunResult & { readonly verdict?: Verdict };
+
+export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, shouldStop?: () => boolean, onVerdictStart?: (p: EvaluationProtocol) => void): Promise<JobResult> {
   const setup = await prepare(job.specPath, { ...job.flags, seed: String(job.seed) }, job.source);
   const mpc = setup.createController();
   if (job.params !== undefined) {
@@ -45,7 +83,9 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
     mode: job.learn ? "train" : "eval",
     ...(job.learn ? {} : { algorithm: `eval (${setup.spec.algorithm} spec)` }),
   };
-  return runTraining({
+  const wantVerdict = job.verdict !== undefined && job.learn && !job.episodeRange;
+  const report = job.episodeRange ? undefined : writeReport;
+  const result = await runTraining({
     dir: job.dir,
     trainer,
     layout: mpc.params,
@@ -55,6 +95,27 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
     onProgress,
     progressEvery: 25,
     firstEpisode: job.episodeRange?.[0],
-    report: job.episodeRange ? undefined : writeReport,
+    report: wantVerdict ? undefined : report,
   });
+  if (!wantVerdict) return result;
+  if (result.status !== "completed") {
+    writeReport(job.dir);
+    return result;
+  }
+  const { protocol, notes } = verdictProtocol(job.verdict!, settings.steps, job.seed);
+  onVerdictStart?.(protocol);
+  const verdict = await writeRunVerdict({
+    dir: job.dir,
+    settings: result.summary.settings,
+    protocol,
+    thetaInitial: setup.createController().getTheta(), // theta0: the spec's initial values
+    thetaLearned: trainer.getTheta(),
+    controller: () => setup.createController(),
+    plant: () => setup.createPlant(),
+    inputLower: setup.inputLower,
+    inputUpper: setup.inputUpper,
+    notes,
+  });
+  writeReport(job.dir);
+  return { ...result, verdict };
 }

@@ -7,7 +7,7 @@ import { CliError } from "./train_setup.js";
 const job = workerData as RunJob;
 try {
   const result = await runJob(job);
-  parentPort?.postMessage({ ok: true, seed: job.seed, dir: job.dir, summary: result.summary });
+  parentPort?.postMessage({ ok: true, seed: job.seed, dir: job.dir, summary: result.summary, ...(result.verdict ? { verdict: result.verdict } : {}) });
 } catch (err) {
   parentPort?.postMessage({
     ok: false,

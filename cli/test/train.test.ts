@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { cliNodeArgs, root, spawnCli } from "./cli.js";
+import { cliNodeArgs, root, runCli, spawnCli } from "./cli.js";
 
 const spec = join(root, "examples/gros_zanon/linear_mpc.mpcrl");
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-train-"));
@@ -71,6 +71,41 @@ describe("mpcrl train / eval", () => {
     expect(ev2.status).toBe(2);
     expect(ev2.stderr).toMatch(/`V0` needs 1 finite number/);
   });
+
+  it("ends with a verdict: theta0 and the learned parameters on the same held-out episodes (verdict.json, the verdict line); --no-eval skips it", async () => {
+    const out = join(tmp, "verdict");
+    const r = await runCli("train", spec, "--steps", "300", "--eval-episodes", "4", "--eval-steps", "200", "--out", out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/verdict: evaluating the initial and the learned parameters on 4 held-out episode\(s\) of 200 steps \(seed 1000\)/);
+    const line = /^verdict: (learning helped|no significant difference|learning made it worse|no difference): cost .*\(95% CI .* to .*, 4 paired episodes\)$/m;
+    expect(r.stdout).toMatch(line);
+    const v = JSON.parse(readFileSync(join(out, "verdict.json"), "utf8")) as Record<string, any>;
+    expect(Object.keys(v)).toEqual(["version", "line", "outcome", "evaluation", "initial", "learned", "comparison", "episodes", "diagnostics", "hints", "notes"]);
+    expect(r.stdout).toContain(`verdict: ${v.line}`);
+    expect(v.evaluation).toEqual({ episodes: 4, steps: 200, seed: 1000, source: "flags (--eval-episodes, --eval-steps), defaults for the rest" });
+    for (const arm of [v.initial, v.learned]) {
+      expect(Object.keys(arm)).toEqual(["episodes", "failedEpisodes", "meanCost", "violationSteps", "violatingEpisodes", "solverFailures", "fallbacks"]);
+      expect(arm.episodes).toBe(4);
+    }
+    const c = v.comparison;
+    expect(c.n).toBe(4);
+    expect(c.df).toBe(3);
+    expect(c.tQuantile).toBeCloseTo(3.182446, 5);
+    expect(c.ci95[0]).toBeLessThanOrEqual(c.meanDifference);
+    expect(typeof c.significant).toBe("boolean");
+    expect(v.episodes).toHaveLength(4);
+    // paired: the same plant seeds, and the learned arm's mean is the mean of its episodes
+    expect(new Set(v.episodes.map((e: { plantSeed: number }) => e.plantSeed)).size).toBe(4);
+    expect(v.learned.meanCost).toBeCloseTo(v.episodes.reduce((s: number, e: { learned: { cost: number } }) => s + e.learned.cost, 0) / 4, 9);
+    expect(v.diagnostics.td.count).toBe(300);
+    expect(v.diagnostics.updates.attempted).toBe(300);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain(`<p id="verdict-line"><b>${v.line}</b></p>`);
+    const skip = join(tmp, "noeval");
+    const n = await runCli("train", spec, "--steps", "5", "--no-eval", "--out", skip);
+    expect(n.code, n.stderr).toBe(0);
+    expect(n.stdout).toMatch(/^verdict: none \(--no-eval/m);
+    expect(existsSync(join(skip, "verdict.json"))).toBe(false);
+  }, 120_000);
 
   it("evaluates episodes in parallel workers with the same results as a sequential run", async () => {
     const par = join(tmp, "eval_par");

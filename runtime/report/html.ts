@@ -6,12 +6,16 @@
 //   indicator, cost (per step with a moving average; per episode only for runs of 3+ episodes),
 //   parameter traces in their declared shapes, violations and fallbacks, final parameters
 //   (initial and final, matrices as matrices), the settings that apply to the algorithm.
+//   The verdict (verdict.json, when the run has one): the verdict line, initial vs learned on the
+//   held-out episodes (per episode too), the learning diagnostics and the hints.
 // Every label is written for a reader (no raw JSON keys); the series of a plot have distinct colours.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ParamLayoutJson, ParamValue } from "../run/params.js";
 import { readHistory, readMetrics, type EpisodeLine, type HistoryLine, type StepLine } from "../run/summary.js";
+import { readVerdict } from "../run/verdict.js";
+import { comparisonLines, diagnosticsLines, type Verdict } from "../learn/verdict.js";
 import { esc, movingAverage, plot, type Series } from "./svg.js";
 
 const CSS = `body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;max-width:1120px;line-height:1.4}
@@ -572,12 +576,41 @@ export function renderReport(dir: string): string {
 <body><h1>${esc(title)}</h1><p class="sub">${esc(sub)}</p>
 <h2>Summary</h2>${head}
 <p class="note">Costs are the plant's stage cost as declared in the spec, summed over steps (the spec's units). Steps are counted from 0 over the whole run.</p>
+${verdictHtml(readVerdict(dir))}
 ${sections.join("\n")}
 <h2>Parameters: initial and final</h2>${paramsHtml}
 <h2>Results</h2>${table(res)}
 <h2>Settings</h2>${table(settingRows)}
 </body></html>
 `;
+}
+
+/** The verdict section: the verdict line, the comparison, the held-out episodes, diagnostics and hints. */
+function verdictHtml(v: Verdict | undefined): string {
+  if (!v) return "";
+  const rows = (r: [string, string][]): string => `<table>${r.map(([k, t]) => `<tr><th>${esc(k.charAt(0).toUpperCase() + k.slice(1))}</th><td>${esc(t)}</td></tr>`).join("")}</table>`;
+  const f = (x: number | null | undefined): string => (typeof x === "number" && Number.isFinite(x) ? esc(num(x)) : "failed");
+  const shown = v.episodes.length > 30 ? [...v.episodes.slice(0, 15), ...v.episodes.slice(-15)] : v.episodes;
+  const epRows = shown.map((e) => [
+    String(e.episode),
+    String(e.plantSeed),
+    f(e.initial.cost),
+    f(e.learned.cost),
+    Number.isFinite(e.initial.cost) && Number.isFinite(e.learned.cost) ? esc(num(e.learned.cost - e.initial.cost)) : "left out",
+    `${e.initial.violationSteps} / ${e.learned.violationSteps}`,
+    `${e.initial.solverFailures} / ${e.learned.solverFailures}`,
+  ]);
+  const more = v.episodes.length > shown.length ? `<p class="note">${v.episodes.length - shown.length} episodes in the middle are in verdict.json only.</p>` : "";
+  const hints = v.hints.length > 0 ? `<h3>Hints</h3><ul>${v.hints.map((h) => `<li>${esc(h.text)} <span class="muted">(rule ${esc(h.rule)})</span></li>`).join("")}</ul>` : "<p class=\"note\">No hint rule fired (docs/training.md lists the rules).</p>";
+  const notes = v.notes.map((n) => `<p class="note">${esc(n)}</p>`).join("");
+  return (
+    `<h2>Verdict: initial vs learned parameters on held-out episodes</h2>` +
+    `<p id="verdict-line"><b>${esc(v.line)}</b></p>` +
+    rows(comparisonLines(v)) +
+    `<p class="note">The initial parameters (the spec's) and the learned ones run without learning or exploration on the same held-out episodes (same plant seeds: same initial states and disturbances); the interval is the paired t interval of the mean difference of episode costs (learned - initial).</p>` +
+    `<h3>Held-out episodes</h3>${grid(["episode", "plant seed", "initial cost", "learned cost", "learned - initial", "violating steps (initial / learned)", "solver failures (initial / learned)"], epRows)}${more}` +
+    `<h3>Learning diagnostics</h3>${rows(diagnosticsLines(v.diagnostics))}${hints}${notes}`
+  );
 }
 
 /** Moving-average window for n points: 100 for long runs, fewer for short ones (at least 5). */

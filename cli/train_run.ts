@@ -103,6 +103,9 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
     return result;
   }
   const { protocol, notes } = verdictProtocol(job.verdict!, settings.steps, job.seed);
+  if (job.flags.disturbance !== undefined) {
+    notes.push(`--disturbance: the held-out episodes replay the recorded disturbance that training saw (from its first step), so they are not held out; the verdict compares the parameters on that sequence`);
+  }
   onVerdictStart?.(protocol);
   const verdict = await writeRunVerdict({
     dir: job.dir,

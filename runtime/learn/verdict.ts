@@ -144,6 +144,9 @@ export interface PairedComparison {
   readonly n: number;
   /** Pairs left out because one of their episodes failed. */
   readonly excluded: number;
+  /** Distinct (initial, learned) cost pairs among the n: 1 with n >= 2 means every held-out episode
+   *  was the same (a recorded disturbance replayed, no random initial state): no interval. */
+  readonly distinct: number;
   readonly meanInitial: number | null;
   readonly meanLearned: number | null;
   /** Mean of learned - initial over the pairs. */
@@ -172,7 +175,8 @@ const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.
  * finite; mean d, s_d, and the interval mean d +- t_{0.975,n-1} s_d / sqrt(n). Outcome: "helped"
  * when the interval lies below 0, "worse" above 0, "no_difference" when it contains 0 (or every
  * difference is 0), "inconclusive" with fewer than 2 pairs (no interval from one episode).
- * Zero variance with a non-zero difference gives the degenerate interval [d, d] (significant).
+ * Zero variance with a non-zero difference gives the degenerate interval [d, d] (significant),
+ * except when every pair is the same pair (identical episodes): then "inconclusive", no interval.
  */
 export function pairedComparison(initial: readonly ArmEpisode[], learned: readonly ArmEpisode[]): PairedComparison {
   const a: number[] = [];
@@ -188,14 +192,15 @@ export function pairedComparison(initial: readonly ArmEpisode[], learned: readon
     }
   }
   const n = a.length;
-  const empty = { n, excluded, meanInitial: null, meanLearned: null, meanDifference: null, sdDifference: null, df: null, tQuantile: null, ci95: null, relativePercent: null, relativeCi95Percent: null, significant: null, outcome: "inconclusive" as const };
+  const distinct = new Set(a.map((x, i) => `${x} ${b[i]}`)).size;
+  const empty = { n, excluded, distinct, meanInitial: null, meanLearned: null, meanDifference: null, sdDifference: null, df: null, tQuantile: null, ci95: null, relativePercent: null, relativeCi95Percent: null, significant: null, outcome: "inconclusive" as const };
   if (n === 0) return empty;
   const d = a.map((x, i) => b[i] - x);
   const mI = mean(a);
   const mL = mean(b);
   const md = mean(d);
   const rel = (v: number): number | null => (mI > 0 ? (100 * v) / mI : null);
-  if (n === 1) return { ...empty, meanInitial: mI, meanLearned: mL, meanDifference: md, relativePercent: rel(md) };
+  if (n === 1 || distinct === 1) return { ...empty, meanInitial: mI, meanLearned: mL, meanDifference: md, relativePercent: rel(md), ...(n > 1 ? { sdDifference: 0, df: n - 1 } : {}) };
   const sd = Math.sqrt(d.reduce((s, x) => s + (x - md) * (x - md), 0) / (n - 1));
   const tq = tQuantile(0.975, n - 1);
   const half = (tq * sd) / Math.sqrt(n);
@@ -207,6 +212,7 @@ export function pairedComparison(initial: readonly ArmEpisode[], learned: readon
   return {
     n,
     excluded,
+    distinct,
     meanInitial: mI,
     meanLearned: mL,
     meanDifference: md,
@@ -262,6 +268,9 @@ export function verdictLine(c: PairedComparison): string {
   const excl = c.excluded > 0 ? `; ${c.excluded} failed and left out` : "";
   if (c.n === 0) return `no verdict: no held-out episode finished for both parameter sets${excl}`;
   const change = c.relativePercent !== null ? pct(c.relativePercent) : `${c.meanDifference! > 0 ? "+" : ""}${sig(c.meanDifference!)}`;
+  if (c.n > 1 && c.distinct === 1) {
+    return `inconclusive: cost ${change} on one episode: all ${c.n} held-out episodes were identical (a recorded disturbance replayed?), which gives no confidence interval${excl}`;
+  }
   if (c.n === 1 || c.ci95 === null) return `inconclusive: cost ${change} on 1 paired episode (no confidence interval from one episode${excl}; use --eval-episodes 2 or more)`;
   const ci =
     c.relativeCi95Percent !== null
@@ -500,7 +509,7 @@ const list = (names: readonly string[], max = 4): string => (names.length <= max
 
 /**
  * The hints, in this order, each from its rule (thresholds above; docs/training.md "Hints"):
- * eval_failures, single_episode, worse, violations_up, no_updates, params_unchanged,
+ * eval_failures, identical_episodes, single_episode, worse, violations_up, no_updates, params_unchanged,
  * rejected_many, at_bounds, td_noise_level, td_rising, td_settled_early, updates_vanished,
  * gradient_vanished, wide_interval. `ev` absent (--no-eval): only the rules on the run's numbers.
  */
@@ -518,6 +527,12 @@ export function verdictHints(d: LearningDiagnostics, ev?: VerdictEvaluation): Hi
     hints.push({
       rule: "eval_failures",
       text: `the MPC failed to solve on ${ev.learned.solverFailures} held-out step(s) with the learned parameters against ${ev.initial.solverFailures} with the initial ones (the fallback input was applied)`,
+    });
+  }
+  if (c && c.n > 1 && c.distinct === 1) {
+    hints.push({
+      rule: "identical_episodes",
+      text: `all ${c.n} held-out episodes gave the same costs: the plant is deterministic across seeds (a replayed disturbance and a fixed initial state); the comparison holds for that one sequence only`,
     });
   }
   if (c && c.n === 1) hints.push({ rule: "single_episode", text: "one paired episode gives no confidence interval: evaluate on 2 or more (--eval-episodes), 10 for a useful interval" });
@@ -694,7 +709,8 @@ export function comparisonLines(v: Verdict): [string, string][] {
     ["mean episode cost", `initial ${f(v.initial.meanCost)}, learned ${f(v.learned.meanCost)}`],
   ];
   if (c.meanDifference !== null) {
-    const ci = c.ci95 ? `, 95% CI ${sig(c.ci95[0])} to ${sig(c.ci95[1])} (t_0.975,${c.df} = ${c.tQuantile!.toFixed(3)}, sd ${sig(c.sdDifference!)})` : " (no interval: one pair)";
+    const none = c.n > 1 && c.distinct === 1 ? " (no interval: the episodes were identical)" : " (no interval: one pair)";
+    const ci = c.ci95 ? `, 95% CI ${sig(c.ci95[0])} to ${sig(c.ci95[1])} (t_0.975,${c.df} = ${c.tQuantile!.toFixed(3)}, sd ${sig(c.sdDifference!)})` : none;
     rows.push(["learned - initial", `${sig(c.meanDifference)}${c.relativePercent !== null ? ` (${pct(c.relativePercent)})` : ""}${ci}; ${c.significant === null ? "significance unknown" : c.significant ? "significant" : "not significant"}`]);
   }
   rows.push(["violating steps", `initial ${v.initial.violationSteps} (${v.initial.violatingEpisodes} episodes), learned ${v.learned.violationSteps} (${v.learned.violatingEpisodes} episodes)`]);

@@ -104,6 +104,16 @@ describe("paired comparison", () => {
     expect(shift.ci95).toEqual([-1, -1]);
     expect(shift.outcome).toBe("helped");
   });
+  it("identical episodes (a replayed disturbance) are one episode: inconclusive, with a hint", () => {
+    const c = pairedComparison([ep(5), ep(5), ep(5)], [ep(4), ep(4), ep(4)]);
+    expect(c.distinct).toBe(1);
+    expect(c.ci95).toBeNull();
+    expect(c.outcome).toBe("inconclusive");
+    expect(verdictLine(c)).toMatch(/^inconclusive: cost -20\.0 % on one episode: all 3 held-out episodes were identical/);
+    const d = learningDiagnostics(input({ td: [] }));
+    const v = buildVerdict({ episodes: 3, steps: 10, seed: 1, source: "defaults" }, [0, 1, 2].map((k) => ({ episode: k, plantSeed: k, initial: ep(5), learned: ep(4) })), d);
+    expect(rules(v.hints)).toContain("identical_episodes");
+  });
   it("leaves out pairs with a failed episode and counts them", () => {
     const c = pairedComparison([ep(3), ep(NaN, { error: "boom" }), ep(4), ep(5)], [ep(2), ep(1), ep(3), ep(4.5)]);
     expect(c.n).toBe(3);

@@ -548,7 +548,8 @@ export function verdictHints(d: LearningDiagnostics, ev?: VerdictEvaluation): Hi
       text: `the learned controller violates the plant's constraints on ${ev.learned.violationSteps} held-out step(s), the initial one on ${ev.initial.violationSteps}: the learned parameters trade safety for cost`,
     });
   }
-  if (learns && d.updates.attempted === 0) {
+  // Bayesian optimization marks no step as an update (each episode is one evaluation)
+  if (learns && d.updates.attempted === 0 && d.algorithm !== "bayesopt") {
     hints.push({ rule: "no_updates", text: `no parameter update was attempted in ${d.totalSteps} steps: the run is shorter than the update period (\`update every\`, \`rollout_length\`) or the learner never had data` });
   } else if (learns && d.parametersChanged === 0 && d.algorithm !== "bayesopt") {
     hints.push({ rule: "params_unchanged", text: `${d.updates.attempted} update(s) were attempted but the final parameters equal the initial ones` });
@@ -573,7 +574,7 @@ export function verdictHints(d: LearningDiagnostics, ev?: VerdictEvaluation): Hi
   }
   const td = d.td;
   const helped = c?.outcome === "helped";
-  if (td && td.ratio !== null && td.ratio >= TD_FLAT_RATIO && td.ratio <= TD_RISING_RATIO && !helped) {
+  if (td && td.ratio !== null && td.ratio >= TD_FLAT_RATIO && td.ratio <= TD_RISING_RATIO && !helped && c?.outcome !== "worse") {
     const from = td.settledStep !== null ? ` from step ${td.settledStep}` : "";
     const gain = c === undefined ? "" : c.outcome === "inconclusive" ? " and the held-out comparison is inconclusive" : " and the held-out cost did not improve significantly";
     hints.push({

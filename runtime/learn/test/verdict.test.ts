@@ -194,6 +194,8 @@ describe("learning diagnostics and hint rules", () => {
     expect(rej.find((x) => x.rule === "rejected_many")!.text).toMatch(/^3 of 20 updates \(15 %\) were rejected \(most often: infeasible\)/);
     expect(rules(verdictHints(learningDiagnostics(input({ updatesAttempted: 40, rejectedReasons: ["nan", "nan", "nan"] }))))).not.toContain("rejected_many");
     expect(rules(verdictHints(learningDiagnostics(input({ updatesAttempted: 0 }))))).toContain("no_updates");
+    // Bayesian optimization evaluates per episode and marks no step as an update
+    expect(rules(verdictHints(learningDiagnostics(input({ algorithm: "bayesopt", updatesAttempted: 0 }))))).not.toContain("no_updates");
     expect(rules(verdictHints(learningDiagnostics(input({ thetaFinal: [0, 0.5, 1] }))))).toContain("params_unchanged");
   });
   it("vanishing parameter changes and policy gradients", () => {
@@ -208,6 +210,10 @@ describe("learning diagnostics and hint rules", () => {
       i.map((x, k) => ({ episode: k, plantSeed: k, initial: ep(x), learned: ep(l[k], { violationSteps: lv, ...(fail && k === 0 ? { error: "solver", cost: NaN } : {}) }) }));
     const proto = { episodes: 3, steps: 10, seed: 1000, source: "defaults" };
     expect(rules(buildVerdict(proto, eps([1, 2, 3], [2, 3.1, 4]), d).hints)).toEqual(expect.arrayContaining(["worse"]));
+    // a flat TD error with a worse verdict is not read as "already near-optimal"
+    const worseFlat = rules(buildVerdict(proto, eps([1, 2, 3], [2, 3.1, 4]), learningDiagnostics(input())).hints);
+    expect(worseFlat).toContain("worse");
+    expect(worseFlat).not.toContain("td_noise_level");
     expect(rules(buildVerdict(proto, eps([1, 2, 3], [1, 2, 3], 2), d).hints)).toContain("violations_up");
     const failed = buildVerdict(proto, eps([1, 2, 3], [0.5, 1.5, 2.5], 0, true), d);
     expect(failed.learned.failedEpisodes).toBe(1);

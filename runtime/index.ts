@@ -17,3 +17,6 @@ export type { ExplorationSpec } from "./learn/exploration.js";
 export type { OptimizerSpec } from "./learn/optimizers.js";
 export type { ScheduleSpec } from "./learn/schedules.js";
 export * from "./learn/factory.js";
+// The end-of-training verdict (statistics, diagnostics, hint rules) and its held-out rollouts; browser-safe.
+export * from "./learn/verdict.js";
+export { evaluateHeldOut, type HeldOutEpisode, type HeldOutOptions } from "./learn/evaluate.js";

@@ -126,6 +126,8 @@ export const TRAIN_SETTINGS: readonly SettingSpec[] = [
   { key: "rollout_length", example: "rollout_length 50", args: [posInt("rollout_length")], doc: "Steps per rollout before a policy-gradient update.", algorithms: ["dpg"], requiredBy: ["dpg"] },
   { key: "initial_points", example: "initial_points 5", args: [posInt("initial_points")], doc: "Random evaluations before the Gaussian-process model is used.", algorithms: ["bayesopt"] },
   { key: "dataset", example: "dataset gz_nominal", args: [word("dataset")], doc: "The recorded transitions to learn from: `dataset name` reads `name.jsonl` next to the spec.", algorithms: ["offline_q"], requiredBy: ["offline_q"] },
+  { key: "guard", example: "guard model", args: [word("guard", ["model", "none"])], doc: "Offline: `model` (default) accepts an update only when its cost, estimated by simulating the policy on a model identified from the data set, is at most the behaviour policy's; `none` is plain off-policy Q-learning.", algorithms: ["offline_q"] },
+  { key: "support", example: "support 0.5", args: [pos("support")], doc: "Offline (guard `model`): every parameter stays within support * max(|theta_b|, 0.1) of the behaviour parameters theta_b (default 0.5).", algorithms: ["offline_q"] },
   {
     key: "fallback",
     example: "fallback shift",

@@ -48,6 +48,12 @@ export interface TrainSpec {
   readonly rolloutLength: number;
   /** Offline: the data set's name (`name.jsonl` next to the spec). */
   readonly dataset?: string;
+  /** Offline: the guard. "model": updates are accepted only when an off-policy estimate on a model
+   *  identified from the data set says they cost at most the behaviour policy (runtime/learn/offline.ts);
+   *  "none": plain off-policy Q-learning (mpcrl's train_offpolicy). */
+  readonly guard: "model" | "none";
+  /** Offline: half-width of the support box around the behaviour parameters, relative to max(|theta_b,i|, 0.1) (guard "model"). */
+  readonly support: number;
   /** Fallback when the MPC fails: the shifted plan, or a constant safe input. */
   readonly fallback?: { readonly kind: "shift" } | { readonly kind: "safe"; readonly input: readonly number[] };
   /** Learning-rate schedule applied to the optimizer's rate. */
@@ -79,6 +85,8 @@ export const defaultTrainSpec: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 8,
   rolloutLength: 0,
+  guard: "model",
+  support: 0.5,
 };
 
 function num(a: SettingArg | undefined, s: SettingData, what: string): number {
@@ -282,6 +290,15 @@ export function interpretTrainSettings(settings: readonly SettingData[], derived
         const a = s.args[0];
         if (a?.kind !== "word") throw new SettingError("`dataset` expects a name (`name.jsonl` next to the spec)", s.at);
         out.dataset = a.value;
+        return;
+      }
+      case "guard":
+        out.guard = word(s.args[0], s, ["model", "none"]) as "model" | "none";
+        return;
+      case "support": {
+        const v = num(s.args[0], s, "the support radius");
+        if (!(v > 0)) throw new SettingError("`support` must be positive", s.at);
+        out.support = v;
         return;
       }
       case "fallback": {

@@ -1,6 +1,6 @@
 // Transition data sets for off-policy / offline learning: rollouts of (s, a, cost, s') tuples,
 // read from JSONL (one object per line: {"episode"?, "s"|"state", "a"|"action", "cost", "s_next"|"next_state"})
-// or CSV (a header naming s0.., a0.., cost, n0.. and optionally episode), or recorded by rolling
+// (optionally "theta": the behaviour policy's parameters) or CSV (a header naming s0.., a0.., cost, n0.. and optionally episode), or recorded by rolling
 // out a policy on a plant.
 
 import type { Plant } from "../plants/types.js";
@@ -12,6 +12,8 @@ export interface Transition {
   readonly cost: number;
   readonly sNext: Float64Array;
   readonly violations: number;
+  /** The behaviour policy's parameters, when the data set recorded them (JSONL `theta`). */
+  readonly theta?: Float64Array;
 }
 
 export type Rollout = readonly Transition[];
@@ -48,6 +50,7 @@ export function parseDataset(text: string, nx: number, nu: number): Rollout[] {
         cost,
         sNext: vec(o.s_next ?? o.next_state, nx, "s_next", i + 1),
         violations: typeof o.violations === "number" ? o.violations : 0,
+        ...(o.theta !== undefined ? { theta: vec(o.theta, Array.isArray(o.theta) ? o.theta.length : -1, "theta", i + 1) } : {}),
       });
     });
   } else {

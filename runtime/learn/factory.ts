@@ -8,7 +8,9 @@ import type { TrainSpec } from "./config.js";
 import { recordRollouts, type Rollout } from "./dataset.js";
 import { Dpg } from "./dpg.js";
 import { PolicyEvaluation } from "./evaluate.js";
-import { OfflineQLearning } from "./offline.js";
+import { DEFAULT_GUARD, OfflineQLearning } from "./offline.js";
+import { FunctionPlant } from "../plants/function_plant.js";
+import { Rng } from "../rng.js";
 import { QLearning } from "./q_learning.js";
 import type { EpisodicTrainer } from "./types.js";
 import type { MpcController, MpcControllerOptions } from "../mpc/controller.js";
@@ -65,6 +67,16 @@ export interface TrainerOptions {
   readonly dataset?: () => Rollout[] | undefined;
 }
 
+/** The plant's declared stage cost at any (s, a) (a spec's plant: its step function's cost with a zero
+ *  disturbance, the next state ignored); undefined for other plants (the guard then fits a cost model). */
+export function stageCostOf(plant: Plant): ((s: Float64Array, a: Float64Array) => number) | undefined {
+  if (!(plant instanceof FunctionPlant)) return undefined;
+  const cfg = plant.config;
+  const e = new Float64Array(cfg.disturbance?.size ?? 0);
+  const rng = new Rng(0, "stage_cost");
+  return (s, a) => cfg.step(Float64Array.from(s), a, e, rng).cost;
+}
+
 /** The offline data set: the given rollouts, else recorded with the initial controller. */
 function offlineData(spec: TrainSpec, mpc: MpcController, plant: Plant, options: TrainerOptions): Rollout[] {
   const given = options.dataset?.();
@@ -106,8 +118,11 @@ export function makeTrainer(spec: TrainSpec, mpc: MpcController, plant: Plant, o
         rolloutLength: spec.rolloutLength,
         maxRelativeChange: spec.trustRegion,
       });
-    case "offline_q":
-      return new OfflineQLearning(mpc, plant, offlineData(spec, mpc, plant, options), {
+    case "offline_q": {
+      const data = offlineData(spec, mpc, plant, options);
+      // the behaviour parameters: the data set's recorded theta, else the controller's initial theta
+      const behaviourTheta = data.find((r) => r.length > 0)?.[0].theta;
+      return new OfflineQLearning(mpc, plant, data, {
         ...common,
         exploration: { kind: "none" },
         optimizer: spec.optimizer,
@@ -115,7 +130,9 @@ export function makeTrainer(spec: TrainSpec, mpc: MpcController, plant: Plant, o
         replay: spec.replay,
         safety: { maxRelativeChange: spec.trustRegion },
         evaluation: spec.evaluation.every > 0 ? { ...spec.evaluation, steps: spec.steps } : undefined,
+        guard: { ...DEFAULT_GUARD, kind: spec.guard, support: spec.support, stageCost: stageCostOf(plant), behaviourTheta },
       });
+    }
     case "bayesopt": {
       // tune the learnables with a declared box; with none declared, all of them
       const bounded = mpc.params.filter((p) => Array.from(p.lower).some(Number.isFinite) || Array.from(p.upper).some(Number.isFinite));

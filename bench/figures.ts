@@ -20,7 +20,7 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -381,6 +381,30 @@ function groupStudy(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
+function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
+  type R = { size: number; n: number; msPerStep: number; factorizationsPerStep: number; admmPerStep: number; failures: number };
+  type T = { gz: { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number }; chain: { rows: R[]; exponent: number } };
+  const { json: t, command } = bench<T>("scale", quick ? ["--max-n", "80"] : []);
+  const rows: Row[] = [];
+  t.gz.act.forEach((a, i) => {
+    const q = t.gz.qlearning[i];
+    rows.push({
+      what: `Gros & Zanon, horizon ${a.size} (n ${a.n}): act / Q-learning step per closed-loop step (working sets, ADMM fallbacks per step)`,
+      ours: `${f(a.msPerStep, 3)} / ${f(q.msPerStep, 3)} ms (${f(a.factorizationsPerStep, 1)} / ${f(q.factorizationsPerStep, 1)} sets, ${f(a.admmPerStep, 2)} / ${f(q.admmPerStep, 2)} ADMM)`,
+      reference: a.size === 160 ? "target: Q step < 2 ms, act <= 20x N = 10" : "-",
+      command,
+    });
+  });
+  rows.push({ what: "growth exponent in N (least squares on log-log): act / Q-learning step", ours: `${f(t.gz.exponentAct, 2)} / ${f(t.gz.exponentQ, 2)}`, reference: "target <= 1.2", command });
+  for (const r of t.chain.rows) rows.push({ what: `chain of masses, N = 20, nx ${r.size} (n ${r.n}): act per step`, ours: `${f(r.msPerStep, 3)} ms (${f(r.factorizationsPerStep, 1)} sets)`, reference: "-", command });
+  rows.push({ what: "chain of masses: growth exponent in nx", ours: f(t.chain.exponent, 2), reference: "-", command });
+  return {
+    title: "Scale: per-step cost against the horizon and the state size",
+    rows,
+    notes: ["Native OSQP on the same QPs: not measured here (Python osqp is not installed)."],
+  };
+}
+
 const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">> = {
   train: groupTrain,
   examples: groupExamples,
@@ -390,6 +414,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   compile: groupCompile,
   lsp: groupLsp,
   study: groupStudy,
+  scale: groupScale,
 };
 
 // ------------------------------------------------------------------ main

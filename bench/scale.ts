@@ -1,0 +1,179 @@
+// `npm run bench:scale`: how the per-step cost grows with the horizon and the state size (issue 14).
+// 1. The Gros & Zanon controller (examples/gros_zanon/linear_mpc.mpcrl) with only `horizon 10`
+//    changed to N = 10 .. 320: median time of `act` per closed-loop step (the nominal controller on
+//    the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
+//    settings), with the solver statistics per step (working sets factored, ADMM fallbacks).
+// 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position
+//    bounds): median `act` time against the state size.
+// Growth exponents are least-squares slopes of log(time) against log(N) (log(nx)); the issue's
+// target is an exponent <= 1.2 in N and a Q-learning step under 2 ms at N = 160. Native OSQP on
+// the same QPs needs Python with `osqp` (../shared/tools/native_osqp.py), not installed here.
+// Usage: tsx bench/scale.ts [--max-n 320] [--json]
+
+import { readFileSync } from "node:fs";
+import { compileToModule } from "../compiler/index.js";
+import { QLearning } from "../runtime/learn/q_learning.js";
+import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
+import type { EpisodicTrainer } from "../runtime/learn/types.js";
+import type { MpcController } from "../runtime/mpc/controller.js";
+import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
+import { emitJson, loadAverage, loadLine, log, median } from "./common.js";
+
+const args = process.argv.slice(2);
+const maxN = Number(args[args.indexOf("--max-n") + 1]) || 320;
+const anchor = JSON.parse(readFileSync(new URL("../../shared/data/anchors/gz_qlearning_mpcrl_5000.json", import.meta.url), "utf8")) as { noise_e: number[] };
+const gzSource = readFileSync(new URL("../examples/gros_zanon/linear_mpc.mpcrl", import.meta.url), "utf8");
+
+function compileOrExit(source: string, name: string) {
+  const { module, diagnostics } = compileToModule(source, { fileName: name });
+  if (module?.createPlant === undefined) {
+    console.error(`${name}: ${diagnostics.map((d) => d.message).join("\n")}`);
+    process.exit(1);
+  }
+  return module;
+}
+
+/** Steps measured per size: fewer on long horizons (the total stays within minutes). */
+function stepsFor(N: number): number {
+  return N <= 20 ? 300 : N <= 40 ? 200 : N <= 80 ? 100 : N <= 160 ? 40 : 15;
+}
+
+interface Row {
+  readonly size: number;
+  readonly n: number;
+  readonly m: number;
+  readonly steps: number;
+  readonly msPerStep: number;
+  readonly factorizationsPerStep: number;
+  readonly admmPerStep: number;
+  readonly failures: number;
+}
+
+function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps: number, size: number): Row {
+  const mpc = module.createController({ firstInputBounds: "removed" }) as MpcController;
+  const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
+  const trainer: EpisodicTrainer = learn
+    ? new QLearning(mpc, plant, { seed: 69, optimizer: { kind: "newton", lr: 5e-2 }, replay: { size: 1, sample: 1 } })
+    : new PolicyEvaluation(mpc, plant, { seed: 69 });
+  trainer.beginEpisode(0);
+  // warm-up (not timed): the first solve starts cold, and V8 compiles the hot paths
+  const warm = Math.min(10, Math.floor(steps / 3));
+  for (let k = 0; k < warm; k++) trainer.step();
+  const before = { ...mpc.stats };
+  const times: number[] = [];
+  let failures = 0;
+  for (let k = 0; k < steps; k++) {
+    const t0 = performance.now();
+    const r = trainer.step();
+    times.push(performance.now() - t0);
+    if (r.fallback) failures++;
+  }
+  trainer.endEpisode();
+  const t = mpc.template;
+  return {
+    size,
+    n: t.n,
+    m: t.m,
+    steps,
+    msPerStep: median(times),
+    factorizationsPerStep: (mpc.stats.factorizations - before.factorizations) / steps,
+    admmPerStep: (mpc.stats.admm - before.admm) / steps,
+    failures,
+  };
+}
+
+/** Least-squares slope of log(y) on log(x). */
+function exponent(rows: readonly Row[]): number {
+  const xs = rows.map((r) => Math.log(r.size));
+  const ys = rows.map((r) => Math.log(r.msPerStep));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  return sxy / sxx;
+}
+
+function chainSpec(masses: number): string {
+  const nx = 2 * masses;
+  const dt = 0.1;
+  const A: number[][] = Array.from({ length: nx }, () => new Array<number>(nx).fill(0));
+  for (let i = 0; i < masses; i++) {
+    A[i][i] = 1;
+    A[i][masses + i] = dt;
+    A[masses + i][masses + i] = 1;
+    // springs to the neighbours (unit stiffness, walls at both ends)
+    A[masses + i][i] -= 2 * dt;
+    if (i > 0) A[masses + i][i - 1] += dt;
+    if (i + 1 < masses) A[masses + i][i + 1] += dt;
+  }
+  const B = Array.from({ length: nx }, (_, i) => [i === masses ? dt : 0]);
+  const mat = (M: number[][]) => `[${M.map((r) => `[${r.join(", ")}]`).join(", ")}]`;
+  const x0 = Array.from({ length: nx }, (_, i) => (i < masses ? 0.5 : 0));
+  return `
+const Ac[${nx}, ${nx}] = ${mat(A)}
+const Bc[${nx}, 1] = ${mat(B)}
+controller Chain {
+  state x[${nx}]
+  input u[1] in [-1, 1]
+  horizon 20
+  learnable q = 1 in [0.1, 10]
+  dynamics x+ = Ac*x + Bc*u
+  minimize stage q*x'*x + 0.1*u'*u + terminal 10*x'*x
+  subject to
+    soft -1 <= x[0:${masses}] <= 1 for k in 1..N penalty linear 10
+}
+plant ChainPlant {
+  state s[${nx}] = [${x0.join(", ")}]
+  input a[1]
+  disturbance e[${nx}] = [${Array.from({ length: nx }, (_, i) => (i === 0 ? "uniform(-0.01, 0.01)" : "0")).join(", ")}]
+  dynamics s+ = Ac*s + Bc*a + e
+  cost s'*s + 0.1*a'*a
+  episode 1000
+}
+`;
+}
+
+const loadStart = loadAverage();
+log(`bench:scale  (medians per closed-loop step; ${loadLine("at start")})`);
+const Ns = [10, 20, 40, 80, 160, 320].filter((N) => N <= maxN);
+const act: Row[] = [];
+const qlearn: Row[] = [];
+log("\n1. Gros & Zanon, horizon N (n decision variables, m rows)");
+log("     N      n      m   act ms   sets/step  admm/step   Q-step ms   sets/step  admm/step  fallbacks");
+for (const N of Ns) {
+  const module = compileOrExit(gzSource.replace("horizon 10", `horizon ${N}`), `gz_N${N}.mpcrl`);
+  const steps = stepsFor(N);
+  const a = runLoop(module, false, steps, N);
+  const q = runLoop(module, true, steps, N);
+  act.push(a);
+  qlearn.push(q);
+  log(
+    `${String(N).padStart(6)} ${String(a.n).padStart(6)} ${String(a.m).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${a.admmPerStep.toFixed(2).padStart(10)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)} ${q.admmPerStep.toFixed(2).padStart(10)} ${String(q.failures).padStart(10)}`,
+  );
+}
+const expAct = exponent(act);
+const expQ = exponent(qlearn);
+const ratio = (rows: Row[], N: number) => (rows.find((r) => r.size === N)?.msPerStep ?? NaN) / rows[0].msPerStep;
+log(`   growth exponent in N (fit over ${Ns[0]}..${Ns[Ns.length - 1]}): act ${expAct.toFixed(2)}, Q-learning step ${expQ.toFixed(2)}   (target <= 1.2)`);
+if (Ns.includes(160)) {
+  log(`   N = 160 vs N = 10: act ${ratio(act, 160).toFixed(1)}x, Q-step ${ratio(qlearn, 160).toFixed(1)}x (target <= 20x); Q-learning step at N = 160: ${qlearn.find((r) => r.size === 160)!.msPerStep.toFixed(2)} ms (target < 2 ms)`);
+}
+
+log("\n2. Chain of masses, N = 20, act per closed-loop step against the state size");
+log("  masses     nx      n      m   act ms   sets/step  admm/step");
+const chain: Row[] = [];
+for (const masses of [2, 4, 8, 16, 32]) {
+  const module = compileOrExit(chainSpec(masses), `chain_${masses}.mpcrl`);
+  const r = runLoop(module, false, masses >= 16 ? 60 : 150, 2 * masses);
+  chain.push(r);
+  log(`${String(masses).padStart(8)} ${String(2 * masses).padStart(6)} ${String(r.n).padStart(6)} ${String(r.m).padStart(6)} ${r.msPerStep.toFixed(3).padStart(8)} ${r.factorizationsPerStep.toFixed(1).padStart(11)} ${r.admmPerStep.toFixed(2).padStart(10)}`);
+}
+const expChain = exponent(chain);
+log(`   growth exponent in nx: ${expChain.toFixed(2)}`);
+log(`\nnative OSQP on the same QPs: not measured here (Python osqp is not installed; ../shared/tools/native_osqp.py)`);
+log(loadLine("at end"));
+emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, chain: { rows: chain, exponent: expChain } });

@@ -133,6 +133,12 @@ export function printSummary(s: RunSummary, dir: string, what: string, json = fa
   out.write(`  last violating step   ${fmt(s.lastViolatingStep)}\n`);
   if (s.meanAbsTdFirst100 !== null) out.write(`  mean |TD error|       first 100: ${fmt(s.meanAbsTdFirst100)}, last 100: ${fmt(s.meanAbsTdLast100)}\n`);
   out.write(`  solver failures       ${s.solverFailures}, fallbacks ${s.fallbacks}, rejected updates ${s.rejectedUpdates}\n`);
+  if (s.offPolicy) {
+    const o = s.offPolicy;
+    const f = (v: number | null) => (v === null ? "-" : Number.isFinite(v) ? v.toPrecision(4) : String(v));
+    out.write(`  off-policy estimate   behaviour ${f(o.behaviourEstimate)}, learned ${f(o.finalEstimate)} per rollout (identified model); guard accepted ${o.guardAccepted}, rejected ${o.guardRejected} pass(es)\n`);
+    if (o.lastEvalCost !== null) out.write(`  last evaluation       eval_cost ${f(o.lastEvalCost)} on the plant, estimate ${f(o.estimateAtLastEval)}\n`);
+  }
   out.write(`  run folder            ${dir}\n  report                ${join(dir, "report.html")}\n`);
 }
 

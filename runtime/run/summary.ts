@@ -91,6 +91,44 @@ export interface RunSummary {
   readonly bestEpisode?: number;
   /** The controller's effective state bounds at the initial and final parameters (when the run recorded them). */
   readonly controllerStateBounds?: ControllerBoundsSummary;
+  /** Offline learning with the guard (episodes with `ope_estimate`): the off-policy estimates beside the true evaluations. */
+  readonly offPolicy?: OffPolicySummary;
+}
+
+/** The guard's figures over a run (docs/training.md, summary.json). */
+export interface OffPolicySummary {
+  /** Off-policy estimate of the behaviour parameters' cost per rollout (on the identified model). */
+  readonly behaviourEstimate: number;
+  /** The final (accepted) parameters' estimate. */
+  readonly finalEstimate: number;
+  /** finalEstimate / behaviourEstimate. */
+  readonly estimatedRatio: number | null;
+  /** Passes whose candidate the guard accepted / rejected. */
+  readonly guardAccepted: number;
+  readonly guardRejected: number;
+  /** The last evaluation on the plant (`eval_cost`) and the estimate at that episode; null without evaluations. */
+  readonly lastEvalCost: number | null;
+  readonly estimateAtLastEval: number | null;
+}
+
+function offPolicySummary(episodes: readonly EpisodeLine[]): OffPolicySummary | undefined {
+  const g = episodes.filter((e) => typeof e.ope_estimate === "number" || e.ope_estimate === null);
+  if (g.length === 0) return undefined;
+  const num = (v: unknown): number => (typeof v === "number" ? v : Infinity);
+  const last = g[g.length - 1];
+  const evals = episodes.filter((e) => typeof e.eval_cost === "number");
+  const le = evals[evals.length - 1];
+  const b = num(last.ope_behaviour);
+  const f = num(last.ope_estimate);
+  return {
+    behaviourEstimate: b,
+    finalEstimate: f,
+    estimatedRatio: b > 0 && Number.isFinite(b) ? f / b : null,
+    guardAccepted: g.filter((e) => e.guard_accepted === 1).length,
+    guardRejected: g.filter((e) => e.guard_accepted === 0).length,
+    lastEvalCost: le ? (le.eval_cost as number) : null,
+    estimateAtLastEval: le && typeof le.ope_estimate === "number" ? le.ope_estimate : null,
+  };
 }
 
 export function readMetrics(dir: string): { steps: StepLine[]; episodes: EpisodeLine[] } {
@@ -166,5 +204,6 @@ export function summarizeRun(
     params: thetaToJson(layout, theta),
     ...(best ? { bestObjective: best.objective, bestEpisode: best.episode } : {}),
     ...(bounds ? { controllerStateBounds: bounds } : {}),
+    ...(offPolicySummary(episodes) ? { offPolicy: offPolicySummary(episodes) } : {}),
   };
 }

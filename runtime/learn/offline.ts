@@ -277,7 +277,8 @@ export class OfflineQLearning extends RolloutBase {
       const j = this.estimateCost(c);
       if (k === 0) tdJ = j;
       // never accept an estimate above the incumbent's (itself at most the behaviour policy's)
-      if (Number.isFinite(j) && j < bestJ && j <= this.jB) {
+      // (no finite estimate of the behaviour policy: nothing can be shown better, nothing is accepted)
+      if (Number.isFinite(j) && Number.isFinite(this.jB) && j < bestJ && j <= this.jB) {
         best = k;
         bestJ = j;
       }

@@ -136,6 +136,55 @@ describe("the guard", () => {
   });
 });
 
+describe("resume", () => {
+  it("a run restored from a mid-pass checkpoint ends with the same parameters and guard log", () => {
+    const mk = () => {
+      const rng = new Rng(5, "behaviour");
+      const data = recordRollouts(
+        new LinearPlant({ A: [0.9], B: [0.5], initialState: [1], Q: [2], R: [2], disturbance: new RandomDisturbance([{ kind: "normal", mean: 0, std: 0.05 }]) }),
+        (s) => Float64Array.of(-0.1 * s[0] + rng.normal(0, 0.3)),
+        6,
+        20,
+        11,
+      );
+      const mpc = new QuadraticQ([0, 2, 0.2, 2], 0.9);
+      const plant = new LinearPlant({ A: [0.9], B: [0.5], initialState: [1], Q: [2], R: [2] });
+      return new OfflineQLearning(mpc, plant, data, {
+        seed: 1,
+        discount: 0.9,
+        optimizer: { kind: "newton", lr: 0.05 },
+        replay: { size: 50, sample: 10 },
+        guard: { ...DEFAULT_GUARD, stageCost: (s, a) => s[0] * s[0] + a[0] * a[0] },
+      });
+    };
+    const run = (t: OfflineQLearning, from: number, to: number, stopAt?: number) => {
+      for (let e = from; e < to; e++) {
+        t.beginEpisode(e);
+        for (let k = 0; k < t.data[e].length; k++) {
+          t.step();
+          if (e === to - 1 && stopAt !== undefined && k + 1 === stopAt) return;
+        }
+        t.endEpisode();
+      }
+    };
+    const a = mk();
+    run(a, 0, 6);
+    const b = mk();
+    run(b, 0, 3, 7); // stops after 7 steps of pass 2
+    const cp = JSON.parse(JSON.stringify(b.checkpoint()));
+    const c = mk();
+    c.restore(cp);
+    for (let k = 7; k < c.data[2].length; k++) c.step();
+    c.endEpisode();
+    run(c, 3, 6);
+    expect(Array.from(c.mpc.getTheta())).toEqual(Array.from(a.mpc.getTheta()));
+    expect(c.guardLog).toEqual(a.guardLog);
+    expect(a.guardLog.every((g) => g.incumbent <= g.behaviour)).toBe(true);
+    expect(a.guardLog.some((g) => g.accepted)).toBe(true);
+    expect(a.guardLog.some((g) => !g.accepted)).toBe(true);
+  });
+});
+
 describe("a short conservative offline run on Gros & Zanon", () => {
   it("is not worse than the behaviour policy on held-out episodes", () => {
     const mod = compileToModule(readRepo("examples/gros_zanon/linear_mpc_offline.mpcrl")).module!;

@@ -422,6 +422,7 @@ export function renderReport(dir: string): string {
     if (scatter.length > 0) learning.push(`<h3>What the GP saw: the cost of every evaluation against each tuned parameter</h3><div class="row">${scatter.join("")}</div>`);
   }
   const perf = episodes.filter((e) => typeof e.eval_cost === "number");
+  const ope = episodes.filter((e) => typeof e.ope_estimate === "number" && typeof e.ope_behaviour === "number");
   if (perf.length >= 2) {
     learning.push(
       plot({
@@ -429,7 +430,16 @@ export function renderReport(dir: string): string {
         title: "Policy performance: mean evaluation cost per pass",
         xLabel: "pass (episode)",
         yLabel: "evaluation cost",
-        series: [{ name: "evaluation cost", x: perf.map((e) => e.episode), y: perf.map((e) => e.eval_cost as number), color: "#1f77b4" }],
+        series: [
+          { name: "evaluation cost", x: perf.map((e) => e.episode), y: perf.map((e) => e.eval_cost as number), color: "#1f77b4" },
+          // offline with the guard: the off-policy estimate (identified model) beside the true evaluation
+          ...(ope.length > 0
+            ? [
+                { name: "off-policy estimate", x: ope.map((e) => e.episode), y: ope.map((e) => e.ope_estimate as number), color: "#ff7f0e" },
+                { name: "estimate of the behaviour policy", x: ope.map((e) => e.episode), y: ope.map((e) => e.ope_behaviour as number), color: "#7f7f7f" },
+              ]
+            : []),
+        ],
       }),
     );
   } else if (perf.length === 1) learning.push(`<p>Evaluation cost: ${esc(num(perf[0].eval_cost as number))}</p>`);

@@ -35,12 +35,20 @@ export interface SafetySettings {
   /** Absolute floor of the trust radius (mpcrl: 0.1). */
   readonly minTrustRadius?: number;
   /**
-   * Reject an update that makes the MPC infeasible at the current state. "lazy" (default) checks
-   * with the next step's Q solve, which is needed anyway, and reverts to the previous parameters
-   * if it fails; "eager" solves V at the new state before accepting (one extra solve per update);
-   * false never checks.
+   * Reject an update that makes the MPC fail at the state it meets next. "eager" (default) solves
+   * V at the new state with the candidate parameters before accepting (one extra solve per update)
+   * and rejects the candidate when that solve is not exact while the current parameters' solve at
+   * the same state was; "lazy" checks with the next step's Q solve, which is needed anyway, and
+   * reverts to the previous parameters if it reports an infeasible or non-convex QP (the update was
+   * applied for one step); false never checks.
    */
   readonly checkFeasibility?: "lazy" | "eager" | false;
+  /**
+   * After this many consecutive steps whose action came from the fallback (the MPC failed), the
+   * parameters return to the last ones under which a step solved, and the restore is logged as a
+   * rejection (reason "restored"). Default 3; 0 never restores.
+   */
+  readonly restoreAfterFailures?: number;
 }
 
 export interface QLearningConfig extends RolloutConfig {
@@ -72,6 +80,12 @@ export class QLearning extends RolloutBase {
   private readonly prevTheta: Float64Array;
   /** An accepted update not yet confirmed by a successful solve (lazy feasibility check). */
   private pending = false;
+  /** Parameters of the last step whose action the MPC solved, and the current run of fallbacks. */
+  private readonly lastGood: Float64Array;
+  private failStreak = 0;
+  private readonly restoreAfter: number;
+  /** Whether V at the next state solved exactly with the current parameters (eager check's baseline). */
+  private vExact = false;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly qConfig: QLearningConfig) {
     super(mpc, plant, qConfig);
@@ -87,17 +101,23 @@ export class QLearning extends RolloutBase {
     this.sNext = new Float64Array(mpc.nx);
     this.aNext = new Float64Array(mpc.nu);
     const sf = qConfig.safety ?? {};
-    this.check = sf.checkFeasibility ?? "lazy";
+    this.check = sf.checkFeasibility ?? "eager";
     this.prevTheta = new Float64Array(n);
+    this.lastGood = Float64Array.from(mpc.getTheta());
+    this.restoreAfter = Math.max(0, sf.restoreAfterFailures ?? 3);
     const validator =
       this.check !== "eager"
         ? undefined
         : (cand: Float64Array): string | null => {
-            // The MPC must stay solvable at the new state with the candidate parameters.
+            // The MPC must stay solvable at the state it meets next with the candidate parameters:
+            // an infeasible or non-convex QP always rejects; a solve that is not exact rejects when
+            // the current parameters solved exactly there (the failure is the update's doing)
             this.mpc.setTheta(cand);
             const v = this.mpc.value(this.sNext, this.runtime);
             this.mpc.setTheta(this.theta);
-            return unsolvable(v.status) ? `the MPC is ${v.status} at the current state with the new parameters` : null;
+            if (unsolvable(v.status)) return `the MPC is ${v.status} at the next state with the new parameters`;
+            if (this.vExact && v.status !== "solved") return `the MPC fails at the next state with the new parameters (${v.status}) but solves with the current ones`;
+            return null;
           };
     this.safety = new SafeUpdater(
       n,
@@ -132,13 +152,34 @@ export class QLearning extends RolloutBase {
     this.sNext.set(st.observation);
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
+    this.vExact = v.status === "solved" && !v.fallback;
+    let restored = false;
+    if (this.restoreAfter > 0) {
+      if (v.fallback) this.failStreak++;
+      else {
+        this.failStreak = 0;
+        this.lastGood.set(this.theta);
+      }
+      if (this.failStreak >= this.restoreAfter) {
+        // the controller keeps failing: back to the parameters of its last solved step
+        const message = `the MPC failed ${this.failStreak} steps in a row; parameters restored to those of the last solved step`;
+        this.safety.rejections.push({ update: this.safety.updates, reason: "restored", message });
+        this.theta.set(this.lastGood);
+        mpc.setTheta(this.theta);
+        this.pending = false;
+        this.failStreak = 0;
+        r.rejected = r.rejected === null ? message : `${r.rejected}; ${message}`;
+        restored = true;
+      }
+    }
     if (q.ok && vOk) {
       r.tdError = st.cost + this.discount * v.value - q.value;
       // a non-finite TD error or gradient never enters the replay buffer
       if (Number.isFinite(r.tdError) && allFinite(q.grad)) this.replay.push(q.grad, r.tdError);
     }
     this.sinceUpdate++;
-    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery) this.update();
+    // no update in the step that restored the parameters (the next one may update again)
+    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery && !restored) this.update();
     this.finishStep(!q.ok);
     this.s.set(this.sNext);
     this.a.set(this.aNext);
@@ -185,6 +226,9 @@ export class QLearning extends RolloutBase {
       safetyUpdates: this.safety.updates,
       pending: this.pending,
       prevTheta: Array.from(this.prevTheta),
+      lastGood: Array.from(this.lastGood),
+      failStreak: this.failStreak,
+      vExact: this.vExact,
     };
   }
 
@@ -196,5 +240,9 @@ export class QLearning extends RolloutBase {
     this.safety.updates = extra.safetyUpdates as number;
     this.pending = extra.pending as boolean;
     this.prevTheta.set(extra.prevTheta as number[]);
+    // checkpoints written before these fields existed: start from the restored parameters
+    this.lastGood.set(Array.isArray(extra.lastGood) ? (extra.lastGood as number[]) : this.theta);
+    this.failStreak = typeof extra.failStreak === "number" ? extra.failStreak : 0;
+    this.vExact = extra.vExact === true;
   }
 }

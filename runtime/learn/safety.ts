@@ -20,7 +20,7 @@ export interface SafetyConfig {
   readonly minTrustRadius: number;
 }
 
-export type RejectReason = "non_finite" | "infeasible_qp" | "projection_failed" | "validator";
+export type RejectReason = "non_finite" | "infeasible_qp" | "projection_failed" | "validator" | "restored";
 
 export interface UpdateOutcome {
   readonly accepted: boolean;

@@ -173,6 +173,52 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
   }
 });
 
+describe("learning that stays inside what the controller can solve (issue 14)", () => {
+  it("returns to the parameters of the last solved step after 3 consecutive fallbacks, and logs it", () => {
+    // no feasibility check: a huge step drives t3 (the input weight) negative, the controller fails
+    const mpc = new QuadraticQ([0, 2, 0.5, 0.01], gamma);
+    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 1e6 }, exploration: { kind: "none" }, safety: { checkFeasibility: false } }));
+    q.beginEpisode(0);
+    let restored = 0;
+    let streak = 0;
+    let maxStreak = 0;
+    for (let k = 0; k < 12; k++) {
+      const r = q.step();
+      streak = r.fallback ? streak + 1 : 0;
+      maxStreak = Math.max(maxStreak, streak);
+      if (r.rejected?.includes("parameters restored")) {
+        restored++;
+        // the restored parameters are ones under which the controller solved
+        expect(mpc.getTheta()[3]).toBeGreaterThan(0);
+        expect(mpc.act([1]).fallback).toBe(false);
+      }
+    }
+    expect(restored).toBeGreaterThan(0);
+    expect(q.safety.rejections.filter((x) => x.reason === "restored").length).toBe(restored);
+    expect(maxStreak).toBeLessThanOrEqual(3);
+  });
+
+  it("eager: rejects an update under which V at the next state stops early while the current parameters solve it", () => {
+    // a controller whose solver "stops early" (max_iterations) once t1 exceeds 3
+    class StopsEarly extends QuadraticQ {
+      override value(state: ArrayLike<number>) {
+        const v = super.value(state);
+        return this.getTheta()[1] > 3 ? { ...v, status: "max_iterations" as const } : v;
+      }
+    }
+    const mpc = new StopsEarly([0, 2.9, 0.5, 1], gamma);
+    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+    q.beginEpisode(0);
+    let rejected = 0;
+    for (let k = 0; k < 20; k++) {
+      const r = q.step();
+      if (r.rejected !== null && r.rejected.includes("solves with the current ones")) rejected++;
+      expect(mpc.getTheta()[1]).toBeLessThanOrEqual(3);
+    }
+    expect(rejected).toBeGreaterThan(0);
+  });
+});
+
 describe("hostile controllers", () => {
   it("never produce non-finite parameters, whatever values and gradients the controller returns", async () => {
     const fc = (await import("fast-check")).default;

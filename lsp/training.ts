@@ -48,8 +48,8 @@ export function firstArgWords(key: string): readonly string[] {
 }
 
 /** A snippet of one setting's arguments, numbering tab stops from `next.value`. */
-function argSnippet(arg: ArgSpec, next: { value: number }): string {
-  if (arg.kind === "num") return `\${${next.value++}:${arg.integer ? "1" : arg.name}}`;
+function argSnippet(arg: ArgSpec, next: { value: number }, example?: string): string {
+  if (arg.kind === "num") return `\${${next.value++}:${example !== undefined && Number.isFinite(Number(example)) ? example : arg.integer ? "1" : arg.name}}`;
   if (arg.kind === "word") {
     const values = arg.values ?? [];
     if (values.length === 1) return values[0] ?? arg.name;
@@ -64,9 +64,11 @@ function argSnippet(arg: ArgSpec, next: { value: number }): string {
   return `${head}(${params.join(", ")})`;
 }
 
-export function settingSnippet(spec: SettingSpec, next: { value: number } = { value: 1 }): string {
+export function settingSnippet(spec: SettingSpec, next: { value: number } = { value: 1 }, exampleValues = false): string {
   if (spec.args.length === 0 && STUDY_SNIPPETS[spec.key]) return STUDY_SNIPPETS[spec.key];
-  return [spec.key, ...spec.args.map((a) => argSnippet(a, next))].join(" ");
+  // exampleValues: numbers take the value of the setting's example (so the expanded text checks)
+  const tokens = exampleValues ? spec.example.split(/\s+/).slice(1) : [];
+  return [spec.key, ...spec.args.map((a, i) => argSnippet(a, next, tokens[i]))].join(" ");
 }
 
 /** `algorithm name { ... }` as a snippet, with the settings the algorithm requires or is specific to. */
@@ -75,7 +77,7 @@ export function algorithmSnippet(algorithm: string): string {
   const required = TRAIN_SETTINGS.filter(
     (s) => s.key !== "algorithm" && s.key !== "episodes" && (s.requiredBy?.some((a) => a === algorithm) || (s.algorithms?.some((a) => a === algorithm) && s.args.every((x) => x.kind !== "call" || s.requiredBy))),
   );
-  const lines = required.map((s) => `  ${settingSnippet(s, next)}`);
+  const lines = required.map((s) => `  ${settingSnippet(s, next, true)}`);
   return [`algorithm ${algorithm} {`, ...lines, `  $0`, "}"].join("\n");
 }
 

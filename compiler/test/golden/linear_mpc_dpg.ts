@@ -970,4 +970,6 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 8,
   rolloutLength: 100,
+  guard: "model",
+  support: 0.5,
 };

@@ -2360,4 +2360,6 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 5,
   rolloutLength: 0,
+  guard: "model",
+  support: 0.5,
 };

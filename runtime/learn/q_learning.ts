@@ -25,6 +25,11 @@ import type { StepRecord } from "./types.js";
  * Statuses that condemn the parameters (the MPC has no solution, or is not a convex QP); a solver
  * that merely stopped early (max_iterations, solved_inaccurate, time_limit) does not.
  */
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function unsolvable(status: string): boolean {
   return status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex" || status === "invalid_input";
 }
@@ -160,7 +165,7 @@ export class QLearning extends RolloutBase {
         this.failStreak = 0;
         this.lastGood.set(this.theta);
       }
-      if (this.failStreak >= this.restoreAfter) {
+      if (this.failStreak >= this.restoreAfter && !sameValues(this.theta, this.lastGood)) {
         // the controller keeps failing: back to the parameters of its last solved step
         const message = `the MPC failed ${this.failStreak} steps in a row; parameters restored to those of the last solved step`;
         this.safety.rejections.push({ update: this.safety.updates, reason: "restored", message });
@@ -170,6 +175,9 @@ export class QLearning extends RolloutBase {
         this.failStreak = 0;
         r.rejected = r.rejected === null ? message : `${r.rejected}; ${message}`;
         restored = true;
+      } else if (this.failStreak >= this.restoreAfter) {
+        // the parameters are those the controller last solved with: the failures are the state's
+        this.failStreak = 0;
       }
     }
     if (q.ok && vOk) {

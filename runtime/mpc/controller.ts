@@ -233,6 +233,10 @@ export class MpcController implements LearnableMpc {
       Q: this.newSlot(),
     };
     this.rowShift = stageShift(t);
+    // the fixed-role rows (x0, u0) keep their own flags: their look-alikes one stage later are
+    // state and input bound rows
+    for (const r of t.x0Rows) this.rowShift[r] = -1;
+    for (const r of t.u0Rows) this.rowShift[r] = -1;
     this.shiftBuf = new Int8Array(t.m);
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
@@ -283,6 +287,7 @@ export class MpcController implements LearnableMpc {
       s.solver?.coldStart();
       s.guess.fill(0);
       s.last.valid = false;
+      s.hasPlan = false;
     }
     this.lastPlan = undefined;
     this.planShift = 0;
@@ -625,7 +630,7 @@ export class MpcController implements LearnableMpc {
         slot.u[r] = input[j];
       }
     }
-    if (slot.hasPlan && this.nextStep(slot, state)) {
+    if (this.useActiveSet && slot.hasPlan && this.nextStep(slot, state)) {
       shiftWorkingSet(slot.guess, this.rowShift, this.shiftBuf);
       slot.guess.set(this.shiftBuf);
       slot.hasPlan = false;
@@ -735,8 +740,10 @@ export class MpcController implements LearnableMpc {
 
   private recordPlan(slot: SolverSlot, z: Float64Array): void {
     const { stateOffset: o, nx } = this.template;
-    slot.planX0.set(z.subarray(o, o + nx));
-    slot.planX1.set(z.subarray(o + nx, o + 2 * nx));
+    for (let i = 0; i < nx; i++) {
+      slot.planX0[i] = z[o + i];
+      slot.planX1[i] = z[o + nx + i];
+    }
     slot.hasPlan = true;
   }
 

@@ -198,6 +198,23 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
     expect(maxStreak).toBeLessThanOrEqual(3);
   });
 
+  it("does not restore (nor log a restore) when the failures come from the state and the parameters are those it last solved with", () => {
+    // fails above s = 0.5 whatever theta; the plant decays from s = 1 under the fallback input 0
+    class FailsAbove extends QuadraticQ {
+      override act(state: ArrayLike<number>) {
+        const r = super.act(state);
+        return state[0] > 0.5 ? { ...r, u: Float64Array.of(0), status: "max_iterations" as const, fallback: true } : r;
+      }
+    }
+    const mpc = new FailsAbove([0, 2, 0.5, 1], gamma);
+    const q = new QLearning(mpc, plant(0), config({ optimizer: { kind: "sgd", lr: 0 }, exploration: { kind: "none" }, safety: { checkFeasibility: false } }));
+    q.beginEpisode(0);
+    let fallbacks = 0;
+    for (let k = 0; k < 12; k++) if (q.step().fallback) fallbacks++;
+    expect(fallbacks).toBeGreaterThanOrEqual(3);
+    expect(q.safety.rejections.filter((x) => x.reason === "restored")).toEqual([]);
+  });
+
   it("eager: rejects an update under which V at the next state stops early while the current parameters solve it", () => {
     // a controller whose solver "stops early" (max_iterations) once t1 exceeds 3
     class StopsEarly extends QuadraticQ {

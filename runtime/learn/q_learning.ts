@@ -200,6 +200,11 @@ export class QLearning extends RolloutBase {
       this.episodesSinceUpdate++;
       if (this.episodesSinceUpdate >= this.updateEvery) {
         this.episodesSinceUpdate = 0;
+        // the state met next is the next episode's initial state, not known here: the eager check
+        // still refuses an infeasible or non-convex QP at the last state, but does not compare
+        // exactness there; and the last step's own rejection (already counted) is not counted again
+        this.vExact = false;
+        this.record.rejected = null;
         this.update();
         if (this.record.rejected !== null) this.monitor.rejected();
       }

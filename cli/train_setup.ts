@@ -172,7 +172,7 @@ function readDataset(setup: Setup, mpc: MpcController): Rollout[] | undefined {
 /** The trainer of the spec (runtime/learn/factory.ts), its setup errors as errors in the spec. */
 export function trainerFor(setup: Setup, mpc: MpcController, plant: Plant, seed: number, learn: boolean): EpisodicTrainer {
   try {
-    return makeTrainer(setup.spec, mpc, plant, { seed, learn, inputLower: setup.inputLower, inputUpper: setup.inputUpper, dataset: () => readDataset(setup, mpc) });
+    return makeTrainer(setup.spec, mpc, plant, { seed, learn, inputLower: setup.inputLower, inputUpper: setup.inputUpper, stateLower: setup.settings.stateLower, stateUpper: setup.settings.stateUpper, dataset: () => readDataset(setup, mpc) });
   } catch (err) {
     if (err instanceof TrainerSetupError) throw new CliError(`${setup.specPath}: ${err.message}`, 1);
     throw err;

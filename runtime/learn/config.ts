@@ -46,6 +46,10 @@ export interface TrainSpec {
   readonly initialDesign: number;
   /** DPG: steps per rollout (0: one rollout per episode). */
   readonly rolloutLength: number;
+  /** DPG: margin-shaped exploration (runtime/learn/dpg.ts): the perturbation is scaled by
+   *  clamp(m / explorationMargin, 0.25, 1), m the distance of the MPC's predicted first state to the
+   *  plant's state bounds; 0 (default): off, mpcrl's unshaped exploration. */
+  readonly explorationMargin: number;
   /** Offline: the data set's name (`name.jsonl` next to the spec). */
   readonly dataset?: string;
   /** Offline: the guard. "model": updates are accepted only when an off-policy estimate on a model
@@ -85,6 +89,7 @@ export const defaultTrainSpec: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 8,
   rolloutLength: 0,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
 };
@@ -283,6 +288,12 @@ export function interpretTrainSettings(settings: readonly SettingData[], derived
       case "rollout_length":
         out.rolloutLength = posInt(s.args[0], s, "the rollout length");
         return;
+      case "exploration_margin": {
+        const v = num(s.args[0], s, "the margin");
+        if (!(v >= 0)) throw new SettingError("`exploration_margin` must be non-negative", s.at);
+        out.explorationMargin = v;
+        return;
+      }
       case "initial_points":
         out.initialDesign = posInt(s.args[0], s, "the number of initial points");
         return;

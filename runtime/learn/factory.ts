@@ -52,6 +52,7 @@ export function specRunSettings(spec: TrainSpec): Record<string, unknown> & { al
     exploration: spec.exploration,
     firstInputBounds: spec.firstInputBounds,
     trustRegion: Number.isFinite(spec.trustRegion) ? spec.trustRegion : "none",
+    ...(spec.algorithm === "dpg" && spec.explorationMargin > 0 ? { explorationMargin: spec.explorationMargin } : {}),
   };
 }
 
@@ -62,6 +63,9 @@ export interface TrainerOptions {
   /** The box of the first input (exploration is clipped to it). */
   readonly inputLower: readonly number[];
   readonly inputUpper: readonly number[];
+  /** The plant's state bounds (null or absent: unbounded); DPG's `exploration_margin` measures against them. */
+  readonly stateLower?: readonly (number | null)[];
+  readonly stateUpper?: readonly (number | null)[];
   /** Offline: the data set's rollouts; absent: `episodes` rollouts of `steps` steps are recorded
    *  with the initial controller (the behaviour policy). Called only for `offline_q`. */
   readonly dataset?: () => Rollout[] | undefined;
@@ -117,6 +121,9 @@ export function makeTrainer(spec: TrainSpec, mpc: MpcController, plant: Plant, o
         optimizer: spec.optimizer,
         rolloutLength: spec.rolloutLength,
         maxRelativeChange: spec.trustRegion,
+        explorationMargin: spec.explorationMargin,
+        stateLower: options.stateLower,
+        stateUpper: options.stateUpper,
       });
     case "offline_q": {
       const data = offlineData(spec, mpc, plant, options);

@@ -1030,6 +1030,7 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 10, episodes: 2 },
   initialDesign: 8,
   rolloutLength: 50,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
   schedule: { kind: "linear", value: 1, end: 0.0001, steps: 2000 },

@@ -970,6 +970,7 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 8,
   rolloutLength: 100,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
 };

@@ -965,6 +965,7 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 10, episodes: 5 },
   initialDesign: 8,
   rolloutLength: 0,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
   dataset: "gz_nominal_rollouts",

@@ -2250,6 +2250,7 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 0, episodes: 0 },
   initialDesign: 8,
   rolloutLength: 0,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
 };

@@ -1104,6 +1104,7 @@ export const trainConfig: TrainSpec = {
   evaluation: { every: 5, episodes: 1 },
   initialDesign: 8,
   rolloutLength: 0,
+  explorationMargin: 0,
   guard: "model",
   support: 0.5,
   schedule: { kind: "exponential", value: 1, factor: 0.999 },

@@ -192,6 +192,41 @@ describe("the trainer factory (runtime/learn/factory.ts)", () => {
   });
 });
 
+describe("gradient exploration (runtime/learn/rollout.ts)", () => {
+  it("perturbs only the explored action's solve: Q(s, a) and V see u0_gradient = 0, never the last perturbation", () => {
+    const src = readRepo("examples/gros_zanon/linear_mpc.mpcrl")
+      .replace("  dynamics x+ = A*x + B*u + b", "  runtime u0_gradient[1] = [0]\n  dynamics x+ = A*x + B*u + b")
+      .replace("  minimize V0", "  minimize V0 + initial u0_gradient'*u");
+    const live = compileToModule(src).module!;
+    const spec: TrainSpec = { ...live.trainConfig, exploration: { kind: "gradient", scale: 0.1 } };
+    const mpc = live.createController();
+    const seen: { call: string; g: number[] | undefined }[] = [];
+    const spy = new Proxy(mpc, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== "function") return v;
+        const f = v as (...a: unknown[]) => unknown;
+        if (prop === "gradQvalue" || prop === "act") {
+          return (...a: unknown[]) => {
+            const rt = a[a.length - 1] as Record<string, ArrayLike<number>> | undefined;
+            seen.push({ call: String(prop), g: rt?.u0_gradient === undefined ? undefined : Array.from(rt.u0_gradient) });
+            return f.apply(target, a);
+          };
+        }
+        return f.bind(target);
+      },
+    });
+    const trainer = makeTrainer(spec, spy, live.createPlant!(), { seed: 3, learn: true, inputLower: live.ir.u0Lower, inputUpper: live.ir.u0Upper });
+    trainer.beginEpisode(0);
+    for (let k = 0; k < 5; k++) trainer.step();
+    const q = seen.filter((x) => x.call === "gradQvalue");
+    expect(q.length).toBeGreaterThan(0);
+    for (const x of q) expect(x.g).toEqual([0]);
+    // the explored solves did get a perturbation
+    expect(seen.some((x) => x.call === "act" && x.g !== undefined && x.g[0] !== 0)).toBe(true);
+  });
+});
+
 describe("run-folder merging (runtime/run/merge.ts)", () => {
   it("renumbers the step lines of episode ranges in order and keeps the episode lines", () => {
     const step = (t: number, episode: number) => JSON.stringify({ type: "step", t, episode, step: t, cost: 1 });

@@ -92,6 +92,10 @@ export abstract class RolloutBase implements EpisodicTrainer {
       this.runtimeValues[p.name] = buf;
     }
     this.prevSlots = slots;
+    // gradient exploration perturbs the cost through the runtime value u0_gradient on the explored
+    // solves only: every other call (Q(s, a), V for the TD target, an unperturbed step) passes it
+    // as zero, since a controller keeps a runtime value that a call does not give
+    if (config.exploration?.kind === "gradient" && this.runtimeValues.u0_gradient === undefined) this.runtimeValues.u0_gradient = new Float64Array(mpc.nu);
     this.runtimeWithGradient = { ...this.runtimeValues };
   }
 

@@ -18,7 +18,8 @@ import { runDiagnostics } from "../runtime/run/verdict.js";
 import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
-import { runJob, type VerdictRequest } from "./train_run.js";
+import { runJob } from "./train_run.js";
+import type { VerdictRequest } from "../runtime/learn/verdict.js";
 import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
 
 export interface TrainFlags extends CommonFlags {

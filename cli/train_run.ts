@@ -3,7 +3,7 @@
 import { writeReport } from "../runtime/report/html.js";
 import { runTraining, type Progress, type RunResult } from "../runtime/run/driver.js";
 import { writeRunVerdict } from "../runtime/run/verdict.js";
-import type { EvaluationProtocol, Verdict } from "../runtime/learn/verdict.js";
+import { verdictProtocol, type EvaluationProtocol, type Verdict, type VerdictRequest } from "../runtime/learn/verdict.js";
 import { jsonToTheta } from "../runtime/run/params.js";
 import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
 import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags } from "./train_setup.js";
@@ -24,37 +24,6 @@ export interface RunJob {
   /** Training only: after a completed run, evaluate theta0 and the learned parameters on held-out
    *  episodes and write verdict.json (runtime/run/verdict.ts); absent: no verdict (`--no-eval`). */
   readonly verdict?: VerdictRequest;
-}
-
-/** `--eval-episodes`, `--eval-steps`, `--eval-seed` as given (absent: the defaults of `verdictProtocol`). */
-export interface VerdictRequest {
-  readonly episodes?: number;
-  readonly steps?: number;
-  readonly seed?: number;
-}
-
-/** Default held-out episodes of the verdict. */
-export const DEFAULT_EVAL_EPISODES = 10;
-/** Default cap of the held-out episodes' length (the training's episode length, at most this). */
-export const DEFAULT_EVAL_STEPS_CAP = 1000;
-/** Default held-out seed (as `mpcrl study`'s `evaluate`); 1001 when the training's seed is 1000. */
-export const DEFAULT_EVAL_SEED = 1000;
-
-/** The held-out protocol: flags, else 10 episodes of the training's episode length (at most 1000 steps), seed 1000. */
-export function verdictProtocol(req: VerdictRequest, trainingSteps: number, trainingSeed: number): { protocol: EvaluationProtocol; notes: string[] } {
-  const notes: string[] = [];
-  const seed = req.seed ?? (trainingSeed === DEFAULT_EVAL_SEED ? DEFAULT_EVAL_SEED + 1 : DEFAULT_EVAL_SEED);
-  if (seed === trainingSeed) notes.push(`--eval-seed ${seed} is the training's seed: the evaluation episodes are the training's own episodes, not held out`);
-  const given = [req.episodes !== undefined ? "--eval-episodes" : "", req.steps !== undefined ? "--eval-steps" : "", req.seed !== undefined ? "--eval-seed" : ""].filter((x) => x);
-  return {
-    protocol: {
-      episodes: req.episodes ?? DEFAULT_EVAL_EPISODES,
-      steps: req.steps ?? Math.min(trainingSteps, DEFAULT_EVAL_STEPS_CAP),
-      seed,
-      source: given.length === 0 ? "defaults" : given.length === 3 ? "flags" : `flags (${given.join(", ")}), defaults for the rest`,
-    },
-    notes,
-  };
 }
 
 export type JobResult = RunResult & { readonly verdict?: Verdict };

@@ -21,10 +21,8 @@
 // a function of the state, so the behaviour policy stays deterministic given s and the noise, and
 // the compatible critic regresses on the perturbation actually applied; the floor 0.25 keeps it
 // conditioned (Psi_t = dpi/dtheta_t' e_t -> 0 would make w, and the step, blow up).
-// Gros & Zanon DPG example (5000 steps, seeds 1..10), `exploration_margin 0.1` vs off: violating
-// steps in the last 1000 median 50.5 -> 11 (9 of 10 seeds fewer), last-10-rollout cost per 100
-// steps median 7.7 -> 4.4; with also `sgd(lr = 1e-5)` (seeds 1..5): median 0 violating steps,
-// cost 5.4. Part of the effect is a larger step near the bounds (w scales as 1/|e|).
+// Its effect on the Gros & Zanon DPG example is in docs/training.md (DPG). Part of the effect is a
+// larger step near the bounds (w scales as 1/|e|).
 
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";

@@ -6,6 +6,7 @@ import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
 import { RolloutBase } from "./rollout.js";
 import { episodeSeed, type StepRecord } from "./types.js";
+import type { ArmEpisode } from "./verdict.js";
 
 export class PolicyEvaluation extends RolloutBase {
   readonly algorithm = "evaluation";
@@ -34,15 +35,9 @@ export interface HeldOutOptions {
   readonly inputUpper?: ArrayLike<number>;
 }
 
-/** One held-out episode (verdict.ts `ArmEpisode`, plus its plant seed). */
-export interface HeldOutEpisode {
+/** One held-out episode (verdict.ts `ArmEpisode`) and its plant seed. */
+export interface HeldOutEpisode extends ArmEpisode {
   readonly plantSeed: number;
-  readonly cost: number;
-  readonly steps: number;
-  readonly violationSteps: number;
-  readonly solverFailures: number;
-  readonly fallbacks: number;
-  readonly error?: string;
 }
 
 /**

@@ -98,11 +98,10 @@ export class ModelEstimate {
   ) {
     this.model = identifyAffine(data, nx, nu);
     this.cost = stageCost ?? fitQuadraticCost(data);
-    const used = data.filter((r) => r.length > 0).slice(0, Math.max(1, rollouts));
-    const idx = used.map((r) => data.indexOf(r));
-    this.s0 = used.map((r) => Float64Array.from(r[0].s));
+    const idx = data.flatMap((r, i) => (r.length > 0 ? [i] : [])).slice(0, Math.max(1, rollouts));
+    this.s0 = idx.map((i) => Float64Array.from(data[i][0].s));
     this.res = idx.map((i) => this.model.residuals[i]);
-    this.rollouts = used.length;
+    this.rollouts = idx.length;
   }
 
   /** Mean simulated cost per rollout of `policy` (called with the state and the previous input, null at the start). */

@@ -25,13 +25,14 @@ import type { StepRecord } from "./types.js";
  * Statuses that condemn the parameters (the MPC has no solution, or is not a convex QP); a solver
  * that merely stopped early (max_iterations, solved_inaccurate, time_limit) does not.
  */
+export function unsolvable(status: string): boolean {
+  return status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex" || status === "invalid_input";
+}
+
+/** Whether two parameter vectors are equal entry by entry. */
 function sameValues(a: Float64Array, b: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-export function unsolvable(status: string): boolean {
-  return status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex" || status === "invalid_input";
 }
 
 export interface SafetySettings {

@@ -640,6 +640,37 @@ export interface EvaluationProtocol {
   readonly source: string;
 }
 
+/** `--eval-episodes`, `--eval-steps`, `--eval-seed` as given (absent: the defaults of `verdictProtocol`). */
+export interface VerdictRequest {
+  readonly episodes?: number;
+  readonly steps?: number;
+  readonly seed?: number;
+}
+
+/** Default held-out episodes of the verdict. */
+export const DEFAULT_EVAL_EPISODES = 10;
+/** Default cap of the held-out episodes' length (the training's episode length, at most this). */
+export const DEFAULT_EVAL_STEPS_CAP = 1000;
+/** Default held-out seed (the same as `mpcrl study`'s `evaluate`, language/check/study.ts); 1001 when the training's seed is 1000. */
+export const DEFAULT_EVAL_SEED = 1000;
+
+/** The held-out protocol: flags, else 10 episodes of the training's episode length (at most 1000 steps), seed 1000. */
+export function verdictProtocol(req: VerdictRequest, trainingSteps: number, trainingSeed: number): { protocol: EvaluationProtocol; notes: string[] } {
+  const notes: string[] = [];
+  const seed = req.seed ?? (trainingSeed === DEFAULT_EVAL_SEED ? DEFAULT_EVAL_SEED + 1 : DEFAULT_EVAL_SEED);
+  if (seed === trainingSeed) notes.push(`--eval-seed ${seed} is the training's seed: the evaluation episodes are the training's own episodes, not held out`);
+  const given = [req.episodes !== undefined ? "--eval-episodes" : "", req.steps !== undefined ? "--eval-steps" : "", req.seed !== undefined ? "--eval-seed" : ""].filter((x) => x);
+  return {
+    protocol: {
+      episodes: req.episodes ?? DEFAULT_EVAL_EPISODES,
+      steps: req.steps ?? Math.min(trainingSteps, DEFAULT_EVAL_STEPS_CAP),
+      seed,
+      source: given.length === 0 ? "defaults" : given.length === 3 ? "flags" : `flags (${given.join(", ")}), defaults for the rest`,
+    },
+    notes,
+  };
+}
+
 export interface Verdict {
   readonly version: 1;
   readonly line: string;

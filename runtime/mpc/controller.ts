@@ -233,10 +233,6 @@ export class MpcController implements LearnableMpc {
       Q: this.newSlot(),
     };
     this.rowShift = stageShift(t);
-    // the fixed-role rows (x0, u0) keep their own flags: their look-alikes one stage later are
-    // state and input bound rows
-    for (const r of t.x0Rows) this.rowShift[r] = -1;
-    for (const r of t.u0Rows) this.rowShift[r] = -1;
     this.shiftBuf = new Int8Array(t.m);
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);

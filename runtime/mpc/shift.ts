@@ -10,11 +10,12 @@
 // of x_k or u_k has stage k, a slack the largest stage of the rows it relaxes; a row's stage is the
 // largest stage of its columns; its signature lists its columns as (block, index within the block,
 // stage relative to the row's). Row r of stage k maps to the row of stage k + 1 with the same
-// signature and the same ordinal among such rows, or to -1 (the last stage, or a row of its own).
+// signature and the same ordinal among such rows, or to -1 (the last stage, a row of its own, or
+// the x0 / u0 rows).
 
 import type { QpTemplate } from "./template.js";
 
-type ShiftInput = Pick<QpTemplate, "n" | "m" | "A" | "nx" | "nu" | "horizon" | "stateOffset" | "inputOffset" | "slackOffset" | "nSlack">;
+type ShiftInput = Pick<QpTemplate, "n" | "m" | "A" | "nx" | "nu" | "horizon" | "stateOffset" | "inputOffset" | "slackOffset" | "nSlack" | "x0Rows" | "u0Rows">;
 
 /** shift[r] = the row playing r's role one stage later, or -1. Allocates; called once per template. */
 export function stageShift(t: ShiftInput): Int32Array {
@@ -107,6 +108,10 @@ export function stageShift(t: ShiftInput): Int32Array {
     if (rowStage[r] < 0) continue;
     shift[r] = index.get(`${rowStage[r] + 1}|${sig[r]}|${ordinal[r]}`) ?? -1;
   }
+  // the fixed-role rows (x0, u0) keep their own flags: their look-alikes one stage later are
+  // state and input bound rows
+  for (const r of t.x0Rows) shift[r] = -1;
+  for (const r of t.u0Rows) shift[r] = -1;
   return shift;
 }
 

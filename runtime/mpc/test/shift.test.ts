@@ -46,6 +46,7 @@ describe("stageShift", () => {
     // GZ: per stage 2 dynamics rows, 1 input-bound row, and 2 x (2 soft sides + 1 slack sign) rows;
     // everything but the last stage's rows (and the x0 rows, whose look-alikes are the bound rows) maps
     expect(mapped).toBeGreaterThan(0.7 * t.m);
+    for (const r of [...t.x0Rows, ...t.u0Rows]) expect(shift[r]).toBe(-1);
     const last = t.horizon;
     for (let r = 0; r < t.m; r++) {
       const stages = rows[r].filter((j) => j < xEnd).map((j) => Math.floor((j - t.stateOffset) / t.nx));

@@ -8,6 +8,9 @@ import { numLit } from "./safe.js";
 export interface NodeNames {
   theta: string;
   rt: string;
+  /** Names of the stage's state and input arrays (nonlinear controllers). */
+  x?: string;
+  u?: string;
 }
 
 export class NodeCode {
@@ -28,6 +31,10 @@ export class NodeCode {
         return `${this.names.theta}[${n.index}]`;
       case "rt":
         return `${this.names.rt}[${n.index}]`;
+      case "x":
+        return `${this.names.x ?? "x"}[${n.index}]`;
+      case "u":
+        return `${this.names.u ?? "u"}[${n.index}]`;
       default:
         return `v${id}`;
     }
@@ -39,7 +46,7 @@ export class NodeCode {
     for (let k = 0; k < needed.length; k++) {
       const id = needed[k];
       const n = this.pool.nodes[id];
-      if (n.op === "const" || n.op === "theta" || n.op === "rt" || this.defined.has(id)) continue;
+      if (n.op === "const" || n.op === "theta" || n.op === "rt" || n.op === "x" || n.op === "u" || this.defined.has(id)) continue;
       this.defined.add(id);
       out.push(`const v${id} = ${this.exprOf(id)};`);
     }
@@ -68,6 +75,7 @@ export class NodeCode {
         return `-${r(n.a)}`;
       case "sin":
       case "cos":
+      case "tan":
       case "exp":
       case "sqrt":
       case "log":

@@ -1,15 +1,17 @@
 // Scalar expressions over the parameters of a QP datum: learnable theta entries, runtime values and
-// constants. A hash-consed DAG with constant folding: structurally equal expressions share a node,
+// constants; for a nonlinear controller (compiler/lower/nmpc.ts) also over one stage's state and
+// input entries (leaves `x`, `u`), differentiated symbolically for the Jacobians and Hessians. A hash-consed DAG with constant folding: structurally equal expressions share a node,
 // so common subexpressions are computed once in generated code. Node ids are topological (children
 // are always created before their parents), which both the interpreter and the emitter rely on.
 
-export type UnaryFn = "neg" | "sin" | "cos" | "exp" | "sqrt" | "log" | "abs" | "tanh";
+export type UnaryFn = "neg" | "sin" | "cos" | "tan" | "exp" | "sqrt" | "log" | "abs" | "tanh";
 export type BinaryFn = "add" | "sub" | "mul" | "div" | "pow" | "max" | "min";
 
 export type ENode =
   | { readonly op: "const"; readonly value: number }
   | { readonly op: "theta"; readonly index: number }
   | { readonly op: "rt"; readonly index: number }
+  | { readonly op: "x" | "u"; readonly index: number }
   | { readonly op: UnaryFn; readonly a: number }
   | { readonly op: BinaryFn; readonly a: number; readonly b: number };
 
@@ -17,6 +19,8 @@ export class ExprPool {
   readonly nodes: ENode[] = [];
   private readonly keys = new Map<string, number>();
   private readonly thetaDeps: (readonly number[])[] = [];
+  /** Whether a node depends on a stage leaf (`x` or `u`). */
+  private readonly stageDep: boolean[] = [];
   private readonly diffMemo = new Map<string, number>();
   readonly zero: number;
   readonly one: number;
@@ -34,10 +38,16 @@ export class ExprPool {
     this.keys.set(key, id);
     let deps: readonly number[];
     if (node.op === "theta") deps = [node.index];
-    else if (node.op === "const" || node.op === "rt") deps = [];
+    else if (node.op === "const" || node.op === "rt" || node.op === "x" || node.op === "u") deps = [];
     else if ("b" in node) deps = mergeSorted(this.thetaDeps[node.a], this.thetaDeps[node.b]);
-    else deps = this.thetaDeps[node.a];
+    else if ("a" in node) deps = this.thetaDeps[node.a];
+    else deps = [];
     this.thetaDeps.push(deps);
+    let stage = false;
+    if (node.op === "x" || node.op === "u") stage = true;
+    else if ("b" in node) stage = this.stageDep[node.a] || this.stageDep[node.b];
+    else if ("a" in node) stage = this.stageDep[node.a];
+    this.stageDep.push(stage);
     return id;
   }
 
@@ -53,6 +63,21 @@ export class ExprPool {
 
   rt(index: number): number {
     return this.intern({ op: "rt", index }, `r:${index}`);
+  }
+
+  /** Entry `index` of the stage's state (nonlinear controllers). */
+  x(index: number): number {
+    return this.intern({ op: "x", index }, `x:${index}`);
+  }
+
+  /** Entry `index` of the stage's input (nonlinear controllers). */
+  u(index: number): number {
+    return this.intern({ op: "u", index }, `u:${index}`);
+  }
+
+  /** Whether the node depends on a stage leaf `x` or `u`. */
+  dependsOnStage(id: number): boolean {
+    return this.stageDep[id];
   }
 
   constValue(id: number): number | undefined {
@@ -163,10 +188,18 @@ export class ExprPool {
   /** d node / d theta[index], as a node (memoized). */
   diff(id: number, index: number): number {
     if (!this.thetaDeps[id].includes(index)) return this.zero;
-    const key = `${id}:${index}`;
+    return this.diffLeaf(id, this.theta(index));
+  }
+
+  /** d node / d leaf, for a leaf node (`theta`, `x` or `u`), as a node (memoized). */
+  diffLeaf(id: number, leaf: number): number {
+    const ln = this.nodes[leaf];
+    if (ln.op === "theta" ? !this.thetaDeps[id].includes(ln.index) : !this.stageDep[id]) return this.zero;
+    const key = `${id}:${leaf}`;
     const memo = this.diffMemo.get(key);
     if (memo !== undefined) return memo;
     const n = this.nodes[id];
+    const d = (x: number): number => this.diffLeaf(x, leaf);
     let r: number;
     switch (n.op) {
       case "const":
@@ -174,62 +207,66 @@ export class ExprPool {
         r = this.zero;
         break;
       case "theta":
-        r = n.index === index ? this.one : this.zero;
+      case "x":
+      case "u":
+        r = id === leaf ? this.one : this.zero;
         break;
       case "neg":
-        r = this.neg(this.diff(n.a, index));
+        r = this.neg(d(n.a));
         break;
       case "sin":
-        r = this.mul(this.unary("cos", n.a), this.diff(n.a, index));
+        r = this.mul(this.unary("cos", n.a), d(n.a));
         break;
       case "cos":
-        r = this.neg(this.mul(this.unary("sin", n.a), this.diff(n.a, index)));
+        r = this.neg(this.mul(this.unary("sin", n.a), d(n.a)));
+        break;
+      case "tan":
+        // tan' = 1 + tan^2
+        r = this.mul(this.add(this.one, this.mul(id, id)), d(n.a));
         break;
       case "exp":
-        r = this.mul(id, this.diff(n.a, index));
+        r = this.mul(id, d(n.a));
         break;
       case "sqrt":
-        r = this.div(this.diff(n.a, index), this.mul(this.num(2), id));
+        r = this.div(d(n.a), this.mul(this.num(2), id));
         break;
       case "log":
-        r = this.div(this.diff(n.a, index), n.a);
+        r = this.div(d(n.a), n.a);
         break;
       case "tanh":
-        r = this.mul(this.sub(this.one, this.mul(id, id)), this.diff(n.a, index));
+        r = this.mul(this.sub(this.one, this.mul(id, id)), d(n.a));
         break;
       case "abs":
         // d|a| = sign(a) da, with sign written as a / |a| (undefined at 0, like the function's kink)
-        r = this.mul(this.div(n.a, id), this.diff(n.a, index));
+        r = this.mul(this.div(n.a, id), d(n.a));
         break;
       case "add":
-        r = this.add(this.diff(n.a, index), this.diff(n.b, index));
+        r = this.add(d(n.a), d(n.b));
         break;
       case "sub":
-        r = this.sub(this.diff(n.a, index), this.diff(n.b, index));
+        r = this.sub(d(n.a), d(n.b));
         break;
       case "mul":
-        r = this.add(this.mul(this.diff(n.a, index), n.b), this.mul(n.a, this.diff(n.b, index)));
+        r = this.add(this.mul(d(n.a), n.b), this.mul(n.a, d(n.b)));
         break;
       case "div":
         // (a/b)' = a'/b - a b'/b^2
-        r = this.sub(this.div(this.diff(n.a, index), n.b), this.div(this.mul(id, this.diff(n.b, index)), n.b));
+        r = this.sub(this.div(d(n.a), n.b), this.div(this.mul(id, d(n.b)), n.b));
         break;
       case "pow": {
         const cb = this.constValue(n.b);
         if (cb !== undefined) {
-          r = this.mul(this.mul(this.num(cb), this.pow(n.a, this.num(cb - 1))), this.diff(n.a, index));
+          r = this.mul(this.mul(this.num(cb), this.pow(n.a, this.num(cb - 1))), d(n.a));
         } else {
           // d(a^b) = a^b (b' log a + b a'/a)
-          r = this.mul(id, this.add(this.mul(this.diff(n.b, index), this.unary("log", n.a)), this.div(this.mul(n.b, this.diff(n.a, index)), n.a)));
+          r = this.mul(id, this.add(this.mul(d(n.b), this.unary("log", n.a)), this.div(this.mul(n.b, d(n.a)), n.a)));
         }
         break;
       }
       case "max":
       case "min": {
         // derivative of the active branch (ties: the first argument)
-        const da = this.diff(n.a, index);
-        const db = this.diff(n.b, index);
-        r = this.selectDiff(n.op, n.a, n.b, da, db);
+        r = this.selectDiff(n.op, n.a, n.b, d(n.a), d(n.b));
         break;
       }
     }
@@ -251,6 +288,14 @@ export class ExprPool {
   evaluate(theta: ArrayLike<number>, runtime: ArrayLike<number>, vals: Float64Array, upTo = this.nodes.length): void {
     for (let i = 0; i < upTo; i++) vals[i] = evalNode(this.nodes[i], vals, theta, runtime);
   }
+
+  /** Evaluates the nodes in `ids` (ascending, closed under children) at a stage point (x, u). */
+  evaluateAt(ids: ArrayLike<number>, theta: ArrayLike<number>, runtime: ArrayLike<number>, x: ArrayLike<number>, u: ArrayLike<number>, vals: Float64Array): void {
+    for (let k = 0; k < ids.length; k++) {
+      const i = ids[k];
+      vals[i] = evalNode(this.nodes[i], vals, theta, runtime, x, u);
+    }
+  }
 }
 
 export function applyUnary(op: UnaryFn, x: number): number {
@@ -261,6 +306,8 @@ export function applyUnary(op: UnaryFn, x: number): number {
       return Math.sin(x);
     case "cos":
       return Math.cos(x);
+    case "tan":
+      return Math.tan(x);
     case "exp":
       return Math.exp(x);
     case "sqrt":
@@ -274,8 +321,12 @@ export function applyUnary(op: UnaryFn, x: number): number {
   }
 }
 
-export function evalNode(n: ENode, vals: ArrayLike<number>, theta: ArrayLike<number>, runtime: ArrayLike<number>): number {
+export function evalNode(n: ENode, vals: ArrayLike<number>, theta: ArrayLike<number>, runtime: ArrayLike<number>, x?: ArrayLike<number>, u?: ArrayLike<number>): number {
   switch (n.op) {
+    case "x":
+      return x === undefined ? NaN : x[n.index];
+    case "u":
+      return u === undefined ? NaN : u[n.index];
     case "const":
       return n.value;
     case "theta":

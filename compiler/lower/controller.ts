@@ -27,7 +27,7 @@ import { CompilerCodes, LowerError } from "./errors.js";
 import { agreed, agreedDims, agreedNumber, fitShape, symbolDims, walkExpr } from "./scope.js";
 import { mat, type Val } from "./value.js";
 
-interface VarBlock {
+export interface VarBlock {
   readonly decl: Decl;
   readonly name: string;
   readonly size: number;
@@ -58,19 +58,19 @@ export class ControllerLowering {
   /** Values of `const`/`param` symbols (top level or this block), by symbol. */
   private readonly constants = new Map<SymbolInfo, Val>();
   private readonly busy = new Set<SymbolInfo>();
-  private readonly states: VarBlock[] = [];
-  private readonly inputs: VarBlock[] = [];
-  private readonly params: IrParam[] = [];
+  protected readonly states: VarBlock[] = [];
+  protected readonly inputs: VarBlock[] = [];
+  protected readonly params: IrParam[] = [];
   private readonly paramVals = new Map<SymbolInfo, Val>();
-  private readonly runtime: IrRuntime[] = [];
+  protected readonly runtime: IrRuntime[] = [];
   private readonly runtimeNodes = new Map<string, number[]>();
-  private nRuntime = 0;
-  private nTheta = 0;
-  private nx = 0;
-  private nu = 0;
-  private N = 0;
-  private discount = 1;
-  private timestep: number | undefined;
+  protected nRuntime = 0;
+  protected nTheta = 0;
+  protected nx = 0;
+  protected nu = 0;
+  protected N = 0;
+  protected discount = 1;
+  protected timestep: number | undefined;
   private inputOffset = 0;
   private slackOffset = 0;
   private nSlack = 0;
@@ -100,7 +100,7 @@ export class ControllerLowering {
   // ------------------------------------------------------------------ scopes
 
   /** The block scope without stage: constants, parameters, runtime values. */
-  private readonly blockScope: Scope = {
+  protected readonly blockScope: Scope = {
     lookup: (name, span) => {
       throw new LoweringAssertion(`\`${name}\` looked up by name, not through the checker's model`, span);
     },
@@ -215,25 +215,25 @@ export class ControllerLowering {
 
   /** A constant expression (a bound, an initial value): the checker's fold when it has one (a bound
    *  with learnables has none: it is lowered as an expression of theta). */
-  private constExpr(e: Expr, what: string): Val {
+  protected constExpr(e: Expr, what: string): Val {
     return agreed(this.ev, this.ev.eval(e, this.blockScope), this.model.valueOf(e), e, what);
   }
 
   /** The numbers of a constant expression (a default, a bound). */
-  private numbers(e: Expr, what: string, n?: number): number[] {
+  protected numbers(e: Expr, what: string, n?: number): number[] {
     const computed = this.ev.evalNumbers(e, this.blockScope, what, n);
     const v = agreed(this.ev, mat(this.alg.mat(computed.rows, computed.cols, computed.values.map((x) => this.alg.num(x)))), this.model.valueOf(e), e, what);
     return this.ev.toMat(v, e.span, n).e.map((p) => this.pool.constValue(p.c) ?? NaN);
   }
 
-  private stateVars(b: VarBlock, k: number, span: Span): Mat {
+  protected stateVars(b: VarBlock, k: number, span: Span): Mat {
     if (k < 0 || k > this.N) throw new LowerError(`stage ${k} is outside 0..N`, span, CompilerCodes.shape);
     const out: Poly[] = [];
     for (let i = 0; i < b.size; i++) out.push(this.alg.variable(k * this.nx + b.offset + i));
     return this.alg.mat(b.size, 1, out);
   }
 
-  private inputVars(b: VarBlock, k: number): Mat {
+  protected inputVars(b: VarBlock, k: number): Mat {
     const out: Poly[] = [];
     for (let i = 0; i < b.size; i++) out.push(this.alg.variable(this.inputOffset + k * this.nu + b.offset + i));
     return this.alg.mat(b.size, 1, out);
@@ -300,7 +300,9 @@ export class ControllerLowering {
 
   // ------------------------------------------------------------------ lowering
 
-  lower(): QpIr {
+  /** The horizon, the settings, the variables, the parameters and the runtime values (shared by
+   *  the QP lowering and the nonlinear one, compiler/lower/nlp.ts). */
+  protected prepare(): void {
     const items = this.block.items;
     // the horizon first: settings and constants may use `N` (`discount 1 - 1/N` before `horizon 4`)
     this.N = this.model.horizon(this.block.name.name) ?? 0;
@@ -348,6 +350,12 @@ export class ControllerLowering {
         this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0), this.rangeOf(it, r * c, N));
       }
     }
+  }
+
+  lower(): QpIr {
+    this.prepare();
+    const items = this.block.items;
+    const N = this.N;
     // x_0 rows
     const x0Rows: number[] = [];
     for (let i = 0; i < this.nx; i++) x0Rows.push(this.pushRow(new Map([[i, this.pool.one]]), this.pool.zero, this.pool.zero, undefined));
@@ -404,7 +412,7 @@ export class ControllerLowering {
     return this.assemble(x0Rows, u0Rows, u0Lower, u0Upper);
   }
 
-  private declBounds(b: VarBlock): [number[], number[]] {
+  protected declBounds(b: VarBlock): [number[], number[]] {
     const n = b.size;
     const inf = this.pool.num(Infinity);
     const ninf = this.pool.num(-Infinity);
@@ -662,7 +670,7 @@ export class ControllerLowering {
 
   /** Whether a constraint operand uses an input (directly, through `prev` or a let), by the
    *  checker's resolution of its names. */
-  private mentionsInput(e: Expr, seen = new Set<SymbolInfo>()): boolean {
+  protected mentionsInput(e: Expr, seen = new Set<SymbolInfo>()): boolean {
     let found = false;
     walkExpr(e, (x) => {
       if (found) return;

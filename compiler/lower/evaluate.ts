@@ -24,7 +24,7 @@ export interface Scope {
   noise?(dist: "uniform" | "normal", args: readonly number[], span: Span): Poly;
 }
 
-const UNARY_FNS: Readonly<Record<string, UnaryFn>> = { sin: "sin", cos: "cos", exp: "exp", sqrt: "sqrt", log: "log", abs: "abs", tanh: "tanh" };
+const UNARY_FNS: Readonly<Record<string, UnaryFn>> = { sin: "sin", cos: "cos", tan: "tan", exp: "exp", sqrt: "sqrt", log: "log", abs: "abs", tanh: "tanh" };
 
 /**
  * An inconsistency the checker should have ruled out (a shape mismatch, a value that is not a

@@ -1,0 +1,192 @@
+// The NLP lowering (compiler/lower/nlp.ts) and its in-process OcpModel (compiler/ocp.ts): the
+// cart-pole example's dynamics, Jacobians and Hessians against the gym equations written by hand
+// and central finite differences; the cost split (least squares / general), boxes and rows.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { check } from "../../language/index.js";
+import { modelOf } from "../../language/check/model.js";
+import { findController } from "../lower/index.js";
+import { NlpLowering } from "../lower/nlp.js";
+import { ocpModelFromIr } from "../ocp.js";
+import type { NlpIr } from "../ir/nlp.js";
+import type { OcpModel } from "../../runtime/nmpc/types.js";
+
+const spec = readFileSync(new URL("./fixtures/cartpole.mpcrl", import.meta.url), "utf8");
+
+function lowerNlp(source: string): NlpIr {
+  const checked = check(source);
+  const model = modelOf(checked.model);
+  if (model === undefined) throw new Error("no model");
+  const block = findController(checked.program);
+  if (block === undefined) throw new Error("no controller");
+  return new NlpLowering(checked.program, source, block, { fileName: "cartpole.mpcrl", model, method: "sqp", hessian: "gauss_newton" }).lowerNlp();
+}
+
+/** gym's cart-pole: xdot = f(x, F). */
+function cartpole(x: readonly number[], F: number): number[] {
+  const [, v, th, om] = x;
+  const total = 1.1;
+  const ml = 0.05;
+  const temp = (F + ml * om * om * Math.sin(th)) / total;
+  const acc = (9.8 * Math.sin(th) - Math.cos(th) * temp) / (0.5 * (4 / 3 - (0.1 * Math.cos(th) ** 2) / total));
+  return [v, temp - (ml * acc * Math.cos(th)) / total, om, acc];
+}
+
+function dynOut(m: OcpModel) {
+  return { f: new Float64Array(m.nx), fx: new Float64Array(m.nx * m.nx), fu: new Float64Array(m.nx * m.nu), ftheta: new Float64Array(m.nx * m.nTheta) };
+}
+
+describe("nonlinear controller lowering (cart-pole)", () => {
+  const ir = lowerNlp(spec);
+  const m = ocpModelFromIr(ir);
+  const none = new Float64Array(0);
+
+  it("has the spec's sizes, integrator and boxes", () => {
+    expect([ir.nx, ir.nu, ir.horizon, ir.nTheta]).toEqual([4, 1, 40, 0]);
+    expect(ir.integrator).toEqual({ kind: "rk4", dt: 0.02, substeps: 1 });
+    expect(m.uLower[0]).toBe(-10);
+    expect(m.uUpper[39]).toBe(10);
+    // |p| <= 2.4 at k = 1..N: the box of nodes 1..N, nothing at node 0
+    expect(m.xLower[0]).toBe(-Infinity);
+    expect(m.xLower[4]).toBe(-2.4);
+    expect(m.xUpper[40 * 4]).toBe(2.4);
+    expect(m.constraint).toBeUndefined();
+  });
+
+  it("evaluates the gym equations with exact Jacobians (central differences)", () => {
+    const x = Float64Array.of(0.3, -0.2, 0.25, 0.7);
+    const u = Float64Array.of(3.5);
+    const out = dynOut(m);
+    m.dynamics(x, u, none, none, out);
+    const ref = cartpole(Array.from(x), u[0]);
+    for (let i = 0; i < 4; i++) expect(out.f[i]).toBeCloseTo(ref[i], 14);
+    const h = 1e-6;
+    for (let j = 0; j < 5; j++) {
+      const plus = Array.from(x);
+      const minus = Array.from(x);
+      let up = u[0];
+      let um = u[0];
+      if (j < 4) {
+        plus[j] += h;
+        minus[j] -= h;
+      } else {
+        up += h;
+        um -= h;
+      }
+      const fp = cartpole(plus, up);
+      const fm = cartpole(minus, um);
+      for (let i = 0; i < 4; i++) {
+        const fd = (fp[i] - fm[i]) / (2 * h);
+        const exact = j < 4 ? out.fx[i * 4 + j] : out.fu[i];
+        expect(Math.abs(exact - fd)).toBeLessThan(1e-7 * Math.max(1, Math.abs(fd)));
+      }
+    }
+  });
+
+  it("gives the Hessian of lambda'f (central differences of the Jacobian)", () => {
+    const x = Float64Array.of(0.1, 0.4, -0.3, 1.2);
+    const u = Float64Array.of(-2);
+    const lambda = Float64Array.of(0.3, -1.1, 0.7, 2.0);
+    const H = new Float64Array(25);
+    m.dynamicsHessian!(x, u, none, none, lambda, H);
+    const grad = (xv: Float64Array, uv: Float64Array): number[] => {
+      const o = dynOut(m);
+      m.dynamics(xv, uv, none, none, o);
+      const g: number[] = [];
+      for (let j = 0; j < 5; j++) {
+        let s = 0;
+        for (let i = 0; i < 4; i++) s += lambda[i] * (j < 4 ? o.fx[i * 4 + j] : o.fu[i]);
+        g.push(s);
+      }
+      return g;
+    };
+    const h = 1e-6;
+    for (let j = 0; j < 5; j++) {
+      const xp = Float64Array.from(x);
+      const xm = Float64Array.from(x);
+      const up = Float64Array.from(u);
+      const um = Float64Array.from(u);
+      if (j < 4) {
+        xp[j] += h;
+        xm[j] -= h;
+      } else {
+        up[0] += h;
+        um[0] -= h;
+      }
+      const gp = grad(xp, up);
+      const gm = grad(xm, um);
+      for (let i = 0; i < 5; i++) expect(Math.abs(H[i * 5 + j] - (gp[i] - gm[i]) / (2 * h))).toBeLessThan(1e-6);
+      for (let i = 0; i < 5; i++) expect(H[i * 5 + j]).toBe(H[j * 5 + i]);
+    }
+  });
+
+  it("puts the quadratic cost in the general term with its exact gradient and Hessian", () => {
+    const g = m.general!;
+    const x = Float64Array.of(1, 2, 3, 4);
+    const u = Float64Array.of(5);
+    const out = { gx: new Float64Array(4), gu: new Float64Array(1), gtheta: new Float64Array(0) };
+    const v = g.eval(3, x, u, none, none, out);
+    expect(v).toBeCloseTo(1 + 0.1 * 4 + 10 * 9 + 0.1 * 16 + 0.01 * 25, 12);
+    expect(Array.from(out.gx)).toEqual([2, 0.4, 60, 0.8].map((c) => expect.closeTo(c, 12)));
+    expect(out.gu[0]).toBeCloseTo(0.1, 12);
+    const H = new Float64Array(25);
+    g.hessian(3, x, u, none, none, 2, H);
+    expect(H[0]).toBeCloseTo(4, 12);
+    expect(H[2 * 5 + 2]).toBeCloseTo(40, 12);
+    expect(H[4 * 5 + 4]).toBeCloseTo(0.04, 12);
+    const tg = m.terminalGeneral!;
+    const to = { gx: new Float64Array(4), gu: new Float64Array(0), gtheta: new Float64Array(0) };
+    expect(tg.eval(40, x, new Float64Array(0), none, none, to)).toBeCloseTo(1 + 0.4 + 90 + 1.6, 12);
+  });
+
+  it("turns sumsq terms into least-squares rows and bounds with learnables into rows", () => {
+    const src = `
+controller Ls {
+  state x[2] in [-1, 1]
+  input u[1] in [-2, 2]
+  learnable b = 0.5 in [0, 1]
+  learnable w = 2 in [1, 3]
+  horizon 5
+  dynamics x+ = [x[0] + 0.1*sin(x[1]); x[1] + 0.1*u[0]]
+  minimize stage 4*sumsq([x[0] - 1; u[0]]) + w*u'*u
+    + terminal sumsq(x)
+  subject to
+    x[0]^2 + x[1]^2 <= 1 + b for k in 1..N
+    soft x[1] <= b for k in 2..3 penalty linear 10*k
+}`;
+    const nir = lowerNlp(src);
+    expect(nir.stages[0].residual.length).toBe(2);
+    expect(nir.terminal.residual.length).toBe(2);
+    const om = ocpModelFromIr(nir);
+    const theta = Float64Array.of(0.5, 2);
+    const x = Float64Array.of(0.3, -0.4);
+    const u = Float64Array.of(1.5);
+    const so = { value: new Float64Array(2), jx: new Float64Array(4), ju: new Float64Array(2), jtheta: new Float64Array(4) };
+    om.residual!.eval(1, x, u, theta, none, so);
+    expect(Array.from(so.value)).toEqual([2 * (0.3 - 1), 2 * 1.5].map((c) => expect.closeTo(c, 14)));
+    expect(Array.from(so.jx)).toEqual([2, 0, 0, 0]);
+    // the circle: a path row at k = 1..N-1 (inactive at k = 0) and a terminal row
+    expect(om.constraint!.size).toBe(1);
+    const co = { value: new Float64Array(1), jx: new Float64Array(2), ju: new Float64Array(1), jtheta: new Float64Array(2) };
+    om.constraint!.eval(0, x, u, theta, none, co);
+    expect(co.value[0]).toBe(-Infinity);
+    om.constraint!.eval(2, x, u, theta, none, co);
+    expect(co.value[0]).toBeCloseTo(0.09 + 0.16 - 1.5, 14);
+    expect(Array.from(co.jx)).toEqual([0.6, -0.8].map((c) => expect.closeTo(c, 14)));
+    expect(Array.from(co.jtheta)).toEqual([-1, 0]);
+    expect(om.terminalConstraint!.size).toBe(1);
+    // the soft row with its stage-dependent weight folded in: 10 k (x1 - b) <= eps, L1 weight 1
+    const sc = om.softConstraint!;
+    expect(Array.from(sc.l1)).toEqual([1]);
+    const s = { value: new Float64Array(1), jx: new Float64Array(2), ju: new Float64Array(1), jtheta: new Float64Array(2) };
+    sc.fn.eval(3, x, u, theta, none, s);
+    expect(s.value[0]).toBeCloseTo(30 * (-0.4 - 0.5), 12);
+    sc.fn.eval(4, x, u, theta, none, s);
+    expect(s.value[0]).toBe(-Infinity);
+    // w*u'*u in the general term, with its theta derivative
+    const go = { gx: new Float64Array(2), gu: new Float64Array(1), gtheta: new Float64Array(2) };
+    expect(om.general!.eval(0, x, u, theta, none, go)).toBeCloseTo(2 * 2.25, 14);
+    expect(Array.from(go.gtheta)).toEqual([0, expect.closeTo(2.25, 14)]);
+  });
+});

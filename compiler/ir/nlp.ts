@@ -16,9 +16,10 @@ export interface NlpStageIr {
   /** The general smooth cost g_k (a scalar node; affine and convex quadratic terms, `initial`
    *  terms at k = 0, and with `hessian exact` any smooth term). */
   readonly general: number;
-  /** Hard rows h_k <= 0; the constant -Infinity where a row does not apply at this stage. */
+  /** Hard rows h_k <= 0; the constant -1 where a row does not apply at this stage (its Jacobian is
+   *  zero, so the row and its linearization hold strictly and its multiplier is 0). */
   readonly hard: readonly number[];
-  /** Soft rows c_k <= eps_k (stage-dependent penalty weights folded in); -Infinity where not applied. */
+  /** Soft rows c_k <= eps_k (stage-dependent penalty weights folded in); -1 where not applied. */
   readonly soft: readonly number[];
 }
 

@@ -152,11 +152,14 @@ export class NlpLowering extends ControllerLowering {
         while (residual[k].length < nres) residual[k].push(pool.zero);
       }
     }
+    // a row outside its stage range: the constant -1 (zero Jacobian, always strictly satisfied)
+    const off = pool.num(-1);
+    const live = (node: number): number => (node === ninf ? off : node);
     const stageOf = (k: number): NlpStageIr => ({
       residual: residual[k],
       general: general[k],
-      hard: rows.hard.map((r) => r[k]),
-      soft: rows.soft.map((r) => r[k]),
+      hard: rows.hard.map((r) => live(r[k])),
+      soft: rows.soft.map((r) => live(r[k])),
     });
     const stages = range(0, N - 1).map(stageOf);
     // the terminal node keeps only rows that apply at N (the OcpModel's terminal functions)

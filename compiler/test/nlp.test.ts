@@ -2,8 +2,11 @@
 // cart-pole example's dynamics, Jacobians and Hessians against the gym equations written by hand
 // and central finite differences; the cost split (least squares / general), boxes and rows.
 
-import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { emitOcpModel } from "../emit/nlp.js";
 import { check } from "../../language/index.js";
 import { modelOf } from "../../language/check/model.js";
 import { findController } from "../lower/index.js";
@@ -11,6 +14,25 @@ import { NlpLowering } from "../lower/nlp.js";
 import { ocpModelFromIr } from "../ocp.js";
 import type { NlpIr } from "../ir/nlp.js";
 import type { OcpModel } from "../../runtime/nmpc/types.js";
+
+const LS_SPEC = `
+controller Ls {
+  state x[2] in [-1, 1]
+  input u[1] in [-2, 2]
+  learnable b = 0.5 in [0, 1]
+  learnable w = 2 in [1, 3]
+  horizon 5
+  solver sqp
+  dynamics x+ = [x[0] + 0.1*sin(x[1]); x[1] + 0.1*u[0]]
+  minimize stage 4*sumsq([x[0] - 1; u[0]]) + w*u'*u
+    + terminal sumsq(x)
+  subject to
+    x[0]^2 + x[1]^2 <= 1 + b for k in 1..N
+    soft x[1] <= b for k in 2..3 penalty linear 10*k
+}`;
+
+const tmp = mkdtempSync(join(tmpdir(), "mpcrl-nlp-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const spec = readFileSync(new URL("./fixtures/cartpole.mpcrl", import.meta.url), "utf8");
 
@@ -140,21 +162,71 @@ describe("nonlinear controller lowering (cart-pole)", () => {
     expect(tg.eval(40, x, new Float64Array(0), none, none, to)).toBeCloseTo(1 + 0.4 + 90 + 1.6, 12);
   });
 
+  it("emits straight-line code that computes the same numbers as the in-process model", async () => {
+    for (const [name, source] of [
+      ["cartpole", spec],
+      ["ls", LS_SPEC],
+    ] as const) {
+      const nir = lowerNlp(source);
+      const live = ocpModelFromIr(nir);
+      const lines: string[] = [];
+      const types = emitOcpModel(nir, (...l) => lines.push(...l));
+      const runtimeTypes = new URL("../../runtime/nmpc/types.js", import.meta.url).href;
+      const file = join(tmp, `${name}.ts`);
+      writeFileSync(file, [`import { ${types.join(", ")} } from ${JSON.stringify(runtimeTypes)};`, "", ...lines].join("\n"));
+      const emitted = ((await import(file)) as { ocp: OcpModel }).ocp;
+      expect([emitted.nx, emitted.nu, emitted.N, emitted.nTheta]).toEqual([live.nx, live.nu, live.N, live.nTheta]);
+      expect(Array.from(emitted.xUpper)).toEqual(Array.from(live.xUpper));
+      const { nx, nu, nTheta } = live;
+      const nv = nx + nu + nTheta;
+      for (let trial = 0; trial < 3; trial++) {
+        const x = Float64Array.from({ length: nx }, (_, i) => Math.sin(3 * trial + i));
+        const u = Float64Array.from({ length: nu }, (_, i) => Math.cos(5 * trial + i));
+        const theta = Float64Array.from({ length: nTheta }, (_, i) => 1 + 0.1 * Math.sin(trial + i));
+        const a = dynOut(live);
+        const b = dynOut(live);
+        live.dynamics(x, u, theta, none, a);
+        emitted.dynamics(x, u, theta, none, b);
+        expect(b).toEqual(a);
+        const w = Float64Array.from({ length: nx }, (_, i) => i - 1.5);
+        const ha = new Float64Array(nv * nv);
+        const hb = new Float64Array(nv * nv);
+        live.dynamicsHessian!(x, u, theta, none, w, ha);
+        emitted.dynamicsHessian!(x, u, theta, none, w, hb);
+        expect(Array.from(hb)).toEqual(Array.from(ha));
+        for (const key of ["residual", "constraint", "softConstraint"] as const) {
+          const fl = key === "softConstraint" ? live.softConstraint?.fn : live[key];
+          const fe = key === "softConstraint" ? emitted.softConstraint?.fn : emitted[key];
+          expect(fe === undefined).toBe(fl === undefined);
+          if (fl === undefined || fe === undefined) continue;
+          for (const k of [0, 2, live.N - 1]) {
+            const mk = () => ({ value: new Float64Array(fl.size), jx: new Float64Array(fl.size * nx), ju: new Float64Array(fl.size * nu), jtheta: new Float64Array(fl.size * nTheta) });
+            const oa = mk();
+            const ob = mk();
+            fl.eval(k, x, u, theta, none, oa);
+            fe.eval(k, x, u, theta, none, ob);
+            expect(ob).toEqual(oa);
+            const wr = Float64Array.from({ length: fl.size }, (_, i) => 0.5 + i);
+            fl.hessian!(k, x, u, theta, none, wr, ha);
+            fe.hessian!(k, x, u, theta, none, wr, hb);
+            expect(Array.from(hb)).toEqual(Array.from(ha));
+          }
+        }
+        for (const k of [0, 1, live.N - 1]) {
+          const ga = { gx: new Float64Array(nx), gu: new Float64Array(nu), gtheta: new Float64Array(nTheta) };
+          const gb = { gx: new Float64Array(nx), gu: new Float64Array(nu), gtheta: new Float64Array(nTheta) };
+          expect(emitted.general!.eval(k, x, u, theta, none, gb)).toBe(live.general!.eval(k, x, u, theta, none, ga));
+          expect(gb).toEqual(ga);
+          live.general!.hessian(k, x, u, theta, none, 0.7, ha);
+          emitted.general!.hessian(k, x, u, theta, none, 0.7, hb);
+          expect(Array.from(hb)).toEqual(Array.from(ha));
+        }
+      }
+    }
+  });
+
   it("turns sumsq terms into least-squares rows and bounds with learnables into rows", () => {
-    const src = `
-controller Ls {
-  state x[2] in [-1, 1]
-  input u[1] in [-2, 2]
-  learnable b = 0.5 in [0, 1]
-  learnable w = 2 in [1, 3]
-  horizon 5
-  dynamics x+ = [x[0] + 0.1*sin(x[1]); x[1] + 0.1*u[0]]
-  minimize stage 4*sumsq([x[0] - 1; u[0]]) + w*u'*u
-    + terminal sumsq(x)
-  subject to
-    x[0]^2 + x[1]^2 <= 1 + b for k in 1..N
-    soft x[1] <= b for k in 2..3 penalty linear 10*k
-}`;
+    const src = LS_SPEC;
     const nir = lowerNlp(src);
     expect(nir.stages[0].residual.length).toBe(2);
     expect(nir.terminal.residual.length).toBe(2);
@@ -170,7 +242,8 @@ controller Ls {
     expect(om.constraint!.size).toBe(1);
     const co = { value: new Float64Array(1), jx: new Float64Array(2), ju: new Float64Array(1), jtheta: new Float64Array(2) };
     om.constraint!.eval(0, x, u, theta, none, co);
-    expect(co.value[0]).toBe(-Infinity);
+    expect(co.value[0]).toBe(-1);
+    expect(Array.from(co.jx)).toEqual([0, 0]);
     om.constraint!.eval(2, x, u, theta, none, co);
     expect(co.value[0]).toBeCloseTo(0.09 + 0.16 - 1.5, 14);
     expect(Array.from(co.jx)).toEqual([0.6, -0.8].map((c) => expect.closeTo(c, 14)));
@@ -183,7 +256,7 @@ controller Ls {
     sc.fn.eval(3, x, u, theta, none, s);
     expect(s.value[0]).toBeCloseTo(30 * (-0.4 - 0.5), 12);
     sc.fn.eval(4, x, u, theta, none, s);
-    expect(s.value[0]).toBe(-Infinity);
+    expect(s.value[0]).toBe(-1);
     // w*u'*u in the general term, with its theta derivative
     const go = { gx: new Float64Array(2), gu: new Float64Array(1), gtheta: new Float64Array(2) };
     expect(om.general!.eval(0, x, u, theta, none, go)).toBeCloseTo(2 * 2.25, 14);

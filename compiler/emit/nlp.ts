@@ -1,0 +1,163 @@
+// Emits the OcpModel (runtime/nmpc/types.ts) of a nonlinear controller as straight-line TypeScript:
+// one function per distinct stage body (stages with identical node lists share it; a table maps
+// k to its body), values and Jacobians from compiler/ir/derive.ts, Hessians of w'rows with only
+// their nonzero terms. The in-process model (compiler/ocp.ts) evaluates the same nodes, so both
+// give identical numbers (compiler/test/nlp.test.ts).
+
+import type { ExprPool } from "../ir/expr.js";
+import type { NlpIr } from "../ir/nlp.js";
+import { rowDerivatives, rowHessians } from "../ir/derive.js";
+import { neededNodes } from "../template.js";
+import { NodeCode } from "./code.js";
+import { numElem, numLit } from "./safe.js";
+
+type Push = (...lines: string[]) => void;
+
+const SIG = "x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array";
+const VOIDS = ["  void x;", "  void u;", "  void theta;", "  void rt;"];
+const floats = (a: readonly number[]): string => a.map((v) => numElem(v)).join(", ");
+
+/** Body of `fn(x, u, theta, rt, out)` writing values and Jacobians of `rows` into out.{names}. */
+function rowsFunction(pool: ExprPool, name: string, rows: readonly number[], nx: number, nu: number, nTheta: number, outType: string, names: readonly [string, string, string, string], push: Push): void {
+  const d = rowDerivatives(pool, rows, nx, nu, nTheta);
+  const code = new NodeCode(pool, { theta: "theta", rt: "rt", x: "x", u: "u" });
+  const all = [...d.value, ...d.jx, ...d.ju, ...d.jtheta];
+  push(`function ${name}(${SIG}, out: ${outType}): void {`, ...VOIDS);
+  push(...code.define(neededNodes({ pool }, all)).map((s) => `  ${s}`));
+  const parts = [d.value, d.jx, d.ju, d.jtheta];
+  parts.forEach((list, p) => list.forEach((node, i) => push(`  out.${names[p]}[${i}] = ${code.ref(node)};`)));
+  push("}", "");
+}
+
+/** Body of `fn(x, u, theta, rt, w, out)`: the Hessian of w'rows (w a vector, or a scalar weight). */
+function hessianFunction(pool: ExprPool, name: string, rows: readonly number[], nx: number, nu: number, nTheta: number, scalarWeight: boolean, push: Push): void {
+  const H = rowHessians(pool, rows, nx, nu, nTheta);
+  const nv = nx + nu + nTheta;
+  const code = new NodeCode(pool, { theta: "theta", rt: "rt", x: "x", u: "u" });
+  push(`function ${name}(${SIG}, w: ${scalarWeight ? "number" : "Float64Array"}, out: Float64Array): void {`, ...VOIDS);
+  push(...code.define(neededNodes({ pool }, H.flat())).map((s) => `  ${s}`));
+  for (let a = 0; a < nv; a++) {
+    for (let b = a; b < nv; b++) {
+      const terms: string[] = [];
+      H.forEach((h, i) => {
+        const node = h[a * nv + b];
+        const c = pool.constValue(node);
+        if (c === 0) return;
+        const weight = scalarWeight ? "w" : `w[${i}]`;
+        terms.push(c === 1 ? weight : `${weight} * ${code.ref(node)}`);
+      });
+      push(`  out[${a * nv + b}] = ${terms.length === 0 ? "0" : terms.join(" + ")};`);
+      if (b !== a) push(`  out[${b * nv + a}] = out[${a * nv + b}];`);
+    }
+  }
+  push("}", "");
+}
+
+/** Distinct lists and the group of every stage. */
+function groups(lists: readonly (readonly number[])[]): { readonly bodies: (readonly number[])[]; readonly of: number[] } {
+  const keys = new Map<string, number>();
+  const bodies: (readonly number[])[] = [];
+  const of = lists.map((l) => {
+    const key = l.join(",");
+    let g = keys.get(key);
+    if (g === undefined) {
+      g = bodies.length;
+      bodies.push(l);
+      keys.set(key, g);
+    }
+    return g;
+  });
+  return { bodies, of };
+}
+
+/** A StageFunction literal over stage lists (one body per distinct list). Returns the field text or undefined. */
+function stageFunction(ir: NlpIr, base: string, lists: readonly (readonly number[])[], terminal: boolean, push: Push): string | undefined {
+  if (lists.length === 0 || lists[0].length === 0) return undefined;
+  const nu = terminal ? 0 : ir.nu;
+  const { bodies, of } = groups(lists);
+  bodies.forEach((rows, g) => {
+    rowsFunction(ir.pool, `${base}${g}`, rows, ir.nx, nu, ir.nTheta, "StageOut", ["value", "jx", "ju", "jtheta"], push);
+    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, ir.nx, nu, ir.nTheta, false, push);
+  });
+  return dispatch(base, bodies.length, of, lists[0].length, "StageOut", "w: Float64Array", push);
+}
+
+function dispatch(base: string, count: number, of: readonly number[], size: number | undefined, outType: string, weight: string, push: Push): string {
+  const evalRet = size === undefined ? "number" : "void";
+  const ret = size === undefined ? "return " : "";
+  if (count > 1) push(`const ${base}Group = Int32Array.from([${of.join(", ")}]);`, "");
+  const call = (fn: string, args: string): string[] => {
+    if (count === 1) return [`      ${ret}${fn}0(${args});`];
+    const lines = [`      switch (${base}Group[k]) {`];
+    for (let g = 0; g < count; g++) lines.push(`        case ${g}:`, `          ${ret}${fn}${g}(${args});${size === undefined ? "" : "\n          return;"}`);
+    lines.push(`        default:`, `          throw new RangeError(\`stage \${k} is outside the horizon\`);`, "      }");
+    return lines;
+  };
+  const wName = weight.split(":")[0];
+  const fields = [
+    "{",
+    ...(size === undefined ? [] : [`    size: ${size},`]),
+    `    eval(k: number, ${SIG}, out: ${outType}): ${evalRet} {`,
+    ...(count === 1 ? ["      void k;"] : []),
+    ...call(base, "x, u, theta, rt, out"),
+    "    },",
+    `    hessian(k: number, ${SIG}, ${weight}, out: Float64Array): void {`,
+    ...(count === 1 ? ["      void k;"] : []),
+    ...call(`${base}Hessian`, `x, u, theta, rt, ${wName}, out`),
+    "    },",
+    "  }",
+  ];
+  return fields.join("\n");
+}
+
+/** A GeneralCost literal (value and gradient; Hessian times a scalar weight), or undefined when zero. */
+function generalCost(ir: NlpIr, base: string, nodes: readonly number[], terminal: boolean, push: Push): string | undefined {
+  if (nodes.every((n) => ir.pool.constValue(n) === 0)) return undefined;
+  const nu = terminal ? 0 : ir.nu;
+  const { bodies, of } = groups(nodes.map((n) => [n]));
+  bodies.forEach((rows, g) => {
+    const d = rowDerivatives(ir.pool, rows, ir.nx, nu, ir.nTheta);
+    const code = new NodeCode(ir.pool, { theta: "theta", rt: "rt", x: "x", u: "u" });
+    push(`function ${base}${g}(${SIG}, out: GeneralCostOut): number {`, ...VOIDS);
+    push(...code.define(neededNodes({ pool: ir.pool }, [...d.value, ...d.jx, ...d.ju, ...d.jtheta])).map((s) => `  ${s}`));
+    d.jx.forEach((n, i) => push(`  out.gx[${i}] = ${code.ref(n)};`));
+    d.ju.forEach((n, i) => push(`  out.gu[${i}] = ${code.ref(n)};`));
+    d.jtheta.forEach((n, i) => push(`  out.gtheta[${i}] = ${code.ref(n)};`));
+    push(`  return ${code.ref(d.value[0])};`, "}", "");
+    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, ir.nx, nu, ir.nTheta, true, push);
+  });
+  return dispatch(base, bodies.length, of, undefined, "GeneralCostOut", "w: number", push);
+}
+
+/** The `ocp` constant (an OcpModel) and its functions; returns the runtime type names it uses. */
+export function emitOcpModel(ir: NlpIr, push: Push): string[] {
+  const stages = ir.stages;
+  rowsFunction(ir.pool, "dynamics", ir.dynamics, ir.nx, ir.nu, ir.nTheta, "DynamicsOut", ["f", "fx", "fu", "ftheta"], push);
+  hessianFunction(ir.pool, "dynamicsHessian", ir.dynamics, ir.nx, ir.nu, ir.nTheta, false, push);
+  const fields: string[] = [];
+  const field = (name: string, lit: string | undefined): void => {
+    if (lit !== undefined) fields.push(`  ${name}: ${lit},`);
+  };
+  field("residual", stageFunction(ir, "residual", stages.map((s) => s.residual), false, push));
+  field("terminalResidual", stageFunction(ir, "terminalResidual", [ir.terminal.residual], true, push));
+  field("general", generalCost(ir, "general", stages.map((s) => s.general), false, push));
+  field("terminalGeneral", generalCost(ir, "terminalGeneral", [ir.terminal.general], true, push));
+  field("constraint", stageFunction(ir, "constraint", stages.map((s) => s.hard), false, push));
+  field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
+  const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
+  if (soft !== undefined) fields.push(`  softConstraint: { fn: ${soft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.softL1)}]), l2: Float64Array.from([${floats(ir.softL2)}]) },`);
+  const tsoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
+  if (tsoft !== undefined) fields.push(`  terminalSoftConstraint: { fn: ${tsoft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.terminalSoftL1)}]), l2: Float64Array.from([${floats(ir.terminalSoftL2)}]) },`);
+  const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;
+  push("/** The optimal control problem of this controller (runtime/nmpc/types.ts). */");
+  push("export const ocp: OcpModel = {");
+  push(`  nx: ${ir.nx},`, `  nu: ${ir.nu},`, `  N: ${ir.horizon},`, `  nTheta: ${ir.nTheta},`, `  nRuntime: ${ir.nRuntime},`);
+  push("  dynamics,", "  dynamicsHessian,", `  integrator: ${integ},`);
+  push(`  xLower: Float64Array.from([${floats(ir.xLower)}]),`, `  xUpper: Float64Array.from([${floats(ir.xUpper)}]),`);
+  push(`  uLower: Float64Array.from([${floats(ir.uLower)}]),`, `  uUpper: Float64Array.from([${floats(ir.uUpper)}]),`);
+  push(...fields, "};", "");
+  const types = ["type OcpModel", "type DynamicsOut"];
+  if (fields.some((f) => /^ {2}(residual|terminalResidual|constraint|terminalConstraint|softConstraint|terminalSoftConstraint):/.test(f))) types.push("type StageOut");
+  if (fields.some((f) => /^ {2}(general|terminalGeneral):/.test(f))) types.push("type GeneralCostOut");
+  return types;
+}

@@ -152,9 +152,11 @@ export class MultipleShootingSqp {
   private readonly shiftSrc: Int32Array;
   private readonly options: Required<Omit<SqpOptions, "admm">> & { admm: Partial<QpSettings> };
   private readonly boundVar: Int32Array;
-  private readonly pStage: Int32Array[]; // (nx+nu)^2 -> P position (upper only; -1 lower)
-  private readonly pTerm: Int32Array;
-  private readonly pSlack: Int32Array;
+  /** Positions in P's values of stage k's (x_k, u_k) block ((nx+nu)^2 row-major; -1 below the
+   *  diagonal), of the terminal (x_N) block and of the slacks' diagonal. */
+  readonly pStage: Int32Array[];
+  readonly pTerm: Int32Array;
+  readonly pSlack: Int32Array;
   private readonly aDynFx: Int32Array[];
   private readonly aDynFu: Int32Array[];
   private readonly aHx: Int32Array[];
@@ -187,6 +189,10 @@ export class MultipleShootingSqp {
   stats: NlpStats = { status: "invalid_input", iterations: 0, residual: NaN, time: 0, admmFallbacks: 0 };
   private prepared = false;
   private prepTime = 0;
+  /** Seconds of the last preparation phase (RTI). */
+  get preparationTime(): number {
+    return this.prepTime;
+  }
   /** Cumulative fallbacks in the current call. */
   private fallbacks = 0;
   lastMessage = "";

@@ -1,0 +1,282 @@
+// A nonlinear MPC controller with the module API of runtime/mpc/controller.ts (`MpcController`):
+// act, value, qvalue, gradValue, gradQvalue, policySensitivity, setTheta/getTheta,
+// resetWarmStart, per-call statistics. Mode "sqp": a full SQP to the KKT tolerance per step
+// (sqp.ts), warm-started from the previous solution shifted by one stage (last node re-simulated
+// with the last input) with x_0 set to the measured state. Mode "rti": the real-time iteration
+// (Diehl et al. 2002/2005; Gros et al. 2020): `act` runs the feedback phase (one QP) and then the
+// preparation phase of the next step (shift, linearize), so the next call only waits for its QP;
+// the first call starts cold (x = state on every node, u = 0 clipped) or from a converged SQP.
+// value/qvalue and the derivatives always use converged SQP solves (their own solver objects,
+// V: u_0 free; Q: u_0 fixed by its box rows), so an RTI controller still learns from exact
+// derivatives (sensitivity.ts); an unconverged or degenerate point gives a status, never a number.
+// Statuses: those of sqp.ts ("solved", "rti", "max_iterations", "qp_failed", "infeasible",
+// "line_search_failed", "invalid_input"); no exceptions except RangeError from setTheta for a
+// non-finite theta (as MpcController) and TypeError for a wrongly sized model.
+
+import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } from "./sensitivity.js";
+import { MultipleShootingSqp, type SqpOptions } from "./sqp.js";
+import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
+
+export interface NmpcControllerOptions {
+  /** "sqp" (default) or "rti". */
+  readonly mode?: "sqp" | "rti";
+  /** RTI: the first step from a cold guess (default, as acados) or from a converged SQP. */
+  readonly rtiInit?: "cold" | "converged";
+  readonly sqp?: SqpOptions;
+  /** Initial theta (default zeros: pass the model's). */
+  readonly theta?: ArrayLike<number>;
+  /** Runtime values (default zeros). */
+  readonly runtime?: ArrayLike<number>;
+}
+
+export interface NmpcActResult {
+  /** First input u_0 (fresh array). */
+  readonly u: Float64Array;
+  readonly status: NlpStatus;
+  /** status is "solved" (SQP) or "rti" (RTI QP solved). */
+  readonly ok: boolean;
+  /** Objective of the returned iterate (the optimal cost for a solved SQP). */
+  readonly value: number;
+  /** Predicted states x_0..x_N ((N+1)*nx) and inputs (N*nu) of the iterate (fresh arrays). */
+  readonly x: Float64Array;
+  readonly uPlan: Float64Array;
+  readonly slack: Float64Array;
+  readonly stats: NlpStats;
+  /** RTI: seconds of the feedback phase of this call and of the preparation phase run after it. */
+  readonly feedbackTime?: number;
+  readonly preparationTime?: number;
+}
+
+export interface NmpcValueResult {
+  readonly value: number;
+  readonly status: NlpStatus;
+  readonly ok: boolean;
+  readonly stats: NlpStats;
+  readonly message?: string;
+}
+
+export interface NmpcGradResult extends NmpcValueResult {
+  /** dV/dtheta (or dQ/dtheta): dL/dtheta at the converged primal-dual point (length nTheta). */
+  readonly grad: Float64Array;
+}
+
+export interface NmpcSensitivityResult {
+  readonly u: Float64Array;
+  /** du_0/dtheta, nu x nTheta row-major. */
+  readonly jacobian: Float64Array;
+  readonly status: NlpStatus | NlpSensitivityStatus;
+  readonly ok: boolean;
+  readonly message?: string;
+}
+
+const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now()) / 1000;
+
+function finite(a: ArrayLike<number>, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+export class NmpcController {
+  readonly model: OcpModel;
+  readonly nx: number;
+  readonly nu: number;
+  readonly horizon: number;
+  readonly nTheta: number;
+  readonly mode: "sqp" | "rti";
+  /** Statistics of the last call of each kind. */
+  lastStats: NlpStats | undefined;
+  private readonly options: NmpcControllerOptions;
+  private readonly theta: Float64Array;
+  private readonly rt: Float64Array;
+  private actSolver: MultipleShootingSqp | undefined;
+  private vSolver: MultipleShootingSqp | undefined;
+  private qSolver: MultipleShootingSqp | undefined;
+  private vSens: NlpSensitivity | undefined;
+  /** RTI: the preparation for the next feedback has been done. */
+  private rtiReady = false;
+  /** SQP act: the act solver's iterate is the solution of the previous closed-loop step. */
+  private actHasPlan = false;
+
+  constructor(model: OcpModel, options: NmpcControllerOptions = {}) {
+    this.model = model;
+    this.nx = model.nx;
+    this.nu = model.nu;
+    this.horizon = model.N;
+    this.nTheta = model.nTheta;
+    this.mode = options.mode ?? "sqp";
+    this.options = options;
+    this.theta = new Float64Array(model.nTheta);
+    if (options.theta) this.setTheta(options.theta);
+    this.rt = new Float64Array(model.nRuntime ?? 0);
+    if (options.runtime) this.rt.set(options.runtime);
+  }
+
+  getTheta(): Float64Array {
+    return Float64Array.from(this.theta);
+  }
+
+  /** Sets theta (RangeError when not finite or of the wrong length); warm starts are kept. */
+  setTheta(theta: ArrayLike<number>): void {
+    if (!finite(theta, this.nTheta)) throw new RangeError(`theta must be ${this.nTheta} finite numbers`);
+    this.theta.set(Array.from(theta));
+    this.rtiReady = false;
+  }
+
+  /** Sets the runtime values (references, forecasts). */
+  setRuntime(values: ArrayLike<number>): void {
+    this.rt.set(Array.from(values));
+    this.rtiReady = false;
+  }
+
+  /** Forget warm starts (start of an episode). */
+  resetWarmStart(): void {
+    for (const s of [this.actSolver, this.vSolver, this.qSolver]) if (s) s.initialized = false;
+    this.rtiReady = false;
+    this.actHasPlan = false;
+  }
+
+  private solver(kind: "act" | "v" | "q"): MultipleShootingSqp {
+    const make = (): MultipleShootingSqp => new MultipleShootingSqp(this.model, this.options.sqp);
+    let s: MultipleShootingSqp;
+    if (kind === "q") s = this.qSolver ??= make();
+    else if (kind === "v") s = this.vSolver ??= make();
+    else s = this.actSolver ??= make();
+    s.theta.set(this.theta);
+    s.rt.set(this.rt);
+    return s;
+  }
+
+  private invalid(message: string): NlpStats {
+    return { status: "invalid_input", iterations: 0, residual: NaN, time: 0, admmFallbacks: 0, message };
+  }
+
+  /** Converged solve from the solver's own previous iterate (or cold), at `state`. */
+  private solveAt(s: MultipleShootingSqp, state: ArrayLike<number>, shift: boolean): NlpStats {
+    if (!s.initialized) s.coldStart(state);
+    else if (shift) s.shift();
+    s.setInitialState(state);
+    return s.solve();
+  }
+
+  /** The first input of the MPC at `state` (closed-loop step: warm start from the shifted plan). */
+  act(state: ArrayLike<number>): NmpcActResult {
+    const { nx } = this;
+    if (!finite(state, nx)) return this.actResult(undefined, this.invalid(`state must be ${nx} finite numbers`));
+    if (this.mode === "sqp") {
+      const s = this.solver("act");
+      const stats = this.solveAt(s, state, this.actHasPlan);
+      this.actHasPlan = true;
+      return this.actResult(s, stats);
+    }
+    const s = this.solver("act");
+    let prepTime = 0;
+    if (!this.rtiReady || !s.initialized) {
+      const t0 = now();
+      if (this.options.rtiInit === "converged") {
+        this.solveAt(s, state, false);
+        s.prepare(false);
+      } else {
+        s.coldStart(state);
+        s.prepare(false);
+      }
+      prepTime = now() - t0;
+    }
+    const stats = s.feedback(state);
+    const result = this.actResult(s, stats, stats.time - s.preparationTime);
+    // preparation of the next step (before its state is known)
+    const t1 = now();
+    this.rtiReady = stats.status === "rti" && s.prepare(true);
+    const preparationTime = now() - t1 + prepTime;
+    return { ...result, preparationTime };
+  }
+
+  private actResult(s: MultipleShootingSqp | undefined, stats: NlpStats, feedbackTime?: number): NmpcActResult {
+    this.lastStats = stats;
+    const { nx, nu, horizon: N } = this;
+    if (s === undefined) {
+      const u = new Float64Array(nu);
+      return { u, status: stats.status, ok: false, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), stats };
+    }
+    const ok = stats.status === "solved" || stats.status === "rti";
+    const u0 = s.uOff(0);
+    const u = Float64Array.from(s.z.subarray(u0, u0 + nu));
+    // inputs inside their boxes (a QP step is feasible for the linear boxes up to round-off)
+    for (let i = 0; i < nu; i++) u[i] = Math.min(Math.max(u[i], this.model.uLower[i]), this.model.uUpper[i]);
+    return {
+      u,
+      status: stats.status,
+      ok,
+      value: stats.status === "solved" ? s.objective : s.objectiveAt(),
+      x: Float64Array.from(s.z.subarray(0, (N + 1) * nx)),
+      uPlan: Float64Array.from(s.z.subarray(u0, u0 + N * nu)),
+      slack: Float64Array.from(s.z.subarray(s.sOff(0), s.n)),
+      stats,
+      ...(feedbackTime !== undefined ? { feedbackTime } : {}),
+    };
+  }
+
+  private valueOf(kind: "v" | "q", state: ArrayLike<number>, input?: ArrayLike<number>): { s: MultipleShootingSqp | undefined; result: NmpcValueResult } {
+    const { nx, nu, model } = this;
+    if (!finite(state, nx)) {
+      const stats = this.invalid(`state must be ${nx} finite numbers`);
+      return { s: undefined, result: { value: NaN, status: "invalid_input", ok: false, stats, message: stats.message } };
+    }
+    if (kind === "q") {
+      if (input === undefined || !finite(input, nu)) {
+        const stats = this.invalid(`input must be ${nu} finite numbers`);
+        return { s: undefined, result: { value: NaN, status: "invalid_input", ok: false, stats, message: stats.message } };
+      }
+      for (let i = 0; i < nu; i++)
+        if (input[i] < model.uLower[i] || input[i] > model.uUpper[i]) {
+          const stats = this.invalid(`input ${i} = ${input[i]} is outside its bounds [${model.uLower[i]}, ${model.uUpper[i]}]: no Q value`);
+          return { s: undefined, result: { value: NaN, status: "invalid_input", ok: false, stats, message: stats.message } };
+        }
+    }
+    const s = this.solver(kind);
+    s.fixFirstInput(kind === "q" ? input : undefined);
+    const stats = this.solveAt(s, state, false);
+    this.lastStats = stats;
+    const ok = stats.status === "solved";
+    return { s, result: { value: ok ? s.objective : NaN, status: stats.status, ok, stats, ...(stats.message ? { message: stats.message } : {}) } };
+  }
+
+  /** V(s): the optimal cost (converged SQP). */
+  value(state: ArrayLike<number>): NmpcValueResult {
+    return this.valueOf("v", state).result;
+  }
+
+  /** Q(s, a): the optimal cost with u_0 = a (a inside the input boxes). */
+  qvalue(state: ArrayLike<number>, input: ArrayLike<number>): NmpcValueResult {
+    return this.valueOf("q", state, input).result;
+  }
+
+  private gradOf(kind: "v" | "q", state: ArrayLike<number>, input?: ArrayLike<number>): NmpcGradResult {
+    const { s, result } = this.valueOf(kind, state, input);
+    const grad = new Float64Array(this.nTheta);
+    if (s === undefined || !result.ok) return { ...result, grad, message: result.message ?? `not converged (${result.status})` };
+    lagrangianThetaGradient(s, grad);
+    return { ...result, grad };
+  }
+
+  /** dV/dtheta = dL/dtheta at the converged primal-dual point. */
+  gradValue(state: ArrayLike<number>): NmpcGradResult {
+    return this.gradOf("v", state);
+  }
+
+  /** dQ/dtheta = dL/dtheta at the converged primal-dual point of the Q problem. */
+  gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>): NmpcGradResult {
+    return this.gradOf("q", state, input);
+  }
+
+  /** du_0/dtheta from the KKT system of the converged NLP (exact Lagrangian Hessian). */
+  policySensitivity(state: ArrayLike<number>): NmpcSensitivityResult {
+    const { s, result } = this.valueOf("v", state);
+    const jacobian = new Float64Array(this.nu * this.nTheta);
+    if (s === undefined || !result.ok) return { u: new Float64Array(this.nu), jacobian, status: result.status === "solved" ? "not_converged" : result.status, ok: false, message: result.message };
+    this.vSens ??= new NlpSensitivity(s);
+    const pj = this.vSens.policyJacobian(jacobian);
+    const u0 = s.uOff(0);
+    return { u: Float64Array.from(s.z.subarray(u0, u0 + this.nu)), jacobian, status: pj.status, ok: pj.status === "ok", ...(pj.message ? { message: pj.message } : {}) };
+  }
+}

@@ -1,0 +1,167 @@
+// Derivatives of a converged multiple-shooting NLP (sqp.ts) w.r.t. the parameters theta.
+//  - Value and action-value gradients (Q-learning; Gros & Zanon 2020, "Data-driven economic NMPC
+//    using reinforcement learning", IEEE TAC 65(2):636-648, eq. (13)): at a KKT point (z*, y*)
+//    satisfying LICQ and strict complementarity, dV/dtheta = d L(z*, y*, theta)/d theta (the
+//    envelope theorem; Fiacco 1983, Thm 3.4.1): sum_k gamma^k d(|r_k|^2 + g_k)/dtheta + y'dc/dtheta,
+//    with dc/dtheta = -dF_k/dtheta on the dynamics rows, dh_k/dtheta, dc_k/dtheta on the path rows.
+//  - Policy sensitivity du_0/dtheta (deterministic policy gradient; Gros & Zanon 2020 eq. (17);
+//    Fiacco 1983, Thm 3.2.2; Buskens & Maurer 2001): differentiate the KKT conditions of the
+//    converged NLP with the EXACT Lagrangian Hessian W = grad^2_zz L on the active set,
+//      [W, J_A'; J_A, 0] [dz; dy_A] = -[grad^2_z,theta L; dc_A/dtheta],
+//    solved by the repository's QpSensitivity (runtime/qp/sensitivity.ts) on the QP
+//      min 0.5 d'W d + grad f'd  s.t.  lc - c <= J d <= uc - c,
+//    whose solution at the converged point is d = 0 with multipliers y*: a forward direction per
+//    theta_j with dq = grad^2_z,theta_j L and dl = du = -dc/dtheta_j gives dz = dz*/dtheta_j.
+// Statuses, never wrong numbers: "not_converged" when the SQP did not reach its KKT tolerance,
+// "not_differentiable" at weakly active or linearly dependent constraints or a singular KKT
+// matrix (QpSensitivity's classification), or when the model lacks the second derivatives.
+
+import { QpSensitivity } from "../qp/sensitivity.js";
+import type { QpProblem } from "../qp/types.js";
+import type { MultipleShootingSqp } from "./sqp.js";
+
+export type NlpSensitivityStatus = "ok" | "not_converged" | "not_differentiable";
+
+export interface PolicyJacobian {
+  readonly status: NlpSensitivityStatus;
+  /** du_0/dtheta, nu x nTheta row-major (zeros unless status is "ok"). */
+  readonly jacobian: Float64Array;
+  readonly message?: string;
+}
+
+/**
+ * dL/dtheta at the last linearization of `sqp` (its iterate z, y; call after a "solved" solve).
+ * Writes nTheta entries into out.
+ */
+export function lagrangianThetaGradient(sqp: MultipleShootingSqp, out: Float64Array): Float64Array {
+  const { model, nx, nu, N, nTheta, nh, ns, y } = sqp;
+  out.fill(0);
+  for (let k = 0; k <= N; k++) {
+    const g = sqp.gamma[k];
+    const res = k < N ? model.residual : model.terminalResidual;
+    const ro = k < N ? sqp.resOut[k] : sqp.resN;
+    if (res) for (let i = 0; i < res.size; i++) for (let j = 0; j < nTheta; j++) out[j] += 2 * g * ro.value[i] * ro.jtheta[i * nTheta + j];
+    const gen = k < N ? model.general : model.terminalGeneral;
+    if (gen) {
+      const go = k < N ? sqp.genOut[k] : sqp.genN;
+      for (let j = 0; j < nTheta; j++) out[j] += g * go.gtheta[j];
+    }
+    if (k < N) {
+      const ft = sqp.integ[k].out.ftheta;
+      for (let i = 0; i < nx; i++) {
+        const yi = y[sqp.rowDyn + k * nx + i];
+        for (let j = 0; j < nTheta; j++) out[j] -= yi * ft[i * nTheta + j];
+      }
+      if (model.constraint) {
+        const co = sqp.conOut[k];
+        for (let i = 0; i < nh; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowHard + k * nh + i] * co.jtheta[i * nTheta + j];
+      }
+      if (model.softConstraint) {
+        const so = sqp.softOut[k];
+        for (let i = 0; i < ns; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoft + k * ns + i] * so.jtheta[i * nTheta + j];
+      }
+    } else if (model.terminalConstraint) {
+      for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowHardN + i] * sqp.conN.jtheta[i * nTheta + j];
+    }
+  }
+  void nu;
+  return out;
+}
+
+/** du_0/dtheta from the KKT system of the converged NLP with the exact Lagrangian Hessian. */
+export class NlpSensitivity {
+  private readonly sqp: MultipleShootingSqp;
+  private readonly problem: QpProblem;
+  private readonly zero: Float64Array;
+  private readonly blk: Float64Array;
+  /** grad^2_{z theta} L, column j at j*n. */
+  private readonly lzt: Float64Array;
+  /** -dc/dtheta (bounds' derivative), column j at j*m. */
+  private readonly dbt: Float64Array;
+  private sens: QpSensitivity | undefined;
+
+  constructor(sqp: MultipleShootingSqp) {
+    this.sqp = sqp;
+    const { n, m, nTheta, nx, nu } = sqp;
+    const src = sqp.qp;
+    this.problem = {
+      n,
+      m,
+      P: { ...src.P, values: new Float64Array(src.P.values.length) },
+      q: new Float64Array(n),
+      A: src.A,
+      l: new Float64Array(m),
+      u: new Float64Array(m),
+    };
+    this.zero = new Float64Array(n);
+    const nv = nx + nu + nTheta;
+    this.blk = new Float64Array(nv * nv);
+    this.lzt = new Float64Array(n * nTheta);
+    this.dbt = new Float64Array(m * nTheta);
+  }
+
+  /** Jacobian du_0/dtheta at the sqp's current (converged) point. */
+  policyJacobian(out?: Float64Array): PolicyJacobian {
+    const sqp = this.sqp;
+    const { n, m, nx, nu, N, nTheta, nh, ns, model } = sqp;
+    const jac = out ?? new Float64Array(nu * nTheta);
+    jac.fill(0);
+    if (sqp.stats.status !== "solved") return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
+    if (!model.dynamicsHessian) return { status: "not_differentiable", jacobian: jac, message: "the model has no dynamicsHessian (needed for the exact Lagrangian Hessian)" };
+    const prob = this.problem;
+    const Pv = prob.P.values as Float64Array;
+    Pv.fill(0);
+    this.lzt.fill(0);
+    this.dbt.fill(0);
+    const { blk, lzt, dbt } = this;
+    const Pmap = sqp;
+    for (let k = 0; k <= N; k++) {
+      const nuk = k < N ? nu : 0;
+      const nxu = nx + nuk;
+      const nv = nxu + nTheta;
+      sqp.stageHessian(k, true, blk);
+      const map = k < N ? Pmap.pStage[k] : Pmap.pTerm;
+      const glob = (a: number): number => (a < nx ? sqp.xOff(k) + a : sqp.uOff(k) + a - nx);
+      for (let a = 0; a < nxu; a++) {
+        for (let b = a; b < nxu; b++) Pv[map[a * nxu + b]] += blk[a * nv + b];
+        for (let j = 0; j < nTheta; j++) lzt[j * n + glob(a)] += blk[a * nv + nxu + j];
+      }
+    }
+    if (model.softConstraint) {
+      const { l2 } = model.softConstraint;
+      for (let k = 0; k < N; k++) for (let i = 0; i < ns; i++) Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2[i];
+    }
+    // -dc/dtheta per row
+    for (let k = 0; k < N; k++) {
+      const ft = sqp.integ[k].out.ftheta;
+      for (let i = 0; i < nx; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowDyn + k * nx + i] = ft[i * nTheta + j];
+      if (model.constraint) {
+        const co = sqp.conOut[k];
+        for (let i = 0; i < nh; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowHard + k * nh + i] = -co.jtheta[i * nTheta + j];
+      }
+      if (model.softConstraint) {
+        const so = sqp.softOut[k];
+        for (let i = 0; i < ns; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowSoft + k * ns + i] = -so.jtheta[i * nTheta + j];
+      }
+    }
+    if (model.terminalConstraint) {
+      for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowHardN + i] = -sqp.conN.jtheta[i * nTheta + j];
+    }
+    (prob.q as Float64Array).set(sqp.grad);
+    for (let r = 0; r < m; r++) {
+      (prob.l as Float64Array)[r] = sqp.lc[r] - sqp.c[r];
+      (prob.u as Float64Array)[r] = sqp.uc[r] - sqp.c[r];
+    }
+    if (this.sens === undefined) this.sens = new QpSensitivity(prob, this.zero, sqp.y, { optimalityTol: 1e-5 });
+    else this.sens.update(prob, this.zero, sqp.y);
+    const sens = this.sens;
+    if (sens.status !== "ok") return { status: "not_differentiable", jacobian: jac, message: `KKT system: ${sens.status}${sens.message ? ` (${sens.message})` : ""}` };
+    for (let j = 0; j < nTheta; j++) {
+      const dq = lzt.subarray(j * n, (j + 1) * n);
+      const db = dbt.subarray(j * m, (j + 1) * m);
+      const { dz } = sens.forward({ dq, dl: db, du: db });
+      for (let i = 0; i < nu; i++) jac[i * nTheta + j] = dz[sqp.uOff(0) + i];
+    }
+    return { status: "ok", jacobian: jac };
+  }
+}

@@ -22,7 +22,8 @@
 //     discount 0.9
 //     timestep 0.1                                 // for continuous dynamics
 //     dynamics x+ = A*x + B*u + b                  // discrete
-//     dynamics der(x) = Ac*x + Bc*u using zoh      // continuous: zoh | rk4 | euler
+//     dynamics der(x) = Ac*x + Bc*u using zoh      // continuous: zoh | rk4 | euler; `using rk4(4)`: 4 substeps
+//     solver sqp(hessian = exact)                  // nonlinear MPC: sqp | rti (absent: qp, a linear MPC)
 //     minimize V0 + terminal quad(x, S) + stage f'*[x; u] + 0.5*(x'*x + 0.5*u'*u)
 //     subject to
 //       -1 <= u - prev(u) <= 1                     // input rate; prev(u) at k = 0 is a runtime value
@@ -198,6 +199,44 @@ export interface Dynamics extends NodeBase {
   readonly rhs: Expr;
   readonly method?: DiscretizationMethod; // `using zoh`
   readonly methodSpan?: Span;
+  /** `using rk4(4)`: integration steps per `timestep` (a positive integer literal; `rk4`/`euler`
+   *  only). Absent: 1. The literal as written is `substepsExpr` (for the formatter). */
+  readonly substeps?: number;
+  readonly substepsExpr?: NumberLit;
+}
+
+/** How a controller's optimal control problem is solved: `qp` (the default when no `solver` item is
+ *  given: one convex QP, linear MPC), `sqp` (nonlinear MPC: sequential quadratic programming, QP
+ *  subproblems iterated to convergence) or `rti` (nonlinear MPC: the real-time iteration, one QP per
+ *  call warm-started from the shifted previous solution). */
+export type SolverMethod = "qp" | "sqp" | "rti";
+/** The Hessian of the QP subproblems of a nonlinear MPC: `gauss_newton` (default: 2 J'J for the
+ *  `sumsq` residuals, the exact Hessian of convex quadratic terms) or `exact` (the Lagrangian's,
+ *  convexified per stage by the solver; allows general smooth cost terms). */
+export type HessianKind = "gauss_newton" | "exact";
+
+/** One `name = value` option of a `solver` item, as written (values are literals: see SolverItem). */
+export interface SolverOption {
+  readonly name: Identifier;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+/**
+ * `solver sqp`, `solver rti(hessian = exact, max_iterations = 50, tolerance = 1e-8)`, `solver qp`.
+ * Options (all optional, literal values): `hessian = gauss_newton | exact`, `max_iterations = n`
+ * (a positive integer; SQP iterations per call), `tolerance = t` (t > 0: the SQP's KKT tolerance).
+ * The parser validates them (MPC1019) and fills the typed fields; `options` keeps what was written.
+ */
+export interface SolverItem extends NodeBase {
+  readonly kind: "Solver";
+  readonly keywordSpan: Span;
+  readonly method: SolverMethod;
+  readonly methodSpan: Span;
+  readonly hessian?: HessianKind;
+  readonly maxIterations?: number;
+  readonly tolerance?: number;
+  readonly options: readonly SolverOption[];
 }
 
 /** `horizon 10`, `discount 0.9`, `timestep 0.1`, `episode 5000` */
@@ -263,7 +302,7 @@ export interface SubjectTo extends NodeBase {
   readonly constraints: readonly Constraint[];
 }
 
-export type ControllerItem = Decl | LetDecl | Dynamics | ScalarSetting | Objective | SubjectTo;
+export type ControllerItem = Decl | LetDecl | Dynamics | ScalarSetting | Objective | SubjectTo | SolverItem;
 export type PlantItem = Decl | LetDecl | Dynamics | ScalarSetting | PlantCost | SubjectTo;
 
 export interface ControllerBlock extends NodeBase {

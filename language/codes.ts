@@ -47,6 +47,7 @@ export const CODES = {
   MPC1015: { severity: W, title: "empty file", reporter: "syntax" },
   MPC1016: { severity: E, title: "structure on a non-learnable", reporter: "syntax" },
   MPC1018: { severity: E, title: "unknown discretization", reporter: "syntax" },
+  MPC1019: { severity: E, title: "unknown solver or solver option", reporter: "syntax" },
 
   MPC2001: { severity: E, title: "unknown name", reporter: "checker" },
   MPC2002: { severity: E, title: "duplicate declaration", reporter: "checker" },
@@ -111,7 +112,9 @@ export const CODES = {
   MPC4019: { severity: E, title: "sign of a scalar factor not provable", reporter: "checker" },
   MPC4020: { severity: E, title: "entry of a quadratic matrix expression not convex", reporter: "checker" },
   MPC4021: { severity: E, title: "outside the domain", reporter: "checker" },
-  MPC4022: { severity: E, title: "domain not provable", reporter: "checker" },
+  // error; a warning for an operand that depends on decision variables in a nonlinear controller
+  // (`solver sqp|rti`): its states are bounded only by their declaration, which the iterates may leave
+  MPC4022: { severity: EW, title: "domain not provable", reporter: "checker" },
   MPC4023: { severity: E, title: "const outside its declared bounds", reporter: "checker" },
   MPC4024: { severity: E, title: "lb <= ub not provable on a hard constraint", reporter: "checker" },
 

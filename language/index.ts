@@ -23,5 +23,6 @@ export function check(text: string): CheckResult {
   return { program, diagnostics: [...diagnostics, ...checked.diagnostics], model: checked.model };
 }
 
+export { describeControllers, controllerClass, costTermClass } from "./check/model.js";
 export { renderDiagnostics, renderDiagnostic, type RenderOptions } from "./render.js";
 export { format, formatRange, formatExpr, type RangeEdit } from "./format.js";

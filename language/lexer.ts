@@ -106,7 +106,7 @@ function keyword(word: string, categories: TokenType[]): TokenType {
 export const RESERVED_WORDS = [
   "const", "controller", "plant", "train", "state", "input", "param", "runtime", "disturbance",
   "learnable", "let", "horizon", "discount", "timestep", "episode", "dynamics", "minimize", "subject",
-  "cost", "reward", "soft", "terminal", "for", "in", "penalty",
+  "cost", "reward", "soft", "terminal", "for", "in", "penalty", "solver",
 ] as const;
 /** Contextual keywords: keywords in one position, ordinary identifiers everywhere else. */
 export const CONTEXTUAL_WORDS = ["to", "on", "using", "stage", "initial", "diag", "factor", "psd", "linear", "quadratic"] as const;

@@ -27,8 +27,12 @@ export interface BuiltinFunction {
   /** The shape rule in words (for hover and docs). */
   readonly shapeRule: string;
   readonly place: BuiltinPlace;
-  /** Smooth or piecewise nonlinear in its arguments (not allowed on decision variables in a controller). */
+  /** Smooth or piecewise nonlinear in its arguments (not allowed on decision variables in a linear
+   *  controller). */
   readonly nonlinear: boolean;
+  /** Differentiable (twice) in its arguments wherever it is defined: allowed on decision variables
+   *  in a nonlinear controller (`solver sqp|rti`). `abs`, `max`, `min`, `norm1` are not (MPC4004). */
+  readonly smooth: boolean;
   /**
    * Shape of a call from the argument shapes (`undefined` where an argument's shape is unknown)
    * and the argument values when they are constant integers (for `zeros(n)`, `eye(n)`).
@@ -75,13 +79,13 @@ const fn = (
   doc: string,
   shapeRule: string,
   shape: BuiltinFunction["shape"],
-  extra: Partial<Pick<BuiltinFunction, "place" | "nonlinear">> = {},
-): BuiltinFunction => ({ name, params, minArgs, doc, shapeRule, shape, place: extra.place ?? "anywhere", nonlinear: extra.nonlinear ?? false });
+  extra: Partial<Pick<BuiltinFunction, "place" | "nonlinear" | "smooth">> = {},
+): BuiltinFunction => ({ name, params, minArgs, doc, shapeRule, shape, place: extra.place ?? "anywhere", nonlinear: extra.nonlinear ?? false, smooth: extra.smooth ?? true });
 
 const X = (doc = "an expression"): BuiltinParam => ({ name: "x", doc });
 
-const smooth = (name: string, doc: string): BuiltinFunction =>
-  fn(name, [X()], 1, doc, "same shape as `x` (element-wise)", elementwise1, { nonlinear: true });
+const elementwise = (name: string, doc: string, smooth = true): BuiltinFunction =>
+  fn(name, [X()], 1, doc, "same shape as `x` (element-wise)", elementwise1, { nonlinear: true, smooth });
 
 export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
   fn("sum", [X("a vector or matrix")], 1, "Sum of all elements.", "1x1", (a) => (a[0] ? ok(SCALAR) : undefined)),
@@ -103,8 +107,9 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
   fn("sumsq", [X()], 1, "Sum of squares of all elements (x'*x for a vector). Convex.", "1x1", (a) => (a[0] ? ok(SCALAR) : undefined)),
   fn("norm1", [X()], 1, "Sum of absolute values of all elements (plant or constant expressions).", "1x1", (a) => (a[0] ? ok(SCALAR) : undefined), {
     nonlinear: true,
+    smooth: false,
   }),
-  smooth("abs", "Absolute value, element-wise."),
+  elementwise("abs", "Absolute value, element-wise. Not smooth at 0.", false),
   fn(
     "max",
     [X(), { name: "y", doc: "an expression of the same shape, or a scalar", optional: true }],
@@ -112,7 +117,7 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
     "max(x, y): element-wise maximum (a scalar broadcasts); max(x): the largest element.",
     "max(x): 1x1; max(x, y): the common shape (a scalar broadcasts)",
     (a) => (a.length === 1 ? (a[0] ? ok(SCALAR) : undefined) : broadcast2(a)),
-    { nonlinear: true },
+    { nonlinear: true, smooth: false },
   ),
   fn(
     "min",
@@ -121,13 +126,15 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
     "min(x, y): element-wise minimum (a scalar broadcasts); min(x): the smallest element.",
     "min(x): 1x1; min(x, y): the common shape (a scalar broadcasts)",
     (a) => (a.length === 1 ? (a[0] ? ok(SCALAR) : undefined) : broadcast2(a)),
-    { nonlinear: true },
+    { nonlinear: true, smooth: false },
   ),
-  smooth("sin", "Sine, element-wise."),
-  smooth("cos", "Cosine, element-wise."),
-  smooth("exp", "Exponential, element-wise."),
-  smooth("sqrt", "Square root, element-wise."),
-  smooth("log", "Natural logarithm, element-wise."),
+  elementwise("sin", "Sine, element-wise."),
+  elementwise("cos", "Cosine, element-wise."),
+  elementwise("tan", "Tangent, element-wise (defined away from pi/2 + k*pi)."),
+  elementwise("tanh", "Hyperbolic tangent, element-wise."),
+  elementwise("exp", "Exponential, element-wise."),
+  elementwise("sqrt", "Square root, element-wise (defined for x >= 0)."),
+  elementwise("log", "Natural logarithm, element-wise (defined for x > 0)."),
   fn(
     "dlqr",
     [
@@ -147,6 +154,7 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
       if (B && R && (R.rows !== B.cols || R.cols !== B.cols)) return bad(3, `\`R\` must be ${B.cols}x${B.cols}, found ${showShape(R)}`);
       return A ? ok({ rows: A.rows, cols: A.rows }) : undefined;
     },
+    { smooth: false },
   ),
   fn(
     "uniform",
@@ -158,7 +166,7 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
     "A fresh sample from the uniform distribution on [lo, hi] (element-wise), drawn from the seeded generator. Plant blocks only.",
     "common shape of lo and hi (a scalar broadcasts)",
     broadcast2,
-    { place: "plant" },
+    { place: "plant", smooth: false },
   ),
   fn(
     "normal",
@@ -170,7 +178,7 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
     "A fresh sample from the normal distribution (element-wise), drawn from the seeded generator. Plant blocks only.",
     "common shape of mean and std (a scalar broadcasts)",
     broadcast2,
-    { place: "plant" },
+    { place: "plant", smooth: false },
   ),
   fn(
     "prev",

@@ -16,6 +16,7 @@ import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { children } from "../ast.js";
 import { checkDomains } from "./domain.js";
+import { nonlinearSolver } from "./nlp.js";
 import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
@@ -428,6 +429,22 @@ function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
     for (const t of it.terms) if (t.costKind === "terminal") noInputAtN(ctx, t.expr, "a terminal cost term", "move the input term to the `stage` cost");
   }
   for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, horizon, true);
+  // a nonlinear MPC integrates nonlinear continuous dynamics with rk4 or euler: zoh is exact only for linear ones
+  if (nonlinearSolver(node)) {
+    for (const it of node.items) {
+      if (it.kind !== "Dynamics" || it.form !== "continuous" || it.method !== "zoh" || !it.methodSpan || aff.of(it.rhs).deg <= 1) continue;
+      ctx.report({
+        severity: "error",
+        code: "MPC4012",
+        message: "`zoh` discretizes linear dynamics only, but these dynamics are nonlinear",
+        span: it.methodSpan,
+        label: "exact only for `der(x) = A*x + B*u + c`",
+        notes: ["a nonlinear MPC integrates nonlinear continuous dynamics over each timestep with an explicit Runge-Kutta scheme"],
+        help: "integrate with `rk4` (optionally with substeps, e.g. `rk4(4)`) or `euler`",
+        edits: [{ span: it.methodSpan, newText: "rk4", title: "integrate with rk4" }],
+      });
+    }
+  }
 }
 
 function checkTimestep(ctx: Ctx, node: ControllerBlock | PlantBlock, ts: ScalarSetting | undefined): void {

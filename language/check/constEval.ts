@@ -295,6 +295,10 @@ function call(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>): Mat | undefined {
       return x && map(x, Math.sin);
     case "cos":
       return x && map(x, Math.cos);
+    case "tan":
+      return x && map(x, Math.tan);
+    case "tanh":
+      return x && map(x, Math.tanh);
     case "exp":
       return x && map(x, Math.exp);
     case "sqrt":

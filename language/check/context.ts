@@ -18,7 +18,7 @@ import type {
   TrainBlock,
 } from "../ast.js";
 import { diagnostic, type Diagnostic, type DiagnosticCode, type DiagnosticInput, type Span } from "../diagnostics.js";
-import type { ExprClass, Shape, SymbolInfo, SymbolKind } from "../semantic.js";
+import type { ControllerClass, CostTermClass, ExprClass, Shape, SymbolInfo, SymbolKind } from "../semantic.js";
 import { IdMap, IdSet } from "./idmap.js";
 
 export type BlockKind = "top" | "controller" | "plant" | "train";
@@ -121,6 +121,10 @@ export class Ctx {
   readonly values: IdMap<Mat | null>;
   /** Constant values of symbols (null: not constant or in progress). */
   readonly symValues = new Map<Sym, Mat | null>();
+  /** Controller name -> how it is solved (nlp.ts), filled by the convexity pass. */
+  readonly controllerClasses = new Map<string, ControllerClass>();
+  /** CostTerm node id -> the classes of its addends (nlp.ts), filled by the convexity pass. */
+  readonly costClasses = new Map<number, CostTermClass>();
 
   constructor(
     readonly program: Program,

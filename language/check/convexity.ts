@@ -13,6 +13,8 @@ import { Affinity, type Cls } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { hullOf } from "./interval.js";
 import { fmt } from "./affinity.js";
+import type { ControllerBlock, Constraint, CostTerm } from "../ast.js";
+import { addends, classifyControllers, gaussNewtonForm, nonlinearSolver, nonSmooth, type NonlinearSolver } from "./nlp.js";
 
 const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
 const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
@@ -66,7 +68,22 @@ const WHERE: Partial<Record<Root["role"], string>> = {
   penalty: "a penalty weight",
 };
 
-function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): void {
+const SQP_NOTE = "with `solver sqp` the controller is a nonlinear MPC (solved by sequential quadratic programming): smooth dynamics and constraints are allowed";
+
+/** A suggestion to declare `solver sqp` in a linear controller whose culprit is smooth. */
+interface SqpHint {
+  readonly edits?: SuggestedEdit[];
+}
+
+/** Inserts `solver sqp` as the first item of a controller block. */
+function sqpHint(block: ControllerBlock): SqpHint {
+  const first = block.items[0];
+  if (!first) return {};
+  const at = { ...first.span, end: first.span.start, endLine: first.span.startLine, endColumn: first.span.startColumn };
+  return { edits: [{ span: at, newText: `solver sqp\n${" ".repeat(Math.max(0, first.span.startColumn - 1))}`, title: "declare `solver sqp` (nonlinear MPC)" }] };
+}
+
+function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2, hint?: SqpHint): void {
   const bad = (x: Expr): boolean => aff.of(x).deg > limit;
   const c = culprit(root.expr, bad);
   if (!c) return;
@@ -93,11 +110,14 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): vo
       message: `\`${c.callee.name}\` of the decision variable \`${v}\` is not allowed in a controller`,
       span: c.span,
       label: `\`${term}\` is nonlinear in \`${v}\``,
-      notes: [QP_NOTE, PLANT_NOTE],
+      notes: hint ? [QP_NOTE, SQP_NOTE] : [QP_NOTE, PLANT_NOTE],
       help:
         c.callee.name === "max" || c.callee.name === "abs" || c.callee.name === "norm1"
           ? "to penalise a violation, write a soft constraint: `soft e <= 0 penalty linear w`"
-          : "linearise the model around an operating point, or move the nonlinearity to the plant",
+          : hint
+            ? "declare `solver sqp` in the controller to make it a nonlinear MPC, or linearise the model around an operating point"
+            : "linearise the model around an operating point, or move the nonlinearity to the plant",
+      edits: hint?.edits,
     });
     return;
   }
@@ -111,7 +131,9 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): vo
       span: c.span,
       label: `${cls.deg === 2 ? "quadratic" : "nonlinear"} in a decision variable`,
       related: d && d.kind === "Let" ? [{ span: d.value.span, label: "defined here" }] : undefined,
-      notes: [QP_NOTE],
+      notes: hint ? [QP_NOTE, SQP_NOTE] : [QP_NOTE],
+      help: hint ? "declare `solver sqp` in the controller to make it a nonlinear MPC" : undefined,
+      edits: hint?.edits,
     });
     return;
   }
@@ -138,8 +160,14 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2): vo
     span: c.span,
     label,
     related: related.length ? related : undefined,
-    notes: why ? [why] : [QP_NOTE],
-    help: root.role === "constraint" && cls.deg === 2 ? "a QP has only affine constraints: bound the terms separately, or move the quadratic term into the cost" : undefined,
+    notes: [...(why ? [why] : [QP_NOTE]), ...(hint ? [SQP_NOTE] : [])],
+    help:
+      root.role === "constraint" && cls.deg === 2
+        ? `a QP has only affine constraints: bound the terms separately, or move the quadratic term into the cost${hint ? "; or declare `solver sqp` (nonlinear MPC)" : ""}`
+        : hint
+          ? "declare `solver sqp` in the controller to make it a nonlinear MPC"
+          : undefined,
+    edits: hint?.edits,
   });
 }
 
@@ -153,25 +181,13 @@ function nonConvexTerm(aff: Affinity, e: Expr): Expr {
   return e;
 }
 
-/** The addends of a sum, with whether each enters negated. */
-function addends(e: Expr, negated = false, out: { expr: Expr; negated: boolean }[] = []): { expr: Expr; negated: boolean }[] {
-  if (e.kind === "Paren") return addends(e.inner, negated, out);
-  if (e.kind === "Binary" && (e.op === "+" || e.op === "-")) {
-    addends(e.left, negated, out);
-    addends(e.right, e.op === "-" ? !negated : negated, out);
-    return out;
-  }
-  if (e.kind === "Unary") return addends(e.operand, e.op === "-" ? !negated : negated, out);
-  out.push({ expr: e, negated });
-  return out;
-}
 
-function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
+function reportCost(ctx: Ctx, aff: Affinity, root: Root, hint?: SqpHint): void {
   const cls = aff.of(root.expr);
   if (cls.deg === 3) {
     const c = culprit(root.expr, (x) => aff.of(x).deg === 3);
     if (c && c.kind === "Call" && builtinFunction(c.callee.name)?.nonlinear) {
-      reportDegree(ctx, aff, root, 2);
+      reportDegree(ctx, aff, root, 2, hint);
       return;
     }
     const bad = c ?? root.expr;
@@ -181,7 +197,9 @@ function reportCost(ctx: Ctx, aff: Affinity, root: Root): void {
       message: `the cost term \`${ctx.src(bad.span)}\` has degree higher than 2 in the decision variables`,
       span: bad.span,
       label: "not quadratic",
-      notes: [QP_NOTE],
+      notes: hint ? [QP_NOTE, "with `solver sqp` (nonlinear MPC) a least-squares term `sumsq(r)` with a smooth residual r is allowed"] : [QP_NOTE],
+      help: hint ? "declare `solver sqp` and write the term as `sumsq(r)`" : undefined,
+      edits: hint?.edits,
     });
     return;
   }
@@ -242,11 +260,12 @@ function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr): void {
   });
 }
 
-function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr): void {
+function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, dppWaived = false): void {
   const term = ctx.src(t.span);
   const w = aff.weightInfo.get(t.id);
-  // A term that is not DPP is reported once, as MPC4005 (its weight has no fixed value to prove PSD).
-  if (aff.of(t).pdeg === 2 || w?.deferred) return;
+  // A term that is not DPP is reported once, as MPC4005 (its weight has no fixed value to prove PSD);
+  // in a nonlinear MPC, where DPP is waived, the weight must still be proven PSD here.
+  if ((aff.of(t).pdeg === 2 && !dppWaived) || w?.deferred) return;
   const factor = aff.unknownSign.get(t.id) ?? w?.unknownFactor;
   if (factor && !w?.freeLearnable) return reportUnknownSign(ctx, t, factor);
   const why = aff.indexWhy.get(t.id);
@@ -376,10 +395,15 @@ export function checkConvexity(ctx: Ctx): Affinity {
     if (root.block.kind !== "controller") continue;
     // An earlier error inside this expression (unknown name, bad shape) explains it already.
     if (errorsBefore.some((d) => d.span.start >= root.expr.span.start && d.span.end <= root.expr.span.end)) continue;
+    const block = root.block.node as ControllerBlock;
+    const nl = nonlinearSolver(block);
+    // a linear controller whose culprit is smooth: suggest `solver sqp`
+    const hint = (): SqpHint | undefined => (!nl && !nonSmooth(ctx, aff, root.expr) ? sqpHint(block) : undefined);
     switch (root.role) {
       case "dynamics":
       case "constraint":
-        reportDegree(ctx, aff, root, 1);
+        if (nl) reportNonSmooth(ctx, aff, root);
+        else reportDegree(ctx, aff, root, 1, aff.of(root.expr).deg > 1 ? hint() : undefined);
         break;
       case "penalty":
         reportDegree(ctx, aff, root, 0);
@@ -390,10 +414,169 @@ export function checkConvexity(ctx: Ctx): Affinity {
       case "cost-initial":
       case "cost-stage":
       case "cost-terminal":
-        reportCost(ctx, aff, root);
+        if (nl) reportNlpCost(ctx, aff, root, nl);
+        else reportCost(ctx, aff, root, aff.of(root.expr).deg > 2 ? hint() : undefined);
         break;
     }
-    if (root.role !== "init" && root.role !== "dim" && root.role !== "setting" && root.role !== "range") reportDpp(ctx, aff, root, dppReported);
+    // DPP is waived for a nonlinear MPC: its derivatives come from the Lagrangian of the NLP
+    if (!nl && root.role !== "init" && root.role !== "dim" && root.role !== "setting" && root.role !== "range") reportDpp(ctx, aff, root, dppReported);
   }
+  classifyControllers(ctx, aff);
   return aff;
+}
+
+// ---------------------------------------------------------------- nonlinear MPC (solver sqp|rti)
+
+const NLP_NOTE = "a nonlinear MPC linearizes dynamics and constraints at each iterate: they must be differentiable in the states and inputs";
+
+const operandText = (ctx: Ctx, e: Expr): string => {
+  const t = ctx.text.slice(e.span.start, e.span.end);
+  const core = e.kind === "Paren" ? e.inner : e;
+  return core.kind === "Number" || core.kind === "Name" || core.kind === "Call" || core.kind === "Index" || e.kind === "Paren" ? t : `(${t})`;
+};
+
+/** `abs(e) <= c` (or `c >= abs(e)`) with c free of decision variables -> `-c <= e <= c`. */
+function absEdit(ctx: Ctx, aff: Affinity, c: Constraint, node: Expr): SuggestedEdit[] | undefined {
+  if (node.kind !== "Call" || node.callee.name !== "abs" || c.operands.length !== 2 || !node.args[0]) return undefined;
+  const [a, b] = c.operands;
+  const strip = (e: Expr): Expr => (e.kind === "Paren" ? strip(e.inner) : e);
+  let bound: Expr | undefined;
+  if (c.ops[0] === "<=" && strip(a) === node) bound = b;
+  else if (c.ops[0] === ">=" && strip(b) === node) bound = a;
+  if (!bound || aff.of(bound).deg !== 0) return undefined;
+  const bt = operandText(ctx, bound);
+  const et = ctx.text.slice(node.args[0].value.span.start, node.args[0].value.span.end);
+  const span = { ...a.span, end: b.span.end, endLine: b.span.endLine, endColumn: b.span.endColumn };
+  return [{ span, newText: `-${bt} <= ${et} <= ${bt}`, title: "write the two smooth bounds" }];
+}
+
+/** MPC4004 in a nonlinear controller: a non-smooth function of decision variables in its dynamics or constraints. */
+function reportNonSmooth(ctx: Ctx, aff: Affinity, root: Root): void {
+  const ns = nonSmooth(ctx, aff, root.expr);
+  if (!ns) return;
+  const c = ns.node;
+  const v = decisionVar(ctx, c) ?? "a decision variable";
+  const edits = root.role === "constraint" && root.stmt?.kind === "Constraint" ? absEdit(ctx, aff, root.stmt, c) : undefined;
+  ctx.report({
+    severity: "error",
+    code: "MPC4004",
+    message: `\`${ctx.src(c.span)}\` is not smooth in the decision variable \`${v}\`: ${WHERE[root.role] ?? "the cost"} of a nonlinear MPC must be differentiable`,
+    span: c.span,
+    label: ns.why,
+    notes: [NLP_NOTE],
+    help: edits ? `write the two smooth bounds: \`${edits[0].newText}\`` : ns.help,
+    edits,
+  });
+}
+
+/** `max(0, e)`, `max(e, 0)`, `w*max(0, e)`: the violation penalty a soft constraint expresses. */
+function maxPenalty(ctx: Ctx, aff: Affinity, e: Expr): { e: Expr; w?: Expr } | undefined {
+  const s = (x: Expr): Expr => (x.kind === "Paren" ? s(x.inner) : x);
+  const core = s(e);
+  const isZero = (x: Expr): boolean => {
+    const y = s(x);
+    return y.kind === "Number" && y.value === 0;
+  };
+  const bare = (x: Expr): Expr | undefined => {
+    const y = s(x);
+    if (y.kind !== "Call" || y.callee.name !== "max" || y.args.length !== 2) return undefined;
+    const [a, b] = y.args.map((z) => z.value);
+    return isZero(a) ? b : isZero(b) ? a : undefined;
+  };
+  const direct = bare(core);
+  if (direct) return { e: direct };
+  if (core.kind === "Binary" && core.op === "*") {
+    const l = bare(core.right);
+    if (l && aff.of(core.left).deg === 0) return { e: l, w: core.left };
+    const r = bare(core.left);
+    if (r && aff.of(core.right).deg === 0) return { e: r, w: core.right };
+  }
+  return undefined;
+}
+
+/** The cost of a nonlinear MPC: per addend, affine, convex quadratic (today's rules), Gauss-Newton
+ *  `sumsq(r)` with r smooth, or (only with `hessian exact`) a general smooth term. */
+function reportNlpCost(ctx: Ctx, aff: Affinity, root: Root, nl: NonlinearSolver): void {
+  for (const { expr, negated } of addends(root.expr)) {
+    const ns = nonSmooth(ctx, aff, expr);
+    if (ns) {
+      const pen = maxPenalty(ctx, aff, expr);
+      const soft = pen ? `soft ${ctx.text.slice(pen.e.span.start, pen.e.span.end)} <= 0 penalty linear ${pen.w ? ctx.text.slice(pen.w.span.start, pen.w.span.end) : "1"}` : undefined;
+      ctx.report({
+        severity: "error",
+        code: "MPC4004",
+        message: `\`${ctx.src(ns.node.span)}\` is not smooth in the decision variable \`${decisionVar(ctx, ns.node) ?? "a decision variable"}\`: the cost of a nonlinear MPC must be differentiable`,
+        span: ns.node.span,
+        label: ns.why,
+        related: ns.node !== expr ? [{ span: expr.span, label: "in this cost term" }] : undefined,
+        notes: ["a nonlinear MPC builds each QP subproblem from the cost's derivatives: they must exist everywhere"],
+        help: soft && root.role === "cost-stage" ? `penalise the violation with a soft constraint instead: \`${soft}\` (and remove the term)` : ns.help,
+        edits: soft && root.role === "cost-stage" && root.stmt?.kind === "CostTerm" ? softEdits(ctx, root.block.node as ControllerBlock, root.stmt, expr, soft) : undefined,
+      });
+      continue;
+    }
+    const c = aff.of(expr);
+    if (c.deg <= 1) continue;
+    if (c.deg === 2) {
+      if (negated && c.curv === "convex") {
+        ctx.report({
+          severity: "error",
+          code: "MPC4002",
+          message: `the cost term \`${ctx.src(expr.span)}\` is subtracted, which makes it concave`,
+          span: expr.span,
+          label: "a convex term with a minus sign",
+          notes: ["quadratic cost terms of a nonlinear MPC follow the rules of a linear one: each must be convex"],
+          help: "a minimized cost may only add convex quadratic terms",
+        });
+        continue;
+      }
+      if ((!negated && c.curv === "convex") || (negated && c.curv === "concave")) continue;
+      reportNonConvex(ctx, aff, nonConvexTerm(aff, expr), true);
+      continue;
+    }
+    if (!negated && gaussNewtonForm(ctx, aff, expr)) continue;
+    if (nl.hessian === "exact") continue; // general smooth term: convexified per stage (classification note)
+    const item = nl.item;
+    const hv = item.options.find((o) => o.name.name === "hessian");
+    const edit: SuggestedEdit = hv
+      ? { span: hv.value.span, newText: "exact", title: "use the exact Hessian" }
+      : item.options.length > 0
+        ? { span: { ...item.span, start: item.span.end - 1, startLine: item.span.endLine, startColumn: item.span.endColumn - 1, end: item.span.end - 1, endColumn: item.span.endColumn - 1 }, newText: ", hessian = exact", title: "use the exact Hessian" }
+        : { span: { ...item.span, start: item.span.end, startLine: item.span.endLine, startColumn: item.span.endColumn }, newText: "(hessian = exact)", title: "use the exact Hessian" };
+    ctx.report({
+      severity: "error",
+      code: "MPC4002",
+      message: `the cost term \`${ctx.src(expr.span)}\` is neither a least-squares term nor convex quadratic`,
+      span: expr.span,
+      label: negated ? "a subtracted nonlinear term" : "a general nonlinear term",
+      related: [{ span: item.span, label: "the Gauss-Newton Hessian applies to `sumsq(r)` terms only" }],
+      notes: ["with the Gauss-Newton Hessian (the default), a nonlinear cost term must be `sumsq(r)` or `c*sumsq(r)` with c >= 0: its Hessian 2 c J'J is PSD by construction"],
+      help: "write it as `sumsq(r)` with a smooth residual r, or declare `hessian exact` (the solver then convexifies each stage's Hessian)",
+      edits: [edit],
+    });
+  }
+}
+
+/** Edits moving `w*max(0, e)` from a stage cost to `soft e <= 0 penalty linear w`, when mechanical:
+ *  the addend is an operand of the term's top-level `+` and the block has a `subject to` with a constraint. */
+function softEdits(ctx: Ctx, block: ControllerBlock, term: CostTerm, addend: Expr, soft: string): SuggestedEdit[] | undefined {
+  const top = term.expr;
+  if (top.kind !== "Binary" || top.op !== "+") return undefined;
+  const s = (x: Expr): Expr => (x.kind === "Paren" ? s(x.inner) : x);
+  let del: { start: Expr["span"]; end: Expr["span"] } | undefined;
+  if (s(top.right) === addend) del = { start: top.left.span, end: top.right.span };
+  else if (s(top.left) === addend) del = { start: top.left.span, end: top.right.span };
+  if (!del) return undefined;
+  const removeRight = s(top.right) === addend;
+  const removal = removeRight
+    ? { ...top.left.span, start: top.left.span.end, startLine: top.left.span.endLine, startColumn: top.left.span.endColumn, end: top.right.span.end, endLine: top.right.span.endLine, endColumn: top.right.span.endColumn }
+    : { ...top.left.span, end: top.right.span.start, endLine: top.right.span.startLine, endColumn: top.right.span.startColumn };
+  const st = block.items.find((i) => i.kind === "SubjectTo");
+  const first = st && st.kind === "SubjectTo" ? st.constraints[0] : undefined;
+  if (!first) return undefined;
+  const at = { ...first.span, end: first.span.start, endLine: first.span.startLine, endColumn: first.span.startColumn };
+  return [
+    { span: removal, newText: "", title: "remove the penalty from the cost" },
+    { span: at, newText: `${soft}\n${" ".repeat(Math.max(0, first.span.startColumn - 1))}`, title: "penalise the violation with a soft constraint" },
+  ];
 }

@@ -11,7 +11,9 @@ import { Ctx } from "./context.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { hullOf, isIntegerValued } from "./interval.js";
+import { hullOf, isIntegerValued, tanBranch } from "./interval.js";
+import type { ControllerBlock } from "../ast.js";
+import { nonlinearSolver } from "./nlp.js";
 import { IdSet } from "./idmap.js";
 
 type Verdict = { always: boolean; why: string; arg: Expr; range: [number, number] } | undefined;
@@ -19,6 +21,13 @@ type Verdict = { always: boolean; why: string; arg: Expr; range: [number, number
 const show = (r: [number, number]): string => `[${fmt(r[0])}, ${fmt(r[1])}]`;
 
 function verdict(ctx: Ctx, e: Expr): Verdict {
+  if (e.kind === "Call" && e.callee.name === "tan" && e.args[0]) {
+    const arg = e.args[0].value;
+    const r = hullOf(ctx, arg);
+    if (!r || tanBranch(r[0], r[1])) return undefined;
+    const pole = r[0] === r[1] && Number.isFinite(r[0]) && Math.abs(Math.cos(r[0])) < 1e-12;
+    return { always: pole, why: "`tan` is not defined at pi/2 + j*pi", arg, range: r };
+  }
   if (e.kind === "Call" && (e.callee.name === "sqrt" || e.callee.name === "log") && e.args[0]) {
     const arg = e.args[0].value;
     const r = hullOf(ctx, arg);
@@ -62,6 +71,10 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
     if (root.block.kind !== "controller" && root.block.kind !== "top") continue;
     if (root.role === "train" || root.role === "setting" || root.role === "range" || root.role === "dim") continue;
     if (errorsBefore.some((d) => d.span.start >= root.expr.span.start && d.span.end <= root.expr.span.end)) continue;
+    // A nonlinear MPC (solver sqp|rti) evaluates partial functions of states and inputs too: over
+    // their declared boxes, always outside is an error, maybe outside a warning (the solver's
+    // iterates are bounded only by the declared bounds, which it may leave before converging).
+    const nl = root.block.kind === "controller" && nonlinearSolver(root.block.node as ControllerBlock) !== undefined;
     const stack: Expr[] = [root.expr];
     while (stack.length > 0) {
       const e = stack.pop()!;
@@ -69,23 +82,32 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
       const v = verdict(ctx, e);
-      // functions of decision variables are rejected elsewhere (MPC4001/MPC4004)
-      if (v && e.kind === "Binary" && (aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0))) continue;
-      if (v && e.kind === "Call" && aff.of(v.arg).deg !== 0) continue;
       if (!v) continue;
+      const onVars = e.kind === "Binary" ? aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0) : aff.of(v.arg).deg !== 0;
+      // functions of decision variables are rejected elsewhere in a linear MPC (MPC4001/MPC4004),
+      // and so are non-integer powers of them in a nonlinear MPC (MPC4004)
+      if (onVars && (!nl || (e.kind === "Binary" && e.op === "^" && !isIntegerValued(ctx, e.right)))) continue;
+      const where = onVars ? "the declared bounds of the states and inputs, the admissible learnables, stages and runtime values" : "the admissible learnables, stages and runtime values";
+      const maybeOnVars = onVars && !v.always;
       ctx.report({
-        severity: "error",
+        severity: maybeOnVars ? "warning" : "error",
         code: v.always ? "MPC4021" : "MPC4022",
         message: v.always ? `\`${ctx.src(e.span)}\` is not defined: ${v.why}` : `\`${ctx.src(e.span)}\` cannot be proven to be defined: ${v.why}`,
         span: e.span,
         label:
           v.range[0] === v.range[1]
             ? `\`${ctx.src(v.arg.span)}\` is ${fmt(v.range[0])}`
-            : `\`${ctx.src(v.arg.span)}\` ranges over ${show(v.range)}${v.always ? "" : " for the admissible learnables, stages and runtime values"}`,
-        notes: ["a NaN or infinite entry in the QP data makes the controller fail at run time: partial functions must stay inside their domain for every admissible value"],
+            : `\`${ctx.src(v.arg.span)}\` ranges over ${show(v.range)}${v.always ? "" : ` for ${where}`}`,
+        notes: maybeOnVars
+          ? ["the states of a nonlinear MPC are bounded only by their declaration, and the solver's iterates may leave those bounds before they converge: at a point outside the domain the solve fails"]
+          : ["a NaN or infinite entry in the QP data makes the controller fail at run time: partial functions must stay inside their domain for every admissible value"],
         help: v.always
-          ? "fix the value so that the operation is defined"
-          : "bound the learnables or runtime values it uses (`in [lo, hi]`) so that the operand stays inside the domain, or rewrite it (e.g. `sqrt(abs(a))`, `1/(1 + k)`)",
+          ? onVars
+            ? "the declared bounds of the states and inputs exclude the domain: fix the bounds or the expression"
+            : "fix the value so that the operation is defined"
+          : onVars
+            ? "tighten the declared bounds (`state x[n] in [lo, hi]`) so that the operand stays inside the domain, or rewrite it (e.g. `sqrt(e^2 + eps)`, `1/(1 + e^2)`)"
+            : "bound the learnables or runtime values it uses (`in [lo, hi]`) so that the operand stays inside the domain, or rewrite it (e.g. `sqrt(abs(a))`, `1/(1 + k)`)",
       });
     }
   }

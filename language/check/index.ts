@@ -6,6 +6,7 @@
 //   shapes.ts       rows x cols of every expression              MPC3001-3015, 2016
 //     limits.ts     dimension, horizon and QP size limits         MPC3016-3018
 //   affinity.ts     degree / curvature / DPP classes (convexity.ts reports)  MPC4001-4006
+//     nlp.ts        nonlinear MPC (`solver sqp|rti`): smoothness, Gauss-Newton terms, classification
 //   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4018 5009-5012
 //   train.ts        training settings schema, dimensions          MPC5001-5008
 //   study.ts        the train block's `study` (docs/studies.md)   MPC5013-5016
@@ -25,7 +26,7 @@ import { checkTrain } from "./train.js";
 import { checkStudy } from "./study.js";
 import { Model } from "./model.js";
 
-export { constValue, declaredValue, declaredBox } from "./model.js";
+export { constValue, declaredValue, declaredBox, controllerClass, costTermClass, describeControllers } from "./model.js";
 export { BUILTIN_FUNCTIONS, BUILTIN_NAMES, builtinFunction, signatureText, type BuiltinFunction } from "./builtins.js";
 export { TRAIN_SETTINGS, ALGORITHMS, type SettingSpec } from "./train.js";
 export type { Mat } from "./context.js";

@@ -211,6 +211,17 @@ const memos = new WeakMap<Ctx, IdMap<IMat | null>>();
 /** Number of interval computations (not memo hits): a test asserts that it is linear. */
 export const intervalStats = { computed: 0 };
 
+/** [l, h] lies strictly inside one branch (-pi/2, pi/2) + j*pi of `tan` (with a margin for round-off). */
+export function tanBranch(l: number, h: number): boolean {
+  if (!Number.isFinite(l) || !Number.isFinite(h) || h - l >= Math.PI) return false;
+  const j = Math.round(l / Math.PI);
+  const c = j * Math.PI;
+  const lo = c - Math.PI / 2;
+  const hi = c + Math.PI / 2;
+  const eps = 1e-9 * Math.max(1, Math.abs(c));
+  return l > lo + eps && h < hi - eps;
+}
+
 export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
   let memo = memos.get(ctx);
   if (!memo) memos.set(ctx, (memo = new IdMap()));
@@ -421,6 +432,11 @@ function callI(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>, shape: { rows: numb
     case "sin":
     case "cos":
       return x && mapI(x, () => [-1, 1]);
+    case "tanh":
+      return x && mapI(x, (l, h) => [Math.tanh(l), Math.tanh(h)]);
+    case "tan":
+      // monotone on each branch (-pi/2, pi/2) + j*pi; an interval that may reach a pole is unbounded
+      return x && mapI(x, (l, h) => (tanBranch(l, h) ? [Math.tan(l), Math.tan(h)] : [-Infinity, Infinity]));
     case "sumsq": {
       if (!x) return undefined;
       let l = 0;

@@ -1,9 +1,10 @@
 // The SemanticModel handed to the compiler and the language server: resolution, declarations and
 // references by position, shapes, classes, symbols per scope, and constant values.
 
-import type { Decl, Expr, Identifier, LetDecl, NameRef } from "../ast.js";
+import type { ControllerBlock, CostTerm, Decl, Expr, Identifier, LetDecl, NameRef } from "../ast.js";
 import type { Span } from "../diagnostics.js";
-import type { ExprClass, SemanticModel, Shape, SymbolInfo } from "../semantic.js";
+import type { CheckResult, ControllerClass, CostTermClass, ExprClass, SemanticModel, Shape, SymbolInfo } from "../semantic.js";
+import { describeClassification } from "./nlp.js";
 import { Ctx, Sym, type Mat } from "./context.js";
 import { evalExpr, horizonOf, initValue, symValue } from "./constEval.js";
 import { paramBox, symInterval, type IMat } from "./interval.js";
@@ -100,6 +101,26 @@ export class Model implements SemanticModel {
     return horizonOf(this.ctx, controller);
   }
 
+  /** How a controller is solved, as proven by the checker: `{ kind: "qp" }` (linear MPC) or
+   *  `{ kind: "nlp", method, hessian, ... }` (nonlinear MPC, `solver sqp|rti`); see semantic.ts. */
+  controllerClass(controller: string): ControllerClass | undefined {
+    return this.ctx.controllerClasses.get(controller);
+  }
+
+  /** The classes of a cost term's addends (affine, convex quadratic, Gauss-Newton, general). */
+  costTermClass(term: CostTerm): CostTermClass | undefined {
+    return this.ctx.costClasses.get(term.id);
+  }
+
+  /** One line saying what was proved about a controller (see `describeControllers`). */
+  describeController(controller: string): string | undefined {
+    const cls = this.ctx.controllerClasses.get(controller);
+    const block = this.ctx.program.items.find((i): i is ControllerBlock => i.kind === "Controller" && i.name.name === controller);
+    if (!cls || !block) return undefined;
+    const costs = block.items.flatMap((i) => (i.kind === "Objective" ? i.terms.map((t) => this.ctx.costClasses.get(t.id)).filter((c): c is CostTermClass => c !== undefined) : []));
+    return describeClassification(controller, cls, costs);
+  }
+
   /** The box of a learnable's entries of theta, in the compiler's order (the diagonal of a `diag`,
    *  the lower triangle of L row by row for `factor`/`psd`, the entries otherwise). */
   thetaBox(symbol: SymbolInfo): { readonly lo: readonly number[]; readonly hi: readonly number[] } | undefined {
@@ -128,4 +149,31 @@ export function declaredValue(model: SemanticModel, symbol: SymbolInfo): Mat | u
 /** The declared box of a learnable (or a variable), element-wise; +-Infinity where unbounded. */
 export function declaredBox(model: SemanticModel, symbol: SymbolInfo): IMat | undefined {
   return model instanceof Model && symbol instanceof Sym ? symInterval(model.ctx, symbol) : undefined;
+}
+
+/**
+ * What the checker proved, one line per controller, for `mpcrl check` and the editor to print
+ * after a clean check, e.g. "CartPole: nonlinear MPC (SQP, Gauss-Newton Hessian, rk4 x4): every
+ * QP subproblem is convex (...)". Empty when the result has errors (nothing was proved).
+ */
+export function describeControllers(result: CheckResult): string[] {
+  const m = modelOf(result.model);
+  if (!m || result.diagnostics.some((d) => d.severity === "error")) return [];
+  const out: string[] = [];
+  for (const item of result.program.items) {
+    if (item.kind !== "Controller") continue;
+    const line = m.describeController(item.name.name);
+    if (line) out.push(line);
+  }
+  return out;
+}
+
+/** The checker's classification of a controller (see `Model.controllerClass`). */
+export function controllerClass(model: SemanticModel, controller: string): ControllerClass | undefined {
+  return modelOf(model)?.controllerClass(controller);
+}
+
+/** The checker's classification of a cost term (see `Model.costTermClass`). */
+export function costTermClass(model: SemanticModel, term: CostTerm): CostTermClass | undefined {
+  return modelOf(model)?.costTermClass(term);
 }

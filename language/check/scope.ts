@@ -152,6 +152,22 @@ function collectBlock(ctx: Ctx, node: ControllerBlock | PlantBlock, block: Block
       case "PlantCost":
         addRoot(ctx, item.expr, "plant-cost", block, { stmt: item });
         break;
+      case "Solver": {
+        // options are literals validated by the parser (no expression roots)
+        const prior = seenSettings.get("solver");
+        if (prior) {
+          ctx.report({
+            severity: "error",
+            code: "MPC2014",
+            message: "`solver` is given twice",
+            span: item.keywordSpan,
+            label: "given again here",
+            related: [{ span: prior.span, label: "first given here" }],
+            help: "keep one of the two",
+          });
+        } else seenSettings.set("solver", { span: item.keywordSpan });
+        break;
+      }
       case "SubjectTo":
         for (const c of item.constraints) {
           let stageIndex: Sym | undefined;

@@ -153,7 +153,19 @@ export class Printer {
       case "Dynamics": {
         const lhs = it.form === "continuous" ? `der(${it.target.name})` : `${it.target.name}+`;
         const using = it.method ? ` using ${it.method}` : "";
-        this.item(d, [`dynamics ${lhs} = `, it.rhs, using], it.span.start, it.span.end, blank);
+        const parts: Part[] = [`dynamics ${lhs} = `, it.rhs, using];
+        if (it.method && it.substepsExpr) parts.push("(", it.substepsExpr, ")");
+        this.item(d, parts, it.span.start, it.span.end, blank);
+        return;
+      }
+      case "Solver": {
+        const parts: Part[] = [`solver ${it.method}`];
+        if (it.options.length > 0) {
+          parts.push("(");
+          it.options.forEach((o, i) => parts.push(i === 0 ? "" : ", ", `${o.name.name} = `, o.value));
+          parts.push(")");
+        }
+        this.item(d, parts, it.span.start, it.span.end, blank);
         return;
       }
       case "ScalarSetting":

@@ -15,7 +15,7 @@ export const MAX_TREE_DEPTH = 400;
 /** Keywords that start an item in a controller or plant block (for "did you mean" help). */
 export const BLOCK_ITEM_KEYWORDS = [
   "state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount",
-  "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward",
+  "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward", "solver",
 ];
 
 type Children = Record<string, CstElement[] | undefined>;
@@ -372,6 +372,10 @@ export class AstBuilder {
         this.misplaced(item.keywordSpan, `\`${item.key}\``, "plant", `\`${item.key}\` belongs to a controller`);
         continue;
       }
+      if (!isController && item.kind === "Solver") {
+        this.misplaced(item.keywordSpan, "`solver`", "plant", "a plant is simulated: `solver` chooses how a controller's optimal control problem is solved");
+        continue;
+      }
       if (isController && item.kind === "ScalarSetting" && item.key === "episode") {
         this.misplaced(item.keywordSpan, "`episode`", "controller", "the episode length belongs to the plant");
         continue;
@@ -395,7 +399,7 @@ export class AstBuilder {
     });
   }
 
-  private blockItem(n: CstNode): A.ControllerItem | A.PlantItem | A.PlantCost | undefined {
+  private blockItem(n: CstNode): A.ControllerItem | A.PlantItem | A.PlantCost | A.SolverItem | undefined {
     const c = n.children as Children;
     const d = this.node(c, "declaration");
     if (d) return this.declaration(d);
@@ -411,6 +415,8 @@ export class AstBuilder {
     if (p) return this.plantCost(p);
     const st = this.node(c, "subjectTo");
     if (st) return this.subjectTo(st);
+    const so = this.node(c, "solver");
+    if (so) return this.solver(so);
     const u = this.node(c, "unknownItem");
     if (u) this.unknownItem(u);
     return undefined;
@@ -547,7 +553,139 @@ export class AstBuilder {
         });
       }
     }
-    return { kind: "Dynamics", id: this.id(), form, target, rhs, method, methodSpan, span };
+    // `using rk4(4)`: a positive integer literal, for the integrators that take steps
+    let substeps: number | undefined;
+    let substepsExpr: A.NumberLit | undefined;
+    if (this.tok(c, "substepsOpen") !== undefined) {
+      const e = this.expr(this.node(c, "substeps"), methodSpan ?? span);
+      const open = this.tok(c, "substepsOpen")!;
+      const close = (c["RParen"] ?? []).filter(isToken).find((t) => t.startOffset > open.startOffset);
+      const whole = this.lines.span(methodTok!.startOffset, close && realToken(close) ? close.startOffset + 1 : e.span.end);
+      if (method === "zoh") {
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1018",
+          message: "`zoh` takes no substep count",
+          span: e.span,
+          label: "`zoh` is exact over the whole timestep",
+          help: "remove the count, or integrate with `rk4(n)` / `euler(n)`",
+          edits: [{ span: whole, newText: "zoh", title: "remove the substep count" }],
+        });
+      } else if (e.kind === "Number" && Number.isInteger(e.value) && e.value >= 1 && e.value <= 1000) {
+        substeps = e.value;
+        substepsExpr = e;
+      } else if (e.kind !== "ErrorExpr") {
+        this.diagnostics.push({
+          severity: "error",
+          code: "MPC1018",
+          message: `the substep count must be an integer literal from 1 to 1000, found \`${this.lines.text.slice(e.span.start, e.span.end)}\``,
+          span: e.span,
+          label: "not a positive integer literal",
+          notes: ["`using rk4(n)` integrates each timestep with n steps of length timestep/n"],
+          help: method ? `write e.g. \`${method}(4)\`` : undefined,
+        });
+      }
+    }
+    return { kind: "Dynamics", id: this.id(), form, target, rhs, method, methodSpan, substeps, substepsExpr, span };
+  }
+
+  private solver(n: CstNode): A.SolverItem | undefined {
+    const c = n.children as Children;
+    const kw = this.tok(c, "keyword");
+    const methodTok = this.tok(c, "method");
+    if (kw === undefined || methodTok === undefined) return undefined; // already reported
+    const span = this.cstSpan(n) ?? this.tokSpan(kw);
+    const methodSpan = this.tokSpan(methodTok);
+    const m = methodTok.image;
+    const report = (d: Omit<Diagnostic, "severity" | "code">): void => {
+      this.diagnostics.push({ severity: "error", code: "MPC1019", ...d });
+    };
+    if (m !== "qp" && m !== "sqp" && m !== "rti") {
+      const guess = closest(m, ["sqp", "rti", "qp"]);
+      report({
+        message: `unknown solver \`${m}\``,
+        span: methodSpan,
+        label: "expected `qp`, `sqp` or `rti`",
+        notes: ["`qp` (the default): one convex QP (linear MPC); `sqp`: nonlinear MPC by sequential quadratic programming; `rti`: nonlinear MPC by the real-time iteration (one QP per step)"],
+        help: guess ? `did you mean \`${guess}\`?` : undefined,
+        edits: guess ? [{ span: methodSpan, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+      });
+      return undefined;
+    }
+    const method: A.SolverMethod = m;
+    const options: A.SolverOption[] = [];
+    let hessian: A.HessianKind | undefined;
+    let maxIterations: number | undefined;
+    let tolerance: number | undefined;
+    const seen = new Set<string>();
+    const known = ["hessian", "max_iterations", "tolerance"];
+    for (const a of this.nodes(c, "args")) {
+      const ac = a.children as Children;
+      const aSpan = this.cstSpan(a) ?? span;
+      const nameTok = this.tok(ac, "name");
+      const value = this.expr(this.node(ac, "value"), aSpan);
+      if (nameTok === undefined) {
+        report({
+          message: "solver options are named: `name = value`",
+          span: aSpan,
+          label: "a positional argument",
+          help: "write `hessian = exact`, `max_iterations = 50` or `tolerance = 1e-8`",
+        });
+        continue;
+      }
+      const name = this.identifier(nameTok, aSpan);
+      options.push({ name, value, span: aSpan });
+      if (value.kind === "ErrorExpr") continue;
+      const key = nameTok.image;
+      if (!known.includes(key)) {
+        const guess = closest(key, known);
+        report({
+          message: `unknown solver option \`${key}\``,
+          span: name.span,
+          label: "expected `hessian`, `max_iterations` or `tolerance`",
+          help: guess ? `did you mean \`${guess}\`?` : undefined,
+          edits: guess ? [{ span: name.span, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+        });
+        continue;
+      }
+      if (seen.has(key)) {
+        report({ message: `the solver option \`${key}\` is given twice`, span: aSpan, label: "given again here", help: "remove one of them" });
+        continue;
+      }
+      seen.add(key);
+      if (method === "qp") {
+        report({
+          message: `the solver \`qp\` takes no option \`${key}\``,
+          span: aSpan,
+          label: "options apply to a nonlinear MPC (`sqp`, `rti`)",
+          help: "remove the option, or declare `solver sqp` for a nonlinear MPC",
+        });
+        continue;
+      }
+      const text = this.lines.text.slice(value.span.start, value.span.end);
+      if (key === "hessian") {
+        const v = value.kind === "Name" ? value.name : "";
+        if (v === "exact" || v === "gauss_newton") hessian = v;
+        else {
+          const guess = closest(text, ["exact", "gauss_newton"]);
+          report({
+            message: `unknown Hessian \`${text}\``,
+            span: value.span,
+            label: "expected `gauss_newton` or `exact`",
+            notes: ["`gauss_newton` (the default): 2 J'J for `sumsq` residuals, PSD by construction; `exact`: the Lagrangian's Hessian, convexified per stage (allows general smooth cost terms)"],
+            help: guess ? `did you mean \`${guess}\`?` : undefined,
+            edits: guess ? [{ span: value.span, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+          });
+        }
+      } else if (key === "max_iterations") {
+        if (value.kind === "Number" && Number.isInteger(value.value) && value.value >= 1 && value.value <= 1e6) maxIterations = value.value;
+        else report({ message: `\`max_iterations\` must be an integer literal from 1 to 1000000, found \`${text}\``, span: value.span, label: "not a positive integer literal" });
+      } else {
+        if (value.kind === "Number" && value.value > 0 && Number.isFinite(value.value)) tolerance = value.value;
+        else report({ message: `\`tolerance\` must be a positive number literal, found \`${text}\``, span: value.span, label: "not a positive number", help: "e.g. `tolerance = 1e-6`" });
+      }
+    }
+    return { kind: "Solver", id: this.id(), keywordSpan: this.tokSpan(kw), method, methodSpan, hessian, maxIterations, tolerance, options, span };
   }
 
   private scalarSetting(n: CstNode): A.ScalarSetting | undefined {

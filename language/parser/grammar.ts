@@ -141,6 +141,7 @@ export class MpcrlParser extends CstParser {
     { ALT: (): CstNode => this.SUBRULE(this.objective) },
     { ALT: (): CstNode => this.SUBRULE(this.plantCost) },
     { ALT: (): CstNode => this.SUBRULE(this.subjectTo) },
+    { ALT: (): CstNode => this.SUBRULE(this.solver) },
     { ALT: (): CstNode => this.SUBRULE(this.unknownItem) },
   ];
   public blockItem = this.RULE("blockItem", () => {
@@ -239,9 +240,19 @@ export class MpcrlParser extends CstParser {
       ALT: (): IToken => this.CONSUME5(Identifier, { LABEL: "targetNoPlus" }),
     },
   ];
+  /** `using rk4(4)`: the substep count, on the line of the method. */
+  private readonly substeps = {
+    GATE: (): boolean => this.sameLine(),
+    DEF: (): void => {
+      this.CONSUME2(LParen, { LABEL: "substepsOpen" });
+      this.SUBRULE2(this.expression, { LABEL: "substeps" });
+      this.CONSUME2(RParen);
+    },
+  };
   private readonly using = (): void => {
     this.CONSUME(Kw.using);
     this.CONSUME4(Identifier, { LABEL: "method" });
+    this.OPTION2(this.substeps);
   };
   public dynamics = this.RULE("dynamics", () => {
     this.CONSUME(Kw.dynamics);
@@ -249,6 +260,29 @@ export class MpcrlParser extends CstParser {
     this.CONSUME(Equals);
     this.SUBRULE(this.expression, { LABEL: "rhs" });
     this.OPTION(this.using);
+  });
+
+  private readonly moreSolverOptions = (): void => {
+    this.CONSUME(Comma);
+    this.SUBRULE2(this.callArg, L_ARGS);
+  };
+  private readonly solverOptionList = (): void => {
+    this.SUBRULE(this.callArg, L_ARGS);
+    this.MANY(this.moreSolverOptions);
+  };
+  private readonly solverOptions = {
+    GATE: (): boolean => this.sameLine(),
+    DEF: (): void => {
+      this.CONSUME(LParen, L_CALL_OPEN);
+      this.OPTION2(this.solverOptionList);
+      this.CONSUME(RParen, L_CALL_CLOSE);
+    },
+  };
+  /** `solver sqp`, `solver rti(hessian = exact, max_iterations = 50)`: build.ts validates the method and the options. */
+  public solver = this.RULE("solver", () => {
+    this.CONSUME(Kw.solver, L_KEYWORD);
+    this.CONSUME(Identifier, { LABEL: "method" });
+    this.OPTION(this.solverOptions);
   });
 
   public scalarSetting = this.RULE("scalarSetting", () => {

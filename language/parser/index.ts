@@ -199,7 +199,7 @@ function fixMismatchedClosers(tokens: IToken[], lines: LineIndex, diagnostics: D
 /** Words that end a `subject to` section (they start another item). */
 const sectionEnders = new Set(
   ["state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount", "timestep",
-   "episode", "dynamics", "minimize", "subject", "cost", "reward", "controller", "plant", "train"].map((w) => Kw[w as keyof typeof Kw]),
+   "episode", "dynamics", "minimize", "subject", "cost", "reward", "solver", "controller", "plant", "train"].map((w) => Kw[w as keyof typeof Kw]),
 );
 /** A line starting with one of these continues the constraint of the previous line. */
 const continuesConstraint = new Set([Kw.for, Kw.penalty, Kw.linear, Kw.quadratic, Le, Ge, EqEq, Lt, Gt, Star, Slash, DotStar, DotSlash, Caret, Quote]);

@@ -476,6 +476,21 @@ function checkTimestep(ctx: Ctx, node: ControllerBlock | PlantBlock, ts: ScalarS
       });
     }
   }
+  // substeps are integrated by the nonlinear MPC's runtime only (runtime/nmpc): elsewhere one step
+  // per timestep would be silently used, so a count > 1 is rejected instead
+  const nonlinear = node.kind === "Controller" && nonlinearSolver(node) !== undefined;
+  for (const d of node.items) {
+    if (d.kind !== "Dynamics" || d.substeps === undefined || d.substeps <= 1 || nonlinear || !d.substepsExpr) continue;
+    ctx.report({
+      severity: "error",
+      code: "MPC4012",
+      message: `a substep count applies only to a nonlinear controller (\`solver sqp|rti\`), not to ${node.kind === "Controller" ? "a linear controller" : "a plant"}`,
+      span: d.substepsExpr.span,
+      label: `${d.method ?? "the method"} takes one step per timestep here`,
+      notes: ["`using rk4(n)` integrates each timestep with n steps of length timestep/n in a nonlinear MPC"],
+      help: node.kind === "Controller" ? "remove the count, or declare `solver sqp` (nonlinear MPC)" : "remove the count, or use a smaller `timestep`",
+    });
+  }
   for (const d of node.items) {
     if (d.kind === "Dynamics" && d.form === "discrete" && d.method) {
       ctx.report({

@@ -57,6 +57,14 @@ describe("TextMate grammar", () => {
     expect(scopeOf("  state  x[2]", "x")).toBe("variable.other.definition.mpcrl");
   });
 
+  it("scopes the solver item and substeps of a nonlinear controller", () => {
+    const line = "  solver sqp(hessian = gauss_newton, max_iterations = 50)";
+    expect(scopeOf(line, "solver")).toBe("keyword.other.mpcrl");
+    expect(scopeOf(line, "sqp")).toBe("constant.language.solver.mpcrl");
+    expect(scopeOf(line, "gauss_newton")).toBe("constant.language.hessian.mpcrl");
+    expect(scopeOf("  dynamics der(x) = f using rk4(4)", "rk4")).toBe("constant.language.method.mpcrl");
+  });
+
   it("scopes numbers in their forms, and inf", () => {
     const line = "  const c = [1, 0.25, 5e-2, .5, 1E+3] + inf";
     for (const n of ["1", "0.25", "5e-2", ".5", "1E+3"]) expect(scopeOf(line, n), n).toBe("constant.numeric.mpcrl");

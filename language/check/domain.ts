@@ -81,7 +81,12 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
-      const v = verdict(ctx, e);
+      let v = verdict(ctx, e);
+      // a nonlinear MPC differentiates sqrt of states and inputs: at 0 its derivative is infinite
+      if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg !== 0) {
+        const r = hullOf(ctx, e.args[0].value);
+        if (r && r[0] <= 0) v = { always: false, why: "`sqrt` of a state or input is differentiable only for an argument > 0", arg: e.args[0].value, range: r };
+      }
       if (!v) continue;
       const onVars = e.kind === "Binary" ? aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0) : aff.of(v.arg).deg !== 0;
       // functions of decision variables are rejected elsewhere in a linear MPC (MPC4001/MPC4004),

@@ -191,7 +191,10 @@ describe("domains over the declared bounds", () => {
     expect(may.map((d) => [d.code, d.severity])).toEqual([["MPC4022", "warning"]]);
     const never = domainDiags(pendulum(`  dynamics x+ = [sqrt(x[0]) + u[0]; x[1]]\n  minimize stage sumsq(x)`, { bounds: "[[-2, -1], [-1, 1]]" }));
     expect(never.map((d) => [d.code, d.severity])).toEqual([["MPC4021", "error"]]);
-    const fine = domainDiags(pendulum(`  dynamics x+ = [sqrt(x[0]) + u[0]; x[1]]\n  minimize stage sumsq(x)`, { bounds: "[[0, -1], [1, 1]]" }));
+    // at 0 sqrt is not differentiable: a warning too; strictly positive bounds prove it
+    const edge = domainDiags(pendulum(`  dynamics x+ = [sqrt(x[0]) + u[0]; x[1]]\n  minimize stage sumsq(x)`, { bounds: "[[0, -1], [1, 1]]" }));
+    expect(edge.map((d) => [d.code, d.severity])).toEqual([["MPC4022", "warning"]]);
+    const fine = domainDiags(pendulum(`  dynamics x+ = [sqrt(x[0]) + u[0]; x[1]]\n  minimize stage sumsq(x)`, { bounds: "[[0.1, -1], [1, 1]]" }));
     expect(fine).toEqual([]);
   });
 

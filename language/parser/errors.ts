@@ -22,7 +22,7 @@ const EXPRESSION_RULES = new Set([
 const TOP_KEYWORDS = ["controller", "plant", "train", "const", "param", "runtime", "learnable"];
 const BLOCK_KEYWORDS = [
   "state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount",
-  "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward",
+  "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward", "solver",
 ];
 
 function describeExpected(name: string): string {
@@ -184,6 +184,16 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
       span,
       label: "expected the dynamics target",
       notes: ["discrete dynamics are written `dynamics x+ = ...`, continuous ones `dynamics der(x) = ...`"],
+    };
+  }
+  if (rule === "solver" && payload.kind === "mismatch" && expected[0] === "Identifier") {
+    return {
+      severity: "error",
+      code: "MPC1004",
+      message: `expected a solver after \`solver\`, found ${foundText}`,
+      span,
+      label: "expected `qp`, `sqp` or `rti`",
+      notes: ["`solver sqp` or `solver rti` makes the controller a nonlinear MPC; `solver qp` (the default) a linear one"],
     };
   }
   if (rule === "dynamics" && payload.kind === "mismatch" && expected[0] === "Plus") {

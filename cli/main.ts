@@ -52,6 +52,7 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     process.stderr.write(`mpcrl: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.MPCRL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 2;
   }
 }

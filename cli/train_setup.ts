@@ -6,11 +6,12 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { compileToModule, type CompiledModule } from "../compiler/index.js";
+import { compileToModule, type CompiledModule, type NlpModule } from "../compiler/index.js";
+import type { NonlinearMpc } from "../runtime/nmpc/learnable.js";
 import { renderDiagnostics } from "../language/index.js";
 import type { TrainSpec } from "../runtime/learn/config.js";
 import { parseDataset, type Rollout } from "../runtime/learn/dataset.js";
-import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides } from "../runtime/learn/factory.js";
+import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides, type TrainableController } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { parseDisturbance, type DisturbanceSource } from "../runtime/plants/disturbance.js";
@@ -43,12 +44,12 @@ export interface CommonFlags {
 export interface Setup {
   readonly specPath: string;
   readonly source: string;
-  readonly module: CompiledModule;
+  readonly module: CompiledModule | NlpModule;
   readonly spec: TrainSpec;
   readonly settings: RunSettings;
   readonly inputLower: number[];
   readonly inputUpper: number[];
-  createController(): MpcController;
+  createController(): MpcController | NonlinearMpc;
   createPlant(): Promise<Plant>;
 }
 
@@ -95,7 +96,9 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   const seed = parseSeed(flags.seed);
   if (flags.disturbance !== undefined && !existsSync(flags.disturbance)) throw new CliError(`cannot read the disturbance file '${flags.disturbance}': no such file`, 2);
   if (flags.plant !== undefined && !existsSync(flags.plant)) throw new CliError(`cannot read the plant module '${flags.plant}': no such file`, 2);
-  const { module, diagnostics } = compileToModule(source, { fileName: specPath });
+  const compiled = compileToModule(source, { fileName: specPath });
+  const { diagnostics } = compiled;
+  const module: CompiledModule | NlpModule | undefined = compiled.module ?? compiled.nlpModule;
   if (!module || diagnostics.some((d) => d.severity === "error")) {
     throw new CliError(renderDiagnostics(source, diagnostics, specPath, { color: useColor(flags.color, process.stderr) }), 1);
   }
@@ -157,7 +160,7 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
 
 /** The offline data set's rollouts when its file (`name.jsonl` next to the spec) exists; undefined:
  *  the factory records them with the initial controller. */
-function readDataset(setup: Setup, mpc: MpcController): Rollout[] | undefined {
+function readDataset(setup: Setup, mpc: TrainableController): Rollout[] | undefined {
   const { spec } = setup;
   const path = spec.dataset !== undefined ? join(dirname(resolve(setup.specPath)), `${spec.dataset}.jsonl`) : undefined;
   if (path === undefined || !existsSync(path)) return undefined;
@@ -170,7 +173,7 @@ function readDataset(setup: Setup, mpc: MpcController): Rollout[] | undefined {
 }
 
 /** The trainer of the spec (runtime/learn/factory.ts), its setup errors as errors in the spec. */
-export function trainerFor(setup: Setup, mpc: MpcController, plant: Plant, seed: number, learn: boolean): EpisodicTrainer {
+export function trainerFor(setup: Setup, mpc: TrainableController, plant: Plant, seed: number, learn: boolean): EpisodicTrainer {
   try {
     return makeTrainer(setup.spec, mpc, plant, { seed, learn, inputLower: setup.inputLower, inputUpper: setup.inputUpper, stateLower: setup.settings.stateLower, stateUpper: setup.settings.stateUpper, dataset: () => readDataset(setup, mpc) });
   } catch (err) {

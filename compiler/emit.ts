@@ -45,38 +45,7 @@ export function emitModule(input: EmitInput): string {
     "",
   );
 
-  // ---- parameters
-  push(`/** Learnable parameters of ${commentText(ir.name)}, in their declared shapes (factor/psd: the lower-triangular factor). */`);
-  push("export interface Params {");
-  for (const p of ir.params) {
-    push(`  /** ${commentText(`${input.fileName}:${p.line} ${(input.source.split(/\r?\n/)[p.line - 1] ?? "").trim()}`)} */`);
-    push(`  readonly ${key(p.name)}: ${paramType(p.structure)};`);
-  }
-  push("}", "");
-  push("export const defaultParams: Params = {");
-  for (const p of ir.params) push(`  ${litKey(p.name)}: ${paramLiteral(p.structure, p.rows, p.cols, p.initial)},`);
-  push("};", "");
-  const lower = new Array<number>(ir.nTheta);
-  const upper = new Array<number>(ir.nTheta);
-  for (const p of ir.params) {
-    for (let i = 0; i < p.size; i++) {
-      lower[p.offset + i] = p.lower[i];
-      upper[p.offset + i] = p.upper[i];
-    }
-  }
-  push("/** Box bounds of theta (the flat vector of learnable entries, in declaration order). */");
-  push(`export const paramBounds = { lower: Float64Array.from([${floats(lower)}]), upper: Float64Array.from([${floats(upper)}]) };`, "");
-  push("/** Flattens parameters into theta (missing fields take their defaults). */");
-  push("export function paramsToTheta(params: Partial<Params> = {}): Float64Array {");
-  push("  const p: Params = { ...defaultParams, ...params };", `  const theta = new Float64Array(${ir.nTheta});`);
-  for (const p of ir.params) push(...paramsToThetaLines(p.name, p.structure, p.rows, p.cols, p.offset));
-  push("  return theta;", "}", "");
-  push("/** The inverse of paramsToTheta. */");
-  push("export function thetaToParams(theta: ArrayLike<number>): Params {");
-  push(`  if (theta.length !== ${ir.nTheta}) throw new RangeError(\`theta has length \${theta.length}, expected ${ir.nTheta}\`);`);
-  push("  return {");
-  for (const p of ir.params) push(`    ${litKey(p.name)}: ${thetaToParamExpr(p.structure, p.rows, p.cols, p.offset)},`);
-  push("  };", "}", "");
+  emitParams(ir, input, push);
 
   // ---- fill and jacobian
   const code = new NodeCode(ir.pool, { theta: "theta", rt: "rt" });
@@ -165,7 +134,44 @@ export function emitModule(input: EmitInput): string {
   return out.join("\n");
 }
 
-function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => void): void {
+/** The typed parameters: Params, defaultParams, paramBounds, paramsToTheta, thetaToParams (shared by
+ *  the QP module and the nonlinear one, compiler/emit/nlp.ts). */
+export function emitParams(ir: Pick<QpIr, "name" | "params" | "nTheta">, input: Pick<EmitInput, "fileName" | "source">, push: (...lines: string[]) => void): void {
+  push(`/** Learnable parameters of ${commentText(ir.name)}, in their declared shapes (factor/psd: the lower-triangular factor). */`);
+  push("export interface Params {");
+  for (const p of ir.params) {
+    push(`  /** ${commentText(`${input.fileName}:${p.line} ${(input.source.split(/\r?\n/)[p.line - 1] ?? "").trim()}`)} */`);
+    push(`  readonly ${key(p.name)}: ${paramType(p.structure)};`);
+  }
+  push("}", "");
+  push("export const defaultParams: Params = {");
+  for (const p of ir.params) push(`  ${litKey(p.name)}: ${paramLiteral(p.structure, p.rows, p.cols, p.initial)},`);
+  push("};", "");
+  const lower = new Array<number>(ir.nTheta);
+  const upper = new Array<number>(ir.nTheta);
+  for (const p of ir.params) {
+    for (let i = 0; i < p.size; i++) {
+      lower[p.offset + i] = p.lower[i];
+      upper[p.offset + i] = p.upper[i];
+    }
+  }
+  push("/** Box bounds of theta (the flat vector of learnable entries, in declaration order). */");
+  push(`export const paramBounds = { lower: Float64Array.from([${floats(lower)}]), upper: Float64Array.from([${floats(upper)}]) };`, "");
+  push("/** Flattens parameters into theta (missing fields take their defaults). */");
+  push("export function paramsToTheta(params: Partial<Params> = {}): Float64Array {");
+  push("  const p: Params = { ...defaultParams, ...params };", `  const theta = new Float64Array(${ir.nTheta});`);
+  for (const p of ir.params) push(...paramsToThetaLines(p.name, p.structure, p.rows, p.cols, p.offset));
+  push("  return theta;", "}", "");
+  push("/** The inverse of paramsToTheta. */");
+  push("export function thetaToParams(theta: ArrayLike<number>): Params {");
+  push(`  if (theta.length !== ${ir.nTheta}) throw new RangeError(\`theta has length \${theta.length}, expected ${ir.nTheta}\`);`);
+  push("  return {");
+  for (const p of ir.params) push(`    ${litKey(p.name)}: ${thetaToParamExpr(p.structure, p.rows, p.cols, p.offset)},`);
+  push("  };", "}", "");
+
+}
+
+export function emitPlant(plant: PlantIr, input: Pick<EmitInput, "fileName">, push: (...l: string[]) => void): void {
   const code = new NodeCode(plant.pool, { theta: "theta", rt: "v" });
   const nx = plant.nx;
   const nu = plant.nu;
@@ -209,7 +215,7 @@ function emitPlant(plant: PlantIr, input: EmitInput, push: (...l: string[]) => v
 }
 
 /** A TrainSpec as an object literal, one top-level field a line (nested values inline). */
-function trainLiteral(spec: TrainSpec): string {
+export function trainLiteral(spec: TrainSpec): string {
   const lit = (v: unknown): string => {
     if (typeof v === "number") return numElem(v);
     if (typeof v === "string") return str(v);

@@ -21,6 +21,10 @@ import { RandomDisturbance, type DisturbanceSource } from "../runtime/plants/dis
 import { evalNode } from "./ir/expr.js";
 import type { QpIr } from "./ir.js";
 import { emitModule } from "./emit.js";
+import { emitNlpModule } from "./emit/nlp.js";
+import type { NlpIr } from "./ir/nlp.js";
+import { nlpTemplateFromIr } from "./ocp.js";
+import { NonlinearMpc, type NlpTemplate, type NonlinearMpcOptions } from "../runtime/nmpc/learnable.js";
 import type { PlantIr } from "./lower/plant.js";
 import { trainSpecOf } from "./lower/train.js";
 import type { TrainSpec } from "../runtime/learn/config.js";
@@ -29,6 +33,7 @@ import { lower, type Lowered, type LowerOptions } from "./verify.js";
 
 export { COMPILER_VERSION } from "./emit.js";
 export type { QpIr } from "./ir.js";
+export type { NlpIr } from "./ir/nlp.js";
 export type { PlantIr } from "./lower/plant.js";
 export type { TrainConfigIr } from "./lower/train.js";
 export type { TrainSpec } from "../runtime/learn/config.js";
@@ -48,12 +53,15 @@ const hasErrors = (d: readonly Diagnostic[]): boolean => d.some((x) => x.severit
 export function compile(source: string, options: CompileOptions = {}): CompileResult {
   const fileName = options.fileName ?? "spec.mpcrl";
   const low = lower(source, options);
-  if (hasErrors(low.diagnostics) || low.ir === undefined) return low;
+  if (hasErrors(low.diagnostics)) return low;
+  if (low.nlp !== undefined) return { ...low, code: emitNlpModule({ nlp: low.nlp, plant: low.plant, train: low.train, source, fileName }) };
+  if (low.ir === undefined) return low;
   const code = emitModule({ ir: low.ir, plant: low.plant, train: low.train, source, fileName });
   return { ...low, code };
 }
 
 export interface CompiledModule {
+  readonly kind: "qp";
   readonly template: QpTemplate;
   readonly ir: QpIr;
   readonly plant?: PlantIr;
@@ -65,15 +73,44 @@ export interface CompiledModule {
   createPlant?: (options?: { disturbance?: DisturbanceSource; episodeLength?: number }) => FunctionPlant;
 }
 
-/** A live controller (and plant) without writing files: the in-process path (see template.ts). */
-export function compileToModule(source: string, options: CompileOptions = {}): { module?: CompiledModule; diagnostics: Diagnostic[] } {
+/** A compiled nonlinear controller (`solver sqp|rti`), in process (see ocp.ts). */
+export interface NlpModule {
+  readonly kind: "nlp";
+  readonly template: NlpTemplate;
+  readonly ir: NlpIr;
+  readonly plant?: PlantIr;
+  readonly trainConfig: TrainSpec;
+  readonly diagnostics: Diagnostic[];
+  createController(options?: NonlinearMpcOptions): NonlinearMpc;
+  createPlant?: (options?: { disturbance?: DisturbanceSource; episodeLength?: number }) => FunctionPlant;
+}
+
+/** A live controller (and plant) without writing files: the in-process path (see template.ts). A
+ *  nonlinear controller comes as `nlpModule` (then `module` is absent). */
+export function compileToModule(source: string, options: CompileOptions = {}): { module?: CompiledModule; nlpModule?: NlpModule; diagnostics: Diagnostic[] } {
   const low = lower(source, options);
+  if (!hasErrors(low.diagnostics) && low.nlp !== undefined) {
+    const template = nlpTemplateFromIr(low.nlp);
+    const plant = low.plant;
+    const nlpModule: NlpModule = {
+      kind: "nlp",
+      template,
+      ir: low.nlp,
+      plant,
+      trainConfig: trainSpecOf(low.train, plant),
+      diagnostics: low.diagnostics,
+      createController: (opts = {}) => new NonlinearMpc(template, opts),
+      createPlant: plant ? (opts = {}) => plantFromIr(plant, opts) : undefined,
+    };
+    return { nlpModule, diagnostics: low.diagnostics };
+  }
   if (hasErrors(low.diagnostics) || low.ir === undefined || low.template === undefined) return { diagnostics: low.diagnostics };
   const template = low.template;
   const plant = low.plant;
   const trainConfig = trainSpecOf(low.train, plant);
   const fib = trainConfig.firstInputBounds;
   const module: CompiledModule = {
+    kind: "qp",
     template,
     ir: low.ir,
     plant,

@@ -7,7 +7,8 @@
 import type { DynamicsOut, GeneralCost, GeneralCostOut, OcpModel, StageFunction, StageOut } from "../runtime/nmpc/types.js";
 import type { ExprPool } from "./ir/expr.js";
 import type { NlpIr, NlpStageIr } from "./ir/nlp.js";
-import { neededNodes } from "./template.js";
+import { neededNodes, paramLayouts, runtimeLayouts, theta0Of } from "./template.js";
+import type { NlpTemplate } from "../runtime/nmpc/learnable.js";
 import { rowDerivatives, rowHessians } from "./ir/derive.js";
 
 /** Evaluates a fixed list of output nodes at (theta, rt, x, u). */
@@ -170,5 +171,21 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     ...(terminalConstraint !== undefined ? { terminalConstraint } : {}),
     ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
     ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
+  };
+}
+
+/** The in-process NlpTemplate (runtime/nmpc/learnable.ts) of a nonlinear controller. */
+export function nlpTemplateFromIr(ir: NlpIr): NlpTemplate {
+  return {
+    name: ir.name,
+    model: ocpModelFromIr(ir),
+    discount: ir.discount,
+    method: ir.method,
+    hessian: ir.hessian,
+    ...(ir.maxIterations !== undefined ? { maxIterations: ir.maxIterations } : {}),
+    ...(ir.tolerance !== undefined ? { tolerance: ir.tolerance } : {}),
+    params: paramLayouts(ir.params),
+    theta0: theta0Of(ir.params, ir.nTheta),
+    runtime: runtimeLayouts(ir.runtime),
   };
 }

@@ -4,7 +4,7 @@
 
 import type { QpTemplate, RuntimeLayout } from "../runtime/mpc/template.js";
 import type { ParamLayout } from "../runtime/mpc/types.js";
-import type { QpIr } from "./ir.js";
+import type { IrParam, IrRuntime, QpIr } from "./ir.js";
 import { evalNode } from "./ir/expr.js";
 
 export function templateFromIr(ir: QpIr): QpTemplate {
@@ -16,26 +16,9 @@ export function templateFromIr(ir: QpIr): QpTemplate {
   const dataNeeded = neededNodes(ir, ir.data);
   const jacNeeded = neededNodes(ir, ir.jac.map((e) => e.node));
   const vals = new Float64Array(nodes.length);
-  const params: ParamLayout[] = ir.params.map((p) => ({
-    name: p.name,
-    rows: p.rows,
-    cols: p.cols,
-    offset: p.offset,
-    size: p.size,
-    structure: p.structure,
-    lower: Float64Array.from(p.lower),
-    upper: Float64Array.from(p.upper),
-  }));
-  const theta0 = new Float64Array(ir.nTheta);
-  for (const p of ir.params) theta0.set(p.initial, p.offset);
-  const runtime: RuntimeLayout[] = ir.runtime.map((r) => ({
-    name: r.name,
-    size: r.size,
-    offset: r.offset,
-    defaultValue: Float64Array.from(r.defaultValue),
-    ...(r.lower !== undefined && r.upper !== undefined ? { lower: Float64Array.from(r.lower), upper: Float64Array.from(r.upper) } : {}),
-    ...(r.previousInput !== undefined ? { previousInput: r.previousInput } : {}),
-  }));
+  const params = paramLayouts(ir.params);
+  const theta0 = theta0Of(ir.params, ir.nTheta);
+  const runtime = runtimeLayouts(ir.runtime);
   return {
     name: ir.name,
     nx: ir.nx,
@@ -74,6 +57,38 @@ export function templateFromIr(ir: QpIr): QpTemplate {
       for (let k = 0; k < jacNodes.length; k++) out[k] = vals[jacNodes[k]];
     },
   };
+}
+
+/** The parameter layouts of the IR (typed arrays for the boxes). */
+export function paramLayouts(params: readonly IrParam[]): ParamLayout[] {
+  return params.map((p) => ({
+    name: p.name,
+    rows: p.rows,
+    cols: p.cols,
+    offset: p.offset,
+    size: p.size,
+    structure: p.structure,
+    lower: Float64Array.from(p.lower),
+    upper: Float64Array.from(p.upper),
+  }));
+}
+
+/** theta at the declared initial values. */
+export function theta0Of(params: readonly IrParam[], nTheta: number): Float64Array {
+  const theta0 = new Float64Array(nTheta);
+  for (const p of params) theta0.set(p.initial, p.offset);
+  return theta0;
+}
+
+export function runtimeLayouts(runtime: readonly IrRuntime[]): RuntimeLayout[] {
+  return runtime.map((r) => ({
+    name: r.name,
+    size: r.size,
+    offset: r.offset,
+    defaultValue: Float64Array.from(r.defaultValue),
+    ...(r.lower !== undefined && r.upper !== undefined ? { lower: Float64Array.from(r.lower), upper: Float64Array.from(r.upper) } : {}),
+    ...(r.previousInput !== undefined ? { previousInput: r.previousInput } : {}),
+  }));
 }
 
 /** Ids of all nodes the roots depend on, ascending (a topological order). */

@@ -11,6 +11,7 @@ import type { CheckResult, SemanticModel } from "../language/semantic.js";
 import type { ControllerBlock, PlantBlock, Program } from "../language/ast.js";
 import type { QpTemplate } from "../runtime/mpc/template.js";
 import type { QpIr } from "./ir.js";
+import type { NlpIr } from "./ir/nlp.js";
 import { numericChecks, type InitialStateForCheck } from "./lower/checks.js";
 import { checkerModel, errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
 import { LowerError } from "./lower/errors.js";
@@ -32,6 +33,8 @@ export interface LowerOptions {
 
 export interface Lowered {
   readonly ir?: QpIr;
+  /** The IR of a nonlinear controller (then `ir` and `template` are absent). */
+  readonly nlp?: NlpIr;
   readonly plant?: PlantIr;
   readonly train?: TrainConfigIr;
   readonly template?: QpTemplate;
@@ -49,7 +52,23 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
   const model = checkerModel(program, source, options.model);
   const low = lowerProgram(program, source, fileName, target, model);
   diagnostics.push(...low.diagnostics);
-  if (low.ir === undefined || low.block === undefined) return { diagnostics };
+  if (low.block === undefined) return { diagnostics };
+  if (low.nlp !== undefined) {
+    // a nonlinear controller: its plant and train block; the QP numeric checks do not apply (its
+    // convexity is the checker's proof of every QP subproblem, its feasibility is the SQP's status)
+    const nlp = low.nlp;
+    try {
+      const tb = findTrain(program, nlp.name);
+      const train = tb ? lowerTrain(program, tb) : undefined;
+      const pb = plantBlock(program, tb?.plant.name);
+      const plant = pb ? lowerPlant(program, pb, model) : undefined;
+      return { nlp, ...(plant ? { plant } : {}), ...(train ? { train } : {}), diagnostics };
+    } catch (err) {
+      diagnostics.push(err instanceof LowerError ? errorDiagnostic(err) : internalDiagnostic(err, low.block.name.span));
+      return { nlp, diagnostics };
+    }
+  }
+  if (low.ir === undefined) return { diagnostics };
   const ir = low.ir;
   let plant: PlantIr | undefined;
   let train: TrainConfigIr | undefined;

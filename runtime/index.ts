@@ -20,3 +20,7 @@ export * from "./learn/factory.js";
 // The end-of-training verdict (statistics, diagnostics, hint rules) and its held-out rollouts; browser-safe.
 export * from "./learn/verdict.js";
 export { evaluateHeldOut, type HeldOutEpisode, type HeldOutOptions } from "./learn/evaluate.js";
+export type { OcpModel, DynamicsOut, StageOut, StageFunction, GeneralCost, GeneralCostOut, SoftConstraint, Integrator, NlpStatus, NlpStats } from "./nmpc/types.js";
+export { NmpcController, type NmpcControllerOptions } from "./nmpc/controller.js";
+export { MultipleShootingSqp, type SqpOptions } from "./nmpc/sqp.js";
+export { NonlinearMpc, type NonlinearMpcOptions, type NlpTemplate } from "./nmpc/learnable.js";

@@ -36,6 +36,9 @@ export interface NlpIr {
   readonly discount: number;
   readonly method: "sqp" | "rti";
   readonly hessian: "gauss_newton" | "exact";
+  /** The `solver` item's options (absent: the runtime's defaults). */
+  readonly maxIterations?: number;
+  readonly tolerance?: number;
   readonly stateNames: readonly { readonly name: string; readonly size: number }[];
   readonly inputNames: readonly { readonly name: string; readonly size: number }[];
   readonly pool: ExprPool;

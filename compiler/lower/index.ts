@@ -8,10 +8,14 @@ import { checkProgram } from "../../language/check/index.js";
 import { modelOf, type Model } from "../../language/check/model.js";
 import type { QpIr } from "../ir.js";
 import { ControllerLowering } from "./controller.js";
+import type { NlpIr } from "../ir/nlp.js";
+import { NlpLowering } from "./nlp.js";
 import { CompilerCodes, LowerError } from "./errors.js";
 
 export interface LoweredController {
   readonly ir?: QpIr;
+  /** A nonlinear controller (`solver sqp|rti`, the checker's classification) lowers to this instead. */
+  readonly nlp?: NlpIr;
   readonly block?: ControllerBlock;
   readonly diagnostics: Diagnostic[];
 }
@@ -61,7 +65,22 @@ export function lowerProgram(program: Program, source: string, fileName: string,
     };
   }
   try {
-    const ir = new ControllerLowering(program, source, block, { fileName, target, model: checkerModel(program, source, model) }).lower();
+    const m = checkerModel(program, source, model);
+    const cls = m.controllerClass(block.name.name);
+    if (cls?.kind === "nlp") {
+      const options = {
+        fileName,
+        target,
+        model: m,
+        method: cls.method,
+        hessian: cls.hessian,
+        ...(cls.integrator ? { substeps: cls.integrator.substeps } : {}),
+        ...(cls.maxIterations !== undefined ? { maxIterations: cls.maxIterations } : {}),
+        ...(cls.tolerance !== undefined ? { tolerance: cls.tolerance } : {}),
+      };
+      return { nlp: new NlpLowering(program, source, block, options).lowerNlp(), block, diagnostics: [] };
+    }
+    const ir = new ControllerLowering(program, source, block, { fileName, target, model: m }).lower();
     return { ir, block, diagnostics: [] };
   } catch (err) {
     if (err instanceof LowerError) return { block, diagnostics: [errorDiagnostic(err)] };

@@ -27,6 +27,9 @@ export interface NlpLowerOptions extends LowerOptions {
   readonly hessian: "gauss_newton" | "exact";
   /** Integrator substeps of continuous dynamics (default 1). */
   readonly substeps?: number;
+  /** The `solver` item's options (absent: the runtime's defaults). */
+  readonly maxIterations?: number;
+  readonly tolerance?: number;
 }
 
 interface RowSpec {
@@ -187,6 +190,8 @@ export class NlpLowering extends ControllerLowering {
       discount: this.discount,
       method: this.nlpOptions.method,
       hessian: this.nlpOptions.hessian,
+      ...(this.nlpOptions.maxIterations !== undefined ? { maxIterations: this.nlpOptions.maxIterations } : {}),
+      ...(this.nlpOptions.tolerance !== undefined ? { tolerance: this.nlpOptions.tolerance } : {}),
       stateNames: this.states.map((s) => ({ name: s.name, size: s.size })),
       inputNames: this.inputs.map((s) => ({ name: s.name, size: s.size })),
       pool,

@@ -6,7 +6,7 @@ import { prepare } from "../../cli/train_setup.js";
 import { defaultTrainSpec } from "../../runtime/learn/config.js";
 import type { MpcController } from "../../runtime/mpc/controller.js";
 import { compile, compileToModule, firstInputBounds } from "../index.js";
-import { readRepo, repoRoot } from "./helpers.js";
+import { linearController, readRepo, repoRoot } from "./helpers.js";
 
 const setting = (c: MpcController): string => (c as unknown as { firstInputBounds: string }).firstInputBounds;
 const tmpDir = `${repoRoot}compiler/test/.tmp-fib-${process.pid}/`;
@@ -28,7 +28,7 @@ describe("first_input_bounds: one default", () => {
   it.each(cases)("%s: CLI, compileToModule and the emitted module agree", async (path, expected) => {
     const source = readRepo(path);
     const live = compileToModule(source).module!.createController();
-    const cli = (await prepare(repoRoot + path, {})).createController();
+    const cli = linearController((await prepare(repoRoot + path, {})).createController());
     const f = `${tmpDir}${path.split("/").pop()!.replace(".mpcrl", "")}.ts`;
     writeFileSync(f, compile(source, { fileName: path }).code!);
     const emitted = ((await import(f)) as { createController: () => MpcController }).createController();

@@ -11,7 +11,9 @@ import { check } from "../../language/index.js";
 import { modelOf } from "../../language/check/model.js";
 import { findController } from "../lower/index.js";
 import { NlpLowering } from "../lower/nlp.js";
-import { ocpModelFromIr } from "../ocp.js";
+import { nlpTemplateFromIr, ocpModelFromIr } from "../ocp.js";
+import { NonlinearMpc } from "../../runtime/nmpc/learnable.js";
+import { StepIntegrator } from "../../runtime/nmpc/integrator.js";
 import type { NlpIr } from "../ir/nlp.js";
 import type { OcpModel } from "../../runtime/nmpc/types.js";
 
@@ -160,6 +162,27 @@ describe("nonlinear controller lowering (cart-pole)", () => {
     const tg = m.terminalGeneral!;
     const to = { gx: new Float64Array(4), gu: new Float64Array(0), gtheta: new Float64Array(0) };
     expect(tg.eval(40, x, new Float64Array(0), none, none, to)).toBeCloseTo(1 + 0.4 + 90 + 1.6, 12);
+  });
+
+  it("compiled from the spec, reproduces the reference closed loop (SQP to 1e-4, RTI to 1 %)", () => {
+    // ../shared/data/anchors/nmpc_cstr_cartpole.json: cartpole_balance, 250 steps from 0.2 rad,
+    // plant = the same RK4 step; IPOPT's cost 30.944965, CasADi RTI with OSQP 30.940565
+    for (const [mode, tol] of [
+      ["sqp", 1e-4],
+      ["rti", 1e-2],
+    ] as const) {
+      const c = new NonlinearMpc(nlpTemplateFromIr(ir), { mode });
+      const plant = new StepIntegrator(4, 1, 0, (x, u, th, rt, o) => m.dynamics(x, u, th, rt, o), m.integrator);
+      let x = Float64Array.of(0, 0, 0.2, 0);
+      let J = 0;
+      for (let t = 0; t < 250; t++) {
+        const a = c.act(x);
+        expect(a.status).toBe("solved");
+        J += x[0] ** 2 + 0.1 * x[1] ** 2 + 10 * x[2] ** 2 + 0.1 * x[3] ** 2 + 0.01 * a.u[0] ** 2;
+        x = Float64Array.from(plant.step(x, a.u, none, none).f);
+      }
+      expect(Math.abs(J - 30.944965) / 30.944965, `${mode}: J = ${J}`).toBeLessThan(tol);
+    }
   });
 
   it("emits straight-line code that computes the same numbers as the in-process model", async () => {

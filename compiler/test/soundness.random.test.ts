@@ -15,6 +15,8 @@ import { cholesky } from "../../language/check/matrix.js";
 import { ACCEPTED, REJECTED } from "../../language/test/soundness.specs.js";
 import { dataLayout, type QpTemplate } from "../../runtime/mpc/template.js";
 import { compileToModule, lowerChecked } from "../index.js";
+import { dense, minEigenvalue } from "../../runtime/linalg/dense.js";
+import type { NlpTemplate } from "../../runtime/nmpc/learnable.js";
 import { repoRoot } from "./helpers.js";
 
 function files(dir: string): string[] {
@@ -137,14 +139,56 @@ describe("the numeric check has teeth: specs the checker now rejects violate it 
   }
 });
 
+/**
+ * A nonlinear controller (Gauss-Newton Hessian): its QP subproblems are convex when the Hessian of
+ * every stage's general term (the affine and convex quadratic terms the checker admitted) is PSD,
+ * at every drawn parameter and stage point (x drawn in [-3, 3] where unbounded, u in its box); the
+ * least-squares part 2 J'J is PSD by construction. Boxes have lb <= ub.
+ */
+function expectConvexSubproblems(t: NlpTemplate): void {
+  const m = t.model;
+  for (let i = 0; i < m.xLower.length; i++) expect(m.xLower[i]).toBeLessThanOrEqual(m.xUpper[i]);
+  for (let i = 0; i < m.uLower.length; i++) expect(m.uLower[i]).toBeLessThanOrEqual(m.uUpper[i]);
+  if (t.hessian === "exact") return; // the solver convexifies each stage block (docs/soundness.md section 8)
+  const nv = m.nx + m.nu + m.nTheta;
+  const H = new Float64Array(nv * nv);
+  const out = { gx: new Float64Array(m.nx), gu: new Float64Array(m.nu), gtheta: new Float64Array(m.nTheta) };
+  const rt = new Float64Array(m.nRuntime ?? 0);
+  for (const r of t.runtime) rt.set(r.defaultValue, r.offset);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: m.N - 1 }), (seed, k) => {
+      const rand = mulberry32(seed);
+      const theta = Float64Array.from(t.theta0);
+      for (const p of t.params) for (let i = 0; i < p.size; i++) theta[p.offset + i] = draw(rand, p.lower[i], p.upper[i], t.theta0[p.offset + i]);
+      const pick = (lo: number, hi: number): number => (Number.isFinite(lo) && Number.isFinite(hi) ? lo + (hi - lo) * rand() : -3 + 6 * rand());
+      const x = Float64Array.from({ length: m.nx }, (_, i) => pick(m.xLower[(k + 1) * m.nx + i], m.xUpper[(k + 1) * m.nx + i]));
+      const u = Float64Array.from({ length: m.nu }, (_, i) => pick(m.uLower[k * m.nu + i], m.uUpper[k * m.nu + i]));
+      if (m.general === undefined) return;
+      m.general.eval(k, x, u, theta, rt, out);
+      m.general.hessian(k, x, u, theta, rt, 1, H);
+      // the (x, u) block only: theta is not a decision variable
+      const n = m.nx + m.nu;
+      const block = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) block[i * n + j] = H[i * nv + j];
+      const scale = Math.max(1, ...Array.from(block, Math.abs));
+      expect(minEigenvalue(dense(n, n, block)), `stage ${k}, theta = [${Array.from(theta).join(", ")}]`).toBeGreaterThanOrEqual(-1e-9 * scale);
+    }),
+    { seed: 42, numRuns: 40 },
+  );
+}
+
 describe("accepted specs give a convex QP with lb <= ub at every drawn parameter", () => {
   for (const c of [...examples, ...nearMisses]) {
     it(c.name, () => {
       // every example and near-miss must check clean: a checker error here is a regression, not a skip
       expect(check(c.source).diagnostics.filter((x) => x.severity === "error").map((x) => `${x.code} ${x.message}`)).toEqual([]);
-      const { module, diagnostics } = compileToModule(c.source, { fileName: c.name });
+      const { module, nlpModule, diagnostics } = compileToModule(c.source, { fileName: c.name });
       // a spec that checks clean compiles (the issue's property; reported here with the spec's name)
       expect(diagnostics.filter((x) => x.severity === "error").map((x) => `${x.code} ${x.message}`)).toEqual([]);
+      if (nlpModule !== undefined) {
+        expectConvexSubproblems(nlpModule.template);
+        return;
+      }
       const t = module!.template;
       const rt = runtimeRanges(c.source, t);
       const rtDefault = new Float64Array(t.nRuntime);

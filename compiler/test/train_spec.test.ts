@@ -14,7 +14,7 @@ import { Dpg } from "../../runtime/learn/dpg.js";
 import { PolicyEvaluation } from "../../runtime/learn/evaluate.js";
 import { QLearning } from "../../runtime/learn/q_learning.js";
 import { compile, compileToModule, verify } from "../index.js";
-import { readRepo, repoRoot } from "./helpers.js";
+import { linearController, readRepo, repoRoot } from "./helpers.js";
 
 const tmpDir = `${repoRoot}compiler/test/.tmp-trainspec-${process.pid}/`;
 mkdirSync(tmpDir, { recursive: true });
@@ -82,7 +82,8 @@ describe("one TrainSpec: CLI, compileToModule and the emitted module", () => {
   it.each(examples)("%s: same TrainSpec and the same controller through all three paths", async (path) => {
     const source = readRepo(path);
     const name = path.split("/").pop()!.replace(".mpcrl", "");
-    const live = compileToModule(source, { fileName: path }).module!;
+    const compiled = compileToModule(source, { fileName: path });
+    const live = compiled.module ?? compiled.nlpModule!;
     const cli = await prepare(repoRoot + path, {});
     const mod = await emittedModule(source, name);
     expect(live.trainConfig).toStrictEqual(mod.trainConfig);
@@ -92,7 +93,16 @@ describe("one TrainSpec: CLI, compileToModule and the emitted module", () => {
     const steps = /^\s*steps (\d+)/m.exec(source);
     expect(live.trainConfig.steps).toBe(steps ? Number(steps[1]) : live.plant!.episode);
     expect(live.trainConfig.seed).toBe(Number(/^\s*seed (\d+)/m.exec(source)![1]));
-    const c = cli.createController();
+    if (live.kind === "nlp") {
+      // a nonlinear controller: the same parameters and the same first input at the plant's state
+      const controllers = [cli.createController(), live.createController(), mod.createController()];
+      const s0 = new Float64Array(live.ir.nx).fill(0.1);
+      const acts = controllers.map((c) => c.act(s0));
+      for (const c of controllers) expect(Array.from(c.getTheta())).toStrictEqual(Array.from(controllers[0].getTheta()));
+      for (const a of acts) expect(Array.from(a.u)).toStrictEqual(Array.from(acts[0].u));
+      return;
+    }
+    const c = linearController(cli.createController());
     expectSameController(c, live.createController());
     expectSameController(c, mod.createController());
     expectSameController(c, live.createController(controllerOptions(live.trainConfig)));
@@ -163,7 +173,7 @@ describe("the interpretation is the compiler's verdict", () => {
     expect(live.trainConfig.fallback).toStrictEqual({ kind: "safe", input: [0.5] });
     const cli = await cliSetup(spec, "fallback");
     expect(cli.spec).toStrictEqual(live.trainConfig);
-    expect(Array.from(priv(cli.createController()).fallbackInput!)).toStrictEqual([0.5]);
+    expect(Array.from(priv(linearController(cli.createController())).fallbackInput!)).toStrictEqual([0.5]);
     expect((await emittedModule(spec, "fallback")).trainConfig).toStrictEqual(live.trainConfig);
   });
 });

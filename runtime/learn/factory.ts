@@ -13,7 +13,9 @@ import { FunctionPlant } from "../plants/function_plant.js";
 import { Rng } from "../rng.js";
 import { QLearning } from "./q_learning.js";
 import type { EpisodicTrainer } from "./types.js";
-import type { MpcController, MpcControllerOptions } from "../mpc/controller.js";
+import type { MpcControllerOptions } from "../mpc/controller.js";
+import type { LearnableMpc } from "../mpc/types.js";
+import type { RuntimeLayout } from "../mpc/template.js";
 import type { Plant } from "../plants/types.js";
 
 /** A spec the factory cannot build a trainer for (the CLI reports it as an error in the spec). */
@@ -82,7 +84,7 @@ export function stageCostOf(plant: Plant): ((s: Float64Array, a: Float64Array) =
 }
 
 /** The offline data set: the given rollouts, else recorded with the initial controller. */
-function offlineData(spec: TrainSpec, mpc: MpcController, plant: Plant, options: TrainerOptions): Rollout[] {
+function offlineData(spec: TrainSpec, mpc: TrainableController, plant: Plant, options: TrainerOptions): Rollout[] {
   const given = options.dataset?.();
   if (given !== undefined) return given;
   const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.episodes, spec.steps, options.seed + 0x0ff);
@@ -91,7 +93,11 @@ function offlineData(spec: TrainSpec, mpc: MpcController, plant: Plant, options:
 }
 
 /** Builds the trainer of the spec's algorithm (or a plain policy evaluation when `learn` is false). */
-export function makeTrainer(spec: TrainSpec, mpc: MpcController, plant: Plant, options: TrainerOptions): EpisodicTrainer {
+/** What a trainer needs of a compiled controller, linear (MpcController) or nonlinear
+ *  (runtime/nmpc/learnable.ts, NonlinearMpc): the learners' interface and the runtime layouts. */
+export type TrainableController = LearnableMpc & { readonly template: { readonly runtime: readonly RuntimeLayout[] } };
+
+export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Plant, options: TrainerOptions): EpisodicTrainer {
   const common = {
     seed: options.seed,
     exploration: options.learn ? spec.exploration : ({ kind: "none" } as const),

@@ -160,7 +160,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const { trainer } = opts;
   const settings: RunSettings = { thetaNames: thetaNames(opts.layout), paramLayout: paramLayoutJson(opts.layout), ...opts.settings };
-  const template = opts.template ?? (trainer as { mpc?: { template?: QpTemplate } }).mpc?.template;
+  // the controller's QP template (a nonlinear controller's template has no QP: no state bounds then)
+  const found = opts.template ?? (trainer as { mpc?: { template?: QpTemplate | object } }).mpc?.template;
+  const template = found !== undefined && "P" in found ? (found as QpTemplate) : undefined;
   const updateInfo = (): Record<string, number> | undefined => (trainer as UpdateInfoSource).takeUpdateInfo?.();
   /** A params-history.jsonl line: the parameters in their declared shapes, theta, the controller's state bounds. */
   const historyLine = (t: number, ep: number, theta: Float64Array): string => {

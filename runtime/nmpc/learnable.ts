@@ -1,0 +1,231 @@
+// A nonlinear MPC as learners see every controller (runtime/mpc/types.ts, `LearnableMpc`): the
+// NmpcController (controller.ts: SQP or real-time iteration on the multiple-shooting NLP) with the
+// compiled controller's parameter layout, boxes and named runtime values, so Q-learning, DPG,
+// Bayesian optimization, offline learning, rollouts and the run folders work unchanged.
+//  - theta outside its declared boxes is refused (ThetaBoxError), as for linear controllers: the
+//    checker's convexity proof of the QP subproblems ranges over the boxes only;
+//  - runtime values are given by name and refused (status invalid_input) outside their ranges;
+//  - NLP statuses map onto the QP statuses learners know: "solved" (and "rti", the policy by design)
+//    -> solved; "infeasible" -> primal_infeasible; "max_iterations", "line_search_failed" and
+//    "qp_failed" -> max_iterations (the NLP status is kept in `message`); an act that fails takes the
+//    shifted previous plan, else the declared fallback input clipped to the bounds (`fallback: true`).
+
+import type { QpStatus } from "../qp/types.js";
+import { assertThetaInBoxes, runtimeValueViolation } from "../mpc/bounds.js";
+import type { RuntimeLayout } from "../mpc/template.js";
+import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "../mpc/types.js";
+import { NmpcController } from "./controller.js";
+import type { SqpOptions } from "./sqp.js";
+import type { NlpStatus, OcpModel } from "./types.js";
+
+/** What a compiled nonlinear controller declares (the emitted module's `nlpTemplate`). */
+export interface NlpTemplate {
+  readonly name: string;
+  readonly model: OcpModel;
+  /** The `discount` setting (for learners; discounting in the cost is explicit). */
+  readonly discount: number;
+  readonly method: "sqp" | "rti";
+  readonly hessian: "gauss_newton" | "exact";
+  readonly maxIterations?: number;
+  readonly tolerance?: number;
+  readonly params: readonly ParamLayout[];
+  readonly theta0: Float64Array;
+  readonly runtime: readonly RuntimeLayout[];
+}
+
+export interface NonlinearMpcOptions {
+  /** Initial theta (default: the template's theta0); must lie in the boxes. */
+  readonly theta?: ArrayLike<number>;
+  /** Input applied when the NLP fails and no previous plan is left (clipped to u_0's bounds; default 0). */
+  readonly fallbackInput?: ArrayLike<number>;
+  /** Overrides the spec's `solver` method. */
+  readonly mode?: "sqp" | "rti";
+  /** Overrides of the SQP settings. */
+  readonly sqp?: SqpOptions;
+}
+
+function qpStatusOf(s: NlpStatus): QpStatus {
+  switch (s) {
+    case "solved":
+    case "rti":
+      return "solved";
+    case "infeasible":
+      return "primal_infeasible";
+    case "invalid_input":
+      return "invalid_input";
+    default:
+      return "max_iterations";
+  }
+}
+
+export class NonlinearMpc implements LearnableMpc {
+  readonly template: NlpTemplate;
+  readonly nlp: NmpcController;
+  readonly nx: number;
+  readonly nu: number;
+  readonly horizon: number;
+  readonly discount: number;
+  readonly nTheta: number;
+  readonly params: readonly ParamLayout[];
+  readonly thetaLower: Float64Array;
+  readonly thetaUpper: Float64Array;
+  readonly previousInputs: readonly PreviousInputSlot[] = [];
+  private readonly rt: Float64Array;
+  private readonly fallbackInput: Float64Array;
+  private lastPlan: Float64Array | undefined;
+  private planShift = 0;
+
+  constructor(template: NlpTemplate, options: NonlinearMpcOptions = {}) {
+    const m = template.model;
+    this.template = template;
+    this.nx = m.nx;
+    this.nu = m.nu;
+    this.horizon = m.N;
+    this.discount = template.discount;
+    this.nTheta = m.nTheta;
+    this.params = template.params;
+    this.thetaLower = new Float64Array(this.nTheta).fill(-Infinity);
+    this.thetaUpper = new Float64Array(this.nTheta).fill(Infinity);
+    for (const p of template.params) {
+      this.thetaLower.set(p.lower, p.offset);
+      this.thetaUpper.set(p.upper, p.offset);
+    }
+    const theta = options.theta ?? template.theta0;
+    assertThetaInBoxes(this.params, theta, this.nTheta);
+    this.rt = new Float64Array(m.nRuntime ?? 0);
+    for (const r of template.runtime) this.rt.set(r.defaultValue, r.offset);
+    this.fallbackInput = new Float64Array(this.nu);
+    if (options.fallbackInput !== undefined) this.fallbackInput.set(Array.from(options.fallbackInput));
+    const sqp: SqpOptions = {
+      hessian: template.hessian,
+      ...(template.maxIterations !== undefined ? { maxIterations: template.maxIterations } : {}),
+      ...(template.tolerance !== undefined ? { tolerance: template.tolerance } : {}),
+      ...options.sqp,
+    };
+    this.nlp = new NmpcController(m, { mode: options.mode ?? template.method, sqp, theta, runtime: this.rt });
+  }
+
+  getTheta(): Float64Array {
+    return this.nlp.getTheta();
+  }
+
+  /** Sets theta: a ThetaBoxError when not finite or outside the declared boxes. */
+  setTheta(theta: ArrayLike<number>): void {
+    assertThetaInBoxes(this.params, theta, this.nTheta);
+    this.nlp.setTheta(theta);
+  }
+
+  resetWarmStart(): void {
+    this.nlp.resetWarmStart();
+    this.lastPlan = undefined;
+    this.planShift = 0;
+  }
+
+  /** Applies named runtime values (null, or why they are refused; nothing written then). */
+  private applyRuntime(runtime: RuntimeValues | undefined): string | null {
+    if (runtime === undefined) return null;
+    for (const r of this.template.runtime) {
+      const v = runtime[r.name];
+      if (v === undefined) continue;
+      const why = runtimeValueViolation(r, v);
+      if (why !== null) return why;
+    }
+    let changed = false;
+    for (const r of this.template.runtime) {
+      const v = runtime[r.name];
+      if (v === undefined) continue;
+      for (let i = 0; i < r.size; i++) {
+        const x = typeof v === "number" ? v : v[i];
+        if (this.rt[r.offset + i] !== x) {
+          this.rt[r.offset + i] = x;
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.nlp.setRuntime(this.rt);
+    return null;
+  }
+
+  private checkState(state: ArrayLike<number>, input?: ArrayLike<number>): void {
+    if (state.length !== this.nx) throw new RangeError(`state has length ${state.length}, expected ${this.nx}`);
+    if (input !== undefined && input.length !== this.nu) throw new RangeError(`input has length ${input.length}, expected ${this.nu}`);
+  }
+
+  private fallbackAction(): Float64Array {
+    const { nu, horizon } = this;
+    const u = new Float64Array(nu);
+    if (this.lastPlan !== undefined && this.planShift + 1 < horizon) {
+      this.planShift++;
+      u.set(this.lastPlan.subarray(this.planShift * nu, (this.planShift + 1) * nu));
+      return u;
+    }
+    u.set(this.fallbackInput);
+    const m = this.template.model;
+    for (let j = 0; j < nu; j++) u[j] = Math.min(Math.max(u[j], m.uLower[j]), m.uUpper[j]);
+    return u;
+  }
+
+  act(state: ArrayLike<number>, runtime?: RuntimeValues): ActResult {
+    this.checkState(state);
+    const refused = this.applyRuntime(runtime);
+    const { nx, nu, horizon: N } = this;
+    if (refused !== null) {
+      return { u: this.fallbackAction(), status: "invalid_input", iterations: 0, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), fallback: true, message: refused };
+    }
+    const r = this.nlp.act(state);
+    const status = qpStatusOf(r.status);
+    if (r.ok) {
+      this.lastPlan = Float64Array.from(r.uPlan);
+      this.planShift = 0;
+      return { u: r.u, status, iterations: r.stats.iterations, value: r.value, x: r.x, uPlan: r.uPlan, slack: r.slack, fallback: false };
+    }
+    return { u: this.fallbackAction(), status, iterations: r.stats.iterations, value: NaN, x: r.x, uPlan: r.uPlan, slack: r.slack, fallback: true, message: `NLP ${r.status}${r.stats.message ? `: ${r.stats.message}` : ""}` };
+  }
+
+  private valueResult(r: { value: number; status: NlpStatus; ok: boolean; stats: { iterations: number; message?: string } }): ValueResult {
+    const message = r.ok ? undefined : `NLP ${r.status}${r.stats.message ? `: ${r.stats.message}` : ""}`;
+    return { value: r.ok ? r.value : NaN, status: qpStatusOf(r.status), iterations: r.stats.iterations, ok: r.ok, ...(message !== undefined ? { message } : {}) };
+  }
+
+  private refusedValue(why: string): ValueResult {
+    return { value: NaN, status: "invalid_input", iterations: 0, ok: false, message: why };
+  }
+
+  value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
+    this.checkState(state);
+    const why = this.applyRuntime(runtime);
+    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.value(state));
+  }
+
+  qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
+    this.checkState(state, input);
+    const why = this.applyRuntime(runtime);
+    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.qvalue(state, input));
+  }
+
+  gradValue(state: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
+    this.checkState(state);
+    const why = this.applyRuntime(runtime);
+    if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
+    const r = this.nlp.gradValue(state);
+    return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
+  }
+
+  gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
+    this.checkState(state, input);
+    const why = this.applyRuntime(runtime);
+    if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
+    const r = this.nlp.gradQvalue(state, input);
+    return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
+  }
+
+  policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult {
+    this.checkState(state);
+    const why = this.applyRuntime(runtime);
+    if (why !== null) return { u: this.fallbackAction(), jacobian: new Float64Array(this.nu * this.nTheta).fill(NaN), status: "invalid_input", ok: false, message: why };
+    const r = this.nlp.policySensitivity(state);
+    if (r.ok) return { u: r.u, jacobian: r.jacobian, status: "solved", ok: true };
+    const status: SensitivityResult["status"] = r.status === "not_differentiable" ? "not_differentiable" : qpStatusOf(r.status as NlpStatus);
+    return { u: r.u, jacobian: r.jacobian.fill(NaN), status, ok: false, message: `${r.status}${r.message ? `: ${r.message}` : ""}` };
+  }
+}

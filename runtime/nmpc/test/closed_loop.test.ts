@@ -22,7 +22,7 @@ function cartpoleLoop(mode: "sqp" | "rti"): { cost: number; statuses: Set<string
   const model = cartpoleModel();
   const ctl = new NmpcController(model, { mode, theta: model.theta0 });
   const plant = cartpolePlant();
-  let x = Float64Array.of(0, 0, 0.2, 0);
+  let x: Float64Array = Float64Array.of(0, 0, 0.2, 0);
   let cost = 0;
   const statuses = new Set<string>();
   for (let k = 0; k < 250; k++) {
@@ -39,8 +39,8 @@ function cstrLoop(mode: "sqp" | "rti", substeps: number): { cost: number; soft: 
   const model = cstrModel();
   const ctl = new NmpcController(model, { mode, theta: model.theta0, rtiInit: "converged" });
   const plant = cstrPlant(substeps);
-  let x = Float64Array.of(0.8, 0.5, 134.14, 130.0);
-  let uPrev = Float64Array.of(0, 0);
+  let x: Float64Array = Float64Array.of(0.8, 0.5, 134.14, 130.0);
+  let uPrev: Float64Array = Float64Array.of(0, 0);
   let cost = 0;
   let soft = 0;
   let violations = 0;

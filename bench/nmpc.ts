@@ -1,0 +1,140 @@
+// `npm run bench:nmpc [-- --json]`: per-step wall time (median, p90) of the NMPC runtime's
+// converged SQP and real-time iteration (runtime/nmpc; Diehl et al. 2002/2005) on the closed loops
+// of ../shared/data/anchors/nmpc_cstr_cartpole.json (cart-pole balance, do-mpc's CSTR), with the
+// closed-loop costs, beside the reference's per-step times (CasADi/IPOPT, qpOASES, OSQP), which
+// were measured on this machine kind at load 4-5 and are NOT measured here. The plant simulation
+// is excluded from the step time, as in the reference. RTI: feedback (one QP) and preparation
+// (shift, linearization) are reported separately and together. The load average is printed
+// before and after: the 2 cores are shared.
+
+import { readFileSync } from "node:fs";
+import { NmpcController } from "../runtime/nmpc/controller.js";
+import { cartpoleModel, cartpolePlant, cartpoleStageCost, cstrAugmented, cstrModel, cstrPlant, cstrStageCost } from "../runtime/nmpc/test/models.js";
+import { emitJson, loadAverage, loadLine, log, median, quantile } from "./common.js";
+
+interface Timing {
+  median_s: number;
+  p90_s: number;
+}
+const anchors = JSON.parse(readFileSync(new URL("../../shared/data/anchors/nmpc_cstr_cartpole.json", import.meta.url), "utf8")) as {
+  experiments: Record<string, { totals: Record<string, number>; timing: { step_wall: { all_steps: Timing } } }>;
+};
+
+const now = (): number => performance.now() / 1000;
+const stat = (v: number[]): { median_s: number; p90_s: number } => ({ median_s: median(v), p90_s: quantile(v, 0.9) });
+
+interface Row {
+  system: string;
+  mode: string;
+  cost: number;
+  step: { median_s: number; p90_s: number };
+  feedback?: { median_s: number; p90_s: number };
+  preparation?: { median_s: number; p90_s: number };
+  iterations: number;
+  notSolved: number;
+}
+
+function cartpole(mode: "sqp" | "rti"): Row {
+  const model = cartpoleModel();
+  const ctl = new NmpcController(model, { mode, theta: model.theta0 });
+  const plant = cartpolePlant();
+  let x: Float64Array = Float64Array.of(0, 0, 0.2, 0);
+  let cost = 0;
+  const step: number[] = [];
+  const fb: number[] = [];
+  const prep: number[] = [];
+  let its = 0;
+  let bad = 0;
+  for (let k = 0; k < 250; k++) {
+    const t0 = now();
+    const r = ctl.act(x);
+    step.push(now() - t0);
+    if (r.feedbackTime !== undefined) fb.push(r.feedbackTime);
+    if (r.preparationTime !== undefined) prep.push(r.preparationTime);
+    its += r.stats.iterations;
+    if (!r.ok) bad++;
+    cost += cartpoleStageCost(x, r.u);
+    x = plant(x, r.u);
+  }
+  return { system: "cartpole_balance", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 250, notSolved: bad };
+}
+
+function cstr(mode: "sqp" | "rti"): Row {
+  const model = cstrModel();
+  const ctl = new NmpcController(model, { mode, theta: model.theta0, rtiInit: "converged" });
+  const plant = cstrPlant(100);
+  let x: Float64Array = Float64Array.of(0.8, 0.5, 134.14, 130.0);
+  let uPrev: Float64Array = Float64Array.of(0, 0);
+  let cost = 0;
+  const step: number[] = [];
+  const fb: number[] = [];
+  const prep: number[] = [];
+  let its = 0;
+  let bad = 0;
+  for (let k = 0; k < 100; k++) {
+    const xa = cstrAugmented(x, uPrev);
+    const t0 = now();
+    const r = ctl.act(xa);
+    step.push(now() - t0);
+    if (r.feedbackTime !== undefined) fb.push(r.feedbackTime);
+    if (r.preparationTime !== undefined) prep.push(r.preparationTime);
+    its += r.stats.iterations;
+    if (!r.ok) bad++;
+    const u = Float64Array.of(r.u[0] * 100, r.u[1] * 2000);
+    cost += cstrStageCost(x, u, uPrev);
+    x = plant(x, u);
+    uPrev = u;
+  }
+  return { system: "cstr", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 100, notSolved: bad };
+}
+
+const ms = (s: number): string => (s * 1e3).toFixed(3);
+
+const loadBefore = loadAverage();
+log(loadLine("before"));
+// one untimed warm-up run of each (JIT)
+cartpole("sqp");
+cstr("sqp");
+const rows: Row[] = [cartpole("sqp"), cartpole("rti"), cstr("sqp"), cstr("rti")];
+const loadAfter = loadAverage();
+
+const refs: [string, string, string][] = [
+  ["cartpole_balance", "sqp", "cartpole_balance_ipopt"],
+  ["cartpole_balance", "rti", "cartpole_balance_rti_osqp"],
+  ["cartpole_balance", "rti", "cartpole_balance_rti_qpoases"],
+  ["cstr", "sqp", "cstr_ms_rk4_ipopt"],
+  ["cstr", "rti", "cstr_ms_rk4_rti_osqp"],
+  ["cstr", "rti", "cstr_ms_rk4_rti_qpoases"],
+];
+const refCost = (name: string): number => {
+  const t = anchors.experiments[name].totals;
+  return t.closed_loop_cost_all_steps ?? t["closed_loop_cost_sum_k0_to_K-1"];
+};
+
+log("");
+log("measured here (mpcrl runtime/nmpc; plant excluded; cart-pole plant = model RK4, CSTR plant = RK4 x100 substeps):");
+log("system            mode  cost          step median/p90 ms    feedback median/p90 ms  preparation median/p90 ms  QPs/step  not solved");
+for (const r of rows)
+  log(
+    `${r.system.padEnd(17)} ${r.mode.padEnd(5)} ${r.cost.toPrecision(8).padEnd(13)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(21)} ${(r.feedback ? `${ms(r.feedback.median_s)} / ${ms(r.feedback.p90_s)}` : "-").padEnd(23)} ${(r.preparation ? `${ms(r.preparation.median_s)} / ${ms(r.preparation.p90_s)}` : "-").padEnd(26)} ${r.iterations.toFixed(2).padEnd(9)} ${r.notSolved}`,
+  );
+log("");
+log("reference (CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here; CSTR plant = cvodes):");
+log("experiment                      cost          step median/p90 ms");
+for (const [, , name] of refs) {
+  const t = anchors.experiments[name].timing.step_wall.all_steps;
+  log(`${name.padEnd(31)} ${refCost(name).toPrecision(8).padEnd(13)} ${ms(t.median_s)} / ${ms(t.p90_s)}`);
+}
+log("");
+log(loadLine("after"));
+
+emitJson({
+  bench: "nmpc",
+  date: new Date().toISOString(),
+  measured: rows,
+  reference: {
+    note: "CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here",
+    experiments: refs.map(([system, mode, name]) => ({ system, mode, name, cost: refCost(name), step: anchors.experiments[name].timing.step_wall.all_steps })),
+  },
+  load: { before: loadBefore, after: loadAfter },
+});

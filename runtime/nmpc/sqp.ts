@@ -175,7 +175,12 @@ export class MultipleShootingSqp {
   private readonly blk: Float64Array;
   private readonly blkL: Float64Array;
   private readonly hsTmp: Float64Array;
-  private readonly hsW: Float64Array;
+  private readonly wRes: Float64Array;
+  private readonly wResN: Float64Array;
+  private readonly wDyn: Float64Array;
+  private readonly wHard: Float64Array;
+  private readonly wHardN: Float64Array;
+  private readonly wSoft: Float64Array;
   private readonly empty = new Float64Array(0);
   private readonly uEmpty = new Float64Array(0);
   private readonly xv: Float64Array;
@@ -488,7 +493,12 @@ export class MultipleShootingSqp {
     this.blk = new Float64Array(nv * nv);
     this.blkL = new Float64Array(nxu * nxu);
     this.hsTmp = new Float64Array(nv * nv);
-    this.hsW = new Float64Array(Math.max(nx, nh, nhN, ns, this.nr, this.nrN, 1));
+    this.wRes = new Float64Array(this.nr);
+    this.wResN = new Float64Array(this.nrN);
+    this.wDyn = new Float64Array(nx);
+    this.wHard = new Float64Array(nh);
+    this.wHardN = new Float64Array(nhN);
+    this.wSoft = new Float64Array(ns);
     this.xv = new Float64Array(nx);
     this.uv = new Float64Array(nu);
     this.work = new Float64Array(nxu * nxu);
@@ -572,8 +582,10 @@ export class MultipleShootingSqp {
 
   // ---------------------------------------------------------------- evaluation
 
-  /** Evaluates f(z) and c(z) (and, with `linearize`, gradient, Jacobian values and Hessian) at z. Returns false on a non-finite value. */
-  private evaluate(z: Float64Array, linearize: boolean): { f: number; ok: boolean } {
+  /** Evaluates f(z) and c(z) (and, with `linearize`, gradient, Jacobian values and Hessian) at z.
+   *  Returns f; `evalOk` is false after a non-finite value. */
+  private evalOk = true;
+  private evaluate(z: Float64Array, linearize: boolean): number {
     const { model, nx, nu, N, nh, ns, theta, rt, c, xv, uv } = this;
     let f = 0;
     let ok = true;
@@ -625,7 +637,8 @@ export class MultipleShootingSqp {
     if (!Number.isFinite(f)) ok = false;
     for (let r = 0; r < this.m && ok; r++) if (!Number.isFinite(c[r])) ok = false;
     if (linearize && ok) this.fillLinearization(z);
-    return { f, ok };
+    this.evalOk = ok;
+    return f;
   }
 
   /** Fills grad, A values and P values from the stage outputs of the last `evaluate`. */
@@ -766,9 +779,9 @@ export class MultipleShootingSqp {
         }
       }
       if (exact && res.hessian) {
-        const w = this.hsW;
+        const w = k < N ? this.wRes : this.wResN;
         for (let i = 0; i < nr; i++) w[i] = 2 * g * ro.value[i];
-        res.hessian(k, xv, uk, theta, rt, w.subarray(0, nr), this.hsTmp);
+        res.hessian(k, xv, uk, theta, rt, w, this.hsTmp);
         for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
       }
     }
@@ -778,33 +791,35 @@ export class MultipleShootingSqp {
       for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
     }
     if (!exact) return;
-    const w = this.hsW;
     if (k < N) {
       // dynamics rows c = x_{k+1} - F: -y'F
-      for (let i = 0; i < nx; i++) w[i] = -y[this.rowDyn + k * nx + i];
-      this.integ[k].hessian(w.subarray(0, nx), out);
+      const wd = this.wDyn;
+      for (let i = 0; i < nx; i++) wd[i] = -y[this.rowDyn + k * nx + i];
+      this.integ[k].hessian(wd, out);
       if (model.constraint?.hessian) {
-        for (let i = 0; i < this.nh; i++) w[i] = y[this.rowHard + k * this.nh + i];
-        model.constraint.hessian(k, xv, uv, theta, rt, w.subarray(0, this.nh), this.hsTmp);
+        const wh = this.wHard;
+        for (let i = 0; i < this.nh; i++) wh[i] = y[this.rowHard + k * this.nh + i];
+        model.constraint.hessian(k, xv, uv, theta, rt, wh, this.hsTmp);
         for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
       }
       if (model.softConstraint?.fn.hessian) {
-        for (let i = 0; i < this.ns; i++) w[i] = y[this.rowSoft + k * this.ns + i];
-        model.softConstraint.fn.hessian(k, xv, uv, theta, rt, w.subarray(0, this.ns), this.hsTmp);
+        const ws = this.wSoft;
+        for (let i = 0; i < this.ns; i++) ws[i] = y[this.rowSoft + k * this.ns + i];
+        model.softConstraint.fn.hessian(k, xv, uv, theta, rt, ws, this.hsTmp);
         for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
       }
     } else if (model.terminalConstraint?.hessian) {
-      for (let i = 0; i < this.nhN; i++) w[i] = y[this.rowHardN + i];
-      model.terminalConstraint.hessian(k, xv, uk, theta, rt, w.subarray(0, this.nhN), this.hsTmp);
+      const wn = this.wHardN;
+      for (let i = 0; i < this.nhN; i++) wn[i] = y[this.rowHardN + i];
+      model.terminalConstraint.hessian(k, xv, uk, theta, rt, wn, this.hsTmp);
       for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
     }
   }
 
   /** Re-evaluates everything (values, Jacobians, Hessian) at the current iterate. */
   linearize(): boolean {
-    const { f, ok } = this.evaluate(this.z, true);
-    this.objective = f;
-    return ok;
+    this.objective = this.evaluate(this.z, true);
+    return this.evalOk;
   }
 
   /** QP bounds from the NLP bounds and c(z). */
@@ -943,8 +958,8 @@ export class MultipleShootingSqp {
       let accepted = false;
       while (alpha >= this.options.minStep) {
         for (let j = 0; j < n; j++) zTrial[j] = z[j] + alpha * d[j];
-        const { f, ok } = this.evaluate(zTrial, false);
-        if (ok) {
+        const f = this.evaluate(zTrial, false);
+        if (this.evalOk) {
           const phi = f + this.violation();
           if (phi <= phi0 + eta * alpha * Math.min(D, 0) + 1e-14 * Math.abs(phi0)) {
             accepted = true;
@@ -1008,6 +1023,6 @@ export class MultipleShootingSqp {
 
   /** Objective f(z) at the current iterate (re-evaluated). */
   objectiveAt(): number {
-    return this.evaluate(this.z, false).f;
+    return this.evaluate(this.z, false);
   }
 }

@@ -18,20 +18,22 @@ const anchors = JSON.parse(readFileSync(new URL("../../../../shared/data/anchors
 const exp = anchors.experiments;
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
-function cartpoleLoop(mode: "sqp" | "rti"): { cost: number; statuses: Set<string> } {
+function cartpoleLoop(mode: "sqp" | "rti", angle = 0.2, rtiInit: "cold" | "converged" = "cold"): { cost: number; statuses: Set<string>; counts: Record<string, number> } {
   const model = cartpoleModel();
-  const ctl = new NmpcController(model, { mode, theta: model.theta0 });
+  const ctl = new NmpcController(model, { mode, theta: model.theta0, rtiInit });
   const plant = cartpolePlant();
-  let x: Float64Array = Float64Array.of(0, 0, 0.2, 0);
+  let x: Float64Array = Float64Array.of(0, 0, angle, 0);
   let cost = 0;
   const statuses = new Set<string>();
+  const counts: Record<string, number> = {};
   for (let k = 0; k < 250; k++) {
     const r = ctl.act(x);
     statuses.add(r.status);
+    counts[r.status] = (counts[r.status] ?? 0) + 1;
     cost += cartpoleStageCost(x, r.u);
     x = plant(x, r.u);
   }
-  return { cost, statuses };
+  return { cost, statuses, counts };
 }
 
 /** do-mpc's closed-loop cost: l_k over the plant's states, u_{-1} = 0; split into its parts. */
@@ -88,6 +90,21 @@ describe("cart-pole balance from 0.2 rad (N = 40, RK4 0.02 s, plant = the same R
       expect(sqp.solve().status).toBe("solved");
       expect(rel(sqp.objective, objs[k])).toBeLessThan(1e-6);
     }
+  });
+});
+
+describe("cart-pole swing-up from hanging down (same OCP, theta_0 = pi)", () => {
+  it("RTI (first step converged): the reference RTI's 12577.2335 to 1e-4", () => {
+    const { cost, statuses } = cartpoleLoop("rti", Math.PI, "converged");
+    expect([...statuses]).toEqual(["rti"]);
+    expect(rel(cost, exp.cartpole_swingup_rti_qpoases.totals["closed_loop_cost_sum_k0_to_K-1"])).toBeLessThan(1e-4);
+  });
+
+  it("SQP: IPOPT's 12614.504 to 1e-4 (Gauss-Newton converges linearly here: a few steps end at the iteration cap)", () => {
+    const { cost, counts } = cartpoleLoop("sqp", Math.PI);
+    expect((counts.solved ?? 0) + (counts.max_iterations ?? 0)).toBe(250);
+    expect(counts.max_iterations ?? 0).toBeLessThanOrEqual(20);
+    expect(rel(cost, exp.cartpole_swingup_ipopt.totals["closed_loop_cost_sum_k0_to_K-1"])).toBeLessThan(1e-4);
   });
 });
 

@@ -1,0 +1,1007 @@
+// A primal-dual interior-point method for convex QPs whose cost per iteration is ONE sparse
+// factorization on the fixed KKT pattern of runtime/qp/kkt.ts (issue 14: for banded MPC QPs the
+// cost per solve is linear in the horizon, and the number of iterations hardly depends on it):
+//
+//   minimize 0.5 z'Pz + q'z   subject to   l <= Az <= u.
+//
+// FORMULATION. Each row i is one of: an equality (l_i = u_i; free multiplier y_i), a row with a
+// finite lower bound (slack s_l = a_i'z - l_i >= 0, multiplier lambda_l >= 0), one with a finite
+// upper bound (s_u = u_i - a_i'z >= 0, lambda_u >= 0), both, or neither (decoupled, y_i = 0).
+// The multipliers follow OSQP's / ActiveSetQp's sign convention y_i = lambda_u - lambda_l, and the
+// KKT conditions are (Nocedal & Wright, "Numerical Optimization", 2nd ed., eq. 16.54-16.55 with the
+// two-sided slacks written out)
+//   r_d  = Pz + q + A'y = 0,   r_l = a_i'z - s_l - l_i = 0,   r_u = a_i'z + s_u - u_i = 0,
+//   r_eq = a_i'z - b_i = 0,    s_l lambda_l = 0,  s_u lambda_u = 0,  s, lambda >= 0.
+//
+// NEWTON STEP (N&W eq. 16.58; Wright 1997, "Primal-Dual Interior-Point Methods", ch. 11).
+// Linearizing with the complementarity targets rc_l, rc_u (rc = sigma mu e - S Lambda e, minus the
+// second-order term for the corrector) and eliminating the slack and multiplier steps:
+//   ds_l = a_i'dz + r_l,            dlambda_l = (rc_l - lambda_l ds_l) / s_l,
+//   ds_u = -a_i'dz - r_u,           dlambda_u = (rc_u - lambda_u ds_u) / s_u,
+//   dy_i = dlambda_u - dlambda_l = D_i a_i'dz + g_i,
+//   D_i  = lambda_l/s_l + lambda_u/s_u,
+//   g_i  = rc_u/s_u + (lambda_u/s_u) r_u - rc_l/s_l + (lambda_l/s_l) r_l,
+// leaves the reduced augmented system (N&W eq. 16.62, the "augmented system" form)
+//   [[P, A'], [A, -D^{-1}]] [dz; dy] = [-r_d; -D^{-1} g]   (equality rows: 0 diagonal, rhs -r_eq),
+// which is EXACTLY the one KKT pattern of kkt.ts (`kktPatternFor`: every row of A and every
+// diagonal entry, its AMD ordering cached per pattern): one symbolic analysis in the constructor,
+// `SparseLdl.factor(values)` per iteration. It is factored regularized (P + delta I, dual diagonal
+// -(D^{-1} + delta), equality rows -delta; quasi-definite, so LDL' exists for any symmetric
+// ordering, Vanderbei 1995) and every solve is refined against the unregularized matrix (as
+// `ActiveKkt.refine` does). The slack and multiplier steps of the inequality rows are recovered
+// from A dz computed directly (never from differences of the large D_i a_i'dz and dy_i).
+// A'DA is never formed. Rows with both bounds infinite keep their pattern with zero values and a
+// -1 diagonal (their multiplier step is exactly 0).
+//
+// ALGORITHM: Mehrotra's predictor-corrector (Mehrotra 1992, "On the implementation of a primal-dual
+// interior point method", SIAM J. Optim. 2(4); N&W Algorithm 16.4 for QPs, section 14.2 for the
+// centering heuristic sigma = (mu_aff / mu)^3): an affine-scaling predictor, then one corrector
+// with the same factorization; fraction-to-the-boundary factor tau = max(0.995, 1 - mu) (N&W eq.
+// 16.66-16.67); one common step length for QPs (separate primal and dual lengths for LPs, P = 0).
+// Starting point (in the spirit of N&W section 16.6): z from the regularized least-squares KKT
+// system with D = I, slacks max(1, a_i'z - l_i), multipliers 1.
+//
+// SCALING: the data are Ruiz-equilibrated with cost scaling as OSQP does (Stellato et al. 2020,
+// section 5.1; runtime/qp/scaling.ts), written here into preallocated arrays so that `solve`
+// allocates nothing. All termination tests are on the UNSCALED residuals.
+//
+// TERMINATION (relative, as OSQP combines eps_abs and eps_rel): with tolerance eps,
+//   ||primal residual||_inf <= eps max(1, ||Az||_inf),
+//   ||Pz + q + A'y||_inf    <= eps max(1, ||Pz||_inf, ||q||_inf, ||A'y||_inf),
+//   max_i s_i lambda_i      <= eps max(1, ||Az||_inf) max(1, ||y||_inf).
+// INFEASIBILITY: certificates checked every iteration on the current iterate and on the last step
+// (an IPM's iterates diverge along them): primal infeasibility by v with ||A'v|| <= eps_inf ||v||
+// and u'v+ + l'v- <= -eps_cert ||v|| (v = y or dy, while the primal residual is not small); dual
+// infeasibility by d with ||Pd|| <= eps_inf ||d||, q'd <= -eps_cert ||d|| and A d in the recession
+// cone of [l, u] (d = z or dz, while the dual residual is not small) -- the tests of osqp.ts /
+// residuals.ts. A non-convex P is detected by the inertia of P + shift I factored on the same
+// pattern (shift = CONVEXITY_TOL max|P_ij| as in osqp.ts / active_set.ts; n positive pivots
+// expected); every iteration's factorization must have n positive pivots too.
+//
+// CROSSOVER (`crossover`): the IPM's active set (rows whose multiplier dominates their slack) is the
+// guess of `ActiveSetQp.solve`, which verifies the KKT conditions exactly (and corrects a few rows
+// of weakly active or degenerate constraints when needed).
+
+import { SparseLdl } from "../linalg/ldl.js";
+import type { CscPattern } from "../sparse/csc.js";
+import type { ActiveSetQp, ActiveSetStatus } from "./active_set.js";
+import { kktPatternFor, type KktPattern } from "./kkt.js";
+import { CONVEXITY_TOL, MAX_SCALING, MIN_SCALING } from "./settings.js";
+import { validateBounds, validateQ, validateValues } from "./validate.js";
+
+export type IpmStatus = "solved" | "not_converged" | "primal_infeasible" | "dual_infeasible" | "non_convex" | "invalid_input";
+
+export interface IpmOptions {
+  /** Relative tolerance of the primal residual, dual residual and complementarity. Default 1e-9. */
+  readonly tolerance?: number;
+  /** Maximum number of interior-point iterations (one factorization each). Default 100. */
+  readonly maxIterations?: number;
+  /** Regularization of the factored matrix, in scaled units (removed by refinement). Default 1e-9. */
+  readonly delta?: number;
+  /** Ruiz equilibration passes (0: no scaling). Default 10. */
+  readonly scalingIterations?: number;
+  /** Tolerance of the "= 0" parts of the infeasibility certificates (relative). Default 1e-9. */
+  readonly infeasibilityTolerance?: number;
+  /**
+   * Iterations after the tolerance is met, while the iterate stays within it (the last one that
+   * does is kept): they drive mu further down, so rows whose multipliers are far below the
+   * tolerance (discounted stages of long horizons) are classified right for the crossover. Default 3.
+   */
+  readonly sharpenIterations?: number;
+  /** Maximum refinement steps per linear solve. Default 6. */
+  readonly maxRefine?: number;
+}
+
+// row kinds
+const FREE = 0;
+const LOWER = 1;
+const UPPER = 2;
+const BOTH = 3;
+const EQUAL = 4;
+
+/** A certificate's "< 0" part must be clearly negative: beyond CERT_MARGIN x what its "= 0" part's residual explains. */
+const CERT_MARGIN = 10;
+/** For dual infeasibility: q'd below -CERT_STRICT ||d|| (clearly negative, not round-off). */
+const CERT_STRICT = 1e-6;
+/** Iterations without halving the residual, once complementarity has converged, after which the solve gives up. */
+const STAGNATION = 20;
+/** Sharpening stops once the relative complementarity is at round-off. */
+const SHARPEN_TARGET = 1e-16;
+/** Largest D_i^{-1} written into the matrix (a row with lambda ~ 0 is decoupled to round-off). */
+const MAX_DINV = 1e20;
+
+function limit(v: number): number {
+  return v < MIN_SCALING ? 1 : v > MAX_SCALING ? MAX_SCALING : v;
+}
+function hasLower(k: number): boolean {
+  return k === LOWER || k === BOTH;
+}
+function hasUpper(k: number): boolean {
+  return k === UPPER || k === BOTH;
+}
+
+export class InteriorPointQp {
+  readonly n: number;
+  readonly m: number;
+  /** Primal solution (unscaled) of the last solve; owned by the solver. */
+  readonly x: Float64Array;
+  /** Multipliers (unscaled, y = lambda_u - lambda_l) of the last solve; owned by the solver. */
+  readonly y: Float64Array;
+  /** Interior-point iterations of the last solve (one factorization each, plus the starting point's). */
+  iterations = 0;
+  /** Factorizations of the last solve (starting point, iterations, regularization retries, the convexity test). */
+  factorizations = 0;
+  /** Largest relative KKT residual (primal, dual, complementarity) of the last iterate. */
+  residual = NaN;
+  /** Objective 0.5 x'Px + q'x of the last iterate (unscaled). */
+  objective = NaN;
+  /** Why the last solve did not report "solved" (empty otherwise). */
+  message = "";
+  /** Certificate of the last primal_infeasible (v: A'v = 0, u'v+ + l'v- < 0) or dual_infeasible (d) status. */
+  readonly primalCertificate: Float64Array;
+  readonly dualCertificate: Float64Array;
+
+  private readonly P: CscPattern;
+  private readonly A: CscPattern;
+  private readonly kkt: KktPattern;
+  private readonly ldl: SparseLdl;
+  private readonly vals: Float64Array;
+  private readonly tol: number;
+  private readonly maxIter: number;
+  private readonly delta: number;
+  private readonly scalingIter: number;
+  private readonly epsInf: number;
+  private readonly maxRefine: number;
+  private readonly sharpenIter: number;
+  // scaled data
+  private readonly ps: Float64Array;
+  private readonly as: Float64Array;
+  private readonly qs: Float64Array;
+  private readonly ls: Float64Array;
+  private readonly us: Float64Array;
+  private readonly Dsc: Float64Array;
+  private readonly Esc: Float64Array;
+  private c = 1;
+  private readonly dWork: Float64Array;
+  private readonly eWork: Float64Array;
+  private readonly kind: Int8Array;
+  private isLp = false;
+  // iterates (scaled)
+  private readonly z: Float64Array;
+  private readonly sl: Float64Array;
+  private readonly su: Float64Array;
+  private readonly ll: Float64Array;
+  private readonly lu: Float64Array;
+  /** multiplier of an equality row (the full y for the others is lu - ll) */
+  private readonly yeq: Float64Array;
+  /** slacks and multipliers before the last step (for the active-set indicator) */
+  private readonly slPrev: Float64Array;
+  private readonly suPrev: Float64Array;
+  private readonly llPrev: Float64Array;
+  private readonly luPrev: Float64Array;
+  private readonly yfull: Float64Array;
+  // residuals
+  private readonly rd: Float64Array;
+  private readonly rl: Float64Array;
+  private readonly ru: Float64Array;
+  private readonly az: Float64Array;
+  private readonly pz: Float64Array;
+  private readonly aty: Float64Array;
+  // Newton directions
+  private readonly dz: Float64Array;
+  private readonly dsl: Float64Array;
+  private readonly dsu: Float64Array;
+  private readonly dll: Float64Array;
+  private readonly dlu: Float64Array;
+  private readonly dyeq: Float64Array;
+  private readonly adz: Float64Array;
+  private readonly rcl: Float64Array;
+  private readonly rcu: Float64Array;
+  private readonly dinv: Float64Array;
+  // linear algebra
+  private readonly rhs: Float64Array;
+  private readonly sol: Float64Array;
+  private readonly res: Float64Array;
+  private readonly corr: Float64Array;
+  private readonly vecN: Float64Array;
+  private readonly vecM: Float64Array;
+  private primRel = NaN;
+  private complRel = NaN;
+  // the converged iterate kept while sharpening (z, slacks, multipliers, and those before its step)
+  private readonly live: readonly Float64Array[];
+  private readonly keep: readonly Float64Array[];
+  private keptResidual = NaN;
+  private dualRel = NaN;
+  // convexity test cache (raw P values last judged)
+  private readonly pChecked: Float64Array;
+  private pHasChecked = false;
+  private pConvex = true;
+
+  constructor(P: CscPattern, A: CscPattern, options: IpmOptions = {}) {
+    const n = P.cols;
+    const m = A.rows;
+    this.n = n;
+    this.m = m;
+    this.P = P;
+    this.A = A;
+    const { kkt, perm } = kktPatternFor(P, A);
+    this.kkt = kkt;
+    this.ldl = new SparseLdl(kkt.pattern, perm);
+    this.vals = new Float64Array(kkt.nnz);
+    this.tol = options.tolerance ?? 1e-9;
+    this.maxIter = options.maxIterations ?? 100;
+    this.delta = options.delta ?? 1e-9;
+    this.scalingIter = options.scalingIterations ?? 10;
+    this.epsInf = options.infeasibilityTolerance ?? 1e-9;
+    this.maxRefine = options.maxRefine ?? 6;
+    const nnzP = P.colPtr[n];
+    const nnzA = A.colPtr[n];
+    const N = n + m;
+    this.x = new Float64Array(n);
+    this.y = new Float64Array(m);
+    this.primalCertificate = new Float64Array(m);
+    this.dualCertificate = new Float64Array(n);
+    this.ps = new Float64Array(nnzP);
+    this.as = new Float64Array(nnzA);
+    this.qs = new Float64Array(n);
+    this.ls = new Float64Array(m);
+    this.us = new Float64Array(m);
+    this.Dsc = new Float64Array(n);
+    this.Esc = new Float64Array(m);
+    this.dWork = new Float64Array(n);
+    this.eWork = new Float64Array(m);
+    this.kind = new Int8Array(m);
+    this.z = new Float64Array(n);
+    this.sl = new Float64Array(m);
+    this.su = new Float64Array(m);
+    this.ll = new Float64Array(m);
+    this.lu = new Float64Array(m);
+    this.yeq = new Float64Array(m);
+    this.slPrev = new Float64Array(m);
+    this.suPrev = new Float64Array(m);
+    this.llPrev = new Float64Array(m);
+    this.luPrev = new Float64Array(m);
+    this.yfull = new Float64Array(m);
+    this.rd = new Float64Array(n);
+    this.rl = new Float64Array(m);
+    this.ru = new Float64Array(m);
+    this.az = new Float64Array(m);
+    this.pz = new Float64Array(n);
+    this.aty = new Float64Array(n);
+    this.dz = new Float64Array(n);
+    this.dsl = new Float64Array(m);
+    this.dsu = new Float64Array(m);
+    this.dll = new Float64Array(m);
+    this.dlu = new Float64Array(m);
+    this.dyeq = new Float64Array(m);
+    this.adz = new Float64Array(m);
+    this.rcl = new Float64Array(m);
+    this.rcu = new Float64Array(m);
+    this.dinv = new Float64Array(m);
+    this.rhs = new Float64Array(N);
+    this.sol = new Float64Array(N);
+    this.res = new Float64Array(N);
+    this.corr = new Float64Array(N);
+    this.vecN = new Float64Array(n);
+    this.vecM = new Float64Array(m);
+    this.pChecked = new Float64Array(nnzP);
+    this.live = [this.z, this.sl, this.su, this.ll, this.lu, this.yeq, this.slPrev, this.suPrev, this.llPrev, this.luPrev];
+    this.keep = this.live.map((v) => new Float64Array(v.length));
+    this.sharpenIter = options.sharpenIterations ?? 3;
+  }
+
+  private snapshot(residual: number): void {
+    for (let k = 0; k < this.live.length; k++) this.keep[k].set(this.live[k]);
+    this.keptResidual = residual;
+  }
+
+  private restore(): void {
+    for (let k = 0; k < this.live.length; k++) this.live[k].set(this.keep[k]);
+    this.residual = this.keptResidual;
+  }
+
+  /**
+   * Solves the QP with these values (P's upper triangle and A on the constructor's patterns).
+   * Throws TypeError only for arrays of the wrong length; bad values give "invalid_input".
+   * Allocates nothing.
+   */
+  solve(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>): IpmStatus {
+    const { n, m } = this;
+    const nnzP = this.ps.length;
+    const nnzA = this.as.length;
+    if (pValues.length !== nnzP) throw new TypeError(`pValues has length ${pValues.length}, expected ${nnzP}`);
+    if (aValues.length !== nnzA) throw new TypeError(`aValues has length ${aValues.length}, expected ${nnzA}`);
+    if (q.length !== n) throw new TypeError(`q has length ${q.length}, expected ${n}`);
+    if (l.length !== m || u.length !== m) throw new TypeError(`l and u must have length ${m}, got ${l.length} and ${u.length}`);
+    this.iterations = 0;
+    this.factorizations = 0;
+    this.residual = NaN;
+    this.objective = NaN;
+    this.message = "";
+    const bad = validateValues(pValues, nnzP, "P") ?? validateValues(aValues, nnzA, "A") ?? validateQ(q, n) ?? validateBounds(l, u, m);
+    if (bad !== null) {
+      this.message = bad;
+      return "invalid_input";
+    }
+    this.scale(pValues, q, aValues, l, u);
+    if (!this.convexP(pValues)) {
+      this.message = "P is not positive semidefinite (P + CONVEXITY_TOL * max|P_ij| I has a non-positive pivot)";
+      return "non_convex";
+    }
+    let status = this.iterate();
+    this.unscale();
+    if (status === "not_converged" && this.message === "") this.message = `no convergence within ${this.maxIter} iterations (relative KKT residual ${this.residual.toExponential(2)})`;
+    if (status === "solved" && !(this.residual <= this.tol)) status = "not_converged";
+    return status;
+  }
+
+  /**
+   * The IPM's active set in ActiveSetQp's convention (-1 at l, +1 at u, 0 inactive; equality rows
+   * +1): a bounded side is active when its multiplier exceeds its slack (scaled units).
+   */
+  activeSet(out: Int8Array): void {
+    const { m, kind } = this;
+    if (out.length !== m) throw new TypeError(`out has length ${out.length}, expected ${m}`);
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      let f = 0;
+      if (k === EQUAL) f = 1;
+      else {
+        const al = hasLower(k) ? this.sideActivity(this.sl[i], this.ll[i], this.slPrev[i], this.llPrev[i]) : -Infinity;
+        const au = hasUpper(k) ? this.sideActivity(this.su[i], this.lu[i], this.suPrev[i], this.luPrev[i]) : -Infinity;
+        if (al > 0 && al >= au) f = -1;
+        else if (au > 0) f = 1;
+      }
+      out[i] = f;
+    }
+  }
+
+  /**
+   * > 0 when a bounded side looks active. Tapia's indicator (El-Bakry, Tapia & Zhang 1994, "A study
+   * of indicators for identifying zero variables in interior-point methods", SIAM Review 36(1)):
+   * over the last step, the slack of an active side shrinks like mu while its multiplier stays, and
+   * the other way round for an inactive side, so log((lambda+/lambda) / (s+/s)) is about -log of
+   * the decrease of mu (> 0) or +log of it (< 0). It resolves rows whose multiplier is far below
+   * the final mu (the discounted tail of a long MPC horizon), where lambda > s does not. Where the
+   * indicator is undecided (|log| < log 2: a degenerate row, or no step taken), lambda > s decides.
+   */
+  private sideActivity(s: number, lam: number, sPrev: number, lamPrev: number): number {
+    if (this.iterations > 0 && sPrev > 0 && lamPrev > 0) {
+      const ind = Math.log(lam / lamPrev) - Math.log(s / sPrev);
+      if (Math.abs(ind) > Math.LN2) return ind;
+    }
+    return Math.log(lam / s);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // the interior-point loop (all in scaled units)
+
+  private iterate(): IpmStatus {
+    const { n, m, kind, z, sl, su, ll, lu, yeq, dz, dsl, dsu, dll, dlu, dyeq, rcl, rcu } = this;
+    let nc = 0;
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      if (k === BOTH) nc += 2;
+      else if (k === LOWER || k === UPPER) nc++;
+    }
+    if (!this.start()) return "not_converged";
+    let stalls = 0;
+    let sharpen = -1;
+    let best = Infinity;
+    let bestIt = 0;
+    for (let it = 0; ; it++) {
+      this.residuals();
+      const mu = nc > 0 ? this.complementarity() / nc : 0;
+      const total = this.kktResidual();
+      this.residual = total;
+      if (total <= this.tol) {
+        // converged: keep this iterate, then sharpen (see `sharpenIterations`) while it stays converged
+        if (sharpen < 0) sharpen = this.sharpenIter;
+        this.snapshot(total);
+        if (sharpen === 0 || this.complRel <= SHARPEN_TARGET) return "solved";
+        sharpen--;
+      } else if (sharpen >= 0) {
+        this.restore();
+        return "solved";
+      } else {
+        if (this.primalInfeasible(this.primRel)) return "primal_infeasible";
+        if (this.dualInfeasible(this.dualRel)) return "dual_infeasible";
+        if (!Number.isFinite(total)) {
+          this.message = "the iterates are no longer finite";
+          return "not_converged";
+        }
+        if (total < best * 0.5) {
+          best = total;
+          bestIt = it;
+        }
+        if (stalls >= 5 || (it >= 50 && this.complRel <= this.tol && it - bestIt >= STAGNATION)) {
+          this.message = `no progress: ${stalls >= 5 ? "the steps became too short" : `the residual did not halve in ${STAGNATION} iterations`} (relative KKT residual ${total.toExponential(2)})`;
+          return "not_converged";
+        }
+      }
+      if (it >= this.maxIter) {
+        if (sharpen >= 0) {
+          this.restore();
+          return "solved";
+        }
+        return "not_converged";
+      }
+      this.iterations++;
+      // barrier weights D_i = lambda_l/s_l + lambda_u/s_u; the matrix's diagonal is -1/D_i
+      for (let i = 0; i < m; i++) {
+        const k = kind[i];
+        let d = 0;
+        if (hasLower(k)) d += ll[i] / sl[i];
+        if (hasUpper(k)) d += lu[i] / su[i];
+        this.dinv[i] = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / d);
+      }
+      if (!this.factorReg()) {
+        if (sharpen >= 0) {
+          this.restore();
+          return "solved";
+        }
+        this.message = "the factorization of the interior-point KKT matrix failed (wrong inertia or zero pivot after regularization)";
+        return "not_converged";
+      }
+      // predictor (affine scaling): rc = -s lambda
+      for (let i = 0; i < m; i++) {
+        rcl[i] = hasLower(kind[i]) ? -sl[i] * ll[i] : 0;
+        rcu[i] = hasUpper(kind[i]) ? -su[i] * lu[i] : 0;
+      }
+      this.direction();
+      let ap = this.maxStep(sl, dsl, su, dsu);
+      let ad = this.maxStep(ll, dll, lu, dlu);
+      if (!this.isLp) ap = ad = Math.min(ap, ad);
+      let sigma = 0;
+      if (nc > 0 && mu > 0) {
+        let muAff = 0;
+        for (let i = 0; i < m; i++) {
+          const k = kind[i];
+          if (hasLower(k)) muAff += (sl[i] + ap * dsl[i]) * (ll[i] + ad * dll[i]);
+          if (hasUpper(k)) muAff += (su[i] + ap * dsu[i]) * (lu[i] + ad * dlu[i]);
+        }
+        muAff /= nc;
+        const ratio = Math.max(0, muAff / mu);
+        sigma = Math.min(1, ratio * ratio * ratio);
+      }
+      // corrector: rc = sigma mu - s lambda - ds_aff dlambda_aff (N&W eq. 16.58 with 14.35)
+      const target = sigma * mu;
+      for (let i = 0; i < m; i++) {
+        const k = kind[i];
+        rcl[i] = hasLower(k) ? target - sl[i] * ll[i] - dsl[i] * dll[i] : 0;
+        rcu[i] = hasUpper(k) ? target - su[i] * lu[i] - dsu[i] * dlu[i] : 0;
+      }
+      this.direction();
+      const tau = Math.max(0.995, 1 - mu);
+      ap = this.maxStep(sl, dsl, su, dsu);
+      ad = this.maxStep(ll, dll, lu, dlu);
+      if (!this.isLp) ap = ad = Math.min(ap, ad);
+      ap = Math.min(1, tau * ap);
+      ad = Math.min(1, tau * ad);
+      this.slPrev.set(sl);
+      this.suPrev.set(su);
+      this.llPrev.set(ll);
+      this.luPrev.set(lu);
+      for (let j = 0; j < n; j++) z[j] += ap * dz[j];
+      for (let i = 0; i < m; i++) {
+        const k = kind[i];
+        if (hasLower(k)) {
+          sl[i] += ap * dsl[i];
+          ll[i] += ad * dll[i];
+        }
+        if (hasUpper(k)) {
+          su[i] += ap * dsu[i];
+          lu[i] += ad * dlu[i];
+        }
+        if (k === EQUAL) yeq[i] += ad * dyeq[i];
+      }
+      stalls = Math.max(ap, ad) < 1e-8 ? stalls + 1 : 0;
+    }
+  }
+
+  /** Largest alpha in (0, 1e30] keeping v1 + alpha d1 >= 0 and v2 + alpha d2 >= 0 on the bounded sides. */
+  private maxStep(v1: Float64Array, d1: Float64Array, v2: Float64Array, d2: Float64Array): number {
+    const { m, kind } = this;
+    let a = 1e30;
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      if (hasLower(k) && d1[i] < 0) a = Math.min(a, -v1[i] / d1[i]);
+      if (hasUpper(k) && d2[i] < 0) a = Math.min(a, -v2[i] / d2[i]);
+    }
+    return a;
+  }
+
+  /** sum of s lambda over the bounded sides */
+  private complementarity(): number {
+    const { m, kind, sl, su, ll, lu } = this;
+    let s = 0;
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      if (hasLower(k)) s += sl[i] * ll[i];
+      if (hasUpper(k)) s += su[i] * lu[i];
+    }
+    return s;
+  }
+
+  /** Starting point: [[P + delta I, A'], [A, -I]] [z; w] = [-q; t] (t: a finite bound per row), then slacks >= 1, multipliers 1. */
+  private start(): boolean {
+    const { n, m, kind, ls, us, z, sl, su, ll, lu, yeq, rhs, sol, az } = this;
+    for (let i = 0; i < m; i++) this.dinv[i] = kind[i] === EQUAL ? 0 : 1;
+    if (!this.factorReg()) return false;
+    for (let j = 0; j < n; j++) rhs[j] = -this.qs[j];
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      rhs[n + i] = k === FREE ? 0 : k === UPPER ? us[i] : k === BOTH ? 0.5 * (ls[i] + us[i]) : ls[i];
+    }
+    this.solveK();
+    for (let j = 0; j < n; j++) z[j] = sol[j];
+    this.mulA(z, az);
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      sl[i] = su[i] = ll[i] = lu[i] = yeq[i] = 0;
+      if (hasLower(k)) {
+        sl[i] = Math.max(1, az[i] - ls[i]);
+        ll[i] = 1;
+      }
+      if (hasUpper(k)) {
+        su[i] = Math.max(1, us[i] - az[i]);
+        lu[i] = 1;
+      }
+      if (k === EQUAL) yeq[i] = sol[n + i];
+    }
+    return true;
+  }
+
+  /** Residuals r_d, r_l, r_u (r_l also holds r_eq) and A z, P z, A'y at the current iterate. */
+  private residuals(): void {
+    const { n, m, kind, z, sl, su, ll, lu, yeq, yfull, rd, rl, ru, az, pz, aty, ls, us, qs } = this;
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      yfull[i] = k === EQUAL ? yeq[i] : (hasUpper(k) ? lu[i] : 0) - (hasLower(k) ? ll[i] : 0);
+    }
+    this.mulP(z, pz);
+    this.mulAt(yfull, aty);
+    this.mulA(z, az);
+    for (let j = 0; j < n; j++) rd[j] = pz[j] + qs[j] + aty[j];
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      rl[i] = k === EQUAL ? az[i] - ls[i] : hasLower(k) ? az[i] - sl[i] - ls[i] : 0;
+      ru[i] = hasUpper(k) ? az[i] + su[i] - us[i] : 0;
+    }
+  }
+
+  /** Relative unscaled residuals (see the header): sets primRel and dualRel, returns the largest of the three. */
+  private kktResidual(): number {
+    const { n, m, kind, Dsc, Esc, c, rd, rl, ru, az, pz, aty, qs, yfull, sl, su, ll, lu } = this;
+    let prim = 0, azMax = 0, yMax = 0, compl = 0;
+    for (let i = 0; i < m; i++) {
+      const e = Esc[i];
+      prim = Math.max(prim, Math.abs(rl[i]) / e, Math.abs(ru[i]) / e);
+      if (kind[i] !== FREE) azMax = Math.max(azMax, Math.abs(az[i]) / e);
+      yMax = Math.max(yMax, (Math.abs(yfull[i]) * e) / c);
+      const k = kind[i];
+      if (hasLower(k)) compl = Math.max(compl, sl[i] * ll[i]);
+      if (hasUpper(k)) compl = Math.max(compl, su[i] * lu[i]);
+    }
+    compl /= c;
+    let dual = 0, dScale = 1;
+    for (let j = 0; j < n; j++) {
+      const f = 1 / (c * Dsc[j]);
+      dual = Math.max(dual, Math.abs(rd[j]) * f);
+      dScale = Math.max(dScale, Math.abs(pz[j]) * f, Math.abs(qs[j]) * f, Math.abs(aty[j]) * f);
+    }
+    this.primRel = prim / Math.max(1, azMax);
+    this.dualRel = dual / dScale;
+    this.complRel = compl / (Math.max(1, azMax) * Math.max(1, yMax));
+    return Math.max(this.primRel, this.dualRel, this.complRel);
+  }
+
+  /**
+   * The Newton direction for the complementarity targets rcl/rcu at the current factorization:
+   * the reduced system, then the slack and multiplier steps from A dz (see the header).
+   */
+  private direction(): void {
+    const { n, m, kind, sl, su, ll, lu, rd, rl, ru, rcl, rcu, dinv, rhs, sol, dz, adz, dsl, dsu, dll, dlu, dyeq } = this;
+    for (let j = 0; j < n; j++) rhs[j] = -rd[j];
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      if (k === EQUAL) rhs[n + i] = -rl[i];
+      else if (k === FREE) rhs[n + i] = 0;
+      else {
+        let g = 0;
+        if (hasLower(k)) g += (ll[i] * rl[i] - rcl[i]) / sl[i];
+        if (hasUpper(k)) g += (rcu[i] + lu[i] * ru[i]) / su[i];
+        rhs[n + i] = -dinv[i] * g;
+      }
+    }
+    this.solveK();
+    for (let j = 0; j < n; j++) dz[j] = sol[j];
+    this.mulA(dz, adz);
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      dsl[i] = dsu[i] = dll[i] = dlu[i] = dyeq[i] = 0;
+      if (k === EQUAL) {
+        dyeq[i] = sol[n + i];
+        continue;
+      }
+      if (k === FREE) continue;
+      // A side whose multiplier dominates its slack (lambda/s > 1, "active") takes its multiplier
+      // step from the solved dy (recovering it as D a'dz + g would amplify the round-off of a'dz by
+      // D ~ 1/mu) and its slack step from complementarity; the other sides take the slack step from
+      // a'dz directly and the multiplier step from complementarity (N&W eq. 16.58, rows 2-3).
+      const dy = sol[n + i];
+      const rL = hasLower(k) ? ll[i] / sl[i] : 0;
+      const rU = hasUpper(k) ? lu[i] / su[i] : 0;
+      const lowerActive = rL > 1 && rL >= rU;
+      const upperActive = !lowerActive && rU > 1;
+      if (hasUpper(k) && !upperActive) {
+        dsu[i] = -adz[i] - ru[i];
+        dlu[i] = (rcu[i] - lu[i] * dsu[i]) / su[i];
+      }
+      if (hasLower(k) && !lowerActive) {
+        dsl[i] = adz[i] + rl[i];
+        dll[i] = (rcl[i] - ll[i] * dsl[i]) / sl[i];
+      }
+      if (lowerActive) {
+        dll[i] = dlu[i] - dy; // dy = dlambda_u - dlambda_l
+        dsl[i] = (rcl[i] - sl[i] * dll[i]) / ll[i];
+      } else if (upperActive) {
+        dlu[i] = dy + dll[i];
+        dsu[i] = (rcu[i] - su[i] * dlu[i]) / lu[i];
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // the KKT matrix: values, factorization, refined solves
+
+  /** Factors the regularized matrix for the current dinv; on a wrong inertia or zero pivot retries with delta x100 (twice). */
+  private factorReg(): boolean {
+    let delta = this.delta;
+    for (let attempt = 0; attempt < 3; attempt++, delta *= 100) {
+      this.assemble(delta);
+      this.factorizations++;
+      if (this.ldl.factor(this.vals) && this.ldl.positivePivots === this.n) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private assemble(delta: number): void {
+    const { n, m, kkt, vals, ps, as, A, kind, dinv } = this;
+    vals.fill(0);
+    for (let p = 0; p < ps.length; p++) vals[kkt.pMap[p]] = ps[p];
+    for (let j = 0; j < n; j++) {
+      vals[kkt.pDiag[j]] += delta;
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) if (kind[A.rowIdx[p]] !== FREE) vals[kkt.aMap[p]] = as[p];
+    }
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      vals[kkt.dualDiag[i]] = k === FREE ? -1 : k === EQUAL ? -delta : -(dinv[i] + delta);
+    }
+  }
+
+  /** sol = K^{-1} rhs with refinement against the unregularized K (keeps the best iterate). */
+  private solveK(): void {
+    const { rhs, sol, res, corr, ldl } = this;
+    const N = rhs.length;
+    sol.set(rhs);
+    ldl.solve(sol);
+    let scale = 0;
+    for (let k = 0; k < N; k++) scale = Math.max(scale, Math.abs(rhs[k]));
+    const target = 1e-15 * Math.max(1, scale);
+    let prev = Infinity;
+    for (let it = 0; it <= this.maxRefine; it++) {
+      this.mulK(sol, res);
+      let norm = 0;
+      for (let k = 0; k < N; k++) {
+        const r = rhs[k] - res[k];
+        res[k] = r;
+        norm = Math.max(norm, Math.abs(r));
+      }
+      if (!(norm < prev)) {
+        // the last correction did not help: undo it
+        if (it > 0) for (let k = 0; k < N; k++) sol[k] -= corr[k];
+        break;
+      }
+      if (norm <= target || it === this.maxRefine) break;
+      prev = norm;
+      ldl.solve(res);
+      for (let k = 0; k < N; k++) {
+        corr[k] = res[k];
+        sol[k] += res[k];
+      }
+    }
+  }
+
+  /** out = K v with the unregularized matrix [[P, A'], [A, -D^{-1}]] (equality rows 0, free rows -1 and no A). */
+  private mulK(v: Float64Array, out: Float64Array): void {
+    const { n, m, P, A, ps, as, kind, dinv } = this;
+    out.fill(0);
+    for (let j = 0; j < n; j++) {
+      const vj = v[j];
+      let acc = 0;
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        const i = P.rowIdx[p];
+        out[i] += ps[p] * vj;
+        if (i !== j) acc += ps[p] * v[i];
+      }
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        const r = A.rowIdx[p];
+        if (kind[r] === FREE) continue;
+        out[n + r] += as[p] * vj;
+        acc += as[p] * v[n + r];
+      }
+      out[j] += acc;
+    }
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      if (k === FREE) out[n + i] = -v[n + i];
+      else if (k !== EQUAL) out[n + i] -= dinv[i] * v[n + i];
+    }
+  }
+
+  private mulP(v: Float64Array, out: Float64Array): void {
+    const { n, P, ps } = this;
+    out.fill(0);
+    for (let j = 0; j < n; j++) {
+      const vj = v[j];
+      let acc = 0;
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        const i = P.rowIdx[p];
+        out[i] += ps[p] * vj;
+        if (i !== j) acc += ps[p] * v[i];
+      }
+      out[j] += acc;
+    }
+  }
+
+  private mulA(v: Float64Array, out: Float64Array): void {
+    const { n, A, as } = this;
+    out.fill(0);
+    for (let j = 0; j < n; j++) {
+      const vj = v[j];
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) out[A.rowIdx[p]] += as[p] * vj;
+    }
+  }
+
+  private mulAt(v: Float64Array, out: Float64Array): void {
+    const { n, A, as } = this;
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) acc += as[p] * v[A.rowIdx[p]];
+      out[j] = acc;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // infeasibility certificates (unscaled), as residuals.ts tests them
+
+  /** Primal infeasibility: v = y (current) or dy (last step) with A'v ~ 0 and u'v+ + l'v- < 0. */
+  private primalInfeasible(primRel: number): boolean {
+    if (!(primRel > 10 * this.tol) || this.m === 0) return false;
+    const { m, kind, vecM, yfull, dll, dlu, dyeq } = this;
+    if (this.primalCertificateHolds(yfull)) return true;
+    if (this.iterations === 0) return false; // no step yet
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      vecM[i] = k === EQUAL ? dyeq[i] : (hasUpper(k) ? dlu[i] : 0) - (hasLower(k) ? dll[i] : 0);
+    }
+    return this.primalCertificateHolds(vecM);
+  }
+
+  private primalCertificateHolds(vs: Float64Array): boolean {
+    const { n, m, Esc, Dsc, kind, ls, us, A, as, primalCertificate: v } = this;
+    // unscaled v = E vs (the positive factor 1/c does not matter)
+    let vMax = 0;
+    for (let i = 0; i < m; i++) {
+      v[i] = kind[i] === FREE ? 0 : Esc[i] * vs[i];
+      vMax = Math.max(vMax, Math.abs(v[i]));
+    }
+    if (!(vMax > 0) || !Number.isFinite(vMax)) return false;
+    // A'v = D^{-1} As' vs
+    let atvMax = 0;
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) if (kind[A.rowIdx[p]] !== FREE) acc += as[p] * vs[A.rowIdx[p]];
+      atvMax = Math.max(atvMax, Math.abs(acc / Dsc[j]));
+      if (atvMax > this.epsInf * vMax) return false;
+    }
+    let sup = 0;
+    for (let i = 0; i < m; i++) {
+      // unscaled bounds: ls / E
+      if (v[i] > 0) sup += (us[i] / Esc[i]) * v[i];
+      else if (v[i] < 0) sup += (ls[i] / Esc[i]) * v[i];
+    }
+    // v'Az <= sup for every feasible z, and |v'Az| <= |A'v|_inf |z|_1: a clearly negative sup
+    // (beyond what the residual A'v allows for points 10 x the size of the iterate) proves infeasibility
+    let z1 = 0;
+    for (let j = 0; j < n; j++) z1 += Math.abs(Dsc[j] * this.z[j]);
+    if (!(sup < -CERT_MARGIN * atvMax * Math.max(1, z1)) || !(sup < -1e-12 * vMax)) return false;
+    for (let i = 0; i < m; i++) v[i] /= vMax;
+    this.message = "the QP is primal infeasible: a certificate v with A'v = 0 and u'v+ + l'v- < 0 (primalCertificate)";
+    return true;
+  }
+
+  /** Dual infeasibility (unboundedness): d = z (current) or dz (last step) with P d ~ 0, q'd < 0, A d in the recession cone. */
+  private dualInfeasible(dualRel: number): boolean {
+    if (!(dualRel > 1e3 * this.tol)) return false;
+    return this.dualCertificateHolds(this.z) || (this.iterations > 0 && this.dualCertificateHolds(this.dz));
+  }
+
+  private dualCertificateHolds(ds: Float64Array): boolean {
+    const { n, m, Dsc, Esc, kind, qs, vecN, vecM, dualCertificate: d } = this;
+    let dMax = 0;
+    for (let j = 0; j < n; j++) {
+      d[j] = Dsc[j] * ds[j];
+      dMax = Math.max(dMax, Math.abs(d[j]));
+    }
+    if (!(dMax > 0) || !Number.isFinite(dMax)) return false;
+    const eps = this.epsInf * dMax;
+    // q'd = qs'ds / c
+    let qd = 0;
+    for (let j = 0; j < n; j++) qd += qs[j] * ds[j];
+    qd /= this.c;
+    if (!(qd < -CERT_STRICT * dMax)) return false;
+    // P d = D^{-1} Ps ds / c
+    this.mulP(ds, vecN);
+    for (let j = 0; j < n; j++) if (Math.abs(vecN[j] / (this.c * Dsc[j])) > eps) return false;
+    // A d = E^{-1} As ds
+    this.mulA(ds, vecM);
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      const ad = vecM[i] / Esc[i];
+      if ((k === EQUAL || hasUpper(k)) && ad > eps) return false;
+      if ((k === EQUAL || hasLower(k)) && ad < -eps) return false;
+    }
+    for (let j = 0; j < n; j++) d[j] /= dMax;
+    this.message = "the QP is unbounded below (dual infeasible): a direction d with P d = 0, q'd < 0 and A d in the recession cone (dualCertificate)";
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // data: scaling, convexity, results
+
+  /** Ruiz equilibration with cost scaling (as scaling.ts), into the preallocated scaled arrays; row kinds. */
+  private scale(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>): void {
+    const { n, m, P, A, ps, as, qs, ls, us, Dsc: D, Esc: E, dWork, eWork, kind } = this;
+    for (let p = 0; p < ps.length; p++) ps[p] = pValues[p];
+    for (let p = 0; p < as.length; p++) as[p] = aValues[p];
+    for (let j = 0; j < n; j++) qs[j] = q[j];
+    D.fill(1);
+    E.fill(1);
+    let c = 1;
+    let pAny = false;
+    for (let p = 0; p < ps.length; p++) if (ps[p] !== 0) pAny = true;
+    this.isLp = !pAny;
+    for (let it = 0; it < this.scalingIter; it++) {
+      dWork.fill(0);
+      eWork.fill(0);
+      for (let j = 0; j < n; j++) {
+        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+          const v = Math.abs(ps[p]);
+          const i = P.rowIdx[p];
+          if (v > dWork[j]) dWork[j] = v;
+          if (v > dWork[i]) dWork[i] = v;
+        }
+        for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+          const v = Math.abs(as[p]);
+          const i = A.rowIdx[p];
+          if (v > dWork[j]) dWork[j] = v;
+          if (v > eWork[i]) eWork[i] = v;
+        }
+      }
+      for (let j = 0; j < n; j++) dWork[j] = 1 / Math.sqrt(limit(dWork[j]));
+      for (let i = 0; i < m; i++) eWork[i] = 1 / Math.sqrt(limit(eWork[i]));
+      for (let j = 0; j < n; j++) {
+        D[j] *= dWork[j];
+        qs[j] *= dWork[j];
+        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) ps[p] *= dWork[P.rowIdx[p]] * dWork[j];
+        for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) as[p] *= eWork[A.rowIdx[p]] * dWork[j];
+      }
+      for (let i = 0; i < m; i++) E[i] *= eWork[i];
+      // cost scaling: 1 / max(mean column norm of P, ||q||_inf)
+      dWork.fill(0);
+      for (let j = 0; j < n; j++) {
+        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+          const v = Math.abs(ps[p]);
+          const i = P.rowIdx[p];
+          if (v > dWork[j]) dWork[j] = v;
+          if (v > dWork[i]) dWork[i] = v;
+        }
+      }
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean += dWork[j];
+      mean = n > 0 ? mean / n : 0;
+      let qNorm = 0;
+      for (let j = 0; j < n; j++) qNorm = Math.max(qNorm, Math.abs(qs[j]));
+      const ct = 1 / limit(Math.max(mean, limit(qNorm)));
+      for (let p = 0; p < ps.length; p++) ps[p] *= ct;
+      for (let j = 0; j < n; j++) qs[j] *= ct;
+      c *= ct;
+    }
+    this.c = c;
+    for (let i = 0; i < m; i++) {
+      const lo = l[i], hi = u[i];
+      ls[i] = lo * E[i];
+      us[i] = hi * E[i];
+      const fl = lo > -Infinity, fu = hi < Infinity;
+      kind[i] = lo === hi ? EQUAL : fl && fu ? BOTH : fl ? LOWER : fu ? UPPER : FREE;
+    }
+  }
+
+  /**
+   * Whether P is positive semidefinite beyond round-off: P + shift I (shift = CONVEXITY_TOL *
+   * max|P_ij|, scaled) factored on the KKT pattern with every row decoupled has n positive pivots.
+   * Cached while P's values stay the same.
+   */
+  private convexP(pValues: ArrayLike<number>): boolean {
+    const nnz = this.pChecked.length;
+    if (this.pHasChecked) {
+      let same = true;
+      for (let k = 0; k < nnz; k++) {
+        if (this.pChecked[k] !== pValues[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.pConvex;
+    }
+    for (let k = 0; k < nnz; k++) this.pChecked[k] = pValues[k];
+    this.pHasChecked = true;
+    const { n, m, kkt, vals, ps } = this;
+    let pmax = 0;
+    for (let k = 0; k < nnz; k++) pmax = Math.max(pmax, Math.abs(ps[k]));
+    if (pmax === 0) return (this.pConvex = true);
+    const shift = Math.max(this.delta, CONVEXITY_TOL * pmax);
+    vals.fill(0);
+    for (let p = 0; p < nnz; p++) vals[kkt.pMap[p]] = ps[p];
+    for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] += shift;
+    for (let i = 0; i < m; i++) vals[kkt.dualDiag[i]] = -1;
+    this.factorizations++;
+    this.pConvex = this.ldl.factor(vals) && this.ldl.positivePivots === n;
+    return this.pConvex;
+  }
+
+  /** x = D z, y = E y_s / c, and the objective. */
+  private unscale(): void {
+    const { n, m, x, y, z, Dsc, Esc, c, kind, ll, lu, yeq, P, ps, qs } = this;
+    for (let j = 0; j < n; j++) x[j] = Dsc[j] * z[j];
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      const ys = k === EQUAL ? yeq[i] : (hasUpper(k) ? lu[i] : 0) - (hasLower(k) ? ll[i] : 0);
+      y[i] = (Esc[i] * ys) / c;
+    }
+    // objective in scaled terms divided by c (0.5 zs'Ps zs + qs'zs = c (0.5 x'Px + q'x))
+    let obj = 0;
+    for (let j = 0; j < n; j++) {
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        const i = P.rowIdx[p];
+        obj += (i === j ? 0.5 : 1) * ps[p] * z[i] * z[j];
+      }
+      obj += qs[j] * z[j];
+    }
+    this.objective = obj / c;
+  }
+}
+
+/**
+ * Crossover: the IPM's active set (after `ipm.solve`) as the guess of `activeSet.solve`, which
+ * verifies the KKT conditions exactly (correcting rows where the IPM's classification was
+ * ambiguous). `guess` (length m) receives the final working set; the exact solution is in
+ * activeSet.x / activeSet.y, the number of working sets in activeSet.iterations.
+ */
+export function crossover(
+  ipm: InteriorPointQp,
+  activeSet: ActiveSetQp,
+  pValues: ArrayLike<number>,
+  q: ArrayLike<number>,
+  aValues: ArrayLike<number>,
+  l: ArrayLike<number>,
+  u: ArrayLike<number>,
+  guess: Int8Array,
+): ActiveSetStatus {
+  ipm.activeSet(guess);
+  return activeSet.solve(pValues, q, aValues, l, u, guess);
+}

@@ -58,6 +58,19 @@
 // pattern (shift = CONVEXITY_TOL max|P_ij| as in osqp.ts / active_set.ts; n positive pivots
 // expected); every iteration's factorization must have n positive pivots too.
 //
+// SHARPENING: after the tolerance is met, up to `sharpenIterations` (3) more iterations drive mu
+// further while the iterate stays converged (the last converged one is kept), and the active set
+// is read with Tapia's indicator (see `sideActivity`): rows of discounted MPC stages whose
+// multipliers are far below the tolerance are then classified right for the crossover.
+//
+// KNOWN LIMITS (measured on ../shared/data/qp): 68 of the 69 Maros-Meszaros problems are solved to
+// the tolerance (QBEACONF: the dual residual stalls at 1e-6 relative along a nearly free
+// direction, status not_converged). The crossover reaches ActiveSetQp's exact answer on the MPC
+// problems in 1-2 sets, but not on many degenerate LP-like Maros problems (the IPM's active set
+// has dependent rows; ActiveSetQp then reports not_converged); with a stage discount of 0.9 at
+// N = 320 the tail's multipliers (~1e-15 relative) are below round-off and the crossover needs
+// 17+ sets or does not settle.
+//
 // CROSSOVER (`crossover`): the IPM's active set (rows whose multiplier dominates their slack) is the
 // guess of `ActiveSetQp.solve`, which verifies the KKT conditions exactly (and corrects a few rows
 // of weakly active or degenerate constraints when needed).

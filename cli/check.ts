@@ -2,10 +2,12 @@
 // is compiler/verify.ts's: the checker's diagnostics and, when it finds no error, the compiler's
 // lowering and numeric checks (MPC46xx), so a spec `check` accepts compiles.
 // Exit codes: 0 clean or warnings only, 1 errors, 2 bad usage or unreadable file.
-// `--json` prints one JSON record `{ "file": ..., "diagnostics": [...] }` per file and line.
+// `--json` prints one JSON record `{ "file": ..., "diagnostics": [...], "controllers": [...] }` per
+// file and line; `controllers` (and, without --json, the lines after the verdict) say what was proved
+// about each controller when there is no error (language/check/model.ts, describeControllers).
 
 import type { Command } from "commander";
-import { renderDiagnostics } from "../language/index.js";
+import { check, describeControllers, renderDiagnostics } from "../language/index.js";
 import { verify } from "../compiler/verify.js";
 import { raiseExitCode, readSourceFile, useColor } from "./io.js";
 
@@ -23,11 +25,17 @@ export function runCheck(files: string[], opts: CheckOptions): void {
       continue;
     }
     // the one verdict: the checker, then (without checker errors) lowering and the numeric checks
-    const { diagnostics } = verify(text, { fileName: file });
+    const checked = check(text);
+    const { diagnostics } = verify(text, { fileName: file, checked });
     const hasErrors = diagnostics.some((d) => d.severity === "error");
-    if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics }) + "\n");
-    else if (diagnostics.length > 0) process.stdout.write(renderDiagnostics(text, diagnostics, file, { color }) + "\n");
-    else process.stdout.write(`${file}: ok\n`);
+    // what was proved, one line per controller (linear QP, or nonlinear MPC with its convexity argument)
+    const proved = hasErrors ? [] : describeControllers(checked);
+    if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics, controllers: proved }) + "\n");
+    else {
+      if (diagnostics.length > 0) process.stdout.write(renderDiagnostics(text, diagnostics, file, { color }) + "\n");
+      else process.stdout.write(`${file}: ok\n`);
+      for (const line of proved) process.stdout.write(`  ${line}\n`);
+    }
     raiseExitCode(hasErrors ? 1 : 0);
   }
 }

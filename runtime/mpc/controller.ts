@@ -12,6 +12,7 @@
 
 import { QpSolver } from "../qp/osqp.js";
 import { ActiveSetQp } from "../qp/active_set.js";
+import { InteriorPointQp } from "../qp/ipm.js";
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
@@ -22,6 +23,11 @@ import { shiftWorkingSet, stageShift } from "./shift.js";
 /** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
  *  controller, the train block and the compiler). "kept": an action outside them has no Q value. */
 export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
+
+/** Working sets tried from the warm start before the interior-point method takes over. */
+const WARM_SETS = 30;
+/** Working sets of the crossover from the interior-point solution (and after ADMM). */
+const CROSSOVER_SETS = 100;
 
 export interface MpcControllerOptions {
   /** QP solver settings (defaults: tight tolerances with polishing, what learning needs). */
@@ -84,6 +90,8 @@ interface SolverSlot {
   solver: QpSolver | undefined;
   /** Exact active-set solver and its working set (the last solution's active set). */
   active: ActiveSetQp | undefined;
+  /** Interior-point solver (runtime/qp/ipm.ts) for the working sets that do not settle quickly. */
+  ipm: InteriorPointQp | undefined;
   readonly guess: Int8Array;
   /** x_0 and x_1 of the slot's last solution (hasPlan: one exists): a state near x_1 is the next
    *  closed-loop step, whose guess is the working set shifted by one stage (shift.ts). */
@@ -141,7 +149,7 @@ export class MpcController implements LearnableMpc {
    * active-set factorizations, solves warm started from the shifted working set; derivative calls that reused the mode's last solve, sensitivity
    * analyses that adopted the active-set factorization, and factorizations QpSensitivity made itself.
    */
-  readonly stats = { activeSet: 0, admm: 0, factorizations: 0, shiftedGuesses: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
+  readonly stats = { activeSet: 0, interiorPoint: 0, admm: 0, factorizations: 0, shiftedGuesses: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
   private readonly reuse: boolean;
   /** Increases whenever theta or a runtime value changes (the key of `SolverSlot.last`). */
   private dataEpoch = 0;
@@ -633,10 +641,17 @@ export class MpcController implements LearnableMpc {
       this.stats.shiftedGuesses++;
     }
     if (this.useActiveSet) {
-      const exact = this.solveActiveSet(slot, 0);
+      // the warm-started working set: a few corrections; beyond them the interior-point method
+      // (about a dozen factorizations whatever changed) is cheaper than one-row corrections
+      const exact = this.solveActiveSet(slot, 0, WARM_SETS);
       if (exact !== null) {
         this.stats.activeSet++;
         return exact;
+      }
+      const ipm = this.solveInteriorPoint(slot);
+      if (ipm !== null) {
+        this.stats.interiorPoint++;
+        return ipm;
       }
     }
     this.stats.admm++;
@@ -681,12 +696,13 @@ export class MpcController implements LearnableMpc {
 
   /** The exact solution from the slot's working set (updated to the optimal active set), a
    *  non_convex / dual_infeasible verdict, or null (the set did not settle). */
-  private solveActiveSet(slot: SolverSlot, admmIterations: number): QpResult | null {
+  private solveActiveSet(slot: SolverSlot, admmIterations: number, maxSets = CROSSOVER_SETS): QpResult | null {
     const t = this.template;
     const L = this.layout;
     const d = this.data;
     if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A);
     const as = slot.active;
+    as.maxSets = maxSets;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess);
     this.stats.factorizations += as.iterations;
     // a verified verdict on the QP itself (not a set that failed to settle): no ADMM fallback
@@ -716,11 +732,51 @@ export class MpcController implements LearnableMpc {
     };
   }
 
+  /**
+   * The interior-point method (runtime/qp/ipm.ts: Mehrotra, one factorization of the fixed KKT
+   * pattern per iteration, O(N) each) and the crossover: its active set verified (and corrected) by
+   * the active-set solver, so the answer is exact and the sensitivities reuse its factorization.
+   * When the crossover does not settle (degenerate tails: multipliers below round-off under a
+   * discount), the IPM's own point, which meets its KKT tolerance, is the answer. A certified
+   * infeasibility / unboundedness or a non-convex P is the verdict; null sends the caller to ADMM.
+   */
+  private solveInteriorPoint(slot: SolverSlot): QpResult | null {
+    const t = this.template;
+    const L = this.layout;
+    const d = this.data;
+    slot.ipm ??= new InteriorPointQp(t.P, t.A);
+    const ipm = slot.ipm;
+    const status = ipm.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u);
+    this.stats.factorizations += ipm.factorizations;
+    if (status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex") {
+      return { ...failedResult(status, t.n, t.m, ipm.message), iterations: ipm.iterations };
+    }
+    if (status !== "solved") return null;
+    ipm.activeSet(slot.guess);
+    const exact = this.solveActiveSet(slot, ipm.iterations);
+    if (exact !== null) return exact;
+    ipm.activeSet(slot.guess);
+    return {
+      status: "solved",
+      x: ipm.x,
+      y: ipm.y,
+      objective: this.objective(ipm.x) - d[L.c],
+      iterations: ipm.iterations,
+      primalResidual: ipm.residual,
+      dualResidual: ipm.residual,
+      polishStatus: "not_run",
+      rhoUpdates: 0,
+      setupTime: 0,
+      solveTime: 0,
+    };
+  }
+
   private newSlot(): SolverSlot {
     const { m, nx, nu } = this.template;
     return {
       solver: undefined,
       active: undefined,
+      ipm: undefined,
       guess: new Int8Array(m),
       planX0: new Float64Array(nx),
       planX1: new Float64Array(nx),

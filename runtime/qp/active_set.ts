@@ -80,7 +80,9 @@ export class ActiveSetQp {
   private readonly az: Float64Array;
   private readonly delta: number;
   private readonly tol: number;
-  private readonly maxSets: number;
+  /** Maximum number of working sets per solve (settable between solves: a caller with a cheaper
+   *  fallback than many one-row corrections lowers it for its warm-started attempt). */
+  maxSets: number;
   private readonly maxRefine: number;
   private readonly blockSteps: number;
   private readonly prevSet: Int8Array;

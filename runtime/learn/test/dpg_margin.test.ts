@@ -40,7 +40,9 @@ describe("DPG margin-shaped exploration", () => {
   it("violates the state bounds less late in a short run (fixed seeds)", () => {
     let before = 0;
     let after = 0;
-    // seeds 1..3, 3000 steps, violating steps in the last 500: 42 -> 21, 32 -> 33, 47 -> 30
+    // seeds 1..3, 3000 steps, violating steps in the last 500: 42 -> 32, 32 -> 33, 47 -> 30 (seed 1 was
+    // 42 -> 21 before the controller's interior-point fallback changed which solutions long working-set
+    // searches end in; the pinned string records the run, the bound below is the claim)
     const per: string[] = [];
     for (const seed of [1, 2, 3]) {
       const b = run(0, seed, 3000, 500).late;
@@ -49,7 +51,7 @@ describe("DPG margin-shaped exploration", () => {
       before += b;
       after += a;
     }
-    expect(per.join(", ")).toBe("1: 42 -> 21, 2: 32 -> 33, 3: 47 -> 30");
+    expect(per.join(", ")).toBe("1: 42 -> 32, 2: 32 -> 33, 3: 47 -> 30");
     expect(after).toBeLessThan(0.8 * before);
   }, 20_000);
 

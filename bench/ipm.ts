@@ -12,7 +12,7 @@ import { ActiveSetQp } from "../runtime/qp/active_set.js";
 import { crossover, InteriorPointQp } from "../runtime/qp/ipm.js";
 import { QpSolver } from "../runtime/qp/osqp.js";
 import type { QpProblem } from "../runtime/qp/types.js";
-import { cscFromTriplets } from "../runtime/sparse/ops.js";
+import { mpcQp } from "../runtime/qp/test/mpc_qp.js";
 import { emitJson, loadAverage, loadLine, log, median, numArg } from "./common.js";
 
 const reps = numArg("--reps", 9);
@@ -21,87 +21,8 @@ const soft = process.argv.includes("--soft");
 const horizons = [10, 20, 40, 80, 160, 320];
 const x0: readonly [number, number] = [0.5, 0.5];
 
-/** The MPC QP (the same construction as runtime/qp/test/ipm.test.ts `mpcQp`). */
-function mpcQp(N: number): QpProblem {
-  const nx = 2;
-  const n = nx * (N + 1) + N + (soft ? N : 0);
-  const xi = (k: number, i: number): number => nx * k + i;
-  const ui = (k: number): number => nx * (N + 1) + k;
-  const si = (k: number): number => nx * (N + 1) + N + (k - 1);
-  const Pi: number[] = [], Pj: number[] = [], Pv: number[] = [];
-  const q = new Float64Array(n);
-  const xref = [1.2, 0];
-  for (let k = 0; k <= N; k++) {
-    const w = gamma ** k;
-    for (let i = 0; i < nx; i++) {
-      Pi.push(xi(k, i));
-      Pj.push(xi(k, i));
-      Pv.push(w);
-      q[xi(k, i)] = -w * xref[i];
-    }
-    if (k < N) {
-      Pi.push(ui(k));
-      Pj.push(ui(k));
-      Pv.push(0.5 * w);
-    }
-    if (soft && k >= 1) q[si(k)] = 100 * w;
-  }
-  const Ai: number[] = [], Aj: number[] = [], Av: number[] = [], l: number[] = [], u: number[] = [];
-  let r = 0;
-  const entry = (row: number, col: number, v: number): void => {
-    Ai.push(row);
-    Aj.push(col);
-    Av.push(v);
-  };
-  const Ad = [[0.9, 0.35], [0, 1.1]];
-  const Bd = [0.0813, 0.2];
-  for (let i = 0; i < nx; i++, r++) {
-    entry(r, xi(0, i), -1);
-    l.push(-x0[i]);
-    u.push(-x0[i]);
-  }
-  for (let k = 0; k < N; k++) {
-    for (let i = 0; i < nx; i++, r++) {
-      for (let j = 0; j < nx; j++) if (Ad[i][j] !== 0) entry(r, xi(k, j), Ad[i][j]);
-      entry(r, ui(k), Bd[i]);
-      entry(r, xi(k + 1, i), -1);
-      l.push(0);
-      u.push(0);
-    }
-  }
-  for (let k = 0; k < N; k++, r++) {
-    entry(r, ui(k), 1);
-    l.push(-1);
-    u.push(1);
-  }
-  const lb = [0, -1], ub = [1, 1];
-  for (let k = 1; k <= N; k++) {
-    for (let i = 0; i < nx; i++) {
-      entry(r, xi(k, i), 1);
-      if (soft) {
-        entry(r, si(k), 1);
-        l.push(lb[i]);
-        u.push(Infinity);
-        r++;
-        entry(r, xi(k, i), 1);
-        entry(r, si(k), -1);
-        l.push(-Infinity);
-        u.push(ub[i]);
-      } else {
-        l.push(lb[i]);
-        u.push(ub[i]);
-      }
-      r++;
-    }
-    if (soft) {
-      entry(r, si(k), 1);
-      l.push(0);
-      u.push(Infinity);
-      r++;
-    }
-  }
-  return { n, m: r, P: cscFromTriplets(n, n, Pi, Pj, Pv), q, A: cscFromTriplets(r, n, Ai, Aj, Av), l: Float64Array.from(l), u: Float64Array.from(u) };
-}
+/** The MPC QP at horizon N (runtime/qp/test/mpc_qp.ts, shared with the tests). */
+const qpAt = (N: number): QpProblem => mpcQp(N, x0, { soft, gamma });
 
 interface Timing {
   ms: number;
@@ -137,7 +58,7 @@ log(`IPM + crossover vs ActiveSetQp (cold) vs ADMM on the 2-state MPC QP (gamma 
 log(loadLine("before"));
 const rows: Row[] = [];
 for (const N of horizons) {
-  const p = mpcQp(N);
+  const p = qpAt(N);
   const ipm = new InteriorPointQp(p.P, p.A);
   const asCross = new ActiveSetQp(p.P, p.A);
   const asCold = new ActiveSetQp(p.P, p.A);

@@ -44,6 +44,14 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
   } catch (err) {
     return failUsage("compile", `cannot write '${opts.output}': ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (result.nlp !== undefined) {
+    // a nonlinear controller: its sizes per stage (the SQP's QPs are built at run time)
+    const nlp = result.nlp;
+    const what = `nonlinear controller ${nlp.name} (${nlp.method}, ${nlp.nx} states, ${nlp.nu} inputs, horizon ${nlp.horizon}, ${nlp.nTheta} learnable entries)`;
+    if (opts.json) printJson({ file, ok: true, output: opts.output, controller: nlp.name, kind: "nlp", method: nlp.method, states: nlp.nx, inputs: nlp.nu, horizon: nlp.horizon, learnableEntries: nlp.nTheta, diagnostics: result.diagnostics });
+    else process.stderr.write(`${file}: compiled ${what} to ${opts.output}\n`);
+    return;
+  }
   const ir = result.ir!;
   if (opts.json) {
     printJson({ file, ok: true, output: opts.output, controller: ir.name, variables: ir.n, constraints: ir.m, learnableEntries: ir.nTheta, diagnostics: result.diagnostics });

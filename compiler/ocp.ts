@@ -112,11 +112,11 @@ class OcpBuild {
 
   generalCost(nodes: readonly number[], terminal: boolean): GeneralCost | undefined {
     if (nodes.every((n) => this.pool.constValue(n) === 0)) return undefined;
-    const byKey = new Map<number, { grad: RowsKernel; hess: RowsKernel }>();
+    const byKey = new Map<number, RowsKernel>();
     const kernels = nodes.map((g) => {
       let k = byKey.get(g);
       if (k === undefined) {
-        k = { grad: new RowsKernel(this, [g], !terminal), hess: new RowsKernel(this, [g], !terminal) };
+        k = new RowsKernel(this, [g], !terminal);
         byKey.set(g, k);
       }
       return k;
@@ -125,12 +125,12 @@ class OcpBuild {
     const value = new Float64Array(1);
     return {
       eval: (k, x, u, theta, rt, out: GeneralCostOut) => {
-        kernels[terminal ? 0 : k].grad.eval(x, u, theta, rt, value, out.gx, out.gu, out.gtheta);
+        kernels[terminal ? 0 : k].eval(x, u, theta, rt, value, out.gx, out.gu, out.gtheta);
         return value[0];
       },
       hessian: (k, x, u, theta, rt, w, out) => {
         one[0] = w;
-        kernels[terminal ? 0 : k].hess.hessian(x, u, theta, rt, one, out);
+        kernels[terminal ? 0 : k].hessian(x, u, theta, rt, one, out);
       },
     };
   }
@@ -149,7 +149,6 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
   const constraint = b.stageFunction(stages.map((s) => s.hard), false);
   const terminalConstraint = b.stageFunction([ir.terminal.hard], true);
   const soft = b.stageFunction(stages.map((s) => s.soft), false);
-  const terminalSoft = b.stageFunction([ir.terminal.soft], true);
   return {
     nx: ir.nx,
     nu: ir.nu,
@@ -170,7 +169,6 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     ...(constraint !== undefined ? { constraint } : {}),
     ...(terminalConstraint !== undefined ? { terminalConstraint } : {}),
     ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
-    ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
   };
 }
 

@@ -149,8 +149,6 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
   if (soft !== undefined) fields.push(`  softConstraint: { fn: ${soft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.softL1)}]), l2: Float64Array.from([${floats(ir.softL2)}]) },`);
-  const tsoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
-  if (tsoft !== undefined) fields.push(`  terminalSoftConstraint: { fn: ${tsoft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.terminalSoftL1)}]), l2: Float64Array.from([${floats(ir.terminalSoftL2)}]) },`);
   const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;
   push("/** The optimal control problem of this controller (runtime/nmpc/types.ts). */");
   push("export const ocp: OcpModel = {");

@@ -51,13 +51,11 @@ export interface NlpIr {
   readonly integrator: NlpIntegrator;
   /** Stages 0..N-1 (same row counts in every stage). */
   readonly stages: readonly NlpStageIr[];
-  /** The terminal node k = N (no input). */
+  /** The terminal node k = N (no input; `soft` is empty). */
   readonly terminal: NlpStageIr;
-  /** Penalty weights per soft row (stages 0..N-1 / terminal): L1 and L2 (>= 0). */
+  /** Penalty weights per soft row (stages 0..N-1; soft rows at k = N are refused): L1 and L2 (>= 0). */
   readonly softL1: readonly number[];
   readonly softL2: readonly number[];
-  readonly terminalSoftL1: readonly number[];
-  readonly terminalSoftL2: readonly number[];
   /** Constant box bounds: states per node ((N+1) nx; node 0 unused), inputs per stage (N nu). */
   readonly xLower: readonly number[];
   readonly xUpper: readonly number[];

@@ -42,8 +42,6 @@ interface RowSpec {
   readonly soft: number[][];
   readonly softL1: number[];
   readonly softL2: number[];
-  readonly terminalSoftL1: number[];
-  readonly terminalSoftL2: number[];
 }
 
 export class NlpLowering extends ControllerLowering {
@@ -64,6 +62,17 @@ export class NlpLowering extends ControllerLowering {
     const out: Poly[] = [];
     for (let i = 0; i < b.size; i++) out.push(this.alg.constant(this.pool.u(b.offset + i)));
     return this.alg.mat(b.size, 1, out);
+  }
+
+  /** `prev(u)` couples two stages (u_{k-1}); the stage functions of a nonlinear controller see one
+   *  stage only, so it is refused instead of being read as the stage's own input. */
+  override prevOf(name: string, span: Span): never {
+    throw new LowerError(
+      `\`prev(${name})\` is not supported in a nonlinear controller yet: its stage functions see one stage`,
+      span,
+      CompilerCodes.unsupported,
+      "penalize the input itself, or use a linear (QP) controller for input-rate terms",
+    );
   }
 
   lowerNlp(): NlpIr {
@@ -93,7 +102,7 @@ export class NlpLowering extends ControllerLowering {
     const xUpper = new Array<number>((N + 1) * this.nx).fill(Infinity);
     const uLower = new Array<number>(N * this.nu).fill(-Infinity);
     const uUpper = new Array<number>(N * this.nu).fill(Infinity);
-    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], soft: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
+    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], soft: [], softL1: [], softL2: [] };
     const hardRow = (nodes: number[]): void => void rows.hard.push(nodes);
     const boundRows = (b: VarBlock, isState: boolean): void => {
       const [lo, hi] = this.declBounds(b);
@@ -148,13 +157,8 @@ export class NlpLowering extends ControllerLowering {
     }
     // residual rows: the same count at every stage 0..N-1 (pad with zeros)
     const nres = Math.max(0, ...residual.slice(0, N).map((r) => r.length));
-    for (let k = 0; k < N; k++) {
-      if (residual[k].length !== nres) {
-        // a term present at some stages only (e.g. `initial sumsq(...)`): pad the others with 0 rows
-        if (residual[k].length > nres) throw new LowerError("least-squares terms differ between stages", this.block.name.span, CompilerCodes.unsupported);
-        while (residual[k].length < nres) residual[k].push(pool.zero);
-      }
-    }
+    // a term present at some stages only (e.g. `initial sumsq(...)`): the others get zero rows
+    for (let k = 0; k < N; k++) while (residual[k].length < nres) residual[k].push(pool.zero);
     // a row outside its stage range: the constant -1 (zero Jacobian, always strictly satisfied)
     const off = pool.num(-1);
     const live = (node: number): number => (node === ninf ? off : node);
@@ -167,13 +171,7 @@ export class NlpLowering extends ControllerLowering {
     const stages = range(0, N - 1).map(stageOf);
     // the terminal node keeps only rows that apply at N (the OcpModel's terminal functions)
     const termHard = rows.hard.filter((r) => r[N] !== ninf).map((r) => r[N]);
-    const termSoftIdx = rows.soft.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
-    const terminal: NlpStageIr = {
-      residual: residual[N],
-      general: general[N],
-      hard: termHard,
-      soft: termSoftIdx.map((i) => rows.soft[i][N]),
-    };
+    const terminal: NlpStageIr = { residual: residual[N], general: general[N], hard: termHard, soft: [] };
     // path rows that never apply at k < N are dropped from the stages
     const pathHard = rows.hard.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
     const pathSoft = rows.soft.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
@@ -205,8 +203,6 @@ export class NlpLowering extends ControllerLowering {
       terminal,
       softL1: pathSoft.map((i) => rows.softL1[i]),
       softL2: pathSoft.map((i) => rows.softL2[i]),
-      terminalSoftL1: termSoftIdx.map((i) => rows.softL1[i]),
-      terminalSoftL2: termSoftIdx.map((i) => rows.softL2[i]),
       xLower,
       xUpper,
       uLower,
@@ -228,7 +224,9 @@ export class NlpLowering extends ControllerLowering {
     return { kind: method, dt, substeps };
   }
 
-  /** `sumsq(r)` or `c * sumsq(r)` / `sumsq(r) * c` with a constant c >= 0: the rows sqrt(c) r at stage k. */
+  /** `sumsq(r)` or `c * sumsq(r)` / `sumsq(r) * c` with a constant c >= 0: the rows sqrt(c) r at stage k.
+   *  Read off the syntax, not Model.costTermClass: the checker classes `sumsq` of an affine r as a
+   *  convex quadratic, and least-squares rows are the cheaper exact form of that too. */
   private leastSquares(e: Expr, k: number): number[] | undefined {
     const pool = this.pool;
     const inner = e.kind === "Paren" ? e.inner : e;
@@ -282,23 +280,33 @@ export class NlpLowering extends ControllerLowering {
       const nodes = range(0, N).map((k) => perStage.get(k)?.[i].node ?? ninf);
       if (!c.soft) {
         // a constant bound on one state or input entry is a box (simple bounds of the QP)
-        if (stages.every((k) => this.toBox(nodes[k], k, rows))) continue;
+        if (stages.every((k) => this.toBox(nodes[k], k, rows, false))) {
+          for (const k of stages) this.toBox(nodes[k], k, rows, true);
+          continue;
+        }
         rows.hard.push(nodes);
         continue;
+      }
+      if (stages.includes(N)) {
+        throw new LowerError(
+          "a soft constraint at the terminal stage k = N is not supported in a nonlinear controller yet",
+          c.range?.span ?? c.span,
+          CompilerCodes.unsupported,
+          "soften it for `k in 1..N-1` and add a hard `terminal` constraint, or make it hard",
+        );
       }
       const first = perStage.get(stages[0])![i];
       rows.soft.push(nodes);
       rows.softL1.push(first.weightL1);
       rows.softL2.push(first.weightL2);
-      rows.terminalSoftL1.push(first.weightL1);
-      rows.terminalSoftL2.push(first.weightL2);
     }
   }
 
   /** Whether row `node` <= 0 at stage k is `leaf - c <= 0` or `c - leaf <= 0` for a state or input
    *  entry and a constant c: then it tightens that entry's box and is no row. Node 0's state is
-   *  the measured one, so a bound on it stays a row (the QP would be infeasible, not the bound moved). */
-  private toBox(node: number, k: number, rows: RowSpec): boolean {
+   *  the measured one, so a bound on it stays a row (the QP would be infeasible, not the bound moved).
+   *  With `apply` false it only answers (a row is a box at all its stages or at none). */
+  private toBox(node: number, k: number, rows: RowSpec, apply: boolean): boolean {
     const pool = this.pool;
     const n = pool.nodes[node];
     if (n.op !== "sub") return false;
@@ -309,6 +317,7 @@ export class NlpLowering extends ControllerLowering {
     if (leaf === undefined || other.op !== "const" || !Number.isFinite(other.value)) return false;
     if (leaf.op === "x" && k === 0) return false;
     if (leaf.op === "u" && k >= this.N) return false;
+    if (!apply) return true;
     const upper = leaf === a; // leaf - c <= 0
     const idx = leaf.op === "x" ? k * this.nx + leaf.index : k * this.nu + leaf.index;
     const lo = leaf.op === "x" ? rows.xLower : rows.uLower;

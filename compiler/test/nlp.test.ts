@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitOcpModel } from "../emit/nlp.js";
+import { verify } from "../verify.js";
 import { check } from "../../language/index.js";
 import { modelOf } from "../../language/check/model.js";
 import { findController } from "../lower/index.js";
@@ -183,6 +184,20 @@ describe("nonlinear controller lowering (cart-pole)", () => {
       }
       expect(Math.abs(J - 30.944965) / 30.944965, `${mode}: J = ${J}`).toBeLessThan(tol);
     }
+  });
+
+  it("refuses in `check` what the nonlinear solver cannot take: prev() and soft rows at k = N", () => {
+    const base = LS_SPEC.replace("soft x[1] <= b for k in 2..3 penalty linear 10*k", "%C%");
+    const cases: [string, RegExp][] = [
+      ["soft x[1] <= b for k in 2..N penalty linear 10", /soft constraint at the terminal stage/],
+      ["soft x[1] <= b for k in 2..3 penalty linear 10\n    -1 <= u - prev(u) <= 1", /`prev\(u\)` is not supported/],
+    ];
+    for (const [constraint, message] of cases) {
+      const errors = verify(base.replace("%C%", constraint)).diagnostics.filter((d) => d.severity === "error");
+      expect(errors.map((d) => d.code)).toEqual(["MPC4601"]);
+      expect(errors[0].message).toMatch(message);
+    }
+    expect(verify(LS_SPEC).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 
   it("emits straight-line code that computes the same numbers as the in-process model", async () => {

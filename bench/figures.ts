@@ -6,7 +6,7 @@
 // `metrics.jsonl` of run folders written by the CLI (`mpcrl train`/`eval`, run from the sources).
 // The data of the last run of every group is kept in docs/figures.md (an HTML comment at the end),
 // so a subset can be re-measured without losing the other groups (their dates stay as they were).
-// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,nmpc] [--quick] [--out FILE]
+// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,nmpc,newuser] [--quick] [--out FILE]
 //   --quick: fewer repetitions (about half the time, noisier medians).
 
 import { spawnSync } from "node:child_process";
@@ -14,13 +14,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { groupNewUser } from "./figures_newuser.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "nmpc"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "nmpc", "newuser"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -446,6 +447,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   study: groupStudy,
   scale: groupScale,
   nmpc: groupNmpc,
+  newuser: () => groupNewUser(cli),
 };
 
 // ------------------------------------------------------------------ main

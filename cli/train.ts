@@ -134,6 +134,11 @@ export function printSummary(s: RunSummary, dir: string, what: string, json = fa
   out.write(`  last violating step   ${fmt(s.lastViolatingStep)}\n`);
   if (s.meanAbsTdFirst100 !== null) out.write(`  mean |TD error|       first 100: ${fmt(s.meanAbsTdFirst100)}, last 100: ${fmt(s.meanAbsTdLast100)}\n`);
   out.write(`  solver failures       ${s.solverFailures}, fallbacks ${s.fallbacks}, rejected updates ${s.rejectedUpdates}\n`);
+  // events the learner logged (identification, re-tightened back-offs): the first and how many
+  if (s.notes.length > 0) {
+    out.write(`  step ${s.notes[0].t}: ${s.notes[0].note}\n`);
+    if (s.notes.length > 1) out.write(`  (${s.notes.length - 1} more note(s) in metrics.jsonl, field "note")\n`);
+  }
   if (s.offPolicy) {
     const o = s.offPolicy;
     const f = (v: number | null) => (v === null ? "-" : Number.isFinite(v) ? v.toPrecision(4) : String(v));
@@ -149,6 +154,7 @@ export function printMulti(m: MultiSummary, dir: string, what: string, json = fa
   out.write(`${m.seeds.length} seeds in ${m.wallTimeSeconds.toFixed(2)} s\n`);
   out.write(`  J                     median ${fmt(m.J.median)}, range [${fmt(m.J.min)}, ${fmt(m.J.max)}]\n`);
   out.write(`  last violating step   median ${fmt(m.lastViolatingStep.median)}, range [${fmt(m.lastViolatingStep.min)}, ${fmt(m.lastViolatingStep.max)}]\n`);
+  out.write(`  violating steps       median ${fmt(m.violatingSteps.median)}, range [${fmt(m.violatingSteps.min)}, ${fmt(m.violatingSteps.max)}]\n`);
   if (m.verdicts) {
     const v = m.verdicts;
     out.write(`verdicts: learning helped in ${v.helped} of ${m.seeds.length} seeds, no significant difference in ${v.no_difference}, worse in ${v.worse}${v.inconclusive > 0 ? `, inconclusive in ${v.inconclusive}` : ""} (each seed's verdict.json)\n`);

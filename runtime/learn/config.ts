@@ -50,6 +50,8 @@ export interface TrainSpec {
    *  clamp(m / explorationMargin, 0.25, 1), m the distance of the MPC's predicted first state to the
    *  plant's state bounds; 0 (default): off, mpcrl's unshaped exploration. */
   readonly explorationMargin: number;
+  /** Q-learning: identification for control after this many transitions (runtime/learn/identify.ts); 0 (default): off. */
+  readonly identify: number;
   /** Offline: the data set's name (`name.jsonl` next to the spec). */
   readonly dataset?: string;
   /** Offline: the guard. "model": updates are accepted only when an off-policy estimate on a model
@@ -90,6 +92,7 @@ export const defaultTrainSpec: TrainSpec = {
   initialDesign: 8,
   rolloutLength: 0,
   explorationMargin: 0,
+  identify: 0,
   guard: "model",
   support: 0.5,
 };
@@ -294,6 +297,9 @@ export function interpretTrainSettings(settings: readonly SettingData[], derived
         out.explorationMargin = v;
         return;
       }
+      case "identify":
+        out.identify = posInt(s.args[0], s, "the number of steps before identification");
+        return;
       case "initial_points":
         out.initialDesign = posInt(s.args[0], s, "the number of initial points");
         return;

@@ -55,6 +55,7 @@ export function specRunSettings(spec: TrainSpec): Record<string, unknown> & { al
     firstInputBounds: spec.firstInputBounds,
     trustRegion: Number.isFinite(spec.trustRegion) ? spec.trustRegion : "none",
     ...(spec.algorithm === "dpg" && spec.explorationMargin > 0 ? { explorationMargin: spec.explorationMargin } : {}),
+    ...(spec.algorithm === "q_learning" && spec.identify > 0 ? { identify: spec.identify } : {}),
   };
 }
 
@@ -113,6 +114,9 @@ export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Pl
   }
   switch (spec.algorithm) {
     case "q_learning":
+      if (spec.identify > 0 && mpc.linearStructure?.() === undefined) {
+        throw new TrainerSetupError("`identify` needs a linear controller whose dynamics give one equality row per state (x+ = A x + B u + c); this controller's model cannot be read off its QP");
+      }
       return new QLearning(mpc, plant, {
         ...common,
         optimizer: spec.optimizer,
@@ -120,6 +124,7 @@ export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Pl
         updateUnit: spec.updateUnit,
         replay: spec.replay,
         safety: { maxRelativeChange: spec.trustRegion },
+        identifyAfter: spec.identify,
       });
     case "dpg":
       return new Dpg(mpc, plant, {

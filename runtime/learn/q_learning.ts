@@ -20,6 +20,7 @@ import { Replay, type ReplayState } from "./replay.js";
 import { RolloutBase, type RolloutConfig } from "./rollout.js";
 import { SafeUpdater } from "./safety.js";
 import type { StepRecord } from "./types.js";
+import { OnlineIdentification, type IdentificationResult, type IdentificationState } from "./identify.js";
 
 /**
  * Statuses that condemn the parameters (the MPC has no solution, or is not a convex QP); a solver
@@ -67,6 +68,12 @@ export interface QLearningConfig extends RolloutConfig {
   /** Lower/upper bounds of theta (default: the controller's). */
   readonly thetaLower?: Float64Array;
   readonly thetaUpper?: Float64Array;
+  /**
+   * Identification for control (identify.ts): after this many transitions, fit the controller's
+   * model parameters to them and bound its back-offs below by the remaining prediction error
+   * (0 or absent: off). Needs a linear controller (LearnableMpc.linearStructure).
+   */
+  readonly identifyAfter?: number;
 }
 
 export class QLearning extends RolloutBase {
@@ -92,6 +99,10 @@ export class QLearning extends RolloutBase {
   private readonly restoreAfter: number;
   /** Whether V at the next state solved exactly with the current parameters (eager check's baseline). */
   private vExact = false;
+  /** The safety layer's boxes (copies: identification tightens them). */
+  private readonly boxLower: Float64Array;
+  private readonly boxUpper: Float64Array;
+  readonly identification: OnlineIdentification | undefined;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly qConfig: QLearningConfig) {
     super(mpc, plant, qConfig);
@@ -125,11 +136,21 @@ export class QLearning extends RolloutBase {
             if (this.vExact && v.status !== "solved") return `the MPC fails at the next state with the new parameters (${v.status}) but solves with the current ones`;
             return null;
           };
+    this.boxLower = Float64Array.from(qConfig.thetaLower ?? mpc.thetaLower);
+    this.boxUpper = Float64Array.from(qConfig.thetaUpper ?? mpc.thetaUpper);
+    const after = qConfig.identifyAfter ?? 0;
+    if (after > 0) {
+      const structure = mpc.linearStructure?.();
+      if (structure === undefined) {
+        throw new RangeError("identification needs a linear controller whose stage-0 dynamics are one equality row per state in x_0, u_0 and x_1");
+      }
+      this.identification = new OnlineIdentification(structure, Math.max(2, after));
+    }
     this.safety = new SafeUpdater(
       n,
       {
-        lower: qConfig.thetaLower ?? mpc.thetaLower,
-        upper: qConfig.thetaUpper ?? mpc.thetaUpper,
+        lower: this.boxLower,
+        upper: this.boxUpper,
         maxRelativeChange: sf.maxRelativeChange ?? Infinity,
         minTrustRadius: sf.minTrustRadius ?? 0.1,
       },
@@ -156,6 +177,8 @@ export class QLearning extends RolloutBase {
     const r = this.record;
     r.rejected = reverted;
     this.sNext.set(st.observation);
+    const due = this.identification?.record(r.state, r.action, this.sNext) === true;
+    const identified = due ? this.identify() : this.identification?.retightenDue() === true ? this.retighten() : false;
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
     this.vExact = v.status === "solved" && !v.fallback;
@@ -187,8 +210,8 @@ export class QLearning extends RolloutBase {
       if (Number.isFinite(r.tdError) && allFinite(q.grad)) this.replay.push(q.grad, r.tdError);
     }
     this.sinceUpdate++;
-    // no update in the step that restored the parameters (the next one may update again)
-    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery && !restored) this.update();
+    // no update in the step that restored or identified the parameters (the next one may update again)
+    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery && !restored && !identified) this.update();
     this.finishStep(!q.ok);
     this.s.set(this.sNext);
     this.a.set(this.aNext);
@@ -213,6 +236,83 @@ export class QLearning extends RolloutBase {
     return super.endEpisode();
   }
   private episodesSinceUpdate = 0;
+
+  /**
+   * Identification for control (identify.ts): the candidate is validated like an update (the MPC
+   * must solve at the state it meets next); accepted, the back-off limits become the safety
+   * layer's boxes for the rest of the run. Notes what was derived on the step record.
+   */
+  private identify(): boolean {
+    const id = this.identification;
+    if (!id) return false;
+    const res = id.identify(this.theta, this.boxLower, this.boxUpper);
+    const r = this.record;
+    if (!res.ok) {
+      r.note = `identification skipped: ${res.message}`;
+      return false;
+    }
+    this.mpc.setTheta(res.theta);
+    const v = this.mpc.value(this.sNext, this.runtime);
+    if (unsolvable(v.status) || !isSolved(v.status)) {
+      this.mpc.setTheta(this.theta);
+      r.note = `identification rejected: the MPC is ${v.status} at the next state with the identified parameters`;
+      return false;
+    }
+    // V(s_{t+1}) gave a_{t+1} with the old parameters: recompute it with the new ones
+    const vNew = this.policy(this.sNext, this.aNext);
+    if (vNew.fallback) {
+      this.mpc.setTheta(this.theta);
+      this.policy(this.sNext, this.aNext);
+      r.note = "identification rejected: the MPC falls back at the next state with the identified parameters";
+      return false;
+    }
+    this.theta.set(res.theta);
+    this.lastGood.set(res.theta);
+    for (const l of res.limits) {
+      if (l.side === "lower") this.boxLower[l.index] = Math.max(this.boxLower[l.index], l.value);
+      else this.boxUpper[l.index] = Math.min(this.boxUpper[l.index], l.value);
+    }
+    r.note = describeIdentification(res, this.mpc);
+    return true;
+  }
+
+  /**
+   * The back-off limits again for the current model on the latest transitions (identify.ts,
+   * retighten): the boxes follow the model's current one-step error (never looser than the declared
+   * boxes); a back-off outside its new box moves into it when the MPC still solves at the next
+   * state. Returns true when theta moved.
+   */
+  private retighten(): boolean {
+    const id = this.identification;
+    if (!id) return false;
+    const declaredLower = this.qConfig.thetaLower ?? this.mpc.thetaLower;
+    const declaredUpper = this.qConfig.thetaUpper ?? this.mpc.thetaUpper;
+    const res = id.retighten(this.theta, declaredLower, declaredUpper);
+    if (!res) return false;
+    const cand = Float64Array.from(this.theta);
+    let moved = false;
+    for (const l of res.limits) {
+      if (l.side === "lower") {
+        this.boxLower[l.index] = Math.max(declaredLower[l.index], l.value);
+        if (cand[l.index] < l.value) (cand[l.index] = l.value), (moved = true);
+      } else {
+        this.boxUpper[l.index] = Math.min(declaredUpper[l.index], l.value);
+        if (cand[l.index] > l.value) (cand[l.index] = l.value), (moved = true);
+      }
+    }
+    if (!moved) return false;
+    this.mpc.setTheta(cand);
+    const v = this.policy(this.sNext, this.aNext);
+    if (!isSolved(v.status) || v.fallback) {
+      this.mpc.setTheta(this.theta);
+      this.policy(this.sNext, this.aNext);
+      return false;
+    }
+    this.theta.set(cand);
+    const f = (v: number) => Number(v.toPrecision(3)).toString();
+    this.record.note = `back-offs re-tightened to the current model's one-step error: ${res.limits.map((l) => `${thetaName(this.mpc, l.index)} ${l.side === "lower" ? ">=" : "<="} ${f(l.value)}`).join(", ")}`;
+    return true;
+  }
 
   private update(): void {
     this.sinceUpdate = 0;
@@ -243,6 +343,7 @@ export class QLearning extends RolloutBase {
       lastGood: Array.from(this.lastGood),
       failStreak: this.failStreak,
       vExact: this.vExact,
+      ...(this.identification ? { identification: this.identification.getState(), boxLower: Array.from(this.boxLower, nullInf), boxUpper: Array.from(this.boxUpper, nullInf) } : {}),
     };
   }
 
@@ -258,5 +359,39 @@ export class QLearning extends RolloutBase {
     this.lastGood.set(Array.isArray(extra.lastGood) ? (extra.lastGood as number[]) : this.theta);
     this.failStreak = typeof extra.failStreak === "number" ? extra.failStreak : 0;
     this.vExact = extra.vExact === true;
+    if (this.identification && extra.identification !== undefined) {
+      this.identification.setState(extra.identification as IdentificationState);
+      this.boxLower.set((extra.boxLower as (number | null)[]).map((v) => v ?? -Infinity));
+      this.boxUpper.set((extra.boxUpper as (number | null)[]).map((v) => v ?? Infinity));
+    }
   }
+}
+
+/** JSON has no infinities: a box's open side is null in a checkpoint. */
+function nullInf(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+/** Entry names of theta from the controller's layout (`x_lb[0]`, `A[1,0]`). */
+function thetaName(mpc: LearnableMpc, index: number): string {
+  for (const p of mpc.params) {
+    if (index < p.offset || index >= p.offset + p.size) continue;
+    const i = index - p.offset;
+    if (p.size === 1) return p.name;
+    if (p.structure === "matrix") return `${p.name}[${Math.floor(i / p.cols)},${i % p.cols}]`;
+    return `${p.name}[${i}]`;
+  }
+  return `theta[${index}]`;
+}
+
+/** One line saying what identification derived and from what. */
+export function describeIdentification(res: IdentificationResult, mpc: LearnableMpc): string {
+  const f = (v: number) => Number(v.toPrecision(3)).toString();
+  const rm = (a: Float64Array) => `[${Array.from(a, f).join(", ")}]`;
+  const limits = res.limits.map((l) => `${thetaName(mpc, l.index)} ${l.side === "lower" ? ">=" : "<="} ${f(l.value)}`);
+  return (
+    `identified the model from ${res.samples} transitions (${res.modelIndices.length} parameters; one-step prediction error rms ${rm(res.rmseBefore)} -> ${rm(res.rmseAfter)}); ` +
+    `remaining error per state in [${Array.from(res.errorLow, f).join(", ")}] .. [${Array.from(res.errorHigh, f).join(", ")}]` +
+    (limits.length > 0 ? `; back-offs: ${limits.join(", ")}` : "; no back-off parameter found")
+  );
 }

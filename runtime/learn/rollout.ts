@@ -187,6 +187,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
     r.tdError = NaN;
     r.updated = false;
     r.rejected = null;
+    r.note = undefined;
     r.done = st.terminated || st.truncated;
     this.episodeCost += st.cost;
     return st;

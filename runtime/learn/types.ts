@@ -24,6 +24,8 @@ export interface StepRecord {
   updated: boolean;
   rejected: string | null;
   done: boolean;
+  /** An event of this step worth logging (e.g. what identification derived); absent: none. */
+  note?: string;
 }
 
 export interface EpisodeRecord {

@@ -19,6 +19,7 @@ import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlo
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
 import { shiftWorkingSet, stageShift } from "./shift.js";
+import { linearStructure, type LinearStructure } from "./structure.js";
 
 /** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
  *  controller, the train block and the compiler). "kept": an action outside them has no Q value. */
@@ -297,6 +298,14 @@ export class MpcController implements LearnableMpc {
     }
     this.lastPlan = undefined;
     this.planShift = 0;
+  }
+
+  private structure: LinearStructure | undefined | null = null;
+
+  /** The one-step model and stage-1 bounds read off the template (structure.ts), built on first use. */
+  linearStructure(): LinearStructure | undefined {
+    if (this.structure === null) this.structure = linearStructure(this.template);
+    return this.structure;
   }
 
   /** The current data vector d (P values, q, A values, l, u, c) after the last call's runtime values. */

@@ -3,6 +3,7 @@
 // runtime controller (mpc/controller.ts) driven by a QpTemplate (mpc/template.ts).
 
 import type { QpStatus } from "../qp/types.js";
+import type { LinearStructure } from "./structure.js";
 
 export interface ParamLayout {
   readonly name: string;
@@ -103,4 +104,10 @@ export interface LearnableMpc {
   policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult;
   /** Forget warm starts (e.g. at the start of an episode). */
   resetWarmStart(): void;
+  /**
+   * The one-step model and first-stage state bounds as functions of theta (structure.ts), for
+   * identification for control (runtime/learn/identify.ts); optional: undefined or absent when the
+   * controller is not a linear MPC whose stage-0 dynamics can be read off its QP.
+   */
+  linearStructure?(): LinearStructure | undefined;
 }

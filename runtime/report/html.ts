@@ -246,6 +246,10 @@ export function renderReport(dir: string): string {
       lines.push(`The TD error measures how far the MPC's Q-function is from the Bellman equation; it fell from ${num(a)} (first 100 steps) to ${num(b)} (last 100 steps).`);
     }
     lines.push(`${num((summary.updates as number) ?? 0)} parameter updates attempted, ${num((summary.rejectedUpdates as number) ?? 0)} rejected.`);
+    const notes = Array.isArray(summary.notes) ? (summary.notes as { t: number; note: string }[]) : [];
+    if (notes.length > 0) {
+      lines.push(`Step ${notes[0].t}: ${notes[0].note}.${notes.length > 1 ? ` ${notes.length - 1} later note(s) (back-offs re-tightened to the model's current one-step error) are in metrics.jsonl, field "note".` : ""}`);
+    }
   }
   const dpgUpdates = steps.filter((s) => typeof (s as unknown as Record<string, unknown>).policy_gradient_norm === "number") as (StepLine & Record<string, number>)[];
   const dpgEnd = episodes.filter((e) => typeof e.policy_gradient_norm === "number") as (EpisodeLine & Record<string, number>)[];
@@ -526,7 +530,7 @@ export function renderReport(dir: string): string {
 
   // --- results, parameters, settings ---
   const res = Object.entries(summary)
-    .filter(([k]) => k !== "settings" && k !== "params" && k !== "controllerStateBounds")
+    .filter(([k]) => k !== "settings" && k !== "params" && k !== "controllerStateBounds" && k !== "notes")
     .filter(([k]) => !(k === "episodeCosts" && nEpisodes <= 1))
     .filter(([k, v]) => !((k === "meanAbsTdFirst100" || k === "meanAbsTdLast100") && v === null))
     .filter(([k]) => !(algo === "bayesopt" && (k === "updates" || k === "rejectedUpdates")))

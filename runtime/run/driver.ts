@@ -100,6 +100,7 @@ function stepJson(r: StepRecord, info?: Record<string, number>): string {
     fallback: r.fallback,
     updated: r.updated,
     rejected: r.rejected,
+    ...(r.note !== undefined ? { note: r.note } : {}),
     ...info,
   });
 }

@@ -22,6 +22,8 @@ export interface StepLine {
   fallback: boolean;
   updated: boolean;
   rejected: string | null;
+  /** An event the learner logged at this step (e.g. identification for control). */
+  note?: string;
 }
 
 export interface EpisodeLine {
@@ -83,6 +85,8 @@ export interface RunSummary {
   readonly fallbacks: number;
   readonly updates: number;
   readonly rejectedUpdates: number;
+  /** Events the learner logged (StepRecord.note), in order. */
+  readonly notes: readonly { readonly t: number; readonly note: string }[];
   readonly wallTime: number;
   readonly stepsPerSecond: number;
   readonly params: ParamsJson;
@@ -199,6 +203,7 @@ export function summarizeRun(
     fallbacks: steps.filter((s) => s.fallback).length,
     updates: steps.filter((s) => s.updated).length,
     rejectedUpdates: steps.filter((s) => s.rejected !== null).length,
+    notes: steps.flatMap((s) => (typeof s.note === "string" ? [{ t: s.t, note: s.note }] : [])),
     wallTime,
     stepsPerSecond: wallTime > 0 ? steps.length / wallTime : 0,
     params: thetaToJson(layout, theta),

@@ -1031,6 +1031,7 @@ export const trainConfig: TrainSpec = {
   initialDesign: 8,
   rolloutLength: 50,
   explorationMargin: 0,
+  identify: 0,
   guard: "model",
   support: 0.5,
   schedule: { kind: "linear", value: 1, end: 0.0001, steps: 2000 },

@@ -801,6 +801,7 @@ export const trainConfig: TrainSpec = {
   initialDesign: 8,
   rolloutLength: 0,
   explorationMargin: 0,
+  identify: 0,
   guard: "model",
   support: 0.5,
 };

@@ -2361,6 +2361,7 @@ export const trainConfig: TrainSpec = {
   initialDesign: 5,
   rolloutLength: 0,
   explorationMargin: 0,
+  identify: 0,
   guard: "model",
   support: 0.5,
 };

@@ -1105,6 +1105,7 @@ export const trainConfig: TrainSpec = {
   initialDesign: 8,
   rolloutLength: 0,
   explorationMargin: 0,
+  identify: 0,
   guard: "model",
   support: 0.5,
   schedule: { kind: "exponential", value: 1, factor: 0.999 },

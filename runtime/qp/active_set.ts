@@ -20,6 +20,15 @@
 // In a closed loop (model predictive control) the active set rarely changes from one solve to
 // the next, so the previous solution's set is usually right at the first factorization.
 //
+// SCHUR-COMPLEMENT UPDATES (schur.ts: Gill, Murray, Saunders & Wright 1990, its bordered system
+// (1)-(3); Bartlett & Biegler's QPSchur 2006): when a solve needs more than `schurAfter` working
+// sets, the later ones are not refactored: each is the last factored set's KKT matrix bordered by
+// the rows whose activity changed since (a small dense Schur complement, one row and column per
+// change), refined against the set's own unregularized matrix like a factored set. The K matrix is factored again when the borders reach the cap
+// (`schurCap`), when the bordered solve does not refine to round-off (or meets a singular Schur
+// complement), and once for the final set: the accepted point, its inertia and `kkt` (handed to
+// the sensitivities) always come from a factorization of the final working set itself.
+//
 // A KKT point is a minimizer only of a convex problem, so a point is never reported `solved` unless
 //  - P is positive semidefinite (P + shift*I factored, shift = CONVEXITY_TOL * max|P_ij| as in
 //    osqp.ts; checked again only when P's values change), and
@@ -37,6 +46,7 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { ActiveKkt } from "./kkt.js";
+import { SCHUR_CAP, SchurKkt } from "./schur.js";
 import { CONVEXITY_TOL } from "./settings.js";
 
 /** Working-set entry of a row: -1 active at l, +1 active at u, 0 inactive. Equality rows (l = u) are always active. */
@@ -53,6 +63,12 @@ export interface ActiveSetOptions {
   readonly blockSteps?: number;
   /** Maximum refinement steps per working set. Default 12. */
   readonly maxRefine?: number;
+  /** Maximum number of rows changed since the last factorization handled by Schur-complement
+   *  updates (schur.ts); 0 refactors every working set. Default SCHUR_CAP (64). */
+  readonly schurCap?: number;
+  /** Working sets of a solve factored from scratch before the Schur updates start (each later set
+   *  borders the last factored one; the final set is factored again). Default 2. */
+  readonly schurAfter?: number;
 }
 
 const EMPTY = new Float64Array(0);
@@ -65,8 +81,12 @@ export class ActiveSetQp {
   /** Solution of the last successful solve (owned by the solver). */
   readonly x: Float64Array;
   readonly y: Float64Array;
-  /** Number of working sets factored by the last solve. */
+  /** Number of working sets tried by the last solve (factored or bordered). */
   iterations = 0;
+  /** Numeric factorizations of the KKT matrix by the last solve (the final set's included). */
+  factorizations = 0;
+  /** Working sets of the last solve solved through Schur-complement updates. */
+  schurSets = 0;
   /** Largest KKT residual of the accepted point (unscaled, infinity norm). */
   residual = NaN;
   private readonly P: CscPattern;
@@ -100,6 +120,12 @@ export class ActiveSetQp {
   private lastCorrection = 0;
   /** Whether the last working set's KKT matrix showed itself singular with rhs outside its range. */
   private singular = false;
+  /** Schur-complement updates of `kkt` (created at the first solve that needs them). */
+  private schur: SchurKkt | undefined;
+  private readonly schurCap: number;
+  private readonly schurAfter: number;
+  /** Whether the last working set was solved through the Schur complement (not factored). */
+  private lastViaSchur = false;
 
   constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
     this.n = P.cols;
@@ -119,6 +145,8 @@ export class ActiveSetQp {
     this.maxSets = options.maxSets ?? 100;
     this.maxRefine = options.maxRefine ?? 12;
     this.blockSteps = options.blockSteps ?? 0;
+    this.schurCap = options.schurCap ?? SCHUR_CAP;
+    this.schurAfter = Math.max(1, options.schurAfter ?? 2);
     this.prevSet = new Int8Array(this.m);
     this.curSet = new Int8Array(this.m);
     this.tabu = new Int8Array(this.m);
@@ -172,6 +200,9 @@ export class ActiveSetQp {
     const { m } = this;
     this.message = "";
     this.iterations = 0;
+    this.factorizations = 0;
+    this.schurSets = 0;
+    this.lastViaSchur = false;
     if (!this.convexP(pValues)) {
       this.message = "P is not positive semidefinite (a factorization of P shifted by CONVEXITY_TOL * max|P_ij| has a non-positive pivot)";
       return "non_convex";
@@ -192,9 +223,12 @@ export class ActiveSetQp {
     let prevChanges = Infinity;
     let hasPrev = false;
     const { prevSet, curSet } = this;
+    // one-shot: factor the next set from scratch (the final check of a bordered set)
+    let fresh = false;
     for (let it = 0; it < this.maxSets; it++) {
-      this.iterations++;
-      const converged = this.solveWorkingSet(pValues, q, aValues, l, u, active);
+      if (!fresh) this.iterations++;
+      const converged = this.solveWorkingSet(pValues, q, aValues, l, u, active, !fresh && it >= this.schurAfter);
+      fresh = false;
       if (converged !== true && block > 0 && hasPrev) {
         active.set(prevSet);
         block = 0;
@@ -220,6 +254,13 @@ export class ActiveSetQp {
       }
       if (block > 0) curSet.set(active);
       const changes = this.correct(aValues, l, u, active, converged, block > 0);
+      if (changes === 0 && this.lastViaSchur) {
+        // the final set: solved again from its own factorization (exact inertia, handed to the
+        // sensitivities), not counted as another set
+        fresh = true;
+        it--;
+        continue;
+      }
       if (changes === 0) {
         // a singular set's point (x ~ 1/delta along a null vector) is never a solution, even when its
         // residual is ~delta relative to that huge point (which passed for convergence)
@@ -273,9 +314,10 @@ export class ActiveSetQp {
     return status;
   }
 
-  /** Factors and solves the working set's KKT system with refinement: true when the residual is at
-   *  round-off, false when refinement stalls above it (a singular working set), null when the
-   *  factorization fails or the point is not finite. */
+  /** Factors (or, when `bordered`, borders the last factorization: schur.ts) and solves the working
+   *  set's KKT system with refinement: true when the residual is at round-off, false when
+   *  refinement stalls above it (a singular working set), null when the factorization fails or the
+   *  point is not finite. A bordered solve that is not true is repeated with a factorization. */
   private solveWorkingSet(
     pValues: ArrayLike<number>,
     q: ArrayLike<number>,
@@ -283,10 +325,25 @@ export class ActiveSetQp {
     l: ArrayLike<number>,
     u: ArrayLike<number>,
     active: Int8Array,
+    bordered: boolean,
   ): boolean | null {
     const { n, m, kkt, rhs, sol, res, delta } = this;
     const N = n + m;
-    if (!kkt.factor(pValues, aValues, active, delta)) return null;
+    let schur: SchurKkt | undefined;
+    if (bordered && this.schurCap > 0) {
+      if (this.schur === undefined) {
+        // the last factorization is this solve's (its first sets are always factored)
+        this.schur = new SchurKkt(kkt, this.schurCap);
+        this.schur.rebase(aValues);
+      }
+      if (this.schur.update(active)) schur = this.schur;
+    }
+    this.lastViaSchur = schur !== undefined;
+    if (schur === undefined) {
+      this.factorizations++;
+      if (!kkt.factor(pValues, aValues, active, delta)) return null;
+      this.schur?.rebase(aValues);
+    } else this.schurSets++;
     let scale = 1;
     for (let j = 0; j < n; j++) {
       rhs[j] = -q[j];
@@ -298,7 +355,8 @@ export class ActiveSetQp {
       scale = Math.max(scale, Math.abs(b));
     }
     sol.set(rhs);
-    kkt.solve(sol);
+    if (schur !== undefined) schur.solve(sol);
+    else kkt.solve(sol);
     // refinement target: round-off relative to the data and the solution
     let target = scale;
     for (let k = 0; k < N; k++) {
@@ -308,12 +366,15 @@ export class ActiveSetQp {
     target *= 1e-13;
     // iterative refinement against the unregularized matrix: to round-off, until it stalls, or
     // maxRefine corrections
-    const norm = kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
-    this.lastCorrection = kkt.lastCorrection;
+    const norm =
+      schur !== undefined
+        ? schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, target, 0.5)
+        : kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
+    this.lastCorrection = schur !== undefined ? schur.lastCorrection : kkt.lastCorrection;
     let solScale = scale;
     for (let k = 0; k < N; k++) {
       const a = Math.abs(sol[k]);
-      if (!(a < Infinity)) return null;
+      if (!(a < Infinity)) return schur !== undefined ? this.solveWorkingSet(pValues, q, aValues, l, u, active, false) : null;
       if (a > solScale) solScale = a;
     }
     this.residual = norm;
@@ -323,7 +384,10 @@ export class ActiveSetQp {
     // solution (checked when the set would be final; as an intermediate set its huge point only
     // shows which rows to add, as before).
     this.singular = norm > target && this.lastCorrection >= 0.1 * solScale;
-    return norm <= 1e-10 * solScale;
+    const converged = norm <= 1e-10 * solScale;
+    // the bordered solve's accuracy check: its residual against the set's own matrix
+    if (schur !== undefined && !converged) return this.solveWorkingSet(pValues, q, aValues, l, u, active, false);
+    return converged;
   }
 
   /**

@@ -22,6 +22,8 @@
 //        x100), or ADOPTS a caller's factorization of the same active set (the MPC controller
 //        hands over its ActiveSetQp's final factorization): `ActiveKkt.matches` checks the
 //        factored values entry by entry, and `version` shows whether it was refactored since.
+//      * schur.ts (`SchurKkt`): the working sets of one ActiveSetQp solve as this factorization
+//        bordered by the changed rows (Schur complement; `mul` with an explicit working set).
 //    Every solve is refined against the unregularized matrix (`refine`), and the inertia of the
 //    factored matrix is reported (n positive, m negative pivots for a strict local minimizer).
 
@@ -249,6 +251,10 @@ export class ActiveKkt {
     this.colMax = new Float64Array(this.n + this.m);
   }
 
+  /** Entries of the factor L (the cost of a solve is about 4 nnz(L) + 3 (n + m) flops). */
+  get factorNnz(): number {
+    return this.ldl.nnzL;
+  }
   get positivePivots(): number {
     return this.ldl.positivePivots;
   }
@@ -321,9 +327,11 @@ export class ActiveKkt {
     this.ldl.solve(x);
   }
 
-  /** out = K v with the unregularized matrix of the last factorization (inactive rows: -v_y). */
-  mul(pValues: ArrayLike<number>, aValues: ArrayLike<number>, v: Float64Array, out: Float64Array): void {
-    const { n, m, P, A, rowActive } = this;
+  /** out = K v with the unregularized matrix of the last factorization (inactive rows: -v_y), or of
+   *  the working set `active` (row i active when active[i] !== 0) when given (schur.ts). */
+  mul(pValues: ArrayLike<number>, aValues: ArrayLike<number>, v: Float64Array, out: Float64Array, active: ArrayLike<number> = this.rowActive): void {
+    const { n, m, P, A } = this;
+    const rowActive = active;
     out.fill(0);
     for (let j = 0; j < n; j++) {
       const vj = v[j];

@@ -46,7 +46,7 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { ActiveKkt } from "./kkt.js";
-import { SCHUR_CAP, SchurKkt } from "./schur.js";
+import { SchurKkt } from "./schur.js";
 import { CONVEXITY_TOL } from "./settings.js";
 
 /** Working-set entry of a row: -1 active at l, +1 active at u, 0 inactive. Equality rows (l = u) are always active. */
@@ -64,8 +64,9 @@ export interface ActiveSetOptions {
   /** Maximum refinement steps per working set. Default 12. */
   readonly maxRefine?: number;
   /** Maximum number of rows changed since the last factorization handled by Schur-complement
-   *  updates (schur.ts); 0 refactors every working set. Default SCHUR_CAP (64). */
-  readonly schurCap?: number;
+   *  updates (schur.ts); 0 refactors every working set. Default "auto" (schur.ts: 4 to 64, from the
+   *  density of the factor; 6 for the Gros & Zanon MPC). */
+  readonly schurCap?: number | "auto";
   /** Working sets of a solve factored from scratch before the Schur updates start (each later set
    *  borders the last factored one; the final set is factored again). Default 2. */
   readonly schurAfter?: number;
@@ -122,7 +123,7 @@ export class ActiveSetQp {
   private singular = false;
   /** Schur-complement updates of `kkt` (created at the first solve that needs them). */
   private schur: SchurKkt | undefined;
-  private readonly schurCap: number;
+  private readonly schurCap: number | "auto";
   private readonly schurAfter: number;
   /** Whether the last working set was solved through the Schur complement (not factored). */
   private lastViaSchur = false;
@@ -132,7 +133,7 @@ export class ActiveSetQp {
     this.m = A.rows;
     this.P = P;
     this.A = A;
-    this.kkt = new ActiveKkt(P, A);
+    this.kkt = new ActiveKkt(P, A, { wasm: true });
     const N = this.n + this.m;
     this.rhs = new Float64Array(N);
     this.sol = new Float64Array(N);
@@ -145,7 +146,7 @@ export class ActiveSetQp {
     this.maxSets = options.maxSets ?? 100;
     this.maxRefine = options.maxRefine ?? 12;
     this.blockSteps = options.blockSteps ?? 0;
-    this.schurCap = options.schurCap ?? SCHUR_CAP;
+    this.schurCap = options.schurCap ?? "auto";
     this.schurAfter = Math.max(1, options.schurAfter ?? 2);
     this.prevSet = new Int8Array(this.m);
     this.curSet = new Int8Array(this.m);
@@ -330,7 +331,7 @@ export class ActiveSetQp {
     const { n, m, kkt, rhs, sol, res, delta } = this;
     const N = n + m;
     let schur: SchurKkt | undefined;
-    if (bordered && this.schurCap > 0) {
+    if (bordered && this.schurCap !== 0) {
       if (this.schur === undefined) {
         // the last factorization is this solve's (its first sets are always factored)
         this.schur = new SchurKkt(kkt, this.schurCap);

@@ -229,8 +229,10 @@ export class ActiveKkt {
   /**
    * The pattern and ordering come from `kktPatternFor` (cached per pattern) unless given: `perm`
    * (an ordering of this same pattern, e.g. the ADMM solver's) and `kkt` (this pattern, prebuilt).
+   * `wasm`: triangular solves in WebAssembly (ldl.ts; bitwise the same results, faster), for a
+   * user with many solves per factorization (ActiveSetQp's Schur-complement updates).
    */
-  constructor(P: CscPattern, A: CscPattern, options: { readonly perm?: Int32Array; readonly kkt?: KktPattern } = {}) {
+  constructor(P: CscPattern, A: CscPattern, options: { readonly perm?: Int32Array; readonly kkt?: KktPattern; readonly wasm?: boolean } = {}) {
     this.n = P.cols;
     this.m = A.rows;
     this.P = P;
@@ -244,7 +246,7 @@ export class ActiveKkt {
     }
     kkt ??= buildKktPattern(P, A);
     this.kkt = kkt;
-    this.ldl = new SparseLdl(kkt.pattern, perm);
+    this.ldl = new SparseLdl(kkt.pattern, perm, options.wasm === true ? { wasm: true } : undefined);
     this.values = new Float64Array(kkt.nnz);
     this.rowActive = new Int8Array(this.m);
     this.scaling = new Float64Array(this.n + this.m).fill(1);

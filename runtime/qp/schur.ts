@@ -38,8 +38,10 @@
 
 import type { ActiveKkt } from "./kkt.js";
 
-/** Default maximum number of borders (rows changed since the factorization). */
+/** Largest automatic number of borders (rows changed since the factorization). */
 export const SCHUR_CAP = 64;
+/** Smallest automatic number of borders. */
+const SCHUR_MIN_CAP = 4;
 /** W holds wMax * (n + m) doubles; wMax is lowered to stay within this many. */
 const SCHUR_MEMORY = 4_000_000;
 /** Largest multiplier accepted when extending the LU factorization by one row (else refactor C). */
@@ -83,17 +85,26 @@ export class SchurKkt {
   private aValues: ArrayLike<number> = new Float64Array(0);
   private baseVersion = -1;
 
-  constructor(base: ActiveKkt, cap = SCHUR_CAP) {
+  /**
+   * `cap`: the maximum number of borders, or "auto": the borders W is kept for (wMax, at least 4, at
+   * most SCHUR_CAP). The factorization costs about as many solves as the factor's mean column
+   * count, which wMax also follows, so the cap grows with the cost it saves (GZ at N = 80..320:
+   * wMax = 6; a larger cap makes every set after the sixth pay a second solve per Schur solve,
+   * measured slower than refactoring every 4-8 sets).
+   */
+  constructor(base: ActiveKkt, cap: number | "auto" = "auto") {
     const n = base.n;
     const m = base.m;
     const N = n + m;
     this.n = n;
     this.m = m;
     this.base = base;
-    this.cap = Math.max(0, cap);
-    const k = this.cap;
     // an axpy of length N per border costs about what 2 nnz(L) / N of them do in a solve
-    this.wMax = Math.max(0, Math.min(k, Math.floor((2 * base.factorNnz) / Math.max(1, N)) + 3, Math.floor(SCHUR_MEMORY / Math.max(1, N))));
+    const wCols = Math.floor((2 * base.factorNnz) / Math.max(1, N)) + 3;
+    const memory = Math.floor(SCHUR_MEMORY / Math.max(1, N));
+    this.cap = cap === "auto" ? Math.min(SCHUR_CAP, Math.max(SCHUR_MIN_CAP, Math.min(wCols, memory))) : Math.max(0, Math.floor(cap));
+    const k = this.cap;
+    this.wMax = Math.max(0, Math.min(k, wCols, memory));
     this.rowOf = new Int32Array(k);
     this.kind = new Int8Array(k);
     this.slot = new Int32Array(m).fill(-1);

@@ -32,6 +32,7 @@ import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import { RolloutBase, type RolloutConfig } from "./rollout.js";
 import { SafeUpdater } from "./safety.js";
+import { IdentificationGuard } from "./identify_guard.js";
 import type { StepRecord } from "./types.js";
 
 export interface DpgConfig extends RolloutConfig {
@@ -46,6 +47,8 @@ export interface DpgConfig extends RolloutConfig {
   /** The plant's state bounds the margin is measured to (null: unbounded). */
   readonly stateLower?: readonly (number | null)[];
   readonly stateUpper?: readonly (number | null)[];
+  /** Identification for control after this many transitions (identify_guard.ts); 0 or absent: off. */
+  readonly identifyAfter?: number;
 }
 
 /** Smallest scale of the margin-shaped exploration. */
@@ -71,6 +74,7 @@ export class Dpg extends RolloutBase {
   rolloutCosts: number[] = [];
   /** Learning indicators of the latest update, for the run log (read and cleared by takeUpdateInfo). */
   private updateInfo: Record<string, number> | undefined;
+  readonly identification: IdentificationGuard | undefined;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly dConfig: DpgConfig) {
     super(mpc, plant, dConfig);
@@ -80,9 +84,13 @@ export class Dpg extends RolloutBase {
     this.discount = dConfig.discount ?? mpc.discount;
     this.reg = dConfig.regularization ?? 1e-6;
     this.optimizer = createOptimizer(this.n, dConfig.optimizer);
+    // the safety layer's boxes are copies: identification tightens them
+    const lower = Float64Array.from(mpc.thetaLower);
+    const upper = Float64Array.from(mpc.thetaUpper);
+    if ((dConfig.identifyAfter ?? 0) > 0) this.identification = new IdentificationGuard(mpc, dConfig.identifyAfter ?? 0, lower, upper);
     this.safety = new SafeUpdater(this.n, {
-      lower: mpc.thetaLower,
-      upper: mpc.thetaUpper,
+      lower,
+      upper,
       maxRelativeChange: dConfig.maxRelativeChange ?? Infinity,
       minTrustRadius: 0.1,
     });
@@ -122,6 +130,7 @@ export class Dpg extends RolloutBase {
     this.promoteAct();
     this.pi.set(act.u);
     this.shapeExploration(act.x);
+    this.filterExploration(act.x);
     const st = this.plantStep();
     const ok = sens.ok && isSolved(act.status) && !act.fallback;
     if (ok) {
@@ -134,12 +143,65 @@ export class Dpg extends RolloutBase {
       this.S.set(st.observation, (k + 1) * nx);
       this.len++;
     }
+    const guard = this.identification?.observe(this.s, this.a, st.observation, this.theta, (cand) => this.acceptAt(cand, st.observation));
+    if (guard?.note !== undefined) this.record.note = guard.note;
+    // the rollout so far was explored with the old parameters: start a new one
+    if (guard?.changed === true) this.len = 0;
     this.s.set(st.observation);
     // A failed solve skips the transition (as mpcrl does); the rollout goes on.
     const R = this.dConfig.rolloutLength;
     if (R > 0 && this.len >= R) this.consolidate();
     this.finishStep(!ok);
     return this.record;
+  }
+
+  private filterM: Float64Array | undefined;
+  private filterLo: Float64Array | undefined;
+  private filterHi: Float64Array | undefined;
+
+  /**
+   * With identification on and done: a one-step safety filter on the exploration (the predictive
+   * safety filter of Wabersich & Zeilinger 2018, "Linear model predictive safety certification for
+   * learning-based control", CDC, restricted to the first step): the perturbation d = a - pi(s) is
+   * scaled by the largest alpha in [0, 1] such that the identified model's next state
+   * x_1 + alpha B d stays inside the stage-1 bounds the MPC plans with (back-offs included), where
+   * x_1 is the MPC's own predicted first state. A plan already outside them gets no exploration.
+   */
+  private filterExploration(x: Float64Array): void {
+    const guard = this.identification;
+    if (!guard || guard.online.result?.ok !== true) return;
+    const st = guard.online.structure;
+    const { nx, nu } = this.mpc;
+    if (x.length < 2 * nx) return;
+    const w = nx + nu + 1;
+    const nb = st.bounds.length;
+    this.filterM ??= new Float64Array(nx * w);
+    this.filterLo ??= new Float64Array(nb);
+    this.filterHi ??= new Float64Array(nb);
+    const M = this.filterM;
+    if (!st.dynamics(this.theta, M)) return;
+    st.stateBounds(this.theta, this.filterLo, this.filterHi);
+    let alpha = 1;
+    for (let k = 0; k < nb; k++) {
+      const i = st.bounds[k].state;
+      let bd = 0;
+      for (let j = 0; j < nu; j++) bd += M[i * w + nx + j] * (this.a[j] - this.pi[j]);
+      const xi = x[nx + i];
+      const lo = this.filterLo[k];
+      const hi = this.filterHi[k];
+      if (bd < 0 && Number.isFinite(lo)) alpha = Math.min(alpha, Math.max(0, (xi - lo) / -bd));
+      if (bd > 0 && Number.isFinite(hi)) alpha = Math.min(alpha, Math.max(0, (hi - xi) / bd));
+    }
+    if (alpha < 1) for (let j = 0; j < nu; j++) this.a[j] = this.pi[j] + alpha * (this.a[j] - this.pi[j]);
+  }
+
+  /** Sets a candidate from identification when the MPC solves at the state met next with it (null), else restores (why not). */
+  private acceptAt(cand: Float64Array, next: Float64Array): string | null {
+    this.mpc.setTheta(cand);
+    const v = this.mpc.value(next, this.runtime);
+    if (v.status === "solved") return null;
+    this.mpc.setTheta(this.theta);
+    return `the MPC is ${v.status} at the next state with these parameters`;
   }
 
   /** Margin-shaped exploration: scales a - pi by clamp(m / d, floor, 1) (see the header). */
@@ -316,6 +378,7 @@ export class Dpg extends RolloutBase {
       L: Array.from(this.L.subarray(0, this.len)),
       J: Array.from(this.J.subarray(0, this.len * nu * n)),
       rolloutCosts: this.rolloutCosts,
+      ...(this.identification ? { identification: this.identification.getState() } : {}),
     };
   }
 
@@ -328,6 +391,9 @@ export class Dpg extends RolloutBase {
     this.L.set(extra.L as number[]);
     this.J.set(extra.J as number[]);
     this.rolloutCosts = [...(extra.rolloutCosts as number[])];
+    if (this.identification && extra.identification !== undefined) {
+      this.identification.setState(extra.identification as ReturnType<IdentificationGuard["getState"]>);
+    }
     this.restoredLen = len;
   }
   private restoredLen = -1;

@@ -55,7 +55,7 @@ export function specRunSettings(spec: TrainSpec): Record<string, unknown> & { al
     firstInputBounds: spec.firstInputBounds,
     trustRegion: Number.isFinite(spec.trustRegion) ? spec.trustRegion : "none",
     ...(spec.algorithm === "dpg" && spec.explorationMargin > 0 ? { explorationMargin: spec.explorationMargin } : {}),
-    ...(spec.algorithm === "q_learning" && spec.identify > 0 ? { identify: spec.identify } : {}),
+    ...((spec.algorithm === "q_learning" || spec.algorithm === "dpg") && spec.identify > 0 ? { identify: spec.identify } : {}),
   };
 }
 
@@ -106,6 +106,9 @@ export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Pl
     inputUpper: [...options.inputUpper],
   };
   if (!options.learn) return new PolicyEvaluation(mpc, plant, common);
+  if (spec.identify > 0 && mpc.linearStructure?.() === undefined) {
+    throw new TrainerSetupError("`identify` needs a linear controller whose dynamics give one equality row per state (x+ = A x + B u + c); this controller's model cannot be read off its QP");
+  }
   if (spec.exploration.kind === "gradient" && !mpc.template.runtime.some((r) => r.name === "u0_gradient" && r.size === mpc.nu)) {
     throw new TrainerSetupError(
       "`exploration gradient(...)` perturbs the first input's cost gradient through a runtime value: " +
@@ -114,9 +117,6 @@ export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Pl
   }
   switch (spec.algorithm) {
     case "q_learning":
-      if (spec.identify > 0 && mpc.linearStructure?.() === undefined) {
-        throw new TrainerSetupError("`identify` needs a linear controller whose dynamics give one equality row per state (x+ = A x + B u + c); this controller's model cannot be read off its QP");
-      }
       return new QLearning(mpc, plant, {
         ...common,
         optimizer: spec.optimizer,
@@ -133,6 +133,7 @@ export function makeTrainer(spec: TrainSpec, mpc: TrainableController, plant: Pl
         rolloutLength: spec.rolloutLength,
         maxRelativeChange: spec.trustRegion,
         explorationMargin: spec.explorationMargin,
+        identifyAfter: spec.identify,
         stateLower: options.stateLower,
         stateUpper: options.stateUpper,
       });

@@ -20,7 +20,7 @@ import { Replay, type ReplayState } from "./replay.js";
 import { RolloutBase, type RolloutConfig } from "./rollout.js";
 import { SafeUpdater } from "./safety.js";
 import type { StepRecord } from "./types.js";
-import { OnlineIdentification, type IdentificationResult, type IdentificationState } from "./identify.js";
+import { IdentificationGuard } from "./identify_guard.js";
 
 /**
  * Statuses that condemn the parameters (the MPC has no solution, or is not a convex QP); a solver
@@ -102,7 +102,7 @@ export class QLearning extends RolloutBase {
   /** The safety layer's boxes (copies: identification tightens them). */
   private readonly boxLower: Float64Array;
   private readonly boxUpper: Float64Array;
-  readonly identification: OnlineIdentification | undefined;
+  readonly identification: IdentificationGuard | undefined;
 
   constructor(mpc: LearnableMpc, plant: Plant, readonly qConfig: QLearningConfig) {
     super(mpc, plant, qConfig);
@@ -139,13 +139,7 @@ export class QLearning extends RolloutBase {
     this.boxLower = Float64Array.from(qConfig.thetaLower ?? mpc.thetaLower);
     this.boxUpper = Float64Array.from(qConfig.thetaUpper ?? mpc.thetaUpper);
     const after = qConfig.identifyAfter ?? 0;
-    if (after > 0) {
-      const structure = mpc.linearStructure?.();
-      if (structure === undefined) {
-        throw new RangeError("identification needs a linear controller whose stage-0 dynamics are one equality row per state in x_0, u_0 and x_1");
-      }
-      this.identification = new OnlineIdentification(structure, Math.max(2, after));
-    }
+    if (after > 0) this.identification = new IdentificationGuard(mpc, after, this.boxLower, this.boxUpper);
     this.safety = new SafeUpdater(
       n,
       {
@@ -177,8 +171,10 @@ export class QLearning extends RolloutBase {
     const r = this.record;
     r.rejected = reverted;
     this.sNext.set(st.observation);
-    const due = this.identification?.record(r.state, r.action, this.sNext) === true;
-    const identified = due ? this.identify() : this.identification?.retightenDue() === true ? this.retighten() : false;
+    const guard = this.identification?.observe(r.state, r.action, this.sNext, this.theta, (cand) => this.acceptAtNext(cand));
+    if (guard?.note !== undefined) r.note = guard.note;
+    if (guard?.identified === true) this.lastGood.set(this.theta);
+    const identified = guard?.changed === true;
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
     this.vExact = v.status === "solved" && !v.fallback;
@@ -238,80 +234,17 @@ export class QLearning extends RolloutBase {
   private episodesSinceUpdate = 0;
 
   /**
-   * Identification for control (identify.ts): the candidate is validated like an update (the MPC
-   * must solve at the state it meets next); accepted, the back-off limits become the safety
-   * layer's boxes for the rest of the run. Notes what was derived on the step record.
+   * Applies a candidate from identification for control (identify_guard.ts) when the MPC solves at
+   * the next state with it, and recomputes the next action with it (V(s_{t+1}) gave a_{t+1} with the
+   * old parameters); otherwise restores both. Null when accepted, else why not.
    */
-  private identify(): boolean {
-    const id = this.identification;
-    if (!id) return false;
-    const res = id.identify(this.theta, this.boxLower, this.boxUpper);
-    const r = this.record;
-    if (!res.ok) {
-      r.note = `identification skipped: ${res.message}`;
-      return false;
-    }
-    this.mpc.setTheta(res.theta);
-    const v = this.mpc.value(this.sNext, this.runtime);
-    if (unsolvable(v.status) || !isSolved(v.status)) {
-      this.mpc.setTheta(this.theta);
-      r.note = `identification rejected: the MPC is ${v.status} at the next state with the identified parameters`;
-      return false;
-    }
-    // V(s_{t+1}) gave a_{t+1} with the old parameters: recompute it with the new ones
-    const vNew = this.policy(this.sNext, this.aNext);
-    if (vNew.fallback) {
-      this.mpc.setTheta(this.theta);
-      this.policy(this.sNext, this.aNext);
-      r.note = "identification rejected: the MPC falls back at the next state with the identified parameters";
-      return false;
-    }
-    this.theta.set(res.theta);
-    this.lastGood.set(res.theta);
-    for (const l of res.limits) {
-      if (l.side === "lower") this.boxLower[l.index] = Math.max(this.boxLower[l.index], l.value);
-      else this.boxUpper[l.index] = Math.min(this.boxUpper[l.index], l.value);
-    }
-    r.note = describeIdentification(res, this.mpc);
-    return true;
-  }
-
-  /**
-   * The back-off limits again for the current model on the latest transitions (identify.ts,
-   * retighten): the boxes follow the model's current one-step error (never looser than the declared
-   * boxes); a back-off outside its new box moves into it when the MPC still solves at the next
-   * state. Returns true when theta moved.
-   */
-  private retighten(): boolean {
-    const id = this.identification;
-    if (!id) return false;
-    const declaredLower = this.qConfig.thetaLower ?? this.mpc.thetaLower;
-    const declaredUpper = this.qConfig.thetaUpper ?? this.mpc.thetaUpper;
-    const res = id.retighten(this.theta, declaredLower, declaredUpper);
-    if (!res) return false;
-    const cand = Float64Array.from(this.theta);
-    let moved = false;
-    for (const l of res.limits) {
-      if (l.side === "lower") {
-        this.boxLower[l.index] = Math.max(declaredLower[l.index], l.value);
-        if (cand[l.index] < l.value) (cand[l.index] = l.value), (moved = true);
-      } else {
-        this.boxUpper[l.index] = Math.min(declaredUpper[l.index], l.value);
-        if (cand[l.index] > l.value) (cand[l.index] = l.value), (moved = true);
-      }
-    }
-    if (!moved) return false;
+  private acceptAtNext(cand: Float64Array): string | null {
     this.mpc.setTheta(cand);
     const v = this.policy(this.sNext, this.aNext);
-    if (!isSolved(v.status) || v.fallback) {
-      this.mpc.setTheta(this.theta);
-      this.policy(this.sNext, this.aNext);
-      return false;
-    }
-    this.theta.set(cand);
-    const f = (v: number) => Number(v.toPrecision(3)).toString();
-    this.record.note = `back-offs re-tightened to the current model's one-step error: ${res.limits.map((l) => `${thetaName(this.mpc, l.index)} ${l.side === "lower" ? ">=" : "<="} ${f(l.value)}`).join(", ")}`;
-    return true;
+    if (isSolved(v.status) && !v.fallback) return null;
+    this.mpc.setTheta(this.theta);
+    this.policy(this.sNext, this.aNext);
+    return v.fallback ? "the MPC falls back at the next state with these parameters" : `the MPC is ${v.status} at the next state with these parameters`;
   }
 
   private update(): void {
@@ -343,7 +276,7 @@ export class QLearning extends RolloutBase {
       lastGood: Array.from(this.lastGood),
       failStreak: this.failStreak,
       vExact: this.vExact,
-      ...(this.identification ? { identification: this.identification.getState(), boxLower: Array.from(this.boxLower, nullInf), boxUpper: Array.from(this.boxUpper, nullInf) } : {}),
+      ...(this.identification ? { identification: this.identification.getState() } : {}),
     };
   }
 
@@ -360,38 +293,7 @@ export class QLearning extends RolloutBase {
     this.failStreak = typeof extra.failStreak === "number" ? extra.failStreak : 0;
     this.vExact = extra.vExact === true;
     if (this.identification && extra.identification !== undefined) {
-      this.identification.setState(extra.identification as IdentificationState);
-      this.boxLower.set((extra.boxLower as (number | null)[]).map((v) => v ?? -Infinity));
-      this.boxUpper.set((extra.boxUpper as (number | null)[]).map((v) => v ?? Infinity));
+      this.identification.setState(extra.identification as ReturnType<IdentificationGuard["getState"]>);
     }
   }
-}
-
-/** JSON has no infinities: a box's open side is null in a checkpoint. */
-function nullInf(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
-}
-
-/** Entry names of theta from the controller's layout (`x_lb[0]`, `A[1,0]`). */
-function thetaName(mpc: LearnableMpc, index: number): string {
-  for (const p of mpc.params) {
-    if (index < p.offset || index >= p.offset + p.size) continue;
-    const i = index - p.offset;
-    if (p.size === 1) return p.name;
-    if (p.structure === "matrix") return `${p.name}[${Math.floor(i / p.cols)},${i % p.cols}]`;
-    return `${p.name}[${i}]`;
-  }
-  return `theta[${index}]`;
-}
-
-/** One line saying what identification derived and from what. */
-export function describeIdentification(res: IdentificationResult, mpc: LearnableMpc): string {
-  const f = (v: number) => Number(v.toPrecision(3)).toString();
-  const rm = (a: Float64Array) => `[${Array.from(a, f).join(", ")}]`;
-  const limits = res.limits.map((l) => `${thetaName(mpc, l.index)} ${l.side === "lower" ? ">=" : "<="} ${f(l.value)}`);
-  return (
-    `identified the model from ${res.samples} transitions (${res.modelIndices.length} parameters; one-step prediction error rms ${rm(res.rmseBefore)} -> ${rm(res.rmseAfter)}); ` +
-    `remaining error per state in [${Array.from(res.errorLow, f).join(", ")}] .. [${Array.from(res.errorHigh, f).join(", ")}]` +
-    (limits.length > 0 ? `; back-offs: ${limits.join(", ")}` : "; no back-off parameter found")
-  );
 }

@@ -172,6 +172,26 @@ describe("Q-learning with `identify` on the Gros & Zanon benchmark", () => {
     expect(Array.from(b.getTheta())).toEqual(Array.from(a.getTheta()));
   });
 
+  it("DPG with `identify` and the one-step safety filter on its exploration: no violation after step 50 (seeds 1 and 3, 1500 steps)", () => {
+    const dpgLive = compileToModule(readFileSync(`${root}examples/gros_zanon/linear_mpc_dpg_safe.mpcrl`, "utf8")).module!;
+    for (const seed of [1, 3]) {
+      const spec = { ...dpgLive.trainConfig, steps: 1500, seed };
+      const mpc = dpgLive.createController(controllerOptions(spec));
+      const trainer = makeTrainer(spec, mpc, dpgLive.createPlant!(), { seed, learn: true, inputLower: dpgLive.ir.u0Lower, inputUpper: dpgLive.ir.u0Upper });
+      trainer.beginEpisode(0);
+      let late = 0;
+      let identified = false;
+      for (let k = 0; k < 1500; k++) {
+        const r = trainer.step();
+        if (r.note?.startsWith("identified the model from 20 transitions")) identified = true;
+        if (k >= 50 && r.violations > 0) late++;
+      }
+      trainer.endEpisode();
+      expect(identified).toBe(true);
+      expect(late).toBe(0);
+    }
+  });
+
   it("a nonlinear or unreadable controller is refused with a setup error", () => {
     const spec = { ...live.trainConfig, identify: 5 };
     const mpc = live.createController(controllerOptions(spec));

@@ -74,6 +74,8 @@ export class SchurKkt {
   private readonly LU: Float64Array;
   private readonly piv: Int32Array;
   private readonly W: Float64Array;
+  /** W's columns as views (made once: no allocation per update) */
+  private readonly wCol: Float64Array[];
   private readonly col: Float64Array;
   private readonly t: Float64Array;
   private readonly r: Float64Array;
@@ -112,6 +114,8 @@ export class SchurKkt {
     this.LU = new Float64Array(k * k);
     this.piv = new Int32Array(k);
     this.W = new Float64Array(this.wMax * N);
+    this.wCol = [];
+    for (let c = 0; c < this.wMax; c++) this.wCol.push(this.W.subarray(c * N, c * N + N));
     this.col = new Float64Array(N);
     this.t = new Float64Array(N);
     this.r = new Float64Array(k);
@@ -302,7 +306,7 @@ export class SchurKkt {
     this.slot[i] = k;
     this.size = k + 1;
     // W_k = K0^{-1} v_k (kept when k < wMax)
-    const wk = k < this.wMax ? W.subarray(k * N, k * N + N) : this.col;
+    const wk = k < this.wMax ? this.wCol[k] : this.col;
     this.fillW(k, wk);
     // C_lk = D_lk - v_l' W_k (D diagonal: -delta for ADD, 0 for PIN)
     for (let l = 0; l <= k; l++) {
@@ -426,7 +430,7 @@ export class SchurKkt {
         rowOf[a] = rowOf[ka];
         kind[a] = kind[ka];
         if (ka < this.wMax) W.copyWithin(a * N, ka * N, ka * N + N);
-        else if (a < this.wMax) this.fillW(a, W.subarray(a * N, a * N + N));
+        else if (a < this.wMax) this.fillW(a, this.wCol[a]);
       }
       slot[rowOf[a]] = a;
     }

@@ -26,15 +26,17 @@ export function runCheck(files: string[], opts: CheckOptions): void {
     }
     // the one verdict: the checker, then (without checker errors) lowering and the numeric checks
     const checked = check(text);
-    const { diagnostics } = verify(text, { fileName: file, checked });
+    const { diagnostics, notes } = verify(text, { fileName: file, checked });
     const hasErrors = diagnostics.some((d) => d.severity === "error");
     // what was proved, one line per controller (linear QP, or nonlinear MPC with its convexity argument)
     const proved = hasErrors ? [] : describeControllers(checked);
-    if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics, controllers: proved }) + "\n");
+    // and what the train blocks will derive before learning (e.g. `identify`)
+    const derived = hasErrors ? [] : notes;
+    if (opts.json) process.stdout.write(JSON.stringify({ file, diagnostics, controllers: proved, derived }) + "\n");
     else {
       if (diagnostics.length > 0) process.stdout.write(renderDiagnostics(text, diagnostics, file, { color }) + "\n");
       else process.stdout.write(`${file}: ok\n`);
-      for (const line of proved) process.stdout.write(`  ${line}\n`);
+      for (const line of [...proved, ...derived]) process.stdout.write(`  ${line}\n`);
     }
     raiseExitCode(hasErrors ? 1 : 0);
   }

@@ -18,6 +18,7 @@ import { LowerError } from "./lower/errors.js";
 import { lowerPlant, type PlantIr } from "./lower/plant.js";
 import { findTrain, lowerTrain, type TrainConfigIr } from "./lower/train.js";
 import { templateFromIr } from "./template.js";
+import { identifyVerdict } from "./lower/identify.js";
 
 export interface LowerOptions {
   /** File name used in the header, comments and diagnostics (default "spec.mpcrl"). */
@@ -39,6 +40,8 @@ export interface Lowered {
   readonly train?: TrainConfigIr;
   readonly template?: QpTemplate;
   readonly diagnostics: Diagnostic[];
+  /** What the train block's settings will derive (e.g. `identify`), for `mpcrl check` to print. */
+  readonly notes?: string[];
 }
 
 const hasErrors = (d: readonly Diagnostic[]): boolean => d.some((x) => x.severity === "error");
@@ -62,6 +65,7 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
       const train = tb ? lowerTrain(program, tb) : undefined;
       const pb = plantBlock(program, tb?.plant.name);
       const plant = pb ? lowerPlant(program, pb, model) : undefined;
+      if (tb && train && train.spec.identify > 0) diagnostics.push(...identifyVerdict(undefined, tb, train.spec.identify, nlp.name).diagnostics);
       return { nlp, ...(plant ? { plant } : {}), ...(train ? { train } : {}), diagnostics };
     } catch (err) {
       diagnostics.push(err instanceof LowerError ? errorDiagnostic(err) : internalDiagnostic(err, low.block.name.span));
@@ -72,8 +76,8 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
   const ir = low.ir;
   let plant: PlantIr | undefined;
   let train: TrainConfigIr | undefined;
+  const tb = findTrain(program, ir.name);
   try {
-    const tb = findTrain(program, ir.name);
     if (tb) train = lowerTrain(program, tb);
     const pb = plantBlock(program, tb?.plant.name);
     if (pb) plant = lowerPlant(program, pb, model);
@@ -89,7 +93,13 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
       diagnostics.push(internalDiagnostic(err, low.block.name.span));
     }
   }
-  return { ir, plant, train, template, diagnostics };
+  const notes: string[] = [];
+  if (tb && train && train.spec.identify > 0) {
+    const v = identifyVerdict(template, tb, train.spec.identify, ir.name);
+    diagnostics.push(...v.diagnostics);
+    notes.push(...v.notes);
+  }
+  return { ir, plant, train, template, diagnostics, ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /** Check, lower and run the numeric checks of the compile target (no code generation). */
@@ -129,6 +139,8 @@ export interface VerifyResult {
   readonly compiler: Diagnostic[];
   /** Whether lowering and the numeric checks ran (they are skipped when the checker reports errors). */
   readonly ran: boolean;
+  /** What the train blocks' settings will derive (lowerChecked's notes), one line each. */
+  readonly notes: string[];
 }
 
 /** The one verdict: the checker, then (only without checker errors) lowering and the numeric checks
@@ -136,7 +148,8 @@ export interface VerifyResult {
 export function verify(source: string, options: VerifyOptions = {}): VerifyResult {
   const checked = options.checked ?? check(source);
   const base = [...checked.diagnostics];
-  if (hasErrors(base)) return { diagnostics: base, compiler: [], ran: false };
+  if (hasErrors(base)) return { diagnostics: base, compiler: [], ran: false, notes: [] };
+  const notes: string[] = [];
   const compiler: Diagnostic[] = [];
   const seen = new Set<string>();
   const controllers = checked.program.items.filter((i): i is ControllerBlock => i.kind === "Controller");
@@ -149,6 +162,7 @@ export function verify(source: string, options: VerifyOptions = {}): VerifyResul
     } catch (err) {
       low = { diagnostics: [internalDiagnostic(err, c.name.span)] };
     }
+    notes.push(...(low.notes ?? []));
     for (const d of low.diagnostics) {
       const key = `${d.code}@${d.span.start}:${d.span.end}:${d.message}`;
       if (seen.has(key)) continue;
@@ -156,5 +170,5 @@ export function verify(source: string, options: VerifyOptions = {}): VerifyResul
       compiler.push(d);
     }
   }
-  return { diagnostics: [...base, ...compiler], compiler, ran: true };
+  return { diagnostics: [...base, ...compiler], compiler, ran: true, notes };
 }

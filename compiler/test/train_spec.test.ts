@@ -167,6 +167,30 @@ describe("the interpretation is the compiler's verdict", () => {
     expect(r.diagnostics.map((x) => x.code)).toContain("MPC4601");
   });
 
+  it("`identify`: check says what it will fit and tighten; a controller whose model is not learnable or not linear is an error at the setting", () => {
+    const safe = readRepo("examples/gros_zanon/linear_mpc_safe.mpcrl");
+    const ok = verify(safe);
+    expect(ok.diagnostics.filter((x) => x.severity === "error")).toEqual([]);
+    expect(ok.notes).toEqual([
+      "LinearMpc: `identify 20`: after 20 steps, b, A, B (entering the one-step model) are fitted to the observed transitions by least squares; " +
+        "the back-offs x_lb[0] (lower bound of x[0]), x_lb[1] (lower bound of x[1]), x_ub[0] (upper bound of x[0]), x_ub[1] (upper bound of x[1]) " +
+        "are then kept at least as large as the one-step prediction error that remains, re-derived every 20 steps",
+    ]);
+    // the model fixed: nothing to identify
+    const fixedModel = safe.replace("dynamics x+ = A*x + B*u + b", "dynamics x+ = A0*x + B0*u");
+    const d1 = verify(fixedModel).diagnostics.filter((x) => x.severity === "error");
+    expect(d1.map((x) => x.code)).toEqual(["MPC4601"]);
+    expect(d1[0].message).toMatch(/no learnable parameter of `LinearMpc` enters its dynamics/);
+    expect(fixedModel.slice(d1[0].span.start, d1[0].span.end)).toBe("identify 20");
+    // a nonlinear controller: the trainer could not read its model off a QP
+    const cartpole = readRepo("examples/cartpole/cartpole.mpcrl");
+    const withIdentify = cartpole.replace(/algorithm q_learning \{\n/, "algorithm q_learning {\n    identify 20\n");
+    expect(withIdentify).not.toBe(cartpole);
+    const d2 = verify(withIdentify).diagnostics.filter((x) => x.severity === "error");
+    expect(d2.map((x) => x.code)).toEqual(["MPC4601"]);
+    expect(d2[0].message).toMatch(/`identify` needs a linear controller/);
+  });
+
   it("`fallback safe(u)` reaches the controllers of all three paths", async () => {
     const spec = readRepo("examples/double_integrator/double_integrator.mpcrl").replace("  seed 3\n", "  seed 3\n  fallback safe([0.5])\n");
     const live = compileToModule(spec).module!;

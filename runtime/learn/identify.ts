@@ -324,10 +324,83 @@ function errorSupport(r: Float64Array, N: readonly Float64Array[], nx: number, n
   return { errorLow, errorHigh };
 }
 
+/** A back-off: a parameter outside the model that moves exactly one side of one stage-1 bound row. */
+export interface BackoffParameter {
+  readonly index: number;
+  readonly state: number;
+  /** The side of the bound it moves. */
+  readonly bound: "lower" | "upper";
+  /** Bound change per unit of the parameter. */
+  readonly gain: number;
+}
+
+/** The parameters that move the one-step model M(theta) (central differences at theta). */
+export function modelParameters(st: LinearStructure, theta: Float64Array): number[] | undefined {
+  const { nx, nu } = st;
+  const w = nx + nu + 1;
+  const M = new Float64Array(nx * w);
+  const Mp = new Float64Array(nx * w);
+  const Mm = new Float64Array(nx * w);
+  if (!st.dynamics(theta, M)) return undefined;
+  const th = Float64Array.from(theta);
+  const out: number[] = [];
+  for (let j = 0; j < th.length; j++) {
+    const h = 1e-6 * Math.max(1, Math.abs(th[j]));
+    const keep = th[j];
+    th[j] = keep + h;
+    const okP = st.dynamics(th, Mp);
+    th[j] = keep - h;
+    const okM = st.dynamics(th, Mm);
+    th[j] = keep;
+    if (!okP || !okM) return undefined;
+    for (let k = 0; k < M.length; k++) {
+      if (Math.abs((Mp[k] - Mm[k]) / (2 * h)) > 1e-9 * (1 + Math.abs(M[k]))) {
+        out.push(j);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The back-offs among the parameters outside `model` (bounds are affine in them: one unit step). */
+export function backoffParameters(st: LinearStructure, theta: Float64Array, model: ReadonlySet<number>): BackoffParameter[] {
+  const nb = st.bounds.length;
+  const lo0 = new Float64Array(nb);
+  const hi0 = new Float64Array(nb);
+  const loP = new Float64Array(nb);
+  const hiP = new Float64Array(nb);
+  const th = Float64Array.from(theta);
+  const out: BackoffParameter[] = [];
+  st.stateBounds(th, lo0, hi0);
+  for (let j = 0; j < th.length; j++) {
+    if (model.has(j)) continue;
+    const keep = th[j];
+    th[j] = keep + 1;
+    st.stateBounds(th, loP, hiP);
+    th[j] = keep;
+    let moved: BackoffParameter | undefined;
+    let count = 0;
+    for (let k = 0; k < nb; k++) {
+      for (const bound of ["lower", "upper"] as const) {
+        const a = bound === "lower" ? lo0[k] : hi0[k];
+        const b = bound === "lower" ? loP[k] : hiP[k];
+        if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+        const gain = b - a;
+        if (Math.abs(gain) > 1e-12) {
+          count++;
+          moved = { index: j, state: st.bounds[k].state, bound, gain };
+        }
+      }
+    }
+    if (count === 1 && moved !== undefined) out.push(moved);
+  }
+  return out;
+}
+
 /**
- * Back-offs and their limits: a parameter outside the model that moves exactly one side of one
- * stage-1 bound row, with gain g (bound change per unit). bound(theta_j) = bound(0) + g theta_j;
- * the lower side needs bound >= bound(0) - errorLow, the upper side bound <= bound(0) - errorHigh.
+ * The back-offs' limits: bound(theta_j) = bound(0) + g theta_j; the lower side needs
+ * bound >= bound(0) - errorLow, the upper side bound <= bound(0) - errorHigh.
  */
 function backoffLimits(
   st: LinearStructure,
@@ -338,41 +411,15 @@ function backoffLimits(
   lower: Float64Array,
   upper: Float64Array,
 ): DerivedLimit[] {
-  const nb = st.bounds.length;
-  const lo0 = new Float64Array(nb);
-  const hi0 = new Float64Array(nb);
-  const loP = new Float64Array(nb);
-  const hiP = new Float64Array(nb);
   const limits: DerivedLimit[] = [];
-  st.stateBounds(theta, lo0, hi0);
-  for (let j = 0; j < theta.length; j++) {
-    if (model.has(j)) continue;
-    const keep = theta[j];
-    theta[j] = keep + 1;
-    st.stateBounds(theta, loP, hiP);
-    theta[j] = keep;
-    let moved: { k: number; side: "lower" | "upper"; gain: number } | undefined;
-    let count = 0;
-    for (let k = 0; k < nb; k++) {
-      for (const side of ["lower", "upper"] as const) {
-        const a = side === "lower" ? lo0[k] : hi0[k];
-        const b = side === "lower" ? loP[k] : hiP[k];
-        if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-        const gain = b - a;
-        if (Math.abs(gain) > 1e-12) {
-          count++;
-          moved = { k, side, gain };
-        }
-      }
-    }
-    if (count !== 1 || moved === undefined) continue;
-    const state = st.bounds[moved.k].state;
-    const need = moved.side === "lower" ? -errorLow[state] : -errorHigh[state];
+  for (const b of backoffParameters(st, theta, model)) {
+    const need = b.bound === "lower" ? -errorLow[b.state] : -errorHigh[b.state];
     if (need === 0) continue;
-    const limit = need / moved.gain;
-    const side: "lower" | "upper" = (moved.side === "lower") === (moved.gain > 0) ? "lower" : "upper";
+    const j = b.index;
+    const limit = need / b.gain;
+    const side: "lower" | "upper" = (b.bound === "lower") === (b.gain > 0) ? "lower" : "upper";
     const value = side === "lower" ? Math.min(Math.max(limit, lower[j]), upper[j]) : Math.max(Math.min(limit, upper[j]), lower[j]);
-    limits.push({ index: j, side, value, state });
+    limits.push({ index: j, side, value, state: b.state });
   }
   return limits;
 }

@@ -4,7 +4,7 @@
 // ones), and writes a note saying what was derived and from what. Every candidate goes through the
 // learner's `accept` (the MPC must solve at the state it meets next) before it is applied.
 
-import type { LearnableMpc } from "../mpc/types.js";
+import type { LearnableMpc, ParamLayout } from "../mpc/types.js";
 import { OnlineIdentification, type IdentificationResult, type IdentificationState } from "./identify.js";
 
 /** Null when the candidate theta is accepted (the learner has set it on the MPC), else why not. */
@@ -97,7 +97,7 @@ function nullInf(v: number): number | null {
 }
 
 /** Entry names of theta from the controller's layout (`x_lb[0]`, `A[1,0]`). */
-export function thetaName(mpc: LearnableMpc, index: number): string {
+export function thetaName(mpc: { readonly params: readonly ParamLayout[] }, index: number): string {
   for (const p of mpc.params) {
     if (index < p.offset || index >= p.offset + p.size) continue;
     const i = index - p.offset;

@@ -32,18 +32,22 @@ class RowsKernel {
   private readonly first: Kernel;
   private second: Kernel | undefined;
   private readonly nu: number;
+  private readonly nx: number;
   private readonly nv: number;
+  /** nx: the states the rows are differentiated by (default all, the carried inputs included; the dynamics: the declared ones). */
   constructor(
     private readonly owner: OcpBuild,
     private readonly rows: readonly number[],
     withInput: boolean,
+    nx = owner.ir.nx + owner.ir.carriedInputs.length,
   ) {
     const { pool, ir } = owner;
     this.size = rows.length;
     this.nu = withInput ? ir.nu : 0;
-    const d = rowDerivatives(pool, rows, ir.nx, this.nu, ir.nTheta);
+    this.nx = nx;
+    const d = rowDerivatives(pool, rows, nx, this.nu, ir.nTheta);
     this.first = new Kernel(pool, Int32Array.from([...d.value, ...d.jx, ...d.ju, ...d.jtheta]));
-    this.nv = ir.nx + this.nu + ir.nTheta;
+    this.nv = nx + this.nu + ir.nTheta;
   }
 
   eval(x: ArrayLike<number>, u: ArrayLike<number>, theta: ArrayLike<number>, rt: ArrayLike<number>, value: Float64Array, jx: Float64Array, ju: Float64Array, jtheta: Float64Array): void {
@@ -52,7 +56,7 @@ class RowsKernel {
     const o = this.first.outputs;
     let p = 0;
     for (let i = 0; i < this.size; i++) value[i] = vals[o[p++]];
-    for (let i = 0; i < this.size * this.owner.ir.nx; i++) jx[i] = vals[o[p++]];
+    for (let i = 0; i < this.size * this.nx; i++) jx[i] = vals[o[p++]];
     for (let i = 0; i < this.size * this.nu; i++) ju[i] = vals[o[p++]];
     for (let i = 0; i < this.size * this.owner.ir.nTheta; i++) jtheta[i] = vals[o[p++]];
   }
@@ -60,7 +64,7 @@ class RowsKernel {
   /** Hessian of w'rows w.r.t. v = (x, u, theta), nv x nv. */
   hessian(x: ArrayLike<number>, u: ArrayLike<number>, theta: ArrayLike<number>, rt: ArrayLike<number>, w: ArrayLike<number>, out: Float64Array): void {
     const { pool, ir } = this.owner;
-    this.second ??= new Kernel(pool, Int32Array.from(rowHessians(pool, this.rows, ir.nx, this.nu, ir.nTheta).flat()));
+    this.second ??= new Kernel(pool, Int32Array.from(rowHessians(pool, this.rows, this.nx, this.nu, ir.nTheta).flat()));
     const vals = this.owner.values();
     this.second.run(vals, theta, rt, x, u);
     const o = this.second.outputs;
@@ -141,7 +145,7 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
   const b = new OcpBuild(ir);
   const N = ir.horizon;
   const stages: readonly NlpStageIr[] = ir.stages;
-  const dyn = new RowsKernel(b, ir.dynamics, true);
+  const dyn = new RowsKernel(b, ir.dynamics, true, ir.nx);
   const residual = b.stageFunction(stages.map((s) => s.residual), false);
   const terminalResidual = b.stageFunction([ir.terminal.residual], true);
   const general = b.generalCost(stages.map((s) => s.general), false);
@@ -149,8 +153,9 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
   const constraint = b.stageFunction(stages.map((s) => s.hard), false);
   const terminalConstraint = b.stageFunction([ir.terminal.hard], true);
   const soft = b.stageFunction(stages.map((s) => s.soft), false);
+  const terminalSoft = b.stageFunction([ir.terminal.soft], true);
   return {
-    nx: ir.nx,
+    nx: ir.nx + ir.carriedInputs.length,
     nu: ir.nu,
     N,
     nTheta: ir.nTheta,
@@ -169,6 +174,8 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     ...(constraint !== undefined ? { constraint } : {}),
     ...(terminalConstraint !== undefined ? { terminalConstraint } : {}),
     ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
+    ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
+    ...(ir.carriedInputs.length > 0 ? { carriedInputs: Int32Array.from(ir.carriedInputs) } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ type Push = (...lines: string[]) => void;
 const SIG = "x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array";
 const VOIDS = ["  void x;", "  void u;", "  void theta;", "  void rt;"];
 const floats = (a: readonly number[]): string => a.map((v) => numElem(v)).join(", ");
+/** The OcpModel's states: the declared ones and the carried previous inputs. */
+const nxOf = (ir: NlpIr): number => ir.nx + ir.carriedInputs.length;
 
 /** Body of `fn(x, u, theta, rt, out)` writing values and Jacobians of `rows` into out.{names}. */
 function rowsFunction(pool: ExprPool, name: string, rows: readonly number[], nx: number, nu: number, nTheta: number, outType: string, names: readonly [string, string, string, string], push: Push): void {
@@ -79,8 +81,8 @@ function stageFunction(ir: NlpIr, base: string, lists: readonly (readonly number
   const nu = terminal ? 0 : ir.nu;
   const { bodies, of } = groups(lists);
   bodies.forEach((rows, g) => {
-    rowsFunction(ir.pool, `${base}${g}`, rows, ir.nx, nu, ir.nTheta, "StageOut", ["value", "jx", "ju", "jtheta"], push);
-    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, ir.nx, nu, ir.nTheta, false, push);
+    rowsFunction(ir.pool, `${base}${g}`, rows, nxOf(ir), nu, ir.nTheta, "StageOut", ["value", "jx", "ju", "jtheta"], push);
+    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, nxOf(ir), nu, ir.nTheta, false, push);
   });
   return dispatch(base, bodies.length, of, lists[0].length, "StageOut", "w: Float64Array", push);
 }
@@ -119,7 +121,7 @@ function generalCost(ir: NlpIr, base: string, nodes: readonly number[], terminal
   const nu = terminal ? 0 : ir.nu;
   const { bodies, of } = groups(nodes.map((n) => [n]));
   bodies.forEach((rows, g) => {
-    const d = rowDerivatives(ir.pool, rows, ir.nx, nu, ir.nTheta);
+    const d = rowDerivatives(ir.pool, rows, nxOf(ir), nu, ir.nTheta);
     const code = new NodeCode(ir.pool, { theta: "theta", rt: "rt", x: "x", u: "u" });
     push(`function ${base}${g}(${SIG}, out: GeneralCostOut): number {`, ...VOIDS);
     push(...code.define(neededNodes({ pool: ir.pool }, [...d.value, ...d.jx, ...d.ju, ...d.jtheta])).map((s) => `  ${s}`));
@@ -127,7 +129,7 @@ function generalCost(ir: NlpIr, base: string, nodes: readonly number[], terminal
     d.ju.forEach((n, i) => push(`  out.gu[${i}] = ${code.ref(n)};`));
     d.jtheta.forEach((n, i) => push(`  out.gtheta[${i}] = ${code.ref(n)};`));
     push(`  return ${code.ref(d.value[0])};`, "}", "");
-    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, ir.nx, nu, ir.nTheta, true, push);
+    hessianFunction(ir.pool, `${base}Hessian${g}`, rows, nxOf(ir), nu, ir.nTheta, true, push);
   });
   return dispatch(base, bodies.length, of, undefined, "GeneralCostOut", "w: number", push);
 }
@@ -135,6 +137,7 @@ function generalCost(ir: NlpIr, base: string, nodes: readonly number[], terminal
 /** The `ocp` constant (an OcpModel) and its functions; returns the runtime type names it uses. */
 export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   const stages = ir.stages;
+  // the dynamics of the declared states (the carried previous inputs are the runtime's)
   rowsFunction(ir.pool, "dynamics", ir.dynamics, ir.nx, ir.nu, ir.nTheta, "DynamicsOut", ["f", "fx", "fu", "ftheta"], push);
   hessianFunction(ir.pool, "dynamicsHessian", ir.dynamics, ir.nx, ir.nu, ir.nTheta, false, push);
   const fields: string[] = [];
@@ -149,10 +152,15 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
   if (soft !== undefined) fields.push(`  softConstraint: { fn: ${soft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.softL1)}]), l2: Float64Array.from([${floats(ir.softL2)}]) },`);
+  const terminalSoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
+  if (terminalSoft !== undefined) {
+    fields.push(`  terminalSoftConstraint: { fn: ${terminalSoft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.terminalSoftL1)}]), l2: Float64Array.from([${floats(ir.terminalSoftL2)}]) },`);
+  }
+  if (ir.carriedInputs.length > 0) fields.push(`  carriedInputs: Int32Array.from([${ir.carriedInputs.join(", ")}]),`);
   const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;
   push("/** The optimal control problem of this controller (runtime/nmpc/types.ts). */");
   push("export const ocp: OcpModel = {");
-  push(`  nx: ${ir.nx},`, `  nu: ${ir.nu},`, `  N: ${ir.horizon},`, `  nTheta: ${ir.nTheta},`, `  nRuntime: ${ir.nRuntime},`);
+  push(`  nx: ${nxOf(ir)},`, `  nu: ${ir.nu},`, `  N: ${ir.horizon},`, `  nTheta: ${ir.nTheta},`, `  nRuntime: ${ir.nRuntime},`);
   push("  dynamics,", "  dynamicsHessian,", `  integrator: ${integ},`);
   push(`  xLower: Float64Array.from([${floats(ir.xLower)}]),`, `  xUpper: Float64Array.from([${floats(ir.xUpper)}]),`);
   push(`  uLower: Float64Array.from([${floats(ir.uLower)}]),`, `  uUpper: Float64Array.from([${floats(ir.uUpper)}]),`);
@@ -187,7 +195,7 @@ export function emitNlpModule(input: NlpEmitInput): string {
   push(
     `// Generated by the mpcrl compiler ${COMPILER_VERSION} from ${commentText(input.fileName)} (controller ${commentText(ir.name)}). Do not edit.`,
     `// Spec hash (FNV-1a 64): ${specHash(input.source)}`,
-    `// Nonlinear MPC (${ir.method === "sqp" ? "SQP" : "real-time iteration"}, ${ir.hessian === "exact" ? "exact" : "Gauss-Newton"} Hessian): ${ir.nx} states, ${ir.nu} inputs, horizon ${ir.horizon}, ${integ}.`,
+    `// Nonlinear MPC (${ir.method === "sqp" ? "SQP" : "real-time iteration"}, ${ir.hessian === "exact" ? "exact" : "Gauss-Newton"} Hessian): ${ir.nx} states${ir.carriedInputs.length > 0 ? ` (+ ${ir.carriedInputs.length} carried previous inputs)` : ""}, ${ir.nu} inputs, horizon ${ir.horizon}, ${integ}.`,
     "",
     `import { ${[...uses].join(", ")} } from "mpcrl/runtime";`,
     "",
@@ -210,7 +218,8 @@ export function emitNlpModule(input: NlpEmitInput): string {
   push("  ],", `  theta0: Float64Array.from([${floats(theta0)}]),`, "  runtime: [");
   for (const r of ir.runtime) {
     const range = r.lower !== undefined && r.upper !== undefined ? `, lower: Float64Array.from([${floats(r.lower)}]), upper: Float64Array.from([${floats(r.upper)}])` : "";
-    push(`    { name: ${str(r.name)}, size: ${r.size}, offset: ${r.offset}, defaultValue: Float64Array.from([${floats(r.defaultValue)}])${range} },`);
+    const prev = r.previousInput !== undefined ? `, previousInput: ${r.previousInput}` : "";
+    push(`    { name: ${str(r.name)}, size: ${r.size}, offset: ${r.offset}, defaultValue: Float64Array.from([${floats(r.defaultValue)}])${range}${prev} },`);
   }
   push("  ],", "};", "");
   push("/** The controller: the runtime NonlinearMpc over this problem, with typed parameters. */");

@@ -29,9 +29,14 @@ export interface NlpIr {
   readonly kind: "nlp";
   readonly name: string;
   readonly fileName: string;
+  /** Declared states (the plant's); the OcpModel has nx + carriedInputs.length (the carried
+   *  previous inputs of `prev` last), and so have the stage functions' x and xLower/xUpper. */
   readonly nx: number;
   readonly nu: number;
   readonly horizon: number;
+  /** Input entries whose previous value is carried as states nx.. (OcpModel.carriedInputs);
+   *  `dynamics` covers the declared nx states only. */
+  readonly carriedInputs: readonly number[];
   /** The `discount` setting (reported to learners; discounting in the cost is explicit, gamma^k). */
   readonly discount: number;
   readonly method: "sqp" | "rti";
@@ -46,17 +51,20 @@ export interface NlpIr {
   readonly nTheta: number;
   readonly runtime: readonly IrRuntime[];
   readonly nRuntime: number;
-  /** f(x, u, theta, rt): x' (continuous, `der(x) = ...`) or x_{k+1} (discrete). */
+  /** f(x, u, theta, rt): x' (continuous, `der(x) = ...`) or x_{k+1} (discrete), of the declared states. */
   readonly dynamics: readonly number[];
   readonly integrator: NlpIntegrator;
   /** Stages 0..N-1 (same row counts in every stage). */
   readonly stages: readonly NlpStageIr[];
-  /** The terminal node k = N (no input; `soft` is empty). */
+  /** The terminal node k = N (no input; its soft rows are the OcpModel's terminal soft constraint). */
   readonly terminal: NlpStageIr;
-  /** Penalty weights per soft row (stages 0..N-1; soft rows at k = N are refused): L1 and L2 (>= 0). */
+  /** Penalty weights per soft row of stages 0..N-1: L1 and L2 (>= 0). */
   readonly softL1: readonly number[];
   readonly softL2: readonly number[];
-  /** Constant box bounds: states per node ((N+1) nx; node 0 unused), inputs per stage (N nu). */
+  /** Penalty weights per terminal soft row (k = N). */
+  readonly terminalSoftL1: readonly number[];
+  readonly terminalSoftL2: readonly number[];
+  /** Constant box bounds: states per node ((N+1) (nx + carried); node 0 unused), inputs per stage (N nu). */
   readonly xLower: readonly number[];
   readonly xUpper: readonly number[];
   readonly uLower: readonly number[];

@@ -11,12 +11,21 @@
 //    fold a stage-dependent linear (or quadratic) weight into the row, w (e - hi) <= eps;
 //  - bounds: constant `in [lo, hi]` of states and inputs become boxes; bounds with learnables become
 //    hard rows (the box of the QP must not move with theta inside one solve's data);
-//  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator.
+//  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator;
+//  - `prev(u)` (outside the dynamics): the previous input is carried as extra trailing states p
+//    (OcpModel.carriedInputs: p_{k+1} = u_k, added by the runtime), so prev(u) at every stage k is
+//    the leaf p_k of the stage's own x: u_{k-1} for k >= 1 (by the carried dynamics, exactly), and
+//    at k = 0 the runtime slot `prev_<u>` (the input applied at the last step; NonlinearMpc appends
+//    it to the measured state). A term in u_k - u_{k-1} then has its cross derivatives within one
+//    stage block (Gauss-Newton and exact Hessians alike);
+//  - soft rows at k = N: the OcpModel's terminal soft constraint (its own slacks, penalty gamma^N).
 
 import type { Constraint, Dynamics, Expr } from "../../language/ast.js";
 import type { NlpIr, NlpIntegrator, NlpStageIr } from "../ir/nlp.js";
 import type { Mat, Poly } from "../ir/poly.js";
-import { ControllerLowering, type LowerOptions, type VarBlock } from "./controller.js";
+import { ControllerLowering, type LowerOptions, type StageScope, type VarBlock } from "./controller.js";
+import type { NameRef } from "../../language/ast.js";
+import { mat, type Val } from "./value.js";
 import { CompilerCodes, LowerError } from "./errors.js";
 import { agreedNumber, fitShape } from "./scope.js";
 import type { Span } from "../../language/diagnostics.js";
@@ -42,10 +51,18 @@ interface RowSpec {
   readonly soft: number[][];
   readonly softL1: number[];
   readonly softL2: number[];
+  /** Weights of the soft rows at k = N (the stage's own, which may differ from the path's). */
+  readonly terminalSoftL1: number[];
+  readonly terminalSoftL2: number[];
 }
 
 export class NlpLowering extends ControllerLowering {
   private readonly nlpOptions: NlpLowerOptions;
+  /** Input blocks whose previous value is carried (prev), with their first carried state (after the model's). */
+  private readonly carried: { readonly block: VarBlock; readonly offset: number }[] = [];
+  private nCarried = 0;
+  /** While the dynamics are lowered (prev() is refused there). */
+  private inDynamics = false;
 
   constructor(program: Program, source: string, block: ControllerBlock, options: NlpLowerOptions) {
     super(program, source, block, options);
@@ -64,15 +81,29 @@ export class NlpLowering extends ControllerLowering {
     return this.alg.mat(b.size, 1, out);
   }
 
-  /** `prev(u)` couples two stages (u_{k-1}); the stage functions of a nonlinear controller see one
-   *  stage only, so it is refused instead of being read as the stage's own input. */
-  override prevOf(name: string, span: Span): never {
-    throw new LowerError(
-      `\`prev(${name})\` is not supported in a nonlinear controller yet: its stage functions see one stage`,
-      span,
-      CompilerCodes.unsupported,
-      "penalize the input itself, or use a linear (QP) controller for input-rate terms",
-    );
+  /** `prev(u)`: the carried state p_k (u_{k-1} for k >= 1, the runtime slot `prev_<u>` at k = 0).
+   *  In the dynamics it would make the carried states part of F; refused there. */
+  override prevOf(name: string, span: Span, _stage: StageScope, ref?: NameRef): Val {
+    if (this.inDynamics) {
+      throw new LowerError(
+        `\`prev(${name})\` in the dynamics of a nonlinear controller is not supported yet`,
+        span,
+        CompilerCodes.unsupported,
+        "use prev() in costs and constraints (input-rate terms), or a linear (QP) controller for input delays",
+      );
+    }
+    // the runtime slot of stage 0 (validates the name; registered once, fed by the rollouts)
+    super.prevOf(name, span, this.stage(0), ref);
+    const b = this.inputs.find((s) => s.name === name);
+    if (b === undefined) throw new LowerError(`\`prev\` takes an input; \`${name}\` is not one`, span, CompilerCodes.unsupported);
+    let c = this.carried.find((q) => q.block === b);
+    if (c === undefined) {
+      c = { block: b, offset: this.nCarried };
+      this.carried.push(c);
+      this.nCarried += b.size;
+    }
+    const first = this.nx + c.offset;
+    return mat(this.alg.mat(b.size, 1, Array.from({ length: b.size }, (_, i) => this.alg.constant(this.pool.x(first + i)))));
   }
 
   lowerNlp(): NlpIr {
@@ -94,7 +125,13 @@ export class NlpLowering extends ControllerLowering {
         throw new LowerError("every state of a nonlinear controller needs the same discretization", d.span, CompilerCodes.unsupported, "use one `using` method for all dynamics equations");
       }
       integrator = here;
-      const rhs = fitShape(this.ev, this.ev.evalMat(d.rhs, this.stage(0)), b.size, 1, d.rhs.span, "the right-hand side");
+      this.inDynamics = true;
+      let rhs;
+      try {
+        rhs = fitShape(this.ev, this.ev.evalMat(d.rhs, this.stage(0)), b.size, 1, d.rhs.span, "the right-hand side");
+      } finally {
+        this.inDynamics = false;
+      }
       for (let i = 0; i < b.size; i++) f[b.offset + i] = rhs.e[i].c;
     }
     // boxes (constant) and bounds with learnables (hard rows)
@@ -102,7 +139,7 @@ export class NlpLowering extends ControllerLowering {
     const xUpper = new Array<number>((N + 1) * this.nx).fill(Infinity);
     const uLower = new Array<number>(N * this.nu).fill(-Infinity);
     const uUpper = new Array<number>(N * this.nu).fill(Infinity);
-    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], soft: [], softL1: [], softL2: [] };
+    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], soft: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
     const hardRow = (nodes: number[]): void => void rows.hard.push(nodes);
     const boundRows = (b: VarBlock, isState: boolean): void => {
       const [lo, hi] = this.declBounds(b);
@@ -171,13 +208,22 @@ export class NlpLowering extends ControllerLowering {
     const stages = range(0, N - 1).map(stageOf);
     // the terminal node keeps only rows that apply at N (the OcpModel's terminal functions)
     const termHard = rows.hard.filter((r) => r[N] !== ninf).map((r) => r[N]);
-    const terminal: NlpStageIr = { residual: residual[N], general: general[N], hard: termHard, soft: [] };
+    const termSoft = rows.soft.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
+    const terminal: NlpStageIr = { residual: residual[N], general: general[N], hard: termHard, soft: termSoft.map((i) => rows.soft[i][N]) };
     // path rows that never apply at k < N are dropped from the stages
     const pathHard = rows.hard.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
     const pathSoft = rows.soft.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
     const stagesPruned = stages.map((s) => ({ ...s, hard: pathHard.map((i) => s.hard[i]), soft: pathSoft.map((i) => s.soft[i]) }));
     const u0Lower = uLower.slice(0, this.nu);
     const u0Upper = uUpper.slice(0, this.nu);
+    // carried previous inputs: states nx..nx+nc-1 of every node, without boxes (p_k = u_{k-1} is boxed as an input)
+    const nxa = this.nx + this.nCarried;
+    const widen = (a: number[], fill: number): number[] => {
+      const out = new Array<number>((N + 1) * nxa).fill(fill);
+      for (let k = 0; k <= N; k++) for (let i = 0; i < this.nx; i++) out[k * nxa + i] = a[k * this.nx + i];
+      return out;
+    };
+    const carriedInputs = this.carried.flatMap((c) => Array.from({ length: c.block.size }, (_, i) => c.block.offset + i));
     return {
       kind: "nlp",
       name: this.block.name.name,
@@ -185,6 +231,7 @@ export class NlpLowering extends ControllerLowering {
       nx: this.nx,
       nu: this.nu,
       horizon: N,
+      carriedInputs,
       discount: this.discount,
       method: this.nlpOptions.method,
       hessian: this.nlpOptions.hessian,
@@ -203,8 +250,10 @@ export class NlpLowering extends ControllerLowering {
       terminal,
       softL1: pathSoft.map((i) => rows.softL1[i]),
       softL2: pathSoft.map((i) => rows.softL2[i]),
-      xLower,
-      xUpper,
+      terminalSoftL1: termSoft.map((i) => rows.terminalSoftL1[i]),
+      terminalSoftL2: termSoft.map((i) => rows.terminalSoftL2[i]),
+      xLower: widen(xLower, -Infinity),
+      xUpper: widen(xUpper, Infinity),
       uLower,
       uUpper,
       u0Lower,
@@ -287,18 +336,15 @@ export class NlpLowering extends ControllerLowering {
         rows.hard.push(nodes);
         continue;
       }
-      if (stages.includes(N)) {
-        throw new LowerError(
-          "a soft constraint at the terminal stage k = N is not supported in a nonlinear controller yet",
-          c.range?.span ?? c.span,
-          CompilerCodes.unsupported,
-          "soften it for `k in 1..N-1` and add a hard `terminal` constraint, or make it hard",
-        );
-      }
+      // weights: those of the first path stage, and the terminal stage's own (stage-dependent
+      // weights are folded into the rows, so these differ only for mixed linear + quadratic penalties)
       const first = perStage.get(stages[0])![i];
+      const last = perStage.get(N)?.[i] ?? first;
       rows.soft.push(nodes);
       rows.softL1.push(first.weightL1);
       rows.softL2.push(first.weightL2);
+      rows.terminalSoftL1.push(last.weightL1);
+      rows.terminalSoftL2.push(last.weightL2);
     }
   }
 

@@ -222,3 +222,80 @@ export class StepIntegrator {
     }
   }
 }
+
+/** What the SQP needs of one shooting interval (StepIntegrator, CarryIntegrator). */
+export interface ShootingInterval {
+  readonly nx: number;
+  readonly nw: number;
+  readonly out: DynamicsOut;
+  readonly hasHessian: boolean;
+  step(x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array): DynamicsOut;
+  hessian(lambda: ArrayLike<number>, out: Float64Array): boolean;
+}
+
+/**
+ * A shooting interval of a model that carries previous inputs as states (OcpModel.carriedInputs,
+ * `prev(u)`): x = (x_m, p) with x_m+ = F(x_m, u, theta) (the inner integrator over the nx - nc
+ * model states) and p+ = u[carried] (exact and linear: no curvature). Jacobians and the Hessian
+ * of lambda'F over w = (x_m, p, u, theta) are the inner ones with zero rows/columns for p.
+ */
+export class CarryIntegrator implements ShootingInterval {
+  readonly nx: number;
+  readonly nw: number;
+  readonly out: DynamicsOut;
+  private readonly inner: StepIntegrator;
+  private readonly carried: Int32Array;
+  private readonly xm: Float64Array;
+  private readonly lam: Float64Array;
+  private readonly hIn: Float64Array;
+  private readonly map: Int32Array;
+
+  constructor(inner: StepIntegrator, carried: ArrayLike<number>) {
+    this.inner = inner;
+    this.carried = Int32Array.from(carried);
+    const nc = this.carried.length;
+    const nxm = inner.nx;
+    const { nu, nTheta } = inner;
+    for (const c of this.carried) if (!(Number.isInteger(c) && c >= 0 && c < nu)) throw new RangeError(`carriedInputs: ${c} is not an input index (nu = ${nu})`);
+    const nx = (this.nx = nxm + nc);
+    this.nw = nx + nu + nTheta;
+    this.out = { f: new Float64Array(nx), fx: new Float64Array(nx * nx), fu: new Float64Array(nx * nu), ftheta: new Float64Array(nx * nTheta) };
+    for (let j = 0; j < nc; j++) this.out.fu[(nxm + j) * nu + this.carried[j]] = 1;
+    this.xm = new Float64Array(nxm);
+    this.lam = new Float64Array(nxm);
+    this.hIn = new Float64Array(inner.nw * inner.nw);
+    this.map = Int32Array.from({ length: inner.nw }, (_, a) => (a < nxm ? a : a + nc));
+  }
+
+  get hasHessian(): boolean {
+    return this.inner.hasHessian;
+  }
+
+  step(x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array): DynamicsOut {
+    const { inner, out, carried, xm } = this;
+    const nxm = inner.nx;
+    const { nu, nTheta } = inner;
+    const nx = this.nx;
+    for (let i = 0; i < nxm; i++) xm[i] = x[i];
+    const o = inner.step(xm, u, theta, rt);
+    for (let i = 0; i < nxm; i++) {
+      out.f[i] = o.f[i];
+      for (let j = 0; j < nxm; j++) out.fx[i * nx + j] = o.fx[i * nxm + j];
+      for (let j = 0; j < nu; j++) out.fu[i * nu + j] = o.fu[i * nu + j];
+      for (let j = 0; j < nTheta; j++) out.ftheta[i * nTheta + j] = o.ftheta[i * nTheta + j];
+    }
+    for (let j = 0; j < carried.length; j++) out.f[nxm + j] = u[carried[j]];
+    return out;
+  }
+
+  hessian(lambda: ArrayLike<number>, out: Float64Array): boolean {
+    const { inner, lam, hIn, map } = this;
+    for (let i = 0; i < inner.nx; i++) lam[i] = lambda[i];
+    hIn.fill(0);
+    if (!inner.hessian(lam, hIn)) return false;
+    const nwi = inner.nw;
+    const nw = this.nw;
+    for (let a = 0; a < nwi; a++) for (let b = 0; b < nwi; b++) out[map[a] * nw + map[b]] += hIn[a * nwi + b];
+    return true;
+  }
+}

@@ -8,7 +8,11 @@
 //  - NLP statuses map onto the QP statuses learners know: "solved" (and "rti", the policy by design)
 //    -> solved; "infeasible" -> primal_infeasible; "max_iterations", "line_search_failed" and
 //    "qp_failed" -> max_iterations (the NLP status is kept in `message`); an act that fails takes the
-//    shifted previous plan, else the declared fallback input clipped to the bounds (`fallback: true`).
+//    shifted previous plan, else the declared fallback input clipped to the bounds (`fallback: true`);
+//  - `prev(u)`: the model carries the previous inputs as extra states (OcpModel.carriedInputs); their
+//    value at stage 0 is the runtime slot `prev_<u>` (`previousInputs`, fed by the rollouts with the
+//    input applied at the previous step), appended here to the measured state of every call. The
+//    learners see the plant's nx; predicted states are returned without the carried entries.
 
 import type { QpStatus } from "../qp/types.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "../mpc/bounds.js";
@@ -69,8 +73,14 @@ export class NonlinearMpc implements LearnableMpc {
   readonly params: readonly ParamLayout[];
   readonly thetaLower: Float64Array;
   readonly thetaUpper: Float64Array;
-  readonly previousInputs: readonly PreviousInputSlot[] = [];
+  readonly previousInputs: readonly PreviousInputSlot[];
   private readonly rt: Float64Array;
+  /** Per carried state (OcpModel.carriedInputs), the entry of the runtime vector holding its value at stage 0. */
+  private readonly carrySource: Int32Array;
+  /** The measured state followed by the carried previous inputs (the OcpModel's x_0). */
+  private readonly xAug: Float64Array;
+  /** Runtime entries read only through x_0 (carrySource). */
+  private readonly carriedRt: Set<number>;
   private readonly fallbackInput: Float64Array;
   private lastPlan: Float64Array | undefined;
   private planShift = 0;
@@ -78,7 +88,8 @@ export class NonlinearMpc implements LearnableMpc {
   constructor(template: NlpTemplate, options: NonlinearMpcOptions = {}) {
     const m = template.model;
     this.template = template;
-    this.nx = m.nx;
+    const carried = Array.from(m.carriedInputs ?? []);
+    this.nx = m.nx - carried.length;
     this.nu = m.nu;
     this.horizon = m.N;
     this.discount = template.discount;
@@ -94,6 +105,21 @@ export class NonlinearMpc implements LearnableMpc {
     assertThetaInBoxes(this.params, theta, this.nTheta);
     this.rt = new Float64Array(m.nRuntime ?? 0);
     for (const r of template.runtime) this.rt.set(r.defaultValue, r.offset);
+    const slots: PreviousInputSlot[] = [];
+    for (const r of template.runtime) {
+      const off = r.previousInput;
+      if (off === undefined) continue;
+      if (!(Number.isInteger(off) && off >= 0 && off + r.size <= this.nu)) throw new TypeError(`runtime value ${r.name}: previousInput offset ${off} does not fit ${r.size} entries in the ${this.nu} inputs`);
+      slots.push({ name: r.name, offset: off, size: r.size, initial: Float64Array.from(r.defaultValue) });
+    }
+    this.previousInputs = slots;
+    this.carrySource = Int32Array.from(carried, (c) => {
+      const r = template.runtime.find((q) => q.previousInput !== undefined && c >= q.previousInput && c < q.previousInput + q.size);
+      if (r === undefined) throw new TypeError(`the model carries the previous value of input ${c} but no runtime value is its previousInput slot`);
+      return r.offset + c - r.previousInput!;
+    });
+    this.xAug = new Float64Array(m.nx);
+    this.carriedRt = new Set(this.carrySource);
     this.fallbackInput = new Float64Array(this.nu);
     if (options.fallbackInput !== undefined) this.fallbackInput.set(Array.from(options.fallbackInput));
     const sqp: SqpOptions = {
@@ -138,7 +164,8 @@ export class NonlinearMpc implements LearnableMpc {
         const x = typeof v === "number" ? v : v[i];
         if (this.rt[r.offset + i] !== x) {
           this.rt[r.offset + i] = x;
-          changed = true;
+          // a carried previous input enters through x_0 only: no new problem (the RTI keeps its preparation)
+          if (!this.carriedRt.has(r.offset + i)) changed = true;
         }
       }
     }
@@ -149,6 +176,26 @@ export class NonlinearMpc implements LearnableMpc {
   private checkState(state: ArrayLike<number>, input?: ArrayLike<number>): void {
     if (state.length !== this.nx) throw new RangeError(`state has length ${state.length}, expected ${this.nx}`);
     if (input !== undefined && input.length !== this.nu) throw new RangeError(`input has length ${input.length}, expected ${this.nu}`);
+  }
+
+  /** The OcpModel's x_0: the measured state and the carried previous inputs (runtime slots). */
+  private x0(state: ArrayLike<number>): ArrayLike<number> {
+    const src = this.carrySource;
+    if (src.length === 0) return state;
+    const xa = this.xAug;
+    for (let i = 0; i < this.nx; i++) xa[i] = state[i];
+    for (let j = 0; j < src.length; j++) xa[this.nx + j] = this.rt[src[j]];
+    return xa;
+  }
+
+  /** Predicted states without the carried entries ((N+1) nx). */
+  private modelStates(x: Float64Array): Float64Array {
+    const nc = this.carrySource.length;
+    if (nc === 0) return x;
+    const { nx, horizon: N } = this;
+    const out = new Float64Array((N + 1) * nx);
+    for (let k = 0; k <= N; k++) for (let i = 0; i < nx; i++) out[k * nx + i] = x[k * (nx + nc) + i];
+    return out;
   }
 
   private fallbackAction(): Float64Array {
@@ -172,14 +219,15 @@ export class NonlinearMpc implements LearnableMpc {
     if (refused !== null) {
       return { u: this.fallbackAction(), status: "invalid_input", iterations: 0, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), fallback: true, message: refused };
     }
-    const r = this.nlp.act(state);
+    const r = this.nlp.act(this.x0(state));
     const status = qpStatusOf(r.status);
+    const x = this.modelStates(r.x);
     if (r.ok) {
       this.lastPlan = Float64Array.from(r.uPlan);
       this.planShift = 0;
-      return { u: r.u, status, iterations: r.stats.iterations, value: r.value, x: r.x, uPlan: r.uPlan, slack: r.slack, fallback: false };
+      return { u: r.u, status, iterations: r.stats.iterations, value: r.value, x, uPlan: r.uPlan, slack: r.slack, fallback: false };
     }
-    return { u: this.fallbackAction(), status, iterations: r.stats.iterations, value: NaN, x: r.x, uPlan: r.uPlan, slack: r.slack, fallback: true, message: `NLP ${r.status}${r.stats.message ? `: ${r.stats.message}` : ""}` };
+    return { u: this.fallbackAction(), status, iterations: r.stats.iterations, value: NaN, x, uPlan: r.uPlan, slack: r.slack, fallback: true, message: `NLP ${r.status}${r.stats.message ? `: ${r.stats.message}` : ""}` };
   }
 
   private valueResult(r: { value: number; status: NlpStatus; ok: boolean; stats: { iterations: number; message?: string } }): ValueResult {
@@ -194,20 +242,20 @@ export class NonlinearMpc implements LearnableMpc {
   value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
     this.checkState(state);
     const why = this.applyRuntime(runtime);
-    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.value(state));
+    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.value(this.x0(state)));
   }
 
   qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
     this.checkState(state, input);
     const why = this.applyRuntime(runtime);
-    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.qvalue(state, input));
+    return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.qvalue(this.x0(state), input));
   }
 
   gradValue(state: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
     this.checkState(state);
     const why = this.applyRuntime(runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
-    const r = this.nlp.gradValue(state);
+    const r = this.nlp.gradValue(this.x0(state));
     return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
   }
 
@@ -215,7 +263,7 @@ export class NonlinearMpc implements LearnableMpc {
     this.checkState(state, input);
     const why = this.applyRuntime(runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
-    const r = this.nlp.gradQvalue(state, input);
+    const r = this.nlp.gradQvalue(this.x0(state), input);
     return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
   }
 
@@ -223,7 +271,7 @@ export class NonlinearMpc implements LearnableMpc {
     this.checkState(state);
     const why = this.applyRuntime(runtime);
     if (why !== null) return { u: this.fallbackAction(), jacobian: new Float64Array(this.nu * this.nTheta).fill(NaN), status: "invalid_input", ok: false, message: why };
-    const r = this.nlp.policySensitivity(state);
+    const r = this.nlp.policySensitivity(this.x0(state));
     if (r.ok) return { u: r.u, jacobian: r.jacobian, status: "solved", ok: true };
     const status: SensitivityResult["status"] = r.status === "not_differentiable" ? "not_differentiable" : qpStatusOf(r.status as NlpStatus);
     return { u: r.u, jacobian: r.jacobian.fill(NaN), status, ok: false, message: `${r.status}${r.message ? `: ${r.message}` : ""}` };

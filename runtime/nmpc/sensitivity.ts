@@ -3,7 +3,8 @@
 //    using reinforcement learning", IEEE TAC 65(2):636-648, eq. (13)): at a KKT point (z*, y*)
 //    satisfying LICQ and strict complementarity, dV/dtheta = d L(z*, y*, theta)/d theta (the
 //    envelope theorem; Fiacco 1983, Thm 3.4.1): sum_k gamma^k d(|r_k|^2 + g_k)/dtheta + y'dc/dtheta,
-//    with dc/dtheta = -dF_k/dtheta on the dynamics rows, dh_k/dtheta, dc_k/dtheta on the path rows.
+//    with dc/dtheta = -dF_k/dtheta on the dynamics rows, dh_k/dtheta, dc_k/dtheta on the path rows
+//    and dh_N/dtheta, dc_N/dtheta on the terminal rows (hard and soft).
 //  - Policy sensitivity du_0/dtheta (deterministic policy gradient; Gros & Zanon 2020 eq. (17);
 //    Fiacco 1983, Thm 3.2.2; Buskens & Maurer 2001): differentiate the KKT conditions of the
 //    converged NLP with the EXACT Lagrangian Hessian W = grad^2_zz L on the active set,
@@ -60,8 +61,9 @@ export function lagrangianThetaGradient(sqp: MultipleShootingSqp, out: Float64Ar
         const so = sqp.softOut[k];
         for (let i = 0; i < ns; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoft + k * ns + i] * so.jtheta[i * nTheta + j];
       }
-    } else if (model.terminalConstraint) {
-      for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowHardN + i] * sqp.conN.jtheta[i * nTheta + j];
+    } else {
+      if (model.terminalConstraint) for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowHardN + i] * sqp.conN.jtheta[i * nTheta + j];
+      if (model.terminalSoftConstraint) for (let i = 0; i < sqp.nsN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoftN + i] * sqp.softN.jtheta[i * nTheta + j];
     }
   }
   void nu;
@@ -131,6 +133,10 @@ export class NlpSensitivity {
       const { l2 } = model.softConstraint;
       for (let k = 0; k < N; k++) for (let i = 0; i < ns; i++) Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2[i];
     }
+    if (model.terminalSoftConstraint) {
+      const { l2 } = model.terminalSoftConstraint;
+      for (let i = 0; i < sqp.nsN; i++) Pv[Pmap.pSlack[N * ns + i]] += sqp.gamma[N] * 2 * l2[i];
+    }
     // -dc/dtheta per row
     for (let k = 0; k < N; k++) {
       const ft = sqp.integ[k].out.ftheta;
@@ -146,6 +152,9 @@ export class NlpSensitivity {
     }
     if (model.terminalConstraint) {
       for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowHardN + i] = -sqp.conN.jtheta[i * nTheta + j];
+    }
+    if (model.terminalSoftConstraint) {
+      for (let i = 0; i < sqp.nsN; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowSoftN + i] = -sqp.softN.jtheta[i * nTheta + j];
     }
     (prob.q as Float64Array).set(sqp.grad);
     for (let r = 0; r < m; r++) {

@@ -1,10 +1,14 @@
 // Sequential quadratic programming on the multiple-shooting NLP of an OcpModel (types.ts), and the
 // real-time iteration.
 //
-// Variables z = [x_0..x_N, u_0..u_{N-1}, eps_0..eps_{N-1}] (multiple shooting, Bock & Plitt 1984);
-// constraints lc <= c(z) <= uc with the rows
+// Variables z = [x_0..x_N, u_0..u_{N-1}, eps_0..eps_{N-1}, eps_N] (multiple shooting, Bock & Plitt
+// 1984); constraints lc <= c(z) <= uc with the rows
 //   x_0 (= xhat, the embedded initial-value constraint), x_{k+1} - F(x_k, u_k) (= 0),
-//   h_k (<= 0), h_N (<= 0), c_k - eps_k (<= 0), and the boxes on x_k (k >= 1), u_k, eps_k >= 0.
+//   h_k (<= 0), h_N (<= 0), c_k - eps_k (<= 0), c_N - eps_N (<= 0), and the boxes on x_k (k >= 1),
+//   u_k, eps_k >= 0, eps_N >= 0.
+// Carried inputs (OcpModel.carriedInputs, `prev(u)`): the last states are u_{k-1}, their dynamics
+// rows p_{k+1} - u_k = 0 come from CarryIntegrator (integrator.ts), so the SQP sees one more
+// (linear) state block and nothing else changes.
 // Each SQP iteration solves the QP (Nocedal & Wright, "Numerical Optimization", 2nd ed., eq. 18.11)
 //   min 0.5 d'H d + grad f'd   s.t.  lc - c(z) <= J(z) d <= uc - c(z)
 // with H the Gauss-Newton Hessian 2 gamma^k J_r'J_r of the least-squares terms (Bock 1983) plus the
@@ -35,7 +39,7 @@ import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSolver } from "../qp/osqp.js";
 import type { Csc, CscPattern } from "../sparse/csc.js";
 import type { QpProblem, QpSettings } from "../qp/types.js";
-import { StepIntegrator } from "./integrator.js";
+import { CarryIntegrator, StepIntegrator, type ShootingInterval } from "./integrator.js";
 import type { GeneralCostOut, NlpStats, NlpStatus, OcpModel, StageFunction, StageOut } from "./types.js";
 
 export interface SqpOptions {
@@ -51,6 +55,15 @@ export interface SqpOptions {
   readonly minStep?: number;
   /** Settings of the ADMM fallback (defaults: tight tolerances, polishing). */
   readonly admm?: Partial<QpSettings>;
+  /**
+   * Variable scaling of the QPs (default "bounds"): every QP is solved in d = D d~ with D_j the
+   * largest finite |bound| of variable j's boxes (1 without one; a carried previous input takes
+   * its input's), so that a model written in physical units (a temperature near 140, a heat flow
+   * in thousands of kW) gives QPs whose curvature is not buried under the active-set solver's
+   * regularization (the role of do-mpc's explicit scaling). Rows, multipliers and the iterate are
+   * unchanged. "none": D = I.
+   */
+  readonly scaling?: "bounds" | "none";
 }
 
 const ADMM_DEFAULTS: Partial<QpSettings> = { epsAbs: 1e-7, epsRel: 1e-7, maxIter: 50000, polish: true, polishRefineIter: 10, rho: 0.1, adaptiveRho: true, warmStart: true, epsPrimInf: 1e-7, epsDualInf: 1e-7 };
@@ -64,6 +77,8 @@ const K_SOFT = 4;
 const K_XB = 5;
 const K_UB = 6;
 const K_SB = 7;
+const K_SOFTN = 8;
+const K_SBN = 9;
 
 function stageOut(size: number, nx: number, nu: number, nTheta: number): StageOut {
   return { value: new Float64Array(size), jx: new Float64Array(size * nx), ju: new Float64Array(size * nu), jtheta: new Float64Array(size * nTheta) };
@@ -103,6 +118,8 @@ export class MultipleShootingSqp {
   readonly nh: number;
   readonly nhN: number;
   readonly ns: number;
+  /** Rows of the terminal soft constraint c_N. */
+  readonly nsN: number;
   readonly nr: number;
   readonly nrN: number;
   /** Number of variables and constraint rows. */
@@ -113,6 +130,7 @@ export class MultipleShootingSqp {
   readonly rowHard: number;
   readonly rowHardN: number;
   readonly rowSoft: number;
+  readonly rowSoftN: number;
   readonly rowBound: number;
   /** Row of the box of u_0[i] (always present: the Q function fixes u_0 there). */
   readonly rowU0: Int32Array;
@@ -134,11 +152,12 @@ export class MultipleShootingSqp {
   /** Working set of the active-set solver (the last QP's active set). */
   readonly active: Int8Array;
   /** Per-stage integrators (their `out` holds F_k and its Jacobians at the last linearization). */
-  readonly integ: StepIntegrator[];
+  readonly integ: ShootingInterval[];
   /** Stage outputs at the last linearization (k = 0..N-1; terminal separately). */
   readonly resOut: StageOut[];
   readonly conOut: StageOut[];
   readonly softOut: StageOut[];
+  readonly softN: StageOut;
   readonly genOut: GeneralCostOut[];
   readonly resN: StageOut;
   readonly conN: StageOut;
@@ -151,6 +170,15 @@ export class MultipleShootingSqp {
   private readonly rowStage: Int32Array;
   private readonly shiftSrc: Int32Array;
   private readonly options: Required<Omit<SqpOptions, "admm">> & { admm: Partial<QpSettings> };
+  /** Column scaling D of the QP variables, and the factors of P's (D_i D_j) and A's (D_j) values. */
+  readonly colScale: Float64Array;
+  private readonly pFac: Float64Array;
+  private readonly aFac: Float64Array;
+  private readonly scaled: boolean;
+  private readonly pS: Float64Array;
+  private readonly qS: Float64Array;
+  private readonly aS: Float64Array;
+  private readonly qpS: QpProblem;
   private readonly boundVar: Int32Array;
   /** Positions in P's values of stage k's (x_k, u_k) block ((nx+nu)^2 row-major; -1 below the
    *  diagonal), of the terminal (x_N) block and of the slacks' diagonal. */
@@ -164,6 +192,7 @@ export class MultipleShootingSqp {
   private readonly aHN: Int32Array;
   private readonly aSx: Int32Array[];
   private readonly aSu: Int32Array[];
+  private readonly aSN: Int32Array;
   private readonly asqp: ActiveSetQp;
   private readonly asqpRelaxed: ActiveSetQp;
   private admm: QpSolver | undefined;
@@ -181,6 +210,7 @@ export class MultipleShootingSqp {
   private readonly wHard: Float64Array;
   private readonly wHardN: Float64Array;
   private readonly wSoft: Float64Array;
+  private readonly wSoftN: Float64Array;
   private readonly empty = new Float64Array(0);
   private readonly uEmpty = new Float64Array(0);
   private readonly xv: Float64Array;
@@ -217,11 +247,13 @@ export class MultipleShootingSqp {
       armijo: options.armijo ?? 1e-4,
       minStep: options.minStep ?? 1e-10,
       admm: { ...ADMM_DEFAULTS, ...(options.admm ?? {}) },
+      scaling: options.scaling ?? "bounds",
     };
     if (this.options.hessian === "exact" && model.integrator.kind !== "discrete" && !model.dynamicsHessian) throw new TypeError("hessian: exact needs model.dynamicsHessian");
     const nh = (this.nh = model.constraint?.size ?? 0);
     const nhN = (this.nhN = model.terminalConstraint?.size ?? 0);
     const ns = (this.ns = model.softConstraint?.fn.size ?? 0);
+    const nsN = (this.nsN = model.terminalSoftConstraint?.fn.size ?? 0);
     this.nr = model.residual?.size ?? 0;
     this.nrN = model.terminalResidual?.size ?? 0;
     const check = (a: Float64Array, len: number, name: string): void => {
@@ -231,7 +263,7 @@ export class MultipleShootingSqp {
     check(model.xUpper, (N + 1) * nx, "xUpper");
     check(model.uLower, N * nu, "uLower");
     check(model.uUpper, N * nu, "uUpper");
-    const n = (this.n = (N + 1) * nx + N * nu + N * ns);
+    const n = (this.n = (N + 1) * nx + N * nu + N * ns + nsN);
     const xOff = (k: number): number => k * nx;
     const uOff = (k: number): number => (N + 1) * nx + k * nu;
     const sOff = (k: number): number => (N + 1) * nx + N * nu + k * ns;
@@ -239,7 +271,8 @@ export class MultipleShootingSqp {
     this.rowHard = nx + N * nx;
     this.rowHardN = this.rowHard + N * nh;
     this.rowSoft = this.rowHardN + nhN;
-    this.rowBound = this.rowSoft + N * ns;
+    this.rowSoftN = this.rowSoft + N * ns;
+    this.rowBound = this.rowSoftN + nsN;
     // bound rows
     const bv: number[] = [];
     const bl: number[] = [];
@@ -280,6 +313,14 @@ export class MultipleShootingSqp {
         bKind.push(K_SB);
         bStage.push(k);
       }
+    // eps_N >= 0 (stage N: the shift keeps these rows where they are)
+    for (let i = 0; i < nsN; i++) {
+      bv.push(sOff(N) + i);
+      bl.push(0);
+      bu.push(Infinity);
+      bKind.push(K_SBN);
+      bStage.push(N);
+    }
     this.rowU0 = rowU0;
     this.boundVar = Int32Array.from(bv);
     const m = (this.m = this.rowBound + bv.length);
@@ -313,6 +354,12 @@ export class MultipleShootingSqp {
         this.rowKind[r] = K_SOFT;
         this.rowStage[r] = k;
       }
+    for (let i = 0; i < nsN; i++) {
+      const r = this.rowSoftN + i;
+      this.lc[r] = -Infinity;
+      this.rowKind[r] = K_SOFTN;
+      this.rowStage[r] = N;
+    }
     for (let b = 0; b < bv.length; b++) {
       const r = this.rowBound + b;
       this.lc[r] = bl[b];
@@ -340,7 +387,7 @@ export class MultipleShootingSqp {
     this.shiftSrc = new Int32Array(m);
     for (let r = 0; r < m; r++) {
       const kind = this.rowKind[r];
-      if (kind === K_PIN || kind === K_HARDN) {
+      if (kind === K_PIN || kind === K_HARDN || kind === K_SOFTN || kind === K_SBN) {
         this.shiftSrc[r] = r;
         continue;
       }
@@ -397,6 +444,11 @@ export class MultipleShootingSqp {
     }
     const hN: number[] = [];
     for (let i = 0; i < nhN; i++) for (let j = 0; j < nx; j++) hN.push(reg(this.rowHardN + i, xOff(N) + j));
+    const sN: number[] = [];
+    for (let i = 0; i < nsN; i++) {
+      for (let j = 0; j < nx; j++) sN.push(reg(this.rowSoftN + i, xOff(N) + j));
+      constMinus.push(reg(this.rowSoftN + i, sOff(N) + i));
+    }
     for (let b = 0; b < bv.length; b++) constOnes.push(reg(this.rowBound + b, bv[b]));
     const A = buildCsc(m, n, ai, aj);
     const amap = (list: number[]): Int32Array => Int32Array.from(list, (t) => A.map[t]);
@@ -407,6 +459,7 @@ export class MultipleShootingSqp {
     this.aSx = sx.map(amap);
     this.aSu = su.map(amap);
     this.aHN = amap(hN);
+    this.aSN = amap(sN);
     const aValues = new Float64Array(A.nnz);
     for (const t of constOnes) aValues[A.map[t]] = 1;
     for (const t of constMinus) aValues[A.map[t]] = -1;
@@ -444,6 +497,12 @@ export class MultipleShootingSqp {
         pj.push(sOff(k) + i);
         slackT.push(pi.length - 1);
       }
+    // terminal slacks after the path slacks: pSlack[N * ns + i]
+    for (let i = 0; i < nsN; i++) {
+      pi.push(sOff(N) + i);
+      pj.push(sOff(N) + i);
+      slackT.push(pi.length - 1);
+    }
     const P = buildCsc(n, n, pi, pj);
     const pmap = (list: number[]): Int32Array => Int32Array.from(list, (t) => (t < 0 ? -1 : P.map[t]));
     this.pStage = stageT.map(pmap);
@@ -452,6 +511,31 @@ export class MultipleShootingSqp {
     const Pcsc: Csc = { ...P.pattern, values: new Float64Array(P.nnz) };
     const Acsc: Csc = { ...A.pattern, values: aValues };
     this.qp = { n, m, P: Pcsc, q: new Float64Array(n), A: Acsc, l: new Float64Array(m), u: new Float64Array(m) };
+    // ---- column scaling of the QPs (SqpOptions.scaling)
+    const D = (this.colScale = new Float64Array(n).fill(1));
+    if (this.options.scaling === "bounds") {
+      const big = (a: number, b: number): number => Math.max(Number.isFinite(a) ? Math.abs(a) : 0, Number.isFinite(b) ? Math.abs(b) : 0);
+      const xs = new Float64Array(nx);
+      const us = new Float64Array(nu);
+      for (let k = 1; k <= N; k++) for (let i = 0; i < nx; i++) xs[i] = Math.max(xs[i], big(model.xLower[k * nx + i], model.xUpper[k * nx + i]));
+      for (let k = 0; k < N; k++) for (let i = 0; i < nu; i++) us[i] = Math.max(us[i], big(model.uLower[k * nu + i], model.uUpper[k * nu + i]));
+      const carriedIdx = Array.from(model.carriedInputs ?? []);
+      carriedIdx.forEach((c, j) => {
+        const i = nx - carriedIdx.length + j;
+        if (xs[i] === 0) xs[i] = us[c];
+      });
+      for (let k = 0; k <= N; k++) for (let i = 0; i < nx; i++) D[xOff(k) + i] = xs[i] > 0 ? xs[i] : 1;
+      for (let k = 0; k < N; k++) for (let i = 0; i < nu; i++) D[uOff(k) + i] = us[i] > 0 ? us[i] : 1;
+    }
+    this.scaled = D.some((v) => v !== 1);
+    this.pFac = new Float64Array(P.nnz);
+    for (let j = 0; j < n; j++) for (let p = Pcsc.colPtr[j]; p < Pcsc.colPtr[j + 1]; p++) this.pFac[p] = D[Pcsc.rowIdx[p]] * D[j];
+    this.aFac = new Float64Array(A.nnz);
+    for (let j = 0; j < n; j++) for (let p = Acsc.colPtr[j]; p < Acsc.colPtr[j + 1]; p++) this.aFac[p] = D[j];
+    this.pS = this.scaled ? new Float64Array(P.nnz) : Pcsc.values;
+    this.qS = this.scaled ? new Float64Array(n) : this.qp.q;
+    this.aS = this.scaled ? new Float64Array(A.nnz) : aValues;
+    this.qpS = this.scaled ? { n, m, P: { ...P.pattern, values: this.pS }, q: this.qS, A: { ...A.pattern, values: this.aS }, l: this.qp.l, u: this.qp.u } : this.qp;
     // strict multiplier signs (1e-12 relative to |y|): the default 1e-9 accepts a wrong-sign
     // multiplier of 1e-9 |y|_inf as 0, which leaves a stationarity error of that size times the
     // row's Jacobian (large for soft rows with heavy penalties); the default one is the fallback
@@ -466,7 +550,13 @@ export class MultipleShootingSqp {
     this.c = new Float64Array(m);
     this.grad = new Float64Array(n);
     this.integ = [];
-    for (let k = 0; k < N; k++) this.integ.push(new StepIntegrator(nx, nu, nTheta, model.dynamics.bind(model), model.integrator, model.dynamicsHessian?.bind(model)));
+    const carried = model.carriedInputs ?? [];
+    const nxm = nx - carried.length;
+    if (nxm < 1) throw new TypeError(`carriedInputs: ${carried.length} carried inputs leave no model state (nx = ${nx})`);
+    for (let k = 0; k < N; k++) {
+      const inner = new StepIntegrator(nxm, nu, nTheta, model.dynamics.bind(model), model.integrator, model.dynamicsHessian?.bind(model));
+      this.integ.push(carried.length > 0 ? new CarryIntegrator(inner, carried) : inner);
+    }
     this.resOut = [];
     this.conOut = [];
     this.softOut = [];
@@ -479,6 +569,7 @@ export class MultipleShootingSqp {
     }
     this.resN = stageOut(this.nrN, nx, 0, nTheta);
     this.conN = stageOut(nhN, nx, 0, nTheta);
+    this.softN = stageOut(nsN, nx, 0, nTheta);
     this.genN = { gx: new Float64Array(nx), gu: new Float64Array(0), gtheta: new Float64Array(nTheta) };
     this.genVal = new Float64Array(N);
     this.gamma = new Float64Array(N + 1);
@@ -499,6 +590,7 @@ export class MultipleShootingSqp {
     this.wHard = new Float64Array(nh);
     this.wHardN = new Float64Array(nhN);
     this.wSoft = new Float64Array(ns);
+    this.wSoftN = new Float64Array(nsN);
     this.xv = new Float64Array(nx);
     this.uv = new Float64Array(nu);
     this.work = new Float64Array(nxu * nxu);
@@ -627,9 +719,21 @@ export class MultipleShootingSqp {
             f += g * (l1[i] * s + l2[i] * s * s);
           }
         }
-      } else if (model.terminalConstraint) {
-        model.terminalConstraint.eval(k, xv, uk, theta, rt, this.conN);
-        c.set(this.conN.value, this.rowHardN);
+      } else {
+        if (model.terminalConstraint) {
+          model.terminalConstraint.eval(k, xv, uk, theta, rt, this.conN);
+          c.set(this.conN.value, this.rowHardN);
+        }
+        if (model.terminalSoftConstraint) {
+          const so = this.softN;
+          model.terminalSoftConstraint.fn.eval(k, xv, uk, theta, rt, so);
+          const { l1, l2 } = model.terminalSoftConstraint;
+          for (let i = 0; i < this.nsN; i++) {
+            const s = z[this.sOff(N) + i];
+            c[this.rowSoftN + i] = so.value[i] - s;
+            f += g * (l1[i] * s + l2[i] * s * s);
+          }
+        }
       }
     }
     for (let i = 0; i < nx; i++) c[i] = z[i];
@@ -712,6 +816,16 @@ export class MultipleShootingSqp {
       if (model.terminalConstraint) {
         const co = this.conN;
         for (let t = 0; t < this.nhN * nx; t++) Av[this.aHN[t]] = co.jx[t];
+      }
+      if (model.terminalSoftConstraint) {
+        const so = this.softN;
+        for (let t = 0; t < this.nsN * nx; t++) Av[this.aSN[t]] = so.jx[t];
+        const { l1, l2 } = model.terminalSoftConstraint;
+        for (let i = 0; i < this.nsN; i++) {
+          const v = this.sOff(N) + i;
+          grad[v] = g * (l1[i] + 2 * l2[i] * z[v]);
+          Pv[this.pSlack[N * this.ns + i]] = g * 2 * l2[i];
+        }
       }
       const nvN = nx + nTheta;
       this.stageHessian(N, exact, this.blk);
@@ -808,11 +922,19 @@ export class MultipleShootingSqp {
         model.softConstraint.fn.hessian(k, xv, uv, theta, rt, ws, this.hsTmp);
         for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
       }
-    } else if (model.terminalConstraint?.hessian) {
-      const wn = this.wHardN;
-      for (let i = 0; i < this.nhN; i++) wn[i] = y[this.rowHardN + i];
-      model.terminalConstraint.hessian(k, xv, uk, theta, rt, wn, this.hsTmp);
-      for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
+    } else {
+      if (model.terminalConstraint?.hessian) {
+        const wn = this.wHardN;
+        for (let i = 0; i < this.nhN; i++) wn[i] = y[this.rowHardN + i];
+        model.terminalConstraint.hessian(k, xv, uk, theta, rt, wn, this.hsTmp);
+        for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
+      }
+      if (model.terminalSoftConstraint?.fn.hessian) {
+        const ws = this.wSoftN;
+        for (let i = 0; i < this.nsN; i++) ws[i] = y[this.rowSoftN + i];
+        model.terminalSoftConstraint.fn.hessian(k, xv, uk, theta, rt, ws, this.hsTmp);
+        for (let t = 0; t < nv * nv; t++) out[t] += this.hsTmp[t];
+      }
     }
   }
 
@@ -860,7 +982,23 @@ export class MultipleShootingSqp {
 
   /** Solves the current QP into d / yQp. Returns a status. */
   private solveQp(): "ok" | "qp_failed" | "infeasible" {
-    const { qp, asqp, active } = this;
+    // the scaled QP (SqpOptions.scaling): P~ = D P D, q~ = D q, A~ = A D; d = D d~, same y
+    if (this.scaled) {
+      const { qp, pS, qS, aS, pFac, aFac, colScale } = this;
+      const Pv = qp.P.values;
+      const Av = qp.A.values;
+      for (let p = 0; p < pS.length; p++) pS[p] = Pv[p] * pFac[p];
+      for (let p = 0; p < aS.length; p++) aS[p] = Av[p] * aFac[p];
+      for (let j = 0; j < qS.length; j++) qS[j] = qp.q[j] * colScale[j];
+    }
+    const st = this.solveScaledQp();
+    if (st === "ok" && this.scaled) for (let j = 0; j < this.n; j++) this.d[j] *= this.colScale[j];
+    return st;
+  }
+
+  private solveScaledQp(): "ok" | "qp_failed" | "infeasible" {
+    const { asqp, active } = this;
+    const qp = this.qpS;
     // 1. the strict active-set solver from the previous working set; 2. the default-tolerance
     // one from where the first stopped
     if (this.tryActiveSet(asqp) || this.tryActiveSet(this.asqpRelaxed)) return "ok";
@@ -890,7 +1028,8 @@ export class MultipleShootingSqp {
   }
 
   private tryActiveSet(solver: ActiveSetQp): boolean {
-    const { qp, active } = this;
+    const { active } = this;
+    const qp = this.qpS;
     const st = solver.solve(qp.P.values, qp.q, qp.A.values, qp.l, qp.u, active);
     if (st !== "solved") return false;
     this.d.set(solver.x);

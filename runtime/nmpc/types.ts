@@ -7,7 +7,8 @@
 //              + gamma^N [ |r_N(x_N)|^2 + g_N(x_N) ]
 //   subject to x_0 = xhat,  x_{k+1} = F(x_k, u_k)                      (multiple shooting)
 //              xl_k <= x_k <= xu_k (k = 1..N),  ul_k <= u_k <= uu_k      (boxes)
-//              h_k(x_k, u_k) <= 0 (hard),  c_k(x_k, u_k) <= eps_k, eps_k >= 0 (soft)
+//              h_k(x_k, u_k) <= 0 (hard),  c_k(x_k, u_k) <= eps_k, eps_k >= 0 (soft, k = 0..N-1),
+//              c_N(x_N) <= eps_N, eps_N >= 0 (terminal soft, penalty gamma^N (rho1N'eps_N + ...))
 //
 // (every function also depends on theta, the learnable parameters, and on runtime values).
 // F is either given (discrete) or the RK4 / explicit Euler map of der(x) = f(x, u, theta) over dt
@@ -131,6 +132,18 @@ export interface OcpModel {
   readonly terminalConstraint?: StageFunction;
   /** Soft path constraints, k = 0..N-1 (one slack per row and stage). */
   readonly softConstraint?: SoftConstraint;
+  /** Soft terminal constraints c_N(x_N) <= eps_N, eps_N >= 0 (u has length 0; penalty discounted by gamma^N). */
+  readonly terminalSoftConstraint?: SoftConstraint;
+  /**
+   * Inputs whose previous value the OCP carries as extra states (`prev(u)`, e.g. input-rate
+   * penalties): the last nc = carriedInputs.length entries of x are p_k = u_{k-1}[carriedInputs],
+   * with p_{k+1} = u_k[carriedInputs] (added by the runtime: exact, linear) and p_0 the input
+   * applied at the previous step (part of the measured state x_0). `dynamics` and
+   * `dynamicsHessian` see and return the first nx - nc states only (x of length nx - nc; their
+   * Hessian over (x_{0..nx-nc-1}, u, theta)); every other function sees the whole x, so a term in
+   * u_k - u_{k-1} has its cross derivatives in one stage block.
+   */
+  readonly carriedInputs?: ArrayLike<number>;
 }
 
 /** Status of an NLP solve (never an exception). */

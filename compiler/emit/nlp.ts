@@ -151,11 +151,12 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   field("constraint", stageFunction(ir, "constraint", stages.map((s) => s.hard), false, push));
   field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
-  if (soft !== undefined) fields.push(`  softConstraint: { fn: ${soft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.softL1)}]), l2: Float64Array.from([${floats(ir.softL2)}]) },`);
+  // a SoftConstraint literal, one member per line (the layout TypeScript's formatter keeps)
+  const softField = (name: string, fn: string, l1: readonly number[], l2: readonly number[]): string =>
+    [`  ${name}: {`, `    fn: ${fn.replace(/\n/g, "\n  ")},`, `    l1: Float64Array.from([${floats(l1)}]),`, `    l2: Float64Array.from([${floats(l2)}]),`, "  },"].join("\n");
+  if (soft !== undefined) fields.push(softField("softConstraint", soft, ir.softL1, ir.softL2));
   const terminalSoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
-  if (terminalSoft !== undefined) {
-    fields.push(`  terminalSoftConstraint: { fn: ${terminalSoft.replace(/\n/g, "\n  ")}, l1: Float64Array.from([${floats(ir.terminalSoftL1)}]), l2: Float64Array.from([${floats(ir.terminalSoftL2)}]) },`);
-  }
+  if (terminalSoft !== undefined) fields.push(softField("terminalSoftConstraint", terminalSoft, ir.terminalSoftL1, ir.terminalSoftL2));
   if (ir.carriedInputs.length > 0) fields.push(`  carriedInputs: Int32Array.from([${ir.carriedInputs.join(", ")}]),`);
   const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;
   push("/** The optimal control problem of this controller (runtime/nmpc/types.ts). */");

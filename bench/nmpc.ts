@@ -1,6 +1,8 @@
 // `npm run bench:nmpc [-- --json]`: per-step wall time (median, p90) of the NMPC runtime's
 // converged SQP and real-time iteration (runtime/nmpc; Diehl et al. 2002/2005) on the closed loops
 // of ../shared/data/anchors/nmpc_cstr_cartpole.json (cart-pole balance, do-mpc's CSTR), with the
+// CSTR compiled from examples/cstr/cstr.mpcrl (in process, the true rate factors alpha = beta = 1;
+// the previous input fed as the runtime values prev_F, prev_Q, as the rollouts do), with the
 // closed-loop costs, beside the reference's per-step times (CasADi/IPOPT, qpOASES, OSQP), which
 // were measured on this machine kind at load 4-5 and are NOT measured here. The plant simulation
 // is excluded from the step time, as in the reference. RTI: feedback (one QP) and preparation
@@ -8,8 +10,10 @@
 // before and after: the 2 cores are shared.
 
 import { readFileSync } from "node:fs";
+import { compileToModule } from "../compiler/index.js";
 import { NmpcController } from "../runtime/nmpc/controller.js";
-import { cartpoleModel, cartpolePlant, cartpoleStageCost, cstrAugmented, cstrModel, cstrPlant, cstrStageCost } from "../runtime/nmpc/test/models.js";
+import { StepIntegrator } from "../runtime/nmpc/integrator.js";
+import { cartpoleModel, cartpolePlant, cartpoleStageCost, cstrStageCost } from "../runtime/nmpc/test/models.js";
 import { emitJson, loadAverage, loadLine, log, median, quantile } from "./common.js";
 
 interface Timing {
@@ -59,10 +63,18 @@ function cartpole(mode: "sqp" | "rti"): Row {
   return { system: "cartpole_balance", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 250, notSolved: bad };
 }
 
+const cstrSpec = compileToModule(readFileSync(new URL("../examples/cstr/cstr.mpcrl", import.meta.url), "utf8"), { fileName: "examples/cstr/cstr.mpcrl" }).nlpModule;
+if (cstrSpec === undefined) throw new Error("examples/cstr/cstr.mpcrl does not compile");
+
 function cstr(mode: "sqp" | "rti"): Row {
-  const model = cstrModel();
-  const ctl = new NmpcController(model, { mode, theta: model.theta0, rtiInit: "converged" });
-  const plant = cstrPlant(100);
+  const spec = cstrSpec!;
+  const truth = Float64Array.of(1, 1);
+  // RTI from a converged first step, as the references it is shown beside (CasADi RTI: rti_init converged)
+  const ctl = spec.createController({ theta: truth, mode, rtiInit: "converged" });
+  // the plant: the spec's equations at the true parameters, RK4 with 100 substeps (the reference's is cvodes)
+  const m = spec.template.model;
+  const none = new Float64Array(0);
+  const plant = new StepIntegrator(4, 2, 2, (x, u, th, rt, o) => m.dynamics(x, u, th, rt, o), { kind: "rk4", dt: 0.005, substeps: 100 });
   let x: Float64Array = Float64Array.of(0.8, 0.5, 134.14, 130.0);
   let uPrev: Float64Array = Float64Array.of(0, 0);
   let cost = 0;
@@ -72,17 +84,18 @@ function cstr(mode: "sqp" | "rti"): Row {
   let its = 0;
   let bad = 0;
   for (let k = 0; k < 100; k++) {
-    const xa = cstrAugmented(x, uPrev);
+    const runtime = { prev_F: [uPrev[0]], prev_Q: [uPrev[1]] };
     const t0 = now();
-    const r = ctl.act(xa);
+    const r = ctl.act(x, runtime);
     step.push(now() - t0);
-    if (r.feedbackTime !== undefined) fb.push(r.feedbackTime);
-    if (r.preparationTime !== undefined) prep.push(r.preparationTime);
-    its += r.stats.iterations;
-    if (!r.ok) bad++;
-    const u = Float64Array.of(r.u[0] * 100, r.u[1] * 2000);
+    const nlp = ctl.lastAct!;
+    if (nlp.feedbackTime !== undefined) fb.push(nlp.feedbackTime);
+    if (nlp.preparationTime !== undefined) prep.push(nlp.preparationTime);
+    its += nlp.stats.iterations;
+    if (!nlp.ok || r.fallback) bad++;
+    const u = Float64Array.from(r.u);
     cost += cstrStageCost(x, u, uPrev);
-    x = plant(x, u);
+    x = Float64Array.from(plant.step(x, u, truth, none).f);
     uPrev = u;
   }
   return { system: "cstr", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 100, notSolved: bad };
@@ -112,7 +125,7 @@ const refCost = (name: string): number => {
 };
 
 log("");
-log("measured here (mpcrl runtime/nmpc; plant excluded; cart-pole plant = model RK4, CSTR plant = RK4 x100 substeps):");
+log("measured here (mpcrl runtime/nmpc; plant excluded; cart-pole plant = model RK4; CSTR = examples/cstr/cstr.mpcrl compiled in process, plant = its equations, RK4 x100 substeps):");
 log("system            mode  cost          step median/p90 ms    feedback median/p90 ms  preparation median/p90 ms  QPs/step  not solved");
 for (const r of rows)
   log(

@@ -18,7 +18,7 @@ import type { QpStatus } from "../qp/types.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "../mpc/bounds.js";
 import type { RuntimeLayout } from "../mpc/template.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "../mpc/types.js";
-import { NmpcController } from "./controller.js";
+import { NmpcController, type NmpcActResult } from "./controller.js";
 import type { SqpOptions } from "./sqp.js";
 import type { NlpStatus, OcpModel } from "./types.js";
 
@@ -44,6 +44,8 @@ export interface NonlinearMpcOptions {
   readonly fallbackInput?: ArrayLike<number>;
   /** Overrides the spec's `solver` method. */
   readonly mode?: "sqp" | "rti";
+  /** RTI: the first step from a cold guess (default) or from a converged SQP (NmpcControllerOptions). */
+  readonly rtiInit?: "cold" | "converged";
   /** Overrides of the SQP settings. */
   readonly sqp?: SqpOptions;
 }
@@ -83,6 +85,8 @@ export class NonlinearMpc implements LearnableMpc {
   private readonly carriedRt: Set<number>;
   private readonly fallbackInput: Float64Array;
   private lastPlan: Float64Array | undefined;
+  /** The NLP controller's result of the last `act` (statistics, RTI feedback and preparation times). */
+  lastAct: NmpcActResult | undefined;
   private planShift = 0;
 
   constructor(template: NlpTemplate, options: NonlinearMpcOptions = {}) {
@@ -128,7 +132,7 @@ export class NonlinearMpc implements LearnableMpc {
       ...(template.tolerance !== undefined ? { tolerance: template.tolerance } : {}),
       ...options.sqp,
     };
-    this.nlp = new NmpcController(m, { mode: options.mode ?? template.method, sqp, theta, runtime: this.rt });
+    this.nlp = new NmpcController(m, { mode: options.mode ?? template.method, sqp, theta, runtime: this.rt, ...(options.rtiInit !== undefined ? { rtiInit: options.rtiInit } : {}) });
   }
 
   getTheta(): Float64Array {
@@ -219,7 +223,7 @@ export class NonlinearMpc implements LearnableMpc {
     if (refused !== null) {
       return { u: this.fallbackAction(), status: "invalid_input", iterations: 0, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), fallback: true, message: refused };
     }
-    const r = this.nlp.act(this.x0(state));
+    const r = (this.lastAct = this.nlp.act(this.x0(state)));
     const status = qpStatusOf(r.status);
     const x = this.modelStates(r.x);
     if (r.ok) {

@@ -232,6 +232,17 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
     reference: "mpcrl (no guard, like `guard none`): 1134 -> 397",
     command: off.command,
   });
+  const offSeeds = cli<{ runs: { dir: string }[] }>("train", `${GZ}/linear_mpc_offline.mpcrl`, ["--seeds", "1..5"], "offline-seeds");
+  const ratios = offSeeds.summary.runs.map((r) => {
+    const c = (JSON.parse(readFileSync(join(r.dir, "verdict.json"), "utf8")) as { comparison: { meanInitial: number; meanLearned: number } }).comparison;
+    return c.meanLearned / c.meanInitial;
+  });
+  rows.push({
+    what: "offline (`guard model`), seeds 1 to 5: learned / behaviour mean cost on the same 10 held-out episodes (each seed's verdict), median [range]",
+    ours: range(stats(ratios), 3),
+    reference: "mpcrl (no guard): about 4 (397 / 101.5); issue 13's target: at most 0.8",
+    command: offSeeds.command,
+  });
   rows.push({
     what: "off-policy: behaviour policy (nominal MPC) cost per 100-step rollout, first / last",
     ours: `${f(off.summary.episodeCosts[0])} / ${f(off.summary.episodeCosts[off.summary.episodeCosts.length - 1])} (run ${f(off.summary.wallTime, 1)} s)`,

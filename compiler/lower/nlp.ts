@@ -18,7 +18,8 @@
 //    at k = 0 the runtime slot `prev_<u>` (the input applied at the last step; NonlinearMpc appends
 //    it to the measured state). A term in u_k - u_{k-1} then has its cross derivatives within one
 //    stage block (Gauss-Newton and exact Hessians alike);
-//  - soft rows at k = N: the OcpModel's terminal soft constraint (its own slacks, penalty gamma^N).
+//  - soft rows at k = N: the OcpModel's terminal soft constraint (its own slacks, penalty gamma^N);
+//    a soft equality e == c is the two soft rows e - c and c - e (a hard one is refused).
 
 import type { Constraint, Dynamics, Expr } from "../../language/ast.js";
 import type { NlpIr, NlpIntegrator, NlpStageIr } from "../ir/nlp.js";
@@ -388,6 +389,12 @@ export class NlpLowering extends ControllerLowering {
         const a = at(ops[j], i);
         const b = at(ops[j + 1], i);
         const op = c.ops[j];
+        if (op === "==" && c.soft) {
+          // a soft equality: both sides, each with its slack (|e - c| or (e - c)^2 penalized)
+          raw.push(pool.sub(a, b), pool.sub(b, a));
+          entryOf.push(i, i);
+          continue;
+        }
         if (op === "==") {
           throw new LowerError(
             "an equality constraint in a nonlinear controller is not supported: its linearization would be two opposite inequalities",

@@ -216,6 +216,19 @@ describe("soft constraints at k = N in a nonlinear controller", () => {
     expect(x).toBeCloseTo(y, 8);
   });
 
+  it("`terminal soft` is the same row; a soft equality penalizes both sides (closed form 2/21); a hard equality stays MPC4601", () => {
+    const t = nlp(TERM.replace("%SOFT%", "terminal soft x <= 0 penalty linear rho"));
+    expect(t.template.model.terminalSoftConstraint?.fn.size).toBe(1);
+    expect(t.createController().act([1]).value).toBeCloseTo(0.2 - 0.04, 9);
+    // min sum u^2 + sum_{k=2..4} (x_k - 0.5)^2 with x+ = x + u from 1: 2/21 (normal equations)
+    const e = nlp(TERM.replace("%SOFT%", "soft x == 0.5 for k in 2..N penalty quadratic 1").replace("learnable rho = 0.2 in [0.1, 0.4]\n", ""));
+    expect(e.template.model.softConstraint?.fn.size).toBe(2);
+    expect(e.template.model.terminalSoftConstraint?.fn.size).toBe(2);
+    expect(e.createController().act([1]).value).toBeCloseTo(2 / 21, 9);
+    const hard = compileToModule(TERM.replace("%SOFT%", "x == 0.5 for k in 2..N"), { fileName: "t.mpcrl" });
+    expect(hard.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toContain("MPC4601");
+  });
+
   it("a soft row over 1..N is a path row and a terminal row with the same (folded) weights", () => {
     const mod = nlp(TERM.replace("%SOFT%", "soft x <= 0.5 for k in 1..N penalty linear 10*k"));
     const m = mod.template.model;

@@ -17,7 +17,7 @@ import { NonlinearMpc } from "../../runtime/nmpc/learnable.js";
 import { StepIntegrator } from "../../runtime/nmpc/integrator.js";
 import type { NlpIr } from "../ir/nlp.js";
 import type { OcpModel } from "../../runtime/nmpc/types.js";
-import { compileToModule } from "../index.js";
+import { compile, compileToModule } from "../index.js";
 import { evaluateHeldOut } from "../../runtime/learn/evaluate.js";
 import { episodeSeed } from "../../runtime/learn/types.js";
 
@@ -368,6 +368,11 @@ describe("the do-mpc CSTR (examples/cstr/cstr.mpcrl)", () => {
     expect(Array.from(m.xLower.subarray(0, 6)).every((v) => v === -Infinity)).toBe(true);
     expect(m.softConstraint?.fn.size).toBe(1);
     expect(m.terminalSoftConstraint).toBeUndefined();
+    // the emitted module declares the same: carried inputs and the slots' previousInput offsets
+    const code = compile(source, { fileName: "cstr.mpcrl" }).code!;
+    expect(code).toContain("carriedInputs: Int32Array.from([0, 1]),");
+    expect(code).toMatch(/name: "prev_F", size: 1, offset: \d+, defaultValue: Float64Array\.from\(\[0\]\), previousInput: 0 }/);
+    expect(code).toMatch(/name: "prev_Q", size: 1, offset: \d+, defaultValue: Float64Array\.from\(\[0\]\), previousInput: 1 }/);
   });
 
   it("has the reference's equations: the plant block is one RK4 step of them, whose error matches the reference's RK4-vs-CVODES errors", () => {

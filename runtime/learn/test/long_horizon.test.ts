@@ -1,0 +1,39 @@
+// Learning on a long horizon stays inside what the controller can solve (issue 14): the Gros &
+// Zanon Q-learning example with horizon 80 instead of 10. Every update the learner accepts was
+// validated on the state met next (the eager check, q_learning.ts): the next step's solves are
+// exact, never a solver failure or a fallback.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { compileToModule } from "../../../compiler/index.js";
+import { controllerOptions, makeTrainer } from "../factory.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+describe("Q-learning with horizon 80", () => {
+  it("never applies an update after which the next solve fails (200 steps, seeds 1 and 2)", () => {
+    const source = readFileSync(`${root}examples/gros_zanon/linear_mpc.mpcrl`, "utf8").replace("  horizon 10\n", "  horizon 80\n");
+    const live = compileToModule(source).module!;
+    expect(live.ir.horizon).toBe(80);
+    for (const seed of [1, 2]) {
+      const spec = { ...live.trainConfig, steps: 200, seed };
+      const mpc = live.createController(controllerOptions(spec));
+      const trainer = makeTrainer(spec, mpc, live.createPlant!(), { seed, learn: true, inputLower: live.ir.u0Lower, inputUpper: live.ir.u0Upper });
+      trainer.beginEpisode(0);
+      let accepted = 0;
+      let previousAccepted = false;
+      for (let k = 0; k < 200; k++) {
+        const r = trainer.step();
+        if (previousAccepted) {
+          expect(r.solverFailure, `step ${r.t} after an accepted update`).toBe(false);
+          expect(r.fallback, `step ${r.t} after an accepted update`).toBe(false);
+        }
+        previousAccepted = r.updated && r.rejected === null;
+        if (previousAccepted) accepted++;
+        expect(trainer.getTheta().every(Number.isFinite)).toBe(true);
+      }
+      trainer.endEpisode();
+      expect(accepted).toBeGreaterThan(150);
+    }
+  });
+});

@@ -426,6 +426,40 @@ describe("the do-mpc CSTR (examples/cstr/cstr.mpcrl)", () => {
     for (const d of dev) expect(d).toBeLessThan(1e-2);
   });
 
+  it("learning derivatives in physical units: dV/dtheta and du_0/dtheta (alpha, beta) against central differences", () => {
+    // the sensitivities solve their KKT system scaled (columns by the bounds, rows equilibrated):
+    // unscaled, the reduced KKT matrix of this spec looks singular for its units alone
+    const c = mod.createController({ sqp: { tolerance: 1e-12 } });
+    const theta = [1.02, 1.05];
+    for (const [x, p] of [
+      [[0.75, 0.58, 136, 133], [9, -300]],
+      [[0.7, 0.6, 139.2, 138], [12, -900]],
+    ] as const) {
+      const rt = { prev_F: [p[0]], prev_Q: [p[1]] };
+      c.setTheta(theta);
+      const g = c.gradValue(x, rt);
+      const s = c.policySensitivity(x, rt);
+      expect(g.ok).toBe(true);
+      expect(s.ok).toBe(true);
+      const h = 1e-6;
+      for (let j = 0; j < 2; j++) {
+        const at = (d: number): { v: number; u: Float64Array } => {
+          const t = [...theta];
+          t[j] += d;
+          c.setTheta(t);
+          return { v: c.value(x, rt).value, u: c.policySensitivity(x, rt).u };
+        };
+        const a = at(h);
+        const b = at(-h);
+        expect(rel(g.grad[j], (a.v - b.v) / (2 * h))).toBeLessThan(1e-5);
+        for (let i = 0; i < 2; i++) {
+          const fd = (a.u[i] - b.u[i]) / (2 * h);
+          expect(Math.abs(s.jacobian[i * 2 + j] - fd)).toBeLessThan(1e-3 * Math.max(1, Math.abs(fd)));
+        }
+      }
+    }
+  });
+
   it("the rollouts feed prev_F, prev_Q with the applied input (an evaluation episode equals the loop fed by hand)", () => {
     const plant = mod.createPlant!();
     const c = mod.createController({ theta: truth });

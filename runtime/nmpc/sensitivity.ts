@@ -13,13 +13,16 @@
 //      min 0.5 d'W d + grad f'd  s.t.  lc - c <= J d <= uc - c,
 //    whose solution at the converged point is d = 0 with multipliers y*: a forward direction per
 //    theta_j with dq = grad^2_z,theta_j L and dl = du = -dc/dtheta_j gives dz = dz*/dtheta_j.
+//    The system is solved in the SQP's scaled variables z = D z~ (sqp.colScale) and equilibrated
+//    rows (E: P~ = D P D, A~ = E A D, q~ = D q, y~ = y / E, dq~ = D dq, dl~ = E dl, dz = D dz~),
+//    so a model in physical units is not declared singular for its units.
 // Statuses, never wrong numbers: "not_converged" when the SQP did not reach its KKT tolerance,
 // "not_differentiable" at weakly active or linearly dependent constraints or a singular KKT
 // matrix (QpSensitivity's classification), or when the model lacks the second derivatives.
 
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem } from "../qp/types.js";
-import type { MultipleShootingSqp } from "./sqp.js";
+import { equilibrateRows, type MultipleShootingSqp } from "./sqp.js";
 
 export type NlpSensitivityStatus = "ok" | "not_converged" | "not_differentiable";
 
@@ -81,6 +84,14 @@ export class NlpSensitivity {
   /** -dc/dtheta (bounds' derivative), column j at j*m. */
   private readonly dbt: Float64Array;
   private sens: QpSensitivity | undefined;
+  /** Column scaling (the SQP's) and the factors of P's (D_i D_j) and A's (D_j) values. */
+  private readonly D: Float64Array;
+  private readonly pFac: Float64Array | undefined;
+  private readonly aFac: Float64Array | undefined;
+  private readonly aRef: ArrayLike<number>;
+  private readonly E: Float64Array;
+  private readonly yS: Float64Array;
+  private readonly dbS: Float64Array;
 
   constructor(sqp: MultipleShootingSqp) {
     this.sqp = sqp;
@@ -91,11 +102,25 @@ export class NlpSensitivity {
       m,
       P: { ...src.P, values: new Float64Array(src.P.values.length) },
       q: new Float64Array(n),
-      A: src.A,
+      A: sqp.colScale.some((v) => v !== 1) ? { ...src.A, values: new Float64Array(src.A.values.length) } : src.A,
       l: new Float64Array(m),
       u: new Float64Array(m),
     };
     this.zero = new Float64Array(n);
+    this.D = sqp.colScale;
+    this.aRef = src.A.values;
+    this.E = new Float64Array(m).fill(1);
+    this.yS = new Float64Array(m);
+    this.dbS = new Float64Array(m);
+    if (this.problem.A !== src.A) {
+      const D = this.D;
+      const P = this.problem.P;
+      const A = src.A;
+      this.pFac = new Float64Array(P.values.length);
+      for (let j = 0; j < n; j++) for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) this.pFac[p] = D[P.rowIdx[p]] * D[j];
+      this.aFac = new Float64Array(A.values.length);
+      for (let j = 0; j < n; j++) for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) this.aFac[p] = D[j];
+    }
     const nv = nx + nu + nTheta;
     this.blk = new Float64Array(nv * nv);
     this.lzt = new Float64Array(n * nTheta);
@@ -157,19 +182,32 @@ export class NlpSensitivity {
       for (let i = 0; i < sqp.nsN; i++) for (let j = 0; j < nTheta; j++) dbt[j * m + sqp.rowSoftN + i] = -sqp.softN.jtheta[i * nTheta + j];
     }
     (prob.q as Float64Array).set(sqp.grad);
-    for (let r = 0; r < m; r++) {
-      (prob.l as Float64Array)[r] = sqp.lc[r] - sqp.c[r];
-      (prob.u as Float64Array)[r] = sqp.uc[r] - sqp.c[r];
+    if (this.pFac !== undefined && this.aFac !== undefined) {
+      const { D, pFac, aFac } = this;
+      const Av = prob.A.values as Float64Array;
+      for (let p = 0; p < Pv.length; p++) Pv[p] *= pFac[p];
+      for (let p = 0; p < Av.length; p++) Av[p] = this.aRef[p] * aFac[p];
+      equilibrateRows(prob.A, Av, this.E);
+      const q = prob.q as Float64Array;
+      for (let i = 0; i < n; i++) q[i] *= D[i];
+      for (let j = 0; j < nTheta; j++) for (let i = 0; i < n; i++) lzt[j * n + i] *= D[i];
     }
-    if (this.sens === undefined) this.sens = new QpSensitivity(prob, this.zero, sqp.y, { optimalityTol: 1e-5 });
-    else this.sens.update(prob, this.zero, sqp.y);
+    const { E, yS, dbS } = this; // E = 1 without the scaling
+    for (let r = 0; r < m; r++) {
+      (prob.l as Float64Array)[r] = (sqp.lc[r] - sqp.c[r]) * E[r];
+      (prob.u as Float64Array)[r] = (sqp.uc[r] - sqp.c[r]) * E[r];
+      yS[r] = sqp.y[r] / E[r];
+    }
+    if (this.sens === undefined) this.sens = new QpSensitivity(prob, this.zero, yS, { optimalityTol: 1e-5 });
+    else this.sens.update(prob, this.zero, yS);
     const sens = this.sens;
     if (sens.status !== "ok") return { status: "not_differentiable", jacobian: jac, message: `KKT system: ${sens.status}${sens.message ? ` (${sens.message})` : ""}` };
     for (let j = 0; j < nTheta; j++) {
       const dq = lzt.subarray(j * n, (j + 1) * n);
       const db = dbt.subarray(j * m, (j + 1) * m);
-      const { dz } = sens.forward({ dq, dl: db, du: db });
-      for (let i = 0; i < nu; i++) jac[i * nTheta + j] = dz[sqp.uOff(0) + i];
+      for (let r = 0; r < m; r++) dbS[r] = db[r] * E[r];
+      const { dz } = sens.forward({ dq, dl: dbS, du: dbS });
+      for (let i = 0; i < nu; i++) jac[i * nTheta + j] = dz[sqp.uOff(0) + i] * this.D[sqp.uOff(0) + i];
     }
     return { status: "ok", jacobian: jac };
   }

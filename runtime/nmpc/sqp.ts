@@ -56,12 +56,13 @@ export interface SqpOptions {
   /** Settings of the ADMM fallback (defaults: tight tolerances, polishing). */
   readonly admm?: Partial<QpSettings>;
   /**
-   * Variable scaling of the QPs (default "bounds"): every QP is solved in d = D d~ with D_j the
-   * largest finite |bound| of variable j's boxes (1 without one; a carried previous input takes
-   * its input's), so that a model written in physical units (a temperature near 140, a heat flow
-   * in thousands of kW) gives QPs whose curvature is not buried under the active-set solver's
-   * regularization (the role of do-mpc's explicit scaling). Rows, multipliers and the iterate are
-   * unchanged. "none": D = I.
+   * Scaling of the QPs (default "bounds"): every QP is solved in d = D d~ with D_j the largest
+   * finite |bound| of variable j's boxes (1 without one; a carried previous input takes its
+   * input's), so that a model written in physical units (a temperature near 140, a heat flow in
+   * thousands of kW) gives QPs whose curvature is not buried under the active-set solver's
+   * regularization (the role of do-mpc's explicit scaling); the sensitivities (sensitivity.ts)
+   * solve their KKT system in the same columns with equilibrated rows. The NLP, its iterate and
+   * multipliers are unchanged. "none": D = I.
    */
   readonly scaling?: "bounds" | "none";
 }
@@ -106,6 +107,18 @@ function buildCsc(rows: number, cols: number, ti: number[], tj: number[]): { pat
 }
 
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now()) / 1000;
+
+/**
+ * Row equilibration of a CSC matrix's values in place: E_r = 1 / max_j |a_rj| (1 for an empty or
+ * zero row), a_rj <- E_r a_rj. Used on A D by the SQP's QPs and the sensitivities (sensitivity.ts).
+ */
+export function equilibrateRows(pattern: CscPattern, values: Float64Array, E: Float64Array): void {
+  E.fill(0);
+  const { cols, colPtr, rowIdx } = pattern;
+  for (let j = 0; j < cols; j++) for (let p = colPtr[j]; p < colPtr[j + 1]; p++) E[rowIdx[p]] = Math.max(E[rowIdx[p]], Math.abs(values[p]));
+  for (let r = 0; r < E.length; r++) E[r] = E[r] > 0 && Number.isFinite(E[r]) ? 1 / E[r] : 1;
+  for (let j = 0; j < cols; j++) for (let p = colPtr[j]; p < colPtr[j + 1]; p++) values[p] *= E[rowIdx[p]];
+}
 
 export class MultipleShootingSqp {
   readonly model: OcpModel;
@@ -982,7 +995,8 @@ export class MultipleShootingSqp {
 
   /** Solves the current QP into d / yQp. Returns a status. */
   private solveQp(): "ok" | "qp_failed" | "infeasible" {
-    // the scaled QP (SqpOptions.scaling): P~ = D P D, q~ = D q, A~ = A D; d = D d~, same y
+    // the scaled QP (SqpOptions.scaling): P~ = D P D, q~ = D q, A~ = A D (rows as they are: the
+    // active-set solver's multiplier tests are tuned to them); d = D d~, the same y
     if (this.scaled) {
       const { qp, pS, qS, aS, pFac, aFac, colScale } = this;
       const Pv = qp.P.values;

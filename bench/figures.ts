@@ -6,7 +6,7 @@
 // `metrics.jsonl` of run folders written by the CLI (`mpcrl train`/`eval`, run from the sources).
 // The data of the last run of every group is kept in docs/figures.md (an HTML comment at the end),
 // so a subset can be re-measured without losing the other groups (their dates stay as they were).
-// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,nmpc,newuser] [--quick] [--out FILE]
+// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,longhorizon,nmpc,newuser] [--quick] [--out FILE]
 //   --quick: fewer repetitions (about half the time, noisier medians).
 
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "nmpc", "newuser"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "longhorizon", "nmpc", "newuser"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -436,6 +436,35 @@ function groupStudy(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
+/** Issue 14's long-horizon learning run: the Gros & Zanon Q-learning examples with horizon 80. */
+function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
+  type Multi = { J: Stats; violatingSteps: Stats; runs: { dir: string }[] };
+  const rows: Row[] = [];
+  for (const [file, label] of [
+    ["linear_mpc.mpcrl", "Q-learning (mpcrl's configuration)"],
+    ["linear_mpc_safe.mpcrl", "safe Q-learning (`identify 20`)"],
+  ] as const) {
+    const spec = runDir(`n80-${file}`);
+    writeFileSync(spec, readFileSync(join(root, GZ, file), "utf8").replace("  horizon 10\n", "  horizon 80\n"));
+    const r = cli<Multi>("train", spec, ["--seeds", "1..5", "--no-eval"], `n80-${file}-runs`);
+    const per = r.summary.runs.map((x) => JSON.parse(readFileSync(join(x.dir, "summary.json"), "utf8")) as { solverFailures: number; fallbacks: number; rejectedUpdates: number; stepsPerSecond: number });
+    const sum = (k: "solverFailures" | "fallbacks" | "rejectedUpdates") => per.reduce((a, x) => a + x[k], 0);
+    rows.push({
+      what: `${label}, horizon 80, 5000 steps, seeds 1 to 5: J; violating steps (median [range]); solver failures / fallbacks / rejected updates (all seeds); ms per step (median [range])`,
+      ours: `${range(r.summary.J)}; ${range(r.summary.violatingSteps, 0)}; ${sum("solverFailures")} / ${sum("fallbacks")} / ${sum("rejectedUpdates")}; ${range(stats(per.map((x) => 1000 / x.stepsPerSecond)), 2)}`,
+      reference: "before (issue 14): diverged within 200 steps (J 1.4e10, 110 solver failures, 90 rejected updates)",
+      command: `mpcrl train ${GZ}/${file} (with \`horizon 80\`) --seeds 1..5 --no-eval`,
+    });
+  }
+  return {
+    title: "Learning on a long horizon (Gros & Zanon, horizon 80)",
+    rows,
+    notes: [
+      "Without identification, some seeds settle where the state keeps violating its bounds (a policy learning does not leave: no solver failure, no numeric divergence); with `identify 20` none does. The test `runtime/learn/test/long_horizon.test.ts` checks that no accepted update is followed by a failed solve.",
+    ],
+  };
+}
+
 function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
   type R = { size: number; n: number; msPerStep: number; factorizationsPerStep: number; admmPerStep: number; failures: number };
   type T = { gz: { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number }; chain: { rows: R[]; exponent: number } };
@@ -495,6 +524,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   lsp: groupLsp,
   study: groupStudy,
   scale: groupScale,
+  longhorizon: groupLongHorizon,
   nmpc: groupNmpc,
   newuser: () => groupNewUser(cli),
 };

@@ -29,6 +29,14 @@ export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
  *  30 or 50 made N = 80 ten times slower, since an IPM answer whose crossover does not settle leaves
  *  a worse guess for the next step; 100 keeps N <= 80 as before and helps N >= 160). */
 const WARM_SETS = 100;
+/** After WARM_FAILURES consecutive solves whose warm working sets did not settle, the warm start gets
+ *  only WARM_SETS_SHORT sets before the interior-point method, and likewise the crossover from the
+ *  interior-point answer (long discounted horizons, where the walks rarely settle: a choice by
+ *  problem shape, measured by the walks themselves); one that settles restores the full budget.
+ *  bench:scale (load 5): factorizations per act at N = 160 81.7 -> 37.8, at N = 320 216 -> 32;
+ *  N <= 80 unchanged (their walks settle). */
+const WARM_FAILURES = 3;
+const WARM_SETS_SHORT = 8;
 /** Working sets of the crossover from the interior-point solution (and after ADMM). */
 const CROSSOVER_SETS = 100;
 
@@ -106,6 +114,10 @@ interface SolverSlot {
   aVersion: number;
   readonly l: Float64Array;
   readonly u: Float64Array;
+  /** Consecutive solves whose warm working sets did not settle within their budget. */
+  warmFailures: number;
+  /** Consecutive interior-point answers whose crossover did not settle. */
+  crossoverFailures: number;
   /** The last solve of this mode, when it was answered exactly by the active-set solver. */
   readonly last: LastSolve;
 }
@@ -654,11 +666,13 @@ export class MpcController implements LearnableMpc {
     if (this.useActiveSet) {
       // the warm-started working set; when it does not settle, the interior-point method (about a
       // dozen factorizations whatever changed) instead of ADMM
-      const exact = this.solveActiveSet(slot, 0, WARM_SETS);
+      const exact = this.solveActiveSet(slot, 0, slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : WARM_SETS);
       if (exact !== null) {
         this.stats.activeSet++;
+        slot.warmFailures = 0;
         return exact;
       }
+      slot.warmFailures++;
       const ipm = this.solveInteriorPoint(slot);
       if (ipm !== null) {
         this.stats.interiorPoint++;
@@ -764,8 +778,12 @@ export class MpcController implements LearnableMpc {
     }
     if (status !== "solved") return null;
     ipm.activeSet(slot.guess);
-    const exact = this.solveActiveSet(slot, ipm.iterations);
-    if (exact !== null) return exact;
+    const exact = this.solveActiveSet(slot, ipm.iterations, slot.crossoverFailures >= WARM_FAILURES ? WARM_SETS_SHORT : CROSSOVER_SETS);
+    if (exact !== null) {
+      slot.crossoverFailures = 0;
+      return exact;
+    }
+    slot.crossoverFailures++;
     ipm.activeSet(slot.guess);
     return {
       status: "solved",
@@ -788,6 +806,8 @@ export class MpcController implements LearnableMpc {
       solver: undefined,
       active: undefined,
       ipm: undefined,
+      warmFailures: 0,
+      crossoverFailures: 0,
       guess: new Int8Array(m),
       planX0: new Float64Array(nx),
       planX1: new Float64Array(nx),

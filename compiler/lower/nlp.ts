@@ -363,6 +363,8 @@ export class NlpLowering extends ControllerLowering {
     const other = leaf === a ? b : a;
     if (leaf === undefined || other.op !== "const" || !Number.isFinite(other.value)) return false;
     if (leaf.op === "x" && k === 0) return false;
+    // a carried previous input (prev) has no box of its own: the bound stays a row
+    if (leaf.op === "x" && leaf.index >= this.nx) return false;
     if (leaf.op === "u" && k >= this.N) return false;
     if (!apply) return true;
     const upper = leaf === a; // leaf - c <= 0

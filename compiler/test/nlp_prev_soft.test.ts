@@ -132,6 +132,16 @@ describe("prev(u) in a nonlinear controller", () => {
     expect(H5[1 * 5 + 4]).toBeCloseTo(-2 * (-0.2 - 0.3), 12); // d2/dp dr = -2 (u - p)
   });
 
+  it("a bound on prev(u) alone stays a row (no box on the carried state or a neighbour's)", () => {
+    const m = nlp(RATE.replace("+ terminal sumsq(x)", "+ terminal sumsq(x)\n  subject to\n    prev(u) <= 1.5 for k in 1..N-1")).template.model;
+    expect(Array.from(m.xUpper)).toEqual(Array.from({ length: 14 }, (_, i) => (i % 2 === 0 && i > 0 ? 5 : Infinity)));
+    expect(m.constraint?.size).toBe(1);
+    const out = { value: new Float64Array(1), jx: new Float64Array(2), ju: new Float64Array(1), jtheta: new Float64Array(2) };
+    m.constraint!.eval(3, Float64Array.of(0.2, 1.7), Float64Array.of(0), Float64Array.of(1, 1), new Float64Array(m.nRuntime ?? 0), out);
+    expect(out.value[0]).toBeCloseTo(0.2, 12);
+    expect(Array.from(out.jx)).toEqual([0, 1]);
+  });
+
   it("equals the linear MPC's prev() on a linear OCP (values, inputs, the rate constraint at stage 0)", () => {
     const qp = compileToModule(LINEAR.replace("%SOLVER%", ""), { fileName: "lin.mpcrl" }).module!;
     const sqp = nlp(LINEAR.replace("%SOLVER%", "solver sqp"));

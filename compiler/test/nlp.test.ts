@@ -306,7 +306,7 @@ describe("nonlinear controller lowering (cart-pole)", () => {
 // The do-mpc CSTR as a shipped spec (examples/cstr/cstr.mpcrl) against
 // ../shared/data/anchors/nmpc_cstr_cartpole.json. The reference's plant is CVODES at 1e-10; here the
 // plant is RK4 with 100 substeps of the spec's own equations at the true parameters (alpha = beta = 1),
-// which is within ~1e-9 of it (the one-step RK4 errors of the reference are reproduced below).
+// within ~1e-7 of it (the reference's one-step RK4-vs-CVODES errors are reproduced below).
 describe("the do-mpc CSTR (examples/cstr/cstr.mpcrl)", () => {
   const source = readFileSync(new URL("../../examples/cstr/cstr.mpcrl", import.meta.url), "utf8");
   const compiled = compileToModule(source, { fileName: "cstr.mpcrl" });
@@ -382,8 +382,9 @@ describe("the do-mpc CSTR (examples/cstr/cstr.mpcrl)", () => {
       const u = Float64Array.from(c.u);
       const a = Array.from(one.step(x, u, truth, none).f);
       const b = Array.from(accurate.step(x, u, truth, none).f);
-      // the reference's |RK4 - CVODES| per state, reproduced to 1e-3 relative (equations and parameters equal)
-      for (let i = 0; i < 4; i++) expect(rel(Math.abs(a[i] - b[i]), c.abs_error_per_state[i])).toBeLessThan(1e-3);
+      // the reference's |RK4 - CVODES| per state, reproduced to 2e-4 relative (measured <= 5e-5):
+      // equations and parameters equal, and the RK4 x100 plant within ~1e-7 of CVODES there
+      for (let i = 0; i < 4; i++) expect(rel(Math.abs(a[i] - b[i]), c.abs_error_per_state[i])).toBeLessThan(2e-4);
     }
     const plant = mod.createPlant!();
     const s0 = Float64Array.from(plant.reset(0));

@@ -619,8 +619,16 @@ export class QpSolver {
     if (!ok) return false;
     const prim0 = res.prim, dual0 = res.dual;
     const saved = { ...res };
+    // z = A x projected with y onto the normal cone of [l, u] (OSQP's project_normalcone):
+    // z = clamp(Ax + y, l, u), y = Ax + y - z, so (z, y) is a consistent pair for the termination
+    // check and for the next warm start
     mulA(this.As, this.polX, this.polZ);
-    for (let i = 0; i < m; i++) this.polZ[i] = Math.min(Math.max(this.polZ[i], this.ls[i]), this.us[i]);
+    for (let i = 0; i < m; i++) {
+      const t = this.polZ[i] + this.polY[i];
+      const zi = Math.min(Math.max(t, this.ls[i]), this.us[i]);
+      this.polZ[i] = zi;
+      this.polY[i] = t - zi;
+    }
     this.computeResiduals(this.polX, this.polZ, this.polY);
     const p1 = res.prim, d1 = res.dual;
     // OSQP's acceptance rule: residuals reduced (either may stay below 1e-10)

@@ -453,7 +453,7 @@ function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
       what: `${label}, horizon 80, 5000 steps, seeds 1 to 5: J; violating steps (median [range]); solver failures / fallbacks / rejected updates (all seeds); ms per step (median [range])`,
       ours: `${range(r.summary.J)}; ${range(r.summary.violatingSteps, 0)}; ${sum("solverFailures")} / ${sum("fallbacks")} / ${sum("rejectedUpdates")}; ${range(stats(per.map((x) => 1000 / x.stepsPerSecond)), 2)}`,
       reference: "before (issue 14): diverged within 200 steps (J 1.4e10, 110 solver failures, 90 rejected updates)",
-      command: `mpcrl train ${GZ}/${file} (with \`horizon 80\`) --seeds 1..5 --no-eval`,
+      command: `mpcrl train ${GZ}/${file} --seeds 1..5 --no-eval, its horizon 10 -> 80`,
     });
   }
   return {

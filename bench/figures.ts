@@ -6,7 +6,7 @@
 // `metrics.jsonl` of run folders written by the CLI (`mpcrl train`/`eval`, run from the sources).
 // The data of the last run of every group is kept in docs/figures.md (an HTML comment at the end),
 // so a subset can be re-measured without losing the other groups (their dates stay as they were).
-// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,longhorizon,nmpc,newuser] [--quick] [--out FILE]
+// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,longhorizon,nmpc,nmpclearn,newuser] [--quick] [--out FILE]
 //   --quick: fewer repetitions (about half the time, noisier medians).
 
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "longhorizon", "nmpc", "newuser"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "longhorizon", "nmpc", "nmpclearn", "newuser"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -436,6 +436,30 @@ function groupStudy(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
+/** Issue 11's learning results on the nonlinear examples: seeds 1..5, each with its held-out verdict. */
+function groupNmpcLearning(): Omit<GroupData, "date" | "load" | "seconds"> {
+  type Multi = { J: Stats; violatingSteps: Stats; runs: { dir: string }[]; verdicts?: { helped: number; no_difference: number; worse: number; inconclusive: number } };
+  type Comparison = { meanInitial: number; meanLearned: number; relativePercent: number; significant: boolean };
+  const rows: Row[] = [];
+  for (const [spec, label] of [
+    ["examples/cartpole/cartpole.mpcrl", "cart-pole (Q-learning of the pole's mass and half-length)"],
+    ["examples/cstr/cstr.mpcrl", "CSTR (Q-learning of the kinetic parameters)"],
+    ["examples/cstr/cstr_bayesopt.mpcrl", "CSTR (Bayesian optimization of a rate weight and a temperature back-off)"],
+  ] as const) {
+    const r = cli<Multi>("train", spec, ["--seeds", "1..5"], `learn-${spec.split("/")[1]}`);
+    const cmp = r.summary.runs.map((x) => (JSON.parse(readFileSync(join(x.dir, "verdict.json"), "utf8")) as { comparison: Comparison }).comparison);
+    const held = cmp.map((c) => c.relativePercent);
+    const v = r.summary.verdicts;
+    rows.push({
+      what: `${label}, seeds 1 to 5: training J; violating steps during learning (median [range]); held-out change of the mean cost, learned vs initial, % (median [range]); verdicts`,
+      ours: `${range(r.summary.J, 4)}; ${range(r.summary.violatingSteps, 0)}; ${range(stats(held), 1)} %; ${v ? `learning helped in ${v.helped} of 5, no significant difference in ${v.no_difference}, worse in ${v.worse}` : "-"}`,
+      reference: "-",
+      command: `mpcrl train ${spec} --seeds 1..5`,
+    });
+  }
+  return { title: "Learning on the nonlinear examples (seeds 1 to 5)", rows, notes: ["Each seed ends with its verdict: the initial and the learned parameters on the same 10 held-out episodes (verdict.json per seed folder)."] };
+}
+
 /** Issue 14's long-horizon learning run: the Gros & Zanon Q-learning examples with horizon 80. */
 function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
   type Multi = { J: Stats; violatingSteps: Stats; runs: { dir: string }[] };
@@ -525,6 +549,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   study: groupStudy,
   scale: groupScale,
   longhorizon: groupLongHorizon,
+  nmpclearn: groupNmpcLearning,
   nmpc: groupNmpc,
   newuser: () => groupNewUser(cli),
 };

@@ -28,7 +28,10 @@
 // the same fill as the elimination order, with the columns of each subtree together.
 // Dense rows (AMD's rule): nodes of degree > max(16, 10 sqrt(n)) are removed and ordered last, in
 // natural order. Memory O(nnz + n): one Int32Array for all lists (compacted when full, grown only
-// if compaction leaves too little room) and O(n) arrays; runs once per symbolic analysis.
+// if compaction leaves too little room) and O(n) arrays; runs once per symbolic analysis. The
+// arrays are views of one scratch buffer kept between calls (for n + nnz up to SCRATCH_KEEP): a
+// KKT matrix of a few hundred rows is ordered in tens of microseconds, and allocating twenty typed
+// arrays would cost about as much.
 
 import type { CscPattern } from "../sparse/csc.js";
 
@@ -38,9 +41,30 @@ const DEAD = 2; // absorbed element, or a variable eliminated (mass elimination)
 const MERGED = 3; // non-principal variable, merged into a supervariable
 const DENSE = 4; // dense row: ordered last
 
+/** Scratch kept between calls while it holds at most this many int32s (larger ones are dropped). */
+const SCRATCH_KEEP = 1 << 22;
+let scratch = new Int32Array(0);
+let scratchF64 = new Float64Array(0);
+
+/** Hands out consecutive views of one Int32Array (amdOrder is synchronous and not reentrant). */
+class Workspace {
+  private at = 0;
+  constructor(readonly buf: Int32Array) {}
+  /** A view of `len` int32s, every one set to `fill`. */
+  take(len: number, fill: number): Int32Array {
+    const v = this.buf.subarray(this.at, (this.at += len));
+    v.fill(fill);
+    return v;
+  }
+  /** The rest of the buffer (for the growing list storage). */
+  rest(): Int32Array {
+    return this.buf.subarray(this.at);
+  }
+}
+
 /** Moves the live lists (of variables and elements) to the front of iw, in place, keeping their
  *  order; returns the new end. Entries of iw outside live lists are never negative. */
-function compactLists(iw: Int32Array, pfree: number, pe: Int32Array, len: Int32Array, kind: Uint8Array): number {
+function compactLists(iw: Int32Array, pfree: number, pe: Int32Array, len: Int32Array, kind: Int32Array): number {
   const n = pe.length;
   // tag the first entry of each live list with its owner (-(x + 1)); the entry is kept in pe[x]
   for (let x = 0; x < n; x++) {
@@ -73,7 +97,18 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   const { colPtr, rowIdx } = pattern;
 
   // ---- symmetric adjacency of A + A' without the diagonal, duplicates removed
-  const start = new Int32Array(n + 1);
+  // scratch: 25 arrays of about n int32s, the adjacency (at most 2 nnz) and the lists (2.5 nnz + 2n)
+  const nnz = colPtr[n];
+  const need = 25 * n + 2 + 2 * nnz + (2 * nnz + (nnz >> 1) + 2 * n);
+  const buf = need <= scratch.length ? scratch : new Int32Array(need);
+  const hashBuf = n <= scratchF64.length ? scratchF64 : new Float64Array(n);
+  if (need <= SCRATCH_KEEP) {
+    scratch = buf;
+    scratchF64 = hashBuf;
+  }
+  const ws = new Workspace(buf);
+
+  const start = ws.take(n + 1, 0);
   for (let j = 0; j < n; j++) {
     for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
       const i = rowIdx[p];
@@ -84,8 +119,9 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     }
   }
   for (let i = 0; i < n; i++) start[i + 1] += start[i];
-  const adj = new Int32Array(start[n]);
-  const fillAt = start.slice(0, n);
+  const adj = ws.take(start[n], 0);
+  const fillAt = ws.take(n, 0);
+  fillAt.set(start.subarray(0, n));
   for (let j = 0; j < n; j++) {
     for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
       const i = rowIdx[p];
@@ -95,9 +131,9 @@ export function amdOrder(pattern: CscPattern): Int32Array {
       }
     }
   }
-  const adjLen = new Int32Array(n);
+  const adjLen = ws.take(n, 0);
   {
-    const seen = new Int32Array(n).fill(-1);
+    const seen = fillAt.fill(-1); // fillAt is no longer needed
     for (let i = 0; i < n; i++) {
       let q = start[i];
       for (let p = start[i]; p < start[i + 1]; p++) {
@@ -112,7 +148,7 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   }
 
   // ---- dense rows
-  const kind = new Uint8Array(n);
+  const kind = ws.take(n, VARIABLE);
   const denseThreshold = Math.max(16, 10 * Math.sqrt(n));
   let nDense = 0;
   for (let i = 0; i < n; i++) {
@@ -130,31 +166,18 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     if (kind[i] === DENSE) continue;
     for (let p = start[i]; p < start[i] + adjLen[i]; p++) if (kind[adj[p]] !== DENSE) total++;
   }
-  let iw = new Int32Array(total + (total >> 2) + 2 * n);
-  const pe = new Int32Array(n);
-  const len = new Int32Array(n);
-  const elen = new Int32Array(n);
-  const nv = new Int32Array(n); // supervariable weight
+  const pe = ws.take(n, 0);
+  const len = ws.take(n, 0);
+  const elen = ws.take(n, 0);
+  const nv = ws.take(n, 0); // supervariable weight
   // a variable's approximate external degree; an element's weighted size |L_e|
-  const degree = new Int32Array(n);
-  let pfree = 0;
-  for (let i = 0; i < n; i++) {
-    pe[i] = pfree;
-    if (kind[i] === DENSE) continue;
-    for (let p = start[i]; p < start[i] + adjLen[i]; p++) {
-      const j = adj[p];
-      if (kind[j] !== DENSE) iw[pfree++] = j;
-    }
-    len[i] = pfree - pe[i];
-    nv[i] = 1;
-    degree[i] = len[i];
-  }
+  const degree = ws.take(n, 0);
 
   // ---- degree buckets (doubly linked lists of variables by approximate degree)
-  const head = new Int32Array(n + 1).fill(-1);
-  const next = new Int32Array(n).fill(-1);
-  const prev = new Int32Array(n).fill(-1);
-  const bucketOf = new Int32Array(n);
+  const head = ws.take(n + 1, -1);
+  const next = ws.take(n, -1);
+  const prev = ws.take(n, -1);
+  const bucketOf = ws.take(n, 0);
   const insert = (i: number, d: number): void => {
     bucketOf[i] = d;
     prev[i] = -1;
@@ -167,29 +190,44 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     else head[bucketOf[i]] = next[i];
     if (next[i] >= 0) prev[next[i]] = prev[i];
   };
-  for (let i = n - 1; i >= 0; i--) if (kind[i] === VARIABLE) insert(i, degree[i]);
 
   // members of each supervariable (a chain from the principal variable), for the output order
-  const chainNext = new Int32Array(n).fill(-1);
-  const chainTail = new Int32Array(n);
+  const chainNext = ws.take(n, -1);
+  const chainTail = ws.take(n, 0);
   for (let i = 0; i < n; i++) chainTail[i] = i;
 
-  const w = new Int32Array(n); // w[e] - wflg = |L_e \ L_p| when w[e] >= wflg
+  const w = ws.take(n, 0); // w[e] - wflg = |L_e \ L_p| when w[e] >= wflg
   let wflg = 1;
-  const inLp = new Int32Array(n).fill(-1); // inLp[i] === p: i in L_p
-  const cmpMark = new Int32Array(n).fill(-1);
+  const inLp = ws.take(n, -1); // inLp[i] === p: i in L_p
+  const cmpMark = ws.take(n, -1);
   let cmpStamp = 0;
-  const hashHead = new Int32Array(n).fill(-1);
-  const hashNext = new Int32Array(n);
-  const hashVal = new Float64Array(n);
+  const hashHead = ws.take(n, -1);
+  const hashNext = ws.take(n, 0);
+  const hashVal = hashBuf.subarray(0, n);
+  const hashBucket = ws.take(n, 0); // hashVal % n, computed once (a modulo of doubles is a library call)
 
   // assembly tree: the element each element was absorbed into, and each pivot's front (its
   // supervariable and the variables mass-eliminated with it) as a block of the elimination order
-  const elemParent = new Int32Array(n).fill(-1);
-  const pivots = new Int32Array(nSparse);
+  const elemParent = ws.take(n, -1);
+  const pivots = ws.take(nSparse, 0);
   let nPivots = 0;
-  const frontStart = new Int32Array(n);
-  const order = new Int32Array(nSparse);
+  const frontStart = ws.take(n, 0);
+  const order = ws.take(nSparse, 0);
+  // the lists take the rest of the scratch (at least 1.25 total + 2n entries)
+  let iw = ws.rest();
+  let pfree = 0;
+  for (let i = 0; i < n; i++) {
+    pe[i] = pfree;
+    if (kind[i] === DENSE) continue;
+    for (let p = start[i]; p < start[i] + adjLen[i]; p++) {
+      const j = adj[p];
+      if (kind[j] !== DENSE) iw[pfree++] = j;
+    }
+    len[i] = pfree - pe[i];
+    nv[i] = 1;
+    degree[i] = len[i];
+  }
+  for (let i = n - 1; i >= 0; i--) if (kind[i] === VARIABLE) insert(i, degree[i]);
   let k = 0; // next position in order
   let nel = 0; // eliminated variables (weighted)
   let mindeg = 0;
@@ -330,21 +368,23 @@ export function amdOrder(pattern: CscPattern): Int32Array {
       iw[p1 + nE] = me;
       len[i] = q + 1 - p1;
       elen[i] = nE + 1;
-      hashVal[i] = hash + me;
+      const hv = hash + me;
+      hashVal[i] = hv;
+      hashBucket[i] = hv < 0x7fffffff ? (hv | 0) % n : hv % n;
     }
 
     // ---- supervariable detection (5): equal hashes, then equal lists
     for (let p = lp; p < lend; p++) {
       const i = iw[p];
       if (kind[i] !== VARIABLE) continue;
-      const h = hashVal[i] % n;
+      const h = hashBucket[i];
       hashNext[i] = hashHead[h];
       hashHead[h] = i;
     }
     for (let p = lp; p < lend; p++) {
       const i0 = iw[p];
       if (kind[i0] !== VARIABLE) continue;
-      const h = hashVal[i0] % n;
+      const h = hashBucket[i0];
       let i = hashHead[h];
       if (i < 0) continue;
       hashHead[h] = -1;
@@ -402,8 +442,9 @@ export function amdOrder(pattern: CscPattern): Int32Array {
   }
   // postorder of the assembly tree (children in elimination order, each front kept as a block):
   // every element still comes after the elements it absorbed, so the fill is unchanged
-  const childHead = new Int32Array(n).fill(-1);
-  const sibling = new Int32Array(n).fill(-1);
+  // (the buckets are free now)
+  const childHead = next.fill(-1);
+  const sibling = prev.fill(-1);
   for (let t = nPivots - 1; t >= 0; t--) {
     const e = pivots[t], par = elemParent[e];
     if (par >= 0) {
@@ -412,9 +453,9 @@ export function amdOrder(pattern: CscPattern): Int32Array {
     }
   }
   const frontEnd = (t: number): number => (t + 1 < nPivots ? frontStart[pivots[t + 1]] : nSparse);
-  const pivotIndex = new Int32Array(n);
+  const pivotIndex = bucketOf;
   for (let t = 0; t < nPivots; t++) pivotIndex[pivots[t]] = t;
-  const stack = new Int32Array(nPivots);
+  const stack = inLp;
   let out = 0;
   for (let t = 0; t < nPivots; t++) {
     const root = pivots[t];

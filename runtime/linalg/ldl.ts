@@ -6,7 +6,7 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { amdOrder, invertPerm, isPermutation } from "./amd.js";
-import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, createWasmTriangular, type WasmTriangular } from "./ldlWasm.js";
+import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, allocWasmBlock, type WasmTriangular } from "./ldlWasm.js";
 
 export interface SparseLdlOptions {
   /** Run the triangular solves in WebAssembly when available (same results, faster); default false. */
@@ -22,9 +22,12 @@ export interface LdlArena {
   readonly i32: Int32Array;
 }
 
-/** Views of one WebAssembly memory holding the factor (byte offsets for the kernels). */
+/** Views of the block of a WebAssembly memory holding the factor (byte offsets for the kernels). */
 interface WasmFactor {
   readonly kernels: WasmTriangular;
+  /** the factor's byte range [start, end) in the memory (other factors may share the memory) */
+  readonly start: number;
+  readonly end: number;
   readonly x: Float64Array;
   readonly arena: LdlArena;
   /** admmStep's descriptor (int32 words and the doubles after them) */
@@ -32,6 +35,11 @@ interface WasmFactor {
   readonly descF64: Float64Array;
   readonly descAt: number;
   readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number };
+}
+
+/** Whether v lies in the bytes [start, end) of buf. */
+function inBlock(v: Float64Array | Int32Array, buf: ArrayBufferLike, start: number, end: number): boolean {
+  return v.buffer === buf && v.byteOffset >= start && v.byteOffset + v.byteLength <= end;
 }
 
 export class SparseLdl {
@@ -129,11 +137,12 @@ export class SparseLdl {
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
     const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
     const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 2 * n + arenaF64) + 4 * (2 * nnzL + 2 * (n + 1) + arenaI32);
-    const kernels = options?.wasm ? createWasmTriangular(bytes) : null;
-    if (kernels) {
+    const block = options?.wasm ? allocWasmBlock(bytes) : null;
+    if (block) {
+      const { kernels } = block;
       const buf = kernels.memory.buffer;
-      const descAt = 0;
-      let off = ADMM_DESC_BYTES;
+      const descAt = block.at;
+      let off = block.at + ADMM_DESC_BYTES;
       const f64 = (len: number): [Float64Array, number] => {
         const at = off;
         off += 8 * len;
@@ -158,7 +167,7 @@ export class SparseLdl {
       this.rp = rpW;
       this.rj = rjW;
       const desc = new Int32Array(buf, descAt, ADMM_DESC_F64 / 4), descF64 = new Float64Array(buf, descAt + ADMM_DESC_F64, 3);
-      this.wasm = { kernels, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
+      this.wasm = { kernels, start: block.at, end: block.at + block.bytes, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
     } else {
       this.li = new Int32Array(nnzL);
       this.lx = new Float64Array(nnzL);
@@ -209,10 +218,12 @@ export class SparseLdl {
   ): boolean {
     const w = this.wasm;
     if (w === null) return false;
+    // every vector must lie in this factor's block (no array literal here: this runs once per solve and must not allocate)
+    const { start, end } = w;
     const buf = w.x.buffer;
-    // (no array literal here: this runs once per solve and must not allocate)
-    if (pinvX.buffer !== buf || pinvZ.buffer !== buf || x.buffer !== buf || xPrev.buffer !== buf || qs.buffer !== buf || z.buffer !== buf) return false;
-    if (zPrev.buffer !== buf || y.buffer !== buf || rhoInv.buffer !== buf || rhoVec.buffer !== buf || l.buffer !== buf || u.buffer !== buf) return false;
+    if (!inBlock(pinvX, buf, start, end) || !inBlock(pinvZ, buf, start, end) || !inBlock(x, buf, start, end) || !inBlock(xPrev, buf, start, end)) return false;
+    if (!inBlock(qs, buf, start, end) || !inBlock(z, buf, start, end) || !inBlock(zPrev, buf, start, end) || !inBlock(y, buf, start, end)) return false;
+    if (!inBlock(rhoInv, buf, start, end) || !inBlock(rhoVec, buf, start, end) || !inBlock(l, buf, start, end) || !inBlock(u, buf, start, end)) return false;
     const { desc, at } = w;
     const D = ADMM_DESC;
     desc[D.N] = this.n; desc[D.rp] = at.rp; desc[D.rj] = at.rj; desc[D.rx] = at.rx;

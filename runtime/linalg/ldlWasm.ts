@@ -307,3 +307,37 @@ export function createWasmTriangular(bytes: number): WasmTriangular | null {
     return null;
   }
 }
+
+/** A byte range [at, at + bytes) of one module instance's memory, zero-filled, for one factor. */
+export interface WasmBlock {
+  readonly kernels: WasmTriangular;
+  readonly at: number;
+  readonly bytes: number;
+}
+
+// Creating a memory and an instance costs about 0.1 ms of CPU (address space reservation, page
+// tables, the instance), more than the whole symbolic analysis of a small KKT matrix. So small
+// factors share one memory (a slab, 16 pages) and its instance: blocks are handed out in order and
+// never reused, so each is zero-filled like a fresh memory, and no memory ever grows (the views
+// stay valid). Only the slab being filled is referenced here: an old slab is garbage once the last
+// factor using it is. Larger factors get a memory of their own.
+const SLAB_BYTES = 1 << 20;
+const OWN_MEMORY_BYTES = SLAB_BYTES >> 2;
+let slab: { readonly kernels: WasmTriangular; used: number } | null = null;
+
+/** A zero-filled block of at least `bytes` bytes (8-byte aligned) in some instance's memory; null without WebAssembly. */
+export function allocWasmBlock(bytes: number): WasmBlock | null {
+  const size = Math.ceil(bytes / 8) * 8;
+  if (size > OWN_MEMORY_BYTES) {
+    const kernels = createWasmTriangular(size);
+    return kernels ? { kernels, at: 0, bytes: size } : null;
+  }
+  if (slab === null || slab.used + size > slab.kernels.memory.buffer.byteLength) {
+    const kernels = createWasmTriangular(SLAB_BYTES);
+    if (!kernels) return null;
+    slab = { kernels, used: 0 };
+  }
+  const at = slab.used;
+  slab.used += size;
+  return { kernels: slab.kernels, at, bytes: size };
+}

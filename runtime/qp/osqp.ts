@@ -6,7 +6,7 @@
 
 import { SparseLdl } from "../linalg/ldl.js";
 import type { Csc } from "../sparse/csc.js";
-import { cloneCsc, cscMatVec as mulA, cscSymUpperQuadForm as quadForm } from "../sparse/ops.js";
+import { cscMatVec as mulA, cscSymUpperQuadForm as quadForm } from "../sparse/ops.js";
 import { ActiveKkt, buildKktPattern, fillKktValues, type KktPattern } from "./kkt.js";
 import { Polisher } from "./polish.js";
 import { trimCsc } from "./kernels.js";
@@ -36,6 +36,21 @@ const now = (): number => performance.now() / 1000;
 
 function toBound(v: number): number {
   return v >= INFTY ? Infinity : v <= -INFTY ? -Infinity : v;
+}
+
+/** A copy of l or u with |v| >= INFTY made infinite. */
+function boundsOf(v: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < out.length; i++) out[i] = toBound(v[i]);
+  return out;
+}
+
+/** Whether every stored entry of P is on the diagonal. */
+function isDiagonal(P: Csc): boolean {
+  for (let j = 0; j < P.cols; j++) {
+    for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) if (P.rowIdx[p] !== j) return false;
+  }
+  return true;
 }
 
 export class QpSolver {
@@ -116,10 +131,11 @@ export class QpSolver {
     this.Praw = ok ? trimCsc(problem.P) : emptyCsc(0, 0);
     this.Araw = ok ? trimCsc(problem.A) : emptyCsc(0, 0);
     this.qraw = ok ? Float64Array.from(problem.q) : new Float64Array(0);
-    this.lraw = ok ? Float64Array.from(problem.l, toBound) : new Float64Array(0);
-    this.uraw = ok ? Float64Array.from(problem.u, toBound) : new Float64Array(0);
-    this.Ps = cloneCsc(this.Praw);
-    this.As = cloneCsc(this.Araw);
+    this.lraw = ok ? boundsOf(problem.l) : new Float64Array(0);
+    this.uraw = ok ? boundsOf(problem.u) : new Float64Array(0);
+    // the scaled matrices share the (trimmed, private) patterns of the raw ones
+    this.Ps = { ...this.Praw, values: new Float64Array(this.Praw.values.length) };
+    this.As = { ...this.Araw, values: new Float64Array(this.Araw.values.length) };
     this.qs = new Float64Array(n);
     this.ls = new Float64Array(m);
     this.us = new Float64Array(m);
@@ -178,9 +194,12 @@ export class QpSolver {
         this.rhs = this.ldl.wasmRhs ?? this.rhs;
         this.scaled = { ...this.scaled, q: this.qs, l: this.ls, u: this.us };
       }
-      const pinv = this.ldl.inversePerm();
-      this.pinvX.set(pinv.subarray(0, n));
-      this.pinvZ.set(pinv.subarray(n, n + m));
+      const perm = this.ldl.perm;
+      for (let k = 0; k < n + m; k++) {
+        const old = perm[k];
+        if (old < n) this.pinvX[old] = k;
+        else this.pinvZ[old - n] = k;
+      }
       this.setRhoVec();
       this.refactor();
     }
@@ -380,10 +399,23 @@ export class QpSolver {
       this.pIndefinite = false;
       return;
     }
+    const shift = Math.max(this._settings.sigma, CONVEXITY_TOL * pmax);
+    if (isDiagonal(this.Ps)) {
+      // the factorization below would have the pivots P_jj + shift (0 + shift where P has no
+      // entry): the same test without the symbolic analysis
+      const { colPtr, rowIdx } = this.Ps;
+      let ok = true;
+      for (let j = 0; j < n && ok; j++) {
+        const d = colPtr[j + 1] > colPtr[j] && rowIdx[colPtr[j]] === j ? pv[colPtr[j]] + shift : shift;
+        ok = d > 0 && d < Infinity;
+      }
+      this.pIndefinite = !ok;
+      return;
+    }
     // P alone (no rows) on the KKT layer: P + max(sigma, CONVEXITY_TOL * pmax) I; symbolic
     // analysis once per solver (the pattern of P is fixed)
     this.pCheck ??= new ActiveKkt(this.Ps, { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) });
-    this.pIndefinite = !this.pCheck.factor(pv, NO_VALUES, NO_VALUES, Math.max(this._settings.sigma, CONVEXITY_TOL * pmax)) || this.pCheck.positivePivots !== n;
+    this.pIndefinite = !this.pCheck.factor(pv, NO_VALUES, NO_VALUES, shift) || this.pCheck.positivePivots !== n;
   }
 
   // ---- solve ---------------------------------------------------------------------------

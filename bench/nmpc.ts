@@ -12,12 +12,13 @@
 // Second section, the scaling benchmark (bench/nmpc_chain.ts): the hanging chain of masses
 // (Wirsching, Bock & Diehl 2006; acados' chain_mass), M = 3..10 masses (nx = 6M - 9 states, 3
 // inputs), its `.mpcrl` text generated per M and compiled in process, a closed loop of
-// `--chain-steps` (default 20) steps from a perturbed rest position with SQP and RTI, and its
+// `--chain-steps` (default 30) steps from a perturbed rest position with SQP and RTI, and its
 // linearization at rest as a linear MPC (the QP path) against the same nonlinear plant: per-step
 // median/p90, QPs per step, statuses of every step (failures are shown, not hidden), retained heap
 // (heapUsed after a full GC with the controller alive minus before compiling) and the peak heapUsed
 // delta during the loop, and the growth exponents of the median step time against nx (least
-// squares on log-log). `--chain-max M` limits the sizes (default 10), `--no-chain` skips it.
+// squares on log-log; for the SQP also of the median step time per QP iteration, since its
+// iteration count per step grows with the size). `--chain-max M` limits the sizes (default 10), `--no-chain` skips it.
 
 import { readFileSync } from "node:fs";
 import { compileToModule } from "../compiler/index.js";
@@ -157,14 +158,14 @@ const chainRows: ChainRow[] = [];
 const chainExponents: Record<string, number> = {};
 let chainLoad: { before: number[]; after: number[] } | undefined;
 if (!process.argv.includes("--no-chain")) {
-  const steps = numArg("--chain-steps", 20);
+  const steps = numArg("--chain-steps", 30);
   const maxM = numArg("--chain-max", 10);
   chainLoad = { before: loadAverage(), after: [] };
   log("");
   log(`hanging chain (bench/nmpc_chain.ts; Wirsching, Bock & Diehl 2006, acados chain_mass): N = 20, dt = 0.2, RK4 x2 per interval, ${steps} closed-loop steps from rest pushed by u = [-1, 1, 1] for 0.2 s`);
   log(loadLine("before the chain"));
-  chainLoop(4, "sqp", 5); // warm-up (JIT)
-  log("M   nx  mode    step median/p90 ms      QPs/step  compile s  retained heap MB  peak heap delta MB  |x-xr| start->end  statuses");
+  for (const mode of ["sqp", "rti", "linear"] as const) chainLoop(4, mode, 5); // warm-up (JIT) of each path
+  log("M   nx  mode    step median/p90 ms      first ms   QPs/step  compile s  retained heap MB  peak heap delta MB  |x-xr| start->end  statuses");
   for (let M = 3; M <= maxM; M++) {
     for (const mode of ["sqp", "rti", "linear"] as const) {
       const r = chainLoop(M, mode, steps);
@@ -173,7 +174,7 @@ if (!process.argv.includes("--no-chain")) {
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
       log(
-        `${String(M).padEnd(3)} ${String(r.nx).padEnd(3)} ${mode.padEnd(7)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(23)} ${r.qpsPerStep.toFixed(2).padEnd(9)} ${r.compile_s.toFixed(3).padEnd(10)} ${(r.retainedHeapBytes / 2 ** 20).toFixed(2).padEnd(17)} ${(r.peakHeapDeltaBytes / 2 ** 20).toFixed(2).padEnd(19)} ${`${r.initialDeviation.toFixed(3)} -> ${r.finalDeviation.toExponential(2)}`.padEnd(19)} ${st}`,
+        `${String(M).padEnd(3)} ${String(r.nx).padEnd(3)} ${mode.padEnd(7)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(23)} ${ms(r.first_s).padEnd(10)} ${r.qpsPerStep.toFixed(2).padEnd(9)} ${r.compile_s.toFixed(3).padEnd(10)} ${(r.retainedHeapBytes / 2 ** 20).toFixed(2).padEnd(17)} ${(r.peakHeapDeltaBytes / 2 ** 20).toFixed(2).padEnd(19)} ${`${r.initialDeviation.toFixed(3)} -> ${r.finalDeviation.toExponential(2)}`.padEnd(19)} ${st}`,
       );
     }
   }
@@ -181,6 +182,9 @@ if (!process.argv.includes("--no-chain")) {
     const rs = chainRows.filter((r) => r.mode === mode);
     if (rs.length >= 2) chainExponents[mode] = growthExponent(rs.map((r) => r.nx), rs.map((r) => r.step.median_s));
   }
+  // the SQP's cost per QP iteration (its iteration count per step varies with the size)
+  const sqpRows = chainRows.filter((r) => r.mode === "sqp");
+  if (sqpRows.length >= 2) chainExponents.sqp_per_qp = growthExponent(sqpRows.map((r) => r.nx), sqpRows.map((r) => r.step.median_s / r.qpsPerStep));
   log(`growth exponents of the median step time in nx (least squares, log-log): ${Object.entries(chainExponents).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
   chainLoad.after = loadAverage();
   log(loadLine("after the chain"));

@@ -196,6 +196,8 @@ export interface ChainRow {
   steps: number;
   compile_s: number;
   step: { median_s: number; p90_s: number };
+  /** The first step alone (cold: lazy set-up, the RTI's cold guess, the first factorizations). */
+  first_s: number;
   qpsPerStep: number;
   /** process.memoryUsage().heapUsed after a full GC with the compiled controller alive, minus before compiling (bytes). */
   retainedHeapBytes: number;
@@ -316,6 +318,7 @@ export function chainLoop(M: number, mode: "sqp" | "rti" | "linear", steps: numb
     steps,
     compile_s: compileTime,
     step: { median_s: median(times), p90_s: quantile(times, 0.9) },
+    first_s: times[0],
     qpsPerStep: qps / steps,
     retainedHeapBytes: retained,
     peakHeapDeltaBytes: peak - heap0,

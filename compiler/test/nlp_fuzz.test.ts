@@ -9,12 +9,22 @@
 //    check` prints) and `compile` report none either, and compile gives the code and the in-process
 //    module; when verify reports no error, compile reports no error (compile never finds an error
 //    check missed);
-//  - the controller's calls return finite inputs within the input boxes, and a known status.
+//  - the controller's calls return finite inputs within the input boxes, and a known status;
+//  - the emitted straight-line model (compiler/emit/nlp.ts) computes bitwise the numbers of the
+//    in-process one (compiler/ocp.ts) on the accepted random specs: dynamics, residuals, rows,
+//    general terms, their Jacobians and Hessians.
 // Deterministic: every fc.assert has an explicit seed and run count.
 
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { check } from "../../language/index.js";
+import { emitOcpModel } from "../emit/nlp.js";
+import type { NlpIr } from "../ir/nlp.js";
+import { ocpModelFromIr } from "../ocp.js";
+import type { OcpModel, StageFunction } from "../../runtime/nmpc/types.js";
 import { compile, compileToModule, verify } from "../index.js";
 
 interface Leaf {
@@ -117,6 +127,96 @@ const specArb: fc.Arbitrary<{ source: string; shape: Shape; method: string }> = 
     });
 });
 
+const tmp = mkdtempSync(join(tmpdir(), "mpcrl-nlp-fuzz-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const runtimeTypes = new URL("../../runtime/nmpc/types.js", import.meta.url).href;
+
+/** The emitted OcpModel of an IR, imported from a temporary file. */
+async function emitted(ir: NlpIr, name: string): Promise<OcpModel> {
+  const lines: string[] = [];
+  const types = emitOcpModel(ir, (...l) => lines.push(...l));
+  const file = join(tmp, `${name}.ts`);
+  writeFileSync(file, [`import { ${types.join(", ")} } from ${JSON.stringify(runtimeTypes)};`, "", ...lines].join("\n"));
+  return ((await import(file)) as { ocp: OcpModel }).ocp;
+}
+
+/** Entries equal as numbers (===, so 0 and -0 are equal: the in-process Hessian accumulates w_i h_i
+ *  into zeros, the emitted one assigns w_i h_i), NaN equal to NaN. */
+function same(b: ArrayLike<number>, a: ArrayLike<number>, what: string): void {
+  expect(b.length, what).toBe(a.length);
+  for (let i = 0; i < a.length; i++) if (!(a[i] === b[i] || (Number.isNaN(a[i]) && Number.isNaN(b[i])))) expect(`${what}[${i}] = ${b[i]}`).toBe(`${what}[${i}] = ${a[i]}`);
+}
+
+/** Every callback of `a` and `b` at one point (stages 0, 1 and N-1, and N): equal outputs, bit for bit up to the sign of zero. */
+function sameNumbers(a: OcpModel, b: OcpModel, x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array, source: string): void {
+  const nc = (a.carriedInputs ?? []).length;
+  const nd = a.nx - nc;
+  const xd = x.subarray(0, nd);
+  const dyn = () => ({ f: new Float64Array(nd), fx: new Float64Array(nd * nd), fu: new Float64Array(nd * a.nu), ftheta: new Float64Array(nd * a.nTheta) });
+  const da = dyn();
+  const db = dyn();
+  a.dynamics(xd, u, theta, rt, da);
+  b.dynamics(xd, u, theta, rt, db);
+  for (const key of ["f", "fx", "fu", "ftheta"] as const) same(db[key], da[key], `${source}\ndynamics ${key}`);
+  const nvd = nd + a.nu + a.nTheta;
+  const lam = Float64Array.from({ length: nd }, (_, i) => 0.5 - i);
+  const ha = new Float64Array(nvd * nvd);
+  const hb = new Float64Array(nvd * nvd);
+  a.dynamicsHessian!(xd, u, theta, rt, lam, ha);
+  b.dynamicsHessian!(xd, u, theta, rt, lam, hb);
+  same(hb, ha, `${source}\ndynamicsHessian`);
+  const none = new Float64Array(0);
+  const fns: [StageFunction | undefined, StageFunction | undefined, boolean][] = [
+    [a.residual, b.residual, false],
+    [a.terminalResidual, b.terminalResidual, true],
+    [a.constraint, b.constraint, false],
+    [a.terminalConstraint, b.terminalConstraint, true],
+    [a.softConstraint?.fn, b.softConstraint?.fn, false],
+    [a.terminalSoftConstraint?.fn, b.terminalSoftConstraint?.fn, true],
+  ];
+  for (const [fa, fb, terminal] of fns) {
+    expect(fb === undefined, source).toBe(fa === undefined);
+    if (fa === undefined || fb === undefined) continue;
+    const uu = terminal ? none : u;
+    const nv = a.nx + uu.length + a.nTheta;
+    for (const k of terminal ? [a.N] : [0, 1, a.N - 1]) {
+      const mk = () => ({ value: new Float64Array(fa.size), jx: new Float64Array(fa.size * a.nx), ju: new Float64Array(fa.size * uu.length), jtheta: new Float64Array(fa.size * a.nTheta) });
+      const oa = mk();
+      const ob = mk();
+      fa.eval(k, x, uu, theta, rt, oa);
+      fb.eval(k, x, uu, theta, rt, ob);
+      for (const key of ["value", "jx", "ju", "jtheta"] as const) same(ob[key], oa[key], `${source}\nrow k=${k} ${key}`);
+      const w = Float64Array.from({ length: fa.size }, (_, i) => 1 - 0.3 * i);
+      const sa = new Float64Array(nv * nv);
+      const sb = new Float64Array(nv * nv);
+      fa.hessian!(k, x, uu, theta, rt, w, sa);
+      fb.hessian!(k, x, uu, theta, rt, w, sb);
+      same(sb, sa, `${source}\nrow Hessian k=${k}`);
+    }
+  }
+  for (const [ga, gb, terminal] of [
+    [a.general, b.general, false],
+    [a.terminalGeneral, b.terminalGeneral, true],
+  ] as const) {
+    expect(gb === undefined, source).toBe(ga === undefined);
+    if (ga === undefined || gb === undefined) continue;
+    const uu = terminal ? none : u;
+    const nv = a.nx + uu.length + a.nTheta;
+    for (const k of terminal ? [a.N] : [0, 1, a.N - 1]) {
+      const mk = () => ({ gx: new Float64Array(a.nx), gu: new Float64Array(uu.length), gtheta: new Float64Array(a.nTheta) });
+      const oa = mk();
+      const ob = mk();
+      same([gb.eval(k, x, uu, theta, rt, ob)], [ga.eval(k, x, uu, theta, rt, oa)], `${source}\ngeneral k=${k}`);
+      for (const key of ["gx", "gu", "gtheta"] as const) same(ob[key], oa[key], `${source}\ngeneral k=${k} ${key}`);
+      const sa = new Float64Array(nv * nv);
+      const sb = new Float64Array(nv * nv);
+      ga.hessian(k, x, uu, theta, rt, 0.7, sa);
+      gb.hessian(k, x, uu, theta, rt, 0.7, sb);
+      same(sb, sa, `${source}\ngeneral Hessian k=${k}`);
+    }
+  }
+}
+
 const errors = <D extends { severity: string }>(d: readonly D[]): D[] => d.filter((x) => x.severity === "error");
 
 describe("fuzzing nonlinear controllers: checker, compiler and solver never throw; one verdict", () => {
@@ -178,6 +278,30 @@ describe("fuzzing nonlinear controllers: checker, compiler and solver never thro
     expect(tally.rejected).toBeGreaterThan(20);
     expect(tally.solved, JSON.stringify(statuses)).toBeGreaterThan(40);
     expect(tally.acts - tally.solved).toBeGreaterThan(10);
+  });
+
+  it("the emitted straight-line model computes bitwise the in-process model's numbers (random accepted specs)", async () => {
+    // fast-check's async property: one temporary module per accepted spec
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(specArb, fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }), async ({ source, shape }, raw) => {
+        const m = compileToModule(source);
+        const mod = m.nlpModule;
+        if (mod === undefined) return;
+        const live = ocpModelFromIr(mod.ir);
+        const em = await emitted(mod.ir, `fz${compared++}`);
+        expect([em.nx, em.nu, em.N, em.nTheta], source).toEqual([live.nx, live.nu, live.N, live.nTheta]);
+        expect(Array.from(em.xLower)).toEqual(Array.from(live.xLower));
+        expect(Array.from(em.uUpper)).toEqual(Array.from(live.uUpper));
+        const x = Float64Array.from({ length: live.nx }, (_, i) => 0.2 + 0.7 * raw[i % 6]);
+        const u = Float64Array.from({ length: shape.nu }, (_, j) => 0.3 + 0.5 * raw[(j + 3) % 6]);
+        const theta = Float64Array.from(mod.template.theta0);
+        const rt = new Float64Array(live.nRuntime ?? 0);
+        sameNumbers(live, em, x, u, theta, rt, source);
+      }),
+      { seed: 2026, numRuns: 60 },
+    );
+    expect(compared).toBeGreaterThan(15);
   });
 
   it("the checker's error verdicts on partial functions over declared boxes stand in compile (MPC4021 is an error in both)", () => {

@@ -516,8 +516,13 @@ function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
 function groupNmpc(): Omit<GroupData, "date" | "load" | "seconds"> {
   type Stat = { median_s: number; p90_s: number };
   type M = { system: string; mode: string; cost: number; step: Stat; feedback?: Stat; iterations: number; notSolved: number };
-  type T = { measured: M[]; reference: { experiments: { system: string; mode: string; name: string; cost: number; step: Stat }[] } };
-  const { json: t, command } = bench<T>("nmpc", []);
+  type Chain = { masses: number; nx: number; mode: "sqp" | "rti" | "linear"; step: Stat; qpsPerStep: number; retainedHeapBytes: number; statuses: Record<string, number> };
+  type T = {
+    measured: M[];
+    reference: { experiments: { system: string; mode: string; name: string; cost: number; step: Stat }[] };
+    chain?: { rows: Chain[]; exponents: Record<string, number> };
+  };
+  const { json: t, command } = bench<T>("nmpc", quick ? ["--chain-max", "6"] : []);
   const ms = (s: number): string => f(s * 1e3, 3);
   const rows: Row[] = t.measured.map((m) => {
     const refs = t.reference.experiments.filter((r) => r.system === m.system && r.mode === m.mode);
@@ -528,12 +533,35 @@ function groupNmpc(): Omit<GroupData, "date" | "load" | "seconds"> {
       command,
     };
   });
+  const chain = t.chain;
+  if (chain) {
+    const masses = [...new Set(chain.rows.map((r) => r.masses))].sort((a, b) => a - b);
+    for (const M of masses) {
+      const by = (mode: Chain["mode"]) => chain.rows.find((r) => r.masses === M && r.mode === mode);
+      const cell = (r: Chain | undefined) => (r ? `${ms(r.step.median_s)} / ${ms(r.step.p90_s)} ms` : "-");
+      const failed = chain.rows.filter((r) => r.masses === M).reduce((a, r) => a + Object.entries(r.statuses).filter(([k]) => k !== "solved" && k !== "rti").reduce((b, [, v]) => b + v, 0), 0);
+      const nx = by("sqp")?.nx ?? by("linear")?.nx ?? 0;
+      rows.push({
+        what: `hanging chain, ${M} masses (nx ${nx}, 3 inputs, N = 20), 30 closed-loop steps: SQP / RTI / linear MPC (the chain linearized at rest) per step, median / p90; SQP QPs per step; retained heap SQP; steps not solved`,
+        ours: `${cell(by("sqp"))}; ${cell(by("rti"))}; ${cell(by("linear"))}; ${f(by("sqp")?.qpsPerStep, 2)}; ${f((by("sqp")?.retainedHeapBytes ?? NaN) / 1e6, 2)} MB; ${failed}`,
+        reference: "-",
+        command,
+      });
+    }
+    rows.push({
+      what: "hanging chain: growth exponent of the per-step time in nx (least squares on log-log): SQP / RTI / linear",
+      ours: `${f(chain.exponents.sqp, 2)} / ${f(chain.exponents.rti, 2)} / ${f(chain.exponents.linear, 2)}`,
+      reference: "-",
+      command,
+    });
+  }
   return {
     title: "Nonlinear MPC: closed loops and per-step times (runtime/nmpc; ANCHORS.md nonlinear references)",
     rows,
     notes: [
       "The references (CasADi + IPOPT / RTI with OSQP or qpOASES) were measured on this machine kind at load 4 to 5 (../shared/data/anchors/nmpc_cstr_cartpole.json), not in this run.",
-      "CSTR plant: RK4 with 100 substeps (the reference's is cvodes); the converged SQP's cost is 0.9 % above IPOPT's because the exact solution sits on the soft T_R <= 140 bound and the accurate plant overshoots it by 8e-7 on 2 steps (runtime/nmpc/test/closed_loop.test.ts).",
+      "CSTR: the compiled spec examples/cstr/cstr.mpcrl at alpha = beta = 1; plant RK4 with 100 substeps (the reference's is cvodes); the converged SQP's cost is 0.9 % above IPOPT's because the exact solution sits on the soft T_R <= 140 bound and the accurate plant overshoots it by less than 1e-6 degC on 2 steps (compiler/test/nlp.test.ts).",
+      "Hanging chain (bench/nmpc_chain.ts; acados' chain_mass): about 70 % of the SQP's time at 10 masses is the dense RK4 forward sensitivities (runtime/nmpc/integrator.ts), hence the steep growth in nx.",
     ],
   };
 }

@@ -42,6 +42,91 @@ function inBlock(v: Float64Array | Int32Array, buf: ArrayBufferLike, start: numb
   return v.buffer === buf && v.byteOffset >= start && v.byteOffset + v.byteLength <= end;
 }
 
+/**
+ * The symbolic analysis of an upper pattern under a permutation: the permuted pattern C = P A P'
+ * (cp, ci; map: input entry -> entry of C), the elimination tree and the column pointers of L (lp)
+ * and of its rows (rp), as in ldl_symbolic (one pass over C, O(nnz(L))). Read-only once built.
+ */
+class Symbolic {
+  readonly cp: Int32Array;
+  readonly ci: Int32Array;
+  readonly map: Int32Array;
+  readonly parent: Int32Array;
+  readonly lp: Int32Array;
+  readonly rp: Int32Array;
+  readonly nnzL: number;
+  private readonly perm: Int32Array;
+
+  constructor(private readonly upper: CscPattern, perm: Int32Array) {
+    const n = upper.cols;
+    this.perm = perm.slice();
+    const pinv = invertPerm(perm);
+    // permuted upper pattern; an entry (i, j) of the input maps to (min, max) of (pinv i, pinv j)
+    const nz = upper.colPtr[n];
+    const cp = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) {
+      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
+        const a = pinv[upper.rowIdx[p]], b = pinv[j];
+        cp[Math.max(a, b) + 1]++;
+      }
+    }
+    for (let j = 0; j < n; j++) cp[j + 1] += cp[j];
+    const next = cp.slice(0, n);
+    const ci = new Int32Array(nz);
+    const map = new Int32Array(nz);
+    for (let j = 0; j < n; j++) {
+      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
+        const a = pinv[upper.rowIdx[p]], b = pinv[j];
+        const q = next[Math.max(a, b)]++;
+        ci[q] = Math.min(a, b);
+        map[p] = q;
+      }
+    }
+    // elimination tree and column counts (ldl_symbolic); next is reused as the flags
+    const parent = new Int32Array(n);
+    const flag = next;
+    const lnz = new Int32Array(n);
+    const rp = new Int32Array(n + 1); // row counts of L (entries (k, i), i < k, visited at step k)
+    for (let k = 0; k < n; k++) {
+      parent[k] = -1;
+      flag[k] = k;
+      let rowCount = 0;
+      for (let p = cp[k]; p < cp[k + 1]; p++) {
+        let i = ci[p];
+        if (i < k) {
+          for (; flag[i] !== k; i = parent[i]) {
+            if (parent[i] === -1) parent[i] = k;
+            lnz[i]++;
+            rowCount++;
+            flag[i] = k;
+          }
+        }
+      }
+      rp[k + 1] = rp[k] + rowCount;
+    }
+    const lp = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
+    this.cp = cp;
+    this.ci = ci;
+    this.map = map;
+    this.parent = parent;
+    this.lp = lp;
+    this.rp = rp;
+    this.nnzL = lp[n];
+  }
+
+  /** Whether this is the analysis of this pattern object under this ordering (O(n)). */
+  matches(upper: CscPattern, perm: Int32Array): boolean {
+    if (upper !== this.upper || perm.length !== this.perm.length) return false;
+    for (let k = 0; k < perm.length; k++) if (perm[k] !== this.perm[k]) return false;
+    return true;
+  }
+}
+
+// The analysis per ordering (the same pattern and ordering are often factored by several objects:
+// the ADMM solver's KKT and its polisher's, the active-set solvers of one compiled template).
+const symbolicCache = new WeakMap<Int32Array, Symbolic>();
+
 export class SparseLdl {
   readonly n: number;
   readonly nnzL: number;
@@ -77,61 +162,27 @@ export class SparseLdl {
     const n = upper.cols;
     if (upper.rows !== n) throw new Error(`SparseLdl: matrix must be square, got ${upper.rows}x${n}`);
     this.n = n;
-    const pm = perm ?? amdOrder(upper);
-    if (!isPermutation(pm, n)) throw new Error("SparseLdl: perm is not a permutation of 0..n-1");
-    this.perm = pm;
-    const pinv = invertPerm(pm);
-    // permuted upper pattern; an entry (i, j) of the input maps to (min, max) of (pinv i, pinv j)
+    let sym = perm !== undefined ? symbolicCache.get(perm) : undefined;
+    if (sym === undefined || !sym.matches(upper, perm as Int32Array)) {
+      const pm = perm ?? amdOrder(upper);
+      if (!isPermutation(pm, n)) throw new Error("SparseLdl: perm is not a permutation of 0..n-1");
+      sym = new Symbolic(upper, pm);
+      symbolicCache.set(pm, sym);
+      this.perm = pm;
+    } else {
+      this.perm = perm as Int32Array;
+    }
+    const { cp, ci, map, parent, rp, nnzL } = sym;
+    let lp = sym.lp;
     const nz = upper.colPtr[n];
     this.inputNnz = nz;
-    const cp = new Int32Array(n + 1);
-    for (let j = 0; j < n; j++) {
-      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
-        const a = pinv[upper.rowIdx[p]], b = pinv[j];
-        cp[Math.max(a, b) + 1]++;
-      }
-    }
-    for (let j = 0; j < n; j++) cp[j + 1] += cp[j];
-    const next = cp.slice(0, n);
-    const ci = new Int32Array(nz);
-    const map = new Int32Array(nz);
-    for (let j = 0; j < n; j++) {
-      for (let p = upper.colPtr[j]; p < upper.colPtr[j + 1]; p++) {
-        const a = pinv[upper.rowIdx[p]], b = pinv[j];
-        const q = next[Math.max(a, b)]++;
-        ci[q] = Math.min(a, b);
-        map[p] = q;
-      }
-    }
     this.cp = cp;
     this.ci = ci;
     this.map = map;
     this.cx = new Float64Array(nz);
-    // elimination tree and column counts (ldl_symbolic)
-    const parent = new Int32Array(n);
+    // scratch of factor() (it sets flag[k] and lnz[k] at step k before reading them)
     const flag = new Int32Array(n);
     const lnz = new Int32Array(n);
-    const rp = new Int32Array(n + 1); // row counts of L (entries (k, i), i < k, visited at step k)
-    for (let k = 0; k < n; k++) {
-      parent[k] = -1;
-      flag[k] = k;
-      let rowCount = 0;
-      for (let p = cp[k]; p < cp[k + 1]; p++) {
-        let i = ci[p];
-        if (i < k) {
-          for (; flag[i] !== k; i = parent[i]) {
-            if (parent[i] === -1) parent[i] = k;
-            lnz[i]++;
-            rowCount++;
-            flag[i] = k;
-          }
-        }
-      }
-      rp[k + 1] = rp[k] + rowCount;
-    }
-    let lp: Int32Array = new Int32Array(n + 1);
-    for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
-    const nnzL = lp[n];
     this.parent = parent;
     this.nnzL = nnzL;
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)

@@ -446,7 +446,7 @@ function groupNmpcLearning(): Omit<GroupData, "date" | "load" | "seconds"> {
     ["examples/cstr/cstr.mpcrl", "CSTR (Q-learning of the kinetic parameters)"],
     ["examples/cstr/cstr_bayesopt.mpcrl", "CSTR (Bayesian optimization of a rate weight and a temperature back-off)"],
   ] as const) {
-    const r = cli<Multi>("train", spec, ["--seeds", "1..5"], `learn-${spec.split("/")[1]}`);
+    const r = cli<Multi>("train", spec, ["--seeds", "1..5"], `learn-${spec.split("/").pop()}`);
     const cmp = r.summary.runs.map((x) => (JSON.parse(readFileSync(join(x.dir, "verdict.json"), "utf8")) as { comparison: Comparison }).comparison);
     const held = cmp.map((c) => c.relativePercent);
     const v = r.summary.verdicts;

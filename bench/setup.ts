@@ -74,7 +74,8 @@ function phases(name: string, prob: QpFile, solvedRef: number | undefined): Row 
   perms.push(`${name} ${Array.from(perm).join(" ")}`);
   const pPattern = { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) };
   perms.push(`${name}:P ${Array.from(amdOrder(buildKktPattern(P, pPattern).pattern)).join(" ")}`);
-  ms.symbolic = time(() => new SparseLdl(kkt.pattern, perm, { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m }));
+  // (a copy of the ordering each time: SparseLdl caches its analysis per ordering object)
+  ms.symbolic = time(() => new SparseLdl(kkt.pattern, perm.slice(), { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m }));
   const ldl = new SparseLdl(kkt.pattern, perm, { wasm: true, arenaF64: 3 * n + 7 * m, arenaI32: n + m });
   const vals = new Float64Array(kkt.nnz);
   for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] = 1;

@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { groupNewUser } from "./figures_newuser.js";
+import { stats } from "../cli/train_multi.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const args = process.argv.slice(2);
@@ -268,22 +269,23 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
-/** Violating steps among the last `tail` steps of a run folder. */
-function lastViolations(dir: string, tail: number): number {
-  const steps = readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"type":"step"')).map((l) => (JSON.parse(l) as { violations: number }).violations);
-  return steps.slice(-tail).filter((v) => v > 0).length;
+/** The step lines of a run folder's metrics.jsonl. */
+function stepLines(dir: string): { violations: number; cost: number }[] {
+  return readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.includes('"type":"step"'))
+    .map((l) => JSON.parse(l) as { violations: number; cost: number });
 }
 
-/** Median and range of values. */
-function stats(v: number[]): Stats {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  if (n === 0) return { median: null, min: null, max: null };
-  return { median: n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1] };
+/** Violating steps among the last `tail` steps of a run folder. */
+function lastViolations(dir: string, tail: number): number {
+  return stepLines(dir)
+    .slice(-tail)
+    .filter((s) => s.violations > 0).length;
 }
 
 function rolloutCosts(dir: string, len: number): number[] {
-  const steps = readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"type":"step"')).map((l) => (JSON.parse(l) as { cost: number }).cost);
+  const steps = stepLines(dir).map((s) => s.cost);
   const out: number[] = [];
   for (let k = 0; k < steps.length; k += len) out.push(steps.slice(k, k + len).reduce((a, b) => a + b, 0));
   return out;

@@ -22,7 +22,6 @@
 // Both results are candidates: the learner validates them like any update (the MPC must solve at
 // the state it meets next) and logs what was derived.
 
-import type { LearnableMpc } from "../mpc/types.js";
 import type { LinearStructure } from "../mpc/structure.js";
 import { choleskyShifted, cholSolve } from "../linalg/dense.js";
 
@@ -140,11 +139,6 @@ export interface IdentificationState {
   ok?: boolean;
 }
 
-/** Whether a controller offers the structure identification needs. */
-export function structureOf(mpc: LearnableMpc): LinearStructure | undefined {
-  return mpc.linearStructure?.();
-}
-
 function residuals(st: LinearStructure, M: Float64Array, S: readonly Float64Array[], A: readonly Float64Array[], N: readonly Float64Array[], out: Float64Array): void {
   const { nx, nu } = st;
   const w = nx + nu + 1;
@@ -175,12 +169,9 @@ export function identifyForControl(
 ): IdentificationResult {
   const { nx, nu } = st;
   const n = S.length;
-  const nTheta = theta0.length;
   const w = nx + nu + 1;
   const theta = Float64Array.from(theta0);
   const M = new Float64Array(nx * w);
-  const Mp = new Float64Array(nx * w);
-  const Mm = new Float64Array(nx * w);
   const r = new Float64Array(n * nx);
   const fail = (message: string): IdentificationResult => ({
     ok: false,
@@ -198,33 +189,13 @@ export function identifyForControl(
   if (!st.dynamics(theta, M)) return fail("the controller's stage-0 dynamics are singular at the current parameters");
   residuals(st, M, S, A, N, r);
   const rmseBefore = rmsePerState(r, nx, n);
-  // dM/dtheta_j by central differences (exact when theta enters M affinely; step relative to |theta_j|)
-  const dM: Float64Array[] = [];
-  const modelIdx: number[] = [];
-  const step = (j: number) => 1e-6 * Math.max(1, Math.abs(theta[j]));
+  let dM: Float64Array[] = [];
+  let modelIdx: number[] = [];
   const jacobian = (): boolean => {
-    dM.length = 0;
-    modelIdx.length = 0;
-    for (let j = 0; j < nTheta; j++) {
-      const h = step(j);
-      const keep = theta[j];
-      theta[j] = keep + h;
-      const okP = st.dynamics(theta, Mp);
-      theta[j] = keep - h;
-      const okM = st.dynamics(theta, Mm);
-      theta[j] = keep;
-      if (!okP || !okM) return false;
-      const d = new Float64Array(nx * w);
-      let any = false;
-      for (let k = 0; k < d.length; k++) {
-        d[k] = (Mp[k] - Mm[k]) / (2 * h);
-        if (Math.abs(d[k]) > 1e-9 * (1 + Math.abs(M[k]))) any = true;
-      }
-      if (any) {
-        dM.push(d);
-        modelIdx.push(j);
-      }
-    }
+    const jac = modelJacobian(st, theta);
+    if (!jac) return false;
+    dM = jac.dM;
+    modelIdx = jac.indices;
     return true;
   };
   if (!jacobian()) return fail("the controller's dynamics are singular near the current parameters");
@@ -336,6 +307,12 @@ export interface BackoffParameter {
 
 /** The parameters that move the one-step model M(theta) (central differences at theta). */
 export function modelParameters(st: LinearStructure, theta: Float64Array): number[] | undefined {
+  return modelJacobian(st, theta)?.indices;
+}
+
+/** dM/dtheta_j by central differences (exact when theta enters M affinely; step relative to
+ *  |theta_j|), for the entries that move M; undefined when the dynamics are singular nearby. */
+function modelJacobian(st: LinearStructure, theta: Float64Array): { indices: number[]; dM: Float64Array[] } | undefined {
   const { nx, nu } = st;
   const w = nx + nu + 1;
   const M = new Float64Array(nx * w);
@@ -343,7 +320,8 @@ export function modelParameters(st: LinearStructure, theta: Float64Array): numbe
   const Mm = new Float64Array(nx * w);
   if (!st.dynamics(theta, M)) return undefined;
   const th = Float64Array.from(theta);
-  const out: number[] = [];
+  const indices: number[] = [];
+  const dM: Float64Array[] = [];
   for (let j = 0; j < th.length; j++) {
     const h = 1e-6 * Math.max(1, Math.abs(th[j]));
     const keep = th[j];
@@ -353,14 +331,18 @@ export function modelParameters(st: LinearStructure, theta: Float64Array): numbe
     const okM = st.dynamics(th, Mm);
     th[j] = keep;
     if (!okP || !okM) return undefined;
-    for (let k = 0; k < M.length; k++) {
-      if (Math.abs((Mp[k] - Mm[k]) / (2 * h)) > 1e-9 * (1 + Math.abs(M[k]))) {
-        out.push(j);
-        break;
-      }
+    const d = new Float64Array(nx * w);
+    let any = false;
+    for (let k = 0; k < d.length; k++) {
+      d[k] = (Mp[k] - Mm[k]) / (2 * h);
+      if (Math.abs(d[k]) > 1e-9 * (1 + Math.abs(M[k]))) any = true;
+    }
+    if (any) {
+      indices.push(j);
+      dM.push(d);
     }
   }
-  return out;
+  return { indices, dM };
 }
 
 /** The back-offs among the parameters outside `model` (bounds are affine in them: one unit step). */

@@ -225,6 +225,11 @@ export function luSolve(A: Float64Array, b: Float64Array, n: number): boolean {
   return luCore(A, n, b, 1, 0);
 }
 
+/** Solves A X = B for the m columns of B (n x m row-major) in place, like luSolve. Allocates nothing. */
+export function luSolveMany(A: Float64Array, B: Float64Array, n: number, m: number): boolean {
+  return luCore(A, n, B, m, 0);
+}
+
 // ---- Cholesky ----
 
 /**

@@ -11,7 +11,7 @@
 // their order, so the description holds for any linear controller the compiler emits. Runtime values
 // (references, prev(u)) take their declared defaults.
 
-import { luSolve } from "../linalg/dense.js";
+import { luSolveMany } from "../linalg/dense.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 
 /** One stage-1 bound row on a single state entry. */
@@ -76,33 +76,37 @@ export function linearStructure(t: QpTemplate): LinearStructure | undefined {
   if (dynRows.length !== nx) return undefined;
   const w = nx + nu + 1;
   const E = new Float64Array(nx * nx);
-  const rhs = new Float64Array(nx);
-  const col = new Float64Array(nx);
-  const dynamics = (theta: Float64Array, out: Float64Array): boolean => {
+  // the data is filled once per theta: the DPG safety filter asks for the model and the bounds at
+  // the same theta every step
+  const filledAt = new Float64Array(t.nTheta).fill(NaN);
+  const fillAt = (theta: Float64Array): void => {
+    let same = true;
+    for (let j = 0; j < theta.length; j++) if (filledAt[j] !== theta[j]) same = false;
+    if (same) return;
     t.fill(theta, runtime, data);
-    // column by column of [-F, -G, d]: nx + nu + 1 solves with E (small: nx <= a few dozen)
-    for (let c = 0; c < w; c++) {
-      E.fill(0);
-      rhs.fill(0);
-      for (let i = 0; i < nx; i++) {
-        const r = dynRows[i];
-        for (const e of rowCols[r]) {
-          const v = data[e.pos];
-          const z = e.col;
-          if (z >= x1 && z < x1 + nx) E[i * nx + (z - x1)] = v;
-          else if (c < nx && z === x0 + c) rhs[i] = -v;
-          else if (c >= nx && c < nx + nu && z === u0 + (c - nx)) rhs[i] = -v;
-        }
-        if (c === w - 1) rhs[i] = data[layout.l + r];
+    filledAt.set(theta);
+  };
+  const dynamics = (theta: Float64Array, out: Float64Array): boolean => {
+    fillAt(theta);
+    // E M = [-F, -G, d]: one factorization of E for the nx + nu + 1 right-hand sides
+    E.fill(0);
+    out.fill(0);
+    for (let i = 0; i < nx; i++) {
+      const r = dynRows[i];
+      for (const e of rowCols[r]) {
+        const v = data[e.pos];
+        const z = e.col;
+        if (z >= x1 && z < x1 + nx) E[i * nx + (z - x1)] = v;
+        else if (z >= x0 && z < x0 + nx) out[i * w + (z - x0)] = -v;
+        else if (z >= u0 && z < u0 + nu) out[i * w + nx + (z - u0)] = -v;
       }
-      col.set(rhs);
-      if (!luSolve(E, col, nx)) return false;
-      for (let i = 0; i < nx; i++) out[i * w + c] = col[i];
+      out[i * w + w - 1] = data[layout.l + r];
     }
+    if (!luSolveMany(E, out, nx, w)) return false;
     return out.every(Number.isFinite);
   };
   const stateBounds = (theta: Float64Array, lower: Float64Array, upper: Float64Array): void => {
-    t.fill(theta, runtime, data);
+    fillAt(theta);
     boundsFrom(data, layout, bounds, lower, upper);
   };
   return { nx, nu, bounds, dynamics, stateBounds };

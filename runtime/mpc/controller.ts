@@ -37,6 +37,10 @@ const WARM_SETS = 100;
  *  N <= 80 unchanged (their walks settle). */
 const WARM_FAILURES = 3;
 const WARM_SETS_SHORT = 8;
+/** When both the warm walks and the crossovers keep failing (WARM_FAILURES each), they are skipped
+ *  and only tried again every PROBE_EVERY-th solve: the interior-point answer is the answer then
+ *  (bench:scale: the failed walks were a quarter of the time of an act at N = 160). */
+const PROBE_EVERY = 8;
 /** Working sets of the crossover from the interior-point solution (and after ADMM). */
 const CROSSOVER_SETS = 100;
 
@@ -666,7 +670,7 @@ export class MpcController implements LearnableMpc {
     if (this.useActiveSet) {
       // the warm-started working set; when it does not settle, the interior-point method (about a
       // dozen factorizations whatever changed) instead of ADMM
-      const exact = this.solveActiveSet(slot, 0, slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : WARM_SETS);
+      const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : WARM_SETS);
       if (exact !== null) {
         this.stats.activeSet++;
         slot.warmFailures = 0;
@@ -778,7 +782,7 @@ export class MpcController implements LearnableMpc {
     }
     if (status !== "solved") return null;
     ipm.activeSet(slot.guess);
-    const exact = this.solveActiveSet(slot, ipm.iterations, slot.crossoverFailures >= WARM_FAILURES ? WARM_SETS_SHORT : CROSSOVER_SETS);
+    const exact = this.hopeless(slot, slot.crossoverFailures) ? null : this.solveActiveSet(slot, ipm.iterations, slot.crossoverFailures >= WARM_FAILURES ? WARM_SETS_SHORT : CROSSOVER_SETS);
     if (exact !== null) {
       slot.crossoverFailures = 0;
       return exact;
@@ -798,6 +802,12 @@ export class MpcController implements LearnableMpc {
       setupTime: 0,
       solveTime: 0,
     };
+  }
+
+  /** Whether this attempt of an active-set walk is skipped: warm walks and crossovers have both
+   *  failed WARM_FAILURES times in a row, and `failures` (the attempt's own count) is not at a probe. */
+  private hopeless(slot: SolverSlot, failures: number): boolean {
+    return slot.warmFailures >= WARM_FAILURES && slot.crossoverFailures >= WARM_FAILURES && failures % PROBE_EVERY !== 0;
   }
 
   private newSlot(): SolverSlot {

@@ -225,13 +225,24 @@ export class QLearning extends RolloutBase {
         // exactness there; and the last step's own rejection (already counted) is not counted again
         this.vExact = false;
         this.record.rejected = null;
+        this.record.updated = false;
         this.update();
+        this.episodeUpdated = this.record.updated;
         if (this.record.rejected !== null) this.monitor.rejected();
       }
     }
-    return super.endEpisode();
+    const out = super.endEpisode();
+    this.episodeUpdated = false;
+    return out;
   }
   private episodesSinceUpdate = 0;
+  /** Whether an update was attempted at this episode's end (`update every n episodes`): the last
+   *  step's record is already written, so the episode line carries it (`updated: 1`). */
+  private episodeUpdated = false;
+
+  protected override episodeExtra(): Record<string, number> | undefined {
+    return this.episodeUpdated ? { updated: 1 } : undefined;
+  }
 
   /**
    * Applies a candidate from identification for control (identify_guard.ts) when the MPC solves at

@@ -40,6 +40,8 @@ export function diagnosticsInputFromRun(dir: string, settings: Record<string, un
     const g = (s as unknown as Record<string, unknown>).policy_gradient_norm;
     if (typeof g === "number") gradients.push({ t: s.t, norm: g });
   }
+  // updates at an episode's end (`update every n episodes`) are marked on the episode line
+  for (const e of episodes) if (e.updated === 1) attempted++;
   // DPG updates at an episode's end carry their figures on the episode line
   for (const e of episodes) if (typeof e.policy_gradient_norm === "number") gradients.push({ t: -1, norm: e.policy_gradient_norm });
   const changes: { t: number; norm: number }[] = [];

@@ -9,6 +9,7 @@ import { LinearPlant } from "../../plants/linear.js";
 import { renderReport, writeReport } from "../../report/html.js";
 import { runTraining, type RunSettings } from "../driver.js";
 import { jsonToTheta, thetaNames, thetaToJson } from "../params.js";
+import { diagnosticsInputFromRun } from "../verdict.js";
 
 const root = mkdtempSync(join(tmpdir(), "mpcrl-run-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ const settings: RunSettings = {
   inputUpper: [1],
 };
 
-function trainer(): { q: QLearning; mpc: QuadraticQ } {
+function trainer(updateUnit: "steps" | "episodes" = "steps"): { q: QLearning; mpc: QuadraticQ } {
   const mpc = new QuadraticQ([0, 2, 0, 2], 0.9, -1, 1);
   const plant = new LinearPlant({
     A: [0.9],
@@ -46,6 +47,7 @@ function trainer(): { q: QLearning; mpc: QuadraticQ } {
     exploration: { kind: "ornstein_uhlenbeck", mean: 0, sigma: 0.2, theta: 0.15 },
     inputLower: [-1],
     inputUpper: [1],
+    updateUnit,
   });
   return { q, mpc };
 }
@@ -108,6 +110,16 @@ describe("run folder", () => {
     }
     expect(stack).toEqual([]);
     expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+  });
+
+  it("counts the updates made at episode ends (`update every 1 episodes`) for the verdict", async () => {
+    const dir = join(root, "per-episode");
+    const { q, mpc } = trainer("episodes");
+    await runTraining({ dir, trainer: q, layout: mpc.params, settings });
+    const episodes = read(dir, "metrics.jsonl").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.type === "episode");
+    expect(episodes.map((e) => e.updated)).toEqual([1, 1, 1]);
+    const d = diagnosticsInputFromRun(dir, { algorithm: "q_learning" }, mpc.getTheta());
+    expect(d.updatesAttempted).toBe(3);
   });
 
   it("maps theta to named JSON and back", () => {

@@ -297,22 +297,25 @@ export function cholSolve(L: Float64Array, n: number, b: ArrayLike<number>, x: F
 
 // ---- symmetric eigenvalues ----
 
-/** Eigenvalues of the symmetric part of a square matrix, ascending (cyclic Jacobi). */
-export function symEigenvalues(m: DenseLike): Float64Array {
-  const n = m.rows;
-  const ev = new Float64Array(n);
-  let diagonal = true;
-  for (let i = 0; i < n && diagonal; i++) for (let j = 0; j < n; j++) if (i !== j && m.data[i * n + j] !== 0) diagonal = false;
-  if (diagonal) {
-    for (let i = 0; i < n; i++) ev[i] = m.data[i * n + i];
-    return ev.sort((x, y) => x - y);
+/**
+ * Symmetric eigendecomposition in place by cyclic Jacobi rotations (Golub & Van Loan, "Matrix
+ * Computations", 4th ed., Algorithm 8.5.3, its sym.schur2 rotation): `a` (n x n, row-major,
+ * symmetric) ends diagonal with the eigenvalues (unsorted); when `V` is given (n x n) it ends
+ * holding the eigenvectors as columns, so that the input equals V diag(a) V'. Allocates nothing.
+ */
+export function symEigenInPlace(a: Float64Array, n: number, V: Float64Array | null): void {
+  if (V !== null) {
+    V.fill(0, 0, n * n);
+    for (let i = 0; i < n; i++) V[i * n + i] = 1;
   }
-  // Scale to unit magnitude so that the rotations cannot overflow; scale back at the end.
+  let diagonal = true;
+  for (let i = 0; i < n && diagonal; i++) for (let j = 0; j < n; j++) if (i !== j && a[i * n + j] !== 0) diagonal = false;
+  if (diagonal) return;
+  // scaled to unit magnitude so that the rotations cannot overflow; scaled back at the end
   let s0 = 0;
-  for (let i = 0; i < m.data.length; i++) s0 = Math.max(s0, Math.abs(m.data[i]));
-  if (!(s0 > 0) || !Number.isFinite(s0)) s0 = 1;
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (m.data[i * n + j] / s0 + m.data[j * n + i] / s0);
+  for (let i = 0; i < n * n; i++) s0 = Math.max(s0, Math.abs(a[i]));
+  if (!(s0 > 0) || !Number.isFinite(s0)) return;
+  for (let i = 0; i < n * n; i++) a[i] /= s0;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j] ** 2;
@@ -321,7 +324,7 @@ export function symEigenvalues(m: DenseLike): Float64Array {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];
         if (Math.abs(apq) < 1e-300) continue;
-        // The rotation that zeroes a[p][q] (sym.schur2).
+        // the rotation that zeroes a[p][q] (sym.schur2)
         const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
@@ -338,9 +341,63 @@ export function symEigenvalues(m: DenseLike): Float64Array {
           a[p * n + k] = c * apk - s * aqk;
           a[q * n + k] = s * apk + c * aqk;
         }
+        if (V !== null) {
+          for (let k = 0; k < n; k++) {
+            const vkp = V[k * n + p];
+            const vkq = V[k * n + q];
+            V[k * n + p] = c * vkp - s * vkq;
+            V[k * n + q] = s * vkp + c * vkq;
+          }
+        }
       }
   }
-  for (let i = 0; i < n; i++) ev[i] = a[i * n + i] * s0;
+  for (let i = 0; i < n * n; i++) a[i] *= s0;
+}
+
+/**
+ * Makes the symmetric matrix A (n x n, row-major) positive definite by changing only its
+ * eigenvalues below eps = relEps * max(1, max |lambda|): "mirror" replaces lambda by max(|lambda|,
+ * eps), "project" by eps (acados' MIRROR / PROJECT regularizations; Verschueren et al. 2022,
+ * "acados", Math. Prog. Comp. 14, section 5.1). Directions of positive curvature keep their
+ * curvature, unlike an added multiple of the identity. A is rewritten as V diag(lambda') V' only
+ * when an eigenvalue changed (else left bit-identical); W, V (n x n) and ev (n) are scratch.
+ * Returns the number of eigenvalues changed. Allocates nothing.
+ */
+export function convexifyEigen(A: Float64Array, n: number, W: Float64Array, V: Float64Array, ev: Float64Array, mode: "mirror" | "project", relEps = 1e-8): number {
+  for (let i = 0; i < n * n; i++) W[i] = A[i];
+  symEigenInPlace(W, n, V);
+  let lmax = 0;
+  for (let i = 0; i < n; i++) {
+    ev[i] = W[i * n + i];
+    lmax = Math.max(lmax, Math.abs(ev[i]));
+  }
+  const eps = relEps * Math.max(1, lmax);
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    if (ev[i] >= eps) continue;
+    ev[i] = mode === "mirror" ? Math.max(-ev[i], eps) : eps;
+    changed++;
+  }
+  if (changed === 0) return 0;
+  // A = V diag(ev) V'
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += V[i * n + k] * ev[k] * V[j * n + k];
+      A[i * n + j] = acc;
+      A[j * n + i] = acc;
+    }
+  return changed;
+}
+
+/** Eigenvalues of the symmetric part of a square matrix, ascending (cyclic Jacobi). */
+export function symEigenvalues(m: DenseLike): Float64Array {
+  const n = m.rows;
+  const ev = new Float64Array(n);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (m.data[i * n + j] + m.data[j * n + i]);
+  symEigenInPlace(a, n, null);
+  for (let i = 0; i < n; i++) ev[i] = a[i * n + i];
   return ev.sort((x, y) => x - y);
 }
 

@@ -12,8 +12,10 @@
 // Each SQP iteration solves the QP (Nocedal & Wright, "Numerical Optimization", 2nd ed., eq. 18.11)
 //   min 0.5 d'H d + grad f'd   s.t.  lc - c(z) <= J(z) d <= uc - c(z)
 // with H the Gauss-Newton Hessian 2 gamma^k J_r'J_r of the least-squares terms (Bock 1983) plus the
-// general terms' Hessians, or the exact Lagrangian Hessian; every stage block is convexified by
-// Cholesky with an added multiple of the identity (N&W Algorithm 3.3, runtime/linalg/dense.ts). The QP
+// general terms' Hessians, or the exact Lagrangian Hessian; every stage block that is not
+// diagonally dominant is convexified by its eigenvalues: those below 1e-8 of the largest are
+// mirrored (acados' MIRROR; `convexify: "project"` raises them to that floor, "identity" adds a
+// multiple of the identity, N&W Algorithm 3.3; runtime/linalg/dense.ts). The QP
 // has the same sparsity in every iteration: one CSC pattern for P and A, filled in place, so the
 // active-set solver's symbolic analysis (runtime/qp/active_set.ts, warm-started from the previous
 // active set) and the ADMM fallback's (runtime/qp/osqp.ts) are done once per problem.
@@ -34,7 +36,7 @@
 // Allocation: the iteration loop allocates nothing after the first solve (the ADMM fallback solver
 // is created on first use).
 
-import { choleskyAddedIdentity } from "../linalg/dense.js";
+import { choleskyAddedIdentity, convexifyEigen } from "../linalg/dense.js";
 import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSolver } from "../qp/osqp.js";
 import type { Csc, CscPattern } from "../sparse/csc.js";
@@ -65,6 +67,10 @@ export interface SqpOptions {
    * multipliers are unchanged. "none": D = I.
    */
   readonly scaling?: "bounds" | "none";
+  /** How a stage block of an indefinite Hessian is made positive definite (default "mirror"):
+   *  its negative eigenvalues mirrored ("mirror", acados' MIRROR), raised to a small positive
+   *  value ("project"), or an added multiple of the identity ("identity", N&W Algorithm 3.3). */
+  readonly convexify?: "mirror" | "project" | "identity";
 }
 
 const ADMM_DEFAULTS: Partial<QpSettings> = { epsAbs: 1e-7, epsRel: 1e-7, maxIter: 50000, polish: true, polishRefineIter: 10, rho: 0.1, adaptiveRho: true, warmStart: true, epsPrimInf: 1e-7, epsDualInf: 1e-7 };
@@ -261,6 +267,7 @@ export class MultipleShootingSqp {
       minStep: options.minStep ?? 1e-10,
       admm: { ...ADMM_DEFAULTS, ...(options.admm ?? {}) },
       scaling: options.scaling ?? "bounds",
+      convexify: options.convexify ?? "mirror",
     };
     if (this.options.hessian === "exact" && model.integrator.kind !== "discrete" && !model.dynamicsHessian) throw new TypeError("hessian: exact needs model.dynamicsHessian");
     const nh = (this.nh = model.constraint?.size ?? 0);
@@ -596,6 +603,8 @@ export class MultipleShootingSqp {
     const nv = nxu + nTheta;
     this.blk = new Float64Array(nv * nv);
     this.blkL = new Float64Array(nxu * nxu);
+    this.eigV = new Float64Array(nxu * nxu);
+    this.eigVal = new Float64Array(nxu);
     this.hsTmp = new Float64Array(nv * nv);
     this.wRes = new Float64Array(this.nr);
     this.wResN = new Float64Array(this.nrN);
@@ -846,6 +855,9 @@ export class MultipleShootingSqp {
     }
   }
 
+  private readonly eigV: Float64Array;
+  private readonly eigVal: Float64Array;
+
   /** Copies the leading nb x nb block of blk (row stride nv), convexified, into P through map. */
   private convexifyInto(blk: Float64Array, nb: number, nv: number, map: Int32Array, Pv: Float64Array, convexify: boolean): void {
     const w = this.work;
@@ -858,7 +870,10 @@ export class MultipleShootingSqp {
       if (w[a * nb + a] < off) needs = true;
     }
     let tau = 0;
-    if (needs) {
+    if (needs && this.options.convexify !== "identity") {
+      // only the eigenvalues below eps change (the block's positive curvature is kept)
+      convexifyEigen(w, nb, this.blkL, this.eigV, this.eigVal, this.options.convexify);
+    } else if (needs) {
       // Cholesky with added identity (N&W Alg. 3.3); tau = 0 when the block is positive definite
       tau = choleskyAddedIdentity(w, nb, this.blkL, 1e-8);
       if (!Number.isFinite(tau)) tau = 0;

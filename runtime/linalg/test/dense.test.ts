@@ -8,6 +8,7 @@ import {
   choleskyAddedIdentity,
   choleskyShifted,
   cholSolve,
+  convexifyEigen,
   dense,
   fromRows,
   identity,
@@ -20,6 +21,7 @@ import {
   psdFactor,
   scale,
   solve,
+  symEigenInPlace,
   symEigenvalues,
   transpose,
   type Dense,
@@ -91,6 +93,62 @@ describe("symEigenvalues (cyclic Jacobi)", () => {
   it("never throws on non-finite entries", () => {
     expect(() => symEigenvalues(fromRows([[NaN, 1], [1, 0]]))).not.toThrow();
     expect(() => symEigenvalues(fromRows([[Infinity, 1], [1, 0]]))).not.toThrow();
+  });
+});
+
+describe("symEigenInPlace and convexifyEigen (the SQP's Hessian convexification)", () => {
+  const spectrum = fc.integer({ min: 1, max: 7 }).chain((n) => fc.tuple(fc.constant(n), entries(n, 10), fc.array(entries(n), { minLength: n, maxLength: n })));
+  const build = (n: number, lambda: readonly number[], vs: readonly number[][]): Float64Array => {
+    const Qm = orthogonal(n, vs);
+    const D = dense(n, n);
+    for (let i = 0; i < n; i++) D.data[i * n + i] = lambda[i];
+    return Float64Array.from(matmul(matmul(Qm, D), transpose(Qm)).data);
+  };
+
+  it("diagonalizes with orthonormal eigenvectors: A = V diag(a) V'", () => {
+    fc.assert(
+      fc.property(spectrum, ([n, lambda, vs]) => {
+        const A = build(n, lambda, vs);
+        const a = Float64Array.from(A);
+        const V = new Float64Array(n * n);
+        symEigenInPlace(a, n, V);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) {
+            let rec = 0;
+            let vtv = 0;
+            for (let k = 0; k < n; k++) {
+              rec += V[i * n + k] * a[k * n + k] * V[j * n + k];
+              vtv += V[k * n + i] * V[k * n + j];
+            }
+            expect(Math.abs(rec - A[i * n + j])).toBeLessThan(1e-10 * 10);
+            expect(Math.abs(vtv - (i === j ? 1 : 0))).toBeLessThan(1e-12);
+          }
+      }),
+      { ...SEED, numRuns: 100 },
+    );
+  });
+
+  it("mirrors (or projects) exactly the eigenvalues below the floor and keeps the eigenvectors", () => {
+    fc.assert(
+      fc.property(spectrum, fc.constantFrom("mirror" as const, "project" as const), ([n, lambda, vs], mode) => {
+        const A = build(n, lambda, vs);
+        const W = new Float64Array(n * n), V = new Float64Array(n * n), ev = new Float64Array(n);
+        const before = Float64Array.from(A);
+        const lmax = Math.max(1, ...lambda.map(Math.abs));
+        const eps = 1e-8 * lmax;
+        const changed = convexifyEigen(A, n, W, V, ev, mode);
+        // (an eigenvalue within round-off of the floor may fall on either side of it)
+        expect(changed).toBeGreaterThanOrEqual(lambda.filter((l) => l < eps - 1e-10 * lmax).length);
+        expect(changed).toBeLessThanOrEqual(lambda.filter((l) => l < eps + 1e-10 * lmax).length);
+        const want = lambda.map((l) => (l >= eps ? l : mode === "mirror" ? Math.max(-l, eps) : eps)).sort((x, y) => x - y);
+        const got = symEigenvalues(dense(n, n, A));
+        for (let i = 0; i < n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-9 * lmax);
+        // positive definite afterwards; untouched (bit for bit) when nothing changed
+        expect(got[0]).toBeGreaterThan(0);
+        if (changed === 0) expect(Array.from(A)).toEqual(Array.from(before));
+      }),
+      { ...SEED, numRuns: 150 },
+    );
   });
 });
 

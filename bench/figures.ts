@@ -517,21 +517,23 @@ function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
 
 function groupNmpc(): Omit<GroupData, "date" | "load" | "seconds"> {
   type Stat = { median_s: number; p90_s: number };
-  type M = { system: string; mode: string; cost: number; step: Stat; feedback?: Stat; iterations: number; notSolved: number };
+  type M = { system: string; mode: string; cost: number; step: Stat; feedback?: Stat; iterations: number; notSolved: number; uprightFrom?: number };
   type Chain = { masses: number; nx: number; mode: "sqp" | "rti" | "linear"; step: Stat; qpsPerStep: number; retainedHeapBytes: number; statuses: Record<string, number> };
   type T = {
     measured: M[];
-    reference: { experiments: { system: string; mode: string; name: string; cost: number; step: Stat }[] };
+    reference: { experiments: { system: string; mode: string; name: string; cost: number; step: Stat; uprightFrom?: number }[] };
     chain?: { rows: Chain[]; exponents: Record<string, number> };
   };
   const { json: t, command } = bench<T>("nmpc", quick ? ["--chain-max", "6"] : []);
   const ms = (s: number): string => f(s * 1e3, 3);
   const rows: Row[] = t.measured.map((m) => {
     const refs = t.reference.experiments.filter((r) => r.system === m.system && r.mode === m.mode);
+    const label: Record<string, string> = { cstr: "CSTR (do-mpc), 100 steps", cartpole_balance: "cart-pole balance from 0.2 rad, 250 steps", cartpole_swingup: "cart-pole swing-up from hanging down (theta = pi), 250 steps" };
+    const up = (v: number | undefined): string => (v === undefined ? "" : `; upright (|theta| < 0.1 rad for good) from step ${v}`);
     return {
-      what: `${m.system === "cstr" ? "CSTR (do-mpc), 100 steps" : "cart-pole balance from 0.2 rad, 250 steps"}, ${m.mode === "sqp" ? "converged SQP" : "real-time iteration"}: closed-loop cost; step median / p90${m.feedback ? " (feedback phase)" : ""}; QPs per step; steps not solved`,
-      ours: `${m.cost.toPrecision(8)}; ${ms(m.step.median_s)} / ${ms(m.step.p90_s)} ms${m.feedback ? ` (${ms(m.feedback.median_s)} ms)` : ""}; ${f(m.iterations, 2)}; ${m.notSolved}`,
-      reference: refs.map((r) => `${r.name}: ${r.cost.toPrecision(8)}, ${ms(r.step.median_s)} / ${ms(r.step.p90_s)} ms`).join("; ") + " (reference, not measured here)",
+      what: `${label[m.system] ?? m.system}, ${m.mode === "sqp" ? "converged SQP" : "real-time iteration"}: closed-loop cost; step median / p90${m.feedback ? " (feedback phase)" : ""}; QPs per step; steps not solved${m.uprightFrom !== undefined ? "; upright from" : ""}`,
+      ours: `${m.cost.toPrecision(8)}; ${ms(m.step.median_s)} / ${ms(m.step.p90_s)} ms${m.feedback ? ` (${ms(m.feedback.median_s)} ms)` : ""}; ${f(m.iterations, 2)}; ${m.notSolved}${m.uprightFrom !== undefined ? `; step ${m.uprightFrom}` : ""}`,
+      reference: refs.map((r) => `${r.name}: ${r.cost.toPrecision(8)}, ${ms(r.step.median_s)} / ${ms(r.step.p90_s)} ms${up(r.uprightFrom)}`).join("; ") + " (reference, not measured here)",
       command,
     };
   });

@@ -1,6 +1,7 @@
 // `npm run bench:nmpc [-- --json]`: per-step wall time (median, p90) of the NMPC runtime's
 // converged SQP and real-time iteration (runtime/nmpc; Diehl et al. 2002/2005) on the closed loops
-// of ../shared/data/anchors/nmpc_cstr_cartpole.json (cart-pole balance, do-mpc's CSTR), with the
+// of ../shared/data/anchors/nmpc_cstr_cartpole.json (cart-pole balance from 0.2 rad and swing-up from
+// hanging down, do-mpc's CSTR), with the
 // CSTR compiled from examples/cstr/cstr.mpcrl (in process, the true rate factors alpha = beta = 1;
 // the previous input fed as the runtime values prev_F, prev_Q, as the rollouts do), with the
 // closed-loop costs, beside the reference's per-step times (CasADi/IPOPT, qpOASES, OSQP), which
@@ -48,13 +49,18 @@ interface Row {
   preparation?: { median_s: number; p90_s: number };
   iterations: number;
   notSolved: number;
+  /** Swing-up: first step from which |theta| < 0.1 rad for the rest of the run (-1: never). */
+  uprightFrom?: number;
 }
 
-function cartpole(mode: "sqp" | "rti"): Row {
+/** The cart-pole closed loop of 250 steps: balance from 0.2 rad, or swing-up from hanging down
+ *  (theta = pi, the same unwrapped cost: the reference's cartpole_swingup_* experiments). */
+function cartpole(mode: "sqp" | "rti", task: "balance" | "swingup" = "balance"): Row {
   const model = cartpoleModel();
   const ctl = new NmpcController(model, { mode, theta: model.theta0 });
   const plant = cartpolePlant();
-  let x: Float64Array = Float64Array.of(0, 0, 0.2, 0);
+  let x: Float64Array = Float64Array.of(0, 0, task === "balance" ? 0.2 : Math.PI, 0);
+  let uprightFrom = -1;
   let cost = 0;
   const step: number[] = [];
   const fb: number[] = [];
@@ -71,8 +77,19 @@ function cartpole(mode: "sqp" | "rti"): Row {
     if (!r.ok) bad++;
     cost += cartpoleStageCost(x, r.u);
     x = plant(x, r.u);
+    if (Math.abs(x[2]) >= 0.1) uprightFrom = -1;
+    else if (uprightFrom < 0) uprightFrom = k + 1;
   }
-  return { system: "cartpole_balance", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 250, notSolved: bad };
+  return {
+    system: `cartpole_${task}`,
+    mode,
+    cost,
+    step: stat(step),
+    ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}),
+    iterations: its / 250,
+    notSolved: bad,
+    ...(task === "swingup" ? { uprightFrom } : {}),
+  };
 }
 
 const cstrSpec = compileToModule(readFileSync(new URL("../examples/cstr/cstr.mpcrl", import.meta.url), "utf8"), { fileName: "examples/cstr/cstr.mpcrl" }).nlpModule;
@@ -120,17 +137,20 @@ log(loadLine("before"));
 // one untimed warm-up run of each (JIT)
 cartpole("sqp");
 cstr("sqp");
-const rows: Row[] = [cartpole("sqp"), cartpole("rti"), cstr("sqp"), cstr("rti")];
+const rows: Row[] = [cartpole("sqp"), cartpole("rti"), cartpole("sqp", "swingup"), cartpole("rti", "swingup"), cstr("sqp"), cstr("rti")];
 const loadAfter = loadAverage();
 
 const refs: [string, string, string][] = [
   ["cartpole_balance", "sqp", "cartpole_balance_ipopt"],
   ["cartpole_balance", "rti", "cartpole_balance_rti_osqp"],
   ["cartpole_balance", "rti", "cartpole_balance_rti_qpoases"],
+  ["cartpole_swingup", "sqp", "cartpole_swingup_ipopt"],
+  ["cartpole_swingup", "rti", "cartpole_swingup_rti_qpoases"],
   ["cstr", "sqp", "cstr_ms_rk4_ipopt"],
   ["cstr", "rti", "cstr_ms_rk4_rti_osqp"],
   ["cstr", "rti", "cstr_ms_rk4_rti_qpoases"],
 ];
+const refUpright = (name: string): number | undefined => anchors.experiments[name].totals["first_step_with_|theta|<0.1_for_rest"];
 const refCost = (name: string): number => {
   const t = anchors.experiments[name].totals;
   return t.closed_loop_cost_all_steps ?? t["closed_loop_cost_sum_k0_to_K-1"];
@@ -138,17 +158,17 @@ const refCost = (name: string): number => {
 
 log("");
 log("measured here (mpcrl runtime/nmpc; plant excluded; cart-pole plant = model RK4; CSTR = examples/cstr/cstr.mpcrl compiled in process, plant = its equations, RK4 x100 substeps):");
-log("system            mode  cost          step median/p90 ms    feedback median/p90 ms  preparation median/p90 ms  QPs/step  not solved");
+log("system            mode  cost          step median/p90 ms    feedback median/p90 ms  preparation median/p90 ms  QPs/step  not solved  upright from");
 for (const r of rows)
   log(
-    `${r.system.padEnd(17)} ${r.mode.padEnd(5)} ${r.cost.toPrecision(8).padEnd(13)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(21)} ${(r.feedback ? `${ms(r.feedback.median_s)} / ${ms(r.feedback.p90_s)}` : "-").padEnd(23)} ${(r.preparation ? `${ms(r.preparation.median_s)} / ${ms(r.preparation.p90_s)}` : "-").padEnd(26)} ${r.iterations.toFixed(2).padEnd(9)} ${r.notSolved}`,
+    `${r.system.padEnd(17)} ${r.mode.padEnd(5)} ${r.cost.toPrecision(8).padEnd(13)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(21)} ${(r.feedback ? `${ms(r.feedback.median_s)} / ${ms(r.feedback.p90_s)}` : "-").padEnd(23)} ${(r.preparation ? `${ms(r.preparation.median_s)} / ${ms(r.preparation.p90_s)}` : "-").padEnd(26)} ${r.iterations.toFixed(2).padEnd(9)} ${String(r.notSolved).padEnd(11)} ${r.uprightFrom ?? "-"}`,
   );
 log("");
 log("reference (CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here; CSTR plant = cvodes):");
-log("experiment                      cost          step median/p90 ms");
+log("experiment                      cost          step median/p90 ms  upright from");
 for (const [, , name] of refs) {
   const t = anchors.experiments[name].timing.step_wall.all_steps;
-  log(`${name.padEnd(31)} ${refCost(name).toPrecision(8).padEnd(13)} ${ms(t.median_s)} / ${ms(t.p90_s)}`);
+  log(`${name.padEnd(31)} ${refCost(name).toPrecision(8).padEnd(13)} ${`${ms(t.median_s)} / ${ms(t.p90_s)}`.padEnd(19)} ${refUpright(name) ?? "-"}`);
 }
 log("");
 log(loadLine("after"));
@@ -196,7 +216,7 @@ emitJson({
   measured: rows,
   reference: {
     note: "CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here",
-    experiments: refs.map(([system, mode, name]) => ({ system, mode, name, cost: refCost(name), step: anchors.experiments[name].timing.step_wall.all_steps })),
+    experiments: refs.map(([system, mode, name]) => ({ system, mode, name, cost: refCost(name), step: anchors.experiments[name].timing.step_wall.all_steps, uprightFrom: refUpright(name) })),
   },
   load: { before: loadBefore, after: loadAfter },
   ...(chainLoad !== undefined ? { chain: { rows: chainRows, exponents: chainExponents, load: chainLoad } } : {}),

@@ -42,6 +42,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const spec = readFileSync(new URL("./fixtures/cartpole.mpcrl", import.meta.url), "utf8");
 
+interface AnchorRun {
+  readonly inputs: number[][];
+  readonly totals: Record<string, number>;
+}
+/** ../shared/data/anchors/nmpc_cstr_cartpole.json's experiments (read on first use). */
+const anchorsOf = (): { experiments: Record<string, AnchorRun> } =>
+  JSON.parse(readFileSync(new URL("../../../shared/data/anchors/nmpc_cstr_cartpole.json", import.meta.url), "utf8")) as { experiments: Record<string, AnchorRun> };
+
 function lowerNlp(source: string): NlpIr {
   const checked = check(source);
   const model = modelOf(checked.model);
@@ -187,6 +195,35 @@ describe("nonlinear controller lowering (cart-pole)", () => {
       }
       expect(Math.abs(J - 30.944965) / 30.944965, `${mode}: J = ${J}`).toBeLessThan(tol);
     }
+  });
+
+  it("compiled from the spec, swings up from hanging down as the reference's RTI does (same closed loop to 1e-6)", () => {
+    // cartpole_swingup_rti_qpoases: 250 steps from theta = pi with the same unwrapped quadratic cost,
+    // RTI (Gauss-Newton, one QP per step from the shifted previous iterate, the first step converged);
+    // its closed-loop cost 12577.233495689494, upright (|theta| < 0.1 rad for good) from step 137
+    const ref = anchorsOf().experiments.cartpole_swingup_rti_qpoases;
+    const c = new NonlinearMpc(nlpTemplateFromIr(ir), { mode: "rti", rtiInit: "converged" });
+    const plant = new StepIntegrator(4, 1, 0, (x, u, th, rt, o) => m.dynamics(x, u, th, rt, o), m.integrator);
+    let x = Float64Array.of(0, 0, Math.PI, 0);
+    let J = 0;
+    let upright = -1;
+    let pMax = 0;
+    let uGap = 0;
+    for (let t = 0; t < 250; t++) {
+      const a = c.act(x);
+      expect(a.fallback, `step ${t}: ${a.message ?? ""}`).toBe(false);
+      uGap = Math.max(uGap, Math.abs(a.u[0] - ref.inputs[t][0]));
+      J += x[0] ** 2 + 0.1 * x[1] ** 2 + 10 * x[2] ** 2 + 0.1 * x[3] ** 2 + 0.01 * a.u[0] ** 2;
+      x = Float64Array.from(plant.step(x, a.u, none, none).f);
+      pMax = Math.max(pMax, Math.abs(x[0]));
+      if (Math.abs(x[2]) >= 0.1) upright = -1;
+      else if (upright < 0) upright = t + 1;
+    }
+    const Jref = ref.totals["closed_loop_cost_sum_k0_to_K-1"];
+    expect(Math.abs(J - Jref) / Jref, `J = ${J}`).toBeLessThan(1e-6);
+    expect(uGap).toBeLessThan(1e-4);
+    expect(upright).toBe(137);
+    expect(pMax).toBeLessThanOrEqual(2.4 + 1e-9);
   });
 
   it("accepts prev() and soft rows at k = N in `check`, and refuses prev() in the dynamics (MPC4601)", () => {

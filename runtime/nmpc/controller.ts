@@ -9,7 +9,7 @@
 // value/qvalue and the derivatives always use converged SQP solves (their own solver objects,
 // V: u_0 free; Q: u_0 fixed by its box rows), so an RTI controller still learns from exact
 // derivatives (sensitivity.ts); an unconverged or degenerate point gives a status, never a number.
-// Statuses: those of sqp.ts ("solved", "rti", "max_iterations", "qp_failed", "infeasible",
+// Statuses: those of sqp.ts ("solved", "acceptable", "rti", "max_iterations", "qp_failed", "infeasible",
 // "line_search_failed", "invalid_input"); no exceptions except RangeError from setTheta for a
 // non-finite theta (as MpcController) and TypeError for a wrongly sized model.
 
@@ -33,7 +33,7 @@ export interface NmpcActResult {
   /** First input u_0 (fresh array). */
   readonly u: Float64Array;
   readonly status: NlpStatus;
-  /** status is "solved" (SQP) or "rti" (RTI QP solved). */
+  /** status is "solved" or "acceptable" (SQP) or "rti" (RTI QP solved). */
   readonly ok: boolean;
   /** Objective of the returned iterate (the optimal cost for a solved SQP). */
   readonly value: number;
@@ -198,7 +198,7 @@ export class NmpcController {
       const u = new Float64Array(nu);
       return { u, status: stats.status, ok: false, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), stats };
     }
-    const ok = stats.status === "solved" || stats.status === "rti";
+    const ok = stats.status === "solved" || stats.status === "acceptable" || stats.status === "rti";
     const u0 = s.uOff(0);
     const u = Float64Array.from(s.z.subarray(u0, u0 + nu));
     // inputs inside their boxes (a QP step is feasible for the linear boxes up to round-off)
@@ -207,7 +207,7 @@ export class NmpcController {
       u,
       status: stats.status,
       ok,
-      value: stats.status === "solved" ? s.objective : s.objectiveAt(),
+      value: stats.status === "solved" || stats.status === "acceptable" ? s.objective : s.objectiveAt(),
       x: Float64Array.from(s.z.subarray(0, (N + 1) * nx)),
       uPlan: Float64Array.from(s.z.subarray(u0, u0 + N * nu)),
       slack: Float64Array.from(s.z.subarray(s.sOff(0), s.n)),
@@ -237,7 +237,7 @@ export class NmpcController {
     s.fixFirstInput(kind === "q" ? input : undefined);
     const stats = this.solveAt(s, state, false);
     this.lastStats = stats;
-    const ok = stats.status === "solved";
+    const ok = stats.status === "solved" || stats.status === "acceptable";
     return { s, result: { value: ok ? s.objective : NaN, status: stats.status, ok, stats, ...(stats.message ? { message: stats.message } : {}) } };
   }
 

@@ -6,7 +6,7 @@
 //    checker's convexity proof of the QP subproblems ranges over the boxes only;
 //  - runtime values are given by name and refused (status invalid_input) outside their ranges;
 //  - NLP statuses map onto the QP statuses learners know: "solved" (and "rti", the policy by design)
-//    -> solved; "infeasible" -> primal_infeasible; "max_iterations", "line_search_failed" and
+//    -> solved; "acceptable" -> solved_inaccurate (a solve, to the acceptable tolerance); "infeasible" -> primal_infeasible; "max_iterations", "line_search_failed" and
 //    "qp_failed" -> max_iterations (the NLP status is kept in `message`); an act that fails takes the
 //    shifted previous plan, else the declared fallback input clipped to the bounds (`fallback: true`);
 //  - `prev(u)`: the model carries the previous inputs as extra states (OcpModel.carriedInputs); their
@@ -55,6 +55,8 @@ function qpStatusOf(s: NlpStatus): QpStatus {
     case "solved":
     case "rti":
       return "solved";
+    case "acceptable":
+      return "solved_inaccurate";
     case "infeasible":
       return "primal_infeasible";
     case "invalid_input":

@@ -133,7 +133,7 @@ export class NlpSensitivity {
     const { n, m, nx, nu, N, nTheta, nh, ns, model } = sqp;
     const jac = out ?? new Float64Array(nu * nTheta);
     jac.fill(0);
-    if (sqp.stats.status !== "solved") return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
+    if (sqp.stats.status !== "solved" && sqp.stats.status !== "acceptable") return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
     if (!model.dynamicsHessian) return { status: "not_differentiable", jacobian: jac, message: "the model has no dynamicsHessian (needed for the exact Lagrangian Hessian)" };
     const prob = this.problem;
     const Pv = prob.P.values as Float64Array;

@@ -49,6 +49,16 @@ export interface SqpOptions {
   readonly tolerance?: number;
   /** Maximum SQP iterations per solve (default 100). */
   readonly maxIterations?: number;
+  /**
+   * Acceptable termination (IPOPT's acceptable_tol / acceptable_iter, Waechter & Biegler 2006,
+   * section 3.9): when the scaled KKT residual stays at most `acceptableTolerance` (default 1e-5)
+   * for `acceptableIterations` (default 10) iterations in a row without reaching `tolerance`, the
+   * solve stops with status "acceptable". A Gauss-Newton SQP converges linearly, and where the
+   * neglected constraint curvature is as large as the Gauss-Newton Hessian (the cart-pole
+   * swing-up) it circles at a residual of 1e-6 instead of converging. 0 disables it.
+   */
+  readonly acceptableTolerance?: number;
+  readonly acceptableIterations?: number;
   /** Hessian of the QPs: Gauss-Newton (default) or the exact Lagrangian Hessian (convexified). */
   readonly hessian?: "gauss_newton" | "exact";
   /** Armijo constant of the line search (default 1e-4). */
@@ -262,6 +272,8 @@ export class MultipleShootingSqp {
     this.options = {
       tolerance: options.tolerance ?? 1e-8,
       maxIterations: options.maxIterations ?? 100,
+      acceptableTolerance: options.acceptableTolerance ?? 1e-5,
+      acceptableIterations: options.acceptableIterations ?? 10,
       hessian: options.hessian ?? "gauss_newton",
       armijo: options.armijo ?? 1e-4,
       minStep: options.minStep ?? 1e-10,
@@ -1088,6 +1100,7 @@ export class MultipleShootingSqp {
     let status: NlpStatus = "max_iterations";
     let residual = NaN;
     let it = 0;
+    let acceptable = 0;
     const eta = this.options.armijo;
     for (;;) {
       if (!this.linearize()) {
@@ -1098,6 +1111,11 @@ export class MultipleShootingSqp {
       residual = this.kktResidual();
       if (residual <= this.options.tolerance) {
         status = "solved";
+        break;
+      }
+      acceptable = residual <= this.options.acceptableTolerance ? acceptable + 1 : 0;
+      if (acceptable >= this.options.acceptableIterations && this.options.acceptableIterations > 0) {
+        status = "acceptable";
         break;
       }
       if (it >= this.options.maxIterations) break;

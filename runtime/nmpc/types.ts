@@ -149,6 +149,7 @@ export interface OcpModel {
 /** Status of an NLP solve (never an exception). */
 export type NlpStatus =
   | "solved" // KKT residual below the tolerance
+  | "acceptable" // KKT residual below the acceptable tolerance for acceptableIterations iterations in a row, not below the tolerance (IPOPT's acceptable termination)
   | "max_iterations" // iteration cap reached (the iterate is kept)
   | "rti" // one real-time iteration (not a converged solution by design)
   | "qp_failed" // neither the active-set nor the ADMM solver solved a QP

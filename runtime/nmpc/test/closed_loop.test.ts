@@ -100,10 +100,13 @@ describe("cart-pole swing-up from hanging down (same OCP, theta_0 = pi)", () => 
     expect(rel(cost, exp.cartpole_swingup_rti_qpoases.totals["closed_loop_cost_sum_k0_to_K-1"])).toBeLessThan(1e-4);
   });
 
-  it("SQP: IPOPT's 12614.504 to 1e-4 (Gauss-Newton converges linearly here: a few steps end at the iteration cap)", () => {
+  it("SQP: IPOPT's 12614.504 to 1e-4 (Gauss-Newton converges linearly here: a few steps end acceptable, one at the iteration cap)", () => {
     const { cost, counts } = cartpoleLoop("sqp", Math.PI);
-    expect((counts.solved ?? 0) + (counts.max_iterations ?? 0)).toBe(250);
-    expect(counts.max_iterations ?? 0).toBeLessThanOrEqual(20);
+    expect((counts.solved ?? 0) + (counts.acceptable ?? 0) + (counts.max_iterations ?? 0)).toBe(250);
+    // without the acceptable termination 17 steps ran into the cap of 100 iterations, circling at a
+    // KKT residual of 1e-6 (the neglected constraint curvature is as large as the Gauss-Newton Hessian)
+    expect(counts.acceptable ?? 0).toBeGreaterThan(0);
+    expect(counts.max_iterations ?? 0).toBeLessThanOrEqual(2);
     expect(rel(cost, exp.cartpole_swingup_ipopt.totals["closed_loop_cost_sum_k0_to_K-1"])).toBeLessThan(1e-4);
   });
 });

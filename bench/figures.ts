@@ -445,6 +445,7 @@ function groupNmpcLearning(): Omit<GroupData, "date" | "load" | "seconds"> {
   const rows: Row[] = [];
   for (const [spec, label] of [
     ["examples/cartpole/cartpole.mpcrl", "cart-pole (Q-learning of the pole's mass and half-length)"],
+    ["examples/cartpole/cartpole_swingup.mpcrl", "cart-pole swing-up from hanging down, real-time iteration (Q-learning of the pole's mass and half-length)"],
     ["examples/cstr/cstr.mpcrl", "CSTR (Q-learning of the kinetic parameters)"],
     ["examples/cstr/cstr_bayesopt.mpcrl", "CSTR (Bayesian optimization of a rate weight and a temperature back-off)"],
   ] as const) {

@@ -129,12 +129,17 @@ export class StepIntegrator {
         for (let j = 0; j < nx * nw; j++) dzAll[dzo + j] = S[j] + c * KPrev[j];
         this.f(xArg, u, theta, rt, ev);
         fxAll.set(ev.fx, idx * nx * nx);
-        // K = fx dz + [0 fu ftheta]
+        // K = fx dz + [0 fu ftheta], row by row as a sum of rows of dz: structural zeros of f_x
+        // (most of a mechanical model's: x' = v, a chain's neighbours only) cost nothing
+        const fx = ev.fx;
         for (let i = 0; i < nx; i++) {
-          for (let j = 0; j < nw; j++) {
-            let sum = 0;
-            for (let l = 0; l < nx; l++) sum += ev.fx[i * nx + l] * dzAll[dzo + l * nw + j];
-            KPrev[i * nw + j] = sum;
+          const ko = i * nw;
+          for (let j = 0; j < nw; j++) KPrev[ko + j] = 0;
+          for (let l = 0; l < nx; l++) {
+            const a = fx[i * nx + l];
+            if (a === 0) continue;
+            const ro = dzo + l * nw;
+            for (let j = 0; j < nw; j++) KPrev[ko + j] += a * dzAll[ro + j];
           }
           for (let j = 0; j < nu; j++) KPrev[i * nw + nx + j] += ev.fu[i * nu + j];
           for (let j = 0; j < this.nTheta; j++) KPrev[i * nw + nx + nu + j] += ev.ftheta[i * this.nTheta + j];

@@ -26,6 +26,10 @@ export class StepIntegrator {
   readonly nw: number;
   /** F(x, u, theta) and its Jacobians after `step` (fx nx x nx, fu nx x nu, ftheta nx x nTheta). */
   readonly out: DynamicsOut;
+  /** Whether `step` propagates the theta columns (ftheta; the theta part of `hessian`). Off, the
+   *  sensitivities cost nx + nu columns instead of nx + nu + nTheta, and ftheta keeps old values:
+   *  an SQP iterates without them and asks for them once, at the solution (learning). */
+  thetaColumns = true;
   private readonly f: DynamicsFn;
   private readonly fHess: DynamicsHessianFn | undefined;
   private readonly spec: Integrator;
@@ -113,6 +117,8 @@ export class StepIntegrator {
     }
     const { ev, xs, S, kSum, KSum, kPrev, KPrev, h, zAll, fxAll, dzAll, xArg } = this;
     const rk4 = this.stages === 4;
+    // columns propagated: (x, u) always, theta on demand (every row of S, K, dz keeps stride nw)
+    const nc = this.thetaColumns ? nw : nx + nu;
     xs.set(x);
     S.fill(0);
     for (let i = 0; i < nx; i++) S[i * nw + i] = 1;
@@ -126,7 +132,7 @@ export class StepIntegrator {
         const zo = idx * nx;
         const dzo = idx * nx * nw;
         for (let i = 0; i < nx; i++) xArg[i] = zAll[zo + i] = xs[i] + c * kPrev[i];
-        for (let j = 0; j < nx * nw; j++) dzAll[dzo + j] = S[j] + c * KPrev[j];
+        for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) dzAll[dzo + j] = S[j] + c * KPrev[j];
         this.f(xArg, u, theta, rt, ev);
         fxAll.set(ev.fx, idx * nx * nx);
         // K = fx dz + [0 fu ftheta], row by row as a sum of rows of dz: structural zeros of f_x
@@ -134,29 +140,29 @@ export class StepIntegrator {
         const fx = ev.fx;
         for (let i = 0; i < nx; i++) {
           const ko = i * nw;
-          for (let j = 0; j < nw; j++) KPrev[ko + j] = 0;
+          for (let j = 0; j < nc; j++) KPrev[ko + j] = 0;
           for (let l = 0; l < nx; l++) {
             const a = fx[i * nx + l];
             if (a === 0) continue;
             const ro = dzo + l * nw;
-            for (let j = 0; j < nw; j++) KPrev[ko + j] += a * dzAll[ro + j];
+            for (let j = 0; j < nc; j++) KPrev[ko + j] += a * dzAll[ro + j];
           }
           for (let j = 0; j < nu; j++) KPrev[i * nw + nx + j] += ev.fu[i * nu + j];
-          for (let j = 0; j < this.nTheta; j++) KPrev[i * nw + nx + nu + j] += ev.ftheta[i * this.nTheta + j];
+          if (nc === nw) for (let j = 0; j < this.nTheta; j++) KPrev[i * nw + nx + nu + j] += ev.ftheta[i * this.nTheta + j];
           kPrev[i] = ev.f[i];
         }
         const b = rk4 ? (st === 0 || st === 3 ? 1 / 6 : 1 / 3) : 1;
         for (let i = 0; i < nx; i++) kSum[i] += b * kPrev[i];
-        for (let j = 0; j < nx * nw; j++) KSum[j] += b * KPrev[j];
+        for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) KSum[j] += b * KPrev[j];
       }
       for (let i = 0; i < nx; i++) xs[i] += h * kSum[i];
-      for (let j = 0; j < nx * nw; j++) S[j] += h * KSum[j];
+      for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) S[j] += h * KSum[j];
     }
     out.f.set(xs);
     for (let i = 0; i < nx; i++) {
       for (let j = 0; j < nx; j++) out.fx[i * nx + j] = S[i * nw + j];
       for (let j = 0; j < nu; j++) out.fu[i * nu + j] = S[i * nw + nx + j];
-      for (let j = 0; j < this.nTheta; j++) out.ftheta[i * this.nTheta + j] = S[i * nw + nx + nu + j];
+      if (nc === nw) for (let j = 0; j < this.nTheta; j++) out.ftheta[i * this.nTheta + j] = S[i * nw + nx + nu + j];
     }
     return out;
   }
@@ -234,6 +240,8 @@ export interface ShootingInterval {
   readonly nw: number;
   readonly out: DynamicsOut;
   readonly hasHessian: boolean;
+  /** Whether `step` computes ftheta (StepIntegrator.thetaColumns). */
+  thetaColumns: boolean;
   step(x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array): DynamicsOut;
   hessian(lambda: ArrayLike<number>, out: Float64Array): boolean;
 }
@@ -276,6 +284,14 @@ export class CarryIntegrator implements ShootingInterval {
     return this.inner.hasHessian;
   }
 
+  get thetaColumns(): boolean {
+    return this.inner.thetaColumns;
+  }
+
+  set thetaColumns(on: boolean) {
+    this.inner.thetaColumns = on;
+  }
+
   step(x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array): DynamicsOut {
     const { inner, out, carried, xm } = this;
     const nxm = inner.nx;
@@ -287,7 +303,7 @@ export class CarryIntegrator implements ShootingInterval {
       out.f[i] = o.f[i];
       for (let j = 0; j < nxm; j++) out.fx[i * nx + j] = o.fx[i * nxm + j];
       for (let j = 0; j < nu; j++) out.fu[i * nu + j] = o.fu[i * nu + j];
-      for (let j = 0; j < nTheta; j++) out.ftheta[i * nTheta + j] = o.ftheta[i * nTheta + j];
+      if (inner.thetaColumns) for (let j = 0; j < nTheta; j++) out.ftheta[i * nTheta + j] = o.ftheta[i * nTheta + j];
     }
     for (let j = 0; j < carried.length; j++) out.f[nxm + j] = u[carried[j]];
     return out;

@@ -39,6 +39,7 @@ export interface PolicyJacobian {
  */
 export function lagrangianThetaGradient(sqp: MultipleShootingSqp, out: Float64Array): Float64Array {
   const { model, nx, nu, N, nTheta, nh, ns, y } = sqp;
+  sqp.linearizeTheta();
   out.fill(0);
   for (let k = 0; k <= N; k++) {
     const g = sqp.gamma[k];
@@ -135,6 +136,7 @@ export class NlpSensitivity {
     jac.fill(0);
     if (sqp.stats.status !== "solved" && sqp.stats.status !== "acceptable") return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
     if (!model.dynamicsHessian) return { status: "not_differentiable", jacobian: jac, message: "the model has no dynamicsHessian (needed for the exact Lagrangian Hessian)" };
+    sqp.linearizeTheta();
     const prob = this.problem;
     const Pv = prob.P.values as Float64Array;
     Pv.fill(0);

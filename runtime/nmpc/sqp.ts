@@ -587,6 +587,8 @@ export class MultipleShootingSqp {
     if (nxm < 1) throw new TypeError(`carriedInputs: ${carried.length} carried inputs leave no model state (nx = ${nx})`);
     for (let k = 0; k < N; k++) {
       const inner = new StepIntegrator(nxm, nu, nTheta, model.dynamics.bind(model), model.integrator, model.dynamicsHessian?.bind(model));
+      // the iterations need no dF/dtheta: `linearizeTheta` adds it at the solution
+      inner.thetaColumns = false;
       this.integ.push(carried.length > 0 ? new CarryIntegrator(inner, carried) : inner);
     }
     this.resOut = [];
@@ -713,6 +715,7 @@ export class MultipleShootingSqp {
   private evalOk = true;
   private evaluate(z: Float64Array, linearize: boolean): number {
     const { model, nx, nu, N, nh, ns, theta, rt, c, xv, uv } = this;
+    this.thetaFresh = false;
     let f = 0;
     let ok = true;
     for (let k = 0; k <= N; k++) {
@@ -982,6 +985,29 @@ export class MultipleShootingSqp {
   linearize(): boolean {
     this.objective = this.evaluate(this.z, true);
     return this.evalOk;
+  }
+
+  /** Whether the intervals' theta derivatives belong to the current iterate. */
+  private thetaFresh = false;
+
+  /**
+   * The dynamics' theta derivatives (each interval's ftheta and the theta part of its Hessian) at
+   * the current iterate z, the point of the last linearization after a solve: the iterations run
+   * without them (StepIntegrator.thetaColumns: nx + nu sensitivity columns instead of nx + nu +
+   * nTheta), so the learning derivatives (sensitivity.ts) ask for them once, at the solution.
+   */
+  linearizeTheta(): void {
+    if (this.thetaFresh) return;
+    const { nx, nu, N, theta, rt, xv, uv, z } = this;
+    for (let k = 0; k < N; k++) {
+      for (let i = 0; i < nx; i++) xv[i] = z[this.xOff(k) + i];
+      for (let i = 0; i < nu; i++) uv[i] = z[this.uOff(k) + i];
+      const it = this.integ[k];
+      it.thetaColumns = true;
+      it.step(xv, uv, theta, rt);
+      it.thetaColumns = false;
+    }
+    this.thetaFresh = true;
   }
 
   /** QP bounds from the NLP bounds and c(z). */

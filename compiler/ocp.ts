@@ -6,7 +6,7 @@
 
 import type { DynamicsOut, GeneralCost, GeneralCostOut, OcpModel, StageFunction, StageOut } from "../runtime/nmpc/types.js";
 import type { ExprPool } from "./ir/expr.js";
-import type { NlpIr, NlpStageIr } from "./ir/nlp.js";
+import { hardLower, type NlpIr, type NlpStageIr } from "./ir/nlp.js";
 import { neededNodes, paramLayouts, runtimeLayouts, theta0Of } from "./template.js";
 import type { NlpTemplate } from "../runtime/nmpc/learnable.js";
 import { rowDerivatives, rowHessians } from "./ir/derive.js";
@@ -173,6 +173,8 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     uUpper: Float64Array.from(ir.uUpper),
     ...(constraint !== undefined ? { constraint } : {}),
     ...(terminalConstraint !== undefined ? { terminalConstraint } : {}),
+    ...(constraint !== undefined && stages.some((s) => s.hardEquality.includes(true)) ? { constraintLower: Float64Array.from(hardLower(stages)) } : {}),
+    ...(terminalConstraint !== undefined && ir.terminal.hardEquality.includes(true) ? { terminalConstraintLower: Float64Array.from(hardLower([ir.terminal])) } : {}),
     ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
     ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
     ...(ir.carriedInputs.length > 0 ? { carriedInputs: Int32Array.from(ir.carriedInputs) } : {}),

@@ -5,7 +5,7 @@
 // give identical numbers (compiler/test/nlp.test.ts).
 
 import type { ExprPool } from "../ir/expr.js";
-import type { NlpIr } from "../ir/nlp.js";
+import { hardLower, type NlpIr, type NlpStageIr } from "../ir/nlp.js";
 import { rowDerivatives, rowHessians } from "../ir/derive.js";
 import { neededNodes } from "../template.js";
 import { NodeCode } from "./code.js";
@@ -150,6 +150,14 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   field("terminalGeneral", generalCost(ir, "terminalGeneral", [ir.terminal.general], true, push));
   field("constraint", stageFunction(ir, "constraint", stages.map((s) => s.hard), false, push));
   field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
+  // equality rows (h = 0 where they apply): their lower bounds
+  const lowers = (name: string, st: readonly NlpStageIr[]): void => {
+    if (fields.some((f) => f.startsWith(`  ${name.replace("Lower", "")}:`)) && st.some((s) => s.hardEquality.includes(true))) {
+      fields.push(`  ${name}: Float64Array.from([${floats(hardLower(st))}]),`);
+    }
+  };
+  lowers("constraintLower", stages);
+  lowers("terminalConstraintLower", [ir.terminal]);
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
   // a SoftConstraint literal, one member per line (the layout TypeScript's formatter keeps)
   const softField = (name: string, fn: string, l1: readonly number[], l2: readonly number[]): string =>

@@ -19,6 +19,8 @@ export interface NlpStageIr {
   /** Hard rows h_k <= 0; the constant -1 where a row does not apply at this stage (its Jacobian is
    *  zero, so the row and its linearization hold strictly and its multiplier is 0). */
   readonly hard: readonly number[];
+  /** Per hard row: an equality h_k = 0 at this stage (false where the row does not apply). */
+  readonly hardEquality: readonly boolean[];
   /** Soft rows c_k <= eps_k (stage-dependent penalty weights folded in); -1 where not applied. */
   readonly soft: readonly number[];
 }
@@ -72,4 +74,10 @@ export interface NlpIr {
   /** Input bounds of u_0 (for fallbacks and documentation). */
   readonly u0Lower: readonly number[];
   readonly u0Upper: readonly number[];
+}
+
+/** OcpModel.constraintLower of these stages (row-major by stage): 0 on an equality row, -Infinity
+ *  on a row h <= 0. */
+export function hardLower(stages: readonly NlpStageIr[]): number[] {
+  return stages.flatMap((s) => s.hardEquality.map((e) => (e ? 0 : -Infinity)));
 }

@@ -19,7 +19,8 @@
 //    it to the measured state). A term in u_k - u_{k-1} then has its cross derivatives within one
 //    stage block (Gauss-Newton and exact Hessians alike);
 //  - soft rows at k = N: the OcpModel's terminal soft constraint (its own slacks, penalty gamma^N);
-//    a soft equality e == c is the two soft rows e - c and c - e (a hard one is refused).
+//    a soft equality e == c is the two soft rows e - c and c - e; a hard one is the row e - c with
+//    its lower bound 0 where it applies (OcpModel.constraintLower): one equality row of each QP.
 
 import type { Constraint, Dynamics, Expr } from "../../language/ast.js";
 import type { NlpIr, NlpIntegrator, NlpStageIr } from "../ir/nlp.js";
@@ -49,6 +50,8 @@ interface RowSpec {
   readonly uUpper: number[];
   /** node per stage k = 0..N (or -Infinity node when absent) */
   readonly hard: number[][];
+  /** Per hard row: an equality h = 0 (where it applies) rather than h <= 0. */
+  readonly hardEquality: boolean[];
   readonly soft: number[][];
   readonly softL1: number[];
   readonly softL2: number[];
@@ -140,8 +143,11 @@ export class NlpLowering extends ControllerLowering {
     const xUpper = new Array<number>((N + 1) * this.nx).fill(Infinity);
     const uLower = new Array<number>(N * this.nu).fill(-Infinity);
     const uUpper = new Array<number>(N * this.nu).fill(Infinity);
-    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], soft: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
-    const hardRow = (nodes: number[]): void => void rows.hard.push(nodes);
+    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], hardEquality: [], soft: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
+    const hardRow = (nodes: number[]): void => {
+      rows.hard.push(nodes);
+      rows.hardEquality.push(false);
+    };
     const boundRows = (b: VarBlock, isState: boolean): void => {
       const [lo, hi] = this.declBounds(b);
       for (let i = 0; i < b.size; i++) {
@@ -200,21 +206,29 @@ export class NlpLowering extends ControllerLowering {
     // a row outside its stage range: the constant -1 (zero Jacobian, always strictly satisfied)
     const off = pool.num(-1);
     const live = (node: number): number => (node === ninf ? off : node);
+    // an equality row is one only where it applies (elsewhere the vacuous -1 <= 0)
     const stageOf = (k: number): NlpStageIr => ({
       residual: residual[k],
       general: general[k],
       hard: rows.hard.map((r) => live(r[k])),
+      hardEquality: rows.hard.map((r, i) => rows.hardEquality[i] && r[k] !== ninf),
       soft: rows.soft.map((r) => live(r[k])),
     });
     const stages = range(0, N - 1).map(stageOf);
     // the terminal node keeps only rows that apply at N (the OcpModel's terminal functions)
-    const termHard = rows.hard.filter((r) => r[N] !== ninf).map((r) => r[N]);
+    const termRows = rows.hard.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
     const termSoft = rows.soft.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
-    const terminal: NlpStageIr = { residual: residual[N], general: general[N], hard: termHard, soft: termSoft.map((i) => rows.soft[i][N]) };
+    const terminal: NlpStageIr = {
+      residual: residual[N],
+      general: general[N],
+      hard: termRows.map((i) => rows.hard[i][N]),
+      hardEquality: termRows.map((i) => rows.hardEquality[i]),
+      soft: termSoft.map((i) => rows.soft[i][N]),
+    };
     // path rows that never apply at k < N are dropped from the stages
     const pathHard = rows.hard.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
     const pathSoft = rows.soft.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
-    const stagesPruned = stages.map((s) => ({ ...s, hard: pathHard.map((i) => s.hard[i]), soft: pathSoft.map((i) => s.soft[i]) }));
+    const stagesPruned = stages.map((s) => ({ ...s, hard: pathHard.map((i) => s.hard[i]), hardEquality: pathHard.map((i) => s.hardEquality[i]), soft: pathSoft.map((i) => s.soft[i]) }));
     const u0Lower = uLower.slice(0, this.nu);
     const u0Upper = uUpper.slice(0, this.nu);
     // carried previous inputs: states nx..nx+nc-1 of every node, without boxes (p_k = u_{k-1} is boxed as an input)
@@ -316,8 +330,8 @@ export class NlpLowering extends ControllerLowering {
       stages = range(a, b);
     } else if (c.terminal) stages = [N];
     else stages = c.operands.some((o) => this.mentionsInput(o)) ? range(0, N - 1) : range(1, N);
-    // rows per stage: pieces (e - hi <= 0, lo - e <= 0) of every entry, in a fixed order
-    const perStage = new Map<number, { node: number; weightL1: number; weightL2: number }[]>();
+    // rows per stage: pieces (e - hi <= 0, lo - e <= 0, e - c = 0) of every entry, in a fixed order
+    const perStage = new Map<number, { node: number; weightL1: number; weightL2: number; equality: boolean }[]>();
     let count = -1;
     for (const k of stages) {
       const pieces = this.constraintPieces(c, k);
@@ -329,12 +343,14 @@ export class NlpLowering extends ControllerLowering {
     for (let i = 0; i < count; i++) {
       const nodes = range(0, N).map((k) => perStage.get(k)?.[i].node ?? ninf);
       if (!c.soft) {
+        const equality = perStage.get(stages[0])![i].equality;
         // a constant bound on one state or input entry is a box (simple bounds of the QP)
-        if (stages.every((k) => this.toBox(nodes[k], k, rows, false))) {
+        if (!equality && stages.every((k) => this.toBox(nodes[k], k, rows, false))) {
           for (const k of stages) this.toBox(nodes[k], k, rows, true);
           continue;
         }
         rows.hard.push(nodes);
+        rows.hardEquality.push(equality);
         continue;
       }
       // weights: those of the first path stage, and the terminal stage's own (stage-dependent
@@ -376,8 +392,8 @@ export class NlpLowering extends ControllerLowering {
     return true;
   }
 
-  /** The rows of constraint c at stage k: h <= 0 (hard) or c <= eps (soft, weights folded in). */
-  private constraintPieces(c: Constraint, k: number): { node: number; weightL1: number; weightL2: number }[] {
+  /** The rows of constraint c at stage k: h <= 0 or h = 0 (hard) or c <= eps (soft, weights folded in). */
+  private constraintPieces(c: Constraint, k: number): { node: number; weightL1: number; weightL2: number; equality: boolean }[] {
     const pool = this.pool;
     const st = this.stage(k);
     const ops = c.operands.map((o) => this.ev.evalMat(o, st));
@@ -386,6 +402,7 @@ export class NlpLowering extends ControllerLowering {
     const at = (m: Mat, i: number): number => (m.e.length === 1 ? m.e[0] : m.e[i]).c;
     const raw: number[] = [];
     const entryOf: number[] = [];
+    const isEquality: boolean[] = [];
     for (let i = 0; i < R; i++) {
       for (let j = 0; j < c.ops.length; j++) {
         const a = at(ops[j], i);
@@ -395,15 +412,15 @@ export class NlpLowering extends ControllerLowering {
           // a soft equality: both sides, each with its slack (|e - c| or (e - c)^2 penalized)
           raw.push(pool.sub(a, b), pool.sub(b, a));
           entryOf.push(i, i);
+          isEquality.push(false, false);
           continue;
         }
         if (op === "==") {
-          throw new LowerError(
-            "an equality constraint in a nonlinear controller is not supported: its linearization would be two opposite inequalities",
-            c.span,
-            CompilerCodes.unsupported,
-            "use a soft constraint `soft e == c penalty quadratic w`, bounds on both sides with a tolerance, or a linear (QP) controller",
-          );
+          // a hard equality: one row e - c = 0 (its linearization is one equality row of the QP)
+          raw.push(pool.sub(a, b));
+          entryOf.push(i);
+          isEquality.push(true);
+          continue;
         }
         const lhs = op === "<=" ? a : b;
         const rhs = op === "<=" ? b : a;
@@ -411,9 +428,10 @@ export class NlpLowering extends ControllerLowering {
         if (pool.constValue(lhs) === -Infinity || pool.constValue(rhs) === Infinity) continue;
         raw.push(pool.sub(lhs, rhs));
         entryOf.push(i);
+        isEquality.push(false);
       }
     }
-    if (!c.soft) return raw.map((node) => ({ node, weightL1: 0, weightL2: 0 }));
+    if (!c.soft) return raw.map((node, j) => ({ node, weightL1: 0, weightL2: 0, equality: isEquality[j] }));
     if (c.penalty === undefined || (c.penalty.linear === undefined && c.penalty.quadratic === undefined)) {
       throw new LowerError("a soft constraint needs a penalty", c.span, CompilerCodes.missing, "add `penalty linear w` and/or `penalty quadratic w`");
     }
@@ -431,12 +449,12 @@ export class NlpLowering extends ControllerLowering {
       const i = entryOf[r];
       if (wl !== undefined && wq === undefined) {
         // w (e - hi) <= eps with an L1 weight 1: w * max(0, e - hi) for w >= 0 (MPC4009)
-        return { node: pool.mul(this.alg.constantNode(wl.e[i], "a penalty weight"), node), weightL1: 1, weightL2: 0 };
+        return { node: pool.mul(this.alg.constantNode(wl.e[i], "a penalty weight"), node), weightL1: 1, weightL2: 0, equality: false };
       }
       if (wq !== undefined && wl === undefined) {
-        return { node: pool.mul(pool.unary("sqrt", this.alg.constantNode(wq.e[i], "a penalty weight")), node), weightL1: 0, weightL2: 1 };
+        return { node: pool.mul(pool.unary("sqrt", this.alg.constantNode(wq.e[i], "a penalty weight")), node), weightL1: 0, weightL2: 1, equality: false };
       }
-      return { node, weightL1: constant(wl, i, c.penalty?.linear?.span) ?? 0, weightL2: constant(wq, i, c.penalty?.quadratic?.span) ?? 0 };
+      return { node, weightL1: constant(wl, i, c.penalty?.linear?.span) ?? 0, weightL2: constant(wq, i, c.penalty?.quadratic?.span) ?? 0, equality: false };
     });
   }
 }

@@ -226,7 +226,7 @@ describe("soft constraints at k = N in a nonlinear controller", () => {
     expect(x).toBeCloseTo(y, 8);
   });
 
-  it("`terminal soft` is the same row; a soft equality penalizes both sides (closed form 2/21); a hard equality stays MPC4601", () => {
+  it("`terminal soft` is the same row; a soft equality penalizes both sides (closed form 2/21)", () => {
     const t = nlp(TERM.replace("%SOFT%", "terminal soft x <= 0 penalty linear rho"));
     expect(t.template.model.terminalSoftConstraint?.fn.size).toBe(1);
     expect(t.createController().act([1]).value).toBeCloseTo(0.2 - 0.04, 9);
@@ -235,8 +235,35 @@ describe("soft constraints at k = N in a nonlinear controller", () => {
     expect(e.template.model.softConstraint?.fn.size).toBe(2);
     expect(e.template.model.terminalSoftConstraint?.fn.size).toBe(2);
     expect(e.createController().act([1]).value).toBeCloseTo(2 / 21, 9);
-    const hard = compileToModule(TERM.replace("%SOFT%", "x == 0.5 for k in 2..N"), { fileName: "t.mpcrl" });
-    expect(hard.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toContain("MPC4601");
+  });
+
+  it("a hard equality x_k = rho (k = 2..N) is one equality row where it applies: V = (1 - rho)^2 / 2, dV/drho = rho - 1, du_0/drho = 1/2", () => {
+    // x+ = x + u from 1, min sum u^2 with x_2 = x_3 = x_4 = rho: u_0 = u_1 = (rho - 1)/2, u_2 = u_3 = 0
+    const mod = nlp(TERM.replace("%SOFT%", "x == rho for k in 2..N"));
+    const m = mod.template.model;
+    expect(Array.from(m.constraintLower ?? [])).toEqual([-Infinity, -Infinity, 0, 0]);
+    expect(Array.from(m.terminalConstraintLower ?? [])).toEqual([0]);
+    for (const mode of ["sqp", "rti"] as const) {
+      const c = mod.createController({ mode, rtiInit: "converged" });
+      for (const rho of [0.2, 0.35]) {
+        c.setTheta([rho]);
+        const r = c.act([1]);
+        expect(r.fallback).toBe(false);
+        expect(r.u[0]).toBeCloseTo((rho - 1) / 2, 9);
+        expect(r.x[2]).toBeCloseTo(rho, 9);
+        expect(r.x[4]).toBeCloseTo(rho, 9);
+        expect(c.value([1]).value).toBeCloseTo((1 - rho) ** 2 / 2, 9);
+        expect(c.gradValue([1]).grad[0]).toBeCloseTo(rho - 1, 8);
+        const sens = c.policySensitivity([1]);
+        expect(sens.status).toBe("solved");
+        expect(sens.jacobian[0]).toBeCloseTo(0.5, 7);
+      }
+    }
+    // an equality with no solution is a status, not an exception: x_2 = rho and x_2 = rho + 1
+    const clash = nlp(TERM.replace("%SOFT%", "x == rho for k in 2..2\n    x == rho + 1 for k in 2..2"));
+    const r = clash.createController().act([1]);
+    expect(r.fallback).toBe(true);
+    expect(r.status).not.toBe("solved");
   });
 
   it("a soft row over 1..N is a path row and a terminal row with the same (folded) weights", () => {
@@ -255,6 +282,19 @@ describe("soft constraints at k = N in a nonlinear controller", () => {
 });
 
 describe("emitted code of prev() and terminal soft rows", () => {
+  it("carries the lower bounds of hard equality rows (constraintLower) as the in-process model does", async () => {
+    const mod = nlp(TERM.replace("%SOFT%", "x == rho for k in 2..N\n    x <= 2"));
+    const live = mod.template.model;
+    const lines: string[] = [];
+    const types = emitOcpModel(mod.ir, (...l) => lines.push(...l));
+    const file = join(tmp, "equality.ts");
+    writeFileSync(file, [`import { ${types.join(", ")} } from ${JSON.stringify(new URL("../../runtime/nmpc/types.js", import.meta.url).href)};`, "", ...lines].join("\n"));
+    const emitted = ((await import(file)) as { ocp: OcpModel }).ocp;
+    expect(Array.from(emitted.constraintLower ?? [])).toEqual(Array.from(live.constraintLower ?? []));
+    expect(Array.from(emitted.terminalConstraintLower ?? [])).toEqual(Array.from(live.terminalConstraintLower ?? []));
+    expect(live.constraintLower?.length).toBe(4 * live.constraint!.size);
+  });
+
   it("computes the same numbers as the in-process model", async () => {
     const source = RATE.replace("+ terminal sumsq(x)", "+ terminal sumsq(x)\n  subject to\n    soft x <= 1 + r for k in 1..N penalty linear 10\n    soft -1 <= u - prev(u) penalty quadratic 5");
     const mod = nlp(source);

@@ -367,15 +367,24 @@ export class MultipleShootingSqp {
         this.rowKind[r] = K_DYN;
         this.rowStage[r] = k;
       }
+    // hard rows: h <= 0, or h = 0 where constraintLower is 0
+    const hardLower = (lower: ArrayLike<number> | undefined, size: number, what: string): ((j: number) => number) => {
+      if (lower === undefined) return () => -Infinity;
+      if (lower.length !== size) throw new TypeError(`${what}: ${lower.length} entries, expected ${size}`);
+      for (let j = 0; j < size; j++) if (!(lower[j] === 0 || lower[j] === -Infinity)) throw new TypeError(`${what}[${j}] = ${lower[j]}: must be 0 (an equality) or -Infinity`);
+      return (j) => lower[j];
+    };
+    const pathLower = hardLower(model.constraintLower, N * nh, "constraintLower");
+    const termLower = hardLower(model.terminalConstraintLower, nhN, "terminalConstraintLower");
     for (let k = 0; k < N; k++)
       for (let i = 0; i < nh; i++) {
         const r = this.rowHard + k * nh + i;
-        this.lc[r] = -Infinity;
+        this.lc[r] = pathLower(k * nh + i);
         this.rowKind[r] = K_HARD;
         this.rowStage[r] = k;
       }
     for (let i = 0; i < nhN; i++) {
-      this.lc[this.rowHardN + i] = -Infinity;
+      this.lc[this.rowHardN + i] = termLower(i);
       this.rowKind[this.rowHardN + i] = K_HARDN;
       this.rowStage[this.rowHardN + i] = N;
     }

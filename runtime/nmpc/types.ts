@@ -7,7 +7,7 @@
 //              + gamma^N [ |r_N(x_N)|^2 + g_N(x_N) ]
 //   subject to x_0 = xhat,  x_{k+1} = F(x_k, u_k)                      (multiple shooting)
 //              xl_k <= x_k <= xu_k (k = 1..N),  ul_k <= u_k <= uu_k      (boxes)
-//              h_k(x_k, u_k) <= 0 (hard),  c_k(x_k, u_k) <= eps_k, eps_k >= 0 (soft, k = 0..N-1),
+//              h_k(x_k, u_k) <= 0 or = 0 (hard; constraintLower),  c_k(x_k, u_k) <= eps_k, eps_k >= 0 (soft, k = 0..N-1),
 //              c_N(x_N) <= eps_N, eps_N >= 0 (terminal soft, penalty gamma^N (rho1N'eps_N + ...))
 //
 // (every function also depends on theta, the learnable parameters, and on runtime values).
@@ -130,6 +130,11 @@ export interface OcpModel {
   /** Hard path constraints h_k(x_k, u_k) <= 0, k = 0..N-1, and terminal h_N(x_N) <= 0. */
   readonly constraint?: StageFunction;
   readonly terminalConstraint?: StageFunction;
+  /** Lower bounds of the hard rows, N * constraint.size (stage k's row i at k * size + i) and
+   *  terminalConstraint.size: 0 makes the row an equality h = 0, -Infinity (the default) leaves
+   *  h <= 0. Per stage, so a row can be an equality where it applies and vacuous elsewhere. */
+  readonly constraintLower?: ArrayLike<number>;
+  readonly terminalConstraintLower?: ArrayLike<number>;
   /** Soft path constraints, k = 0..N-1 (one slack per row and stage). */
   readonly softConstraint?: SoftConstraint;
   /** Soft terminal constraints c_N(x_N) <= eps_N, eps_N >= 0 (u has length 0; penalty discounted by gamma^N). */

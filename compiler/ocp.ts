@@ -145,7 +145,7 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
   const b = new OcpBuild(ir);
   const N = ir.horizon;
   const stages: readonly NlpStageIr[] = ir.stages;
-  const dyn = new RowsKernel(b, ir.dynamics, true, ir.nx);
+  const dyn = new RowsKernel(b, ir.dynamics, true, ir.dynamicsReadsCarried ? ir.nx + ir.carriedInputs.length : ir.nx);
   const residual = b.stageFunction(stages.map((s) => s.residual), false);
   const terminalResidual = b.stageFunction([ir.terminal.residual], true);
   const general = b.generalCost(stages.map((s) => s.general), false);
@@ -178,6 +178,7 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
     ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
     ...(ir.carriedInputs.length > 0 ? { carriedInputs: Int32Array.from(ir.carriedInputs) } : {}),
+    ...(ir.dynamicsReadsCarried ? { dynamicsReadsCarried: true } : {}),
   };
 }
 

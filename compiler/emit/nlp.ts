@@ -138,8 +138,10 @@ function generalCost(ir: NlpIr, base: string, nodes: readonly number[], terminal
 export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   const stages = ir.stages;
   // the dynamics of the declared states (the carried previous inputs are the runtime's)
-  rowsFunction(ir.pool, "dynamics", ir.dynamics, ir.nx, ir.nu, ir.nTheta, "DynamicsOut", ["f", "fx", "fu", "ftheta"], push);
-  hessianFunction(ir.pool, "dynamicsHessian", ir.dynamics, ir.nx, ir.nu, ir.nTheta, false, push);
+  // (of all states, the carried previous inputs included, when the dynamics read them: an input delay)
+  const nxDyn = ir.dynamicsReadsCarried ? nxOf(ir) : ir.nx;
+  rowsFunction(ir.pool, "dynamics", ir.dynamics, nxDyn, ir.nu, ir.nTheta, "DynamicsOut", ["f", "fx", "fu", "ftheta"], push);
+  hessianFunction(ir.pool, "dynamicsHessian", ir.dynamics, nxDyn, ir.nu, ir.nTheta, false, push);
   const fields: string[] = [];
   const field = (name: string, lit: string | undefined): void => {
     if (lit !== undefined) fields.push(`  ${name}: ${lit},`);
@@ -166,6 +168,7 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   const terminalSoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
   if (terminalSoft !== undefined) fields.push(softField("terminalSoftConstraint", terminalSoft, ir.terminalSoftL1, ir.terminalSoftL2));
   if (ir.carriedInputs.length > 0) fields.push(`  carriedInputs: Int32Array.from([${ir.carriedInputs.join(", ")}]),`);
+  if (ir.dynamicsReadsCarried) fields.push("  dynamicsReadsCarried: true,");
   const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;
   push("/** The optimal control problem of this controller (runtime/nmpc/types.ts). */");
   push("export const ocp: OcpModel = {");

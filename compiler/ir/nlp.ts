@@ -39,6 +39,9 @@ export interface NlpIr {
   /** Input entries whose previous value is carried as states nx.. (OcpModel.carriedInputs);
    *  `dynamics` covers the declared nx states only. */
   readonly carriedInputs: readonly number[];
+  /** `prev(u)` in the dynamics (an input delay): `dynamics` reads the carried states too
+   *  (OcpModel.dynamicsReadsCarried; its x has nx + carriedInputs.length entries). */
+  readonly dynamicsReadsCarried: boolean;
   /** The `discount` setting (reported to learners; discounting in the cost is explicit, gamma^k). */
   readonly discount: number;
   readonly method: "sqp" | "rti";

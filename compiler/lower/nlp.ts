@@ -12,12 +12,13 @@
 //  - bounds: constant `in [lo, hi]` of states and inputs become boxes; bounds with learnables become
 //    hard rows (the box of the QP must not move with theta inside one solve's data);
 //  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator;
-//  - `prev(u)` (outside the dynamics): the previous input is carried as extra trailing states p
+//  - `prev(u)`: the previous input is carried as extra trailing states p
 //    (OcpModel.carriedInputs: p_{k+1} = u_k, added by the runtime), so prev(u) at every stage k is
 //    the leaf p_k of the stage's own x: u_{k-1} for k >= 1 (by the carried dynamics, exactly), and
 //    at k = 0 the runtime slot `prev_<u>` (the input applied at the last step; NonlinearMpc appends
 //    it to the measured state). A term in u_k - u_{k-1} then has its cross derivatives within one
-//    stage block (Gauss-Newton and exact Hessians alike);
+//    stage block (Gauss-Newton and exact Hessians alike). In the dynamics (an input delay) the
+//    same leaf makes F read the carried states (NlpIr.dynamicsReadsCarried);
 //  - soft rows at k = N: the OcpModel's terminal soft constraint (its own slacks, penalty gamma^N);
 //    a soft equality e == c is the two soft rows e - c and c - e; a hard one is the row e - c with
 //    its lower bound 0 where it applies (OcpModel.constraintLower): one equality row of each QP.
@@ -65,8 +66,9 @@ export class NlpLowering extends ControllerLowering {
   /** Input blocks whose previous value is carried (prev), with their first carried state (after the model's). */
   private readonly carried: { readonly block: VarBlock; readonly offset: number }[] = [];
   private nCarried = 0;
-  /** While the dynamics are lowered (prev() is refused there). */
+  /** While the dynamics are lowered; whether they read a previous input (an input delay). */
   private inDynamics = false;
+  private dynamicsReadsCarried = false;
 
   constructor(program: Program, source: string, block: ControllerBlock, options: NlpLowerOptions) {
     super(program, source, block, options);
@@ -86,16 +88,9 @@ export class NlpLowering extends ControllerLowering {
   }
 
   /** `prev(u)`: the carried state p_k (u_{k-1} for k >= 1, the runtime slot `prev_<u>` at k = 0).
-   *  In the dynamics it would make the carried states part of F; refused there. */
+   *  In the dynamics (an input delay) F then reads the carried states (dynamicsReadsCarried). */
   override prevOf(name: string, span: Span, _stage: StageScope, ref?: NameRef): Val {
-    if (this.inDynamics) {
-      throw new LowerError(
-        `\`prev(${name})\` in the dynamics of a nonlinear controller is not supported yet`,
-        span,
-        CompilerCodes.unsupported,
-        "use prev() in costs and constraints (input-rate terms), or a linear (QP) controller for input delays",
-      );
-    }
+    if (this.inDynamics) this.dynamicsReadsCarried = true;
     // the runtime slot of stage 0 (validates the name; registered once, fed by the rollouts)
     super.prevOf(name, span, this.stage(0), ref);
     const b = this.inputs.find((s) => s.name === name);
@@ -247,6 +242,7 @@ export class NlpLowering extends ControllerLowering {
       nu: this.nu,
       horizon: N,
       carriedInputs,
+      dynamicsReadsCarried: this.dynamicsReadsCarried,
       discount: this.discount,
       method: this.nlpOptions.method,
       hessian: this.nlpOptions.hessian,

@@ -226,16 +226,84 @@ describe("nonlinear controller lowering (cart-pole)", () => {
     expect(pMax).toBeLessThanOrEqual(2.4 + 1e-9);
   });
 
-  it("accepts prev() and soft rows at k = N in `check`, and refuses prev() in the dynamics (MPC4601)", () => {
+  it("accepts prev() and soft rows at k = N in `check`, and prev() in the dynamics (an input delay)", () => {
     const base = LS_SPEC.replace("soft x[1] <= b for k in 2..3 penalty linear 10*k", "%C%");
     for (const constraint of ["soft x[1] <= b for k in 2..N penalty linear 10", "soft x[1] <= b for k in 2..3 penalty linear 10\n    -1 <= u - prev(u) <= 1"]) {
       expect(verify(base.replace("%C%", constraint)).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     }
     const inDynamics = LS_SPEC.replace("x[1] + 0.1*u[0]]", "x[1] + 0.1*u[0] + 0.01*prev(u)[0]]");
-    const errors = verify(inDynamics).diagnostics.filter((d) => d.severity === "error");
-    expect(errors.map((d) => d.code)).toEqual(["MPC4601"]);
-    expect(errors[0].message).toMatch(/`prev\(u\)` in the dynamics of a nonlinear controller is not supported/);
+    expect(verify(inDynamics).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(verify(LS_SPEC).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+
+  it("an input delay x+ = a x + prev(u): the closed-form optimum, its dV/da, and the emitted model equal to the in-process one", async () => {
+    // x_1 = a x_0 + p_0 is fixed by the previous input; u_0 moves x_2, u_1 moves x_3 = x_N, u_2 nothing:
+    // u_1 = -a x_2 / 2, u_0 = -(1 + a^2/2) a x_1 / (2 + a^2/2), u_2 = 0
+    const DELAY = `
+controller Delay {
+  state x[1]
+  input u[1] in [-5, 5]
+  learnable a = 0.9 in [0.5, 1]
+  horizon 3
+  solver sqp
+  dynamics x+ = a*x + prev(u)
+  minimize stage x'*x + u'*u
+    + terminal x'*x
+}`;
+    const mod = compileToModule(DELAY, { fileName: "delay.mpcrl" }).nlpModule!;
+    expect(mod.ir.dynamicsReadsCarried).toBe(true);
+    expect(mod.template.model.nx).toBe(2);
+    const optimum = (a: number, x0: number, p0: number) => {
+      const x1 = a * x0 + p0;
+      const u0 = (-(1 + a * a / 2) * a * x1) / (2 + a * a / 2);
+      const x2 = a * x1 + u0;
+      const u1 = (-a * x2) / 2;
+      const x3 = a * x2 + u1;
+      return { u0, V: x0 * x0 + x1 * x1 + x2 * x2 + u0 * u0 + u1 * u1 + x3 * x3 };
+    };
+    for (const mode of ["sqp", "rti"] as const) {
+      const c = mod.createController({ mode, rtiInit: "converged" });
+      for (const a of [0.9, 0.6]) {
+        c.setTheta([a]);
+        const r = c.act([1], { prev_u: [0.5] });
+        expect(r.fallback).toBe(false);
+        expect(r.u[0]).toBeCloseTo(optimum(a, 1, 0.5).u0, 9);
+        expect(c.value([1], { prev_u: [0.5] }).value).toBeCloseTo(optimum(a, 1, 0.5).V, 9);
+        const h = 1e-6;
+        const fd = (optimum(a + h, 1, 0.5).V - optimum(a - h, 1, 0.5).V) / (2 * h);
+        expect(c.gradValue([1], { prev_u: [0.5] }).grad[0]).toBeCloseTo(fd, 6);
+        const du = (optimum(a + h, 1, 0.5).u0 - optimum(a - h, 1, 0.5).u0) / (2 * h);
+        expect(c.policySensitivity([1], { prev_u: [0.5] }).jacobian[0]).toBeCloseTo(du, 6);
+      }
+    }
+    // the emitted dynamics read x = (x, p): the same numbers as the in-process model
+    const lines: string[] = [];
+    const types = emitOcpModel(mod.ir, (...l) => lines.push(...l));
+    const file = join(tmp, "delay.ts");
+    writeFileSync(file, [`import { ${types.join(", ")} } from ${JSON.stringify(new URL("../../runtime/nmpc/types.js", import.meta.url).href)};`, "", ...lines].join("\n"));
+    const emitted = ((await import(file)) as { ocp: OcpModel }).ocp;
+    const live = mod.template.model;
+    expect(emitted.dynamicsReadsCarried).toBe(true);
+    const out = () => ({ f: new Float64Array(1), fx: new Float64Array(2), fu: new Float64Array(1), ftheta: new Float64Array(1) });
+    const [oa, ob] = [out(), out()];
+    const args = [Float64Array.of(0.3, -0.7), Float64Array.of(0.4), Float64Array.of(0.8), new Float64Array(0)] as const;
+    live.dynamics(...args, oa);
+    emitted.dynamics(...args, ob);
+    expect(ob).toEqual(oa);
+    expect(Array.from(oa.fx)).toEqual([0.8, 1]);
+    // continuous time (RK4 over the interval, p constant like u): dV/da and du_0/da against central
+    // differences of independently solved problems
+    const cont = compileToModule(DELAY.replace("dynamics x+ = a*x + prev(u)", "timestep 0.1\n  dynamics der(x) = -a*x*x + prev(u) using rk4"), { fileName: "delay_rk4.mpcrl" }).nlpModule!;
+    const solveAt = (a: number) => {
+      const c = cont.createController({ sqp: { tolerance: 1e-12 } });
+      c.setTheta([a]);
+      return { V: c.value([1], { prev_u: [0.5] }).value, u0: c.act([1], { prev_u: [0.5] }).u[0], c };
+    };
+    const mid = solveAt(0.8);
+    const h = 1e-5;
+    const [hi, lo] = [solveAt(0.8 + h), solveAt(0.8 - h)];
+    expect(mid.c.gradValue([1], { prev_u: [0.5] }).grad[0]).toBeCloseTo((hi.V - lo.V) / (2 * h), 6);
+    expect(mid.c.policySensitivity([1], { prev_u: [0.5] }).jacobian[0]).toBeCloseTo((hi.u0 - lo.u0) / (2 * h), 5);
   });
 
   it("emits straight-line code that computes the same numbers as the in-process model", async () => {

@@ -251,6 +251,9 @@ export interface ShootingInterval {
  * `prev(u)`): x = (x_m, p) with x_m+ = F(x_m, u, theta) (the inner integrator over the nx - nc
  * model states) and p+ = u[carried] (exact and linear: no curvature). Jacobians and the Hessian
  * of lambda'F over w = (x_m, p, u, theta) are the inner ones with zero rows/columns for p.
+ * With `delayed` (OcpModel.dynamicsReadsCarried: an input delay) F also reads p, constant over the
+ * interval like u: the inner integrator's inputs are (u, p) (`delayedDynamics` adapts the model),
+ * and its columns (x_m, u, p, theta) are mapped to (x_m, p, u, theta).
  */
 export class CarryIntegrator implements ShootingInterval {
   readonly nx: number;
@@ -258,26 +261,35 @@ export class CarryIntegrator implements ShootingInterval {
   readonly out: DynamicsOut;
   private readonly inner: StepIntegrator;
   private readonly carried: Int32Array;
+  private readonly nu: number;
+  private readonly delayed: boolean;
   private readonly xm: Float64Array;
+  /** The inner integrator's input: u, then p when delayed. */
+  private readonly up: Float64Array;
   private readonly lam: Float64Array;
   private readonly hIn: Float64Array;
   private readonly map: Int32Array;
 
-  constructor(inner: StepIntegrator, carried: ArrayLike<number>) {
+  constructor(inner: StepIntegrator, carried: ArrayLike<number>, delayed = false) {
     this.inner = inner;
     this.carried = Int32Array.from(carried);
+    this.delayed = delayed;
     const nc = this.carried.length;
     const nxm = inner.nx;
-    const { nu, nTheta } = inner;
+    const nTheta = inner.nTheta;
+    const nu = (this.nu = delayed ? inner.nu - nc : inner.nu);
+    if (nu < 0) throw new RangeError(`CarryIntegrator: the inner integrator has ${inner.nu} inputs, fewer than the ${nc} carried ones`);
     for (const c of this.carried) if (!(Number.isInteger(c) && c >= 0 && c < nu)) throw new RangeError(`carriedInputs: ${c} is not an input index (nu = ${nu})`);
     const nx = (this.nx = nxm + nc);
     this.nw = nx + nu + nTheta;
     this.out = { f: new Float64Array(nx), fx: new Float64Array(nx * nx), fu: new Float64Array(nx * nu), ftheta: new Float64Array(nx * nTheta) };
     for (let j = 0; j < nc; j++) this.out.fu[(nxm + j) * nu + this.carried[j]] = 1;
     this.xm = new Float64Array(nxm);
+    this.up = new Float64Array(inner.nu);
     this.lam = new Float64Array(nxm);
     this.hIn = new Float64Array(inner.nw * inner.nw);
-    this.map = Int32Array.from({ length: inner.nw }, (_, a) => (a < nxm ? a : a + nc));
+    // inner column -> outer column: x_m as is; u after p; p (delayed) after x_m; theta as is
+    this.map = Int32Array.from({ length: inner.nw }, (_, a) => (a < nxm ? a : a < nxm + nu ? a + nc : a < nxm + nu + (delayed ? nc : 0) ? a - nu : delayed ? a : a + nc));
   }
 
   get hasHessian(): boolean {
@@ -293,19 +305,24 @@ export class CarryIntegrator implements ShootingInterval {
   }
 
   step(x: Float64Array, u: Float64Array, theta: Float64Array, rt: Float64Array): DynamicsOut {
-    const { inner, out, carried, xm } = this;
+    const { inner, out, carried, xm, up, nu, delayed } = this;
     const nxm = inner.nx;
-    const { nu, nTheta } = inner;
+    const nTheta = inner.nTheta;
+    const nc = carried.length;
     const nx = this.nx;
+    const nui = inner.nu;
     for (let i = 0; i < nxm; i++) xm[i] = x[i];
-    const o = inner.step(xm, u, theta, rt);
+    for (let j = 0; j < nu; j++) up[j] = u[j];
+    if (delayed) for (let j = 0; j < nc; j++) up[nu + j] = x[nxm + j];
+    const o = inner.step(xm, up, theta, rt);
     for (let i = 0; i < nxm; i++) {
       out.f[i] = o.f[i];
       for (let j = 0; j < nxm; j++) out.fx[i * nx + j] = o.fx[i * nxm + j];
-      for (let j = 0; j < nu; j++) out.fu[i * nu + j] = o.fu[i * nu + j];
+      for (let j = 0; j < nu; j++) out.fu[i * nu + j] = o.fu[i * nui + j];
+      if (delayed) for (let j = 0; j < nc; j++) out.fx[i * nx + nxm + j] = o.fu[i * nui + nu + j];
       if (inner.thetaColumns) for (let j = 0; j < nTheta; j++) out.ftheta[i * nTheta + j] = o.ftheta[i * nTheta + j];
     }
-    for (let j = 0; j < carried.length; j++) out.f[nxm + j] = u[carried[j]];
+    for (let j = 0; j < nc; j++) out.f[nxm + j] = u[carried[j]];
     return out;
   }
 
@@ -319,4 +336,52 @@ export class CarryIntegrator implements ShootingInterval {
     for (let a = 0; a < nwi; a++) for (let b = 0; b < nwi; b++) out[map[a] * nw + map[b]] += hIn[a * nwi + b];
     return true;
   }
+}
+
+/**
+ * The model's dynamics that read the carried previous inputs (OcpModel.dynamicsReadsCarried) as
+ * a function of (x_m, [u; p]) for an inner StepIntegrator with nu + nc inputs: x = (x_m, p) is
+ * reassembled, the columns of p move from fx to the end of fu, and the Hessian's (x_m, p, u,
+ * theta) order becomes (x_m, u, p, theta). Allocation-free after construction.
+ */
+export function delayedDynamics(
+  dynamics: DynamicsFn,
+  dynamicsHessian: DynamicsHessianFn | undefined,
+  nxm: number,
+  nc: number,
+  nu: number,
+  nTheta: number,
+): { f: DynamicsFn; hessian: DynamicsHessianFn | undefined } {
+  const nx = nxm + nc;
+  const nui = nu + nc;
+  const xFull = new Float64Array(nx);
+  const uOnly = new Float64Array(nu);
+  const tmp: DynamicsOut = { f: new Float64Array(nxm), fx: new Float64Array(nxm * nx), fu: new Float64Array(nxm * nu), ftheta: new Float64Array(nxm * nTheta) };
+  const load = (xm: Float64Array, up: Float64Array): void => {
+    for (let i = 0; i < nxm; i++) xFull[i] = xm[i];
+    for (let j = 0; j < nc; j++) xFull[nxm + j] = up[nu + j];
+    for (let j = 0; j < nu; j++) uOnly[j] = up[j];
+  };
+  const f: DynamicsFn = (xm, up, theta, rt, out) => {
+    load(xm, up);
+    dynamics(xFull, uOnly, theta, rt, tmp);
+    for (let i = 0; i < nxm; i++) {
+      out.f[i] = tmp.f[i];
+      for (let j = 0; j < nxm; j++) out.fx[i * nxm + j] = tmp.fx[i * nx + j];
+      for (let j = 0; j < nu; j++) out.fu[i * nui + j] = tmp.fu[i * nu + j];
+      for (let j = 0; j < nc; j++) out.fu[i * nui + nu + j] = tmp.fx[i * nx + nxm + j];
+      for (let j = 0; j < nTheta; j++) out.ftheta[i * nTheta + j] = tmp.ftheta[i * nTheta + j];
+    }
+  };
+  if (dynamicsHessian === undefined) return { f, hessian: undefined };
+  const nv = nx + nu + nTheta;
+  const H = new Float64Array(nv * nv);
+  // inner index (x_m, u, p, theta) -> model index (x_m, p, u, theta)
+  const toModel = Int32Array.from({ length: nv }, (_, a) => (a < nxm ? a : a < nxm + nu ? a + nc : a < nxm + nu + nc ? a - nu : a));
+  const hessian: DynamicsHessianFn = (xm, up, theta, rt, lambda, out) => {
+    load(xm, up);
+    dynamicsHessian(xFull, uOnly, theta, rt, lambda, H);
+    for (let a = 0; a < nv; a++) for (let b = 0; b < nv; b++) out[a * nv + b] = H[toModel[a] * nv + toModel[b]];
+  };
+  return { f, hessian };
 }

@@ -41,7 +41,7 @@ import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSolver } from "../qp/osqp.js";
 import type { Csc, CscPattern } from "../sparse/csc.js";
 import type { QpProblem, QpSettings } from "../qp/types.js";
-import { CarryIntegrator, StepIntegrator, type ShootingInterval } from "./integrator.js";
+import { CarryIntegrator, delayedDynamics, StepIntegrator, type ShootingInterval } from "./integrator.js";
 import type { GeneralCostOut, NlpStats, NlpStatus, OcpModel, StageFunction, StageOut } from "./types.js";
 
 export interface SqpOptions {
@@ -594,11 +594,16 @@ export class MultipleShootingSqp {
     const carried = model.carriedInputs ?? [];
     const nxm = nx - carried.length;
     if (nxm < 1) throw new TypeError(`carriedInputs: ${carried.length} carried inputs leave no model state (nx = ${nx})`);
+    const delayed = model.dynamicsReadsCarried === true && carried.length > 0;
     for (let k = 0; k < N; k++) {
-      const inner = new StepIntegrator(nxm, nu, nTheta, model.dynamics.bind(model), model.integrator, model.dynamicsHessian?.bind(model));
+      // an input delay: the carried previous inputs enter F as inputs constant over the interval
+      const dyn = delayed ? delayedDynamics(model.dynamics.bind(model), model.dynamicsHessian?.bind(model), nxm, carried.length, nu, nTheta) : undefined;
+      const inner = dyn
+        ? new StepIntegrator(nxm, nu + carried.length, nTheta, dyn.f, model.integrator, dyn.hessian)
+        : new StepIntegrator(nxm, nu, nTheta, model.dynamics.bind(model), model.integrator, model.dynamicsHessian?.bind(model));
       // the iterations need no dF/dtheta: `linearizeTheta` adds it at the solution
       inner.thetaColumns = false;
-      this.integ.push(carried.length > 0 ? new CarryIntegrator(inner, carried) : inner);
+      this.integ.push(carried.length > 0 ? new CarryIntegrator(inner, carried, delayed) : inner);
     }
     this.resOut = [];
     this.conOut = [];

@@ -145,10 +145,17 @@ export interface OcpModel {
    * with p_{k+1} = u_k[carriedInputs] (added by the runtime: exact, linear) and p_0 the input
    * applied at the previous step (part of the measured state x_0). `dynamics` and
    * `dynamicsHessian` see and return the first nx - nc states only (x of length nx - nc; their
-   * Hessian over (x_{0..nx-nc-1}, u, theta)); every other function sees the whole x, so a term in
-   * u_k - u_{k-1} has its cross derivatives in one stage block.
+   * Hessian over (x_{0..nx-nc-1}, u, theta)), unless `dynamicsReadsCarried`; every other function
+   * sees the whole x, so a term in u_k - u_{k-1} has its cross derivatives in one stage block.
    */
   readonly carriedInputs?: ArrayLike<number>;
+  /**
+   * The dynamics read the carried previous inputs (`prev(u)` in the dynamics: an input delay):
+   * `dynamics` gets the whole x (nx entries, the carried ones last) and writes f of the first
+   * nx - nc states, fx as (nx - nc) x nx; `dynamicsHessian` is over (x, u, theta), all of x. The
+   * carried inputs are constant over a shooting interval, as u is.
+   */
+  readonly dynamicsReadsCarried?: boolean;
 }
 
 /** Status of an NLP solve (never an exception). */

@@ -312,6 +312,7 @@ export class SparseLdl {
 
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
+    if (this.rowsKnown) return this.factorKnownRows(values);
     const { n, cp, ci, cx, map, parent, lp, li, lx, rp, rj, rx, d, dinv, y, pattern, flag, lnz } = this;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
     let pos = 0, neg = 0;
@@ -346,6 +347,57 @@ export class SparseLdl {
         lx[p2] = lki;
         rj[q] = i;
         rx[q++] = lki;
+        lnz[i]++;
+      }
+      if (dk === 0 || !Number.isFinite(dk)) {
+        this.pos = pos;
+        this.neg = neg;
+        return false;
+      }
+      d[k] = dk;
+      dinv[k] = 1 / dk;
+      if (dk > 0) pos++;
+      else neg++;
+    }
+    this.pos = pos;
+    this.neg = neg;
+    this.ok = true;
+    this.rowsKnown = true;
+    return true;
+  }
+
+  /** Whether rj holds every row's pattern in the elimination tree's topological order (after one
+   *  complete factorization: the pattern depends on the structure only). */
+  private rowsKnown = false;
+
+  /**
+   * `factor` once the row patterns are known: the same arithmetic in the same order (bit-identical
+   * factors), without the elimination-tree walk that finds each row's pattern (Davis, "Direct
+   * Methods for Sparse Linear Systems", 2006, section 4.9 ldl_numeric: the walk is structural).
+   */
+  private factorKnownRows(values: ArrayLike<number>): boolean {
+    const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, d, dinv, y, lnz } = this;
+    for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
+    let pos = 0, neg = 0;
+    this.ok = false;
+    for (let k = 0; k < n; k++) {
+      y[k] = 0;
+      lnz[k] = 0;
+      for (let p = cp[k]; p < cp[k + 1]; p++) y[ci[p]] += cx[p];
+      let dk = y[k];
+      y[k] = 0;
+      const q1 = rp[k + 1];
+      for (let q = rp[k]; q < q1; q++) {
+        const i = rj[q];
+        const yi = y[i];
+        y[i] = 0;
+        const p2 = lp[i] + lnz[i];
+        for (let p = lp[i]; p < p2; p++) y[li[p]] -= lx[p] * yi;
+        const lki = yi * dinv[i];
+        dk -= lki * yi;
+        li[p2] = k;
+        lx[p2] = lki;
+        rx[q] = lki;
         lnz[i]++;
       }
       if (dk === 0 || !Number.isFinite(dk)) {

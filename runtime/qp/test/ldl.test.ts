@@ -58,6 +58,28 @@ describe("SparseLdl", () => {
     });
   }
 
+  it("refactors on the known row patterns bit-identically to a first factorization (and after a failed one)", () => {
+    for (const seed of [6, 7, 8]) {
+      const N = 30 + seed;
+      const K = randomQuasiDefinite(seed, 20 + seed, 10);
+      const upper = denseToCsc(N, N, K, true);
+      const fresh = new SparseLdl(upper);
+      const reused = new SparseLdl(upper);
+      // the first factorization of `reused` fails (a zero pivot), the second finds the patterns
+      expect(reused.factor(upper.values.map(() => 0))).toBe(false);
+      expect(reused.factor(upper.values.map((v) => 3 * v))).toBe(true);
+      expect(reused.factor(upper.values)).toBe(true);
+      expect(fresh.factor(upper.values)).toBe(true);
+      const r = rng(seed);
+      const a = Float64Array.from({ length: N }, () => randn(r));
+      const b = Float64Array.from(a);
+      fresh.solve(a);
+      reused.solve(b);
+      expect(Array.from(b)).toEqual(Array.from(a));
+      expect([reused.positivePivots, reused.negativePivots]).toEqual([fresh.positivePivots, fresh.negativePivots]);
+    }
+  });
+
   it("reports a zero pivot instead of producing NaN", () => {
     const upper = cscFromTriplets(2, 2, [0, 0, 1], [0, 1, 1], [0, 1, 1]);
     const ldl = new SparseLdl(upper, Int32Array.from([0, 1]));

@@ -703,7 +703,9 @@ export class InteriorPointQp {
     ldl.solve(sol);
     let scale = 0;
     for (let k = 0; k < N; k++) scale = Math.max(scale, Math.abs(rhs[k]));
-    const target = 1e-15 * Math.max(1, scale);
+    // refined to 1e-12 of the right-hand side (1e-15 ran every solve into its step cap or a stall:
+    // 7 solves per direction at N = 160; the crossover, not this direction, makes answers exact)
+    const target = 1e-12 * Math.max(1, scale);
     let prev = Infinity;
     for (let it = 0; it <= this.maxRefine; it++) {
       this.mulK(sol, res);

@@ -67,6 +67,8 @@ export interface NmpcSensitivityResult {
   readonly status: NlpStatus | NlpSensitivityStatus;
   readonly ok: boolean;
   readonly message?: string;
+  /** The status of the SQP solve the Jacobian was taken at ("solved" or "acceptable" when ok). */
+  readonly solveStatus?: NlpStatus;
 }
 
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now()) / 1000;
@@ -277,6 +279,6 @@ export class NmpcController {
     this.vSens ??= new NlpSensitivity(s);
     const pj = this.vSens.policyJacobian(jacobian);
     const u0 = s.uOff(0);
-    return { u: Float64Array.from(s.z.subarray(u0, u0 + this.nu)), jacobian, status: pj.status, ok: pj.status === "ok", ...(pj.message ? { message: pj.message } : {}) };
+    return { u: Float64Array.from(s.z.subarray(u0, u0 + this.nu)), jacobian, status: pj.status, ok: pj.status === "ok", solveStatus: result.status, ...(pj.message ? { message: pj.message } : {}) };
   }
 }

@@ -131,8 +131,15 @@ export class StepIntegrator {
         const c = st === 0 ? 0 : st === 3 ? h : 0.5 * h;
         const zo = idx * nx;
         const dzo = idx * nx * nw;
-        for (let i = 0; i < nx; i++) xArg[i] = zAll[zo + i] = xs[i] + c * kPrev[i];
-        for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) dzAll[dzo + j] = S[j] + c * KPrev[j];
+        // (stage 0 copies: kPrev/KPrev still hold the previous substep's or call's last stage,
+        // and 0 * a non-finite value left there would poison every later step)
+        if (st === 0) {
+          for (let i = 0; i < nx; i++) xArg[i] = zAll[zo + i] = xs[i];
+          for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) dzAll[dzo + j] = S[j];
+        } else {
+          for (let i = 0; i < nx; i++) xArg[i] = zAll[zo + i] = xs[i] + c * kPrev[i];
+          for (let i = 0; i < nx; i++) for (let j = i * nw; j < i * nw + nc; j++) dzAll[dzo + j] = S[j] + c * KPrev[j];
+        }
         this.f(xArg, u, theta, rt, ev);
         fxAll.set(ev.fx, idx * nx * nx);
         // K = fx dz + [0 fu ftheta], row by row as a sum of rows of dz: structural zeros of f_x

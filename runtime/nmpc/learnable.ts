@@ -278,7 +278,8 @@ export class NonlinearMpc implements LearnableMpc {
     const why = this.applyRuntime(runtime);
     if (why !== null) return { u: this.fallbackAction(), jacobian: new Float64Array(this.nu * this.nTheta).fill(NaN), status: "invalid_input", ok: false, message: why };
     const r = this.nlp.policySensitivity(this.x0(state));
-    if (r.ok) return { u: r.u, jacobian: r.jacobian, status: "solved", ok: true };
+    // at an acceptable (not fully converged) solution the Jacobian is as inexact as the solve
+    if (r.ok) return { u: r.u, jacobian: r.jacobian, status: qpStatusOf(r.solveStatus ?? "solved"), ok: true };
     const status: SensitivityResult["status"] = r.status === "not_differentiable" ? "not_differentiable" : qpStatusOf(r.status as NlpStatus);
     return { u: r.u, jacobian: r.jacobian.fill(NaN), status, ok: false, message: `${r.status}${r.message ? `: ${r.message}` : ""}` };
   }

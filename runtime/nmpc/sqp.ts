@@ -53,7 +53,8 @@ export interface SqpOptions {
    * Acceptable termination (IPOPT's acceptable_tol / acceptable_iter, Waechter & Biegler 2006,
    * section 3.9): when the scaled KKT residual stays at most `acceptableTolerance` (default 1e-5)
    * for `acceptableIterations` (default 10) iterations in a row without reaching `tolerance`, the
-   * solve stops with status "acceptable". A Gauss-Newton SQP converges linearly, and where the
+   * solve stops with status "acceptable" unless the residual fell tenfold over those iterations
+   * (then it goes on). A Gauss-Newton SQP converges linearly, and where the
    * neglected constraint curvature is as large as the Gauss-Newton Hessian (the cart-pole
    * swing-up) it circles at a residual of 1e-6 instead of converging. 0 disables it.
    */
@@ -624,6 +625,7 @@ export class MultipleShootingSqp {
     const disc = model.discount ?? 1;
     for (let k = 0; k <= N; k++) this.gamma[k] = disc ** k;
     this.zTrial = new Float64Array(n);
+    this.zLin = new Float64Array(n);
     this.meritW = new Float64Array(m);
     this.d = new Float64Array(n);
     this.yQp = new Float64Array(m);
@@ -692,6 +694,7 @@ export class MultipleShootingSqp {
    */
   shift(): boolean {
     const { nx, nu, ns, N, z, y, active, m } = this;
+    this.thetaFresh = false;
     z.copyWithin(0, nx, (N + 1) * nx);
     const u0 = this.uOff(0);
     z.copyWithin(u0, u0 + nu, u0 + N * nu);
@@ -998,21 +1001,26 @@ export class MultipleShootingSqp {
   /** Re-evaluates everything (values, Jacobians, Hessian) at the current iterate. */
   linearize(): boolean {
     this.objective = this.evaluate(this.z, true);
+    this.zLin.set(this.z);
     return this.evalOk;
   }
+
+  /** The point of the last linearization (an RTI feedback moves z past it). */
+  private readonly zLin: Float64Array;
 
   /** Whether the intervals' theta derivatives belong to the current iterate. */
   private thetaFresh = false;
 
   /**
    * The dynamics' theta derivatives (each interval's ftheta and the theta part of its Hessian) at
-   * the current iterate z, the point of the last linearization after a solve: the iterations run
+   * the point of the last linearization (zLin; z itself after a solve), so that they match the
+   * other derivatives the sensitivities read there: the iterations run
    * without them (StepIntegrator.thetaColumns: nx + nu sensitivity columns instead of nx + nu +
    * nTheta), so the learning derivatives (sensitivity.ts) ask for them once, at the solution.
    */
   linearizeTheta(): void {
     if (this.thetaFresh) return;
-    const { nx, nu, N, theta, rt, xv, uv, z } = this;
+    const { nx, nu, N, theta, rt, xv, uv, zLin: z } = this;
     for (let k = 0; k < N; k++) {
       for (let i = 0; i < nx; i++) xv[i] = z[this.xOff(k) + i];
       for (let i = 0; i < nu; i++) uv[i] = z[this.uOff(k) + i];
@@ -1141,6 +1149,7 @@ export class MultipleShootingSqp {
     let residual = NaN;
     let it = 0;
     let acceptable = 0;
+    let acceptStart = Infinity;
     const eta = this.options.armijo;
     for (;;) {
       if (!this.linearize()) {
@@ -1153,10 +1162,18 @@ export class MultipleShootingSqp {
         status = "solved";
         break;
       }
-      acceptable = residual <= this.options.acceptableTolerance ? acceptable + 1 : 0;
+      // acceptable: below acceptableTolerance for acceptableIterations iterations without a tenfold
+      // decrease over them (a solve still converging, even slowly, goes on to `tolerance`)
+      if (residual <= this.options.acceptableTolerance) {
+        if (acceptable === 0) acceptStart = residual;
+        acceptable++;
+      } else acceptable = 0;
       if (acceptable >= this.options.acceptableIterations && this.options.acceptableIterations > 0) {
-        status = "acceptable";
-        break;
+        if (residual > 0.1 * acceptStart) {
+          status = "acceptable";
+          break;
+        }
+        acceptable = 0;
       }
       if (it >= this.options.maxIterations) break;
       this.fillBounds();

@@ -129,6 +129,22 @@ describe("StepIntegrator", () => {
     checkHessian(make, w0, [0.7, -1.2, 0.4, 0.9], scale, 1e-6);
   });
 
+  it("a non-finite stage value does not poison the next steps (the stage-0 point is the state itself)", () => {
+    // x' = exp(x) - 1 + u overflows at x = 800; the same integrator must then still give finite values
+    const f = (x: Float64Array, u: Float64Array, _t: Float64Array, _r: Float64Array, o: { f: Float64Array; fx: Float64Array; fu: Float64Array; ftheta: Float64Array }): void => {
+      o.f[0] = Math.exp(x[0]) - 1 + u[0];
+      o.fx[0] = Math.exp(x[0]);
+      o.fu[0] = 1;
+    };
+    const integ = new StepIntegrator(1, 1, 0, f, { kind: "rk4", dt: 0.1, substeps: 2 });
+    const none = new Float64Array(0);
+    const first = Array.from(integ.step(Float64Array.of(0.5), Float64Array.of(0), none, none).f);
+    expect(Number.isFinite(integ.step(Float64Array.of(800), Float64Array.of(0), none, none).f[0])).toBe(false);
+    const again = integ.step(Float64Array.of(0.5), Float64Array.of(0), none, none);
+    expect(Array.from(again.f)).toEqual(first);
+    expect(Number.isFinite(again.fx[0])).toBe(true);
+  });
+
   it("a discrete model is its own map", () => {
     const integ = new StepIntegrator(4, 1, 3, cartpoleDynamics, { kind: "discrete" }, cartpoleDynamicsHessian);
     const x = Float64Array.of(0.1, 0.2, 0.3, 0.4);

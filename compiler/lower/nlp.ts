@@ -340,6 +340,11 @@ export class NlpLowering extends ControllerLowering {
       const nodes = range(0, N).map((k) => perStage.get(k)?.[i].node ?? ninf);
       if (!c.soft) {
         const equality = perStage.get(stages[0])![i].equality;
+        // (pieces are matched by position: an infinite side that vanishes at some stages only could
+        // pair an equality with an inequality)
+        if (stages.some((k) => perStage.get(k)![i].equality !== equality)) {
+          throw new LowerError("this constraint has an equality row at some stages and an inequality row at others", c.span, CompilerCodes.unsupported, "split it into one constraint per relation");
+        }
         // a constant bound on one state or input entry is a box (simple bounds of the QP)
         if (!equality && stages.every((k) => this.toBox(nodes[k], k, rows, false))) {
           for (const k of stages) this.toBox(nodes[k], k, rows, true);

@@ -1,5 +1,6 @@
 // Sparse LDL' factorization of a symmetric quasi-definite matrix given by its upper triangle (CSC).
-// Symbolic analysis once (permuted pattern, elimination tree, column counts), then numeric
+// Symbolic analysis once (permuted pattern, elimination tree, column counts, the row patterns of
+// L in elimination order), then numeric
 // refactorizations that reuse it. Up-looking algorithm of Davis, "Algorithm 849: a concise sparse
 // Cholesky factorization package" (LDL, ACM TOMS 2005); quasi-definite matrices admit LDL' for any
 // symmetric permutation (Vanderbei 1995), so no pivoting is needed.
@@ -51,9 +52,11 @@ class Symbolic {
   readonly cp: Int32Array;
   readonly ci: Int32Array;
   readonly map: Int32Array;
-  readonly parent: Int32Array;
   readonly lp: Int32Array;
   readonly rp: Int32Array;
+  /** Column indices of L's rows (row k at rp[k]..rp[k+1]) in the elimination tree's topological
+   *  order, the order in which the up-looking factorization eliminates them. */
+  readonly rj: Int32Array;
   readonly nnzL: number;
   private readonly perm: Int32Array;
 
@@ -106,10 +109,28 @@ class Symbolic {
     }
     const lp = new Int32Array(n + 1);
     for (let k = 0; k < n; k++) lp[k + 1] = lp[k] + lnz[k];
+    // row patterns (ldl_numeric's walk, done once: it depends on the structure only): the reach of
+    // column k's entries in the tree, each path stacked so that a node precedes its ancestors
+    const rj = new Int32Array(lp[n]);
+    const pattern = new Int32Array(n);
+    flag.fill(-1);
+    for (let k = 0; k < n; k++) {
+      let top = n;
+      flag[k] = k;
+      for (let p = cp[k]; p < cp[k + 1]; p++) {
+        let len = 0;
+        for (let i = ci[p]; flag[i] !== k; i = parent[i]) {
+          pattern[len++] = i;
+          flag[i] = k;
+        }
+        while (len > 0) pattern[--top] = pattern[--len];
+      }
+      rj.set(pattern.subarray(top, n), rp[k]);
+    }
+    this.rj = rj;
     this.cp = cp;
     this.ci = ci;
     this.map = map;
-    this.parent = parent;
     this.lp = lp;
     this.rp = rp;
     this.nnzL = lp[n];
@@ -137,7 +158,6 @@ export class SparseLdl {
   private readonly cx: Float64Array;
   private readonly map: Int32Array; // input entry p -> position in C
   private readonly inputNnz: number;
-  private readonly parent: Int32Array;
   private readonly lp: Int32Array;
   private readonly li: Int32Array;
   private readonly wasm: WasmFactor | null = null;
@@ -150,8 +170,6 @@ export class SparseLdl {
   private readonly d: Float64Array;
   private readonly dinv: Float64Array;
   private readonly y: Float64Array;
-  private readonly pattern: Int32Array;
-  private readonly flag: Int32Array;
   private readonly lnz: Int32Array;
   private readonly work: Float64Array;
   private pos = 0;
@@ -172,7 +190,7 @@ export class SparseLdl {
     } else {
       this.perm = perm as Int32Array;
     }
-    const { cp, ci, map, parent, rp, nnzL } = sym;
+    const { cp, ci, map, rp, nnzL } = sym;
     let lp = sym.lp;
     const nz = upper.colPtr[n];
     this.inputNnz = nz;
@@ -180,10 +198,8 @@ export class SparseLdl {
     this.ci = ci;
     this.map = map;
     this.cx = new Float64Array(nz);
-    // scratch of factor() (it sets flag[k] and lnz[k] at step k before reading them)
-    const flag = new Int32Array(n);
+    // scratch of factor() (it sets lnz[k] at step k before reading it)
     const lnz = new Int32Array(n);
-    this.parent = parent;
     this.nnzL = nnzL;
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
     const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
@@ -210,6 +226,7 @@ export class SparseLdl {
       const [arenaI] = i32(arenaI32);
       lpW.set(lp);
       rpW.set(rp);
+      rjW.set(sym.rj);
       lp = lpW;
       this.lx = lxW;
       this.rx = rxW;
@@ -222,16 +239,15 @@ export class SparseLdl {
     } else {
       this.li = new Int32Array(nnzL);
       this.lx = new Float64Array(nnzL);
+      // read-only in the factorization: shared with every factor of this analysis
       this.rp = rp;
-      this.rj = new Int32Array(nnzL);
+      this.rj = sym.rj;
       this.rx = new Float64Array(nnzL);
       this.dinv = new Float64Array(n);
     }
     this.lp = lp;
     this.d = new Float64Array(n);
     this.y = new Float64Array(n);
-    this.pattern = new Int32Array(n);
-    this.flag = flag;
     this.lnz = lnz;
     this.work = new Float64Array(n);
   }
@@ -312,70 +328,6 @@ export class SparseLdl {
 
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
-    if (this.rowsKnown) return this.factorKnownRows(values);
-    const { n, cp, ci, cx, map, parent, lp, li, lx, rp, rj, rx, d, dinv, y, pattern, flag, lnz } = this;
-    for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
-    let pos = 0, neg = 0;
-    this.ok = false;
-    for (let k = 0; k < n; k++) {
-      y[k] = 0;
-      let top = n;
-      flag[k] = k;
-      lnz[k] = 0;
-      for (let p = cp[k]; p < cp[k + 1]; p++) {
-        let i = ci[p];
-        y[i] += cx[p];
-        let len = 0;
-        for (; flag[i] !== k; i = parent[i]) {
-          pattern[len++] = i;
-          flag[i] = k;
-        }
-        while (len > 0) pattern[--top] = pattern[--len];
-      }
-      let dk = y[k];
-      y[k] = 0;
-      let q = rp[k];
-      for (; top < n; top++) {
-        const i = pattern[top];
-        const yi = y[i];
-        y[i] = 0;
-        const p2 = lp[i] + lnz[i];
-        for (let p = lp[i]; p < p2; p++) y[li[p]] -= lx[p] * yi;
-        const lki = yi * dinv[i];
-        dk -= lki * yi;
-        li[p2] = k;
-        lx[p2] = lki;
-        rj[q] = i;
-        rx[q++] = lki;
-        lnz[i]++;
-      }
-      if (dk === 0 || !Number.isFinite(dk)) {
-        this.pos = pos;
-        this.neg = neg;
-        return false;
-      }
-      d[k] = dk;
-      dinv[k] = 1 / dk;
-      if (dk > 0) pos++;
-      else neg++;
-    }
-    this.pos = pos;
-    this.neg = neg;
-    this.ok = true;
-    this.rowsKnown = true;
-    return true;
-  }
-
-  /** Whether rj holds every row's pattern in the elimination tree's topological order (after one
-   *  complete factorization: the pattern depends on the structure only). */
-  private rowsKnown = false;
-
-  /**
-   * `factor` once the row patterns are known: the same arithmetic in the same order (bit-identical
-   * factors), without the elimination-tree walk that finds each row's pattern (Davis, "Direct
-   * Methods for Sparse Linear Systems", 2006, section 4.9 ldl_numeric: the walk is structural).
-   */
-  private factorKnownRows(values: ArrayLike<number>): boolean {
     const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, d, dinv, y, lnz } = this;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
     let pos = 0, neg = 0;

@@ -58,14 +58,14 @@ describe("SparseLdl", () => {
     });
   }
 
-  it("refactors on the known row patterns bit-identically to a first factorization (and after a failed one)", () => {
+  it("a factorization after a failed one (zero pivot) and a rescaled one is bit-identical to a fresh object's", () => {
     for (const seed of [6, 7, 8]) {
       const N = 30 + seed;
       const K = randomQuasiDefinite(seed, 20 + seed, 10);
       const upper = denseToCsc(N, N, K, true);
       const fresh = new SparseLdl(upper);
       const reused = new SparseLdl(upper);
-      // the first factorization of `reused` fails (a zero pivot), the second finds the patterns
+      // the first factorization of `reused` fails at a zero pivot and leaves its scratch mid-way
       expect(reused.factor(upper.values.map(() => 0))).toBe(false);
       expect(reused.factor(upper.values.map((v) => 3 * v))).toBe(true);
       expect(reused.factor(upper.values)).toBe(true);

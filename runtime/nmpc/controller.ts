@@ -14,7 +14,7 @@
 // non-finite theta (as MpcController) and TypeError for a wrongly sized model.
 
 import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } from "./sensitivity.js";
-import { MultipleShootingSqp, type SqpOptions } from "./sqp.js";
+import { MultipleShootingSqp, nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
 
 export interface NmpcControllerOptions {
@@ -200,7 +200,7 @@ export class NmpcController {
       const u = new Float64Array(nu);
       return { u, status: stats.status, ok: false, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), stats };
     }
-    const ok = stats.status === "solved" || stats.status === "acceptable" || stats.status === "rti";
+    const ok = nlpConverged(stats.status) || stats.status === "rti";
     const u0 = s.uOff(0);
     const u = Float64Array.from(s.z.subarray(u0, u0 + nu));
     // inputs inside their boxes (a QP step is feasible for the linear boxes up to round-off)
@@ -209,7 +209,7 @@ export class NmpcController {
       u,
       status: stats.status,
       ok,
-      value: stats.status === "solved" || stats.status === "acceptable" ? s.objective : s.objectiveAt(),
+      value: nlpConverged(stats.status) ? s.objective : s.objectiveAt(),
       x: Float64Array.from(s.z.subarray(0, (N + 1) * nx)),
       uPlan: Float64Array.from(s.z.subarray(u0, u0 + N * nu)),
       slack: Float64Array.from(s.z.subarray(s.sOff(0), s.n)),
@@ -239,7 +239,7 @@ export class NmpcController {
     s.fixFirstInput(kind === "q" ? input : undefined);
     const stats = this.solveAt(s, state, false);
     this.lastStats = stats;
-    const ok = stats.status === "solved" || stats.status === "acceptable";
+    const ok = nlpConverged(stats.status);
     return { s, result: { value: ok ? s.objective : NaN, status: stats.status, ok, stats, ...(stats.message ? { message: stats.message } : {}) } };
   }
 

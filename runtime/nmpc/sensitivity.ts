@@ -22,7 +22,7 @@
 
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem } from "../qp/types.js";
-import { equilibrateRows, type MultipleShootingSqp } from "./sqp.js";
+import { equilibrateRows, nlpConverged, type MultipleShootingSqp } from "./sqp.js";
 
 export type NlpSensitivityStatus = "ok" | "not_converged" | "not_differentiable";
 
@@ -134,7 +134,7 @@ export class NlpSensitivity {
     const { n, m, nx, nu, N, nTheta, nh, ns, model } = sqp;
     const jac = out ?? new Float64Array(nu * nTheta);
     jac.fill(0);
-    if (sqp.stats.status !== "solved" && sqp.stats.status !== "acceptable") return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
+    if (!nlpConverged(sqp.stats.status)) return { status: "not_converged", jacobian: jac, message: `the SQP status is ${sqp.stats.status}` };
     if (!model.dynamicsHessian) return { status: "not_differentiable", jacobian: jac, message: "the model has no dynamicsHessian (needed for the exact Lagrangian Hessian)" };
     sqp.linearizeTheta();
     const prob = this.problem;

@@ -84,6 +84,11 @@ export interface SqpOptions {
   readonly convexify?: "mirror" | "project" | "identity";
 }
 
+/** Whether an SQP status is a solution: converged to the tolerance, or to the acceptable level. */
+export function nlpConverged(status: NlpStatus): boolean {
+  return status === "solved" || status === "acceptable";
+}
+
 const ADMM_DEFAULTS: Partial<QpSettings> = { epsAbs: 1e-7, epsRel: 1e-7, maxIter: 50000, polish: true, polishRefineIter: 10, rho: 0.1, adaptiveRho: true, warmStart: true, epsPrimInf: 1e-7, epsDualInf: 1e-7 };
 
 /** Row kinds (for shifting the multipliers and the working set by one stage). */

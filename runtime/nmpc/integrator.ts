@@ -295,8 +295,15 @@ export class CarryIntegrator implements ShootingInterval {
     this.up = new Float64Array(inner.nu);
     this.lam = new Float64Array(nxm);
     this.hIn = new Float64Array(inner.nw * inner.nw);
-    // inner column -> outer column: x_m as is; u after p; p (delayed) after x_m; theta as is
-    this.map = Int32Array.from({ length: inner.nw }, (_, a) => (a < nxm ? a : a < nxm + nu ? a + nc : a < nxm + nu + (delayed ? nc : 0) ? a - nu : delayed ? a : a + nc));
+    // inner column -> outer column: the inner order is (x_m, u, [p when delayed], theta), the outer
+    // one (x_m, p, u, theta)
+    this.map = new Int32Array(inner.nw);
+    for (let a = 0; a < inner.nw; a++) {
+      if (a < nxm) this.map[a] = a;
+      else if (a < nxm + nu) this.map[a] = a + nc;
+      else if (delayed && a < nxm + nu + nc) this.map[a] = a - nu;
+      else this.map[a] = delayed ? a : a + nc;
+    }
   }
 
   get hasHessian(): boolean {

@@ -150,16 +150,15 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
   field("terminalResidual", stageFunction(ir, "terminalResidual", [ir.terminal.residual], true, push));
   field("general", generalCost(ir, "general", stages.map((s) => s.general), false, push));
   field("terminalGeneral", generalCost(ir, "terminalGeneral", [ir.terminal.general], true, push));
-  field("constraint", stageFunction(ir, "constraint", stages.map((s) => s.hard), false, push));
-  field("terminalConstraint", stageFunction(ir, "terminalConstraint", [ir.terminal.hard], true, push));
-  // equality rows (h = 0 where they apply): their lower bounds
-  const lowers = (name: string, st: readonly NlpStageIr[]): void => {
-    if (fields.some((f) => f.startsWith(`  ${name.replace("Lower", "")}:`)) && st.some((s) => s.hardEquality.includes(true))) {
-      fields.push(`  ${name}: Float64Array.from([${floats(hardLower(st))}]),`);
-    }
-  };
-  lowers("constraintLower", stages);
-  lowers("terminalConstraintLower", [ir.terminal]);
+  // hard rows, and the lower bounds of those that are equalities (h = 0 where they apply)
+  for (const [name, st, terminal] of [
+    ["constraint", stages, false],
+    ["terminalConstraint", [ir.terminal], true],
+  ] as const) {
+    const fn = stageFunction(ir, name, st.map((s) => s.hard), terminal, push);
+    field(name, fn);
+    if (fn !== undefined && st.some((s) => s.hardEquality.includes(true))) field(`${name}Lower`, `Float64Array.from([${floats(hardLower(st))}])`);
+  }
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
   // a SoftConstraint literal, one member per line (the layout TypeScript's formatter keeps)
   const softField = (name: string, fn: string, l1: readonly number[], l2: readonly number[]): string =>

@@ -6,7 +6,7 @@
 // `metrics.jsonl` of run folders written by the CLI (`mpcrl train`/`eval`, run from the sources).
 // The data of the last run of every group is kept in docs/figures.md (an HTML comment at the end),
 // so a subset can be re-measured without losing the other groups (their dates stay as they were).
-// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,check,compile,lsp,study,scale,longhorizon,nmpc,nmpclearn,newuser] [--quick] [--out FILE]
+// Usage: tsx bench/figures.ts [--only qp,sens,train,examples,cli,check,compile,lsp,study,scale,longhorizon,nmpc,nmpclearn,newuser] [--quick] [--out FILE]
 //   --quick: fewer repetitions (about half the time, noisier medians).
 
 import { spawnSync } from "node:child_process";
@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outIdx = args.indexOf("--out");
 const outFile = outIdx >= 0 ? args[outIdx + 1] : join(root, "docs/figures.md");
-const allGroups = ["train", "examples", "qp", "sens", "check", "compile", "lsp", "study", "scale", "longhorizon", "nmpc", "nmpclearn", "newuser"] as const;
+const allGroups = ["train", "examples", "qp", "sens", "cli", "check", "compile", "lsp", "study", "scale", "longhorizon", "nmpc", "nmpclearn", "newuser"] as const;
 type Group = (typeof allGroups)[number];
 const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? "").split(",").filter((g) => g.length > 0) : [...allGroups];
@@ -379,6 +379,28 @@ function groupCheck(): Omit<GroupData, "date" | "load" | "seconds"> {
   };
 }
 
+function groupCli(): Omit<GroupData, "date" | "load" | "seconds"> {
+  type T = {
+    rows: { command: string; wallSeconds: number; cpuSeconds: number; wallRatio: number; cpuRatio: number; target: number | null; met: boolean | null }[];
+    sources: { name: string; wall: number }[];
+  };
+  const { json: t, command } = bench<T>("cli", ["--runs", quick ? "5" : "9"]);
+  const base = t.rows[0];
+  return {
+    title: "CLI start-up (the installed bin on the compiled bundle)",
+    rows: [
+      ...t.rows.map((r) => ({
+        what: r.command,
+        ours: r.target === null ? `${f(r.wallSeconds * 1000, 0)} ms wall` : `${f(r.wallRatio, 2)}x node -e 0 wall (${f(r.wallSeconds * 1000, 0)} ms; CPU ${f(r.cpuRatio, 2)}x)`,
+        reference: r.target === null ? "baseline" : `target <= ${r.target}x: ${r.met ? "met" : "NOT met"}`,
+        command,
+      })),
+      ...t.sources.map((s) => ({ what: s.name, ours: `${f(s.wall / base.wallSeconds, 2)}x node -e 0 wall (${f(s.wall * 1000, 0)} ms)`, reference: "before the compiled bundle", command })),
+    ],
+    notes: ["CPU time counts V8's background threads (code-cache deserialization, GC) as well; the targets are wall-time ratios, measured interleaved with `node -e 0` in the same rounds."],
+  };
+}
+
 function groupCompile(): Omit<GroupData, "date" | "load" | "seconds"> {
   type T = {
     compileMs: Record<string, { full: number; noEmit: number }>;
@@ -577,6 +599,7 @@ const runners: Record<Group, () => Omit<GroupData, "date" | "load" | "seconds">>
   examples: groupExamples,
   qp: groupQp,
   sens: groupSens,
+  cli: groupCli,
   check: groupCheck,
   compile: groupCompile,
   lsp: groupLsp,

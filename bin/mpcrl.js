@@ -5,9 +5,16 @@
 // dependency). MPCRL_FROM_SOURCES=1 forces the sources; MPCRL_FROM_SOURCES=0 forces dist/ even if stale.
 // In a checkout (the sources are present: the package does not ship them), a dist/ older than any
 // source file is stale: the sources run instead, with a note, so an edit is never silently ignored.
-import { existsSync, readdirSync, statSync } from "node:fs";
+//
+// The compiled CLI is one CommonJS bundle (scripts/build_cli.mjs), compiled here with V8's code
+// cache from the build: most of its functions need no parsing or compiling at start-up.
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 
-const compiled = new URL("../dist/cli/main.js", import.meta.url);
+const compiled = new URL("../dist/cli/main.cjs", import.meta.url);
 const sources = new URL("../cli/main.ts", import.meta.url);
 
 /** Newest modification time of the .ts sources under the folders the CLI is built from. */
@@ -28,8 +35,37 @@ const stale = existsSync(sources) && existsSync(compiled) && process.env.MPCRL_F
 if (stale) process.stderr.write("mpcrl: dist/ is older than the sources; running the sources (npm run build refreshes it)\n");
 const fromSources = (process.env.MPCRL_FROM_SOURCES === "1" || stale) && existsSync(sources);
 
+/** Runs the bundle, with the code cache if it belongs to this build (the bundle's first line and
+ *  the cache's header name the same build). MPCRL_WRITE_CODE_CACHE=1 (the build) writes the cache
+ *  at exit, with the functions this run compiled. */
+function runBundle() {
+  const file = fileURLToPath(compiled);
+  const source = readFileSync(file, "utf8");
+  const header = `${source.slice(0, source.indexOf("\n"))}\n`; // "// mpcrl-build <id>\n"
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  if (process.env.MPCRL_WRITE_CODE_CACHE !== "1") {
+    try {
+      const bytes = readFileSync(cacheFile);
+      if (bytes.subarray(0, header.length).toString("latin1") === header) cachedData = bytes.subarray(header.length);
+    } catch {
+      // no cache: compiled as usual
+    }
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __importMetaUrl, __importMetaResolve) {${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  if (process.env.MPCRL_WRITE_CODE_CACHE === "1") {
+    process.once("exit", () => {
+      writeFileSync(`${cacheFile}.tmp`, Buffer.concat([Buffer.from(header, "latin1"), script.createCachedData()]));
+      renameSync(`${cacheFile}.tmp`, cacheFile);
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), compiled.href, (s) => import.meta.resolve(s));
+}
+
 if (!fromSources && existsSync(compiled)) {
-  await import(compiled.href);
+  runBundle();
 } else if (existsSync(sources)) {
   let register;
   try {
@@ -41,6 +77,6 @@ if (!fromSources && existsSync(compiled)) {
   register();
   await import(sources.href);
 } else {
-  process.stderr.write("mpcrl: the package is incomplete (no dist/cli/main.js): reinstall it\n");
+  process.stderr.write("mpcrl: the package is incomplete (no dist/cli/main.cjs): reinstall it\n");
   process.exit(2);
 }

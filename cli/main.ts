@@ -42,17 +42,24 @@ const program = new Command("mpcrl")
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-try {
-  const name = process.argv.slice(2).find((a) => !a.startsWith("-"));
-  const only = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : process.argv.length > 2 && /^(-V|--version)$/.test(process.argv[2]) ? [] : Object.keys(COMMANDS);
-  for (const register of await Promise.all(only.map((n) => COMMANDS[n]()))) register(program);
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else {
-    process.stderr.write(`mpcrl: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (process.env.MPCRL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 2;
+/** Registers the subcommand named on the command line (all of them for `--help`), then runs it.
+ *  A function, not top-level await: the installed CLI runs this file bundled as CommonJS
+ *  (bin/mpcrl.js, with V8's code cache). */
+async function main(): Promise<void> {
+  try {
+    const name = process.argv.slice(2).find((a) => !a.startsWith("-"));
+    const only = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : process.argv.length > 2 && /^(-V|--version)$/.test(process.argv[2]) ? [] : Object.keys(COMMANDS);
+    for (const register of await Promise.all(only.map((n) => COMMANDS[n]()))) register(program);
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      process.stderr.write(`mpcrl: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (process.env.MPCRL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 2;
+    }
   }
 }
+
+void main();

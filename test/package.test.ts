@@ -86,7 +86,7 @@ describe("the npm package", () => {
     // 1. npm pack on a copy of the sources (prepack builds dist/ there)
     const src = join(tmp, "src");
     mkdirSync(src);
-    for (const d of ["bin", "cli", "language", "compiler", "runtime", "lsp", "docs", "examples"]) {
+    for (const d of ["bin", "scripts", "cli", "language", "compiler", "runtime", "lsp", "docs", "examples"]) {
       cpSync(join(root, d), join(src, d), { recursive: true, filter: (p) => !p.includes("node_modules") });
     }
     for (const f of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "README.md", "ARCHITECTURE.md"]) cpSync(join(root, f), join(src, f));
@@ -103,7 +103,7 @@ describe("the npm package", () => {
       .split("\n")
       .filter((l) => l.length > 0)
       .map((l) => l.replace(/^package\//, ""));
-    for (const f of ["bin/mpcrl.js", "dist/cli/main.js", "dist/cli/train_worker.js", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/language/index.d.ts", "dist/compiler/index.js", "docs/language.md", "examples/gros_zanon/linear_mpc.mpcrl", "README.md", "package.json"]) {
+    for (const f of ["bin/mpcrl.js", "dist/cli/main.cjs", "dist/cli/main.cjs.cache", "dist/cli/train_worker.js", "dist/runtime/index.js", "dist/runtime/index.d.ts", "dist/language/index.d.ts", "dist/compiler/index.js", "docs/language.md", "examples/gros_zanon/linear_mpc.mpcrl", "README.md", "package.json"]) {
       expect(files, f).toContain(f);
     }
     const unwanted = files.filter((f) => /(^|\/)(test|tests|fixtures|golden|bench)\/|\.test\.|\.golden|\.map$/.test(f) || (/\.ts$/.test(f) && !f.endsWith(".d.ts") && !f.startsWith("examples/")));

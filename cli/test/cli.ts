@@ -1,6 +1,7 @@
 // Test helpers for the CLI: run a command in process (fast: no start-up), or spawn the CLI as
-// a user does. A spawned CLI is the compiled bundle dist/cli/main.js when it is newer than every
-// source file (`npm run build:cli` makes it in seconds), else the sources through tsx (slow).
+// a user does. A spawned CLI is bin/mpcrl.js running the compiled bundle dist/cli/main.cjs when it
+// is newer than every source file (`npm run build:cli` makes it in seconds), else the sources
+// through tsx (slow).
 
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -22,12 +23,12 @@ function newestSource(dir: string): number {
 }
 
 let argsCache: string[] | undefined;
-/** node arguments that start the CLI: the fresh compiled bundle, else the sources with tsx. */
+/** node arguments that start the CLI: the installed bin on the fresh compiled bundle, else the sources with tsx. */
 export function cliNodeArgs(): string[] {
   if (argsCache) return argsCache;
-  const bundle = join(root, "dist/cli/main.js");
+  const bundle = join(root, "dist/cli/main.cjs");
   const fresh = existsSync(bundle) && statSync(bundle).mtimeMs > Math.max(...["cli", "language", "compiler", "runtime"].map((d) => newestSource(join(root, d))));
-  argsCache = fresh ? [bundle] : ["--import", "tsx", join(root, "cli/main.ts")];
+  argsCache = fresh ? [join(root, "bin/mpcrl.js")] : ["--import", "tsx", join(root, "cli/main.ts")];
   return argsCache;
 }
 

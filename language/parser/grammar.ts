@@ -9,6 +9,7 @@ import {
   AddOp, allTokens, AnyToken, BinOp, BlockKw, Caret, CostKw, DeclKw, LineEnd, ModifierKw, PlantCostKw, ScalarKw, StructureKw, Colon, Comma, DotDot, Equals, Identifier, Inf, Kw, LBrace, LBracket, LParen,
   NumberLit, Plus, Quote, RBrace, RBracket, RelOpTok, Reserved, RParen, Semi, Word,
 } from "../lexer.js";
+import { lazyLookahead } from "./lazy_lookahead.js";
 
 /** Structured error payload: the message provider returns this as JSON, build.ts turns it into a Diagnostic. */
 export interface ErrorPayload {
@@ -74,6 +75,7 @@ export class MpcrlParser extends CstParser {
     super(allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
+      lookaheadStrategy: lazyLookahead(3),
       errorMessageProvider: messageProvider,
       nodeLocationTracking: "onlyOffset",
       skipValidations: options.validate !== true,

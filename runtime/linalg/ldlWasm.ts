@@ -35,60 +35,69 @@ function sleb(v: number): number[] {
     out.push(b | 0x80);
   }
 }
-const i32c = (v: number): number[] => [I32_CONST, ...sleb(v)];
+const i32c = (v: number): Code => [I32_CONST, sleb(v)];
 const f64zero = [F64_CONST, 0, 0, 0, 0, 0, 0, 0, 0];
-const ldI32 = (offset: number): number[] => [I32_LOAD, 2, ...uleb(offset)];
-const ldF64 = (offset: number): number[] => [F64_LOAD, 3, ...uleb(offset)];
-const stF64 = (offset: number): number[] => [F64_STORE, 3, ...uleb(offset)];
-const get = (i: number): number[] => [GET, i];
-const set = (i: number): number[] => [SET, i];
+const ldI32 = (offset: number): Code => [I32_LOAD, 2, uleb(offset)];
+const ldF64 = (offset: number): Code => [F64_LOAD, 3, uleb(offset)];
+const stF64 = (offset: number): Code => [F64_STORE, 3, uleb(offset)];
+const get = (i: number): Code => [GET, i];
+const set = (i: number): Code => [SET, i];
 
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+/** Bytes as nested arrays, flattened once at the end: building them by array spreads cost about
+ *  5 ms of every CLI start-up (cold code), this about 1 ms. */
+type Code = number | readonly Code[];
+function flatten(c: Code, out: number[] = []): number[] {
+  if (typeof c === "number") out.push(c);
+  else for (let i = 0; i < c.length; i++) flatten(c[i], out); // no iterator: this runs cold, interpreted
+  return out;
 }
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
+function section(id: number, content: Code): Code {
+  const b = flatten(content);
+  return [id, uleb(b.length), b];
 }
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+function vec(items: readonly Code[]): Code {
+  return [uleb(items.length), items];
 }
-function body(locals: [number, number][], code: number[]): number[] {
-  const b = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...code, END];
-  return [...uleb(b.length), ...b];
+function name(s: string): Code {
+  return [uleb(s.length), Array.from(s, (c) => c.charCodeAt(0))];
+}
+function body(locals: [number, number][], code: Code): Code {
+  const b = flatten([vec(locals.map(([count, type]) => [uleb(count), type])), code, END]);
+  return [uleb(b.length), b];
 }
 
 // x[k] (8 bytes) at address x + 8 k: push (x + (k << 3))
-const addr8 = (base: number, idx: number[]): number[] => [...get(base), ...idx, ...i32c(3), I32_SHL, I32_ADD];
+const addr8 = (base: number, idx: Code): Code => [get(base), idx, i32c(3), I32_SHL, I32_ADD];
 
 /**
  * forward(n, rp, rj, rx, x): L y = b by rows (CSR rp/rj/rx, byte addresses), in place in x.
  * Locals: 5 k, 6 pj (address in rj), 7 px (address in rx), 8 endJ, 9 s0, 10 s1.
  */
-function forwardCode(): number[] {
+function forwardCode(): Code {
   const [n, rp, rj, rx, x, k, pj, px, endJ, s0, s1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   // s -= rx[off] * x[rj[off]]
-  const term = (s: number, jOff: number, xOff: number): number[] => [
-    ...get(s), ...get(px), ...ldF64(xOff), ...addr8(x, [...get(pj), ...ldI32(jOff)]), ...ldF64(0), F64_MUL, F64_SUB, ...set(s),
+  const term = (s: number, jOff: number, xOff: number): Code => [
+    get(s), get(px), ldF64(xOff), addr8(x, [get(pj), ldI32(jOff)]), ldF64(0), F64_MUL, F64_SUB, set(s),
   ];
   return [
-    ...i32c(0), ...set(k), ...get(rj), ...set(pj), ...get(rx), ...set(px),
+    i32c(0), set(k), get(rj), set(pj), get(rx), set(px),
     BLOCK, VOID, LOOP, VOID,
-    ...get(k), ...get(n), I32_GE_S, BR_IF, 1,
+    get(k), get(n), I32_GE_S, BR_IF, 1,
     // endJ = rj + (rp[k + 1] << 2)
-    ...get(rj), ...get(rp), ...get(k), ...i32c(2), I32_SHL, I32_ADD, ...ldI32(4), ...i32c(2), I32_SHL, I32_ADD, ...set(endJ),
-    ...addr8(x, get(k)), ...ldF64(0), ...set(s0), ...f64zero, ...set(s1),
+    get(rj), get(rp), get(k), i32c(2), I32_SHL, I32_ADD, ldI32(4), i32c(2), I32_SHL, I32_ADD, set(endJ),
+    addr8(x, get(k)), ldF64(0), set(s0), f64zero, set(s1),
     BLOCK, VOID, LOOP, VOID,
     // two entries left: pj + 4 < endJ
-    ...get(pj), ...i32c(4), I32_ADD, ...get(endJ), I32_GE_U, BR_IF, 1,
-    ...term(s0, 0, 0), ...term(s1, 4, 8),
-    ...get(pj), ...i32c(8), I32_ADD, ...set(pj), ...get(px), ...i32c(16), I32_ADD, ...set(px),
+    get(pj), i32c(4), I32_ADD, get(endJ), I32_GE_U, BR_IF, 1,
+    term(s0, 0, 0), term(s1, 4, 8),
+    get(pj), i32c(8), I32_ADD, set(pj), get(px), i32c(16), I32_ADD, set(px),
     BR, 0, END, END,
-    ...get(pj), ...get(endJ), I32_LT_U, IF, VOID,
-    ...term(s0, 0, 0),
-    ...get(pj), ...i32c(4), I32_ADD, ...set(pj), ...get(px), ...i32c(8), I32_ADD, ...set(px),
+    get(pj), get(endJ), I32_LT_U, IF, VOID,
+    term(s0, 0, 0),
+    get(pj), i32c(4), I32_ADD, set(pj), get(px), i32c(8), I32_ADD, set(px),
     END,
-    ...addr8(x, get(k)), ...get(s0), ...get(s1), F64_ADD, ...stF64(0),
-    ...get(k), ...i32c(1), I32_ADD, ...set(k),
+    addr8(x, get(k)), get(s0), get(s1), F64_ADD, stF64(0),
+    get(k), i32c(1), I32_ADD, set(k),
     BR, 0, END, END,
   ];
 }
@@ -97,41 +106,41 @@ function forwardCode(): number[] {
  * backward(n, lp, li, lx, dinv, x): L' x = D^-1 y by the columns of L (CSC lp/li/lx), in place.
  * Locals: 6 j, 7 pi (address in li, one past the current column's end), 8 px, 9 startI, 10 s0, 11 s1.
  */
-function backwardCode(): number[] {
+function backwardCode(): Code {
   const [n, lp, li, lx, dinv, x, j, pi, px, startI, s0, s1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const term = (s: number, iOff: number, xOff: number): number[] => [
-    ...get(s), ...get(px), ...ldF64(xOff), ...addr8(x, [...get(pi), ...ldI32(iOff)]), ...ldF64(0), F64_MUL, F64_SUB, ...set(s),
+  const term = (s: number, iOff: number, xOff: number): Code => [
+    get(s), get(px), ldF64(xOff), addr8(x, [get(pi), ldI32(iOff)]), ldF64(0), F64_MUL, F64_SUB, set(s),
   ];
-  const lpAt = (idx: number[]): number[] => [...get(lp), ...idx, ...i32c(2), I32_SHL, I32_ADD, ...ldI32(0)];
+  const lpAt = (idx: Code): Code => [get(lp), idx, i32c(2), I32_SHL, I32_ADD, ldI32(0)];
   return [
     // pi = li + 4 lp[n], px = lx + 8 lp[n]
-    ...lpAt(get(n)), TEE, pi, ...set(px),
-    ...get(li), ...get(pi), ...i32c(2), I32_SHL, I32_ADD, ...set(pi),
-    ...get(lx), ...get(px), ...i32c(3), I32_SHL, I32_ADD, ...set(px),
-    ...get(n), ...i32c(1), I32_SUB, ...set(j),
+    lpAt(get(n)), TEE, pi, set(px),
+    get(li), get(pi), i32c(2), I32_SHL, I32_ADD, set(pi),
+    get(lx), get(px), i32c(3), I32_SHL, I32_ADD, set(px),
+    get(n), i32c(1), I32_SUB, set(j),
     BLOCK, VOID, LOOP, VOID,
-    ...get(j), ...i32c(0), I32_LT_S, BR_IF, 1,
-    ...get(li), ...lpAt(get(j)), ...i32c(2), I32_SHL, I32_ADD, ...set(startI),
-    ...addr8(x, get(j)), ...ldF64(0), ...addr8(dinv, get(j)), ...ldF64(0), F64_MUL, ...set(s0), ...f64zero, ...set(s1),
+    get(j), i32c(0), I32_LT_S, BR_IF, 1,
+    get(li), lpAt(get(j)), i32c(2), I32_SHL, I32_ADD, set(startI),
+    addr8(x, get(j)), ldF64(0), addr8(dinv, get(j)), ldF64(0), F64_MUL, set(s0), f64zero, set(s1),
     BLOCK, VOID, LOOP, VOID,
     // two entries left: pi > startI + 4
-    ...get(pi), ...get(startI), ...i32c(4), I32_ADD, I32_LE_U, BR_IF, 1,
-    ...get(pi), ...i32c(8), I32_SUB, ...set(pi), ...get(px), ...i32c(16), I32_SUB, ...set(px),
-    ...term(s0, 4, 8), ...term(s1, 0, 0),
+    get(pi), get(startI), i32c(4), I32_ADD, I32_LE_U, BR_IF, 1,
+    get(pi), i32c(8), I32_SUB, set(pi), get(px), i32c(16), I32_SUB, set(px),
+    term(s0, 4, 8), term(s1, 0, 0),
     BR, 0, END, END,
-    ...get(pi), ...get(startI), I32_GT_U, IF, VOID,
-    ...get(pi), ...i32c(4), I32_SUB, ...set(pi), ...get(px), ...i32c(8), I32_SUB, ...set(px),
-    ...term(s0, 0, 0),
+    get(pi), get(startI), I32_GT_U, IF, VOID,
+    get(pi), i32c(4), I32_SUB, set(pi), get(px), i32c(8), I32_SUB, set(px),
+    term(s0, 0, 0),
     END,
-    ...addr8(x, get(j)), ...get(s0), ...get(s1), F64_ADD, ...stF64(0),
-    ...get(j), ...i32c(1), I32_SUB, ...set(j),
+    addr8(x, get(j)), get(s0), get(s1), F64_ADD, stF64(0),
+    get(j), i32c(1), I32_SUB, set(j),
     BR, 0, END, END,
   ];
 }
 
 /** solve(n, rp, rj, rx, lp, li, lx, dinv, x): forward then backward (one call from JavaScript instead of two). */
-function solveCode(): number[] {
-  return [...get(0), ...get(1), ...get(2), ...get(3), ...get(8), CALL, 0, ...get(0), ...get(4), ...get(5), ...get(6), ...get(7), ...get(8), CALL, 1];
+function solveCode(): Code {
+  return [get(0), get(1), get(2), get(3), get(8), CALL, 0, get(0), get(4), get(5), get(6), get(7), get(8), CALL, 1];
 }
 
 /**
@@ -141,44 +150,44 @@ function solveCode(): number[] {
  * x = alpha xt + (1 - alpha) xPrev, z and y updated with the projection onto [l, u], and the next
  * right-hand side written in place. The same operations in the same order as QpSolver's JavaScript loop.
  */
-function admmCode(): number[] {
+function admmCode(): Code {
   const [n, m, pinvX, pinvZ, x, xPrev, qs, z, zPrev, y, rhoInv, rhoVec, lo, hi] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
   const [sigma, alpha, alpha1] = [23, 24, 25];
   const [i, k, xn, zp, ri, yi, zr, zn, yn] = [26, 27, 28, 29, 30, 31, 32, 33, 34];
   const rhs = 8;
-  const at8 = (base: number, idx: number): number[] => addr8(base, get(idx));
-  const load8 = (base: number, idx: number): number[] => [...at8(base, idx), ...ldF64(0)];
-  const permIdx = (perm: number): number[] => [...get(perm), ...get(i), ...i32c(2), I32_SHL, I32_ADD, ...ldI32(0), ...set(k)];
+  const at8 = (base: number, idx: number): Code => addr8(base, get(idx));
+  const load8 = (base: number, idx: number): Code => [at8(base, idx), ldF64(0)];
+  const permIdx = (perm: number): Code => [get(perm), get(i), i32c(2), I32_SHL, I32_ADD, ldI32(0), set(k)];
   return [
-    ...[0, 1, 2, 3, 4, 5, 6, 7, 8].flatMap(get), CALL, 2,
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map(get), CALL, 2,
     // x update, rhs_x = sigma x - q
-    ...i32c(0), ...set(i),
+    i32c(0), set(i),
     BLOCK, VOID, LOOP, VOID,
-    ...get(i), ...get(n), I32_GE_S, BR_IF, 1,
-    ...permIdx(pinvX),
-    ...get(alpha), ...load8(rhs, k), F64_MUL, ...get(alpha1), ...load8(xPrev, i), F64_MUL, F64_ADD, ...set(xn),
-    ...at8(x, i), ...get(xn), ...stF64(0),
-    ...at8(rhs, k), ...get(sigma), ...get(xn), F64_MUL, ...load8(qs, i), F64_SUB, ...stF64(0),
-    ...get(i), ...i32c(1), I32_ADD, ...set(i),
+    get(i), get(n), I32_GE_S, BR_IF, 1,
+    permIdx(pinvX),
+    get(alpha), load8(rhs, k), F64_MUL, get(alpha1), load8(xPrev, i), F64_MUL, F64_ADD, set(xn),
+    at8(x, i), get(xn), stF64(0),
+    at8(rhs, k), get(sigma), get(xn), F64_MUL, load8(qs, i), F64_SUB, stF64(0),
+    get(i), i32c(1), I32_ADD, set(i),
     BR, 0, END, END,
     // z, y update, rhs_z = z - y / rho
-    ...i32c(0), ...set(i),
+    i32c(0), set(i),
     BLOCK, VOID, LOOP, VOID,
-    ...get(i), ...get(m), I32_GE_S, BR_IF, 1,
-    ...permIdx(pinvZ),
-    ...load8(zPrev, i), ...set(zp), ...load8(rhoInv, i), ...set(ri), ...load8(y, i), ...set(yi),
+    get(i), get(m), I32_GE_S, BR_IF, 1,
+    permIdx(pinvZ),
+    load8(zPrev, i), set(zp), load8(rhoInv, i), set(ri), load8(y, i), set(yi),
     // zt = zp + ri (rhs_k - yi); zr = alpha zt + alpha1 zp
-    ...get(alpha), ...get(zp), ...get(ri), ...load8(rhs, k), ...get(yi), F64_SUB, F64_MUL, F64_ADD, F64_MUL,
-    ...get(alpha1), ...get(zp), F64_MUL, F64_ADD, ...set(zr),
+    get(alpha), get(zp), get(ri), load8(rhs, k), get(yi), F64_SUB, F64_MUL, F64_ADD, F64_MUL,
+    get(alpha1), get(zp), F64_MUL, F64_ADD, set(zr),
     // zn = v < l ? l : v, then zn > u ? u : zn (select, no branch)
-    ...get(zr), ...get(ri), ...get(yi), F64_MUL, F64_ADD, ...set(zn),
-    ...load8(lo, i), ...get(zn), ...get(zn), ...load8(lo, i), 0x63 /* f64.lt */, 0x1b, ...set(zn),
-    ...load8(hi, i), ...get(zn), ...get(zn), ...load8(hi, i), 0x64 /* f64.gt */, 0x1b, ...set(zn),
-    ...get(yi), ...load8(rhoVec, i), ...get(zr), ...get(zn), F64_SUB, F64_MUL, F64_ADD, ...set(yn),
-    ...at8(y, i), ...get(yn), ...stF64(0),
-    ...at8(z, i), ...get(zn), ...stF64(0),
-    ...at8(rhs, k), ...get(zn), ...get(ri), ...get(yn), F64_MUL, F64_SUB, ...stF64(0),
-    ...get(i), ...i32c(1), I32_ADD, ...set(i),
+    get(zr), get(ri), get(yi), F64_MUL, F64_ADD, set(zn),
+    load8(lo, i), get(zn), get(zn), load8(lo, i), 0x63 /* f64.lt */, 0x1b, set(zn),
+    load8(hi, i), get(zn), get(zn), load8(hi, i), 0x64 /* f64.gt */, 0x1b, set(zn),
+    get(yi), load8(rhoVec, i), get(zr), get(zn), F64_SUB, F64_MUL, F64_ADD, set(yn),
+    at8(y, i), get(yn), stF64(0),
+    at8(z, i), get(zn), stF64(0),
+    at8(rhs, k), get(zn), get(ri), get(yn), F64_MUL, F64_SUB, stF64(0),
+    get(i), i32c(1), I32_ADD, set(i),
     BR, 0, END, END,
   ];
 }
@@ -196,16 +205,16 @@ export const ADMM_DESC_BYTES = 120;
  * step(desc, flip): admm with its arguments read from a descriptor in memory (a JavaScript call
  * with two arguments is much cheaper than one with 26); flip 1 swaps the roles of x/xPrev and z/zPrev.
  */
-function stepCode(): number[] {
+function stepCode(): Code {
   const [desc, flip] = [0, 1];
-  const w = (k: number): number[] => [...get(desc), ...ldI32(4 * k)];
-  const pick = (a: number, b: number): number[] => [...w(a), ...w(b), ...get(flip), 0x1b /* select: flip ? first : second */];
+  const w = (k: number): Code => [get(desc), ldI32(4 * k)];
+  const pick = (a: number, b: number): Code => [w(a), w(b), get(flip), 0x1b /* select: flip ? first : second */];
   const D = ADMM_DESC;
   return [
-    ...[D.N, D.rp, D.rj, D.rx, D.lp, D.li, D.lx, D.dinv, D.rhs, D.n, D.m, D.pinvX, D.pinvZ].flatMap(w),
-    ...pick(D.xB, D.xA), ...pick(D.xA, D.xB), ...w(D.qs), ...pick(D.zB, D.zA), ...pick(D.zA, D.zB),
-    ...[D.y, D.rhoInv, D.rhoVec, D.l, D.u].flatMap(w),
-    ...get(desc), ...ldF64(ADMM_DESC_F64), ...get(desc), ...ldF64(ADMM_DESC_F64 + 8), ...get(desc), ...ldF64(ADMM_DESC_F64 + 16),
+    [D.N, D.rp, D.rj, D.rx, D.lp, D.li, D.lx, D.dinv, D.rhs, D.n, D.m, D.pinvX, D.pinvZ].map(w),
+    pick(D.xB, D.xA), pick(D.xA, D.xB), w(D.qs), pick(D.zB, D.zA), pick(D.zA, D.zB),
+    [D.y, D.rhoInv, D.rhoVec, D.l, D.u].map(w),
+    get(desc), ldF64(ADMM_DESC_F64), get(desc), ldF64(ADMM_DESC_F64 + 8), get(desc), ldF64(ADMM_DESC_F64 + 16),
     CALL, 3,
   ];
 }
@@ -214,14 +223,14 @@ function stepCode(): number[] {
  * steps(desc, flip, count): `count` calls of step, flip toggling after each (the first with the
  * given flip): the iterations between two termination checks in one call from JavaScript.
  */
-function stepsCode(): number[] {
+function stepsCode(): Code {
   const [desc, flip, count] = [0, 1, 2];
   return [
     BLOCK, VOID, LOOP, VOID,
-    ...get(count), I32_EQZ, BR_IF, 1,
-    ...get(desc), ...get(flip), CALL, 4,
-    ...get(flip), ...i32c(1), I32_XOR, ...set(flip),
-    ...get(count), ...i32c(1), I32_SUB, ...set(count),
+    get(count), I32_EQZ, BR_IF, 1,
+    get(desc), get(flip), CALL, 4,
+    get(flip), i32c(1), I32_XOR, set(flip),
+    get(count), i32c(1), I32_SUB, set(count),
     BR, 0, END, END,
   ];
 }
@@ -229,16 +238,16 @@ function stepsCode(): number[] {
 /** The module's bytes (its readable listing is ldlWasm.wat, checked against these bytes by a test). */
 export function assemble(): Uint8Array {
   const types = section(1, vec([
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
-    [0x60, ...vec([...Array.from({ length: 23 }, () => [I32]), [F64], [F64], [F64]]), 0], // admm
-    [0x60, ...vec([[I32], [I32]]), 0], // step
-    [0x60, ...vec([[I32], [I32], [I32]]), 0], // steps
+    [0x60, vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward
+    [0x60, vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0], // backward
+    [0x60, vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0], // solve
+    [0x60, vec([...Array.from({ length: 23 }, (): Code => [I32]), [F64], [F64], [F64]]), 0], // admm
+    [0x60, vec([[I32], [I32]]), 0], // step
+    [0x60, vec([[I32], [I32], [I32]]), 0], // steps
   ]));
-  const imports = section(2, vec([[...name("e"), ...name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
+  const imports = section(2, vec([[name("e"), name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
   const funcs = section(3, vec([[0], [1], [2], [3], [4], [5]]));
-  const exports = section(7, vec([[...name("f"), 0x00, 0], [...name("b"), 0x00, 1], [...name("s"), 0x00, 2], [...name("a"), 0x00, 3], [...name("t"), 0x00, 4], [...name("k"), 0x00, 5]]));
+  const exports = section(7, vec([[name("f"), 0x00, 0], [name("b"), 0x00, 1], [name("s"), 0x00, 2], [name("a"), 0x00, 3], [name("t"), 0x00, 4], [name("k"), 0x00, 5]]));
   const code = section(10, vec([
     body([[4, I32], [2, F64]], forwardCode()),
     body([[4, I32], [2, F64]], backwardCode()),
@@ -247,7 +256,7 @@ export function assemble(): Uint8Array {
     body([], stepCode()),
     body([], stepsCode()),
   ]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  return new Uint8Array(flatten([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, types, imports, funcs, exports, code]));
 }
 
 /** The part of the WebAssembly JS API used here (the project's lib settings do not declare it). */

@@ -16,6 +16,7 @@
 import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } from "./sensitivity.js";
 import { MultipleShootingSqp, nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
+import { nowSeconds as now } from "../clock.js";
 
 export interface NmpcControllerOptions {
   /** "sqp" (default) or "rti". */
@@ -71,7 +72,6 @@ export interface NmpcSensitivityResult {
   readonly solveStatus?: NlpStatus;
 }
 
-const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now()) / 1000;
 
 function finite(a: ArrayLike<number>, len: number): boolean {
   if (a.length !== len) return false;

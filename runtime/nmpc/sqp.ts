@@ -43,6 +43,7 @@ import type { Csc, CscPattern } from "../sparse/csc.js";
 import type { QpProblem, QpSettings } from "../qp/types.js";
 import { CarryIntegrator, delayedDynamics, StepIntegrator, type ShootingInterval } from "./integrator.js";
 import type { GeneralCostOut, NlpStats, NlpStatus, OcpModel, StageFunction, StageOut } from "./types.js";
+import { nowSeconds as now } from "../clock.js";
 
 export interface SqpOptions {
   /** Scaled KKT residual tolerance (default 1e-8). */
@@ -128,7 +129,6 @@ function buildCsc(rows: number, cols: number, ti: number[], tj: number[]): { pat
   return { pattern: { rows, cols, colPtr, rowIdx: Int32Array.from(rowIdx) }, map, nnz: rowIdx.length };
 }
 
-const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now()) / 1000;
 
 /**
  * Row equilibration of a CSC matrix's values in place: E_r = 1 / max_j |a_rj| (1 for an empty or

@@ -26,13 +26,13 @@ import {
 } from "./settings.js";
 import type { PolishStatus, QpProblem, QpResult, QpSettings, QpStatus } from "./types.js";
 import { validateBounds, validateProblem, validateQ, validateValues } from "./validate.js";
+import { nowSeconds as now } from "../clock.js";
 
 /** The values of a matrix without rows (the convexity check of P alone). */
 const NO_VALUES = new Float64Array(0);
 
 export { defaultSettings } from "./settings.js";
 
-const now = (): number => performance.now() / 1000;
 
 function toBound(v: number): number {
   return v >= INFTY ? Infinity : v <= -INFTY ? -Infinity : v;

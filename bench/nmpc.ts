@@ -51,6 +51,8 @@ interface Row {
   notSolved: number;
   /** Swing-up: first step from which |theta| < 0.1 rad for the rest of the run (-1: never). */
   uprightFrom?: number;
+  /** CSTR: the closed-loop cost's parts (the reference's `totals` name them alike) and the largest plant T_R. */
+  parts?: { tracking: number; inputChange: number; softPenalty: number; maxTR: number };
 }
 
 /** The cart-pole closed loop of 250 steps: balance from 0.2 rad, or swing-up from hanging down
@@ -107,6 +109,8 @@ function cstr(mode: "sqp" | "rti"): Row {
   let x: Float64Array = Float64Array.of(0.8, 0.5, 134.14, 130.0);
   let uPrev: Float64Array = Float64Array.of(0, 0);
   let cost = 0;
+  // the parts of cstrStageCost, summed alike (tracking of C_b, input changes, soft T_R penalty)
+  const parts = { tracking: 0, inputChange: 0, softPenalty: 0, maxTR: -Infinity };
   const step: number[] = [];
   const fb: number[] = [];
   const prep: number[] = [];
@@ -124,10 +128,14 @@ function cstr(mode: "sqp" | "rti"): Row {
     if (!nlp.ok || r.fallback) bad++;
     const u = Float64Array.from(r.u);
     cost += cstrStageCost(x, u, uPrev);
+    parts.tracking += (x[1] - 0.6) ** 2;
+    parts.inputChange += 0.1 * ((u[0] - uPrev[0]) / 100) ** 2 + 1e-3 * ((u[1] - uPrev[1]) / 2000) ** 2;
+    parts.softPenalty += 100 * Math.max(0, x[2] - 140);
+    parts.maxTR = Math.max(parts.maxTR, x[2]);
     x = Float64Array.from(plant.step(x, u, truth, none).f);
     uPrev = u;
   }
-  return { system: "cstr", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 100, notSolved: bad };
+  return { system: "cstr", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 100, notSolved: bad, parts };
 }
 
 const ms = (s: number): string => (s * 1e3).toFixed(3);
@@ -163,6 +171,18 @@ for (const r of rows)
   log(
     `${r.system.padEnd(17)} ${r.mode.padEnd(5)} ${r.cost.toPrecision(8).padEnd(13)} ${`${ms(r.step.median_s)} / ${ms(r.step.p90_s)}`.padEnd(21)} ${(r.feedback ? `${ms(r.feedback.median_s)} / ${ms(r.feedback.p90_s)}` : "-").padEnd(23)} ${(r.preparation ? `${ms(r.preparation.median_s)} / ${ms(r.preparation.p90_s)}` : "-").padEnd(26)} ${r.iterations.toFixed(2).padEnd(9)} ${String(r.notSolved).padEnd(11)} ${r.uprightFrom ?? "-"}`,
   );
+const refParts = (name: string): { tracking: number; inputChange: number; softPenalty: number; maxTR: number } => {
+  const t = anchors.experiments[name].totals;
+  return { tracking: t.tracking_sum_all, inputChange: t.du_penalty_sum_all, softPenalty: t.soft_penalty_sum_all, maxTR: t.T_R_max };
+};
+log("");
+log("CSTR closed-loop cost by part (ours vs cstr_ms_rk4_ipopt's totals): tracking of C_b, input changes, soft T_R penalty; largest plant T_R");
+for (const r of rows) {
+  if (r.parts === undefined) continue;
+  const ref = refParts("cstr_ms_rk4_ipopt");
+  const rel = (a: number, b: number): string => (b === 0 ? `${a.toExponential(3)} vs 0` : `${a.toPrecision(8)} vs ${b.toPrecision(8)} (${((a - b) / b).toExponential(1)})`);
+  log(`  ${r.mode.padEnd(4)} tracking ${rel(r.parts.tracking, ref.tracking)}; input changes ${rel(r.parts.inputChange, ref.inputChange)}; soft penalty ${rel(r.parts.softPenalty, ref.softPenalty)}; max T_R ${r.parts.maxTR.toFixed(7)} vs ${ref.maxTR.toFixed(7)}`);
+}
 log("");
 log("reference (CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here; CSTR plant = cvodes):");
 log("experiment                      cost          step median/p90 ms  upright from");
@@ -216,7 +236,7 @@ emitJson({
   measured: rows,
   reference: {
     note: "CasADi/IPOPT, measured on this machine kind at load 4-5, not measured here",
-    experiments: refs.map(([system, mode, name]) => ({ system, mode, name, cost: refCost(name), step: anchors.experiments[name].timing.step_wall.all_steps, uprightFrom: refUpright(name) })),
+    experiments: refs.map(([system, mode, name]) => ({ system, mode, name, cost: refCost(name), step: anchors.experiments[name].timing.step_wall.all_steps, uprightFrom: refUpright(name), ...(system === "cstr" ? { parts: refParts(name) } : {}) })),
   },
   load: { before: loadBefore, after: loadAfter },
   ...(chainLoad !== undefined ? { chain: { rows: chainRows, exponents: chainExponents, load: chainLoad } } : {}),

@@ -258,6 +258,8 @@ export class NmpcController {
     const grad = new Float64Array(this.nTheta);
     if (s === undefined || !result.ok) return { ...result, grad, message: result.message ?? `not converged (${result.status})` };
     lagrangianThetaGradient(s, grad);
+    const pinned = pinnedThetaRow(s, kind === "q");
+    if (pinned !== null) return { ...result, grad: grad.fill(NaN), message: pinned };
     return { ...result, grad };
   }
 
@@ -281,4 +283,37 @@ export class NmpcController {
     const u0 = s.uOff(0);
     return { u: Float64Array.from(s.z.subarray(u0, u0 + this.nu)), jacobian, status: pj.status, ok: pj.status === "ok", solveStatus: result.status, ...(pj.message ? { message: pj.message } : {}) };
   }
+}
+
+/** A hard row whose value is within this of its bound counts as active (the SQP's default KKT tolerance). */
+const ACTIVE_TOL = 1e-8;
+
+/**
+ * Why dL/dtheta is not the derivative of the value (null when it is): an active hard row of stage 0
+ * that touches only pinned variables (x_0 always; u_0 too in Q(s, a)) and moves with theta. Such a
+ * row is linearly dependent on the pins, so its multiplier is not unique (the QP splits it with the
+ * pins' as it pleases) and the value is not differentiable in theta there: moving theta one way
+ * makes the pinned point infeasible (an equality), or the row is exactly at its bound (an
+ * inequality: a one-sided derivative). The caller reports NaN with this message instead of a number
+ * that depends on the split. Needs `linearizeTheta` (lagrangianThetaGradient calls it) and the
+ * stage-0 Jacobians of the converged point.
+ */
+function pinnedThetaRow(s: MultipleShootingSqp, inputPinned: boolean): string | null {
+  const { nh, nu, nTheta, y, c, lc } = s;
+  if (nh === 0) return null;
+  const out = s.conOut[0];
+  for (let i = 0; i < nh; i++) {
+    const r = s.rowHard + i;
+    let movesWithTheta = false;
+    for (let j = 0; j < nTheta; j++) if (out.jtheta[i * nTheta + j] !== 0) movesWithTheta = true;
+    if (!movesWithTheta) continue;
+    let free = false;
+    if (!inputPinned) for (let j = 0; j < nu; j++) if (out.ju[i * nu + j] !== 0) free = true;
+    if (free) continue;
+    // active: an equality row, a nonzero multiplier, or the value at its bound (h <= 0)
+    const active = lc[r] === 0 || y[r] !== 0 || Math.abs(c[r]) <= ACTIVE_TOL;
+    if (!active) continue;
+    return `not differentiable in theta: hard row ${i} of stage 0 depends only on the pinned ${inputPinned ? "x_0 and u_0" : "x_0"}, moves with theta and is active (h = ${c[r].toExponential(2)}), so its multiplier is not unique`;
+  }
+  return null;
 }

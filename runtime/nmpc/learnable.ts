@@ -18,7 +18,7 @@ import type { QpStatus } from "../qp/types.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "../mpc/bounds.js";
 import type { RuntimeLayout } from "../mpc/template.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "../mpc/types.js";
-import { NmpcController, type NmpcActResult } from "./controller.js";
+import { NmpcController, type NmpcActResult, type NmpcGradResult } from "./controller.js";
 import type { SqpOptions } from "./sqp.js";
 import type { NlpStatus, OcpModel } from "./types.js";
 
@@ -241,6 +241,13 @@ export class NonlinearMpc implements LearnableMpc {
     return { value: r.ok ? r.value : NaN, status: qpStatusOf(r.status), iterations: r.stats.iterations, ok: r.ok, ...(message !== undefined ? { message } : {}) };
   }
 
+  /** A converged solve whose value has no derivative in theta keeps ok (the value is right) and
+   *  says why its gradient is NaN (NmpcController.gradOf). */
+  private gradResult(r: NmpcGradResult): GradResult {
+    const base = this.valueResult(r);
+    return { ...base, grad: r.ok ? r.grad : r.grad.fill(NaN), ...(r.ok && r.message !== undefined ? { message: r.message } : {}) };
+  }
+
   private refusedValue(why: string): ValueResult {
     return { value: NaN, status: "invalid_input", iterations: 0, ok: false, message: why };
   }
@@ -262,7 +269,7 @@ export class NonlinearMpc implements LearnableMpc {
     const why = this.applyRuntime(runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
     const r = this.nlp.gradValue(this.x0(state));
-    return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
+    return this.gradResult(r);
   }
 
   gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
@@ -270,7 +277,7 @@ export class NonlinearMpc implements LearnableMpc {
     const why = this.applyRuntime(runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
     const r = this.nlp.gradQvalue(this.x0(state), input);
-    return { ...this.valueResult(r), grad: r.ok ? r.grad : r.grad.fill(NaN) };
+    return this.gradResult(r);
   }
 
   policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult {

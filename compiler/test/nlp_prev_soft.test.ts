@@ -266,27 +266,6 @@ describe("soft constraints at k = N in a nonlinear controller", () => {
     expect(r.status).not.toBe("solved");
   });
 
-  it("dQ/dtheta is NaN with a message, not a number that depends on a multiplier split, where an active stage-0 row on the pinned u_0 moves with theta", () => {
-    // u_0 == rho pinned by Q(s, a) at a = rho: two dependent equality rows; Q(s, a) is infinite
-    // for every other rho, so it has no derivative in rho
-    const eq = nlp(TERM.replace("%SOFT%", "u == rho for k in 0..0"));
-    const c = eq.createController();
-    const q = c.gradQvalue([1], [0.2]);
-    expect(q.ok).toBe(true);
-    expect(q.value).toBeCloseTo(0.04, 9);
-    expect(Number.isNaN(q.grad[0])).toBe(true);
-    expect(q.message).toMatch(/not differentiable in theta: hard row 0 of stage 0/);
-    // V(s) leaves u_0 free: dV/drho of V = rho^2 (u_0 = rho, the rest 0) is 2 rho
-    const v = c.gradValue([1]);
-    expect(v.grad[0]).toBeCloseTo(0.4, 8);
-    // an inequality u_0 <= rho: inactive at a < rho (dQ/drho = 0, a number), active at a = rho (NaN)
-    const ineq = nlp(TERM.replace("%SOFT%", "u <= rho for k in 0..0")).createController();
-    const inside = ineq.gradQvalue([1], [0.1]);
-    expect(inside.grad[0]).toBe(0);
-    expect(inside.message).toBeUndefined();
-    expect(Number.isNaN(ineq.gradQvalue([1], [0.2]).grad[0])).toBe(true);
-  });
-
   it("a soft row over 1..N is a path row and a terminal row with the same (folded) weights", () => {
     const mod = nlp(TERM.replace("%SOFT%", "soft x <= 0.5 for k in 1..N penalty linear 10*k"));
     const m = mod.template.model;

@@ -193,6 +193,9 @@ export class MpcController implements LearnableMpc {
   /** Jacobian entries to skip: rows the controller overwrites (x0 rows always, u0 rows in Q mode). */
   private readonly jacX0: Uint8Array;
   private readonly jacU0: Uint8Array;
+  /** Rows other than the pins that touch only pinned variables (x_0; x_0 and u_0 in Q) and whose
+   *  data move with theta: where one is active, the value has no derivative in theta (gradOf). */
+  private readonly pinnedThetaRows: PinnedThetaRows;
   /** Jacobian entries grouped by theta column (for forward sensitivities). */
   private readonly jacByColPtr: Int32Array;
   private readonly jacByCol: Int32Array;
@@ -283,6 +286,7 @@ export class MpcController implements LearnableMpc {
       counts[t.jacCol[e] + 1]++;
     }
     for (let i = 0; i < t.nTheta; i++) counts[i + 1] += counts[i];
+    this.pinnedThetaRows = pinnedThetaRows(t, this.layout, this.aRow, this.aCol);
     this.jacByColPtr = Int32Array.from(counts);
     this.jacByCol = new Int32Array(nJ);
     const fillPos = Int32Array.from(counts);
@@ -502,6 +506,23 @@ export class MpcController implements LearnableMpc {
       else if (row < L.c) g = -Math.max(y[row - L.u], 0);
       else g = 1;
       grad[t.jacCol[e]] += this.jac[e] * g;
+    }
+    const pinned = this.pinnedThetaRows;
+    const rows = pinned[mode];
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      // active (an equality, a multiplier, or the value at a bound): dependent on the pins, so the
+      // multiplier split is the QP's choice (or, at a bound, the derivative is one-sided)
+      const lo = this.data[L.l + r];
+      const hi = this.data[L.u + r];
+      let v = 0;
+      for (let p = pinned.ptr[r]; p < pinned.ptr[r + 1]; p++) v += this.data[L.A + pinned.entry[p]] * z[this.aCol[pinned.entry[p]]];
+      const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
+      const atBound = near(lo) || near(hi);
+      if (y[r] !== 0 || lo === hi || atBound) {
+        const message = `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`;
+        return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), message };
+      }
     }
     return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad };
   }
@@ -975,4 +996,54 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
     solveTime: 0,
     message,
   };
+}
+
+/** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound (relative). */
+const PINNED_ACTIVE_TOL = 1e-9;
+
+interface PinnedThetaRows {
+  /** For V (x_0 pinned) and Q (x_0 and u_0 pinned). */
+  readonly V: Int32Array;
+  readonly Q: Int32Array;
+  /** The A entries (indices into A's values) of row r: entry[ptr[r] .. ptr[r + 1]) (rows of Q only). */
+  readonly ptr: Int32Array;
+  readonly entry: Int32Array;
+}
+
+/** The rows of `MpcController.pinnedThetaRows`, with their A entries. */
+function pinnedThetaRows(t: QpTemplate, L: DataLayout, aRow: Int32Array, aCol: Int32Array): PinnedThetaRows {
+  const { m } = t;
+  const movesWithTheta = new Uint8Array(m);
+  for (let e = 0; e < t.jacRow.length; e++) {
+    const d = t.jacRow[e];
+    if (d >= L.A && d < L.l) movesWithTheta[aRow[d - L.A]] = 1;
+    else if (d >= L.l && d < L.u) movesWithTheta[d - L.l] = 1;
+    else if (d >= L.u && d < L.c) movesWithTheta[d - L.u] = 1;
+  }
+  const isX0 = (j: number) => j >= t.stateOffset && j < t.stateOffset + t.nx;
+  const isU0 = (j: number) => j >= t.inputOffset && j < t.inputOffset + t.nu;
+  // per row: 0 no entries, 1 only x_0, 2 only x_0 and u_0 (some u_0), 3 other columns
+  const kind = new Uint8Array(m);
+  for (let k = 0; k < aRow.length; k++) {
+    const r = aRow[k];
+    const c = isX0(aCol[k]) ? 1 : isU0(aCol[k]) ? 2 : 3;
+    if (c > kind[r]) kind[r] = c;
+  }
+  const pins = new Set<number>([...t.x0Rows, ...t.u0Rows]);
+  const V: number[] = [];
+  const Q: number[] = [];
+  for (let r = 0; r < m; r++) {
+    if (pins.has(r) || !movesWithTheta[r]) continue;
+    if (kind[r] === 1) V.push(r);
+    if (kind[r] === 1 || kind[r] === 2) Q.push(r);
+  }
+  const inQ = new Uint8Array(m);
+  for (const r of Q) inQ[r] = 1;
+  const ptr = new Int32Array(m + 1);
+  for (let k = 0; k < aRow.length; k++) if (inQ[aRow[k]]) ptr[aRow[k] + 1]++;
+  for (let r = 0; r < m; r++) ptr[r + 1] += ptr[r];
+  const entry = new Int32Array(ptr[m]);
+  const at = Int32Array.from(ptr);
+  for (let k = 0; k < aRow.length; k++) if (inQ[aRow[k]]) entry[at[aRow[k]]++] = k;
+  return { V: Int32Array.from(V), Q: Int32Array.from(Q), ptr, entry };
 }

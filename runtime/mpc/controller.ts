@@ -12,7 +12,7 @@
 
 import { QpSolver } from "../qp/osqp.js";
 import { ActiveSetQp } from "../qp/active_set.js";
-import { InteriorPointQp } from "../qp/ipm.js";
+import { DEFAULT_SHARPEN_ITERATIONS, InteriorPointQp } from "../qp/ipm.js";
 import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
@@ -41,9 +41,6 @@ const WARM_SETS_SHORT = 8;
  *  and only tried again every PROBE_EVERY-th solve: the interior-point answer is the answer then
  *  (bench:scale: the failed walks were a quarter of the time of an act at N = 160). */
 const PROBE_EVERY = 8;
-/** Sharpening iterations of the interior-point method when its active set goes to the crossover
- *  (runtime/qp/ipm.ts `sharpenIterations`). */
-const IPM_SHARPEN = 3;
 /** Working sets of the crossover from the interior-point solution (and after ADMM). */
 const CROSSOVER_SETS = 100;
 
@@ -802,7 +799,7 @@ export class MpcController implements LearnableMpc {
     // the sharpening iterations only serve the crossover's active set: none when it is skipped
     // (bench:scale at N = 160: 15 -> 12 iterations; the answer still meets the IPM's tolerance)
     const crossover = !this.hopeless(slot, slot.crossoverFailures);
-    ipm.sharpenIterations = crossover ? IPM_SHARPEN : 0;
+    ipm.sharpenIterations = crossover ? DEFAULT_SHARPEN_ITERATIONS : 0;
     const status = ipm.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u);
     this.stats.factorizations += ipm.factorizations;
     if (status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex") {

@@ -108,6 +108,9 @@ export interface IpmOptions {
   readonly wasm?: boolean;
 }
 
+/** Default of `IpmOptions.sharpenIterations`. */
+export const DEFAULT_SHARPEN_ITERATIONS = 3;
+
 // row kinds
 const FREE = 0;
 const LOWER = 1;
@@ -305,7 +308,7 @@ export class InteriorPointQp {
     this.pChecked = new Float64Array(nnzP);
     this.live = [this.z, this.sl, this.su, this.ll, this.lu, this.yeq, this.slPrev, this.suPrev, this.llPrev, this.luPrev];
     this.keep = this.live.map((v) => new Float64Array(v.length));
-    this.sharpenIterations = options.sharpenIterations ?? 3;
+    this.sharpenIterations = options.sharpenIterations ?? DEFAULT_SHARPEN_ITERATIONS;
   }
 
   private snapshot(residual: number): void {

@@ -128,8 +128,10 @@ export function plantFromIr(plant: PlantIr, options: { disturbance?: Disturbance
   const roots = [...plant.next, plant.cost, ...plant.constraints.flatMap((c) => [c.e, c.lo, c.hi])];
   const needed = neededNodes({ pool }, roots);
   const vals = new Float64Array(pool.nodes.length);
-  const v = new Float64Array(plant.nx + plant.nu + plant.nd);
+  const v = new Float64Array(plant.nx + plant.nu + plant.nd + (plant.prevInput ? plant.nu : 0));
   const next = new Float64Array(plant.nx);
+  // prev(a): the input applied at the previous step, 0 at the first step of an episode
+  const prevA = new Float64Array(plant.prevInput ? plant.nu : 0);
   const initialSampler = new RandomDisturbance(plant.initial);
   return new FunctionPlant({
     nx: plant.nx,
@@ -137,13 +139,16 @@ export function plantFromIr(plant: PlantIr, options: { disturbance?: Disturbance
     initial: (rng) => {
       const s0 = new Float64Array(plant.nx);
       initialSampler.sample(0, rng, s0);
+      prevA.fill(0);
       return s0;
     },
     step: (s, a, e) => {
       v.set(s, 0);
       for (let i = 0; i < plant.nu; i++) v[plant.nx + i] = a[i];
       v.set(e, plant.nx + plant.nu);
+      v.set(prevA, plant.nx + plant.nu + plant.nd);
       for (let k = 0; k < needed.length; k++) vals[needed[k]] = evalNode(pool.nodes[needed[k]], vals, [], v);
+      for (let i = 0; i < prevA.length; i++) prevA[i] = a[i];
       for (let i = 0; i < plant.nx; i++) next[i] = vals[plant.next[i]];
       let violations = 0;
       for (const c of plant.constraints) if (!(vals[c.lo] <= vals[c.e] && vals[c.e] <= vals[c.hi])) violations++;

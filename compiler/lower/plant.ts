@@ -34,8 +34,12 @@ export interface PlantIr {
   readonly nd: number;
   /** Initial state, entry by entry: a constant or a draw from the plant's "init" stream. */
   readonly initial: readonly DistributionIr[];
-  /** rt leaves of the node expressions below: s at 0..nx-1, a at nx..nx+nu-1, e at nx+nu.. */
+  /** rt leaves of the node expressions below: s at 0..nx-1, a at nx..nx+nu-1, e at nx+nu..,
+   *  and, when `prevInput`, prev(a) (the input applied at the previous step, 0 at the first step
+   *  of an episode) at nx+nu+nd..nx+nu+nd+nu-1. */
   readonly next: readonly number[];
+  /** Whether the dynamics, cost or constraints read prev(a). */
+  readonly prevInput: boolean;
   readonly cost: number;
   readonly constraints: readonly PlantConstraintIr[];
   readonly disturbance: readonly DistributionIr[];
@@ -82,8 +86,18 @@ export function lowerPlant(program: Program, block: PlantBlock, model: Model): P
   const byName = (name: string, span: Span): never => {
     throw new LoweringAssertion(`\`${name}\` looked up by name, not through the checker's model`, span);
   };
-  const prev = (name: string, span: Span): never => {
-    throw new LowerError(`\`prev(${name})\` is not defined in a plant`, span, CompilerCodes.unsupported);
+  // prev(a) in the dynamics, cost and constraints: the input applied at the previous step (leaves
+  // after the disturbance); nowhere else (initial state, disturbance, settings)
+  const noPrev = (name: string, span: Span): never => {
+    throw new LowerError(`\`prev(${name})\` is only defined in a plant's dynamics, cost and constraints`, span, CompilerCodes.unsupported);
+  };
+  let prevInput = false;
+  let prevVal: Mat | undefined;
+  const prev = (_name: string, span: Span, ref?: NameRef): Val => {
+    if (ref === undefined || symbolOf(ref).decl !== inputs[0]) throw new LoweringAssertion("`prev` of something other than the plant's input", span);
+    prevInput = true;
+    prevVal ??= leaves(nx + nu + nd, nu);
+    return mat(prevVal);
   };
   /** Names that do not depend on the plant's state: constants, parameters, `I`. */
   const constRef = (ref: NameRef): Val => {
@@ -93,7 +107,7 @@ export function lowerPlant(program: Program, block: PlantBlock, model: Model): P
     if (sym.kind === "builtin" && sym.name === "inf") return mat(alg.scalar(alg.num(Infinity)));
     throw new LoweringAssertion(`\`${ref.name}\` (a ${sym.kind}) has no value here`, ref.span);
   };
-  const constScope: Scope = { lookup: byName, ref: constRef, prev };
+  const constScope: Scope = { lookup: byName, ref: constRef, prev: noPrev };
   const [sr, sc] = agreedDims(ev, model, states[0], constScope);
   const [ar, ac] = agreedDims(ev, model, inputs[0], constScope);
   const nx = sr * sc;
@@ -127,7 +141,7 @@ export function lowerPlant(program: Program, block: PlantBlock, model: Model): P
     const noiseScope: Scope = {
       lookup: byName,
       ref: constRef,
-      prev,
+      prev: noPrev,
       noise: (dist, args) => {
         const leaf = pool.rt(1_000_000 + draws.size + count++);
         draws.set(leaf, dist === "uniform" ? { kind: "uniform", low: args[0], high: args[1] } : { kind: "normal", mean: args[0], std: args[1] });
@@ -181,7 +195,11 @@ export function lowerPlant(program: Program, block: PlantBlock, model: Model): P
       const k3 = f(axpy(sVal, h / 2, k2));
       const k4 = f(axpy(sVal, h, k3));
       next = axpy(sVal, h / 6, axpy(axpy(axpy(k1, 2, k2), 2, k3), 1, k4));
-    } else next = zohPlant(alg, f(sVal), nx, nu, nd, h, dy.rhs.span);
+    } else {
+      const rhs = f(sVal);
+      if (prevInput) throw new LowerError("`prev()` in continuous plant dynamics `using zoh`: the exact discretization holds the current input only", dy.rhs.span, CompilerCodes.unsupported, "use `using rk4` (or `euler`), or carry the previous input as a state");
+      next = zohPlant(alg, rhs, nx, nu, nd, h, dy.rhs.span);
+    }
   }
   // cost
   const costItem = block.items.find((i) => i.kind === "PlantCost");
@@ -220,6 +238,7 @@ export function lowerPlant(program: Program, block: PlantBlock, model: Model): P
     nd,
     initial,
     next: next.e.map((p: Poly) => p.c),
+    prevInput,
     cost,
     constraints,
     disturbance,

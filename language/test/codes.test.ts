@@ -226,7 +226,8 @@ describe("every registered code is triggered", () => {
     const src = `${CONTROLLER}plant P {
   state a[1] = [0]
   input v[1]
-  dynamics a+ = a + prev(v)
+  timestep 0.1
+  dynamics der(a) = -a + prev(v) using zoh
   cost a'*a
 }
 `;

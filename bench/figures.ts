@@ -235,7 +235,10 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
   });
   // the same data without the guard (mpcrl's train_offpolicy): the verdicts side by side
   const noGuardSpec = runDir("offline-guard-none.mpcrl");
-  writeFileSync(noGuardSpec, readFileSync(join(root, GZ, "linear_mpc_offline.mpcrl"), "utf8").replace("    first_input_bounds removed\n  }\n  dataset", "    first_input_bounds removed\n    guard none\n  }\n  dataset"));
+  const offlineSource = readFileSync(join(root, GZ, "linear_mpc_offline.mpcrl"), "utf8");
+  const noGuardSource = offlineSource.replace("    first_input_bounds removed\n  }\n  dataset", "    first_input_bounds removed\n    guard none\n  }\n  dataset");
+  if (noGuardSource === offlineSource) throw new Error("figures: linear_mpc_offline.mpcrl changed; the `guard none` variant is no longer made (update groupExamples)");
+  writeFileSync(noGuardSpec, noGuardSource);
   const noGuard = cli<Summary>("train", noGuardSpec, [], "offline-guard-none");
   type Verdict = { initial: { meanCost: number; violationSteps: number }; learned: { meanCost: number; violationSteps: number }; comparison: { relativePercent: number }; evaluation: { episodes: number } };
   const verdictOf = (dir: string) => JSON.parse(readFileSync(join(dir, "verdict.json"), "utf8")) as Verdict;

@@ -135,6 +135,8 @@ function cstr(mode: "sqp" | "rti"): Row {
     x = Float64Array.from(plant.step(x, u, truth, none).f);
     uPrev = u;
   }
+  // the final state x_100 too (the reference's T_R_max is over x_0..x_K)
+  parts.maxTR = Math.max(parts.maxTR, x[2]);
   return { system: "cstr", mode, cost, step: stat(step), ...(mode === "rti" ? { feedback: stat(fb), preparation: stat(prep) } : {}), iterations: its / 100, notSolved: bad, parts };
 }
 

@@ -58,3 +58,18 @@ describe.each([
     expect(Number.isNaN(atBound.grad[0])).toBe(true);
   });
 });
+
+describe("an interior-point answer (no exact crossover)", () => {
+  it("keeps a finite gradient for an inactive row: its ~1e-14 multiplier does not make it active", () => {
+    // the path of long discounted horizons whose crossovers are skipped: the IPM's own point,
+    // whose inactive multipliers are tiny but not 0
+    const c = controller("u + 0.5*x <= rho for k in 0..0", false);
+    (c as unknown as { solveActiveSet: () => null }).solveActiveSet = () => null;
+    const q = c.gradQvalue([0.1], [-0.3]);
+    expect(q.ok).toBe(true);
+    expect(q.message).toBeUndefined();
+    expect(q.grad[0]).toBeCloseTo(0, 9);
+    // at its bound (u_0 + 0.5 x_0 = 0.2) the row is active, whatever the multiplier
+    expect(Number.isNaN(c.gradQvalue([0.1], [0.15]).grad[0])).toBe(true);
+  });
+});

@@ -509,6 +509,11 @@ export class MpcController implements LearnableMpc {
     }
     const pinned = this.pinnedThetaRows;
     const rows = pinned[mode];
+    // a multiplier counts when it is clearly nonzero: an interior-point or ADMM answer leaves
+    // ~1e-14 on inactive rows (exact active-set answers leave 0)
+    let yMax = 0;
+    if (rows.length > 0) for (let i = 0; i < y.length; i++) yMax = Math.max(yMax, Math.abs(y[i]));
+    const yTol = PINNED_ACTIVE_TOL * Math.max(1, yMax);
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k];
       // active (an equality, a multiplier, or the value at a bound): dependent on the pins, so the
@@ -519,7 +524,7 @@ export class MpcController implements LearnableMpc {
       for (let p = pinned.ptr[r]; p < pinned.ptr[r + 1]; p++) v += this.data[L.A + pinned.entry[p]] * z[this.aCol[pinned.entry[p]]];
       const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
       const atBound = near(lo) || near(hi);
-      if (y[r] !== 0 || lo === hi || atBound) {
+      if (Math.abs(y[r]) > yTol || lo === hi || atBound) {
         const message = `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`;
         return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), message };
       }
@@ -1002,7 +1007,8 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
   };
 }
 
-/** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound (relative). */
+/** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound, or with a
+ *  multiplier above this times max(1, max |y|) (relative). */
 const PINNED_ACTIVE_TOL = 1e-9;
 
 interface PinnedThetaRows {

@@ -51,8 +51,8 @@ export interface ValueResult {
 
 export interface GradResult extends ValueResult {
   /** d value / d theta (length nTheta), from the Lagrangian at the primal-dual optimum. NaN, with
-   *  `message` saying why, where a solved value has no derivative in theta (a nonlinear controller's
-   *  active stage-0 row on the pinned x_0 / u_0 that moves with theta); learners skip such a sample. */
+   *  `message` saying why, where a solved value has no derivative in theta (an active row on the
+   *  pinned x_0 / u_0 that moves with theta, linear or nonlinear controller); learners skip such a sample. */
   readonly grad: Float64Array;
 }
 

@@ -302,6 +302,10 @@ function pinnedThetaRow(s: MultipleShootingSqp, inputPinned: boolean): string | 
   const { nh, nu, nTheta, y, c, lc } = s;
   if (nh === 0) return null;
   const out = s.conOut[0];
+  // a multiplier counts when clearly nonzero (the SQP's damped multiplier update can leave a trace)
+  let yMax = 0;
+  for (let i = 0; i < y.length; i++) yMax = Math.max(yMax, Math.abs(y[i]));
+  const yTol = 1e-9 * Math.max(1, yMax);
   for (let i = 0; i < nh; i++) {
     const r = s.rowHard + i;
     let movesWithTheta = false;
@@ -311,7 +315,7 @@ function pinnedThetaRow(s: MultipleShootingSqp, inputPinned: boolean): string | 
     if (!inputPinned) for (let j = 0; j < nu; j++) if (out.ju[i * nu + j] !== 0) free = true;
     if (free) continue;
     // active: an equality row, a nonzero multiplier, or the value at its bound (h <= 0)
-    const active = lc[r] === 0 || y[r] !== 0 || Math.abs(c[r]) <= ACTIVE_TOL;
+    const active = lc[r] === 0 || Math.abs(y[r]) > yTol || Math.abs(c[r]) <= ACTIVE_TOL;
     if (!active) continue;
     return `not differentiable in theta: hard row ${i} of stage 0 depends only on the pinned ${inputPinned ? "x_0 and u_0" : "x_0"}, moves with theta and is active (h = ${c[r].toExponential(2)}), so its multiplier is not unique`;
   }

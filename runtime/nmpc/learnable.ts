@@ -245,7 +245,8 @@ export class NonlinearMpc implements LearnableMpc {
    *  says why its gradient is NaN (NmpcController.gradOf). */
   private gradResult(r: NmpcGradResult): GradResult {
     const base = this.valueResult(r);
-    return { ...base, grad: r.ok ? r.grad : r.grad.fill(NaN), ...(r.ok && r.message !== undefined ? { message: r.message } : {}) };
+    const undefinedGrad = r.ok && r.message !== undefined && r.grad.some((g) => Number.isNaN(g));
+    return { ...base, grad: r.ok ? r.grad : r.grad.fill(NaN), ...(undefinedGrad ? { message: r.message } : {}) };
   }
 
   private refusedValue(why: string): ValueResult {

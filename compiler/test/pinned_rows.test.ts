@@ -73,3 +73,22 @@ describe("an interior-point answer (no exact crossover)", () => {
     expect(Number.isNaN(c.gradQvalue([0.1], [0.15]).grad[0])).toBe(true);
   });
 });
+
+describe("a kept bound of u_0 that moves with theta (linear controller)", () => {
+  it("gives NaN with a message at a = the bound, 0 inside it, and 0 when the first input's bounds are removed", () => {
+    const source = SPEC.replace("%SOLVER%", "").replace("input u[1] in [-5, 5]", "input u[1] in [-5, rho]").replace("%ROW%", "x <= 10");
+    const r = compileToModule(source, { fileName: "pinned.mpcrl" });
+    if (r.module === undefined) throw new Error(r.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n"));
+    const kept = r.module.createController({ firstInputBounds: "kept" });
+    expect(kept.gradQvalue([1], [0.1]).grad[0]).toBe(0);
+    const at = kept.gradQvalue([1], [0.2]);
+    expect(at.ok).toBe(true);
+    expect(Number.isNaN(at.grad[0])).toBe(true);
+    expect(at.message).toMatch(/at its kept bound 0.2, which moves with theta/);
+    // removed: Q(s, a) does not see u_0's bounds at all
+    const removed = r.module.createController({ firstInputBounds: "removed" });
+    const q = removed.gradQvalue([1], [0.2]);
+    expect(q.message).toBeUndefined();
+    expect(q.grad[0]).toBe(0);
+  });
+});

@@ -507,6 +507,21 @@ export class MpcController implements LearnableMpc {
       else g = 1;
       grad[t.jacCol[e]] += this.jac[e] * g;
     }
+    if (mode === "Q" && this.firstInputBounds === "kept" && input !== undefined) {
+      // a kept bound of u_0 that moves with theta, with a at it: Q(s, a) is infinite on one side
+      // (the bound moved past a), so it has no derivative in theta there
+      for (let e = 0; e < t.jacRow.length; e++) {
+        if (!this.jacU0[e] || this.jac[e] === 0) continue;
+        const row = t.jacRow[e];
+        const r = row < L.u ? row - L.l : row - L.u;
+        const j = t.u0Rows.indexOf(r);
+        const b = this.data[row];
+        if (j >= 0 && Math.abs(input[j] - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b))) {
+          const message = `not differentiable in theta: u_0[${j}] = ${input[j]} is at its kept bound ${b}, which moves with theta (Q(s, a) is infinite once the bound moves past it)`;
+          return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), message };
+        }
+      }
+    }
     const pinned = this.pinnedThetaRows;
     const rows = pinned[mode];
     // a multiplier counts when it is clearly nonzero: an interior-point or ADMM answer leaves

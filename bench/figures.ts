@@ -534,15 +534,15 @@ function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
 }
 
 function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
-  type R = { size: number; n: number; msPerStep: number; factorizationsPerStep: number; admmPerStep: number; failures: number };
+  type R = { size: number; n: number; msPerStep: number; p10: number; p90: number; factorizationsPerStep: number; admmPerStep: number; failures: number };
   type T = { gz: { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number }; chain: { rows: R[]; exponent: number } };
   const { json: t, command } = bench<T>("scale", quick ? ["--max-n", "80"] : []);
   const rows: Row[] = [];
   t.gz.act.forEach((a, i) => {
     const q = t.gz.qlearning[i];
     rows.push({
-      what: `Gros & Zanon, horizon ${a.size} (n ${a.n}): act / Q-learning step per closed-loop step (working sets, ADMM fallbacks per step)`,
-      ours: `${f(a.msPerStep, 3)} / ${f(q.msPerStep, 3)} ms (${f(a.factorizationsPerStep, 1)} / ${f(q.factorizationsPerStep, 1)} sets, ${f(a.admmPerStep, 2)} / ${f(q.admmPerStep, 2)} ADMM)`,
+      what: `Gros & Zanon, horizon ${a.size} (n ${a.n}): act / Q-learning step per closed-loop step, median [p10, p90] (working sets, ADMM fallbacks per step)`,
+      ours: `${f(a.msPerStep, 3)} [${f(a.p10, 3)}, ${f(a.p90, 3)}] / ${f(q.msPerStep, 3)} [${f(q.p10, 3)}, ${f(q.p90, 3)}] ms (${f(a.factorizationsPerStep, 1)} / ${f(q.factorizationsPerStep, 1)} sets, ${f(a.admmPerStep, 2)} / ${f(q.admmPerStep, 2)} ADMM)`,
       reference: a.size === 160 ? "target: Q step < 2 ms, act <= 20x N = 10" : "-",
       command,
     });

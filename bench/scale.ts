@@ -17,7 +17,7 @@ import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
-import { emitJson, loadAverage, loadLine, log, median } from "./common.js";
+import { emitJson, loadAverage, loadLine, log, median, quantile } from "./common.js";
 
 const args = process.argv.slice(2);
 const maxN = Number(args[args.indexOf("--max-n") + 1]) || 320;
@@ -44,6 +44,9 @@ interface Row {
   readonly m: number;
   readonly steps: number;
   readonly msPerStep: number;
+  /** 10th and 90th percentiles of the step time (a Q-learning step on a long horizon is bimodal). */
+  readonly p10: number;
+  readonly p90: number;
   readonly factorizationsPerStep: number;
   readonly admmPerStep: number;
   readonly failures: number;
@@ -76,6 +79,8 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
     m: t.m,
     steps,
     msPerStep: median(times),
+    p10: quantile(times, 0.1),
+    p90: quantile(times, 0.9),
     factorizationsPerStep: (mpc.stats.factorizations - before.factorizations) / steps,
     admmPerStep: (mpc.stats.admm - before.admm) / steps,
     failures,

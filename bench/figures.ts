@@ -240,7 +240,7 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
   if (noGuardSource === offlineSource) throw new Error("figures: linear_mpc_offline.mpcrl changed; the `guard none` variant is no longer made (update groupExamples)");
   writeFileSync(noGuardSpec, noGuardSource);
   const noGuard = cli<Summary>("train", noGuardSpec, [], "offline-guard-none");
-  type Verdict = { initial: { meanCost: number; violationSteps: number }; learned: { meanCost: number; violationSteps: number }; comparison: { relativePercent: number }; evaluation: { episodes: number } };
+  type Verdict = { initial: { meanCost: number; violationSteps: number }; learned: { meanCost: number; violationSteps: number }; comparison: { relativePercent: number; meanInitial: number; meanLearned: number }; evaluation: { episodes: number } };
   const verdictOf = (dir: string) => JSON.parse(readFileSync(join(dir, "verdict.json"), "utf8")) as Verdict;
   const vModel = verdictOf(off.dir);
   const vNone = verdictOf(noGuard.dir);
@@ -252,7 +252,7 @@ function groupExamples(): Omit<GroupData, "date" | "load" | "seconds"> {
   });
   const offSeeds = cli<{ runs: { dir: string }[] }>("train", `${GZ}/linear_mpc_offline.mpcrl`, ["--seeds", "1..5"], "offline-seeds");
   const ratios = offSeeds.summary.runs.map((r) => {
-    const c = (JSON.parse(readFileSync(join(r.dir, "verdict.json"), "utf8")) as { comparison: { meanInitial: number; meanLearned: number } }).comparison;
+    const c = verdictOf(r.dir).comparison;
     return c.meanLearned / c.meanInitial;
   });
   rows.push({

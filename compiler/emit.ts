@@ -192,13 +192,9 @@ export function emitPlant(plant: PlantIr, input: Pick<EmitInput, "fileName">, pu
   dists("plantDisturbance", "The disturbance of each step (draws use the plant's \"noise\" stream).", plant.disturbance);
   const np = plant.prevInput ? nu : 0;
   push(`const plantInputs = new Float64Array(${nx + nu + plant.nd + np});`, "");
-  if (np > 0) {
-    push("/** One step: writes the next state into `next`; `p` is prev(a), the input applied at the previous step (0 at an episode's first); returns the stage cost and the number of violated constraints. */");
-    push("export function plantStep(s: ArrayLike<number>, a: ArrayLike<number>, e: ArrayLike<number>, next: Float64Array, p: ArrayLike<number>): { cost: number; violations: number } {");
-  } else {
-    push("/** One step: writes the next state into `next`; returns the stage cost and the number of violated constraints. */");
-    push("export function plantStep(s: ArrayLike<number>, a: ArrayLike<number>, e: ArrayLike<number>, next: Float64Array): { cost: number; violations: number } {");
-  }
+  const prevDoc = np > 0 ? "; `p` is prev(a), the input applied at the previous step (0 at an episode's first)" : "";
+  push(`/** One step: writes the next state into \`next\`${prevDoc}; returns the stage cost and the number of violated constraints. */`);
+  push(`export function plantStep(s: ArrayLike<number>, a: ArrayLike<number>, e: ArrayLike<number>, next: Float64Array${np > 0 ? ", p: ArrayLike<number>" : ""}): { cost: number; violations: number } {`);
   push("  const v = plantInputs;");
   push(`  for (let i = 0; i < ${nx}; i++) v[i] = s[i];`, `  for (let i = 0; i < ${nu}; i++) v[${nx} + i] = a[i];`, `  for (let i = 0; i < ${plant.nd}; i++) v[${nx + nu} + i] = e[i];`);
   if (np > 0) push(`  for (let i = 0; i < ${np}; i++) v[${nx + nu + plant.nd} + i] = p[i];`);
@@ -214,16 +210,13 @@ export function emitPlant(plant: PlantIr, input: Pick<EmitInput, "fileName">, pu
   push("const initialSampler = new RandomDisturbance(plantInitialState);", "");
   push("export function createPlant(options: PlantOptions = {}): FunctionPlant {");
   push(`  const next = new Float64Array(${nx});`);
-  if (np > 0) {
-    push(`  const prevA = new Float64Array(${np});`);
-    push("  return new FunctionPlant({");
-    push(`    nx: ${nx},`, `    nu: ${nu},`, `    initial: (rng) => { const s0 = new Float64Array(${nx}); initialSampler.sample(0, rng, s0); prevA.fill(0); return s0; },`);
-    push("    step: (s, a, e) => {", "      const r = plantStep(s, a, e, next, prevA);", `      for (let i = 0; i < ${np}; i++) prevA[i] = a[i];`, "      return { next, cost: r.cost, violations: r.violations };", "    },");
-  } else {
-    push("  return new FunctionPlant({");
-    push(`    nx: ${nx},`, `    nu: ${nu},`, `    initial: (rng) => { const s0 = new Float64Array(${nx}); initialSampler.sample(0, rng, s0); return s0; },`);
-    push("    step: (s, a, e) => {", "      const r = plantStep(s, a, e, next);", "      return { next, cost: r.cost, violations: r.violations };", "    },");
-  }
+  // prev(a): the last applied input, 0 again at every episode's start (FunctionPlant.reset calls initial)
+  if (np > 0) push(`  const prevA = new Float64Array(${np});`);
+  push("  return new FunctionPlant({");
+  push(`    nx: ${nx},`, `    nu: ${nu},`, `    initial: (rng) => { const s0 = new Float64Array(${nx}); initialSampler.sample(0, rng, s0);${np > 0 ? " prevA.fill(0);" : ""} return s0; },`);
+  push("    step: (s, a, e) => {", `      const r = plantStep(s, a, e, next${np > 0 ? ", prevA" : ""});`);
+  if (np > 0) push(`      for (let i = 0; i < ${np}; i++) prevA[i] = a[i];`);
+  push("      return { next, cost: r.cost, violations: r.violations };", "    },");
   push(`    disturbance: options.disturbance ?? ${plant.nd > 0 ? "new RandomDisturbance(plantDisturbance)" : "undefined"},`);
   push("    episodeLength: options.episodeLength ?? plantInfo.episode,", "  });", "}", "");
 }

@@ -64,8 +64,11 @@ describe("an interior-point answer (no exact crossover)", () => {
     // the path of long discounted horizons whose crossovers are skipped: the IPM's own point,
     // whose inactive multipliers are tiny but not 0
     const c = controller("u + 0.5*x <= rho for k in 0..0", false);
-    (c as unknown as { solveActiveSet: () => null }).solveActiveSet = () => null;
+    const internals = c as unknown as { solveActiveSet: () => null; stats: { interiorPoint: number } };
+    internals.solveActiveSet = () => null;
     const q = c.gradQvalue([0.1], [-0.3]);
+    // the answer did come from the interior-point method (the patch above took effect)
+    expect(internals.stats.interiorPoint).toBeGreaterThan(0);
     expect(q.ok).toBe(true);
     expect(q.message).toBeUndefined();
     expect(q.grad[0]).toBeCloseTo(0, 9);

@@ -193,6 +193,9 @@ export class MpcController implements LearnableMpc {
   /** Jacobian entries to skip: rows the controller overwrites (x0 rows always, u0 rows in Q mode). */
   private readonly jacX0: Uint8Array;
   private readonly jacU0: Uint8Array;
+  /** The Jacobian entries of u_0's bounds (a subset of jacU0) and the input each bounds. */
+  private readonly u0BoundEntries: Int32Array;
+  private readonly u0BoundInputs: Int32Array;
   /** Rows other than the pins that touch only pinned variables (x_0; x_0 and u_0 in Q) and whose
    *  data move with theta: where one is active, the value has no derivative in theta (gradOf). */
   private readonly pinnedThetaRows: PinnedThetaRows;
@@ -267,24 +270,34 @@ export class MpcController implements LearnableMpc {
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
     const x0Set = new Set<number>();
-    const u0Set = new Set<number>();
+    // data index of a bound of u_0[j] -> j
+    const u0Bound = new Map<number, number>();
     for (const r of t.x0Rows) {
       x0Set.add(this.layout.l + r);
       x0Set.add(this.layout.u + r);
     }
-    for (const r of t.u0Rows) {
-      u0Set.add(this.layout.l + r);
-      u0Set.add(this.layout.u + r);
-    }
+    t.u0Rows.forEach((r, j) => {
+      u0Bound.set(this.layout.l + r, j);
+      u0Bound.set(this.layout.u + r, j);
+    });
     const nJ = t.jacRow.length;
     this.jacX0 = new Uint8Array(nJ);
     this.jacU0 = new Uint8Array(nJ);
+    const boundEntries: number[] = [];
+    const boundInputs: number[] = [];
     const counts = new Int32Array(t.nTheta + 1);
     for (let e = 0; e < nJ; e++) {
       if (x0Set.has(t.jacRow[e])) this.jacX0[e] = 1;
-      if (u0Set.has(t.jacRow[e])) this.jacU0[e] = 1;
+      const j = u0Bound.get(t.jacRow[e]);
+      if (j !== undefined) {
+        this.jacU0[e] = 1;
+        boundEntries.push(e);
+        boundInputs.push(j);
+      }
       counts[t.jacCol[e] + 1]++;
     }
+    this.u0BoundEntries = Int32Array.from(boundEntries);
+    this.u0BoundInputs = Int32Array.from(boundInputs);
     for (let i = 0; i < t.nTheta; i++) counts[i + 1] += counts[i];
     this.pinnedThetaRows = pinnedThetaRows(t, this.layout, this.aRow, this.aCol);
     this.jacByColPtr = Int32Array.from(counts);
@@ -510,15 +523,13 @@ export class MpcController implements LearnableMpc {
     if (mode === "Q" && this.firstInputBounds === "kept" && input !== undefined) {
       // a kept bound of u_0 that moves with theta, with a at it: Q(s, a) is infinite on one side
       // (the bound moved past a), so it has no derivative in theta there
-      for (let e = 0; e < t.jacRow.length; e++) {
-        if (!this.jacU0[e] || this.jac[e] === 0) continue;
-        const row = t.jacRow[e];
-        const r = row < L.u ? row - L.l : row - L.u;
-        const j = t.u0Rows.indexOf(r);
-        const b = this.data[row];
-        if (j >= 0 && Math.abs(input[j] - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b))) {
-          const message = `not differentiable in theta: u_0[${j}] = ${input[j]} is at its kept bound ${b}, which moves with theta (Q(s, a) is infinite once the bound moves past it)`;
-          return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), message };
+      for (let k = 0; k < this.u0BoundEntries.length; k++) {
+        const e = this.u0BoundEntries[k];
+        if (this.jac[e] === 0) continue;
+        const j = this.u0BoundInputs[k];
+        const b = this.data[t.jacRow[e]];
+        if (Math.abs(input[j] - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b))) {
+          return this.notDifferentiable(res, grad, `not differentiable in theta: u_0[${j}] = ${input[j]} is at its kept bound ${b}, which moves with theta (Q(s, a) is infinite once the bound moves past it)`);
         }
       }
     }
@@ -540,11 +551,15 @@ export class MpcController implements LearnableMpc {
       const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
       const atBound = near(lo) || near(hi);
       if (Math.abs(y[r]) > yTol || lo === hi || atBound) {
-        const message = `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`;
-        return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad: grad.fill(NaN), message };
+        return this.notDifferentiable(res, grad, `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`);
       }
     }
     return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad };
+  }
+
+  /** A solved value without a derivative in theta: the value, a NaN gradient and why. */
+  private notDifferentiable(res: QpResult, grad: Float64Array, message: string): GradResult {
+    return { value: this.objective(res.x), status: res.status, iterations: res.iterations, ok: true, grad: grad.fill(NaN), message };
   }
 
   /** 0.5 z'Pz + q'z + c with the current data. */

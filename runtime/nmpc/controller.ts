@@ -302,10 +302,9 @@ function pinnedThetaRow(s: MultipleShootingSqp, inputPinned: boolean): string | 
   const { nh, nu, nTheta, y, c, lc } = s;
   if (nh === 0) return null;
   const out = s.conOut[0];
-  // a multiplier counts when clearly nonzero (the SQP's damped multiplier update can leave a trace)
-  let yMax = 0;
-  for (let i = 0; i < y.length; i++) yMax = Math.max(yMax, Math.abs(y[i]));
-  const yTol = 1e-9 * Math.max(1, yMax);
+  // a multiplier counts when clearly nonzero (the SQP's damped multiplier update can leave a
+  // trace): above 1e-9 max(1, max |y|), computed for the first candidate row only
+  let yTol = -1;
   for (let i = 0; i < nh; i++) {
     const r = s.rowHard + i;
     let movesWithTheta = false;
@@ -314,6 +313,11 @@ function pinnedThetaRow(s: MultipleShootingSqp, inputPinned: boolean): string | 
     let free = false;
     if (!inputPinned) for (let j = 0; j < nu; j++) if (out.ju[i * nu + j] !== 0) free = true;
     if (free) continue;
+    if (yTol < 0) {
+      let yMax = 0;
+      for (let k = 0; k < y.length; k++) yMax = Math.max(yMax, Math.abs(y[k]));
+      yTol = 1e-9 * Math.max(1, yMax);
+    }
     // active: an equality row, a nonzero multiplier, or the value at its bound (h <= 0)
     const active = lc[r] === 0 || Math.abs(y[r]) > yTol || Math.abs(c[r]) <= ACTIVE_TOL;
     if (!active) continue;

@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { cscFromTriplets } from "../../sparse/ops.js";
 import { ActiveSetQp } from "../active_set.js";
 import { pinInitialState } from "../io.js";
-import { crossover, InteriorPointQp } from "../ipm.js";
+import { crossover, InteriorPointQp, sideActivity } from "../ipm.js";
 import { QpSolver } from "../osqp.js";
 import type { QpProblem } from "../types.js";
 import { dataDir, denseToCsc, loadQp, randomFeasibleQp } from "./helpers.js";
@@ -266,6 +266,26 @@ describe("InteriorPointQp on a long-horizon MPC QP (issue 14)", () => {
     expect(ipm.solve(b.P.values, b.q, b.A.values, b.l, b.u)).toBe("solved");
     expect(ipm.solve(a.P.values, a.q, a.A.values, a.l, a.u)).toBe("solved");
     expect(Array.from(ipm.x)).toEqual(Array.from(xa));
+  });
+});
+
+describe("the IPM's active-set indicator (sideActivity)", () => {
+  const drop = Math.log(10); // the last step lowered mu tenfold
+  it("a side whose slack shrank with mu while its multiplier stayed is active, also when its multiplier is below its slack (a discounted tail)", () => {
+    expect(sideActivity(1e-9, 1e-10, 1e-8, 1e-10, drop)).toBeGreaterThan(0);
+    expect(sideActivity(1e-9, 1e-11, 1e-9, 1e-10, drop)).toBeLessThan(0);
+  });
+  it("after a step that raised mu the signs flip back: a slack that grew with mu is still active", () => {
+    expect(sideActivity(3e-9, 1e-9, 1e-9, 1e-9, -Math.log(3))).toBeGreaterThan(0);
+    expect(sideActivity(1e-9, 3e-9, 1e-9, 1e-9, -Math.log(3))).toBeLessThan(0);
+  });
+  it("a clearly inactive side (lambda/s ~ 1e-10) stays inactive whatever its multiplier did (bench:scale at N = 160 marked both sides of 181 soft bounds active)", () => {
+    expect(sideActivity(2.96e-2, 3.5e-12, 2.96e-2, 1.14e-12, drop)).toBeLessThan(0);
+    expect(sideActivity(2.96e-2, 3.5e-12, 2.96e-2, 1.14e-12, -drop)).toBeLessThan(0);
+  });
+  it("where mu hardly changed, lambda > s decides", () => {
+    expect(sideActivity(1e-9, 1e-8, 1e-9, 1e-8, 0.1)).toBeGreaterThan(0);
+    expect(sideActivity(1e-8, 1e-9, 1e-9, 1e-9, 0.1)).toBeLessThan(0);
   });
 });
 

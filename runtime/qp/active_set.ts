@@ -61,6 +61,9 @@ export interface ActiveSetOptions {
   readonly maxSets?: number;
   /** Number of first corrections that may change every violated row at once (then one row per set). Default 0. */
   readonly blockSteps?: number;
+  /** Fewest violated conditions for which such a correction changes them all; below it the walk
+   *  goes on one row per set (a nearly right set: a block step would overshoot). Default 1. */
+  readonly blockMin?: number;
   /** Maximum refinement steps per working set. Default 12. */
   readonly maxRefine?: number;
   /** Maximum number of rows changed since the last factorization handled by Schur-complement
@@ -106,6 +109,9 @@ export class ActiveSetQp {
   maxSets: number;
   private readonly maxRefine: number;
   private readonly blockSteps: number;
+  private readonly blockMin: number;
+  /** Whether the last correction changed every violated row (a block step). */
+  private lastWasBlock = false;
   private readonly prevSet: Int8Array;
   private readonly curSet: Int8Array;
   /** Rows already left out of a dependency in this solve (not chosen again). */
@@ -146,6 +152,7 @@ export class ActiveSetQp {
     this.maxSets = options.maxSets ?? 100;
     this.maxRefine = options.maxRefine ?? 12;
     this.blockSteps = options.blockSteps ?? 0;
+    this.blockMin = Math.max(1, options.blockMin ?? 1);
     this.schurCap = options.schurCap ?? "auto";
     this.schurAfter = Math.max(1, options.schurAfter ?? 2);
     this.prevSet = new Int8Array(this.m);
@@ -245,7 +252,7 @@ export class ActiveSetQp {
         // the active rows are linearly dependent:
         // the regularized multipliers grow like 1/delta on the rows of the dependency; leave out
         // the largest of them (other than the row just added).
-        if (this.lastAdded < 0 && this.correct(aValues, l, u, active, false, true) > 0) continue;
+        if (this.lastAdded < 0 && this.correct(aValues, l, u, active, false, true, true) > 0) continue;
         const drop = this.dependentRow(l, u, active);
         if (drop >= 0) {
           active[drop] = 0;
@@ -255,6 +262,8 @@ export class ActiveSetQp {
       }
       if (block > 0) curSet.set(active);
       const changes = this.correct(aValues, l, u, active, converged, block > 0);
+      // fewer violations than blockMin: one row per set from here on
+      if (block > 0 && !this.lastWasBlock) block = 0;
       if (changes === 0 && this.lastViaSchur) {
         // the final set: solved again from its own factorization (exact inertia, handed to the
         // sensitivities), not counted as another set
@@ -461,11 +470,12 @@ export class ActiveSetQp {
 
   /**
    * Correction of the working set at the current point: all violations at once (the primal-dual
-   * active set step) when `all`, else only the worst one (the most violated inactive row, else
-   * the most wrong-sign multiplier), which does not cycle on the near-correct sets of a closed
-   * loop. Returns the number of violations found (0: the KKT conditions hold within tolerance).
+   * active set step) when `all` and there are at least `blockMin` of them (or `force`), else only
+   * the worst one (the most violated inactive row, else the most wrong-sign multiplier), which
+   * does not cycle on the near-correct sets of a closed loop. Returns the number of violations
+   * found (0: the KKT conditions hold within tolerance); `lastWasBlock` says which it did.
    */
-  private correct(aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, all: boolean): number {
+  private correct(aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, all: boolean, force = false): number {
     const { n, m, sol, az, A } = this;
     az.fill(0);
     for (let j = 0; j < n; j++) {
@@ -478,42 +488,53 @@ export class ActiveSetQp {
     let changes = 0;
     let addRow = -1, addSide = 0, addWorst = 0;
     let dropRow = -1, dropWorst = 0;
-    for (let i = 0; i < m; i++) {
-      const a = active[i];
-      if (l[i] === u[i]) continue;
-      if (a === 0) {
-        const v = az[i];
-        const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
-        const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
-        if (over > this.tol || under > this.tol) {
-          changes++;
-          const side = over > this.tol ? 1 : -1;
-          const worst = Math.max(over, under);
-          if (all) active[i] = side;
-          else if (worst > addWorst) {
-            addWorst = worst;
-            addRow = i;
-            addSide = side;
+    // pass 1: count the violations, find the worst of each kind; pass 2 (a block step) changes them all
+    for (let pass = 0; pass < 2; pass++) {
+      const apply = pass === 1;
+      for (let i = 0; i < m; i++) {
+        const a = active[i];
+        if (l[i] === u[i]) continue;
+        if (a === 0) {
+          const v = az[i];
+          const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
+          const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
+          if (over > this.tol || under > this.tol) {
+            const side = over > this.tol ? 1 : -1;
+            if (apply) active[i] = side;
+            else {
+              changes++;
+              const worst = Math.max(over, under);
+              if (worst > addWorst) {
+                addWorst = worst;
+                addRow = i;
+                addSide = side;
+              }
+            }
           }
-        }
-      } else if (converged) {
-        const yi = sol[n + i];
-        const wrong = a > 0 ? -yi : yi;
-        if (wrong > dualTol) {
-          changes++;
-          if (all) active[i] = 0;
-          else if (wrong > dropWorst) {
-            dropWorst = wrong;
-            dropRow = i;
+        } else if (converged) {
+          const yi = sol[n + i];
+          const wrong = a > 0 ? -yi : yi;
+          if (wrong > dualTol) {
+            if (apply) active[i] = 0;
+            else {
+              changes++;
+              if (wrong > dropWorst) {
+                dropWorst = wrong;
+                dropRow = i;
+              }
+            }
           }
         }
       }
+      if (!apply && !(all && (force || changes >= this.blockMin))) break;
     }
-    if (!all) {
+    this.lastWasBlock = all && (force || changes >= this.blockMin);
+    if (!this.lastWasBlock) {
       this.lastAdded = addRow;
       if (addRow >= 0) active[addRow] = addSide as ActiveFlag;
       else if (dropRow >= 0) active[dropRow] = 0;
     }
     return changes;
   }
+
 }

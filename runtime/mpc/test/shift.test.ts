@@ -81,6 +81,9 @@ describe("closed loop warm started from the shifted working set", () => {
     }
     expect(mpc.stats.shiftedGuesses).toBeGreaterThan(30);
     expect(mpc.stats.admm).toBe(0);
-    expect(mpc.stats.factorizations).toBeLessThan(coldFactorizations / 3);
+    // measured: 278 factorizations warm against 543 cold (cold solves start from the empty set and
+    // settle through block steps: 3.6 sets each; one row per set, they took 6295)
+    expect(mpc.stats.factorizations).toBeLessThan(0.6 * coldFactorizations);
+    expect(coldFactorizations).toBeLessThan(5 * 150);
   });
 });

@@ -13,7 +13,7 @@
 
 import type { LearnableMpc } from "../mpc/types.js";
 import type { Plant } from "../plants/types.js";
-import { allFinite } from "../linalg/dense.js";
+import { allFinite, sameValues } from "../linalg/dense.js";
 import { isSolved } from "./monitors.js";
 import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerState } from "./optimizers.js";
 import { Replay, type ReplayState } from "./replay.js";
@@ -28,12 +28,6 @@ import { IdentificationGuard } from "./identify_guard.js";
  */
 export function unsolvable(status: string): boolean {
   return status === "primal_infeasible" || status === "dual_infeasible" || status === "non_convex" || status === "invalid_input";
-}
-
-/** Whether two parameter vectors are equal entry by entry. */
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export interface SafetySettings {

@@ -458,3 +458,10 @@ export function isSchurStable(a: DenseLike): boolean {
   }
   return false;
 }
+
+/** Whether two vectors have the same length and equal entries (exact comparison). */
+export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -36,7 +36,7 @@
 // Allocation: the iteration loop allocates nothing after the first solve (the ADMM fallback solver
 // is created on first use).
 
-import { choleskyAddedIdentity, convexifyEigen } from "../linalg/dense.js";
+import { choleskyAddedIdentity, convexifyEigen, sameValues } from "../linalg/dense.js";
 import { ActiveSetQp } from "../qp/active_set.js";
 import { QpSolver } from "../qp/osqp.js";
 import type { Csc, CscPattern } from "../sparse/csc.js";
@@ -700,6 +700,7 @@ export class MultipleShootingSqp {
   shift(): boolean {
     const { nx, nu, ns, N, z, y, active, m } = this;
     this.thetaFresh = false;
+    this.evalValid = false;
     z.copyWithin(0, nx, (N + 1) * nx);
     const u0 = this.uOff(0);
     z.copyWithin(u0, u0 + nu, u0 + N * nu);
@@ -801,6 +802,16 @@ export class MultipleShootingSqp {
     for (let r = 0; r < this.m && ok; r++) if (!Number.isFinite(c[r])) ok = false;
     if (linearize && ok) this.fillLinearization(z);
     this.evalOk = ok;
+    if (this.evalZ.length !== z.length) {
+      this.evalZ = new Float64Array(z.length);
+      this.evalTheta = new Float64Array(theta.length);
+      this.evalRt = new Float64Array(rt.length);
+    }
+    this.evalZ.set(z);
+    this.evalTheta.set(theta);
+    this.evalRt.set(rt);
+    this.evalF = f;
+    this.evalValid = true;
     return f;
   }
 
@@ -1005,7 +1016,10 @@ export class MultipleShootingSqp {
 
   /** Re-evaluates everything (values, Jacobians, Hessian) at the current iterate. */
   linearize(): boolean {
-    this.objective = this.evaluate(this.z, true);
+    if (this.evalValid && sameValues(this.evalZ, this.z) && sameValues(this.evalTheta, this.theta) && sameValues(this.evalRt, this.rt)) {
+      this.objective = this.evalF;
+      if (this.evalOk) this.fillLinearization(this.z);
+    } else this.objective = this.evaluate(this.z, true);
     this.zLin.set(this.z);
     return this.evalOk;
   }
@@ -1015,6 +1029,15 @@ export class MultipleShootingSqp {
 
   /** Whether the intervals' theta derivatives belong to the current iterate. */
   private thetaFresh = false;
+  /** The point, theta and runtime values of the last evaluation whose model outputs (the
+   *  intervals', residuals', costs' and constraints') are still in place, its objective and
+   *  verdict: linearize() at that point reuses them instead of evaluating again (the line search's
+   *  accepted trial point is the next iterate). */
+  private evalValid = false;
+  private evalF = NaN;
+  private evalZ: Float64Array = new Float64Array(0);
+  private evalTheta: Float64Array = new Float64Array(0);
+  private evalRt: Float64Array = new Float64Array(0);
 
   /**
    * The dynamics' theta derivatives (each interval's ftheta and the theta part of its Hessian) at
@@ -1025,6 +1048,7 @@ export class MultipleShootingSqp {
    */
   linearizeTheta(): void {
     if (this.thetaFresh) return;
+    this.evalValid = false;
     const { nx, nu, N, theta, rt, xv, uv, zLin: z } = this;
     for (let k = 0; k < N; k++) {
       for (let i = 0; i < nx; i++) xv[i] = z[this.xOff(k) + i];

@@ -535,7 +535,8 @@ function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
 
 function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
   type R = { size: number; n: number; msPerStep: number; p10: number; p90: number; factorizationsPerStep: number; admmPerStep: number; failures: number };
-  type T = { gz: { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number }; chain: { rows: R[]; exponent: number } };
+  type G = { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number };
+  type T = { gz: G; gzUndiscounted: G; chain: { rows: R[]; exponent: number } };
   const { json: t, command } = bench<T>("scale", quick ? ["--max-n", "80"] : []);
   const rows: Row[] = [];
   t.gz.act.forEach((a, i) => {
@@ -548,6 +549,14 @@ function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
     });
   });
   rows.push({ what: "growth exponent in N (least squares on log-log): act / Q-learning step", ours: `${f(t.gz.exponentAct, 2)} / ${f(t.gz.exponentQ, 2)}`, reference: "target <= 1.2", command });
+  const flat = t.gzUndiscounted;
+  rows.push({
+    what: `the same without the discount (gamma = 1), horizon ${flat.act.map((r) => r.size).join(" / ")}: act; Q-learning step, median ms (working sets per step)`,
+    ours: [flat.act, flat.qlearning].map((rs) => rs.map((r) => `${f(r.msPerStep, 3)} (${f(r.factorizationsPerStep, 1)})`).join(" / ")).join("; "),
+    reference: "-",
+    command,
+  });
+  rows.push({ what: "without the discount: growth exponent in N, act / Q-learning step", ours: `${f(flat.exponentAct, 2)} / ${f(flat.exponentQ, 2)}`, reference: "target <= 1.2", command });
   for (const r of t.chain.rows) rows.push({ what: `chain of masses, N = 20, nx ${r.size} (n ${r.n}): act per step`, ours: `${f(r.msPerStep, 3)} ms (${f(r.factorizationsPerStep, 1)} sets)`, reference: "-", command });
   rows.push({ what: "chain of masses: growth exponent in nx", ours: f(t.chain.exponent, 2), reference: "-", command });
   return {

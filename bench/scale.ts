@@ -3,6 +3,7 @@
 //    changed to N = 10 .. 320: median time of `act` per closed-loop step (the nominal controller on
 //    the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
 //    settings), with the solver statistics per step (working sets factored, ADMM fallbacks).
+//    The same without the discount (gamma = 1): how much of the growth is the discounted tail.
 // 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position
 //    bounds): median `act` time against the state size.
 // Growth exponents are least-squares slopes of log(time) against log(N) (log(nx)); the issue's
@@ -170,6 +171,28 @@ if (Ns.includes(160)) {
   log(`   N = 160 vs N = 10: act ${ratio(act, 160).toFixed(1)}x, Q-step ${ratio(qlearn, 160).toFixed(1)}x (target <= 20x); Q-learning step at N = 160: ${qlearn.find((r) => r.size === 160)!.msPerStep.toFixed(2)} ms (target < 2 ms)`);
 }
 
+// 1b. the same controller without the discount: the discounted tail (stage weights 0.9^k against an
+// undiscounted terminal cost) is what makes warm working sets fail on long horizons; without it
+// the growth is the method's own
+log("\n1b. The same with gamma = 1 (no discount)");
+log("     N   act ms   sets/step   Q-step ms   sets/step");
+const actFlat: Row[] = [];
+const qFlat: Row[] = [];
+for (const N of Ns) {
+  const flat = gzSource.replace("horizon 10", `horizon ${N}`).replace("const gamma = 0.9", "const gamma = 1");
+  if (!flat.includes("const gamma = 1")) throw new Error("examples/gros_zanon/linear_mpc.mpcrl no longer declares `const gamma = 0.9`");
+  const module = compileOrExit(flat, `gz_N${N}_gamma1.mpcrl`);
+  const steps = stepsFor(N);
+  const a = runLoop(module, false, steps, N);
+  const q = runLoop(module, true, steps, N);
+  actFlat.push(a);
+  qFlat.push(q);
+  log(`${String(N).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)}`);
+}
+const expActFlat = exponent(actFlat);
+const expQFlat = exponent(qFlat);
+log(`   growth exponent in N: act ${expActFlat.toFixed(2)}, Q-learning step ${expQFlat.toFixed(2)}`);
+
 log("\n2. Chain of masses, N = 20, act per closed-loop step against the state size");
 log("  masses     nx      n      m   act ms   sets/step  admm/step");
 const chain: Row[] = [];
@@ -183,4 +206,4 @@ const expChain = exponent(chain);
 log(`   growth exponent in nx: ${expChain.toFixed(2)}`);
 log(`\nnative OSQP on the same QPs: not measured here (Python osqp is not installed; ../shared/tools/native_osqp.py)`);
 log(loadLine("at end"));
-emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, chain: { rows: chain, exponent: expChain } });
+emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, gzUndiscounted: { act: actFlat, qlearning: qFlat, exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain, exponent: expChain } });

@@ -18,7 +18,7 @@ import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
-import { shiftWorkingSet, stageShift } from "./shift.js";
+import { rowStages, shiftWorkingSet, stageShift } from "./shift.js";
 import { linearStructure, type LinearStructure } from "./structure.js";
 
 /** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
@@ -222,6 +222,17 @@ export class MpcController implements LearnableMpc {
   private planShift = 0;
   /** Row -> the row of the same role one stage later (shift.ts), and scratch for the shifted set. */
   private readonly rowShift: Int32Array;
+  /**
+   * Stage of each row: the order in which a walk adds violated rows (ActiveSetQp `rowOrder`: the
+   * earliest stage among the rows violated by at least half the worst). A row at stage k moves the
+   * optimal plan after k (through the dynamics) far more than before it, so corrections in stage
+   * order settle an arc of active state bounds in one sweep where the most violated row first
+   * walked back and forth along it. Gros & Zanon, 4 disturbance sequences x 100 steps: act at
+   * N = 80 3.17 -> 0.44 ms, N = 160 8.25 -> 0.87 ms (working sets 56.5 -> 14.7 per step, IPM
+   * fallbacks 0.62 -> 0.03); without the discount N = 320 1.7 ms; Q-learning at N = 160 about the
+   * same (6 seeds: median 23.7 -> 27.5 ms, mean 26.7 -> 27.8 ms; its learning paths differ).
+   */
+  private readonly rowStage: Int32Array;
   private readonly shiftBuf: Int8Array;
 
   constructor(template: QpTemplate, options: MpcControllerOptions = {}) {
@@ -278,6 +289,7 @@ export class MpcController implements LearnableMpc {
       Q: this.newSlot(),
     };
     this.rowShift = stageShift(t);
+    this.rowStage = rowStages(t);
     this.shiftBuf = new Int8Array(t.m);
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
@@ -797,7 +809,7 @@ export class MpcController implements LearnableMpc {
     const t = this.template;
     const L = this.layout;
     const d = this.data;
-    if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A, { blockSteps: BLOCK_STEPS, blockMin: BLOCK_MIN });
+    if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A, { blockSteps: BLOCK_STEPS, blockMin: BLOCK_MIN, rowOrder: this.rowStage });
     const as = slot.active;
     as.maxSets = maxSets;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess);

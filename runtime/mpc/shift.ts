@@ -19,6 +19,16 @@ type ShiftInput = Pick<QpTemplate, "n" | "m" | "A" | "nx" | "nu" | "horizon" | "
 
 /** shift[r] = the row playing r's role one stage later, or -1. Allocates; called once per template. */
 export function stageShift(t: ShiftInput): Int32Array {
+  return rowAnalysis(t).shift;
+}
+
+/** The stage of each row (the largest stage of its state and input columns, a slack's rows that of
+ *  the rows it relaxes; -1 for a row without one). Allocates; called once per template. */
+export function rowStages(t: ShiftInput): Int32Array {
+  return rowAnalysis(t).stage;
+}
+
+function rowAnalysis(t: ShiftInput): { shift: Int32Array; stage: Int32Array } {
   const { n, m, A, nx, nu, horizon: N } = t;
   const kind = new Int8Array(n).fill(-1); // 0 state, 1 input, 2 slack, -1 other
   const stage = new Int32Array(n).fill(-1);
@@ -75,6 +85,7 @@ export function stageShift(t: ShiftInput): Int32Array {
       if (kind[j] === 2) rowStage[r] = Math.max(rowStage[r], stage[j]);
     }
   }
+  const stageOfRow = rowStage.slice();
   // signature -> ordinal -> row, per stage
   const sig = new Array<string>(m);
   const ordinal = new Int32Array(m);
@@ -112,7 +123,7 @@ export function stageShift(t: ShiftInput): Int32Array {
   // state and input bound rows
   for (const r of t.x0Rows) shift[r] = -1;
   for (const r of t.u0Rows) shift[r] = -1;
-  return shift;
+  return { shift, stage: stageOfRow };
 }
 
 /** out[r] = set[shift[r]] where a later row exists, else set[r]. Allocates nothing. */

@@ -64,6 +64,10 @@ export interface ActiveSetOptions {
   /** Fewest violated conditions for which such a correction changes them all; below it the walk
    *  goes on one row per set (a nearly right set: a block step would overshoot). Default 1. */
   readonly blockMin?: number;
+  /** Order in which a one-row correction adds violated rows: among the rows violated by at least
+   *  half the worst violation, the one with the smallest `rowOrder` (an MPC's stage: see
+   *  MpcController). Default: the most violated row. */
+  readonly rowOrder?: Int32Array;
   /** Maximum refinement steps per working set. Default 12. */
   readonly maxRefine?: number;
   /** Maximum number of rows changed since the last factorization handled by Schur-complement
@@ -110,6 +114,7 @@ export class ActiveSetQp {
   private readonly maxRefine: number;
   private readonly blockSteps: number;
   private readonly blockMin: number;
+  private readonly rowOrder: Int32Array | undefined;
   /** Whether the last correction changed every violated row (a block step). */
   private lastWasBlock = false;
   private readonly prevSet: Int8Array;
@@ -153,6 +158,8 @@ export class ActiveSetQp {
     this.maxRefine = options.maxRefine ?? 12;
     this.blockSteps = options.blockSteps ?? 0;
     this.blockMin = Math.max(1, options.blockMin ?? 1);
+    if (options.rowOrder !== undefined && options.rowOrder.length !== this.m) throw new TypeError(`rowOrder has length ${options.rowOrder.length}, expected ${this.m}`);
+    this.rowOrder = options.rowOrder;
     this.schurCap = options.schurCap ?? "auto";
     this.schurAfter = Math.max(1, options.schurAfter ?? 2);
     this.prevSet = new Int8Array(this.m);
@@ -445,6 +452,27 @@ export class ActiveSetQp {
 
   /** Row added by the last single correction (-1: none). */
   private lastAdded = -1;
+  /** Side of the row found by earliestViolated. */
+  private earliestSide = 0;
+
+  /** The inactive row violated by at least `min` (relative, as in correct) with the smallest
+   *  rowOrder (ties: the first), its side in earliestSide; reads az from correct(). */
+  private earliestViolated(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, min: number): number {
+    const { m, az } = this;
+    const order = this.rowOrder!;
+    let best = -1;
+    for (let i = 0; i < m; i++) {
+      if (active[i] !== 0 || l[i] === u[i] || (best >= 0 && order[i] >= order[best])) continue;
+      const v = az[i];
+      const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
+      const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
+      if (Math.max(over, under) > this.tol && Math.max(over, under) >= min) {
+        best = i;
+        this.earliestSide = over > this.tol ? 1 : -1;
+      }
+    }
+    return best;
+  }
 
   /** The active inequality row (not the last added) with the largest multiplier, if it dominates; else -1. */
   private dependentRow(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array): number {
@@ -526,7 +554,12 @@ export class ActiveSetQp {
           }
         }
       }
-      if (!apply && !(all && (force || changes >= this.blockMin))) break;
+      const block = all && (force || changes >= this.blockMin);
+      if (!apply && !block && addRow >= 0 && this.rowOrder !== undefined) {
+        addRow = this.earliestViolated(l, u, active, 0.5 * addWorst);
+        addSide = this.earliestSide;
+      }
+      if (!apply && !block) break;
     }
     this.lastWasBlock = all && (force || changes >= this.blockMin);
     if (!this.lastWasBlock) {

@@ -79,6 +79,29 @@ describe("ActiveSetQp block steps (blockSteps, blockMin)", () => {
   });
 });
 
+describe("ActiveSetQp rowOrder", () => {
+  it("reaches the default walk's point on random QPs whatever the order of its corrections", () => {
+    let both = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const p = randomFeasibleQp(seed, 20, 40);
+      const reversed = Int32Array.from({ length: p.m }, (_, i) => p.m - i);
+      const a = new ActiveSetQp(p.P, p.A);
+      const b = new ActiveSetQp(p.P, p.A, { rowOrder: reversed });
+      const sa = solveAs(a, p, new Int8Array(p.m));
+      const sb = solveAs(b, p, new Int8Array(p.m));
+      if (sb === "solved") expect(kktViolation(p, b.x, b.y)).toBeLessThan(1e-9);
+      if (sa !== "solved" || sb !== "solved") continue;
+      both++;
+      for (let j = 0; j < p.n; j++) expect(Math.abs(b.x[j] - a.x[j])).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(a.x[j])));
+    }
+    expect(both).toBeGreaterThanOrEqual(20);
+  });
+  it("refuses an order of the wrong length", () => {
+    const p = randomFeasibleQp(1, 5, 8);
+    expect(() => new ActiveSetQp(p.P, p.A, { rowOrder: new Int32Array(7) })).toThrow(TypeError);
+  });
+});
+
 describe("ActiveSetQp", () => {
   it("solves random feasible QPs from an empty working set to the ADMM solution, with KKT residuals at round-off", () => {
     let solved = 0;

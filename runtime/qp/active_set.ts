@@ -454,21 +454,29 @@ export class ActiveSetQp {
   private lastAdded = -1;
   /** Side of the row found by earliestViolated. */
   private earliestSide = 0;
+  /** Side (+1 above u, -1 below l) of the row last measured by violationOf. */
+  private violatedSide = 0;
 
-  /** The inactive row violated by at least `min` (relative, as in correct) with the smallest
-   *  rowOrder (ties: the first), its side in earliestSide; reads az from correct(). */
+  /** How far row i's az lies outside [l_i, u_i], relative to max(1, |bound|) (<= 0 inside); its side in violatedSide. */
+  private violationOf(i: number, l: ArrayLike<number>, u: ArrayLike<number>): number {
+    const v = this.az[i];
+    const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
+    const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
+    this.violatedSide = over > this.tol ? 1 : -1;
+    return Math.max(over, under);
+  }
+
+  /** The inactive row violated by at least `min` (and the tolerance) with the smallest rowOrder
+   *  (ties: the first), its side in earliestSide; reads az from correct(). */
   private earliestViolated(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, min: number): number {
-    const { m, az } = this;
     const order = this.rowOrder!;
     let best = -1;
-    for (let i = 0; i < m; i++) {
+    for (let i = 0; i < this.m; i++) {
       if (active[i] !== 0 || l[i] === u[i] || (best >= 0 && order[i] >= order[best])) continue;
-      const v = az[i];
-      const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
-      const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
-      if (Math.max(over, under) > this.tol && Math.max(over, under) >= min) {
+      const w = this.violationOf(i, l, u);
+      if (w > this.tol && w >= min) {
         best = i;
-        this.earliestSide = over > this.tol ? 1 : -1;
+        this.earliestSide = this.violatedSide;
       }
     }
     return best;
@@ -499,9 +507,10 @@ export class ActiveSetQp {
   /**
    * Correction of the working set at the current point: all violations at once (the primal-dual
    * active set step) when `all` and there are at least `blockMin` of them (or `force`), else only
-   * the worst one (the most violated inactive row, else the most wrong-sign multiplier), which
-   * does not cycle on the near-correct sets of a closed loop. Returns the number of violations
-   * found (0: the KKT conditions hold within tolerance); `lastWasBlock` says which it did.
+   * one (the most violated inactive row, or with `rowOrder` the earliest of those violated by at
+   * least half the worst; else the most wrong-sign multiplier), which does not cycle on the
+   * near-correct sets of a closed loop. Returns the number of violations found (0: the KKT
+   * conditions hold within tolerance); `lastWasBlock` says which it did.
    */
   private correct(aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, all: boolean, force = false): number {
     const { n, m, sol, az, A } = this;
@@ -523,15 +532,12 @@ export class ActiveSetQp {
         const a = active[i];
         if (l[i] === u[i]) continue;
         if (a === 0) {
-          const v = az[i];
-          const over = u[i] < Infinity ? (v - u[i]) / Math.max(1, Math.abs(u[i])) : -Infinity;
-          const under = l[i] > -Infinity ? (l[i] - v) / Math.max(1, Math.abs(l[i])) : -Infinity;
-          if (over > this.tol || under > this.tol) {
-            const side = over > this.tol ? 1 : -1;
-            if (apply) active[i] = side;
+          const worst = this.violationOf(i, l, u);
+          if (worst > this.tol) {
+            const side = this.violatedSide;
+            if (apply) active[i] = side as ActiveFlag;
             else {
               changes++;
-              const worst = Math.max(over, under);
               if (worst > addWorst) {
                 addWorst = worst;
                 addRow = i;

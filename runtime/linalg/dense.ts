@@ -459,9 +459,10 @@ export function isSchurStable(a: DenseLike): boolean {
   return false;
 }
 
-/** Whether two vectors have the same length and equal entries (exact comparison). */
+/** Whether two vectors have the same length and the same entries by Object.is (so -0 differs
+ *  from +0: a model may branch on a zero's sign, e.g. atan2). */
 export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
 }

@@ -289,7 +289,8 @@ export class MpcController implements LearnableMpc {
       Q: this.newSlot(),
     };
     this.rowShift = stageShift(t);
-    this.rowStage = rowStages(t);
+    // rows without a stage go last
+    this.rowStage = rowStages(t).map((k) => (k >= 0 ? k : t.horizon + 1));
     this.shiftBuf = new Int8Array(t.m);
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);

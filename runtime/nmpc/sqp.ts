@@ -1032,7 +1032,9 @@ export class MultipleShootingSqp {
   /** The point, theta and runtime values of the last evaluation whose model outputs (the
    *  intervals', residuals', costs' and constraints') are still in place, its objective and
    *  verdict: linearize() at that point reuses them instead of evaluating again (the line search's
-   *  accepted trial point is the next iterate). */
+   *  accepted trial point is the next iterate). Invariant: only evaluate() writes those outputs
+   *  and `c`; any other code that steps an integrator or evaluates a model function into them
+   *  (shift(), linearizeTheta()) clears evalValid. */
   private evalValid = false;
   private evalF = NaN;
   private evalZ: Float64Array = new Float64Array(0);

@@ -270,7 +270,7 @@ export class ActiveSetQp {
       if (block > 0) curSet.set(active);
       const changes = this.correct(aValues, l, u, active, converged, block > 0);
       // fewer violations than blockMin: one row per set from here on
-      if (block > 0 && !this.lastWasBlock) block = 0;
+      if (block > 0 && changes > 0 && !this.lastWasBlock) block = 0;
       if (changes === 0 && this.lastViaSchur) {
         // the final set: solved again from its own factorization (exact inertia, handed to the
         // sensitivities), not counted as another set

@@ -126,8 +126,6 @@ const CERT_STRICT = 1e-6;
 const STAGNATION = 20;
 /** Sharpening stops once the relative complementarity is at round-off. */
 const SHARPEN_TARGET = 1e-16;
-/** Tapia's indicator (sideActivity) only decides sides with |log(lambda/s)| below this (lambda/s within 1e-6 and 1e6). */
-const INDICATOR_BAND = Math.log(1e6);
 /** Largest D_i^{-1} written into the matrix (a row with lambda ~ 0 is decoupled to round-off). */
 const MAX_DINV = 1e20;
 
@@ -380,13 +378,14 @@ export class InteriorPointQp {
       }
     }
     const muDrop = this.iterations > 0 && now > 0 && before > 0 ? Math.log(before / now) : 0;
+    const stepped = this.iterations > 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       let f = 0;
       if (k === EQUAL) f = 1;
       else {
-        const al = hasLower(k) ? sideActivity(sl[i], ll[i], slPrev[i], llPrev[i], muDrop) : -Infinity;
-        const au = hasUpper(k) ? sideActivity(su[i], lu[i], suPrev[i], luPrev[i], muDrop) : -Infinity;
+        const al = hasLower(k) ? sideActivity(sl[i], ll[i], stepped ? slPrev[i] : 0, llPrev[i], muDrop) : -Infinity;
+        const au = hasUpper(k) ? sideActivity(su[i], lu[i], stepped ? suPrev[i] : 0, luPrev[i], muDrop) : -Infinity;
         if (al > 0 && al >= au) f = -1;
         else if (au > 0) f = 1;
       }
@@ -1031,23 +1030,28 @@ export function crossover(
 
 /**
  * > 0 when a bounded side looks active. Tapia's indicator (El-Bakry, Tapia & Zhang 1994, "A study
- * of indicators for identifying zero variables in interior-point methods", SIAM Review 36(1)): over
- * a step that changes mu, the slack of an active side changes like mu while its multiplier stays,
- * and the other way round for an inactive side, so log((lambda+/lambda) / (s+/s)) / log(mu/mu+)
- * is about +1 for an active side and -1 for an inactive one. It resolves rows whose multiplier is
- * far below the final mu (the discounted tail of a long MPC horizon), where lambda > s does not.
- * Read relative to the step's own change of mu (`muDrop` = log(mu/mu+)): a last step that raised mu
- * flips the signs, and reading it as a drop marked active sides inactive. It only decides sides
- * that lambda > s cannot tell apart (lambda/s within 1e-6 and 1e6): on a clearly inactive side
- * (lambda/s ~ 1e-10) a multiplier that doubled while mu fell elsewhere read as active (bench:scale
- * at N = 160: both sides of 181 soft bounds, a singular working set for the crossover). Where mu
- * hardly changed (|muDrop| < log 2) or the indicator is undecided (within +-0.5), lambda > s decides.
+ * of indicators for identifying zero variables in interior-point methods", SIAM Review 36(1)):
+ * over a step that lowers mu, the slack of an active side shrinks like mu while its multiplier
+ * stays, and the other way round for an inactive side, so log((lambda+/lambda) / (s+/s)) is about
+ * log(mu/mu+) (`muDrop`) for an active side and -log(mu/mu+) for an inactive one. It resolves rows
+ * whose multiplier is far below the final mu (the discounted tail of a long MPC horizon), where
+ * lambda > s does not. Two guards, for iterates off the central path:
+ *  - after a step that raised mu (muDrop < -log 2) the signs are flipped back;
+ *  - an "active" reading needs the slack itself to have followed mu (at least half of muDrop):
+ *    a clearly inactive side whose multiplier doubled while mu fell elsewhere read as active
+ *    (bench:scale at N = 160: both sides of 181 soft bounds, a singular first set for every
+ *    crossover).
+ * Where mu hardly changed (|muDrop| <= log 2), the indicator is undecided (|log| <= log 2: a
+ * degenerate row, or no step taken) or a guard rejects it, lambda > s decides. (A band on
+ * lambda / s instead of the second guard also kept inactive sides inactive, but sent active tail
+ * rows, whose lambda / s ~ lambda^2 / mu is tiny, to lambda > s: twice the crossover sets.)
  */
 export function sideActivity(s: number, lam: number, sPrev: number, lamPrev: number, muDrop: number): number {
-  const ratio = Math.log(lam / s);
-  if (Math.abs(ratio) < INDICATOR_BAND && Math.abs(muDrop) > Math.LN2 && sPrev > 0 && lamPrev > 0) {
-    const ind = (Math.log(lam / lamPrev) - Math.log(s / sPrev)) / muDrop;
-    if (Math.abs(ind) > 0.5) return ind;
+  if (sPrev > 0 && lamPrev > 0) {
+    const rs = Math.log(s / sPrev);
+    let ind = Math.log(lam / lamPrev) - rs;
+    if (muDrop < -Math.LN2) ind = -ind;
+    if (Math.abs(muDrop) > Math.LN2 && Math.abs(ind) > Math.LN2 && (ind < 0 || -rs / muDrop > 0.5)) return ind;
   }
-  return ratio;
+  return Math.log(lam / s);
 }

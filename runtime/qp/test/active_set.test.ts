@@ -96,6 +96,21 @@ describe("ActiveSetQp rowOrder", () => {
     }
     expect(both).toBeGreaterThanOrEqual(20);
   });
+  it("adds the earliest row among those violated by at least half the worst, else the worst", () => {
+    // minimize 0.5|x|^2 - 10 x1 - c x2 subject to x1 <= 1, x2 <= 1: from the empty set the rows are
+    // violated by 9 and by c - 1
+    const firstAdded = (c: number, order: number[] | undefined): number => {
+      const p: QpProblem = { n: 2, m: 2, P: denseToCsc(2, 2, [1, 0, 0, 1], true), q: Float64Array.of(-10, -c), A: denseToCsc(2, 2, [1, 0, 0, 1]), l: Float64Array.of(-Infinity, -Infinity), u: Float64Array.of(1, 1) };
+      const as = new ActiveSetQp(p.P, p.A, { maxSets: 1, ...(order ? { rowOrder: Int32Array.from(order) } : {}) });
+      const active = new Int8Array(2);
+      expect(solveAs(as, p, active)).toBe("not_settled");
+      return active.indexOf(1);
+    };
+    expect(firstAdded(6, undefined)).toBe(0); // the worst (9 against 5)
+    expect(firstAdded(6, [1, 0])).toBe(1); // 5 >= 9 / 2: the earlier row
+    expect(firstAdded(4, [1, 0])).toBe(0); // 3 < 9 / 2: the worst
+    expect(firstAdded(6, [0, 1])).toBe(0);
+  });
   it("refuses an order of the wrong length", () => {
     const p = randomFeasibleQp(1, 5, 8);
     expect(() => new ActiveSetQp(p.P, p.A, { rowOrder: new Int32Array(7) })).toThrow(TypeError);

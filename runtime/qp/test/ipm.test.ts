@@ -245,7 +245,7 @@ describe("InteriorPointQp on a long-horizon MPC QP (issue 14)", () => {
           } else if (N === 160) {
             // measured: 1-19 sets (the IPM cannot resolve the multipliers of ~1e-8 of the last stages)
             expect(s.cross).toBe("solved");
-            expect(s.as.iterations).toBeLessThanOrEqual(40);
+            expect(s.as.iterations).toBeLessThanOrEqual(25);
           }
           // N = 320: the tail's multipliers are 0.9^320 ~ 2e-15 relative, below round-off; the
           // exact active set there is not determined by the IPM (nor found by cold working sets)
@@ -279,7 +279,7 @@ describe("the IPM's active-set indicator (sideActivity)", () => {
     expect(sideActivity(3e-9, 1e-9, 1e-9, 1e-9, -Math.log(3))).toBeGreaterThan(0);
     expect(sideActivity(1e-9, 3e-9, 1e-9, 1e-9, -Math.log(3))).toBeLessThan(0);
   });
-  it("a clearly inactive side (lambda/s ~ 1e-10) stays inactive whatever its multiplier did (bench:scale at N = 160 marked both sides of 181 soft bounds active)", () => {
+  it("a side whose slack did not follow mu is not read as active, whatever its multiplier did (bench:scale at N = 160 marked both sides of 181 soft bounds active)", () => {
     expect(sideActivity(2.96e-2, 3.5e-12, 2.96e-2, 1.14e-12, drop)).toBeLessThan(0);
     expect(sideActivity(2.96e-2, 3.5e-12, 2.96e-2, 1.14e-12, -drop)).toBeLessThan(0);
   });

@@ -148,28 +148,44 @@ plant ChainPlant {
 const loadStart = loadAverage();
 log(`bench:scale  (medians per closed-loop step; ${loadLine("at start")})`);
 const Ns = [10, 20, 40, 80, 160, 320].filter((N) => N <= maxN);
-const act: Row[] = [];
-const qlearn: Row[] = [];
+const GAMMA_LINE = /^const gamma = 0\.9$/m;
+if (!GAMMA_LINE.test(gzSource)) throw new Error("examples/gros_zanon/linear_mpc.mpcrl no longer declares `const gamma = 0.9` on a line of its own");
+
+/** The Gros & Zanon controller with horizon N, and with another discount when `gamma` is given. */
+function gzModule(N: number, gamma?: number) {
+  const source = gzSource.replace("horizon 10", `horizon ${N}`);
+  return compileOrExit(gamma === undefined ? source : source.replace(GAMMA_LINE, `const gamma = ${gamma}`), `gz_N${N}${gamma === undefined ? "" : `_gamma${gamma}`}.mpcrl`);
+}
+
+/** `act` and Q-learning rows at every N, each printed by `line`. */
+function sweep(gamma: number | undefined, line: (N: number, a: Row, q: Row) => string): { act: Row[]; qlearn: Row[] } {
+  const act: Row[] = [];
+  const qlearn: Row[] = [];
+  for (const N of Ns) {
+    const module = gzModule(N, gamma);
+    const a = runLoop(module, false, stepsFor(N), N);
+    const q = runLoop(module, true, stepsFor(N), N);
+    act.push(a);
+    qlearn.push(q);
+    log(line(N, a, q));
+  }
+  return { act, qlearn };
+}
+
 // one untimed pass at the first size first: the first sizes measured must not pay V8's compilation
 // of the solver (their medians are tens of microseconds, the denominator of the N = 160 ratio)
 {
-  const module = compileOrExit(gzSource.replace("horizon 10", `horizon ${Ns[0]}`), "gz_warmup.mpcrl");
+  const module = gzModule(Ns[0]);
   runLoop(module, false, stepsFor(Ns[0]), Ns[0]);
   runLoop(module, true, stepsFor(Ns[0]), Ns[0]);
 }
 log("\n1. Gros & Zanon, horizon N (n decision variables, m rows)");
 log("     N      n      m   act ms   sets/step  admm/step   Q-step ms   sets/step  admm/step  fallbacks");
-for (const N of Ns) {
-  const module = compileOrExit(gzSource.replace("horizon 10", `horizon ${N}`), `gz_N${N}.mpcrl`);
-  const steps = stepsFor(N);
-  const a = runLoop(module, false, steps, N);
-  const q = runLoop(module, true, steps, N);
-  act.push(a);
-  qlearn.push(q);
-  log(
+const { act, qlearn } = sweep(
+  undefined,
+  (N, a, q) =>
     `${String(N).padStart(6)} ${String(a.n).padStart(6)} ${String(a.m).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${a.admmPerStep.toFixed(2).padStart(10)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)} ${q.admmPerStep.toFixed(2).padStart(10)} ${String(q.failures).padStart(10)}`,
-  );
-}
+);
 const expAct = exponent(act);
 const expQ = exponent(qlearn);
 const ratio = (rows: Row[], N: number) => (rows.find((r) => r.size === N)?.msPerStep ?? NaN) / rows[0].msPerStep;
@@ -183,19 +199,10 @@ if (Ns.includes(160)) {
 // the growth is the method's own
 log("\n1b. The same with gamma = 1 (no discount)");
 log("     N   act ms   sets/step   Q-step ms   sets/step");
-const actFlat: Row[] = [];
-const qFlat: Row[] = [];
-for (const N of Ns) {
-  if (!/^const gamma = 0\.9$/m.test(gzSource)) throw new Error("examples/gros_zanon/linear_mpc.mpcrl no longer declares `const gamma = 0.9` on a line of its own");
-  const flat = gzSource.replace("horizon 10", `horizon ${N}`).replace(/^const gamma = 0\.9$/m, "const gamma = 1");
-  const module = compileOrExit(flat, `gz_N${N}_gamma1.mpcrl`);
-  const steps = stepsFor(N);
-  const a = runLoop(module, false, steps, N);
-  const q = runLoop(module, true, steps, N);
-  actFlat.push(a);
-  qFlat.push(q);
-  log(`${String(N).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)}`);
-}
+const { act: actFlat, qlearn: qFlat } = sweep(
+  1,
+  (N, a, q) => `${String(N).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)}`,
+);
 const expActFlat = exponent(actFlat);
 const expQFlat = exponent(qFlat);
 log(`   growth exponent in N: act ${expActFlat.toFixed(2)}, Q-learning step ${expQFlat.toFixed(2)}`);

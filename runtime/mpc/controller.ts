@@ -572,10 +572,11 @@ export class MpcController implements LearnableMpc {
       const lo = this.data[L.l + r];
       const hi = this.data[L.u + r];
       let v = 0;
-      for (let p = pinned.ptr[r]; p < pinned.ptr[r + 1]; p++) v += this.data[L.A + pinned.entry[p]] * z[this.aCol[pinned.entry[p]]];
-      const near = (b: number) => Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
-      const atBound = near(lo) || near(hi);
-      if (Math.abs(y[r]) > yTol || lo === hi || atBound) {
+      for (let p = pinned.ptr[r]; p < pinned.ptr[r + 1]; p++) {
+        const e = pinned.entry[p];
+        v += this.data[L.A + e] * z[this.aCol[e]];
+      }
+      if (Math.abs(y[r]) > yTol || lo === hi || nearBound(v, lo) || nearBound(v, hi)) {
         return this.notDifferentiable(res, grad, `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`);
       }
     }
@@ -1065,6 +1066,11 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
 /** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound, or with a
  *  multiplier above this times max(1, max |y|) (relative). */
 const PINNED_ACTIVE_TOL = 1e-9;
+
+/** Whether a row's value v sits at a finite bound b (within PINNED_ACTIVE_TOL, relative). */
+function nearBound(v: number, b: number): boolean {
+  return Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
+}
 
 interface PinnedThetaRows {
   /** For V (x_0 pinned) and Q (x_0 and u_0 pinned). */

@@ -72,7 +72,6 @@ export interface NmpcSensitivityResult {
   readonly solveStatus?: NlpStatus;
 }
 
-
 function finite(a: ArrayLike<number>, len: number): boolean {
   if (a.length !== len) return false;
   for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;

@@ -129,7 +129,6 @@ function buildCsc(rows: number, cols: number, ti: number[], tj: number[]): { pat
   return { pattern: { rows, cols, colPtr, rowIdx: Int32Array.from(rowIdx) }, map, nnz: rowIdx.length };
 }
 
-
 /**
  * Row equilibration of a CSC matrix's values in place: E_r = 1 / max_j |a_rj| (1 for an empty or
  * zero row), a_rj <- E_r a_rj. Used on A D by the SQP's QPs and the sensitivities (sensitivity.ts).
@@ -630,6 +629,9 @@ export class MultipleShootingSqp {
     const disc = model.discount ?? 1;
     for (let k = 0; k <= N; k++) this.gamma[k] = disc ** k;
     this.zTrial = new Float64Array(n);
+    this.evalZ = new Float64Array(n);
+    this.evalTheta = new Float64Array(nTheta);
+    this.evalRt = new Float64Array(this.nRuntime);
     this.zLin = new Float64Array(n);
     this.meritW = new Float64Array(m);
     this.d = new Float64Array(n);
@@ -802,11 +804,6 @@ export class MultipleShootingSqp {
     for (let r = 0; r < this.m && ok; r++) if (!Number.isFinite(c[r])) ok = false;
     if (linearize && ok) this.fillLinearization(z);
     this.evalOk = ok;
-    if (this.evalZ.length !== z.length) {
-      this.evalZ = new Float64Array(z.length);
-      this.evalTheta = new Float64Array(theta.length);
-      this.evalRt = new Float64Array(rt.length);
-    }
     this.evalZ.set(z);
     this.evalTheta.set(theta);
     this.evalRt.set(rt);
@@ -1037,9 +1034,9 @@ export class MultipleShootingSqp {
    *  (shift(), linearizeTheta()) clears evalValid. */
   private evalValid = false;
   private evalF = NaN;
-  private evalZ: Float64Array = new Float64Array(0);
-  private evalTheta: Float64Array = new Float64Array(0);
-  private evalRt: Float64Array = new Float64Array(0);
+  private readonly evalZ: Float64Array;
+  private readonly evalTheta: Float64Array;
+  private readonly evalRt: Float64Array;
 
   /**
    * The dynamics' theta derivatives (each interval's ftheta and the theta part of its Hessian) at

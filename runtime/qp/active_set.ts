@@ -452,10 +452,8 @@ export class ActiveSetQp {
 
   /** Row added by the last single correction (-1: none). */
   private lastAdded = -1;
-  /** Side of the row found by earliestViolated. */
-  private earliestSide = 0;
   /** Side (+1 above u, -1 below l) of the row last measured by violationOf. */
-  private violatedSide = 0;
+  private violatedSide: ActiveFlag = 1;
 
   /** How far row i's az lies outside [l_i, u_i], relative to max(1, |bound|) (<= 0 inside); its side in violatedSide. */
   private violationOf(i: number, l: ArrayLike<number>, u: ArrayLike<number>): number {
@@ -467,17 +465,14 @@ export class ActiveSetQp {
   }
 
   /** The inactive row violated by at least `min` (and the tolerance) with the smallest rowOrder
-   *  (ties: the first), its side in earliestSide; reads az from correct(). */
+   *  (ties: the first); reads az from correct(). */
   private earliestViolated(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, min: number): number {
     const order = this.rowOrder!;
     let best = -1;
     for (let i = 0; i < this.m; i++) {
       if (active[i] !== 0 || l[i] === u[i] || (best >= 0 && order[i] >= order[best])) continue;
       const w = this.violationOf(i, l, u);
-      if (w > this.tol && w >= min) {
-        best = i;
-        this.earliestSide = this.violatedSide;
-      }
+      if (w > this.tol && w >= min) best = i;
     }
     return best;
   }
@@ -523,7 +518,7 @@ export class ActiveSetQp {
     for (let i = 0; i < m; i++) if (active[i] !== 0) yScale = Math.max(yScale, Math.abs(sol[n + i]));
     const dualTol = this.tol * yScale;
     let changes = 0;
-    let addRow = -1, addSide = 0, addWorst = 0;
+    let addRow = -1, addWorst = 0;
     let dropRow = -1, dropWorst = 0;
     // pass 1: count the violations, find the worst of each kind; pass 2 (a block step) changes them all
     for (let pass = 0; pass < 2; pass++) {
@@ -534,14 +529,12 @@ export class ActiveSetQp {
         if (a === 0) {
           const worst = this.violationOf(i, l, u);
           if (worst > this.tol) {
-            const side = this.violatedSide;
-            if (apply) active[i] = side as ActiveFlag;
+            if (apply) active[i] = this.violatedSide;
             else {
               changes++;
               if (worst > addWorst) {
                 addWorst = worst;
                 addRow = i;
-                addSide = side;
               }
             }
           }
@@ -560,18 +553,18 @@ export class ActiveSetQp {
           }
         }
       }
-      const block = all && (force || changes >= this.blockMin);
-      if (!apply && !block && addRow >= 0 && this.rowOrder !== undefined) {
-        addRow = this.earliestViolated(l, u, active, 0.5 * addWorst);
-        addSide = this.earliestSide;
+      if (pass === 0) {
+        this.lastWasBlock = all && (force || changes >= this.blockMin);
+        if (!this.lastWasBlock) break;
       }
-      if (!apply && !block) break;
     }
-    this.lastWasBlock = all && (force || changes >= this.blockMin);
     if (!this.lastWasBlock) {
+      if (addRow >= 0 && this.rowOrder !== undefined) addRow = this.earliestViolated(l, u, active, 0.5 * addWorst);
       this.lastAdded = addRow;
-      if (addRow >= 0) active[addRow] = addSide as ActiveFlag;
-      else if (dropRow >= 0) active[dropRow] = 0;
+      if (addRow >= 0) {
+        this.violationOf(addRow, l, u);
+        active[addRow] = this.violatedSide;
+      } else if (dropRow >= 0) active[dropRow] = 0;
     }
     return changes;
   }

@@ -363,29 +363,22 @@ export class InteriorPointQp {
   activeSet(out: Int8Array): void {
     const { m, kind, sl, su, ll, lu, slPrev, suPrev, llPrev, luPrev } = this;
     if (out.length !== m) throw new TypeError(`out has length ${out.length}, expected ${m}`);
-    // log(mu / mu+) over the last step (see sideActivity)
-    let now = 0;
+    // log(mu / mu+) over the last step (see sideActivity; 0 before any step)
     let before = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      if (hasLower(k)) {
-        now += sl[i] * ll[i];
-        before += slPrev[i] * llPrev[i];
-      }
-      if (hasUpper(k)) {
-        now += su[i] * lu[i];
-        before += suPrev[i] * luPrev[i];
-      }
+      if (hasLower(k)) before += slPrev[i] * llPrev[i];
+      if (hasUpper(k)) before += suPrev[i] * luPrev[i];
     }
+    const now = this.complementarity();
     const muDrop = this.iterations > 0 && now > 0 && before > 0 ? Math.log(before / now) : 0;
-    const stepped = this.iterations > 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       let f = 0;
       if (k === EQUAL) f = 1;
       else {
-        const al = hasLower(k) ? sideActivity(sl[i], ll[i], stepped ? slPrev[i] : 0, llPrev[i], muDrop) : -Infinity;
-        const au = hasUpper(k) ? sideActivity(su[i], lu[i], stepped ? suPrev[i] : 0, luPrev[i], muDrop) : -Infinity;
+        const al = hasLower(k) ? sideActivity(sl[i], ll[i], slPrev[i], llPrev[i], muDrop) : -Infinity;
+        const au = hasUpper(k) ? sideActivity(su[i], lu[i], suPrev[i], luPrev[i], muDrop) : -Infinity;
         if (al > 0 && al >= au) f = -1;
         else if (au > 0) f = 1;
       }
@@ -1047,11 +1040,11 @@ export function crossover(
  * rows, whose lambda / s ~ lambda^2 / mu is tiny, to lambda > s: twice the crossover sets.)
  */
 export function sideActivity(s: number, lam: number, sPrev: number, lamPrev: number, muDrop: number): number {
-  if (sPrev > 0 && lamPrev > 0) {
+  if (Math.abs(muDrop) > Math.LN2 && sPrev > 0 && lamPrev > 0) {
     const rs = Math.log(s / sPrev);
     let ind = Math.log(lam / lamPrev) - rs;
-    if (muDrop < -Math.LN2) ind = -ind;
-    if (Math.abs(muDrop) > Math.LN2 && Math.abs(ind) > Math.LN2 && (ind < 0 || -rs / muDrop > 0.5)) return ind;
+    if (muDrop < 0) ind = -ind;
+    if (Math.abs(ind) > Math.LN2 && (ind < 0 || -rs / muDrop > 0.5)) return ind;
   }
   return Math.log(lam / s);
 }

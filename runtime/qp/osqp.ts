@@ -33,7 +33,6 @@ const NO_VALUES = new Float64Array(0);
 
 export { defaultSettings } from "./settings.js";
 
-
 function toBound(v: number): number {
   return v >= INFTY ? Infinity : v <= -INFTY ? -Infinity : v;
 }

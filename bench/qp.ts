@@ -6,7 +6,7 @@
 //    closed-loop steps whose status is not `solved`.
 // 2. The 69 Maros-Meszaros problems, tight settings, maxIter 100000, time per problem.
 // Native OSQP: `../shared/tools/native_osqp.py` needs Python with the `osqp` package (numpy, scipy);
-// the interpreter is $MPCRL_OSQP_PYTHON (e.g. a venv's bin/python) or `python3`. When it imports
+// the interpreter is chosen by bench/native.ts ($MPCRL_OSQP_PYTHON, .venv-osqp, python3). When it imports
 // `osqp`, native OSQP is run in the same run, interleaved (before and after our loops, with the
 // same termination-check period), and the ratios are ours / native measured here. Otherwise the
 // figures of ../shared/ANCHORS.md are printed as "reference from ANCHORS.md, not measured here"
@@ -16,13 +16,13 @@
 // Usage: tsx bench/qp.ts [--reps N] [--only-mpc] [--only-maros] [--filter NAME]
 //                        [--maros-time-limit S] [--no-native] [--verbose] [--json]
 
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { pinInitialState, qpFromJson, type QpFile } from "../runtime/qp/io.js";
 import { QpSolver } from "../runtime/qp/osqp.js";
 import type { QpSettings } from "../runtime/qp/types.js";
 import { emitJson, loadAverage, loadLine, log, median, numArg, quantile, strArg } from "./common.js";
+import { detectNative, runNative } from "./native.js";
 
 const dataDir = fileURLToPath(new URL("../../shared/data/qp/", import.meta.url));
 const nativeScript = fileURLToPath(new URL("../../shared/tools/native_osqp.py", import.meta.url));
@@ -56,12 +56,6 @@ const reference = {
 };
 
 // ---------------------------------------------------------------- native OSQP (Python), if any
-interface NativeInfo {
-  available: boolean;
-  python: string;
-  version?: string;
-  reason?: string;
-}
 interface NativeMpcLine {
   problem: string;
   settings: Kind;
@@ -80,31 +74,6 @@ interface NativeMarosLine {
   iter: number;
   setup_ms: number;
   solve_ms: number;
-}
-
-function detectNative(): NativeInfo {
-  const python = process.env.MPCRL_OSQP_PYTHON || "python3";
-  if (args.includes("--no-native")) return { available: false, python, reason: "--no-native" };
-  if (!existsSync(nativeScript)) return { available: false, python, reason: `${nativeScript} not found` };
-  const r = spawnSync(python, ["-c", "import osqp, numpy, scipy; print(osqp.__version__)"], { encoding: "utf8", timeout: 60_000 });
-  if (r.error) return { available: false, python, reason: `${python}: ${r.error.message}` };
-  if (r.status !== 0) {
-    const last = (r.stderr || "").trim().split("\n").pop() ?? "";
-    return { available: false, python, reason: `${python} -c "import osqp": ${last || `exit ${r.status}`}` };
-  }
-  return { available: true, python, version: r.stdout.trim() };
-}
-
-function runNative<T>(info: NativeInfo, scriptArgs: string[]): T[] {
-  const r = spawnSync(info.python, [nativeScript, ...scriptArgs], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000 });
-  if (r.status !== 0) {
-    log(`  native_osqp.py ${scriptArgs.join(" ")} failed (exit ${r.status}): ${(r.stderr || "").trim().split("\n").pop()}`);
-    return [];
-  }
-  return r.stdout
-    .split("\n")
-    .filter((line) => line.trim().startsWith("{"))
-    .map((line) => JSON.parse(line) as T);
 }
 
 // ---------------------------------------------------------------- our solver
@@ -212,7 +181,7 @@ function maros(): OurMaros[] {
 // ---------------------------------------------------------------- run
 const loadStart = loadAverage();
 log(loadLine("at start"));
-const native = detectNative();
+const native = detectNative(nativeScript);
 if (native.available) log(`native OSQP: measured in this run (osqp ${native.version}, ${native.python}, ../shared/tools/native_osqp.py), interleaved with ours`);
 else log(`native OSQP: NOT measured here (${native.reason}); native figures below are references from ANCHORS.md, not measured here. Set MPCRL_OSQP_PYTHON to a Python with osqp, numpy, scipy to measure them.`);
 
@@ -224,7 +193,7 @@ if (!onlyMaros && problems.length > 0) {
   const nativeRuns: NativeMpcLine[][] = [];
   const nativePass = (): void => {
     if (!native.available) return;
-    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, ["mpc", "--reps", String(reps), "--check-termination", String(ct)]));
+    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, nativeScript, ["mpc", "--reps", String(reps), "--check-termination", String(ct)]));
   };
   nativePass();
   const ours = problems.flatMap(closedLoop);
@@ -258,7 +227,7 @@ if (!onlyMaros && problems.length > 0) {
 if (!onlyMpc) {
   log(`Maros-Meszaros (tight settings + polish, maxIter 100000${marosTimeLimit ? `, time limit ${marosTimeLimit} s` : ""}), setup + solve time per problem:`);
   const ours = maros();
-  const nat = native.available ? runNative<NativeMarosLine>(native, ["maros", "--max-iter", "100000", ...(filter ? ["--filter", filter] : [])]) : [];
+  const nat = native.available ? runNative<NativeMarosLine>(native, nativeScript, ["maros", "--max-iter", "100000", ...(filter ? ["--filter", filter] : [])]) : [];
   const natBy = new Map(nat.map((n) => [n.problem, n]));
   const problemsOut = ours.map((o) => {
     const n = natBy.get(o.problem);

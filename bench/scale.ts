@@ -7,11 +7,18 @@
 // 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position
 //    bounds): median `act` time against the state size.
 // Growth exponents are least-squares slopes of log(time) against log(N) (log(nx)); the issue's
-// target is an exponent <= 1.2 in N and a Q-learning step under 2 ms at N = 160. Native OSQP on
-// the same QPs needs Python with `osqp` (../shared/tools/native_osqp.py), not installed here.
-// Usage: tsx bench/scale.ts [--max-n 320] [--json]
+// target is an exponent <= 1.2 in N and a Q-learning step under 2 ms at N = 160.
+// 3. Native OSQP on the same QPs, when a Python with `osqp` is found (bench/native.ts): each act
+//    closed loop of 1 is replayed state by state on one warm-started OSQP solver (tight settings:
+//    1e-6 with polish, and OSQP's defaults, 1e-3; termination checked every 5 iterations;
+//    bench/native_scale.py), right after ours; the ratio is our act median over native's C solve + polish median. Ours is the exact
+//    solution (active set), native's is accurate to its tolerances; the largest |u0 - ours| is shown.
+// Usage: tsx bench/scale.ts [--max-n 320] [--no-native] [--json]
 
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { compileToModule } from "../compiler/index.js";
 import { QLearning } from "../runtime/learn/q_learning.js";
 import { PolicyEvaluation } from "../runtime/learn/evaluate.js";
@@ -19,6 +26,7 @@ import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { RecordedDisturbance } from "../runtime/plants/disturbance.js";
 import { emitJson, loadAverage, loadLine, log, median, quantile } from "./common.js";
+import { detectNative, runNative } from "./native.js";
 
 const args = process.argv.slice(2);
 const maxN = Number(args[args.indexOf("--max-n") + 1]) || 320;
@@ -90,8 +98,64 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
   };
 }
 
+/** One act closed loop of `runLoop` replayed untimed, recording the QP it solves at each timed step
+ *  (P, q, A, bounds: constant without learning; the state pinned at x0Rows) and our first input. */
+function recordQps(module: ReturnType<typeof compileOrExit>, steps: number, name: string): unknown {
+  const mpc = module.createController({ firstInputBounds: "removed" }) as MpcController;
+  const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
+  const trainer = new PolicyEvaluation(mpc, plant, { seed: 69 });
+  const states: number[][] = [];
+  const ours: number[][] = [];
+  let recording = false;
+  const act = mpc.act.bind(mpc);
+  mpc.act = (state, runtime) => {
+    const r = act(state, runtime);
+    if (recording) {
+      states.push(Array.from(state));
+      ours.push(Array.from(r.u));
+    }
+    return r;
+  };
+  trainer.beginEpisode(0);
+  const warm = Math.min(10, Math.floor(steps / 3));
+  for (let k = 0; k < warm; k++) trainer.step();
+  recording = true;
+  for (let k = 0; k < steps; k++) trainer.step();
+  trainer.endEpisode();
+  const t = mpc.template;
+  const L = mpc.layout;
+  const d = mpc.currentData();
+  const finite = (v: Float64Array) => Array.from(v, (b) => (b >= 1e20 ? 1e30 : b <= -1e20 ? -1e30 : b));
+  const csc = (p: { rows: number; cols: number; colPtr: Int32Array; rowIdx: Int32Array }, values: Float64Array) => ({ shape: [p.rows, p.cols], indptr: Array.from(p.colPtr), indices: Array.from(p.rowIdx), data: Array.from(values) });
+  return {
+    name,
+    P: csc(t.P, d.subarray(L.P, L.q)),
+    q: Array.from(d.subarray(L.q, L.A)),
+    A: csc(t.A, d.subarray(L.A, L.l)),
+    l: finite(d.subarray(L.l, L.u)),
+    u: finite(d.subarray(L.u, L.c)),
+    x0_rows: Array.from(t.x0Rows),
+    u0_cols: Array.from({ length: t.nu }, (_, j) => t.inputOffset + j),
+    states,
+    ours_u0: ours,
+  };
+}
+
+interface NativeScaleLine {
+  problem: string;
+  settings: "tight" | "default";
+  steps: number;
+  core_us: number;
+  wall_us: number;
+  median_iter: number;
+  unsolved: number;
+  unsolved_statuses: Record<string, number>;
+  unpolished: number;
+  max_du0: number;
+}
+
 /** Least-squares slope of log(y) on log(x). */
-function exponent(rows: readonly Row[]): number {
+function exponent(rows: readonly Pick<Row, "size" | "msPerStep">[]): number {
   const xs = rows.map((r) => Math.log(r.size));
   const ys = rows.map((r) => Math.log(r.msPerStep));
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -218,6 +282,35 @@ for (const masses of [2, 4, 8, 16, 32]) {
 }
 const expChain = exponent(chain);
 log(`   growth exponent in nx: ${expChain.toFixed(2)}`);
-log(`\nnative OSQP on the same QPs: not measured here (Python osqp is not installed; ../shared/tools/native_osqp.py)`);
+const nativeScript = fileURLToPath(new URL("./native_scale.py", import.meta.url));
+const native = detectNative(nativeScript);
+const nativeRows: (NativeScaleLine & { size: number; oursMs: number })[] = [];
+const nativeExponents: { tight?: number; default?: number } = {};
+if (native.available) {
+  log(`\n3. Native OSQP (osqp ${native.version}) on the QPs of 1's act loops, measured in this run (tight: 1e-6 + polish; default: 1e-3; check every 5)`);
+  log("     N settings   ours act ms   native solve ms (wall)   ours/native   iterations   not solved   polish failed   max |u0 - ours|");
+  const dir = mkdtempSync(join(tmpdir(), "mpcrl-scale-"));
+  try {
+    for (const N of Ns) {
+      const file = join(dir, `gz_N${N}.json`);
+      writeFileSync(file, JSON.stringify({ problems: [recordQps(gzModule(N), stepsFor(N), `gz_N${N}`)] }));
+      // ours again right before native's (interleaved: the two measurements see the same load)
+      const oursMs = runLoop(gzModule(N), false, stepsFor(N), N).msPerStep;
+      for (const r of runNative<NativeScaleLine>(native, nativeScript, [file])) {
+        nativeRows.push({ ...r, size: N, oursMs });
+        log(`${String(N).padStart(6)} ${r.settings.padStart(8)} ${oursMs.toFixed(3).padStart(13)} ${(r.core_us / 1000).toFixed(3).padStart(14)} (${(r.wall_us / 1000).toFixed(3)}) ${(oursMs / (r.core_us / 1000)).toFixed(2).padStart(13)} ${String(r.median_iter).padStart(12)} ${String(r.unsolved).padStart(12)} ${String(r.unpolished).padStart(15)} ${r.max_du0.toExponential(1).padStart(17)}${r.unsolved > 0 ? `   (${Object.entries(r.unsolved_statuses).map(([k, v]) => `${v} ${k}`).join(", ")})` : ""}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const settings of ["tight", "default"] as const) {
+    const rows = nativeRows.filter((r) => r.settings === settings).map((r) => ({ size: r.size, msPerStep: r.core_us / 1000 }));
+    if (rows.length >= 2) nativeExponents[settings] = exponent(rows);
+  }
+  log(`   native growth exponent in N: tight ${nativeExponents.tight?.toFixed(2) ?? "-"}, default ${nativeExponents.default?.toFixed(2) ?? "-"}`);
+} else {
+  log(`\nnative OSQP on the same QPs: not measured here (${native.reason}); bench/native.ts says how to set it up`);
+}
 log(loadLine("at end"));
-emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, gzUndiscounted: { act: actFlat, qlearning: qFlat, exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain, exponent: expChain } });
+emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, gzUndiscounted: { act: actFlat, qlearning: qFlat, exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain, exponent: expChain }, native: { available: native.available, version: native.version, reason: native.reason, rows: nativeRows, exponents: nativeExponents } });

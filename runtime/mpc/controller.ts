@@ -18,8 +18,9 @@ import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
 import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
-import { rowStages, shiftWorkingSet, stageShift } from "./shift.js";
+import { learnSplit, rowStages, shiftHead, shiftWorkingSet, stageShift } from "./shift.js";
 import { linearStructure, type LinearStructure } from "./structure.js";
+import { sameValues } from "../linalg/dense.js";
 
 /** Whether Q(s, a) keeps the declared bounds on u_0 unless told otherwise (one default for the
  *  controller, the train block and the compiler). "kept": an action outside them has no Q value. */
@@ -29,6 +30,12 @@ export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
  *  30 or 50 made N = 80 ten times slower, since an IPM answer whose crossover does not settle leaves
  *  a worse guess for the next step; 100 keeps N <= 80 as before and helps N >= 160). */
 const WARM_SETS = 100;
+/** Working sets for a warm start after theta or the runtime values changed (a learning update, the
+ *  validator's candidate): the set then often swings through the discounted tail and fails anyway,
+ *  and the interior-point method costs about 25 sets (bench:scale, Q-learning at N = 160: 4 x 100
+ *  steps, 25 instead of 100 sets gave 37 instead of 59 sets and 9.5 instead of 13 ms per step on
+ *  average; walks that settle take at most 16 sets in 9 of 10 cases). */
+const WARM_SETS_CHANGED = 25;
 /** After WARM_FAILURES consecutive solves whose warm working sets did not settle, the warm start gets
  *  only WARM_SETS_SHORT sets before the interior-point method, and likewise the crossover from the
  *  interior-point answer (long discounted horizons, where the walks rarely settle: a choice by
@@ -41,6 +48,10 @@ const WARM_SETS_SHORT = 8;
  *  and only tried again every PROBE_EVERY-th solve: the interior-point answer is the answer then
  *  (bench:scale: the failed walks were a quarter of the time of an act at N = 160). */
 const PROBE_EVERY = 8;
+/** Weight of the older solves in the choice of how many stages of a warm set to shift (shift.ts
+ *  `learnSplit`; bench:scale at N = 160, 4 x 100 steps: 0.8 keeps act at the full shift's 14.4
+ *  sets per step, 0.5 and 0 (the last solve alone) gave 19 and 20). */
+const SPLIT_DECAY = 0.8;
 /** Working sets of the crossover from the interior-point solution (and after ADMM). */
 const CROSSOVER_SETS = 100;
 /** Corrections of a walk that may change every violated row at once (the primal-dual active set
@@ -120,6 +131,17 @@ interface SolverSlot {
   /** Interior-point solver (runtime/qp/ipm.ts) for the working sets that do not settle quickly. */
   ipm: InteriorPointQp | undefined;
   readonly guess: Int8Array;
+  /** The last solve's final set and its shift by one stage, kept until the next solve that started
+   *  from them ends exact: the split of shift.ts `learnSplit` is learned from them. */
+  readonly unshifted: Int8Array;
+  readonly shifted: Int8Array;
+  /** Rows of stages below `split` start from the shifted set, the later ones from the unshifted one. */
+  split: number;
+  readonly splitCost: Float64Array;
+  /** Theta and runtime values of the slot's last solve: a warm set after a change of them gets a shorter walk. */
+  readonly thetaSeen: Float64Array;
+  readonly runtimeSeen: Float64Array;
+  shiftPending: boolean;
   /** x_0 and x_1 of the slot's last solution (hasPlan: one exists): a state near x_1 is the next
    *  closed-loop step, whose guess is the working set shifted by one stage (shift.ts). */
   readonly planX0: Float64Array;
@@ -233,7 +255,7 @@ export class MpcController implements LearnableMpc {
    * same (6 seeds: median 23.7 -> 27.5 ms, mean 26.7 -> 27.8 ms; its learning paths differ).
    */
   private readonly rowStage: Int32Array;
-  private readonly shiftBuf: Int8Array;
+  private readonly splitWork: Int32Array;
 
   constructor(template: QpTemplate, options: MpcControllerOptions = {}) {
     const t = template;
@@ -291,7 +313,7 @@ export class MpcController implements LearnableMpc {
     this.rowShift = stageShift(t);
     // rows without a stage go last
     this.rowStage = rowStages(t).map((k) => (k >= 0 ? k : t.horizon + 1));
-    this.shiftBuf = new Int8Array(t.m);
+    this.splitWork = new Int32Array(2 * (t.horizon + 2));
     [this.pRow, this.pCol] = cscCoordinates(t.P.colPtr, t.P.rowIdx, t.P.cols);
     [this.aRow, this.aCol] = cscCoordinates(t.A.colPtr, t.A.rowIdx, t.A.cols);
     const x0Set = new Set<number>();
@@ -353,6 +375,8 @@ export class MpcController implements LearnableMpc {
       s.guess.fill(0);
       s.last.valid = false;
       s.hasPlan = false;
+      s.split = this.template.horizon + 2;
+      s.splitCost.fill(0);
     }
     this.lastPlan = undefined;
     this.planShift = 0;
@@ -699,13 +723,17 @@ export class MpcController implements LearnableMpc {
 
   /** Solves the mode's QP and records the solve as the mode's last one (kept only when exact). */
   private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
-    const last = this.slots[mode].last;
+    const slot = this.slots[mode];
+    const last = slot.last;
     last.valid = false;
     last.result = undefined;
+    slot.shiftPending = false;
     const res = this.solveModeFresh(mode, state, input, runtime);
-    if (res.status === "solved") this.recordPlan(this.slots[mode], res.x);
-    const active = this.slots[mode].active;
+    if (res.status === "solved") this.recordPlan(slot, res.x);
+    const active = slot.active;
     if (res.status === "solved" && active !== undefined && res.x === active.x) {
+      // slot.guess is the optimal set: how much of the shift it kept decides the next guess
+      if (slot.shiftPending) slot.split = learnSplit(slot.guess, slot.unshifted, slot.shifted, this.rowStage, this.splitWork, slot.splitCost, SPLIT_DECAY);
       // answered by the active-set solver (its x): its factorization is of the final active set
       last.valid = true;
       last.epoch = this.dataEpoch;
@@ -744,15 +772,21 @@ export class MpcController implements LearnableMpc {
       }
     }
     if (this.useActiveSet && slot.hasPlan && this.nextStep(slot, state)) {
-      shiftWorkingSet(slot.guess, this.rowShift, this.shiftBuf);
-      slot.guess.set(this.shiftBuf);
+      slot.unshifted.set(slot.guess);
+      shiftWorkingSet(slot.unshifted, this.rowShift, slot.shifted);
+      shiftHead(slot.unshifted, slot.shifted, this.rowStage, slot.split, slot.guess);
+      slot.shiftPending = true;
       slot.hasPlan = false;
       this.stats.shiftedGuesses++;
     }
     if (this.useActiveSet) {
       // the warm-started working set; when it does not settle, the interior-point method (about a
       // dozen factorizations whatever changed) instead of ADMM
-      const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : WARM_SETS);
+      const changed = !sameValues(slot.thetaSeen, this.theta) || !sameValues(slot.runtimeSeen, this.runtimeVec);
+      slot.thetaSeen.set(this.theta);
+      slot.runtimeSeen.set(this.runtimeVec);
+      const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
+      const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget);
       if (exact !== null) {
         this.stats.activeSet++;
         slot.warmFailures = 0;
@@ -897,7 +931,7 @@ export class MpcController implements LearnableMpc {
   }
 
   private newSlot(): SolverSlot {
-    const { m, nx, nu } = this.template;
+    const { m, nx, nu, horizon } = this.template;
     return {
       solver: undefined,
       active: undefined,
@@ -905,6 +939,13 @@ export class MpcController implements LearnableMpc {
       warmFailures: 0,
       crossoverFailures: 0,
       guess: new Int8Array(m),
+      unshifted: new Int8Array(m),
+      shifted: new Int8Array(m),
+      split: horizon + 2,
+      splitCost: new Float64Array(horizon + 3),
+      thetaSeen: new Float64Array(this.template.nTheta).fill(NaN),
+      runtimeSeen: new Float64Array(this.template.nRuntime).fill(NaN),
+      shiftPending: false,
       planX0: new Float64Array(nx),
       planX1: new Float64Array(nx),
       hasPlan: false,

@@ -30,8 +30,7 @@ export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
  *  30 or 50 made N = 80 ten times slower, since an IPM answer whose crossover does not settle leaves
  *  a worse guess for the next step; 100 keeps N <= 80 as before and helps N >= 160). */
 const WARM_SETS = 100;
-/** Working sets for a warm start after theta or the runtime values changed (a learning update, the
- *  validator's candidate): the set then often swings through the discounted tail and fails anyway,
+/** Working sets for a warm start after theta changed (a learning update, the validator's candidate): the set then often swings through the discounted tail and fails anyway,
  *  and the interior-point method costs about 25 sets (bench:scale, Q-learning at N = 160: 4 x 100
  *  steps, 25 instead of 100 sets gave 37 instead of 59 sets and 9.5 instead of 13 ms per step on
  *  average; walks that settle take at most 16 sets in 9 of 10 cases). */
@@ -138,9 +137,10 @@ interface SolverSlot {
   /** Rows of stages below `split` start from the shifted set, the later ones from the unshifted one. */
   split: number;
   readonly splitCost: Float64Array;
-  /** Theta and runtime values of the slot's last solve: a warm set after a change of them gets a shorter walk. */
+  /** Theta of the slot's last solve (or of the solve its guess came from): a warm set after a change
+   *  of theta gets a shorter walk. Runtime values are not compared: they move every step (prev(u)),
+   *  as the state does. */
   readonly thetaSeen: Float64Array;
-  readonly runtimeSeen: Float64Array;
   shiftPending: boolean;
   /** x_0 and x_1 of the slot's last solution (hasPlan: one exists): a state near x_1 is the next
    *  closed-loop step, whose guess is the working set shifted by one stage (shift.ts). */
@@ -377,6 +377,7 @@ export class MpcController implements LearnableMpc {
       s.hasPlan = false;
       s.split = this.template.horizon + 2;
       s.splitCost.fill(0);
+      s.thetaSeen.set(this.theta);
     }
     this.lastPlan = undefined;
     this.planShift = 0;
@@ -782,9 +783,8 @@ export class MpcController implements LearnableMpc {
     if (this.useActiveSet) {
       // the warm-started working set; when it does not settle, the interior-point method (about a
       // dozen factorizations whatever changed) instead of ADMM
-      const changed = !sameValues(slot.thetaSeen, this.theta) || !sameValues(slot.runtimeSeen, this.runtimeVec);
+      const changed = !sameValues(slot.thetaSeen, this.theta);
       slot.thetaSeen.set(this.theta);
-      slot.runtimeSeen.set(this.runtimeVec);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
       const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget);
       if (exact !== null) {
@@ -860,6 +860,7 @@ export class MpcController implements LearnableMpc {
       const q = Q.guess;
       for (let i = 0; i < t.m; i++) q[i] = slot.guess[i];
       for (let j = 0; j < t.nu; j++) q[t.u0Rows[j]] = 1;
+      Q.thetaSeen.set(this.theta);
       this.recordPlan(Q, as.x);
     }
     return {
@@ -943,8 +944,7 @@ export class MpcController implements LearnableMpc {
       shifted: new Int8Array(m),
       split: horizon + 2,
       splitCost: new Float64Array(horizon + 3),
-      thetaSeen: new Float64Array(this.template.nTheta).fill(NaN),
-      runtimeSeen: new Float64Array(this.template.nRuntime).fill(NaN),
+      thetaSeen: Float64Array.from(this.theta),
       shiftPending: false,
       planX0: new Float64Array(nx),
       planX1: new Float64Array(nx),

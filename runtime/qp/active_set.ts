@@ -111,6 +111,9 @@ export class ActiveSetQp {
   /** Maximum number of working sets per solve (settable between solves: a caller with a cheaper
    *  fallback than many one-row corrections lowers it for its warm-started attempt). */
   maxSets: number;
+  /** A walk in one-row corrections stops (not_settled) as soon as its violated conditions exceed
+   *  giveUpRatio x the sets left in its budget. Default Infinity (never). */
+  giveUpRatio = Infinity;
   private readonly maxRefine: number;
   private readonly blockSteps: number;
   private readonly blockMin: number;
@@ -284,6 +287,11 @@ export class ActiveSetQp {
         const accept = converged && !this.singular;
         status = accept ? "solved" : this.unboundedDirection(pValues, q, aValues, l, u) ? "dual_infeasible" : "not_converged";
         if (status === "dual_infeasible") this.message = "the QP is unbounded below: a direction d with P d = 0, q'd < 0 and A d inside the recession cone of [l, u]";
+        break;
+      }
+      if (block === 0 && !this.lastWasBlock && changes > this.giveUpRatio * (this.maxSets - it - 1)) {
+        // one row per set from here on, and more violated conditions than the remaining sets
+        // could plausibly clear: stop now rather than at the budget
         break;
       }
       if (block > 0) {

@@ -79,6 +79,41 @@ describe("ActiveSetQp block steps (blockSteps, blockMin)", () => {
   });
 });
 
+describe("ActiveSetQp giveUpRatio", () => {
+  it("stops a one-row walk once its violations exceed the ratio times the sets left, and changes nothing else", () => {
+    let stoppedEarly = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const p = randomFeasibleQp(seed, 20, 40);
+      const free = new ActiveSetQp(p.P, p.A);
+      const sFree = solveAs(free, p, new Int8Array(p.m));
+      const quick = new ActiveSetQp(p.P, p.A);
+      quick.giveUpRatio = 1;
+      const sQuick = solveAs(quick, p, new Int8Array(p.m));
+      // the same walk up to where it gives up: never more sets, and a walk it finishes is the same walk
+      expect(quick.iterations).toBeLessThanOrEqual(free.iterations);
+      if (sQuick === "solved") {
+        expect(sFree).toBe("solved");
+        expect(quick.iterations).toBe(free.iterations);
+        for (let j = 0; j < p.n; j++) expect(quick.x[j]).toBe(free.x[j]);
+      } else if (quick.iterations < free.iterations) stoppedEarly++;
+    }
+    // measured: 3 of the 30 walks (those that do not settle within 100 sets) stop before their budget
+    expect(stoppedEarly).toBeGreaterThanOrEqual(2);
+  });
+  it("gives up at once when the violations outnumber the sets left", () => {
+    // minimize 0.5|x|^2 - 10 (x1 + x2 + x3) subject to x_i <= 1: three rows violated, a budget of 3
+    // sets and a ratio of 1: after the first set 3 > 1 x 2 violations remain, so the walk stops there
+    const p: QpProblem = { n: 3, m: 3, P: denseToCsc(3, 3, [1, 0, 0, 0, 1, 0, 0, 0, 1], true), q: Float64Array.of(-10, -10, -10), A: denseToCsc(3, 3, [1, 0, 0, 0, 1, 0, 0, 0, 1]), l: Float64Array.of(-Infinity, -Infinity, -Infinity), u: Float64Array.of(1, 1, 1) };
+    const as = new ActiveSetQp(p.P, p.A, { maxSets: 3 });
+    as.giveUpRatio = 1;
+    expect(solveAs(as, p, new Int8Array(3))).toBe("not_settled");
+    expect(as.iterations).toBe(1);
+    const patient = new ActiveSetQp(p.P, p.A, { maxSets: 4 });
+    expect(solveAs(patient, p, new Int8Array(3))).toBe("solved");
+    expect(Array.from(patient.x)).toEqual([1, 1, 1]);
+  });
+});
+
 describe("ActiveSetQp rowOrder", () => {
   it("reaches the default walk's point on random QPs whatever the order of its corrections", () => {
     let both = 0;

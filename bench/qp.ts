@@ -2,8 +2,8 @@
 // 1. MPC closed loops: 100 steps, l/u at x0_rows set to each recorded state, one warm-started
 //    solver, default (1e-3) and tight (1e-6 + polish) settings, each with OSQP's termination check
 //    every 25 iterations and every 5 ("check 5": warm-started MPC solves are often converged after
-//    a few iterations; same tolerances); repeated, medians reported, with the count of the 100
-//    closed-loop steps whose status is not `solved`.
+//    a few iterations; same tolerances); repeated (in 3 rounds alternating with native's),
+//    medians reported, with the count of the 100 closed-loop steps whose status is not `solved`.
 // 2. The 69 Maros-Meszaros problems, tight settings, maxIter 100000, time per problem (setup +
 //    solve; a problem solved in under 100 ms: the median of 5 solves after 10 untimed ones, since
 //    the first solves pay V8's compilation; native's is one solve of compiled C; the first solve
@@ -94,9 +94,13 @@ interface OurMpc {
   cpuUs: number;
   steps: number;
   notSolved: number;
+  /** Per repetition: the median, the 90th percentile and the mean CPU time per solve (merged over rounds). */
+  repMedians: number[];
+  repP90s: number[];
+  repCpus: number[];
 }
 
-function closedLoop(name: string): OurMpc[] {
+function closedLoop(name: string, reps: number): OurMpc[] {
   const prob = load(`${dataDir}mpc/${name}.json`);
   const statesFile = `${dataDir}mpc/${name}_closedloop_states_osqp_tight.txt`;
   let states: number[][];
@@ -147,6 +151,9 @@ function closedLoop(name: string): OurMpc[] {
         cpuUs: median(cpuMeans),
         steps: states.length,
         notSolved,
+        repMedians: medians,
+        repP90s: p90s,
+        repCpus: cpuMeans,
       });
     }
   }
@@ -217,15 +224,30 @@ const fmtUs = (v: number): string => v.toFixed(1).padStart(7);
 const result: Record<string, unknown> = { bench: "qp", date: new Date().toISOString(), reps, native };
 
 if (!onlyMaros && problems.length > 0) {
-  // native before and after ours, each at both termination-check periods
+  // ours and native in alternating rounds (native, ours, native, ours, native, ours, native), each
+  // at both termination-check periods, so that a burst of load on this shared machine falls on
+  // both sides of a ratio rather than on one
+  const rounds = Math.min(3, reps);
+  const repsPerRound = Math.ceil(reps / rounds);
   const nativeRuns: NativeMpcLine[][] = [];
   const nativePass = (): void => {
     if (!native.available) return;
-    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, nativeScript, ["mpc", "--reps", String(reps), "--check-termination", String(ct)]));
+    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, nativeScript, ["mpc", "--reps", String(repsPerRound), "--check-termination", String(ct)]));
   };
+  const byRound: OurMpc[][] = [];
   nativePass();
-  const ours = problems.flatMap(closedLoop);
-  nativePass();
+  for (let k = 0; k < rounds; k++) {
+    byRound.push(problems.flatMap((p) => closedLoop(p, repsPerRound)));
+    nativePass();
+  }
+  // the rounds merged: medians over every repetition of every round
+  const ours: OurMpc[] = byRound[0].map((first, i) => {
+    const all = byRound.map((r) => r[i]);
+    const repMedians = all.flatMap((o) => o.repMedians);
+    const repP90s = all.flatMap((o) => o.repP90s);
+    const repCpus = all.flatMap((o) => o.repCpus);
+    return { ...first, medianUs: median(repMedians), p90Us: median(repP90s), cpuUs: median(repCpus), repMedians, repP90s, repCpus };
+  });
   const nativeOf = (o: OurMpc): NativeMpcLine[] =>
     nativeRuns.flat().filter((n) => n.problem === o.problem && n.settings === o.settings && n.check_termination === o.checkTermination);
 

@@ -358,9 +358,9 @@ function groupQp(): Omit<GroupData, "date" | "load" | "seconds"> {
     rows,
     notes: [
       t.native.available
-        ? `Native OSQP (osqp ${t.native.version}) was measured in the same run, before and after ours, with the same termination-check period; ratios are ours / native's C core time.`
+        ? `Native OSQP (osqp ${t.native.version}) was measured in the same run: on the MPC loops in 4 passes alternating with 3 rounds of ours, with the same termination-check period, on Maros by bench/native_maros.py; ratios are ours / native's C time (OSQP's own timers).`
         : `Native OSQP was not measured in this run (${t.native.reason}): its figures are references from ../shared/ANCHORS.md, from other runs on other days, and no ratios are formed. \`npm run setup:native\` (or MPCRL_OSQP_PYTHON set to a Python with osqp, numpy and scipy) measures it side by side.`,
-      "Maros times: setup + solve with a fresh solver. The first solve of a problem in this process pays V8's compilation of the code paths it is the first to use (DUAL1 alone: 31 ms the first time, 2.1 ms from the 13th), which native's compiled C never does; so a problem solved in under 100 ms is solved 10 more times untimed, then 5 times timed, and its time is their median (the first solves' median is in the row above). Per-problem times: `npx tsx bench/qp.ts --only-maros`.",
+      "Maros times: setup + solve with a fresh solver. The first solve of a problem in this process pays V8's compilation of the code paths it is the first to use (DUAL1 alone: 31 ms the first time, 2.1 ms from the 13th), which native's compiled C never does; so a problem solved in under 100 ms is solved 10 more times untimed, then 5 times timed, and its time is their median (the first solves' median is in the second Maros row). Native's time is OSQP's C timers (setup + solve + polish), the median of 6 runs for a problem under 100 ms, with the data converted before any timer starts. Per-problem times: `npx tsx bench/qp.ts --only-maros`.",
       marosDetails(mr.problems, mr.native.measured),
     ],
   };

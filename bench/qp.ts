@@ -10,8 +10,9 @@
 //    of each is kept as firstMs).
 // Native OSQP: `../shared/tools/native_osqp.py` needs Python with the `osqp` package (numpy, scipy);
 // the interpreter is chosen by bench/native.ts ($MPCRL_OSQP_PYTHON, .venv-osqp, python3). When it imports
-// `osqp`, native OSQP is run in the same run, interleaved (before and after our loops, with the
-// same termination-check period), and the ratios are ours / native measured here. Otherwise the
+// `osqp`, native OSQP is run in the same run, interleaved (4 passes alternating with 3 rounds of
+// our loops, with the same termination-check period), and the ratios are ours / native measured
+// here. The Maros problems go through bench/native_maros.py (OSQP's C timers, repeated as ours). Otherwise the
 // figures of ../shared/ANCHORS.md are printed as "reference from ANCHORS.md, not measured here"
 // and no ratio is formed between different termination-check periods.
 // "cpu" is the mean process CPU time per solve (user + system; less sensitive to other processes
@@ -29,6 +30,10 @@ import { detectNative, runNative } from "./native.js";
 
 const dataDir = fileURLToPath(new URL("../../shared/data/qp/", import.meta.url));
 const nativeScript = fileURLToPath(new URL("../../shared/tools/native_osqp.py", import.meta.url));
+// Maros with our own script: the shared one times SciPy's matrix construction and Python's call
+// overhead inside its setup + solve, which dominates the small problems (HS21: 0.34 ms against
+// 0.024 ms of OSQP's own C timers)
+const nativeMarosScript = fileURLToPath(new URL("./native_maros.py", import.meta.url));
 const args = process.argv.slice(2);
 const reps = numArg("--reps", 7);
 const onlyMpc = args.includes("--only-mpc");
@@ -75,8 +80,9 @@ interface NativeMarosLine {
   rel_err: number | null;
   solved_1e4: boolean;
   iter: number;
-  setup_ms: number;
-  solve_ms: number;
+  /** OSQP's C timers (setup + solve + polish): the median of 6 runs under 100 ms, else the one run. */
+  ms: number;
+  first_ms: number;
 }
 
 // ---------------------------------------------------------------- our solver
@@ -206,7 +212,14 @@ function maros(): OurMaros[] {
   // ones keep their single solve (compilation is a small part of them). firstMs keeps the first.
   for (let w = 0; w < MAROS_WARM; w++) for (const { prob } of fast) marosRun(prob);
   const times = fast.map(() => [] as number[]);
-  for (let k = 0; k < MAROS_REPS; k++) fast.forEach(({ prob }, i) => times[i].push(marosRun(prob).ms));
+  for (let k = 0; k < MAROS_REPS; k++) {
+    fast.forEach(({ index, prob }, i) => {
+      const { r, ms } = marosRun(prob);
+      // the solver is deterministic (rho adapts by iteration count): a repeat must end the same way
+      if (r.status !== out[index].status) log(`  warning: ${out[index].problem} ended ${r.status} on a repeat, ${out[index].status} the first time`);
+      times[i].push(ms);
+    });
+  }
   fast.forEach(({ index }, i) => {
     out[index] = { ...out[index], ms: median(times[i]) };
   });
@@ -227,18 +240,19 @@ if (!onlyMaros && problems.length > 0) {
   // ours and native in alternating rounds (native, ours, native, ours, native, ours, native), each
   // at both termination-check periods, so that a burst of load on this shared machine falls on
   // both sides of a ratio rather than on one
-  const rounds = Math.min(3, reps);
-  const repsPerRound = Math.ceil(reps / rounds);
+  const rounds = Math.max(1, Math.min(3, reps));
+  // `reps` repetitions in all, split as evenly as possible (15: 5 + 5 + 5; 7: 3 + 2 + 2)
+  const repsOf = (k: number): number => Math.max(1, Math.floor(reps / rounds) + (k < reps % rounds ? 1 : 0));
   const nativeRuns: NativeMpcLine[][] = [];
-  const nativePass = (): void => {
+  const nativePass = (k: number): void => {
     if (!native.available) return;
-    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, nativeScript, ["mpc", "--reps", String(repsPerRound), "--check-termination", String(ct)]));
+    for (const ct of [25, 5]) nativeRuns.push(runNative<NativeMpcLine>(native, nativeScript, ["mpc", "--reps", String(repsOf(k)), "--check-termination", String(ct)]));
   };
   const byRound: OurMpc[][] = [];
-  nativePass();
+  nativePass(0);
   for (let k = 0; k < rounds; k++) {
-    byRound.push(problems.flatMap((p) => closedLoop(p, repsPerRound)));
-    nativePass();
+    byRound.push(problems.flatMap((p) => closedLoop(p, repsOf(k))));
+    nativePass(k);
   }
   // the rounds merged: medians over every repetition of every round
   const ours: OurMpc[] = byRound[0].map((first, i) => {
@@ -277,11 +291,11 @@ if (!onlyMaros && problems.length > 0) {
 if (!onlyMpc) {
   log(`Maros-Meszaros (tight settings + polish, maxIter 100000${marosTimeLimit ? `, time limit ${marosTimeLimit} s` : ""}), setup + solve time per problem:`);
   const ours = maros();
-  const nat = native.available ? runNative<NativeMarosLine>(native, nativeScript, ["maros", "--max-iter", "100000", ...(filter ? ["--filter", filter] : [])]) : [];
+  const nat = native.available ? runNative<NativeMarosLine>(native, nativeMarosScript, ["--max-iter", "100000", ...(filter ? ["--filter", filter] : [])]) : [];
   const natBy = new Map(nat.map((n) => [n.problem, n]));
   const problemsOut = ours.map((o) => {
     const n = natBy.get(o.problem);
-    const nMs = n ? n.setup_ms + n.solve_ms : undefined;
+    const nMs = n?.ms;
     log(
       `  ${o.problem.padEnd(10)} ${o.status.padEnd(18)} iters ${String(o.iterations).padStart(6)}  ${o.ms.toFixed(2).padStart(9)} ms  relerr ${o.relErr.toExponential(1)}${o.solved ? "" : "  NOT SOLVED"}` +
         (n ? ` | native ${n.status} ${nMs!.toFixed(2)} ms${n.solved_1e4 ? "" : " NOT SOLVED"}  ratio ${(o.ms / nMs!).toFixed(1)}x` : ""),
@@ -298,7 +312,7 @@ if (!onlyMpc) {
   if (nat.length > 0) {
     const nSolved = nat.filter((n) => n.solved_1e4);
     const nWrong = nat.filter((n) => n.status.includes("infeasible")).length;
-    const nMed = median(nSolved.map((n) => n.setup_ms + n.solve_ms));
+    const nMed = median(nSolved.map((n) => n.ms));
     const both = problemsOut.filter((p) => p.solved && p.native?.solved);
     const ratio = median(both.map((p) => p.ms / p.native!.ms!));
     log(`  native (measured): solved ${nSolved.length}/${nat.length}; infeasibility verdicts ${nWrong}; median time of a solved problem ${nMed.toFixed(2)} ms`);

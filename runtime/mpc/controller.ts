@@ -35,11 +35,11 @@ const WARM_SETS = 100;
  *  steps, 25 instead of 100 sets gave 37 instead of 59 sets and 9.5 instead of 13 ms per step on
  *  average; walks that settle take at most 16 sets in 9 of 10 cases). */
 const WARM_SETS_CHANGED = 25;
-/** Such a walk also stops once it corrects one row per set with more violated conditions than
+/** Such a walk (25 sets) also stops once it corrects one row per set with more violated conditions than
  *  GIVE_UP_RATIO x its sets left (active_set.ts `giveUpRatio`): after a change of theta that moved
  *  the whole discounted tail (150 to 200 violated conditions at N = 160) the walk cannot settle in
  *  25 sets, and the interior-point method starts at once (bench:scale, Q-learning at N = 160, 4 x
- *  100 steps: 37.4 -> 25.0 sets and 0.59 -> 0.52 interior-point solves per step; ratios 2 and 0.5
+ *  100 steps: 37.4 -> 25.1 sets and 0.59 -> 0.52 interior-point solves per step; ratios 2 and 0.5
  *  gave 31.6 and 25.6 sets; walks without a change of theta keep their budget: act unchanged). */
 const GIVE_UP_RATIO = 1;
 /** After WARM_FAILURES consecutive solves whose warm working sets did not settle, the warm start gets
@@ -793,7 +793,7 @@ export class MpcController implements LearnableMpc {
       const changed = !sameValues(slot.thetaSeen, this.theta);
       slot.thetaSeen.set(this.theta);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
-      const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget, changed ? GIVE_UP_RATIO : Infinity);
+      const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget, budget === WARM_SETS_CHANGED ? GIVE_UP_RATIO : Infinity);
       if (exact !== null) {
         this.stats.activeSet++;
         slot.warmFailures = 0;

@@ -184,7 +184,7 @@ describe("Q-learning on a long discounted horizon (Gros & Zanon, N = 80)", () =>
       }
     }
     expect(updates).toBeGreaterThan(40);
-    // measured: 907 working sets and 3 interior-point solves in 60 steps (three solves each: Q(s, a),
+    // measured: 902 working sets and 3 interior-point solves in 60 steps (three solves each: Q(s, a),
     // V(s'), the validator's V(s') with the candidate; and the four checks); shifting every stage of
     // the warm sets took 1730 and 11: the rows deep in the discounted horizon keep their stage when
     // the parameters move (shift.ts learnSplit)

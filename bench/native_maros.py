@@ -12,14 +12,10 @@ first run's time.
 """
 import argparse, json, os
 import numpy as np
-import scipy.sparse as sp
 import osqp
+from native_scale import bounds, csc
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "qp", "maros")
-
-
-def csc(d):
-    return sp.csc_matrix((d["data"], d["indices"], d["indptr"]), shape=tuple(d["shape"]))
 
 
 def run(P, q, A, l, u, max_iter):
@@ -35,9 +31,7 @@ def main(a):
             continue
         p = json.load(open(os.path.join(DATA, f)))
         P, A, q = csc(p["P"]), csc(p["A"]), np.array(p["q"], float)
-        l, u = np.array(p["l"], float), np.array(p["u"], float)
-        l[l <= -1e20] = -np.inf
-        u[u >= 1e20] = np.inf
+        l, u = bounds(p)
         r, first = run(P, q, A, l, u, a.max_iter)
         times = [first]
         if first < 100:

@@ -7,8 +7,8 @@ FILE.json (written by bench/scale.ts): {"problems": [{"name", "P", "A" (CSC: sha
 indices, data; P upper triangular), "q", "l", "u" (|b| >= 1e20 is infinite), "x0_rows",
 "u0_cols", "states" (one per step), "ours_u0" (our first input at each step)}]}
 Settings: tight (eps_abs = eps_rel = 1e-6, polish) and OSQP's defaults (1e-3, no polish), both
-with the termination checked every 5 iterations, as bench:qp's like-for-like rows. Prints one JSON object per problem and settings: the median over
-repetitions of the per-solve median time ("core_us": OSQP's own timers of the bounds update, the
+with the termination checked every 5 iterations, as bench:qp's like-for-like rows. Prints one JSON
+object per problem and settings: the median over repetitions of the per-solve median time ("core_us": OSQP's own timers of the bounds update, the
 solve and the polish, C only; "wall_us": the solve call from Python), median iterations, steps not
 solved (by status), solved steps whose polish failed, and the largest |u0 - ours| over the solved
 steps.

@@ -6,13 +6,13 @@
 //    medians reported, with the count of the 100 closed-loop steps whose status is not `solved`.
 // 2. The 69 Maros-Meszaros problems, tight settings, maxIter 100000, time per problem (setup +
 //    solve; a problem solved in under 100 ms: the median of 5 solves after 10 untimed ones, since
-//    the first solves pay V8's compilation; native's is one solve of compiled C; the first solve
-//    of each is kept as firstMs).
+//    the first solves pay V8's compilation; native's the median of 6 on OSQP's C timers,
+//    bench/native_maros.py; the first solve of each is kept as firstMs).
 // Native OSQP: `../shared/tools/native_osqp.py` needs Python with the `osqp` package (numpy, scipy);
-// the interpreter is chosen by bench/native.ts ($MPCRL_OSQP_PYTHON, .venv-osqp, python3). When it imports
-// `osqp`, native OSQP is run in the same run, interleaved (4 passes alternating with 3 rounds of
-// our loops, with the same termination-check period), and the ratios are ours / native measured
-// here. The Maros problems go through bench/native_maros.py (OSQP's C timers, repeated as ours). Otherwise the
+// the interpreter is chosen by bench/native.ts ($MPCRL_OSQP_PYTHON, .venv-osqp, python3). When it
+// imports `osqp`, native OSQP is run in the same run, interleaved (4 passes alternating with 3
+// rounds of our loops, with the same termination-check period), and the ratios are ours / native
+// measured here; the Maros problems go through bench/native_maros.py. Otherwise the
 // figures of ../shared/ANCHORS.md are printed as "reference from ANCHORS.md, not measured here"
 // and no ratio is formed between different termination-check periods.
 // "cpu" is the mean process CPU time per solve (user + system; less sensitive to other processes
@@ -230,7 +230,7 @@ function maros(): OurMaros[] {
 const loadStart = loadAverage();
 log(loadLine("at start"));
 const native = detectNative(nativeScript);
-if (native.available) log(`native OSQP: measured in this run (osqp ${native.version}, ${native.python}, ../shared/tools/native_osqp.py), interleaved with ours`);
+if (native.available) log(`native OSQP: measured in this run (osqp ${native.version}, ${native.python}; ../shared/tools/native_osqp.py on the MPC loops, bench/native_maros.py on Maros), interleaved with ours`);
 else log(`native OSQP: NOT measured here (${native.reason}); native figures below are references from ANCHORS.md, not measured here. Set MPCRL_OSQP_PYTHON to a Python with osqp, numpy, scipy to measure them.`);
 
 const fmtUs = (v: number): string => v.toFixed(1).padStart(7);

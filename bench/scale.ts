@@ -1,7 +1,7 @@
 // `npm run bench:scale`: how the per-step cost grows with the horizon and the state size (issue 14).
 // 1. The Gros & Zanon controller (examples/gros_zanon/linear_mpc.mpcrl) with only `horizon 10`
-//    changed to N = 10 .. 320: median time of the `act` call per closed-loop step (the nominal controller on
-//    the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
+//    changed to N = 10 .. 320: median time of the `act` call per closed-loop step (the nominal
+//    controller on the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
 //    settings), with the solver statistics per step (working sets factored, ADMM fallbacks).
 //    The same without the discount (gamma = 1): how much of the growth is the discounted tail.
 // 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position
@@ -11,8 +11,10 @@
 // 3. Native OSQP on the same QPs, when a Python with `osqp` is found (bench/native.ts): each act
 //    closed loop of 1 is replayed state by state on one warm-started OSQP solver (tight settings:
 //    1e-6 with polish, and OSQP's defaults, 1e-3; termination checked every 5 iterations;
-//    bench/native_scale.py), right after ours; the ratio is our act median over native's C solve + polish median. Ours is the exact
-//    solution (active set), native's is accurate to its tolerances; the largest |u0 - ours| is shown.
+//    bench/native_scale.py), right after ours; the ratio is our median `act` call over native's
+//    median C time of the same step (bounds update + solve + polish, OSQP's own timers). Ours is
+//    the exact solution (active set), native's is accurate to its tolerances; the largest
+//    |u0 - ours| over native's solved steps is shown.
 // Usage: tsx bench/scale.ts [--max-n 320] [--no-native] [--json]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -63,7 +65,25 @@ interface Row {
   readonly failures: number;
 }
 
-function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps: number, size: number): Row {
+/** The act loop's QPs for native OSQP (bench/native_scale.py's file format): P, q, A and the
+ *  bounds (constant without learning), the rows pinning the state, and per timed step the state
+ *  and our first input. */
+interface RecordedQps {
+  name: string;
+  P: unknown;
+  q: number[];
+  A: unknown;
+  l: number[];
+  u: number[];
+  x0_rows: number[];
+  u0_cols: number[];
+  states: number[][];
+  ours_u0: number[][];
+}
+
+/** A closed loop of `steps` timed steps after an untimed warm-up; with `record` (no learning), the
+ *  QPs its timed `act` calls solved, recorded outside the timing. */
+function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps: number, size: number, record?: string): Row & { qps?: RecordedQps } {
   const mpc = module.createController({ firstInputBounds: "removed" }) as MpcController;
   const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
   const trainer: EpisodicTrainer = learn
@@ -72,12 +92,19 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
   // without learning the time of a step is that of its `act` call alone (not the plant's step and
   // the monitor's bookkeeping around it); with learning, the whole step (its solves and the update)
   let actTime = 0;
+  let recording = false;
+  const states: number[][] = [];
+  const ours: number[][] = [];
   if (!learn) {
     const act = mpc.act.bind(mpc);
     mpc.act = (state, runtime) => {
       const t0 = performance.now();
       const r = act(state, runtime);
       actTime += performance.now() - t0;
+      if (recording) {
+        states.push(Array.from(state));
+        ours.push(Array.from(r.u));
+      }
       return r;
     };
   }
@@ -85,6 +112,7 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
   // warm-up (not timed): the first solve starts cold, and V8 compiles the hot paths
   const warm = Math.min(10, Math.floor(steps / 3));
   for (let k = 0; k < warm; k++) trainer.step();
+  recording = record !== undefined;
   const before = { ...mpc.stats };
   const times: number[] = [];
   let failures = 0;
@@ -108,33 +136,11 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
     factorizationsPerStep: (mpc.stats.factorizations - before.factorizations) / steps,
     admmPerStep: (mpc.stats.admm - before.admm) / steps,
     failures,
+    ...(record !== undefined ? { qps: recordedQps(mpc, record, states, ours) } : {}),
   };
 }
 
-/** One act closed loop of `runLoop` replayed untimed, recording the QP it solves at each timed step
- *  (P, q, A, bounds: constant without learning; the state pinned at x0Rows) and our first input. */
-function recordQps(module: ReturnType<typeof compileOrExit>, steps: number, name: string): unknown {
-  const mpc = module.createController({ firstInputBounds: "removed" }) as MpcController;
-  const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
-  const trainer = new PolicyEvaluation(mpc, plant, { seed: 69 });
-  const states: number[][] = [];
-  const ours: number[][] = [];
-  let recording = false;
-  const act = mpc.act.bind(mpc);
-  mpc.act = (state, runtime) => {
-    const r = act(state, runtime);
-    if (recording) {
-      states.push(Array.from(state));
-      ours.push(Array.from(r.u));
-    }
-    return r;
-  };
-  trainer.beginEpisode(0);
-  const warm = Math.min(10, Math.floor(steps / 3));
-  for (let k = 0; k < warm; k++) trainer.step();
-  recording = true;
-  for (let k = 0; k < steps; k++) trainer.step();
-  trainer.endEpisode();
+function recordedQps(mpc: MpcController, name: string, states: number[][], ours: number[][]): RecordedQps {
   const t = mpc.template;
   const L = mpc.layout;
   const d = mpc.currentData();
@@ -312,9 +318,10 @@ if (native.available) {
   try {
     for (const N of Ns) {
       const file = join(dir, `gz_N${N}.json`);
-      writeFileSync(file, JSON.stringify({ problems: [recordQps(gzModule(N), stepsFor(N), `gz_N${N}`)] }));
-      // ours again right before native's (interleaved: the two measurements see the same load)
-      const oursMs = runLoop(gzModule(N), false, stepsFor(N), N).msPerStep;
+      // ours, recording its QPs, right before native's on them (the two see the same load)
+      const ours = runLoop(gzModule(N), false, stepsFor(N), N, `gz_N${N}`);
+      const oursMs = ours.msPerStep;
+      writeFileSync(file, JSON.stringify({ problems: [ours.qps] }));
       for (const r of runNative<NativeScaleLine>(native, nativeScript, [file])) {
         nativeRows.push({ ...r, size: N, oursMs });
         log(`${String(N).padStart(6)} ${r.settings.padStart(8)} ${oursMs.toFixed(3).padStart(13)} ${(r.core_us / 1000).toFixed(3).padStart(14)} (${(r.wall_us / 1000).toFixed(3)}) ${(oursMs / (r.core_us / 1000)).toFixed(2).padStart(13)} ${String(r.median_iter).padStart(12)} ${String(r.unsolved).padStart(12)} ${String(r.unpolished).padStart(15)} ${r.max_du0.toExponential(1).padStart(17)}${r.unsolved > 0 ? `   (${unsolvedText(r)})` : ""}`);

@@ -30,13 +30,14 @@ export const DEFAULT_FIRST_INPUT_BOUNDS: "removed" | "kept" = "kept";
  *  30 or 50 made N = 80 ten times slower, since an IPM answer whose crossover does not settle leaves
  *  a worse guess for the next step; 100 keeps N <= 80 as before and helps N >= 160). */
 const WARM_SETS = 100;
-/** Working sets for a warm start after theta changed (a learning update, the validator's candidate): the set then often swings through the discounted tail and fails anyway,
- *  and the interior-point method costs about 25 sets (bench:scale, Q-learning at N = 160: 4 x 100
- *  steps, 25 instead of 100 sets gave 37 instead of 59 sets and 9.5 instead of 13 ms per step on
- *  average; walks that settle take at most 16 sets in 9 of 10 cases). */
+/** Working sets for a warm start after theta changed (a learning update, the validator's
+ *  candidate): the set then often swings through the discounted tail and fails anyway, and the
+ *  interior-point method costs about 25 sets (bench:scale, Q-learning at N = 160: 4 x 100 steps,
+ *  25 instead of 100 sets gave 37 instead of 59 sets and 9.5 instead of 13 ms per step on average;
+ *  walks that settle take at most 16 sets in 9 of 10 cases). */
 const WARM_SETS_CHANGED = 25;
-/** Such a walk (25 sets) also stops once it corrects one row per set with more violated conditions than
- *  GIVE_UP_RATIO x its sets left (active_set.ts `giveUpRatio`): after a change of theta that moved
+/** Such a walk (25 sets) also stops once it corrects one row per set with more violated
+ *  conditions than GIVE_UP_RATIO x its sets left (active_set.ts `giveUpRatio`): after a change of theta that moved
  *  the whole discounted tail (150 to 200 violated conditions at N = 160) the walk cannot settle in
  *  25 sets, and the interior-point method starts at once (bench:scale, Q-learning at N = 160, 4 x
  *  100 steps: 37.4 -> 25.1 sets and 0.59 -> 0.52 interior-point solves per step; ratios 2 and 0.5

@@ -289,7 +289,7 @@ export class ActiveSetQp {
         if (status === "dual_infeasible") this.message = "the QP is unbounded below: a direction d with P d = 0, q'd < 0 and A d inside the recession cone of [l, u]";
         break;
       }
-      if (block === 0 && !this.lastWasBlock && changes > this.giveUpRatio * (this.maxSets - it - 1)) {
+      if (block === 0 && changes > this.giveUpRatio * (this.maxSets - it - 1)) {
         // one row per set from here on, and more violated conditions than the remaining sets
         // could plausibly clear: stop now rather than at the budget
         break;
@@ -576,5 +576,4 @@ export class ActiveSetQp {
     }
     return changes;
   }
-
 }

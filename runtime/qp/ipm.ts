@@ -364,12 +364,7 @@ export class InteriorPointQp {
     const { m, kind, sl, su, ll, lu, slPrev, suPrev, llPrev, luPrev } = this;
     if (out.length !== m) throw new TypeError(`out has length ${out.length}, expected ${m}`);
     // log(mu / mu+) over the last step (see sideActivity; 0 before any step)
-    let before = 0;
-    for (let i = 0; i < m; i++) {
-      const k = kind[i];
-      if (hasLower(k)) before += slPrev[i] * llPrev[i];
-      if (hasUpper(k)) before += suPrev[i] * luPrev[i];
-    }
+    const before = this.complementarity(slPrev, suPrev, llPrev, luPrev);
     const now = this.complementarity();
     const muDrop = this.iterations > 0 && now > 0 && before > 0 ? Math.log(before / now) : 0;
     for (let i = 0; i < m; i++) {
@@ -525,8 +520,9 @@ export class InteriorPointQp {
   }
 
   /** sum of s lambda over the bounded sides */
-  private complementarity(): number {
-    const { m, kind, sl, su, ll, lu } = this;
+  /** Sum of the slack-multiplier products (of the current iterate, or of the given one). */
+  private complementarity(sl = this.sl, su = this.su, ll = this.ll, lu = this.lu): number {
+    const { m, kind } = this;
     let s = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];

@@ -20,6 +20,14 @@
 // In a closed loop (model predictive control) the active set rarely changes from one solve to
 // the next, so the previous solution's set is usually right at the first factorization.
 //
+// HOMOTOPY (`homotopy` option and solve argument; `homotopyCorrection`): when a solve starts from
+// the last solve's optimal set with moved data (the same state, new parameters), the one-row
+// corrections follow the path from the last solution to the new data (the parametric active-set
+// strategy of Best 1996 and Ferreau, Bock & Diehl 2008): the row changed is the one whose slack or
+// multiplier reaches zero first on the way, not the most violated one at the end. On degenerate
+// sets (a discounted MPC tail: many rows weakly active) the most violated row is often the wrong
+// one and the walk wanders; the ratio test picks the breakpoint.
+//
 // SCHUR-COMPLEMENT UPDATES (schur.ts: Gill, Murray, Saunders & Wright 1990, its bordered system
 // (1)-(3); Bartlett & Biegler's QPSchur 2006): when a solve needs more than `schurAfter` working
 // sets, the later ones are not refactored: each is the last factored set's KKT matrix bordered by
@@ -77,9 +85,18 @@ export interface ActiveSetOptions {
   /** Working sets of a solve factored from scratch before the Schur updates start (each later set
    *  borders the last factored one; the final set is factored again). Default 2. */
   readonly schurAfter?: number;
+  /** Keep each solution as the anchor of a homotopy (see `homotopyCorrection`) for the next solve
+   *  (`solve`'s `homotopy` argument). Default false. */
+  readonly homotopy?: boolean;
 }
 
 const EMPTY = new Float64Array(0);
+
+function sameSet(a: Int8Array, b: Int8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export type ActiveSetStatus = "solved" | "not_settled" | "not_converged" | "non_convex" | "dual_infeasible";
 
@@ -141,6 +158,18 @@ export class ActiveSetQp {
   private readonly schurAfter: number;
   /** Whether the last working set was solved through the Schur complement (not factored). */
   private lastViaSchur = false;
+  /** Homotopy anchor (see `homotopyCorrection`): the point on the path from the last solution's data
+   *  to this solve's, as A z, y and the bounds there; hSet is the last solution's active set. */
+  private readonly homotopy: boolean;
+  private readonly hAz: Float64Array;
+  private readonly hY: Float64Array;
+  private readonly hL: Float64Array;
+  private readonly hU: Float64Array;
+  private readonly hSet: Int8Array;
+  private hValid = false;
+  private hOn = false;
+  /** Corrections chosen by the homotopy's ratio test in the last solve (for tests). */
+  homotopySteps = 0;
 
   constructor(P: CscPattern, A: CscPattern, options: ActiveSetOptions = {}) {
     this.n = P.cols;
@@ -169,6 +198,13 @@ export class ActiveSetQp {
     this.curSet = new Int8Array(this.m);
     this.tabu = new Int8Array(this.m);
     this.pChecked = new Float64Array(P.colPtr[P.cols]);
+    this.homotopy = options.homotopy ?? false;
+    const hm = this.homotopy ? this.m : 0;
+    this.hAz = new Float64Array(hm);
+    this.hY = new Float64Array(hm);
+    this.hL = new Float64Array(hm);
+    this.hU = new Float64Array(hm);
+    this.hSet = new Int8Array(hm);
   }
 
   /**
@@ -214,6 +250,7 @@ export class ActiveSetQp {
     l: ArrayLike<number>,
     u: ArrayLike<number>,
     active: Int8Array,
+    homotopy = false,
   ): ActiveSetStatus {
     const { m } = this;
     this.message = "";
@@ -235,9 +272,13 @@ export class ActiveSetQp {
     this.iterations = 0;
     this.lastAdded = -1;
     this.tabu.fill(0);
+    // the homotopy from the last solution applies when this solve starts from its optimal set
+    this.hOn = homotopy && this.hValid && sameSet(active, this.hSet);
+    this.hValid = false;
+    this.homotopySteps = 0;
     // Full primal-dual steps while they reduce the number of violated conditions; after a step
     // that does not (or lands on a singular set), back to the previous set and one row at a time.
-    let block = this.blockSteps;
+    let block = this.hOn ? 0 : this.blockSteps;
     let prevChanges = Infinity;
     let hasPrev = false;
     const { prevSet, curSet } = this;
@@ -334,6 +375,17 @@ export class ActiveSetQp {
         // a multiplier of the wrong sign within the tolerance is a weakly active row: 0
         if (l[i] !== u[i]) v = active[i] < 0 ? Math.min(v, 0) : Math.max(v, 0);
         y[i] = v;
+      }
+      if (this.homotopy) {
+        // the next solve's homotopy anchor: this solution and its data
+        this.hAz.set(this.az);
+        this.hY.set(y);
+        for (let i = 0; i < m; i++) {
+          this.hL[i] = l[i];
+          this.hU[i] = u[i];
+        }
+        this.hSet.set(active);
+        this.hValid = true;
       }
     }
     return status;
@@ -566,6 +618,10 @@ export class ActiveSetQp {
         if (!this.lastWasBlock) break;
       }
     }
+    if (!this.lastWasBlock && this.hOn && changes > 0) {
+      this.homotopyCorrection(l, u, active, converged, dualTol);
+      return changes;
+    }
     if (!this.lastWasBlock) {
       if (addRow >= 0 && this.rowOrder !== undefined) addRow = this.earliestViolated(l, u, active, 0.5 * addWorst);
       this.lastAdded = addRow;
@@ -575,5 +631,74 @@ export class ActiveSetQp {
       } else if (dropRow >= 0) active[dropRow] = 0;
     }
     return changes;
+  }
+
+  /**
+   * One-row correction by a ratio test along the homotopy from the last solution (the parametric
+   * active-set strategy of Best 1996, "An algorithm for the solution of the parametric quadratic
+   * programming problem", and Ferreau, Bock & Diehl 2008, "An online active set strategy to overcome
+   * the limitations of explicit MPC", Int. J. Robust Nonlinear Control 18(8)): the data move from
+   * the last solve's (t = 0, where the anchor is the exact solution) to this solve's (t = 1). For
+   * the current working set, the point at t = 1 is the set's solution just computed; between the
+   * anchor and it the path is taken as the straight line (exact when only q, l and u move; the
+   * first-order path when P and A do), so the first condition to fail along it is the inactive
+   * row whose slack, or the active row whose multiplier, reaches 0 first: s = g_k / (g_k - g_1).
+   * That row is changed and the anchor moves to the breakpoint. Only the choice of the row comes
+   * from the path; every set is still solved at t = 1 and accepted by the KKT conditions there.
+   * Reads az and sol of the current set.
+   */
+  private homotopyCorrection(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, dualTol: number): void {
+    const { n, m, sol, az, hAz, hY, hL, hU, tol } = this;
+    this.homotopySteps++;
+    let best = -1;
+    let bestS = Infinity;
+    let bestW = 0;
+    let bestSide: ActiveFlag = 0;
+    for (let i = 0; i < m; i++) {
+      if (l[i] === u[i]) continue;
+      const a = active[i];
+      let s: number;
+      let w: number;
+      let side: ActiveFlag = 0;
+      if (a === 0) {
+        w = this.violationOf(i, l, u);
+        if (!(w > tol)) continue;
+        side = this.violatedSide;
+        // the slack on the violated side: >= 0 at the anchor (up to the path's linearization), < 0 at t = 1
+        const gk = Math.max(0, side > 0 ? hU[i] - hAz[i] : hAz[i] - hL[i]);
+        const g1 = side > 0 ? u[i] - az[i] : az[i] - l[i];
+        s = gk / (gk - g1);
+      } else {
+        if (!converged) continue;
+        // the multiplier in its right sign: >= 0 at the anchor, < 0 at t = 1
+        const y1 = a > 0 ? sol[n + i] : -sol[n + i];
+        if (!(-y1 > dualTol)) continue;
+        w = -y1;
+        const yk = Math.max(0, a > 0 ? hY[i] : -hY[i]);
+        s = yk / (yk - y1);
+      }
+      if (s < bestS || (s === bestS && w > bestW)) {
+        best = i;
+        bestS = s;
+        bestW = w;
+        bestSide = side;
+      }
+    }
+    if (best < 0) return;
+    const s = Math.min(1, Math.max(0, bestS));
+    for (let i = 0; i < m; i++) {
+      hAz[i] += s * (az[i] - hAz[i]);
+      if (hL[i] !== l[i]) hL[i] += s * (l[i] - hL[i]);
+      if (hU[i] !== u[i]) hU[i] += s * (u[i] - hU[i]);
+      hY[i] += s * ((active[i] !== 0 ? sol[n + i] : 0) - hY[i]);
+    }
+    hY[best] = 0;
+    if (active[best] === 0) {
+      active[best] = bestSide;
+      this.lastAdded = best;
+    } else {
+      active[best] = 0;
+      this.lastAdded = -1;
+    }
   }
 }

@@ -278,3 +278,72 @@ describe("ActiveSetQp refuses what is not a convex QP with a minimizer", () => {
     expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-12);
   });
 });
+
+describe("ActiveSetQp homotopy from the last solution (solve's `homotopy` argument)", () => {
+  /** p0 with q, the finite bounds (each row's pair shifted alike), A and P moved by about `eps`. */
+  function perturbed(p0: QpProblem, seed: number, eps: number): QpProblem {
+    let s = seed >>> 0;
+    const rand = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32 - 0.5;
+    };
+    const shift = Float64Array.from({ length: p0.m }, () => eps * rand());
+    return {
+      ...p0,
+      q: Float64Array.from(p0.q, (v) => v + 3 * eps * rand()),
+      l: Float64Array.from(p0.l, (v, i) => v + shift[i]),
+      u: Float64Array.from(p0.u, (v, i) => v + shift[i]),
+      A: { ...p0.A, values: Float64Array.from(p0.A.values, (v) => v * (1 + eps * rand())) },
+      P: { ...p0.P, values: Float64Array.from(p0.P.values, (v) => v * (1 + 0.1 * eps)) },
+    };
+  }
+
+  it("reaches the cold solve's solution after moved data, and applies only from the last optimal set", () => {
+    let changedSets = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.constantFrom(1e-3, 1e-2, 0.1, 0.5), (seed, eps) => {
+        const p0 = randomFeasibleQp(seed, 12, 20);
+        const as = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
+        const set = new Int8Array(20);
+        if (solveAs(as, p0, set) !== "solved") return;
+        const first = Int8Array.from(set);
+        const p1 = perturbed(p0, seed, eps);
+        const status = as.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, set, true);
+        expect(["solved", "not_settled", "not_converged"]).toContain(status);
+        // one correction per set after the first, each chosen by the ratio test
+        if (status === "solved") expect(as.homotopySteps).toBe(as.iterations - 1);
+        const cold = new ActiveSetQp(p1.P, p1.A);
+        const coldStatus = solveAs(cold, p1, new Int8Array(20));
+        if (status === "solved") {
+          expect(kktViolation(p1, as.x, as.y)).toBeLessThan(1e-9);
+          if (coldStatus === "solved") for (let j = 0; j < 12; j++) expect(Math.abs(as.x[j] - cold.x[j])).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(cold.x[j])));
+          if (set.some((v, i) => v !== first[i])) changedSets++;
+        }
+        // from any other set (here: the empty one) the walk is the one-row heuristic
+        const again = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
+        solveAs(again, p0, new Int8Array(20));
+        again.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, new Int8Array(20), true);
+        expect(again.homotopySteps).toBe(0);
+      }),
+      { numRuns: 200, seed: 20261207 },
+    );
+    // the perturbations do move the optimal set (the ratio test is exercised)
+    expect(changedSets).toBeGreaterThan(50);
+  });
+
+  it("a failed solve leaves no anchor: the next solve from the same set walks without the homotopy", () => {
+    const p0 = randomFeasibleQp(7, 12, 20);
+    const as = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
+    const set = new Int8Array(20);
+    expect(solveAs(as, p0, set)).toBe("solved");
+    const q1 = Float64Array.from(p0.q, (v, i) => v + (i % 2 === 1 ? 1 : -1));
+    as.maxSets = 1;
+    const guess = Int8Array.from(set);
+    expect(as.solve(p0.P.values, q1, p0.A.values, p0.l, p0.u, guess, true)).toBe("not_settled");
+    expect(as.homotopySteps).toBe(1);
+    as.maxSets = 100;
+    guess.set(set);
+    expect(as.solve(p0.P.values, q1, p0.A.values, p0.l, p0.u, guess, true)).toBe("solved");
+    expect(as.homotopySteps).toBe(0);
+  });
+});

@@ -10,7 +10,7 @@ import { amdOrder, invertPerm, isPermutation } from "./amd.js";
 import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, allocWasmBlock, type WasmTriangular } from "./ldlWasm.js";
 
 export interface SparseLdlOptions {
-  /** Run the triangular solves in WebAssembly when available (same results, faster); default false. */
+  /** Run the numeric factorization and the triangular solves in WebAssembly when available (bitwise the same results, faster); default false. */
   readonly wasm?: boolean;
   /** Extra WebAssembly memory for the caller's vectors (see `arena`): numbers of doubles and of int32s. */
   readonly arenaF64?: number;
@@ -35,7 +35,9 @@ interface WasmFactor {
   readonly desc: Int32Array;
   readonly descF64: Float64Array;
   readonly descAt: number;
-  readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number };
+  readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number; cp: number; ci: number; cx: number; y: number; lnz: number; out: number };
+  /** the pivot counts written by the factor kernel (positive, negative) */
+  readonly counts: Int32Array;
 }
 
 /** Whether v lies in the bytes [start, end) of buf. */
@@ -167,7 +169,6 @@ export class SparseLdl {
   private readonly rp: Int32Array;
   private readonly rj: Int32Array;
   private readonly rx: Float64Array;
-  private readonly d: Float64Array;
   private readonly dinv: Float64Array;
   private readonly y: Float64Array;
   private readonly lnz: Int32Array;
@@ -194,16 +195,12 @@ export class SparseLdl {
     let lp = sym.lp;
     const nz = upper.colPtr[n];
     this.inputNnz = nz;
-    this.cp = cp;
-    this.ci = ci;
     this.map = map;
-    this.cx = new Float64Array(nz);
-    // scratch of factor() (it sets lnz[k] at step k before reading it)
-    const lnz = new Int32Array(n);
     this.nnzL = nnzL;
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
     const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
-    const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 2 * n + arenaF64) + 4 * (2 * nnzL + 2 * (n + 1) + arenaI32);
+    // f64: lx, rx, dinv, x, cx, y; i32: lp, li, rp, rj, cp, ci, lnz, the two pivot counts
+    const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 3 * n + nz + arenaF64) + 4 * (2 * nnzL + 3 * (n + 1) + n + nz + 2 + arenaI32);
     const block = options?.wasm ? allocWasmBlock(bytes) : null;
     if (block) {
       const { kernels } = block;
@@ -221,13 +218,22 @@ export class SparseLdl {
         return [new Int32Array(buf, at, len), at];
       };
       const [lxW, lxAt] = f64(nnzL), [rxW, rxAt] = f64(nnzL), [dinvW, dinvAt] = f64(n), [xW, xAt] = f64(n);
+      const [cxW, cxAt] = f64(nz), [yW, yAt] = f64(n);
       const [arenaF] = f64(arenaF64);
       const [lpW, lpAt] = i32(n + 1), [liW, liAt] = i32(nnzL), [rpW, rpAt] = i32(n + 1), [rjW, rjAt] = i32(nnzL);
+      const [cpW, cpAt] = i32(n + 1), [ciW, ciAt] = i32(nz), [lnzW, lnzAt] = i32(n), [outW, outAt] = i32(2);
       const [arenaI] = i32(arenaI32);
       lpW.set(lp);
       rpW.set(rp);
       rjW.set(sym.rj);
+      cpW.set(cp);
+      ciW.set(ci);
       lp = lpW;
+      this.cp = cpW;
+      this.ci = ciW;
+      this.cx = cxW;
+      this.y = yW;
+      this.lnz = lnzW;
       this.lx = lxW;
       this.rx = rxW;
       this.dinv = dinvW;
@@ -235,8 +241,17 @@ export class SparseLdl {
       this.rp = rpW;
       this.rj = rjW;
       const desc = new Int32Array(buf, descAt, ADMM_DESC_F64 / 4), descF64 = new Float64Array(buf, descAt + ADMM_DESC_F64, 3);
-      this.wasm = { kernels, start: block.at, end: block.at + block.bytes, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt } };
+      this.wasm = {
+        kernels, start: block.at, end: block.at + block.bytes, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, counts: outW,
+        at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt, cp: cpAt, ci: ciAt, cx: cxAt, y: yAt, lnz: lnzAt, out: outAt },
+      };
     } else {
+      this.cp = cp;
+      this.ci = ci;
+      this.cx = new Float64Array(nz);
+      this.y = new Float64Array(n);
+      // scratch of factor() (it sets lnz[k] at step k before reading it)
+      this.lnz = new Int32Array(n);
       this.li = new Int32Array(nnzL);
       this.lx = new Float64Array(nnzL);
       // read-only in the factorization: shared with every factor of this analysis
@@ -246,9 +261,6 @@ export class SparseLdl {
       this.dinv = new Float64Array(n);
     }
     this.lp = lp;
-    this.d = new Float64Array(n);
-    this.y = new Float64Array(n);
-    this.lnz = lnz;
     this.work = new Float64Array(n);
   }
 
@@ -328,8 +340,17 @@ export class SparseLdl {
 
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
-    const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, d, dinv, y, lnz } = this;
+    const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, dinv, y, lnz } = this;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
+    const w = this.wasm;
+    if (w !== null) {
+      // the same loop in WebAssembly (ldlWasm.ts factorCode): bitwise the same factor
+      const a = w.at;
+      this.ok = w.kernels.factor(n, a.cp, a.ci, a.cx, a.lp, a.li, a.lx, a.rp, a.rj, a.rx, a.dinv, a.y, a.lnz, a.out) === 1;
+      this.pos = w.counts[0];
+      this.neg = w.counts[1];
+      return this.ok;
+    }
     let pos = 0, neg = 0;
     this.ok = false;
     for (let k = 0; k < n; k++) {
@@ -357,7 +378,6 @@ export class SparseLdl {
         this.neg = neg;
         return false;
       }
-      d[k] = dk;
       dinv[k] = 1 / dk;
       if (dk > 0) pos++;
       else neg++;

@@ -5,6 +5,7 @@
   (type 3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 f64 f64 f64)))
   (type 4 (func (param i32 i32)))
   (type 5 (func (param i32 i32 i32)))
+  (type 6 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "e" "m" (memory 1))
   (func $forward (type 0)
     (param i32) ;; 0
@@ -667,10 +668,344 @@
       end
     end
   )
+  (func $factor (type 6)
+    (param i32) ;; 0
+    (param i32) ;; 1
+    (param i32) ;; 2
+    (param i32) ;; 3
+    (param i32) ;; 4
+    (param i32) ;; 5
+    (param i32) ;; 6
+    (param i32) ;; 7
+    (param i32) ;; 8
+    (param i32) ;; 9
+    (param i32) ;; 10
+    (param i32) ;; 11
+    (param i32) ;; 12
+    (param i32) ;; 13
+    (result i32)
+    (local i32) ;; 14
+    (local i32) ;; 15
+    (local i32) ;; 16
+    (local i32) ;; 17
+    (local i32) ;; 18
+    (local i32) ;; 19
+    (local i32) ;; 20
+    (local i32) ;; 21
+    (local i32) ;; 22
+    (local f64) ;; 23
+    (local f64) ;; 24
+    (local f64) ;; 25
+    i32.const 0
+    local.set 14
+    i32.const 0
+    local.set 21
+    i32.const 0
+    local.set 22
+    block
+      loop
+        local.get 14
+        local.get 0
+        i32.ge_s
+        br_if 1
+        local.get 11
+        local.get 14
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.const 0
+        f64.store
+        local.get 12
+        local.get 14
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.const 0
+        i32.store
+        local.get 1
+        local.get 14
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load
+        local.set 15
+        local.get 1
+        local.get 14
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load offset=4
+        local.set 16
+        block
+          loop
+            local.get 15
+            local.get 16
+            i32.ge_s
+            br_if 1
+            local.get 2
+            local.get 15
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.set 19
+            local.get 11
+            local.get 19
+            i32.const 3
+            i32.shl
+            i32.add
+            local.get 11
+            local.get 19
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.load
+            local.get 3
+            local.get 15
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.load
+            f64.add
+            f64.store
+            local.get 15
+            i32.const 1
+            i32.add
+            local.set 15
+            br 0
+          end
+        end
+        local.get 11
+        local.get 14
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        local.set 24
+        local.get 11
+        local.get 14
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.const 0
+        f64.store
+        local.get 7
+        local.get 14
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load
+        local.set 17
+        local.get 7
+        local.get 14
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load offset=4
+        local.set 18
+        block
+          loop
+            local.get 17
+            local.get 18
+            i32.ge_s
+            br_if 1
+            local.get 8
+            local.get 17
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.set 19
+            local.get 11
+            local.get 19
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.load
+            local.set 23
+            local.get 11
+            local.get 19
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.const 0
+            f64.store
+            local.get 4
+            local.get 19
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.set 15
+            local.get 15
+            local.get 12
+            local.get 19
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            i32.add
+            local.set 20
+            block
+              loop
+                local.get 15
+                local.get 20
+                i32.ge_s
+                br_if 1
+                local.get 5
+                local.get 15
+                i32.const 2
+                i32.shl
+                i32.add
+                i32.load
+                local.set 16
+                local.get 11
+                local.get 16
+                i32.const 3
+                i32.shl
+                i32.add
+                local.get 11
+                local.get 16
+                i32.const 3
+                i32.shl
+                i32.add
+                f64.load
+                local.get 6
+                local.get 15
+                i32.const 3
+                i32.shl
+                i32.add
+                f64.load
+                local.get 23
+                f64.mul
+                f64.sub
+                f64.store
+                local.get 15
+                i32.const 1
+                i32.add
+                local.set 15
+                br 0
+              end
+            end
+            local.get 23
+            local.get 10
+            local.get 19
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.load
+            f64.mul
+            local.set 25
+            local.get 24
+            local.get 25
+            local.get 23
+            f64.mul
+            f64.sub
+            local.set 24
+            local.get 5
+            local.get 20
+            i32.const 2
+            i32.shl
+            i32.add
+            local.get 14
+            i32.store
+            local.get 6
+            local.get 20
+            i32.const 3
+            i32.shl
+            i32.add
+            local.get 25
+            f64.store
+            local.get 9
+            local.get 17
+            i32.const 3
+            i32.shl
+            i32.add
+            local.get 25
+            f64.store
+            local.get 12
+            local.get 19
+            i32.const 2
+            i32.shl
+            i32.add
+            local.get 12
+            local.get 19
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            i32.const 1
+            i32.add
+            i32.store
+            local.get 17
+            i32.const 1
+            i32.add
+            local.set 17
+            br 0
+          end
+        end
+        local.get 24
+        f64.const 0
+        f64.eq
+        local.get 24
+        local.get 24
+        f64.sub
+        f64.const 0
+        f64.ne
+        i32.or
+        if
+          local.get 13
+          local.get 21
+          i32.store
+          local.get 13
+          local.get 22
+          i32.store offset=4
+          i32.const 0
+          return
+        end
+        local.get 10
+        local.get 14
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.const 1
+        local.get 24
+        f64.div
+        f64.store
+        local.get 24
+        f64.const 0
+        f64.gt
+        if
+          local.get 21
+          i32.const 1
+          i32.add
+          local.set 21
+        else
+          local.get 22
+          i32.const 1
+          i32.add
+          local.set 22
+        end
+        local.get 14
+        i32.const 1
+        i32.add
+        local.set 14
+        br 0
+      end
+    end
+    local.get 13
+    local.get 21
+    i32.store
+    local.get 13
+    local.get 22
+    i32.store offset=4
+    i32.const 1
+  )
   (export "f" (func $forward))
   (export "b" (func $backward))
   (export "s" (func $solve))
   (export "a" (func $admm))
   (export "t" (func $step))
   (export "k" (func $steps))
+  (export "l" (func $factor))
 )

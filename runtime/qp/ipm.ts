@@ -105,7 +105,7 @@ export interface IpmOptions {
    *  (2 or 3 cost a fifth less at N = 160, but leave a near-degenerate a_2state step unconverged:
    *  runtime/qp/test/ipm.test.ts). */
   readonly maxRefine?: number;
-  /** Triangular solves in WebAssembly where available (ldl.ts; about 1.5x faster at N = 160). Default true. */
+  /** Factorizations and triangular solves in WebAssembly where available (ldl.ts; bitwise the JavaScript results, faster). Default true. */
   readonly wasm?: boolean;
 }
 

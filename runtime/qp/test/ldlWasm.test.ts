@@ -64,6 +64,49 @@ describe("SparseLdl WebAssembly solves", () => {
     );
   });
 
+  it("factor: the WebAssembly factorization gives the JavaScript factor (bitwise, through its solves), its inertia, and its failures", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 40 }), fc.double({ min: 0.02, max: 0.9, noNaN: true }), (seed, N, density) => {
+        // symmetric indefinite (random signs on a dominant diagonal): both pivot signs occur
+        const r = rng(seed);
+        const K = new Float64Array(N * N);
+        for (let i = 0; i < N; i++) {
+          for (let j = 0; j < i; j++) if (r() < density) K[i * N + j] = K[j * N + i] = randn(r);
+        }
+        for (let i = 0; i < N; i++) {
+          let s = 0.1 + r();
+          for (let j = 0; j < N; j++) if (j !== i) s += Math.abs(K[i * N + j]);
+          K[i * N + i] = r() < 0.5 ? s : -s;
+        }
+        const upper = denseToCsc(N, N, K, true);
+        const js = new SparseLdl(upper);
+        const wasm = new SparseLdl(upper, js.perm, { wasm: true });
+        expect(wasm.factor(upper.values)).toBe(js.factor(upper.values));
+        expect([wasm.positivePivots, wasm.negativePivots]).toEqual([js.positivePivots, js.negativePivots]);
+        expect(js.positivePivots + js.negativePivots).toBe(N);
+        const b = Float64Array.from({ length: N }, () => randn(r));
+        const a = b.slice(), c = b.slice();
+        js.solve(a);
+        wasm.solve(c);
+        expect(Array.from(c)).toEqual(Array.from(a));
+        // a non-finite value: both refuse, with the same counts up to the failing pivot
+        const bad = upper.values.slice();
+        bad[Math.floor(r() * bad.length)] = r() < 0.5 ? NaN : Infinity;
+        expect(wasm.factor(bad)).toBe(js.factor(bad));
+        expect([wasm.positivePivots, wasm.negativePivots]).toEqual([js.positivePivots, js.negativePivots]);
+      }),
+      { numRuns: 150, seed: 20261207 },
+    );
+    // a zero pivot: [[0, 1], [1, 0]] in its own order
+    const zero = denseToCsc(2, 2, [0, 1, 1, 0], true);
+    const perm = Int32Array.from([0, 1]);
+    const js = new SparseLdl(zero, perm);
+    const wasm = new SparseLdl(zero, perm, { wasm: true });
+    expect(js.factor(zero.values)).toBe(false);
+    expect(wasm.factor(zero.values)).toBe(false);
+    expect([wasm.positivePivots, wasm.negativePivots]).toEqual([0, 0]);
+  });
+
   it("admmStep equals the ADMM update written out in JavaScript (bitwise)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 25 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 1 }), (seed, n, m, flip) => {

@@ -4,6 +4,7 @@
 //    controller on the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
 //    settings), with the solver statistics per step (working sets factored, ADMM fallbacks).
 //    The same without the discount (gamma = 1): how much of the growth is the discounted tail.
+//    The Q-learning step at N = 160 also on four disturbance sequences, pooled (a run is chaotic: 1c).
 // 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position
 //    bounds): median `act` time against the state size.
 // Growth exponents are least-squares slopes of log(time) against log(N) (log(nx)); the issue's
@@ -61,6 +62,8 @@ interface Row {
   readonly p10: number;
   readonly p90: number;
   readonly factorizationsPerStep: number;
+  /** Interior-point solves per step (a warm walk or crossover that did not settle). */
+  readonly ipmPerStep: number;
   readonly admmPerStep: number;
   readonly failures: number;
 }
@@ -83,9 +86,9 @@ interface RecordedQps {
 
 /** A closed loop of `steps` timed steps after an untimed warm-up; with `record` (no learning), the
  *  QPs its timed `act` calls solved, recorded outside the timing. */
-function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps: number, size: number, record?: string): Row & { qps?: RecordedQps } {
+function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps: number, size: number, record?: string, noiseOffset = 0): Row & { times: number[]; qps?: RecordedQps } {
   const mpc = module.createController({ firstInputBounds: "removed" }) as MpcController;
-  const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
+  const plant = module.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.slice(noiseOffset).map((e) => Array.from({ length: mpc.nx }, (_, i) => (i === 0 ? e : 0)))) });
   const trainer: EpisodicTrainer = learn
     ? new QLearning(mpc, plant, { seed: 69, optimizer: { kind: "newton", lr: 5e-2 }, replay: { size: 1, sample: 1 } })
     : new PolicyEvaluation(mpc, plant, { seed: 69 });
@@ -134,8 +137,10 @@ function runLoop(module: ReturnType<typeof compileOrExit>, learn: boolean, steps
     p10: quantile(times, 0.1),
     p90: quantile(times, 0.9),
     factorizationsPerStep: (mpc.stats.factorizations - before.factorizations) / steps,
+    ipmPerStep: (mpc.stats.interiorPoint - before.interiorPoint) / steps,
     admmPerStep: (mpc.stats.admm - before.admm) / steps,
     failures,
+    times,
     ...(record !== undefined ? { qps: recordedQps(mpc, record, states, ours) } : {}),
   };
 }
@@ -177,6 +182,12 @@ function unsolvedText(r: NativeScaleLine): string {
   return Object.entries(r.unsolved_statuses)
     .map(([k, v]) => `${v} ${k}`)
     .join(", ");
+}
+
+/** A row without its per-step times (the JSON keeps the summaries). */
+function withoutTimes<T extends Row>(r: T & { times?: number[]; qps?: RecordedQps }): Row {
+  const { times: _times, qps: _qps, ...rest } = r;
+  return rest;
 }
 
 /** Least-squares slope of log(y) on log(x). */
@@ -269,11 +280,11 @@ function sweep(gamma: number | undefined, line: (N: number, a: Row, q: Row) => s
   runLoop(module, true, stepsFor(Ns[0]), Ns[0]);
 }
 log("\n1. Gros & Zanon, horizon N (n decision variables, m rows)");
-log("     N      n      m   act ms   sets/step  admm/step   Q-step ms   sets/step  admm/step  fallbacks");
+log("     N      n      m   act ms   sets/step   ipm/step  admm/step   Q-step ms   sets/step   ipm/step  admm/step  fallbacks");
 const { act, qlearn } = sweep(
   undefined,
   (N, a, q) =>
-    `${String(N).padStart(6)} ${String(a.n).padStart(6)} ${String(a.m).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${a.admmPerStep.toFixed(2).padStart(10)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)} ${q.admmPerStep.toFixed(2).padStart(10)} ${String(q.failures).padStart(10)}`,
+    `${String(N).padStart(6)} ${String(a.n).padStart(6)} ${String(a.m).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${a.ipmPerStep.toFixed(2).padStart(10)} ${a.admmPerStep.toFixed(2).padStart(10)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)} ${q.ipmPerStep.toFixed(2).padStart(10)} ${q.admmPerStep.toFixed(2).padStart(10)} ${String(q.failures).padStart(10)}`,
 );
 const expAct = exponent(act);
 const expQ = exponent(qlearn);
@@ -281,6 +292,30 @@ const ratio = (rows: Row[], N: number) => (rows.find((r) => r.size === N)?.msPer
 log(`   growth exponent in N (fit over ${Ns[0]}..${Ns[Ns.length - 1]}): act ${expAct.toFixed(2)}, Q-learning step ${expQ.toFixed(2)}   (target <= 1.2)`);
 if (Ns.includes(160)) {
   log(`   N = 160 vs N = 10: act ${ratio(act, 160).toFixed(1)}x, Q-step ${ratio(qlearn, 160).toFixed(1)}x (target <= 20x); Q-learning step at N = 160: ${qlearn.find((r) => r.size === 160)!.msPerStep.toFixed(2)} ms (target < 2 ms)`);
+}
+
+// 1c. a Q-learning run is chaotic (issue 14): a solver change that picks another of several optimal
+// active sets of a degenerate QP moves the multipliers, the gradient and so the parameters, and the
+// run drifts into other regimes (some with an interior-point solve at most steps). One sequence's
+// median is then luck; four sequences of the recorded noise (offsets 0, 1000, 2000, 3000), pooled
+const SEQ_OFFSETS = [0, 1000, 2000, 3000];
+const SEQ_STEPS = 100;
+const sequences: { offset: number; msPerStep: number; mean: number; ipmPerStep: number; factorizationsPerStep: number }[] = [];
+let pooled: { median: number; p10: number; p90: number; mean: number; ipmPerStep: number } | undefined;
+if (Ns.includes(160)) {
+  log(`\n1c. Q-learning at N = 160 on ${SEQ_OFFSETS.length} disturbance sequences (offsets ${SEQ_OFFSETS.join(", ")} of the recorded noise, ${SEQ_STEPS} steps each)`);
+  log("  offset   median ms    mean ms   interior-point/step   sets/step");
+  const module = gzModule(160);
+  const all: number[] = [];
+  for (const offset of SEQ_OFFSETS) {
+    const r = runLoop(module, true, SEQ_STEPS, 160, undefined, offset);
+    const mean = r.times.reduce((a, b) => a + b, 0) / r.times.length;
+    all.push(...r.times);
+    sequences.push({ offset, msPerStep: r.msPerStep, mean, ipmPerStep: r.ipmPerStep, factorizationsPerStep: r.factorizationsPerStep });
+    log(`${String(offset).padStart(8)} ${r.msPerStep.toFixed(3).padStart(11)} ${mean.toFixed(3).padStart(10)} ${r.ipmPerStep.toFixed(2).padStart(21)} ${r.factorizationsPerStep.toFixed(1).padStart(11)}`);
+  }
+  pooled = { median: median(all), p10: quantile(all, 0.1), p90: quantile(all, 0.9), mean: all.reduce((a, b) => a + b, 0) / all.length, ipmPerStep: sequences.reduce((a, r) => a + r.ipmPerStep, 0) / sequences.length };
+  log(`  pooled: median ${pooled.median.toFixed(3)} ms [p10 ${pooled.p10.toFixed(3)}, p90 ${pooled.p90.toFixed(3)}], mean ${pooled.mean.toFixed(3)} ms, ${pooled.ipmPerStep.toFixed(2)} interior-point solves per step (target: median < 2 ms)`);
 }
 
 // 1b. the same controller without the discount: the discounted tail (stage weights 0.9^k against an
@@ -339,4 +374,4 @@ if (native.available) {
   log(`\nnative OSQP on the same QPs: not measured here (${native.reason}); bench/native.ts says how to set it up`);
 }
 log(loadLine("at end"));
-emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act, qlearning: qlearn, exponentAct: expAct, exponentQ: expQ }, gzUndiscounted: { act: actFlat, qlearning: qFlat, exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain, exponent: expChain }, native: { available: native.available, version: native.version, reason: native.reason, rows: nativeRows, exponents: nativeExponents } });
+emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act: act.map(withoutTimes), qlearning: qlearn.map(withoutTimes), exponentAct: expAct, exponentQ: expQ, sequences, pooled }, gzUndiscounted: { act: actFlat.map(withoutTimes), qlearning: qFlat.map(withoutTimes), exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain.map(withoutTimes), exponent: expChain }, native: { available: native.available, version: native.version, reason: native.reason, rows: nativeRows, exponents: nativeExponents } });

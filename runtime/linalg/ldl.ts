@@ -390,7 +390,18 @@ export class SparseLdl {
 
   /** Solves K x = rhs in place (rhs in the original ordering). No allocation. */
   solve(rhs: Float64Array): void {
-    const { n, perm, work: x } = this;
+    const { n, perm } = this;
+    const w = this.wasm;
+    if (w !== null) {
+      // permuted straight into (and out of) the kernel's buffer
+      const { kernels, at } = w;
+      const wx = w.x;
+      for (let i = 0; i < n; i++) wx[i] = rhs[perm[i]];
+      kernels.solve(n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x);
+      for (let i = 0; i < n; i++) rhs[perm[i]] = wx[i];
+      return;
+    }
+    const x = this.work;
     for (let i = 0; i < n; i++) x[i] = rhs[perm[i]];
     this.solvePermuted(x);
     for (let i = 0; i < n; i++) rhs[perm[i]] = x[i];

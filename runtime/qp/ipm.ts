@@ -236,6 +236,13 @@ export class InteriorPointQp {
   private dualRel = NaN;
   // convexity test cache (raw P values last judged)
   private readonly pChecked: Float64Array;
+  /** P, q and A of the last equilibration (`scaled`: there was one), and the delta whose P + delta I
+   *  and A values `vals` holds (NaN: rebuild). */
+  private readonly pSeen: Float64Array;
+  private readonly qSeen: Float64Array;
+  private readonly aSeen: Float64Array;
+  private scaled = false;
+  private valsDelta = NaN;
   private pHasChecked = false;
   private pConvex = true;
 
@@ -307,6 +314,9 @@ export class InteriorPointQp {
     this.vecN = new Float64Array(n);
     this.vecM = new Float64Array(m);
     this.pChecked = new Float64Array(nnzP);
+    this.pSeen = new Float64Array(nnzP);
+    this.qSeen = new Float64Array(this.n);
+    this.aSeen = new Float64Array(A.colPtr[A.cols]);
     this.live = [this.z, this.sl, this.su, this.ll, this.lu, this.yeq, this.slPrev, this.suPrev, this.llPrev, this.luPrev];
     this.keep = this.live.map((v) => new Float64Array(v.length));
     this.sharpenIterations = options.sharpenIterations ?? DEFAULT_SHARPEN_ITERATIONS;
@@ -672,7 +682,8 @@ export class InteriorPointQp {
   private factorReg(): boolean {
     let delta = this.delta;
     for (let attempt = 0; attempt < 3; attempt++, delta *= 100) {
-      this.assemble(delta);
+      if (this.valsDelta === delta) this.assembleDual(delta);
+      else this.assemble(delta);
       this.factorizations++;
       if (this.ldl.factor(this.vals) && this.ldl.positivePivots === this.n) {
         return true;
@@ -681,7 +692,18 @@ export class InteriorPointQp {
     return false;
   }
 
+  /** The matrix's values for this iteration's barrier weights when vals holds the same P, A and
+   *  delta (only the dual diagonal changes from one iteration to the next). */
+  private assembleDual(delta: number): void {
+    const { m, kkt, vals, kind, dinv } = this;
+    for (let i = 0; i < m; i++) {
+      const k = kind[i];
+      vals[kkt.dualDiag[i]] = k === FREE ? -1 : k === EQUAL ? -delta : -(dinv[i] + delta);
+    }
+  }
+
   private assemble(delta: number): void {
+    this.valsDelta = delta;
     const { n, m, kkt, vals, ps, as, A, kind, dinv } = this;
     vals.fill(0);
     for (let p = 0; p < ps.length; p++) vals[kkt.pMap[p]] = ps[p];
@@ -881,7 +903,14 @@ export class InteriorPointQp {
 
   /** Ruiz equilibration with cost scaling (as scaling.ts), into the preallocated scaled arrays; row kinds. */
   private scale(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>): void {
-    const { n, m, P, A, ps, as, qs, ls, us, Dsc: D, Esc: E, dWork, eWork, kind } = this;
+    // the matrix's P and A values are rebuilt at the first factorization of every solve (the row kinds may change)
+    this.valsDelta = NaN;
+    if (this.sameCostAndMatrix(pValues, q, aValues)) {
+      // the equilibration depends on P, q and A only: the last solve's stands
+      this.scaleBounds(l, u);
+      return;
+    }
+    const { n, m, P, A, ps, as, qs, Dsc: D, Esc: E, dWork, eWork } = this;
     for (let p = 0; p < ps.length; p++) ps[p] = pValues[p];
     for (let p = 0; p < as.length; p++) as[p] = aValues[p];
     for (let j = 0; j < n; j++) qs[j] = q[j];
@@ -938,6 +967,27 @@ export class InteriorPointQp {
       c *= ct;
     }
     this.c = c;
+    this.scaleBounds(l, u);
+  }
+
+  /** Whether P, q and A are those of the last equilibration (then kept), else records them. */
+  private sameCostAndMatrix(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>): boolean {
+    const { pSeen, qSeen, aSeen } = this;
+    let same = this.scaled;
+    for (let k = 0; same && k < pSeen.length; k++) same = pSeen[k] === pValues[k];
+    for (let k = 0; same && k < qSeen.length; k++) same = qSeen[k] === q[k];
+    for (let k = 0; same && k < aSeen.length; k++) same = aSeen[k] === aValues[k];
+    if (same) return true;
+    for (let k = 0; k < pSeen.length; k++) pSeen[k] = pValues[k];
+    for (let k = 0; k < qSeen.length; k++) qSeen[k] = q[k];
+    for (let k = 0; k < aSeen.length; k++) aSeen[k] = aValues[k];
+    this.scaled = true;
+    return false;
+  }
+
+  /** The scaled bounds and the row kinds. */
+  private scaleBounds(l: ArrayLike<number>, u: ArrayLike<number>): void {
+    const { m, ls, us, Esc: E, kind } = this;
     for (let i = 0; i < m; i++) {
       const lo = l[i], hi = u[i];
       ls[i] = lo * E[i];
@@ -971,6 +1021,7 @@ export class InteriorPointQp {
     for (let k = 0; k < nnz; k++) pmax = Math.max(pmax, Math.abs(ps[k]));
     if (pmax === 0) return (this.pConvex = true);
     const shift = Math.max(this.delta, CONVEXITY_TOL * pmax);
+    this.valsDelta = NaN;
     vals.fill(0);
     for (let p = 0; p < nnz; p++) vals[kkt.pMap[p]] = ps[p];
     for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] += shift;

@@ -263,7 +263,16 @@ describe("InteriorPointQp on a long-horizon MPC QP (issue 14)", () => {
     const ipm = new InteriorPointQp(a.P, a.A);
     expect(ipm.solve(a.P.values, a.q, a.A.values, a.l, a.u)).toBe("solved");
     const xa = ipm.x.slice();
+    // b differs in its bounds only (the equilibration of P, q and A is kept), c in q and A
     expect(ipm.solve(b.P.values, b.q, b.A.values, b.l, b.u)).toBe("solved");
+    expect(ipm.solve(a.P.values, a.q, a.A.values, a.l, a.u)).toBe("solved");
+    expect(Array.from(ipm.x)).toEqual(Array.from(xa));
+    const cq = a.q.map((v) => 2 * v + 0.1);
+    const cA = a.A.values.map((v, k) => (k % 7 === 0 ? 1.01 * v : v));
+    expect(ipm.solve(a.P.values, cq, cA, b.l, b.u)).toBe("solved");
+    const fresh = new InteriorPointQp(a.P, a.A);
+    expect(fresh.solve(a.P.values, cq, cA, b.l, b.u)).toBe("solved");
+    expect(Array.from(ipm.x)).toEqual(Array.from(fresh.x));
     expect(ipm.solve(a.P.values, a.q, a.A.values, a.l, a.u)).toBe("solved");
     expect(Array.from(ipm.x)).toEqual(Array.from(xa));
   });

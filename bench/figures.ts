@@ -544,7 +544,7 @@ function groupLongHorizon(): Omit<GroupData, "date" | "load" | "seconds"> {
 function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
   type R = { size: number; n: number; msPerStep: number; p10: number; p90: number; factorizationsPerStep: number; ipmPerStep: number; admmPerStep: number; failures: number };
   type Seq = { offset: number; msPerStep: number; mean: number; ipmPerStep: number; factorizationsPerStep: number };
-  type G = { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number; sequences?: Seq[]; pooled?: { median: number; p10: number; p90: number; mean: number; ipmPerStep: number } };
+  type G = { act: R[]; qlearning: R[]; exponentAct: number; exponentQ: number; sequences?: Seq[]; sequenceSteps?: number; pooled?: { median: number; p10: number; p90: number; mean: number; ipmPerStep: number } };
   type NativeRow = { size: number; settings: "tight" | "default"; steps: number; core_us: number; oursMs: number; median_iter: number; unsolved: number; unsolved_statuses: Record<string, number>; unpolished: number; max_du0: number };
   type T = { gz: G; gzUndiscounted: G; chain: { rows: R[]; exponent: number }; native: { available: boolean; version?: string; reason?: string; rows: NativeRow[]; exponents: { tight?: number; default?: number } } };
   const { json: t, command } = bench<T>("scale", quick ? ["--max-n", "80"] : []);
@@ -561,7 +561,7 @@ function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
   const pooled = t.gz.pooled;
   if (pooled !== undefined && t.gz.sequences !== undefined) {
     rows.push({
-      what: `Q-learning step at horizon 160 on ${t.gz.sequences.length} disturbance sequences (offsets ${t.gz.sequences.map((r) => r.offset).join(", ")} of the recorded noise, 100 steps each), pooled: median [p10, p90], mean (interior-point solves per step); per sequence: median / mean ms`,
+      what: `Q-learning step at horizon 160 on ${t.gz.sequences.length} disturbance sequences (offsets ${t.gz.sequences.map((r) => r.offset).join(", ")} of the recorded noise, ${t.gz.sequenceSteps ?? "?"} steps each), pooled: median [p10, p90], mean (interior-point solves per step); per sequence: median / mean ms`,
       ours: `${f(pooled.median, 3)} [${f(pooled.p10, 3)}, ${f(pooled.p90, 3)}] ms, mean ${f(pooled.mean, 3)} ms (${f(pooled.ipmPerStep, 2)} IPM); ${t.gz.sequences.map((r) => `${f(r.msPerStep, 2)} / ${f(r.mean, 2)}`).join(", ")}`,
       reference: "target: Q step < 2 ms",
       command,
@@ -602,7 +602,7 @@ function groupScale(): Omit<GroupData, "date" | "load" | "seconds"> {
     title: "Scale: per-step cost against the horizon and the state size",
     rows,
     notes: [
-      "A Q-learning run is chaotic: where a QP is degenerate (the discounted tail), a solver change that picks another of its optimal active sets moves the multipliers, the gradient and the parameters, and the run drifts into another regime. The one-sequence rows are therefore luck as much as speed; the four-sequence row pools 400 steps.",
+      "A Q-learning run is chaotic: where a QP is degenerate (the discounted tail), a solver change that picks another of its optimal active sets moves the multipliers, the gradient and the parameters, and the run drifts into another regime. The one-sequence rows are therefore luck as much as speed; the several-sequence row pools their steps.",
       t.native.available
         ? `Native OSQP (osqp ${t.native.version}) solved the same QPs in the same run (bench/native_scale.py: one warm-started solver per closed loop, the state updated at each step, at most 100000 iterations). Its time is OSQP's own C timers (bounds update, solve, polish), ours the whole \`act\` call. Ours is an exact active-set solution, native's meets its tolerances; its largest first-input difference from ours is over the steps it solved.`
         : `Native OSQP on the same QPs: not measured in this run (${t.native.reason}); \`npm run setup:native\` installs it.`,

@@ -294,6 +294,19 @@ if (Ns.includes(160)) {
   log(`   N = 160 vs N = 10: act ${ratio(act, 160).toFixed(1)}x, Q-step ${ratio(qlearn, 160).toFixed(1)}x (target <= 20x); Q-learning step at N = 160: ${qlearn.find((r) => r.size === 160)!.msPerStep.toFixed(2)} ms (target < 2 ms)`);
 }
 
+// 1b. the same controller without the discount: the discounted tail (stage weights 0.9^k against an
+// undiscounted terminal cost) is what makes warm working sets fail on long horizons; without it
+// the growth is the method's own
+log("\n1b. The same with gamma = 1 (no discount)");
+log("     N   act ms   sets/step   Q-step ms   sets/step");
+const { act: actFlat, qlearn: qFlat } = sweep(
+  1,
+  (N, a, q) => `${String(N).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)}`,
+);
+const expActFlat = exponent(actFlat);
+const expQFlat = exponent(qFlat);
+log(`   growth exponent in N: act ${expActFlat.toFixed(2)}, Q-learning step ${expQFlat.toFixed(2)}`);
+
 // 1c. a Q-learning run is chaotic (issue 14): a solver change that picks another of several optimal
 // active sets of a degenerate QP moves the multipliers, the gradient and so the parameters, and the
 // run drifts into other regimes (some with an interior-point solve at most steps). One sequence's
@@ -317,19 +330,6 @@ if (Ns.includes(160)) {
   pooled = { median: median(all), p10: quantile(all, 0.1), p90: quantile(all, 0.9), mean: all.reduce((a, b) => a + b, 0) / all.length, ipmPerStep: sequences.reduce((a, r) => a + r.ipmPerStep, 0) / sequences.length };
   log(`  pooled: median ${pooled.median.toFixed(3)} ms [p10 ${pooled.p10.toFixed(3)}, p90 ${pooled.p90.toFixed(3)}], mean ${pooled.mean.toFixed(3)} ms, ${pooled.ipmPerStep.toFixed(2)} interior-point solves per step (target: median < 2 ms)`);
 }
-
-// 1b. the same controller without the discount: the discounted tail (stage weights 0.9^k against an
-// undiscounted terminal cost) is what makes warm working sets fail on long horizons; without it
-// the growth is the method's own
-log("\n1b. The same with gamma = 1 (no discount)");
-log("     N   act ms   sets/step   Q-step ms   sets/step");
-const { act: actFlat, qlearn: qFlat } = sweep(
-  1,
-  (N, a, q) => `${String(N).padStart(6)} ${a.msPerStep.toFixed(3).padStart(8)} ${a.factorizationsPerStep.toFixed(1).padStart(11)} ${q.msPerStep.toFixed(3).padStart(11)} ${q.factorizationsPerStep.toFixed(1).padStart(11)}`,
-);
-const expActFlat = exponent(actFlat);
-const expQFlat = exponent(qFlat);
-log(`   growth exponent in N: act ${expActFlat.toFixed(2)}, Q-learning step ${expQFlat.toFixed(2)}`);
 
 log("\n2. Chain of masses, N = 20, act per closed-loop step against the state size");
 log("  masses     nx      n      m   act ms   sets/step  admm/step");
@@ -374,4 +374,4 @@ if (native.available) {
   log(`\nnative OSQP on the same QPs: not measured here (${native.reason}); bench/native.ts says how to set it up`);
 }
 log(loadLine("at end"));
-emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act: act.map(withoutTimes), qlearning: qlearn.map(withoutTimes), exponentAct: expAct, exponentQ: expQ, sequences, pooled }, gzUndiscounted: { act: actFlat.map(withoutTimes), qlearning: qFlat.map(withoutTimes), exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain.map(withoutTimes), exponent: expChain }, native: { available: native.available, version: native.version, reason: native.reason, rows: nativeRows, exponents: nativeExponents } });
+emitJson({ bench: "scale", date: new Date().toISOString(), loadStart, loadEnd: loadAverage(), gz: { act: act.map(withoutTimes), qlearning: qlearn.map(withoutTimes), exponentAct: expAct, exponentQ: expQ, sequences, sequenceSteps: SEQ_STEPS, pooled }, gzUndiscounted: { act: actFlat.map(withoutTimes), qlearning: qFlat.map(withoutTimes), exponentAct: expActFlat, exponentQ: expQFlat }, chain: { rows: chain.map(withoutTimes), exponent: expChain }, native: { available: native.available, version: native.version, reason: native.reason, rows: nativeRows, exponents: nativeExponents } });

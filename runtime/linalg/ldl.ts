@@ -392,7 +392,7 @@ export class SparseLdl {
   solve(rhs: Float64Array): void {
     const { n, perm } = this;
     const w = this.wasm;
-    if (w !== null) {
+    if (w !== null && rhs !== w.x) {
       // permuted straight into (and out of) the kernel's buffer
       const { kernels, at } = w;
       const wx = w.x;

@@ -92,10 +92,11 @@ export interface ActiveSetOptions {
 }
 
 const EMPTY = new Float64Array(0);
-/** A bordered (Schur) set's unrefined point steers the walk when its residual against the set's
- *  own unregularized matrix is within this, relative to the point (else the set is factored).
- *  1e-6 misled the crossover of a discounted N = 160 MPC (its tail multipliers are ~1e-8
- *  relative: runtime/qp/test/ipm.test.ts); 1e-9 sent most bordered sets to a factorization. */
+/** A bordered (Schur) set's point steers the walk once its residual against the set's own
+ *  unregularized matrix is within this, relative to the point: it is refined only until then (most
+ *  are within it unrefined: bench:scale's act loop), and factored when refinement stalls above it.
+ *  Unrefined points accepted up to 1e-7 misled the crossovers of the discounted N = 160 MPC of
+ *  runtime/qp/test/ipm.test.ts (their unrefined residuals are 4.8e-8; tail multipliers ~1e-8). */
 const BORDERED_TOL = 1e-8;
 
 function sameSet(a: Int8Array, b: Int8Array): boolean {
@@ -247,7 +248,9 @@ export class ActiveSetQp {
   /**
    * Solves from the working set `active` (length m; updated in place to the final set, which is
    * the optimal active set when the status is "solved"). pValues/aValues follow the patterns
-   * given to the constructor. Allocates nothing.
+   * given to the constructor. With `homotopy`, a solver built with the `homotopy` option whose last
+   * solve was solved, and `active` that solve's final set, the one-row corrections follow the
+   * homotopy from it (`homotopyCorrection`); otherwise the argument has no effect. Allocates nothing.
    */
   solve(
     pValues: ArrayLike<number>,
@@ -264,6 +267,11 @@ export class ActiveSetQp {
     this.factorizations = 0;
     this.schurSets = 0;
     this.lastViaSchur = false;
+    // the anchor is this solve's to consume: whatever the outcome, only a solved solve leaves one
+    const anchored = this.hValid;
+    this.hValid = false;
+    this.hOn = false;
+    this.homotopySteps = 0;
     if (!this.convexP(pValues)) {
       this.message = "P is not positive semidefinite (a factorization of P shifted by CONVEXITY_TOL * max|P_ij| has a non-positive pivot)";
       return "non_convex";
@@ -279,9 +287,7 @@ export class ActiveSetQp {
     this.lastAdded = -1;
     this.tabu.fill(0);
     // the homotopy from the last solution applies when this solve starts from its optimal set
-    this.hOn = homotopy && this.hValid && sameSet(active, this.hSet);
-    this.hValid = false;
-    this.homotopySteps = 0;
+    this.hOn = homotopy && anchored && sameSet(active, this.hSet);
     // Full primal-dual steps while they reduce the number of violated conditions; after a step
     // that does not (or lands on a singular set), back to the previous set and one row at a time.
     let block = this.hOn ? 0 : this.blockSteps;
@@ -398,9 +404,10 @@ export class ActiveSetQp {
   }
 
   /** Factors (or, when `bordered`, borders the last factorization: schur.ts) and solves the working
-   *  set's KKT system with refinement: true when the residual is at round-off, false when
-   *  refinement stalls above it (a singular working set), null when the factorization fails or the
-   *  point is not finite. A bordered solve that is not true is repeated with a factorization. */
+   *  set's KKT system with refinement: true when the residual is at round-off (a bordered set:
+   *  within BORDERED_TOL), false when refinement stalls above it (a singular working set), null when
+   *  the factorization fails or the point is not finite. A bordered solve that is not true is
+   *  repeated with a factorization. */
   private solveWorkingSet(
     pValues: ArrayLike<number>,
     q: ArrayLike<number>,
@@ -449,12 +456,12 @@ export class ActiveSetQp {
     target *= 1e-13;
     // iterative refinement against the unregularized matrix: to round-off, until it stalls, or
     // maxRefine corrections. A bordered set is never final (the final set is factored and refined
-    // again), so its point only steers the walk: it is not refined, only its residual is measured
-    // (bench:scale's act loop at N = 160, 6 x 150 steps: the same 13170 sets, 3438 instead of 3276
-    // factorizations, 23% less time in solve)
+    // again), so its point only steers the walk: it is refined only until its residual is within
+    // BORDERED_TOL of the point, usually not at all (bench:scale's act loop at N = 160, 6 x 150
+    // steps: the same 13170 sets, 23% less time in solve)
     const norm =
       schur !== undefined
-        ? schur.refine(pValues, aValues, active, rhs, sol, res, 0, 0, target, 0.5)
+        ? schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, BORDERED_TOL * (target / 1e-13), 0.5)
         : kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
     this.lastCorrection = schur !== undefined ? schur.lastCorrection : kkt.lastCorrection;
     let solScale = scale;
@@ -627,10 +634,8 @@ export class ActiveSetQp {
         if (!this.lastWasBlock) break;
       }
     }
-    if (!this.lastWasBlock && this.hOn && changes > 0) {
-      this.homotopyCorrection(l, u, active, converged, dualTol);
-      return changes;
-    }
+    // the homotopy's ratio test, else (no row qualifies) the one-row heuristic below
+    if (!this.lastWasBlock && this.hOn && changes > 0 && this.homotopyCorrection(l, u, active, converged, dualTol)) return changes;
     if (!this.lastWasBlock) {
       if (addRow >= 0 && this.rowOrder !== undefined) addRow = this.earliestViolated(l, u, active, 0.5 * addWorst);
       this.lastAdded = addRow;
@@ -656,9 +661,8 @@ export class ActiveSetQp {
    * from the path; every set is still solved at t = 1 and accepted by the KKT conditions there.
    * Reads az and sol of the current set.
    */
-  private homotopyCorrection(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, dualTol: number): void {
+  private homotopyCorrection(l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, dualTol: number): boolean {
     const { n, m, sol, az, hAz, hY, hL, hU, tol } = this;
-    this.homotopySteps++;
     let best = -1;
     let bestS = Infinity;
     let bestW = 0;
@@ -676,7 +680,8 @@ export class ActiveSetQp {
         // the slack on the violated side: >= 0 at the anchor (up to the path's linearization), < 0 at t = 1
         const gk = Math.max(0, side > 0 ? hU[i] - hAz[i] : hAz[i] - hL[i]);
         const g1 = side > 0 ? u[i] - az[i] : az[i] - l[i];
-        s = gk / (gk - g1);
+        // a side that was unbounded at the anchor (infinite slack) fails at the end of the path
+        s = gk < Infinity ? gk / (gk - g1) : 1;
       } else {
         if (!converged) continue;
         // the multiplier in its right sign: >= 0 at the anchor, < 0 at t = 1
@@ -684,7 +689,7 @@ export class ActiveSetQp {
         if (!(-y1 > dualTol)) continue;
         w = -y1;
         const yk = Math.max(0, a > 0 ? hY[i] : -hY[i]);
-        s = yk / (yk - y1);
+        s = yk < Infinity ? yk / (yk - y1) : 1;
       }
       if (s < bestS || (s === bestS && w > bestW)) {
         best = i;
@@ -693,12 +698,14 @@ export class ActiveSetQp {
         bestSide = side;
       }
     }
-    if (best < 0) return;
+    if (best < 0) return false;
+    this.homotopySteps++;
     const s = Math.min(1, Math.max(0, bestS));
     for (let i = 0; i < m; i++) {
       hAz[i] += s * (az[i] - hAz[i]);
-      if (hL[i] !== l[i]) hL[i] += s * (l[i] - hL[i]);
-      if (hU[i] !== u[i]) hU[i] += s * (u[i] - hU[i]);
+      // a bound that is infinite at either end is taken as it is now (no interpolation to infinity)
+      if (hL[i] !== l[i]) hL[i] = l[i] > -Infinity && hL[i] > -Infinity ? hL[i] + s * (l[i] - hL[i]) : l[i];
+      if (hU[i] !== u[i]) hU[i] = u[i] < Infinity && hU[i] < Infinity ? hU[i] + s * (u[i] - hU[i]) : u[i];
       hY[i] += s * ((active[i] !== 0 ? sol[n + i] : 0) - hY[i]);
     }
     hY[best] = 0;
@@ -709,5 +716,6 @@ export class ActiveSetQp {
       active[best] = 0;
       this.lastAdded = -1;
     }
+    return true;
   }
 }

@@ -27,8 +27,8 @@
 // diagonal entry, its AMD ordering cached per pattern): one symbolic analysis in the constructor,
 // `SparseLdl.factor(values)` per iteration. It is factored regularized (P + delta I, dual diagonal
 // -(D^{-1} + delta), equality rows -delta; quasi-definite, so LDL' exists for any symmetric
-// ordering, Vanderbei 1995) and every solve is refined against the unregularized matrix (as
-// `ActiveKkt.refine` does). The slack and multiplier steps of the inequality rows are recovered
+// ordering, Vanderbei 1995) and every solve but the predictor's is refined against the
+// unregularized matrix (as `ActiveKkt.refine` does). The slack and multiplier steps of the inequality rows are recovered
 // from A dz computed directly (never from differences of the large D_i a_i'dz and dy_i).
 // A'DA is never formed. Rows with both bounds infinite keep their pattern with zero values and a
 // -1 diagonal (their multiplier step is exactly 0).
@@ -101,7 +101,8 @@ export interface IpmOptions {
    * tolerance (discounted stages of long horizons) are classified right for the crossover. Default 3.
    */
   readonly sharpenIterations?: number;
-  /** Maximum refinement steps of the corrector's solve (the predictor's is not refined). Default 6
+  /** Maximum refinement steps of the starting point's and the corrector's solves (the predictor's
+   *  is not refined). Default 6
    *  (2 or 3 cost a fifth less at N = 160, but leave a near-degenerate a_2state step unconverged:
    *  runtime/qp/test/ipm.test.ts). */
   readonly maxRefine?: number;
@@ -723,13 +724,13 @@ export class InteriorPointQp {
     const N = rhs.length;
     sol.set(rhs);
     ldl.solve(sol);
+    if (maxRefine === 0) return;
     let scale = 0;
     for (let k = 0; k < N; k++) scale = Math.max(scale, Math.abs(rhs[k]));
     // refined to 1e-12 of the right-hand side (1e-15 ran every solve into its step cap or a stall:
     // 7 solves per direction at N = 160; the crossover, not this direction, makes answers exact)
     const target = 1e-12 * Math.max(1, scale);
     let prev = Infinity;
-    if (maxRefine === 0) return;
     for (let it = 0; it <= maxRefine; it++) {
       this.mulK(sol, res);
       let norm = 0;

@@ -308,10 +308,12 @@ describe("ActiveSetQp homotopy from the last solution (solve's `homotopy` argume
         if (solveAs(as, p0, set) !== "solved") return;
         const first = Int8Array.from(set);
         const p1 = perturbed(p0, seed, eps);
+        const start = Int8Array.from(set);
         const status = as.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, set, true);
         expect(["solved", "not_settled", "not_converged"]).toContain(status);
-        // one correction per set after the first, each chosen by the ratio test
-        if (status === "solved") expect(as.homotopySteps).toBe(as.iterations - 1);
+        // the one-row heuristic from the same start: where it settles, the homotopy does too
+        const heuristic = new ActiveSetQp(p0.P, p0.A);
+        if (heuristic.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, start) === "solved") expect(status).toBe("solved");
         const cold = new ActiveSetQp(p1.P, p1.A);
         const coldStatus = solveAs(cold, p1, new Int8Array(20));
         if (status === "solved") {
@@ -329,6 +331,32 @@ describe("ActiveSetQp homotopy from the last solution (solve's `homotopy` argume
     );
     // the perturbations do move the optimal set (the ratio test is exercised)
     expect(changedSets).toBeGreaterThan(50);
+  });
+
+  it("a bound that was infinite at the anchor and is violated now: the walk still settles (the row fails at the end of the path)", () => {
+    // min 0.5 x^2 - x subject to x <= u: first u = infinity (x = 1), then u = 0.5
+    const P = denseToCsc(1, 1, [1], true);
+    const A = denseToCsc(1, 1, [1]);
+    const q = new Float64Array([-1]);
+    const as = new ActiveSetQp(P, A, { homotopy: true });
+    const set = new Int8Array(1);
+    expect(as.solve(P.values, q, A.values, [-Infinity], [Infinity], set)).toBe("solved");
+    expect(as.solve(P.values, q, A.values, [-Infinity], [0.5], set, true)).toBe("solved");
+    expect(as.x[0]).toBeCloseTo(0.5, 12);
+    expect(as.iterations).toBe(2);
+    expect(as.homotopySteps).toBe(1);
+  });
+
+  it("a non-convex solve consumes the anchor like any other that is not solved", () => {
+    const p0 = randomFeasibleQp(11, 6, 8);
+    const as = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
+    const set = new Int8Array(8);
+    expect(solveAs(as, p0, set)).toBe("solved");
+    const indefinite = p0.P.values.map((v) => -v);
+    expect(as.solve(indefinite, p0.q, p0.A.values, p0.l, p0.u, Int8Array.from(set))).toBe("non_convex");
+    const q1 = Float64Array.from(p0.q, (v, i) => v + (i % 2 === 1 ? 1 : -1));
+    as.solve(p0.P.values, q1, p0.A.values, p0.l, p0.u, Int8Array.from(set), true);
+    expect(as.homotopySteps).toBe(0);
   });
 
   it("a failed solve leaves no anchor: the next solve from the same set walks without the homotopy", () => {

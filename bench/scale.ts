@@ -2,7 +2,8 @@
 // 1. The Gros & Zanon controller (examples/gros_zanon/linear_mpc.mpcrl) with only `horizon 10`
 //    changed to N = 10 .. 320: median time of the `act` call per closed-loop step (the nominal
 //    controller on the recorded disturbance of mpcrl's run, no learning) and of a Q-learning step (the example's
-//    settings), with the solver statistics per step (working sets factored, ADMM fallbacks).
+//    settings), with the solver statistics per step (working sets, interior-point solves, ADMM
+//    fallbacks).
 //    The same without the discount (gamma = 1): how much of the growth is the discounted tail.
 //    The Q-learning step at N = 160 also on four disturbance sequences, pooled (a run is chaotic: 1c).
 // 2. A chain of masses (linear, N = 20, 2 to 32 masses, force on the first mass, soft position

@@ -394,10 +394,9 @@ export class SparseLdl {
     const w = this.wasm;
     if (w !== null && rhs !== w.x) {
       // permuted straight into (and out of) the kernel's buffer
-      const { kernels, at } = w;
       const wx = w.x;
       for (let i = 0; i < n; i++) wx[i] = rhs[perm[i]];
-      kernels.solve(n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x);
+      this.kernelSolve(w);
       for (let i = 0; i < n; i++) rhs[perm[i]] = wx[i];
       return;
     }
@@ -415,9 +414,8 @@ export class SparseLdl {
   solvePermuted(x: Float64Array): void {
     const w = this.wasm;
     if (w !== null) {
-      const { kernels, at } = w;
       w.x.set(x);
-      kernels.solve(this.n, at.rp, at.rj, at.rx, at.lp, at.li, at.lx, at.dinv, at.x);
+      this.kernelSolve(w);
       x.set(w.x);
       return;
     }
@@ -452,6 +450,12 @@ export class SparseLdl {
       }
       x[j] = s0 + s1;
     }
+  }
+
+  /** Both triangular solves in WebAssembly on the kernel's buffer w.x (permuted coordinates). */
+  private kernelSolve(w: WasmFactor): void {
+    const a = w.at;
+    w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, a.x);
   }
 
   /** pinv[old] = new position (the inverse of perm). */

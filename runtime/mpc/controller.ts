@@ -43,11 +43,6 @@ const WARM_SETS_CHANGED = 25;
  *  100 steps: 37.4 -> 25.1 sets and 0.59 -> 0.52 interior-point solves per step; ratios 2 and 0.5
  *  gave 31.6 and 25.6 sets; walks without a change of theta keep their budget: act unchanged). */
 const GIVE_UP_RATIO = 1;
-// A walk after a change of theta from the slot's last optimal set (no shift: the validator's solve
-// at the state of the last one) chooses its corrections by the homotopy from the last solution
-// (ActiveSetQp's `homotopy`): runtime/mpc/test/homotopy.test.ts, 88 instead of 73 of 100 such
-// walks settle within the 25 sets at N = 160. Walks from a shifted set keep the one-row heuristic
-// (a homotopy from the shifted solution took more sets: act at N = 160, median 7 instead of 3).
 /** After WARM_FAILURES consecutive solves whose warm working sets did not settle, the warm start gets
  *  only WARM_SETS_SHORT sets before the interior-point method, and likewise the crossover from the
  *  interior-point answer (long discounted horizons, where the walks rarely settle: a choice by
@@ -799,6 +794,11 @@ export class MpcController implements LearnableMpc {
       const changed = !sameValues(slot.thetaSeen, this.theta);
       slot.thetaSeen.set(this.theta);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
+      // a walk after a change of theta from the slot's last optimal set (no shift: the validator's
+      // solve at the state of the last one) chooses its corrections by the homotopy from the last
+      // solution (ActiveSetQp's `homotopy`; runtime/mpc/test/homotopy.test.ts: 88 instead of 73 of
+      // 100 such walks settle within the 25 sets at N = 160); walks from a shifted set keep the
+      // one-row heuristic (a homotopy from the shifted solution: act at N = 160, median 7 sets, not 3)
       const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget, budget === WARM_SETS_CHANGED ? GIVE_UP_RATIO : Infinity, changed && !slot.shiftPending);
       if (exact !== null) {
         this.stats.activeSet++;

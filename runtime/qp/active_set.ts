@@ -448,12 +448,12 @@ export class ActiveSetQp {
     if (schur !== undefined) schur.solve(sol);
     else kkt.solve(sol);
     // refinement target: round-off relative to the data and the solution
-    let target = scale;
+    let pointScale = scale;
     for (let k = 0; k < N; k++) {
       const a = Math.abs(sol[k]);
-      if (a > target) target = a;
+      if (a > pointScale) pointScale = a;
     }
-    target *= 1e-13;
+    const target = 1e-13 * pointScale;
     // iterative refinement against the unregularized matrix: to round-off, until it stalls, or
     // maxRefine corrections. A bordered set is never final (the final set is factored and refined
     // again), so its point only steers the walk: it is refined only until its residual is within
@@ -461,7 +461,7 @@ export class ActiveSetQp {
     // steps: the same 13170 sets, 23% less time in solve)
     const norm =
       schur !== undefined
-        ? schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, BORDERED_TOL * (target / 1e-13), 0.5)
+        ? schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, BORDERED_TOL * pointScale, 0.5)
         : kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
     this.lastCorrection = schur !== undefined ? schur.lastCorrection : kkt.lastCorrection;
     let solScale = scale;

@@ -28,8 +28,9 @@
 // `SparseLdl.factor(values)` per iteration. It is factored regularized (P + delta I, dual diagonal
 // -(D^{-1} + delta), equality rows -delta; quasi-definite, so LDL' exists for any symmetric
 // ordering, Vanderbei 1995) and every solve but the predictor's is refined against the
-// unregularized matrix (as `ActiveKkt.refine` does). The slack and multiplier steps of the inequality rows are recovered
-// from A dz computed directly (never from differences of the large D_i a_i'dz and dy_i).
+// unregularized matrix (as `ActiveKkt.refine` does). The slack and multiplier steps of the
+// inequality rows are recovered from A dz computed directly (never from differences of the large
+// D_i a_i'dz and dy_i).
 // A'DA is never formed. Rows with both bounds infinite keep their pattern with zero values and a
 // -1 diagonal (their multiplier step is exactly 0).
 //
@@ -102,9 +103,8 @@ export interface IpmOptions {
    */
   readonly sharpenIterations?: number;
   /** Maximum refinement steps of the starting point's and the corrector's solves (the predictor's
-   *  is not refined). Default 6
-   *  (2 or 3 cost a fifth less at N = 160, but leave a near-degenerate a_2state step unconverged:
-   *  runtime/qp/test/ipm.test.ts). */
+   *  is not refined). Default 6 (2 or 3 cost a fifth less at N = 160, but leave a near-degenerate
+   *  a_2state step unconverged: runtime/qp/test/ipm.test.ts). */
   readonly maxRefine?: number;
   /** Factorizations and triangular solves in WebAssembly where available (ldl.ts; bitwise the JavaScript results, faster). Default true. */
   readonly wasm?: boolean;
@@ -235,15 +235,16 @@ export class InteriorPointQp {
   private readonly keep: readonly Float64Array[];
   private keptResidual = NaN;
   private dualRel = NaN;
-  // convexity test cache (raw P values last judged)
-  private readonly pChecked: Float64Array;
-  /** P, q and A of the last equilibration (`scaled`: there was one), and the delta whose P + delta I
-   *  and A values `vals` holds (NaN: rebuild). */
+  /** P, q and A of the last solve (`scaled`: there was one; `pUnchanged`: this solve's P is that
+   *  one, so the equilibration's and the convexity test's verdicts on P stand), and the delta whose
+   *  P + delta I and A values `vals` holds (NaN: rebuild). */
   private readonly pSeen: Float64Array;
   private readonly qSeen: Float64Array;
   private readonly aSeen: Float64Array;
   private scaled = false;
+  private pUnchanged = false;
   private valsDelta = NaN;
+  // convexity test cache: whether P was judged (the P of pSeen) and the verdict
   private pHasChecked = false;
   private pConvex = true;
 
@@ -314,7 +315,6 @@ export class InteriorPointQp {
     this.corr = new Float64Array(N);
     this.vecN = new Float64Array(n);
     this.vecM = new Float64Array(m);
-    this.pChecked = new Float64Array(nnzP);
     this.pSeen = new Float64Array(nnzP);
     this.qSeen = new Float64Array(this.n);
     this.aSeen = new Float64Array(A.colPtr[A.cols]);
@@ -357,7 +357,7 @@ export class InteriorPointQp {
       return "invalid_input";
     }
     this.scale(pValues, q, aValues, l, u);
-    if (!this.convexP(pValues)) {
+    if (!this.convexP()) {
       this.message = "P is not positive semidefinite (P + CONVEXITY_TOL * max|P_ij| I has a non-positive pivot)";
       return "non_convex";
     }
@@ -534,7 +534,6 @@ export class InteriorPointQp {
     return a;
   }
 
-  /** sum of s lambda over the bounded sides */
   /** Sum of the slack-multiplier products (of the current iterate, or of the given one). */
   private complementarity(sl = this.sl, su = this.su, ll = this.ll, lu = this.lu): number {
     const { m, kind } = this;
@@ -971,15 +970,18 @@ export class InteriorPointQp {
     this.scaleBounds(l, u);
   }
 
-  /** Whether P, q and A are those of the last equilibration (then kept), else records them. */
+  /** Whether P, q and A are those of the last solve (the equilibration is then kept), else records
+   *  them; sets pUnchanged for P alone. */
   private sameCostAndMatrix(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>): boolean {
     const { pSeen, qSeen, aSeen } = this;
-    let same = this.scaled;
-    for (let k = 0; same && k < pSeen.length; k++) same = pSeen[k] === pValues[k];
+    let pSame = this.scaled;
+    for (let k = 0; pSame && k < pSeen.length; k++) pSame = pSeen[k] === pValues[k];
+    this.pUnchanged = pSame;
+    let same = pSame;
     for (let k = 0; same && k < qSeen.length; k++) same = qSeen[k] === q[k];
     for (let k = 0; same && k < aSeen.length; k++) same = aSeen[k] === aValues[k];
     if (same) return true;
-    for (let k = 0; k < pSeen.length; k++) pSeen[k] = pValues[k];
+    if (!pSame) for (let k = 0; k < pSeen.length; k++) pSeen[k] = pValues[k];
     for (let k = 0; k < qSeen.length; k++) qSeen[k] = q[k];
     for (let k = 0; k < aSeen.length; k++) aSeen[k] = aValues[k];
     this.scaled = true;
@@ -1001,23 +1003,13 @@ export class InteriorPointQp {
   /**
    * Whether P is positive semidefinite beyond round-off: P + shift I (shift = CONVEXITY_TOL *
    * max|P_ij|, scaled) factored on the KKT pattern with every row decoupled has n positive pivots.
-   * Cached while P's values stay the same.
+   * Cached while P's values stay the same (`scale` compares them first).
    */
-  private convexP(pValues: ArrayLike<number>): boolean {
-    const nnz = this.pChecked.length;
-    if (this.pHasChecked) {
-      let same = true;
-      for (let k = 0; k < nnz; k++) {
-        if (this.pChecked[k] !== pValues[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.pConvex;
-    }
-    for (let k = 0; k < nnz; k++) this.pChecked[k] = pValues[k];
+  private convexP(): boolean {
+    if (this.pHasChecked && this.pUnchanged) return this.pConvex;
     this.pHasChecked = true;
     const { n, m, kkt, vals, ps } = this;
+    const nnz = ps.length;
     let pmax = 0;
     for (let k = 0; k < nnz; k++) pmax = Math.max(pmax, Math.abs(ps[k]));
     if (pmax === 0) return (this.pConvex = true);

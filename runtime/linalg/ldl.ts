@@ -15,6 +15,21 @@ export interface SparseLdlOptions {
   /** Extra WebAssembly memory for the caller's vectors (see `arena`): numbers of doubles and of int32s. */
   readonly arenaF64?: number;
   readonly arenaI32?: number;
+  /** Keep the vectors of `solveRefined` (seven of length n; in the WebAssembly memory on that path). */
+  readonly refine?: boolean;
+}
+
+/** The vectors of `solveRefined`, in the permuted ordering: the diagonal R that refinement removes
+ *  (reg), the scaling of the factored coordinates (s) and its inverse (w), the right-hand side,
+ *  the solution, the residual and the last correction. */
+interface RefineVectors {
+  readonly reg: Float64Array;
+  readonly w: Float64Array;
+  readonly s: Float64Array;
+  readonly b: Float64Array;
+  readonly x: Float64Array;
+  readonly r: Float64Array;
+  readonly corr: Float64Array;
 }
 
 /** Caller vectors in the factor's WebAssembly memory, for kernels that work next to the solve. */
@@ -38,6 +53,12 @@ interface WasmFactor {
   readonly at: { rp: number; rj: number; rx: number; lp: number; li: number; lx: number; dinv: number; x: number; cp: number; ci: number; cx: number; y: number; lnz: number; out: number };
   /** the pivot counts written by the factor kernel (positive, negative) */
   readonly counts: Int32Array;
+}
+
+/** The seven vectors of solveRefined as consecutive views of `all` (length 7 n). */
+function refineVectors(all: Float64Array, n: number): RefineVectors {
+  const v = (k: number) => all.subarray(k * n, (k + 1) * n);
+  return { reg: v(0), w: v(1), s: v(2), b: v(3), x: v(4), r: v(5), corr: v(6) };
 }
 
 /** Whether v lies in the bytes [start, end) of buf. */
@@ -176,6 +197,11 @@ export class SparseLdl {
   private pos = 0;
   private neg = 0;
   private ok = false;
+  private readonly ref: RefineVectors | null;
+  /** Largest |correction| of the last `solveRefined` (in the caller's coordinates; 0 when it made none). */
+  lastCorrection = 0;
+  /** The residual tolerance the last `solveRefined` used. */
+  lastTolerance = NaN;
 
   constructor(upper: CscPattern, perm?: Int32Array, options?: SparseLdlOptions) {
     const n = upper.cols;
@@ -200,7 +226,8 @@ export class SparseLdl {
     // factor arrays: plain typed arrays, or views of one WebAssembly memory (8-byte arrays first)
     const arenaF64 = options?.arenaF64 ?? 0, arenaI32 = options?.arenaI32 ?? 0;
     // f64: lx, rx, dinv, x, cx, y; i32: lp, li, rp, rj, cp, ci, lnz, the two pivot counts
-    const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 3 * n + nz + arenaF64) + 4 * (2 * nnzL + 3 * (n + 1) + n + nz + 2 + arenaI32);
+    const refineF64 = options?.refine === true ? 7 * n : 0;
+    const bytes = ADMM_DESC_BYTES + 8 * (2 * nnzL + 3 * n + nz + arenaF64 + refineF64) + 4 * (2 * nnzL + 3 * (n + 1) + n + nz + 2 + arenaI32);
     const block = options?.wasm ? allocWasmBlock(bytes) : null;
     if (block) {
       const { kernels } = block;
@@ -220,6 +247,7 @@ export class SparseLdl {
       const [lxW, lxAt] = f64(nnzL), [rxW, rxAt] = f64(nnzL), [dinvW, dinvAt] = f64(n), [xW, xAt] = f64(n);
       const [cxW, cxAt] = f64(nz), [yW, yAt] = f64(n);
       const [arenaF] = f64(arenaF64);
+      const refine = f64(refineF64)[0];
       const [lpW, lpAt] = i32(n + 1), [liW, liAt] = i32(nnzL), [rpW, rpAt] = i32(n + 1), [rjW, rjAt] = i32(nnzL);
       const [cpW, cpAt] = i32(n + 1), [ciW, ciAt] = i32(nz), [lnzW, lnzAt] = i32(n), [outW, outAt] = i32(2);
       const [arenaI] = i32(arenaI32);
@@ -241,6 +269,7 @@ export class SparseLdl {
       this.rp = rpW;
       this.rj = rjW;
       const desc = new Int32Array(buf, descAt, ADMM_DESC_F64 / 4), descF64 = new Float64Array(buf, descAt + ADMM_DESC_F64, 3);
+      this.ref = refineF64 > 0 ? refineVectors(refine, n) : null;
       this.wasm = {
         kernels, start: block.at, end: block.at + block.bytes, x: xW, arena: { f64: arenaF, i32: arenaI }, desc, descF64, descAt, counts: outW,
         at: { rp: rpAt, rj: rjAt, rx: rxAt, lp: lpAt, li: liAt, lx: lxAt, dinv: dinvAt, x: xAt, cp: cpAt, ci: ciAt, cx: cxAt, y: yAt, lnz: lnzAt, out: outAt },
@@ -259,6 +288,7 @@ export class SparseLdl {
       this.rj = sym.rj;
       this.rx = new Float64Array(nnzL);
       this.dinv = new Float64Array(n);
+      this.ref = refineF64 > 0 ? refineVectors(new Float64Array(refineF64), n) : null;
     }
     this.lp = lp;
     this.work = new Float64Array(n);
@@ -456,6 +486,129 @@ export class SparseLdl {
   private kernelSolve(w: WasmFactor): void {
     const a = w.at;
     w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, a.x);
+  }
+
+  /** Whether `solveRefined` is available (the `refine` option). */
+  get canRefine(): boolean {
+    return this.ref !== null;
+  }
+
+  /**
+   * The data of `solveRefined` for the current factorization, in the original ordering: the
+   * diagonal reg of C - K (the regularization refinement removes; computed as C_jj - K_jj in
+   * floating point, the residual then uses K_jj = C_jj - reg_j exactly whenever that difference
+   * was exact) and the scaling of the factored coordinates (the factored matrix is S K S +
+   * diag(reg) with S = diag(scale); null: S = I).
+   */
+  setRefinement(reg: ArrayLike<number>, scale: ArrayLike<number> | null): void {
+    const ref = this.ref;
+    if (ref === null) throw new Error("SparseLdl: solveRefined needs the refine option");
+    const { n, perm } = this;
+    for (let k = 0; k < n; k++) {
+      const i = perm[k];
+      ref.reg[k] = reg[i];
+      const d = scale === null ? 1 : scale[i];
+      ref.s[k] = d;
+      ref.w[k] = 1 / d;
+    }
+  }
+
+  /**
+   * Solves K sol = rhs (both in the original ordering and the caller's coordinates), K = C - reg of
+   * `setRefinement`, C the factored matrix: sol = C^-1 rhs, then iterative refinement against K in
+   * the permuted ordering, each residual r = b - (C - reg) x and each correction one kernel call
+   * (C's permuted upper triangle is the factor's input). The tolerance is max(tolAbs, tolRel
+   * max|sol|) over the unrefined sol (`lastTolerance`); the residual's size is max|r| in the
+   * caller's coordinates. Refinement stops at the tolerance, after maxSteps corrections, or when a
+   * correction did not help: with `keepBest`, a correction after which the residual did not shrink
+   * is undone; otherwise (after minSteps corrections) when it did not shrink below stall x the
+   * previous one. Returns the last residual size (with keepBest, that of the last correction kept
+   * or tried); `lastCorrection` is the size of the last correction. Allocates nothing.
+   */
+  solveRefined(rhs: ArrayLike<number>, sol: Float64Array, maxSteps: number, minSteps: number, tolAbs: number, tolRel: number, stall: number, keepBest: boolean): number {
+    const ref = this.ref;
+    if (ref === null) throw new Error("SparseLdl: solveRefined needs the refine option");
+    const { n, perm } = this;
+    const { b, x, s } = ref;
+    for (let k = 0; k < n; k++) b[k] = rhs[perm[k]] * s[k];
+    x.set(b);
+    this.solveInPlace(x);
+    let pointScale = 0;
+    for (let k = 0; k < n; k++) {
+      const a = Math.abs(x[k]) * s[k];
+      if (a > pointScale) pointScale = a;
+    }
+    const tol = Math.max(tolAbs, tolRel * pointScale);
+    this.lastTolerance = tol;
+    this.lastCorrection = 0;
+    let prev = Infinity;
+    let norm = Infinity;
+    for (let it = 0; ; it++) {
+      norm = this.residual(ref);
+      if (keepBest && !(norm < prev)) {
+        if (it > 0) for (let k = 0; k < n; k++) x[k] -= ref.corr[k];
+        break;
+      }
+      if (norm <= tol || it >= maxSteps || (!keepBest && it >= minSteps && it > 0 && !(norm < stall * prev))) break;
+      prev = norm;
+      this.solveInPlace(ref.r);
+      this.lastCorrection = this.applyCorrection(ref);
+    }
+    for (let k = 0; k < n; k++) sol[perm[k]] = x[k] * s[k];
+    return norm;
+  }
+
+  /** r = b - (C - diag(reg)) x and max|r_i| w_i (ldlWasm.ts residCode: the same loop). */
+  private residual(ref: RefineVectors): number {
+    const w = this.wasm;
+    if (w !== null) {
+      const a = w.at;
+      return w.kernels.resid(this.n, a.cp, a.ci, a.cx, ref.reg.byteOffset, ref.w.byteOffset, ref.b.byteOffset, ref.x.byteOffset, ref.r.byteOffset);
+    }
+    const { n, cp, ci, cx } = this;
+    const { reg, b, x, r } = ref;
+    for (let j = 0; j < n; j++) r[j] = b[j];
+    for (let j = 0; j < n; j++) {
+      const xj = x[j];
+      let acc = 0;
+      for (let p = cp[j]; p < cp[j + 1]; p++) {
+        const i = ci[p];
+        const c = cx[p];
+        if (i === j) acc += (c - reg[j]) * xj;
+        else {
+          r[i] -= c * xj;
+          acc += c * x[i];
+        }
+      }
+      r[j] -= acc;
+    }
+    let norm = 0;
+    for (let j = 0; j < n; j++) norm = Math.max(norm, Math.abs(r[j]) * ref.w[j]);
+    return norm;
+  }
+
+  /** x += r, corr = r, and max|r_i| s_i (ldlWasm.ts updateCode: the same loop). */
+  private applyCorrection(ref: RefineVectors): number {
+    const w = this.wasm;
+    if (w !== null) return w.kernels.update(this.n, ref.x.byteOffset, ref.r.byteOffset, ref.s.byteOffset, ref.corr.byteOffset);
+    const { x, r, s, corr } = ref;
+    let norm = 0;
+    for (let j = 0; j < this.n; j++) {
+      const v = r[j];
+      x[j] += v;
+      corr[j] = v;
+      norm = Math.max(norm, Math.abs(v) * s[j]);
+    }
+    return norm;
+  }
+
+  /** Both triangular solves on a permuted vector in place (on the WebAssembly path, one of this factor's vectors). */
+  private solveInPlace(v: Float64Array): void {
+    const w = this.wasm;
+    if (w !== null) {
+      const a = w.at;
+      w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, v.byteOffset);
+    } else this.solvePermuted(v);
   }
 
   /** pinv[old] = new position (the inverse of perm). */

@@ -15,6 +15,7 @@ const I32_LT_S = 0x48, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_LE_U = 0x4d, I32_GE
 const I32_EQZ = 0x45, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_SHL = 0x74, I32_XOR = 0x73;
 const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_DIV = 0xa3, F64_MIN = 0xa4, F64_MAX = 0xa5;
 const F64_EQ = 0x61, F64_NE = 0x62, F64_GT = 0x64, I32_OR = 0x72, I32_STORE = 0x36, RETURN = 0x0f, ELSE = 0x05;
+const I32_EQ = 0x46, F64_ABS = 0x99;
 const I32 = 0x7f, F64 = 0x7c;
 
 function uleb(v: number): number[] {
@@ -309,6 +310,74 @@ function stepsCode(): Code {
   ];
 }
 
+/**
+ * resid(n, cp, ci, cx, reg, w, b, x, r) -> max_i |r_i| w_i: the residual r = b - (C - diag(reg)) x
+ * of iterative refinement against K = C - diag(reg), C the factored matrix (its permuted upper
+ * triangle cp/ci/cx, as the factor kernel reads it); each diagonal entry as c - reg_j (exactly K's
+ * when reg_j = c - K_jj was exact). The same operations in the same order as
+ * SparseLdl's JavaScript loop (`residual`). Locals: 9 j, 10 p, 11 pEnd, 12 i, 13 xj, 14 acc, 15 c, 16 nrm.
+ */
+function residCode(): Code {
+  const [n, cp, ci, cx, reg, w, b, x, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [j, p, pEnd, i, xj, acc, c, nrm] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const i32At = (base: number, idx: Code): Code => [addr4(base, idx), ldI32(0)];
+  const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
+  const forJ = (body: Code): Code => [
+    i32c(0), set(j),
+    BLOCK, VOID, LOOP, VOID,
+    get(j), get(n), I32_GE_S, BR_IF, 1,
+    body,
+    get(j), i32c(1), I32_ADD, set(j),
+    BR, 0, END, END,
+  ];
+  return [
+    // r = b
+    forJ([addr8(r, get(j)), f64At(b, get(j)), stF64(0)]),
+    // r -= (C - diag(reg)) x, column j of the upper triangle: r_i -= c x_j (i < j), r_j -= sum c x_i
+    // with (c - reg_j) x_j for the diagonal entry
+    forJ([
+      f64At(x, get(j)), set(xj), f64zero, set(acc),
+      i32At(cp, get(j)), set(p), addr4(cp, get(j)), ldI32(4), set(pEnd),
+      BLOCK, VOID, LOOP, VOID,
+      get(p), get(pEnd), I32_GE_S, BR_IF, 1,
+      i32At(ci, get(p)), set(i), f64At(cx, get(p)), set(c),
+      get(i), get(j), I32_EQ, IF, VOID,
+      get(acc), get(c), f64At(reg, get(j)), F64_SUB, get(xj), F64_MUL, F64_ADD, set(acc),
+      ELSE,
+      addr8(r, get(i)), f64At(r, get(i)), get(c), get(xj), F64_MUL, F64_SUB, stF64(0),
+      get(acc), get(c), f64At(x, get(i)), F64_MUL, F64_ADD, set(acc),
+      END,
+      get(p), i32c(1), I32_ADD, set(p),
+      BR, 0, END, END,
+      addr8(r, get(j)), f64At(r, get(j)), get(acc), F64_SUB, stF64(0),
+    ]),
+    f64zero, set(nrm),
+    forJ([get(nrm), f64At(r, get(j)), F64_ABS, f64At(w, get(j)), F64_MUL, F64_MAX, set(nrm)]),
+    get(nrm),
+  ];
+}
+
+/**
+ * update(n, x, r, s, corr) -> max_i |r_i| s_i: the refinement step x += r, its copy in corr (to undo
+ * it), and its size. Locals: 5 j, 6 v, 7 nrm.
+ */
+function updateCode(): Code {
+  const [n, x, r, s, corr, j, v, nrm] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
+  return [
+    f64zero, set(nrm), i32c(0), set(j),
+    BLOCK, VOID, LOOP, VOID,
+    get(j), get(n), I32_GE_S, BR_IF, 1,
+    f64At(r, get(j)), set(v),
+    addr8(x, get(j)), f64At(x, get(j)), get(v), F64_ADD, stF64(0),
+    addr8(corr, get(j)), get(v), stF64(0),
+    get(nrm), get(v), F64_ABS, f64At(s, get(j)), F64_MUL, F64_MAX, set(nrm),
+    get(j), i32c(1), I32_ADD, set(j),
+    BR, 0, END, END,
+    get(nrm),
+  ];
+}
+
 /** The module's bytes (its readable listing is ldlWasm.wat, checked against these bytes by a test). */
 export function assemble(): Uint8Array {
   const types = section(1, vec([
@@ -319,10 +388,15 @@ export function assemble(): Uint8Array {
     [0x60, vec([[I32], [I32]]), 0], // step
     [0x60, vec([[I32], [I32], [I32]]), 0], // steps
     [0x60, vec(Array.from({ length: 14 }, (): Code => [I32])), vec([[I32]])], // factor
+    [0x60, vec(Array.from({ length: 9 }, (): Code => [I32])), vec([[F64]])], // resid
+    [0x60, vec(Array.from({ length: 5 }, (): Code => [I32])), vec([[F64]])], // update
   ]));
   const imports = section(2, vec([[name("e"), name("m"), 0x02, 0x00, 0x01]])); // memory, min 1 page
-  const funcs = section(3, vec([[0], [1], [2], [3], [4], [5], [6]]));
-  const exports = section(7, vec([[name("f"), 0x00, 0], [name("b"), 0x00, 1], [name("s"), 0x00, 2], [name("a"), 0x00, 3], [name("t"), 0x00, 4], [name("k"), 0x00, 5], [name("l"), 0x00, 6]]));
+  const funcs = section(3, vec([[0], [1], [2], [3], [4], [5], [6], [7], [8]]));
+  const exports = section(7, vec([
+    [name("f"), 0x00, 0], [name("b"), 0x00, 1], [name("s"), 0x00, 2], [name("a"), 0x00, 3], [name("t"), 0x00, 4], [name("k"), 0x00, 5],
+    [name("l"), 0x00, 6], [name("r"), 0x00, 7], [name("u"), 0x00, 8],
+  ]));
   const code = section(10, vec([
     body([[4, I32], [2, F64]], forwardCode()),
     body([[4, I32], [2, F64]], backwardCode()),
@@ -331,6 +405,8 @@ export function assemble(): Uint8Array {
     body([], stepCode()),
     body([], stepsCode()),
     body([[9, I32], [3, F64]], factorCode()),
+    body([[4, I32], [4, F64]], residCode()),
+    body([[1, I32], [2, F64]], updateCode()),
   ]));
   return new Uint8Array(flatten([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, types, imports, funcs, exports, code]));
 }
@@ -358,6 +434,10 @@ export interface WasmTriangular {
   steps(desc: number, flip: number, count: number): void;
   /** factor(n, cp, ci, cx, lp, li, lx, rp, rj, rx, dinv, y, lnz, out) -> 1 | 0: see factorCode. */
   factor: FactorKernel;
+  /** resid(n, cp, ci, cx, reg, w, b, x, r) -> max |r_i| w_i: see residCode. */
+  resid(n: number, cp: number, ci: number, cx: number, reg: number, w: number, b: number, x: number, r: number): number;
+  /** update(n, x, r, s, corr) -> max |r_i| s_i: see updateCode. */
+  update(n: number, x: number, r: number, s: number, corr: number): number;
 }
 
 export type FactorKernel = (
@@ -393,7 +473,9 @@ export function createWasmTriangular(bytes: number): WasmTriangular | null {
     const solve = inst.exports.s as (n: number, rp: number, rj: number, rx: number, lp: number, li: number, lx: number, dinv: number, x: number) => void;
     const step = inst.exports.t as (desc: number, flip: number) => void;
     const steps = inst.exports.k as (desc: number, flip: number, count: number) => void;
-    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel, step, steps, factor: inst.exports.l as FactorKernel };
+    const resid = inst.exports.r as WasmTriangular["resid"];
+    const update = inst.exports.u as WasmTriangular["update"];
+    return { memory, forward: f, backward: b, solve, admm: inst.exports.a as AdmmKernel, step, steps, factor: inst.exports.l as FactorKernel, resid, update };
   } catch {
     // e.g. no address space left for another memory: the JavaScript solves are used instead
     return null;

@@ -6,6 +6,8 @@
   (type 4 (func (param i32 i32)))
   (type 5 (func (param i32 i32 i32)))
   (type 6 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (type 7 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result f64)))
+  (type 8 (func (param i32 i32 i32 i32 i32) (result f64)))
   (import "e" "m" (memory 1))
   (func $forward (type 0)
     (param i32) ;; 0
@@ -1001,6 +1003,282 @@
     i32.store offset=4
     i32.const 1
   )
+  (func $resid (type 7)
+    (param i32) ;; 0
+    (param i32) ;; 1
+    (param i32) ;; 2
+    (param i32) ;; 3
+    (param i32) ;; 4
+    (param i32) ;; 5
+    (param i32) ;; 6
+    (param i32) ;; 7
+    (param i32) ;; 8
+    (result f64)
+    (local i32) ;; 9
+    (local i32) ;; 10
+    (local i32) ;; 11
+    (local i32) ;; 12
+    (local f64) ;; 13
+    (local f64) ;; 14
+    (local f64) ;; 15
+    (local f64) ;; 16
+    i32.const 0
+    local.set 9
+    block
+      loop
+        local.get 9
+        local.get 0
+        i32.ge_s
+        br_if 1
+        local.get 8
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        local.get 6
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        f64.store
+        local.get 9
+        i32.const 1
+        i32.add
+        local.set 9
+        br 0
+      end
+    end
+    i32.const 0
+    local.set 9
+    block
+      loop
+        local.get 9
+        local.get 0
+        i32.ge_s
+        br_if 1
+        local.get 7
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        local.set 13
+        f64.const 0
+        local.set 14
+        local.get 1
+        local.get 9
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load
+        local.set 10
+        local.get 1
+        local.get 9
+        i32.const 2
+        i32.shl
+        i32.add
+        i32.load offset=4
+        local.set 11
+        block
+          loop
+            local.get 10
+            local.get 11
+            i32.ge_s
+            br_if 1
+            local.get 2
+            local.get 10
+            i32.const 2
+            i32.shl
+            i32.add
+            i32.load
+            local.set 12
+            local.get 3
+            local.get 10
+            i32.const 3
+            i32.shl
+            i32.add
+            f64.load
+            local.set 15
+            local.get 12
+            local.get 9
+            i32.eq
+            if
+              local.get 14
+              local.get 15
+              local.get 4
+              local.get 9
+              i32.const 3
+              i32.shl
+              i32.add
+              f64.load
+              f64.sub
+              local.get 13
+              f64.mul
+              f64.add
+              local.set 14
+            else
+              local.get 8
+              local.get 12
+              i32.const 3
+              i32.shl
+              i32.add
+              local.get 8
+              local.get 12
+              i32.const 3
+              i32.shl
+              i32.add
+              f64.load
+              local.get 15
+              local.get 13
+              f64.mul
+              f64.sub
+              f64.store
+              local.get 14
+              local.get 15
+              local.get 7
+              local.get 12
+              i32.const 3
+              i32.shl
+              i32.add
+              f64.load
+              f64.mul
+              f64.add
+              local.set 14
+            end
+            local.get 10
+            i32.const 1
+            i32.add
+            local.set 10
+            br 0
+          end
+        end
+        local.get 8
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        local.get 8
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        local.get 14
+        f64.sub
+        f64.store
+        local.get 9
+        i32.const 1
+        i32.add
+        local.set 9
+        br 0
+      end
+    end
+    f64.const 0
+    local.set 16
+    i32.const 0
+    local.set 9
+    block
+      loop
+        local.get 9
+        local.get 0
+        i32.ge_s
+        br_if 1
+        local.get 16
+        local.get 8
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        f64.abs
+        local.get 5
+        local.get 9
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        f64.mul
+        f64.max
+        local.set 16
+        local.get 9
+        i32.const 1
+        i32.add
+        local.set 9
+        br 0
+      end
+    end
+    local.get 16
+  )
+  (func $update (type 8)
+    (param i32) ;; 0
+    (param i32) ;; 1
+    (param i32) ;; 2
+    (param i32) ;; 3
+    (param i32) ;; 4
+    (result f64)
+    (local i32) ;; 5
+    (local f64) ;; 6
+    (local f64) ;; 7
+    f64.const 0
+    local.set 7
+    i32.const 0
+    local.set 5
+    block
+      loop
+        local.get 5
+        local.get 0
+        i32.ge_s
+        br_if 1
+        local.get 2
+        local.get 5
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        local.set 6
+        local.get 1
+        local.get 5
+        i32.const 3
+        i32.shl
+        i32.add
+        local.get 1
+        local.get 5
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        local.get 6
+        f64.add
+        f64.store
+        local.get 4
+        local.get 5
+        i32.const 3
+        i32.shl
+        i32.add
+        local.get 6
+        f64.store
+        local.get 7
+        local.get 6
+        f64.abs
+        local.get 3
+        local.get 5
+        i32.const 3
+        i32.shl
+        i32.add
+        f64.load
+        f64.mul
+        f64.max
+        local.set 7
+        local.get 5
+        i32.const 1
+        i32.add
+        local.set 5
+        br 0
+      end
+    end
+    local.get 7
+  )
   (export "f" (func $forward))
   (export "b" (func $backward))
   (export "s" (func $solve))
@@ -1008,4 +1286,6 @@
   (export "t" (func $step))
   (export "k" (func $steps))
   (export "l" (func $factor))
+  (export "r" (func $resid))
+  (export "u" (func $update))
 )

@@ -183,7 +183,7 @@ export class ActiveSetQp {
     this.m = A.rows;
     this.P = P;
     this.A = A;
-    this.kkt = new ActiveKkt(P, A, { wasm: true });
+    this.kkt = new ActiveKkt(P, A, { wasm: true, refine: true });
     const N = this.n + this.m;
     this.rhs = new Float64Array(N);
     this.sol = new Float64Array(N);
@@ -444,26 +444,31 @@ export class ActiveSetQp {
       rhs[n + i] = b;
       scale = Math.max(scale, Math.abs(b));
     }
-    sol.set(rhs);
-    if (schur !== undefined) schur.solve(sol);
-    else kkt.solve(sol);
-    // refinement target: round-off relative to the data and the solution
-    let pointScale = scale;
-    for (let k = 0; k < N; k++) {
-      const a = Math.abs(sol[k]);
-      if (a > pointScale) pointScale = a;
+    // iterative refinement against the unregularized matrix, to round-off relative to the data and
+    // the solution (1e-13 max(scale, |sol|)), until it stalls, or maxRefine corrections. A bordered
+    // set is never final (the final set is factored and refined again), so its point only steers
+    // the walk: it is refined only until its residual is within BORDERED_TOL of the point, usually
+    // not at all (bench:scale's act loop at N = 160, 6 x 150 steps: the same 13170 sets, 23% less
+    // time in solve)
+    let norm: number;
+    let target: number;
+    if (schur !== undefined) {
+      sol.set(rhs);
+      schur.solve(sol);
+      let pointScale = scale;
+      for (let k = 0; k < N; k++) {
+        const a = Math.abs(sol[k]);
+        if (a > pointScale) pointScale = a;
+      }
+      target = 1e-13 * pointScale;
+      norm = schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, BORDERED_TOL * pointScale, 0.5);
+      this.lastCorrection = schur.lastCorrection;
+    } else {
+      // the solve and each refinement step on the factored matrix (in WebAssembly where available)
+      norm = kkt.solveRefined(rhs, sol, this.maxRefine, 0, 1e-13 * scale, 1e-13, 0.5);
+      target = kkt.lastTolerance;
+      this.lastCorrection = kkt.lastCorrection;
     }
-    const target = 1e-13 * pointScale;
-    // iterative refinement against the unregularized matrix: to round-off, until it stalls, or
-    // maxRefine corrections. A bordered set is never final (the final set is factored and refined
-    // again), so its point only steers the walk: it is refined only until its residual is within
-    // BORDERED_TOL of the point, usually not at all (bench:scale's act loop at N = 160, 6 x 150
-    // steps: the same 13170 sets, 23% less time in solve)
-    const norm =
-      schur !== undefined
-        ? schur.refine(pValues, aValues, active, rhs, sol, res, this.maxRefine, 0, BORDERED_TOL * pointScale, 0.5)
-        : kkt.refine(pValues, aValues, rhs, sol, res, this.maxRefine, 0, target, 0.5);
-    this.lastCorrection = schur !== undefined ? schur.lastCorrection : kkt.lastCorrection;
     let solScale = scale;
     for (let k = 0; k < N; k++) {
       const a = Math.abs(sol[k]);

@@ -224,8 +224,6 @@ export class InteriorPointQp {
   // linear algebra
   private readonly rhs: Float64Array;
   private readonly sol: Float64Array;
-  private readonly res: Float64Array;
-  private readonly corr: Float64Array;
   private readonly vecN: Float64Array;
   private readonly vecM: Float64Array;
   private primRel = NaN;
@@ -244,6 +242,10 @@ export class InteriorPointQp {
   private scaled = false;
   private pUnchanged = false;
   private valsDelta = NaN;
+  /** The P diagonal of `vals` before delta was added, and C - K per row of the factored matrix C
+   *  (the regularization refinement removes; SparseLdl.setRefinement). */
+  private readonly diagK: Float64Array;
+  private readonly reg: Float64Array;
   // convexity test cache: whether P was judged (the P of pSeen) and the verdict
   private pHasChecked = false;
   private pConvex = true;
@@ -257,7 +259,9 @@ export class InteriorPointQp {
     this.A = A;
     const { kkt, perm } = kktPatternFor(P, A);
     this.kkt = kkt;
-    this.ldl = new SparseLdl(kkt.pattern, perm, options.wasm ?? true ? { wasm: true } : undefined);
+    this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm ?? true, refine: true });
+    this.diagK = new Float64Array(n);
+    this.reg = new Float64Array(n + m);
     this.vals = new Float64Array(kkt.nnz);
     this.tol = options.tolerance ?? 1e-9;
     this.maxIter = options.maxIterations ?? 100;
@@ -311,8 +315,6 @@ export class InteriorPointQp {
     this.dinv = new Float64Array(m);
     this.rhs = new Float64Array(N);
     this.sol = new Float64Array(N);
-    this.res = new Float64Array(N);
-    this.corr = new Float64Array(N);
     this.vecN = new Float64Array(n);
     this.vecM = new Float64Array(m);
     this.pSeen = new Float64Array(nnzP);
@@ -707,7 +709,9 @@ export class InteriorPointQp {
     const { n, m, kkt, vals, ps, as, A, kind, dinv } = this;
     vals.fill(0);
     for (let p = 0; p < ps.length; p++) vals[kkt.pMap[p]] = ps[p];
+    const diagK = this.diagK;
     for (let j = 0; j < n; j++) {
+      diagK[j] = vals[kkt.pDiag[j]];
       vals[kkt.pDiag[j]] += delta;
       for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) if (kind[A.rowIdx[p]] !== FREE) vals[kkt.aMap[p]] = as[p];
     }
@@ -717,67 +721,30 @@ export class InteriorPointQp {
     }
   }
 
-  /** sol = K^{-1} rhs with refinement against the unregularized K (keeps the best iterate). */
+  /**
+   * sol = K^{-1} rhs with refinement against the unregularized K (keeps the best iterate), refined
+   * to 1e-12 of the right-hand side (1e-15 ran every solve into its step cap or a stall: 7 solves
+   * per direction at N = 160; the crossover, not this direction, makes answers exact). Every step
+   * on the factored matrix in WebAssembly where available (SparseLdl.solveRefined).
+   */
   private solveK(maxRefine = this.maxRefine): void {
-    const { rhs, sol, res, corr, ldl } = this;
-    const N = rhs.length;
-    sol.set(rhs);
-    ldl.solve(sol);
-    if (maxRefine === 0) return;
-    let scale = 0;
-    for (let k = 0; k < N; k++) scale = Math.max(scale, Math.abs(rhs[k]));
-    // refined to 1e-12 of the right-hand side (1e-15 ran every solve into its step cap or a stall:
-    // 7 solves per direction at N = 160; the crossover, not this direction, makes answers exact)
-    const target = 1e-12 * Math.max(1, scale);
-    let prev = Infinity;
-    for (let it = 0; it <= maxRefine; it++) {
-      this.mulK(sol, res);
-      let norm = 0;
-      for (let k = 0; k < N; k++) {
-        const r = rhs[k] - res[k];
-        res[k] = r;
-        norm = Math.max(norm, Math.abs(r));
-      }
-      if (!(norm < prev)) {
-        // the last correction did not help: undo it
-        if (it > 0) for (let k = 0; k < N; k++) sol[k] -= corr[k];
-        break;
-      }
-      if (norm <= target || it === maxRefine) break;
-      prev = norm;
-      ldl.solve(res);
-      for (let k = 0; k < N; k++) {
-        corr[k] = res[k];
-        sol[k] += res[k];
-      }
+    const { n, m, rhs, sol, ldl, kkt, vals, kind, dinv, reg, diagK } = this;
+    if (maxRefine === 0) {
+      sol.set(rhs);
+      ldl.solve(sol);
+      return;
     }
-  }
-
-  /** out = K v with the unregularized matrix [[P, A'], [A, -D^{-1}]] (equality rows 0, free rows -1 and no A). */
-  private mulK(v: Float64Array, out: Float64Array): void {
-    const { n, m, P, A, ps, as, kind, dinv } = this;
-    out.fill(0);
-    for (let j = 0; j < n; j++) {
-      const vj = v[j];
-      let acc = 0;
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
-        const i = P.rowIdx[p];
-        out[i] += ps[p] * vj;
-        if (i !== j) acc += ps[p] * v[i];
-      }
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
-        const r = A.rowIdx[p];
-        if (kind[r] === FREE) continue;
-        out[n + r] += as[p] * vj;
-        acc += as[p] * v[n + r];
-      }
-      out[j] += acc;
-    }
+    // C - K of this factorization: the P diagonal's added delta (as computed, so that C_jj - reg_j
+    // is K_jj exactly), -delta on equality rows, -(dinv + delta) + dinv on inequality rows
+    for (let j = 0; j < n; j++) reg[j] = vals[kkt.pDiag[j]] - diagK[j];
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      if (k === FREE) out[n + i] = -v[n + i];
-      else if (k !== EQUAL) out[n + i] -= dinv[i] * v[n + i];
+      reg[n + i] = k === FREE ? 0 : k === EQUAL ? vals[kkt.dualDiag[i]] : vals[kkt.dualDiag[i]] + dinv[i];
     }
+    ldl.setRefinement(reg, null);
+    let scale = 0;
+    for (let k = 0; k < rhs.length; k++) scale = Math.max(scale, Math.abs(rhs[k]));
+    ldl.solveRefined(rhs, sol, maxRefine, 0, 1e-12 * Math.max(1, scale), 0, 0, true);
   }
 
   private mulP(v: Float64Array, out: Float64Array): void {

@@ -224,6 +224,14 @@ export class ActiveKkt {
   static factorizations = 0;
   private readonly ldl: SparseLdl;
   private readonly values: Float64Array;
+  /** The regularization of the last factorization, per row of K (`solveRefined`), and whether the
+   *  factor has it yet. */
+  private readonly regWork: Float64Array | null;
+  /** The P diagonal of the last factored matrix before delta was added (scaled). */
+  private readonly diagK: Float64Array;
+  private refineStale = true;
+  /** The residual tolerance of the last `solveRefined`. */
+  lastTolerance = NaN;
   private readonly colMax: Float64Array;
 
   /**
@@ -232,7 +240,7 @@ export class ActiveKkt {
    * `wasm`: triangular solves in WebAssembly (ldl.ts; bitwise the same results, faster), for a
    * user with many solves per factorization (ActiveSetQp's Schur-complement updates).
    */
-  constructor(P: CscPattern, A: CscPattern, options: { readonly perm?: Int32Array; readonly kkt?: KktPattern; readonly wasm?: boolean } = {}) {
+  constructor(P: CscPattern, A: CscPattern, options: { readonly perm?: Int32Array; readonly kkt?: KktPattern; readonly wasm?: boolean; readonly refine?: boolean } = {}) {
     this.n = P.cols;
     this.m = A.rows;
     this.P = P;
@@ -246,7 +254,9 @@ export class ActiveKkt {
     }
     kkt ??= buildKktPattern(P, A);
     this.kkt = kkt;
-    this.ldl = new SparseLdl(kkt.pattern, perm, options.wasm === true ? { wasm: true } : undefined);
+    this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm === true, refine: options.refine === true });
+    this.regWork = options.refine === true ? new Float64Array(this.n + this.m) : null;
+    this.diagK = new Float64Array(this.n);
     this.values = new Float64Array(kkt.nnz);
     this.rowActive = new Int8Array(this.m);
     this.scaling = new Float64Array(this.n + this.m).fill(1);
@@ -282,8 +292,41 @@ export class ActiveKkt {
     this.assemble(pValues, aValues, this.values);
     this.version++;
     ActiveKkt.factorizations++;
+    this.refineStale = true;
     this.factored = this.ldl.factor(this.values);
     return this.factored;
+  }
+
+  /** Whether `solveRefined` is available (the `refine` option). */
+  get canRefine(): boolean {
+    return this.regWork !== null;
+  }
+
+  /**
+   * sol = K^{-1} rhs in the original coordinates: the solve with K_delta, then iterative refinement
+   * against the unregularized K as `refine` does (the same stopping rules with minSteps and stall;
+   * tolerance max(tolAbs, tolRel max|sol|) over the unrefined sol, kept in `lastTolerance`), every
+   * step on the factored matrix in WebAssembly where available (SparseLdl.solveRefined: the
+   * residual as D^{-1} (D rhs - K_delta D^{-1} sol + R D^{-1} sol), R = delta diag(I, -I_S, 0)).
+   * Needs the `refine` option. Returns the last residual's size; sets `lastCorrection`.
+   */
+  solveRefined(rhs: Float64Array, sol: Float64Array, maxSteps: number, minSteps: number, tolAbs: number, tolRel: number, stall: number): number {
+    const reg = this.regWork;
+    if (reg === null) throw new Error("ActiveKkt: solveRefined needs the refine option");
+    if (this.refineStale) {
+      // C - K on the diagonal, as computed: the P diagonal's added delta (C_jj - K_jj, so that the
+      // residual's C_jj - reg_j is K_jj exactly), -delta on the active rows, 0 on the inactive ones
+      const { n, m, delta, rowActive, kkt, values, diagK } = this;
+      for (let j = 0; j < n; j++) reg[j] = values[kkt.pDiag[j]] - diagK[j];
+      for (let i = 0; i < m; i++) reg[n + i] = rowActive[i] === 0 ? 0 : -delta;
+      // the factored coordinates are D^{-1} x: scale = D
+      this.ldl.setRefinement(reg, this.equilibrated ? this.scaling : null);
+      this.refineStale = false;
+    }
+    const norm = this.ldl.solveRefined(rhs, sol, maxSteps, minSteps, tolAbs, tolRel, stall, false);
+    this.lastCorrection = this.ldl.lastCorrection;
+    this.lastTolerance = this.ldl.lastTolerance;
+    return norm;
   }
 
   /**
@@ -437,7 +480,11 @@ export class ActiveKkt {
         for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) if (rowActive[A.rowIdx[k]] !== 0) vals[kkt.aMap[k]] = aValues[k];
       }
     }
-    for (let j = 0; j < n; j++) vals[kkt.pDiag[j]] += delta;
+    const diagK = this.diagK;
+    for (let j = 0; j < n; j++) {
+      diagK[j] = vals[kkt.pDiag[j]];
+      vals[kkt.pDiag[j]] += delta;
+    }
     for (let i = 0; i < m; i++) vals[kkt.dualDiag[i]] = rowActive[i] === 0 ? -1 : -delta;
   }
 }

@@ -40,9 +40,11 @@ describe("DPG margin-shaped exploration", () => {
   it("violates the state bounds less late in a short run (fixed seeds)", () => {
     let before = 0;
     let after = 0;
-    // seeds 1..3, 3000 steps, violating steps in the last 500: 42 -> 32, 32 -> 33, 47 -> 30 (seed 1 was
-    // 42 -> 21 before the controller's interior-point fallback changed which solutions long working-set
-    // searches end in; the pinned string records the run, the bound below is the claim)
+    // seeds 1..3, 3000 steps, violating steps in the last 500: 48 -> 5, 39 -> 2, 54 -> 83 (the run is
+    // chaotic: it was 42 -> 32, 32 -> 33, 47 -> 30 before the solvers' refinement moved onto the
+    // factored matrix, which changed the round-off of every solution, and seed 1 was 42 -> 21 before
+    // the controller's interior-point fallback; the pinned string records the run, the bound below is
+    // the claim)
     const per: string[] = [];
     for (const seed of [1, 2, 3]) {
       const b = run(0, seed, 3000, 500).late;
@@ -51,7 +53,7 @@ describe("DPG margin-shaped exploration", () => {
       before += b;
       after += a;
     }
-    expect(per.join(", ")).toBe("1: 42 -> 32, 2: 32 -> 33, 3: 47 -> 30");
+    expect(per.join(", ")).toBe("1: 48 -> 5, 2: 39 -> 2, 3: 54 -> 83");
     expect(after).toBeLessThan(0.8 * before);
   }, 20_000);
 

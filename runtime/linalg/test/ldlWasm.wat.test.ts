@@ -8,7 +8,7 @@ import { disassemble } from "./wat.js";
 // listing. The two must agree: a change to the opcodes needs UPDATE_GOLDEN=1 and a reviewed diff
 // of the listing; a missing listing fails.
 const listingPath = fileURLToPath(new URL("../ldlWasm.wat", import.meta.url));
-const NAMES = ["forward", "backward", "solve", "admm", "step", "steps", "factor"];
+const NAMES = ["forward", "backward", "solve", "admm", "step", "steps", "factor", "resid", "update"];
 
 describe("ldlWasm.wat", () => {
   it("is the disassembly of the assembled kernel", () => {

@@ -8,11 +8,11 @@ const VALTYPE: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32",
 
 /** Opcodes without immediates. */
 const PLAIN: Record<number, string> = {
-  0x0f: "return", 0x1b: "select", 0x45: "i32.eqz", 0x48: "i32.lt_s", 0x49: "i32.lt_u", 0x4a: "i32.gt_s", 0x4b: "i32.gt_u",
+  0x0f: "return", 0x1b: "select", 0x45: "i32.eqz", 0x46: "i32.eq", 0x48: "i32.lt_s", 0x49: "i32.lt_u", 0x4a: "i32.gt_s", 0x4b: "i32.gt_u",
   0x4c: "i32.le_s", 0x4d: "i32.le_u", 0x4e: "i32.ge_s", 0x4f: "i32.ge_u", 0x61: "f64.eq", 0x62: "f64.ne",
   0x63: "f64.lt", 0x64: "f64.gt", 0x65: "f64.le", 0x66: "f64.ge", 0x6a: "i32.add", 0x6b: "i32.sub",
   0x6c: "i32.mul", 0x71: "i32.and", 0x72: "i32.or", 0x73: "i32.xor", 0x74: "i32.shl", 0xa0: "f64.add",
-  0xa1: "f64.sub", 0xa2: "f64.mul", 0xa3: "f64.div", 0xa4: "f64.min", 0xa5: "f64.max",
+  0xa1: "f64.sub", 0xa2: "f64.mul", 0xa3: "f64.div", 0xa4: "f64.min", 0xa5: "f64.max", 0x99: "f64.abs",
 };
 /** Memory instructions: name and natural alignment (log2 bytes). */
 const MEMORY: Record<number, [string, number]> = {

@@ -243,4 +243,57 @@ describe("SparseLdl WebAssembly solves", () => {
       { numRuns: 100, seed: 20261205 },
     );
   });
+  it("solveRefined: the WebAssembly refinement gives the JavaScript one (bitwise) and solves the unregularized system", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.double({ min: 0.02, max: 0.9, noNaN: true }),
+        fc.boolean(),
+        fc.boolean(),
+        (seed, n1, n2, density, scaled, keepBest) => {
+          const N = n1 + n2;
+          // K quasi-definite; the factored matrix is C = S K S + diag(reg) with a regularization of
+          // the quasi-definite kind (+ on the first block, - on the second) and an optional scaling
+          const K = quasiDefinite(seed, n1, n2, density);
+          const r = rng(seed + 2);
+          const d = Float64Array.from({ length: N }, () => (scaled ? 0.5 + r() : 1));
+          const reg = Float64Array.from({ length: N }, (_, i) => (i < n1 ? 1e-6 : -1e-6));
+          const C = new Float64Array(N * N);
+          for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) C[i * N + j] = d[i] * K[i * N + j] * d[j];
+          for (let i = 0; i < N; i++) C[i * N + i] += reg[i];
+          // reg as computed from the factored diagonal (what the callers pass)
+          const regC = Float64Array.from({ length: N }, (_, i) => C[i * N + i] - d[i] * K[i * N + i] * d[i]);
+          const upper = denseToCsc(N, N, C, true);
+          const js = new SparseLdl(upper, undefined, { refine: true });
+          const wasm = new SparseLdl(upper, js.perm, { wasm: true, refine: true });
+          expect(js.factor(upper.values) && wasm.factor(upper.values)).toBe(true);
+          js.setRefinement(regC, scaled ? d : null);
+          wasm.setRefinement(regC, scaled ? d : null);
+          const xTrue = Float64Array.from({ length: N }, () => randn(r));
+          const b = new Float64Array(N);
+          for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) b[i] += K[i * N + j] * xTrue[j];
+          const a = new Float64Array(N), c = new Float64Array(N);
+          const na = js.solveRefined(b, a, 8, 0, 1e-14, 1e-14, 0.5, keepBest);
+          const nc = wasm.solveRefined(b, c, 8, 0, 1e-14, 1e-14, 0.5, keepBest);
+          expect(Array.from(c)).toEqual(Array.from(a));
+          expect(nc).toBe(na);
+          expect(wasm.lastCorrection).toBe(js.lastCorrection);
+          // the residual it reports is that of K (not of the regularized C), in the caller's units
+          let res = 0, scale = 1;
+          for (let i = 0; i < N; i++) {
+            let s = b[i];
+            for (let j = 0; j < N; j++) s -= K[i * N + j] * a[j];
+            res = Math.max(res, Math.abs(s));
+            scale = Math.max(scale, Math.abs(b[i]), Math.abs(xTrue[i]));
+          }
+          expect(res).toBeLessThan(1e-10 * scale);
+          expect(Math.abs(na - res)).toBeLessThan(1e-10 * scale);
+          for (let i = 0; i < N; i++) expect(Math.abs(a[i] - xTrue[i])).toBeLessThan(1e-7 * scale);
+        },
+      ),
+      { numRuns: 150, seed: 20261207 },
+    );
+  });
 });

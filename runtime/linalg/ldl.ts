@@ -19,11 +19,11 @@ export interface SparseLdlOptions {
   readonly refine?: boolean;
 }
 
-/** The vectors of `solveRefined`, in the permuted ordering: the diagonal R that refinement removes
- *  (reg), the scaling of the factored coordinates (s) and its inverse (w), the right-hand side,
- *  the solution, the residual and the last correction. */
+/** The vectors of `solveRefined`, in the permuted ordering: the diagonal of the unregularized matrix
+ *  (kd), the scaling of the factored coordinates (s) and its inverse (w), the right-hand side, the
+ *  solution, the residual and the last correction. */
 interface RefineVectors {
-  readonly reg: Float64Array;
+  readonly kd: Float64Array;
   readonly w: Float64Array;
   readonly s: Float64Array;
   readonly b: Float64Array;
@@ -58,7 +58,7 @@ interface WasmFactor {
 /** The seven vectors of solveRefined as consecutive views of `all` (length 7 n). */
 function refineVectors(all: Float64Array, n: number): RefineVectors {
   const v = (k: number) => all.subarray(k * n, (k + 1) * n);
-  return { reg: v(0), w: v(1), s: v(2), b: v(3), x: v(4), r: v(5), corr: v(6) };
+  return { kd: v(0), w: v(1), s: v(2), b: v(3), x: v(4), r: v(5), corr: v(6) };
 }
 
 /** Whether v lies in the bytes [start, end) of buf. */
@@ -202,6 +202,8 @@ export class SparseLdl {
   lastCorrection = 0;
   /** The residual tolerance the last `solveRefined` used. */
   lastTolerance = NaN;
+  /** Whether `setRefinement` was called since the last `factor`. */
+  private refineReady = false;
 
   constructor(upper: CscPattern, perm?: Int32Array, options?: SparseLdlOptions) {
     const n = upper.cols;
@@ -371,6 +373,7 @@ export class SparseLdl {
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
     const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, dinv, y, lnz } = this;
+    this.refineReady = false;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
     const w = this.wasm;
     if (w !== null) {
@@ -495,18 +498,19 @@ export class SparseLdl {
 
   /**
    * The data of `solveRefined` for the current factorization, in the original ordering: the
-   * diagonal reg of C - K (the regularization refinement removes; computed as C_jj - K_jj in
-   * floating point, the residual then uses K_jj = C_jj - reg_j exactly whenever that difference
-   * was exact) and the scaling of the factored coordinates (the factored matrix is S K S +
-   * diag(reg) with S = diag(scale); null: S = I).
+   * diagonal kd of the unregularized matrix in the factored coordinates (S K S: the factored matrix
+   * C is S K S with its diagonal regularized; every off-diagonal entry of C is K's, and each column
+   * of the pattern holds one diagonal entry) and the scaling S = diag(scale) (null: S = I). Needed
+   * after every factorization before `solveRefined`.
    */
-  setRefinement(reg: ArrayLike<number>, scale: ArrayLike<number> | null): void {
+  setRefinement(kd: ArrayLike<number>, scale: ArrayLike<number> | null): void {
     const ref = this.ref;
     if (ref === null) throw new Error("SparseLdl: solveRefined needs the refine option");
     const { n, perm } = this;
+    this.refineReady = this.ok;
     for (let k = 0; k < n; k++) {
       const i = perm[k];
-      ref.reg[k] = reg[i];
+      ref.kd[k] = kd[i];
       const d = scale === null ? 1 : scale[i];
       ref.s[k] = d;
       ref.w[k] = 1 / d;
@@ -514,20 +518,22 @@ export class SparseLdl {
   }
 
   /**
-   * Solves K sol = rhs (both in the original ordering and the caller's coordinates), K = C - reg of
-   * `setRefinement`, C the factored matrix: sol = C^-1 rhs, then iterative refinement against K in
-   * the permuted ordering, each residual r = b - (C - reg) x and each correction one kernel call
-   * (C's permuted upper triangle is the factor's input). The tolerance is max(tolAbs, tolRel
-   * max|sol|) over the unrefined sol (`lastTolerance`); the residual's size is max|r| in the
+   * Solves K sol = rhs (both in the original ordering and the caller's coordinates; K as declared
+   * by `setRefinement`, C the factored matrix): sol = C^-1 rhs, then iterative refinement against K
+   * in the permuted ordering, each residual r = b - K x (C's permuted upper triangle, the factor's
+   * input, with K's diagonal) and each correction one kernel call. The tolerance is max(tolAbs,
+   * tolRel max|sol|) over the unrefined sol (`lastTolerance`); the residual's size is max|r| in the
    * caller's coordinates. Refinement stops at the tolerance, after maxSteps corrections, or when a
    * correction did not help: with `keepBest`, a correction after which the residual did not shrink
-   * is undone; otherwise (after minSteps corrections) when it did not shrink below stall x the
-   * previous one. Returns the last residual size (with keepBest, that of the last correction kept
-   * or tried); `lastCorrection` is the size of the last correction. Allocates nothing.
+   * is undone (the returned size and `lastCorrection` are then those of the last correction kept);
+   * otherwise (after minSteps corrections) when it did not shrink below stall x the previous one.
+   * Returns the last residual size; `lastCorrection` is the size of the last correction. Allocates
+   * nothing. Throws (a programming error) without a successful factorization and setRefinement.
    */
   solveRefined(rhs: ArrayLike<number>, sol: Float64Array, maxSteps: number, minSteps: number, tolAbs: number, tolRel: number, stall: number, keepBest: boolean): number {
     const ref = this.ref;
     if (ref === null) throw new Error("SparseLdl: solveRefined needs the refine option");
+    if (!this.refineReady) throw new Error("SparseLdl: solveRefined needs a successful factor() and then setRefinement()");
     const { n, perm } = this;
     const { b, x, s } = ref;
     for (let k = 0; k < n; k++) b[k] = rhs[perm[k]] * s[k];
@@ -543,30 +549,36 @@ export class SparseLdl {
     this.lastCorrection = 0;
     let prev = Infinity;
     let norm = Infinity;
+    let keptCorrection = 0;
     for (let it = 0; ; it++) {
       norm = this.residual(ref);
       if (keepBest && !(norm < prev)) {
-        if (it > 0) for (let k = 0; k < n; k++) x[k] -= ref.corr[k];
+        if (it > 0) {
+          for (let k = 0; k < n; k++) x[k] -= ref.corr[k];
+          norm = prev;
+          this.lastCorrection = keptCorrection;
+        }
         break;
       }
       if (norm <= tol || it >= maxSteps || (!keepBest && it >= minSteps && it > 0 && !(norm < stall * prev))) break;
       prev = norm;
       this.solveInPlace(ref.r);
+      keptCorrection = this.lastCorrection;
       this.lastCorrection = this.applyCorrection(ref);
     }
     for (let k = 0; k < n; k++) sol[perm[k]] = x[k] * s[k];
     return norm;
   }
 
-  /** r = b - (C - diag(reg)) x and max|r_i| w_i (ldlWasm.ts residCode: the same loop). */
+  /** r = b - K x and max|r_i| w_i (ldlWasm.ts residCode: the same loop). */
   private residual(ref: RefineVectors): number {
     const w = this.wasm;
     if (w !== null) {
       const a = w.at;
-      return w.kernels.resid(this.n, a.cp, a.ci, a.cx, ref.reg.byteOffset, ref.w.byteOffset, ref.b.byteOffset, ref.x.byteOffset, ref.r.byteOffset);
+      return w.kernels.resid(this.n, a.cp, a.ci, a.cx, ref.kd.byteOffset, ref.w.byteOffset, ref.b.byteOffset, ref.x.byteOffset, ref.r.byteOffset);
     }
     const { n, cp, ci, cx } = this;
-    const { reg, b, x, r } = ref;
+    const { kd, b, x, r } = ref;
     for (let j = 0; j < n; j++) r[j] = b[j];
     for (let j = 0; j < n; j++) {
       const xj = x[j];
@@ -574,7 +586,7 @@ export class SparseLdl {
       for (let p = cp[j]; p < cp[j + 1]; p++) {
         const i = ci[p];
         const c = cx[p];
-        if (i === j) acc += (c - reg[j]) * xj;
+        if (i === j) acc += kd[j] * xj;
         else {
           r[i] -= c * xj;
           acc += c * x[i];

@@ -311,14 +311,14 @@ function stepsCode(): Code {
 }
 
 /**
- * resid(n, cp, ci, cx, reg, w, b, x, r) -> max_i |r_i| w_i: the residual r = b - (C - diag(reg)) x
- * of iterative refinement against K = C - diag(reg), C the factored matrix (its permuted upper
- * triangle cp/ci/cx, as the factor kernel reads it); each diagonal entry as c - reg_j (exactly K's
- * when reg_j = c - K_jj was exact). The same operations in the same order as
+ * resid(n, cp, ci, cx, kd, w, b, x, r) -> max_i |r_i| w_i: the residual r = b - K x of iterative
+ * refinement against K, the factored matrix C (its permuted upper triangle cp/ci/cx, as the factor
+ * kernel reads it) with its diagonal replaced by kd (the regularization removed). The same
+ * operations in the same order as
  * SparseLdl's JavaScript loop (`residual`). Locals: 9 j, 10 p, 11 pEnd, 12 i, 13 xj, 14 acc, 15 c, 16 nrm.
  */
 function residCode(): Code {
-  const [n, cp, ci, cx, reg, w, b, x, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [n, cp, ci, cx, kd, w, b, x, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [j, p, pEnd, i, xj, acc, c, nrm] = [9, 10, 11, 12, 13, 14, 15, 16];
   const i32At = (base: number, idx: Code): Code => [addr4(base, idx), ldI32(0)];
   const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
@@ -333,8 +333,8 @@ function residCode(): Code {
   return [
     // r = b
     forJ([addr8(r, get(j)), f64At(b, get(j)), stF64(0)]),
-    // r -= (C - diag(reg)) x, column j of the upper triangle: r_i -= c x_j (i < j), r_j -= sum c x_i
-    // with (c - reg_j) x_j for the diagonal entry
+    // r -= K x, column j of the upper triangle: r_i -= c x_j (i < j), r_j -= sum c x_i, with kd_j x_j
+    // for the diagonal entry
     forJ([
       f64At(x, get(j)), set(xj), f64zero, set(acc),
       i32At(cp, get(j)), set(p), addr4(cp, get(j)), ldI32(4), set(pEnd),
@@ -342,7 +342,7 @@ function residCode(): Code {
       get(p), get(pEnd), I32_GE_S, BR_IF, 1,
       i32At(ci, get(p)), set(i), f64At(cx, get(p)), set(c),
       get(i), get(j), I32_EQ, IF, VOID,
-      get(acc), get(c), f64At(reg, get(j)), F64_SUB, get(xj), F64_MUL, F64_ADD, set(acc),
+      get(acc), f64At(kd, get(j)), get(xj), F64_MUL, F64_ADD, set(acc),
       ELSE,
       addr8(r, get(i)), f64At(r, get(i)), get(c), get(xj), F64_MUL, F64_SUB, stF64(0),
       get(acc), get(c), f64At(x, get(i)), F64_MUL, F64_ADD, set(acc),
@@ -434,8 +434,8 @@ export interface WasmTriangular {
   steps(desc: number, flip: number, count: number): void;
   /** factor(n, cp, ci, cx, lp, li, lx, rp, rj, rx, dinv, y, lnz, out) -> 1 | 0: see factorCode. */
   factor: FactorKernel;
-  /** resid(n, cp, ci, cx, reg, w, b, x, r) -> max |r_i| w_i: see residCode. */
-  resid(n: number, cp: number, ci: number, cx: number, reg: number, w: number, b: number, x: number, r: number): number;
+  /** resid(n, cp, ci, cx, kd, w, b, x, r) -> max |r_i| w_i: see residCode. */
+  resid(n: number, cp: number, ci: number, cx: number, kd: number, w: number, b: number, x: number, r: number): number;
   /** update(n, x, r, s, corr) -> max |r_i| s_i: see updateCode. */
   update(n: number, x: number, r: number, s: number, corr: number): number;
 }

@@ -1105,14 +1105,12 @@
             i32.eq
             if
               local.get 14
-              local.get 15
               local.get 4
               local.get 9
               i32.const 3
               i32.shl
               i32.add
               f64.load
-              f64.sub
               local.get 13
               f64.mul
               f64.add

@@ -371,6 +371,20 @@ export class ActiveSetQp {
       }
     }
     if (status === "solved") {
+      // stationarity and the working set's equations once more against P and A themselves (the
+      // refinement's residuals come from the factored values): an error in assembling the KKT
+      // matrix cannot verify itself. The final set is the factored one (kkt's rows), rhs its data.
+      const { n, rhs, sol, res } = this;
+      this.kkt.mul(pValues, aValues, sol, res);
+      let norm = 0, scale = 1;
+      for (let k = 0; k < n + m; k++) {
+        norm = Math.max(norm, Math.abs(rhs[k] - res[k]));
+        scale = Math.max(scale, Math.abs(rhs[k]), Math.abs(sol[k]));
+      }
+      this.residual = norm;
+      if (!(norm <= 1e-10 * scale)) status = "not_converged";
+    }
+    if (status === "solved") {
       // the final set's KKT matrix must have the inertia of a strict local minimizer (see the header)
       const pos = this.kkt.positivePivots;
       const neg = this.kkt.negativePivots;

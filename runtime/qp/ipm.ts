@@ -28,7 +28,7 @@
 // `SparseLdl.factor(values)` per iteration. It is factored regularized (P + delta I, dual diagonal
 // -(D^{-1} + delta), equality rows -delta; quasi-definite, so LDL' exists for any symmetric
 // ordering, Vanderbei 1995) and every solve but the predictor's is refined against the
-// unregularized matrix (as `ActiveKkt.refine` does). The slack and multiplier steps of the
+// unregularized matrix (SparseLdl.solveRefined: on the factored values with K's diagonal). The slack and multiplier steps of the
 // inequality rows are recovered from A dz computed directly (never from differences of the large
 // D_i a_i'dz and dy_i).
 // A'DA is never formed. Rows with both bounds infinite keep their pattern with zero values and a
@@ -249,10 +249,10 @@ export class InteriorPointQp {
   private scaled = false;
   private pUnchanged = false;
   private valsDelta = NaN;
-  /** The P diagonal of `vals` before delta was added, and C - K per row of the factored matrix C
-   *  (the regularization refinement removes; SparseLdl.setRefinement). */
+  /** The P diagonal of `vals` before delta was added, and the diagonal of the unregularized K for
+   *  the refinement (SparseLdl.setRefinement). */
   private readonly diagK: Float64Array;
-  private readonly reg: Float64Array;
+  private readonly kd: Float64Array;
   // convexity test cache: whether P was judged (the P of pSeen) and the verdict
   private pHasChecked = false;
   private pConvex = true;
@@ -268,7 +268,7 @@ export class InteriorPointQp {
     this.kkt = kkt;
     this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm ?? true, refine: true });
     this.diagK = new Float64Array(n);
-    this.reg = new Float64Array(n + m);
+    this.kd = new Float64Array(n + m);
     this.vals = new Float64Array(kkt.nnz);
     this.tol = options.tolerance ?? 1e-9;
     this.maxIter = options.maxIterations ?? 100;
@@ -735,20 +735,19 @@ export class InteriorPointQp {
    * on the factored matrix in WebAssembly where available (SparseLdl.solveRefined).
    */
   private solveK(maxRefine = this.maxRefine): void {
-    const { n, m, rhs, sol, ldl, kkt, vals, kind, dinv, reg, diagK } = this;
+    const { n, m, rhs, sol, ldl, kind, dinv, kd, diagK } = this;
     if (maxRefine === 0) {
       sol.set(rhs);
       ldl.solve(sol);
       return;
     }
-    // C - K of this factorization: the P diagonal's added delta (as computed, so that C_jj - reg_j
-    // is K_jj exactly), -delta on equality rows, -(dinv + delta) + dinv on inequality rows
-    for (let j = 0; j < n; j++) reg[j] = vals[kkt.pDiag[j]] - diagK[j];
+    // K's diagonal (this iteration's): P's, -1 on free rows, 0 on equality rows, -dinv on the others
+    for (let j = 0; j < n; j++) kd[j] = diagK[j];
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      reg[n + i] = k === FREE ? 0 : k === EQUAL ? vals[kkt.dualDiag[i]] : vals[kkt.dualDiag[i]] + dinv[i];
+      kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -dinv[i];
     }
-    ldl.setRefinement(reg, null);
+    ldl.setRefinement(kd, null);
     let scale = 0;
     for (let k = 0; k < rhs.length; k++) scale = Math.max(scale, Math.abs(rhs[k]));
     ldl.solveRefined(rhs, sol, maxRefine, 0, 1e-12 * Math.max(1, scale), 0, 0, true);

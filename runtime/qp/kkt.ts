@@ -24,7 +24,8 @@
 //        factored values entry by entry, and `version` shows whether it was refactored since.
 //      * schur.ts (`SchurKkt`): the working sets of one ActiveSetQp solve as this factorization
 //        bordered by the changed rows (Schur complement; `mul` with an explicit working set).
-//    Every solve is refined against the unregularized matrix (`refine`), and the inertia of the
+//    Solves are refined against the unregularized matrix (`solveRefined` on the factored values with
+//    K's diagonal, or `refine` against P and A from any starting point), and the inertia of the
 //    factored matrix is reported (n positive, m negative pivots for a strict local minimizer).
 
 import { amdOrder } from "../linalg/amd.js";
@@ -195,7 +196,7 @@ const MAX_SCALING = 1e4;
  * The factorization of an active-set KKT matrix on the all-rows pattern:
  *   K_delta = D [[P, A_S'], [A_S, 0]] D + delta diag(I, -I_S)   (+ a decoupled -1 per inactive row)
  * with D = I, or a symmetric Ruiz equilibration of the active matrix when `equilibrate`. `solve`
- * applies K_delta^{-1} in the original coordinates; `refine` corrects a solution against the
+ * applies K_delta^{-1} in the original coordinates; `solveRefined` and `refine` correct a solution against the
  * UNREGULARIZED matrix K = [[P, A_S'], [A_S, 0]] (inactive rows: -I). Allocates nothing after the
  * constructor. `version` increases at every factorization: a holder of a factorization it did not
  * make checks it (and `matches`) before relying on it.
@@ -218,16 +219,15 @@ export class ActiveKkt {
   factored = false;
   /** Factorizations by this object (increases at every `factor`). */
   version = 0;
-  /** Largest |correction| of the last `refine` (0 when it made none). */
+  /** Largest |correction| of the last `refine` or `solveRefined` (0 when it made none). */
   lastCorrection = 0;
   /** Factorizations by all ActiveKkt objects since the process started (for tests and benches). */
   static factorizations = 0;
   private readonly ldl: SparseLdl;
   private readonly values: Float64Array;
-  /** The regularization of the last factorization, per row of K (`solveRefined`), and whether the
-   *  factor has it yet. */
-  private readonly regWork: Float64Array | null;
-  /** The P diagonal of the last factored matrix before delta was added (scaled). */
+  /** Whether the factor has `diagK` and the scaling of the last factorization yet (`solveRefined`). */
+  /** The diagonal of the last factored matrix without its regularization (scaled): P's, 0 on the
+   *  active rows, -1 on the inactive ones (`solveRefined`). */
   private readonly diagK: Float64Array;
   private refineStale = true;
   /** The residual tolerance of the last `solveRefined`. */
@@ -255,8 +255,7 @@ export class ActiveKkt {
     kkt ??= buildKktPattern(P, A);
     this.kkt = kkt;
     this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm === true, refine: options.refine === true });
-    this.regWork = options.refine === true ? new Float64Array(this.n + this.m) : null;
-    this.diagK = new Float64Array(this.n);
+    this.diagK = new Float64Array(this.n + this.m);
     this.values = new Float64Array(kkt.nnz);
     this.rowActive = new Int8Array(this.m);
     this.scaling = new Float64Array(this.n + this.m).fill(1);
@@ -299,28 +298,22 @@ export class ActiveKkt {
 
   /** Whether `solveRefined` is available (the `refine` option). */
   get canRefine(): boolean {
-    return this.regWork !== null;
+    return this.ldl.canRefine;
   }
 
   /**
-   * sol = K^{-1} rhs in the original coordinates: the solve with K_delta, then iterative refinement
-   * against the unregularized K as `refine` does (the same stopping rules with minSteps and stall;
-   * tolerance max(tolAbs, tolRel max|sol|) over the unrefined sol, kept in `lastTolerance`), every
-   * step on the factored matrix in WebAssembly where available (SparseLdl.solveRefined: the
-   * residual as D^{-1} (D rhs - K_delta D^{-1} sol + R D^{-1} sol), R = delta diag(I, -I_S, 0)).
-   * Needs the `refine` option. Returns the last residual's size; sets `lastCorrection`.
+   * sol = K^{-1} rhs in the original coordinates: the solve with the factored C = D K D + delta
+   * diag(I, -I_S, 0), then iterative refinement against the unregularized K as `refine` does (the
+   * same stopping rules with minSteps and stall; tolerance max(tolAbs, tolRel max|sol|) over the
+   * unrefined sol, kept in `lastTolerance`), every step on C's own values with K's diagonal, in
+   * WebAssembly where available (SparseLdl.solveRefined; the factored coordinates are D^{-1} x).
+   * Needs the `refine` option and a successful factorization. Returns the last residual's size;
+   * sets `lastCorrection`.
    */
   solveRefined(rhs: Float64Array, sol: Float64Array, maxSteps: number, minSteps: number, tolAbs: number, tolRel: number, stall: number): number {
-    const reg = this.regWork;
-    if (reg === null) throw new Error("ActiveKkt: solveRefined needs the refine option");
+    if (!this.ldl.canRefine) throw new Error("ActiveKkt: solveRefined needs the refine option");
     if (this.refineStale) {
-      // C - K on the diagonal, as computed: the P diagonal's added delta (C_jj - K_jj, so that the
-      // residual's C_jj - reg_j is K_jj exactly), -delta on the active rows, 0 on the inactive ones
-      const { n, m, delta, rowActive, kkt, values, diagK } = this;
-      for (let j = 0; j < n; j++) reg[j] = values[kkt.pDiag[j]] - diagK[j];
-      for (let i = 0; i < m; i++) reg[n + i] = rowActive[i] === 0 ? 0 : -delta;
-      // the factored coordinates are D^{-1} x: scale = D
-      this.ldl.setRefinement(reg, this.equilibrated ? this.scaling : null);
+      this.ldl.setRefinement(this.diagK, this.equilibrated ? this.scaling : null);
       this.refineStale = false;
     }
     const norm = this.ldl.solveRefined(rhs, sol, maxSteps, minSteps, tolAbs, tolRel, stall, false);
@@ -485,6 +478,9 @@ export class ActiveKkt {
       diagK[j] = vals[kkt.pDiag[j]];
       vals[kkt.pDiag[j]] += delta;
     }
-    for (let i = 0; i < m; i++) vals[kkt.dualDiag[i]] = rowActive[i] === 0 ? -1 : -delta;
+    for (let i = 0; i < m; i++) {
+      vals[kkt.dualDiag[i]] = rowActive[i] === 0 ? -1 : -delta;
+      diagK[n + i] = rowActive[i] === 0 ? -1 : 0;
+    }
   }
 }

@@ -254,8 +254,8 @@ describe("InteriorPointQp on a long-horizon MPC QP (issue 14)", () => {
         }
       }
     }
-    // measured: at most 17 iterations (sharpening included)
-    expect(maxIter).toBeLessThanOrEqual(25);
+    // measured: at most 24 iterations, the default 8 sharpening iterations included (17 with 3)
+    expect(maxIter).toBeLessThanOrEqual(30);
   });
 
   it("one solver object serves solves of different data on the same pattern (no state leaks)", () => {

@@ -254,46 +254,79 @@ describe("SparseLdl WebAssembly solves", () => {
         fc.boolean(),
         (seed, n1, n2, density, scaled, keepBest) => {
           const N = n1 + n2;
-          // K quasi-definite; the factored matrix is C = S K S + diag(reg) with a regularization of
-          // the quasi-definite kind (+ on the first block, - on the second) and an optional scaling
+          // K quasi-definite; the factored matrix is C = S K S with a regularized diagonal (+ on the
+          // first block, - on the second) and an optional scaling S over four decades
           const K = quasiDefinite(seed, n1, n2, density);
           const r = rng(seed + 2);
-          const d = Float64Array.from({ length: N }, () => (scaled ? 0.5 + r() : 1));
-          const reg = Float64Array.from({ length: N }, (_, i) => (i < n1 ? 1e-6 : -1e-6));
+          const d = Float64Array.from({ length: N }, () => (scaled ? 10 ** (4 * r() - 2) : 1));
           const C = new Float64Array(N * N);
           for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) C[i * N + j] = d[i] * K[i * N + j] * d[j];
-          for (let i = 0; i < N; i++) C[i * N + i] += reg[i];
-          // reg as computed from the factored diagonal (what the callers pass)
-          const regC = Float64Array.from({ length: N }, (_, i) => C[i * N + i] - d[i] * K[i * N + i] * d[i]);
+          const kd = Float64Array.from({ length: N }, (_, i) => C[i * N + i]);
+          for (let i = 0; i < N; i++) C[i * N + i] += i < n1 ? 1e-6 : -1e-6;
           const upper = denseToCsc(N, N, C, true);
           const js = new SparseLdl(upper, undefined, { refine: true });
           const wasm = new SparseLdl(upper, js.perm, { wasm: true, refine: true });
+          expect(wasm.usesWasm).toBe(true);
           expect(js.factor(upper.values) && wasm.factor(upper.values)).toBe(true);
-          js.setRefinement(regC, scaled ? d : null);
-          wasm.setRefinement(regC, scaled ? d : null);
+          js.setRefinement(kd, scaled ? d : null);
+          wasm.setRefinement(kd, scaled ? d : null);
           const xTrue = Float64Array.from({ length: N }, () => randn(r));
           const b = new Float64Array(N);
           for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) b[i] += K[i * N + j] * xTrue[j];
+          /** max |b - K x| in the caller's units (K unscaled, unregularized) */
+          const residual = (x: Float64Array): number => {
+            let res = 0;
+            for (let i = 0; i < N; i++) {
+              let s = b[i];
+              for (let j = 0; j < N; j++) s -= K[i * N + j] * x[j];
+              res = Math.max(res, Math.abs(s));
+            }
+            return res;
+          };
+          let scale = 1;
+          for (let i = 0; i < N; i++) scale = Math.max(scale, Math.abs(b[i]), Math.abs(xTrue[i]));
+          // no correction, then one: the reported sizes are those of the residual and of the change of
+          // the solution in the caller's units (not the scaled ones)
+          const x0 = new Float64Array(N), x1 = new Float64Array(N);
+          const n0 = wasm.solveRefined(b, x0, 0, 0, 0, 0, 0.5, false);
+          const r0 = residual(x0);
+          expect(Math.abs(n0 - r0)).toBeLessThanOrEqual(1e-6 * r0 + 1e-14 * scale);
+          wasm.solveRefined(b, x1, 1, 0, 0, 0, 0.5, false);
+          let change = 0;
+          for (let i = 0; i < N; i++) change = Math.max(change, Math.abs(x1[i] - x0[i]));
+          expect(Math.abs(wasm.lastCorrection - change)).toBeLessThanOrEqual(1e-6 * change + 1e-14 * scale);
+          // refined to round-off: the same bits on both paths
           const a = new Float64Array(N), c = new Float64Array(N);
           const na = js.solveRefined(b, a, 8, 0, 1e-14, 1e-14, 0.5, keepBest);
           const nc = wasm.solveRefined(b, c, 8, 0, 1e-14, 1e-14, 0.5, keepBest);
           expect(Array.from(c)).toEqual(Array.from(a));
           expect(nc).toBe(na);
           expect(wasm.lastCorrection).toBe(js.lastCorrection);
-          // the residual it reports is that of K (not of the regularized C), in the caller's units
-          let res = 0, scale = 1;
-          for (let i = 0; i < N; i++) {
-            let s = b[i];
-            for (let j = 0; j < N; j++) s -= K[i * N + j] * a[j];
-            res = Math.max(res, Math.abs(s));
-            scale = Math.max(scale, Math.abs(b[i]), Math.abs(xTrue[i]));
-          }
-          expect(res).toBeLessThan(1e-10 * scale);
-          expect(Math.abs(na - res)).toBeLessThan(1e-10 * scale);
+          const ra = residual(a);
+          expect(ra).toBeLessThan(1e-10 * scale);
+          // the reported size is that of the returned solution (with keepBest too)
+          expect(Math.abs(na - ra)).toBeLessThanOrEqual(1e-6 * ra + 1e-14 * scale);
           for (let i = 0; i < N; i++) expect(Math.abs(a[i] - xTrue[i])).toBeLessThan(1e-7 * scale);
         },
       ),
       { numRuns: 150, seed: 20261207 },
     );
+  });
+
+  it("solveRefined refuses to run without a factorization and its refinement data", () => {
+    const K = quasiDefinite(3, 4, 3, 0.5);
+    const upper = denseToCsc(7, 7, K, true);
+    const ldl = new SparseLdl(upper, undefined, { wasm: true, refine: true });
+    const kd = Float64Array.from({ length: 7 }, (_, i) => K[i * 7 + i]);
+    const b = new Float64Array(7).fill(1), x = new Float64Array(7);
+    expect(() => ldl.solveRefined(b, x, 4, 0, 0, 0, 0.5, false)).toThrow(/factor/);
+    expect(ldl.factor(upper.values)).toBe(true);
+    expect(() => ldl.solveRefined(b, x, 4, 0, 0, 0, 0.5, false)).toThrow(/setRefinement/);
+    ldl.setRefinement(kd, null);
+    expect(() => ldl.solveRefined(b, x, 4, 0, 0, 0, 0.5, false)).not.toThrow();
+    // a new factorization needs its own data again
+    expect(ldl.factor(upper.values)).toBe(true);
+    expect(() => ldl.solveRefined(b, x, 4, 0, 0, 0, 0.5, false)).toThrow(/setRefinement/);
+    expect(() => new SparseLdl(upper).setRefinement(kd, null)).toThrow(/refine option/);
   });
 });

@@ -603,11 +603,12 @@ export class ActiveSetQp {
    * conditions hold within tolerance); `lastWasBlock` says which it did.
    */
   private correct(aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array, converged: boolean, all: boolean, force = false): number {
-    const { n, m, sol, az, A } = this;
+    const { n, m, sol, az } = this;
+    const ac = this.A.colPtr, ar = this.A.rowIdx;
     az.fill(0);
     for (let j = 0; j < n; j++) {
       const zj = sol[j];
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) az[A.rowIdx[p]] += aValues[p] * zj;
+      for (let p = ac[j], end = ac[j + 1]; p < end; p++) az[ar[p]] += aValues[p] * zj;
     }
     let yScale = 1;
     for (let i = 0; i < m; i++) if (active[i] !== 0) yScale = Math.max(yScale, Math.abs(sol[n + i]));

@@ -753,14 +753,18 @@ export class InteriorPointQp {
     ldl.solveRefined(rhs, sol, maxRefine, 0, 1e-12 * Math.max(1, scale), 0, 0, true);
   }
 
+  // the sparse products below read the index arrays as locals and each column's bounds once (the
+  // same operations in the same order as through the patterns' properties, measurably faster)
+
   private mulP(v: Float64Array, out: Float64Array): void {
-    const { n, P, ps } = this;
+    const { n, ps } = this;
+    const pc = this.P.colPtr, pr = this.P.rowIdx;
     out.fill(0);
     for (let j = 0; j < n; j++) {
       const vj = v[j];
       let acc = 0;
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
-        const i = P.rowIdx[p];
+      for (let p = pc[j], end = pc[j + 1]; p < end; p++) {
+        const i = pr[p];
         out[i] += ps[p] * vj;
         if (i !== j) acc += ps[p] * v[i];
       }
@@ -769,19 +773,21 @@ export class InteriorPointQp {
   }
 
   private mulA(v: Float64Array, out: Float64Array): void {
-    const { n, A, as } = this;
+    const { n, as } = this;
+    const ac = this.A.colPtr, ar = this.A.rowIdx;
     out.fill(0);
     for (let j = 0; j < n; j++) {
       const vj = v[j];
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) out[A.rowIdx[p]] += as[p] * vj;
+      for (let p = ac[j], end = ac[j + 1]; p < end; p++) out[ar[p]] += as[p] * vj;
     }
   }
 
   private mulAt(v: Float64Array, out: Float64Array): void {
-    const { n, A, as } = this;
+    const { n, as } = this;
+    const ac = this.A.colPtr, ar = this.A.rowIdx;
     for (let j = 0; j < n; j++) {
       let acc = 0;
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) acc += as[p] * v[A.rowIdx[p]];
+      for (let p = ac[j], end = ac[j + 1]; p < end; p++) acc += as[p] * v[ar[p]];
       out[j] = acc;
     }
   }

@@ -368,28 +368,29 @@ export class ActiveKkt {
   /** out = K v with the unregularized matrix of the last factorization (inactive rows: -v_y), or of
    *  the working set `active` (row i active when active[i] !== 0) when given (schur.ts). */
   mul(pValues: ArrayLike<number>, aValues: ArrayLike<number>, v: Float64Array, out: Float64Array, active: ArrayLike<number> = this.rowActive): void {
-    const { n, m, P, A } = this;
-    const rowActive = active;
+    const { n, m } = this;
+    // the index arrays as locals, each column's bounds read once (the same operations in the same order)
+    const pc = this.P.colPtr, pr = this.P.rowIdx, ac = this.A.colPtr, ar = this.A.rowIdx;
     out.fill(0);
     for (let j = 0; j < n; j++) {
       const vj = v[j];
       let acc = 0;
-      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
-        const i = P.rowIdx[p];
+      for (let p = pc[j], end = pc[j + 1]; p < end; p++) {
+        const i = pr[p];
         const pv = pValues[p];
         out[i] += pv * vj;
         if (i !== j) acc += pv * v[i];
       }
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
-        const r = A.rowIdx[p];
-        if (rowActive[r] === 0) continue;
+      for (let p = ac[j], end = ac[j + 1]; p < end; p++) {
+        const r = ar[p];
+        if (active[r] === 0) continue;
         const av = aValues[p];
         out[n + r] += av * vj;
         acc += av * v[n + r];
       }
       out[j] += acc;
     }
-    for (let i = 0; i < m; i++) if (rowActive[i] === 0) out[n + i] = -v[n + i];
+    for (let i = 0; i < m; i++) if (active[i] === 0) out[n + i] = -v[n + i];
   }
 
   /**

@@ -196,8 +196,8 @@ const MAX_SCALING = 1e4;
  * The factorization of an active-set KKT matrix on the all-rows pattern:
  *   K_delta = D [[P, A_S'], [A_S, 0]] D + delta diag(I, -I_S)   (+ a decoupled -1 per inactive row)
  * with D = I, or a symmetric Ruiz equilibration of the active matrix when `equilibrate`. `solve`
- * applies K_delta^{-1} in the original coordinates; `solveRefined` and `refine` correct a solution against the
- * UNREGULARIZED matrix K = [[P, A_S'], [A_S, 0]] (inactive rows: -I). Allocates nothing after the
+ * applies K_delta^{-1} in the original coordinates; `solveRefined` and `refine` correct a solution
+ * against the UNREGULARIZED matrix K = [[P, A_S'], [A_S, 0]] (inactive rows: -I). Allocates nothing after the
  * constructor. `version` increases at every factorization: a holder of a factorization it did not
  * make checks it (and `matches`) before relying on it.
  */
@@ -225,10 +225,10 @@ export class ActiveKkt {
   static factorizations = 0;
   private readonly ldl: SparseLdl;
   private readonly values: Float64Array;
-  /** Whether the factor has `diagK` and the scaling of the last factorization yet (`solveRefined`). */
   /** The diagonal of the last factored matrix without its regularization (scaled): P's, 0 on the
    *  active rows, -1 on the inactive ones (`solveRefined`). */
   private readonly diagK: Float64Array;
+  /** Whether the factor still lacks `diagK` and the scaling of the last factorization. */
   private refineStale = true;
   /** The residual tolerance of the last `solveRefined`. */
   lastTolerance = NaN;

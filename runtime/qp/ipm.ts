@@ -889,7 +889,8 @@ export class InteriorPointQp {
       this.scaleBounds(l, u);
       return;
     }
-    const { n, m, P, A, ps, as, qs, Dsc: D, Esc: E, dWork, eWork } = this;
+    const { n, m, ps, as, qs, Dsc: D, Esc: E, dWork, eWork } = this;
+    const pc = this.P.colPtr, pr = this.P.rowIdx, ac = this.A.colPtr, ar = this.A.rowIdx;
     for (let p = 0; p < ps.length; p++) ps[p] = pValues[p];
     for (let p = 0; p < as.length; p++) as[p] = aValues[p];
     for (let j = 0; j < n; j++) qs[j] = q[j];
@@ -903,15 +904,15 @@ export class InteriorPointQp {
       dWork.fill(0);
       eWork.fill(0);
       for (let j = 0; j < n; j++) {
-        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        for (let p = pc[j], end = pc[j + 1]; p < end; p++) {
           const v = Math.abs(ps[p]);
-          const i = P.rowIdx[p];
+          const i = pr[p];
           if (v > dWork[j]) dWork[j] = v;
           if (v > dWork[i]) dWork[i] = v;
         }
-        for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        for (let p = ac[j], end = ac[j + 1]; p < end; p++) {
           const v = Math.abs(as[p]);
-          const i = A.rowIdx[p];
+          const i = ar[p];
           if (v > dWork[j]) dWork[j] = v;
           if (v > eWork[i]) eWork[i] = v;
         }
@@ -921,16 +922,16 @@ export class InteriorPointQp {
       for (let j = 0; j < n; j++) {
         D[j] *= dWork[j];
         qs[j] *= dWork[j];
-        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) ps[p] *= dWork[P.rowIdx[p]] * dWork[j];
-        for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) as[p] *= eWork[A.rowIdx[p]] * dWork[j];
+        for (let p = pc[j], end = pc[j + 1]; p < end; p++) ps[p] *= dWork[pr[p]] * dWork[j];
+        for (let p = ac[j], end = ac[j + 1]; p < end; p++) as[p] *= eWork[ar[p]] * dWork[j];
       }
       for (let i = 0; i < m; i++) E[i] *= eWork[i];
       // cost scaling: 1 / max(mean column norm of P, ||q||_inf)
       dWork.fill(0);
       for (let j = 0; j < n; j++) {
-        for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        for (let p = pc[j], end = pc[j + 1]; p < end; p++) {
           const v = Math.abs(ps[p]);
-          const i = P.rowIdx[p];
+          const i = pr[p];
           if (v > dWork[j]) dWork[j] = v;
           if (v > dWork[i]) dWork[i] = v;
         }

@@ -372,9 +372,21 @@ export class SparseLdl {
 
   /** Numeric factorization; values aligned with the input pattern's rowIdx. False on a zero or non-finite pivot. */
   factor(values: ArrayLike<number>): boolean {
-    const { n, cp, ci, cx, map, lp, li, lx, rp, rj, rx, dinv, y, lnz } = this;
-    this.refineReady = false;
+    const { cx, map } = this;
     for (let p = 0; p < this.inputNnz; p++) cx[map[p]] = values[p];
+    return this.refactor();
+  }
+
+  /** Sets entry p (of the input pattern) of the matrix the next `refactor` factors. */
+  setValue(p: number, v: number): void {
+    this.cx[this.map[p]] = v;
+  }
+
+  /** Numeric factorization of the values stored by the last `factor` and the `setValue` calls
+   *  since (the same as `factor` with those values). False on a zero or non-finite pivot. */
+  refactor(): boolean {
+    const { n, cp, ci, cx, lp, li, lx, rp, rj, rx, dinv, y, lnz } = this;
+    this.refineReady = false;
     const w = this.wasm;
     if (w !== null) {
       // the same loop in WebAssembly (ldlWasm.ts factorCode): bitwise the same factor

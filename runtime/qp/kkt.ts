@@ -230,6 +230,14 @@ export class ActiveKkt {
   private readonly diagK: Float64Array;
   /** Whether the factor still lacks `diagK` and the scaling of the last factorization. */
   private refineStale = true;
+  /** The P and A values of the last assembly when it was unequilibrated (`assembledValues`): a
+   *  factorization with the same values and delta rewrites only the rows whose activity changed. */
+  private readonly pLast: Float64Array;
+  private readonly aLast: Float64Array;
+  private assembledValues = false;
+  /** A's entries by row: rowEntry[rowPtr[i] .. rowPtr[i + 1]) are the entries (in A's CSC order) of row i. */
+  private readonly rowPtr: Int32Array;
+  private readonly rowEntry: Int32Array;
   /** The residual tolerance of the last `solveRefined`. */
   lastTolerance = NaN;
   private readonly colMax: Float64Array;
@@ -256,6 +264,14 @@ export class ActiveKkt {
     this.kkt = kkt;
     this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm === true, refine: options.refine === true });
     this.diagK = new Float64Array(this.n + this.m);
+    this.pLast = new Float64Array(P.colPtr[P.cols]);
+    this.aLast = new Float64Array(A.colPtr[A.cols]);
+    this.rowPtr = new Int32Array(this.m + 1);
+    this.rowEntry = new Int32Array(A.colPtr[A.cols]);
+    for (let k = 0; k < this.rowEntry.length; k++) this.rowPtr[A.rowIdx[k] + 1]++;
+    for (let i = 0; i < this.m; i++) this.rowPtr[i + 1] += this.rowPtr[i];
+    const next = this.rowPtr.slice(0, this.m);
+    for (let j = 0; j < A.cols; j++) for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) this.rowEntry[next[A.rowIdx[k]]++] = k;
     this.values = new Float64Array(kkt.nnz);
     this.rowActive = new Int8Array(this.m);
     this.scaling = new Float64Array(this.n + this.m).fill(1);
@@ -283,17 +299,59 @@ export class ActiveKkt {
    */
   factor(pValues: ArrayLike<number>, aValues: ArrayLike<number>, active: ArrayLike<number>, delta: number, equilibrate = false): boolean {
     const { m, rowActive } = this;
+    this.version++;
+    ActiveKkt.factorizations++;
+    this.refineStale = true;
+    if (!equilibrate && this.rowsOnly(pValues, aValues, delta)) {
+      // the same P, A and delta as the last (unequilibrated) assembly: only the rows whose activity
+      // changed are rewritten, in the values and in the factor's input (the same matrix, bitwise)
+      this.updateRows(aValues, active);
+      this.factored = this.ldl.refactor();
+      return this.factored;
+    }
     for (let i = 0; i < m; i++) rowActive[i] = active[i] !== 0 ? 1 : 0;
     this.delta = delta;
     this.equilibrated = equilibrate;
     if (equilibrate) this.equilibrate(pValues, aValues);
     else this.scaling.fill(1);
     this.assemble(pValues, aValues, this.values);
-    this.version++;
-    ActiveKkt.factorizations++;
-    this.refineStale = true;
+    this.assembledValues = !equilibrate;
+    if (this.assembledValues) {
+      this.pLast.set(pValues);
+      this.aLast.set(aValues);
+    }
     this.factored = this.ldl.factor(this.values);
     return this.factored;
+  }
+
+  /** Whether the last assembly was unequilibrated, with this delta and these P and A values. */
+  private rowsOnly(pValues: ArrayLike<number>, aValues: ArrayLike<number>, delta: number): boolean {
+    if (!this.assembledValues || delta !== this.delta) return false;
+    const { pLast, aLast } = this;
+    for (let k = 0; k < pLast.length; k++) if (pLast[k] !== pValues[k]) return false;
+    for (let k = 0; k < aLast.length; k++) if (aLast[k] !== aValues[k]) return false;
+    return true;
+  }
+
+  /** Rewrites the rows whose activity differs from the last factorization's (their A entries, the
+   *  dual diagonal and K's diagonal there), as `assemble` writes them unequilibrated. */
+  private updateRows(aValues: ArrayLike<number>, active: ArrayLike<number>): void {
+    const { n, m, rowActive, values, kkt, diagK, ldl, delta, rowPtr, rowEntry } = this;
+    for (let i = 0; i < m; i++) {
+      const now = active[i] !== 0 ? 1 : 0;
+      if (now === rowActive[i]) continue;
+      rowActive[i] = now;
+      for (let q = rowPtr[i]; q < rowPtr[i + 1]; q++) {
+        const k = rowEntry[q];
+        const v = now !== 0 ? aValues[k] : 0;
+        values[kkt.aMap[k]] = v;
+        ldl.setValue(kkt.aMap[k], v);
+      }
+      const d = now !== 0 ? -delta : -1;
+      values[kkt.dualDiag[i]] = d;
+      ldl.setValue(kkt.dualDiag[i], d);
+      diagK[n + i] = now !== 0 ? 0 : -1;
+    }
   }
 
   /** Whether `solveRefined` is available (the `refine` option). */

@@ -497,10 +497,11 @@ export class SparseLdl {
     }
   }
 
-  /** Both triangular solves in WebAssembly on the kernel's buffer w.x (permuted coordinates). */
-  private kernelSolve(w: WasmFactor): void {
+  /** Both triangular solves in WebAssembly, in place on the permuted vector at byte address `x` of
+   *  the factor's memory (the kernel's buffer w.x unless given). */
+  private kernelSolve(w: WasmFactor, x = w.at.x): void {
     const a = w.at;
-    w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, a.x);
+    w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, x);
   }
 
   /** Whether `solveRefined` is available (the `refine` option). */
@@ -629,10 +630,8 @@ export class SparseLdl {
   /** Both triangular solves on a permuted vector in place (on the WebAssembly path, one of this factor's vectors). */
   private solveInPlace(v: Float64Array): void {
     const w = this.wasm;
-    if (w !== null) {
-      const a = w.at;
-      w.kernels.solve(this.n, a.rp, a.rj, a.rx, a.lp, a.li, a.lx, a.dinv, v.byteOffset);
-    } else this.solvePermuted(v);
+    if (w !== null) this.kernelSolve(w, v.byteOffset);
+    else this.solvePermuted(v);
   }
 
   /** pinv[old] = new position (the inverse of perm). */

@@ -75,6 +75,9 @@ function body(locals: [number, number][], code: Code): Code {
 const addr8 = (base: number, idx: Code): Code => [get(base), idx, i32c(3), I32_SHL, I32_ADD];
 const addr4 = (base: number, idx: Code): Code => [get(base), idx, i32c(2), I32_SHL, I32_ADD];
 const stI32 = (offset: number): Code => [I32_STORE, 2, uleb(offset)];
+// the int32 / double entry idx of the array at the address in local `base`
+const i32At = (base: number, idx: Code): Code => [addr4(base, idx), ldI32(0)];
+const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
 
 /**
  * forward(n, rp, rj, rx, x): L y = b by rows (CSR rp/rj/rx, byte addresses), in place in x.
@@ -155,8 +158,6 @@ function backwardCode(): Code {
 function factorCode(): Code {
   const [n, cp, ci, cx, lp, li, lx, rp, rj, rx, dinv, y, lnz, out] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const [k, p, pEnd, q, qEnd, i, p2, pos, neg, yi, dk, lki] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
-  const i32At = (base: number, idx: Code): Code => [addr4(base, idx), ldI32(0)];
-  const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
   const counts: Code = [get(out), get(pos), stI32(0), get(out), get(neg), stI32(4)];
   return [
     i32c(0), set(k), i32c(0), set(pos), i32c(0), set(neg),
@@ -314,14 +315,12 @@ function stepsCode(): Code {
  * resid(n, cp, ci, cx, kd, w, b, x, r) -> max_i |r_i| w_i: the residual r = b - K x of iterative
  * refinement against K, the factored matrix C (its permuted upper triangle cp/ci/cx, as the factor
  * kernel reads it) with its diagonal replaced by kd (the regularization removed). The same
- * operations in the same order as
- * SparseLdl's JavaScript loop (`residual`). Locals: 9 j, 10 p, 11 pEnd, 12 i, 13 xj, 14 acc, 15 c, 16 nrm.
+ * operations in the same order as SparseLdl's JavaScript loop (`residual`). Locals: 9 j, 10 p,
+ * 11 pEnd, 12 i, 13 xj, 14 acc, 15 c, 16 nrm.
  */
 function residCode(): Code {
   const [n, cp, ci, cx, kd, w, b, x, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [j, p, pEnd, i, xj, acc, c, nrm] = [9, 10, 11, 12, 13, 14, 15, 16];
-  const i32At = (base: number, idx: Code): Code => [addr4(base, idx), ldI32(0)];
-  const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
   const forJ = (body: Code): Code => [
     i32c(0), set(j),
     BLOCK, VOID, LOOP, VOID,
@@ -363,7 +362,6 @@ function residCode(): Code {
  */
 function updateCode(): Code {
   const [n, x, r, s, corr, j, v, nrm] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const f64At = (base: number, idx: Code): Code => [addr8(base, idx), ldF64(0)];
   return [
     f64zero, set(nrm), i32c(0), set(j),
     BLOCK, VOID, LOOP, VOID,

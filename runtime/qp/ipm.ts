@@ -28,9 +28,9 @@
 // `SparseLdl.factor(values)` per iteration. It is factored regularized (P + delta I, dual diagonal
 // -(D^{-1} + delta), equality rows -delta; quasi-definite, so LDL' exists for any symmetric
 // ordering, Vanderbei 1995) and every solve but the predictor's is refined against the
-// unregularized matrix (SparseLdl.solveRefined: on the factored values with K's diagonal). The slack and multiplier steps of the
-// inequality rows are recovered from A dz computed directly (never from differences of the large
-// D_i a_i'dz and dy_i).
+// unregularized matrix (SparseLdl.solveRefined: on the factored values with K's diagonal). The
+// slack and multiplier steps of the inequality rows are recovered from A dz computed directly
+// (never from differences of the large D_i a_i'dz and dy_i).
 // A'DA is never formed. Rows with both bounds infinite keep their pattern with zero values and a
 // -1 diagonal (their multiplier step is exactly 0).
 //
@@ -99,7 +99,8 @@ export interface IpmOptions {
   /**
    * Iterations after the tolerance is met, while the iterate stays within it (the last one that
    * does is kept): they drive mu further down, so rows whose multipliers are far below the
-   * tolerance (discounted stages of long horizons) are classified right for the crossover. Default DEFAULT_SHARPEN_ITERATIONS (8).
+   * tolerance (discounted stages of long horizons) are classified right for the crossover.
+   * Default DEFAULT_SHARPEN_ITERATIONS (8).
    */
   readonly sharpenIterations?: number;
   /** Maximum refinement steps of the starting point's and the corrector's solves (the predictor's
@@ -249,9 +250,8 @@ export class InteriorPointQp {
   private scaled = false;
   private pUnchanged = false;
   private valsDelta = NaN;
-  /** The P diagonal of `vals` before delta was added, and the diagonal of the unregularized K for
-   *  the refinement (SparseLdl.setRefinement). */
-  private readonly diagK: Float64Array;
+  /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
+   *  written with `vals` (before delta is added), the rows' per iteration. */
   private readonly kd: Float64Array;
   // convexity test cache: whether P was judged (the P of pSeen) and the verdict
   private pHasChecked = false;
@@ -267,7 +267,6 @@ export class InteriorPointQp {
     const { kkt, perm } = kktPatternFor(P, A);
     this.kkt = kkt;
     this.ldl = new SparseLdl(kkt.pattern, perm, { wasm: options.wasm ?? true, refine: true });
-    this.diagK = new Float64Array(n);
     this.kd = new Float64Array(n + m);
     this.vals = new Float64Array(kkt.nnz);
     this.tol = options.tolerance ?? 1e-9;
@@ -716,9 +715,9 @@ export class InteriorPointQp {
     const { n, m, kkt, vals, ps, as, A, kind, dinv } = this;
     vals.fill(0);
     for (let p = 0; p < ps.length; p++) vals[kkt.pMap[p]] = ps[p];
-    const diagK = this.diagK;
+    const kd = this.kd;
     for (let j = 0; j < n; j++) {
-      diagK[j] = vals[kkt.pDiag[j]];
+      kd[j] = vals[kkt.pDiag[j]];
       vals[kkt.pDiag[j]] += delta;
       for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) if (kind[A.rowIdx[p]] !== FREE) vals[kkt.aMap[p]] = as[p];
     }
@@ -735,14 +734,14 @@ export class InteriorPointQp {
    * on the factored matrix in WebAssembly where available (SparseLdl.solveRefined).
    */
   private solveK(maxRefine = this.maxRefine): void {
-    const { n, m, rhs, sol, ldl, kind, dinv, kd, diagK } = this;
+    const { n, m, rhs, sol, ldl, kind, dinv, kd } = this;
     if (maxRefine === 0) {
       sol.set(rhs);
       ldl.solve(sol);
       return;
     }
-    // K's diagonal (this iteration's): P's, -1 on free rows, 0 on equality rows, -dinv on the others
-    for (let j = 0; j < n; j++) kd[j] = diagK[j];
+    // K's diagonal on the rows (this iteration's; P's part is `assemble`'s): -1 on free rows, 0 on
+    // equality rows, -dinv on the others
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -dinv[i];

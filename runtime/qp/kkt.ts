@@ -31,6 +31,7 @@
 import { amdOrder } from "../linalg/amd.js";
 import { SparseLdl } from "../linalg/ldl.js";
 import type { CscPattern } from "../sparse/csc.js";
+import { cscTranspose } from "../sparse/ops.js";
 
 export interface KktPattern {
   readonly n: number;
@@ -197,8 +198,8 @@ const MAX_SCALING = 1e4;
  *   K_delta = D [[P, A_S'], [A_S, 0]] D + delta diag(I, -I_S)   (+ a decoupled -1 per inactive row)
  * with D = I, or a symmetric Ruiz equilibration of the active matrix when `equilibrate`. `solve`
  * applies K_delta^{-1} in the original coordinates; `solveRefined` and `refine` correct a solution
- * against the UNREGULARIZED matrix K = [[P, A_S'], [A_S, 0]] (inactive rows: -I). Allocates nothing after the
- * constructor. `version` increases at every factorization: a holder of a factorization it did not
+ * against the UNREGULARIZED matrix K = [[P, A_S'], [A_S, 0]] (inactive rows: -I). Allocates
+ * nothing after the constructor. `version` increases at every factorization: a holder of a factorization it did not
  * make checks it (and `matches`) before relying on it.
  */
 export class ActiveKkt {
@@ -266,12 +267,11 @@ export class ActiveKkt {
     this.diagK = new Float64Array(this.n + this.m);
     this.pLast = new Float64Array(P.colPtr[P.cols]);
     this.aLast = new Float64Array(A.colPtr[A.cols]);
-    this.rowPtr = new Int32Array(this.m + 1);
-    this.rowEntry = new Int32Array(A.colPtr[A.cols]);
-    for (let k = 0; k < this.rowEntry.length; k++) this.rowPtr[A.rowIdx[k] + 1]++;
-    for (let i = 0; i < this.m; i++) this.rowPtr[i + 1] += this.rowPtr[i];
-    const next = this.rowPtr.slice(0, this.m);
-    for (let j = 0; j < A.cols; j++) for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) this.rowEntry[next[A.rowIdx[k]]++] = k;
+    // A's rows: the transpose's columns, and where each entry of A went (inverted into rowEntry)
+    const toRow = new Int32Array(A.colPtr[A.cols]);
+    this.rowPtr = cscTranspose({ ...A, values: new Float64Array(toRow.length) }, toRow).colPtr;
+    this.rowEntry = new Int32Array(toRow.length);
+    for (let k = 0; k < toRow.length; k++) this.rowEntry[toRow[k]] = k;
     this.values = new Float64Array(kkt.nnz);
     this.rowActive = new Int8Array(this.m);
     this.scaling = new Float64Array(this.n + this.m).fill(1);

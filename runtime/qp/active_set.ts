@@ -174,6 +174,8 @@ export class ActiveSetQp {
   private readonly hU: Float64Array;
   private readonly hSet: Int8Array;
   private hValid = false;
+  /** Number of entries of each row of A (1: a bound row on one variable). */
+  private readonly rowEntries: Int32Array;
   private hOn = false;
   /** Corrections chosen by the homotopy's ratio test in the last solve (for tests). */
   homotopySteps = 0;
@@ -212,6 +214,59 @@ export class ActiveSetQp {
     this.hL = new Float64Array(hm);
     this.hU = new Float64Array(hm);
     this.hSet = new Int8Array(hm);
+    this.rowEntries = new Int32Array(this.m);
+    for (let p = 0; p < A.colPtr[this.n]; p++) this.rowEntries[A.rowIdx[p]]++;
+  }
+
+  /**
+   * Completes a starting set for the columns without curvature (P's column j is zero) and with a
+   * linear cost (q_j != 0): the cost decreases without bound along d = -sign(q_j) e_j unless an
+   * active row blocks d, so a set in which none does has a singular KKT matrix with the right-hand
+   * side outside its range (the regularized point moves like 1/delta along d, see the header). When
+   * no active or equality row blocks d, the column's own bound row (a row of A with this one entry,
+   * e.g. a soft constraint's slack s >= 0) is made active on the side that blocks d. In an MPC whose
+   * slacks have only a linear penalty, a working set carried over from the last step leaves the
+   * slacks of the stages that just entered the horizon free, and the walk used to spend its sets
+   * (or its whole budget, at N = 320) undoing the excursion. Only the starting guess changes: the
+   * point is still accepted by the KKT conditions alone, and at an optimal set every such d is
+   * blocked already (stationarity in row j: q_j = -sum_i A_ij y_i), so a warm start is untouched.
+   */
+  private blockFlatColumns(pValues: ArrayLike<number>, q: ArrayLike<number>, aValues: ArrayLike<number>, l: ArrayLike<number>, u: ArrayLike<number>, active: Int8Array): void {
+    const { P, A, n, rowEntries } = this;
+    for (let j = 0; j < n; j++) {
+      if (q[j] === 0) continue;
+      let flat = true;
+      for (let p = P.colPtr[j]; p < P.colPtr[j + 1]; p++) {
+        if (pValues[p] !== 0) {
+          flat = false;
+          break;
+        }
+      }
+      if (!flat) continue;
+      const dir = q[j] > 0 ? -1 : 1;
+      let blocked = false;
+      let bound = -1;
+      let side: ActiveFlag = 0;
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        const i = A.rowIdx[p];
+        const a = aValues[p] * dir; // rate of change of row i along d
+        if (a === 0) continue;
+        if (l[i] === u[i] || (a < 0 && active[i] < 0) || (a > 0 && active[i] > 0)) {
+          blocked = true;
+          break;
+        }
+        if (rowEntries[i] === 1) {
+          if (a < 0 && l[i] > -Infinity) {
+            bound = i;
+            side = -1;
+          } else if (a > 0 && u[i] < Infinity) {
+            bound = i;
+            side = 1;
+          }
+        }
+      }
+      if (!blocked && bound >= 0) active[bound] = side;
+    }
   }
 
   /**
@@ -282,6 +337,7 @@ export class ActiveSetQp {
       else if (active[i] < 0 && !(l[i] > -Infinity)) active[i] = 0;
       else if (active[i] > 0 && !(u[i] < Infinity)) active[i] = 0;
     }
+    this.blockFlatColumns(pValues, q, aValues, l, u, active);
     let status: ActiveSetStatus = "not_settled";
     this.iterations = 0;
     this.lastAdded = -1;

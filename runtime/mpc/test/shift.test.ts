@@ -97,28 +97,47 @@ describe("shifting the first stages only", () => {
 });
 
 describe("closed loop warm started from the shifted working set", () => {
-  it("gives the actions of cold solves to 1e-9 with fewer working sets (Gros & Zanon, N = 20, 150 steps)", () => {
-    const gz = gzWithHorizon(20);
+  /** Closed loop from the warm controller's actions; beside each step, a fresh controller's cold solve of the same state. */
+  function warmAndCold(N: number, steps: number) {
+    const gz = gzWithHorizon(N);
     const mpc = gz.createController({ firstInputBounds: "removed" });
     const plant = gz.createPlant!({ disturbance: new RecordedDisturbance(anchor.noise_e.map((e) => [e, 0])) });
     let state = Float64Array.from(plant.reset(0));
     let coldFactorizations = 0;
-    for (let k = 0; k < 150; k++) {
+    let maxDu = 0;
+    for (let k = 0; k < steps; k++) {
       const warm = mpc.act(state);
       const fresh = gz.createController({ firstInputBounds: "removed" });
       const cold = fresh.act(state);
       coldFactorizations += fresh.stats.factorizations;
       expect(warm.status).toBe("solved");
       expect(cold.status).toBe("solved");
-      expect(Math.abs(warm.u[0] - cold.u[0])).toBeLessThanOrEqual(1e-9);
+      maxDu = Math.max(maxDu, Math.abs(warm.u[0] - cold.u[0]));
       state = Float64Array.from(plant.step(warm.u).observation);
     }
-    expect(mpc.stats.shiftedGuesses).toBeGreaterThan(30);
-    expect(mpc.stats.admm).toBe(0);
-    // measured: 278 factorizations warm against 543 cold (cold solves start from the empty set and
-    // settle through block steps: 3.6 sets each; one row per set, they took 6295)
-    expect(mpc.stats.factorizations).toBeLessThan(0.6 * coldFactorizations);
-    expect(coldFactorizations).toBeLessThan(5 * 150);
+    return { stats: mpc.stats, coldFactorizations, maxDu };
+  }
+
+  it("gives the actions of cold solves to 1e-9 (Gros & Zanon, N = 20, 150 steps)", () => {
+    const r = warmAndCold(20, 150);
+    expect(r.maxDu).toBeLessThanOrEqual(1e-9);
+    expect(r.stats.shiftedGuesses).toBeGreaterThan(30);
+    expect(r.stats.admm).toBe(0);
+    // measured: 276 factorizations warm, 219 cold. Cold solves start from the empty set, which the
+    // solver completes with the slacks' bounds (blockFlatColumns); on a horizon this short that
+    // guess is as good as the shifted one, and both stay under two factorizations per step
+    expect(r.stats.factorizations).toBeLessThan(2 * 150);
+    expect(r.coldFactorizations).toBeLessThan(2 * 150);
+  });
+
+  it("needs far fewer factorizations than cold solves on a long horizon (N = 80, 100 steps)", () => {
+    const r = warmAndCold(80, 100);
+    // the cold solves that leave the walk for the interior-point fallback end within the
+    // controller's KKT tolerance (1e-6) of the same point: measured |du| up to 3.5e-9
+    expect(r.maxDu).toBeLessThanOrEqual(1e-8);
+    expect(r.stats.admm).toBe(0);
+    // measured over 150 steps: 467 factorizations warm against 1861 cold
+    expect(r.stats.factorizations).toBeLessThan(0.5 * r.coldFactorizations);
   });
 });
 

@@ -279,6 +279,63 @@ describe("ActiveSetQp refuses what is not a convex QP with a minimizer", () => {
   });
 });
 
+describe("ActiveSetQp starting sets for columns without curvature (blockFlatColumns)", () => {
+  // min 0.5 sum (x_k - t_k)^2 + rho sum s_k  s.t.  x_k - s_k <= b_k,  s_k >= 0: soft upper bounds
+  // whose slacks have only a linear penalty, as in an MPC's `soft ... penalty linear`
+  function softQp(t: number[], b: number[], rho: number): QpProblem {
+    const k = t.length, n = 2 * k, m = 2 * k;
+    const P = new Float64Array(n * n), A = new Float64Array(m * n);
+    for (let i = 0; i < k; i++) {
+      P[i * n + i] = 1;
+      A[i * n + i] = 1;
+      A[i * n + k + i] = -1;
+      A[(k + i) * n + k + i] = 1;
+    }
+    const q = new Float64Array(n);
+    for (let i = 0; i < k; i++) {
+      q[i] = -t[i];
+      q[k + i] = rho;
+    }
+    return { n, m, P: denseToCsc(n, n, P, true), q, A: denseToCsc(m, n, A), l: new Float64Array([...b.map(() => -Infinity), ...b.map(() => 0)]), u: new Float64Array([...b, ...b.map(() => Infinity)]) };
+  }
+
+  it("settles in one set from the empty set when no soft row is active (the slacks' bounds start active)", () => {
+    const p = softQp([0.5, -1, 0.2, 0], [1, 1, 1, 1], 10);
+    const as = new ActiveSetQp(p.P, p.A);
+    const active = new Int8Array(p.m);
+    expect(solveAs(as, p, active)).toBe("solved");
+    expect(as.iterations).toBe(1);
+    expect(Array.from(active)).toEqual([0, 0, 0, 0, -1, -1, -1, -1]);
+    expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-12);
+  });
+
+  it("reaches the ADMM solver's point on random soft-constrained QPs from any starting set, and leaves an optimal set untouched", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 8 }),
+        fc.double({ min: 0.01, max: 5, noNaN: true }),
+        fc.integer({ min: 0, max: 2 ** 16 }),
+        (t, rho, bits) => {
+          const p = softQp(t, t.map(() => 1), rho);
+          const guess = new Int8Array(p.m);
+          for (let i = 0; i < p.m; i++) guess[i] = (bits >> i) & 1 ? (i < t.length ? 1 : -1) : 0;
+          const as = new ActiveSetQp(p.P, p.A);
+          expect(solveAs(as, p, guess)).toBe("solved");
+          expect(kktViolation(p, as.x, as.y)).toBeLessThan(1e-9);
+          const ref = new QpSolver(p, tight).solve();
+          for (let j = 0; j < p.n; j++) expect(Math.abs(as.x[j] - ref.x[j])).toBeLessThan(1e-6);
+          // from the optimal set: one factorization, the same set
+          const opt = Int8Array.from(guess);
+          expect(solveAs(as, p, guess)).toBe("solved");
+          expect(as.iterations).toBe(1);
+          expect(Array.from(guess)).toEqual(Array.from(opt));
+        },
+      ),
+      { seed: 1407, numRuns: 200 },
+    );
+  });
+});
+
 describe("ActiveSetQp homotopy from the last solution (solve's `homotopy` argument)", () => {
   /** p0 with q, the finite bounds (each row's pair shifted alike), A and P moved by about `eps`. */
   function perturbed(p0: QpProblem, seed: number, eps: number): QpProblem {

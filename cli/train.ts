@@ -125,15 +125,23 @@ export function multiSummaryJson(m: MultiSummary, dir: string): Record<string, u
 const fmt = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined ? "none" : Number.isInteger(v) ? String(v) : v.toFixed(digits));
 
 export function printSummary(s: RunSummary, dir: string, what: string, json = false): void {
+  // a run without a total cost (the plant failed, or a stage cost was not finite) is a failure
+  if (Number.isNaN(s.J)) raiseExitCode(1);
   if (json) return printJson({ kind: what, ...summaryJson(s, dir) });
   const out = process.stdout;
   out.write(`${what} ${s.status}: ${s.episodes} episode(s), ${s.steps} steps in ${s.wallTime.toFixed(2)} s (${Math.round(s.stepsPerSecond)} steps/s)\n`);
-  out.write(`  total cost J          ${fmt(s.J)}\n`);
+  const failures = s.plantFailures ?? [];
+  // a run whose plant left its domain (or whose stage cost was not finite) has no total cost
+  out.write(`  total cost J          ${Number.isNaN(s.J) ? `not a number (${failures.length > 0 ? "the plant failed, below" : "a stage cost was not finite: metrics.jsonl"})` : fmt(s.J)}\n`);
   if (s.episodeCosts.length > 1) out.write(`  cost per episode      first ${fmt(s.episodeCosts[0])}, last ${fmt(s.episodeCosts[s.episodeCosts.length - 1])}\n`);
   out.write(`  violating steps       ${s.violatingSteps} (per 500 steps: ${s.violationsPer500.join(", ")})\n`);
   out.write(`  last violating step   ${fmt(s.lastViolatingStep)}\n`);
   if (s.meanAbsTdFirst100 !== null) out.write(`  mean |TD error|       first 100: ${fmt(s.meanAbsTdFirst100)}, last 100: ${fmt(s.meanAbsTdLast100)}\n`);
   out.write(`  solver failures       ${s.solverFailures}, fallbacks ${s.fallbacks}, rejected updates ${s.rejectedUpdates}\n`);
+  if (failures.length > 0) {
+    out.write(`  plant failures        ${failures.length} episode(s) stopped; step ${failures[0].t}: ${failures[0].message}\n`);
+    if (failures.length > 1) out.write(`  (${failures.length - 1} more in metrics.jsonl, field "failure")\n`);
+  }
   // events the learner logged (identification, re-tightened back-offs): the first and how many
   if (s.notes.length > 0) {
     out.write(`  step ${s.notes[0].t}: ${s.notes[0].note}\n`);

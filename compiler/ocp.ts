@@ -154,6 +154,9 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
   const terminalConstraint = b.stageFunction([ir.terminal.hard], true);
   const soft = b.stageFunction(stages.map((s) => s.soft), false);
   const terminalSoft = b.stageFunction([ir.terminal.soft], true);
+  // learnable quadratic penalty weights (SoftConstraint.weight)
+  const softWeight = stages.length > 0 && stages[0].softWeight !== undefined ? b.stageFunction(stages.map((s) => s.softWeight ?? []), false) : undefined;
+  const terminalSoftWeight = ir.terminal.softWeight !== undefined ? b.stageFunction([ir.terminal.softWeight], true) : undefined;
   return {
     nx: ir.nx + ir.carriedInputs.length,
     nu: ir.nu,
@@ -175,8 +178,10 @@ export function ocpModelFromIr(ir: NlpIr): OcpModel {
     ...(terminalConstraint !== undefined ? { terminalConstraint } : {}),
     ...(constraint !== undefined && stages.some((s) => s.hardEquality.includes(true)) ? { constraintLower: Float64Array.from(hardLower(stages)) } : {}),
     ...(terminalConstraint !== undefined && ir.terminal.hardEquality.includes(true) ? { terminalConstraintLower: Float64Array.from(hardLower([ir.terminal])) } : {}),
-    ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2) } } : {}),
-    ...(terminalSoft !== undefined ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2) } } : {}),
+    ...(soft !== undefined ? { softConstraint: { fn: soft, l1: Float64Array.from(ir.softL1), l2: Float64Array.from(ir.softL2), ...(softWeight !== undefined ? { weight: softWeight } : {}) } } : {}),
+    ...(terminalSoft !== undefined
+      ? { terminalSoftConstraint: { fn: terminalSoft, l1: Float64Array.from(ir.terminalSoftL1), l2: Float64Array.from(ir.terminalSoftL2), ...(terminalSoftWeight !== undefined ? { weight: terminalSoftWeight } : {}) } }
+      : {}),
     ...(ir.carriedInputs.length > 0 ? { carriedInputs: Int32Array.from(ir.carriedInputs) } : {}),
     ...(ir.dynamicsReadsCarried ? { dynamicsReadsCarried: true } : {}),
   };

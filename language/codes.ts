@@ -115,8 +115,9 @@ export const CODES = {
   // error; a warning for an operand that depends on decision variables in a nonlinear controller
   // (`solver sqp|rti`): its states are bounded only by their declaration, which the iterates may leave
   MPC4022: { severity: EW, title: "domain not provable", reporter: "checker" },
-  MPC4023: { severity: E, title: "const outside its declared bounds", reporter: "checker" },
+  MPC4023: { severity: E, title: "value or default outside its declared bounds", reporter: "checker" },
   MPC4024: { severity: E, title: "lb <= ub not provable on a hard constraint", reporter: "checker" },
+  MPC4025: { severity: W, title: "value may overflow inside the declared bounds", reporter: "checker" },
 
   MPC4601: { severity: E, title: "unsupported construct (compiler)", reporter: "compiler" },
   MPC4602: { severity: E, title: "shape error in lowering (compiler)", reporter: "compiler" },

@@ -160,12 +160,22 @@ export function emitOcpModel(ir: NlpIr, push: Push): string[] {
     if (fn !== undefined && st.some((s) => s.hardEquality.includes(true))) field(`${name}Lower`, `Float64Array.from([${floats(hardLower(st))}])`);
   }
   const soft = stageFunction(ir, "softConstraint", stages.map((s) => s.soft), false, push);
-  // a SoftConstraint literal, one member per line (the layout TypeScript's formatter keeps)
-  const softField = (name: string, fn: string, l1: readonly number[], l2: readonly number[]): string =>
-    [`  ${name}: {`, `    fn: ${fn.replace(/\n/g, "\n  ")},`, `    l1: Float64Array.from([${floats(l1)}]),`, `    l2: Float64Array.from([${floats(l2)}]),`, "  },"].join("\n");
-  if (soft !== undefined) fields.push(softField("softConstraint", soft, ir.softL1, ir.softL2));
+  // a SoftConstraint literal, one member per line (the layout TypeScript's formatter keeps); `weight`:
+  // the learnable quadratic penalty weights (compiler/ir/nlp.ts softWeight)
+  const softField = (name: string, fn: string, l1: readonly number[], l2: readonly number[], weight: string | undefined): string =>
+    [
+      `  ${name}: {`,
+      `    fn: ${fn.replace(/\n/g, "\n  ")},`,
+      `    l1: Float64Array.from([${floats(l1)}]),`,
+      `    l2: Float64Array.from([${floats(l2)}]),`,
+      ...(weight !== undefined ? [`    weight: ${weight.replace(/\n/g, "\n  ")},`] : []),
+      "  },",
+    ].join("\n");
+  const softWeight = stages.length > 0 && stages[0].softWeight !== undefined ? stageFunction(ir, "softWeight", stages.map((s) => s.softWeight ?? []), false, push) : undefined;
+  if (soft !== undefined) fields.push(softField("softConstraint", soft, ir.softL1, ir.softL2, softWeight));
   const terminalSoft = stageFunction(ir, "terminalSoftConstraint", [ir.terminal.soft], true, push);
-  if (terminalSoft !== undefined) fields.push(softField("terminalSoftConstraint", terminalSoft, ir.terminalSoftL1, ir.terminalSoftL2));
+  const terminalSoftWeight = ir.terminal.softWeight !== undefined ? stageFunction(ir, "terminalSoftWeight", [ir.terminal.softWeight], true, push) : undefined;
+  if (terminalSoft !== undefined) fields.push(softField("terminalSoftConstraint", terminalSoft, ir.terminalSoftL1, ir.terminalSoftL2, terminalSoftWeight));
   if (ir.carriedInputs.length > 0) fields.push(`  carriedInputs: Int32Array.from([${ir.carriedInputs.join(", ")}]),`);
   if (ir.dynamicsReadsCarried) fields.push("  dynamicsReadsCarried: true,");
   const integ = ir.integrator.kind === "discrete" ? `{ kind: "discrete" }` : `{ kind: "${ir.integrator.kind}", dt: ${numLit(ir.integrator.dt)}, substeps: ${ir.integrator.substeps} }`;

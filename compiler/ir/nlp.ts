@@ -23,6 +23,11 @@ export interface NlpStageIr {
   readonly hardEquality: readonly boolean[];
   /** Soft rows c_k <= eps_k (stage-dependent penalty weights folded in); -1 where not applied. */
   readonly soft: readonly number[];
+  /** Per soft row, the factor of its L2 weight at this stage (OcpModel SoftConstraint.weight): the
+   *  learnable quadratic weight w of `penalty quadratic w` (its row is then e - hi, not folded with
+   *  sqrt(w), whose derivative is infinite at w = 0), the constant 1 elsewhere. Absent when no
+   *  soft row of these stages has a learnable quadratic weight. */
+  readonly softWeight?: readonly number[];
 }
 
 export type NlpIntegrator = { readonly kind: "discrete" } | { readonly kind: "rk4" | "euler"; readonly dt: number; readonly substeps: number };

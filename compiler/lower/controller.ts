@@ -251,7 +251,7 @@ export class ControllerLowering {
       [d.bounds.lower, lower],
       [d.bounds.upper, upper],
     ] as const) {
-      const b = this.numbers(e, what);
+      const b = this.numbers(e, what, symbolDims(this.model, d)[0]); // the rows size a bare `I`
       if (b.length !== 1 && b.length !== size) this.ev.shapeError(`a bound of \`${d.name.name}\` has ${b.length} entries, expected 1 or ${size}`, d.bounds.span);
       for (let i = 0; i < size * repeat; i++) out[i] = b.length === 1 ? b[0] : b[i % size];
     }
@@ -263,6 +263,25 @@ export class ControllerLowering {
     if (d.bounds === undefined) return {};
     const { lower, upper } = this.declRange(d, size, repeat, "a runtime bound");
     return { lower: Array.from(lower), upper: Array.from(upper) };
+  }
+
+  /**
+   * The default of a runtime value or of one stage of a disturbance forecast: the checker's
+   * (`Model.runtimeDefault`: the `= value` broadcast to the declared shape, zeros without one; it
+   * proved the default lies in the declared range, MPC4023). The value is still evaluated here as
+   * a cross-check (`numbers` compares it with the checker's fold).
+   */
+  private runtimeDefault(d: Decl, rows: number, cols: number): number[] {
+    const sym = this.model.declared(d);
+    const v = sym === undefined ? undefined : this.model.runtimeDefault(sym);
+    if (v === undefined || v.data.length !== rows * cols) throw new LoweringAssertion(`the checker gives no default for \`${d.name.name}\``, (d.init ?? d.name).span);
+    if (d.init !== undefined) {
+      const computed = this.numbers(d.init, `the default of \`${d.name.name}\``, rows);
+      const at = (i: number): number => computed[computed.length === 1 ? 0 : i];
+      const agrees = (computed.length === 1 || computed.length === v.data.length) && v.data.every((x, i) => x === at(i) || (Number.isNaN(x) && Number.isNaN(at(i))));
+      if (!agrees) throw new LoweringAssertion(`the default of \`${d.name.name}\` is [${computed.join(", ")}] here but [${v.data.join(", ")}] for the checker`, d.init.span);
+    }
+    return [...v.data];
   }
 
   private addRuntime(name: string, size: number, defaults: readonly number[], extra: Pick<IrRuntime, "lower" | "upper" | "previousInput"> = {}): number[] {
@@ -341,13 +360,14 @@ export class ControllerLowering {
       if (it.declKind === "learnable") this.lowerLearnable(it);
       else if (it.declKind === "runtime") {
         const [r, c] = agreedDims(this.ev, this.model, it, this.blockScope);
-        const def = it.init === undefined ? new Array<number>(r * c).fill(0) : this.numbers(it.init, `the default of \`${it.name.name}\``, r);
-        if (def.length !== r * c) this.ev.shapeError(`the default of \`${it.name.name}\` has ${def.length} entries, expected ${r * c}`, it.span);
-        this.addRuntime(it.name.name, r * c, def, this.rangeOf(it, r * c, 1));
+        this.addRuntime(it.name.name, r * c, this.runtimeDefault(it, r, c), this.rangeOf(it, r * c, 1));
       } else if (it.declKind === "disturbance") {
         const [r, c] = agreedDims(this.ev, this.model, it, this.blockScope);
-        // a forecast: one value per stage k = 0..N-1 (row k)
-        this.addRuntime(it.name.name, N * r * c, new Array<number>(N * r * c).fill(0), this.rangeOf(it, r * c, N));
+        // a forecast: one value per stage k = 0..N-1 (row k), each the declared default
+        const def = this.runtimeDefault(it, r, c);
+        const forecast: number[] = [];
+        for (let k = 0; k < N; k++) forecast.push(...def);
+        this.addRuntime(it.name.name, N * r * c, forecast, this.rangeOf(it, r * c, N));
       }
     }
   }

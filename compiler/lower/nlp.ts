@@ -8,7 +8,10 @@
 //    exact` it is the constant PSD Hessian of a convex quadratic, so nothing is convexified);
 //  - constraints: lo <= e <= hi gives the rows e - hi <= 0 and lo - e <= 0 (infinite sides dropped),
 //    present at every stage and -Infinity where the constraint's stage range excludes k; soft rows
-//    fold a stage-dependent linear (or quadratic) weight into the row, w (e - hi) <= eps;
+//    fold a stage-dependent linear (or constant quadratic) weight into the row, w (e - hi) <= eps
+//    (sqrt(w) for a quadratic one); a quadratic weight that moves with theta stays the slack's L2
+//    weight instead (NlpStageIr.softWeight, w eps^2 with e - hi <= eps), whose derivative in theta
+//    is finite on the whole box, w = 0 included (that of sqrt(w) is not);
 //  - bounds: constant `in [lo, hi]` of states and inputs become boxes; bounds with learnables become
 //    hard rows (the box of the QP must not move with theta inside one solve's data);
 //  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator;
@@ -54,6 +57,8 @@ interface RowSpec {
   /** Per hard row: an equality h = 0 (where it applies) rather than h <= 0. */
   readonly hardEquality: boolean[];
   readonly soft: number[][];
+  /** Per soft row and stage k = 0..N, the factor of its L2 weight (a learnable quadratic weight, else 1). */
+  readonly softWeight: number[][];
   readonly softL1: number[];
   readonly softL2: number[];
   /** Weights of the soft rows at k = N (the stage's own, which may differ from the path's). */
@@ -138,7 +143,7 @@ export class NlpLowering extends ControllerLowering {
     const xUpper = new Array<number>((N + 1) * this.nx).fill(Infinity);
     const uLower = new Array<number>(N * this.nu).fill(-Infinity);
     const uUpper = new Array<number>(N * this.nu).fill(Infinity);
-    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], hardEquality: [], soft: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
+    const rows: RowSpec = { xLower, xUpper, uLower, uUpper, hard: [], hardEquality: [], soft: [], softWeight: [], softL1: [], softL2: [], terminalSoftL1: [], terminalSoftL2: [] };
     const hardRow = (nodes: number[]): void => {
       rows.hard.push(nodes);
       rows.hardEquality.push(false);
@@ -208,22 +213,34 @@ export class NlpLowering extends ControllerLowering {
       hard: rows.hard.map((r) => live(r[k])),
       hardEquality: rows.hard.map((r, i) => rows.hardEquality[i] && r[k] !== ninf),
       soft: rows.soft.map((r) => live(r[k])),
+      softWeight: rows.softWeight.map((w) => w[k]),
     });
     const stages = range(0, N - 1).map(stageOf);
     // the terminal node keeps only rows that apply at N (the OcpModel's terminal functions)
     const termRows = rows.hard.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
     const termSoft = rows.soft.map((r, i) => (r[N] !== ninf ? i : -1)).filter((i) => i >= 0);
+    // learnable quadratic penalty weights (SoftConstraint.weight), only where some row has one
+    const weighted = (ws: readonly number[]): boolean => ws.some((w) => w !== pool.one);
+    const termWeight = termSoft.map((i) => rows.softWeight[i][N]);
     const terminal: NlpStageIr = {
       residual: residual[N],
       general: general[N],
       hard: termRows.map((i) => rows.hard[i][N]),
       hardEquality: termRows.map((i) => rows.hardEquality[i]),
       soft: termSoft.map((i) => rows.soft[i][N]),
+      ...(weighted(termWeight) ? { softWeight: termWeight } : {}),
     };
     // path rows that never apply at k < N are dropped from the stages
     const pathHard = rows.hard.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
     const pathSoft = rows.soft.map((r, i) => (r.slice(0, N).some((x) => x !== ninf) ? i : -1)).filter((i) => i >= 0);
-    const stagesPruned = stages.map((s) => ({ ...s, hard: pathHard.map((i) => s.hard[i]), hardEquality: pathHard.map((i) => s.hardEquality[i]), soft: pathSoft.map((i) => s.soft[i]) }));
+    const pathWeighted = stages.some((s) => weighted(pathSoft.map((i) => s.softWeight![i])));
+    const stagesPruned = stages.map(({ softWeight, ...s }): NlpStageIr => ({
+      ...s,
+      hard: pathHard.map((i) => s.hard[i]),
+      hardEquality: pathHard.map((i) => s.hardEquality[i]),
+      soft: pathSoft.map((i) => s.soft[i]),
+      ...(pathWeighted ? { softWeight: pathSoft.map((i) => softWeight![i]) } : {}),
+    }));
     const u0Lower = uLower.slice(0, this.nu);
     const u0Upper = uUpper.slice(0, this.nu);
     // carried previous inputs: states nx..nx+nc-1 of every node, without boxes (p_k = u_{k-1} is boxed as an input)
@@ -327,7 +344,7 @@ export class NlpLowering extends ControllerLowering {
     } else if (c.terminal) stages = [N];
     else stages = c.operands.some((o) => this.mentionsInput(o)) ? range(0, N - 1) : range(1, N);
     // rows per stage: pieces (e - hi <= 0, lo - e <= 0, e - c = 0) of every entry, in a fixed order
-    const perStage = new Map<number, { node: number; weightL1: number; weightL2: number; equality: boolean }[]>();
+    const perStage = new Map<number, SoftPiece[]>();
     let count = -1;
     for (const k of stages) {
       const pieces = this.constraintPieces(c, k);
@@ -359,6 +376,7 @@ export class NlpLowering extends ControllerLowering {
       const first = perStage.get(stages[0])![i];
       const last = perStage.get(N)?.[i] ?? first;
       rows.soft.push(nodes);
+      rows.softWeight.push(range(0, N).map((k) => perStage.get(k)?.[i].weightNode ?? pool.one));
       rows.softL1.push(first.weightL1);
       rows.softL2.push(first.weightL2);
       rows.terminalSoftL1.push(last.weightL1);
@@ -394,7 +412,7 @@ export class NlpLowering extends ControllerLowering {
   }
 
   /** The rows of constraint c at stage k: h <= 0 or h = 0 (hard) or c <= eps (soft, weights folded in). */
-  private constraintPieces(c: Constraint, k: number): { node: number; weightL1: number; weightL2: number; equality: boolean }[] {
+  private constraintPieces(c: Constraint, k: number): SoftPiece[] {
     const pool = this.pool;
     const st = this.stage(k);
     const ops = c.operands.map((o) => this.ev.evalMat(o, st));
@@ -453,11 +471,27 @@ export class NlpLowering extends ControllerLowering {
         return { node: pool.mul(this.alg.constantNode(wl.e[i], "a penalty weight"), node), weightL1: 1, weightL2: 0, equality: false };
       }
       if (wq !== undefined && wl === undefined) {
-        return { node: pool.mul(pool.unary("sqrt", this.alg.constantNode(wq.e[i], "a penalty weight")), node), weightL1: 0, weightL2: 1, equality: false };
+        const w = this.alg.constantNode(wq.e[i], "a penalty weight");
+        // a weight that moves with theta stays the slack's weight, w eps^2 with e - hi <= eps (the
+        // runtime's SoftConstraint.weight): folded in as sqrt(w) (e - hi) <= eps, its derivative in
+        // theta would be infinite at w = 0, an admissible corner of the box (MPC4009 proves w >= 0)
+        if (pool.dependsOn(w).length > 0) return { node, weightL1: 0, weightL2: 1, equality: false, weightNode: w };
+        // sqrt(w) (e - hi) <= eps with an L2 weight 1: w max(0, e - hi)^2 for a constant (or runtime) w >= 0
+        return { node: pool.mul(pool.unary("sqrt", w), node), weightL1: 0, weightL2: 1, equality: false };
       }
       return { node, weightL1: constant(wl, i, c.penalty?.linear?.span) ?? 0, weightL2: constant(wq, i, c.penalty?.quadratic?.span) ?? 0, equality: false };
     });
   }
+}
+
+/** A row of a constraint at one stage: its node, penalty weights (soft rows) and kind; a learnable
+ *  quadratic penalty weight is `weightNode` (the slack's L2 weight factor), not folded into the row. */
+interface SoftPiece {
+  readonly node: number;
+  readonly weightL1: number;
+  readonly weightL2: number;
+  readonly equality: boolean;
+  readonly weightNode?: number;
 }
 
 /** The addends of a sum, with whether each enters negated. */

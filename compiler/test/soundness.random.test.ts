@@ -37,7 +37,8 @@ interface Case {
 const examples: Case[] = files(join(repoRoot, "examples")).map((f) => ({ name: relative(repoRoot, f), source: readFileSync(f, "utf8") }));
 const nearMisses: Case[] = ACCEPTED.map((c) => ({ name: `near-miss: ${c.name}`, source: c.source }));
 
-/** Declared ranges of the runtime values, in the template's runtime order (unbounded: +-inf). */
+/** Declared ranges of the runtime values, in the template's runtime order (unbounded: +-inf); a
+ *  disturbance's range applies to each stage of its forecast. */
 function runtimeRanges(source: string, t: QpTemplate): { lo: number[]; hi: number[] } {
   const { model } = check(source);
   const lo = new Array<number>(t.nRuntime).fill(-Infinity);
@@ -46,10 +47,10 @@ function runtimeRanges(source: string, t: QpTemplate): { lo: number[]; hi: numbe
   for (const r of t.runtime) {
     const sym = syms.find((s) => s.name === r.name);
     const box = sym ? declaredBox(model, sym) : undefined;
-    if (!box || box.lo.length !== r.size) continue;
+    if (!box || box.lo.length === 0 || r.size % box.lo.length !== 0) continue;
     for (let i = 0; i < r.size; i++) {
-      lo[r.offset + i] = box.lo[i];
-      hi[r.offset + i] = box.hi[i];
+      lo[r.offset + i] = box.lo[i % box.lo.length];
+      hi[r.offset + i] = box.hi[i % box.lo.length];
     }
   }
   return { lo, hi };
@@ -139,6 +140,30 @@ describe("the numeric check has teeth: specs the checker now rejects violate it 
   }
 });
 
+/** The violations of the QP data at the initial parameters and the runtime defaults (what `act`
+ *  uses when a call omits the runtime values), and defaults outside their declared ranges. */
+function violationsAtDefaults(source: string, t: QpTemplate): string[] {
+  const rt = runtimeRanges(source, t);
+  const runtime = new Float64Array(t.nRuntime);
+  for (const r of t.runtime) runtime.set(r.defaultValue, r.offset);
+  const out: string[] = [];
+  for (let i = 0; i < t.nRuntime; i++) if (!(runtime[i] >= rt.lo[i] && runtime[i] <= rt.hi[i])) out.push(`runtime default ${i} = ${runtime[i]} outside [${rt.lo[i]}, ${rt.hi[i]}]`);
+  const d = new Float64Array(dataLayout(t).length);
+  t.fill(Float64Array.from(t.theta0), runtime, d);
+  return [...out, ...violations(t, d)];
+}
+
+describe("the runtime defaults: the specs the checker rejects (MPC4023) violate the QP data at their defaults", () => {
+  for (const name of ["runtime default outside its range as a penalty", "runtime default outside its range as a hard bound", "implicit runtime default 0 outside its range", "disturbance default outside its range"]) {
+    const c = REJECTED.find((x) => x.name === name)!;
+    it(`${c.code}: ${name}`, () => {
+      const { program } = check(c.source);
+      const t = lowerChecked(program, c.source, { skipNumericChecks: true }).template!;
+      expect(violationsAtDefaults(c.source, t).length).toBeGreaterThan(0);
+    });
+  }
+});
+
 /**
  * A nonlinear controller (Gauss-Newton Hessian): its QP subproblems are convex when the Hessian of
  * every stage's general term (the affine and convex quadratic terms the checker admitted) is PSD,
@@ -190,6 +215,8 @@ describe("accepted specs give a convex QP with lb <= ub at every drawn parameter
         return;
       }
       const t = module!.template;
+      // the point `act` uses when a call omits the runtime values
+      expect(violationsAtDefaults(c.source, t)).toEqual([]);
       const rt = runtimeRanges(c.source, t);
       const rtDefault = new Float64Array(t.nRuntime);
       for (const r of t.runtime) rtDefault.set(r.defaultValue, r.offset);

@@ -3,13 +3,14 @@
 // with learnable offsets (MPC4007 error when violated for every value, MPC4008 warning when it
 // cannot be proven), nonnegative slack penalties (MPC4009), horizon (MPC4010), discount (MPC4011),
 // continuous-time settings (MPC4012), one objective (MPC4013), learnable init inside its box
-// (MPC4014), stage ranges (MPC4015), soft/penalty pairing (MPC4017), no input at stage N (MPC4018),
+// (MPC4014), const/param values and runtime/disturbance defaults inside their declared bounds
+// (MPC4023), stage ranges (MPC4015), soft/penalty pairing (MPC4017), no input at stage N (MPC4018),
 // plant requirements (5009-5012).
 
 import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
 import type { Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
-import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName } from "./constEval.js";
+import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault } from "./constEval.js";
 import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
@@ -56,11 +57,12 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
     });
   }
   if (d.init && (d.declKind === "const" || d.declKind === "param" || d.declKind === "learnable")) requireConstant(ctx, d.init, `the value of \`${d.name.name}\``);
-  if (d.init && (d.declKind === "state" || d.declKind === "input" || d.declKind === "runtime") && sym.blockKind === "controller") {
+  if (d.init && (d.declKind === "state" || d.declKind === "input" || d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller") {
     requireConstant(ctx, d.init, `the default value of \`${d.name.name}\``);
   }
   if (!d.bounds) return;
-  const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param";
+  // a controller's runtime range is written into the template as numbers (and checked at run time)
+  const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param" || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller");
   if (constBounds) {
     const okL = requireConstant(ctx, d.bounds.lower, `the bounds of \`${d.name.name}\``);
     const okU = requireConstant(ctx, d.bounds.upper, `the bounds of \`${d.name.name}\``);
@@ -68,7 +70,8 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   }
   if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
     checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
-  if ((d.declKind === "const" || d.declKind === "param") && d.init) checkConstInBounds(ctx, d);
+  if (((d.declKind === "const" || d.declKind === "param") && d.init) || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller"))
+    checkValueInBounds(ctx, d, sym);
   if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
 }
 
@@ -117,35 +120,69 @@ function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
 }
 
 /**
- * MPC4023: the value of a `const`/`param` with declared bounds must lie inside them (the bounds are
- * a promise the rest of the spec may rely on; they are checked, never trusted).
+ * MPC4023: the value of a `const`/`param` with declared bounds must lie inside them, and so must the
+ * default of a controller's `runtime` value or `disturbance` (the value a call that omits it uses;
+ * without `= value` it is 0): bounds and ranges are a promise the rest of the spec relies on (the
+ * interval proofs assume them), so they are checked, never trusted. The value is broadcast to the
+ * declared shape (`runtimeDefault`, `initValue`), the bounds entry by entry (a scalar applies to all).
  */
-function checkConstInBounds(ctx: Ctx, d: Decl): void {
-  if (!d.bounds || !d.init) return;
-  const v = evalExpr(ctx, d.init);
+function checkValueInBounds(ctx: Ctx, d: Decl, sym: Sym): void {
+  if (!d.bounds) return;
+  const isDefault = d.declKind === "runtime" || d.declKind === "disturbance";
+  const v = isDefault ? runtimeDefault(ctx, sym) : initValue(ctx, sym);
   const lb = evalExpr(ctx, d.bounds.lower);
   const ub = evalExpr(ctx, d.bounds.upper);
   if (!v || !lb || !ub) return;
   const n = v.data.length;
   const pick = (m: typeof v, i: number): number | undefined => (m.data.length === 1 ? m.data[0] : m.data.length === n ? m.data[i] : undefined);
+  const lo: number[] = [];
+  const hi: number[] = [];
   for (let i = 0; i < n; i++) {
-    const x = v.data[i];
     const l = pick(lb, i);
     const h = pick(ub, i);
     if (l === undefined || h === undefined) return; // a shape mismatch is reported by shapes.ts
-    if (x >= l && x <= h) continue;
+    lo.push(l);
+    hi.push(h);
+  }
+  const i = v.data.findIndex((x, j) => !(x >= lo[j] && x <= hi[j]));
+  if (i < 0) return;
+  const x = v.data[i];
+  const what = d.declKind === "runtime" ? "runtime value" : d.declKind;
+  const where = `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}, outside [${fmt(lo[i])}, ${fmt(hi[i])}]`;
+  // the nearest value inside the range, as an edit (a scalar when it is one number, else a column vector)
+  const clamped = v.data.map((y, j) => Math.min(Math.max(y, lo[j]), hi[j]));
+  const literal = clamped.every((y) => y === clamped[0]) ? String(clamped[0]) : v.cols === 1 ? `[${clamped.map(String).join(", ")}]` : undefined;
+  const editable = literal !== undefined && clamped.every(Number.isFinite) && lo.every((l, j) => l <= hi[j]);
+  if (isDefault && !d.init) {
     ctx.report({
       severity: "error",
       code: "MPC4023",
-      message: `the value of the ${d.declKind} \`${d.name.name}\` lies outside its declared bounds`,
-      span: d.init.span,
-      label: `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}, outside [${fmt(l)}, ${fmt(h)}]`,
-      related: [{ span: d.bounds.span, label: "the declared bounds" }],
-      notes: ["declared bounds are checked, not trusted: the proofs of convexity and of lb <= ub use them"],
-      help: "change the value or the bounds",
+      message: `the implicit default 0 of the ${what} \`${d.name.name}\` lies outside its declared range`,
+      span: d.name.span,
+      label: `no \`= value\`: ${n > 1 ? `element ${elementName(i, v.rows, v.cols)} defaults` : "it defaults"} to 0, outside [${fmt(lo[i])}, ${fmt(hi[i])}]`,
+      related: [{ span: d.bounds.span, label: "the declared range" }],
+      notes: ["a call that omits the value uses its default, and the proofs of convexity and of lb <= ub assume the declared range"],
+      help: "give a default inside the range, or widen the range",
+      edits: editable ? [{ span: { ...d.bounds.span, end: d.bounds.span.start, endLine: d.bounds.span.startLine, endColumn: d.bounds.span.startColumn }, newText: `= ${literal} `, title: `give the default \`${literal}\`, the nearest value in the range` }] : undefined,
     });
     return;
   }
+  if (!d.init) return;
+  ctx.report({
+    severity: "error",
+    code: "MPC4023",
+    message: isDefault ? `the default of the ${what} \`${d.name.name}\` lies outside its declared range` : `the value of the ${d.declKind} \`${d.name.name}\` lies outside its declared bounds`,
+    span: d.init.span,
+    label: where,
+    related: [{ span: d.bounds.span, label: isDefault ? "the declared range" : "the declared bounds" }],
+    notes: [
+      isDefault
+        ? "a call that omits the value uses its default, and the proofs of convexity and of lb <= ub assume the declared range"
+        : "declared bounds are checked, not trusted: the proofs of convexity and of lb <= ub use them",
+    ],
+    help: isDefault ? "change the default to a value inside the range, or widen the range" : "change the value or the bounds",
+    edits: editable ? [{ span: d.init.span, newText: literal, title: `use \`${literal}\`, the nearest value inside the ${isDefault ? "range" : "bounds"}` }] : undefined,
+  });
 }
 
 /**

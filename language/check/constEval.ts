@@ -63,6 +63,21 @@ export function initValue(ctx: Ctx, sym: Sym): Mat | undefined {
   return broadcastTo(v, s.rows, s.cols);
 }
 
+/**
+ * The default of a controller's `runtime` value or `disturbance` (one stage of its forecast): the
+ * value a call that omits it uses. Its `= value` folded and broadcast to the declared shape, zeros
+ * without one; undefined for other symbols or a value that cannot be folded. The compiler writes it
+ * into the template (`Model.runtimeDefault`), and consistency.ts checks it against the declared range
+ * (MPC4023): one fact, read in one place.
+ */
+export function runtimeDefault(ctx: Ctx, sym: Sym): Mat | undefined {
+  if ((sym.kind !== "runtime" && sym.kind !== "disturbance") || sym.blockKind !== "controller") return undefined;
+  const d = declOf(sym);
+  const s = symShape(ctx, sym);
+  if (!d || !s || tooBig(s)) return undefined;
+  return d.init ? initValue(ctx, sym) : fill(s.rows, s.cols, 0);
+}
+
 /** Value of a symbol when it is a compile-time constant (`const`, `param`, `N`, `inf`). */
 export function symValue(ctx: Ctx, sym: Sym): Mat | undefined {
   const memo = ctx.symValues.get(sym);

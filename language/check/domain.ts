@@ -2,8 +2,10 @@
 // of a possibly negative argument, division by a possibly zero divisor, `x^y` with a negative base
 // and a non-integer exponent or a zero base and a negative exponent. They would put NaN or Inf in
 // the QP for some admissible value of the learnables, stages or runtime values. Decided by interval
-// arithmetic (interval.ts): outside the domain for every value -> MPC4021; not provably inside ->
-// MPC4022. Plants are only simulated and are not checked here. Each node is visited once.
+// arithmetic (interval.ts), entry by entry for an element-wise operand: outside the domain for every
+// value (of any one entry) -> MPC4021; not provably inside -> MPC4022. Also overflow (MPC4025, a
+// warning): `exp` or a power that is infinite in double precision for finite arguments inside the
+// declared bounds. Plants are only simulated and are not checked here. Each node is visited once.
 
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -11,41 +13,60 @@ import { Ctx } from "./context.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { hullOf, isIntegerValued, tanBranch } from "./interval.js";
+import { hullOf, intervalOf, isIntegerValued, tanBranch } from "./interval.js";
 import type { ControllerBlock } from "../ast.js";
 import { nonlinearSolver } from "./nlp.js";
 import { IdSet } from "./idmap.js";
 
-type Verdict = { always: boolean; why: string; arg: Expr; range: [number, number] } | undefined;
+type Range = [number, number];
+/** `entry`: which entry of a vector or matrix operand is judged (undefined for a scalar one). */
+type Verdict = { always: boolean; why: string; arg: Expr; range: Range; entry?: string } | undefined;
+type Judged = { always: boolean; range: Range; entry?: string };
 
-const show = (r: [number, number]): string => `[${fmt(r[0])}, ${fmt(r[1])}]`;
+const show = (r: Range): string => `[${fmt(r[0])}, ${fmt(r[1])}]`;
+
+/**
+ * Judges every entry of an element-wise operand on its own interval (the hull of all entries would
+ * mix an entry that is always outside the domain with one that is inside, and only say "maybe"):
+ * the first entry that is outside for every admissible value, else the first that may be outside.
+ */
+function judge(ctx: Ctx, arg: Expr, test: (l: number, h: number) => "always" | "maybe" | undefined): Judged | undefined {
+  const iv = intervalOf(ctx, arg);
+  if (!iv || iv.lo.length === 0) return undefined;
+  const many = iv.lo.length > 1;
+  const vector = iv.rows === 1 || iv.cols === 1;
+  const name = (i: number): string | undefined => (!many ? undefined : vector ? `[${i}]` : `[${Math.floor(i / iv.cols)}, ${i % iv.cols}]`);
+  let maybe: Judged | undefined;
+  for (let i = 0; i < iv.lo.length; i++) {
+    const l = Number.isNaN(iv.lo[i]) ? -Infinity : iv.lo[i];
+    const h = Number.isNaN(iv.hi[i]) ? Infinity : iv.hi[i];
+    const t = test(l, h);
+    if (t === "always") return { always: true, range: [l, h], entry: name(i) };
+    if (t === "maybe" && !maybe) maybe = { always: false, range: [l, h], entry: name(i) };
+  }
+  return maybe;
+}
+
+const withWhy = (j: Judged | undefined, why: string, arg: Expr): Verdict => j && { ...j, why, arg };
 
 function verdict(ctx: Ctx, e: Expr): Verdict {
   if (e.kind === "Call" && e.callee.name === "tan" && e.args[0]) {
     const arg = e.args[0].value;
-    const r = hullOf(ctx, arg);
-    if (!r || tanBranch(r[0], r[1])) return undefined;
-    const pole = r[0] === r[1] && Number.isFinite(r[0]) && Math.abs(Math.cos(r[0])) < 1e-12;
-    return { always: pole, why: "`tan` is not defined at pi/2 + j*pi", arg, range: r };
+    const j = judge(ctx, arg, (l, h) => (tanBranch(l, h) ? undefined : l === h && Number.isFinite(l) && Math.abs(Math.cos(l)) < 1e-12 ? "always" : "maybe"));
+    return withWhy(j, "`tan` is not defined at pi/2 + j*pi", arg);
   }
   if (e.kind === "Call" && (e.callee.name === "sqrt" || e.callee.name === "log") && e.args[0]) {
     const arg = e.args[0].value;
-    const r = hullOf(ctx, arg);
-    if (!r) return undefined;
     const sqrt = e.callee.name === "sqrt";
-    const bad = sqrt ? r[1] < 0 : r[1] <= 0;
-    const maybe = sqrt ? r[0] < 0 : r[0] <= 0;
-    if (bad || maybe) return { always: bad, why: sqrt ? "`sqrt` needs an argument >= 0" : "`log` needs an argument > 0", arg, range: r };
-    return undefined;
+    const j = judge(ctx, arg, (l, h) => ((sqrt ? h < 0 : h <= 0) ? "always" : (sqrt ? l < 0 : l <= 0) ? "maybe" : undefined));
+    return withWhy(j, sqrt ? "`sqrt` needs an argument >= 0" : "`log` needs an argument > 0", arg);
   }
   if (e.kind === "Binary" && (e.op === "/" || e.op === "./")) {
-    const r = hullOf(ctx, e.right);
-    if (!r) return undefined;
-    if (r[0] === 0 && r[1] === 0) return { always: true, why: "division by zero", arg: e.right, range: r };
-    if (r[0] <= 0 && r[1] >= 0) return { always: false, why: "the divisor may be zero", arg: e.right, range: r };
-    return undefined;
+    const j = judge(ctx, e.right, (l, h) => (l === 0 && h === 0 ? "always" : l <= 0 && h >= 0 ? "maybe" : undefined));
+    return withWhy(j, j?.always ? "division by zero" : "the divisor may be zero", e.right);
   }
   if (e.kind === "Binary" && e.op === "^") {
+    // `^` takes scalars (MPC3014), so the operands have one entry each
     const a = hullOf(ctx, e.left);
     const b = hullOf(ctx, e.right);
     if (!a || !b) return undefined;
@@ -60,6 +81,44 @@ function verdict(ctx: Ctx, e: Expr): Verdict {
     if (a[0] < 0) return { always: false, why: "a base that may be negative, with an exponent that may be non-integer", arg: e.left, range: a };
     if (negExp && a[0] <= 0) return { always: false, why: "a negative power of a base that may be zero", arg: e.left, range: a };
     return undefined;
+  }
+  return undefined;
+}
+
+/** The largest argument whose `exp` is a finite double: log(Number.MAX_VALUE) = 709.7827..., shown
+ *  rounded down (709.78) so that "below" it is true. */
+const EXP_MAX = Math.floor(Math.log(Number.MAX_VALUE) * 100) / 100;
+
+type Overflow = { always: boolean; arg: Expr; range: Range; entry?: string; why: string } | undefined;
+
+/**
+ * MPC4025: an element-wise function whose value is infinite for finite arguments inside the declared
+ * bounds, because it exceeds the largest double (about 1.8e308): `exp(a)` with a above 709.78, `x^n`
+ * with a large base or exponent (or a tiny base under a negative exponent). Judged per entry from the
+ * arguments' intervals, which are finite (an unbounded argument proves nothing either way). Powers
+ * that are undefined (a zero base, a negative one) are the domain's (MPC4021/MPC4022), not this.
+ */
+function overflow(ctx: Ctx, e: Expr): Overflow {
+  if (e.kind === "Call" && e.callee.name === "exp" && e.args[0]) {
+    const arg = e.args[0].value;
+    const j = judge(ctx, arg, (l, h) => (!Number.isFinite(l) || !Number.isFinite(h) || Math.exp(h) < Infinity ? undefined : Math.exp(l) === Infinity ? "always" : "maybe"));
+    return j && { ...j, arg, why: `\`exp\` is infinite above about ${EXP_MAX}` };
+  }
+  if (e.kind === "Binary" && e.op === "^") {
+    const a = hullOf(ctx, e.left);
+    const b = hullOf(ctx, e.right);
+    if (!a || !b || ![...a, ...b].every(Number.isFinite)) return undefined;
+    // |x|^y = exp(y log|x|) with y log|x| bilinear: its extremes over the box are at the corners (a
+    // zero base under a negative exponent is a domain question, not an overflow: left out)
+    const big = Math.max(Math.abs(a[0]), Math.abs(a[1]));
+    const small = a[0] <= 0 && a[1] >= 0 ? 0 : Math.min(Math.abs(a[0]), Math.abs(a[1]));
+    const corners = [big ** b[0], big ** b[1], small ** b[0], small ** b[1]].filter((_, i) => i < 2 || small > 0);
+    if (!corners.some((x) => x === Infinity)) return undefined;
+    const always = small > 0 && corners.every((x) => x === Infinity);
+    const largest = "the largest double (about 1.8e308)";
+    if (a[0] === a[1]) return { always, arg: e.right, range: b, why: `${fmt(a[0])} to this power exceeds ${largest}` };
+    const exponent = b[0] === b[1] ? `the power ${fmt(b[0])}` : `\`${ctx.src(e.right.span)}\` in ${show(b)}`;
+    return { always, arg: e.left, range: a, why: `with ${exponent} the value exceeds ${largest}` };
   }
   return undefined;
 }
@@ -84,16 +143,21 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       let v = verdict(ctx, e);
       // a nonlinear MPC differentiates sqrt of states and inputs: at 0 its derivative is infinite
       if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg !== 0) {
-        const r = hullOf(ctx, e.args[0].value);
-        if (r && r[0] <= 0) v = { always: false, why: "`sqrt` of a state or input is differentiable only for an argument > 0", arg: e.args[0].value, range: r };
+        const arg = e.args[0].value;
+        v = withWhy(judge(ctx, arg, (l) => (l <= 0 ? "maybe" : undefined)), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
       }
-      if (!v) continue;
+      if (!v) {
+        const o = overflow(ctx, e);
+        if (o) reportOverflow(ctx, e, o);
+        continue;
+      }
       const onVars = e.kind === "Binary" ? aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0) : aff.of(v.arg).deg !== 0;
       // functions of decision variables are rejected elsewhere in a linear MPC (MPC4001/MPC4004),
       // and so are non-integer powers of them in a nonlinear MPC (MPC4004)
       if (onVars && (!nl || (e.kind === "Binary" && e.op === "^" && !isIntegerValued(ctx, e.right)))) continue;
       const where = onVars ? "the declared bounds of the states and inputs, the admissible learnables, stages and runtime values" : "the admissible learnables, stages and runtime values";
       const maybeOnVars = onVars && !v.always;
+      const operand = `${v.entry ? `entry ${v.entry} of ` : ""}\`${ctx.src(v.arg.span)}\``;
       ctx.report({
         severity: maybeOnVars ? "warning" : "error",
         code: v.always ? "MPC4021" : "MPC4022",
@@ -101,8 +165,8 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         span: e.span,
         label:
           v.range[0] === v.range[1]
-            ? `\`${ctx.src(v.arg.span)}\` is ${fmt(v.range[0])}`
-            : `\`${ctx.src(v.arg.span)}\` ranges over ${show(v.range)}${v.always ? "" : ` for ${where}`}`,
+            ? `${operand} is ${fmt(v.range[0])}`
+            : `${operand} ranges over ${show(v.range)}${v.always ? "" : ` for ${where}`}`,
         notes: maybeOnVars
           ? ["the states of a nonlinear MPC are bounded only by their declaration, and the solver's iterates may leave those bounds before they converge: at a point outside the domain the solve fails"]
           : ["a NaN or infinite entry in the QP data makes the controller fail at run time: partial functions must stay inside their domain for every admissible value"],
@@ -116,4 +180,21 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       });
     }
   }
+}
+
+function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>): void {
+  const operand = `${o.entry ? `entry ${o.entry} of ` : ""}\`${ctx.src(o.arg.span)}\``;
+  ctx.report({
+    code: "MPC4025",
+    message: `\`${ctx.src(e.span)}\` ${o.always ? "overflows" : "may overflow"} double precision inside the declared bounds`,
+    span: e.span,
+    label: `${operand} ${o.range[0] === o.range[1] ? `is ${fmt(o.range[0])}` : `ranges over ${show(o.range)}`}: ${o.why}`,
+    notes: [
+      "over the declared bounds of the states and inputs, the admissible learnables, stages and runtime values: an infinite value in the model or the QP data makes the solve fail at run time (status `invalid_input`)",
+    ],
+    help:
+      e.kind === "Call"
+        ? `tighten the declared bounds so that the argument of \`exp\` stays below ${EXP_MAX}, or rescale the model (write the variable in other units, or factor a constant out: \`exp(a - c)\`)`
+        : "tighten the declared bounds so that the power stays finite, or rescale the model (write the variable in other units)",
+  });
 }

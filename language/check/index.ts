@@ -26,7 +26,7 @@ import { checkTrain } from "./train.js";
 import { checkStudy } from "./study.js";
 import { Model } from "./model.js";
 
-export { constValue, declaredValue, declaredBox, controllerClass, costTermClass, describeControllers } from "./model.js";
+export { constValue, declaredValue, declaredDefault, declaredBox, controllerClass, costTermClass, describeControllers } from "./model.js";
 export { BUILTIN_FUNCTIONS, BUILTIN_NAMES, builtinFunction, signatureText, type BuiltinFunction } from "./builtins.js";
 export { TRAIN_SETTINGS, ALGORITHMS, type SettingSpec } from "./train.js";
 export type { Mat } from "./context.js";

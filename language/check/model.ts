@@ -6,7 +6,7 @@ import type { Span } from "../diagnostics.js";
 import type { CheckResult, ControllerClass, CostTermClass, ExprClass, SemanticModel, Shape, SymbolInfo } from "../semantic.js";
 import { describeClassification } from "./nlp.js";
 import { Ctx, Sym, type Mat } from "./context.js";
-import { evalExpr, horizonOf, initValue, symValue } from "./constEval.js";
+import { evalExpr, horizonOf, initValue, runtimeDefault, symValue } from "./constEval.js";
 import { paramBox, symInterval, type IMat } from "./interval.js";
 import { symShape } from "./shapes.js";
 
@@ -96,6 +96,13 @@ export class Model implements SemanticModel {
     return symValue(this.ctx, symbol);
   }
 
+  /** The default of a controller's `runtime` value or `disturbance` (one stage of its forecast),
+   *  row-major in the declared shape: its `= value` broadcast, zeros without one. The value a call
+   *  that omits it uses; the checker proved it lies in the declared range (MPC4023). */
+  runtimeDefault(symbol: SymbolInfo): Mat | undefined {
+    return symbol instanceof Sym ? runtimeDefault(this.ctx, symbol) : undefined;
+  }
+
   /** The folded `horizon` of a controller block, when it is a constant integer. */
   horizon(controller: string): number | undefined {
     return horizonOf(this.ctx, controller);
@@ -144,6 +151,11 @@ export function constValue(model: SemanticModel, expr: Expr): Mat | undefined {
 /** The value of a `const`/`param`/`learnable` (its `= init`), broadcast to the declared shape. */
 export function declaredValue(model: SemanticModel, symbol: SymbolInfo): Mat | undefined {
   return model instanceof Model && symbol instanceof Sym ? initValue(model.ctx, symbol) : undefined;
+}
+
+/** The default of a controller's `runtime` value or `disturbance` (see `Model.runtimeDefault`). */
+export function declaredDefault(model: SemanticModel, symbol: SymbolInfo): Mat | undefined {
+  return model instanceof Model ? model.runtimeDefault(symbol) : undefined;
 }
 
 /** The declared box of a learnable (or a variable), element-wise; +-Infinity where unbounded. */

@@ -209,6 +209,121 @@ describe("domains over the declared bounds", () => {
   });
 });
 
+describe("domains of element-wise operands, entry by entry", () => {
+  // x[0] lies in [-2, -1] (always outside the domain of log), x[1] in [1, 2]: the hull [-2, 2] would
+  // only say "may be outside"
+  const entryDiags = (dyn: string, bounds: string): Diagnostic[] => domainDiags(pendulum(`  dynamics x+ = ${dyn}\n  minimize stage sumsq(x)`, { bounds }));
+
+  it("log(x) with one entry negative over the whole box is MPC4021 naming the entry", () => {
+    const [d, ...rest] = entryDiags("x + 0.1*log(x) + [1; 0]*u", "[[-2, 1], [-1, 2]]");
+    expect(rest).toEqual([]);
+    expect([d.code, d.severity]).toEqual(["MPC4021", "error"]);
+    expect(d.label).toBe("entry [0] of `x` ranges over [-2, -1]");
+    // writing the entry gives the same verdict
+    expect(codes(entryDiags("[x[0] + 0.1*log(x[0]) + u[0]; x[1]]", "[[-2, 1], [-1, 2]]"))).toEqual(["MPC4021"]);
+  });
+
+  it("an entry that may leave the domain is the warning, naming that entry; all entries inside: nothing", () => {
+    const [d, ...rest] = entryDiags("x + 0.1*log(x) + [1; 0]*u", "[[1, -1], [2, 2]]");
+    expect(rest).toEqual([]);
+    expect([d.code, d.severity]).toEqual(["MPC4022", "warning"]);
+    expect(d.label).toContain("entry [1] of `x` ranges over [-1, 2]");
+    expect(entryDiags("x + 0.1*log(x) + [1; 0]*u", "[[1, 0.5], [2, 2]]")).toEqual([]);
+  });
+
+  it("sum(sqrt(u)) and 1 ./ x with an entry bounded by [0, 0] are errors", () => {
+    const sq = domainDiags(`controller P {
+  state x[2] in [[-4, -10], [4, 10]]
+  input u[2] in [[-2, 1], [-1, 2]]
+  horizon 10
+  solver sqp
+  dynamics x+ = x + [1; 0]*sum(sqrt(u))
+  minimize stage sumsq(x) + sumsq(u)
+}
+`);
+    expect(sq.map((d) => [d.code, d.label])).toEqual([["MPC4021", "entry [0] of `u` ranges over [-2, -1]"]]);
+    const div = entryDiags("x + 0.1*(1 ./ x) + [1; 0]*u", "[[0, 1], [0, 2]]");
+    expect(div.map((d) => [d.code, d.message, d.label])).toEqual([["MPC4021", "`1 ./ x` is not defined: division by zero", "entry [0] of `x` is 0"]]);
+  });
+
+  it("a runtime vector in a linear MPC: the entry outside decides, and it is an error", () => {
+    const r = check(`controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+  runtime a[2] = [-1, 1] in [[-2, 0.5], [-0.5, 2]]
+  horizon 4
+  dynamics x+ = x + u
+  minimize stage u'*u + x'*x + sum(sqrt(a))*u[0]
+}
+`);
+    const d = errors(r.diagnostics);
+    expect(d.map((x) => [x.code, x.label])).toEqual([["MPC4021", "entry [0] of `a` ranges over [-2, -0.5]"]]);
+  });
+
+  it("property: the verdict on a vector equals the worst verdict on its entries written one by one", () => {
+    const verdictOf = (ds: readonly Diagnostic[]): "fine" | "maybe" | "always" => (ds.some((d) => d.code === "MPC4021") ? "always" : ds.some((d) => d.code === "MPC4022") ? "maybe" : "fine");
+    const rank = { fine: 0, maybe: 1, always: 2 } as const;
+    const end = fc.integer({ min: -3, max: 3 });
+    fc.assert(
+      fc.property(fc.tuple(end, end), fc.tuple(end, end), fc.constantFrom("log", "sqrt"), ([a0, b0], [a1, b1], f) => {
+        const bounds = `[[${Math.min(a0, b0)}, ${Math.min(a1, b1)}], [${Math.max(a0, b0)}, ${Math.max(a1, b1)}]]`;
+        const whole = verdictOf(entryDiags(`x + 0.1*${f}(x) + [1; 0]*u`, bounds));
+        const e0 = verdictOf(entryDiags(`[x[0] + 0.1*${f}(x[0]) + u[0]; x[1]]`, bounds));
+        const e1 = verdictOf(entryDiags(`[x[0] + u[0]; x[1] + 0.1*${f}(x[1])]`, bounds));
+        expect(whole).toBe(rank[e0] >= rank[e1] ? e0 : e1);
+      }),
+      { seed: 11, numRuns: 60 },
+    );
+  });
+});
+
+describe("overflow inside the declared bounds (MPC4025)", () => {
+  const diags = (dyn: string, bounds: string, decls = ""): Diagnostic[] => domainDiags(pendulum(`${decls}  dynamics x+ = ${dyn}\n  minimize stage sumsq(x)`, { bounds }));
+
+  it("exp(x) with x in [0, 1000] is a warning with the threshold, a help and no error", () => {
+    const ds = diags("[0.001*exp(x[0]) + u[0]; x[1]]", "[[0, -1], [1000, 1]]");
+    expect(ds.map((d) => [d.code, d.severity])).toEqual([["MPC4025", "warning"]]);
+    const d = ds[0];
+    expect(d.message).toBe("`exp(x[0])` may overflow double precision inside the declared bounds");
+    expect(d.label).toBe("`x[0]` ranges over [0, 1000]: `exp` is infinite above about 709.78");
+    expect(d.help).toContain("tighten the declared bounds");
+    expect(d.help).toContain("rescale");
+  });
+
+  it("exp of a vector names the entry; always infinite says so", () => {
+    const [d] = diags("0.001*exp(x) + [1; 0]*u", "[[0, 710], [1, 800]]");
+    expect(d.code).toBe("MPC4025");
+    expect(d.message).toContain("overflows double precision");
+    expect(d.message).not.toContain("may");
+    expect(d.label).toContain("entry [1] of `x` ranges over [710, 800]");
+  });
+
+  it("powers: a large base or a large runtime exponent; finite and unbounded arguments are not reported", () => {
+    expect(codes(diags("[0.001*x[0]^200 + u[0]; x[1]]", "[[0, -1], [1000, 1]]"))).toEqual(["MPC4025"]);
+    const r = diags("[x[0] + u[0]; 0.5*x[1] + 1e-300*10^r]", "[[-1, -1], [1, 1]]", "  runtime r = 1 in [1, 400]\n");
+    expect(r.map((d) => [d.code, d.label])).toEqual([["MPC4025", "`r` ranges over [1, 400]: 10 to this power exceeds the largest double (about 1.8e308)"]]);
+    // exp(709) and 10^300 are finite; an unbounded state proves nothing (no warning either way)
+    expect(diags("[1e-300*exp(x[0]) + u[0]; x[1]]", "[[0, -1], [709, 1]]")).toEqual([]);
+    expect(diags("[x[0]^110 + u[0]; x[1]]", "[[-1000, -1], [1000, 1]]").map((d) => d.code)).toEqual(["MPC4025"]);
+    expect(diags("[x[0]^110 + u[0]; x[1]]", "[[-1000, -1], [1000, 1]]")[0].label).toContain("with the power 110");
+    expect(diags("[0.001*x[0]^3 + u[0]; x[1]]", "[[0, -1], [1000, 1]]")).toEqual([]);
+    expect(check(`controller P {
+  state x[1]
+  input u[1] in [-1, 1]
+  horizon 3
+  solver sqp
+  dynamics x+ = 0.001*exp(x) + u
+  minimize stage sumsq(x) + sumsq(u)
+}
+`).diagnostics).toEqual([]);
+  });
+
+  it("an undefined power is the domain's diagnostic, not an overflow", () => {
+    const ds = diags("[x[0] + u[0]; x[1]^(-1)]", "[[-1, 0], [1, 1]]");
+    expect(codes(ds)).toEqual(["MPC4022"]);
+  });
+});
+
 describe("costs of a nonlinear MPC", () => {
   it("sumsq of a smooth residual is a Gauss-Newton term", () => {
     const r = check(pendulum(`${DYN}\n  learnable w = 1 in [0, 10]\n  minimize stage sumsq(x) + w*sumsq(1 - cos(x[0]))`));

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check } from "../index.js";
 import { intervalStats } from "../check/interval.js";
-import { declaredBox } from "../check/index.js";
+import { declaredBox, declaredDefault } from "../check/index.js";
 import type { SymbolInfo } from "../semantic.js";
 import { ACCEPTED, REJECTED, spec } from "./soundness.specs.js";
 
@@ -59,6 +59,58 @@ describe("diagnostics of the new rules", () => {
     const d = errors(spec("  const c = 2 in [0, 1]", "u'*u + c*x'*x")).find((x) => x.code === "MPC4023")!;
     expect(d.label).toContain("outside [0, 1]");
     expect(d.related?.[0]?.label).toContain("bounds");
+  });
+  it("a runtime default outside its range is MPC4023 on the default, with the range and an edit to the nearest value", () => {
+    const src = spec("  runtime r = -1 in [0, 3]", "u'*u + x'*x", "soft x[0] <= 1 penalty linear r");
+    const d = errors(src).find((x) => x.code === "MPC4023")!;
+    expect(d.message).toBe("the default of the runtime value `r` lies outside its declared range");
+    expect(src.slice(d.span.start, d.span.end)).toBe("-1");
+    expect(d.label).toBe("this is -1, outside [0, 3]");
+    expect(d.related?.map((r) => [src.slice(r.span.start, r.span.end), r.label])).toEqual([["in [0, 3]", "the declared range"]]);
+    expect(d.help).toContain("widen the range");
+    expect(d.edits?.map((e) => e.newText)).toEqual(["0"]);
+    const fixed = src.slice(0, d.edits![0].span.start) + d.edits![0].newText + src.slice(d.edits![0].span.end);
+    expect(errors(fixed)).toEqual([]);
+  });
+  it("a disturbance default is checked entry by entry, and so is a scalar value against vector bounds", () => {
+    const src = spec("  disturbance d[2] = [0.5, 3] in [0.2, 1]", "u'*u + x'*x + d'*u", "", 2);
+    const d = errors(src).find((x) => x.code === "MPC4023")!;
+    expect(d.message).toBe("the default of the disturbance `d` lies outside its declared range");
+    expect(d.label).toBe("element [1] is 3, outside [0.2, 1]");
+    expect(d.edits?.map((e) => e.newText)).toEqual(["[0.5, 1]"]);
+    const c = errors(spec("  const c[2] = 2 in [0, [1, 3]]", "u'*u + x'*x + c'*u", "", 2)).find((x) => x.code === "MPC4023")!;
+    expect(c.label).toBe("element [0] is 2, outside [0, 1]");
+  });
+  it("without `= value` the default is 0: outside the range it is MPC4023 on the name, with an edit that adds a default", () => {
+    const src = spec("  runtime lo in [0.1, 0.5]", "u'*u + x'*x", "lo <= u[0] <= 1");
+    const d = errors(src).find((x) => x.code === "MPC4023")!;
+    expect(d.message).toBe("the implicit default 0 of the runtime value `lo` lies outside its declared range");
+    expect(src.slice(d.span.start, d.span.end)).toBe("lo");
+    expect(d.label).toBe("no `= value`: it defaults to 0, outside [0.1, 0.5]");
+    const fixed = src.slice(0, d.edits![0].span.start) + d.edits![0].newText + src.slice(d.edits![0].span.end);
+    expect(fixed).toContain("runtime lo = 0.1 in [0.1, 0.5]");
+    expect(errors(fixed)).toEqual([]);
+    // 0 inside the range, or no range: nothing to report
+    expect(errors(spec("  runtime lo in [-0.5, 0.5]", "u'*u + x'*x", "lo <= u[0] <= 1"))).toEqual([]);
+  });
+  it("a controller disturbance default must be a constant (MPC2015); a plant's disturbances are distributions", () => {
+    const codes = errors(spec("  runtime r = 0.5 in [0, 1]\n  disturbance d[1] = [r]", "u'*u + x'*x + d[0]*u[0]")).map((d) => d.code);
+    expect(codes).toEqual(["MPC2015"]);
+  });
+  it("a controller runtime range must be a constant (MPC2015): the template holds it as numbers", () => {
+    const d = errors(spec("  learnable a = 1 in [0, 2]\n  runtime w = 0 in [0, a]", "u'*u + a*x'*x + w*u[0]"));
+    expect(d.map((x) => [x.code, x.message])).toEqual([["MPC2015", "the bounds of `w` must be a compile-time constant, but `a` is a learnable"]]);
+  });
+  it("the model's runtime default is the one the checker judged: broadcast, zeros without a value", () => {
+    const { model } = check(spec("  runtime r[2] = 0.5 in [0, 1]\n  runtime s[2]\n  disturbance d[2] = [0.3, 0.4]\n  learnable a = 1 in [0, 2]", "u'*u + x'*x + a*r'*u + s'*u + d'*u", "", 2));
+    const value = (name: string) => {
+      const sym = model.symbolsIn("C").find((x) => x.name === name)!;
+      return declaredDefault(model, sym);
+    };
+    expect(value("r")).toEqual({ rows: 2, cols: 1, data: [0.5, 0.5] });
+    expect(value("s")).toEqual({ rows: 2, cols: 1, data: [0, 0] });
+    expect(value("d")).toEqual({ rows: 2, cols: 1, data: [0.3, 0.4] });
+    expect(value("a")).toBeUndefined();
   });
   it("a soft constraint with unprovable lb <= ub is a warning, a hard one an error", () => {
     const soft = check(spec("  learnable lb = 0", "u'*u + x'*x", "soft lb <= x <= 1 penalty linear 1")).diagnostics.map((d) => `${d.severity} ${d.code}`);

@@ -62,6 +62,11 @@ export const REJECTED: readonly SoundnessCase[] = [
   // 5. const declared bounds
   { name: "const outside its declared bounds", code: "MPC4023", source: spec("  const c = 2 in [0, 1]", "u'*u + c*x'*x") },
   { name: "top-level vector const outside its bounds", code: "MPC4023", source: `const w[2] = [1, -1] in [0, 10]\n${spec("", "u'*u + x'*x + w[0]*u[0]")}` },
+  // 6. runtime and disturbance defaults: what a call that omits the value uses must lie in the range
+  { name: "runtime default outside its range as a penalty", code: "MPC4023", source: spec("  runtime r = -1 in [0, 3]", "u'*u + x'*x", "soft x[0] <= 1 penalty linear r") },
+  { name: "runtime default outside its range as a hard bound", code: "MPC4023", source: spec("  runtime r = 5 in [0, 0.5]", "u'*u + x'*x", "r <= u[0] <= 1 for k in 1..N-1") },
+  { name: "implicit runtime default 0 outside its range", code: "MPC4023", source: spec("  runtime r in [0.5, 1]", "u'*u + x'*x", "r <= u[0] <= 1") },
+  { name: "disturbance default outside its range", code: "MPC4023", source: spec("  disturbance d[1] = [0.1] in [0.2, 1]", "u'*u + x'*x", "soft x[0] <= 1 for k in 1..N penalty linear d[0] - 0.2") },
   // hard constraints whose lb <= ub cannot be proven
   { name: "hard bounds from an unbounded runtime value", code: "MPC4024", source: spec("  runtime r = 0", "u'*u + x'*x", "r <= u <= 1") },
 ];
@@ -88,5 +93,7 @@ export const ACCEPTED: readonly SoundnessCase[] = [
   { name: "quad(x, a*I) with one learnable", source: spec("  learnable a = 1 in [1, 2]", "u'*u + quad(x, a*I)") },
   { name: "const inside its declared bounds", source: spec("  const c = 0.5 in [0, 1]", "u'*u + c*x'*x") },
   { name: "hard bounds from a bounded runtime value", source: spec("  runtime r = 0 in [-1, 0.5]", "u'*u + x'*x", "r <= u <= 1") },
+  { name: "disturbance default inside its range as a penalty", source: spec("  disturbance d[1] = [0.5] in [0.2, 1]", "u'*u + x'*x", "soft x[0] <= 1 for k in 1..N penalty linear d[0] - 0.2") },
+  { name: "runtime vector with a scalar default inside its range", source: spec("  runtime r[2] = 0.5 in [0, 1]", "u'*u + (x - r)'*(x - r)", "", 2) },
   { name: "soft bounds from learnable offsets (a warning only)", source: spec("  learnable lb = 0", "u'*u + x'*x", "soft lb <= x <= 1 penalty linear 1") },
 ];

@@ -95,6 +95,8 @@ export function recordRollouts(
     for (let k = 0; k < steps; k++) {
       const a = policy(s);
       const st = plant.step(a);
+      // a plant that left its domain (non-finite state or cost): the rollout ends before that step
+      if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) break;
       ro.push({ s, a: Float64Array.from(a), cost: st.cost, sNext: st.observation, violations: st.info.violations });
       s = st.observation;
       if (st.terminated || st.truncated) break;

@@ -133,7 +133,9 @@ export class Dpg extends RolloutBase {
     this.filterExploration(act.x);
     const st = this.plantStep();
     const ok = sens.ok && isSolved(act.status) && !act.fallback;
-    if (ok) {
+    // a plant step with a non-finite state or cost (the episode stops) never enters the rollout
+    const plantOk = this.record.failure === undefined;
+    if (ok && plantOk) {
       this.ensure(this.len + 1);
       const k = this.len;
       this.S.set(this.s, k * nx);
@@ -143,7 +145,7 @@ export class Dpg extends RolloutBase {
       this.S.set(st.observation, (k + 1) * nx);
       this.len++;
     }
-    const guard = this.identification?.observe(this.s, this.a, st.observation, this.theta, (cand) => this.acceptAt(cand, st.observation));
+    const guard = plantOk ? this.identification?.observe(this.s, this.a, st.observation, this.theta, (cand) => this.acceptAt(cand, st.observation)) : undefined;
     if (guard?.note !== undefined) this.record.note = guard.note;
     // the rollout so far was explored with the old parameters: start a new one
     if (guard?.changed === true) this.len = 0;

@@ -43,7 +43,8 @@ export interface HeldOutEpisode extends ArmEpisode {
 /**
  * Runs `theta` on the held-out episodes 0..episodes-1 of `seed` (no learning, no exploration).
  * A failed MPC solve applies the controller's fallback and is counted; a rollout that throws (or
- * gives a non-finite cost) is recorded with `error` and the next episode runs: never a crash.
+ * gives a non-finite cost, or whose plant left its domain: the episode stops there) is recorded
+ * with `error` and the next episode runs: never a crash.
  * Evaluating two parameter sets with the same options gives paired episodes (same plant seeds).
  */
 export function evaluateHeldOut(mpc: LearnableMpc, plant: Plant, theta: ArrayLike<number>, opts: HeldOutOptions): HeldOutEpisode[] {
@@ -69,7 +70,8 @@ export function evaluateHeldOut(mpc: LearnableMpc, plant: Plant, theta: ArrayLik
         violationSteps: t.violationSteps,
         solverFailures: t.solverFailures,
         fallbacks: t.fallbacks,
-        ...(Number.isFinite(er.cost) ? {} : { error: `non-finite cost (${er.cost})` }),
+        // a plant failure (non-finite state or cost) stopped the episode: its reason
+        ...(Number.isFinite(er.cost) ? {} : { error: ev.record.failure ?? `non-finite cost (${er.cost})` }),
       });
     } catch (err) {
       const t = ev.monitor.episode;

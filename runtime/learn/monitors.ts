@@ -9,6 +9,8 @@ export interface MonitorTotals {
   fallbacks: number;
   lastViolationStep: number; // global step index, -1 if none
   rejectedUpdates: number;
+  /** Steps whose plant state or stage cost was not finite (each stops its episode). */
+  plantFailures: number;
 }
 
 export function emptyTotals(): MonitorTotals {
@@ -20,6 +22,7 @@ export function emptyTotals(): MonitorTotals {
     fallbacks: 0,
     lastViolationStep: -1,
     rejectedUpdates: 0,
+    plantFailures: 0,
   };
 }
 
@@ -53,6 +56,12 @@ export class Monitor {
       if (solverFailed) t.solverFailures++;
       if (fallback) t.fallbacks++;
     }
+  }
+
+  /** A plant step with a non-finite state or stage cost (the episode stops). */
+  plantFailed(): void {
+    this.run.plantFailures++;
+    this.episode.plantFailures++;
   }
 
   rejected(): void {

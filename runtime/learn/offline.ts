@@ -374,6 +374,9 @@ export class OfflineQLearning extends RolloutBase {
         this.setPreviousInput(act.u);
         total += st.cost;
         s = st.observation;
+        // a plant that left its domain (non-finite state or cost): no evaluation cost (NaN), never
+        // the sum of the steps before
+        if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) return NaN;
         if (st.terminated || st.truncated) break;
       }
     }

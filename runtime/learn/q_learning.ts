@@ -165,7 +165,8 @@ export class QLearning extends RolloutBase {
     const r = this.record;
     r.rejected = reverted;
     this.sNext.set(st.observation);
-    const guard = this.identification?.observe(r.state, r.action, this.sNext, this.theta, (cand) => this.acceptAtNext(cand));
+    // a plant step with a non-finite state or cost (the episode stops) is no transition to identify from
+    const guard = r.failure === undefined ? this.identification?.observe(r.state, r.action, this.sNext, this.theta, (cand) => this.acceptAtNext(cand)) : undefined;
     if (guard?.note !== undefined) r.note = guard.note;
     if (guard?.identified === true) this.lastGood.set(this.theta);
     const identified = guard?.changed === true;

@@ -170,7 +170,22 @@ export abstract class RolloutBase implements EpisodicTrainer {
     this.actionLog.set(u, this.stepInEpisode * nu);
   }
 
-  /** Applies the current action to the plant and fills the shared parts of the record. */
+  /**
+   * Why the plant step cannot be used, or null: a non-finite entry of the pre-step state (a reset
+   * or an earlier step), of the stage cost or of the next state. Such a step is never summed away:
+   * plantStep stops the episode there, makes its cost NaN and records the reason.
+   */
+  private plantFailure(st: PlantStep): string | null {
+    const s = this.s;
+    for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) return `the plant's state[${i}] is ${s[i]} before the step`;
+    if (!Number.isFinite(st.cost)) return `the plant's stage cost is ${st.cost}`;
+    const o = st.observation;
+    for (let i = 0; i < o.length; i++) if (!Number.isFinite(o[i])) return `the plant's next state[${i}] is ${o[i]}`;
+    return null;
+  }
+
+  /** Applies the current action to the plant and fills the shared parts of the record. A step whose
+   *  state or cost is not finite ends the episode (`done`, `failure`, episode cost NaN). */
   protected plantStep(): PlantStep {
     const r = this.record;
     r.episode = this.episode;
@@ -190,6 +205,13 @@ export abstract class RolloutBase implements EpisodicTrainer {
     r.note = undefined;
     r.done = st.terminated || st.truncated;
     this.episodeCost += st.cost;
+    const failed = this.plantFailure(st);
+    if (failed === null) r.failure = undefined;
+    else {
+      r.failure = `${failed} at step ${this.stepInEpisode} of episode ${this.episode}: the episode stops (a closed loop outside the plant's domain has no cost)`;
+      r.done = true;
+      this.episodeCost = NaN;
+    }
     return st;
   }
 
@@ -203,6 +225,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
     r.fallback = this.actFallback;
     r.activeSlacks = this.actSlacks;
     this.monitor.record(this.globalStep, r.violations, r.activeSlacks, r.fallback, r.solverFailure);
+    if (r.failure !== undefined) this.monitor.plantFailed();
     if (!Number.isNaN(r.tdError)) {
       this.episodeAbsTd += Math.abs(r.tdError);
       this.episodeTdCount++;

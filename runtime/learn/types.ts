@@ -26,6 +26,9 @@ export interface StepRecord {
   done: boolean;
   /** An event of this step worth logging (e.g. what identification derived); absent: none. */
   note?: string;
+  /** Why the plant step failed (a non-finite state or stage cost: RolloutBase.plantStep); the
+   *  episode stops there (`done`) and its cost is NaN. Absent: the step is fine. */
+  failure?: string;
 }
 
 export interface EpisodeRecord {

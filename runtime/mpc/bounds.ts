@@ -75,3 +75,34 @@ function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string |
   if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${v}, not a finite number`;
   return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
 }
+
+/**
+ * Null when every entry of the measured state (or, `what` "input", the pinned first input of
+ * Q(s, a)) is a finite number; otherwise the reason, naming the first entry that is not. The
+ * controllers refuse such a call with status `invalid_input` (no QP or NLP sees a NaN x_0: a QP
+ * pinned to NaN can come back "solved"). Allocates only the message.
+ */
+export function nonFiniteEntry(what: "state" | "input", v: ArrayLike<number>): string | null {
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) return `${what}[${i}] is ${v[i]}, not a finite number`;
+  }
+  return null;
+}
+
+/**
+ * Null when every entry of a derivative (a gradient in theta, or a Jacobian du_0/dtheta, row-major
+ * nu x nTheta) is finite; otherwise why not, naming the first entry by its parameter. Used on every
+ * gradient and sensitivity a controller returns, so a NaN or an infinity never reaches a learner
+ * as a successful result. Allocates only the message.
+ */
+export function nonFiniteDerivative(what: string, params: readonly ParamLayout[], nTheta: number, d: ArrayLike<number>): string | null {
+  for (let e = 0; e < d.length; e++) {
+    if (Number.isFinite(d[e])) continue;
+    const j = nTheta > 0 ? e % nTheta : 0;
+    const row = nTheta > 0 ? Math.floor(e / nTheta) : 0;
+    const p = params.find((q) => j >= q.offset && j < q.offset + q.size);
+    const name = p === undefined ? `theta[${j}]` : `\`${p.name}\` entry ${entryName(p, j - p.offset)}`;
+    return `${what}${d.length > nTheta ? ` (row ${row})` : ""} with respect to ${name} is ${d[e]}, not a finite number`;
+  }
+  return null;
+}

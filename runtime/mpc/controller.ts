@@ -17,7 +17,7 @@ import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
-import { assertThetaInBoxes, runtimeValueViolation } from "./bounds.js";
+import { assertThetaInBoxes, nonFiniteDerivative, nonFiniteEntry, runtimeValueViolation } from "./bounds.js";
 import { learnSplit, rowStages, shiftHead, shiftWorkingSet, stageShift } from "./shift.js";
 import { linearStructure, type LinearStructure } from "./structure.js";
 import { sameValues } from "../linalg/dense.js";
@@ -482,7 +482,7 @@ export class MpcController implements LearnableMpc {
     const sens = this.sens;
     if (sens.adopted) this.stats.reusedFactorizations++;
     this.stats.sensitivityFactorizations += sens.factorizations - own;
-    if (sens.status !== "ok") return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false };
+    if (sens.status !== "ok") return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false, message: `KKT system: ${sens.status}${sens.message ? ` (${sens.message})` : ""}` };
     const { dP, dq, dA, dl, du } = this.dirBufs;
     const fwd = this.fwdOut;
     for (let i = 0; i < t.nTheta; i++) {
@@ -512,6 +512,9 @@ export class MpcController implements LearnableMpc {
         else if (row < L.c) du[row - L.u] = 0;
       }
     }
+    // a safety net: a non-finite entry is a failure with a message, never a successful result
+    const bad = nonFiniteDerivative("du_0/dtheta", t.params, t.nTheta, jacobian);
+    if (bad !== null) return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false, message: bad };
     return { u, jacobian, status: res.status, ok: true };
   }
 
@@ -615,6 +618,9 @@ export class MpcController implements LearnableMpc {
         return this.notDifferentiable(res, grad, `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`);
       }
     }
+    // a safety net: a non-finite entry without a reason above is a failure, never ok with NaN
+    const bad = nonFiniteDerivative(mode === "Q" ? "dQ/dtheta" : "dV/dtheta", t.params, t.nTheta, grad);
+    if (bad !== null) return { value: this.objective(z), status: res.status, iterations: res.iterations, ok: false, grad: grad.fill(NaN), message: bad };
     return { value: this.objective(z), status: res.status, iterations: res.iterations, ok, grad };
   }
 
@@ -761,7 +767,9 @@ export class MpcController implements LearnableMpc {
     const t = this.template;
     if (state.length !== t.nx) throw new RangeError(`state has length ${state.length}, expected ${t.nx}`);
     if (input !== undefined && input.length !== t.nu) throw new RangeError(`input has length ${input.length}, expected ${t.nu}`);
-    const refused = this.applyRuntime(runtime);
+    // the one entry point of every call (act, value, qvalue, the gradients, the sensitivity): runtime
+    // values, the measured state and the pinned input are checked here, before any QP sees them
+    const refused = nonFiniteEntry("state", state) ?? (input !== undefined ? nonFiniteEntry("input", input) : null) ?? this.applyRuntime(runtime);
     if (refused !== null) return failedResult("invalid_input", t.n, t.m, refused);
     this.refresh();
     const L = this.layout;

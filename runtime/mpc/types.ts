@@ -52,13 +52,16 @@ export interface ValueResult {
 export interface GradResult extends ValueResult {
   /** d value / d theta (length nTheta), from the Lagrangian at the primal-dual optimum. NaN, with
    *  `message` saying why, where a solved value has no derivative in theta (an active row on the
-   *  pinned x_0 / u_0 that moves with theta, linear or nonlinear controller); learners skip such a sample. */
+   *  pinned x_0 / u_0 that moves with theta, linear or nonlinear controller); learners skip such a sample.
+   *  Any other non-finite entry makes the result `ok: false` with a message naming the entry
+   *  (runtime/mpc/bounds.ts `nonFiniteDerivative`). */
   readonly grad: Float64Array;
 }
 
 export interface SensitivityResult {
   readonly u: Float64Array;
-  /** d u_0 / d theta, row-major nu x nTheta. */
+  /** d u_0 / d theta, row-major nu x nTheta; finite whenever `ok` (a non-finite entry is
+   *  `not_differentiable` with a message, the Jacobian NaN). */
   readonly jacobian: Float64Array;
   readonly status: QpStatus | "not_differentiable";
   readonly ok: boolean;

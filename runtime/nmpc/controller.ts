@@ -17,6 +17,8 @@ import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } fr
 import { MultipleShootingSqp, nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
 import { nowSeconds as now } from "../clock.js";
+import { nonFiniteDerivative, nonFiniteEntry } from "../mpc/bounds.js";
+import type { ParamLayout } from "../mpc/types.js";
 
 export interface NmpcControllerOptions {
   /** "sqp" (default) or "rti". */
@@ -28,6 +30,8 @@ export interface NmpcControllerOptions {
   readonly theta?: ArrayLike<number>;
   /** Runtime values (default zeros). */
   readonly runtime?: ArrayLike<number>;
+  /** The parameter layout, to name the entry of a non-finite derivative in messages (default: theta[j]). */
+  readonly params?: readonly ParamLayout[];
 }
 
 export interface NmpcActResult {
@@ -76,6 +80,12 @@ function finite(a: ArrayLike<number>, len: number): boolean {
   if (a.length !== len) return false;
   for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;
   return true;
+}
+
+/** Null when `v` has `len` finite entries, else why not (naming the first entry that is not finite). */
+function vectorViolation(what: "state" | "input", v: ArrayLike<number>, len: number): string | null {
+  if (v.length !== len) return `${what} has length ${v.length}, expected ${len}`;
+  return nonFiniteEntry(what, v);
 }
 
 export class NmpcController {
@@ -163,7 +173,8 @@ export class NmpcController {
   /** The first input of the MPC at `state` (closed-loop step: warm start from the shifted plan). */
   act(state: ArrayLike<number>): NmpcActResult {
     const { nx } = this;
-    if (!finite(state, nx)) return this.actResult(undefined, this.invalid(`state must be ${nx} finite numbers`));
+    const bad = vectorViolation("state", state, nx);
+    if (bad !== null) return this.actResult(undefined, this.invalid(bad));
     if (this.mode === "sqp") {
       const s = this.solver("act");
       const stats = this.solveAt(s, state, this.actHasPlan);
@@ -219,13 +230,15 @@ export class NmpcController {
 
   private valueOf(kind: "v" | "q", state: ArrayLike<number>, input?: ArrayLike<number>): { s: MultipleShootingSqp | undefined; result: NmpcValueResult } {
     const { nx, nu, model } = this;
-    if (!finite(state, nx)) {
-      const stats = this.invalid(`state must be ${nx} finite numbers`);
+    const badState = vectorViolation("state", state, nx);
+    if (badState !== null) {
+      const stats = this.invalid(badState);
       return { s: undefined, result: { value: NaN, status: "invalid_input", ok: false, stats, message: stats.message } };
     }
     if (kind === "q") {
-      if (input === undefined || !finite(input, nu)) {
-        const stats = this.invalid(`input must be ${nu} finite numbers`);
+      const badInput = input === undefined ? `input must be ${nu} finite numbers` : vectorViolation("input", input, nu);
+      if (input === undefined || badInput !== null) {
+        const stats = this.invalid(badInput ?? "");
         return { s: undefined, result: { value: NaN, status: "invalid_input", ok: false, stats, message: stats.message } };
       }
       for (let i = 0; i < nu; i++)
@@ -259,6 +272,9 @@ export class NmpcController {
     lagrangianThetaGradient(s, grad);
     const pinned = pinnedThetaRow(s, kind === "q");
     if (pinned !== null) return { ...result, grad: grad.fill(NaN), message: pinned };
+    // a safety net: a non-finite entry without the reason above is a failure, never ok with NaN
+    const bad = nonFiniteDerivative(kind === "q" ? "dQ/dtheta" : "dV/dtheta", this.options.params ?? [], this.nTheta, grad);
+    if (bad !== null) return { ...result, ok: false, grad: grad.fill(NaN), message: bad };
     return { ...result, grad };
   }
 
@@ -280,7 +296,11 @@ export class NmpcController {
     this.vSens ??= new NlpSensitivity(s);
     const pj = this.vSens.policyJacobian(jacobian);
     const u0 = s.uOff(0);
-    return { u: Float64Array.from(s.z.subarray(u0, u0 + this.nu)), jacobian, status: pj.status, ok: pj.status === "ok", solveStatus: result.status, ...(pj.message ? { message: pj.message } : {}) };
+    const u = Float64Array.from(s.z.subarray(u0, u0 + this.nu));
+    // a safety net: a non-finite entry is a failure with a message, never a successful result
+    const bad = pj.status === "ok" ? nonFiniteDerivative("du_0/dtheta", this.options.params ?? [], this.nTheta, jacobian) : null;
+    if (bad !== null) return { u, jacobian: jacobian.fill(NaN), status: "not_differentiable", ok: false, solveStatus: result.status, message: bad };
+    return { u, jacobian, status: pj.status, ok: pj.status === "ok", solveStatus: result.status, ...(pj.message ? { message: pj.message } : {}) };
   }
 }
 

@@ -15,11 +15,11 @@
 //    learners see the plant's nx; predicted states are returned without the carried entries.
 
 import type { QpStatus } from "../qp/types.js";
-import { assertThetaInBoxes, runtimeValueViolation } from "../mpc/bounds.js";
+import { assertThetaInBoxes, nonFiniteEntry, runtimeValueViolation } from "../mpc/bounds.js";
 import type { RuntimeLayout } from "../mpc/template.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "../mpc/types.js";
 import { NmpcController, type NmpcActResult, type NmpcGradResult } from "./controller.js";
-import type { SqpOptions } from "./sqp.js";
+import { nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStatus, OcpModel } from "./types.js";
 
 /** What a compiled nonlinear controller declares (the emitted module's `nlpTemplate`). */
@@ -134,7 +134,7 @@ export class NonlinearMpc implements LearnableMpc {
       ...(template.tolerance !== undefined ? { tolerance: template.tolerance } : {}),
       ...options.sqp,
     };
-    this.nlp = new NmpcController(m, { mode: options.mode ?? template.method, sqp, theta, runtime: this.rt, ...(options.rtiInit !== undefined ? { rtiInit: options.rtiInit } : {}) });
+    this.nlp = new NmpcController(m, { mode: options.mode ?? template.method, sqp, theta, runtime: this.rt, params: template.params, ...(options.rtiInit !== undefined ? { rtiInit: options.rtiInit } : {}) });
   }
 
   getTheta(): Float64Array {
@@ -179,9 +179,15 @@ export class NonlinearMpc implements LearnableMpc {
     return null;
   }
 
-  private checkState(state: ArrayLike<number>, input?: ArrayLike<number>): void {
+  /**
+   * The one entry point of every call: wrong lengths throw (a programming error); a non-finite
+   * state or input entry, or runtime values outside their ranges, are refused (null, or why: the
+   * caller returns status invalid_input; nothing is written then). Accepted runtime values are applied.
+   */
+  private admit(state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime: RuntimeValues | undefined): string | null {
     if (state.length !== this.nx) throw new RangeError(`state has length ${state.length}, expected ${this.nx}`);
     if (input !== undefined && input.length !== this.nu) throw new RangeError(`input has length ${input.length}, expected ${this.nu}`);
+    return nonFiniteEntry("state", state) ?? (input !== undefined ? nonFiniteEntry("input", input) : null) ?? this.applyRuntime(runtime);
   }
 
   /** The OcpModel's x_0: the measured state and the carried previous inputs (runtime slots). */
@@ -219,8 +225,7 @@ export class NonlinearMpc implements LearnableMpc {
   }
 
   act(state: ArrayLike<number>, runtime?: RuntimeValues): ActResult {
-    this.checkState(state);
-    const refused = this.applyRuntime(runtime);
+    const refused = this.admit(state, undefined, runtime);
     const { nx, nu, horizon: N } = this;
     if (refused !== null) {
       return { u: this.fallbackAction(), status: "invalid_input", iterations: 0, value: NaN, x: new Float64Array((N + 1) * nx), uPlan: new Float64Array(N * nu), slack: new Float64Array(0), fallback: true, message: refused };
@@ -246,7 +251,9 @@ export class NonlinearMpc implements LearnableMpc {
   private gradResult(r: NmpcGradResult): GradResult {
     const base = this.valueResult(r);
     const undefinedGrad = r.ok && r.message !== undefined && r.grad.some((g) => Number.isNaN(g));
-    return { ...base, grad: r.ok ? r.grad : r.grad.fill(NaN), ...(undefinedGrad ? { message: r.message } : {}) };
+    // a converged solve whose gradient failed the finiteness check (NmpcController.gradOf): its reason
+    const failedGrad = !r.ok && nlpConverged(r.status) && r.message !== undefined;
+    return { ...base, grad: r.ok ? r.grad : r.grad.fill(NaN), ...(undefinedGrad || failedGrad ? { message: r.message } : {}) };
   }
 
   private refusedValue(why: string): ValueResult {
@@ -254,36 +261,31 @@ export class NonlinearMpc implements LearnableMpc {
   }
 
   value(state: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
-    this.checkState(state);
-    const why = this.applyRuntime(runtime);
+    const why = this.admit(state, undefined, runtime);
     return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.value(this.x0(state)));
   }
 
   qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
-    this.checkState(state, input);
-    const why = this.applyRuntime(runtime);
+    const why = this.admit(state, input, runtime);
     return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.qvalue(this.x0(state), input));
   }
 
   gradValue(state: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
-    this.checkState(state);
-    const why = this.applyRuntime(runtime);
+    const why = this.admit(state, undefined, runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
     const r = this.nlp.gradValue(this.x0(state));
     return this.gradResult(r);
   }
 
   gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
-    this.checkState(state, input);
-    const why = this.applyRuntime(runtime);
+    const why = this.admit(state, input, runtime);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
     const r = this.nlp.gradQvalue(this.x0(state), input);
     return this.gradResult(r);
   }
 
   policySensitivity(state: ArrayLike<number>, runtime?: RuntimeValues): SensitivityResult {
-    this.checkState(state);
-    const why = this.applyRuntime(runtime);
+    const why = this.admit(state, undefined, runtime);
     if (why !== null) return { u: this.fallbackAction(), jacobian: new Float64Array(this.nu * this.nTheta).fill(NaN), status: "invalid_input", ok: false, message: why };
     const r = this.nlp.policySensitivity(this.x0(state));
     // at an acceptable (not fully converged) solution the Jacobian is as inexact as the solve

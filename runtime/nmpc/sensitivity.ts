@@ -64,14 +64,33 @@ export function lagrangianThetaGradient(sqp: MultipleShootingSqp, out: Float64Ar
       if (model.softConstraint) {
         const so = sqp.softOut[k];
         for (let i = 0; i < ns; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoft + k * ns + i] * so.jtheta[i * nTheta + j];
+        // a weight that moves with theta: d(gamma^k l2 w eps^2)/dtheta
+        if (model.softConstraint.weight) slackWeightGradient(g, model.softConstraint.l2, sqp.softW[k].jtheta, so.value, ns, nTheta, out);
       }
     } else {
       if (model.terminalConstraint) for (let i = 0; i < sqp.nhN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowHardN + i] * sqp.conN.jtheta[i * nTheta + j];
-      if (model.terminalSoftConstraint) for (let i = 0; i < sqp.nsN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoftN + i] * sqp.softN.jtheta[i * nTheta + j];
+      if (model.terminalSoftConstraint) {
+        for (let i = 0; i < sqp.nsN; i++) for (let j = 0; j < nTheta; j++) out[j] += y[sqp.rowSoftN + i] * sqp.softN.jtheta[i * nTheta + j];
+        if (model.terminalSoftConstraint.weight) slackWeightGradient(g, model.terminalSoftConstraint.l2, sqp.softWN.jtheta, sqp.softN.value, sqp.nsN, nTheta, out);
+      }
     }
   }
   void nu;
   return out;
+}
+
+/**
+ * Adds gamma^k sum_i l2_i eps_i^2 dw_i/dtheta (SoftConstraint.weight) to out, with eps_i the least
+ * slack of the row, max(0, c_i): the optimal one wherever w_i > 0, and at w_i = 0 (the slack then
+ * costs nothing and the QP may leave any larger one) the limit from w_i > 0, the one-sided derivative.
+ */
+function slackWeightGradient(g: number, l2: Float64Array, jw: Float64Array, c: Float64Array, size: number, nTheta: number, out: Float64Array): void {
+  for (let i = 0; i < size; i++) {
+    const e = Math.max(0, c[i]);
+    const f = g * l2[i] * e * e;
+    if (f === 0) continue;
+    for (let j = 0; j < nTheta; j++) out[j] += f * jw[i * nTheta + j];
+  }
 }
 
 /** du_0/dtheta from the KKT system of the converged NLP with the exact Lagrangian Hessian. */
@@ -156,13 +175,31 @@ export class NlpSensitivity {
         for (let j = 0; j < nTheta; j++) lzt[j * n + glob(a)] += blk[a * nv + nxu + j];
       }
     }
+    // the slacks' curvature (their L2 weights at this point) and, where a weight moves with theta,
+    // the cross derivative d^2 L / d eps d theta = 2 gamma^k l2 eps dw/dtheta
+    const l2e = sqp.l2Eff;
     if (model.softConstraint) {
-      const { l2 } = model.softConstraint;
-      for (let k = 0; k < N; k++) for (let i = 0; i < ns; i++) Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2[i];
+      const { l2, weight } = model.softConstraint;
+      for (let k = 0; k < N; k++)
+        for (let i = 0; i < ns; i++) {
+          Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2e[k * ns + i];
+          if (!weight) continue;
+          const v = sqp.sOff(k) + i;
+          const c = sqp.gamma[k] * 2 * l2[i] * sqp.z[v];
+          const jw = sqp.softW[k].jtheta;
+          for (let j = 0; j < nTheta; j++) lzt[j * n + v] += c * jw[i * nTheta + j];
+        }
     }
     if (model.terminalSoftConstraint) {
-      const { l2 } = model.terminalSoftConstraint;
-      for (let i = 0; i < sqp.nsN; i++) Pv[Pmap.pSlack[N * ns + i]] += sqp.gamma[N] * 2 * l2[i];
+      const { l2, weight } = model.terminalSoftConstraint;
+      for (let i = 0; i < sqp.nsN; i++) {
+        Pv[Pmap.pSlack[N * ns + i]] += sqp.gamma[N] * 2 * l2e[N * ns + i];
+        if (!weight) continue;
+        const v = sqp.sOff(N) + i;
+        const c = sqp.gamma[N] * 2 * l2[i] * sqp.z[v];
+        const jw = sqp.softWN.jtheta;
+        for (let j = 0; j < nTheta; j++) lzt[j * n + v] += c * jw[i * nTheta + j];
+      }
     }
     // -dc/dtheta per row
     for (let k = 0; k < N; k++) {

@@ -192,6 +192,13 @@ export class MultipleShootingSqp {
   readonly conOut: StageOut[];
   readonly softOut: StageOut[];
   readonly softN: StageOut;
+  /** The soft constraints' theta-dependent L2 weight factors (SoftConstraint.weight) at the last
+   *  evaluation, per stage and terminal (empty without them). */
+  readonly softW: StageOut[];
+  readonly softWN: StageOut;
+  /** The L2 weight of every slack at the last evaluation: l2[i] (times weight w_k[i] where given),
+   *  path slack (k, i) at k * ns + i, terminal slack i at N * ns + i. */
+  readonly l2Eff: Float64Array;
   readonly genOut: GeneralCostOut[];
   readonly resN: StageOut;
   readonly conN: StageOut;
@@ -613,16 +620,28 @@ export class MultipleShootingSqp {
     this.resOut = [];
     this.conOut = [];
     this.softOut = [];
+    this.softW = [];
     this.genOut = [];
+    const nsW = model.softConstraint?.weight !== undefined ? ns : 0;
+    const nsWN = model.terminalSoftConstraint?.weight !== undefined ? nsN : 0;
+    for (const [fn, size, what] of [
+      [model.softConstraint?.weight, ns, "softConstraint.weight"],
+      [model.terminalSoftConstraint?.weight, nsN, "terminalSoftConstraint.weight"],
+    ] as const) {
+      if (fn !== undefined && fn.size !== size) throw new TypeError(`${what} has ${fn.size} rows, expected ${size}`);
+    }
     for (let k = 0; k < N; k++) {
       this.resOut.push(stageOut(this.nr, nx, nu, nTheta));
       this.conOut.push(stageOut(nh, nx, nu, nTheta));
       this.softOut.push(stageOut(ns, nx, nu, nTheta));
+      this.softW.push(stageOut(nsW, nx, nu, nTheta));
       this.genOut.push({ gx: new Float64Array(nx), gu: new Float64Array(nu), gtheta: new Float64Array(nTheta) });
     }
     this.resN = stageOut(this.nrN, nx, 0, nTheta);
     this.conN = stageOut(nhN, nx, 0, nTheta);
     this.softN = stageOut(nsN, nx, 0, nTheta);
+    this.softWN = stageOut(nsWN, nx, 0, nTheta);
+    this.l2Eff = new Float64Array(N * ns + nsN);
     this.genN = { gx: new Float64Array(nx), gu: new Float64Array(0), gtheta: new Float64Array(nTheta) };
     this.genVal = new Float64Array(N);
     this.gamma = new Float64Array(N + 1);
@@ -774,11 +793,15 @@ export class MultipleShootingSqp {
         if (model.softConstraint) {
           const so = this.softOut[k];
           model.softConstraint.fn.eval(k, xv, uv, theta, rt, so);
-          const { l1, l2 } = model.softConstraint;
+          const { l1, l2, weight } = model.softConstraint;
+          if (weight) weight.eval(k, xv, uv, theta, rt, this.softW[k]);
+          const w = this.softW[k].value;
           for (let i = 0; i < ns; i++) {
             const s = z[this.sOff(k) + i];
+            const q = weight ? l2[i] * w[i] : l2[i];
+            this.l2Eff[k * ns + i] = q;
             c[this.rowSoft + k * ns + i] = so.value[i] - s;
-            f += g * (l1[i] * s + l2[i] * s * s);
+            f += g * (l1[i] * s + q * s * s);
           }
         }
       } else {
@@ -789,11 +812,15 @@ export class MultipleShootingSqp {
         if (model.terminalSoftConstraint) {
           const so = this.softN;
           model.terminalSoftConstraint.fn.eval(k, xv, uk, theta, rt, so);
-          const { l1, l2 } = model.terminalSoftConstraint;
+          const { l1, l2, weight } = model.terminalSoftConstraint;
+          if (weight) weight.eval(k, xv, uk, theta, rt, this.softWN);
+          const w = this.softWN.value;
           for (let i = 0; i < this.nsN; i++) {
             const s = z[this.sOff(N) + i];
+            const q = weight ? l2[i] * w[i] : l2[i];
+            this.l2Eff[N * ns + i] = q;
             c[this.rowSoftN + i] = so.value[i] - s;
-            f += g * (l1[i] * s + l2[i] * s * s);
+            f += g * (l1[i] * s + q * s * s);
           }
         }
       }
@@ -842,11 +869,12 @@ export class MultipleShootingSqp {
         const sum = this.aSu[k];
         for (let t = 0; t < ns * nx; t++) Av[sxm[t]] = so.jx[t];
         for (let t = 0; t < ns * nu; t++) Av[sum[t]] = so.ju[t];
-        const { l1, l2 } = model.softConstraint;
+        const { l1 } = model.softConstraint;
+        const l2 = this.l2Eff;
         for (let i = 0; i < ns; i++) {
           const v = this.sOff(k) + i;
-          grad[v] = g * (l1[i] + 2 * l2[i] * z[v]);
-          Pv[this.pSlack[k * ns + i]] = g * 2 * l2[i];
+          grad[v] = g * (l1[i] + 2 * l2[k * ns + i] * z[v]);
+          Pv[this.pSlack[k * ns + i]] = g * 2 * l2[k * ns + i];
         }
       }
       // gradient of the stage cost
@@ -887,11 +915,12 @@ export class MultipleShootingSqp {
       if (model.terminalSoftConstraint) {
         const so = this.softN;
         for (let t = 0; t < this.nsN * nx; t++) Av[this.aSN[t]] = so.jx[t];
-        const { l1, l2 } = model.terminalSoftConstraint;
+        const { l1 } = model.terminalSoftConstraint;
+        const l2 = this.l2Eff;
         for (let i = 0; i < this.nsN; i++) {
           const v = this.sOff(N) + i;
-          grad[v] = g * (l1[i] + 2 * l2[i] * z[v]);
-          Pv[this.pSlack[N * this.ns + i]] = g * 2 * l2[i];
+          grad[v] = g * (l1[i] + 2 * l2[N * this.ns + i] * z[v]);
+          Pv[this.pSlack[N * this.ns + i]] = g * 2 * l2[N * this.ns + i];
         }
       }
       const nvN = nx + nTheta;

@@ -3,7 +3,7 @@
 // dense Jacobians written into preallocated Float64Arrays (row-major), so that the compiler can
 // emit them without a symbolic library.
 //
-//   minimize   sum_{k=0}^{N-1} gamma^k [ |r_k(x_k, u_k)|^2 + g_k(x_k, u_k) + rho1'eps_k + eps_k' diag(rho2) eps_k ]
+//   minimize   sum_{k=0}^{N-1} gamma^k [ |r_k(x_k, u_k)|^2 + g_k(x_k, u_k) + rho1'eps_k + eps_k' diag(rho2_k) eps_k ]
 //              + gamma^N [ |r_N(x_N)|^2 + g_N(x_N) ]
 //   subject to x_0 = xhat,  x_{k+1} = F(x_k, u_k)                      (multiple shooting)
 //              xl_k <= x_k <= xu_k (k = 1..N),  ul_k <= u_k <= uu_k      (boxes)
@@ -93,6 +93,14 @@ export interface SoftConstraint {
   readonly l1: Float64Array;
   /** L2 weights per row (>= 0, size). */
   readonly l2: Float64Array;
+  /**
+   * L2 weights that move with theta (a learnable quadratic penalty): row i at stage k has the L2
+   * weight l2[i] * w_k[i], with w_k = weight.eval(k, ...).value (size rows; >= 0 wherever theta
+   * is admissible) and dw_k/dtheta its jtheta. It must not depend on x or u (jx, ju and the
+   * Hessian are not read). Absent: the constant l2. (A weight folded into the row instead, as
+   * sqrt(w) c <= eps, has an infinite derivative in theta at w = 0.)
+   */
+  readonly weight?: StageFunction;
 }
 
 export interface OcpModel {

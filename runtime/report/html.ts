@@ -232,6 +232,9 @@ export function renderReport(dir: string): string {
   const cards: string[] = [];
   const J = summary.J as number | undefined;
   if (typeof J === "number") cards.push(card("total cost J (sum of stage costs)", num(J)));
+  // a plant that left its domain (non-finite state or stage cost) stopped its episode: no J then
+  const plantFailures = Array.isArray(summary.plantFailures) ? (summary.plantFailures as { t: number; message: string }[]) : [];
+  if (plantFailures.length > 0) cards.push(card(`plant failures (episodes stopped; first: ${plantFailures[0].message})`, String(plantFailures.length)));
   const nSteps = steps.length;
   const viol = steps.filter((s) => s.violations > 0).length;
   cards.push(card("steps starting outside a plant bound", `${viol} of ${nSteps}`));

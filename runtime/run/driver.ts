@@ -101,6 +101,7 @@ function stepJson(r: StepRecord, info?: Record<string, number>): string {
     updated: r.updated,
     rejected: r.rejected,
     ...(r.note !== undefined ? { note: r.note } : {}),
+    ...(r.failure !== undefined ? { failure: r.failure } : {}),
     ...info,
   });
 }
@@ -142,6 +143,7 @@ function episodeJson(e: EpisodeRecord, info?: Record<string, number>): string {
     solver_failures: e.totals.solverFailures,
     fallbacks: e.totals.fallbacks,
     rejected_updates: e.totals.rejectedUpdates,
+    ...(e.totals.plantFailures > 0 ? { plant_failures: e.totals.plantFailures } : {}),
     ...(e.extra ?? {}),
     ...info,
   });

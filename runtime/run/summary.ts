@@ -24,6 +24,8 @@ export interface StepLine {
   rejected: string | null;
   /** An event the learner logged at this step (e.g. identification for control). */
   note?: string;
+  /** Why the plant step failed (a non-finite state or stage cost; the episode stopped there). */
+  failure?: string;
 }
 
 export interface EpisodeLine {
@@ -70,7 +72,8 @@ export interface RunSummary {
   readonly settings: Record<string, unknown>;
   readonly steps: number;
   readonly episodes: number;
-  /** Total cost over all steps. */
+  /** Total cost over all steps; NaN (null in summary.json) when a stage cost was not finite or the
+   *  plant failed (`plantFailures`): a cost summed over the finite steps only would hide it. */
   readonly J: number;
   readonly episodeCosts: number[];
   readonly meanAbsTdFirst100: number | null;
@@ -87,6 +90,8 @@ export interface RunSummary {
   readonly rejectedUpdates: number;
   /** Events the learner logged (StepRecord.note), in order. */
   readonly notes: readonly { readonly t: number; readonly note: string }[];
+  /** Plant steps with a non-finite state or stage cost (each stopped its episode), in order; absent: none. */
+  readonly plantFailures?: readonly { readonly t: number; readonly episode: number; readonly message: string }[];
   readonly wallTime: number;
   readonly stepsPerSecond: number;
   readonly params: ParamsJson;
@@ -164,7 +169,8 @@ export function summarizeRun(
   let last: number | null = null;
   let J = 0;
   for (const s of steps) {
-    J += s.cost;
+    // a non-finite cost is null in metrics.jsonl: J is then not a number (never summed as 0)
+    J += typeof s.cost === "number" ? s.cost : NaN;
     const b = Math.floor(s.t / 500);
     while (blocks.length <= b) blocks.push(0);
     if (s.violations > 0) {
@@ -172,7 +178,9 @@ export function summarizeRun(
       last = s.t;
     }
   }
-  const tail = steps.slice(-1000).map((s) => s.cost);
+  const failures = steps.flatMap((s) => (typeof s.failure === "string" ? [{ t: s.t, episode: s.episode, message: s.failure }] : []));
+  if (failures.length > 0) J = NaN;
+  const tail = steps.slice(-1000).map((s) => (typeof s.cost === "number" ? s.cost : NaN));
   let best: { episode: number; objective: number } | undefined;
   for (const e of episodes) {
     const o = e.objective;
@@ -204,6 +212,7 @@ export function summarizeRun(
     updates: steps.filter((s) => s.updated).length,
     rejectedUpdates: steps.filter((s) => s.rejected !== null).length,
     notes: steps.flatMap((s) => (typeof s.note === "string" ? [{ t: s.t, note: s.note }] : [])),
+    ...(failures.length > 0 ? { plantFailures: failures } : {}),
     wallTime,
     stepsPerSecond: wallTime > 0 ? steps.length / wallTime : 0,
     params: thetaToJson(layout, theta),

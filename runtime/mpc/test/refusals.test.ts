@@ -94,3 +94,56 @@ describe("nonconvex and unbounded QPs are never reported solved", () => {
     });
   }
 });
+
+describe("a non-finite state or pinned input is refused (red-team finding 06)", () => {
+  it("every call answers invalid_input naming the entry, never solved; act falls back", () => {
+    const mpc = new MpcController(tinyTemplate());
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const a = mpc.act([bad]);
+      expect(a.status).toBe("invalid_input");
+      expect(a.fallback).toBe(true);
+      expect(a.message).toBe(`state[0] is ${bad}, not a finite number`);
+      expect(Array.from(a.u).every(Number.isFinite)).toBe(true);
+      for (const r of [mpc.value([bad]), mpc.qvalue([bad], [0]), mpc.gradValue([bad]), mpc.gradQvalue([bad], [0]), mpc.policySensitivity([bad])]) {
+        expect(r.status).toBe("invalid_input");
+        expect(r.ok).toBe(false);
+        expect(r.message).toMatch(/^state\[0\] is -?Infinity|^state\[0\] is NaN/);
+      }
+      // the pinned input of Q(s, a)
+      for (const r of [mpc.qvalue([0.2], [bad]), mpc.gradQvalue([0.2], [bad])]) {
+        expect(r.status).toBe("invalid_input");
+        expect(r.message).toBe(`input[0] is ${bad}, not a finite number`);
+      }
+    }
+    // finite calls are unaffected
+    expect(mpc.value([0.2]).ok).toBe(true);
+  });
+});
+
+describe("a non-finite derivative is a failure with a message, never ok (safety net)", () => {
+  it("gradValue, gradQvalue and policySensitivity with a NaN entry of the template's Jacobian", () => {
+    const t = tinyTemplate();
+    // a template whose derivative in w is broken (a stand-in for any NaN that reaches the sum)
+    const broken = {
+      ...t,
+      jacValues: (theta: Float64Array, rt: Float64Array, out: Float64Array): void => {
+        t.jacValues(theta, rt, out);
+        for (let e = 0; e < out.length; e++) if (t.jacCol[e] === 0) out[e] = NaN;
+      },
+    };
+    const mpc = new MpcController(broken);
+    for (const g of [mpc.gradValue([0.2]), mpc.gradQvalue([0.2], [0.1])]) {
+      expect(g.ok).toBe(false);
+      expect(g.message).toMatch(/with respect to `w` entry w is NaN, not a finite number/);
+      expect(Array.from(g.grad).every(Number.isNaN)).toBe(true);
+    }
+    const s = mpc.policySensitivity([0.2]);
+    expect(s.ok).toBe(false);
+    expect(s.status).toBe("not_differentiable");
+    expect(s.message).toMatch(/du_0\/dtheta .*`w`.*not a finite number/);
+    // the healthy template: finite and ok
+    const fine = new MpcController(t);
+    expect(fine.gradValue([0.2]).ok).toBe(true);
+    expect(fine.policySensitivity([0.2]).ok).toBe(true);
+  });
+});

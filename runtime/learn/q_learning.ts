@@ -170,11 +170,16 @@ export class QLearning extends RolloutBase {
     if (guard?.note !== undefined) r.note = guard.note;
     if (guard?.identified === true) this.lastGood.set(this.theta);
     const identified = guard?.changed === true;
+    // a failed plant step (non-finite next state or cost) ends the episode: V(s_{t+1}) is refused
+    // as invalid input, which says nothing about the parameters, so it neither counts toward a
+    // restore nor feeds an update (whose eager check at s_{t+1} would blame the new parameters)
+    const plantFailed = r.failure !== undefined;
+    this.plantFailed = plantFailed;
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
     this.vExact = v.status === "solved" && !v.fallback;
     let restored = false;
-    if (this.restoreAfter > 0) {
+    if (this.restoreAfter > 0 && !plantFailed) {
       if (v.fallback) this.failStreak++;
       else {
         this.failStreak = 0;
@@ -202,7 +207,7 @@ export class QLearning extends RolloutBase {
     }
     this.sinceUpdate++;
     // no update in the step that restored or identified the parameters (the next one may update again)
-    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery && !restored && !identified) this.update();
+    if (!this.perEpisode && this.sinceUpdate >= this.updateEvery && !restored && !identified && !plantFailed) this.update();
     this.finishStep(!q.ok);
     this.s.set(this.sNext);
     this.a.set(this.aNext);
@@ -213,7 +218,9 @@ export class QLearning extends RolloutBase {
     if (this.perEpisode) {
       // Episode-based updates count episodes, not steps.
       this.episodesSinceUpdate++;
-      if (this.episodesSinceUpdate >= this.updateEvery) {
+      // after a failed plant step there is no finite state to validate the update at: it waits for
+      // the next episode's end
+      if (this.episodesSinceUpdate >= this.updateEvery && !this.plantFailed) {
         this.episodesSinceUpdate = 0;
         // the state met next is the next episode's initial state, not known here: the eager check
         // still refuses an infeasible or non-convex QP at the last state, but does not compare
@@ -231,6 +238,8 @@ export class QLearning extends RolloutBase {
     return out;
   }
   private episodesSinceUpdate = 0;
+  /** Whether the last step's plant step failed (a non-finite next state or cost). */
+  private plantFailed = false;
   /** Whether an update was attempted at this episode's end (`update every n episodes`): the last
    *  step's record is already written, so the episode line carries it (`updated: 1`). */
   private episodeUpdated = false;

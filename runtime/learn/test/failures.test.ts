@@ -131,6 +131,27 @@ describe("a plant step with a non-finite state or stage cost", () => {
     expect(Number.isNaN(q.endEpisode().cost)).toBe(true);
   });
 
+  it("Q-learning: the failed step's refused V(s+) neither rejects an update nor counts toward a restore", () => {
+    // a controller that refuses a non-finite state, as MpcController does (invalid_input, fallback)
+    const mpc = new QuadraticQ([0, 2, 0, 2], 0.9);
+    const act = mpc.act.bind(mpc);
+    mpc.act = (s) => (Number.isFinite(s[0]) ? act(s) : { ...act([0]), status: "invalid_input", value: NaN, fallback: true });
+    mpc.value = (s) => {
+      const r = mpc.act(s);
+      return { value: r.value, status: r.status, iterations: 1, ok: !r.fallback };
+    };
+    const q = new QLearning(mpc, new FailingPlant(5, NaN), { seed: 1, discount: 0.9, optimizer: { kind: "newton", lr: 0.05 }, replay: { size: 5, sample: 3 }, safety: { restoreAfterFailures: 1 }, exploration: { kind: "additive", distribution: "normal", scale: 0.3 } });
+    q.beginEpisode(0);
+    let r = q.step();
+    while (!r.done) r = q.step();
+    expect(r.failure).toMatch(/NaN/);
+    expect(r.rejected).toBeNull();
+    expect(r.updated).toBe(false);
+    expect(q.safety.rejections).toEqual([]);
+    q.endEpisode();
+    expect(mpc.getTheta().every(Number.isFinite)).toBe(true);
+  });
+
   it("a run's J is NaN (null in summary.json) with plantFailures, never the sum of the finite steps", async () => {
     const dir = join(root, "eval");
     const trainer = new PolicyEvaluation(new QuadraticQ([0, 2, 0.5, 2], 0.9), new FailingPlant(1, NaN), { seed: 1 });

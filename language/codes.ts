@@ -117,7 +117,10 @@ export const CODES = {
   MPC4022: { severity: EW, title: "domain not provable", reporter: "checker" },
   MPC4023: { severity: E, title: "value or default outside its declared bounds", reporter: "checker" },
   MPC4024: { severity: E, title: "lb <= ub not provable on a hard constraint", reporter: "checker" },
-  MPC4025: { severity: W, title: "value may overflow inside the declared bounds", reporter: "checker" },
+  // error; a warning for an operand that depends on states or inputs in a nonlinear controller and
+  // may (not always) overflow inside their declared bounds. In a linear controller a power of states
+  // and inputs is not evaluated: its QP coefficients are (an error when they may overflow)
+  MPC4025: { severity: EW, title: "value may overflow", reporter: "checker" },
 
   MPC4601: { severity: E, title: "unsupported construct (compiler)", reporter: "compiler" },
   MPC4602: { severity: E, title: "shape error in lowering (compiler)", reporter: "compiler" },

@@ -147,14 +147,17 @@ function violationsAtDefaults(source: string, t: QpTemplate): string[] {
   const runtime = new Float64Array(t.nRuntime);
   for (const r of t.runtime) runtime.set(r.defaultValue, r.offset);
   const out: string[] = [];
-  for (let i = 0; i < t.nRuntime; i++) if (!(runtime[i] >= rt.lo[i] && runtime[i] <= rt.hi[i])) out.push(`runtime default ${i} = ${runtime[i]} outside [${rt.lo[i]}, ${rt.hi[i]}]`);
+  for (let i = 0; i < t.nRuntime; i++) {
+    if (!Number.isFinite(runtime[i])) out.push(`runtime default ${i} = ${runtime[i]} is not finite`);
+    else if (!(runtime[i] >= rt.lo[i] && runtime[i] <= rt.hi[i])) out.push(`runtime default ${i} = ${runtime[i]} outside [${rt.lo[i]}, ${rt.hi[i]}]`);
+  }
   const d = new Float64Array(dataLayout(t).length);
   t.fill(Float64Array.from(t.theta0), runtime, d);
   return [...out, ...violations(t, d)];
 }
 
 describe("the runtime defaults: the specs the checker rejects (MPC4023) violate the QP data at their defaults", () => {
-  for (const name of ["runtime default outside its range as a penalty", "runtime default outside its range as a hard bound", "implicit runtime default 0 outside its range", "disturbance default outside its range"]) {
+  for (const name of ["runtime default outside its range as a penalty", "runtime default outside its range as a hard bound", "implicit runtime default 0 outside its range", "disturbance default outside its range", "infinite runtime default inside an unbounded range", "infinite runtime default without a range"]) {
     const c = REJECTED.find((x) => x.name === name)!;
     it(`${c.code}: ${name}`, () => {
       const { program } = check(c.source);

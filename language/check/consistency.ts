@@ -60,6 +60,10 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   if (d.init && (d.declKind === "state" || d.declKind === "input" || d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller") {
     requireConstant(ctx, d.init, `the default value of \`${d.name.name}\``);
   }
+  // a controller's runtime value or disturbance: its default must be a finite number, with or
+  // without a declared range (a non-finite default would be written into the QP data at every call
+  // that omits the value)
+  const defaultOk = !((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller") || checkDefaultFinite(ctx, d, sym);
   if (!d.bounds) return;
   // a controller's runtime range is written into the template as numbers (and checked at run time)
   const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param" || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller");
@@ -70,7 +74,7 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   }
   if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
     checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
-  if (((d.declKind === "const" || d.declKind === "param") && d.init) || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller"))
+  if (((d.declKind === "const" || d.declKind === "param") && d.init) || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller" && defaultOk))
     checkValueInBounds(ctx, d, sym);
   if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
 }
@@ -117,6 +121,52 @@ function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
     });
     return;
   }
+}
+
+/**
+ * MPC4023: the default of a controller's `runtime` value or `disturbance` (its `= value`) must be a
+ * finite number in every entry, with or without a declared range: `runtime r = inf` would put an
+ * infinite entry in the QP data of every call that omits the value (and `x <= r` is no bound to
+ * prove). A default with an error inside it (`0/0`, MPC4021) is not reported twice. Returns false
+ * when it reported (the range check is then skipped).
+ */
+function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
+  const init = d.init;
+  if (!init) return true; // the implicit default 0
+  const v = runtimeDefault(ctx, sym);
+  if (!v) return true;
+  const i = v.data.findIndex((x) => !Number.isFinite(x));
+  if (i < 0) return true;
+  if (ctx.diagnostics.some((x) => x.severity === "error" && x.span.start >= init.span.start && x.span.end <= init.span.end)) return false;
+  const what = d.declKind === "runtime" ? "runtime value" : d.declKind;
+  const n = v.data.length;
+  // the edit: each non-finite entry replaced by the value of the range nearest 0 (0 without a range)
+  const lb = d.bounds ? evalExpr(ctx, d.bounds.lower) : undefined;
+  const ub = d.bounds ? evalExpr(ctx, d.bounds.upper) : undefined;
+  const pick = (m: typeof v | undefined, j: number, dflt: number): number | undefined => (!m ? dflt : m.data.length === 1 ? m.data[0] : m.data.length === n ? m.data[j] : undefined);
+  const fixed = v.data.map((x, j) => {
+    if (Number.isFinite(x)) return x;
+    const l = pick(lb, j, -Infinity);
+    const h = pick(ub, j, Infinity);
+    if (l === undefined || h === undefined || Number.isNaN(l) || Number.isNaN(h) || l > h) return undefined;
+    const y = Math.min(Math.max(0, l), h);
+    return Number.isFinite(y) ? y : undefined;
+  });
+  const ok = fixed.every((y): y is number => y !== undefined);
+  const literal = !ok ? undefined : fixed.every((y) => y === fixed[0]) ? String(fixed[0]) : v.cols === 1 ? `[${fixed.map(String).join(", ")}]` : undefined;
+  const x = v.data[i];
+  ctx.report({
+    severity: "error",
+    code: "MPC4023",
+    message: `the default of the ${what} \`${d.name.name}\` must be a finite number`,
+    span: init.span,
+    label: `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}`,
+    related: d.bounds ? [{ span: d.bounds.span, label: "the declared range" }] : undefined,
+    notes: ["a call that omits the value uses its default: a non-finite entry makes the QP data infinite or NaN, and the solve fails"],
+    help: `give a finite default${d.bounds ? " inside the range" : ""} (to leave a bound out, write no constraint rather than an infinite default)`,
+    edits: literal !== undefined ? [{ span: init.span, newText: literal, title: `use \`${literal}\`` }] : undefined,
+  });
+  return false;
 }
 
 /**

@@ -9,28 +9,36 @@
 
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
-import { Ctx } from "./context.js";
+import { Ctx, tooBig, type Mat } from "./context.js";
+import { assembleArray, isListOfRows } from "./constEval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { hullOf, intervalOf, isIntegerValued, tanBranch } from "./interval.js";
+import { hullOf, intervalOf, isIntegerValued, tanBranch, withUnitVariables } from "./interval.js";
 import type { ControllerBlock } from "../ast.js";
 import { nonlinearSolver } from "./nlp.js";
 import { IdSet } from "./idmap.js";
 
 type Range = [number, number];
-/** `entry`: which entry of a vector or matrix operand is judged (undefined for a scalar one). */
-type Verdict = { always: boolean; why: string; arg: Expr; range: Range; entry?: string } | undefined;
-type Judged = { always: boolean; range: Range; entry?: string };
+/** `entry`: which entry of a vector or matrix operand is judged (undefined for a scalar one);
+ *  `onVars`: whether that entry depends on states or inputs (undefined: decided by the caller). */
+type Verdict = { always: boolean; why: string; arg: Expr; range: Range; entry?: string; onVars?: boolean } | undefined;
+type Judged = { always: boolean; range: Range; entry?: string; onVars?: boolean };
+/** Whether entry i (row-major) of an operand depends on states or inputs. */
+type EntryVars = (arg: Expr) => (i: number) => boolean;
+const noVars: EntryVars = () => () => false;
 
 const show = (r: Range): string => `[${fmt(r[0])}, ${fmt(r[1])}]`;
 
 /**
  * Judges every entry of an element-wise operand on its own interval (the hull of all entries would
- * mix an entry that is always outside the domain with one that is inside, and only say "maybe"):
- * the first entry that is outside for every admissible value, else the first that may be outside.
+ * mix an entry that is always outside the domain with one that is inside, and only say "maybe"),
+ * and reports the worst: the first entry that is outside for every admissible value, else the first
+ * that may be outside and does not depend on states or inputs (an error), else the first that may
+ * be outside (a warning in a nonlinear controller when it depends on them). Each entry carries its
+ * own dependence (`vars`): in `log([x[0]; r])` a failing `r` is the runtime value's verdict.
  */
-function judge(ctx: Ctx, arg: Expr, test: (l: number, h: number) => "always" | "maybe" | undefined): Judged | undefined {
+function judge(ctx: Ctx, arg: Expr, test: (l: number, h: number, i: number) => "always" | "maybe" | undefined, vars: (i: number) => boolean): Judged | undefined {
   const iv = intervalOf(ctx, arg);
   if (!iv || iv.lo.length === 0) return undefined;
   const many = iv.lo.length > 1;
@@ -40,29 +48,99 @@ function judge(ctx: Ctx, arg: Expr, test: (l: number, h: number) => "always" | "
   for (let i = 0; i < iv.lo.length; i++) {
     const l = Number.isNaN(iv.lo[i]) ? -Infinity : iv.lo[i];
     const h = Number.isNaN(iv.hi[i]) ? Infinity : iv.hi[i];
-    const t = test(l, h);
-    if (t === "always") return { always: true, range: [l, h], entry: name(i) };
-    if (t === "maybe" && !maybe) maybe = { always: false, range: [l, h], entry: name(i) };
+    const t = test(l, h, i);
+    if (t === "always") return { always: true, range: [l, h], entry: name(i), onVars: vars(i) };
+    if (t === "maybe" && (!maybe || (maybe.onVars && !vars(i)))) maybe = { always: false, range: [l, h], entry: name(i), onVars: vars(i) };
   }
   return maybe;
 }
 
+/**
+ * Which entries of `e` depend on states or inputs (1) and which do not (0), row-major: told apart
+ * through array literals, element-wise operations, transposes and lets; any other expression that
+ * depends on them marks every entry (the whole-operand answer, as before). Memoised per node, with
+ * a depth cap (deeper: every entry), so it stays linear and never overflows the stack.
+ */
+function varMask(ctx: Ctx, aff: Affinity, e: Expr, memo: Map<number, Mat | null>, depth = 0): Mat | undefined {
+  const s = ctx.shapes.get(e.id);
+  if (!s || tooBig(s)) return undefined;
+  const all = (x: number): Mat => ({ rows: s.rows, cols: s.cols, data: new Array<number>(s.rows * s.cols).fill(x) });
+  if (aff.of(e).deg === 0) return all(0);
+  if (depth > 64) return all(1);
+  const m = memo.get(e.id);
+  if (m !== undefined) return m ?? all(1);
+  memo.set(e.id, null);
+  const sub = (x: Expr): Mat | undefined => varMask(ctx, aff, x, memo, depth + 1);
+  let r: Mat | undefined;
+  switch (e.kind) {
+    case "Paren":
+      r = sub(e.inner);
+      break;
+    case "Unary":
+      r = sub(e.operand);
+      break;
+    case "Transpose": {
+      const a = sub(e.operand);
+      if (a) r = { rows: a.cols, cols: a.rows, data: Array.from({ length: a.data.length }, (_, i) => a.data[(i % a.rows) * a.cols + Math.floor(i / a.rows)]) };
+      break;
+    }
+    case "Name": {
+      const sym = ctx.resolution.get(e.id);
+      const d = sym?.kind === "let" ? sym.decl : undefined;
+      if (d && d.kind === "Let") r = sub(d.value);
+      break;
+    }
+    case "Array": {
+      const parts: Mat[][] = [];
+      let ok = e.rows.length > 0;
+      for (const row of e.rows) {
+        const p: Mat[] = [];
+        for (const x of row) {
+          const px = ok ? sub(x) : undefined;
+          if (!px) ok = false;
+          else p.push(px);
+        }
+        parts.push(p);
+      }
+      if (ok) r = assembleArray(parts, isListOfRows(ctx, e.rows));
+      break;
+    }
+    case "Binary": {
+      if (e.op !== "+" && e.op !== "-" && e.op !== ".*" && e.op !== "./" && e.op !== "*" && e.op !== "/") break;
+      const a = sub(e.left);
+      const b = sub(e.right);
+      if (!a || !b) break;
+      const sa = a.data.length === 1;
+      const sb = b.data.length === 1;
+      // `*` and `/` are element-wise only with a scalar side
+      if ((e.op === "*" || e.op === "/") && !sa && !sb) break;
+      if (!sa && !sb && (a.rows !== b.rows || a.cols !== b.cols)) break;
+      const n = Math.max(a.data.length, b.data.length);
+      r = { rows: sa ? b.rows : a.rows, cols: sa ? b.cols : a.cols, data: Array.from({ length: n }, (_, i) => (a.data[sa ? 0 : i] || b.data[sb ? 0 : i] ? 1 : 0)) };
+      break;
+    }
+  }
+  if (r && (r.rows !== s.rows || r.cols !== s.cols)) r = undefined;
+  memo.set(e.id, r ?? null);
+  return r ?? all(1);
+}
+
 const withWhy = (j: Judged | undefined, why: string, arg: Expr): Verdict => j && { ...j, why, arg };
 
-function verdict(ctx: Ctx, e: Expr): Verdict {
+function verdict(ctx: Ctx, e: Expr, vars: EntryVars): Verdict {
   if (e.kind === "Call" && e.callee.name === "tan" && e.args[0]) {
     const arg = e.args[0].value;
-    const j = judge(ctx, arg, (l, h) => (tanBranch(l, h) ? undefined : l === h && Number.isFinite(l) && Math.abs(Math.cos(l)) < 1e-12 ? "always" : "maybe"));
+    const j = judge(ctx, arg, (l, h) => (tanBranch(l, h) ? undefined : l === h && Number.isFinite(l) && Math.abs(Math.cos(l)) < 1e-12 ? "always" : "maybe"), vars(arg));
     return withWhy(j, "`tan` is not defined at pi/2 + j*pi", arg);
   }
   if (e.kind === "Call" && (e.callee.name === "sqrt" || e.callee.name === "log") && e.args[0]) {
     const arg = e.args[0].value;
     const sqrt = e.callee.name === "sqrt";
-    const j = judge(ctx, arg, (l, h) => ((sqrt ? h < 0 : h <= 0) ? "always" : (sqrt ? l < 0 : l <= 0) ? "maybe" : undefined));
+    const j = judge(ctx, arg, (l, h) => ((sqrt ? h < 0 : h <= 0) ? "always" : (sqrt ? l < 0 : l <= 0) ? "maybe" : undefined), vars(arg));
     return withWhy(j, sqrt ? "`sqrt` needs an argument >= 0" : "`log` needs an argument > 0", arg);
   }
   if (e.kind === "Binary" && (e.op === "/" || e.op === "./")) {
-    const j = judge(ctx, e.right, (l, h) => (l === 0 && h === 0 ? "always" : l <= 0 && h >= 0 ? "maybe" : undefined));
+    const j = judge(ctx, e.right, (l, h) => (l === 0 && h === 0 ? "always" : l <= 0 && h >= 0 ? "maybe" : undefined), vars(e.right));
     return withWhy(j, j?.always ? "division by zero" : "the divisor may be zero", e.right);
   }
   if (e.kind === "Binary" && e.op === "^") {
@@ -89,7 +167,7 @@ function verdict(ctx: Ctx, e: Expr): Verdict {
  *  rounded down (709.78) so that "below" it is true. */
 const EXP_MAX = Math.floor(Math.log(Number.MAX_VALUE) * 100) / 100;
 
-type Overflow = { always: boolean; arg: Expr; range: Range; entry?: string; why: string } | undefined;
+type Overflow = { always: boolean; arg: Expr; range: Range; entry?: string; why: string; onVars?: boolean } | undefined;
 
 /**
  * MPC4025: an element-wise function whose value is infinite for finite arguments inside the declared
@@ -98,10 +176,10 @@ type Overflow = { always: boolean; arg: Expr; range: Range; entry?: string; why:
  * arguments' intervals, which are finite (an unbounded argument proves nothing either way). Powers
  * that are undefined (a zero base, a negative one) are the domain's (MPC4021/MPC4022), not this.
  */
-function overflow(ctx: Ctx, e: Expr): Overflow {
+function overflow(ctx: Ctx, e: Expr, vars: EntryVars): Overflow {
   if (e.kind === "Call" && e.callee.name === "exp" && e.args[0]) {
     const arg = e.args[0].value;
-    const j = judge(ctx, arg, (l, h) => (!Number.isFinite(l) || !Number.isFinite(h) || Math.exp(h) < Infinity ? undefined : Math.exp(l) === Infinity ? "always" : "maybe"));
+    const j = judge(ctx, arg, (l, h) => (!Number.isFinite(l) || !Number.isFinite(h) || Math.exp(h) < Infinity ? undefined : Math.exp(l) === Infinity ? "always" : "maybe"), vars(arg));
     return j && { ...j, arg, why: `\`exp\` is infinite above about ${EXP_MAX}` };
   }
   if (e.kind === "Binary" && e.op === "^") {
@@ -126,6 +204,15 @@ function overflow(ctx: Ctx, e: Expr): Overflow {
 /** Reports the domain errors of the controllers' expressions (roots free of earlier errors). */
 export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Diagnostic[]): void {
   const seen = new IdSet();
+  const masks = new Map<number, Mat | null>();
+  const vars: EntryVars = (arg) => {
+    if (aff.of(arg).deg === 0) return noVars(arg);
+    let m: Mat | undefined | null = null;
+    return (i) => {
+      if (m === null) m = varMask(ctx, aff, arg, masks);
+      return m ? m.data[i] !== 0 : true;
+    };
+  };
   for (const root of ctx.roots) {
     if (root.block.kind !== "controller" && root.block.kind !== "top") continue;
     if (root.role === "train" || root.role === "setting" || root.role === "range" || root.role === "dim") continue;
@@ -140,18 +227,36 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
-      let v = verdict(ctx, e);
+      // a linear MPC expands a power of states and inputs (`(a*x[0] + b)^2`) into QP coefficients
+      // (products of a, b): those are evaluated, and must stay finite for every admissible value
+      if (!nl && e.kind === "Binary" && e.op === "^" && aff.of(e.left).deg !== 0 && aff.of(e.right).deg === 0) {
+        const unit = withUnitVariables(ctx);
+        const o = overflow(unit, e, noVars);
+        if (o) reportCoefficientOverflow(ctx, e, o);
+      }
+      let v = verdict(ctx, e, vars);
       // a nonlinear MPC differentiates sqrt of states and inputs: at 0 its derivative is infinite
+      // (judged on the entries that depend on them: a constant entry 0 has no derivative to take)
       if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg !== 0) {
         const arg = e.args[0].value;
-        v = withWhy(judge(ctx, arg, (l) => (l <= 0 ? "maybe" : undefined)), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
+        const isVar = vars(arg);
+        v = withWhy(judge(ctx, arg, (l, _h, i) => (l <= 0 && isVar(i) ? "maybe" : undefined), isVar), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
       }
+      const power = e.kind === "Binary" && e.op === "^";
+      const powerOnVars = power && (aff.of(e.right).deg !== 0 || aff.of(e.left).deg !== 0);
       if (!v) {
-        const o = overflow(ctx, e);
-        if (o) reportOverflow(ctx, e, o);
+        const o = overflow(ctx, e, vars);
+        if (!o) continue;
+        const onVars = power ? powerOnVars : o.onVars ?? aff.of(o.arg).deg !== 0;
+        if (!onVars) reportOverflow(ctx, e, o, "error");
+        // states and inputs of a nonlinear MPC: always infinite is an error, maybe a warning (the
+        // declared bounds do not hold at every iterate)
+        else if (nl) reportOverflow(ctx, e, o, o.always ? "error" : "warning", true);
+        // a linear MPC never evaluates a power of states and inputs: it becomes QP coefficients
+        // (products of its base's coefficients), checked below; exp of them is MPC4004
         continue;
       }
-      const onVars = e.kind === "Binary" ? aff.of(e.right).deg !== 0 || (e.op === "^" && aff.of(e.left).deg !== 0) : aff.of(v.arg).deg !== 0;
+      const onVars = power ? powerOnVars : v.onVars ?? aff.of(v.arg).deg !== 0;
       // functions of decision variables are rejected elsewhere in a linear MPC (MPC4001/MPC4004),
       // and so are non-integer powers of them in a nonlinear MPC (MPC4004)
       if (onVars && (!nl || (e.kind === "Binary" && e.op === "^" && !isIntegerValued(ctx, e.right)))) continue;
@@ -182,19 +287,45 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
   }
 }
 
-function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>): void {
+function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "error" | "warning", onVars = false): void {
   const operand = `${o.entry ? `entry ${o.entry} of ` : ""}\`${ctx.src(o.arg.span)}\``;
   ctx.report({
+    severity,
     code: "MPC4025",
     message: `\`${ctx.src(e.span)}\` ${o.always ? "overflows" : "may overflow"} double precision inside the declared bounds`,
     span: e.span,
     label: `${operand} ${o.range[0] === o.range[1] ? `is ${fmt(o.range[0])}` : `ranges over ${show(o.range)}`}: ${o.why}`,
     notes: [
-      "over the declared bounds of the states and inputs, the admissible learnables, stages and runtime values: an infinite value in the model or the QP data makes the solve fail at run time (status `invalid_input`)",
+      onVars
+        ? "over the declared bounds of the states and inputs, the admissible learnables, stages and runtime values: an infinite value in the model makes the solve fail at run time (status `invalid_input`); the solver's iterates may leave the declared bounds before they converge"
+        : o.always
+          ? "for every admissible value of the learnables, stages and runtime values: every solve fails (status `invalid_input`)"
+          : "over the admissible learnables, stages and runtime values, which do not change during a solve: a call with such a value fails (status `invalid_input`)",
     ],
     help:
       e.kind === "Call"
-        ? `tighten the declared bounds so that the argument of \`exp\` stays below ${EXP_MAX}, or rescale the model (write the variable in other units, or factor a constant out: \`exp(a - c)\`)`
-        : "tighten the declared bounds so that the power stays finite, or rescale the model (write the variable in other units)",
+        ? `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the argument of \`exp\` stays below ${EXP_MAX}, or rescale the model (write the variable in other units, or factor a constant out: \`exp(a - c)\`)`
+        : `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the power stays finite, or rescale the model (write the variable in other units)`,
+  });
+}
+
+/**
+ * MPC4025 in a linear MPC: a power of states and inputs is not evaluated but expanded into QP
+ * coefficients, products of the coefficients of its base. With every state and input in [-1, 1],
+ * the base's interval bounds |c0| + sum |ci|, so a finite power of it bounds every product: when it
+ * may be infinite the coefficients may overflow. They depend on learnables, stages and runtime
+ * values only: an error.
+ */
+function reportCoefficientOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>): void {
+  ctx.report({
+    severity: "error",
+    code: "MPC4025",
+    message: `the QP coefficients of \`${ctx.src(e.span)}\` ${o.always ? "overflow" : "may overflow"} double precision`,
+    span: e.span,
+    label: `with each state and input in [-1, 1], \`${ctx.src(o.arg.span)}\` ${o.range[0] === o.range[1] ? `is ${fmt(o.range[0])}` : `ranges over ${show(o.range)}`}: ${o.why}`,
+    notes: [
+      "a linear MPC expands a power of states and inputs into QP coefficients, the products of the coefficients of its base (over the admissible learnables, stages and runtime values): an infinite coefficient makes every solve fail (status `invalid_input`)",
+    ],
+    help: "rescale the model so that the coefficients of the base stay below about 1e154 (write the variables in other units), or bound the learnables or runtime values they use",
   });
 }

@@ -165,6 +165,10 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
   }
   const d = declOf(sym);
   if (!d || sym.kind === "const" || sym.kind === "param" || sym.kind === "let") return unbounded(shape.rows, shape.cols);
+  if ((sym.kind === "state" || sym.kind === "input") && unitContexts.has(ctx)) {
+    const n = shape.rows * shape.cols;
+    return imat(shape.rows, shape.cols, new Array<number>(n).fill(-1), new Array<number>(n).fill(1));
+  }
   if (sym.kind === "learnable") {
     const box = paramBox(ctx, sym);
     if (!box) return unbounded(shape.rows, shape.cols);
@@ -203,6 +207,26 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
     hi.push(boundEntry(ub, i, entries, Infinity));
   }
   return imat(shape.rows, shape.cols, lo, hi);
+}
+
+/** Views of a checker run in which every state and input ranges over [-1, 1] (`withUnitVariables`). */
+const unitContexts = new WeakSet<Ctx>();
+const unitViews = new WeakMap<Ctx, Ctx>();
+
+/**
+ * The same checker run with every state and input entry in [-1, 1] instead of its declared bounds
+ * (its own interval memo): the interval of an expression affine in them then bounds the sum of the
+ * magnitudes of its coefficients (|c0| + sum |ci| for c0 + sum ci*vi), which is what a linear
+ * controller evaluates when it expands a power of them into QP coefficients (domain.ts, MPC4025).
+ */
+export function withUnitVariables(ctx: Ctx): Ctx {
+  let v = unitViews.get(ctx);
+  if (!v) {
+    v = Object.create(ctx) as Ctx;
+    unitContexts.add(v);
+    unitViews.set(ctx, v);
+  }
+  return v;
 }
 
 /** Memo tables per checker run; `null` marks "no interval" or "in progress" (a cycle). */

@@ -246,6 +246,57 @@ describe("domains of element-wise operands, entry by entry", () => {
     expect(div.map((d) => [d.code, d.message, d.label])).toEqual([["MPC4021", "`1 ./ x` is not defined: division by zero", "entry [0] of `x` is 0"]]);
   });
 
+  it("the failing entry's own dependence decides the severity: a runtime entry next to a state entry is an error", () => {
+    const nl = (dyn: string): Diagnostic[] =>
+      domainDiags(`controller C {
+  state x[2] in [[1, 1], [2, 2]]
+  input u[1] in [-1, 1]
+  runtime r in [-1, 1]
+  horizon 4
+  solver sqp
+  dynamics x+ = ${dyn}
+  minimize stage sumsq(x) + sumsq(u)
+}
+`);
+    const mixed = nl("x + 0.1*log([x[0]; r]) + [u[0]; 0]");
+    expect(mixed.map((d) => [d.code, d.severity, d.label])).toEqual([["MPC4022", "error", "entry [1] of `[x[0]; r]` ranges over [-1, 1] for the admissible learnables, stages and runtime values"]]);
+    // the same verdict as an operand of runtime values only, in either order, and through a let and a sum
+    expect(nl("x + 0.1*log([r; r]) + [u[0]; 0]").map((d) => [d.code, d.severity])).toEqual([["MPC4022", "error"]]);
+    expect(nl("x + 0.1*log([r; x[1]]) + [u[0]; 0]").map((d) => [d.code, d.severity])).toEqual([["MPC4022", "error"]]);
+    expect(nl("x + 0.1*log([x[0]; r] + 0*[1; 1]) + [u[0]; 0]").map((d) => [d.code, d.severity])).toEqual([["MPC4022", "error"]]);
+    // a state entry that may leave the domain stays the warning when the runtime entry is inside
+    const st = domainDiags(`controller C {
+  state x[2] in [[-1, 1], [2, 2]]
+  input u[1] in [-1, 1]
+  runtime r = 1 in [0.5, 1]
+  horizon 4
+  solver sqp
+  dynamics x+ = x + 0.1*log([x[0]; r]) + [u[0]; 0]
+  minimize stage sumsq(x) + sumsq(u)
+}
+`);
+    expect(st.map((d) => [d.code, d.severity])).toEqual([["MPC4022", "warning"]]);
+    // the worse verdict wins: a runtime entry that may fail outranks an earlier state entry that may
+    const both = domainDiags(`controller C {
+  state x[2] in [[-1, 1], [2, 2]]
+  input u[1] in [-1, 1]
+  runtime r in [-1, 1]
+  horizon 4
+  solver sqp
+  dynamics x+ = x + 0.1*log([x[0]; r]) + [u[0]; 0]
+  minimize stage sumsq(x) + sumsq(u)
+}
+`);
+    expect(both.map((d) => [d.code, d.severity, d.label?.slice(0, 9)])).toEqual([["MPC4022", "error", "entry [1]"]]);
+  });
+
+  it("the differentiability of sqrt names an entry that depends on states or inputs, never a constant one", () => {
+    const ds = entryDiags("x + 0.1*sqrt([x[1]; 0]) + 0.1*sqrt([0; x[0]]) + [1; 0]*u", "[[0, 1], [2, 2]]");
+    expect(ds.map((d) => [d.code, d.severity, d.label])).toEqual([
+      ["MPC4022", "warning", "entry [1] of `[0; x[0]]` ranges over [0, 2] for the declared bounds of the states and inputs, the admissible learnables, stages and runtime values"],
+    ]);
+  });
+
   it("a runtime vector in a linear MPC: the entry outside decides, and it is an error", () => {
     const r = check(`controller C {
   state x[1]
@@ -290,9 +341,10 @@ describe("overflow inside the declared bounds (MPC4025)", () => {
     expect(d.help).toContain("rescale");
   });
 
-  it("exp of a vector names the entry; always infinite says so", () => {
+  it("exp of a vector names the entry; always infinite says so (an error even on states)", () => {
     const [d] = diags("0.001*exp(x) + [1; 0]*u", "[[0, 710], [1, 800]]");
     expect(d.code).toBe("MPC4025");
+    expect(d.severity).toBe("error");
     expect(d.message).toContain("overflows double precision");
     expect(d.message).not.toContain("may");
     expect(d.label).toContain("entry [1] of `x` ranges over [710, 800]");
@@ -301,7 +353,7 @@ describe("overflow inside the declared bounds (MPC4025)", () => {
   it("powers: a large base or a large runtime exponent; finite and unbounded arguments are not reported", () => {
     expect(codes(diags("[0.001*x[0]^200 + u[0]; x[1]]", "[[0, -1], [1000, 1]]"))).toEqual(["MPC4025"]);
     const r = diags("[x[0] + u[0]; 0.5*x[1] + 1e-300*10^r]", "[[-1, -1], [1, 1]]", "  runtime r = 1 in [1, 400]\n");
-    expect(r.map((d) => [d.code, d.label])).toEqual([["MPC4025", "`r` ranges over [1, 400]: 10 to this power exceeds the largest double (about 1.8e308)"]]);
+    expect(r.map((d) => [d.code, d.severity, d.label])).toEqual([["MPC4025", "error", "`r` ranges over [1, 400]: 10 to this power exceeds the largest double (about 1.8e308)"]]);
     // exp(709) and 10^300 are finite; an unbounded state proves nothing (no warning either way)
     expect(diags("[1e-300*exp(x[0]) + u[0]; x[1]]", "[[0, -1], [709, 1]]")).toEqual([]);
     expect(diags("[x[0]^110 + u[0]; x[1]]", "[[-1000, -1], [1000, 1]]").map((d) => d.code)).toEqual(["MPC4025"]);
@@ -316,6 +368,51 @@ describe("overflow inside the declared bounds (MPC4025)", () => {
   minimize stage sumsq(x) + sumsq(u)
 }
 `).diagnostics).toEqual([]);
+  });
+
+  it("an operand free of states and inputs is an error (every call with such a value fails), in any controller", () => {
+    const linear = (rt: string, extra = ""): Diagnostic[] =>
+      domainDiags(`controller C {
+  state x[1] in [-5, 5]
+  input u[1] in [-1, 1]
+  runtime r = ${rt}
+  horizon 3
+${extra}  dynamics x+ = x + u
+  minimize stage u'*u + x'*x + 1e-300*exp(r)*u[0]
+}
+`);
+    const always = linear("750 in [710, 800]");
+    expect(always.map((d) => [d.code, d.severity])).toEqual([["MPC4025", "error"]]);
+    expect(always[0].message).toContain("overflows");
+    expect(always[0].help).toContain("bound the learnables or runtime values");
+    expect(linear("0 in [0, 800]").map((d) => [d.code, d.severity])).toEqual([["MPC4025", "error"]]);
+    expect(linear("0 in [0, 800]", "  solver sqp\n").map((d) => [d.code, d.severity])).toEqual([["MPC4025", "error"]]);
+    expect(linear("0 in [0, 700]")).toEqual([]);
+    // per entry: the runtime entry of exp([x[0]; r]) is the error, the state entry alone a warning
+    const mixed = diags("[x[0] + u[0]; x[1]] + 1e-300*exp([x[0]; r])", "[[0, -1], [800, 1]]", "  runtime r = 0 in [0, 800]\n");
+    expect(mixed.map((d) => [d.code, d.severity, d.label])).toEqual([["MPC4025", "error", "entry [1] of `[x[0]; r]` ranges over [0, 800]: `exp` is infinite above about 709.78"]]);
+    const onState = diags("[x[0] + u[0]; x[1]] + 1e-300*exp([x[0]; r])", "[[0, -1], [800, 1]]", "  runtime r = 0 in [0, 700]\n");
+    expect(onState.map((d) => [d.code, d.severity])).toEqual([["MPC4025", "warning"]]);
+  });
+
+  it("a linear MPC does not evaluate a power of states and inputs, but checks its QP coefficients", () => {
+    const lin = (cost: string, decls = ""): Diagnostic[] =>
+      domainDiags(`controller C {
+  state x[1] in [-1e200, 1e200]
+  input u[1] in [-1, 1]
+${decls}  horizon 3
+  dynamics x+ = x + u
+  minimize stage u'*u + ${cost}
+}
+`);
+    // x[0]^2 is the P entry 1: nothing overflows
+    expect(lin("x[0]^2")).toEqual([]);
+    expect(lin("(2*x[0] - 3)^2")).toEqual([]);
+    const [c] = lin("(1e200*u[0])^2");
+    expect([c.code, c.severity, c.message]).toEqual(["MPC4025", "error", "the QP coefficients of `(1e200*u[0])^2` may overflow double precision"]);
+    expect(c.label).toBe("with each state and input in [-1, 1], `(1e200*u[0])` ranges over [-1e+200, 1e+200]: with the power 2 the value exceeds the largest double (about 1.8e308)");
+    expect(lin("(x[0] + r)^2", "  runtime r = 0 in [0, 1e200]\n").map((d) => [d.code, d.severity])).toEqual([["MPC4025", "error"]]);
+    expect(lin("(x[0] + r)^2", "  runtime r = 0 in [0, 1e100]\n")).toEqual([]);
   });
 
   it("an undefined power is the domain's diagnostic, not an overflow", () => {

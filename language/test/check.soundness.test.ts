@@ -93,6 +93,29 @@ describe("diagnostics of the new rules", () => {
     // 0 inside the range, or no range: nothing to report
     expect(errors(spec("  runtime lo in [-0.5, 0.5]", "u'*u + x'*x", "lo <= u[0] <= 1"))).toEqual([]);
   });
+  it("a runtime or disturbance default must be finite, with or without a range (MPC4023, an edit to a finite value)", () => {
+    for (const [decl, fix] of [
+      ["  runtime r = inf in [0, inf]", "0"],
+      ["  runtime r = inf", "0"],
+      ["  runtime r = -inf in [1, 2]", "1"],
+    ] as const) {
+      const src = spec(decl, "u'*u + x'*x + r*u[0]");
+      const ds = errors(src);
+      expect(ds.map((d) => d.code), decl).toEqual(["MPC4023"]);
+      expect(ds[0].message).toBe("the default of the runtime value `r` must be a finite number");
+      expect(src.slice(ds[0].span.start, ds[0].span.end)).toBe(decl.includes("-inf") ? "-inf" : "inf");
+      expect(ds[0].help).toContain("finite");
+      expect(ds[0].edits?.map((e) => e.newText)).toEqual([fix]);
+      const fixed = src.slice(0, ds[0].edits![0].span.start) + ds[0].edits![0].newText + src.slice(ds[0].edits![0].span.end);
+      expect(errors(fixed)).toEqual([]);
+    }
+    const d = errors(spec("  disturbance d[2] = [0.5, inf]", "u'*u + x'*x + d'*u", "", 2));
+    expect(d.map((x) => [x.code, x.label])).toEqual([["MPC4023", "element [1] is inf"]]);
+    // 0/0 is the domain's error (MPC4021), not reported twice; finite defaults and learnables' bounds are fine
+    expect(errors(spec("  runtime r = 0/0", "u'*u + x'*x + r*u[0]")).map((x) => x.code)).toEqual(["MPC4021"]);
+    expect(errors(spec("  runtime r = 2 in [0, inf]", "u'*u + x'*x + r*u[0]"))).toEqual([]);
+    expect(errors(spec("  learnable a = 1 in [0, inf]", "u'*u + a*x'*x"))).toEqual([]);
+  });
   it("a controller disturbance default must be a constant (MPC2015); a plant's disturbances are distributions", () => {
     const codes = errors(spec("  runtime r = 0.5 in [0, 1]\n  disturbance d[1] = [r]", "u'*u + x'*x + d[0]*u[0]")).map((d) => d.code);
     expect(codes).toEqual(["MPC2015"]);

@@ -66,6 +66,8 @@ export const REJECTED: readonly SoundnessCase[] = [
   { name: "runtime default outside its range as a penalty", code: "MPC4023", source: spec("  runtime r = -1 in [0, 3]", "u'*u + x'*x", "soft x[0] <= 1 penalty linear r") },
   { name: "runtime default outside its range as a hard bound", code: "MPC4023", source: spec("  runtime r = 5 in [0, 0.5]", "u'*u + x'*x", "r <= u[0] <= 1 for k in 1..N-1") },
   { name: "implicit runtime default 0 outside its range", code: "MPC4023", source: spec("  runtime r in [0.5, 1]", "u'*u + x'*x", "r <= u[0] <= 1") },
+  { name: "infinite runtime default inside an unbounded range", code: "MPC4023", source: spec("  runtime r = inf in [0, inf]", "u'*u + x'*x", "soft x[0] <= 1 penalty linear r") },
+  { name: "infinite runtime default without a range", code: "MPC4023", source: spec("  runtime r = inf", "u'*u + x'*x + r*u[0]") },
   { name: "disturbance default outside its range", code: "MPC4023", source: spec("  disturbance d[1] = [0.1] in [0.2, 1]", "u'*u + x'*x", "soft x[0] <= 1 for k in 1..N penalty linear d[0] - 0.2") },
   // hard constraints whose lb <= ub cannot be proven
   { name: "hard bounds from an unbounded runtime value", code: "MPC4024", source: spec("  runtime r = 0", "u'*u + x'*x", "r <= u <= 1") },

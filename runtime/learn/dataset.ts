@@ -80,13 +80,16 @@ export function parseDataset(text: string, nx: number, nu: number): Rollout[] {
   return [...groups.entries()].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
 }
 
-/** Records `count` rollouts of `steps` steps with a fixed policy (e.g. the initial MPC). */
+/** Records `count` rollouts of `steps` steps with a fixed policy (e.g. the initial MPC). A plant
+ *  step with a non-finite state or cost ends its rollout before that step and is reported to
+ *  `onFailure` (rollout index, step, why). */
 export function recordRollouts(
   plant: Plant,
   policy: (s: Float64Array) => Float64Array,
   count: number,
   steps: number,
   seed: number,
+  onFailure?: (rollout: number, step: number, why: string) => void,
 ): Rollout[] {
   const out: Rollout[] = [];
   for (let r = 0; r < count; r++) {
@@ -96,7 +99,11 @@ export function recordRollouts(
       const a = policy(s);
       const st = plant.step(a);
       // a plant that left its domain (non-finite state or cost): the rollout ends before that step
-      if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) break;
+      if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) {
+        const bad = st.observation.findIndex((x) => !Number.isFinite(x));
+        onFailure?.(r, k, bad >= 0 ? `the plant's next state[${bad}] is ${st.observation[bad]}` : `the plant's stage cost is ${st.cost}`);
+        break;
+      }
       ro.push({ s, a: Float64Array.from(a), cost: st.cost, sNext: st.observation, violations: st.info.violations });
       s = st.observation;
       if (st.terminated || st.truncated) break;

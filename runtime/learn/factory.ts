@@ -88,7 +88,10 @@ export function stageCostOf(plant: Plant): ((s: Float64Array, a: Float64Array) =
 function offlineData(spec: TrainSpec, mpc: TrainableController, plant: Plant, options: TrainerOptions): Rollout[] {
   const given = options.dataset?.();
   if (given !== undefined) return given;
-  const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.episodes, spec.steps, options.seed + 0x0ff);
+  // a data set cut short by a plant that left its domain would be learned from silently: refused
+  const rollouts = recordRollouts(plant, (s) => mpc.act(s).u, spec.episodes, spec.steps, options.seed + 0x0ff, (r, k, why) => {
+    throw new TrainerSetupError(`recording the offline data set with the initial controller: ${why} at step ${k} of rollout ${r}; the plant left its domain (fix the plant or the initial parameters, or give a recorded data set)`);
+  });
   mpc.resetWarmStart();
   return rollouts;
 }

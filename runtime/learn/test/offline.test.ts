@@ -31,6 +31,16 @@ describe("offline Q-learning", () => {
     expect(() => parseDataset("s0,a0,cost\n1,2,3", 1, 1)).toThrow(/lacks the column `n0`/);
   });
 
+  it("ends a recorded rollout before a plant step with a non-finite state and reports it", () => {
+    // an infinite action on the third step of each rollout (the policy is called once per step)
+    let k = 0;
+    const failures: string[] = [];
+    const data = recordRollouts(plant(), () => Float64Array.of(k++ % 3 === 2 ? Infinity : 0), 2, 5, 9, (r, step, why) => failures.push(`${r}:${step}:${why}`));
+    expect(data.map((ro) => ro.length)).toEqual([2, 2]);
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatch(/^0:2:the plant's (next state\[0\]|stage cost) is (Infinity|NaN)/);
+  });
+
   it("learns a better greedy policy from exploratory data than the behaviour policy's gain", () => {
     const { K } = scalarDlqr(0.9, 0.5, 1, 1, 0.9);
     const rng = new Rng(5, "behaviour");

@@ -63,10 +63,11 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   // a controller's runtime value or disturbance: its default must be a finite number, with or
   // without a declared range (a non-finite default would be written into the QP data at every call
   // that omits the value)
-  const defaultOk = !((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller") || checkDefaultFinite(ctx, d, sym);
+  const withDefault = hasDefault(d, sym);
+  const defaultOk = !withDefault || checkDefaultFinite(ctx, d, sym);
   if (!d.bounds) return;
   // a controller's runtime range is written into the template as numbers (and checked at run time)
-  const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param" || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller");
+  const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param" || withDefault;
   if (constBounds) {
     const okL = requireConstant(ctx, d.bounds.lower, `the bounds of \`${d.name.name}\``);
     const okU = requireConstant(ctx, d.bounds.upper, `the bounds of \`${d.name.name}\``);
@@ -74,7 +75,7 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   }
   if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
     checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
-  if (((d.declKind === "const" || d.declKind === "param") && d.init) || ((d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller" && defaultOk))
+  if (((d.declKind === "const" || d.declKind === "param") && d.init) || (withDefault && defaultOk))
     checkValueInBounds(ctx, d, sym);
   if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
 }
@@ -123,6 +124,20 @@ function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
   }
 }
 
+/** A controller's `runtime` value or `disturbance`: a call that omits it uses its default. */
+function hasDefault(d: Decl, sym: Sym): boolean {
+  return (d.declKind === "runtime" || d.declKind === "disturbance") && sym.blockKind === "controller";
+}
+
+/** The declaration's kind as a message names it. */
+const kindName = (d: Decl): string => (d.declKind === "runtime" ? "runtime value" : d.declKind);
+
+/** An edit's text for values of a declared shape: one number when they agree (broadcast), else a
+ *  column vector; undefined for a matrix. */
+function valueLiteral(values: readonly number[], cols: number): string | undefined {
+  return values.every((y) => y === values[0]) ? String(values[0]) : cols === 1 ? `[${values.map(String).join(", ")}]` : undefined;
+}
+
 /**
  * MPC4023: the default of a controller's `runtime` value or `disturbance` (its `= value`) must be a
  * finite number in every entry, with or without a declared range: `runtime r = inf` would put an
@@ -138,7 +153,7 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
   const i = v.data.findIndex((x) => !Number.isFinite(x));
   if (i < 0) return true;
   if (ctx.diagnostics.some((x) => x.severity === "error" && x.span.start >= init.span.start && x.span.end <= init.span.end)) return false;
-  const what = d.declKind === "runtime" ? "runtime value" : d.declKind;
+  const what = kindName(d);
   const n = v.data.length;
   // the edit: each non-finite entry replaced by the value of the range nearest 0 (0 without a range)
   const lb = d.bounds ? evalExpr(ctx, d.bounds.lower) : undefined;
@@ -153,7 +168,7 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
     return Number.isFinite(y) ? y : undefined;
   });
   const ok = fixed.every((y): y is number => y !== undefined);
-  const literal = !ok ? undefined : fixed.every((y) => y === fixed[0]) ? String(fixed[0]) : v.cols === 1 ? `[${fixed.map(String).join(", ")}]` : undefined;
+  const literal = ok ? valueLiteral(fixed, v.cols) : undefined;
   const x = v.data[i];
   ctx.report({
     severity: "error",
@@ -178,7 +193,7 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
  */
 function checkValueInBounds(ctx: Ctx, d: Decl, sym: Sym): void {
   if (!d.bounds) return;
-  const isDefault = d.declKind === "runtime" || d.declKind === "disturbance";
+  const isDefault = hasDefault(d, sym);
   const v = isDefault ? runtimeDefault(ctx, sym) : initValue(ctx, sym);
   const lb = evalExpr(ctx, d.bounds.lower);
   const ub = evalExpr(ctx, d.bounds.upper);
@@ -197,11 +212,11 @@ function checkValueInBounds(ctx: Ctx, d: Decl, sym: Sym): void {
   const i = v.data.findIndex((x, j) => !(x >= lo[j] && x <= hi[j]));
   if (i < 0) return;
   const x = v.data[i];
-  const what = d.declKind === "runtime" ? "runtime value" : d.declKind;
+  const what = kindName(d);
   const where = `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}, outside [${fmt(lo[i])}, ${fmt(hi[i])}]`;
   // the nearest value inside the range, as an edit (a scalar when it is one number, else a column vector)
   const clamped = v.data.map((y, j) => Math.min(Math.max(y, lo[j]), hi[j]));
-  const literal = clamped.every((y) => y === clamped[0]) ? String(clamped[0]) : v.cols === 1 ? `[${clamped.map(String).join(", ")}]` : undefined;
+  const literal = valueLiteral(clamped, v.cols);
   const editable = literal !== undefined && clamped.every(Number.isFinite) && lo.every((l, j) => l <= hi[j]);
   if (isDefault && !d.init) {
     ctx.report({

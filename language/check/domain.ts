@@ -3,9 +3,9 @@
 // and a non-integer exponent or a zero base and a negative exponent. They would put NaN or Inf in
 // the QP for some admissible value of the learnables, stages or runtime values. Decided by interval
 // arithmetic (interval.ts), entry by entry for an element-wise operand: outside the domain for every
-// value (of any one entry) -> MPC4021; not provably inside -> MPC4022. Also overflow (MPC4025, a
-// warning): `exp` or a power that is infinite in double precision for finite arguments inside the
-// declared bounds. Plants are only simulated and are not checked here. Each node is visited once.
+// value (of any one entry) -> MPC4021; not provably inside -> MPC4022. Also overflow (MPC4025):
+// `exp` or a power that is infinite in double precision for finite arguments inside the declared
+// bounds. Plants are only simulated and are not checked here. Each node is visited once.
 
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
@@ -29,6 +29,10 @@ type EntryVars = (arg: Expr) => (i: number) => boolean;
 const noVars: EntryVars = () => () => false;
 
 const show = (r: Range): string => `[${fmt(r[0])}, ${fmt(r[1])}]`;
+/** The judged operand as a label names it: "entry [i] of `arg`" (or "`arg`" for a scalar one). */
+const operandOf = (ctx: Ctx, v: { entry?: string; arg: Expr }): string => `${v.entry ? `entry ${v.entry} of ` : ""}\`${ctx.src(v.arg.span)}\``;
+/** "is v" for a point, else "ranges over [l, h]". */
+const rangeText = (r: Range): string => (r[0] === r[1] ? `is ${fmt(r[0])}` : `ranges over ${show(r)}`);
 
 /**
  * Judges every entry of an element-wise operand on its own interval (the hull of all entries would
@@ -167,7 +171,8 @@ function verdict(ctx: Ctx, e: Expr, vars: EntryVars): Verdict {
  *  rounded down (709.78) so that "below" it is true. */
 const EXP_MAX = Math.floor(Math.log(Number.MAX_VALUE) * 100) / 100;
 
-type Overflow = { always: boolean; arg: Expr; range: Range; entry?: string; why: string; onVars?: boolean } | undefined;
+/** An overflow found (MPC4025): the same shape as a domain verdict. */
+type Overflow = Verdict;
 
 /**
  * MPC4025: an element-wise function whose value is infinite for finite arguments inside the declared
@@ -262,16 +267,12 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (onVars && (!nl || (e.kind === "Binary" && e.op === "^" && !isIntegerValued(ctx, e.right)))) continue;
       const where = onVars ? "the declared bounds of the states and inputs, the admissible learnables, stages and runtime values" : "the admissible learnables, stages and runtime values";
       const maybeOnVars = onVars && !v.always;
-      const operand = `${v.entry ? `entry ${v.entry} of ` : ""}\`${ctx.src(v.arg.span)}\``;
       ctx.report({
         severity: maybeOnVars ? "warning" : "error",
         code: v.always ? "MPC4021" : "MPC4022",
         message: v.always ? `\`${ctx.src(e.span)}\` is not defined: ${v.why}` : `\`${ctx.src(e.span)}\` cannot be proven to be defined: ${v.why}`,
         span: e.span,
-        label:
-          v.range[0] === v.range[1]
-            ? `${operand} is ${fmt(v.range[0])}`
-            : `${operand} ranges over ${show(v.range)}${v.always ? "" : ` for ${where}`}`,
+        label: `${operandOf(ctx, v)} ${rangeText(v.range)}${v.range[0] === v.range[1] || v.always ? "" : ` for ${where}`}`,
         notes: maybeOnVars
           ? ["the states of a nonlinear MPC are bounded only by their declaration, and the solver's iterates may leave those bounds before they converge: at a point outside the domain the solve fails"]
           : ["a NaN or infinite entry in the QP data makes the controller fail at run time: partial functions must stay inside their domain for every admissible value"],
@@ -288,13 +289,12 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
 }
 
 function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "error" | "warning", onVars = false): void {
-  const operand = `${o.entry ? `entry ${o.entry} of ` : ""}\`${ctx.src(o.arg.span)}\``;
   ctx.report({
     severity,
     code: "MPC4025",
     message: `\`${ctx.src(e.span)}\` ${o.always ? "overflows" : "may overflow"} double precision inside the declared bounds`,
     span: e.span,
-    label: `${operand} ${o.range[0] === o.range[1] ? `is ${fmt(o.range[0])}` : `ranges over ${show(o.range)}`}: ${o.why}`,
+    label: `${operandOf(ctx, o)} ${rangeText(o.range)}: ${o.why}`,
     notes: [
       onVars
         ? "over the declared bounds of the states and inputs, the admissible learnables, stages and runtime values: an infinite value in the model makes the solve fail at run time (status `invalid_input`); the solver's iterates may leave the declared bounds before they converge"
@@ -322,7 +322,7 @@ function reportCoefficientOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>):
     code: "MPC4025",
     message: `the QP coefficients of \`${ctx.src(e.span)}\` ${o.always ? "overflow" : "may overflow"} double precision`,
     span: e.span,
-    label: `with each state and input in [-1, 1], \`${ctx.src(o.arg.span)}\` ${o.range[0] === o.range[1] ? `is ${fmt(o.range[0])}` : `ranges over ${show(o.range)}`}: ${o.why}`,
+    label: `with each state and input in [-1, 1], \`${ctx.src(o.arg.span)}\` ${rangeText(o.range)}: ${o.why}`,
     notes: [
       "a linear MPC expands a power of states and inputs into QP coefficients, the products of the coefficients of its base (over the admissible learnables, stages and runtime values): an infinite coefficient makes every solve fail (status `invalid_input`)",
     ],

@@ -3,6 +3,7 @@
 // (optionally "theta": the behaviour policy's parameters) or CSV (a header naming s0.., a0.., cost, n0.. and optionally episode), or recorded by rolling
 // out a policy on a plant.
 
+import { plantStepFailure } from "../plants/failure.js";
 import type { Plant } from "../plants/types.js";
 import { episodeSeed } from "./types.js";
 
@@ -99,9 +100,9 @@ export function recordRollouts(
       const a = policy(s);
       const st = plant.step(a);
       // a plant that left its domain (non-finite state or cost): the rollout ends before that step
-      if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) {
-        const bad = st.observation.findIndex((x) => !Number.isFinite(x));
-        onFailure?.(r, k, bad >= 0 ? `the plant's next state[${bad}] is ${st.observation[bad]}` : `the plant's stage cost is ${st.cost}`);
+      const failure = plantStepFailure(st);
+      if (failure !== null) {
+        onFailure?.(r, k, failure);
         break;
       }
       ro.push({ s, a: Float64Array.from(a), cost: st.cost, sNext: st.observation, violations: st.info.violations });

@@ -37,6 +37,7 @@
 //     the method improves where the model says so and never moves where it says it is worse.
 
 import type { LearnableMpc } from "../mpc/types.js";
+import { plantStepFailure } from "../plants/failure.js";
 import type { Plant } from "../plants/types.js";
 import type { Rollout } from "./dataset.js";
 import { allFinite } from "../linalg/dense.js";
@@ -376,7 +377,7 @@ export class OfflineQLearning extends RolloutBase {
         s = st.observation;
         // a plant that left its domain (non-finite state or cost): no evaluation cost (NaN), never
         // the sum of the steps before
-        if (!Number.isFinite(st.cost) || !st.observation.every(Number.isFinite)) return NaN;
+        if (plantStepFailure(st) !== null) return NaN;
         if (st.terminated || st.truncated) break;
       }
     }

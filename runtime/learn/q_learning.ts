@@ -174,7 +174,6 @@ export class QLearning extends RolloutBase {
     // as invalid input, which says nothing about the parameters, so it neither counts toward a
     // restore nor feeds an update (whose eager check at s_{t+1} would blame the new parameters)
     const plantFailed = r.failure !== undefined;
-    this.plantFailed = plantFailed;
     const v = this.policy(this.sNext, this.aNext);
     const vOk = isSolved(v.status) && !v.fallback;
     this.vExact = v.status === "solved" && !v.fallback;
@@ -220,7 +219,7 @@ export class QLearning extends RolloutBase {
       this.episodesSinceUpdate++;
       // after a failed plant step there is no finite state to validate the update at: it waits for
       // the next episode's end
-      if (this.episodesSinceUpdate >= this.updateEvery && !this.plantFailed) {
+      if (this.episodesSinceUpdate >= this.updateEvery && this.record.failure === undefined) {
         this.episodesSinceUpdate = 0;
         // the state met next is the next episode's initial state, not known here: the eager check
         // still refuses an infeasible or non-convex QP at the last state, but does not compare
@@ -238,8 +237,6 @@ export class QLearning extends RolloutBase {
     return out;
   }
   private episodesSinceUpdate = 0;
-  /** Whether the last step's plant step failed (a non-finite next state or cost). */
-  private plantFailed = false;
   /** Whether an update was attempted at this episode's end (`update every n episodes`): the last
    *  step's record is already written, so the episode line carries it (`updated: 1`). */
   private episodeUpdated = false;

@@ -9,6 +9,7 @@
 
 import type { ActResult, LearnableMpc, RuntimeValues } from "../mpc/types.js";
 import { ThetaBoxError } from "../mpc/bounds.js";
+import { plantStepFailure } from "../plants/failure.js";
 import type { Plant, PlantStep } from "../plants/types.js";
 import { RngStreams } from "../rng.js";
 import { Exploration, type ExplorationSpec } from "./exploration.js";
@@ -178,10 +179,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
   private plantFailure(st: PlantStep): string | null {
     const s = this.s;
     for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) return `the plant's state[${i}] is ${s[i]} before the step`;
-    if (!Number.isFinite(st.cost)) return `the plant's stage cost is ${st.cost}`;
-    const o = st.observation;
-    for (let i = 0; i < o.length; i++) if (!Number.isFinite(o[i])) return `the plant's next state[${i}] is ${o[i]}`;
-    return null;
+    return plantStepFailure(st);
   }
 
   /** Applies the current action to the plant and fills the shared parts of the record. A step whose

@@ -93,6 +93,18 @@ function slackWeightGradient(g: number, l2: Float64Array, jw: Float64Array, c: F
   }
 }
 
+/**
+ * Adds the cross derivative d^2 L / d eps_i d theta = 2 gamma^k l2_i eps_i dw_i/dtheta of one stage's
+ * slacks (variables v0..v0+size-1 of z, SoftConstraint.weight) to lzt (nTheta columns of length n).
+ */
+function slackWeightCross(g: number, l2: Float64Array, jw: Float64Array, z: Float64Array, v0: number, size: number, nTheta: number, n: number, lzt: Float64Array): void {
+  for (let i = 0; i < size; i++) {
+    const c = g * 2 * l2[i] * z[v0 + i];
+    if (c === 0) continue;
+    for (let j = 0; j < nTheta; j++) lzt[j * n + v0 + i] += c * jw[i * nTheta + j];
+  }
+}
+
 /** du_0/dtheta from the KKT system of the converged NLP with the exact Lagrangian Hessian. */
 export class NlpSensitivity {
   private readonly sqp: MultipleShootingSqp;
@@ -180,26 +192,15 @@ export class NlpSensitivity {
     const l2e = sqp.l2Eff;
     if (model.softConstraint) {
       const { l2, weight } = model.softConstraint;
-      for (let k = 0; k < N; k++)
-        for (let i = 0; i < ns; i++) {
-          Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2e[k * ns + i];
-          if (!weight) continue;
-          const v = sqp.sOff(k) + i;
-          const c = sqp.gamma[k] * 2 * l2[i] * sqp.z[v];
-          const jw = sqp.softW[k].jtheta;
-          for (let j = 0; j < nTheta; j++) lzt[j * n + v] += c * jw[i * nTheta + j];
-        }
+      for (let k = 0; k < N; k++) {
+        for (let i = 0; i < ns; i++) Pv[Pmap.pSlack[k * ns + i]] += sqp.gamma[k] * 2 * l2e[k * ns + i];
+        if (weight) slackWeightCross(sqp.gamma[k], l2, sqp.softW[k].jtheta, sqp.z, sqp.sOff(k), ns, nTheta, n, lzt);
+      }
     }
     if (model.terminalSoftConstraint) {
       const { l2, weight } = model.terminalSoftConstraint;
-      for (let i = 0; i < sqp.nsN; i++) {
-        Pv[Pmap.pSlack[N * ns + i]] += sqp.gamma[N] * 2 * l2e[N * ns + i];
-        if (!weight) continue;
-        const v = sqp.sOff(N) + i;
-        const c = sqp.gamma[N] * 2 * l2[i] * sqp.z[v];
-        const jw = sqp.softWN.jtheta;
-        for (let j = 0; j < nTheta; j++) lzt[j * n + v] += c * jw[i * nTheta + j];
-      }
+      for (let i = 0; i < sqp.nsN; i++) Pv[Pmap.pSlack[N * ns + i]] += sqp.gamma[N] * 2 * l2e[N * ns + i];
+      if (weight) slackWeightCross(sqp.gamma[N], l2, sqp.softWN.jtheta, sqp.z, sqp.sOff(N), sqp.nsN, nTheta, n, lzt);
     }
     // -dc/dtheta per row
     for (let k = 0; k < N; k++) {

@@ -247,6 +247,25 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         const isVar = vars(arg);
         v = withWhy(judge(ctx, arg, (l, _h, i) => (l <= 0 && isVar(i) ? "maybe" : undefined), isVar), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
       }
+      // learning differentiates a nonlinear MPC in its learnables too: `sqrt` of an argument that
+      // depends on them and may be 0 has an infinite gradient there (the solve itself is fine: the
+      // controller answers ok: false at such a point, never a NaN; so a warning)
+      if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg === 0 && aff.of(e.args[0].value).learnable) {
+        const arg = e.args[0].value;
+        const j = judge(ctx, arg, (l) => (l <= 0 ? "maybe" : undefined), noVars(arg));
+        if (j) {
+          ctx.report({
+            severity: "warning",
+            code: "MPC4022",
+            message: `the gradient of \`${ctx.src(e.span)}\` in the learnables cannot be proven finite: \`sqrt\` is differentiable only for an argument > 0`,
+            span: e.span,
+            label: `${operandOf(ctx, { ...j, arg })} ${rangeText(j.range)} over the learnables' boxes`,
+            notes: ["the learners differentiate the controller in its learnables: where the argument is 0, dV/dtheta is infinite, and gradValue / gradQvalue / policySensitivity answer ok: false there (the update is skipped)"],
+            help: "bound the learnables it uses so that the argument stays > 0 (e.g. `learnable a = 1 in [0.01, 10]`), or learn the square root itself (`a` in place of `sqrt(a)`)",
+          });
+          continue;
+        }
+      }
       const power = e.kind === "Binary" && e.op === "^";
       const powerOnVars = power && (aff.of(e.right).deg !== 0 || aff.of(e.left).deg !== 0);
       if (!v) {

@@ -209,6 +209,19 @@ describe("domains over the declared bounds", () => {
   });
 });
 
+describe("the learnables' gradient of sqrt in a nonlinear MPC", () => {
+  const sqrtOf = (box: string): Diagnostic[] => domainDiags(pendulum(`  learnable a = 1 in ${box}\n  dynamics x+ = [x[0] + 0.1*sqrt(a)*u[0]; x[1]]\n  minimize stage sumsq(x)`));
+  it("is a warning (MPC4022) when the argument may be 0 on the box, nothing when the box keeps it > 0", () => {
+    const edge = sqrtOf("[0, 2]");
+    expect(edge.map((d) => [d.code, d.severity])).toEqual([["MPC4022", "warning"]]);
+    expect(edge[0].message).toMatch(/gradient of `sqrt\(a\)` in the learnables/);
+    expect(edge[0].help).toMatch(/in \[0\.01, 10\]/);
+    expect(sqrtOf("[0.01, 2]")).toEqual([]);
+    // a learnable that may be negative: the value itself may be undefined, the error as before
+    expect(sqrtOf("[-1, 2]").map((d) => [d.code, d.severity])).toEqual([["MPC4022", "error"]]);
+  });
+});
+
 describe("domains of element-wise operands, entry by entry", () => {
   // x[0] lies in [-2, -1] (always outside the domain of log), x[1] in [1, 2]: the hull [-2, 2] would
   // only say "may be outside"

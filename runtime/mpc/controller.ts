@@ -921,7 +921,11 @@ export class MpcController implements LearnableMpc {
     const t = this.template;
     const L = this.layout;
     const d = this.data;
-    slot.ipm ??= new InteriorPointQp(t.P, t.A);
+    // to the controller's own tolerance, as every other answer (its duality-gap test makes the
+    // objective as accurate: ipm.ts); the crossover's exactness comes from the sharpening instead
+    // (it was the solver's 1e-9; bench:scale's Q-learning at N = 320, 60 steps: 10 -> 3 ADMM
+    // fallbacks, 11.0 -> 6.1 to 7.7 s)
+    slot.ipm ??= new InteriorPointQp(t.P, t.A, { tolerance: this.kktTolerance });
     const ipm = slot.ipm;
     // the sharpening iterations only serve the crossover's active set: none when it is skipped
     // (bench:scale at N = 160: 15 -> 12 iterations; the answer still meets the IPM's tolerance)

@@ -47,7 +47,7 @@
 // scaled to 1). Against the former slacks max(1, a_i'z - l_i), both with the gap test below: on
 // Maros-Meszaros 68 instead of 67 of the 69 problems to the reference objective, 1196 iterations
 // instead of 1302; on 28 recorded IPM solves of bench:scale's Q-learning at N = 320 (two
-// recordings, tolerance 1e-6) medians of 26 and 42 iterations instead of 38 and 52. (Mehrotra's
+// recordings, tolerance 1e-6, delta 1e-9) medians of 26 and 42 iterations instead of 38 and 52. (Mehrotra's
 // shifts of the multipliers as well: about the same on those, but the a_2state closed loop of
 // runtime/qp/test/ipm.test.ts stalled on a state 3e-9 from its bound.)
 //
@@ -104,7 +104,9 @@ export interface IpmOptions {
   readonly tolerance?: number;
   /** Maximum number of interior-point iterations (one factorization each). Default 100. */
   readonly maxIterations?: number;
-  /** Regularization of the factored matrix, in scaled units (removed by refinement). Default 1e-9. */
+  /** Regularization of the factored matrix at the start of each solve, in scaled units (removed by
+   *  refinement); raised x100 for the rest of the solve when a factorization fails, up to
+   *  MAX_DELTA. Default DEFAULT_DELTA (1e-12). */
   readonly delta?: number;
   /** Ruiz equilibration passes (0: no scaling). Default 10. */
   readonly scalingIterations?: number;
@@ -150,6 +152,18 @@ const CERT_STRICT = 1e-6;
 const STAGNATION = 20;
 /** Sharpening stops once the relative complementarity is at round-off. */
 const SHARPEN_TARGET = 1e-16;
+/**
+ * Regularization of the factored matrix (scaled units) at the start of a solve, and the largest it
+ * is raised to after failed factorizations. The regularized direction is refined against the
+ * unregularized matrix, but where the curvature is far below delta (the discounted tail of a long
+ * MPC horizon: P ~ 0.9^k) refinement cannot converge, and the direction is a proximal step that
+ * moves the tail by little per iteration. 28 recorded IPM solves of bench:scale's Q-learning at
+ * N = 320 (tolerance 1e-6): median 42 iterations and 3.8 refinement steps per solve at delta 1e-9,
+ * 20 and 0.1 at 1e-12 (1e-13: 19; Maros-Meszaros fails 12 more problems there, as its factorizations
+ * break down); Maros-Meszaros: the same 68 of 69 problems solved with the rise.
+ */
+export const DEFAULT_DELTA = 1e-12;
+const MAX_DELTA = 1e-5;
 /** Largest D_i^{-1} written into the matrix (a row with lambda ~ 0 is decoupled to round-off). */
 const MAX_DINV = 1e20;
 
@@ -266,6 +280,8 @@ export class InteriorPointQp {
   private scaled = false;
   private pUnchanged = false;
   private valsDelta = NaN;
+  /** This solve's regularization (starts at `delta`, raised by factorReg). */
+  private deltaNow = DEFAULT_DELTA;
   /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
    *  written with `vals` (before delta is added), the rows' per iteration. */
   private readonly kd: Float64Array;
@@ -287,7 +303,7 @@ export class InteriorPointQp {
     this.vals = new Float64Array(kkt.nnz);
     this.tol = options.tolerance ?? 1e-9;
     this.maxIter = options.maxIterations ?? 100;
-    this.delta = options.delta ?? 1e-9;
+    this.delta = options.delta ?? DEFAULT_DELTA;
     this.scalingIter = options.scalingIterations ?? 10;
     this.epsInf = options.infeasibilityTolerance ?? 1e-9;
     this.maxRefine = options.maxRefine ?? 6;
@@ -385,6 +401,7 @@ export class InteriorPointQp {
       this.message = "P is not positive semidefinite (P + CONVEXITY_TOL * max|P_ij| I has a non-positive pivot)";
       return "non_convex";
     }
+    this.deltaNow = this.delta;
     let status = this.iterate();
     this.unscale();
     if (status === "not_converged" && this.message === "") this.message = `no convergence within ${this.maxIter} iterations (relative KKT residual ${this.residual.toExponential(2)})`;
@@ -751,18 +768,18 @@ export class InteriorPointQp {
   // ---------------------------------------------------------------------------------------------
   // the KKT matrix: values, factorization, refined solves
 
-  /** Factors the regularized matrix for the current dinv; on a wrong inertia or zero pivot retries with delta x100 (twice). */
+  /** Factors the regularized matrix for the current dinv; on a wrong inertia or zero pivot raises
+   *  the solve's delta x100 (kept for its later iterations) and retries, up to MAX_DELTA. */
   private factorReg(): boolean {
-    let delta = this.delta;
-    for (let attempt = 0; attempt < 3; attempt++, delta *= 100) {
+    for (;;) {
+      const delta = this.deltaNow;
       if (this.valsDelta === delta) this.assembleDual(delta);
       else this.assemble(delta);
       this.factorizations++;
-      if (this.ldl.factor(this.vals) && this.ldl.positivePivots === this.n) {
-        return true;
-      }
+      if (this.ldl.factor(this.vals) && this.ldl.positivePivots === this.n) return true;
+      if (delta >= MAX_DELTA) return false;
+      this.deltaNow = Math.min(MAX_DELTA, delta * 100);
     }
-    return false;
   }
 
   /** The matrix's values for this iteration's barrier weights when vals holds the same P, A and

@@ -122,9 +122,13 @@ export class QLearning extends RolloutBase {
         : (cand: Float64Array): string | null => {
             // The MPC must stay solvable at the state it meets next with the candidate parameters:
             // an infeasible or non-convex QP always rejects; a solve that is not exact rejects when
-            // the current parameters solved exactly there (the failure is the update's doing)
+            // the current parameters solved exactly there (the failure is the update's doing). The
+            // QP checked is the next step's own first one, Q(s_{t+1}, a_{t+1}) (V's with its first
+            // input pinned to the action the step takes: solvable only if V is), and an accepted
+            // update's solve is that step's (the controller keys its last solve by theta's values).
+            // bench:scale's Q-learning at N = 320: 3 -> 2 interior-point solves per step
             this.mpc.setTheta(cand);
-            const v = this.mpc.value(this.sNext, this.runtime);
+            const v = this.mpc.qvalue(this.sNext, this.aNext, this.runtime);
             this.mpc.setTheta(this.theta);
             if (unsolvable(v.status)) return `the MPC is ${v.status} at the next state with the new parameters`;
             if (this.vExact && v.status !== "solved") return `the MPC fails at the next state with the new parameters (${v.status}) but solves with the current ones`;

@@ -101,7 +101,8 @@ export interface MpcControllerOptions {
   readonly activeSet?: boolean;
   /**
    * Derivative calls (`gradValue`, `gradQvalue`, `policySensitivity`) at the state (and input),
-   * theta and runtime values of the mode's last solve reuse that solve, and `policySensitivity`
+   * theta and runtime values of the mode's last solve reuse that solve (also across setTheta calls
+   * that come back to its theta: Q-learning's check of an update solves the next step's Q), and `policySensitivity`
    * hands the active-set solver's final factorization (of the same active set) to QpSensitivity
    * instead of factoring again. Default true; false re-solves and re-factors (same results to
    * round-off; for tests and benches).
@@ -170,20 +171,25 @@ interface SolverSlot {
   readonly last: LastSolve;
 }
 
-/** Key of a mode's last exact solve: data epoch (theta, runtime values), state, input, and the
- *  version of the active-set solver's factorization it ended with. */
+/** Key of a mode's last solve (exact, or the interior-point method's to the tolerance): theta's
+ *  values, the runtime values' epoch, state, input, and the version of the solver state its x and
+ *  y live in (the active-set solver's factorization, or the interior-point solver's solve count). */
 interface LastSolve {
   valid: boolean;
   epoch: number;
+  readonly theta: Float64Array;
   readonly state: Float64Array;
   readonly input: Float64Array;
   hasInput: boolean;
   result: QpResult | undefined;
+  /** the active-set solver's factorization version (-1: an interior-point answer) */
   kktVersion: number;
+  /** the interior-point solver's solve count (-1: an active-set answer) */
+  ipmSolve: number;
 }
 
-function lastSolve(nx: number, nu: number): LastSolve {
-  return { valid: false, epoch: -1, state: new Float64Array(nx), input: new Float64Array(nu), hasInput: false, result: undefined, kktVersion: -1 };
+function lastSolve(nx: number, nu: number, nTheta: number): LastSolve {
+  return { valid: false, epoch: -1, theta: new Float64Array(nTheta), state: new Float64Array(nx), input: new Float64Array(nu), hasInput: false, result: undefined, kktVersion: -1, ipmSolve: -1 };
 }
 
 export class MpcController implements LearnableMpc {
@@ -374,9 +380,8 @@ export class MpcController implements LearnableMpc {
     this.theta.set(theta);
     this.dataDirty = true;
     this.jacDirty = true;
-    this.dataEpoch++;
-    this.slots.V.last.valid = false;
-    this.slots.Q.last.valid = false;
+    // the modes' last solves stay keyed by theta's values (reusedOrSolve): a solve made with
+    // candidate parameters (Q-learning's check of an update) serves the next call once they are set
   }
 
   resetWarmStart(): void {
@@ -537,7 +542,7 @@ export class MpcController implements LearnableMpc {
    */
   private reusedOrSolve(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const last = this.slots[mode].last;
-    if (this.reuse && last.valid && last.result !== undefined && this.applyRuntime(runtime) === null && last.epoch === this.dataEpoch) {
+    if (this.reuse && last.valid && last.result !== undefined && this.applyRuntime(runtime) === null && last.epoch === this.dataEpoch && sameValues(last.theta, this.theta)) {
       const t = this.template;
       let same = state.length === t.nx && (input === undefined) === !last.hasInput;
       for (let i = 0; same && i < t.nx; i++) same = state[i] === last.state[i];
@@ -545,8 +550,10 @@ export class MpcController implements LearnableMpc {
         same = input.length === t.nu;
         for (let j = 0; same && j < t.nu; j++) same = input[j] === last.input[j];
       }
-      const active = this.slots[mode].active;
-      if (same && active !== undefined && active.kkt.version === last.kktVersion) {
+      const { active, ipm } = this.slots[mode];
+      // x and y are still the solver's: no solve in this mode since
+      const current = last.ipmSolve >= 0 ? ipm !== undefined && ipm.solves === last.ipmSolve : active !== undefined && active.kkt.version === last.kktVersion;
+      if (same && current) {
         this.stats.reusedSolves++;
         return last.result;
       }
@@ -738,7 +745,8 @@ export class MpcController implements LearnableMpc {
     };
   }
 
-  /** Solves the mode's QP and records the solve as the mode's last one (kept only when exact). */
+  /** Solves the mode's QP and records the solve as the mode's last one (kept when the active-set
+   *  solver or the interior-point method answered; not an ADMM answer). */
   private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const slot = this.slots[mode];
     const last = slot.last;
@@ -747,18 +755,23 @@ export class MpcController implements LearnableMpc {
     slot.shiftPending = false;
     const res = this.solveModeFresh(mode, state, input, runtime);
     if (res.status === "solved") this.recordPlan(slot, res.x);
-    const active = slot.active;
-    if (res.status === "solved" && active !== undefined && res.x === active.x) {
-      // slot.guess is the optimal set: how much of the shift it kept decides the next guess
-      if (slot.shiftPending) slot.split = learnSplit(slot.guess, slot.unshifted, slot.shifted, this.rowStage, this.splitWork, slot.splitCost, SPLIT_DECAY);
-      // answered by the active-set solver (its x): its factorization is of the final active set
+    const { active, ipm } = slot;
+    const byActiveSet = res.status === "solved" && active !== undefined && res.x === active.x;
+    // answered by the interior-point method (its x; crossover skipped or failed): to the tolerance
+    const byIpm = res.status === "solved" && ipm !== undefined && res.x === ipm.x;
+    // slot.guess is the optimal set: how much of the shift it kept decides the next guess
+    if (byActiveSet && slot.shiftPending) slot.split = learnSplit(slot.guess, slot.unshifted, slot.shifted, this.rowStage, this.splitWork, slot.splitCost, SPLIT_DECAY);
+    if (byActiveSet || byIpm) {
       last.valid = true;
       last.epoch = this.dataEpoch;
+      last.theta.set(this.theta);
       last.state.set(state);
       last.hasInput = input !== undefined;
       if (input !== undefined) last.input.set(input);
       last.result = res;
-      last.kktVersion = active.kkt.version;
+      // the active-set solver's factorization is of the final active set (policySensitivity adopts it)
+      last.kktVersion = byActiveSet ? active.kkt.version : -1;
+      last.ipmSolve = byIpm ? ipm.solves : -1;
     }
     return res;
   }
@@ -989,7 +1002,7 @@ export class MpcController implements LearnableMpc {
       aVersion: -1,
       l: new Float64Array(m),
       u: new Float64Array(m),
-      last: lastSolve(nx, nu),
+      last: lastSolve(nx, nu, this.nTheta),
     };
   }
 

@@ -186,6 +186,8 @@ export class InteriorPointQp {
   readonly y: Float64Array;
   /** Interior-point iterations of the last solve (one factorization each, plus the starting point's). */
   iterations = 0;
+  /** Number of `solve` calls so far: a result's x and y are this solver's until the next one. */
+  solves = 0;
   /** Factorizations of the last solve (starting point, iterations, regularization retries, the convexity test). */
   factorizations = 0;
   /** Largest relative KKT residual (primal, dual, complementarity) of the last iterate. */
@@ -386,6 +388,7 @@ export class InteriorPointQp {
     if (aValues.length !== nnzA) throw new TypeError(`aValues has length ${aValues.length}, expected ${nnzA}`);
     if (q.length !== n) throw new TypeError(`q has length ${q.length}, expected ${n}`);
     if (l.length !== m || u.length !== m) throw new TypeError(`l and u must have length ${m}, got ${l.length} and ${u.length}`);
+    this.solves++;
     this.iterations = 0;
     this.factorizations = 0;
     this.residual = NaN;

@@ -215,11 +215,15 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
     expect(q.safety.rejections.filter((x) => x.reason === "restored")).toEqual([]);
   });
 
-  it("eager: rejects an update under which V at the next state stops early while the current parameters solve it", () => {
+  it("eager: rejects an update under which the next step's solve (Q at the next state and action) stops early while the current parameters solve it", () => {
     // a controller whose solver "stops early" (max_iterations) once t1 exceeds 3
     class StopsEarly extends QuadraticQ {
       override value(state: ArrayLike<number>) {
         const v = super.value(state);
+        return this.getTheta()[1] > 3 ? { ...v, status: "max_iterations" as const } : v;
+      }
+      override qvalue(state: ArrayLike<number>, input: ArrayLike<number>) {
+        const v = super.qvalue(state, input);
         return this.getTheta()[1] > 3 ? { ...v, status: "max_iterations" as const } : v;
       }
     }

@@ -65,7 +65,7 @@ describe("factorization reuse (MpcController + QpSensitivity on ActiveKkt)", () 
     expect(adopted).toBeGreaterThanOrEqual(55);
   });
 
-  it("qvalue then gradQvalue at the same (s, a) reuses the Q solve; gradQvalue at another input or after setTheta solves again", () => {
+  it("qvalue then gradQvalue at the same (s, a) reuses the Q solve; gradQvalue at another input or theta solves again, and back at the solve's theta reuses it", () => {
     const c = gz.createController();
     const ref = gz.createController({ reuseFactorization: false });
     const s = nominal.states[3];
@@ -83,18 +83,30 @@ describe("factorization reuse (MpcController + QpSensitivity on ActiveKkt)", () 
     c.gradQvalue(s, [input[0] + 0.01]);
     expect(c.stats.reusedSolves).toBe(1);
     expect(c.stats.activeSet + c.stats.admm).toBe(solves + 1);
-    // setTheta invalidates (even to the same values)
+    // theta's values key the last solve: other values solve again ...
+    const theta = c.getTheta();
+    const other = Float64Array.from(theta);
+    other[0] += 0.1; // V0
     c.qvalue(s, input);
-    c.setTheta(c.getTheta());
+    c.setTheta(other);
     c.gradQvalue(s, input);
     expect(c.stats.reusedSolves).toBe(1);
+    // ... and a solve made with candidate values serves the next call once they are set again, with
+    // no solve in the mode since (Q-learning's check of an update solves the next step's Q)
+    c.setTheta(theta);
+    c.qvalue(s, input);
+    c.setTheta(other);
+    c.setTheta(theta);
+    const g2 = c.gradQvalue(s, input);
+    expect(c.stats.reusedSolves).toBe(2);
+    expect(maxRelDiff(g2.grad, r1.grad)).toBeLessThanOrEqual(1e-12);
     // a new runtime value or state invalidates; an unchanged runtime value does not
     c.act(s);
     c.policySensitivity(nominal.states[4]);
-    expect(c.stats.reusedSolves).toBe(1);
+    expect(c.stats.reusedSolves).toBe(2);
     c.act(s);
     c.policySensitivity(s, {});
-    expect(c.stats.reusedSolves).toBe(2);
+    expect(c.stats.reusedSolves).toBe(3);
   });
 
   it("a factorization refactored by its owner after adoption is noticed: forward/adjoint redo the analysis with their own", () => {

@@ -259,6 +259,9 @@ export class InteriorPointQp {
   private readonly rcl: Float64Array;
   private readonly rcu: Float64Array;
   private readonly dinv: Float64Array;
+  /** 1/s_l and 1/s_u of the current iterate (0 on a missing side), set with dinv each iteration. */
+  private readonly isl: Float64Array;
+  private readonly isu: Float64Array;
   // linear algebra
   private readonly rhs: Float64Array;
   private readonly sol: Float64Array;
@@ -266,6 +269,8 @@ export class InteriorPointQp {
   private readonly vecM: Float64Array;
   private primRel = NaN;
   private complRel = NaN;
+  /** Sum of the slack-multiplier products of the current iterate (scaled; kktResidual). */
+  private complSum = 0;
   /** The per-row part of complRel (sharpening's target: the gap part stops at round-off of the objective). */
   private rowComplRel = NaN;
   // the converged iterate kept while sharpening (z, slacks, multipliers, and those before its step)
@@ -353,6 +358,8 @@ export class InteriorPointQp {
     this.rcl = new Float64Array(m);
     this.rcu = new Float64Array(m);
     this.dinv = new Float64Array(m);
+    this.isl = new Float64Array(m);
+    this.isu = new Float64Array(m);
     this.rhs = new Float64Array(N);
     this.sol = new Float64Array(N);
     this.vecN = new Float64Array(n);
@@ -455,8 +462,8 @@ export class InteriorPointQp {
     let bestIt = 0;
     for (let it = 0; ; it++) {
       this.residuals();
-      const mu = nc > 0 ? this.complementarity() / nc : 0;
       const total = this.kktResidual();
+      const mu = nc > 0 ? this.complSum / nc : 0;
       this.residual = total;
       if (total <= this.tol) {
         // converged: keep this iterate, then sharpen (see `sharpenIterations`) while it stays converged
@@ -491,14 +498,21 @@ export class InteriorPointQp {
         return "not_converged";
       }
       this.iterations++;
-      // barrier weights D_i = lambda_l/s_l + lambda_u/s_u; the matrix's diagonal is -1/D_i
+      // barrier weights D_i = lambda_l/s_l + lambda_u/s_u; the matrix's diagonal is -1/D_i; the
+      // slacks' reciprocals (0 on a missing side) serve both directions of the iteration
+      const { isl, isu, dinv } = this;
       for (let i = 0; i < m; i++) {
         const k = kind[i];
-        let d = 0;
-        if (hasLower(k)) d += ll[i] / sl[i];
-        if (hasUpper(k)) d += lu[i] / su[i];
-        this.dinv[i] = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / d);
+        const a = hasLower(k) ? 1 / sl[i] : 0;
+        const b = hasUpper(k) ? 1 / su[i] : 0;
+        isl[i] = a;
+        isu[i] = b;
+        dinv[i] = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / (ll[i] * a + lu[i] * b));
+        // the predictor's (affine-scaling) targets, rc = -s lambda (below)
+        rcl[i] = hasLower(k) ? -sl[i] * ll[i] : 0;
+        rcu[i] = hasUpper(k) ? -su[i] * lu[i] : 0;
       }
+      this.rowDiagonal();
       if (!this.factorReg()) {
         if (sharpen >= 0) {
           this.restore();
@@ -507,17 +521,13 @@ export class InteriorPointQp {
         this.message = "the factorization of the interior-point KKT matrix failed (wrong inertia or zero pivot after regularization)";
         return "not_converged";
       }
-      // predictor (affine scaling): rc = -s lambda; it only sets the centering parameter and the
-      // corrector's second-order term, so its solve is not refined (40 IPM solves of bench:scale's
-      // Q-learning at N = 160: 16% less time, 653 instead of 651 iterations; Maros-Meszaros: the
-      // same 67 of 69 problems to the reference objective, 1164 instead of 1161 iterations)
-      for (let i = 0; i < m; i++) {
-        rcl[i] = hasLower(kind[i]) ? -sl[i] * ll[i] : 0;
-        rcu[i] = hasUpper(kind[i]) ? -su[i] * lu[i] : 0;
-      }
+      // predictor (affine scaling): rc = -s lambda (set with dinv); it only sets the centering
+      // parameter and the corrector's second-order term, so its solve is not refined (40 IPM solves
+      // of bench:scale's Q-learning at N = 160: 16% less time, 653 instead of 651 iterations;
+      // Maros-Meszaros: the same 67 of 69 problems to the reference objective, 1164 instead of 1161)
       this.direction(0);
-      let ap = this.maxStep(sl, dsl, su, dsu);
-      let ad = this.maxStep(ll, dll, lu, dlu);
+      this.maxSteps();
+      let ap = this.stepP, ad = this.stepD;
       if (!this.isLp) ap = ad = Math.min(ap, ad);
       let sigma = 0;
       if (nc > 0 && mu > 0) {
@@ -540,8 +550,9 @@ export class InteriorPointQp {
       }
       this.direction();
       const tau = Math.max(0.995, 1 - mu);
-      ap = this.maxStep(sl, dsl, su, dsu);
-      ad = this.maxStep(ll, dll, lu, dlu);
+      this.maxSteps();
+      ap = this.stepP;
+      ad = this.stepD;
       if (!this.isLp) ap = ad = Math.min(ap, ad);
       ap = Math.min(1, tau * ap);
       ad = Math.min(1, tau * ad);
@@ -566,17 +577,29 @@ export class InteriorPointQp {
     }
   }
 
-  /** Largest alpha in (0, 1e30] keeping v1 + alpha d1 >= 0 and v2 + alpha d2 >= 0 on the bounded sides. */
-  private maxStep(v1: Float64Array, d1: Float64Array, v2: Float64Array, d2: Float64Array): number {
-    const { m, kind } = this;
-    let a = 1e30;
+  /** The largest steps in (0, 1e30] keeping the slacks (stepP) and the multipliers (stepD) >= 0 on
+   *  the bounded sides; a ratio is divided out only where it is the smallest so far. */
+  private maxSteps(): void {
+    const { m, kind, sl, su, ll, lu, dsl, dsu, dll, dlu } = this;
+    let ap = 1e30, ad = 1e30;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      if (hasLower(k) && d1[i] < 0) a = Math.min(a, -v1[i] / d1[i]);
-      if (hasUpper(k) && d2[i] < 0) a = Math.min(a, -v2[i] / d2[i]);
+      if (hasLower(k)) {
+        const ds = dsl[i], dl = dll[i];
+        if (ds < 0 && sl[i] + ap * ds < 0) ap = -sl[i] / ds;
+        if (dl < 0 && ll[i] + ad * dl < 0) ad = -ll[i] / dl;
+      }
+      if (hasUpper(k)) {
+        const ds = dsu[i], dl = dlu[i];
+        if (ds < 0 && su[i] + ap * ds < 0) ap = -su[i] / ds;
+        if (dl < 0 && lu[i] + ad * dl < 0) ad = -lu[i] / dl;
+      }
     }
-    return a;
+    this.stepP = ap;
+    this.stepD = ad;
   }
+  private stepP = 1;
+  private stepD = 1;
 
   /** Sum of the slack-multiplier products (of the current iterate, or of the given one). */
   private complementarity(sl = this.sl, su = this.su, ll = this.ll, lu = this.lu): number {
@@ -597,6 +620,7 @@ export class InteriorPointQp {
   private start(): boolean {
     const { n, m, kind, ls, us, z, sl, su, ll, lu, yeq, rhs, sol, az } = this;
     for (let i = 0; i < m; i++) this.dinv[i] = kind[i] === EQUAL ? 0 : 1;
+    this.rowDiagonal();
     if (!this.factorReg()) return false;
     for (let j = 0; j < n; j++) rhs[j] = -this.qs[j];
     for (let i = 0; i < m; i++) {
@@ -680,35 +704,40 @@ export class InteriorPointQp {
   /** Relative unscaled residuals (see the header): sets primRel and dualRel, returns the largest of the three. */
   private kktResidual(): number {
     const { n, m, kind, Dsc, Esc, c, rd, rl, ru, az, pz, aty, qs, yfull, sl, su, ll, lu } = this;
-    let prim = 0, azMax = 0, yMax = 0, compl = 0;
+    let prim = 0, azMax = 0, yMax = 0, compl = 0, sum = 0;
     for (let i = 0; i < m; i++) {
       const e = Esc[i];
-      prim = Math.max(prim, Math.abs(rl[i]) / e, Math.abs(ru[i]) / e);
-      if (kind[i] !== FREE) azMax = Math.max(azMax, Math.abs(az[i]) / e);
-      yMax = Math.max(yMax, (Math.abs(yfull[i]) * e) / c);
       const k = kind[i];
-      if (hasLower(k)) compl = Math.max(compl, sl[i] * ll[i]);
-      if (hasUpper(k)) compl = Math.max(compl, su[i] * lu[i]);
+      prim = Math.max(prim, Math.abs(rl[i]) / e, Math.abs(ru[i]) / e);
+      if (k !== FREE) azMax = Math.max(azMax, Math.abs(az[i]) / e);
+      yMax = Math.max(yMax, (Math.abs(yfull[i]) * e) / c);
+      if (hasLower(k)) {
+        const p = sl[i] * ll[i];
+        compl = Math.max(compl, p);
+        sum += p;
+      }
+      if (hasUpper(k)) {
+        const p = su[i] * lu[i];
+        compl = Math.max(compl, p);
+        sum += p;
+      }
     }
+    this.complSum = sum;
     compl /= c;
-    let dual = 0, dScale = 1;
+    // pz holds P z (residuals()): the objective's terms for the duality gap (see the header)
+    const z = this.z;
+    let dual = 0, dScale = 1, zPz = 0, qz = 0;
     for (let j = 0; j < n; j++) {
       const f = 1 / (c * Dsc[j]);
       dual = Math.max(dual, Math.abs(rd[j]) * f);
       dScale = Math.max(dScale, Math.abs(pz[j]) * f, Math.abs(qs[j]) * f, Math.abs(aty[j]) * f);
+      zPz += z[j] * pz[j];
+      qz += z[j] * qs[j];
     }
     this.primRel = prim / Math.max(1, azMax);
     this.dualRel = dual / dScale;
     this.rowComplRel = compl / (Math.max(1, azMax) * Math.max(1, yMax));
-    // the duality gap against the objective's terms (see the header); pz holds P z (residuals())
-    const z = this.z;
-    let zPz = 0, qz = 0;
-    for (let j = 0; j < n; j++) {
-      zPz += z[j] * pz[j];
-      qz += z[j] * qs[j];
-    }
-    const gap = this.complementarity() / c;
-    this.complRel = Math.max(this.rowComplRel, gap / Math.max(1, Math.abs(0.5 * zPz) / c, Math.abs(qz) / c));
+    this.complRel = Math.max(this.rowComplRel, sum / c / Math.max(1, Math.abs(0.5 * zPz) / c, Math.abs(qz) / c));
     return Math.max(this.primRel, this.dualRel, this.complRel);
   }
 
@@ -717,54 +746,59 @@ export class InteriorPointQp {
    * the reduced system, then the slack and multiplier steps from A dz (see the header).
    */
   private direction(maxRefine = this.maxRefine): void {
-    const { n, m, kind, sl, su, ll, lu, rd, rl, ru, rcl, rcu, dinv, rhs, sol, dz, adz, dsl, dsu, dll, dlu, dyeq } = this;
-    for (let j = 0; j < n; j++) rhs[j] = -rd[j];
+    const { n, m, kind, sl, su, ll, lu, isl, isu, rd, rl, ru, rcl, rcu, dinv, rhs, sol, dz, adz, dsl, dsu, dll, dlu, dyeq } = this;
+    // the right-hand side (a missing side's slack reciprocal, residual and target are 0) and its
+    // largest entry (the refinement's scale)
+    let scale = 0;
+    for (let j = 0; j < n; j++) {
+      const v = -rd[j];
+      rhs[j] = v;
+      scale = Math.max(scale, Math.abs(v));
+    }
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      if (k === EQUAL) rhs[n + i] = -rl[i];
-      else if (k === FREE) rhs[n + i] = 0;
-      else {
-        let g = 0;
-        if (hasLower(k)) g += (ll[i] * rl[i] - rcl[i]) / sl[i];
-        if (hasUpper(k)) g += (rcu[i] + lu[i] * ru[i]) / su[i];
-        rhs[n + i] = -dinv[i] * g;
-      }
+      const v = k === EQUAL ? -rl[i] : k === FREE ? 0 : -dinv[i] * ((ll[i] * rl[i] - rcl[i]) * isl[i] + (rcu[i] + lu[i] * ru[i]) * isu[i]);
+      rhs[n + i] = v;
+      scale = Math.max(scale, Math.abs(v));
     }
-    this.solveK(maxRefine);
+    this.solveK(maxRefine, scale);
     for (let j = 0; j < n; j++) dz[j] = sol[j];
     this.mulA(dz, adz);
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      dsl[i] = dsu[i] = dll[i] = dlu[i] = dyeq[i] = 0;
-      if (k === EQUAL) {
-        dyeq[i] = sol[n + i];
+      dyeq[i] = k === EQUAL ? sol[n + i] : 0;
+      if (k === EQUAL || k === FREE) {
+        dsl[i] = dsu[i] = dll[i] = dlu[i] = 0;
         continue;
       }
-      if (k === FREE) continue;
       // A side whose multiplier dominates its slack (lambda/s > 1, "active") takes its multiplier
       // step from the solved dy (recovering it as D a'dz + g would amplify the round-off of a'dz by
       // D ~ 1/mu) and its slack step from complementarity; the other sides take the slack step from
       // a'dz directly and the multiplier step from complementarity (N&W eq. 16.58, rows 2-3).
-      const dy = sol[n + i];
-      const rL = hasLower(k) ? ll[i] / sl[i] : 0;
-      const rU = hasUpper(k) ? lu[i] / su[i] : 0;
+      const rL = ll[i] * isl[i];
+      const rU = lu[i] * isu[i];
       const lowerActive = rL > 1 && rL >= rU;
       const upperActive = !lowerActive && rU > 1;
+      let sU = 0, lU = 0, sL = 0, lL = 0;
       if (hasUpper(k) && !upperActive) {
-        dsu[i] = -adz[i] - ru[i];
-        dlu[i] = (rcu[i] - lu[i] * dsu[i]) / su[i];
+        sU = -adz[i] - ru[i];
+        lU = (rcu[i] - lu[i] * sU) * isu[i];
       }
       if (hasLower(k) && !lowerActive) {
-        dsl[i] = adz[i] + rl[i];
-        dll[i] = (rcl[i] - ll[i] * dsl[i]) / sl[i];
+        sL = adz[i] + rl[i];
+        lL = (rcl[i] - ll[i] * sL) * isl[i];
       }
       if (lowerActive) {
-        dll[i] = dlu[i] - dy; // dy = dlambda_u - dlambda_l
-        dsl[i] = (rcl[i] - sl[i] * dll[i]) / ll[i];
+        lL = lU - sol[n + i]; // dy = dlambda_u - dlambda_l
+        sL = (rcl[i] - sl[i] * lL) / ll[i];
       } else if (upperActive) {
-        dlu[i] = dy + dll[i];
-        dsu[i] = (rcu[i] - su[i] * dlu[i]) / lu[i];
+        lU = sol[n + i] + lL;
+        sU = (rcu[i] - su[i] * lU) / lu[i];
       }
+      dsl[i] = sL;
+      dll[i] = lL;
+      dsu[i] = sU;
+      dlu[i] = lU;
     }
   }
 
@@ -818,23 +852,29 @@ export class InteriorPointQp {
    * per direction at N = 160; the crossover, not this direction, makes answers exact). Every step
    * on the factored matrix in WebAssembly where available (SparseLdl.solveRefined).
    */
-  private solveK(maxRefine = this.maxRefine): void {
-    const { n, m, rhs, sol, ldl, kind, dinv, kd } = this;
+  private solveK(maxRefine = this.maxRefine, scale = NaN): void {
+    const { rhs, sol, ldl, kd } = this;
     if (maxRefine === 0) {
       sol.set(rhs);
       ldl.solve(sol);
       return;
     }
-    // K's diagonal on the rows (this iteration's; P's part is `assemble`'s): -1 on free rows, 0 on
-    // equality rows, -dinv on the others
+    ldl.setRefinement(kd, null);
+    if (Number.isNaN(scale)) {
+      scale = 0;
+      for (let k = 0; k < rhs.length; k++) scale = Math.max(scale, Math.abs(rhs[k]));
+    }
+    ldl.solveRefined(rhs, sol, maxRefine, 0, 1e-12 * Math.max(1, scale), 0, 0, true);
+  }
+
+  /** K's diagonal on the rows for the refinement (this iteration's dinv; P's part is `assemble`'s):
+   *  -1 on free rows, 0 on equality rows, -dinv on the others. */
+  private rowDiagonal(): void {
+    const { n, m, kind, dinv, kd } = this;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -dinv[i];
     }
-    ldl.setRefinement(kd, null);
-    let scale = 0;
-    for (let k = 0; k < rhs.length; k++) scale = Math.max(scale, Math.abs(rhs[k]));
-    ldl.solveRefined(rhs, sol, maxRefine, 0, 1e-12 * Math.max(1, scale), 0, 0, true);
   }
 
   // the sparse products below read the index arrays as locals and each column's bounds once (the

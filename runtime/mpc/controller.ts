@@ -167,7 +167,8 @@ interface SolverSlot {
   warmFailures: number;
   /** Consecutive interior-point answers whose crossover did not settle. */
   crossoverFailures: number;
-  /** The last solve of this mode, when it was answered exactly by the active-set solver. */
+  /** The last solve of this mode, when the active-set solver (exact) or the interior-point method
+   *  (to the tolerance) answered it. */
   readonly last: LastSolve;
 }
 
@@ -220,7 +221,7 @@ export class MpcController implements LearnableMpc {
    */
   readonly stats = { activeSet: 0, interiorPoint: 0, admm: 0, factorizations: 0, shiftedGuesses: 0, reusedSolves: 0, reusedFactorizations: 0, sensitivityFactorizations: 0 };
   private readonly reuse: boolean;
-  /** Increases whenever theta or a runtime value changes (the key of `SolverSlot.last`). */
+  /** Increases whenever a runtime value changes (with theta's values, the key of `SolverSlot.last`). */
   private dataEpoch = 0;
   private readonly azBuf: Float64Array;
   private readonly gradBuf: Float64Array;
@@ -537,8 +538,8 @@ export class MpcController implements LearnableMpc {
   }
 
   /**
-   * The mode's last solve when it was exact and made at this state, input, theta and runtime values
-   * (no solve since, in this mode), else a new solve.
+   * The mode's last solve (active-set or interior-point answer) when made at this state, input,
+   * theta and runtime values, with no solve in this mode since; else a new solve.
    */
   private reusedOrSolve(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const last = this.slots[mode].last;
@@ -605,11 +606,14 @@ export class MpcController implements LearnableMpc {
     }
     const pinned = this.pinnedThetaRows;
     const rows = pinned[mode];
-    // a multiplier counts when it is clearly nonzero: an interior-point or ADMM answer leaves
-    // ~1e-14 on inactive rows (exact active-set answers leave 0)
+    // a multiplier counts when it is clearly nonzero, and a value at a bound when it is there to the
+    // answer's accuracy: exact active-set answers leave 0 on inactive rows and polished ADMM answers
+    // ~1e-14; an interior-point answer (to kktTolerance) leaves multipliers up to ~1e-9 relative on
+    // rows well inside their bounds (discounted soft N = 320 MPC: 1.4e-9), read as active at 1e-9
+    const answerTol = this.slots[mode].ipm !== undefined && z === this.slots[mode].ipm.x ? Math.max(PINNED_ACTIVE_TOL, this.kktTolerance) : PINNED_ACTIVE_TOL;
     let yMax = 0;
     if (rows.length > 0) for (let i = 0; i < y.length; i++) yMax = Math.max(yMax, Math.abs(y[i]));
-    const yTol = PINNED_ACTIVE_TOL * Math.max(1, yMax);
+    const yTol = answerTol * Math.max(1, yMax);
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k];
       // active (an equality, a multiplier, or the value at a bound): dependent on the pins, so the
@@ -621,7 +625,7 @@ export class MpcController implements LearnableMpc {
         const e = pinned.entry[p];
         v += this.data[L.A + e] * z[this.aCol[e]];
       }
-      if (Math.abs(y[r]) > yTol || lo === hi || nearBound(v, lo) || nearBound(v, hi)) {
+      if (Math.abs(y[r]) > yTol || lo === hi || nearBound(v, lo, answerTol) || nearBound(v, hi, answerTol)) {
         return this.notDifferentiable(res, grad, `not differentiable in theta: constraint row ${r} touches only the pinned ${mode === "Q" ? "x_0 and u_0" : "x_0"}, moves with theta and is active, so its multiplier is not unique`);
       }
     }
@@ -1156,9 +1160,9 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
  *  multiplier above this times max(1, max |y|) (relative). */
 const PINNED_ACTIVE_TOL = 1e-9;
 
-/** Whether a row's value v sits at a finite bound b (within PINNED_ACTIVE_TOL, relative). */
-function nearBound(v: number, b: number): boolean {
-  return Number.isFinite(b) && Math.abs(v - b) <= PINNED_ACTIVE_TOL * Math.max(1, Math.abs(b));
+/** Whether a row's value v sits at a finite bound b (within tol, relative). */
+function nearBound(v: number, b: number, tol: number): boolean {
+  return Number.isFinite(b) && Math.abs(v - b) <= tol * Math.max(1, Math.abs(b));
 }
 
 interface PinnedThetaRows {

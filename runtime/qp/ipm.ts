@@ -665,10 +665,11 @@ export class InteriorPointQp {
         lSum += lu[i] + dl;
       }
     }
-    // second shift of the slacks (N&W eq. 14.41); when the product vanishes or is not finite, the
-    // plain start max(1, slack)
-    const second = prod > 0 && Number.isFinite(prod);
-    const ds2 = second ? ds + (0.5 * prod) / lSum : 0;
+    // second shift of the slacks (N&W eq. 14.41): every slack ends at least `half` above 0; when
+    // the product vanishes or is not finite, or `half` underflows, the plain start max(1, slack)
+    const half = (0.5 * prod) / lSum;
+    const second = prod > 0 && Number.isFinite(prod) && half >= 1e-300;
+    const ds2 = second ? ds + half : 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       if (hasLower(k)) {

@@ -37,10 +37,9 @@ export interface SafetySettings {
   readonly minTrustRadius?: number;
   /**
    * Reject an update that makes the MPC fail at the state it meets next. "eager" (default) solves
-   * the next step's Q (the next state and the action taken there) with the candidate parameters
-   * before accepting (the next step reuses that solve), and when it fails V at that state: the
-   * candidate is rejected when V is infeasible or non-convex, or not exact while the current
-   * parameters' V at the same state was; "lazy" checks with the next step's Q solve, which is needed anyway, and
+   * V at the new state with the candidate parameters before accepting (one extra solve per update)
+   * and rejects the candidate when that solve is not exact while the current parameters' solve at
+   * the same state was; "lazy" checks with the next step's Q solve, which is needed anyway, and
    * reverts to the previous parameters if it reports an infeasible or non-convex QP (the update was
    * applied for one step); false never checks.
    */
@@ -92,8 +91,7 @@ export class QLearning extends RolloutBase {
   private readonly lastGood: Float64Array;
   private failStreak = 0;
   private readonly restoreAfter: number;
-  /** Whether V at the next state solved exactly with the current parameters (the eager check's
-   *  baseline for its V solve). */
+  /** Whether V at the next state solved exactly with the current parameters (eager check's baseline). */
   private vExact = false;
   /** The safety layer's boxes (copies: identification tightens them). */
   private readonly boxLower: Float64Array;
@@ -124,16 +122,9 @@ export class QLearning extends RolloutBase {
         : (cand: Float64Array): string | null => {
             // The MPC must stay solvable at the state it meets next with the candidate parameters:
             // an infeasible or non-convex QP always rejects; a solve that is not exact rejects when
-            // the current parameters solved exactly there (the failure is the update's doing).
-            // First the next step's own first QP, Q(s_{t+1}, a_{t+1}) (V's with its first input
-            // pinned to the action the step takes: solvable only if V is); when it solves exactly,
-            // the candidate passes and that solve is the next step's (the controller keys its last
-            // solve by theta's values; bench:scale's Q-learning at N = 320: 3 -> 2 interior-point
-            // solves per step). Otherwise V at that state decides, as before: a_{t+1} (explored, or
-            // a fallback) may break a hard first-stage row whatever the parameters
+            // the current parameters solved exactly there (the failure is the update's doing)
             this.mpc.setTheta(cand);
-            const q = this.mpc.qvalue(this.sNext, this.aNext, this.runtime);
-            const v = q.status === "solved" ? q : this.mpc.value(this.sNext, this.runtime);
+            const v = this.mpc.value(this.sNext, this.runtime);
             this.mpc.setTheta(this.theta);
             if (unsolvable(v.status)) return `the MPC is ${v.status} at the next state with the new parameters`;
             if (this.vExact && v.status !== "solved") return `the MPC fails at the next state with the new parameters (${v.status}) but solves with the current ones`;
@@ -231,9 +222,8 @@ export class QLearning extends RolloutBase {
       if (this.episodesSinceUpdate >= this.updateEvery && this.record.failure === undefined) {
         this.episodesSinceUpdate = 0;
         // the state met next is the next episode's initial state, not known here: the eager check
-        // (Q at the last state and action, then V there) still refuses an infeasible or non-convex
-        // QP, but does not compare exactness; and the last step's own rejection (already counted)
-        // is not counted again
+        // still refuses an infeasible or non-convex QP at the last state, but does not compare
+        // exactness there; and the last step's own rejection (already counted) is not counted again
         this.vExact = false;
         this.record.rejected = null;
         this.record.updated = false;

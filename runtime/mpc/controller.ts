@@ -101,8 +101,8 @@ export interface MpcControllerOptions {
   readonly activeSet?: boolean;
   /**
    * Derivative calls (`gradValue`, `gradQvalue`, `policySensitivity`) at the state (and input),
-   * theta and runtime values of the mode's last solve reuse that solve (also across setTheta calls
-   * that come back to its theta: Q-learning's check of an update solves the next step's Q), and `policySensitivity`
+   * theta and runtime values of the mode's last solve reuse that solve (keyed by theta's values: also
+   * across setTheta calls that come back to them), and `policySensitivity`
    * hands the active-set solver's final factorization (of the same active set) to QpSensitivity
    * instead of factoring again. Default true; false re-solves and re-factors (same results to
    * round-off; for tests and benches).
@@ -382,7 +382,7 @@ export class MpcController implements LearnableMpc {
     this.dataDirty = true;
     this.jacDirty = true;
     // the modes' last solves stay keyed by theta's values (reusedOrSolve): a solve made with
-    // candidate parameters (Q-learning's check of an update) serves the next call once they are set
+    // candidate parameters serves a later call once they are set
   }
 
   resetWarmStart(): void {
@@ -822,11 +822,10 @@ export class MpcController implements LearnableMpc {
       slot.thetaSeen.set(this.theta);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
       // a walk after a change of theta from the slot's last optimal set (no shift: the validator's
-      // solve of Q at the state of V's last one, whose anchor Q adopted) chooses its corrections by
-      // the homotopy from the last solution (ActiveSetQp's `homotopy`; runtime/mpc/test/
-      // homotopy.test.ts: 80 instead of 67 of 100 such walks settle within the 25 sets at N = 160);
-      // walks from a shifted set keep the one-row heuristic (a homotopy from the shifted solution:
-      // act at N = 160, median 7 sets, not 3)
+      // solve at the state of the last one) chooses its corrections by the homotopy from the last
+      // solution (ActiveSetQp's `homotopy`; runtime/mpc/test/homotopy.test.ts: 88 instead of 73 of
+      // 100 such walks settle within the 25 sets at N = 160); walks from a shifted set keep the
+      // one-row heuristic (a homotopy from the shifted solution: act at N = 160, median 7 sets, not 3)
       const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget, budget === WARM_SETS_CHANGED ? GIVE_UP_RATIO : Infinity, changed && !slot.shiftPending);
       if (exact !== null) {
         this.stats.activeSet++;
@@ -880,13 +879,6 @@ export class MpcController implements LearnableMpc {
     return res;
   }
 
-  /** The slot's active-set solver (created at its first use). */
-  private activeSetSolver(slot: SolverSlot): ActiveSetQp {
-    const t = this.template;
-    slot.active ??= new ActiveSetQp(t.P, t.A, { blockSteps: BLOCK_STEPS, blockMin: BLOCK_MIN, rowOrder: this.rowStage, homotopy: true, tolerance: this.kktTolerance });
-    return slot.active;
-  }
-
   /** The exact solution from the slot's working set (updated to the optimal active set), a
    *  non_convex / dual_infeasible verdict, or null (the set did not settle). */
   private solveActiveSet(slot: SolverSlot, admmIterations: number, maxSets = CROSSOVER_SETS, giveUpRatio = Infinity, homotopy = false): QpResult | null {
@@ -900,7 +892,8 @@ export class MpcController implements LearnableMpc {
     // states against the old 1e-9: u_0 within 4e-9 and V within 1.2e-10 (relative) at N = 40 to
     // 160; median act at N = 80 0.29 -> 0.15 ms, at N = 160 0.63 -> 0.32 ms, p90 9.1 -> 1.2 ms;
     // N = 10 unchanged (runtime/mpc/test/tolerance.test.ts checks the agreement at N = 80)
-    const as = this.activeSetSolver(slot);
+    if (slot.active === undefined) slot.active = new ActiveSetQp(t.P, t.A, { blockSteps: BLOCK_STEPS, blockMin: BLOCK_MIN, rowOrder: this.rowStage, homotopy: true, tolerance: this.kktTolerance });
+    const as = slot.active;
     as.maxSets = maxSets;
     as.giveUpRatio = giveUpRatio;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess, homotopy);
@@ -917,25 +910,6 @@ export class MpcController implements LearnableMpc {
       for (let j = 0; j < t.nu; j++) q[t.u0Rows[j]] = 1;
       Q.thetaSeen.set(this.theta);
       this.recordPlan(Q, as.x);
-      // with a = V's first input, Q(s, a) has V's solution: a walk for Q after a change of theta
-      // (Q-learning's check of an update at the next state) follows the homotopy from it
-      this.activeSetSolver(Q).adoptAnchor(as, q);
-    } else if (slot === this.slots.Q) {
-      // V at the next state usually follows Q(s, a) with the same theta (a Q-learning step: the
-      // check of an update solved Q at the state met next with the parameters V is solved with):
-      // it starts from Q's set shifted, as from its own last solve, with the first input's bound
-      // rows read off Q's solution
-      const V = this.slots.V;
-      const v = V.guess;
-      for (let i = 0; i < t.m; i++) v[i] = slot.guess[i];
-      for (let j = 0; j < t.nu; j++) {
-        const r = t.u0Rows[j];
-        const a = as.x[t.inputOffset + j];
-        const lo = d[L.l + r], hi = d[L.u + r];
-        v[r] = lo === hi ? 1 : a <= lo + this.kktTolerance * Math.max(1, Math.abs(lo)) ? -1 : a >= hi - this.kktTolerance * Math.max(1, Math.abs(hi)) ? 1 : 0;
-      }
-      V.thetaSeen.set(this.theta);
-      this.recordPlan(V, as.x);
     }
     return {
       status: "solved",

@@ -301,24 +301,6 @@ export class ActiveSetQp {
   }
 
   /**
-   * Takes `from`'s homotopy anchor (its last solution and that solve's data; both solvers on the
-   * same patterns and built with the `homotopy` option) with `set` as the anchor's active set: this
-   * solver's next solve from `set` with `homotopy` follows the path from that solution. For a QP
-   * whose solution at the anchor's data is `from`'s (MpcController: Q(s, a) with a = V(s)'s first
-   * input, after V(s); `set` is V's set with the pinned rows active).
-   */
-  adoptAnchor(from: ActiveSetQp, set: Int8Array): void {
-    if (!this.homotopy || !from.homotopy || from.m !== this.m || set.length !== this.m) return;
-    this.hValid = from.hValid;
-    if (!from.hValid) return;
-    this.hAz.set(from.hAz);
-    this.hY.set(from.hY);
-    this.hL.set(from.hL);
-    this.hU.set(from.hU);
-    this.hSet.set(set);
-  }
-
-  /**
    * Solves from the working set `active` (length m; updated in place to the final set, which is
    * the optimal active set when the status is "solved"). pValues/aValues follow the patterns
    * given to the constructor. With `homotopy`, a solver built with the `homotopy` option whose last

@@ -416,41 +416,6 @@ describe("ActiveSetQp homotopy from the last solution (solve's `homotopy` argume
     expect(as.homotopySteps).toBe(0);
   });
 
-  it("an adopted anchor (adoptAnchor) walks exactly as the solver's own: the same path, sets and solution", () => {
-    let walked = 0;
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.constantFrom(1e-2, 0.1, 0.5), (seed, eps) => {
-        const p0 = randomFeasibleQp(seed, 12, 20);
-        const own = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
-        const set = new Int8Array(20);
-        if (solveAs(own, p0, set) !== "solved") return;
-        const adopter = new ActiveSetQp(p0.P, p0.A, { homotopy: true });
-        adopter.adoptAnchor(own, set);
-        const p1 = perturbed(p0, seed, eps);
-        const a = Int8Array.from(set), b = Int8Array.from(set);
-        const sa = own.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, a, true);
-        const sb = adopter.solve(p1.P.values, p1.q, p1.A.values, p1.l, p1.u, b, true);
-        expect(sb).toBe(sa);
-        expect(adopter.homotopySteps).toBe(own.homotopySteps);
-        expect(adopter.iterations).toBe(own.iterations);
-        expect(Array.from(b)).toEqual(Array.from(a));
-        if (sa === "solved") expect(Array.from(adopter.x)).toEqual(Array.from(own.x));
-        if (own.homotopySteps > 0) walked++;
-      }),
-      { numRuns: 100, seed: 20261207 },
-    );
-    // the ratio test is exercised
-    expect(walked).toBeGreaterThan(20);
-    // a solver without an anchor gives none
-    const p = randomFeasibleQp(3, 6, 8);
-    const fresh = new ActiveSetQp(p.P, p.A, { homotopy: true });
-    const adopter = new ActiveSetQp(p.P, p.A, { homotopy: true });
-    adopter.adoptAnchor(fresh, new Int8Array(8));
-    const q1 = Float64Array.from(p.q, (v) => v + 1);
-    adopter.solve(p.P.values, q1, p.A.values, p.l, p.u, new Int8Array(8), true);
-    expect(adopter.homotopySteps).toBe(0);
-  });
-
   it("a failed solve leaves no anchor: the next solve from the same set walks without the homotopy", () => {
     const p0 = randomFeasibleQp(7, 12, 20);
     const as = new ActiveSetQp(p0.P, p0.A, { homotopy: true });

@@ -60,5 +60,16 @@ describe("Q-learning with horizon 80", () => {
     // measured: 1151 factorizations (34 interior-point solves of about 20 iterations); 1592 with the
     // interior-point method's former fixed regularization 1e-9 and per-row complementarity test
     expect(s.factorizations).toBeLessThanOrEqual(1300);
+    // a derivative call right after an interior-point answer at the same point reuses it
+    const x = [0.1, 0.05];
+    const before = { ipm: s.interiorPoint, reused: (mpc.stats as { reusedSolves: number }).reusedSolves };
+    const v = mpc.value(x);
+    const g = mpc.gradValue(x);
+    const after = mpc.stats as { interiorPoint: number; reusedSolves: number };
+    expect(v.status).toBe("solved");
+    expect(g.ok).toBe(true);
+    expect(g.value).toBe(v.value);
+    expect(after.interiorPoint).toBe(before.ipm + 1);
+    expect(after.reusedSolves).toBe(before.reused + 1);
   });
 });

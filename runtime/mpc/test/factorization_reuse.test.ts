@@ -91,8 +91,8 @@ describe("factorization reuse (MpcController + QpSensitivity on ActiveKkt)", () 
     c.setTheta(other);
     c.gradQvalue(s, input);
     expect(c.stats.reusedSolves).toBe(1);
-    // ... and a solve made with candidate values serves the next call once they are set again, with
-    // no solve in the mode since (Q-learning's check of an update solves the next step's Q)
+    // ... and a solve made with other values serves a later call once they are set again, with no
+    // solve in the mode since (a learner that tries candidate parameters and keeps them)
     c.setTheta(theta);
     c.qvalue(s, input);
     c.setTheta(other);

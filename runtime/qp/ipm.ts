@@ -47,9 +47,9 @@
 // scaled to 1). Against the former slacks max(1, a_i'z - l_i), both with the gap test below: on
 // Maros-Meszaros 68 instead of 67 of the 69 problems to the reference objective, 1196 iterations
 // instead of 1302; on 28 recorded IPM solves of bench:scale's Q-learning at N = 320 (two
-// recordings, tolerance 1e-6, delta 1e-9) medians of 26 and 42 iterations instead of 38 and 52. (Mehrotra's
-// shifts of the multipliers as well: about the same on those, but the a_2state closed loop of
-// runtime/qp/test/ipm.test.ts stalled on a state 3e-9 from its bound.)
+// recordings, tolerance 1e-6, delta 1e-9) medians of 26 and 42 iterations instead of 38 and 52.
+// (Mehrotra's shifts of the multipliers as well: about the same on those, but the a_2state closed
+// loop of runtime/qp/test/ipm.test.ts stalled on a state 3e-9 from its bound.)
 //
 // SCALING: the data are Ruiz-equilibrated with cost scaling as OSQP does (Stellato et al. 2020,
 // section 5.1; runtime/qp/scaling.ts), written here into preallocated arrays so that `solve`
@@ -162,7 +162,7 @@ const SHARPEN_TARGET = 1e-16;
  * 20 and 0.1 at 1e-12 (1e-13: 19; Maros-Meszaros fails 12 more problems there, as its factorizations
  * break down); Maros-Meszaros: the same 68 of 69 problems solved with the rise.
  */
-export const DEFAULT_DELTA = 1e-12;
+const DEFAULT_DELTA = 1e-12;
 const MAX_DELTA = 1e-5;
 /** Largest D_i^{-1} written into the matrix (a row with lambda ~ 0 is decoupled to round-off). */
 const MAX_DINV = 1e20;
@@ -289,6 +289,9 @@ export class InteriorPointQp {
   private valsDelta = NaN;
   /** This solve's regularization (starts at `delta`, raised by factorReg). */
   private deltaNow = DEFAULT_DELTA;
+  /** The step lengths of the last direction (maxSteps): slacks, multipliers. */
+  private stepP = 1;
+  private stepD = 1;
   /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
    *  written with `vals` (before delta is added), the rows' per iteration. */
   private readonly kd: Float64Array;
@@ -598,8 +601,6 @@ export class InteriorPointQp {
     this.stepP = ap;
     this.stepD = ad;
   }
-  private stepP = 1;
-  private stepD = 1;
 
   /** Sum of the slack-multiplier products (of the current iterate, or of the given one). */
   private complementarity(sl = this.sl, su = this.su, ll = this.ll, lu = this.lu): number {

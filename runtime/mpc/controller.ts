@@ -399,6 +399,13 @@ export class MpcController implements LearnableMpc {
     this.planShift = 0;
   }
 
+  /** LearnableMpc: the Q slot's warm walks and crossovers both keep failing (`hopeless` apart from
+   *  its probes), so its solves are the interior-point method's from scratch. */
+  qSolvedFromScratch(): boolean {
+    const q = this.slots.Q;
+    return this.useActiveSet && q.warmFailures >= WARM_FAILURES && q.crossoverFailures >= WARM_FAILURES;
+  }
+
   private structure: LinearStructure | undefined | null = null;
 
   /** The one-step model and stage-1 bounds read off the template (structure.ts), built on first use. */

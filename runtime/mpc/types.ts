@@ -110,6 +110,13 @@ export interface LearnableMpc {
   /** Forget warm starts (e.g. at the start of an episode). */
   resetWarmStart(): void;
   /**
+   * Whether Q solves currently start from scratch: the warm-started working sets keep failing and
+   * the interior-point method answers (long discounted horizons). Q-learning's eager check of an
+   * update then solves the next step's own Q with the candidate parameters, which that step reuses,
+   * instead of V (runtime/learn/q_learning.ts). Optional: absent means false.
+   */
+  qSolvedFromScratch?(): boolean;
+  /**
    * The one-step model and first-stage state bounds as functions of theta (structure.ts), for
    * identification for control (runtime/learn/identify.ts); optional: undefined or absent when the
    * controller is not a linear MPC whose stage-0 dynamics can be read off its QP.

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LinearPlant } from "../../plants/linear.js";
 import { RandomDisturbance } from "../../plants/disturbance.js";
 import { QLearning, type QLearningConfig } from "../q_learning.js";
+import type { ValueResult } from "../../mpc/types.js";
 import { QuadraticQ, scalarDlqr } from "./doubles.js";
 
 const alpha = 0.9;
@@ -233,6 +234,103 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
       expect(mpc.getTheta()[1]).toBeLessThanOrEqual(3);
     }
     expect(rejected).toBeGreaterThan(0);
+  });
+
+  describe("eager, on a controller that solves Q from scratch (qSolvedFromScratch: long discounted horizons)", () => {
+    /** Records who calls qvalue: the check (outside gradQvalue) or the step's own Q solve. */
+    class FromScratch extends QuadraticQ {
+      checkCalls = 0;
+      private inGradient = false;
+      qSolvedFromScratch(): boolean {
+        return true;
+      }
+      override gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>) {
+        this.inGradient = true;
+        try {
+          return super.gradQvalue(state, input);
+        } finally {
+          this.inGradient = false;
+        }
+      }
+      override qvalue(state: ArrayLike<number>, input: ArrayLike<number>) {
+        if (!this.inGradient) this.checkCalls++;
+        return this.checkQ(super.qvalue(state, input), this.inGradient);
+      }
+      /** The check's Q result (the step's own, when `inGradient`), as the subclass says. */
+      protected checkQ(r: ValueResult, _inGradient: boolean): ValueResult {
+        return r;
+      }
+    }
+
+    it("checks the next step's own Q(s', a') with the candidate, and V only when that fails", () => {
+      const mpc = new FromScratch([0, 2, 0.5, 1], gamma);
+      let vCalls = 0;
+      const value = mpc.value.bind(mpc);
+      mpc.value = (state: ArrayLike<number>) => {
+        vCalls++;
+        return value(state);
+      };
+      const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 0.1 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+      q.beginEpisode(0);
+      let updates = 0;
+      for (let k = 0; k < 10; k++) if (q.step().updated) updates++;
+      expect(updates).toBe(10);
+      // one Q solve per update (the check) and no value() call (V at the next state comes from act)
+      expect(mpc.checkCalls).toBe(updates);
+      expect(vCalls).toBe(0);
+    });
+
+    it("a next action that no parameters make feasible (Q(s', a') infeasible, V(s') solvable) does not reject the update; V infeasible does", () => {
+      class QFails extends FromScratch {
+        protected override checkQ(r: ValueResult, inGradient: boolean): ValueResult {
+          return inGradient ? r : { ...r, status: "primal_infeasible", ok: false };
+        }
+      }
+      const mpc = new QFails([0, 2, 0.5, 1], gamma);
+      const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 0.1 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+      q.beginEpisode(0);
+      const theta0 = mpc.getTheta();
+      let validatorRejections = 0;
+      for (let k = 0; k < 10; k++) if (q.step().rejected?.includes("at the next state") === true) validatorRejections++;
+      expect(validatorRejections).toBe(0);
+      expect(Array.from(mpc.getTheta())).not.toEqual(Array.from(theta0));
+      // V infeasible as well: every update is rejected and theta stays
+      class BothFail extends QFails {
+        override value(state: ArrayLike<number>) {
+          return { ...super.value(state), status: "primal_infeasible" as const, ok: false };
+        }
+      }
+      const stuck = new BothFail([0, 2, 0.5, 1], gamma);
+      const q2 = new QLearning(stuck, plant(0.2), config({ optimizer: { kind: "sgd", lr: 0.1 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+      q2.beginEpisode(0);
+      const before = stuck.getTheta();
+      let rejections = 0;
+      for (let k = 0; k < 10; k++) if (q2.step().rejected?.includes("primal_infeasible at the next state") === true) rejections++;
+      expect(rejections).toBeGreaterThan(0);
+      expect(Array.from(stuck.getTheta())).toEqual(Array.from(before));
+    });
+
+    it("rejects an update under which Q and V at the next state stop early while the current parameters solve them", () => {
+      class StopsEarly extends FromScratch {
+        override value(state: ArrayLike<number>) {
+          const v = super.value(state);
+          return this.getTheta()[1] > 3 ? { ...v, status: "max_iterations" as const } : v;
+        }
+        protected override checkQ(r: ValueResult): ValueResult {
+          return this.getTheta()[1] > 3 ? { ...r, status: "max_iterations" } : r;
+        }
+      }
+      const mpc = new StopsEarly([0, 2.9, 0.5, 1], gamma);
+      const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+      q.beginEpisode(0);
+      let rejected = 0;
+      for (let k = 0; k < 20; k++) {
+        const r = q.step();
+        if (r.rejected !== null && r.rejected.includes("solves with the current ones")) rejected++;
+        expect(mpc.getTheta()[1]).toBeLessThanOrEqual(3);
+      }
+      expect(rejected).toBeGreaterThan(0);
+    });
   });
 });
 

@@ -224,6 +224,12 @@ export class InteriorPointQp {
   // scaled data
   private readonly ps: Float64Array;
   private readonly as: Float64Array;
+  /** A by rows: row i's entries at rowPtr[i] .. rowPtr[i + 1] (columns rowCol ascending, values asr
+   *  = as[rowSrc]), for the products A v. */
+  private readonly rowPtr: Int32Array;
+  private readonly rowCol: Int32Array;
+  private readonly rowSrc: Int32Array;
+  private readonly asr: Float64Array;
   private readonly qs: Float64Array;
   private readonly ls: Float64Array;
   private readonly us: Float64Array;
@@ -332,6 +338,20 @@ export class InteriorPointQp {
     this.dualCertificate = new Float64Array(n);
     this.ps = new Float64Array(nnzP);
     this.as = new Float64Array(nnzA);
+    this.rowPtr = new Int32Array(m + 1);
+    this.rowCol = new Int32Array(nnzA);
+    this.rowSrc = new Int32Array(nnzA);
+    this.asr = new Float64Array(nnzA);
+    for (let p = 0; p < nnzA; p++) this.rowPtr[A.rowIdx[p] + 1]++;
+    for (let i = 0; i < m; i++) this.rowPtr[i + 1] += this.rowPtr[i];
+    const next = this.rowPtr.slice(0, m);
+    for (let j = 0; j < n; j++) {
+      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
+        const at = next[A.rowIdx[p]]++;
+        this.rowCol[at] = j;
+        this.rowSrc[at] = p;
+      }
+    }
     this.qs = new Float64Array(n);
     this.ls = new Float64Array(m);
     this.us = new Float64Array(m);
@@ -814,22 +834,33 @@ export class InteriorPointQp {
   private factorReg(): boolean {
     for (;;) {
       const delta = this.deltaNow;
-      if (this.valsDelta === delta) this.assembleDual(delta);
-      else this.assemble(delta);
+      let ok: boolean;
       this.factorizations++;
-      if (this.ldl.factor(this.vals) && this.ldl.positivePivots === this.n) return true;
+      if (this.valsDelta === delta) {
+        // the factor's copy of the matrix is vals' (convexP resets valsDelta): only the dual diagonal changes
+        this.assembleDual(delta);
+        ok = this.ldl.refactor();
+      } else {
+        this.assemble(delta);
+        ok = this.ldl.factor(this.vals);
+      }
+      if (ok && this.ldl.positivePivots === this.n) return true;
       if (delta >= MAX_DELTA) return false;
       this.deltaNow = Math.min(MAX_DELTA, delta * 100);
     }
   }
 
-  /** The matrix's values for this iteration's barrier weights when vals holds the same P, A and
-   *  delta (only the dual diagonal changes from one iteration to the next). */
+  /** The matrix's values for this iteration's barrier weights when vals (and the factor's copy of
+   *  them) hold the same P, A and delta: only the dual diagonal changes from one iteration to the
+   *  next, written into both. */
   private assembleDual(delta: number): void {
-    const { m, kkt, vals, kind, dinv } = this;
+    const { m, kkt, vals, kind, dinv, ldl } = this;
+    const dd = kkt.dualDiag;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      vals[kkt.dualDiag[i]] = k === FREE ? -1 : k === EQUAL ? -delta : -(dinv[i] + delta);
+      const v = k === FREE ? -1 : k === EQUAL ? -delta : -(dinv[i] + delta);
+      vals[dd[i]] = v;
+      ldl.setValue(dd[i], v);
     }
   }
 
@@ -900,13 +931,14 @@ export class InteriorPointQp {
     }
   }
 
+  /** out = A v by rows (A's rows in `rowPtr`/`rowCol`/`asr`, columns ascending: the same sums in
+   *  the same order as a scatter by columns, without its read-modify-write of out). */
   private mulA(v: Float64Array, out: Float64Array): void {
-    const { n, as } = this;
-    const ac = this.A.colPtr, ar = this.A.rowIdx;
-    out.fill(0);
-    for (let j = 0; j < n; j++) {
-      const vj = v[j];
-      for (let p = ac[j], end = ac[j + 1]; p < end; p++) out[ar[p]] += as[p] * vj;
+    const { m, asr, rowPtr, rowCol } = this;
+    for (let i = 0; i < m; i++) {
+      let acc = 0;
+      for (let p = rowPtr[i], end = rowPtr[i + 1]; p < end; p++) acc += asr[p] * v[rowCol[p]];
+      out[i] = acc;
     }
   }
 
@@ -1072,6 +1104,8 @@ export class InteriorPointQp {
       c *= ct;
     }
     this.c = c;
+    const { asr, rowSrc } = this;
+    for (let p = 0; p < asr.length; p++) asr[p] = as[rowSrc[p]];
     this.scaleBounds(l, u);
   }
 

@@ -40,9 +40,9 @@ export interface SafetySettings {
    * V at the new state with the candidate parameters before accepting (one extra solve per update)
    * and rejects the candidate when that solve is not exact while the current parameters' solve at
    * the same state was (on a controller that solves Q from scratch, `qSolvedFromScratch`, the next
-   * step's own Q(s', a') first, reused by that step; V when it is not exact); "lazy" checks with the next step's Q solve, which is needed anyway, and
-   * reverts to the previous parameters if it reports an infeasible or non-convex QP (the update was
-   * applied for one step); false never checks.
+   * step's own Q(s', a') first, reused by that step; V when it is not exact); "lazy" checks with
+   * the next step's Q solve, which is needed anyway, and reverts to the previous parameters if it
+   * reports an infeasible or non-convex QP (the update was applied for one step); false never checks.
    */
   readonly checkFeasibility?: "lazy" | "eager" | false;
   /**

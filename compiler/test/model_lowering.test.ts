@@ -132,7 +132,7 @@ controller C {
     }
   });
 
-  it("what the checker does not prove stays a user diagnostic: a stage-dependent index out of range is MPC4602", () => {
+  it("a stage-dependent index out of range: the checker rejects it (MPC3005), and lowering it anyway stays a user diagnostic (MPC4602)", () => {
     const source = `const w[3] = [1, 2, 3]
 controller C {
   state x[2]
@@ -143,7 +143,11 @@ controller C {
   subject to
     x[0] <= w[j] for j in 1..N
 }`;
-    const { program, model } = checked(source);
+    // the checker proves the index in range at every stage the constraint applies at (red team)
+    const c = check(source);
+    expect(c.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["MPC3005"]);
+    const program = c.program;
+    const model = modelOf(c.model)!;
     const d = lowerChecked(program, source, { model, skipNumericChecks: true }).diagnostics;
     expect(d.map((x) => `${x.code} ${x.message}`)).toEqual(["MPC4602 index 3 is out of range 0..2"]);
   });

@@ -500,7 +500,11 @@ export class Affinity {
     if (v.rows > 400 && !v.data.every((x, i) => x === 0 || i % (v.rows + 1) === 0)) return { status: "unknown", reason: "the weight is too large to check numerically; write it as `diag(d)` or `L*L'`" };
     const ev = minEigenvalue(v);
     const maxEv = -minEigenvalue({ rows: v.rows, cols: v.cols, data: v.data.map((x) => -x) });
-    const tol = 1e-10 * Math.max(1, Math.abs(ev), Math.abs(maxEv));
+    // within the eigenvalue solver's round-off (Jacobi: the exact eigenvalues of A + E with
+    // ||E|| ~ n eps ||A||), relative to the matrix's own scale only: an exactly singular PSD matrix
+    // (C'C) passes, diag([1e6, -1e-5]) or diag([1e-12, -1e-11]) does not (red team: 1e-10 x
+    // max(1, |lambda|) accepted both)
+    const tol = 64 * v.rows * Number.EPSILON * Math.max(Math.abs(ev), Math.abs(maxEv));
     if (ev >= -tol) return { status: "psd", reason: "a constant positive semidefinite matrix", minEig: ev };
     if (maxEv <= tol) return { status: "nsd", reason: "a constant negative semidefinite matrix", minEig: ev };
     return { status: "indefinite", reason: `a constant matrix with a negative eigenvalue (${fmt(ev)})`, minEig: ev };

@@ -10,12 +10,13 @@
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { Ctx, tooBig, type Mat } from "./context.js";
-import { assembleArray, isListOfRows } from "./constEval.js";
+import { assembleArray, constInt, evalExpr, horizonOf, isListOfRows } from "./constEval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { hullOf, intervalOf, isIntegerValued, tanBranch, withUnitVariables } from "./interval.js";
-import type { ControllerBlock } from "../ast.js";
+import { hullOf, intervalOf, isIntegerValued, tanBranch, withStageRange, withUnitVariables, type IMat } from "./interval.js";
+import type { ControllerBlock, IndexExpr } from "../ast.js";
+import type { Root } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
 import { IdSet } from "./idmap.js";
 
@@ -206,6 +207,128 @@ function overflow(ctx: Ctx, e: Expr, vars: EntryVars): Overflow {
   return undefined;
 }
 
+const ARITH: Readonly<Record<string, string>> = { "+": "sum", "-": "difference", "*": "product", ".*": "product", "/": "quotient", "./": "quotient" };
+const SUMS = new Set(["sum", "sumsq", "norm1"]);
+const finiteI = (m: IMat | undefined): boolean => m !== undefined && m.lo.every(Number.isFinite) && m.hi.every(Number.isFinite);
+
+/**
+ * MPC4025 for arithmetic (red-team hole: only `exp` and `^` were judged): a sum, difference,
+ * product or quotient (or `sum`/`sumsq`/`norm1`) of operands that are finite over the admissible
+ * values whose own interval reaches +-inf: the value overflows double precision for some admissible
+ * value (`1e200*1e200`, `a*1e300` with `a` in [0, 1e300], `1/1e-320`), and an infinite entry in the
+ * QP data makes the solve fail (status `invalid_input`). A literal that overflows (`1e400`) is
+ * infinite for every value. Judged on the operands' own intervals (an operand that is already
+ * unbounded proves nothing either way, as for `exp`). Division by a divisor that may be 0 is the
+ * domain's (MPC4021/MPC4022), reported before this.
+ */
+function arithmeticOverflow(ctx: Ctx, e: Expr): Overflow {
+  if (e.kind === "Number") {
+    const text = ctx.text.slice(e.span.start, e.span.end).trim();
+    if (Number.isFinite(e.value) || text === "inf") return undefined;
+    return { always: true, arg: e, range: [e.value, e.value], why: "the literal exceeds the largest double (about 1.8e308)" };
+  }
+  let operands: Expr[];
+  let what: string;
+  if (e.kind === "Binary" && ARITH[e.op]) {
+    operands = [e.left, e.right];
+    what = ARITH[e.op];
+  } else if (e.kind === "Call" && SUMS.has(e.callee.name) && e.args.length === 1) {
+    operands = [e.args[0].value];
+    what = `\`${e.callee.name}\``;
+  } else return undefined;
+  if (!operands.every((x) => finiteI(intervalOf(ctx, x)))) return undefined;
+  const r = intervalOf(ctx, e);
+  if (!r || finiteI(r)) return undefined;
+  let always = false;
+  for (let i = 0; i < r.lo.length; i++) if (r.lo[i] === Infinity || r.hi[i] === -Infinity) always = true;
+  const h = hullOf(ctx, e) ?? [-Infinity, Infinity];
+  return { always, arg: e, range: h, why: `its operands are finite, but their ${what} exceeds the largest double (about 1.8e308)` };
+}
+
+/** An infinite constant (`inf`, or a folded value) in QP data other than a bound: a weight, a
+ *  dynamics coefficient, a penalty. Bounds may be infinite (no bound); these may not. */
+function infiniteData(ctx: Ctx, aff: Affinity, e: Expr): Overflow {
+  if (e.kind !== "Number" || Number.isFinite(e.value) || aff.of(e).deg !== 0) return undefined;
+  return { always: true, arg: e, range: [e.value, e.value], why: "an infinite number here makes the QP data non-finite" };
+}
+
+/** The stages a root is evaluated at, as the compiler lowers it (a superset where it is not known). */
+function stagesOf(ctx: Ctx, root: Root): [number, number] | undefined {
+  if (root.block.kind !== "controller") return undefined;
+  const n = horizonOf(ctx, root.block.name);
+  if (n === undefined) return undefined;
+  const st = root.stmt;
+  if (st && st.kind === "Constraint") {
+    if (st.terminal) return [n, n];
+    if (st.range) {
+      const a = constInt(ctx, st.range.from);
+      const b = constInt(ctx, st.range.to);
+      return a !== undefined && b !== undefined ? [a, b] : [0, n];
+    }
+    return [0, n];
+  }
+  if (root.role === "cost-stage" || root.role === "dynamics") return [0, Math.max(0, n - 1)];
+  return [0, n];
+}
+
+/**
+ * An index the compiler evaluates per stage (`w[k]`, not a constant): it must depend on the stage
+ * index and constants only (a learnable or runtime index is not QP data the template can hold), and
+ * be an integer inside the target at every stage the statement is evaluated at (the compiler would
+ * fail on `w[k]` with `w` shorter than the horizon, or on `w[k/2]`). MPC3006 / MPC3005.
+ */
+function checkStageIndex(ctx: Ctx, aff: Affinity, e: IndexExpr, stages: [number, number] | undefined): void {
+  const t = ctx.shapes.get(e.target.id);
+  if (!t) return;
+  const dims = e.indices.length === 1 ? [t.cols === 1 ? t.rows : t.cols] : [t.rows, t.cols];
+  e.indices.forEach((ix, pos) => {
+    if (ix.kind !== "At" || evalExpr(ctx, ix.index)) return;
+    const x = ix.index;
+    const c = aff.of(x);
+    if (c.deg > 0) return; // an index on states or inputs: MPC4001 / MPC4004
+    if (ctx.diagnostics.some((d) => d.severity === "error" && d.span.start <= x.span.start && d.span.end >= x.span.end)) return;
+    if (c.learnable || c.runtime) {
+      ctx.report({
+        severity: "error",
+        code: "MPC3006",
+        message: `the index \`${ctx.src(x.span)}\` depends on ${c.learnable ? "a learnable parameter" : "a runtime value"}: an index must be a constant or depend only on the stage index`,
+        span: x.span,
+        label: c.learnable ? "depends on a learnable parameter" : "depends on a runtime value",
+        related: [{ span: e.target.span, label: "the indexed value" }],
+        notes: ["the QP data are built per stage from the indexed entries: which entry is used must be known when the controller is compiled"],
+        help: "index with constants or the stage index `k`; to select a value at run time, pass it as a runtime value (`runtime w_now = 0 in [lo, hi]`)",
+      });
+      return;
+    }
+    const view = stages ? withStageRange(ctx, stages[0], stages[1]) : ctx;
+    const iv = hullOf(view, x);
+    if (!iv) return;
+    const extent = dims[pos];
+    const where = stages ? `at stages ${stages[0]}..${stages[1]}` : "over the stages";
+    if (!isIntegerValued(ctx, x)) {
+      ctx.report({
+        severity: "error",
+        code: "MPC3006",
+        message: `the index \`${ctx.src(x.span)}\` cannot be proven to be an integer at every stage`,
+        span: x.span,
+        label: `ranges over [${fmt(iv[0])}, ${fmt(iv[1])}] ${where}`,
+        help: "index with integer expressions of the stage index (`k`, `k + 1`, `N - k`), not divisions or non-integer constants",
+      });
+      return;
+    }
+    if (iv[0] >= 0 && iv[1] <= extent - 1) return;
+    ctx.report({
+      severity: "error",
+      code: "MPC3005",
+      message: `the index \`${ctx.src(x.span)}\` may be out of range: it ranges over [${fmt(iv[0])}, ${fmt(iv[1])}] ${where}`,
+      span: x.span,
+      label: `valid indices are 0..${extent - 1}`,
+      related: [{ span: e.target.span, label: `this has length ${extent}` }],
+      help: `give \`${ctx.src(e.target.span)}\` an entry for every stage the statement applies at, or restrict the stages (\`for k in a..b\`) so that the index stays in 0..${extent - 1}`,
+    });
+  });
+}
+
 /** Reports the domain errors of the controllers' expressions (roots free of earlier errors). */
 export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Diagnostic[]): void {
   const seen = new IdSet();
@@ -226,12 +349,38 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
     // their declared boxes, always outside is an error, maybe outside a warning (the solver's
     // iterates are bounded only by the declared bounds, which it may leave before converging).
     const nl = root.block.kind === "controller" && nonlinearSolver(root.block.node as ControllerBlock) !== undefined;
+    const stages = stagesOf(ctx, root);
+    // weights, dynamics coefficients and penalties must be finite; bounds (and their sides) may be inf
+    const dataRole = root.role === "dynamics" || root.role === "penalty" || root.role === "cost-initial" || root.role === "cost-stage" || root.role === "cost-terminal";
     const stack: Expr[] = [root.expr];
     while (stack.length > 0) {
       const e = stack.pop()!;
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
+      if (root.block.kind === "controller" && e.kind === "Index") checkStageIndex(ctx, aff, e, stages);
+      let v = verdict(ctx, e, vars);
+      if (!v && root.block.kind === "controller") {
+        const deg = aff.of(e).deg;
+        // deg 0: over the admissible values; in a linear MPC, an expression of states and inputs
+        // becomes QP coefficients (with each variable in [-1, 1] its interval bounds them)
+        const a = deg === 0 ? (arithmeticOverflow(ctx, e) ?? (dataRole ? infiniteData(ctx, aff, e) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(ctx), e) : undefined;
+        if (a) {
+          if (e.kind === "Number" && ctx.src(e.span).trim() === "inf")
+            ctx.report({
+              severity: "error",
+              code: "MPC4025",
+              message: `\`inf\` is not a finite number: ${root.role === "dynamics" ? "the dynamics" : root.role === "penalty" ? "a slack penalty" : "the cost"} must have finite QP data`,
+              span: e.span,
+              label: a.why,
+              notes: ["only a bound may be infinite (no bound); an infinite weight, coefficient or penalty makes the QP data non-finite, and every solve fails (status `invalid_input`)"],
+              help: root.role === "penalty" ? "use a large finite penalty (e.g. `penalty linear 1e4`), or make the constraint hard (remove `soft` and the penalty)" : "write a finite number",
+            });
+          else if (deg === 0) reportOverflow(ctx, e, a, "error");
+          else reportCoefficientOverflow(ctx, e, a);
+          continue;
+        }
+      }
       // a linear MPC expands a power of states and inputs (`(a*x[0] + b)^2`) into QP coefficients
       // (products of a, b): those are evaluated, and must stay finite for every admissible value
       if (!nl && e.kind === "Binary" && e.op === "^" && aff.of(e.left).deg !== 0 && aff.of(e.right).deg === 0) {
@@ -239,7 +388,6 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         const o = overflow(unit, e, noVars);
         if (o) reportCoefficientOverflow(ctx, e, o);
       }
-      let v = verdict(ctx, e, vars);
       // a nonlinear MPC differentiates sqrt of states and inputs: at 0 its derivative is infinite
       // (judged on the entries that depend on them: a constant entry 0 has no derivative to take)
       if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg !== 0) {
@@ -322,7 +470,11 @@ function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "
           : "over the admissible learnables, stages and runtime values, which do not change during a solve: a call with such a value fails (status `invalid_input`)",
     ],
     help:
-      e.kind === "Call"
+      (e.kind === "Binary" && e.op !== "^") || e.kind === "Number" || (e.kind === "Call" && e.callee.name !== "exp")
+        ? e.kind === "Number"
+          ? "write a finite number (a bound may be `inf`; a weight, coefficient or penalty may not)"
+          : "bound the learnables or runtime values it uses so that the value stays below about 1e308, or rescale the model (write the variables in other units)"
+        : e.kind === "Call"
         ? `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the argument of \`exp\` stays below ${EXP_MAX}, or rescale the model (write the variable in other units, or factor a constant out: \`exp(a - c)\`)`
         : `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the power stays finite, or rescale the model (write the variable in other units)`,
   });

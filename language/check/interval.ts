@@ -10,7 +10,7 @@
 // - results are memoised per node (a let's value is one node), so the cost is linear in the size of
 //   the expression DAG (a chain of lets is not re-evaluated once per use).
 
-import type { Expr } from "../ast.js";
+import { children, type Expr } from "../ast.js";
 import { Ctx, Sym, tooBig, type Mat } from "./context.js";
 import { assembleArray, evalExpr, horizonOf, isListOfRows } from "./constEval.js";
 import { IdMap } from "./idmap.js";
@@ -161,6 +161,9 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
   if (!shape || tooBig(shape)) return undefined;
   if (sym.kind === "stage-index") {
     const n = horizonOf(ctx, sym.scope);
+    const r = stageRanges.get(ctx);
+    // a view narrowed to the stages one statement is evaluated at (`withStageRange`), inside 0..N
+    if (r && n !== undefined) return imat(1, 1, [Math.max(0, r[0])], [Math.min(n, r[1])]);
     return imat(1, 1, [0], [n ?? Infinity]);
   }
   const d = declOf(sym);
@@ -229,6 +232,28 @@ export function withUnitVariables(ctx: Ctx): Ctx {
   return v;
 }
 
+/** Views of a checker run in which the stage index ranges over a sub-range of 0..N (`withStageRange`). */
+const stageRanges = new WeakMap<Ctx, readonly [number, number]>();
+const stageViews = new WeakMap<Ctx, Map<string, Ctx>>();
+
+/**
+ * The same checker run with every stage index in [lo, hi] (clipped to 0..N) instead of 0..N (its own
+ * interval memo): the stages one statement is evaluated at (a stage cost at 0..N-1, a constraint over
+ * its `for k in a..b`), so that what is judged per stage (an index `w[k]`) is judged where it applies.
+ */
+export function withStageRange(ctx: Ctx, lo: number, hi: number): Ctx {
+  let views = stageViews.get(ctx);
+  if (!views) stageViews.set(ctx, (views = new Map()));
+  const key = `${lo}:${hi}`;
+  let v = views.get(key);
+  if (!v) {
+    v = Object.create(ctx) as Ctx;
+    stageRanges.set(v, [lo, hi]);
+    views.set(key, v);
+  }
+  return v;
+}
+
 /** Memo tables per checker run; `null` marks "no interval" or "in progress" (a cycle). */
 const memos = new WeakMap<Ctx, IdMap<IMat | null>>();
 
@@ -246,9 +271,39 @@ export function tanBranch(l: number, h: number): boolean {
   return l > lo + eps && h < hi - eps;
 }
 
+/** A side table's capacity: node ids are 1..program.id (context.ts). */
+function idCapacity(ctx: Ctx): number {
+  const id = ctx.program.id;
+  return Number.isInteger(id) && id >= 0 && id < 1e7 ? id + 1 : 0;
+}
+
+/** Per checker run: whether an expression mentions a state or an input (through lets as well). */
+const mentions = new WeakMap<Ctx, IdMap<boolean>>();
+
+function mentionsVariables(ctx: Ctx, e: Expr): boolean {
+  let memo = mentions.get(ctx);
+  if (!memo) mentions.set(ctx, (memo = new IdMap(idCapacity(ctx))));
+  const m = memo.get(e.id);
+  if (m !== undefined) return m;
+  memo.set(e.id, false); // a cycle (reported elsewhere)
+  let r = false;
+  if (e.kind === "Name") {
+    const sym = ctx.resolution.get(e.id);
+    if (sym?.kind === "state" || sym?.kind === "input") r = true;
+    else if (sym?.kind === "let" && sym.decl && sym.decl.kind === "Let") r = mentionsVariables(ctx, sym.decl.value);
+  } else for (const c of children(e)) if (mentionsVariables(ctx, c)) r = true;
+  memo.set(e.id, r);
+  return r;
+}
+
 export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
+  // a unit-variables view differs from its run only where states or inputs enter: the rest is the run's
+  if (unitContexts.has(ctx)) {
+    const base = Object.getPrototypeOf(ctx) as Ctx;
+    if (!mentionsVariables(base, e)) return intervalOf(base, e);
+  }
   let memo = memos.get(ctx);
-  if (!memo) memos.set(ctx, (memo = new IdMap()));
+  if (!memo) memos.set(ctx, (memo = new IdMap(idCapacity(ctx))));
   const m = memo.get(e.id);
   if (m !== undefined) return m ?? undefined;
   memo.set(e.id, null); // a cycle (reported elsewhere) has no interval

@@ -1,0 +1,124 @@
+// Red-team regressions of the checker (holes found after the soundness suite of
+// check.soundness.test.ts): each spec below was accepted by `check` although the QP data it
+// describes is non-finite for an admissible parameter, or the compiler failed on it (MPC4602,
+// MPC4603, internal error MPC4699). Each must now be rejected with its code, a label and a help;
+// the near-misses must still be accepted.
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { check } from "../index.js";
+import { spec } from "./soundness.specs.js";
+
+const errors = (src: string) => check(src).diagnostics.filter((d) => d.severity === "error");
+
+interface Case {
+  readonly name: string;
+  readonly source: string;
+  readonly code: string;
+}
+
+/** A nonlinear variant of `spec` (solver sqp). */
+const nlp = (decls: string, cost: string, constraints = ""): string => spec(`  solver sqp\n${decls}`, cost, constraints);
+
+const REJECTED: readonly Case[] = [
+  // 1. arithmetic overflow: MPC4025 covered `exp` and `^` only. With a = 1e300 (inside its box)
+  //    1e300*a is Infinity in double precision (1e300 * 1e300 === Infinity): an infinite Hessian
+  //    entry, every solve `invalid_input` (the compiler's NaN check only looks at theta0 = 1).
+  { name: "weight 1e300*a with a in [0, 1e300]", code: "MPC4025", source: spec("  learnable a = 1 in [0, 1e300]", "u'*u + (1e300*a)*x'*x") },
+  { name: "linear term a*1e300 with a in [0, 1e300]", code: "MPC4025", source: spec("  learnable a = 1 in [0, 1e300]", "u'*u + x'*x + (a*1e300)*u[0]") },
+  { name: "a coefficient 1e200*(1e200*x) (no constant subterm overflows)", code: "MPC4025", source: spec("", "u'*u + x'*x + 1e200*(1e200*x[0])") },
+  { name: "a folded product weight 1e200*1e200", code: "MPC4025", source: spec("", "u'*u + (1e200*1e200)*x'*x") },
+  { name: "a literal that overflows (1e400)", code: "MPC4025", source: spec("", "u'*u + 1e400*x'*x") },
+  { name: "a quotient 1/r with r in [1e-320, 1]", code: "MPC4025", source: spec("  runtime r = 1 in [1e-320, 1]", "u'*u + x'*x + (1/r)*u[0]") },
+  { name: "a sum of large runtime values", code: "MPC4025", source: spec("  runtime r[2] = 1 in [0, 1e308]", "u'*u + x'*x + sum(r)*u[0]", "", 2) },
+  { name: "an overflowing bound", code: "MPC4025", source: spec("", "u'*u + x'*x", "x <= 1e200*1e200") },
+  { name: "an infinite weight", code: "MPC4025", source: spec("", "u'*u + inf*x'*x") },
+  { name: "an infinite slack penalty", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear inf") },
+  { name: "an infinite dynamics coefficient", code: "MPC4025", source: spec("", "u'*u + x'*x").replace("x+ = x + u", "x+ = x + inf*u") },
+  { name: "overflow in a nonlinear MPC's weight", code: "MPC4025", source: nlp("  learnable a = 1 in [0, 1e300]", "u'*u + (a*1e300)*x'*x") },
+  // 2. an index evaluated per stage must be an integer inside the target at every stage the
+  //    statement applies at (the compiler failed with MPC4602 "index 3 is out of range 0..2")
+  { name: "w[k] with w shorter than the horizon", code: "MPC3005", source: spec("  const w[3] = [1, 1, 1]", "u'*u + w[k]*x'*x") },
+  { name: "w[k - 1] at stage 0", code: "MPC3005", source: spec("  const w[5] = [1, 1, 1, 1, 1]", "u'*u + w[k - 1]*x'*x") },
+  { name: "x[k] on a state of size 2", code: "MPC3005", source: spec("", "u'*u + x'*x + x[k]", "", 2) },
+  { name: "w[j] in a constraint over 1..N", code: "MPC3005", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j + 1] for j in 1..N") },
+  { name: "w[k/2] is not an integer", code: "MPC3006", source: spec("  const w[5] = [1, 1, 1, 1, 1]", "u'*u + w[k/2]*x'*x") },
+  // 3. an index on a runtime value (or, in a nonlinear MPC, a learnable): the compiler failed with
+  //    an internal error (MPC4699 "an index must be a compile-time constant")
+  { name: "w[r] with a runtime r", code: "MPC3006", source: spec("  runtime r = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x + w[r]*u[0]") },
+  { name: "w[r] with a runtime r (nonlinear MPC)", code: "MPC3006", source: nlp("  runtime r = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x + w[r]*u[0]") },
+  { name: "w[a] with a learnable a (nonlinear MPC)", code: "MPC3006", source: nlp("  learnable a = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x", "x <= w[a]") },
+];
+
+const ACCEPTED: readonly { name: string; source: string }[] = [
+  { name: "a bounded learnable weight far from overflow", source: spec("  learnable a = 1 in [0, 1e10]", "u'*u + (1e10*a)*x'*x") },
+  { name: "an infinite bound", source: spec("", "u'*u + x'*x", "x <= inf") },
+  { name: "an infinite input range", source: spec("", "u'*u + x'*x").replace("input u[1] in [-1, 1]", "input u[1] in [-inf, inf]") },
+  { name: "a large coefficient that stays finite", source: spec("", "u'*u + x'*x + 1e150*(1e150*x[0])") },
+  { name: "an unbounded learnable (its values are finite; nothing to prove)", source: spec("  learnable a = 1", "u'*u + x'*x + (a*1e300)*u[0]") },
+  { name: "w[k] with one entry per stage of a stage cost (k = 0..N-1)", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + w[k]*x'*x") },
+  { name: "w[N - k] over 0..N", source: spec("  const w[5] = [1, 1, 1, 1, 1]", "u'*u + x'*x", "x <= w[N - k] for k in 0..N") },
+  { name: "w[j - 1] over 1..N", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j - 1] for j in 1..N") },
+  { name: "w[k] in a nonlinear MPC", source: nlp("  const w[4] = [1, 2, 3, 4]", "u'*u + w[k]*x'*x") },
+];
+
+describe("red team: specs the checker must reject", () => {
+  for (const c of REJECTED) {
+    it(`${c.code}: ${c.name}`, () => {
+      const errs = errors(c.source);
+      expect(errs.map((d) => d.code)).toContain(c.code);
+      const d = errs.find((x) => x.code === c.code)!;
+      expect(d.label).toBeTruthy();
+      expect(d.help).toBeTruthy();
+      expect(errs.filter((x) => x.code === "MPC2999")).toEqual([]);
+    });
+  }
+});
+
+describe("red team: near-misses the checker must accept", () => {
+  for (const c of ACCEPTED) {
+    it(c.name, () => {
+      expect(errors(c.source).map((d) => `${d.code} ${d.message}`)).toEqual([]);
+    });
+  }
+});
+
+describe("red team: diagnostics", () => {
+  it("an overflowing product names its range over the box", () => {
+    const src = spec("  learnable a = 1 in [0, 1e300]", "u'*u + (1e300*a)*x'*x");
+    const d = errors(src).find((x) => x.code === "MPC4025")!;
+    expect(src.slice(d.span.start, d.span.end)).toBe("1e300*a");
+    expect(d.label).toContain("[0, inf]");
+    expect(d.message).toContain("may overflow");
+    // the witness: the largest admissible value of a makes the weight infinite
+    expect(1e300 * 1e300).toBe(Infinity);
+  });
+  it("an index out of range names the stages and the valid indices", () => {
+    const src = spec("  const w[3] = [1, 1, 1]", "u'*u + w[k]*x'*x");
+    const d = errors(src).find((x) => x.code === "MPC3005")!;
+    expect(src.slice(d.span.start, d.span.end)).toBe("k");
+    expect(d.message).toContain("[0, 3]");
+    expect(d.message).toContain("stages 0..3");
+    expect(d.label).toBe("valid indices are 0..2");
+  });
+  it("an infinite penalty suggests a finite one", () => {
+    const d = errors(spec("", "u'*u + x'*x", "soft x <= 1 penalty linear inf")).find((x) => x.code === "MPC4025")!;
+    expect(d.help).toContain("penalty linear 1e4");
+  });
+});
+
+describe("red team: w[k + c] in a stage cost is accepted exactly when it stays inside w at stages 0..N-1", () => {
+  it("property", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: -2, max: 2 }), (n, len, c) => {
+        const w = `[${Array.from({ length: len }, () => "1").join(", ")}]`;
+        const idx = c === 0 ? "k" : c > 0 ? `k + ${c}` : `k - ${-c}`;
+        const src = spec(`  const w[${len}] = ${w}`, `u'*u + w[${idx}]*x'*x`).replace("horizon 4", `horizon ${n}`);
+        const inRange = c >= 0 && n - 1 + c <= len - 1;
+        const codes = errors(src).map((d) => d.code);
+        expect(codes, src).toEqual(inRange ? [] : ["MPC3005"]);
+      }),
+      { seed: 4242, numRuns: 120 },
+    );
+  });
+});

@@ -48,6 +48,10 @@ const REJECTED: readonly Case[] = [
   { name: "w[r] with a runtime r", code: "MPC3006", source: spec("  runtime r = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x + w[r]*u[0]") },
   { name: "w[r] with a runtime r (nonlinear MPC)", code: "MPC3006", source: nlp("  runtime r = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x + w[r]*u[0]") },
   { name: "w[a] with a learnable a (nonlinear MPC)", code: "MPC3006", source: nlp("  learnable a = 0 in [0, 1]\n  const w[2] = [1, 1]", "u'*u + x'*x", "x <= w[a]") },
+  // 4. a constant weight with a negative eigenvalue far beyond the eigenvalue solver's round-off
+  //    passed as PSD under the former tolerance 1e-10 max(1, |lambda|)
+  { name: "quad(x, diag([1e6, -1e-5])): indefinite", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e6, 0], [0, -1e-5]])", "", 2) },
+  { name: "quad(x, diag([1e-12, -1e-11])): indefinite at a small scale", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e-12, 0], [0, -1e-11]])", "", 2) },
 ];
 
 const ACCEPTED: readonly { name: string; source: string }[] = [
@@ -60,6 +64,8 @@ const ACCEPTED: readonly { name: string; source: string }[] = [
   { name: "w[N - k] over 0..N", source: spec("  const w[5] = [1, 1, 1, 1, 1]", "u'*u + x'*x", "x <= w[N - k] for k in 0..N") },
   { name: "w[j - 1] over 1..N", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j - 1] for j in 1..N") },
   { name: "w[k] in a nonlinear MPC", source: nlp("  const w[4] = [1, 2, 3, 4]", "u'*u + w[k]*x'*x") },
+  { name: "an exactly singular PSD weight [[1, 1], [1, 1]]", source: spec("", "u'*u + quad(x, [[1, 1], [1, 1]])", "", 2) },
+  { name: "a singular PSD weight in decimals [[0.1, 0.3], [0.3, 0.9]] (round-off)", source: spec("", "u'*u + quad(x, [[0.1, 0.3], [0.3, 0.9]])", "", 2) },
 ];
 
 describe("red team: specs the checker must reject", () => {

@@ -301,7 +301,7 @@ export class InteriorPointQp {
   private valsDelta = NaN;
   /** This solve's regularization (starts at `delta`, raised by factorReg). */
   private deltaNow = DEFAULT_DELTA;
-  /** The step lengths of the last direction (maxSteps): slacks, multipliers. */
+  /** The step lengths of the last direction: slacks, multipliers. */
   private stepP = 1;
   private stepD = 1;
   /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
@@ -555,7 +555,6 @@ export class InteriorPointQp {
       // of bench:scale's Q-learning at N = 160: 16% less time, 653 instead of 651 iterations;
       // Maros-Meszaros: the same 67 of 69 problems to the reference objective, 1164 instead of 1161)
       this.direction(0);
-      this.maxSteps();
       let ap = this.stepP, ad = this.stepD;
       let sigma = 0;
       if (nc > 0 && mu > 0) {
@@ -578,16 +577,16 @@ export class InteriorPointQp {
       }
       this.direction();
       const tau = Math.max(0.995, 1 - mu);
-      this.maxSteps();
       ap = Math.min(1, tau * this.stepP);
       ad = Math.min(1, tau * this.stepD);
-      this.slPrev.set(sl);
-      this.suPrev.set(su);
-      this.llPrev.set(ll);
-      this.luPrev.set(lu);
+      const { slPrev, suPrev, llPrev, luPrev } = this;
       for (let j = 0; j < n; j++) z[j] += ap * dz[j];
       for (let i = 0; i < m; i++) {
         const k = kind[i];
+        slPrev[i] = sl[i];
+        suPrev[i] = su[i];
+        llPrev[i] = ll[i];
+        luPrev[i] = lu[i];
         if (hasLower(k)) {
           sl[i] += ap * dsl[i];
           ll[i] += ad * dll[i];
@@ -600,28 +599,6 @@ export class InteriorPointQp {
       }
       stalls = Math.max(ap, ad) < 1e-8 ? stalls + 1 : 0;
     }
-  }
-
-  /** The largest steps in (0, 1e30] keeping the slacks (stepP) and the multipliers (stepD) >= 0 on
-   *  the bounded sides; a ratio is divided out only where it is the smallest so far. */
-  private maxSteps(): void {
-    const { m, kind, sl, su, ll, lu, dsl, dsu, dll, dlu } = this;
-    let ap = 1e30, ad = 1e30;
-    for (let i = 0; i < m; i++) {
-      const k = kind[i];
-      if (hasLower(k)) {
-        const ds = dsl[i], dl = dll[i];
-        if (ds < 0 && sl[i] + ap * ds < 0) ap = -sl[i] / ds;
-        if (dl < 0 && ll[i] + ad * dl < 0) ad = -ll[i] / dl;
-      }
-      if (hasUpper(k)) {
-        const ds = dsu[i], dl = dlu[i];
-        if (ds < 0 && su[i] + ap * ds < 0) ap = -su[i] / ds;
-        if (dl < 0 && lu[i] + ad * dl < 0) ad = -lu[i] / dl;
-      }
-    }
-    this.stepP = ap;
-    this.stepD = ad;
   }
 
   /** Sum of the slack-multiplier products (of the current iterate, or of the given one). */
@@ -767,7 +744,9 @@ export class InteriorPointQp {
 
   /**
    * The Newton direction for the complementarity targets rcl/rcu at the current factorization:
-   * the reduced system, then the slack and multiplier steps from A dz (see the header).
+   * the reduced system, then the slack and multiplier steps from A dz (see the header), and in the
+   * same pass the largest steps in (0, 1e30] keeping the slacks (stepP) and the multipliers (stepD)
+   * >= 0 (a missing side's steps are 0; a ratio is divided out only where it is the smallest so far).
    */
   private direction(maxRefine = this.maxRefine): void {
     const { n, m, kind, sl, su, ll, lu, isl, isu, rd, rl, ru, rcl, rcu, dinv, rhs, sol, dz, adz, dsl, dsu, dll, dlu, dyeq } = this;
@@ -788,6 +767,7 @@ export class InteriorPointQp {
     this.solveK(maxRefine, scale);
     for (let j = 0; j < n; j++) dz[j] = sol[j];
     this.mulA(dz, adz);
+    let ap = 1e30, ad = 1e30;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       dyeq[i] = k === EQUAL ? sol[n + i] : 0;
@@ -823,7 +803,13 @@ export class InteriorPointQp {
       dll[i] = lL;
       dsu[i] = sU;
       dlu[i] = lU;
+      if (sL < 0 && sl[i] + ap * sL < 0) ap = -sl[i] / sL;
+      if (lL < 0 && ll[i] + ad * lL < 0) ad = -ll[i] / lL;
+      if (sU < 0 && su[i] + ap * sU < 0) ap = -su[i] / sU;
+      if (lU < 0 && lu[i] + ad * lU < 0) ad = -lu[i] / lU;
     }
+    this.stepP = ap;
+    this.stepD = ad;
   }
 
   // ---------------------------------------------------------------------------------------------

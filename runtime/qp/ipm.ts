@@ -281,7 +281,7 @@ export class InteriorPointQp {
   private readonly vecM: Float64Array;
   private primRel = NaN;
   private complRel = NaN;
-  /** Sum of the slack-multiplier products of the current iterate (scaled; kktResidual). */
+  /** Sum of the slack-multiplier products of the current iterate (scaled; residuals). */
   private complSum = 0;
   /** The per-row part of complRel (sharpening's target: the gap part stops at round-off of the objective). */
   private rowComplRel = NaN;
@@ -490,8 +490,7 @@ export class InteriorPointQp {
     let best = Infinity;
     let bestIt = 0;
     for (let it = 0; ; it++) {
-      this.residuals();
-      const total = this.kktResidual();
+      const total = this.residuals();
       const mu = nc > 0 ? this.complSum / nc : 0;
       this.residual = total;
       if (total <= this.tol) {
@@ -684,34 +683,34 @@ export class InteriorPointQp {
     return true;
   }
 
-  /** Residuals r_d, r_l, r_u (r_l also holds r_eq) and A z, P z, A'y at the current iterate. */
-  private residuals(): void {
-    const { n, m, kind, z, sl, su, ll, lu, yeq, yfull, rd, rl, ru, az, pz, aty, ls, us, qs } = this;
+  /**
+   * Residuals r_d, r_l, r_u (r_l also holds r_eq) and A z, P z, A'y at the current iterate, and in
+   * the same passes the relative unscaled residuals (see the header): sets primRel, dualRel,
+   * rowComplRel, complRel and complSum; returns the largest of the three.
+   */
+  private residuals(): number {
+    const { n, m, kind, z, sl, su, ll, lu, yeq, yfull, rd, rl, ru, az, pz, aty, ls, us, qs, Dsc, Esc, c } = this;
+    let yMax = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      yfull[i] = k === EQUAL ? yeq[i] : (hasUpper(k) ? lu[i] : 0) - (hasLower(k) ? ll[i] : 0);
+      const y = k === EQUAL ? yeq[i] : (hasUpper(k) ? lu[i] : 0) - (hasLower(k) ? ll[i] : 0);
+      yfull[i] = y;
+      yMax = Math.max(yMax, (Math.abs(y) * Esc[i]) / c);
     }
     this.mulP(z, pz);
     this.mulAt(yfull, aty);
     this.mulA(z, az);
-    for (let j = 0; j < n; j++) rd[j] = pz[j] + qs[j] + aty[j];
+    let prim = 0, azMax = 0, compl = 0, sum = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      rl[i] = k === EQUAL ? az[i] - ls[i] : hasLower(k) ? az[i] - sl[i] - ls[i] : 0;
-      ru[i] = hasUpper(k) ? az[i] + su[i] - us[i] : 0;
-    }
-  }
-
-  /** Relative unscaled residuals (see the header): sets primRel and dualRel, returns the largest of the three. */
-  private kktResidual(): number {
-    const { n, m, kind, Dsc, Esc, c, rd, rl, ru, az, pz, aty, qs, yfull, sl, su, ll, lu } = this;
-    let prim = 0, azMax = 0, yMax = 0, compl = 0, sum = 0;
-    for (let i = 0; i < m; i++) {
+      const a = az[i];
+      const r1 = k === EQUAL ? a - ls[i] : hasLower(k) ? a - sl[i] - ls[i] : 0;
+      const r2 = hasUpper(k) ? a + su[i] - us[i] : 0;
+      rl[i] = r1;
+      ru[i] = r2;
       const e = Esc[i];
-      const k = kind[i];
-      prim = Math.max(prim, Math.abs(rl[i]) / e, Math.abs(ru[i]) / e);
-      if (k !== FREE) azMax = Math.max(azMax, Math.abs(az[i]) / e);
-      yMax = Math.max(yMax, (Math.abs(yfull[i]) * e) / c);
+      prim = Math.max(prim, Math.abs(r1) / e, Math.abs(r2) / e);
+      if (k !== FREE) azMax = Math.max(azMax, Math.abs(a) / e);
       if (hasLower(k)) {
         const p = sl[i] * ll[i];
         compl = Math.max(compl, p);
@@ -725,12 +724,13 @@ export class InteriorPointQp {
     }
     this.complSum = sum;
     compl /= c;
-    // pz holds P z (residuals()): the objective's terms for the duality gap (see the header)
-    const z = this.z;
+    // the objective's terms for the duality gap (see the header)
     let dual = 0, dScale = 1, zPz = 0, qz = 0;
     for (let j = 0; j < n; j++) {
+      const r = pz[j] + qs[j] + aty[j];
+      rd[j] = r;
       const f = 1 / (c * Dsc[j]);
-      dual = Math.max(dual, Math.abs(rd[j]) * f);
+      dual = Math.max(dual, Math.abs(r) * f);
       dScale = Math.max(dScale, Math.abs(pz[j]) * f, Math.abs(qs[j]) * f, Math.abs(aty[j]) * f);
       zPz += z[j] * pz[j];
       qz += z[j] * qs[j];

@@ -528,19 +528,21 @@ export class InteriorPointQp {
       this.iterations++;
       // barrier weights D_i = lambda_l/s_l + lambda_u/s_u; the matrix's diagonal is -1/D_i; the
       // slacks' reciprocals (0 on a missing side) serve both directions of the iteration
-      const { isl, isu, dinv } = this;
+      // (and K's diagonal on the rows for the refinement, as rowDiagonal writes it)
+      const { isl, isu, dinv, kd } = this;
       for (let i = 0; i < m; i++) {
         const k = kind[i];
         const a = hasLower(k) ? 1 / sl[i] : 0;
         const b = hasUpper(k) ? 1 / su[i] : 0;
         isl[i] = a;
         isu[i] = b;
-        dinv[i] = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / (ll[i] * a + lu[i] * b));
+        const di = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / (ll[i] * a + lu[i] * b));
+        dinv[i] = di;
+        kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -di;
         // the predictor's (affine-scaling) targets, rc = -s lambda (below)
         rcl[i] = hasLower(k) ? -sl[i] * ll[i] : 0;
         rcu[i] = hasUpper(k) ? -su[i] * lu[i] : 0;
       }
-      this.rowDiagonal();
       if (!this.factorReg()) {
         if (sharpen >= 0) {
           this.restore();

@@ -521,14 +521,23 @@ export class SparseLdl {
     if (ref === null) throw new Error("SparseLdl: solveRefined needs the refine option");
     const { n, perm } = this;
     this.refineReady = this.ok;
+    const rkd = ref.kd;
+    if (scale === null && this.unitScale) {
+      // S = I as at the last call: only the diagonal changes
+      for (let k = 0; k < n; k++) rkd[k] = kd[perm[k]];
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const i = perm[k];
-      ref.kd[k] = kd[i];
+      rkd[k] = kd[i];
       const d = scale === null ? 1 : scale[i];
       ref.s[k] = d;
       ref.w[k] = 1 / d;
     }
+    this.unitScale = scale === null;
   }
+  /** Whether the refinement's scaling is the identity (set by the last `setRefinement`). */
+  private unitScale = false;
 
   /**
    * Solves K sol = rhs (both in the original ordering and the caller's coordinates; K as declared

@@ -39,8 +39,8 @@ export interface SafetySettings {
    * Reject an update that makes the MPC fail at the state it meets next. "eager" (default) solves
    * V at the new state with the candidate parameters before accepting (one extra solve per update)
    * and rejects the candidate when that solve is not exact while the current parameters' solve at
-   * the same state was (on a controller that solves Q from scratch, `qSolvedFromScratch`, the next
-   * step's own Q(s', a') first, reused by that step; V when it is not exact); "lazy" checks with
+   * the same state was (where the controller allows it, `qCheckSuffices`, the next step's own
+   * Q(s', a') first, reused by that step: no extra solve; V when it is not exact); "lazy" checks with
    * the next step's Q solve, which is needed anyway, and reverts to the previous parameters if it
    * reports an infeasible or non-convex QP (the update was applied for one step); false never checks.
    */
@@ -125,17 +125,29 @@ export class QLearning extends RolloutBase {
             // an infeasible or non-convex QP always rejects; a solve that is not exact rejects when
             // the current parameters solved exactly there (the failure is the update's doing)
             // When the controller solves Q from scratch (long discounted horizons: the interior-point
-            // method answers), the next step's own first QP, Q(s_{t+1}, a_{t+1}), is checked first:
-            // when it solves exactly the candidate passes and the next step reuses that solve (the
-            // controller keys its last solve by theta's values); otherwise V at that state decides,
-            // as always (a_{t+1}, explored or a fallback, may break a hard first-stage row whatever
-            // the parameters). With warm starts that work, V is checked: its solve is the warm
-            // start of the next V (Q checked there made V walk from other parameters: Q-learning
-            // at N = 160 about 3x slower per step).
-            const qFirst = this.mpc.qSolvedFromScratch?.() === true;
+            // method answers) and Q solvable implies V solvable at the candidate (`qCheckSuffices`),
+            // the next step's own first QP, Q(s_{t+1}, a_{t+1}), is checked first: when it solves
+            // exactly the candidate passes and the next step reuses that solve (the controller keys
+            // its last solve by theta's values). When it does not while the current parameters
+            // solve it exactly, the candidate is rejected (the next step's solve would fail);
+            // otherwise V at that state decides, as always (a_{t+1}, explored or a fallback, may
+            // break a hard first-stage row whatever the parameters). With warm starts that work, V
+            // is checked: its solve is the warm start of the next V (Q checked there made V walk
+            // from other parameters: Q-learning at N = 160 about 3x slower per step).
             this.mpc.setTheta(cand);
-            const q = qFirst ? this.mpc.qvalue(this.sNext, this.aNext, this.runtime) : undefined;
-            const v = q !== undefined && q.status === "solved" ? q : this.mpc.value(this.sNext, this.runtime);
+            if (this.mpc.qCheckSuffices?.(this.aNext) === true) {
+              const q = this.mpc.qvalue(this.sNext, this.aNext, this.runtime);
+              if (q.status === "solved") {
+                this.mpc.setTheta(this.theta);
+                return null;
+              }
+              this.mpc.setTheta(this.theta);
+              if (this.mpc.qvalue(this.sNext, this.aNext, this.runtime).status === "solved") {
+                return `the next step's solve fails with the new parameters (${q.status}) but solves with the current ones`;
+              }
+              this.mpc.setTheta(cand);
+            }
+            const v = this.mpc.value(this.sNext, this.runtime);
             this.mpc.setTheta(this.theta);
             if (unsolvable(v.status)) return `the MPC is ${v.status} at the next state with the new parameters`;
             if (this.vExact && v.status !== "solved") return `the MPC fails at the next state with the new parameters (${v.status}) but solves with the current ones`;

@@ -400,10 +400,22 @@ export class MpcController implements LearnableMpc {
   }
 
   /** LearnableMpc: the Q slot's warm walks and crossovers both keep failing (`hopeless` apart from
-   *  its probes), so its solves are the interior-point method's from scratch. */
-  qSolvedFromScratch(): boolean {
+   *  its probes), so its solves are the interior-point method's from scratch; and `input` lies
+   *  inside the first input's declared bounds at the current theta, all finite, so that Q's
+   *  feasible set (u_0 pinned to it) lies inside V's, and V is bounded where Q is. */
+  qCheckSuffices(input: ArrayLike<number>): boolean {
     const q = this.slots.Q;
-    return this.useActiveSet && q.warmFailures >= WARM_FAILURES && q.crossoverFailures >= WARM_FAILURES;
+    if (!(this.useActiveSet && q.warmFailures >= WARM_FAILURES && q.crossoverFailures >= WARM_FAILURES)) return false;
+    const t = this.template;
+    if (input.length !== t.nu) return false;
+    this.refresh();
+    const L = this.layout;
+    for (let j = 0; j < t.nu; j++) {
+      const r = t.u0Rows[j];
+      const lo = this.data[L.l + r], hi = this.data[L.u + r];
+      if (!(Number.isFinite(lo) && Number.isFinite(hi) && input[j] >= lo && input[j] <= hi)) return false;
+    }
+    return true;
   }
 
   private structure: LinearStructure | undefined | null = null;
@@ -828,8 +840,8 @@ export class MpcController implements LearnableMpc {
       const changed = !sameValues(slot.thetaSeen, this.theta);
       slot.thetaSeen.set(this.theta);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
-      // a walk after a change of theta from the slot's last optimal set (no shift: the validator's
-      // solve at the state of the last one) chooses its corrections by the homotopy from the last
+      // a walk after a change of theta from the slot's last optimal set (no shift: the V check of
+      // Q-learning's validator, at the state of the last solve) chooses its corrections by the homotopy from the last
       // solution (ActiveSetQp's `homotopy`; runtime/mpc/test/homotopy.test.ts: 88 instead of 73 of
       // 100 such walks settle within the 25 sets at N = 160); walks from a shifted set keep the
       // one-row heuristic (a homotopy from the shifted solution: act at N = 160, median 7 sets, not 3)

@@ -110,12 +110,13 @@ export interface LearnableMpc {
   /** Forget warm starts (e.g. at the start of an episode). */
   resetWarmStart(): void;
   /**
-   * Whether Q solves currently start from scratch: the warm-started working sets keep failing and
-   * the interior-point method answers (long discounted horizons). Q-learning's eager check of an
-   * update then solves the next step's own Q with the candidate parameters, which that step reuses,
-   * instead of V (runtime/learn/q_learning.ts). Optional: absent means false.
+   * Whether, with the current parameters, an exact Q(s, input) may stand for V(s) in Q-learning's
+   * eager check of an update (runtime/learn/q_learning.ts): Q solves start from scratch (the
+   * warm-started working sets keep failing and the interior-point method answers: long discounted
+   * horizons), so the next step reuses the check's solve, and Q solvable implies V solvable (the
+   * input inside the first input's finite declared bounds). Optional: absent means false.
    */
-  qSolvedFromScratch?(): boolean;
+  qCheckSuffices?(input: ArrayLike<number>): boolean;
   /**
    * The one-step model and first-stage state bounds as functions of theta (structure.ts), for
    * identification for control (runtime/learn/identify.ts); optional: undefined or absent when the

@@ -326,6 +326,7 @@ export class InteriorPointQp {
     this.tol = options.tolerance ?? 1e-9;
     this.maxIter = options.maxIterations ?? 100;
     this.delta = options.delta ?? DEFAULT_DELTA;
+    if (!(this.delta >= 0 && this.delta <= MAX_DELTA)) throw new RangeError(`InteriorPointQp: delta must lie in [0, ${MAX_DELTA}], got ${this.delta}`);
     this.scalingIter = options.scalingIterations ?? 10;
     this.epsInf = options.infeasibilityTolerance ?? 1e-9;
     this.maxRefine = options.maxRefine ?? 6;
@@ -834,7 +835,8 @@ export class InteriorPointQp {
       }
       if (ok && this.ldl.positivePivots === this.n) return true;
       if (delta >= MAX_DELTA) return false;
-      this.deltaNow = Math.min(MAX_DELTA, delta * 100);
+      // (from a delta of 0, the option's lowest, straight to the default)
+      this.deltaNow = Math.min(MAX_DELTA, Math.max(DEFAULT_DELTA, delta * 100));
     }
   }
 

@@ -236,12 +236,12 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
     expect(rejected).toBeGreaterThan(0);
   });
 
-  describe("eager, on a controller that solves Q from scratch (qSolvedFromScratch: long discounted horizons)", () => {
+  describe("eager, on a controller whose Q solve may stand for V (qCheckSuffices: long discounted horizons)", () => {
     /** Records who calls qvalue: the check (outside gradQvalue) or the step's own Q solve. */
     class FromScratch extends QuadraticQ {
       checkCalls = 0;
       private inGradient = false;
-      qSolvedFromScratch(): boolean {
+      qCheckSuffices(_input: ArrayLike<number>): boolean {
         return true;
       }
       override gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>) {
@@ -308,6 +308,35 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
       for (let k = 0; k < 10; k++) if (q2.step().rejected?.includes("primal_infeasible at the next state") === true) rejections++;
       expect(rejections).toBeGreaterThan(0);
       expect(Array.from(stuck.getTheta())).toEqual(Array.from(before));
+    });
+
+    it("checks V when the controller says Q does not stand for it (an action outside the first input's bounds): an update that breaks V is rejected", () => {
+      // Q always solves; V is infeasible once t1 exceeds 2.5
+      class VBreaks extends FromScratch {
+        suffices = false;
+        override qCheckSuffices(): boolean {
+          return this.suffices;
+        }
+        override value(state: ArrayLike<number>) {
+          const v = super.value(state);
+          return this.getTheta()[1] > 2.5 ? { ...v, status: "primal_infeasible" as const, ok: false } : v;
+        }
+      }
+      const run = (suffices: boolean): number => {
+        const mpc = new VBreaks([0, 2.45, 0.5, 1], gamma);
+        mpc.suffices = suffices;
+        const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+        q.beginEpisode(0);
+        let maxT1 = 0;
+        for (let k = 0; k < 10; k++) {
+          q.step();
+          maxT1 = Math.max(maxT1, mpc.getTheta()[1]);
+        }
+        return maxT1;
+      };
+      // V checked: t1 never passes 2.5; Q allowed to stand for V: the same updates are accepted
+      expect(run(false)).toBeLessThanOrEqual(2.5);
+      expect(run(true)).toBeGreaterThan(2.5);
     });
 
     it("rejects an update under which Q and V at the next state stop early while the current parameters solve them", () => {

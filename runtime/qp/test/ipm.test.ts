@@ -371,6 +371,17 @@ describe("InteriorPointQp statuses", () => {
     expect(ipm.message).toMatch(/primal infeasible/);
   });
 
+  it("a regularization of 0 (the option's lowest) rises on a failed factorization instead of looping: two identical equality rows", () => {
+    // min 0.5 x^2 s.t. x = 1 twice: the unregularized KKT matrix is singular (review: delta 0
+    // stayed 0 after every failed factorization, a loop without end)
+    const P = denseToCsc(1, 1, [1], true);
+    const A = denseToCsc(2, 1, [1, 1]);
+    const ipm = new InteriorPointQp(P, A, { delta: 0 });
+    expect(ipm.solve(P.values, new Float64Array([0]), A.values, new Float64Array([1, 1]), new Float64Array([1, 1]))).toBe("solved");
+    expect(ipm.x[0]).toBeCloseTo(1, 8);
+    expect(() => new InteriorPointQp(P, A, { delta: -1 })).toThrow(RangeError);
+  });
+
   it("primal_infeasible: inconsistent equality rows", () => {
     const P = denseToCsc(2, 2, [1, 0, 0, 1], true);
     const A = denseToCsc(3, 2, [1, 1, 1, 1, 1, 0]);

@@ -4,7 +4,7 @@
 // unreadable/unwritable file. `--json` (with -o) prints one record instead: the file, the output,
 // the controller's sizes and the diagnostics.
 
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { renderDiagnostics } from "../language/index.js";
@@ -19,6 +19,17 @@ interface CompileCliOptions {
   json?: boolean;
 }
 
+/** True when both paths name one existing file (also through a link). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
 export function runCompile(file: string, opts: CompileCliOptions): void {
   if ((opts.output === undefined) === (opts.stdout !== true)) return failUsage("compile", "give exactly one of -o <file.ts> or --stdout");
   if (opts.json && opts.stdout) return failUsage("compile", "--json and --stdout both write to standard output: use -o <file.ts> with --json");
@@ -27,6 +38,7 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
     raiseExitCode(2);
     return;
   }
+  if (opts.output !== undefined && sameFile(file, opts.output)) return failUsage("compile", `-o '${opts.output}' is the spec itself: writing the module there would replace the spec; choose a .ts file`);
   const result = compile(text, { fileName: basename(file), target: opts.controller });
   const color = useColor(opts.color, process.stderr);
   if (result.diagnostics.length > 0 && !opts.json) process.stderr.write(renderDiagnostics(text, result.diagnostics, file, { color }) + "\n");

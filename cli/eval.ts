@@ -6,9 +6,9 @@
 import type { Command } from "commander";
 import { FileReadError, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
-import { claimRunDir, defaultRunDir, preparePlantLoader, printMulti, printSummary } from "./train.js";
+import { checkRunDir, claimRunDir, defaultRunDir, preparePlantLoader, printMulti, printSummary } from "./train.js";
 import { runSeeds } from "./train_multi.js";
-import { runJob } from "./train_run.js";
+import { buildJob, runJob } from "./train_run.js";
 import { availableParallelism } from "node:os";
 import { jsonToTheta } from "../runtime/run/params.js";
 import { evalEpisodesInParallel } from "./eval_parallel.js";
@@ -37,8 +37,11 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     if (seeds && flags.seed !== undefined) throw new CliError("use either --seed or --seeds, not both", 2);
     await preparePlantLoader(flags.plant);
     const setup = await prepare(specPath, flags);
-    claimRunDir(dir, flags.force, "eval");
+    // refused at once if it holds a run (without --force); replaced only once every input is checked
+    checkRunDir(dir, flags.force, "eval");
     if (seeds) {
+      await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
+      claimRunDir(dir, flags.force, "eval");
       const m = await runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "evaluation", flags.json);
       return;
@@ -56,13 +59,15 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
         }
       }
       const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
+      await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
+      claimRunDir(dir, flags.force, "eval");
       process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
       const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);
       printSummary(s, dir, "evaluation", flags.json);
       return;
     }
     const progress = new ProgressReporter(process.stderr);
-    const r = await runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p));
+    const r = await runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p), undefined, undefined, () => claimRunDir(dir, flags.force, "eval"));
     progress.done();
     printSummary(r.summary, dir, "evaluation", flags.json);
   } catch (err) {

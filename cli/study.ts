@@ -6,14 +6,14 @@
 // an unreachable Redis, 130 stopped by Ctrl-C (the folder is consistent; --resume DIR continues).
 
 import type { Command } from "commander";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { configFromSettings, expandStudy, proposeRound, type ExpandedStudy, type StudyConfig } from "../compiler/study.js";
 import { renderDiagnostics } from "../language/index.js";
 import { aggregate, ranking, settingText, spread } from "../runtime/study/aggregate.js";
 import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
-import { printJson, raiseExitCode, useColor } from "./io.js";
+import { cannotReadMessage, printJson, raiseExitCode, useColor } from "./io.js";
 import { StudyFolder, studyMeta, trialId, type StudyMeta, type TrialInfo } from "./study_folder.js";
 import { TrialPool } from "./study_pool.js";
 import { StudyProgress } from "./study_progress.js";
@@ -128,15 +128,19 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
       dir = flags.resume;
       if (!existsSync(join(dir, "study.json")) || !existsSync(join(dir, "spec.mpcrl"))) throw new CliError(`--resume: '${dir}' holds no study (study.json, spec.mpcrl)`, 2);
       const folder = new StudyFolder(dir);
-      meta = folder.readMeta();
-      text = folder.readSpec();
+      try {
+        meta = folder.readMeta();
+        text = folder.readSpec();
+      } catch (err) {
+        throw new CliError(`--resume: ${err instanceof Error ? err.message : String(err)}`, 2);
+      }
       specPath = specArg ?? meta.spec;
       if (specArg !== undefined) {
         let now: string;
         try {
           now = readFileSync(specArg, "utf8");
-        } catch {
-          throw new CliError(`cannot read the spec '${specArg}'`, 2);
+        } catch (err) {
+          throw new CliError(cannotReadMessage(specArg, err, "the spec"), 2);
         }
         if (now !== text) throw new CliError(`--resume: '${specArg}' changed since the study started (its trials would differ): start a new study, or resume without the spec argument to use the study's copy`, 2);
       }
@@ -146,10 +150,11 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
       try {
         text = readFileSync(specArg, "utf8");
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new CliError(`cannot read the spec '${specArg}': ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(code ?? err)}`, 2);
+        throw new CliError(cannotReadMessage(specArg, err, "the spec"), 2);
       }
       dir = flags.out ?? defaultRunDir(specArg, "-study");
+      if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
+      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`--out '${dir}' is a file, not a folder`, 2);
       if (existsSync(join(dir, "study.json")) && !flags.force) throw new CliError(`--out '${dir}' already holds a study: --resume ${dir} continues it, --force starts over`, 2);
       if (existsSync(dir) && !existsSync(join(dir, "study.json")) && readdirSync(dir).length > 0 && !flags.force) throw new CliError(`--out '${dir}' is not empty: choose another folder or add --force`, 2);
       meta = undefined as unknown as StudyMeta;

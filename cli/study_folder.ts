@@ -69,8 +69,30 @@ export class StudyFolder {
     writeFileSync(join(this.dir, "study.json"), JSON.stringify(meta, null, 1) + "\n");
   }
 
+  /** study.json, its structure checked; an Error naming what is wrong when it is damaged or of another version. */
   readMeta(): StudyMeta {
-    return JSON.parse(readFileSync(join(this.dir, "study.json"), "utf8")) as StudyMeta;
+    const path = join(this.dir, "study.json");
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, "utf8"));
+    } catch (err) {
+      throw new Error(`'${path}' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const bad = (why: string): never => {
+      throw new Error(`'${path}' is not a study of this version: ${why}`);
+    };
+    if (json === null || typeof json !== "object" || Array.isArray(json)) return bad("it does not hold a JSON object");
+    const m = json as Record<string, unknown>;
+    if (m.version !== 1) bad(`\`version\` is ${JSON.stringify(m.version) ?? "missing"}, expected 1`);
+    if (typeof m.spec !== "string" || typeof m.specHash !== "string") bad("no `spec` and `specHash` strings");
+    if (!Array.isArray(m.seeds) || !m.seeds.every((x) => Number.isSafeInteger(x))) bad("`seeds` is not an array of integers");
+    if (m.evaluation === null || typeof m.evaluation !== "object") bad("no `evaluation` object");
+    const trialOk = (t: unknown): boolean => {
+      const o = t as Record<string, unknown> | null;
+      return o !== null && typeof o === "object" && typeof o.id === "string" && Number.isSafeInteger(o.trial) && Number.isSafeInteger(o.config) && Number.isSafeInteger(o.seed) && o.settings !== null && typeof o.settings === "object";
+    };
+    if (!Array.isArray(m.trials) || !m.trials.every(trialOk)) bad("`trials` is not an array of trials ({ id, trial, config, seed, settings })");
+    return json as StudyMeta;
   }
 
   readSpec(): string {

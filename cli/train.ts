@@ -15,10 +15,11 @@ import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
 import { comparisonLines, diagnosticsLines, type Verdict } from "../runtime/learn/verdict.js";
 import { runDiagnostics } from "../runtime/run/verdict.js";
-import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readJsonFile } from "./io.js";
+import { CheckpointError, parseCheckpoint, type DriverCheckpoint } from "../runtime/run/driver.js";
+import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
-import { runJob } from "./train_run.js";
+import { buildJob, runJob } from "./train_run.js";
 import type { VerdictRequest } from "../runtime/learn/verdict.js";
 import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
 
@@ -38,8 +39,7 @@ export interface TrainFlags extends CommonFlags {
 export function verdictRequest(flags: TrainFlags): VerdictRequest | undefined {
   const episodes = parsePositiveInt(flags.evalEpisodes, "--eval-episodes");
   const steps = parsePositiveInt(flags.evalSteps, "--eval-steps");
-  const seed = flags.evalSeed === undefined ? undefined : /^\d+$/.test(flags.evalSeed) ? Number(flags.evalSeed) : undefined;
-  if (flags.evalSeed !== undefined && seed === undefined) throw new CliError(`--eval-seed expects a non-negative integer, got '${flags.evalSeed}'`, 2);
+  const seed = parseSeed(flags.evalSeed, "--eval-seed");
   if (flags.eval === false) {
     if (episodes !== undefined || steps !== undefined || seed !== undefined) throw new CliError("--no-eval skips the verdict: drop --eval-episodes/--eval-steps/--eval-seed", 2);
     return undefined;
@@ -79,17 +79,27 @@ const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed
  * (only those: other files in the folder stay).
  */
 export function claimRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): void {
+  for (const name of checkRunDir(dir, force, command)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/**
+ * The checks of `claimRunDir` without deleting anything: throws the same CliError (a file, a run
+ * without `force`), else returns the run's entries that `claimRunDir` would delete. Commands call
+ * it first, to fail fast, and claim the folder only once every input has been checked.
+ */
+export function checkRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): string[] {
+  if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
   let entries: string[];
   try {
     entries = readdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return;
+    if (code === "ENOENT") return [];
     if (code === "ENOTDIR") throw new CliError(`--out '${dir}' is a file, not a folder`, 2);
-    throw new CliError(`cannot use --out '${dir}': ${err instanceof Error ? err.message : String(err)}`, 2);
+    throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
   }
   const run = entries.filter(isRunEntry);
-  if (run.length === 0) return;
+  if (run.length === 0) return [];
   if (!force) {
     const resume = command === "train" ? `, --resume ${dir} to continue it,` : "";
     throw new CliError(
@@ -98,7 +108,22 @@ export function claimRunDir(dir: string, force: boolean | undefined, command: "t
       2,
     );
   }
-  for (const name of run) rmSync(join(dir, name), { recursive: true, force: true });
+  return run;
+}
+
+/** The flags `--resume` takes from the checkpoint: one given with another value is refused, not ignored. */
+export function resumeConflicts(flags: TrainFlags, st: { seed: number; episodes: number; steps: number; disturbance?: string }): string | null {
+  const given: [string, number | undefined, number][] = [
+    ["--seed", parseSeed(flags.seed), st.seed],
+    ["--episodes", parsePositiveInt(flags.episodes, "--episodes"), st.episodes],
+    ["--steps", parsePositiveInt(flags.steps, "--steps"), st.steps],
+  ];
+  for (const [flag, v, was] of given) if (v !== undefined && v !== was) return `--resume continues the run with its own ${flag} ${was}: drop ${flag} ${v}`;
+  const recorded = st.disturbance !== undefined && st.disturbance !== "random (seeded)" ? st.disturbance : undefined;
+  if (flags.disturbance !== undefined && flags.disturbance !== recorded) {
+    return `--resume continues the run with its own disturbance (${recorded ?? "random (seeded)"}): drop --disturbance ${flags.disturbance}`;
+  }
+  return null;
 }
 
 /** The JSON form of a run summary (`--json`): times carry their unit in the name. */
@@ -179,23 +204,26 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
       if (flags.out !== undefined) throw new CliError("--resume continues the run in its own folder: drop --out", 2);
       const cpPath = join(flags.resume, "checkpoint.json");
       if (!existsSync(cpPath)) throw new CliError(`--resume: '${flags.resume}' has no checkpoint.json`, 2);
-      let cp: { settings?: { seed?: number; episodes?: number; steps?: number; disturbance?: string; plant?: string } };
+      let cp: DriverCheckpoint;
       try {
-        cp = readJsonFile(cpPath, "the checkpoint") as typeof cp;
+        // its structure checked here: a damaged checkpoint is refused before anything runs
+        cp = parseCheckpoint(readJsonFile(cpPath, "the checkpoint"), cpPath);
       } catch (err) {
-        if (err instanceof FileReadError) throw new CliError(err.message, 2);
+        if (err instanceof FileReadError || err instanceof CheckpointError) throw new CliError(err.message, 2);
         throw err;
       }
       resume = true;
       dir = flags.resume;
       if (spec === undefined) throw new CliError("--resume needs the spec file too: mpcrl train spec.mpcrl --resume DIR", 2);
       // the run continues with its own settings (episodes, steps, seed, plant, disturbance)
-      const st = cp.settings ?? {};
+      const st = cp.settings as { seed: number; episodes: number; steps: number; disturbance?: string; plant?: string };
+      const conflict = resumeConflicts(flags, st);
+      if (conflict !== null) throw new CliError(conflict, 2);
       flags = {
         ...flags,
-        seed: String(st.seed ?? flags.seed ?? 0),
-        ...(st.episodes !== undefined ? { episodes: String(st.episodes) } : {}),
-        ...(st.steps !== undefined ? { steps: String(st.steps) } : {}),
+        seed: String(st.seed),
+        episodes: String(st.episodes),
+        steps: String(st.steps),
         ...(st.disturbance !== undefined && st.disturbance !== "random (seeded)" ? { disturbance: st.disturbance } : {}),
         ...(st.plant !== undefined && flags.plant === undefined && /\.(ts|js|mjs)$/.test(st.plant) ? { plant: st.plant } : {}),
       };
@@ -209,15 +237,19 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (seeds) {
       // fail fast on spec errors before starting workers
       await prepare(spec, flags);
-      claimRunDir(dir, flags.force, "train");
+      checkRunDir(dir, flags.force, "train");
       const verdict = verdictRequest(flags);
+      // every input checked (plant, trainer) before an old run is replaced
+      await buildJob({ specPath: spec, flags, seed: seeds[0], dir: join(dir, `seed-${seeds[0]}`), resume: false, learn: true });
+      claimRunDir(dir, flags.force, "train");
       const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true, ...(verdict ? { verdict } : {}) }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "training", flags.json);
       return;
     }
     const verdict = verdictRequest(flags);
     const setup = await prepare(spec, flags);
-    if (!resume) claimRunDir(dir, flags.force, "train");
+    // refused at once if it holds a run (without --force); replaced only once the run is built
+    if (!resume) checkRunDir(dir, flags.force, "train");
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
     let stop = false;
     let stopAt = 0;
@@ -240,6 +272,7 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
           progress.done();
           process.stderr.write(`verdict: evaluating the initial and the learned parameters on ${p.episodes} held-out episode(s) of ${p.steps} steps (seed ${p.seed})\n`);
         },
+        resume ? undefined : () => claimRunDir(dir, flags.force, "train"),
       );
       progress.done();
       if (flags.json) printJson({ kind: "training", ...summaryJson(result.summary, dir), ...(result.verdict ? { verdict: result.verdict, verdictFile: join(dir, "verdict.json") } : {}) });
@@ -265,6 +298,12 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (err instanceof CliError) {
       process.stderr.write(err.exitCode === 1 ? err.message.replace(/\n?$/, "\n") : `mpcrl train: ${err.message}\n`);
       raiseExitCode(err.exitCode);
+      return;
+    }
+    if (err instanceof CheckpointError) {
+      // a checkpoint of another spec's run: refused before anything is written
+      process.stderr.write(`mpcrl train: ${err.message}\n`);
+      raiseExitCode(2);
       return;
     }
     if (err instanceof ThetaBoxError) {

@@ -6,7 +6,9 @@ import { writeRunVerdict } from "../runtime/run/verdict.js";
 import { verdictProtocol, type EvaluationProtocol, type Verdict, type VerdictRequest } from "../runtime/learn/verdict.js";
 import { jsonToTheta } from "../runtime/run/params.js";
 import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
-import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags } from "./train_setup.js";
+import type { EpisodicTrainer } from "../runtime/learn/types.js";
+import type { Plant } from "../runtime/plants/types.js";
+import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags, type Setup } from "./train_setup.js";
 
 export interface RunJob {
   readonly specPath: string;
@@ -28,7 +30,20 @@ export interface RunJob {
 
 export type JobResult = RunResult & { readonly verdict?: Verdict };
 
-export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, shouldStop?: () => boolean, onVerdictStart?: (p: EvaluationProtocol) => void): Promise<JobResult> {
+/** Everything a run needs before it writes a file: the spec, the controller with `--params`, the plant and the trainer. */
+export interface BuiltJob {
+  readonly setup: Setup;
+  readonly mpc: ReturnType<Setup["createController"]>;
+  readonly plant: Plant;
+  readonly trainer: EpisodicTrainer;
+}
+
+/**
+ * Builds the job's spec, controller (with `--params`), plant and trainer, or throws a CliError:
+ * every check of the inputs that can fail does so here, before the run folder is touched (so
+ * `--out DIR --force` deletes the old run only once the new one is known to start).
+ */
+export async function buildJob(job: RunJob): Promise<BuiltJob> {
   const setup = await prepare(job.specPath, { ...job.flags, seed: String(job.seed) }, job.source);
   const mpc = setup.createController();
   if (job.params !== undefined) {
@@ -43,6 +58,18 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
     throw new CliError(`the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`, 1);
   }
   const trainer = trainerFor(setup, mpc, plant, job.seed, job.learn);
+  return { setup, mpc, plant, trainer };
+}
+
+/** `beforeRun`: called once the job is built, just before the first file is written (e.g. claiming `--out`). */
+export async function runJob(
+  job: RunJob,
+  onProgress?: (p: Progress) => void,
+  shouldStop?: () => boolean,
+  onVerdictStart?: (p: EvaluationProtocol) => void,
+  beforeRun?: () => void,
+): Promise<JobResult> {
+  const { setup, mpc, trainer } = await buildJob(job);
   const episodesFlag = parsePositiveInt(job.flags.episodes, "--episodes");
   const settings = {
     ...setup.settings,
@@ -54,6 +81,7 @@ export async function runJob(job: RunJob, onProgress?: (p: Progress) => void, sh
   };
   const wantVerdict = job.verdict !== undefined && job.learn && !job.episodeRange;
   const report = job.episodeRange ? undefined : writeReport;
+  beforeRun?.();
   const result = await runTraining({
     dir: job.dir,
     trainer,

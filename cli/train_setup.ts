@@ -14,12 +14,12 @@ import { parseDataset, type Rollout } from "../runtime/learn/dataset.js";
 import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides, type TrainableController } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
-import { parseDisturbance, type DisturbanceSource } from "../runtime/plants/disturbance.js";
+import { parseDisturbance, recordedDisturbanceShortfall, type DisturbanceSource, type RecordedDisturbance } from "../runtime/plants/disturbance.js";
 import { loadPlantModule } from "../runtime/plants/module.js";
 import type { Plant } from "../runtime/plants/types.js";
 import { thetaNames } from "../runtime/run/params.js";
 import type { RunSettings } from "../runtime/run/driver.js";
-import { useColor } from "./io.js";
+import { cannotReadMessage, useColor } from "./io.js";
 import { plantStateBox } from "./plant_bounds.js";
 
 export class CliError extends Error {
@@ -53,38 +53,52 @@ export interface Setup {
   createPlant(): Promise<Plant>;
 }
 
+/** The largest count or seed a flag takes: integers beyond it are not exact in a double (1e20 would be 100000000000000000000 rounded). */
+export const MAX_FLAG_INT = Number.MAX_SAFE_INTEGER;
+
 export function parsePositiveInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new CliError(`${flag} expects a positive integer, got '${v}'`, 2);
+  if (!Number.isSafeInteger(Number(v))) throw new CliError(`${flag} expects a positive integer of at most ${MAX_FLAG_INT}, got '${v}'`, 2);
   return Number(v);
 }
 
-export function parseSeed(v: string | undefined): number | undefined {
+/** A non-negative integer seed (`flag`: --seed, --eval-seed, ...), exact in a double. */
+export function parseSeed(v: string | undefined, flag = "--seed"): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new CliError(`--seed expects a non-negative integer, got '${v}'`, 2);
+  if (!/^\d+$/.test(v)) throw new CliError(`${flag} expects a non-negative integer, got '${v}'`, 2);
+  if (!Number.isSafeInteger(Number(v))) throw new CliError(`${flag} expects a non-negative integer of at most ${MAX_FLAG_INT}, got '${v}'`, 2);
   return Number(v);
 }
 
-/** `1..8`, `3,5,9` or `7`. */
+/** `1..8`, `3,5,9` or `7`: distinct seeds (each gets its own folder seed-N), each exact in a double. */
 export function parseSeeds(v: string | undefined): number[] | undefined {
   if (v === undefined) return undefined;
   const range = /^(\d+)\.\.(\d+)$/.exec(v);
+  let seeds: number[];
   if (range) {
     const a = Number(range[1]);
     const b = Number(range[2]);
     if (b < a || b - a > 1000) throw new CliError(`--seeds range '${v}' must go upward and hold at most 1001 seeds`, 2);
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    seeds = Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  } else if (/^\d+(,\d+)*$/.test(v)) seeds = v.split(",").map(Number);
+  else throw new CliError(`--seeds expects a range like 1..8 or a list like 1,2,5, got '${v}'`, 2);
+  const big = seeds.find((s) => !Number.isSafeInteger(s));
+  if (big !== undefined) throw new CliError(`--seeds '${v}': seeds must be integers of at most ${MAX_FLAG_INT}`, 2);
+  if (seeds.length > 1001) throw new CliError(`--seeds '${v}' holds ${seeds.length} seeds; at most 1001`, 2);
+  const seen = new Set<number>();
+  for (const s of seeds) {
+    if (seen.has(s)) throw new CliError(`--seeds '${v}' lists seed ${s} twice (each seed has one folder, seed-${s})`, 2);
+    seen.add(s);
   }
-  if (/^\d+(,\d+)*$/.test(v)) return v.split(",").map(Number);
-  throw new CliError(`--seeds expects a range like 1..8 or a list like 1,2,5, got '${v}'`, 2);
+  return seeds;
 }
 
 function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${what} '${path}': ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : String(code ?? err)}`, 2);
+    throw new CliError(cannotReadMessage(path, err, what), 2);
   }
 }
 
@@ -96,6 +110,9 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   const seed = parseSeed(flags.seed);
   if (flags.disturbance !== undefined && !existsSync(flags.disturbance)) throw new CliError(`cannot read the disturbance file '${flags.disturbance}': no such file`, 2);
   if (flags.plant !== undefined && !existsSync(flags.plant)) throw new CliError(`cannot read the plant module '${flags.plant}': no such file`, 2);
+  if (flags.plant !== undefined && flags.disturbance !== undefined) {
+    throw new CliError("--disturbance replays into the spec's plant, which --plant replaces: give one of them", 2);
+  }
   const compiled = compileToModule(source, { fileName: specPath });
   const { diagnostics } = compiled;
   const module: CompiledModule | NlpModule | undefined = compiled.module ?? compiled.nlpModule;
@@ -128,12 +145,17 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
   };
   let disturbance: DisturbanceSource | undefined;
   if (flags.disturbance !== undefined) {
+    let recorded: RecordedDisturbance;
     try {
-      disturbance = parseDisturbance(readText(flags.disturbance, "the disturbance file"), plantIr?.nd ?? 0);
+      recorded = parseDisturbance(readText(flags.disturbance, "the disturbance file"), plantIr?.nd ?? 0);
     } catch (err) {
       if (err instanceof CliError) throw err;
       throw new CliError(`${flags.disturbance}: ${err instanceof Error ? err.message : String(err)}`, 2);
     }
+    // the plant ends an episode at its own length when that is shorter than the steps asked for
+    const short = recordedDisturbanceShortfall(recorded, Math.min(spec.steps, plantIr?.episode ?? Infinity));
+    if (short !== null) throw new CliError(`${flags.disturbance}: ${short}`, 2);
+    disturbance = recorded;
   }
   return {
     specPath,

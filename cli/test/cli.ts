@@ -49,6 +49,7 @@ const REGISTER: Record<string, () => Promise<(p: Command) => void>> = {
   eval: async () => (await import("../eval.js")).registerEval,
   fmt: async () => (await import("../fmt.js")).registerFmt,
   qp: async () => (await import("../qp.js")).registerQp,
+  study: async () => (await import("../study.js")).registerStudy,
   train: async () => (await import("../train.js")).registerTrain,
 };
 

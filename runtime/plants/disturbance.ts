@@ -104,3 +104,13 @@ function widen(r: number[], size: number): number[] {
   }
   throw new Error(`a disturbance row has ${r.length} entries; the plant's disturbance has ${size}`);
 }
+
+/**
+ * Null when a recorded disturbance covers an episode of `steps` steps (replayed from its first
+ * row each episode, without `loop`); otherwise why not. Checked before a run starts, so a short
+ * recording is refused up front instead of stopping the run at the step past its end.
+ */
+export function recordedDisturbanceShortfall(d: RecordedDisturbance, steps: number): string | null {
+  if (d.loop || d.length >= steps) return null;
+  return `the recorded disturbance has ${d.length} step(s) but an episode needs ${steps}: record a longer one, or lower --steps`;
+}

@@ -46,6 +46,9 @@ function cscOf(v: unknown, rows: number, cols: number, name: string): Csc {
   const nz = indptr[cols];
   const indices = numArray(o.indices, `${name}.indices`);
   const data = numArray(o.data, `${name}.data`, indices.length);
+  for (let j = 0; j <= cols; j++) {
+    if (!Number.isInteger(indptr[j]) || indptr[j] < 0) fail(`${name}.indptr[${j}] is ${indptr[j]}, not a non-negative integer`);
+  }
   if (indptr[0] !== 0 || nz !== indices.length) fail(`${name}.indptr must start at 0 and end at the number of entries (${indices.length})`);
   for (let j = 0; j < cols; j++) {
     if (indptr[j + 1] < indptr[j]) fail(`${name}.indptr decreases at column ${j}`);
@@ -73,7 +76,8 @@ export function qpFromJson(obj: unknown): QpFile {
   const q = Float64Array.from(numArray(o.q, "q", n));
   const l = Float64Array.from(numArray(o.l, "l", m), bound);
   const u = Float64Array.from(numArray(o.u, "u", m), bound);
-  const r = o.r === undefined ? 0 : typeof o.r === "number" ? o.r : fail("r must be a number");
+  // JSON has no NaN or Infinity, but 1e999 parses to Infinity: the constant must be finite
+  const r = o.r === undefined ? 0 : typeof o.r === "number" && Number.isFinite(o.r) ? o.r : fail("r must be a finite number");
   const file: { -readonly [K in keyof QpFile]: QpFile[K] } = { n, m, P, q, A, l, u, r };
   if (typeof o.name === "string") file.name = o.name;
   if (typeof o.objective_reference === "number") file.objectiveReference = o.objective_reference;

@@ -72,7 +72,7 @@ export interface RunResult {
   readonly summary: RunSummary;
 }
 
-interface DriverCheckpoint {
+export interface DriverCheckpoint {
   readonly version: 1;
   readonly settings: RunSettings;
   readonly trainer: TrainerCheckpoint;
@@ -149,12 +149,76 @@ function episodeJson(e: EpisodeRecord, info?: Record<string, number>): string {
   });
 }
 
+/** A checkpoint that is malformed or is not of the run being resumed: a user error (nothing is written then). */
+export class CheckpointError extends Error {
+  override readonly name = "CheckpointError";
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isCount = (v: unknown, min: number): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+
+/**
+ * The checkpoint in `json` (the content of `path`), its structure checked: a CheckpointError
+ * naming the first field that is missing or of the wrong kind (numbers must be finite; counts,
+ * sizes and seeds non-negative integers), so a damaged file is refused, not half-used.
+ */
+export function parseCheckpoint(json: unknown, path: string): DriverCheckpoint {
+  const bad = (why: string): never => {
+    throw new CheckpointError(`'${path}' is not a checkpoint of this version: ${why}`);
+  };
+  if (!isObject(json)) return bad("it does not hold a JSON object");
+  if (json.version !== 1) bad(`\`version\` is ${JSON.stringify(json.version) ?? "missing"}, expected 1`);
+  const { settings, trainer, sizes } = json;
+  if (!isObject(settings)) return bad("no `settings` object");
+  if (!isObject(trainer)) return bad("no `trainer` object");
+  if (!isObject(sizes)) return bad("no `sizes` object");
+  if (typeof trainer.algorithm !== "string") bad("`trainer.algorithm` is not a string");
+  if (!Array.isArray(trainer.theta) || !trainer.theta.every((v) => typeof v === "number" && Number.isFinite(v))) bad("`trainer.theta` is not an array of finite numbers");
+  if (!isCount(json.episode, 0)) bad("`episode` is not a non-negative integer");
+  if (typeof json.inEpisode !== "boolean") bad("`inEpisode` is not true or false");
+  if (typeof json.elapsed !== "number" || !Number.isFinite(json.elapsed)) bad("`elapsed` is not a finite number");
+  for (const [k, v] of Object.entries(sizes)) if (!isCount(v, 0)) bad(`\`sizes.${k}\` is not a non-negative integer`);
+  for (const k of ["episodes", "steps"]) if (!isCount(settings[k], 1)) bad(`\`settings.${k}\` is ${JSON.stringify(settings[k]) ?? "missing"}, not a positive integer`);
+  if (!isCount(settings.seed, 0)) bad(`\`settings.seed\` is ${JSON.stringify(settings.seed) ?? "missing"}, not a non-negative integer`);
+  for (const k of ["disturbance", "plant"]) if (settings[k] !== undefined && typeof settings[k] !== "string") bad(`\`settings.${k}\` is not a string`);
+  return json as unknown as DriverCheckpoint;
+}
+
+/**
+ * Null when the checkpoint belongs to a run of `settings` (the spec being resumed): the same
+ * controller, algorithm, parameters (names and layout), states and inputs; otherwise how they
+ * differ. A checkpoint of another spec would otherwise be restored into the wrong parameters.
+ */
+export function checkpointMismatch(cp: Pick<DriverCheckpoint, "settings">, settings: RunSettings): string | null {
+  const was = cp.settings as Record<string, unknown>;
+  const now = settings as Record<string, unknown>;
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  for (const k of ["controller", "algorithm"]) {
+    if (was[k] !== undefined && now[k] !== undefined && was[k] !== now[k]) return `the checkpoint's ${k} is ${JSON.stringify(was[k])}, the spec's is ${JSON.stringify(now[k])}`;
+  }
+  for (const k of ["thetaNames", "stateNames", "inputNames"]) {
+    if (was[k] !== undefined && now[k] !== undefined && !same(was[k], now[k])) {
+      const what = k === "thetaNames" ? "learnable parameters" : k === "stateNames" ? "states" : "inputs";
+      return `the checkpoint's ${what} are ${(was[k] as unknown[]).join(", ")}; the spec's are ${(now[k] as unknown[]).join(", ")}`;
+    }
+  }
+  if (Array.isArray(was.paramLayout) && Array.isArray(now.paramLayout)) {
+    const key = (l: unknown[]): string => JSON.stringify(l.map((p) => { const q = p as Record<string, unknown>; return [q.name, q.structure, q.shape, q.offset, q.size]; }));
+    if (key(was.paramLayout) !== key(now.paramLayout)) return "the checkpoint's learnable parameters have other shapes or structures than the spec's";
+  }
+  return null;
+}
+
 export function readCheckpoint(dir: string): DriverCheckpoint {
   const path = join(dir, "checkpoint.json");
-  if (!existsSync(path)) throw new Error(`${dir} has no checkpoint.json to resume from`);
-  const cp = JSON.parse(readFileSync(path, "utf8")) as DriverCheckpoint;
-  if (cp.version !== 1 || !cp.trainer || !cp.settings) throw new Error(`${path} is not a checkpoint of this version`);
-  return cp;
+  if (!existsSync(path)) throw new CheckpointError(`${dir} has no checkpoint.json to resume from`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new CheckpointError(`'${path}' is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return parseCheckpoint(json, path);
 }
 
 /** Lets signal handlers and I/O callbacks run (the step loop is otherwise synchronous). */
@@ -180,6 +244,8 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let writer: RunWriter;
   if (opts.resume) {
     const cp = readCheckpoint(opts.dir);
+    const mismatch = checkpointMismatch(cp, settings);
+    if (mismatch !== null) throw new CheckpointError(`the checkpoint in ${opts.dir} is not of this spec's run: ${mismatch}`);
     trainer.restore(cp.trainer);
     writer = new RunWriter(opts.dir, cp.sizes);
     episode = cp.episode;

@@ -182,8 +182,13 @@ export function jsonToTheta(layout: readonly Layout[], json: unknown, base: Arra
       }
     } else {
       const value = obj[p.name];
-      if (p.structure === "matrix" && Array.isArray(value) && Array.isArray(value[0]) && !isMatrix(value, p.rows, p.cols)) {
+      if (p.structure === "matrix" && Array.isArray(value) && value.some(Array.isArray) && !isMatrix(value, p.rows, p.cols)) {
         throw new Error(`parameter \`${p.name}\` needs a ${p.rows}x${p.cols} matrix of finite numbers, got ${shape(value)}`);
+      }
+      // a scalar, vector or diag is a number or one flat array (a matrix may also be given flat, the
+      // old format); a nested array there is a shape the parameter does not have
+      if (p.structure !== "matrix" && Array.isArray(value) && value.some(Array.isArray)) {
+        throw new Error(`parameter \`${p.name}\` needs ${p.size === 1 && p.structure === "scalar" ? "a finite number" : `an array of ${p.size} finite numbers`}, got ${shape(value)}`);
       }
       const flat = flatten(value);
       if (flat.length !== p.size || !flat.every(isNum)) {

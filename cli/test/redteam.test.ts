@@ -1,0 +1,249 @@
+// Hostile inputs to the command line (in process, fast): every bad argument or file gets a
+// one-line message and exit code 2 (no stack trace, no "internal error"), and nothing that was
+// there before is lost: `--force` replaces an old run only once the new one is known to start,
+// `compile -o` never replaces its own spec, a damaged or foreign checkpoint is refused untouched.
+
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { parsePositiveInt, parseSeed, parseSeeds } from "../train_setup.js";
+import { resumeConflicts } from "../train.js";
+import { runCli } from "./cli.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-redteam-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// a small, fast spec: a 2-state LTI plant, 20 steps of Q-learning, two boxed learnables
+const SPEC = `controller C {
+  state x[2]
+  input u[1] in [-1, 1]
+  learnable b[2] = [0, 0] in [-1, 1]
+  learnable V0 = 0
+  horizon 5
+  discount 0.9
+  dynamics x+ = [[1, 0.25], [0, 1]]*x + [[0.0312], [0.25]]*u + b
+  minimize V0
+    + stage x'*x + 0.5*u'*u
+}
+
+plant P {
+  state s[2] = [0, 0.15]
+  input a[1]
+  disturbance e[2] = [uniform(-0.1, 0), 0]
+  dynamics s+ = [[0.9, 0.35], [0, 1.1]]*s + [[0.0813], [0.2]]*a + e
+  cost s'*s + 0.5*a'*a
+  episode 100
+  subject to
+    [0, -1] <= s <= [1, 1]
+}
+
+train C on P {
+  algorithm q_learning {
+    optimizer newton(lr = 5e-2)
+    update every 1 steps
+    replay size 10 sample 2
+  }
+  episodes 1
+  steps 20
+  seed 1
+}
+`;
+const spec = join(tmp, "tiny.mpcrl");
+writeFileSync(spec, SPEC);
+
+const file = (name: string, text: string): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+/** Every file of a folder with its content (recursively), to prove a failed command changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) for (const [k, v] of Object.entries(snapshot(p))) out[join(e.name, k)] = v;
+    else out[e.name] = readFileSync(p, "utf8");
+  }
+  return out;
+}
+
+/** A one-line `mpcrl <cmd>: ...` message, exit 2, no stack trace, no internal error. */
+function expectUsageError(r: { code: number; stderr: string }, cmd: string, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`^mpcrl ${cmd}: `));
+  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect(r.stderr).toMatch(pattern);
+}
+
+describe("numeric flags", () => {
+  it("refuse integers a double cannot hold exactly, and duplicate seeds", () => {
+    expect(() => parsePositiveInt("99999999999999999999", "--steps")).toThrow(/--steps expects a positive integer of at most 9007199254740991/);
+    expect(parsePositiveInt("9007199254740991", "--steps")).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseSeed("99999999999999999999")).toThrow(/--seed expects a non-negative integer of at most/);
+    expect(() => parseSeed("1e3", "--eval-seed")).toThrow(/--eval-seed expects a non-negative integer, got '1e3'/);
+    expect(() => parseSeeds("1,1")).toThrow(/lists seed 1 twice/);
+    expect(() => parseSeeds("3,5,3")).toThrow(/lists seed 3 twice/);
+    expect(() => parseSeeds("99999999999999999999")).toThrow(/at most 9007199254740991/);
+    expect(() => parseSeeds("3..1")).toThrow(/must go upward/);
+    expect(() => parseSeeds("1..1e9")).toThrow(/expects a range/);
+    expect(parseSeeds("2,7,5")).toEqual([2, 7, 5]);
+  });
+
+  it("parsePositiveInt accepts exactly the decimal integers 1..2^53-1 (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: -10n, max: 10n ** 22n }).map(String), fc.string()), (v) => {
+        const n = Number(v);
+        const ok = /^\d+$/.test(v) && n >= 1 && Number.isSafeInteger(n);
+        if (ok) expect(parsePositiveInt(v, "--steps")).toBe(n);
+        else expect(() => parsePositiveInt(v, "--steps")).toThrow(/--steps expects a positive integer/);
+      }),
+      { seed: 20240611, numRuns: 300 },
+    );
+  });
+
+  it("train refuses --steps/--seed/--eval-seed beyond 2^53 and --seeds with a seed twice, before touching --out", async () => {
+    const out = join(tmp, "never");
+    for (const [args, pattern] of [
+      [["--steps", "99999999999999999999"], /--steps expects a positive integer of at most/],
+      [["--episodes", "99999999999999999999"], /--episodes expects a positive integer of at most/],
+      [["--seed", "99999999999999999999"], /--seed expects a non-negative integer of at most/],
+      [["--eval-seed", "99999999999999999999"], /--eval-seed expects a non-negative integer of at most/],
+      [["--seeds", "4,4"], /lists seed 4 twice/],
+    ] as const) {
+      expectUsageError(await runCli("train", spec, "--out", out, ...args), "train", pattern);
+    }
+    expectUsageError(await runCli("train", spec, "--out", ""), "train", /--out needs a folder name/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("files", () => {
+  it("a recorded disturbance shorter than an episode is refused up front (no half-written run)", async () => {
+    const short = file("short.json", JSON.stringify([[0.1, 0], [0, 0]]));
+    const out = join(tmp, "dist-short");
+    expectUsageError(await runCli("train", spec, "--disturbance", short, "--out", out, "--no-eval"), "train", /has 2 step\(s\) but an episode needs 20/);
+    expect(existsSync(out)).toBe(false);
+    // long enough for the steps asked for: accepted
+    const ok = await runCli("train", spec, "--disturbance", short, "--steps", "2", "--out", out, "--no-eval");
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it("--disturbance with --plant (which would silently ignore it) is refused", async () => {
+    const d = file("d.json", JSON.stringify([[0, 0]]));
+    const plant = file("plant.ts", "export const x = 1;\n");
+    expectUsageError(await runCli("train", spec, "--disturbance", d, "--plant", plant, "--out", join(tmp, "never2")), "train", /give one of them/);
+  });
+
+  it("--params with a nested array where the parameter is a scalar or a vector is refused", async () => {
+    for (const [params, pattern] of [
+      [{ b: [[0, 0]], V0: 0 }, /`b` needs an array of 2 finite numbers, got 1x2 nested array/],
+      [{ b: [0, 0], V0: [[[0]]] }, /`V0` needs a finite number, got 1x1 nested array/],
+      [{ b: [0, 2], V0: 0 }, /outside its declared box/],
+    ] as const) {
+      const p = file("params.json", JSON.stringify(params));
+      expectUsageError(await runCli("eval", spec, "--params", p, "--out", join(tmp, "never3")), "eval", pattern);
+    }
+  });
+
+  it("compile -o the spec itself (or a link to it) is refused and the spec kept", async () => {
+    const own = file("own.mpcrl", SPEC);
+    expectUsageError(await runCli("compile", own, "-o", own), "compile", /is the spec itself/);
+    const link = join(tmp, "own-link.ts");
+    symlinkSync(own, link);
+    expectUsageError(await runCli("compile", own, "-o", link), "compile", /is the spec itself/);
+    expect(readFileSync(own, "utf8")).toBe(SPEC);
+  });
+
+  it("qp refuses a constant r that is not finite (1e999) and fractional indptr entries", async () => {
+    const base = { n: 1, m: 1, P: { indptr: [0, 1], indices: [0], data: [1] }, A: { indptr: [0, 1], indices: [0], data: [1] }, q: [-1], l: [-10], u: [10] };
+    const inf = file("r.json", JSON.stringify(base).replace(/}$/, ',"r":1e999}'));
+    expectUsageError(await runCli("qp", inf), "qp", /r must be a finite number/);
+    const frac = file("frac.json", JSON.stringify({ ...base, n: 2, m: 0, P: { indptr: [0, 0.5, 1], indices: [0], data: [1] }, A: { indptr: [0, 0, 0], indices: [], data: [] }, q: [1, 1], l: [], u: [] }));
+    expectUsageError(await runCli("qp", frac), "qp", /P\.indptr\[1\] is 0\.5, not a non-negative integer/);
+  });
+});
+
+describe("run folders are never lost on bad input", () => {
+  it("eval --force with bad --params, and train --force with a bad plant, keep the old run", async () => {
+    const out = join(tmp, "kept");
+    const first = await runCli("eval", spec, "--out", out, "--steps", "3");
+    expect(first.code, first.stderr).toBe(0);
+    const before = snapshot(out);
+    const bad = file("bad-params.json", JSON.stringify({ b: [5, 0] }));
+    for (const extra of [[], ["--episodes", "3"], ["--seeds", "1..2"]]) {
+      expectUsageError(await runCli("eval", spec, "--out", out, "--force", "--params", bad, ...extra), "eval", /outside its declared box/);
+      expect(snapshot(out)).toEqual(before);
+    }
+    const plant = file("wrong_plant.mjs", "export function createPlant() { return { nx: 3, nu: 1, reset() { return new Float64Array(3); }, step() { throw new Error('no'); } }; }\n");
+    for (const extra of [[], ["--seeds", "1..2"]]) {
+      const r = await runCli("train", spec, "--out", out, "--force", "--plant", plant, ...extra);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/the plant has 3 states/);
+      expect(snapshot(out)).toEqual(before);
+    }
+  });
+});
+
+describe("--resume", () => {
+  const run = join(tmp, "resumable");
+  const copy = (name: string, edit: (cp: Record<string, any>) => unknown): string => {
+    const dir = join(tmp, name);
+    mkdirSync(dir);
+    for (const f of readdirSync(run)) writeFileSync(join(dir, f), readFileSync(join(run, f)));
+    const cp = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as Record<string, any>;
+    const edited = edit(cp); // undefined: cp was edited in place
+    writeFileSync(join(dir, "checkpoint.json"), JSON.stringify(edited === undefined ? cp : edited));
+    return dir;
+  };
+
+  it("refuses damaged checkpoints, checkpoints of another spec and conflicting flags, changing nothing", async () => {
+    const r0 = await runCli("train", spec, "--out", run, "--steps", "5", "--no-eval");
+    expect(r0.code, r0.stderr).toBe(0);
+    const renamed = file("renamed.mpcrl", SPEC.replace("learnable b[2]", "learnable bb[2]").replace("+ b\n", "+ bb\n"));
+    const cases: [string, (cp: Record<string, any>) => unknown, string, string[], RegExp][] = [
+      ["null", () => null, spec, [], /is not a checkpoint of this version: it does not hold a JSON object/],
+      ["array", () => [1], spec, [], /it does not hold a JSON object/],
+      ["no-settings", (cp) => ({ ...cp, settings: undefined }), spec, [], /no `settings` object/],
+      ["null-theta", (cp) => void (cp.trainer.theta[0] = null), spec, [], /`trainer.theta` is not an array of finite numbers/],
+      ["bad-steps", (cp) => void (cp.settings.steps = -3), spec, [], /`settings.steps` is -3, not a positive integer/],
+      ["other-spec", () => undefined, renamed, [], /not of this spec's run: the checkpoint's learnable parameters are b\[0\], b\[1\], V0; the spec's are bb\[0\], bb\[1\], V0/],
+      ["seed-flag", () => undefined, spec, ["--seed", "7"], /continues the run with its own --seed 1: drop --seed 7/],
+      ["steps-flag", () => undefined, spec, ["--steps", "9"], /its own --steps 5: drop --steps 9/],
+    ];
+    for (const [name, edit, s, flags, pattern] of cases) {
+      const dir = copy(`rs-${name}`, edit);
+      const before = snapshot(dir);
+      const r = await runCli("train", s, "--resume", dir, ...flags);
+      expect(r.stderr, name).toMatch(pattern);
+      expectUsageError(r, "train", pattern);
+      expect(snapshot(dir), name).toEqual(before);
+    }
+    // the same values as the checkpoint's are no conflict
+    expect(resumeConflicts({ seed: "1", steps: "5" }, { seed: 1, episodes: 1, steps: 5 })).toBeNull();
+    expect(resumeConflicts({ disturbance: "x.json" }, { seed: 1, episodes: 1, steps: 5, disturbance: "random (seeded)" })).toMatch(/drop --disturbance x.json/);
+  });
+});
+
+describe("study", () => {
+  it("--out a file and --resume of a damaged study.json are one-line errors", async () => {
+    const study = file("study.mpcrl", SPEC.replace("  seed 1\n}", "  seed 1\n  study {\n    grid optimizer lr in [1e-2, 5e-2]\n    seeds 1\n  }\n}"));
+    const plain = file("plain.txt", "not a folder\n");
+    expectUsageError(await runCli("study", study, "--out", plain), "study", /--out '.*plain\.txt' is a file, not a folder/);
+    expect(readFileSync(plain, "utf8")).toBe("not a folder\n");
+    const dir = join(tmp, "damaged-study");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "spec.mpcrl"), readFileSync(study, "utf8"));
+    for (const [text, pattern] of [
+      ["{bad", /study\.json' is not valid JSON/],
+      ["null", /is not a study of this version: it does not hold a JSON object/],
+      [JSON.stringify({ version: 1, spec: "s", specHash: "h", seeds: [1], evaluation: {}, trials: [{ id: 3 }] }), /`trials` is not an array of trials/],
+    ] as const) {
+      writeFileSync(join(dir, "study.json"), text);
+      expectUsageError(await runCli("study", "--resume", dir), "study", pattern);
+    }
+  });
+});

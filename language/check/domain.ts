@@ -223,8 +223,9 @@ const finiteI = (m: IMat | undefined): boolean => m !== undefined && m.lo.every(
  */
 function arithmeticOverflow(ctx: Ctx, e: Expr): Overflow {
   if (e.kind === "Number") {
+    if (Number.isFinite(e.value)) return undefined;
     const text = ctx.text.slice(e.span.start, e.span.end).trim();
-    if (Number.isFinite(e.value) || text === "inf") return undefined;
+    if (text === "inf") return undefined;
     return { always: true, arg: e, range: [e.value, e.value], why: "the literal exceeds the largest double (about 1.8e308)" };
   }
   let operands: Expr[];
@@ -349,7 +350,8 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
     // their declared boxes, always outside is an error, maybe outside a warning (the solver's
     // iterates are bounded only by the declared bounds, which it may leave before converging).
     const nl = root.block.kind === "controller" && nonlinearSolver(root.block.node as ControllerBlock) !== undefined;
-    const stages = stagesOf(ctx, root);
+    // the stages the root is evaluated at, for its per-stage indices (found lazily: most roots have none)
+    let stages: [number, number] | undefined | null = null;
     // weights, dynamics coefficients and penalties must be finite; bounds (and their sides) may be inf
     const dataRole = root.role === "dynamics" || root.role === "penalty" || root.role === "cost-initial" || root.role === "cost-stage" || root.role === "cost-terminal";
     const stack: Expr[] = [root.expr];
@@ -358,7 +360,10 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
-      if (root.block.kind === "controller" && e.kind === "Index") checkStageIndex(ctx, aff, e, stages);
+      if (root.block.kind === "controller" && e.kind === "Index") {
+        if (stages === null) stages = stagesOf(ctx, root);
+        checkStageIndex(ctx, aff, e, stages);
+      }
       let v = verdict(ctx, e, vars);
       if (!v && root.block.kind === "controller") {
         const deg = aff.of(e).deg;

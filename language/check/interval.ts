@@ -303,7 +303,8 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
     if (!mentionsVariables(base, e)) return intervalOf(base, e);
   }
   let memo = memos.get(ctx);
-  if (!memo) memos.set(ctx, (memo = new IdMap(idCapacity(ctx))));
+  // sized to the node ids, but a stage range's view (a few index expressions) grows as it is used
+  if (!memo) memos.set(ctx, (memo = new IdMap(stageRanges.has(ctx) ? 0 : idCapacity(ctx))));
   const m = memo.get(e.id);
   if (m !== undefined) return m ?? undefined;
   memo.set(e.id, null); // a cycle (reported elsewhere) has no interval

@@ -32,6 +32,20 @@ function config(overrides: Partial<QLearningConfig> = {}): QLearningConfig {
   };
 }
 
+/** 20 eager Q-learning steps with large SGD steps on t1: updates past `limit` (where the double's
+ *  solve stops early) are rejected, since the current parameters solve there. */
+function expectRejectedAboveT1(mpc: QuadraticQ, limit: number): void {
+  const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
+  q.beginEpisode(0);
+  let rejected = 0;
+  for (let k = 0; k < 20; k++) {
+    const r = q.step();
+    if (r.rejected !== null && r.rejected.includes("solves with the current ones")) rejected++;
+    expect(mpc.getTheta()[1]).toBeLessThanOrEqual(limit);
+  }
+  expect(rejected).toBeGreaterThan(0);
+}
+
 function run(q: QLearning, episodes: number, steps: number): number[] {
   const costs: number[] = [];
   for (let e = 0; e < episodes; e++) {
@@ -225,15 +239,7 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
       }
     }
     const mpc = new StopsEarly([0, 2.9, 0.5, 1], gamma);
-    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
-    q.beginEpisode(0);
-    let rejected = 0;
-    for (let k = 0; k < 20; k++) {
-      const r = q.step();
-      if (r.rejected !== null && r.rejected.includes("solves with the current ones")) rejected++;
-      expect(mpc.getTheta()[1]).toBeLessThanOrEqual(3);
-    }
-    expect(rejected).toBeGreaterThan(0);
+    expectRejectedAboveT1(mpc, 3);
   });
 
   describe("eager, on a controller whose Q solve may stand for V (qCheckSuffices: long discounted horizons)", () => {
@@ -350,15 +356,7 @@ describe("learning that stays inside what the controller can solve (issue 14)", 
         }
       }
       const mpc = new StopsEarly([0, 2.9, 0.5, 1], gamma);
-      const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 50 }, exploration: { kind: "none" }, replay: { size: 1, sample: 1 }, safety: { checkFeasibility: "eager" } }));
-      q.beginEpisode(0);
-      let rejected = 0;
-      for (let k = 0; k < 20; k++) {
-        const r = q.step();
-        if (r.rejected !== null && r.rejected.includes("solves with the current ones")) rejected++;
-        expect(mpc.getTheta()[1]).toBeLessThanOrEqual(3);
-      }
-      expect(rejected).toBeGreaterThan(0);
+      expectRejectedAboveT1(mpc, 3);
     });
   });
 });

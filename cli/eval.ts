@@ -38,9 +38,10 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     await preparePlantLoader(flags.plant);
     const setup = await prepare(specPath, flags);
     // refused at once if it holds a run (without --force); replaced only once every input is checked
-    checkRunDir(dir, flags.force, "eval");
+    // (the job is built once more for that only when there is an old run to replace)
+    const replaces = checkRunDir(dir, flags.force, "eval").length > 0;
     if (seeds) {
-      await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
+      if (replaces) await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
       claimRunDir(dir, flags.force, "eval");
       const m = await runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "evaluation", flags.json);
@@ -59,7 +60,7 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
         }
       }
       const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
-      await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
+      if (replaces) await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
       claimRunDir(dir, flags.force, "eval");
       process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
       const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);

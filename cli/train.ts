@@ -237,10 +237,10 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (seeds) {
       // fail fast on spec errors before starting workers
       await prepare(spec, flags);
-      checkRunDir(dir, flags.force, "train");
+      const replaces = checkRunDir(dir, flags.force, "train").length > 0;
       const verdict = verdictRequest(flags);
       // every input checked (plant, trainer) before an old run is replaced
-      await buildJob({ specPath: spec, flags, seed: seeds[0], dir: join(dir, `seed-${seeds[0]}`), resume: false, learn: true });
+      if (replaces) await buildJob({ specPath: spec, flags, seed: seeds[0], dir: join(dir, `seed-${seeds[0]}`), resume: false, learn: true });
       claimRunDir(dir, flags.force, "train");
       const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true, ...(verdict ? { verdict } : {}) }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "training", flags.json);

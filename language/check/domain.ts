@@ -223,9 +223,7 @@ const finiteI = (m: IMat | undefined): boolean => m !== undefined && m.lo.every(
  */
 function arithmeticOverflow(ctx: Ctx, e: Expr): Overflow {
   if (e.kind === "Number") {
-    if (Number.isFinite(e.value)) return undefined;
-    const text = ctx.text.slice(e.span.start, e.span.end).trim();
-    if (text === "inf") return undefined;
+    if (Number.isFinite(e.value) || e.text === "inf") return undefined;
     return { always: true, arg: e, range: [e.value, e.value], why: "the literal exceeds the largest double (about 1.8e308)" };
   }
   let operands: Expr[];
@@ -371,7 +369,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         // becomes QP coefficients (with each variable in [-1, 1] its interval bounds them)
         const a = deg === 0 ? (arithmeticOverflow(ctx, e) ?? (dataRole ? infiniteData(ctx, aff, e) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(ctx), e) : undefined;
         if (a) {
-          if (e.kind === "Number" && ctx.src(e.span).trim() === "inf")
+          if (e.kind === "Number" && e.text === "inf")
             ctx.report({
               severity: "error",
               code: "MPC4025",

@@ -404,8 +404,7 @@ export class MpcController implements LearnableMpc {
    *  inside the first input's declared bounds at the current theta, all finite, so that Q's
    *  feasible set (u_0 pinned to it) lies inside V's, and V is bounded where Q is. */
   qCheckSuffices(input: ArrayLike<number>): boolean {
-    const q = this.slots.Q;
-    if (!(this.useActiveSet && q.warmFailures >= WARM_FAILURES && q.crossoverFailures >= WARM_FAILURES)) return false;
+    if (!this.useActiveSet || !walksGivenUp(this.slots.Q)) return false;
     const t = this.template;
     if (input.length !== t.nu) return false;
     this.refresh();
@@ -841,10 +840,11 @@ export class MpcController implements LearnableMpc {
       slot.thetaSeen.set(this.theta);
       const budget = slot.warmFailures >= WARM_FAILURES ? WARM_SETS_SHORT : changed ? WARM_SETS_CHANGED : WARM_SETS;
       // a walk after a change of theta from the slot's last optimal set (no shift: the V check of
-      // Q-learning's validator, at the state of the last solve) chooses its corrections by the homotopy from the last
-      // solution (ActiveSetQp's `homotopy`; runtime/mpc/test/homotopy.test.ts: 88 instead of 73 of
-      // 100 such walks settle within the 25 sets at N = 160); walks from a shifted set keep the
-      // one-row heuristic (a homotopy from the shifted solution: act at N = 160, median 7 sets, not 3)
+      // Q-learning's validator, at the state of the last solve) chooses its corrections by the
+      // homotopy from the last solution (ActiveSetQp's `homotopy`; runtime/mpc/test/homotopy.test.ts:
+      // 88 instead of 73 of 100 such walks settle within the 25 sets at N = 160); walks from a
+      // shifted set keep the one-row heuristic (a homotopy from the shifted solution: act at N = 160,
+      // median 7 sets, not 3)
       const exact = this.hopeless(slot, slot.warmFailures) ? null : this.solveActiveSet(slot, 0, budget, budget === WARM_SETS_CHANGED ? GIVE_UP_RATIO : Infinity, changed && !slot.shiftPending);
       if (exact !== null) {
         this.stats.activeSet++;
@@ -999,7 +999,7 @@ export class MpcController implements LearnableMpc {
   /** Whether this attempt of an active-set walk is skipped: warm walks and crossovers have both
    *  failed WARM_FAILURES times in a row, and `failures` (the attempt's own count) is not at a probe. */
   private hopeless(slot: SolverSlot, failures: number): boolean {
-    return slot.warmFailures >= WARM_FAILURES && slot.crossoverFailures >= WARM_FAILURES && failures % PROBE_EVERY !== 0;
+    return walksGivenUp(slot) && failures % PROBE_EVERY !== 0;
   }
 
   private newSlot(): SolverSlot {
@@ -1178,6 +1178,12 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
 /** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound, or with a
  *  multiplier above this times max(1, max |y|) (relative). */
 const PINNED_ACTIVE_TOL = 1e-9;
+
+/** Whether a slot's warm walks and crossovers have both failed WARM_FAILURES times in a row (its
+ *  solves are then the interior-point method's, apart from probes). */
+function walksGivenUp(slot: SolverSlot): boolean {
+  return slot.warmFailures >= WARM_FAILURES && slot.crossoverFailures >= WARM_FAILURES;
+}
 
 /** Whether a row's value v sits at a finite bound b (within tol, relative). */
 function nearBound(v: number, b: number, tol: number): boolean {

@@ -99,6 +99,7 @@
 
 import { SparseLdl } from "../linalg/ldl.js";
 import type { CscPattern } from "../sparse/csc.js";
+import { cscTranspose } from "../sparse/ops.js";
 import type { ActiveSetQp, ActiveSetStatus } from "./active_set.js";
 import { kktPatternFor, type KktPattern } from "./kkt.js";
 import { CONVEXITY_TOL, MAX_SCALING, MIN_SCALING } from "./settings.js";
@@ -224,11 +225,11 @@ export class InteriorPointQp {
   // scaled data
   private readonly ps: Float64Array;
   private readonly as: Float64Array;
-  /** A by rows: row i's entries at rowPtr[i] .. rowPtr[i + 1] (columns rowCol ascending, values asr
-   *  = as[rowSrc]), for the products A v. */
+  /** A by rows (its transpose's columns): row i's entries at rowPtr[i] .. rowPtr[i + 1], columns
+   *  rowCol ascending, values asr (asr[toRow[p]] = as[p]), for the products A v. */
   private readonly rowPtr: Int32Array;
   private readonly rowCol: Int32Array;
-  private readonly rowSrc: Int32Array;
+  private readonly toRow: Int32Array;
   private readonly asr: Float64Array;
   private readonly qs: Float64Array;
   private readonly ls: Float64Array;
@@ -339,20 +340,11 @@ export class InteriorPointQp {
     this.dualCertificate = new Float64Array(n);
     this.ps = new Float64Array(nnzP);
     this.as = new Float64Array(nnzA);
-    this.rowPtr = new Int32Array(m + 1);
-    this.rowCol = new Int32Array(nnzA);
-    this.rowSrc = new Int32Array(nnzA);
-    this.asr = new Float64Array(nnzA);
-    for (let p = 0; p < nnzA; p++) this.rowPtr[A.rowIdx[p] + 1]++;
-    for (let i = 0; i < m; i++) this.rowPtr[i + 1] += this.rowPtr[i];
-    const next = this.rowPtr.slice(0, m);
-    for (let j = 0; j < n; j++) {
-      for (let p = A.colPtr[j]; p < A.colPtr[j + 1]; p++) {
-        const at = next[A.rowIdx[p]]++;
-        this.rowCol[at] = j;
-        this.rowSrc[at] = p;
-      }
-    }
+    this.toRow = new Int32Array(nnzA);
+    const rows = cscTranspose({ ...A, values: new Float64Array(nnzA) }, this.toRow);
+    this.rowPtr = rows.colPtr;
+    this.rowCol = rows.rowIdx;
+    this.asr = rows.values;
     this.qs = new Float64Array(n);
     this.ls = new Float64Array(m);
     this.us = new Float64Array(m);
@@ -1094,8 +1086,8 @@ export class InteriorPointQp {
       c *= ct;
     }
     this.c = c;
-    const { asr, rowSrc } = this;
-    for (let p = 0; p < asr.length; p++) asr[p] = as[rowSrc[p]];
+    const { asr, toRow } = this;
+    for (let p = 0; p < as.length; p++) asr[toRow[p]] = as[p];
     this.scaleBounds(l, u);
   }
 

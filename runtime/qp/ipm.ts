@@ -304,6 +304,10 @@ export class InteriorPointQp {
   private deltaNow = DEFAULT_DELTA;
   /** The step lengths of the last direction: slacks, multipliers. */
   private stepP = 1;
+  /** The predictor's sums over the sides of ds lambda, s dlambda and ds dlambda (`direction`). */
+  private affDsL = 0;
+  private affSdL = 0;
+  private affDsdL = 0;
   private stepD = 1;
   /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
    *  written with `vals` (before delta is added), the rows' per iteration. */
@@ -470,7 +474,7 @@ export class InteriorPointQp {
   // the interior-point loop (all in scaled units)
 
   private iterate(): IpmStatus {
-    const { n, m, kind, z, sl, su, ll, lu, yeq, dz, dsl, dsu, dll, dlu, dyeq, rcl, rcu } = this;
+    const { m, kind } = this;
     let nc = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
@@ -480,10 +484,12 @@ export class InteriorPointQp {
     if (!this.start()) return "not_converged";
     let stalls = 0;
     let sharpen = -1;
+    // the step lengths of the last iteration (NaN before the first: the start point)
+    let ap = NaN, ad = NaN;
     let best = Infinity;
     let bestIt = 0;
     for (let it = 0; ; it++) {
-      const total = this.residuals();
+      const total = this.residuals(ap, ad);
       const mu = nc > 0 ? this.complSum / nc : 0;
       this.residual = total;
       if (total <= this.tol) {
@@ -519,23 +525,6 @@ export class InteriorPointQp {
         return "not_converged";
       }
       this.iterations++;
-      // barrier weights D_i = lambda_l/s_l + lambda_u/s_u; the matrix's diagonal is -1/D_i; the
-      // slacks' reciprocals (0 on a missing side) serve both directions of the iteration
-      // (and K's diagonal on the rows for the refinement, as rowDiagonal writes it)
-      const { isl, isu, dinv, kd } = this;
-      for (let i = 0; i < m; i++) {
-        const k = kind[i];
-        const a = hasLower(k) ? 1 / sl[i] : 0;
-        const b = hasUpper(k) ? 1 / su[i] : 0;
-        isl[i] = a;
-        isu[i] = b;
-        const di = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / (ll[i] * a + lu[i] * b));
-        dinv[i] = di;
-        kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -di;
-        // the predictor's (affine-scaling) targets, rc = -s lambda (below)
-        rcl[i] = hasLower(k) ? -sl[i] * ll[i] : 0;
-        rcu[i] = hasUpper(k) ? -su[i] * lu[i] : 0;
-      }
       if (!this.factorReg()) {
         if (sharpen >= 0) {
           this.restore();
@@ -544,53 +533,24 @@ export class InteriorPointQp {
         this.message = "the factorization of the interior-point KKT matrix failed (wrong inertia or zero pivot after regularization)";
         return "not_converged";
       }
-      // predictor (affine scaling): rc = -s lambda (set with dinv); it only sets the centering
-      // parameter and the corrector's second-order term, so its solve is not refined (40 IPM solves
-      // of bench:scale's Q-learning at N = 160: 16% less time, 653 instead of 651 iterations;
-      // Maros-Meszaros: the same 67 of 69 problems to the reference objective, 1164 instead of 1161)
-      this.direction(0);
-      let ap = this.stepP, ad = this.stepD;
+      // predictor (affine scaling): rc = -s lambda; it only sets the centering parameter and the
+      // corrector's second-order term, so its solve is not refined (40 IPM solves of bench:scale's
+      // Q-learning at N = 160: 16% less time, 653 instead of 651 iterations; Maros-Meszaros: the
+      // same 67 of 69 problems to the reference objective, 1164 instead of 1161)
+      this.direction(0, NaN);
       let sigma = 0;
       if (nc > 0 && mu > 0) {
-        let muAff = 0;
-        for (let i = 0; i < m; i++) {
-          const k = kind[i];
-          if (hasLower(k)) muAff += (sl[i] + ap * dsl[i]) * (ll[i] + ad * dll[i]);
-          if (hasUpper(k)) muAff += (su[i] + ap * dsu[i]) * (lu[i] + ad * dlu[i]);
-        }
-        muAff /= nc;
+        // mu_aff = sum (s + ap ds)(lambda + ad dlambda) / nc from the direction pass's sums
+        const sp = this.stepP, sd = this.stepD;
+        const muAff = (this.complSum + sp * this.affDsL + sd * this.affSdL + sp * sd * this.affDsdL) / nc;
         const ratio = Math.max(0, muAff / mu);
         sigma = Math.min(1, ratio * ratio * ratio);
       }
       // corrector: rc = sigma mu - s lambda - ds_aff dlambda_aff (N&W eq. 16.58 with 14.35)
-      const target = sigma * mu;
-      for (let i = 0; i < m; i++) {
-        const k = kind[i];
-        rcl[i] = hasLower(k) ? target - sl[i] * ll[i] - dsl[i] * dll[i] : 0;
-        rcu[i] = hasUpper(k) ? target - su[i] * lu[i] - dsu[i] * dlu[i] : 0;
-      }
-      this.direction();
+      this.direction(this.maxRefine, sigma * mu);
       const tau = Math.max(0.995, 1 - mu);
       ap = Math.min(1, tau * this.stepP);
       ad = Math.min(1, tau * this.stepD);
-      const { slPrev, suPrev, llPrev, luPrev } = this;
-      for (let j = 0; j < n; j++) z[j] += ap * dz[j];
-      for (let i = 0; i < m; i++) {
-        const k = kind[i];
-        slPrev[i] = sl[i];
-        suPrev[i] = su[i];
-        llPrev[i] = ll[i];
-        luPrev[i] = lu[i];
-        if (hasLower(k)) {
-          sl[i] += ap * dsl[i];
-          ll[i] += ad * dll[i];
-        }
-        if (hasUpper(k)) {
-          su[i] += ap * dsu[i];
-          lu[i] += ad * dlu[i];
-        }
-        if (k === EQUAL) yeq[i] += ad * dyeq[i];
-      }
       stalls = Math.max(ap, ad) < 1e-8 ? stalls + 1 : 0;
     }
   }
@@ -679,44 +639,74 @@ export class InteriorPointQp {
   }
 
   /**
-   * Residuals r_d, r_l, r_u (r_l also holds r_eq) and A z, P z, A'y at the current iterate, and in
-   * the same passes the relative unscaled residuals (see the header): sets primRel, dualRel,
-   * rowComplRel, complRel and complSum; returns the largest of the three.
+   * Residuals r_d, r_l, r_u (r_l also holds r_eq), y, P z and A'y at the current iterate (A z is
+   * kept current by `start` and the step), and in the same passes the relative unscaled residuals
+   * (see the header): sets primRel, dualRel, rowComplRel, complRel and complSum; returns the
+   * largest of the three. The row pass also sets the next iteration's barrier data: the slacks'
+   * reciprocals isl, isu (0 on a missing side), D_i^{-1} = 1 / (lambda_l/s_l + lambda_u/s_u) and
+   * K's diagonal on the rows for the refinement (-1 on free rows, 0 on equality rows, -D_i^{-1}).
+   * With step lengths ap (primal) and ad (dual), not NaN, it first takes the last direction's step
+   * (the iterate before it kept in slPrev..luPrev) in the same passes.
    */
-  private residuals(): number {
-    const { n, m, kind, z, sl, su, ll, lu, yeq, yfull, rd, rl, ru, az, pz, aty, ls, us, qs, Dsc, Esc, c } = this;
+  private residuals(ap: number, ad: number): number {
+    const { n, m, kind, z, sl, su, ll, lu, yeq, yfull, rd, rl, ru, az, pz, aty, ls, us, qs, Dsc, Esc, c, isl, isu, dinv, kd } = this;
+    const { dz, adz, dsl, dsu, dll, dlu, dyeq, slPrev, suPrev, llPrev, luPrev } = this;
+    const step = !Number.isNaN(ap);
+    if (step) for (let j = 0; j < n; j++) z[j] += ap * dz[j];
     let yMax = 0;
-    for (let i = 0; i < m; i++) {
-      const k = kind[i];
-      const y = k === EQUAL ? yeq[i] : (hasUpper(k) ? lu[i] : 0) - (hasLower(k) ? ll[i] : 0);
-      yfull[i] = y;
-      yMax = Math.max(yMax, (Math.abs(y) * Esc[i]) / c);
-    }
-    this.mulP(z, pz);
-    this.mulAt(yfull, aty);
-    this.mulA(z, az);
     let prim = 0, azMax = 0, compl = 0, sum = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
+      const lo = hasLower(k), hi = hasUpper(k);
+      if (step) {
+        // A z follows z (A dz is the direction's): no product per iteration for it
+        az[i] += ap * adz[i];
+        slPrev[i] = sl[i];
+        suPrev[i] = su[i];
+        llPrev[i] = ll[i];
+        luPrev[i] = lu[i];
+        if (lo) {
+          sl[i] += ap * dsl[i];
+          ll[i] += ad * dll[i];
+        }
+        if (hi) {
+          su[i] += ap * dsu[i];
+          lu[i] += ad * dlu[i];
+        }
+        if (k === EQUAL) yeq[i] += ad * dyeq[i];
+      }
+      const y = k === EQUAL ? yeq[i] : (hi ? lu[i] : 0) - (lo ? ll[i] : 0);
+      yfull[i] = y;
+      const e = Esc[i];
+      yMax = Math.max(yMax, (Math.abs(y) * e) / c);
       const a = az[i];
-      const r1 = k === EQUAL ? a - ls[i] : hasLower(k) ? a - sl[i] - ls[i] : 0;
-      const r2 = hasUpper(k) ? a + su[i] - us[i] : 0;
+      const r1 = k === EQUAL ? a - ls[i] : lo ? a - sl[i] - ls[i] : 0;
+      const r2 = hi ? a + su[i] - us[i] : 0;
       rl[i] = r1;
       ru[i] = r2;
-      const e = Esc[i];
       prim = Math.max(prim, Math.abs(r1) / e, Math.abs(r2) / e);
       if (k !== FREE) azMax = Math.max(azMax, Math.abs(a) / e);
-      if (hasLower(k)) {
+      let ia = 0, ib = 0;
+      if (lo) {
         const p = sl[i] * ll[i];
         compl = Math.max(compl, p);
         sum += p;
+        ia = 1 / sl[i];
       }
-      if (hasUpper(k)) {
+      if (hi) {
         const p = su[i] * lu[i];
         compl = Math.max(compl, p);
         sum += p;
+        ib = 1 / su[i];
       }
+      isl[i] = ia;
+      isu[i] = ib;
+      const di = k === EQUAL ? 0 : k === FREE ? 1 : Math.min(MAX_DINV, 1 / (ll[i] * ia + lu[i] * ib));
+      dinv[i] = di;
+      kd[n + i] = k === FREE ? -1 : k === EQUAL ? 0 : -di;
     }
+    this.mulP(z, pz);
+    this.mulAt(yfull, aty);
     this.complSum = sum;
     compl /= c;
     // the objective's terms for the duality gap (see the header)
@@ -738,13 +728,18 @@ export class InteriorPointQp {
   }
 
   /**
-   * The Newton direction for the complementarity targets rcl/rcu at the current factorization:
-   * the reduced system, then the slack and multiplier steps from A dz (see the header), and in the
-   * same pass the largest steps in (0, 1e30] keeping the slacks (stepP) and the multipliers (stepD)
-   * >= 0 (a missing side's steps are 0; a ratio is divided out only where it is the smallest so far).
+   * The Newton direction at the current factorization for the complementarity targets rc (see the
+   * header), written to rcl/rcu by the right-hand side's pass: the predictor's (target NaN)
+   * rc = -s lambda, the corrector's rc = target - s lambda - ds_aff dlambda_aff with the predictor's
+   * steps still in dsl..dlu. Then the reduced system, the slack and multiplier steps from A dz, and
+   * in the same pass the largest steps in (0, 1e30] keeping the slacks (stepP) and the multipliers
+   * (stepD) >= 0 (a missing side's steps are 0; a ratio is divided out only where it is the
+   * smallest so far); for the predictor also the sums of ds lambda, s dlambda and ds dlambda over
+   * the sides, from which mu_aff follows for any step lengths.
    */
-  private direction(maxRefine = this.maxRefine): void {
+  private direction(maxRefine: number, target: number): void {
     const { n, m, kind, sl, su, ll, lu, isl, isu, rd, rl, ru, rcl, rcu, dinv, rhs, sol, dz, adz, dsl, dsu, dll, dlu, dyeq } = this;
+    const predictor = Number.isNaN(target);
     // the right-hand side (a missing side's slack reciprocal, residual and target are 0) and its
     // largest entry (the refinement's scale)
     let scale = 0;
@@ -755,7 +750,15 @@ export class InteriorPointQp {
     }
     for (let i = 0; i < m; i++) {
       const k = kind[i];
-      const v = k === EQUAL ? -rl[i] : k === FREE ? 0 : -dinv[i] * ((ll[i] * rl[i] - rcl[i]) * isl[i] + (rcu[i] + lu[i] * ru[i]) * isu[i]);
+      let v = 0;
+      if (k === EQUAL) v = -rl[i];
+      else if (k !== FREE) {
+        const cl = hasLower(k) ? (predictor ? -sl[i] * ll[i] : target - sl[i] * ll[i] - dsl[i] * dll[i]) : 0;
+        const cu = hasUpper(k) ? (predictor ? -su[i] * lu[i] : target - su[i] * lu[i] - dsu[i] * dlu[i]) : 0;
+        rcl[i] = cl;
+        rcu[i] = cu;
+        v = -dinv[i] * ((ll[i] * rl[i] - cl) * isl[i] + (cu + lu[i] * ru[i]) * isu[i]);
+      }
       rhs[n + i] = v;
       scale = Math.max(scale, Math.abs(v));
     }
@@ -763,6 +766,7 @@ export class InteriorPointQp {
     for (let j = 0; j < n; j++) dz[j] = sol[j];
     this.mulA(dz, adz);
     let ap = 1e30, ad = 1e30;
+    let dsL = 0, sdL = 0, dsdL = 0;
     for (let i = 0; i < m; i++) {
       const k = kind[i];
       dyeq[i] = k === EQUAL ? sol[n + i] : 0;
@@ -798,6 +802,12 @@ export class InteriorPointQp {
       dll[i] = lL;
       dsu[i] = sU;
       dlu[i] = lU;
+      if (predictor) {
+        // (a missing side's steps are 0, and so are its terms)
+        dsL += sL * ll[i] + sU * lu[i];
+        sdL += sl[i] * lL + su[i] * lU;
+        dsdL += sL * lL + sU * lU;
+      }
       if (sL < 0 && sl[i] + ap * sL < 0) ap = -sl[i] / sL;
       if (lL < 0 && ll[i] + ad * lL < 0) ad = -ll[i] / lL;
       if (sU < 0 && su[i] + ap * sU < 0) ap = -su[i] / sU;
@@ -805,6 +815,9 @@ export class InteriorPointQp {
     }
     this.stepP = ap;
     this.stepD = ad;
+    this.affDsL = dsL;
+    this.affSdL = sdL;
+    this.affDsdL = dsdL;
   }
 
   // ---------------------------------------------------------------------------------------------

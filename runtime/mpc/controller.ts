@@ -52,9 +52,13 @@ const GIVE_UP_RATIO = 1;
 const WARM_FAILURES = 3;
 const WARM_SETS_SHORT = 8;
 /** When both the warm walks and the crossovers keep failing (WARM_FAILURES each), they are skipped
- *  and only tried again every PROBE_EVERY-th solve: the interior-point answer is the answer then
- *  (bench:scale: the failed walks were a quarter of the time of an act at N = 160). */
-const PROBE_EVERY = 8;
+ *  and only tried again as probes, at the 4th, 8th, 16th, 32nd consecutive failure of their kind and
+ *  then every PROBE_MAX-th: the interior-point answer is the answer then (bench:scale: the failed
+ *  walks were a quarter of the time of an act at N = 160). The probes back off because where the
+ *  walks fail for good (Q-learning at N = 320) a probe every 8th solve was 28 failed walks of about
+ *  2.3 ms in 60 steps, 6 % of the time; a regime where the walks settle again is still found
+ *  within PROBE_MAX solves. */
+export const PROBE_MAX = 64;
 /** Weight of the older solves in the choice of how many stages of a warm set to shift (shift.ts
  *  `learnSplit`; bench:scale at N = 160, 4 x 100 steps: 0.8 keeps act at the full shift's 14.4
  *  sets per step, 0.5 and 0 (the last solve alone) gave 19 and 20). */
@@ -999,7 +1003,7 @@ export class MpcController implements LearnableMpc {
   /** Whether this attempt of an active-set walk is skipped: warm walks and crossovers have both
    *  failed WARM_FAILURES times in a row, and `failures` (the attempt's own count) is not at a probe. */
   private hopeless(slot: SolverSlot, failures: number): boolean {
-    return walksGivenUp(slot) && failures % PROBE_EVERY !== 0;
+    return walksGivenUp(slot) && !isProbe(failures);
   }
 
   private newSlot(): SolverSlot {
@@ -1178,6 +1182,12 @@ function failedResult(status: QpStatus, n: number, m: number, message: string): 
 /** A row of `MpcController.pinnedThetaRows` counts as active within this of its bound, or with a
  *  multiplier above this times max(1, max |y|) (relative). */
 const PINNED_ACTIVE_TOL = 1e-9;
+
+/** Whether the attempt after `failures` consecutive failures is a probe (see PROBE_MAX): a power
+ *  of two up to PROBE_MAX, then every multiple of it. */
+export function isProbe(failures: number): boolean {
+  return failures >= PROBE_MAX ? failures % PROBE_MAX === 0 : (failures & (failures - 1)) === 0;
+}
 
 /** Whether a slot's warm walks and crossovers have both failed WARM_FAILURES times in a row (its
  *  solves are then the interior-point method's, apart from probes). */

@@ -304,11 +304,11 @@ export class InteriorPointQp {
   private deltaNow = DEFAULT_DELTA;
   /** The step lengths of the last direction: slacks, multipliers. */
   private stepP = 1;
+  private stepD = 1;
   /** The predictor's sums over the sides of ds lambda, s dlambda and ds dlambda (`direction`). */
   private affDsL = 0;
   private affSdL = 0;
   private affDsdL = 0;
-  private stepD = 1;
   /** The diagonal of the unregularized K for the refinement (SparseLdl.setRefinement): P's part
    *  written with `vals` (before delta is added), the rows' per iteration. */
   private readonly kd: Float64Array;
@@ -540,8 +540,9 @@ export class InteriorPointQp {
       this.direction(0, NaN);
       let sigma = 0;
       if (nc > 0 && mu > 0) {
-        // mu_aff = sum (s + ap ds)(lambda + ad dlambda) / nc from the direction pass's sums
-        const sp = this.stepP, sd = this.stepD;
+        // mu_aff = sum (s + ap ds)(lambda + ad dlambda) / nc at the affine steps in (0, 1] (N&W
+        // Algorithm 16.4; they were not capped at 1 before), from the direction pass's sums
+        const sp = Math.min(1, this.stepP), sd = Math.min(1, this.stepD);
         const muAff = (this.complSum + sp * this.affDsL + sd * this.affSdL + sp * sd * this.affDsdL) / nc;
         const ratio = Math.max(0, muAff / mu);
         sigma = Math.min(1, ratio * ratio * ratio);

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { FileReadError, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
-import { checkRunDir, claimRunDir, defaultRunDir, preparePlantLoader, printMulti, printSummary } from "./train.js";
+import { checkRunDir, claimRunDir, defaultRunDir, printMulti, printSummary } from "./train.js";
 import { runSeeds } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
 import { availableParallelism } from "node:os";
@@ -35,7 +35,6 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     const dir = flags.out ?? defaultRunDir(specPath, "-eval");
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined) throw new CliError("use either --seed or --seeds, not both", 2);
-    await preparePlantLoader(flags.plant);
     const setup = await prepare(specPath, flags);
     // refused at once if it holds a run (without --force); replaced only once every input is checked
     // (the job is built once more for that only when there is an old run to replace)

@@ -75,24 +75,3 @@ export function raiseExitCode(code: 0 | 1 | 2): void {
 export function printJson(record: unknown): void {
   process.stdout.write(JSON.stringify(record) + "\n");
 }
-
-let tsLoader: Promise<void> | undefined;
-
-/**
- * Lets `import()` load a TypeScript module (a `--plant module.ts`). From the sources (tsx) this is
- * already the case; the compiled CLI registers tsx's loader if the app has tsx installed, and
- * otherwise throws FileReadError with what to do (tsx is not a dependency of mpcrl).
- */
-export function enableTypeScriptImports(path: string): Promise<void> {
-  if (!/\.[cm]?tsx?$/.test(path) || import.meta.url.endsWith(".ts")) return Promise.resolve();
-  tsLoader ??= import("tsx/esm/api").then(
-    (m: { register: () => unknown }) => {
-      m.register();
-    },
-    () => {
-      tsLoader = undefined;
-      throw new FileReadError(`'${path}' is TypeScript: install tsx next to mpcrl (npm install --save-dev tsx) to load it, or compile it to JavaScript`);
-    },
-  );
-  return tsLoader;
-}

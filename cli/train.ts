@@ -15,13 +15,13 @@ import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
 import { comparisonLines, diagnosticsLines, type Verdict } from "../runtime/learn/verdict.js";
 import { runDiagnostics } from "../runtime/run/verdict.js";
-import { CheckpointError, parseCheckpoint, type DriverCheckpoint } from "../runtime/run/driver.js";
-import { enableTypeScriptImports, FileReadError, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
+import { CheckpointError, checkResume, parseCheckpoint, type DriverCheckpoint } from "../runtime/run/driver.js";
+import { FileReadError, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
 import type { VerdictRequest } from "../runtime/learn/verdict.js";
-import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
+import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, specRecordOf, type CommonFlags } from "./train_setup.js";
 
 export interface TrainFlags extends CommonFlags {
   out?: string;
@@ -132,17 +132,6 @@ export function summaryJson(s: RunSummary, dir: string): Record<string, unknown>
   return { ...rest, wallTimeSeconds: wallTime, runFolder: dir, report: join(dir, "report.html") };
 }
 
-/** A `--plant module.ts` needs a TypeScript loader in the compiled CLI (tsx, when the app has it). */
-export async function preparePlantLoader(plant: string | undefined): Promise<void> {
-  if (plant === undefined) return;
-  try {
-    await enableTypeScriptImports(plant);
-  } catch (err) {
-    if (err instanceof FileReadError) throw new CliError(`--plant: ${err.message}`, 2);
-    throw err;
-  }
-}
-
 export function multiSummaryJson(m: MultiSummary, dir: string): Record<string, unknown> {
   return { ...m, runFolder: dir };
 }
@@ -200,6 +189,7 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     let spec = specPath;
     let resume = false;
     let dir: string;
+    let checkpoint: DriverCheckpoint | undefined;
     if (flags.resume !== undefined) {
       if (flags.out !== undefined) throw new CliError("--resume continues the run in its own folder: drop --out", 2);
       const cpPath = join(flags.resume, "checkpoint.json");
@@ -212,6 +202,7 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
         if (err instanceof FileReadError || err instanceof CheckpointError) throw new CliError(err.message, 2);
         throw err;
       }
+      checkpoint = cp;
       resume = true;
       dir = flags.resume;
       if (spec === undefined) throw new CliError("--resume needs the spec file too: mpcrl train spec.mpcrl --resume DIR", 2);
@@ -225,12 +216,11 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
         episodes: String(st.episodes),
         steps: String(st.steps),
         ...(st.disturbance !== undefined && st.disturbance !== "random (seeded)" ? { disturbance: st.disturbance } : {}),
-        ...(st.plant !== undefined && flags.plant === undefined && /\.(ts|js|mjs)$/.test(st.plant) ? { plant: st.plant } : {}),
+        ...(st.plant !== undefined && flags.plant === undefined && /\.[cm]?[jt]s$/.test(st.plant) ? { plant: st.plant } : {}),
       };
     } else dir = flags.out ?? defaultRunDir(spec ?? "run");
     if (spec === undefined) throw new CliError("missing the spec file: mpcrl train spec.mpcrl", 2);
     if (flags.force && resume) throw new CliError("--force starts over and --resume continues: give one of them", 2);
-    await preparePlantLoader(flags.plant);
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined && !resume) throw new CliError("use either --seed or --seeds, not both", 2);
     if (seeds && resume) throw new CliError("--resume continues one run; it cannot be combined with --seeds", 2);
@@ -250,6 +240,12 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     const setup = await prepare(spec, flags);
     // refused at once if it holds a run (without --force); replaced only once the run is built
     if (!resume) checkRunDir(dir, flags.force, "train");
+    if (checkpoint !== undefined) {
+      // another spec's checkpoint, or this spec edited since the run started: refused before the
+      // run is built (the driver checks again); a checkpoint that records no spec: resumed, said so
+      const note = checkResume(checkpoint, setup.settings, dir, { record: specRecordOf(spec, setup.source), path: spec });
+      if (note !== undefined) process.stderr.write(`mpcrl train: note: ${note}\n`);
+    }
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
     let stop = false;
     let stopAt = 0;

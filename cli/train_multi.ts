@@ -18,10 +18,9 @@ export function spawnJob(job: RunJob): Promise<WorkerReply> {
   const self = import.meta.url;
   const isTs = self.endsWith(".ts");
   const url = new URL(isTs ? "./train_worker.ts" : "./train_worker.js", self);
-  // Run from sources (tsx), or load a TypeScript plant module from the compiled CLI: a tiny ESM
-  // bootstrap registers tsx's loader in the worker first.
-  const needsTsx = isTs || /\.[cm]?tsx?$/.test(job.flags.plant ?? "");
-  const entry = needsTsx
+  // Run from sources (tsx): a tiny ESM bootstrap registers tsx's loader in the worker first (a
+  // --plant module needs none: runtime/plants/module.ts bundles it with esbuild)
+  const entry = isTs
     ? new URL(
         "data:text/javascript," +
           encodeURIComponent(`import { register } from ${JSON.stringify(import.meta.resolve("tsx/esm/api"))}; register(); await import(${JSON.stringify(url.href)});`),

@@ -8,7 +8,7 @@ import { jsonToTheta } from "../runtime/run/params.js";
 import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { Plant } from "../runtime/plants/types.js";
-import { CliError, parsePositiveInt, prepare, trainerFor, type CommonFlags, type Setup } from "./train_setup.js";
+import { CliError, parsePositiveInt, prepare, specRecordOf, trainerFor, type CommonFlags, type Setup } from "./train_setup.js";
 
 export interface RunJob {
   readonly specPath: string;
@@ -93,6 +93,8 @@ export async function runJob(
     progressEvery: 25,
     firstEpisode: job.episodeRange?.[0],
     report: wantVerdict ? undefined : report,
+    // a training's checkpoints record its spec: --resume refuses the run under an edited one
+    ...(job.learn ? { spec: specRecordOf(job.specPath, setup.source), specPath: job.specPath } : {}),
   });
   if (!wantVerdict) return result;
   if (result.status !== "completed") {

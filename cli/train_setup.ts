@@ -8,17 +8,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { compileToModule, type CompiledModule, type NlpModule } from "../compiler/index.js";
 import type { NonlinearMpc } from "../runtime/nmpc/learnable.js";
-import { renderDiagnostics } from "../language/index.js";
+import { format, parse, renderDiagnostics } from "../language/index.js";
 import type { TrainSpec } from "../runtime/learn/config.js";
 import { parseDataset, type Rollout } from "../runtime/learn/dataset.js";
 import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides, type TrainableController } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { parseDisturbance, recordedDisturbanceShortfall, type DisturbanceSource, type RecordedDisturbance } from "../runtime/plants/disturbance.js";
-import { loadPlantModule } from "../runtime/plants/module.js";
+import { loadPlantModule, PlantModuleError } from "../runtime/plants/module.js";
 import type { Plant } from "../runtime/plants/types.js";
 import { thetaNames } from "../runtime/run/params.js";
 import type { RunSettings } from "../runtime/run/driver.js";
+import { specRecord, type SpecRecord } from "../runtime/run/spec.js";
 import { cannotReadMessage, useColor } from "./io.js";
 import { plantStateBox } from "./plant_bounds.js";
 
@@ -102,6 +103,31 @@ function readText(path: string, what: string): string {
   }
 }
 
+/**
+ * The canonical form of a spec's text for `--resume` (runtime/run/spec.ts): line ends read as LF,
+ * every comment blanked out (its line breaks kept: a line break can end a statement), then the
+ * formatter's output (language/format.ts) without its blank lines. Why the formatter and not the text: it prints the AST
+ * and checks that its output reads back as the same AST, so two texts with one canonical form are
+ * one program, whatever their whitespace and comments, which cannot change the controller; a run
+ * whose spec was reindented or commented since it started resumes. Why not the checker's model or
+ * the compiled module: they are not text with a stable rendering, and they would change with the
+ * compiler's version, refusing unedited specs. The formatter keeps a matrix literal written one
+ * row per line as it finds it, so re-breaking a matrix's rows counts as an edit: refused, the safe
+ * side. A text with syntax errors is its own canonical form (the formatter leaves it as it is).
+ */
+export function canonicalSpec(text: string): string {
+  const lf = text.replace(/\r\n?/g, "\n");
+  const chars = lf.split("");
+  for (const c of parse(lf).program.comments) for (let i = c.span.start; i < c.span.end; i++) if (chars[i] !== "\n") chars[i] = " ";
+  // blank lines (left by a comment, or kept by the formatter between items) are layout too
+  return format(chars.join("")).text.split("\n").filter((l) => l.trim() !== "").join("\n");
+}
+
+/** What identifies the spec at `specPath` with text `source`, recorded in a run's checkpoints. */
+export function specRecordOf(specPath: string, source: string): SpecRecord {
+  return specRecord(basename(specPath), source, canonicalSpec(source));
+}
+
 /** `source`: the spec's text when it is not the file's (a study's trial); files stay relative to `specPath`. */
 export async function prepare(specPath: string, flags: CommonFlags, sourceText?: string): Promise<Setup> {
   const source = sourceText ?? readText(specPath, "the spec");
@@ -171,6 +197,8 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
         try {
           return await loadPlantModule(flags.plant);
         } catch (err) {
+          // a module that cannot be loaded names itself; an error the module threw gets its name
+          if (err instanceof PlantModuleError) throw new CliError(`--plant: ${err.message}`, 2);
           throw new CliError(`${flags.plant}: ${err instanceof Error ? err.message : String(err)}`, 2);
         }
       }

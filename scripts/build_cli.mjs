@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = join(root, "dist/cli");
-const external = ["commander", "tsx", "bullmq", "ioredis"];
+const external = ["commander", "tsx", "bullmq", "ioredis", "esbuild"];
 const alias = { chevrotain: join(root, "node_modules/chevrotain/lib/chevrotain.mjs") };
 const common = { bundle: true, platform: "node", target: "node20", external, alias, logLevel: "warning", absWorkingDir: root };
 

@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { parsePositiveInt, parseSeed, parseSeeds } from "../train_setup.js";
+import { loadPlantModule, PlantModuleError } from "../../runtime/plants/module.js";
+import { canonicalSpec, parsePositiveInt, parseSeed, parseSeeds } from "../train_setup.js";
 import { resumeConflicts } from "../train.js";
-import { runCli } from "./cli.js";
+import { runCli, spawnCli } from "./cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-redteam-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -225,6 +226,131 @@ describe("--resume", () => {
     // the same values as the checkpoint's are no conflict
     expect(resumeConflicts({ seed: "1", steps: "5" }, { seed: 1, episodes: 1, steps: 5 })).toBeNull();
     expect(resumeConflicts({ disturbance: "x.json" }, { seed: 1, episodes: 1, steps: 5, disturbance: "random (seeded)" })).toMatch(/drop --disturbance x.json/);
+  });
+});
+
+describe("--resume under an edited spec", () => {
+  const folder = join(tmp, "edits");
+  mkdirSync(folder);
+  const specPath = join(folder, "tiny.mpcrl");
+  // the same controller: indented otherwise, comments added, line ends CRLF
+  const COMMENTED = `// a comment on top\n${SPEC.replace("  horizon 5\n", "      horizon   5 // five steps\n  /* a block\n     comment */\n")}`.replace(/\n/g, "\r\n");
+  // another controller, the same parameter layout: another weight on the input
+  const EDITED = SPEC.replace("0.5*u'*u\n}", "0.7*u'*u\n}");
+
+  it("the canonical form ignores whitespace and comments and nothing else", () => {
+    expect(canonicalSpec(COMMENTED)).toBe(canonicalSpec(SPEC));
+    expect(canonicalSpec(EDITED)).not.toBe(canonicalSpec(SPEC));
+    // a comment's line break still ends the line: two statements stay two
+    expect(canonicalSpec("const a = 1 /* x\n */ const b = 2\n")).toBe(canonicalSpec("const a = 1\nconst b = 2\n"));
+  });
+
+  it("refuses a spec whose body changed (nothing written), resumes one with only whitespace and comments changed, and an older checkpoint with a note", async () => {
+    writeFileSync(specPath, SPEC);
+    const run = join(folder, "run");
+    const r0 = await runCli("train", specPath, "--out", run, "--steps", "5", "--no-eval");
+    expect(r0.code, r0.stderr).toBe(0);
+    const before = snapshot(run);
+    writeFileSync(specPath, EDITED);
+    const edited = await runCli("train", specPath, "--resume", run, "--no-eval");
+    expectUsageError(
+      edited,
+      "train",
+      /^mpcrl train: --resume: '.*tiny\.mpcrl' changed since the run in '.*run' started \(the resumed steps would train another controller than the checkpoint's\): restore the spec the run started with, or start a new run \(--out NEWDIR, or --out .*run --force to replace this one\)\n$/,
+    );
+    expect(snapshot(run)).toEqual(before);
+
+    writeFileSync(specPath, COMMENTED);
+    const commented = await runCli("train", specPath, "--resume", run, "--no-eval");
+    expect(commented.code, commented.stderr).toBe(0);
+    expect(commented.stderr).not.toMatch(/note/);
+
+    // an older checkpoint (no record of its spec): resumed, said so on stderr, recorded from then on
+    const cpPath = join(run, "checkpoint.json");
+    const { spec: recorded, ...older } = JSON.parse(readFileSync(cpPath, "utf8")) as Record<string, unknown>;
+    expect(recorded).toMatchObject({ file: "tiny.mpcrl" });
+    writeFileSync(cpPath, JSON.stringify(older));
+    const old = await runCli("train", specPath, "--resume", run, "--no-eval");
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stderr).toMatch(/^mpcrl train: note: the checkpoint in '.*run' records no fingerprint of its spec \(an older mpcrl wrote it\), so an edit of '.*tiny\.mpcrl' since the run started cannot be detected; resuming with the spec as it is now \(the next checkpoints record it\)\n/);
+    expect(JSON.parse(readFileSync(cpPath, "utf8")).spec).toEqual(recorded);
+  });
+});
+
+describe("--plant modules outside an ES-module package", () => {
+  // a folder whose package.json does not say "type": "module": .ts and .js files there are CommonJS to Node and tsx
+  const plants = join(tmp, "plants");
+  mkdirSync(plants);
+  writeFileSync(join(plants, "package.json"), JSON.stringify({ name: "my-plants", private: true }));
+  writeFileSync(join(plants, "gain.ts"), "export const gain = (s: number): number => 0.9 * s;\n");
+  const TS_PLANT = `import { gain } from "./gain.js";
+export function createPlant() {
+  let s: number[] = [0, 0];
+  return {
+    nx: 2,
+    nu: 1,
+    reset(seed: number): number[] { s = [0, 0.1 + (seed % 2) * 0.01]; return s.slice(); },
+    step(a: ArrayLike<number>) {
+      const cost = s[0] * s[0] + s[1] * s[1] + 0.5 * a[0] * a[0];
+      s = [gain(s[0]) + 0.25 * s[1] + 0.03 * a[0], s[1] + 0.25 * a[0]];
+      return { observation: s.slice(), cost, terminated: false, truncated: false, info: { violations: 0 } };
+    },
+  };
+}
+`;
+  const JS_PLANT = TS_PLANT.replace('import { gain } from "./gain.js";\n', "const gain = (s) => 0.9 * s;\n").replace(/: number\[\]|: number|: ArrayLike<number>/g, "");
+  const plant = (name: string, text: string): string => {
+    writeFileSync(join(plants, name), text);
+    return join(plants, name);
+  };
+  const ts = plant("plant.ts", TS_PLANT);
+  const js = plant("plant.js", JS_PLANT);
+
+  it("load as .ts, .mts, .js, .mjs and .cjs, leaving no temporary file and nothing in the module's folder", async () => {
+    const files = [ts, plant("plant.mts", TS_PLANT), js, plant("plant.mjs", JS_PLANT), plant("plant.cjs", JS_PLANT.replace("export function createPlant", "module.exports.createPlant = function"))];
+    const mine = snapshot(plants);
+    const scratch = join(tmp, "scratch");
+    mkdirSync(scratch);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = scratch; // where the bundled copies go (os.tmpdir())
+    try {
+      for (const f of files) {
+        const p = await loadPlantModule(f);
+        expect(Array.from(p.reset(1)), f).toEqual([0, 0.11]);
+        expect(p.step([0]).cost, f).toBeCloseTo(0.0121, 12);
+        expect(Array.from(p.step([0]).observation), f).toEqual([0.9 * 0.25 * 0.11 + 0.25 * 0.11, 0.11]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(scratch)).toEqual([]);
+    expect(snapshot(plants)).toEqual(mine);
+  });
+
+  it("refuse what cannot be a plant module with one line that says what to do", async () => {
+    const cases: [string, string, RegExp][] = [
+      ["syntax.ts", "export function createPlant( {\n", /^cannot load '.*syntax\.ts': syntax\.ts:2:1: Expected identifier but found end of file$/],
+      ["await.mts", "const k = await Promise.resolve(1);\nexport const createPlant = () => k;\n", /^cannot load '.*await\.mts': a plant module cannot use top-level await; await inside createPlant instead \(it may be async\)$/],
+      ["plant.json", "{}\n", /^'.*plant\.json' is not a plant module: expected a \.ts, \.mts, \.cts, \.js, \.mjs or \.cjs file$/],
+      ["none.ts", "export const x = 1;\n", /none\.ts: expected `export function createPlant\(\)` \(or a default export\)/],
+    ];
+    for (const [name, text, pattern] of cases) {
+      const err = await loadPlantModule(plant(name, text)).then(() => undefined, (e: unknown) => e);
+      expect(err, name).toBeInstanceOf(PlantModuleError);
+      expect((err as Error).message, name).toMatch(pattern);
+    }
+    expectUsageError(await runCli("eval", spec, "--plant", join(plants, "plant.json"), "--out", join(tmp, "never-plant")), "eval", /^mpcrl eval: --plant: '.*plant\.json' is not a plant module/);
+    expect(existsSync(join(tmp, "never-plant"))).toBe(false);
+  });
+
+  it("load in the CLI as a user runs it (the compiled bundle when it is fresh, else the sources through tsx)", () => {
+    for (const f of [ts, js]) {
+      const out = join(tmp, `spawned-${f.endsWith(".ts") ? "ts" : "js"}`);
+      const r = spawnCli("eval", spec, "--plant", f, "--steps", "3", "--out", out, "--json");
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ kind: "evaluation", steps: 3 });
+    }
   });
 });
 

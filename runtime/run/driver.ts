@@ -10,6 +10,7 @@ import type { QpTemplate } from "../mpc/template.js";
 import type { EpisodeRecord, EpisodicTrainer, StepRecord, TrainerCheckpoint } from "../learn/types.js";
 import { controllerStateBounds } from "./controller_bounds.js";
 import { formatParamsJson, paramLayoutJson, thetaNames, thetaToJson } from "./params.js";
+import { isSpecRecord, resumeSpecCheck, type SpecRecord } from "./spec.js";
 import { summarizeRun, type RunSummary } from "./summary.js";
 import { RunWriter, type LineFile } from "./writer.js";
 
@@ -62,6 +63,14 @@ export interface RunOptions {
    * parameter update. Absent: taken from the trainer's `mpc.template` when it has one.
    */
   readonly template?: QpTemplate;
+  /**
+   * What identifies the spec (runtime/run/spec.ts): recorded in every checkpoint; on `resume`, a
+   * checkpoint that records another spec is refused (CheckpointError). One that records none (an
+   * older version's) is resumed: the caller says so (`resumeSpecCheck` gives the note).
+   */
+  readonly spec?: SpecRecord;
+  /** The spec's path as the user gave it, for the refusal's message (default `settings.spec`). */
+  readonly specPath?: string;
 }
 
 /** Optional trainer hook: figures of the update made since the last call (e.g. DPG's gradient norm), then cleared. */
@@ -80,6 +89,8 @@ export interface DriverCheckpoint {
   readonly inEpisode: boolean;
   readonly sizes: Record<string, number>;
   readonly elapsed: number;
+  /** The spec the run was started with (absent in checkpoints of older versions). */
+  readonly spec?: SpecRecord;
 }
 
 const fmt = (v: number): string => (Number.isNaN(v) ? "" : String(v));
@@ -181,6 +192,7 @@ export function parseCheckpoint(json: unknown, path: string): DriverCheckpoint {
   for (const k of ["episodes", "steps"]) if (!isCount(settings[k], 1)) bad(`\`settings.${k}\` is ${JSON.stringify(settings[k]) ?? "missing"}, not a positive integer`);
   if (!isCount(settings.seed, 0)) bad(`\`settings.seed\` is ${JSON.stringify(settings.seed) ?? "missing"}, not a non-negative integer`);
   for (const k of ["disturbance", "plant"]) if (settings[k] !== undefined && typeof settings[k] !== "string") bad(`\`settings.${k}\` is not a string`);
+  if (json.spec !== undefined && !isSpecRecord(json.spec)) bad("`spec` is not a spec's fingerprint (file, sha256, canonicalSha256)");
   return json as unknown as DriverCheckpoint;
 }
 
@@ -207,6 +219,21 @@ export function checkpointMismatch(cp: Pick<DriverCheckpoint, "settings">, setti
     if (key(was.paramLayout) !== key(now.paramLayout)) return "the checkpoint's learnable parameters have other shapes or structures than the spec's";
   }
   return null;
+}
+
+/**
+ * Throws CheckpointError when the checkpoint in `dir` is not of the run being resumed: another
+ * controller, algorithm or parameter layout (`checkpointMismatch`, against `settings`), or, when
+ * `spec` is given, a spec that is not the one the run started with (runtime/run/spec.ts). Returns
+ * the note to show when the checkpoint records no spec (an older version's: resumed, not refused).
+ */
+export function checkResume(cp: DriverCheckpoint, settings: RunSettings, dir: string, spec?: { readonly record: SpecRecord; readonly path: string }): string | undefined {
+  const mismatch = checkpointMismatch(cp, settings);
+  if (mismatch !== null) throw new CheckpointError(`the checkpoint in ${dir} is not of this spec's run: ${mismatch}`);
+  if (spec === undefined) return undefined;
+  const check = resumeSpecCheck(cp.spec, spec.record, spec.path, dir);
+  if (!check.ok) throw new CheckpointError(`--resume: ${check.message}`);
+  return check.note;
 }
 
 export function readCheckpoint(dir: string): DriverCheckpoint {
@@ -244,8 +271,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let writer: RunWriter;
   if (opts.resume) {
     const cp = readCheckpoint(opts.dir);
-    const mismatch = checkpointMismatch(cp, settings);
-    if (mismatch !== null) throw new CheckpointError(`the checkpoint in ${opts.dir} is not of this spec's run: ${mismatch}`);
+    checkResume(cp, settings, opts.dir, opts.spec !== undefined ? { record: opts.spec, path: opts.specPath ?? String(settings.spec ?? "the spec") } : undefined);
     trainer.restore(cp.trainer);
     writer = new RunWriter(opts.dir, cp.sizes);
     episode = cp.episode;
@@ -267,6 +293,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       inEpisode: mid,
       sizes: writer.sizes(),
       elapsed: elapsed(),
+      ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
     };
     writer.json("checkpoint.json", cp);
     writer.text("params.json", formatParamsJson(thetaToJson(opts.layout, trainer.getTheta())));

@@ -3,6 +3,7 @@
 // value inside its declared range. A value outside is refused with a message naming the
 // parameter, the entry, the value and the box; nothing is clamped silently.
 
+import { describeValue } from "./arguments.js";
 import type { ParamLayout } from "./types.js";
 import type { RuntimeLayout } from "./template.js";
 
@@ -11,6 +12,11 @@ export function entryName(p: Pick<ParamLayout, "name" | "rows" | "cols" | "size"
   if (p.size === 1) return p.name;
   if (p.structure === "matrix" && p.rows > 1 && p.cols > 1) return `${p.name}[${Math.floor(i / p.cols)},${i % p.cols}]`;
   return `${p.name}[${i}]`;
+}
+
+/** A number as itself; anything else (a string "0.5", null) so that it is not mistaken for one. */
+function shown(v: unknown): string {
+  return typeof v === "number" ? String(v) : describeValue(v);
 }
 
 function box(lo: number, hi: number): string {
@@ -30,7 +36,7 @@ export function thetaBoxViolation(params: readonly ParamLayout[], theta: ArrayLi
       const v = theta[p.offset + i];
       const lo = p.lower[i];
       const hi = p.upper[i];
-      if (!Number.isFinite(v)) return `parameter \`${p.name}\` entry ${entryName(p, i)} is ${v}, not a finite number`;
+      if (!Number.isFinite(v)) return `parameter \`${p.name}\` entry ${entryName(p, i)} is ${shown(v)}, not a finite number`;
       // written so that NaN bounds also refuse
       if (!(v >= lo && v <= hi)) return `parameter \`${p.name}\` entry ${entryName(p, i)} = ${v} is outside its declared box ${box(lo, hi)}`;
     }
@@ -72,7 +78,7 @@ function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string |
   const hi = r.upper === undefined ? Infinity : r.upper[i];
   if (Number.isFinite(v) && v >= lo && v <= hi) return null;
   const name = r.size === 1 ? r.name : `${r.name}[${i}]`;
-  if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${v}, not a finite number`;
+  if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${shown(v)}, not a finite number`;
   return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
 }
 
@@ -84,7 +90,7 @@ function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string |
  */
 export function nonFiniteEntry(what: "state" | "input", v: ArrayLike<number>): string | null {
   for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) return `${what}[${i}] is ${v[i]}, not a finite number`;
+    if (!Number.isFinite(v[i])) return `${what}[${i}] is ${shown(v[i])}, not a finite number`;
   }
   return null;
 }

@@ -17,6 +17,7 @@ import { QpSensitivity } from "../qp/sensitivity.js";
 import type { QpProblem, QpResult, QpSettings, QpStatus } from "../qp/types.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "./types.js";
 import { dataLayout, type DataLayout, type QpTemplate } from "./template.js";
+import { assertMpcOptions, assertRuntimeShape, assertVector, describeValue, isVector } from "./arguments.js";
 import { assertThetaInBoxes, nonFiniteDerivative, nonFiniteEntry, runtimeValueViolation } from "./bounds.js";
 import { learnSplit, rowStages, shiftHead, shiftWorkingSet, stageShift } from "./shift.js";
 import { linearStructure, type LinearStructure } from "./structure.js";
@@ -280,6 +281,8 @@ export class MpcController implements LearnableMpc {
 
   constructor(template: QpTemplate, options: MpcControllerOptions = {}) {
     const t = template;
+    // a wrong key or value is a TypeError / RangeError here, not a surprise at the first solve
+    assertMpcOptions(options, t.nu);
     this.template = t;
     this.layout = dataLayout(t);
     this.nx = t.nx;
@@ -381,6 +384,7 @@ export class MpcController implements LearnableMpc {
 
   /** Sets theta; a non-finite entry or one outside its declared box is refused (RangeError naming it). */
   setTheta(theta: ArrayLike<number>): void {
+    if (!isVector(theta)) throw new TypeError(`theta must be an array of ${this.nTheta} numbers, got ${describeValue(theta)}`);
     assertThetaInBoxes(this.params, theta, this.nTheta);
     this.theta.set(theta);
     this.dataDirty = true;
@@ -564,6 +568,7 @@ export class MpcController implements LearnableMpc {
    * theta and runtime values, with no solve in this mode since; else a new solve.
    */
   private reusedOrSolve(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
+    this.assertArguments(mode, state, input, runtime);
     const last = this.slots[mode].last;
     if (this.reuse && last.valid && last.result !== undefined && this.applyRuntime(runtime) === null && last.epoch === this.dataEpoch && sameValues(last.theta, this.theta)) {
       const t = this.template;
@@ -708,8 +713,6 @@ export class MpcController implements LearnableMpc {
       const r = layouts[k];
       const v = runtime[r.name];
       if (v === undefined) continue;
-      if (typeof v !== "number" && v.length !== r.size) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries, got ${v.length}`);
-      if (typeof v === "number" && r.size !== 1) throw new RangeError(`runtime value ${r.name} must have ${r.size} entries`);
       const why = runtimeValueViolation(r, v);
       if (why !== null) return why;
     }
@@ -736,6 +739,14 @@ export class MpcController implements LearnableMpc {
       }
     }
     return null;
+  }
+
+  /** A programming error in a call's arguments (TypeError / RangeError, thrown before anything is
+   *  written): the state (and Q's input) arrays of the right length, runtime values by declared name. */
+  private assertArguments(mode: Mode, state: unknown, input: unknown, runtime: unknown): void {
+    assertVector("state", state, this.nx);
+    if (mode === "Q" || input !== undefined) assertVector("input", input, this.nu);
+    if (runtime !== undefined) assertRuntimeShape(runtime, this.template.runtime);
   }
 
   /** Re-fills d if theta or runtime values changed, bumping the version of each changed block. */
@@ -774,6 +785,7 @@ export class MpcController implements LearnableMpc {
   /** Solves the mode's QP and records the solve as the mode's last one (kept when the active-set
    *  solver or the interior-point method answered; not an ADMM answer). */
   private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
+    this.assertArguments(mode, state, input, runtime);
     const slot = this.slots[mode];
     const last = slot.last;
     last.valid = false;
@@ -804,9 +816,7 @@ export class MpcController implements LearnableMpc {
 
   private solveModeFresh(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const t = this.template;
-    if (state.length !== t.nx) throw new RangeError(`state has length ${state.length}, expected ${t.nx}`);
-    if (input !== undefined && input.length !== t.nu) throw new RangeError(`input has length ${input.length}, expected ${t.nu}`);
-    // the one entry point of every call (act, value, qvalue, the gradients, the sensitivity): runtime
+    // (the shapes were checked by assertArguments) the one entry point of every call (act, value, qvalue, the gradients, the sensitivity): runtime
     // values, the measured state and the pinned input are checked here, before any QP sees them
     const refused = nonFiniteEntry("state", state) ?? (input !== undefined ? nonFiniteEntry("input", input) : null) ?? this.applyRuntime(runtime);
     if (refused !== null) return failedResult("invalid_input", t.n, t.m, refused);

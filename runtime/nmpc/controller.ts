@@ -163,11 +163,17 @@ export class NmpcController {
   }
 
   /** Converged solve from the solver's own previous iterate (or cold), at `state`. */
-  private solveAt(s: MultipleShootingSqp, state: ArrayLike<number>, shift: boolean): NlpStats {
+  private solveAt(s: MultipleShootingSqp, state: ArrayLike<number>, shift: boolean, closedLoop = false): NlpStats {
     if (!s.initialized) s.coldStart(state);
     else if (shift) s.shift();
     s.setInitialState(state);
-    return s.solve();
+    const stats = s.solve();
+    // a failed solve leaves an iterate that is no warm start (after a state far outside the domain
+    // every later value / gradient solve from it failed): the next solve starts cold, as on a fresh
+    // controller. Except a closed-loop step that ran into the iteration cap: its iterate is the
+    // SQP's progress so far, and the next step continues from it (the swing-up in closed_loop.test.ts)
+    if (!nlpConverged(stats.status) && !(closedLoop && stats.status === "max_iterations")) s.initialized = false;
+    return stats;
   }
 
   /** The first input of the MPC at `state` (closed-loop step: warm start from the shifted plan). */
@@ -177,7 +183,7 @@ export class NmpcController {
     if (bad !== null) return this.actResult(undefined, this.invalid(bad));
     if (this.mode === "sqp") {
       const s = this.solver("act");
-      const stats = this.solveAt(s, state, this.actHasPlan);
+      const stats = this.solveAt(s, state, this.actHasPlan, true);
       this.actHasPlan = true;
       return this.actResult(s, stats);
     }

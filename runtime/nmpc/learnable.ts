@@ -15,6 +15,7 @@
 //    learners see the plant's nx; predicted states are returned without the carried entries.
 
 import type { QpStatus } from "../qp/types.js";
+import { assertNonlinearOptions, assertRuntimeShape, assertVector, describeValue, isVector } from "../mpc/arguments.js";
 import { assertThetaInBoxes, nonFiniteEntry, runtimeValueViolation } from "../mpc/bounds.js";
 import type { RuntimeLayout } from "../mpc/template.js";
 import type { ActResult, GradResult, LearnableMpc, ParamLayout, PreviousInputSlot, RuntimeValues, SensitivityResult, ValueResult } from "../mpc/types.js";
@@ -93,6 +94,8 @@ export class NonlinearMpc implements LearnableMpc {
 
   constructor(template: NlpTemplate, options: NonlinearMpcOptions = {}) {
     const m = template.model;
+    // a wrong key or value is a TypeError / RangeError here, not a surprise at the first solve
+    assertNonlinearOptions(options, m.nu);
     this.template = template;
     const carried = Array.from(m.carriedInputs ?? []);
     this.nx = m.nx - carried.length;
@@ -143,6 +146,7 @@ export class NonlinearMpc implements LearnableMpc {
 
   /** Sets theta: a ThetaBoxError when not finite or outside the declared boxes. */
   setTheta(theta: ArrayLike<number>): void {
+    if (!isVector(theta)) throw new TypeError(`theta must be an array of ${this.nTheta} numbers, got ${describeValue(theta)}`);
     assertThetaInBoxes(this.params, theta, this.nTheta);
     this.nlp.setTheta(theta);
   }
@@ -184,9 +188,10 @@ export class NonlinearMpc implements LearnableMpc {
    * state or input entry, or runtime values outside their ranges, are refused (null, or why: the
    * caller returns status invalid_input; nothing is written then). Accepted runtime values are applied.
    */
-  private admit(state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime: RuntimeValues | undefined): string | null {
-    if (state.length !== this.nx) throw new RangeError(`state has length ${state.length}, expected ${this.nx}`);
-    if (input !== undefined && input.length !== this.nu) throw new RangeError(`input has length ${input.length}, expected ${this.nu}`);
+  private admit(state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime: RuntimeValues | undefined, q = false): string | null {
+    assertVector("state", state, this.nx);
+    if (q || input !== undefined) assertVector("input", input, this.nu);
+    if (runtime !== undefined) assertRuntimeShape(runtime, this.template.runtime);
     return nonFiniteEntry("state", state) ?? (input !== undefined ? nonFiniteEntry("input", input) : null) ?? this.applyRuntime(runtime);
   }
 
@@ -266,7 +271,7 @@ export class NonlinearMpc implements LearnableMpc {
   }
 
   qvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): ValueResult {
-    const why = this.admit(state, input, runtime);
+    const why = this.admit(state, input, runtime, true);
     return why !== null ? this.refusedValue(why) : this.valueResult(this.nlp.qvalue(this.x0(state), input));
   }
 
@@ -278,7 +283,7 @@ export class NonlinearMpc implements LearnableMpc {
   }
 
   gradQvalue(state: ArrayLike<number>, input: ArrayLike<number>, runtime?: RuntimeValues): GradResult {
-    const why = this.admit(state, input, runtime);
+    const why = this.admit(state, input, runtime, true);
     if (why !== null) return { ...this.refusedValue(why), grad: new Float64Array(this.nTheta).fill(NaN) };
     const r = this.nlp.gradQvalue(this.x0(state), input);
     return this.gradResult(r);

@@ -1,6 +1,7 @@
 // A plant from user functions: the initial state and the step are plain TypeScript functions,
 // given the plant's seeded random streams ("init", "noise") so episodes are reproducible.
 
+import { describeValue, isVector } from "../mpc/arguments.js";
 import { Rng } from "../rng.js";
 import type { DisturbanceSource } from "./disturbance.js";
 import type { Plant, PlantStep } from "./types.js";
@@ -33,11 +34,15 @@ export class FunctionPlant implements Plant {
   constructor(readonly config: FunctionPlantConfig) {
     this.nx = config.nx;
     this.nu = config.nu;
+    const len = config.episodeLength;
+    if (len !== undefined && !(len === Infinity || (Number.isInteger(len) && len >= 1))) throw new RangeError(`the plant's episodeLength must be an integer >= 1 (or Infinity), got ${describeValue(len)}`);
     this.s = new Float64Array(config.nx);
     this.e = new Float64Array(config.disturbance?.size ?? 0);
   }
 
   reset(seed: number): Float64Array {
+    if (typeof seed !== "number") throw new TypeError(`the plant's seed must be an integer, got ${describeValue(seed)}`);
+    if (!Number.isInteger(seed)) throw new RangeError(`the plant's seed must be an integer, got ${seed}`);
     this.noise = new Rng(seed, "noise");
     this.k = 0;
     const s0 = this.config.initial(new Rng(seed, "init"));
@@ -47,7 +52,12 @@ export class FunctionPlant implements Plant {
   }
 
   step(action: ArrayLike<number>): PlantStep {
-    if (action.length !== this.nu) throw new Error(`the plant expects ${this.nu} inputs, got ${action.length}`);
+    // refused before the disturbance is drawn: a refused step changes nothing (state, step count, noise stream)
+    if (!isVector(action)) throw new TypeError(`the plant's action must be an array of ${this.nu} numbers, got ${describeValue(action)}`);
+    if (action.length !== this.nu) throw new RangeError(`the plant expects ${this.nu} inputs, got ${action.length}`);
+    for (let i = 0; i < action.length; i++) {
+      if (!Number.isFinite(action[i])) throw new RangeError(`the plant's action[${i}] is ${typeof action[i] === "number" ? action[i] : describeValue(action[i])}, not a finite number`);
+    }
     if (this.config.disturbance) this.config.disturbance.sample(this.k, this.noise, this.e);
     const out = this.config.step(this.s, action, this.e, this.noise);
     if (out.next.length !== this.nx) throw new Error(`the plant's step returned ${out.next.length} states, expected ${this.nx}`);

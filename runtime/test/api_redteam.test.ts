@@ -1,0 +1,241 @@
+// Red-team of the public API of compiled controllers and plants, as an app calls them: a programming
+// error is a TypeError / RangeError naming the argument, thrown before anything is written; a
+// failed solve is a status; a refused call leaves the controller (and plant) as it was, so the
+// next valid call gives a fresh controller's answer; no NaN is ever returned as an action.
+
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileToModule, type CompiledModule, type NlpModule } from "../../compiler/index.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+function load(path: string): CompiledModule | NlpModule {
+  const r = compileToModule(readFileSync(root + path, "utf8"), { fileName: path });
+  const m = r.module ?? r.nlpModule;
+  if (m === undefined) throw new Error(`${path} did not compile`);
+  return m;
+}
+function qp(path: string): CompiledModule {
+  const m = load(path);
+  if (m.kind !== "qp") throw new Error(`${path} is not a linear MPC`);
+  return m;
+}
+function nlp(path: string): NlpModule {
+  const m = load(path);
+  if (m.kind !== "nlp") throw new Error(`${path} is not a nonlinear MPC`);
+  return m;
+}
+
+// each spec compiled once for the file
+const gz = qp("examples/gros_zanon/linear_mpc.mpcrl");
+const tracking = qp("examples/rate_tracking/rate_tracking.mpcrl");
+const msd = qp("examples/new_user/msd_qlearning.mpcrl");
+const cartpole = nlp("examples/cartpole/cartpole.mpcrl");
+const cstr = nlp("examples/cstr/cstr.mpcrl");
+
+const S_GZ = [0.5, 0.1];
+const S_CP = [0.1, 0.2, 0.3, 0.4];
+const S_CSTR = [0.8, 0.5, 134.14, 130];
+
+describe("a nonlinear controller after a failed solve (finding: the failed iterate poisoned the warm start)", () => {
+  // before: after one value / gradValue / policySensitivity at a state far outside the domain,
+  // every later V solve at an ordinary state failed (qp_failed from the diverged iterate), and an
+  // act after a failed act failed too
+  const far = S_CP.map(() => 1e8);
+  const calls: [string, (c: ReturnType<NlpModule["createController"]>) => { ok?: boolean; status: string }][] = [
+    ["value", (c) => c.value(far)],
+    ["gradValue", (c) => c.gradValue(far)],
+    ["policySensitivity", (c) => c.policySensitivity(far)],
+    ["act", (c) => c.act(far)],
+  ];
+  const fresh = cartpole.createController();
+  const ref = { v: fresh.value(S_CP).value, g: Array.from(fresh.gradValue(S_CP).grad), j: Array.from(fresh.policySensitivity(S_CP).jacobian), u: fresh.act(S_CP).u[0] };
+  for (const [name, call] of calls) {
+    it(`${name} at a far state: a status, then the next calls give a fresh controller's answers`, () => {
+      const c = cartpole.createController();
+      const bad = call(c);
+      expect(bad.status).not.toBe("solved");
+      const v = c.value(S_CP);
+      expect(v.status).toBe("solved");
+      expect(v.value).toBeCloseTo(ref.v, 9);
+      const g = c.gradValue(S_CP);
+      expect(g.ok).toBe(true);
+      g.grad.forEach((x, i) => expect(x).toBeCloseTo(ref.g[i], 6));
+      const s = c.policySensitivity(S_CP);
+      expect(s.ok).toBe(true);
+      s.jacobian.forEach((x, i) => expect(x).toBeCloseTo(ref.j[i], 6));
+      const a = c.act(S_CP);
+      expect(a.status).toBe("solved");
+      expect(a.u[0]).toBeCloseTo(ref.u, 6);
+    });
+  }
+});
+
+describe("arguments of the wrong kind are a TypeError naming them (before: 'Cannot read properties of null')", () => {
+  it("linear: state, input, theta, runtime values", () => {
+    const c = gz.createController();
+    for (const bad of [undefined, null, 3, "ab", { length: 2, 0: 0.5, 1: 0.1 }]) {
+      expect(() => c.act(bad as never)).toThrow(TypeError);
+      expect(() => c.value(bad as never)).toThrow(/^state must be an array of 2 numbers, got /);
+      expect(() => c.gradValue(bad as never)).toThrow(TypeError);
+      expect(() => c.policySensitivity(bad as never)).toThrow(TypeError);
+      expect(() => c.qvalue(S_GZ, bad as never)).toThrow(/^input must be an array of 1 numbers/);
+      expect(() => c.gradQvalue(S_GZ, bad as never)).toThrow(TypeError);
+      expect(() => c.setTheta(bad as never)).toThrow(/^theta must be an array of 16 numbers/);
+    }
+    expect(() => c.act(S_GZ, null as never)).toThrow(/runtime values must be an object/);
+    expect(() => c.act([0.5])).toThrow(RangeError);
+    // a string entry is named as a string, not printed as if it were the number 0.5
+    expect(c.act(["0.5", 0.1] as never).message).toBe('state[0] is the string "0.5", not a finite number');
+    // nothing was written: the same answer as a fresh controller
+    expect(c.act(S_GZ).u[0]).toBe(gz.createController().act(S_GZ).u[0]);
+    expect(Array.from(c.getTheta())).toEqual(Array.from(gz.template.theta0));
+  });
+
+  it("nonlinear: state, input, theta, runtime values", () => {
+    const c = cartpole.createController();
+    for (const bad of [undefined, null, 3, "abcd"]) {
+      expect(() => c.act(bad as never)).toThrow(/^state must be an array of 4 numbers/);
+      expect(() => c.value(bad as never)).toThrow(TypeError);
+      expect(() => c.qvalue(S_CP, bad as never)).toThrow(/^input must be an array of 1 numbers/);
+      expect(() => c.setTheta(bad as never)).toThrow(TypeError);
+    }
+    expect(() => c.act(S_CP, null as never)).toThrow(TypeError);
+    expect(c.value(S_CP).status).toBe("solved");
+  });
+});
+
+describe("runtime values are given by their declared names (before: a misspelt name was ignored)", () => {
+  it("linear: an unknown name is a TypeError listing the declared ones; nothing is written", () => {
+    const c = tracking.createController();
+    const fresh = tracking.createController();
+    expect(() => c.act([0.2, 0.1], { ref: [5, 0] } as never)).toThrow(/unknown runtime value `ref`: the controller declares `r`, `d`, `prev_u`/);
+    // an unknown name beside a good one: neither is applied
+    expect(() => c.value([0.2, 0.1], { r: [3, 0], rr: 1 } as never)).toThrow(TypeError);
+    expect(() => c.value([0.2, 0.1], { r: null } as never)).toThrow(/runtime value `r` must be an array of 2 numbers, got null/);
+    expect(() => c.value([0.2, 0.1], { r: "ab" } as never)).toThrow(TypeError);
+    expect(() => c.value([0.2, 0.1], { r: [1] })).toThrow(RangeError);
+    expect(c.act([0.2, 0.1]).u[0]).toBe(fresh.act([0.2, 0.1]).u[0]);
+    expect(() => gz.createController().act(S_GZ, { r: 1 } as never)).toThrow(/declares no runtime values/);
+  });
+
+  it("nonlinear: unknown names and wrong lengths throw (before: a wrong length was a status)", () => {
+    const c = cstr.createController();
+    expect(() => c.act(S_CSTR, { prev_f: [10] } as never)).toThrow(/unknown runtime value `prev_f`/);
+    expect(() => c.value(S_CSTR, { prev_F: [10, 20] })).toThrow(RangeError);
+    const v = c.value(S_CSTR, { prev_F: [NaN] });
+    expect(v.status).toBe("invalid_input");
+    expect(v.message).toMatch(/runtime value `prev_F` is NaN/);
+  });
+});
+
+describe("options are checked at construction (before: accepted, failing later or never)", () => {
+  it("fallbackInput not finite or of the wrong length: RangeError (before: NaN returned as the action)", () => {
+    for (const m of [gz, cartpole] as const) {
+      expect(() => m.createController({ fallbackInput: [NaN] })).toThrow(/option `fallbackInput` must be an array of 1 finite numbers.*entry 0 is number NaN/);
+      expect(() => m.createController({ fallbackInput: [1, 2, 3] })).toThrow(RangeError);
+      expect(() => m.createController({ fallbackInput: 0 as never })).toThrow(TypeError);
+    }
+    // a valid fallback is still used, clipped to the bounds, and finite
+    const c = gz.createController({ fallbackInput: [0.5] });
+    const a = c.act([NaN, 0]);
+    expect(a.fallback).toBe(true);
+    expect(Array.from(a.u).every(Number.isFinite)).toBe(true);
+  });
+
+  it("linear: unknown keys and wrong types or ranges", () => {
+    expect(() => gz.createController({ acceptInnacurate: true } as never)).toThrow(/unknown MpcController option `acceptInnacurate` \(known: .*acceptInaccurate/);
+    expect(() => gz.createController({ kktTolerance: NaN })).toThrow(RangeError);
+    expect(() => gz.createController({ kktTolerance: -1 })).toThrow(/`kktTolerance` must be a finite number > 0/);
+    expect(() => gz.createController({ kktTolerance: "1e-6" } as never)).toThrow(TypeError);
+    expect(() => gz.createController({ firstInputBounds: "nope" } as never)).toThrow(/one of "removed", "kept"/);
+    expect(() => gz.createController({ activeSet: "no" } as never)).toThrow(/must be a boolean/);
+    expect(() => gz.createController({ settings: { maxIter: -1 } })).toThrow(/setting maxIter/);
+    expect(() => gz.createController({ settings: { rhoo: 1 } as never })).toThrow(/unknown setting 'rhoo'/);
+    expect(() => gz.createController({ retryRho: NaN })).toThrow(RangeError);
+    // valid ones still work
+    expect(gz.createController({ settings: { maxIter: 100 }, kktTolerance: 1e-7, activeSet: false, theta: gz.template.theta0 }).act(S_GZ).status).toBe("solved");
+  });
+
+  it("nonlinear: unknown keys, modes and SQP settings", () => {
+    expect(() => cartpole.createController({ mode: "fast" } as never)).toThrow(/`mode` must be one of "sqp", "rti"/);
+    expect(() => cartpole.createController({ rtiInit: "warm" } as never)).toThrow(RangeError);
+    expect(() => cartpole.createController({ sqp: { maxIterations: -1 } })).toThrow(/SQP option `maxIterations` must be an integer >= 1/);
+    expect(() => cartpole.createController({ sqp: { tolerance: NaN } })).toThrow(RangeError);
+    expect(() => cartpole.createController({ sqp: { tolerence: 1e-6 } as never })).toThrow(/unknown SQP option `tolerence`/);
+    expect(() => cartpole.createController({ bogus: 1 } as never)).toThrow(/unknown NonlinearMpc option `bogus`/);
+    // the trainer passes every controller the same options: firstInputBounds is accepted
+    expect(cartpole.createController({ firstInputBounds: "removed", mode: "rti", sqp: { maxIterations: 50 } } as never).act(S_CP).status).toBe("solved");
+  });
+});
+
+describe("a refused setTheta keeps the old parameters", () => {
+  it("linear and nonlinear", () => {
+    for (const m of [gz, cartpole, cstr] as const) {
+      const c = m.createController();
+      const before = Array.from(c.getTheta());
+      for (const bad of [null, [1], Array.from(c.thetaUpper, (u) => u + 1), before.map(() => NaN), before.map(() => "1")]) {
+        expect(() => c.setTheta(bad as never)).toThrow(bad === null ? TypeError : RangeError);
+        expect(Array.from(c.getTheta())).toEqual(before);
+      }
+    }
+  });
+});
+
+describe("plants stepped with bad actions (before: a NaN action made the state NaN for good)", () => {
+  it("a non-finite or wrongly sized action is refused and changes nothing: the next steps equal an untouched twin's", () => {
+    const p = msd.createPlant!();
+    const twin = msd.createPlant!();
+    expect(Array.from(p.reset(7))).toEqual(Array.from(twin.reset(7)));
+    for (const bad of [[NaN], [Infinity], [undefined], ["1"], [1, 2], [], null, 1]) {
+      expect(() => p.step(bad as never)).toThrow(bad === null || bad === 1 ? TypeError : RangeError);
+    }
+    expect(() => p.step([NaN])).toThrow(/the plant's action\[0\] is NaN, not a finite number/);
+    expect(() => p.step([1, 2])).toThrow(/the plant expects 1 inputs, got 2/);
+    for (let k = 0; k < 3; k++) {
+      const a = p.step([0.3]);
+      const b = twin.step([0.3]);
+      expect(Array.from(a.observation)).toEqual(Array.from(b.observation));
+      expect(a.cost).toBe(b.cost);
+      expect(a.truncated).toBe(b.truncated);
+    }
+  });
+
+  it("a seed or episode length that is not an integer is refused", () => {
+    expect(() => msd.createPlant!().reset(NaN)).toThrow(RangeError);
+    expect(() => msd.createPlant!().reset(1.5)).toThrow(/seed must be an integer, got 1.5/);
+    expect(() => msd.createPlant!().reset("3" as never)).toThrow(TypeError);
+    expect(() => msd.createPlant!({ episodeLength: -1 })).toThrow(/episodeLength must be an integer >= 1/);
+    expect(() => msd.createPlant!({ episodeLength: NaN })).toThrow(RangeError);
+    expect(msd.createPlant!({ episodeLength: Infinity }).reset(0).length).toBe(2);
+  });
+});
+
+describe("any garbage state: a typed error or a status with a finite action; the next call is a fresh controller's (fast-check)", () => {
+  const entry = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(NaN, Infinity, -Infinity, 1e12, null, undefined, "0.5", true));
+  const state = fc.oneof(fc.array(entry, { minLength: 0, maxLength: 3 }), fc.constantFrom(null, undefined, 2, "ab"));
+  it("linear (act, value, gradValue, policySensitivity, qvalue)", () => {
+    const fresh = gz.createController();
+    const ref = { u: fresh.act(S_GZ).u[0], v: fresh.value(S_GZ).value, g: Array.from(fresh.gradValue(S_GZ).grad) };
+    const c = gz.createController();
+    fc.assert(
+      fc.property(state, fc.constantFrom("act", "value", "gradValue", "policySensitivity", "qvalue"), (s, call) => {
+        try {
+          const r = call === "qvalue" ? c.qvalue(s as never, [0.1]) : c[call](s as never);
+          if ("u" in r) expect(Array.from(r.u).every(Number.isFinite)).toBe(true);
+          if (r.status === "solved" && "value" in r) expect(Number.isFinite(r.value)).toBe(true);
+        } catch (e) {
+          expect(e instanceof TypeError || e instanceof RangeError).toBe(true);
+          expect((e as Error).message).toMatch(/^state /);
+        }
+        c.resetWarmStart();
+        expect(c.value(S_GZ).value).toBe(ref.v);
+        expect(Array.from(c.gradValue(S_GZ).grad)).toEqual(ref.g);
+        c.resetWarmStart();
+        expect(c.act(S_GZ).u[0]).toBeCloseTo(ref.u, 12);
+      }),
+      { seed: 4242, numRuns: 60 },
+    );
+  });
+});

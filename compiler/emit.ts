@@ -157,8 +157,15 @@ export function emitParams(ir: Pick<QpIr, "name" | "params" | "nTheta">, input: 
   }
   push("/** Box bounds of theta (the flat vector of learnable entries, in declaration order). */");
   push(`export const paramBounds = { lower: Float64Array.from([${floats(lower)}]), upper: Float64Array.from([${floats(upper)}]) };`, "");
-  push("/** Flattens parameters into theta (missing fields take their defaults). */");
+  push("/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */");
   push("export function paramsToTheta(params: Partial<Params> = {}): Float64Array {");
+  // a misspelt field would otherwise leave its learnable at the default, silently
+  const names = ir.params.map((p) => `\`${p.name}\``).join(", ");
+  push(
+    "  for (const k in params) {",
+    `    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError(${str(`unknown parameter \``)} + k + ${str(`\`: the learnables are ${names === "" ? "none" : names}`)});`,
+    "  }",
+  );
   push("  const p: Params = { ...defaultParams, ...params };", `  const theta = new Float64Array(${ir.nTheta});`);
   for (const p of ir.params) push(...paramsToThetaLines(p.name, p.structure, p.rows, p.cols, p.offset));
   push("  return theta;", "}", "");
@@ -276,21 +283,26 @@ function paramLiteral(structure: string, rows: number, cols: number, initial: re
 function paramsToThetaLines(name: string, structure: string, rows: number, cols: number, offset: number): string[] {
   const acc = `p[${str(name)}]`;
   const err = (n: string) => `throw new RangeError(${str(`parameter ${name} must have `)} + ${str(n)});`;
+  // the wrong kind (null, a string, a number for an array) is a TypeError: null would become 0
+  const kind = (what: string, test: string) => `  if (${test}) throw new TypeError(${str(`parameter ${name} must be ${what}, got `)} + (${acc} === null ? "null" : typeof ${acc}));`;
+  const notArray = (v: string) => `!(Array.isArray(${v}) || ArrayBuffer.isView(${v}))`;
   switch (structure) {
     case "scalar":
-      return [`  theta[${offset}] = ${acc};`];
+      return [kind("a number", `typeof ${acc} !== "number"`), `  theta[${offset}] = ${acc};`];
     case "vector":
     case "diag": {
       const n = structure === "diag" ? rows : rows * cols;
-      return [`  if (${acc}.length !== ${n}) ${err(`${n} entries`)}`, `  for (let i = 0; i < ${n}; i++) theta[${offset} + i] = ${acc}[i];`];
+      return [kind(`an array of ${n} numbers`, notArray(acc)), `  if (${acc}.length !== ${n}) ${err(`${n} entries`)}`, `  for (let i = 0; i < ${n}; i++) theta[${offset} + i] = ${acc}[i];`];
     }
     case "matrix":
       return [
+        kind(`an array of ${rows} rows`, `!Array.isArray(${acc}) || ${acc}.some((r) => ${notArray("r")})`),
         `  if (${acc}.length !== ${rows} || ${acc}.some((r) => r.length !== ${cols})) ${err(`shape ${rows}x${cols}`)}`,
         `  for (let i = 0; i < ${rows}; i++) for (let j = 0; j < ${cols}; j++) theta[${offset} + i * ${cols} + j] = ${acc}[i][j];`,
       ];
     default:
       return [
+        kind(`an array of ${rows} rows`, `!Array.isArray(${acc}) || ${acc}.some((r) => ${notArray("r")})`),
         `  if (${acc}.length !== ${rows} || ${acc}.some((r) => r.length !== ${rows})) ${err(`shape ${rows}x${rows}`)}`,
         `  for (let i = 0, t = ${offset}; i < ${rows}; i++) for (let j = 0; j <= i; j++) theta[t++] = ${acc}[i][j];`,
       ];

@@ -150,6 +150,25 @@ describe("emitted code", () => {
       expect(sa.info.violations).toBe(sb.info.violations);
     }
   });
+
+  it("refuses a misspelt or wrongly typed parameter (setParams, paramsToTheta) and keeps the old ones", async () => {
+    const f = `${tmpDir}gz_params.ts`;
+    writeFileSync(f, emitted(examples[0]));
+    const mod = (await import(f)) as {
+      createController: () => MpcController & { setParams: (p: object) => void };
+      paramsToTheta: (p: object) => Float64Array;
+    };
+    const c = mod.createController();
+    const before = Array.from(c.getTheta());
+    expect(() => c.setParams({ Vo: 1 })).toThrow(new TypeError("unknown parameter `Vo`: the learnables are `V0`, `x_lb`, `x_ub`, `b`, `f`, `A`, `B`"));
+    expect(() => c.setParams({ V0: null })).toThrow(new TypeError("parameter V0 must be a number, got null"));
+    expect(() => c.setParams({ b: "00" })).toThrow(new TypeError("parameter b must be an array of 2 numbers, got string"));
+    expect(() => c.setParams({ A: [1, 2] })).toThrow(new TypeError("parameter A must be an array of 2 rows, got object"));
+    expect(() => c.setParams({ b: [0, 0, 0] })).toThrow(RangeError);
+    expect(Array.from(c.getTheta())).toEqual(before);
+    c.setParams({ V0: 0.5, b: Float64Array.from([0.01, -0.02]) });
+    expect(Array.from(mod.paramsToTheta({ V0: 0.5, b: [0.01, -0.02] }))).toEqual(Array.from(c.getTheta()));
+  });
 });
 
 /** Emits past the checker (which now rejects names colliding with Object.prototype members, MPC2021):

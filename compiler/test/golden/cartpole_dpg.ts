@@ -26,13 +26,20 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([5, -4, -3, 0.2]), upper: Float64Array.from([30, -0.2, 0, 2]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `a_th`, `b_th`, `a_p`, `b_p`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(4);
+  if (typeof p["a_th"] !== "number") throw new TypeError("parameter a_th must be a number, got " + (p["a_th"] === null ? "null" : typeof p["a_th"]));
   theta[0] = p["a_th"];
+  if (typeof p["b_th"] !== "number") throw new TypeError("parameter b_th must be a number, got " + (p["b_th"] === null ? "null" : typeof p["b_th"]));
   theta[1] = p["b_th"];
+  if (typeof p["a_p"] !== "number") throw new TypeError("parameter a_p must be a number, got " + (p["a_p"] === null ? "null" : typeof p["a_p"]));
   theta[2] = p["a_p"];
+  if (typeof p["b_p"] !== "number") throw new TypeError("parameter b_p must be a number, got " + (p["b_p"] === null ? "null" : typeof p["b_p"]));
   theta[3] = p["b_p"];
   return theta;
 }

@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0.05, 0.3]), upper: Float64Array.from([0.3, 0.9]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `mp`, `l`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(2);
+  if (typeof p["mp"] !== "number") throw new TypeError("parameter mp must be a number, got " + (p["mp"] === null ? "null" : typeof p["mp"]));
   theta[0] = p["mp"];
+  if (typeof p["l"] !== "number") throw new TypeError("parameter l must be a number, got " + (p["l"] === null ? "null" : typeof p["l"]));
   theta[1] = p["l"];
   return theta;
 }

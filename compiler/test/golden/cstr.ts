@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0.95, 0.9]), upper: Float64Array.from([1.1, 1.2]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `alpha`, `beta`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(2);
+  if (typeof p["alpha"] !== "number") throw new TypeError("parameter alpha must be a number, got " + (p["alpha"] === null ? "null" : typeof p["alpha"]));
   theta[0] = p["alpha"];
+  if (typeof p["beta"] !== "number") throw new TypeError("parameter beta must be a number, got " + (p["beta"] === null ? "null" : typeof p["beta"]));
   theta[1] = p["beta"];
   return theta;
 }

@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0.001, 0]), upper: Float64Array.from([1, 10]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `w_F`, `backoff`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(2);
+  if (typeof p["w_F"] !== "number") throw new TypeError("parameter w_F must be a number, got " + (p["w_F"] === null ? "null" : typeof p["w_F"]));
   theta[0] = p["w_F"];
+  if (typeof p["backoff"] !== "number") throw new TypeError("parameter backoff must be a number, got " + (p["backoff"] === null ? "null" : typeof p["backoff"]));
   theta[1] = p["backoff"];
   return theta;
 }

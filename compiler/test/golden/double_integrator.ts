@@ -20,12 +20,17 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([-Infinity, -Infinity, -Infinity, -0.1, -0.1]), upper: Float64Array.from([Infinity, Infinity, Infinity, 0.1, 0.1]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `P`, `bias`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(5);
+  if (!Array.isArray(p["P"]) || p["P"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter P must be an array of 2 rows, got " + (p["P"] === null ? "null" : typeof p["P"]));
   if (p["P"].length !== 2 || p["P"].some((r) => r.length !== 2)) throw new RangeError("parameter P must have " + "shape 2x2");
   for (let i = 0, t = 0; i < 2; i++) for (let j = 0; j <= i; j++) theta[t++] = p["P"][i][j];
+  if (!(Array.isArray(p["bias"]) || ArrayBuffer.isView(p["bias"]))) throw new TypeError("parameter bias must be an array of 2 numbers, got " + (p["bias"] === null ? "null" : typeof p["bias"]));
   if (p["bias"].length !== 2) throw new RangeError("parameter bias must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[3 + i] = p["bias"][i];
   return theta;

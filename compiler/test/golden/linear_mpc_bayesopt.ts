@@ -20,12 +20,17 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0, 0, -0.1, -0.1]), upper: Float64Array.from([0.3, 0.3, 0.1, 0.1]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `x_lb`, `b`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(4);
+  if (!(Array.isArray(p["x_lb"]) || ArrayBuffer.isView(p["x_lb"]))) throw new TypeError("parameter x_lb must be an array of 2 numbers, got " + (p["x_lb"] === null ? "null" : typeof p["x_lb"]));
   if (p["x_lb"].length !== 2) throw new RangeError("parameter x_lb must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[0 + i] = p["x_lb"][i];
+  if (!(Array.isArray(p["b"]) || ArrayBuffer.isView(p["b"]))) throw new TypeError("parameter b must be an array of 2 numbers, got " + (p["b"] === null ? "null" : typeof p["b"]));
   if (p["b"].length !== 2) throw new RangeError("parameter b must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[2 + i] = p["b"][i];
   return theta;

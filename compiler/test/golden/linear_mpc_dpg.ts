@@ -35,22 +35,32 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity]), upper: Float64Array.from([Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `V0`, `x_lb`, `x_ub`, `b`, `f`, `A`, `B`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(17);
+  if (!(Array.isArray(p["V0"]) || ArrayBuffer.isView(p["V0"]))) throw new TypeError("parameter V0 must be an array of 2 numbers, got " + (p["V0"] === null ? "null" : typeof p["V0"]));
   if (p["V0"].length !== 2) throw new RangeError("parameter V0 must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[0 + i] = p["V0"][i];
+  if (!(Array.isArray(p["x_lb"]) || ArrayBuffer.isView(p["x_lb"]))) throw new TypeError("parameter x_lb must be an array of 2 numbers, got " + (p["x_lb"] === null ? "null" : typeof p["x_lb"]));
   if (p["x_lb"].length !== 2) throw new RangeError("parameter x_lb must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[2 + i] = p["x_lb"][i];
+  if (!(Array.isArray(p["x_ub"]) || ArrayBuffer.isView(p["x_ub"]))) throw new TypeError("parameter x_ub must be an array of 2 numbers, got " + (p["x_ub"] === null ? "null" : typeof p["x_ub"]));
   if (p["x_ub"].length !== 2) throw new RangeError("parameter x_ub must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[4 + i] = p["x_ub"][i];
+  if (!(Array.isArray(p["b"]) || ArrayBuffer.isView(p["b"]))) throw new TypeError("parameter b must be an array of 2 numbers, got " + (p["b"] === null ? "null" : typeof p["b"]));
   if (p["b"].length !== 2) throw new RangeError("parameter b must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[6 + i] = p["b"][i];
+  if (!(Array.isArray(p["f"]) || ArrayBuffer.isView(p["f"]))) throw new TypeError("parameter f must be an array of 3 numbers, got " + (p["f"] === null ? "null" : typeof p["f"]));
   if (p["f"].length !== 3) throw new RangeError("parameter f must have " + "3 entries");
   for (let i = 0; i < 3; i++) theta[8 + i] = p["f"][i];
+  if (!Array.isArray(p["A"]) || p["A"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter A must be an array of 2 rows, got " + (p["A"] === null ? "null" : typeof p["A"]));
   if (p["A"].length !== 2 || p["A"].some((r) => r.length !== 2)) throw new RangeError("parameter A must have " + "shape 2x2");
   for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) theta[11 + i * 2 + j] = p["A"][i][j];
+  if (!Array.isArray(p["B"]) || p["B"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter B must be an array of 2 rows, got " + (p["B"] === null ? "null" : typeof p["B"]));
   if (p["B"].length !== 2 || p["B"].some((r) => r.length !== 1)) throw new RangeError("parameter B must have " + "shape 2x1");
   for (let i = 0; i < 2; i++) for (let j = 0; j < 1; j++) theta[15 + i * 1 + j] = p["B"][i][j];
   return theta;

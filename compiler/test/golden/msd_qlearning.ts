@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0.5, -Infinity]), upper: Float64Array.from([10, Infinity]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `ks`, `V0`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(2);
+  if (typeof p["ks"] !== "number") throw new TypeError("parameter ks must be a number, got " + (p["ks"] === null ? "null" : typeof p["ks"]));
   theta[0] = p["ks"];
+  if (typeof p["V0"] !== "number") throw new TypeError("parameter V0 must be a number, got " + (p["V0"] === null ? "null" : typeof p["V0"]));
   theta[1] = p["V0"];
   return theta;
 }

@@ -26,16 +26,23 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, 0.001]), upper: Float64Array.from([Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, Infinity, 1]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `A`, `B`, `L`, `r_in`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(10);
+  if (!Array.isArray(p["A"]) || p["A"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter A must be an array of 2 rows, got " + (p["A"] === null ? "null" : typeof p["A"]));
   if (p["A"].length !== 2 || p["A"].some((r) => r.length !== 2)) throw new RangeError("parameter A must have " + "shape 2x2");
   for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) theta[0 + i * 2 + j] = p["A"][i][j];
+  if (!Array.isArray(p["B"]) || p["B"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter B must be an array of 2 rows, got " + (p["B"] === null ? "null" : typeof p["B"]));
   if (p["B"].length !== 2 || p["B"].some((r) => r.length !== 1)) throw new RangeError("parameter B must have " + "shape 2x1");
   for (let i = 0; i < 2; i++) for (let j = 0; j < 1; j++) theta[4 + i * 1 + j] = p["B"][i][j];
+  if (!Array.isArray(p["L"]) || p["L"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter L must be an array of 2 rows, got " + (p["L"] === null ? "null" : typeof p["L"]));
   if (p["L"].length !== 2 || p["L"].some((r) => r.length !== 2)) throw new RangeError("parameter L must have " + "shape 2x2");
   for (let i = 0, t = 6; i < 2; i++) for (let j = 0; j <= i; j++) theta[t++] = p["L"][i][j];
+  if (typeof p["r_in"] !== "number") throw new TypeError("parameter r_in must be a number, got " + (p["r_in"] === null ? "null" : typeof p["r_in"]));
   theta[9] = p["r_in"];
   return theta;
 }

@@ -14,8 +14,11 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([]), upper: Float64Array.from([]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are none");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(0);
   return theta;

@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0, 0.01, 0.01, 0.01, 0.01]), upper: Float64Array.from([0.2, 1, 1, 1, 1]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `backoff`, `W`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(5);
+  if (typeof p["backoff"] !== "number") throw new TypeError("parameter backoff must be a number, got " + (p["backoff"] === null ? "null" : typeof p["backoff"]));
   theta[0] = p["backoff"];
+  if (!(Array.isArray(p["W"]) || ArrayBuffer.isView(p["W"]))) throw new TypeError("parameter W must be an array of 4 numbers, got " + (p["W"] === null ? "null" : typeof p["W"]));
   if (p["W"].length !== 4) throw new RangeError("parameter W must have " + "4 entries");
   for (let i = 0; i < 4; i++) theta[1 + i] = p["W"][i];
   return theta;

@@ -23,14 +23,20 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0, 0, -10, -0.5]), upper: Float64Array.from([100, 100, 10, 0.5]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `Q`, `L`, `offset`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(4);
+  if (!(Array.isArray(p["Q"]) || ArrayBuffer.isView(p["Q"]))) throw new TypeError("parameter Q must be an array of 2 numbers, got " + (p["Q"] === null ? "null" : typeof p["Q"]));
   if (p["Q"].length !== 2) throw new RangeError("parameter Q must have " + "2 entries");
   for (let i = 0; i < 2; i++) theta[0 + i] = p["Q"][i];
+  if (!Array.isArray(p["L"]) || p["L"].some((r) => !(Array.isArray(r) || ArrayBuffer.isView(r)))) throw new TypeError("parameter L must be an array of 1 rows, got " + (p["L"] === null ? "null" : typeof p["L"]));
   if (p["L"].length !== 1 || p["L"].some((r) => r.length !== 1)) throw new RangeError("parameter L must have " + "shape 1x1");
   for (let i = 0, t = 2; i < 1; i++) for (let j = 0; j <= i; j++) theta[t++] = p["L"][i][j];
+  if (!(Array.isArray(p["offset"]) || ArrayBuffer.isView(p["offset"]))) throw new TypeError("parameter offset must be an array of 1 numbers, got " + (p["offset"] === null ? "null" : typeof p["offset"]));
   if (p["offset"].length !== 1) throw new RangeError("parameter offset must have " + "1 entries");
   for (let i = 0; i < 1; i++) theta[3 + i] = p["offset"][i];
   return theta;

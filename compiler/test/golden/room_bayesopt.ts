@@ -20,11 +20,16 @@ export const defaultParams: Params = {
 /** Box bounds of theta (the flat vector of learnable entries, in declaration order). */
 export const paramBounds = { lower: Float64Array.from([0.02, 0]), upper: Float64Array.from([0.2, 1]) };
 
-/** Flattens parameters into theta (missing fields take their defaults). */
+/** Flattens parameters into theta (missing fields take their defaults); an unknown field or one of the wrong kind is a TypeError. */
 export function paramsToTheta(params: Partial<Params> = {}): Float64Array {
+  for (const k in params) {
+    if (!Object.prototype.hasOwnProperty.call(defaultParams, k)) throw new TypeError("unknown parameter `" + k + "`: the learnables are `ua`, `back`");
+  }
   const p: Params = { ...defaultParams, ...params };
   const theta = new Float64Array(2);
+  if (typeof p["ua"] !== "number") throw new TypeError("parameter ua must be a number, got " + (p["ua"] === null ? "null" : typeof p["ua"]));
   theta[0] = p["ua"];
+  if (typeof p["back"] !== "number") throw new TypeError("parameter back must be a number, got " + (p["back"] === null ? "null" : typeof p["back"]));
   theta[1] = p["back"];
   return theta;
 }

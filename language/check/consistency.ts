@@ -546,6 +546,72 @@ function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
         edits: [{ span: it.methodSpan, newText: "rk4", title: "integrate with rk4" }],
       });
     }
+    checkOneDiscretization(ctx, node);
+    for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkMixedPenalty(ctx, aff, c);
+  }
+}
+
+/**
+ * MPC2015 (red-team hole): a soft constraint of a nonlinear MPC with both a linear and a quadratic
+ * penalty gives its slack the two weights as numbers (SoftConstraint's L1 and L2 weights,
+ * compiler/lower/nlp.ts): they may depend on the stage index, but not on learnables or runtime
+ * values (that failed to compile). One penalty kind alone may (it is folded into the row, or is the
+ * slack's own weight).
+ */
+function checkMixedPenalty(ctx: Ctx, aff: Affinity, c: Constraint): void {
+  const p = c.penalty;
+  if (!c.soft || !p?.linear || !p.quadratic) return;
+  for (const [w, kind, other] of [
+    [p.linear, "linear", "quadratic"],
+    [p.quadratic, "quadratic", "linear"],
+  ] as const) {
+    const cls = aff.of(w);
+    if (cls.deg !== 0 || !(cls.learnable || cls.runtime)) continue;
+    ctx.report({
+      severity: "error",
+      code: "MPC2015",
+      message: `the ${kind} penalty weight \`${ctx.src(w.span)}\` depends on ${cls.learnable ? "a learnable parameter" : "a runtime value"}, but a nonlinear MPC needs constant weights when a soft constraint has both a linear and a quadratic penalty`,
+      span: w.span,
+      label: cls.learnable ? "depends on a learnable parameter" : "depends on a runtime value",
+      notes: ["with both penalties the slack carries the two weights as numbers; a single penalty kind may depend on learnables and runtime values"],
+      help: `keep the ${kind} penalty alone (remove \`${other} ${ctx.src((kind === "linear" ? p.quadratic : p.linear).span)}\`), or make both weights constants (they may depend on the stage index)`,
+    });
+  }
+}
+
+/**
+ * MPC4012 (red-team hole): a nonlinear MPC integrates all its states with one scheme (the OcpModel
+ * has one integrator: compiler/lower/nlp.ts), so every dynamics equation must have the same form,
+ * method and substep count (an equation without a count takes the first continuous one's, as the
+ * compiler does). `x+ = ...` beside `der(y) = ... using rk4`, or rk4 beside euler, failed to compile.
+ */
+function checkOneDiscretization(ctx: Ctx, node: ControllerBlock): void {
+  const dyn = node.items.filter((i): i is Extract<typeof i, { kind: "Dynamics" }> => i.kind === "Dynamics");
+  const firstCont = dyn.find((d) => d.form === "continuous" && d.method);
+  const text = (d: (typeof dyn)[number]): string => {
+    if (d.form === "discrete") return "discrete (`x+ = ...`)";
+    const n = d.substeps ?? firstCont?.substeps ?? 1;
+    return `\`using ${d.method ?? "rk4"}${n > 1 ? `(${n})` : ""}\``;
+  };
+  const first = dyn[0];
+  if (!first) return;
+  for (const d of dyn.slice(1)) {
+    if (text(d) === text(first)) continue;
+    const bothCont = d.form === "continuous" && first.form === "continuous" && d.methodSpan !== undefined;
+    const edit = bothCont ? text(first).slice(7, -1) : undefined;
+    ctx.report({
+      severity: "error",
+      code: "MPC4012",
+      message: `every state of a nonlinear MPC needs the same discretization, but \`${first.target.name}\` is ${text(first)} and \`${d.target.name}\` is ${text(d)}`,
+      span: d.methodSpan && bothCont ? { ...d.methodSpan, end: d.span.end, endLine: d.span.endLine, endColumn: d.span.endColumn } : d.span,
+      label: `integrated differently from \`${first.target.name}\``,
+      related: [{ span: first.methodSpan ?? first.span, label: "the first dynamics equation" }],
+      notes: ["the solver integrates the whole state vector with one scheme over each timestep (multiple shooting)"],
+      help: bothCont
+        ? `integrate every state the same way: \`using ${edit}\``
+        : "write every dynamics equation in one form: all continuous (`der(x) = ... using rk4`) or all discrete (`x+ = ...`)",
+      edits: bothCont && edit ? [{ span: { ...d.methodSpan!, end: d.span.end, endLine: d.span.endLine, endColumn: d.span.endColumn }, newText: edit, title: `integrate with ${edit}` }] : undefined,
+    });
   }
 }
 

@@ -14,9 +14,9 @@ import { assembleArray, constInt, evalExpr, horizonOf, isListOfRows } from "./co
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { hullOf, intervalOf, isIntegerValued, tanBranch, withStageRange, withUnitVariables, type IMat } from "./interval.js";
+import { hullOf, intervalOf, isIntegerValued, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
 import type { ControllerBlock, IndexExpr } from "../ast.js";
-import type { Root } from "./context.js";
+import type { Root, Sym } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
 import { IdSet } from "./idmap.js";
 
@@ -246,9 +246,18 @@ function arithmeticOverflow(ctx: Ctx, e: Expr): Overflow {
 
 /** An infinite constant (`inf`, or a folded value) in QP data other than a bound: a weight, a
  *  dynamics coefficient, a penalty. Bounds may be infinite (no bound); these may not. */
-function infiniteData(ctx: Ctx, aff: Affinity, e: Expr): Overflow {
-  if (e.kind !== "Number" || Number.isFinite(e.value) || aff.of(e).deg !== 0) return undefined;
-  return { always: true, arg: e, range: [e.value, e.value], why: "an infinite number here makes the QP data non-finite" };
+function infiniteData(ctx: Ctx, aff: Affinity, e: Expr, covered: IdSet): Overflow {
+  if (aff.of(e).deg !== 0) return undefined;
+  if (e.kind === "Number") return Number.isFinite(e.value) ? undefined : { always: true, arg: e, range: [e.value, e.value], why: "an infinite number here makes the QP data non-finite" };
+  // red-team hole: a named constant (`const big = inf`, an entry `w[1]` of a const with an infinite
+  // entry) was not judged. The value used must be finite: a Name that is indexed, or inside a
+  // constant whose value is finite (`exp(-big)`), is not judged itself (`covered`).
+  if ((e.kind !== "Name" && e.kind !== "Index") || covered.has(e.id)) return undefined;
+  const v = evalExpr(ctx, e);
+  // (a NaN constant is undefined, reported where it is defined: MPC4021)
+  const bad = v?.data.find((x) => x === Infinity || x === -Infinity);
+  if (bad === undefined) return undefined;
+  return { always: true, arg: e, range: [bad, bad], why: `${v!.data.length > 1 ? "an entry of it is" : "its value is"} ${fmt(bad)}: an infinite number here makes the QP data non-finite` };
 }
 
 /** The stages a root is evaluated at, as the compiler lowers it (a superset where it is not known). */
@@ -328,9 +337,113 @@ function checkStageIndex(ctx: Ctx, aff: Affinity, e: IndexExpr, stages: [number,
   });
 }
 
+/** The first node of `e` (through lets) whose constant value has an infinite entry; a
+ *  constant node with finite entries is not entered (`exp(-inf)` is 0). */
+function infiniteConstantIn(ctx: Ctx, e: Expr, seen: Set<number>, depth = 0): Expr | undefined {
+  if (depth > 200 || seen.has(e.id)) return undefined;
+  seen.add(e.id);
+  const v = evalExpr(ctx, e);
+  if (v) return v.data.some((x) => x === Infinity || x === -Infinity) ? e : undefined;
+  if (e.kind === "Name") {
+    const sym = ctx.resolution.get(e.id);
+    return sym?.kind === "let" && sym.decl?.kind === "Let" ? infiniteConstantIn(ctx, sym.decl.value, seen, depth + 1) : undefined;
+  }
+  for (const c of children(e)) {
+    const r = infiniteConstantIn(ctx, c, seen, depth + 1);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/**
+ * MPC4025 (red-team hole): a nonlinear MPC evaluates each constraint row `lhs - rhs` (compiler/lower/
+ * nlp.ts) and drops it only where a whole side is a constant infinite bound in the vacuous direction
+ * (`e <= inf`, `-inf <= e`); so an infinite value anywhere else (`e - inf <= 0`, `e == inf`, a bound
+ * `w[k]` that is infinite at some stages only) makes the row non-finite (status `invalid_input` at
+ * every solve) or its row count differ between stages (a compile error). Constant sides are judged
+ * per entry; any other side must contain no infinite constant.
+ */
+function checkNlpInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[]): void {
+  for (const it of block.items) {
+    if (it.kind !== "SubjectTo") continue;
+    for (const c of it.constraints) {
+      if (errorsBefore.some((d) => d.span.start >= c.span.start && d.span.end <= c.span.end)) continue;
+      for (let j = 0; j < c.ops.length; j++) {
+        const [a, b] = [c.operands[j], c.operands[j + 1]];
+        if (!a || !b) continue;
+        const op = c.ops[j];
+        const sides: [Expr, "lhs" | "rhs" | "eq"][] = op === "==" ? [[a, "eq"], [b, "eq"]] : op === "<=" ? [[a, "lhs"], [b, "rhs"]] : [[b, "lhs"], [a, "rhs"]];
+        for (const [s, role] of sides) {
+          const v = evalExpr(ctx, s);
+          let node: Expr | undefined;
+          let constantSide = false;
+          if (v) {
+            // (a NaN constant is undefined, reported where it is defined: MPC4021)
+            const ok = (x: number): boolean => Number.isFinite(x) || Number.isNaN(x) || (role === "rhs" && x === Infinity) || (role === "lhs" && x === -Infinity);
+            if (v.data.every(ok)) continue;
+            node = s;
+            constantSide = true;
+          } else node = infiniteConstantIn(ctx, s, new Set());
+          if (!node) continue;
+          ctx.report({
+            severity: "error",
+            code: "MPC4025",
+            message: constantSide
+              ? `this bound is infinite on the wrong side: \`${ctx.src(c.span)}\` cannot hold`
+              : `\`${ctx.src(node.span)}\` ${(evalExpr(ctx, node)?.data.length ?? 1) > 1 ? "has an infinite entry" : "is infinite"} inside a constraint row of a nonlinear MPC`,
+            span: node.span,
+            label: constantSide ? (role === "eq" ? "an equality with an infinite value" : role === "lhs" ? "a lower side that is +inf" : "an upper side that is -inf") : "an infinite value in the row",
+            related: [{ span: c.span, label: "in this constraint" }],
+            notes: [
+              "a nonlinear MPC evaluates each row `lhs - rhs` of a constraint; only a whole side that is `inf` above (or `-inf` below) means no bound and drops the row: an infinite value elsewhere makes the row non-finite (every solve fails, status `invalid_input`), and a bound infinite at some stages only changes the number of rows between stages",
+            ],
+            help: constantSide
+              ? "remove the constraint or give it a finite bound"
+              : "use a finite bound, or write the constraint only over the stages where the bound is finite (`for k in a..b`), or write `inf` as a whole side (`e <= inf`)",
+          });
+        }
+      }
+    }
+  }
+}
+
+/** The plain learnables and runtime values an expression reads (through lets), at most `max`. */
+function paramsIn(ctx: Ctx, e: Expr, out: Set<Sym>, seen: Set<number>, max = 8): Set<Sym> {
+  if (out.size >= max || seen.has(e.id)) return out;
+  seen.add(e.id);
+  if (e.kind === "Name") {
+    const sym = ctx.resolution.get(e.id);
+    if (sym?.kind === "let" && sym.decl?.kind === "Let") paramsIn(ctx, sym.decl.value, out, seen, max);
+    else if (sym && (sym.kind === "runtime" || (sym.kind === "learnable" && !sym.structure))) out.add(sym);
+    return out;
+  }
+  for (const c of children(e)) paramsIn(ctx, c, out, seen, max);
+  return out;
+}
+
+/**
+ * A corner of the box of one learnable or runtime value (every entry at its lower, or every entry at
+ * its upper end) at which `e` (a partial function whose operand depends on states or inputs and may
+ * leave the domain) is outside its domain for every state and input: judged on an interval view
+ * with that value pinned. `value` is its text for the message.
+ */
+function pinnedFailure(ctx: Ctx, e: Expr, judgeOn: (view: Ctx) => Verdict): (NonNullable<Verdict> & { sym: Sym; value: string }) | undefined {
+  for (const sym of paramsIn(ctx, e, new Set(), new Set())) {
+    const box = symInterval(ctx, sym);
+    if (!box || box.lo.length > 64) continue;
+    for (const values of [box.lo, box.hi]) {
+      if (!values.every(Number.isFinite)) continue;
+      const v = judgeOn(withPinned(ctx, sym, values));
+      if (v?.always) return { ...v, sym, value: values.length === 1 ? fmt(values[0]) : `[${values.map(fmt).join(", ")}]` };
+    }
+  }
+  return undefined;
+}
+
 /** Reports the domain errors of the controllers' expressions (roots free of earlier errors). */
 export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Diagnostic[]): void {
   const seen = new IdSet();
+  const covered = new IdSet();
   const masks = new Map<number, Mat | null>();
   const vars: EntryVars = (arg) => {
     if (aff.of(arg).deg === 0) return noVars(arg);
@@ -350,6 +463,14 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
     const nl = root.block.kind === "controller" && nonlinearSolver(root.block.node as ControllerBlock) !== undefined;
     // the stages the root is evaluated at, for its per-stage indices (found lazily: most roots have none)
     let stages: [number, number] | undefined | null = null;
+    // and the view judged on: the stage index over those stages (red-team: `x <= 1/k for k in
+    // 1..N` was rejected with k over 0..N); the run itself when they are all of 0..N
+    let dctx = ctx;
+    if (root.block.kind === "controller") {
+      stages = stagesOf(ctx, root);
+      const n = horizonOf(ctx, root.block.name);
+      if (stages && n !== undefined && (stages[0] > 0 || stages[1] < n)) dctx = withStageRange(ctx, stages[0], stages[1]);
+    }
     // weights, dynamics coefficients and penalties must be finite; bounds (and their sides) may be inf
     const dataRole = root.role === "dynamics" || root.role === "penalty" || root.role === "cost-initial" || root.role === "cost-stage" || root.role === "cost-terminal";
     const stack: Expr[] = [root.expr];
@@ -358,22 +479,25 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (seen.has(e.id)) continue;
       seen.add(e.id);
       for (const c of children(e)) stack.push(c);
+      // what infiniteData does not judge: the target of an index, the inside of a finite constant
+      if (dataRole && (covered.has(e.id) || e.kind === "Index" || (aff.of(e).deg === 0 && evalExpr(ctx, e)?.data.every(Number.isFinite))))
+        for (const c of children(e)) if (covered.has(e.id) || e.kind !== "Index" || c === e.target) covered.add(c.id);
       if (root.block.kind === "controller" && e.kind === "Index") {
         if (stages === null) stages = stagesOf(ctx, root);
         checkStageIndex(ctx, aff, e, stages);
       }
-      let v = verdict(ctx, e, vars);
+      let v = verdict(dctx, e, vars);
       if (!v && root.block.kind === "controller") {
         const deg = aff.of(e).deg;
         // deg 0: over the admissible values; in a linear MPC, an expression of states and inputs
         // becomes QP coefficients (with each variable in [-1, 1] its interval bounds them)
-        const a = deg === 0 ? (arithmeticOverflow(ctx, e) ?? (dataRole ? infiniteData(ctx, aff, e) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(ctx), e) : undefined;
+        const a = deg === 0 ? (arithmeticOverflow(dctx, e) ?? (dataRole ? infiniteData(ctx, aff, e, covered) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(ctx), e) : undefined;
         if (a) {
-          if (e.kind === "Number" && e.text === "inf")
+          if ((e.kind === "Number" && e.text === "inf") || e.kind === "Name" || e.kind === "Index")
             ctx.report({
               severity: "error",
               code: "MPC4025",
-              message: `\`inf\` is not a finite number: ${root.role === "dynamics" ? "the dynamics" : root.role === "penalty" ? "a slack penalty" : "the cost"} must have finite QP data`,
+              message: `\`${ctx.src(e.span)}\` is not a finite number: ${root.role === "dynamics" ? "the dynamics" : root.role === "penalty" ? "a slack penalty" : "the cost"} must have finite QP data`,
               span: e.span,
               label: a.why,
               notes: ["only a bound may be infinite (no bound); an infinite weight, coefficient or penalty makes the QP data non-finite, and every solve fails (status `invalid_input`)"],
@@ -396,14 +520,14 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg !== 0) {
         const arg = e.args[0].value;
         const isVar = vars(arg);
-        v = withWhy(judge(ctx, arg, (l, _h, i) => (l <= 0 && isVar(i) ? "maybe" : undefined), isVar), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
+        v = withWhy(judge(dctx, arg, (l, _h, i) => (l <= 0 && isVar(i) ? "maybe" : undefined), isVar), "`sqrt` of a state or input is differentiable only for an argument > 0", arg);
       }
       // learning differentiates a nonlinear MPC in its learnables too: `sqrt` of an argument that
       // depends on them and may be 0 has an infinite gradient there (the solve itself is fine: the
       // controller answers ok: false at such a point, never a NaN; so a warning)
       if (!v && nl && e.kind === "Call" && e.callee.name === "sqrt" && e.args[0] && aff.of(e.args[0].value).deg === 0 && aff.of(e.args[0].value).learnable) {
         const arg = e.args[0].value;
-        const j = judge(ctx, arg, (l) => (l <= 0 ? "maybe" : undefined), noVars(arg));
+        const j = judge(dctx, arg, (l) => (l <= 0 ? "maybe" : undefined), noVars(arg));
         if (j) {
           ctx.report({
             severity: "warning",
@@ -417,16 +541,63 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
           continue;
         }
       }
+      // the same for a power with a learnable non-integer exponent: d(b^e)/de = b^e*log(b) is NaN at
+      // b = 0 (a base that may be negative is the value's own domain error, judged below)
+      if (!v && nl && e.kind === "Binary" && e.op === "^" && aff.of(e.left).deg === 0 && aff.of(e.right).deg === 0 && aff.of(e.right).learnable && !isIntegerValued(ctx, e.right)) {
+        const base = e.left;
+        const j = judge(dctx, base, (l) => (l <= 0 ? "maybe" : undefined), noVars(base));
+        if (j && j.range[0] >= 0) {
+          ctx.report({
+            severity: "warning",
+            code: "MPC4022",
+            message: `the gradient of \`${ctx.src(e.span)}\` in the learnables cannot be proven finite: a power with a learnable exponent needs a base > 0`,
+            span: e.span,
+            label: `${operandOf(ctx, { ...j, arg: base })} ${rangeText(j.range)} over the learnables' boxes`,
+            notes: ["the learners differentiate the controller in its learnables: d(b^e)/de = b^e*log(b) is NaN at b = 0, and gradValue / gradQvalue / policySensitivity answer ok: false there (the update is skipped)"],
+            help: "bound the learnables or runtime values in the base so that it stays > 0 (e.g. `learnable b = 1 in [0.01, 2]`)",
+          });
+          continue;
+        }
+      }
+      // red-team hole (nonlinear MPC): `b^e` with an exponent on states or inputs and a base free of
+      // them (a base on them is MPC4004) is linearized with d(b^e)/de = b^e log(b): at b = 0 (where
+      // 0^e is 0 or 1) that is NaN, and a negative base is undefined for a non-integer e; so the
+      // base must be > 0 for every admissible learnable, stage and runtime value (an error)
+      if (nl && e.kind === "Binary" && e.op === "^" && aff.of(e.right).deg !== 0 && aff.of(e.left).deg === 0) {
+        const base = e.left;
+        const j = judge(dctx, base, (l, h) => (h <= 0 ? "always" : l <= 0 ? "maybe" : undefined), noVars(base));
+        if (j) {
+          ctx.report({
+            severity: "error",
+            code: j.always ? "MPC4021" : "MPC4022",
+            message: `the derivative of \`${ctx.src(e.span)}\` in the states and inputs ${j.always ? "is not defined" : "cannot be proven to be defined"}: a power with an exponent on decision variables needs a base > 0`,
+            span: e.span,
+            label: `\`${ctx.src(base.span)}\` ${rangeText(j.range)}${j.range[0] === j.range[1] ? "" : " for the admissible learnables, stages and runtime values"}`,
+            notes: ["a nonlinear MPC linearizes `b^e` with d(b^e)/de = b^e*log(b): at b = 0 that is NaN (0*inf), and b^e is not defined for b < 0 and a non-integer e, so the QP data would not be finite"],
+            help: j.always
+              ? "use a base > 0 (e.g. `exp(e*log(b))` with b > 0), or an expression that does not raise a constant to a power of the states and inputs"
+              : "bound the learnables or runtime values in the base so that it stays > 0 (e.g. `learnable b = 1 in [0.01, 2]`)",
+          });
+          continue;
+        }
+      }
       const power = e.kind === "Binary" && e.op === "^";
       const powerOnVars = power && (aff.of(e.right).deg !== 0 || aff.of(e.left).deg !== 0);
       if (!v) {
-        const o = overflow(ctx, e, vars);
+        const o = overflow(dctx, e, vars);
         if (!o) continue;
         const onVars = power ? powerOnVars : o.onVars ?? aff.of(o.arg).deg !== 0;
         if (!onVars) reportOverflow(ctx, e, o, "error");
         // states and inputs of a nonlinear MPC: always infinite is an error, maybe a warning (the
         // declared bounds do not hold at every iterate)
-        else if (nl) reportOverflow(ctx, e, o, o.always ? "error" : "warning", true);
+        else if (nl) {
+          // infinite for every state and input at one admissible value (`exp(a*x)` with a at the end
+          // of its box): an error, as for a domain (MPC4021 above)
+          const pinned = o.always ? undefined : pinnedFailure(dctx, e, (view) => overflow(view, e, vars));
+          if (pinned)
+            reportOverflow(ctx, e, { ...pinned, why: `${pinned.why} when \`${pinned.sym.name}\` = ${pinned.value} (inside its declared range), for every state and input` }, "error");
+          else reportOverflow(ctx, e, o, o.always ? "error" : "warning", true);
+        }
         // a linear MPC never evaluates a power of states and inputs: it becomes QP coefficients
         // (products of its base's coefficients), checked below; exp of them is MPC4004
         continue;
@@ -437,6 +608,22 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       if (onVars && (!nl || (e.kind === "Binary" && e.op === "^" && !isIntegerValued(ctx, e.right)))) continue;
       const where = onVars ? "the declared bounds of the states and inputs, the admissible learnables, stages and runtime values" : "the admissible learnables, stages and runtime values";
       const maybeOnVars = onVars && !v.always;
+      // a warning only when the states and inputs decide: if some admissible value of one learnable
+      // or runtime value puts the operand outside the domain for every state and input (`log(a*x)`
+      // with a = 0 in its box), it is an error
+      const pinned = maybeOnVars ? pinnedFailure(dctx, e, (view) => verdict(view, e, vars)) : undefined;
+      if (pinned) {
+        ctx.report({
+          severity: "error",
+          code: "MPC4021",
+          message: `\`${ctx.src(e.span)}\` is not defined for any state or input when \`${pinned.sym.name}\` = ${pinned.value}: ${pinned.why}`,
+          span: e.span,
+          label: `with \`${pinned.sym.name}\` = ${pinned.value} (inside its declared range), ${operandOf(ctx, pinned)} ${rangeText(pinned.range)} for the declared bounds of the states and inputs`,
+          notes: ["an admissible value of a learnable or runtime value makes the operation undefined whatever the states and inputs: every solve with that value fails"],
+          help: `bound \`${pinned.sym.name}\` (\`in [lo, hi]\`) so that ${pinned.value} is excluded and the operand stays inside the domain, or rewrite the expression`,
+        });
+        continue;
+      }
       ctx.report({
         severity: maybeOnVars ? "warning" : "error",
         code: v.always ? "MPC4021" : "MPC4022",
@@ -456,6 +643,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       });
     }
   }
+  for (const item of ctx.program.items) if (item.kind === "Controller" && nonlinearSolver(item)) checkNlpInfiniteRows(ctx, item, errorsBefore);
 }
 
 function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "error" | "warning", onVars = false): void {

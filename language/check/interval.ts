@@ -254,6 +254,32 @@ export function withStageRange(ctx: Ctx, lo: number, hi: number): Ctx {
   return v;
 }
 
+/** Views of a checker run in which one plain learnable or runtime value is pinned (`withPinned`). */
+const pins = new WeakMap<Ctx, { readonly sym: Sym; readonly values: readonly number[] }>();
+/** One view per run, symbol and value, so that their interval memos are shared between judgements. */
+const pinViews = new WeakMap<Ctx, Map<Sym, Map<string, Ctx>>>();
+
+/**
+ * The same checker run with the learnable or runtime value `sym` fixed at `values` (row-major, one
+ * per entry), an admissible value inside its box (its own interval memo): a verdict "always outside"
+ * on this view holds for that admissible value, whatever the states, inputs and other values
+ * (domain.ts).
+ */
+export function withPinned(ctx: Ctx, sym: Sym, values: readonly number[]): Ctx {
+  let views = pinViews.get(ctx);
+  if (!views) pinViews.set(ctx, (views = new Map()));
+  let bySym = views.get(sym);
+  if (!bySym) views.set(sym, (bySym = new Map()));
+  const key = values.join(",");
+  let v = bySym.get(key);
+  if (!v) {
+    v = Object.create(ctx) as Ctx;
+    pins.set(v, { sym, values });
+    bySym.set(key, v);
+  }
+  return v;
+}
+
 /** Memo tables per checker run; `null` marks "no interval" or "in progress" (a cycle). */
 const memos = new WeakMap<Ctx, IdMap<IMat | null>>();
 
@@ -304,7 +330,7 @@ export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
   }
   let memo = memos.get(ctx);
   // sized to the node ids, but a stage range's view (a few index expressions) grows as it is used
-  if (!memo) memos.set(ctx, (memo = new IdMap(stageRanges.has(ctx) ? 0 : idCapacity(ctx))));
+  if (!memo) memos.set(ctx, (memo = new IdMap(stageRanges.has(ctx) || pins.has(ctx) ? 0 : idCapacity(ctx))));
   const m = memo.get(e.id);
   if (m !== undefined) return m ?? undefined;
   memo.set(e.id, null); // a cycle (reported elsewhere) has no interval
@@ -338,6 +364,8 @@ function compute(ctx: Ctx, e: Expr): IMat | undefined {
         const d = sym.decl;
         return (d && d.kind === "Let" ? intervalOf(ctx, d.value) : undefined) ?? fallback();
       }
+      const pin = pins.get(ctx);
+      if (pin && pin.sym === sym && shape && pin.values.length === shape.rows * shape.cols) return imat(shape.rows, shape.cols, [...pin.values], [...pin.values]);
       return symInterval(ctx, sym) ?? fallback();
     }
     case "Paren":

@@ -760,8 +760,23 @@ export class ControllerLowering {
       }
       pieces.push(list);
     }
+    // a bound minus the row's constant: an infinite bound stays itself (`x <= [1; inf]` makes e's
+    // constant -inf, and -inf - (-inf) was NaN); a side that can never hold is refused
+    const shift = (b: number, cst: number): number => {
+      const v = pool.constValue(b);
+      return v === Infinity || v === -Infinity ? b : pool.sub(b, cst);
+    };
+    for (const list of pieces) {
+      for (const p of list) {
+        p.lo = shift(p.lo, p.e.c);
+        p.hi = shift(p.hi, p.e.c);
+        if (pool.constValue(p.lo) === Infinity || pool.constValue(p.hi) === -Infinity) {
+          throw new LowerError("this constraint can never hold: it bounds an expression by inf from below or by -inf from above", c.span, CompilerCodes.infeasible, "an infinite bound means no bound: write `inf` as an upper bound or `-inf` as a lower one");
+        }
+      }
+    }
     if (!c.soft) {
-      for (const list of pieces) for (const p of list) this.pushRow(p.e.lin, pool.sub(p.lo, p.e.c), pool.sub(p.hi, p.e.c), origin);
+      for (const list of pieces) for (const p of list) this.pushRow(p.e.lin, p.lo, p.hi, origin);
       return;
     }
     if (c.penalty === undefined || (c.penalty.linear === undefined && c.penalty.quadratic === undefined)) {
@@ -772,8 +787,7 @@ export class ControllerLowering {
     for (let i = 0; i < R; i++) {
       const s = this.slackOffset + this.nSlack++;
       for (const p of pieces[i]) {
-        const lo = pool.sub(p.lo, p.e.c);
-        const hi = pool.sub(p.hi, p.e.c);
+        const { lo, hi } = p;
         const loInf = pool.constValue(lo) === -Infinity;
         const hiInf = pool.constValue(hi) === Infinity;
         // lo - s <= e  <=>  e + s >= lo ;  e <= hi + s  <=>  e - s <= hi

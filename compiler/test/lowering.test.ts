@@ -160,4 +160,46 @@ controller C {
     // x_k = k at full throttle; slack s_k = 5 - x_k
     expect(Array.from(r.slack).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([4, 3, 2]);
   });
+  // an infinite entry of a constant side is no bound (its constant was subtracted: -inf - (-inf)
+  // gave NaN data, and check and compile refused the spec with MPC4603); one that can never hold
+  // (bounded by inf from below, -inf from above) is MPC4607, in `check`'s verdict too
+  const bounded = (rows: string) => `
+controller C {
+  state x[2]
+  input u[1] in [-1, 1]
+  horizon 3
+  dynamics x+ = [[1, 0.1], [0, 1]]*x + [[0], [0.1]]*u
+  minimize stage (x - [2; 0])'*(x - [2; 0]) + u'*u
+  subject to
+${rows}
+}
+`;
+  it("an infinite side is no bound: hard, soft and per stage, equal to the spec without it", () => {
+    const plain = compileToModule(bounded("    x[0] <= 1 for k in 1..N")).module!.createController();
+    const ref = plain.act([0.5, 0.3]);
+    expect(ref.status).toBe("solved");
+    for (const rows of [
+      "    x <= [1; inf] for k in 1..N",
+      "    -inf <= x[1] for k in 1..N\n    x[0] <= 1 for k in 1..N",
+      "    x[0] + x[1] <= inf for k in 1..N\n    x[0] <= 1 for k in 1..N",
+      "    x[0] <= w[k] for k in 1..N\n    x[0] <= 1 for k in 1..N",
+    ]) {
+      // (w[1] = inf: no bound at stage 1 only)
+      const src = bounded(rows).replace("controller C {", "const w[4] = [1, inf, 1, 1]\ncontroller C {");
+      const { module, diagnostics } = compileToModule(src);
+      expect(diagnostics.filter((d) => d.severity === "error"), rows).toEqual([]);
+      const r = module!.createController().act([0.5, 0.3]);
+      expect(r.status, rows).toBe("solved");
+      expect(r.u[0], rows).toBeCloseTo(ref.u[0], 9);
+    }
+    const soft = compileToModule(bounded("    soft x <= [1; inf] for k in 1..N penalty linear 100")).module!;
+    expect(soft.template.nSlack).toBe(6);
+    expect(soft.createController().act([0.5, 0.3]).status).toBe("solved");
+  });
+  it("a side that can never hold (x <= -inf, inf <= x) is MPC4607", () => {
+    for (const rows of ["    x <= [1; -inf] for k in 1..N", "    inf <= x[0] for k in 1..N"]) {
+      const codes = compileToModule(bounded(rows)).diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
+      expect(codes, rows).toEqual(["MPC4607"]);
+    }
+  });
 });

@@ -35,6 +35,12 @@ export function mulI(al: number, ah: number, bl: number, bh: number): [number, n
   if (c.some(Number.isNaN)) return [-Infinity, Infinity];
   return [Math.min(...c), Math.max(...c)];
 }
+/** Whether two operands are the same expression (the same text but for whitespace, in one statement:
+ *  the same names resolve alike and the language has no side effects), so their product is a square. */
+function sameOperands(ctx: Ctx, a: Expr, b: Expr): boolean {
+  const t = (x: Expr): string => ctx.text.slice(x.span.start, x.span.end).replace(/\s+/g, "");
+  return a.span.end - a.span.start < 200 && t(a) === t(b);
+}
 /** The square of an interval (tighter than mulI(x, x): a square is never negative). */
 export function sqI(l: number, h: number): [number, number] {
   const a = mul(l, l);
@@ -388,8 +394,10 @@ function compute(ctx: Ctx, e: Expr): IMat | undefined {
         case "-":
           return zip(a, b, (al, ah, bl, bh) => [addLo(al, -bh), addHi(ah, -bl)]) ?? fallback();
         case ".*":
-          return zip(a, b, mulI) ?? fallback();
+          return zip(a, b, sameOperands(ctx, e.left, e.right) ? (l, h) => sqI(l, h) : mulI) ?? fallback();
         case "*": {
+          // a product of an expression with itself (`a*a`) is a square: never negative
+          if (a.rows === 1 && a.cols === 1 && b.rows === 1 && b.cols === 1 && sameOperands(ctx, e.left, e.right)) return zip(a, b, (l, h) => sqI(l, h)) ?? fallback();
           if ((a.rows === 1 && a.cols === 1) || (b.rows === 1 && b.cols === 1)) return zip(a, b, mulI) ?? fallback();
           return matmulI(a, b) ?? fallback();
         }

@@ -238,6 +238,18 @@ describe("6. domains are judged over the stages a statement applies at (false re
   });
 });
 
+describe("a product of an expression with itself is a square (false rejection)", () => {
+  const learnables = "  learnable a = 1 in [-1, 3]\n  learnable b = 1 in [-1, 3]";
+  it("`(a*a)*sumsq(r)` and `(a .* a)*x'*x` with a in [-1, 3] are convex (were MPC4002 / MPC4019); `(a*b)` is not provably >= 0", () => {
+    const ok = nlp(`${learnables}\n${DYN}\n  minimize stage (a*a)*sumsq(sin(x)) + (b .* b)*x'*x + sumsq(u)`);
+    expect(errors(ok)).toEqual([]);
+    // at the corners a = b = -1 and 3 (the weight 1 and 9), and at 0
+    expect(solveAt(ok, [1.5, 0.1], [[-1, -1], [3, 3], [0, 0]])).toEqual(["solved", "solved", "solved"]);
+    expect(codesOf(errors(nlp(`${learnables}\n${DYN}\n  minimize stage (a*b)*sumsq(sin(x)) + sumsq(u)`)))).toEqual(["MPC4002"]);
+    expect(codesOf(errors(nlp(`${learnables}\n${DYN}\n  minimize stage (a*b)*x'*x + sumsq(u)`)))).toEqual(["MPC4019"]);
+  });
+});
+
 describe("8. a named infinite constant in a weight, penalty or dynamics coefficient (MPC4025)", () => {
   const ctl = (items: string, solver = "solver sqp"): string => `const big = inf
 const v[2] = [1, inf]

@@ -38,8 +38,9 @@ export function mulI(al: number, ah: number, bl: number, bh: number): [number, n
 /** Whether two operands are the same expression (the same text but for whitespace, in one statement:
  *  the same names resolve alike and the language has no side effects), so their product is a square. */
 function sameOperands(ctx: Ctx, a: Expr, b: Expr): boolean {
+  if (a.kind !== b.kind || a.span.end - a.span.start > 200) return false;
   const t = (x: Expr): string => ctx.text.slice(x.span.start, x.span.end).replace(/\s+/g, "");
-  return a.span.end - a.span.start < 200 && t(a) === t(b);
+  return t(a) === t(b);
 }
 /** The square of an interval (tighter than mulI(x, x): a square is never negative). */
 export function sqI(l: number, h: number): [number, number] {

@@ -7,6 +7,9 @@
 
 import { mergeSettings, defaultSettings } from "../qp/settings.js";
 import type { RuntimeLayout } from "./template.js";
+import type { MpcControllerOptions } from "./controller.js";
+import type { NonlinearMpcOptions } from "../nmpc/learnable.js";
+import type { SqpOptions } from "../nmpc/sqp.js";
 
 /** A short description of a value of the wrong kind, for messages. */
 export function describeValue(v: unknown): string {
@@ -114,7 +117,8 @@ export function assertMpcOptions(options: unknown, nu: number): void {
     retryRho: nonNegative,
     activeSet: bool,
     reuseFactorization: bool,
-  });
+    // (exactly the interface's keys: a new option without a check does not compile)
+  } satisfies Record<keyof MpcControllerOptions, Check>);
 }
 
 /** NonlinearMpc's options (NonlinearMpcOptions). `firstInputBounds` is accepted (the factory passes
@@ -138,9 +142,9 @@ export function assertNonlinearOptions(options: unknown, nu: number): void {
         admm: qpSettings,
         scaling: oneOf("bounds", "none"),
         convexify: oneOf("mirror", "project", "identity"),
-      });
+      } satisfies Record<keyof SqpOptions, Check>);
       return null;
     },
     firstInputBounds: oneOf("removed", "kept"),
-  });
+  } satisfies Record<keyof NonlinearMpcOptions | "firstInputBounds", Check>);
 }

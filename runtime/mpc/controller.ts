@@ -572,12 +572,10 @@ export class MpcController implements LearnableMpc {
     const last = this.slots[mode].last;
     if (this.reuse && last.valid && last.result !== undefined && this.applyRuntime(runtime) === null && last.epoch === this.dataEpoch && sameValues(last.theta, this.theta)) {
       const t = this.template;
-      let same = state.length === t.nx && (input === undefined) === !last.hasInput;
+      // (the lengths were checked by assertArguments)
+      let same = (input === undefined) === !last.hasInput;
       for (let i = 0; same && i < t.nx; i++) same = state[i] === last.state[i];
-      if (same && input !== undefined) {
-        same = input.length === t.nu;
-        for (let j = 0; same && j < t.nu; j++) same = input[j] === last.input[j];
-      }
+      if (same && input !== undefined) for (let j = 0; same && j < t.nu; j++) same = input[j] === last.input[j];
       const { active, ipm } = this.slots[mode];
       // x and y are still the solver's: no solve in this mode since
       const current = last.ipmSolve >= 0 ? ipm !== undefined && ipm.solves === last.ipmSolve : active !== undefined && active.kkt.version === last.kktVersion;
@@ -586,7 +584,7 @@ export class MpcController implements LearnableMpc {
         return last.result;
       }
     }
-    return this.solveMode(mode, state, input, runtime);
+    return this.solveAndRecord(mode, state, input, runtime);
   }
 
   private gradOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): GradResult {
@@ -782,10 +780,15 @@ export class MpcController implements LearnableMpc {
     };
   }
 
-  /** Solves the mode's QP and records the solve as the mode's last one (kept when the active-set
-   *  solver or the interior-point method answered; not an ADMM answer). */
+  /** `solveAndRecord` after the arguments' shapes are checked (a call's entry point). */
   private solveMode(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     this.assertArguments(mode, state, input, runtime);
+    return this.solveAndRecord(mode, state, input, runtime);
+  }
+
+  /** Solves the mode's QP and records the solve as the mode's last one (kept when the active-set
+   *  solver or the interior-point method answered; not an ADMM answer). The arguments' shapes are checked. */
+  private solveAndRecord(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const slot = this.slots[mode];
     const last = slot.last;
     last.valid = false;
@@ -816,8 +819,9 @@ export class MpcController implements LearnableMpc {
 
   private solveModeFresh(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const t = this.template;
-    // (the shapes were checked by assertArguments) the one entry point of every call (act, value, qvalue, the gradients, the sensitivity): runtime
-    // values, the measured state and the pinned input are checked here, before any QP sees them
+    // the one entry point of every solve (act, value, qvalue, the gradients, the sensitivity; the
+    // shapes were checked by assertArguments): runtime values, the measured state and the pinned
+    // input are checked here, before any QP sees them
     const refused = nonFiniteEntry("state", state) ?? (input !== undefined ? nonFiniteEntry("input", input) : null) ?? this.applyRuntime(runtime);
     if (refused !== null) return failedResult("invalid_input", t.n, t.m, refused);
     this.refresh();

@@ -11,6 +11,7 @@ import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { configFromSettings, expandStudy, proposeRound, type ExpandedStudy, type StudyConfig } from "../compiler/study.js";
 import { renderDiagnostics } from "../language/index.js";
+import { sameSpec } from "../runtime/run/spec.js";
 import { aggregate, ranking, settingText, spread } from "../runtime/study/aggregate.js";
 import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
 import { cannotReadMessage, printJson, raiseExitCode, useColor } from "./io.js";
@@ -19,7 +20,7 @@ import { TrialPool } from "./study_pool.js";
 import { StudyProgress } from "./study_progress.js";
 import type { TrialJob } from "./study_trial.js";
 import { defaultRunDir } from "./train.js";
-import { CliError, parsePositiveInt } from "./train_setup.js";
+import { CliError, parsePositiveInt, specRecordOf } from "./train_setup.js";
 
 export interface StudyFlags {
   workers?: string;
@@ -142,7 +143,11 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
         } catch (err) {
           throw new CliError(cannotReadMessage(specArg, err, "the spec"), 2);
         }
-        if (now !== text) throw new CliError(`--resume: '${specArg}' changed since the study started (its trials would differ): start a new study, or resume without the spec argument to use the study's copy`, 2);
+        // the rule of `train --resume` (runtime/run/spec.ts): edits of whitespace and comments are no
+        // change; the trials run the study's copy either way
+        if (!sameSpec(specRecordOf(specArg, text), specRecordOf(specArg, now))) {
+          throw new CliError(`--resume: '${specArg}' changed since the study started (its trials would differ): start a new study, or resume without the spec argument to use the study's copy`, 2);
+        }
       }
     } else {
       if (specArg === undefined) throw new CliError("missing the spec file: mpcrl study spec.mpcrl", 2);

@@ -150,7 +150,18 @@ describe("mpcrl study", () => {
     const partial = records(dir);
     expect(partial.length).toBeGreaterThanOrEqual(2);
     expect(partial.length).toBeLessThan(12);
-    const q = start("study", "--resume", dir, "--workers", "2");
+    // the spec argument under train --resume's rule (runtime/run/spec.ts): an edited body is
+    // refused with the folder untouched, an edit of comments and layout is the same spec
+    const original = readFileSync(spec, "utf8");
+    const edited = join(tmp, "resumed-edited.mpcrl");
+    writeFileSync(edited, original.replace("seeds 2", "seeds 3"));
+    const refused = await runCli("study", edited, "--resume", dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--resume: '.*resumed-edited\.mpcrl' changed since the study started/);
+    expect(records(dir)).toEqual(partial);
+    const commented = join(tmp, "resumed-commented.mpcrl");
+    writeFileSync(commented, `// the study, resumed\n${original.replace(/\n/g, "\n\n")}`);
+    const q = start("study", commented, "--resume", dir, "--workers", "2");
     expect(await q.exit, q.err()).toBe(0);
     expect(q.err()).toContain(`${partial.length} already done`);
     expect(q.err().match(/^trial /gm)?.length).toBe(12 - partial.length);

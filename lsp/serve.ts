@@ -14,18 +14,18 @@ import {
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { AnalysisCache, type Analysis } from "./analysis.js";
-import { codeActions, compileActionKind } from "./features/code-actions.js";
+import { codeActions, compileActionKind } from "./features/code_actions.js";
 import { completion } from "./features/completion.js";
 import { DiagnosticsScheduler, diagnosticsDocs } from "./features/diagnostics.js";
 import { foldingRanges } from "./features/folding.js";
 import { formatDocument, formatRangeEdits } from "./features/formatting.js";
 import { hover } from "./features/hover.js";
-import { inlayHints } from "./features/inlay-hints.js";
+import { inlayHints } from "./features/inlay_hints.js";
 import { definition, highlights, prepareRename, references, rename } from "./features/navigation.js";
-import { semanticTokens, semanticTokensLegend } from "./features/semantic-tokens.js";
-import { signatureHelp } from "./features/signature-help.js";
+import { semanticTokens, semanticTokensLegend } from "./features/semantic_tokens.js";
+import { signatureHelp } from "./features/signature_help.js";
 import { documentSymbols, workspaceSymbols } from "./features/symbols.js";
-import { registerCustomRequests } from "./features/custom-requests.js";
+import { registerCustomRequests } from "./features/custom_requests.js";
 
 export interface ServerOptions {
   /** Debounce of diagnostics after a burst of changes, in milliseconds. */

@@ -5,7 +5,7 @@
 import type { Range, TextEdit } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import { formatRangeText, formatText } from "../frontend.js";
-import { lineEdits } from "../line-diff.js";
+import { lineEdits } from "../line_diff.js";
 
 function toTextEdits(doc: TextDocument, base: number, oldText: string, newText: string): TextEdit[] {
   return lineEdits(oldText, newText).map((e) => ({

@@ -313,7 +313,7 @@ describe("semantic tokens (golden)", () => {
       const modNames = (legend?.tokenModifiers ?? []).filter((_, b) => mods & (1 << b));
       out.push(`${line + 1}:${char + 1} ${lines[line]?.slice(char, char + len)} ${legend?.tokenTypes[type]}${modNames.length ? ` [${modNames.join(",")}]` : ""}`);
     }
-    expectGolden("semantic-tokens.txt", `${out.join("\n")}\n`);
+    expectGolden("semantic_tokens.txt", `${out.join("\n")}\n`);
   });
 });
 

@@ -8,7 +8,7 @@ import type { Connection } from "vscode-languageserver";
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { AnalysisCache } from "../analysis.js";
 import { renderDiagnosticsText } from "../frontend.js";
-import { qpSummary } from "../qp-summary.js";
+import { qpSummary } from "../qp_summary.js";
 
 export interface CheckReport {
   readonly errors: number;

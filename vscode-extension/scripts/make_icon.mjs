@@ -1,5 +1,5 @@
 // Draws the extension's icon (128x128 PNG): a receding-horizon plot — a predicted trajectory
-// inside constraint bands — and writes images/icon.png. Run once: `node scripts/make-icon.mjs`.
+// inside constraint bands — and writes images/icon.png. Run once: `node scripts/make_icon.mjs`.
 import { writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 

@@ -3,7 +3,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lineEdits } from "../line-diff.js";
+import { lineEdits } from "../line_diff.js";
 
 function apply(text: string, edits: readonly { start: number; end: number; newText: string }[]): string {
   let out = text;

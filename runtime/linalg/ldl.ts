@@ -7,7 +7,7 @@
 
 import type { CscPattern } from "../sparse/csc.js";
 import { amdOrder, invertPerm, isPermutation } from "./amd.js";
-import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, allocWasmBlock, type WasmTriangular } from "./ldlWasm.js";
+import { ADMM_DESC, ADMM_DESC_BYTES, ADMM_DESC_F64, allocWasmBlock, type WasmTriangular } from "./ldl_wasm.js";
 
 export interface SparseLdlOptions {
   /** Run the numeric factorization and the triangular solves in WebAssembly when available (bitwise the same results, faster); default false. */
@@ -351,7 +351,7 @@ export class SparseLdl {
 
   /**
    * One ADMM iteration on `wasmRhs` (KKT solve, then the x, z, y updates and the next right-hand
-   * side; see ldlWasm.ts admmCode) with the vectors given to admmSetup; flip 1 writes x and z into
+   * side; see ldl_wasm.ts admmCode) with the vectors given to admmSetup; flip 1 writes x and z into
    * the arrays given as xPrev and zPrev (and reads the previous iterate from x and z).
    */
   admmStep(flip: number): void {
@@ -389,7 +389,7 @@ export class SparseLdl {
     this.refineReady = false;
     const w = this.wasm;
     if (w !== null) {
-      // the same loop in WebAssembly (ldlWasm.ts factorCode): bitwise the same factor
+      // the same loop in WebAssembly (ldl_wasm.ts factorCode): bitwise the same factor
       const a = w.at;
       this.ok = w.kernels.factor(n, a.cp, a.ci, a.cx, a.lp, a.li, a.lx, a.rp, a.rj, a.rx, a.dinv, a.y, a.lnz, a.out) === 1;
       this.pos = w.counts[0];
@@ -592,7 +592,7 @@ export class SparseLdl {
     return norm;
   }
 
-  /** r = b - K x and max|r_i| w_i (ldlWasm.ts residCode: the same loop). */
+  /** r = b - K x and max|r_i| w_i (ldl_wasm.ts residCode: the same loop). */
   private residual(ref: RefineVectors): number {
     const w = this.wasm;
     if (w !== null) {
@@ -621,7 +621,7 @@ export class SparseLdl {
     return norm;
   }
 
-  /** x += r, corr = r, and max|r_i| s_i (ldlWasm.ts updateCode: the same loop). */
+  /** x += r, corr = r, and max|r_i| s_i (ldl_wasm.ts updateCode: the same loop). */
   private applyCorrection(ref: RefineVectors): number {
     const w = this.wasm;
     if (w !== null) return w.kernels.update(this.n, ref.x.byteOffset, ref.r.byteOffset, ref.s.byteOffset, ref.corr.byteOffset);

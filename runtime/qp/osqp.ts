@@ -561,7 +561,7 @@ export class QpSolver {
     for (let i = 0; i < m; i++) rhs[pinvZ[i]] = z[i] - rhoInv[i] * y[i];
   }
 
-  /** One ADMM iteration in JavaScript (the path without WebAssembly; ldlWasm.ts admmCode does the same). */
+  /** One ADMM iteration in JavaScript (the path without WebAssembly; ldl_wasm.ts admmCode does the same). */
   private jsStep(x: Float64Array, xPrev: Float64Array, z: Float64Array, zPrev: Float64Array, y: Float64Array, sigma: number, alpha: number, alpha1: number): void {
     const { n, m, rhs, pinvX, pinvZ, qs, rhoInv, rhoVec, ls, us } = this;
     (this.ldl as SparseLdl).solvePermuted(rhs);

@@ -1,6 +1,6 @@
-// A disassembler for the WebAssembly subset that runtime/linalg/ldlWasm.ts assembles by hand: it
+// A disassembler for the WebAssembly subset that runtime/linalg/ldl_wasm.ts assembles by hand: it
 // prints the module in the text format (WebAssembly Core Specification 2.0, section 6), one
-// instruction per line, indented by block depth. The listing ldlWasm.wat is this function's output
+// instruction per line, indented by block depth. The listing ldl_wasm.wat is this function's output
 // on the assembled bytes (a test keeps the two equal), so the hand-written opcodes can be read and
 // reviewed as WAT.
 

@@ -1,20 +1,20 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { assemble } from "../ldlWasm.js";
+import { assemble } from "../ldl_wasm.js";
 import { disassemble } from "./wat.js";
 
-// The kernel's bytes are assembled from opcodes in TypeScript; ldlWasm.wat is their readable
+// The kernel's bytes are assembled from opcodes in TypeScript; ldl_wasm.wat is their readable
 // listing. The two must agree: a change to the opcodes needs UPDATE_GOLDEN=1 and a reviewed diff
 // of the listing; a missing listing fails.
-const listingPath = fileURLToPath(new URL("../ldlWasm.wat", import.meta.url));
+const listingPath = fileURLToPath(new URL("../ldl_wasm.wat", import.meta.url));
 const NAMES = ["forward", "backward", "solve", "admm", "step", "steps", "factor", "resid", "update"];
 
-describe("ldlWasm.wat", () => {
+describe("ldl_wasm.wat", () => {
   it("is the disassembly of the assembled kernel", () => {
     const listing = disassemble(assemble(), NAMES);
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(listingPath, listing);
-    expect(existsSync(listingPath), "ldlWasm.wat is missing: run with UPDATE_GOLDEN=1 and review it").toBe(true);
+    expect(existsSync(listingPath), "ldl_wasm.wat is missing: run with UPDATE_GOLDEN=1 and review it").toBe(true);
     expect(listing).toBe(readFileSync(listingPath, "utf8"));
   });
 

@@ -376,7 +376,7 @@ function updateCode(): Code {
   ];
 }
 
-/** The module's bytes (its readable listing is ldlWasm.wat, checked against these bytes by a test). */
+/** The module's bytes (its readable listing is ldl_wasm.wat, checked against these bytes by a test). */
 export function assemble(): Uint8Array {
   const types = section(1, vec([
     [0x60, vec([[I32], [I32], [I32], [I32], [I32]]), 0], // forward

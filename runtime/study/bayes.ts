@@ -5,7 +5,7 @@
 // improvement (runtime/learn/bayesopt) over a Latin hypercube refined locally. Unit coordinates in
 // [0, 1]^d. Pure and deterministic (the caller's Rng); browser-safe.
 
-import { logExpectedImprovement } from "../learn/bayesopt/acquisition.js";
+import { maximizeAcquisition } from "../learn/bayesopt/acquisition.js";
 import { GaussianProcess } from "../learn/bayesopt/gp.js";
 import { latinHypercube } from "../learn/bayesopt/lhs.js";
 import type { Rng } from "../rng.js";
@@ -23,30 +23,7 @@ export function proposeBatch(X: readonly number[][], y: readonly number[], q: nu
   for (let j = 0; j < q; j++) {
     const gp = new GaussianProcess(d);
     gp.fit(xs, ys);
-    const best = Math.min(...ys);
-    const score = (u: number[]): number => {
-      const p = gp.predict(u);
-      return logExpectedImprovement(p.mean, p.std, best);
-    };
-    const cands = latinHypercube(candidates, d, rng).concat(xs.map((x) => x.map((v) => clamp01(v + 0.05 * rng.normal()))));
-    let bestU = cands[0];
-    let bestS = -Infinity;
-    for (const u of cands) {
-      const s = score(u);
-      if (s > bestS) {
-        bestS = s;
-        bestU = u;
-      }
-    }
-    for (let r = 0; r < 60; r++) {
-      const scale = 0.1 * Math.pow(0.95, r);
-      const u = bestU.map((v) => clamp01(v + scale * rng.normal()));
-      const s = score(u);
-      if (s > bestS) {
-        bestS = s;
-        bestU = u;
-      }
-    }
+    const bestU = maximizeAcquisition(gp, Math.min(...ys), xs, candidates, rng);
     out.push(bestU);
     xs.push(bestU);
     ys.push(liar);

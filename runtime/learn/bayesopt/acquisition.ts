@@ -4,6 +4,10 @@
 //   log h(z) = log(phi(z) + z Phi(z)) for z > -1; below, with Phi(z) = 0.5 erfcx(-z/sqrt2) e^{-z^2/2}:
 //   log h(z) = -z^2/2 - log sqrt(2 pi) + log1p(z sqrt(pi/2) erfcx(-z/sqrt2)), and ~ -z^2/2 - log sqrt(2pi) - 2 log|z| beyond |z| = 1e4.
 
+import type { Rng } from "../../rng.js";
+import type { GaussianProcess } from "./gp.js";
+import { latinHypercube } from "./lhs.js";
+
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Scaled complementary error function erfcx(x) = exp(x^2) erfc(x) for x >= 0 (continued fraction / series). */
@@ -59,3 +63,36 @@ export function logExpectedImprovement(mean: number, std: number, best: number):
   if (!(std > 0)) return mean < best ? Math.log(best - mean) : -Infinity;
   return Math.log(std) + logH((best - mean) / std);
 }
+
+/** The point of [0, 1]^d maximizing log expected improvement over `best` under `gp`: the best of
+ *  `candidates` Latin-hypercube points and the observed points X jittered by N(0, 0.05^2), refined
+ *  by 60 shrinking Gaussian perturbations around it. Draws from `rng` in that order (the learner's
+ *  and the study's proposals are reproducible from their seeds). */
+export function maximizeAcquisition(gp: GaussianProcess, best: number, X: readonly (readonly number[])[], candidates: number, rng: Rng): number[] {
+  const score = (u: number[]): number => {
+    const p = gp.predict(u);
+    return logExpectedImprovement(p.mean, p.std, best);
+  };
+  const cands = latinHypercube(candidates, gp.dim, rng).concat(X.map((x) => x.map((v) => clamp01(v + 0.05 * rng.normal()))));
+  let bestU = cands[0];
+  let bestS = -Infinity;
+  for (const u of cands) {
+    const s = score(u);
+    if (s > bestS) {
+      bestS = s;
+      bestU = u;
+    }
+  }
+  for (let r = 0; r < 60; r++) {
+    const scale = 0.1 * Math.pow(0.95, r);
+    const u = bestU.map((v) => clamp01(v + scale * rng.normal()));
+    const s = score(u);
+    if (s > bestS) {
+      bestS = s;
+      bestU = u;
+    }
+  }
+  return bestU;
+}
+
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));

@@ -10,7 +10,7 @@ import type { LearnableMpc } from "../../mpc/types.js";
 import type { Plant } from "../../plants/types.js";
 import { RolloutBase, type RolloutConfig } from "../rollout.js";
 import { episodeSeed, type StepRecord } from "../types.js";
-import { logExpectedImprovement } from "./acquisition.js";
+import { maximizeAcquisition } from "./acquisition.js";
 import { GaussianProcess } from "./gp.js";
 import { latinHypercube } from "./lhs.js";
 
@@ -67,34 +67,7 @@ export class BayesOpt extends RolloutBase {
     }
     const gp = new GaussianProcess(d);
     gp.fit(this.X, this.y);
-    const best = Math.min(...this.y);
-    const rng = this.streams.get("bayesopt");
-    const score = (u: number[]) => {
-      const p = gp.predict(u);
-      return logExpectedImprovement(p.mean, p.std, best);
-    };
-    let cands = latinHypercube(this.bConfig.candidates ?? 512, d, rng);
-    cands = cands.concat(this.X.map((x) => x.map((v) => Math.min(1, Math.max(0, v + 0.05 * rng.normal())))));
-    let bestU = cands[0];
-    let bestS = -Infinity;
-    for (const u of cands) {
-      const s = score(u);
-      if (s > bestS) {
-        bestS = s;
-        bestU = u;
-      }
-    }
-    // local refinement: shrinking Gaussian perturbations around the best candidate
-    for (let r = 0; r < 60; r++) {
-      const scale = 0.1 * Math.pow(0.95, r);
-      const u = bestU.map((v) => Math.min(1, Math.max(0, v + scale * rng.normal())));
-      const s = score(u);
-      if (s > bestS) {
-        bestS = s;
-        bestU = u;
-      }
-    }
-    return bestU;
+    return maximizeAcquisition(gp, Math.min(...this.y), this.X, this.bConfig.candidates ?? 512, this.streams.get("bayesopt"));
   }
 
   override beginEpisode(episode: number): void {

@@ -121,6 +121,10 @@ export const CODES = {
   // may (not always) overflow inside their declared bounds. In a linear controller a power of states
   // and inputs is not evaluated: its QP coefficients are (an error when they may overflow)
   MPC4025: { severity: EW, title: "value may overflow", reporter: "checker" },
+  // `x <= -inf`, `inf <= x[0]`, `x == inf`: reported by the checker for linear and nonlinear
+  // controllers; the linear lowering keeps the same code for a bound that is infinite at some
+  // stages only (`x <= w[k]` with `w[1] = -inf`), which the checker cannot fold per stage
+  MPC4026: { severity: E, title: "bound infinite on the wrong side", reporter: "checker" },
 
   MPC4601: { severity: E, title: "unsupported construct (compiler)", reporter: "compiler" },
   MPC4602: { severity: E, title: "shape error in lowering (compiler)", reporter: "compiler" },

@@ -761,7 +761,10 @@ export class ControllerLowering {
       pieces.push(list);
     }
     // a bound minus the row's constant: an infinite bound stays itself (`x <= [1; inf]` makes e's
-    // constant -inf, and -inf - (-inf) was NaN); a side that can never hold is refused
+    // constant -inf, and -inf - (-inf) was NaN); a side that can never hold is refused with the
+    // checker's code (MPC4026): the checker reports a constant side first (language/check/domain.ts);
+    // what only a stage tells (`x <= w[k]` with w[1] = -inf) or an infinite constant inside an
+    // expression (`x + inf <= 0`) is found here
     const shift = (b: number, cst: number): number => {
       const v = pool.constValue(b);
       return v === Infinity || v === -Infinity ? b : pool.sub(b, cst);
@@ -771,7 +774,7 @@ export class ControllerLowering {
         p.lo = shift(p.lo, p.e.c);
         p.hi = shift(p.hi, p.e.c);
         if (pool.constValue(p.lo) === Infinity || pool.constValue(p.hi) === -Infinity) {
-          throw new LowerError("this constraint can never hold: it bounds an expression by inf from below or by -inf from above", c.span, CompilerCodes.infeasible, "an infinite bound means no bound: write `inf` as an upper bound or `-inf` as a lower one");
+          throw new LowerError(`this constraint can never hold at stage ${k}: it bounds an expression by inf from below or by -inf from above`, c.span, "MPC4026", "an infinite bound means no bound: write `inf` as an upper bound and `-inf` as a lower one, or use a finite bound");
         }
       }
     }

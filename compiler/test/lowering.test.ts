@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { compileToModule, lower } from "../index.js";
 import { dataLayout } from "../../runtime/mpc/template.js";
-import { parse } from "../../language/index.js";
+import { check, parse } from "../../language/index.js";
 import { lowerProgram } from "../lower/index.js";
 import { numericChecks } from "../lower/checks.js";
 import { templateFromIr } from "../template.js";
@@ -162,7 +162,9 @@ controller C {
   });
   // an infinite entry of a constant side is no bound (its constant was subtracted: -inf - (-inf)
   // gave NaN data, and check and compile refused the spec with MPC4603); one that can never hold
-  // (bounded by inf from below, -inf from above) is MPC4607, in `check`'s verdict too
+  // (bounded by inf from below, -inf from above) is MPC4026, reported by the checker first (it was
+  // the lowering's MPC4607, "infeasible at the plant's initial state"); the lowering keeps the code
+  // for what only a stage tells
   const bounded = (rows: string) => `
 controller C {
   state x[2]
@@ -196,10 +198,19 @@ ${rows}
     expect(soft.template.nSlack).toBe(6);
     expect(soft.createController().act([0.5, 0.3]).status).toBe("solved");
   });
-  it("a side that can never hold (x <= -inf, inf <= x) is MPC4607", () => {
+  it("a side that can never hold (x <= -inf, inf <= x) is MPC4026, from the checker", () => {
     for (const rows of ["    x <= [1; -inf] for k in 1..N", "    inf <= x[0] for k in 1..N"]) {
       const codes = compileToModule(bounded(rows)).diagnostics.filter((d) => d.severity === "error").map((d) => d.code);
-      expect(codes, rows).toEqual(["MPC4607"]);
+      expect(codes, rows).toEqual(["MPC4026"]);
+      expect(check(bounded(rows)).diagnostics.map((d) => d.code), rows).toEqual(["MPC4026"]);
     }
+  });
+  it("a bound infinite on the wrong side at one stage only is MPC4026 from the lowering (the checker cannot fold it per stage)", () => {
+    const src = bounded("    x[0] <= w[k] for k in 1..N").replace("controller C {", "const w[4] = [1, -inf, 1, 1]\ncontroller C {");
+    expect(check(src).diagnostics).toEqual([]);
+    const [d, ...rest] = compileToModule(src).diagnostics.filter((x) => x.severity === "error");
+    expect(rest).toEqual([]);
+    expect([d.code, d.message]).toEqual(["MPC4026", "this constraint can never hold at stage 1: it bounds an expression by inf from below or by -inf from above"]);
+    expect(d.help).toContain("write `inf` as an upper bound and `-inf` as a lower one");
   });
 });

@@ -15,6 +15,7 @@ import { Ctx, Sym, isScalar, type Root } from "./context.js";
 import { builtinFunction } from "./builtins.js";
 import { evalExpr, nonConstantName } from "./constEval.js";
 import { signOf, type Sign } from "./interval.js";
+import { stageView } from "./stages.js";
 import { minEigenvalue } from "./matrix.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
@@ -122,8 +123,15 @@ export class Affinity {
   /** Index nodes whose curvature was dropped (an entry of a quadratic matrix form): id -> reason. */
   readonly indexWhy = new Map<number, string>();
   private readonly weights = new Map<number, WeightInfo>();
+  /**
+   * The view signs are judged on (stages.ts): the stage index over the stages of the root being
+   * analysed (`ofRoot`), over 0..N inside a let's definition (a let is evaluated at the stages of
+   * every statement that uses it, and its class is computed once) and everywhere else.
+   */
+  private view: Ctx;
 
   constructor(private readonly ctx: Ctx) {
+    this.view = ctx;
     const n = Number.isInteger(ctx.program.id) && ctx.program.id >= 0 && ctx.program.id < 1e7 ? ctx.program.id + 1 : 0;
     this.cls = new IdMap(n);
     ctx.classOf = (id) => {
@@ -140,6 +148,22 @@ export class Affinity {
     return c;
   }
 
+  /** The class of a root's expression, its signs judged over the stages the root is evaluated at. */
+  ofRoot(root: Root): Cls {
+    return this.within(stageView(this.ctx, root), () => this.of(root.expr));
+  }
+
+  /** Runs `f` with signs judged on `view`. */
+  private within<T>(view: Ctx, f: () => T): T {
+    const saved = this.view;
+    this.view = view;
+    try {
+      return f();
+    } finally {
+      this.view = saved;
+    }
+  }
+
   private symCls(sym: Sym): Cls {
     switch (sym.kind) {
       case "state":
@@ -154,7 +178,8 @@ export class Affinity {
         const d = sym.decl;
         if (!d || d.kind !== "Let" || this.letBusy.has(sym)) return CONST;
         this.letBusy.add(sym);
-        const c = this.of(d.value);
+        // over every stage: the let's class is computed once for all the statements that use it
+        const c = this.within(this.ctx, () => this.of(d.value));
         this.letBusy.delete(sym);
         return c;
       }
@@ -337,12 +362,13 @@ export class Affinity {
   }
 
   /**
-   * Sign of a scalar factor over the learnables' boxes, the stage index over 0..N and runtime values
-   * over their declared ranges: interval arithmetic, "unknown" unless proven. Only a factor whose
-   * definition has an error (reported there) counts as nonnegative, so that one error is reported once.
+   * Sign of a scalar factor over the learnables' boxes, the stage index over the stages the
+   * statement is evaluated at (`view`) and runtime values over their declared ranges: interval
+   * arithmetic, "unknown" unless proven. Only a factor whose definition has an error (reported
+   * there) counts as nonnegative, so that one error is reported once.
    */
   private factorSign(e: Expr): Sign {
-    const s = signOf(this.ctx, e);
+    const s = signOf(this.view, e);
     if (s === "unknown" && !evalExpr(this.ctx, e) && this.upstreamError(e)) return "nonneg";
     return s;
   }
@@ -531,12 +557,13 @@ export class Affinity {
         if (sym.kind === "builtin" && sym.name === "I") return { status: "psd", reason: "the identity" };
         if (sym.kind === "let") {
           const d = sym.decl;
-          return d && d.kind === "Let" ? this.weight(d.value) : { status: "unknown", reason: "" };
+          // over every stage, as the let's class (`symCls`): its weight is memoised once
+          return d && d.kind === "Let" ? this.within(this.ctx, () => this.weight(d.value)) : { status: "unknown", reason: "" };
         }
         if (sym.kind === "learnable") {
           const shape = symShape(this.ctx, sym);
           if (sym.structure === "psd") return { status: "psd", reason: `\`${sym.name}\` is a \`psd\` learnable` };
-          const sgn = signOf(this.ctx, e);
+          const sgn = signOf(this.view, e);
           if (sym.structure === "diag" || (shape && isScalar(shape))) {
             if (sgn === "nonneg" || sgn === "zero") return { status: "psd", reason: `\`${sym.name}\` is diagonal with a nonnegative lower bound` };
             return {
@@ -576,7 +603,7 @@ export class Affinity {
       case "Call": {
         const name = e.callee.name;
         if (name === "diag" && e.args[0]) {
-          const s = signOf(this.ctx, e.args[0].value);
+          const s = signOf(this.view, e.args[0].value);
           if (s === "nonneg" || s === "zero") return { status: "psd", reason: "`diag(d)` with d >= 0" };
           if (s === "nonpos") return { status: "nsd", reason: "`diag(d)` with d <= 0" };
           return { status: "unknown", reason: `\`${this.ctx.src(e.args[0].span)}\` may be negative (give it a lower bound >= 0)` };

@@ -15,9 +15,9 @@ import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
-import { children } from "../ast.js";
 import { checkDomains } from "./domain.js";
 import { nonlinearSolver } from "./nlp.js";
+import { inputIn, stageView } from "./stages.js";
 import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
@@ -74,7 +74,7 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
     if (!okL || !okU) return;
   }
   if (aff.of(d.bounds.lower).deg === 0 && aff.of(d.bounds.upper).deg === 0)
-    checkOrdered(ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
+    checkOrdered(ctx, ctx, d.bounds.lower, d.bounds.upper, d.bounds.span, `the bounds of \`${d.name.name}\``, d.bounds.span, d.declKind === "state" || d.declKind === "input");
   if (((d.declKind === "const" || d.declKind === "param") && d.init) || (withDefault && defaultOk))
     checkValueInBounds(ctx, d, sym);
   if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
@@ -255,9 +255,9 @@ function checkValueInBounds(ctx: Ctx, d: Decl, sym: Sym): void {
  * Proven: fine. Violated for every admissible value: MPC4007. Not provable: MPC4008 (a warning) on
  * a soft constraint (its slack keeps the QP feasible), MPC4024 (an error) on a hard one.
  */
-function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at: Span, hard: boolean): void {
-  const a = intervalOf(ctx, lo);
-  const b = intervalOf(ctx, hi);
+function checkOrdered(ctx: Ctx, view: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at: Span, hard: boolean): void {
+  const a = intervalOf(view, lo);
+  const b = intervalOf(view, hi);
   if (!a || !b) return;
   const sa = a.lo.length === 1;
   const sb = b.lo.length === 1;
@@ -312,38 +312,10 @@ function checkOrdered(ctx: Ctx, lo: Expr, hi: Expr, span: Span, what: string, at
   });
 }
 
-/** Whether a let uses an input, memoised per let (a chain of lets is walked once: linear cost). */
-const letUsesInput = new WeakMap<Ctx, Map<Sym, boolean>>();
-
-/** The first input (or `prev(...)`) an expression refers to, following lets. */
-function inputIn(ctx: Ctx, e: Expr): Expr | undefined {
-  if (e.kind === "Name") {
-    const s = ctx.resolution.get(e.id);
-    if (s?.kind === "input" && s.blockKind === "controller") return e;
-    if (s?.kind === "let" && s.decl?.kind === "Let") {
-      let memo = letUsesInput.get(ctx);
-      if (!memo) letUsesInput.set(ctx, (memo = new Map()));
-      let uses = memo.get(s);
-      if (uses === undefined) {
-        memo.set(s, false); // a cycle (reported elsewhere) uses nothing
-        uses = inputIn(ctx, s.decl.value) !== undefined;
-        memo.set(s, uses);
-      }
-      return uses ? e : undefined;
-    }
-    return undefined;
-  }
-  if (e.kind === "Call" && e.callee.name === "prev") return e;
-  for (const c of children(e)) {
-    const hit = inputIn(ctx, c);
-    if (hit) return hit;
-  }
-  return undefined;
-}
-
-/** Inputs exist at stages 0..N-1 only: nothing at stage N may use them (MPC4018). */
+/** Inputs exist at stages 0..N-1 only: nothing at stage N may use them (MPC4018). `prev(u)` may:
+ *  at stage N it is u_{N-1} (stages.ts). */
 function noInputAtN(ctx: Ctx, e: Expr, where: string, help: string): boolean {
-  const hit = inputIn(ctx, e);
+  const hit = inputIn(ctx, e, false);
   if (!hit) return true;
   ctx.report({
     severity: "error",
@@ -359,7 +331,8 @@ function noInputAtN(ctx: Ctx, e: Expr, where: string, help: string): boolean {
   return false;
 }
 
-function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number | undefined, isController: boolean): void {
+/** `view`: the run with the stage index over the stages the constraint applies at (stages.ts). */
+function checkConstraint(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint, horizon: number | undefined, isController: boolean): void {
   if (isController && c.terminal) {
     for (const o of c.operands) if (!noInputAtN(ctx, o, "a terminal constraint", "constrain the input over `for k in 0..N-1` instead")) break;
   }
@@ -371,8 +344,8 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
       // `==` implies both `<=` and `>=`: `a <= u[0] == 0` needs a <= 0 (every consistent pair is checked).
       const between = c.ops.slice(i, j);
       const hard = !c.soft;
-      if (between.every((o) => o === "<=" || o === "==")) checkOrdered(ctx, ops[i], ops[j], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
-      if (between.every((o) => o === ">=" || o === "==")) checkOrdered(ctx, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
+      if (between.every((o) => o === "<=" || o === "==")) checkOrdered(ctx, view, ops[i], ops[j], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
+      if (between.every((o) => o === ">=" || o === "==")) checkOrdered(ctx, view, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
     }
   }
   if (isController && c.ops.length > 0 && ops.every((o) => aff.of(o).deg === 0)) {
@@ -408,10 +381,10 @@ function checkConstraint(ctx: Ctx, aff: Affinity, c: Constraint, horizon: number
   }
   for (const w of [c.penalty?.linear, c.penalty?.quadratic]) {
     if (!w || aff.of(w).deg > 0) continue;
-    const s = signOf(ctx, w);
+    const s = signOf(view, w);
     if (s === "nonneg" || s === "zero") continue;
     const v = evalExpr(ctx, w);
-    const iv = hullOf(ctx, w);
+    const iv = hullOf(view, w);
     const wsym = w.kind === "Name" ? ctx.resolution.get(w.id) : undefined;
     const plain = wsym?.kind === "learnable" && !wsym.structure;
     const plainDecl = plain && wsym ? declOf(wsym) : undefined;
@@ -530,7 +503,10 @@ function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
     if (it.kind !== "Objective") continue;
     for (const t of it.terms) if (t.costKind === "terminal") noInputAtN(ctx, t.expr, "a terminal cost term", "move the input term to the `stage` cost");
   }
-  for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, horizon, true);
+  const scope = ctx.blocks.find((b) => b.node === node);
+  for (const it of node.items)
+    if (it.kind === "SubjectTo")
+      for (const c of it.constraints) checkConstraint(ctx, scope ? stageView(ctx, { block: scope, role: "constraint", stmt: c }) : ctx, aff, c, horizon, true);
   // a nonlinear MPC integrates nonlinear continuous dynamics with rk4 or euler: zoh is exact only for linear ones
   if (nonlinearSolver(node)) {
     for (const it of node.items) {
@@ -755,7 +731,7 @@ export function checkConsistency(ctx: Ctx, aff: Affinity): void {
       if (item.kind === "Controller") checkController(ctx, aff, item);
       else {
         checkPlant(ctx, item);
-        for (const it of item.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, aff, c, undefined, false);
+        for (const it of item.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkConstraint(ctx, ctx, aff, c, undefined, false);
       }
     }
   }

@@ -15,6 +15,7 @@ import { hullOf } from "./interval.js";
 import { fmt } from "./affinity.js";
 import type { ControllerBlock, Constraint, CostTerm } from "../ast.js";
 import { addends, classifyControllers, gaussNewtonForm, nonlinearSolver, nonSmooth, type NonlinearSolver } from "./nlp.js";
+import { stageView } from "./stages.js";
 
 const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
 const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
@@ -221,13 +222,14 @@ function reportCost(ctx: Ctx, aff: Affinity, root: Root, hint?: SqpHint): void {
     }
     if (!negated && c.curv === "convex") continue;
     if (negated && c.curv === "concave") continue;
-    reportNonConvex(ctx, aff, nonConvexTerm(aff, expr));
+    reportNonConvex(ctx, aff, nonConvexTerm(aff, expr), stageView(ctx, root));
   }
 }
 
-/** MPC4019: a convex (or concave) quadratic term scaled by a factor whose sign cannot be proven. */
-function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr): void {
-  const iv = hullOf(ctx, factor);
+/** MPC4019: a convex (or concave) quadratic term scaled by a factor whose sign cannot be proven;
+ *  its range over `view`, the stages the term is evaluated at (stages.ts). */
+function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr, view: Ctx): void {
+  const iv = hullOf(view, factor);
   const f = ctx.src(factor.span);
   const related: { span: Expr["span"]; label: string }[] = [{ span: t.span, label: "in this quadratic term" }];
   const edits: SuggestedEdit[] = [];
@@ -260,14 +262,14 @@ function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr): void {
   });
 }
 
-function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, dppWaived = false): void {
+function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, view: Ctx, dppWaived = false): void {
   const term = ctx.src(t.span);
   const w = aff.weightInfo.get(t.id);
   // A term that is not DPP is reported once, as MPC4005 (its weight has no fixed value to prove PSD);
   // in a nonlinear MPC, where DPP is waived, the weight must still be proven PSD here.
   if ((aff.of(t).pdeg === 2 && !dppWaived) || w?.deferred) return;
   const factor = aff.unknownSign.get(t.id) ?? w?.unknownFactor;
-  if (factor && !w?.freeLearnable) return reportUnknownSign(ctx, t, factor);
+  if (factor && !w?.freeLearnable) return reportUnknownSign(ctx, t, factor, view);
   const why = aff.indexWhy.get(t.id);
   if (why) {
     const target = t.kind === "Index" ? t.target : t;
@@ -391,7 +393,8 @@ export function checkConvexity(ctx: Ctx): Affinity {
   const errorsBefore = ctx.diagnostics.filter((d) => d.severity === "error");
   for (const root of ctx.roots) {
     if (root.role === "train") continue;
-    aff.of(root.expr);
+    // signs over the stages the statement is evaluated at (a `stage` term at 0..N-1: stages.ts)
+    aff.ofRoot(root);
     if (root.block.kind !== "controller") continue;
     // An earlier error inside this expression (unknown name, bad shape) explains it already.
     if (errorsBefore.some((d) => d.span.start >= root.expr.span.start && d.span.end <= root.expr.span.end)) continue;
@@ -531,10 +534,10 @@ function reportNlpCost(ctx: Ctx, aff: Affinity, root: Root, nl: NonlinearSolver)
         continue;
       }
       if ((!negated && c.curv === "convex") || (negated && c.curv === "concave")) continue;
-      reportNonConvex(ctx, aff, nonConvexTerm(aff, expr), true);
+      reportNonConvex(ctx, aff, nonConvexTerm(aff, expr), stageView(ctx, root), true);
       continue;
     }
-    if (!negated && gaussNewtonForm(ctx, aff, expr)) continue;
+    if (!negated && gaussNewtonForm(stageView(ctx, root), aff, expr)) continue;
     if (nl.hessian === "exact") continue; // general smooth term: convexified per stage (classification note)
     const item = nl.item;
     const hv = item.options.find((o) => o.name.name === "hessian");

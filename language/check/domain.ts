@@ -5,19 +5,22 @@
 // arithmetic (interval.ts), entry by entry for an element-wise operand: outside the domain for every
 // value (of any one entry) -> MPC4021; not provably inside -> MPC4022. Also overflow (MPC4025):
 // `exp` or a power that is infinite in double precision for finite arguments inside the declared
-// bounds. Plants are only simulated and are not checked here. Each node is visited once.
+// bounds. A constraint's constant side infinite on the wrong side (`x <= -inf`) is MPC4026. Each
+// statement is judged over the stages it is evaluated at (stages.ts). Plants are only simulated and
+// are not checked here. Each node is visited once.
 
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { Ctx, tooBig, type Mat } from "./context.js";
-import { assembleArray, constInt, evalExpr, horizonOf, isListOfRows } from "./constEval.js";
+import { assembleArray, evalExpr, isListOfRows } from "./constEval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
 import { hullOf, intervalOf, isIntegerValued, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
-import type { ControllerBlock, IndexExpr } from "../ast.js";
-import type { Root, Sym } from "./context.js";
+import type { Constraint, ControllerBlock, IndexExpr } from "../ast.js";
+import type { Sym } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
+import { stageView, stagesOf } from "./stages.js";
 import { IdSet } from "./idmap.js";
 
 type Range = [number, number];
@@ -260,25 +263,6 @@ function infiniteData(ctx: Ctx, aff: Affinity, e: Expr, covered: IdSet): Overflo
   return { always: true, arg: e, range: [bad, bad], why: `${v!.data.length > 1 ? "an entry of it is" : "its value is"} ${fmt(bad)}: an infinite number here makes the QP data non-finite` };
 }
 
-/** The stages a root is evaluated at, as the compiler lowers it (a superset where it is not known). */
-function stagesOf(ctx: Ctx, root: Root): [number, number] | undefined {
-  if (root.block.kind !== "controller") return undefined;
-  const n = horizonOf(ctx, root.block.name);
-  if (n === undefined) return undefined;
-  const st = root.stmt;
-  if (st && st.kind === "Constraint") {
-    if (st.terminal) return [n, n];
-    if (st.range) {
-      const a = constInt(ctx, st.range.from);
-      const b = constInt(ctx, st.range.to);
-      return a !== undefined && b !== undefined ? [a, b] : [0, n];
-    }
-    return [0, n];
-  }
-  if (root.role === "cost-stage" || root.role === "dynamics") return [0, Math.max(0, n - 1)];
-  return [0, n];
-}
-
 /**
  * An index the compiler evaluates per stage (`w[k]`, not a constant): it must depend on the stage
  * index and constants only (a learnable or runtime index is not QP data the template can hold), and
@@ -355,15 +339,33 @@ function infiniteConstantIn(ctx: Ctx, e: Expr, seen: Set<number>, depth = 0): Ex
   return undefined;
 }
 
+/** The literal `inf` or `-inf` (through parentheses), with its sign. */
+function infLiteral(ctx: Ctx, e: Expr): 1 | -1 | undefined {
+  if (e.kind === "Paren") return infLiteral(ctx, e.inner);
+  if (e.kind === "Unary") {
+    const s = infLiteral(ctx, e.operand);
+    return s === undefined ? undefined : e.op === "-" ? (-s as 1 | -1) : s;
+  }
+  const sym = e.kind === "Name" ? ctx.resolution.get(e.id) : undefined;
+  return (e.kind === "Number" && e.text === "inf") || (sym?.kind === "builtin" && sym.name === "inf") ? 1 : undefined;
+}
+
 /**
- * MPC4025 (red-team hole): a nonlinear MPC evaluates each constraint row `lhs - rhs` (compiler/lower/
- * nlp.ts) and drops it only where a whole side is a constant infinite bound in the vacuous direction
- * (`e <= inf`, `-inf <= e`); so an infinite value anywhere else (`e - inf <= 0`, `e == inf`, a bound
- * `w[k]` that is infinite at some stages only) makes the row non-finite (status `invalid_input` at
- * every solve) or its row count differ between stages (a compile error). Constant sides are judged
- * per entry; any other side must contain no infinite constant.
+ * The constraint rows of a controller's `subject to` with an infinite value:
+ * - MPC4026, linear and nonlinear alike: a constant side infinite on the wrong side of a decision
+ *   expression, judged per entry (`x <= -inf`, `inf <= x[0]`, `x == inf`, `x <= [1; -inf]`). An
+ *   infinite bound is no bound only as an upper `inf` or a lower `-inf`; bounded by -inf from above
+ *   (+inf from below) the constraint holds for no value: every QP would be infeasible (the linear
+ *   lowering refuses it: compiler/lower/controller.ts, lowerConstraintAt; a nonlinear MPC's row
+ *   would be non-finite). Two constant sides are the ordering's (MPC4007).
+ * - MPC4025 (red-team hole), nonlinear only: a nonlinear MPC evaluates each constraint row
+ *   `lhs - rhs` (compiler/lower/nlp.ts) and drops it only where a whole side is a constant infinite
+ *   bound in the vacuous direction (`e <= inf`, `-inf <= e`); so an infinite value anywhere else
+ *   (`e - inf <= 0`, a bound `w[k]` that is infinite at some stages only) makes the row non-finite
+ *   (status `invalid_input` at every solve) or its row count differ between stages (a compile
+ *   error): any side that is not constant must contain no infinite constant.
  */
-function checkNlpInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[]): void {
+function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[], nl: boolean): void {
   for (const it of block.items) {
     if (it.kind !== "SubjectTo") continue;
     for (const c of it.constraints) {
@@ -372,39 +374,66 @@ function checkNlpInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: re
         const [a, b] = [c.operands[j], c.operands[j + 1]];
         if (!a || !b) continue;
         const op = c.ops[j];
-        const sides: [Expr, "lhs" | "rhs" | "eq"][] = op === "==" ? [[a, "eq"], [b, "eq"]] : op === "<=" ? [[a, "lhs"], [b, "rhs"]] : [[b, "lhs"], [a, "rhs"]];
-        for (const [s, role] of sides) {
+        const sides: [Expr, "lhs" | "rhs" | "eq", Expr][] = op === "==" ? [[a, "eq", b], [b, "eq", a]] : op === "<=" ? [[a, "lhs", b], [b, "rhs", a]] : [[b, "lhs", a], [a, "rhs", b]];
+        for (const [s, role, other] of sides) {
           const v = evalExpr(ctx, s);
-          let node: Expr | undefined;
-          let constantSide = false;
           if (v) {
             // (a NaN constant is undefined, reported where it is defined: MPC4021)
-            const ok = (x: number): boolean => Number.isFinite(x) || Number.isNaN(x) || (role === "rhs" && x === Infinity) || (role === "lhs" && x === -Infinity);
-            if (v.data.every(ok)) continue;
-            node = s;
-            constantSide = true;
-          } else node = infiniteConstantIn(ctx, s, new Set());
+            const wrong = (x: number): boolean => (x === Infinity && role !== "rhs") || (x === -Infinity && role !== "lhs");
+            const i = v.data.findIndex(wrong);
+            // (two constant sides are the ordering's: MPC4007, consistency.ts)
+            if (i < 0 || evalExpr(ctx, other)) continue;
+            reportWrongSide(ctx, c, s, role, v, i);
+            continue;
+          }
+          if (!nl) continue;
+          const node = infiniteConstantIn(ctx, s, new Set());
           if (!node) continue;
           ctx.report({
             severity: "error",
             code: "MPC4025",
-            message: constantSide
-              ? `this bound is infinite on the wrong side: \`${ctx.src(c.span)}\` cannot hold`
-              : `\`${ctx.src(node.span)}\` ${(evalExpr(ctx, node)?.data.length ?? 1) > 1 ? "has an infinite entry" : "is infinite"} inside a constraint row of a nonlinear MPC`,
+            message: `\`${ctx.src(node.span)}\` ${(evalExpr(ctx, node)?.data.length ?? 1) > 1 ? "has an infinite entry" : "is infinite"} inside a constraint row of a nonlinear MPC`,
             span: node.span,
-            label: constantSide ? (role === "eq" ? "an equality with an infinite value" : role === "lhs" ? "a lower side that is +inf" : "an upper side that is -inf") : "an infinite value in the row",
+            label: "an infinite value in the row",
             related: [{ span: c.span, label: "in this constraint" }],
             notes: [
               "a nonlinear MPC evaluates each row `lhs - rhs` of a constraint; only a whole side that is `inf` above (or `-inf` below) means no bound and drops the row: an infinite value elsewhere makes the row non-finite (every solve fails, status `invalid_input`), and a bound infinite at some stages only changes the number of rows between stages",
             ],
-            help: constantSide
-              ? "remove the constraint or give it a finite bound"
-              : "use a finite bound, or write the constraint only over the stages where the bound is finite (`for k in a..b`), or write `inf` as a whole side (`e <= inf`)",
+            help: "use a finite bound, or write the constraint only over the stages where the bound is finite (`for k in a..b`), or write `inf` as a whole side (`e <= inf`)",
           });
         }
       }
     }
   }
+}
+
+/** MPC4026: the constant side `s` of constraint `c` has entry `i` infinite on the wrong side. */
+function reportWrongSide(ctx: Ctx, c: Constraint, s: Expr, role: "lhs" | "rhs" | "eq", v: Mat, i: number): void {
+  const x = v.data[i];
+  const many = v.data.length > 1;
+  const entry = !many ? "" : v.rows === 1 || v.cols === 1 ? `entry [${i}] is ${fmt(x)}: ` : `entry [${Math.floor(i / v.cols)}, ${i % v.cols}] is ${fmt(x)}: `;
+  const what = role === "eq" ? "an equality with an infinite value" : role === "lhs" ? "a lower bound of +inf" : "an upper bound of -inf";
+  // the literal `-inf` as an upper bound (or `inf` as a lower one): its sign flipped means no bound
+  const lit = role === "eq" ? undefined : infLiteral(ctx, s);
+  const flipped = lit === undefined ? undefined : lit > 0 ? "-inf" : "inf";
+  const last = c.operands[c.operands.length - 1];
+  const relation = c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
+  ctx.report({
+    severity: "error",
+    code: "MPC4026",
+    message: `this bound is infinite on the wrong side: \`${relation}\` can never hold`,
+    span: s.span,
+    label: `${entry}${what}`,
+    related: [{ span: c.span, label: "in this constraint" }],
+    notes: [
+      "`inf` as an upper bound (`e <= inf`) or `-inf` as a lower one (`-inf <= e`) is no bound; bounded by -inf from above, by +inf from below or equal to an infinite value, the constraint holds for no finite value, and every QP would be infeasible",
+    ],
+    help:
+      role === "eq"
+        ? "use a finite value; an infinite bound means no bound only in an inequality: `inf` as an upper bound, `-inf` as a lower one"
+        : "an infinite bound means no bound: write `inf` as an upper bound and `-inf` as a lower one, or use a finite bound",
+    edits: flipped ? [{ span: s.span, newText: flipped, title: `write \`${flipped}\` (no ${role === "lhs" ? "lower" : "upper"} bound)` }] : undefined,
+  });
 }
 
 /** The plain learnables and runtime values an expression reads (through lets), at most `max`. */
@@ -465,12 +494,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
     let stages: [number, number] | undefined | null = null;
     // and the view judged on: the stage index over those stages (red-team: `x <= 1/k for k in
     // 1..N` was rejected with k over 0..N); the run itself when they are all of 0..N
-    let dctx = ctx;
-    if (root.block.kind === "controller") {
-      stages = stagesOf(ctx, root);
-      const n = horizonOf(ctx, root.block.name);
-      if (stages && n !== undefined && (stages[0] > 0 || stages[1] < n)) dctx = withStageRange(ctx, stages[0], stages[1]);
-    }
+    const dctx = stageView(ctx, root);
     // weights, dynamics coefficients and penalties must be finite; bounds (and their sides) may be inf
     const dataRole = root.role === "dynamics" || root.role === "penalty" || root.role === "cost-initial" || root.role === "cost-stage" || root.role === "cost-terminal";
     const stack: Expr[] = [root.expr];
@@ -491,7 +515,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         const deg = aff.of(e).deg;
         // deg 0: over the admissible values; in a linear MPC, an expression of states and inputs
         // becomes QP coefficients (with each variable in [-1, 1] its interval bounds them)
-        const a = deg === 0 ? (arithmeticOverflow(dctx, e) ?? (dataRole ? infiniteData(ctx, aff, e, covered) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(ctx), e) : undefined;
+        const a = deg === 0 ? (arithmeticOverflow(dctx, e) ?? (dataRole ? infiniteData(ctx, aff, e, covered) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(dctx), e) : undefined;
         if (a) {
           if ((e.kind === "Number" && e.text === "inf") || e.kind === "Name" || e.kind === "Index")
             ctx.report({
@@ -511,7 +535,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       // a linear MPC expands a power of states and inputs (`(a*x[0] + b)^2`) into QP coefficients
       // (products of a, b): those are evaluated, and must stay finite for every admissible value
       if (!nl && e.kind === "Binary" && e.op === "^" && aff.of(e.left).deg !== 0 && aff.of(e.right).deg === 0) {
-        const unit = withUnitVariables(ctx);
+        const unit = withUnitVariables(dctx);
         const o = overflow(unit, e, noVars);
         if (o) reportCoefficientOverflow(ctx, e, o);
       }
@@ -643,7 +667,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       });
     }
   }
-  for (const item of ctx.program.items) if (item.kind === "Controller" && nonlinearSolver(item)) checkNlpInfiniteRows(ctx, item, errorsBefore);
+  for (const item of ctx.program.items) if (item.kind === "Controller") checkInfiniteRows(ctx, item, errorsBefore, nonlinearSolver(item) !== undefined);
 }
 
 function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "error" | "warning", onVars = false): void {

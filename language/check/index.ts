@@ -8,8 +8,11 @@
 //   affinity.ts     degree / curvature / DPP classes (convexity.ts reports)  MPC4001-4006
 //     nlp.ts        nonlinear MPC (`solver sqp|rti`): smoothness, Gauss-Newton terms, classification
 //   consistency.ts  constants, bounds (interval.ts), settings    MPC2015 4007-4018 5009-5012
+//     domain.ts     domains, overflow, infinite bounds           MPC4021-4026
 //   train.ts        training settings schema, dimensions          MPC5001-5008
 //   study.ts        the train block's `study` (docs/studies.md)   MPC5013-5016
+// stages.ts (no pass) gives the stages each statement is evaluated at, the view of interval.ts on
+// which every per-stage judgement of the passes (signs, curvature, domains, lb <= ub) is made.
 // docs/diagnostics.md documents every code. After the passes, dropRecoveryCascades (names.ts)
 // removes "missing item" diagnostics of blocks where a syntax error may have dropped that item.
 

@@ -1,6 +1,7 @@
 // Interval arithmetic, element-wise: the range an expression can take when every learnable
 // parameter ranges over its declared box (`in [lb, ub]`; unbounded without one), the stage index
-// over 0..N, runtime values and variables over their declared bounds. Used to prove lb <= ub for
+// over 0..N (on a statement's view, `withStageRange`, over the stages it applies at: stages.ts),
+// runtime values and variables over their declared bounds. Used to prove lb <= ub for
 // learnable bound offsets, the sign of slack penalties and of weights (diag(d) with d >= 0), and
 // the domains of sqrt/log/division/powers (domain.ts). Soundness rules (docs/soundness.md):
 // - every value the expression can take lies in its interval (an over-approximation); what cannot
@@ -168,7 +169,7 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
   if (!shape || tooBig(shape)) return undefined;
   if (sym.kind === "stage-index") {
     const n = horizonOf(ctx, sym.scope);
-    const r = stageRanges.get(ctx);
+    const r = stageRangeOf(ctx);
     // a view narrowed to the stages one statement is evaluated at (`withStageRange`), inside 0..N
     if (r && n !== undefined) return imat(1, 1, [Math.max(0, r[0])], [Math.min(n, r[1])]);
     return imat(1, 1, [0], [n ?? Infinity]);
@@ -243,10 +244,21 @@ export function withUnitVariables(ctx: Ctx): Ctx {
 const stageRanges = new WeakMap<Ctx, readonly [number, number]>();
 const stageViews = new WeakMap<Ctx, Map<string, Ctx>>();
 
+/** The stage range of a view, or of the view it was made from (a unit-variables or pinned view of
+ *  a statement's view keeps its stages); undefined: the stage index over 0..N. */
+function stageRangeOf(ctx: Ctx): readonly [number, number] | undefined {
+  for (let c: Ctx | null = ctx; c !== null && c !== Ctx.prototype; c = Object.getPrototypeOf(c) as Ctx | null) {
+    const r = stageRanges.get(c);
+    if (r) return r;
+  }
+  return undefined;
+}
+
 /**
  * The same checker run with every stage index in [lo, hi] (clipped to 0..N) instead of 0..N (its own
- * interval memo): the stages one statement is evaluated at (a stage cost at 0..N-1, a constraint over
- * its `for k in a..b`), so that what is judged per stage (an index `w[k]`) is judged where it applies.
+ * interval memo): the stages one statement is evaluated at (stages.ts `stageView`: a stage cost at
+ * 0..N-1, a constraint over its `for k in a..b`), so that what is judged per stage (a sign, a domain,
+ * an index `w[k]`) is judged where it applies.
  */
 export function withStageRange(ctx: Ctx, lo: number, hi: number): Ctx {
   let views = stageViews.get(ctx);

@@ -19,6 +19,7 @@ import { Ctx, isScalar, type Sym } from "./context.js";
 import { evalExpr } from "./constEval.js";
 import { isIntegerValued, signOf } from "./interval.js";
 import { sameExpr, type Affinity } from "./affinity.js";
+import { stageView } from "./stages.js";
 
 /** The nonlinear solver a controller declares (`solver sqp|rti`), or undefined for a linear MPC. */
 export interface NonlinearSolver {
@@ -121,7 +122,8 @@ export interface GaussNewtonForm {
 /**
  * The least-squares form of an addend, when its Gauss-Newton Hessian 2 c J'J is PSD by construction:
  * `sumsq(r)` or a product of it with a scalar c free of decision variables and proven >= 0 by
- * interval arithmetic (learnables and runtime values over their boxes). Exactly the forms the
+ * interval arithmetic (learnables and runtime values over their boxes, the stage index over the
+ * stages the term is evaluated at: `ctx` is the term's `stageView`). Exactly the forms the
  * compiler lowers to least-squares rows sqrt(c) r (compiler/lower/nlp.ts); any other nonlinear
  * addend (`r'*r`, `r^2`, `quad(r, W)`) is a general term.
  */
@@ -171,8 +173,12 @@ export function classifyAddend(ctx: Ctx, aff: Affinity, expr: Expr, negated: boo
   return { expr, negated, kind: "general" };
 }
 
-export function classifyCostTerm(ctx: Ctx, aff: Affinity, term: CostTerm): CostTermClass {
-  const parts = addends(term.expr).map((a) => classifyAddend(ctx, aff, a.expr, a.negated));
+/** Classifies a cost term of the controller `block`, its signs judged over the stages the term is
+ *  evaluated at (stages.ts). */
+export function classifyCostTerm(ctx: Ctx, aff: Affinity, term: CostTerm, block: ControllerBlock): CostTermClass {
+  const scope = ctx.blocks.find((b) => b.node === block);
+  const view = scope ? stageView(ctx, { block: scope, role: "cost-stage", stmt: term }) : ctx;
+  const parts = addends(term.expr).map((a) => classifyAddend(view, aff, a.expr, a.negated));
   const kind = parts.reduce<CostAddendKind>((k, a) => (RANK[a.kind] > RANK[k] ? a.kind : k), "affine");
   return { term, kind, addends: parts };
 }
@@ -186,7 +192,7 @@ function integratorOf(block: ControllerBlock): IntegratorClass | undefined {
 /** The classification of one controller block (filled into the context by `classifyControllers`). */
 export function classifyController(ctx: Ctx, aff: Affinity, block: ControllerBlock): { controller: ControllerClass; costs: CostTermClass[] } {
   const costs: CostTermClass[] = [];
-  for (const it of block.items) if (it.kind === "Objective") for (const t of it.terms) costs.push(classifyCostTerm(ctx, aff, t));
+  for (const it of block.items) if (it.kind === "Objective") for (const t of it.terms) costs.push(classifyCostTerm(ctx, aff, t, block));
   const integrator = integratorOf(block);
   const nl = nonlinearSolver(block);
   if (!nl) return { controller: integrator ? { kind: "qp", integrator } : { kind: "qp" }, costs };

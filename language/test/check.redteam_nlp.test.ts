@@ -9,7 +9,8 @@
 // 3. state blocks integrated differently (`der(x) ... using rk4` beside `y+ = ...`, rk4 beside
 //    euler, different substeps): compile error MPC4601;
 // 4. an infinite value inside a constraint row (`e - inf <= 0`, a bound `w[k]` infinite at some
-//    stages only, `e == inf`): status `invalid_input` at every solve, or compile error MPC4601;
+//    stages only, `e == inf`): status `invalid_input` at every solve, or compile error MPC4601
+//    (a constant side infinite on the wrong side, `e == inf`, is now MPC4026: check.stages.test.ts);
 // 5. `log(a*x)` with a = 0 inside a's box: undefined for every state at a = 0, but only a warning
 //    (likewise `exp(a*x)` infinite for every state at a = 1000: only a warning);
 // 6. `g^b` with a learnable exponent and a base that may be 0: the gradient in the learnables is NaN
@@ -164,11 +165,12 @@ describe("4. no infinite value inside a constraint row of a nonlinear MPC (MPC40
     expect(codesOf(errors(con("-winf[k] <= x[0]*x[1] <= winf[k] for k in 1..5")))).toEqual(["MPC4025", "MPC4025"]);
   });
 
-  it("inf inside an expression (the row value -inf: invalid_input at every solve), inf on the wrong side", () => {
+  it("inf inside an expression (the row value -inf: invalid_input at every solve); inf on the wrong side is MPC4026", () => {
     expect(codesOf(errors(con("x[0]*x[1] - inf <= 0")))).toEqual(["MPC4025"]);
+    // a constant side infinite on the wrong side has its own code, as in a linear MPC (stages test)
     const [eq] = errors(con("x[0]*x[1] == inf"));
-    expect([eq.code, eq.label]).toEqual(["MPC4025", "an equality with an infinite value"]);
-    expect(codesOf(errors(con("inf <= sin(x[0])")))).toEqual(["MPC4025"]);
+    expect([eq.code, eq.label]).toEqual(["MPC4026", "an equality with an infinite value"]);
+    expect(codesOf(errors(con("inf <= sin(x[0])")))).toEqual(["MPC4026"]);
   });
 
   it("near misses: a whole side inf (no bound), per entry, checks clean and solves", () => {

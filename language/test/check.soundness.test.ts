@@ -42,8 +42,9 @@ describe("diagnostics of the new rules", () => {
     expect(d.edits?.[0]?.newText).toBe(" in [0, inf]");
   });
   it("a stage-dependent let reports its range over the stages", () => {
+    // a stage term is evaluated at k = 0..N-1 (N = 4): s = k - 2 in [-2, 1]
     const d = errors(spec("  let s = k - 2", "u'*u + s*x'*x")).find((x) => x.code === "MPC4019")!;
-    expect(d.label).toContain("[-2, 2]");
+    expect(d.label).toContain("[-2, 1]");
     expect(d.related?.some((r) => r.label === "defined here")).toBe(true);
   });
   it("a psd penalty reports the range of P derived from the box of L", () => {

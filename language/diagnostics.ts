@@ -25,7 +25,7 @@ export interface RelatedSpan {
   readonly label: string;
 }
 
-/** A textual replacement suggested to fix a diagnostic (rendered as `help:` and offered as an LSP quick fix). */
+/** A textual replacement, part of the fix suggested for a diagnostic (`Diagnostic.edits`). */
 export interface SuggestedEdit {
   readonly span: Span;
   readonly newText: string;
@@ -48,6 +48,12 @@ export interface Diagnostic {
   readonly notes?: readonly string[];
   /** Free-text help ("help: ..."). */
   readonly help?: string;
+  /**
+   * The suggested fix: ALL of these edits together (non-overlapping, applied at once; rendered as
+   * `help:` and offered by the language server as one quick fix). Applying them removes this
+   * diagnostic and introduces no error (language/test/edits.redteam.test.ts); a diagnostic with no
+   * mechanical fix has a `help` and no edits. A diagnostic suggests at most one fix (no alternatives).
+   */
   readonly edits?: readonly SuggestedEdit[];
   /** LSP tags: an unused declaration is "unnecessary". */
   readonly tags?: readonly ("unnecessary" | "deprecated")[];

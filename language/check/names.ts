@@ -116,10 +116,14 @@ function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
       });
       return;
     }
-    const suggestion = mostSimilar(
-      name,
-      BUILTIN_FUNCTIONS.map((b) => b.name),
-    );
+    // The edit renames the call only to a function that takes this many arguments and may be
+    // called here (a plant-only sampler outside a plant, `der` on the right, would be new errors);
+    // a similar name that does not fit is still named in the help.
+    const n = call.args.length;
+    const fits = (b: (typeof BUILTIN_FUNCTIONS)[number]): boolean =>
+      n >= b.minArgs && n <= b.params.length && (b.place === "anywhere" || (b.place === "plant" && root.block.kind === "plant"));
+    const suggestion = mostSimilar(name, BUILTIN_FUNCTIONS.filter(fits).map((b) => b.name)) ?? mostSimilar(name, BUILTIN_FUNCTIONS.map((b) => b.name));
+    const fix = suggestion !== undefined && fits(builtinFunction(suggestion)!);
     ctx.report({
       severity: "error",
       code: "MPC2005",
@@ -127,7 +131,7 @@ function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
       span: call.callee.span,
       label: "not a built-in function",
       help: suggestion ? `a function with a similar name exists: \`${signatureText(builtinFunction(suggestion)!)}\`` : "see docs/language.md for the built-in functions",
-      edits: suggestion ? [{ span: call.callee.span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
+      edits: fix ? [{ span: call.callee.span, newText: suggestion, title: `replace with \`${suggestion}\`` }] : undefined,
     });
     return;
   }
@@ -161,10 +165,9 @@ function checkCall(ctx: Ctx, call: CallExpr, root: Root): void {
     positional = false;
     const pi = f.params.findIndex((p) => p.name === a.name!.name);
     if (pi < 0) {
-      const suggestion = mostSimilar(
-        a.name.name,
-        f.params.map((p) => p.name),
-      );
+      // Named arguments come in the order of the signature: only the parameter at this position
+      // is a fix (another one would be out of order, or given twice).
+      const suggestion = mostSimilar(a.name.name, f.params[i] ? [f.params[i].name] : []);
       ctx.report({
         severity: "error",
         code: "MPC2007",

@@ -287,6 +287,15 @@ export function checkTrain(ctx: Ctx): void {
     if (item.kind !== "Train") continue;
     checkDimensions(ctx, item);
     const seen = new Map<string, Setting>();
+    // every known key given anywhere in the block (nested ones included, as `seen` counts them)
+    const given = new Set<string>();
+    const collect = (settings: readonly Setting[]): void => {
+      for (const s of settings) {
+        if (specByKey.has(s.key.name)) given.add(s.key.name);
+        if (s.block) collect(s.block);
+      }
+    };
+    collect(item.settings);
     let algorithm: Algorithm | undefined;
     let algorithmSetting: Setting | undefined;
     const visit = (settings: readonly Setting[], nested: boolean): void => {
@@ -295,12 +304,17 @@ export function checkTrain(ctx: Ctx): void {
         if (key === "study") continue; // the study block: check/study.ts
         const spec = specByKey.get(key);
         if (!spec) {
-          const sug = mostSimilar(key, TRAIN_SETTINGS.map((x) => x.key));
+          // The edit renames the key only to a setting that is not given yet in this block (else
+          // "given twice") and that may stand here: `algorithm` at the top only, and a `{ ... }`
+          // block only after `algorithm`. A similar name that does not fit is named in the help.
+          const fits = (k: string): boolean => !given.has(k) && (k === "algorithm" ? !nested : !s.block);
+          const fitting = mostSimilar(key, TRAIN_SETTINGS.map((x) => x.key).filter(fits));
+          const sug = fitting ?? mostSimilar(key, TRAIN_SETTINGS.map((x) => x.key));
           err(ctx, "MPC5003", `unknown training setting \`${key}\``, s.key.span, {
             label: "not a setting",
             help: sug ? `a setting with a similar name exists: \`${sug}\`` : "see docs/training.md for the settings",
           });
-          if (sug) ctx.diagnostics[ctx.diagnostics.length - 1] = { ...ctx.diagnostics[ctx.diagnostics.length - 1], edits: [{ span: s.key.span, newText: sug, title: `replace with \`${sug}\`` }] };
+          if (fitting) ctx.diagnostics[ctx.diagnostics.length - 1] = { ...ctx.diagnostics[ctx.diagnostics.length - 1], edits: [{ span: s.key.span, newText: fitting, title: `replace with \`${fitting}\`` }] };
           if (s.block) visit(s.block, true);
           continue;
         }

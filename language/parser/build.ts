@@ -7,6 +7,7 @@ import type * as A from "../ast.js";
 import type { Diagnostic, Span } from "../diagnostics.js";
 import { numberValue, Lt, Gt } from "../lexer.js";
 import { joinSpans, type LineIndex } from "../span.js";
+import { keywordFix } from "./keyword_fix.js";
 import { closest } from "./suggest.js";
 
 /** Deepest AST allowed (walkers downstream recurse over it). */
@@ -427,14 +428,17 @@ export class AstBuilder {
     if (word === undefined) return;
     const span = this.tokSpan(word);
     const guess = closest(word.image, BLOCK_ITEM_KEYWORDS);
+    const rest = ((n.children as Children)["AnyToken"] ?? []).filter((e): e is IToken => isToken(e) && realToken(e));
+    const next = rest.find((t) => t.startOffset > word.startOffset);
+    const fix = guess ? keywordFix(guess, next && next.startLine === word.endLine ? next : undefined) : undefined;
     this.diagnostics.push({
       severity: "error",
       code: "MPC1007",
       message: `expected an item, found \`${word.image}\``,
       span,
       label: guess ? "unknown keyword" : "not an item keyword",
-      help: guess ? `did you mean \`${guess}\`?` : undefined,
-      edits: guess ? [{ span, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+      help: guess ? `did you mean \`${fix ?? guess}\`?` : undefined,
+      edits: fix ? [{ span, newText: fix, title: `replace with \`${fix}\`` }] : undefined,
       notes: guess ? undefined : [`items start with a keyword: ${BLOCK_ITEM_KEYWORDS.map((k) => "`" + k + "`").join(", ")}`],
     });
   }
@@ -541,7 +545,8 @@ export class AstBuilder {
       const m = methodTok.image;
       if (m === "zoh" || m === "rk4" || m === "euler") method = m;
       else {
-        const guess = closest(m, ["zoh", "rk4", "euler"]);
+        // with a substep count `(n)`, only the integrators that take one
+        const guess = closest(m, this.tok(c, "substepsOpen") !== undefined ? ["rk4", "euler"] : ["zoh", "rk4", "euler"]);
         this.diagnostics.push({
           severity: "error",
           code: "MPC1018",
@@ -601,7 +606,8 @@ export class AstBuilder {
       this.diagnostics.push({ severity: "error", code: "MPC1019", ...d });
     };
     if (m !== "qp" && m !== "sqp" && m !== "rti") {
-      const guess = closest(m, ["sqp", "rti", "qp"]);
+      // with options `(...)`, only the nonlinear solvers (`qp` takes none)
+      const guess = closest(m, this.nodes(c, "args").length > 0 ? ["sqp", "rti"] : ["sqp", "rti", "qp"]);
       report({
         message: `unknown solver \`${m}\``,
         span: methodSpan,
@@ -638,7 +644,9 @@ export class AstBuilder {
       if (value.kind === "ErrorExpr") continue;
       const key = nameTok.image;
       if (!known.includes(key)) {
-        const guess = closest(key, known);
+        // not an option given elsewhere in the list (it would be given twice)
+        const others = this.nodes(c, "args").map((o) => this.tok(o.children as Children, "name")?.image);
+        const guess = closest(key, known.filter((k) => !others.includes(k)));
         report({
           message: `unknown solver option \`${key}\``,
           span: name.span,
@@ -856,6 +864,17 @@ export class AstBuilder {
     };
   }
 
+  /** The edit removing a setting's `=` with one space after it; between two words with no space
+   *  (`episodes=2`) it becomes a space, or the key and the value would run together. */
+  private removeEquals(eq: IToken): { span: Span; newText: string; title: string } {
+    const text = this.lines.text;
+    const spaced = (c: string | undefined): boolean => c === undefined || /\s/.test(c);
+    const before = text[eq.startOffset - 1];
+    const after = text[eq.startOffset + 1];
+    if (!spaced(before) && !spaced(after)) return { span: this.lines.span(eq.startOffset, eq.startOffset + 1), newText: " ", title: "remove `=`" };
+    return { span: this.lines.span(eq.startOffset, eq.startOffset + 1 + (after === " " && spaced(before) ? 1 : 0)), newText: "", title: "remove `=`" };
+  }
+
   private settings(nodes: readonly CstNode[]): A.Setting[] {
     const out: A.Setting[] = [];
     for (const s of nodes) {
@@ -884,7 +903,7 @@ export class AstBuilder {
           span: eqSpan,
           label: "settings take no `=`",
           help: `settings are written \`key value\`: remove the \`=\``,
-          edits: [{ span: this.lines.span(eq.startOffset, eq.startOffset + 1 + (this.lines.text[eq.startOffset + 1] === " " ? 1 : 0)), newText: "", title: "remove `=`" }],
+          edits: [this.removeEquals(eq)],
         });
       }
       const hasBlock = (c["LBrace"] ?? []).length > 0;

@@ -5,6 +5,7 @@ import type { Diagnostic, Span } from "../diagnostics.js";
 import { allTokens, LineEnd, Identifier, NumberLit, Reserved, LBracket, RBracket, LParen, RParen, LBrace, Equals, Kw } from "../lexer.js";
 import type { LineIndex } from "../span.js";
 import type { ErrorPayload } from "./grammar.js";
+import { keywordFix } from "./keyword_fix.js";
 import { closest } from "./suggest.js";
 
 const tokenByName = new Map<string, TokenType>(allTokens.map((t) => [t.name, t]));
@@ -20,6 +21,8 @@ const EXPRESSION_RULES = new Set([
 ]);
 
 const TOP_KEYWORDS = ["controller", "plant", "train", "const", "param", "runtime", "learnable"];
+/** The top-level items (the other declarations are reported by the checker there: MPC2013). */
+const TOP_LEVEL_ITEMS = ["controller", "plant", "train", "const"];
 const BLOCK_KEYWORDS = [
   "state", "input", "param", "runtime", "disturbance", "const", "learnable", "let", "horizon", "discount",
   "timestep", "episode", "dynamics", "minimize", "subject", "cost", "reward", "solver",
@@ -214,14 +217,23 @@ export function recognitionErrorToDiagnostic(e: IRecognitionException, ctx: Chun
     const what =
       rule === "topItem" ? "`controller`, `plant`, `train` or a declaration" : `a ${ctx.tokens[0]?.image === "plant" ? "plant" : "controller"} item`;
     const guess = found.tokenType === Identifier || found.tokenType.CATEGORIES?.includes(Identifier) ? closest(found.image, candidates) : undefined;
+    // the edit only where the keyword makes an item that parses (keyword_fix.ts), and at the top
+    // level only for the items allowed there (`param`, `runtime`, `learnable` belong in a block)
+    const idx = ctx.tokens.indexOf(found);
+    const after = idx >= 0 ? ctx.tokens[idx + 1] : undefined;
+    const next = after && after.tokenType !== LineEnd && after.tokenType !== EOF && after.startLine === found.endLine ? after : undefined;
+    const allowed = rule !== "topItem" || (guess !== undefined && TOP_LEVEL_ITEMS.includes(guess));
+    const fix = guess && allowed && !foundIsEnd ? keywordFix(guess, next) : undefined;
+    // the word itself (the primary span may point after the previous line instead)
+    const wordSpan = foundIsEnd ? span : lines.span(found.startOffset, found.startOffset + found.image.length);
     return {
       severity: "error",
       code: "MPC1007",
       message: `expected ${what}, found ${foundText}`,
       span,
       label: guess ? "unknown keyword" : "not an item",
-      help: guess ? `did you mean \`${guess}\`?` : undefined,
-      edits: guess ? [{ span, newText: guess, title: `replace with \`${guess}\`` }] : undefined,
+      help: guess ? `did you mean \`${fix ?? guess}\`?` : undefined,
+      edits: fix ? [{ span: wordSpan, newText: fix, title: `replace with \`${fix}\`` }] : undefined,
       notes: guess ? undefined : [rule === "topItem" ? "a file holds `const` declarations and `controller`, `plant` and `train` blocks" : `items start with a keyword: ${BLOCK_KEYWORDS.map((k) => "`" + k + "`").join(", ")}`],
     };
   }

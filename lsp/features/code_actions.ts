@@ -1,6 +1,6 @@
-// Code actions: quick fixes from the diagnostics' suggested edits (carried in `data`), and the
-// "Compile to TypeScript" source action (a command the VS Code extension implements with the
-// `mpcrl/compile` request).
+// Code actions: quick fixes from the diagnostics' suggested edits (carried in `data`: one quick fix
+// per diagnostic, applying all of its edits), and the "Compile to TypeScript" source action (a
+// command the VS Code extension implements with the `mpcrl/compile` request).
 
 import { CodeActionKind, type CodeAction, type CodeActionParams } from "vscode-languageserver";
 import type { DiagnosticData } from "./diagnostics.js";
@@ -12,6 +12,12 @@ function isDiagnosticData(value: unknown): value is DiagnosticData {
   return typeof value === "object" && value !== null && Array.isArray((value as { edits?: unknown }).edits);
 }
 
+/** The title of a fix made of edits with these titles: each title once, joined by "and". */
+export function fixTitle(titles: readonly string[]): string {
+  const once = [...new Set(titles)];
+  return once.length <= 1 ? (once[0] ?? "") : `${once.slice(0, -1).join(", ")} and ${once[once.length - 1]}`;
+}
+
 export function codeActions(params: CodeActionParams): CodeAction[] {
   const only = params.context.only;
   const wants = (kind: string): boolean => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
@@ -19,15 +25,19 @@ export function codeActions(params: CodeActionParams): CodeAction[] {
   if (wants(CodeActionKind.QuickFix)) {
     for (const d of params.context.diagnostics) {
       if (!isDiagnosticData(d.data)) continue;
-      for (const e of d.data.edits) {
-        out.push({
-          title: e.title,
-          kind: CodeActionKind.QuickFix,
-          diagnostics: [d],
-          isPreferred: d.data.edits.length === 1,
-          edit: { changes: { [params.textDocument.uri]: [{ range: e.range, newText: e.newText }] } },
-        });
-      }
+      // The edits of one diagnostic together are its one fix (language/diagnostics.ts
+      // `Diagnostic.edits`): one quick fix applying all of them, never one per edit (a part alone
+      // may be no fix: `learnable factor` without `Q*Q'`, the soft constraint without the removal
+      // of the `max(0, e)` cost term it replaces).
+      const edits = d.data.edits;
+      if (edits.length === 0) continue;
+      out.push({
+        title: fixTitle(edits.map((e) => e.title)),
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        edit: { changes: { [params.textDocument.uri]: edits.map((e) => ({ range: e.range, newText: e.newText })) } },
+      });
     }
   }
   if (wants(compileActionKind)) {

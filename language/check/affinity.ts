@@ -13,7 +13,7 @@ import { children, type CallExpr, type Expr } from "../ast.js";
 import type { ExprClass } from "../semantic.js";
 import { Ctx, Sym, isScalar, type Root } from "./context.js";
 import { builtinFunction } from "./builtins.js";
-import { evalExpr, nonConstantName } from "./constEval.js";
+import { evalExpr, nonConstantName } from "./const_eval.js";
 import { signOf, type Sign } from "./interval.js";
 import { stageView } from "./stages.js";
 import { minEigenvalue } from "./matrix.js";

@@ -10,7 +10,7 @@
 import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
 import type { Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
-import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault } from "./constEval.js";
+import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault } from "./const_eval.js";
 import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";

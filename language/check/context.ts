@@ -117,7 +117,7 @@ export class Ctx {
   readonly roots: Root[] = [];
   /** Stage-index symbols (`k`), by the id of the range identifier or per block default. */
   readonly stageSyms: Sym[] = [];
-  /** Constant values of expression nodes (null: not constant), filled lazily by constEval.ts. */
+  /** Constant values of expression nodes (null: not constant), filled lazily by const_eval.ts. */
   readonly values: IdMap<Mat | null>;
   /** Constant values of symbols (null: not constant or in progress). */
   readonly symValues = new Map<Sym, Mat | null>();

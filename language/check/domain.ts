@@ -12,7 +12,7 @@
 import type { Expr } from "../ast.js";
 import type { Diagnostic } from "../diagnostics.js";
 import { Ctx, tooBig, type Mat } from "./context.js";
-import { assembleArray, evalExpr, isListOfRows } from "./constEval.js";
+import { assembleArray, evalExpr, isListOfRows } from "./const_eval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";

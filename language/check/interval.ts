@@ -13,7 +13,7 @@
 
 import { children, type Expr } from "../ast.js";
 import { Ctx, Sym, tooBig, type Mat } from "./context.js";
-import { assembleArray, evalExpr, horizonOf, isListOfRows } from "./constEval.js";
+import { assembleArray, evalExpr, horizonOf, isListOfRows } from "./const_eval.js";
 import { IdMap } from "./idmap.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";

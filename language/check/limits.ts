@@ -10,7 +10,7 @@
 import type { ControllerBlock, Expr } from "../ast.js";
 import type { Shape } from "../semantic.js";
 import { Ctx, Sym, type BlockScope } from "./context.js";
-import { horizonOf } from "./constEval.js";
+import { horizonOf } from "./const_eval.js";
 import { letOf } from "./scope.js";
 
 /** Largest number of rows or columns of any declaration or expression. */

@@ -6,7 +6,7 @@ import type { Span } from "../diagnostics.js";
 import type { CheckResult, ControllerClass, CostTermClass, ExprClass, SemanticModel, Shape, SymbolInfo } from "../semantic.js";
 import { describeClassification } from "./nlp.js";
 import { Ctx, Sym, type Mat } from "./context.js";
-import { evalExpr, horizonOf, initValue, runtimeDefault, symValue } from "./constEval.js";
+import { evalExpr, horizonOf, initValue, runtimeDefault, symValue } from "./const_eval.js";
 import { paramBox, symInterval, type IMat } from "./interval.js";
 import { symShape } from "./shapes.js";
 

@@ -9,7 +9,7 @@ import type { Diagnostic, Span } from "../diagnostics.js";
 import { BUILTIN_FUNCTIONS, builtinFunction, signatureText } from "./builtins.js";
 import { Ctx, Sym, type BlockScope, type Root } from "./context.js";
 import { mostSimilar } from "./similar.js";
-import { horizonOf } from "./constEval.js";
+import { horizonOf } from "./const_eval.js";
 import { checkDeclaredNames } from "./reserved.js";
 
 export const article = (word: string): string => (/^[aeiou]/.test(word) ? "an" : "a");

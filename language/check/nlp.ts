@@ -16,7 +16,7 @@ import { children } from "../ast.js";
 import type { ControllerClass, CostAddend, CostAddendKind, CostTermClass, IntegratorClass } from "../semantic.js";
 import { builtinFunction } from "./builtins.js";
 import { Ctx, isScalar, type Sym } from "./context.js";
-import { evalExpr } from "./constEval.js";
+import { evalExpr } from "./const_eval.js";
 import { isIntegerValued, signOf } from "./interval.js";
 import { sameExpr, type Affinity } from "./affinity.js";
 import { stageView } from "./stages.js";

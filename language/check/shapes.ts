@@ -12,7 +12,7 @@ import type { Diagnostic, DiagnosticCode } from "../diagnostics.js";
 import type { Shape } from "../semantic.js";
 import { builtinFunction, showShape } from "./builtins.js";
 import { Ctx, Sym, SCALAR, isScalar, sameShape, type Root } from "./context.js";
-import { constInt, evalExpr, isListOfRows } from "./constEval.js";
+import { constInt, evalExpr, isListOfRows } from "./const_eval.js";
 import { declOf, letOf } from "./scope.js";
 import type { IdSet } from "./idmap.js";
 import { checkSizeLimits, MAX_DIM, MAX_VALUE_ELEMENTS, shapeTooLarge } from "./limits.js";

@@ -11,7 +11,7 @@
 
 import { children, type Expr } from "../ast.js";
 import type { Ctx, Root, Sym } from "./context.js";
-import { constInt, horizonOf } from "./constEval.js";
+import { constInt, horizonOf } from "./const_eval.js";
 import { withStageRange } from "./interval.js";
 
 /** Whether a `let` reads an input (by mode), memoised per let: a chain of lets is walked once. */

@@ -6,7 +6,7 @@
 import type { Expr, Setting, TrainBlock } from "../ast.js";
 import type { Span } from "../diagnostics.js";
 import type { Ctx, Sym } from "./context.js";
-import { evalExpr } from "./constEval.js";
+import { evalExpr } from "./const_eval.js";
 import { symInterval } from "./interval.js";
 import { mostSimilar } from "./similar.js";
 import { TRAIN_SETTINGS, type ArgSpec, type CallSpec, type NumSpec, type SettingSpec } from "./train.js";

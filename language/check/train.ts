@@ -6,7 +6,7 @@
 import type { Expr, Setting, TrainBlock } from "../ast.js";
 import type { DiagnosticCode, Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
-import { evalExpr } from "./constEval.js";
+import { evalExpr } from "./const_eval.js";
 import { symInterval } from "./interval.js";
 import { mostSimilar } from "./similar.js";
 import { symShape } from "./shapes.js";

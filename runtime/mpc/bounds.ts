@@ -4,6 +4,7 @@
 // parameter, the entry, the value and the box; nothing is clamped silently.
 
 import { describeValue } from "./arguments.js";
+import { INFTY } from "../qp/settings.js";
 import type { ParamLayout } from "./types.js";
 import type { RuntimeLayout } from "./template.js";
 
@@ -91,6 +92,26 @@ function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string |
 export function nonFiniteEntry(what: "state" | "input", v: ArrayLike<number>): string | null {
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) return `${what}[${i}] is ${shown(v[i])}, not a finite number`;
+  }
+  return null;
+}
+
+/**
+ * Null when every entry of the measured state (or, `what` "input", the pinned first input of
+ * Q(s, a)) has a magnitude below INFTY = 1e20; otherwise the reason, naming the first entry that
+ * does not. A linear MPC pins x_0 (and Q's u_0) by a row with l = u = the value, and the QP format
+ * reads a bound of magnitude >= 1e20 as infinite (qp/types.ts, qp/settings.ts): such a pin is no
+ * pin, so the solvers would answer a different problem (the ADMM solver, its rows made infinite on
+ * both sides, broke down and called the convex QP `non_convex`; the interior-point method called
+ * a state of 1e150 `solved` with u_0 = -1.6e138 against bounds of +-1; QpSensitivity read the pin
+ * as a free row); and 1e300 * 1e300 is Infinity long before any solver is asked. Call after
+ * `nonFiniteEntry`. Allocates only the message.
+ */
+export function tooLargeEntry(what: "state" | "input", v: ArrayLike<number>): string | null {
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]) >= INFTY) {
+      return `${what}[${i}] = ${v[i]} is too large for the solver: the QP pins ${what === "state" ? "x_0" : "u_0"} to it by bounds l = u = ${v[i]}, and a bound of magnitude >= ${INFTY.toExponential(0)} means infinite there (the data would overflow double precision or leave ${what === "state" ? "x_0" : "u_0"} free)`;
+    }
   }
   return null;
 }

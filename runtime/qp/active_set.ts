@@ -92,6 +92,9 @@ export interface ActiveSetOptions {
 }
 
 const EMPTY = new Float64Array(0);
+/** An equality row of an accepted point may miss by this times the point's largest entry (|z|_inf):
+ *  the refinement's own target (1e-13 of the solution's scale), see `solve`'s final check. */
+const EQUALITY_ROUNDOFF = 1e-13;
 /** A bordered (Schur) set's point steers the walk once its residual against the set's own
  *  unregularized matrix is within this, relative to the point: it is refined only until then (most
  *  are within it unrefined: bench:scale's act loop), and factored when refinement stalls above it.
@@ -417,10 +420,19 @@ export class ActiveSetQp {
     }
     if (status === "solved") {
       // every row feasible, the working set's own rows included: an inconsistent set (e.g. an
-      // infeasible QP) can leave a small relative residual behind multipliers of size 1/delta
-      const { az, tol } = this;
+      // infeasible QP) can leave a small relative residual behind multipliers of size 1/delta.
+      // An equality row (l = u) is also allowed the round-off of the point (EQUALITY_ROUNDOFF x
+      // |z|_inf, z without the multipliers): the pin x_0[1] = 0 of an MPC at the state [1e10, 0] is
+      // solved to 1.07e-6 (1e-16 x the state), beside x_0[0] = 1e10 and multipliers of 1e11, and
+      // the exact set was refused for it (the answer came from the interior-point method instead,
+      // u_0 = -1.0107 against bounds of +-1). An inconsistent set misses by far more than round-off.
+      const { az, tol, n, sol } = this;
+      let zMax = 0;
+      for (let j = 0; j < n; j++) zMax = Math.max(zMax, Math.abs(sol[j]));
+      const eqSlack = EQUALITY_ROUNDOFF * zMax;
       for (let i = 0; i < m; i++) {
-        if (az[i] > u[i] + tol * Math.max(1, Math.abs(u[i])) || az[i] < l[i] - tol * Math.max(1, Math.abs(l[i]))) {
+        const slack = l[i] === u[i] ? eqSlack : 0;
+        if (az[i] > u[i] + slack + tol * Math.max(1, Math.abs(u[i])) || az[i] < l[i] - slack - tol * Math.max(1, Math.abs(l[i]))) {
           status = "not_converged";
           break;
         }

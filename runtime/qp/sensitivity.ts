@@ -20,6 +20,14 @@
 // An adopted factorization refactored by its owner before forward/adjoint is noticed (`version`)
 // and the analysis redone with the own one.
 //
+// A caller whose (z, y) is an exact solution of its active set (an active-set solver's answer: y is
+// exact to round-off, 0 on inactive rows) says so (`exact`): a multiplier is then measured against
+// its own row's scale, not against the largest multiplier of the problem (sensitivityActiveSet.ts).
+// At a weakly active row the solution map has a kink; `selectPiece` refactors the KKT matrix with a
+// chosen subset of the weak rows (and rows dependent with them) active, so a caller can compare the
+// one-sided derivatives of the outputs it needs (the MPC controller: u_0, often the same on every
+// piece).
+//
 // Errors: the constructor throws TypeError only for programming errors (array lengths, a P that is
 // not upper triangular). Numerical trouble is a status, never an exception:
 //   "ok"                 strict complementarity holds and K is nonsingular: derivatives exist.
@@ -46,6 +54,7 @@ import { ActiveKkt, samePattern } from "./kkt.js";
 import type { QpProblem } from "./types.js";
 import {
   classifyRows,
+  INFINITE_BOUND,
   ROW_EQUALITY,
   ROW_INACTIVE,
   ROW_LOWER,
@@ -156,14 +165,18 @@ export class QpSensitivity {
   private dependent = new Uint8Array(0);
   private dependentCountValue = 0;
   private s = new Float64Array(0); // A z
+  /** Per row, the scale of its multiplier (classifyRows' rowScale) when the point is exact. */
+  private rowScale = new Float64Array(0);
+  /** The analysed row states (`selectPiece` changes `state`; `restorePiece` goes back). */
+  private base = new Int8Array(0);
   // work arrays (length n + m)
   private rhs = new Float64Array(0);
   private sol = new Float64Array(0);
   private res = new Float64Array(0);
   private corr = new Float64Array(0);
 
-  /** `factorization`: as in `update`, a caller's factorization of this point's KKT matrix to adopt. */
-  constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}, factorization?: ActiveKkt) {
+  /** `factorization`, `exact`: as in `update`. */
+  constructor(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, options: ActiveSetOptions = {}, factorization?: ActiveKkt, exact = false) {
     this.opts = {
       tol: options.tol ?? 1e-6,
       weaklyActive: options.weaklyActive ?? "inactive",
@@ -172,7 +185,7 @@ export class QpSensitivity {
       refineIter: options.refineIter ?? 5,
       maxDependentDrops: options.maxDependentDrops ?? 10,
     };
-    this.update(problem, z, y, factorization);
+    this.update(problem, z, y, factorization, exact);
   }
 
   /** Status of the last analysis (see the header of this file). */
@@ -234,8 +247,14 @@ export class QpSensitivity {
    * `factorization`: the caller's factorization of this problem's KKT matrix at this point's
    * active set (e.g. `ActiveSetQp.kkt` right after a "solved" solve), adopted instead of factoring
    * when it matches (see the header); results equal those of the own factorization to round-off.
+   *
+   * `exact`: (z, y) is an exact solution of its active set (an active-set solver's answer), so each
+   * multiplier is accurate to round-off and is judged negligible (a weakly active row) against its
+   * own row's scale rather than against the largest multiplier (sensitivityActiveSet.ts
+   * `classifyRows`). Default false: multipliers of an iterative solver (ADMM, interior point) carry
+   * errors relative to the largest one.
    */
-  update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, factorization?: ActiveKkt): SensitivityStatus {
+  update(problem: QpProblem, z: ArrayLike<number>, y: ArrayLike<number>, factorization?: ActiveKkt, exact = false): SensitivityStatus {
     const { n, m } = problem;
     if (problem.P.rows !== n || problem.P.cols !== n) throw new TypeError(`P must be ${n} x ${n}`);
     if (problem.A.rows !== m || problem.A.cols !== n) throw new TypeError(`A must be ${m} x ${n}`);
@@ -262,6 +281,8 @@ export class QpSensitivity {
       this.weak = new Uint8Array(m);
       this.dependent = new Uint8Array(m);
       this.s = new Float64Array(m);
+      this.rowScale = new Float64Array(m);
+      this.base = new Int8Array(m);
       this.rhs = new Float64Array(n + m);
       this.sol = new Float64Array(n + m);
       this.res = new Float64Array(n + m);
@@ -279,8 +300,12 @@ export class QpSensitivity {
     this.dependent.fill(0);
     this.dependentCountValue = 0;
     this.yS.fill(0);
+    this.exact = exact;
     return (this.statusValue = this.analyse(z, y, factorization));
   }
+
+  /** Whether the analysed point was declared exact (`update`). */
+  private exact = false;
 
   /** Clears the row classification before a new analysis. */
   private resetRows(): void {
@@ -347,7 +372,30 @@ export class QpSensitivity {
         `(z, y) is not a solution: relative primal residual ${this.primalRes.toExponential(2)}, dual residual ${this.dualRes.toExponential(2)} (tolerance ${opts.optimalityTol})`,
       );
     }
-    const counts = classifyRows(l, u, s, yIn, opts.tol, opts.weaklyActive, state, weak);
+    let rowScale: Float64Array | undefined;
+    if (this.exact) {
+      // each column's largest stationarity term (|P_jk z_k|, |q_j|, |A_ij y_i|), then per row
+      // min_j of that over |A_ij|: the size of a multiplier that matters in some column of the row
+      const col = this.corr;
+      for (let j = 0; j < n; j++) col[j] = Math.abs(q[j]);
+      for (let j = 0; j < n; j++) {
+        for (let k = P.colPtr[j]; k < P.colPtr[j + 1]; k++) {
+          const i = P.rowIdx[k];
+          col[i] = Math.max(col[i], Math.abs(P.values[k] * z[j]));
+          if (i !== j) col[j] = Math.max(col[j], Math.abs(P.values[k] * z[i]));
+        }
+        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) col[j] = Math.max(col[j], Math.abs(A.values[k] * yIn[A.rowIdx[k]]));
+      }
+      rowScale = this.rowScale;
+      rowScale.fill(Infinity);
+      for (let j = 0; j < n; j++) {
+        for (let k = A.colPtr[j]; k < A.colPtr[j + 1]; k++) {
+          const a = Math.abs(A.values[k]);
+          if (a > 0) rowScale[A.rowIdx[k]] = Math.min(rowScale[A.rowIdx[k]], col[j] / a);
+        }
+      }
+    }
+    const counts = classifyRows(l, u, s, yIn, opts.tol, opts.weaklyActive, state, weak, rowScale);
     this.activeCountValue = counts.active;
     this.weakCount = counts.weak;
     for (let i = 0; i < m; i++) yS[i] = state[i] === ROW_INACTIVE ? 0 : yIn[i];
@@ -405,6 +453,7 @@ export class QpSensitivity {
       this.activeCountValue--;
     }
     this.dependentCountValue = dropped;
+    this.base.set(state);
     if (dropped > 0 || counts.weak > 0) {
       const parts: string[] = [];
       if (dropped > 0) {
@@ -421,6 +470,127 @@ export class QpSensitivity {
     }
     return "ok";
   }
+
+  /**
+   * The pieces of a kink (status "not_differentiable" from weakly active rows, no dependent rows
+   * left out). Near such a point the active set is the analysed one except on the weakly active
+   * rows and on rows linearly dependent with them (their multipliers can move to each other), so
+   * the solution map is made of one piece per subset of those rows; a caller compares the
+   * derivatives of the outputs it needs on each (`MpcController.policySensitivity`: u_0 only).
+   * This makes rows[k] (k < count; inequality rows at or on a bound) active when bit k of `bits` is
+   * set (on the side it is analysed active on, else the bound it sits on), inactive otherwise, keeps
+   * every other row as analysed, and factors that piece's KKT matrix (the own factorization). True
+   * when it is nonsingular: `forward` / `adjoint` then differentiate that piece. False when it is
+   * singular (`pieceNullRows` tells which rows its dependency involves) or the point has no pieces.
+   * `restorePiece` returns to the analysed one. Allocates nothing.
+   */
+  selectPiece(rows: ArrayLike<number>, count: number, bits: number): boolean {
+    if (this.statusValue !== "not_differentiable" || this.dependentCountValue > 0 || count > 30) return false;
+    const { m, l, u } = this.problem;
+    const { state, base, s, yS, yIn, opts } = this;
+    state.set(base);
+    for (let k = 0; k < count; k++) {
+      const i = rows[k];
+      if (l[i] === u[i]) continue;
+      if (((bits >>> k) & 1) === 1) {
+        if (base[i] === ROW_INACTIVE) {
+          const nearLower = l[i] > -INFINITE_BOUND && Math.abs(s[i] - l[i]) <= opts.tol * Math.max(1, Math.abs(l[i]));
+          const nearUpper = u[i] < INFINITE_BOUND && Math.abs(u[i] - s[i]) <= opts.tol * Math.max(1, Math.abs(u[i]));
+          state[i] = nearLower && (!nearUpper || Math.abs(s[i] - l[i]) <= Math.abs(u[i] - s[i])) ? ROW_LOWER : ROW_UPPER;
+        }
+      } else state[i] = ROW_INACTIVE;
+    }
+    return this.factorPiece(m, state, yS, yIn, opts);
+  }
+
+  /** Back to the analysed piece after `selectPiece` (refactored); true when it is nonsingular. */
+  restorePiece(): boolean {
+    if (this.statusValue !== "not_differentiable" || this.dependentCountValue > 0) return false;
+    this.state.set(this.base);
+    return this.factorPiece(this.problem.m, this.state, this.yS, this.yIn, this.opts);
+  }
+
+  /**
+   * After `selectPiece` returned false on a singular piece (else 0): the active inequality rows whose
+   * multipliers can be moved to 0 along the piece's near-null vector v (a dependency among its
+   * active rows: every y - t v with t in an interval keeps the stationarity) while every active
+   * inequality row keeps the sign its side requires (a ratio test both ways, as in
+   * `dependentRowToDrop`), written to `out`; returns their number. Such a row may leave the active
+   * set next to this point; the others of the dependency keep their multipliers away from 0. Returns
+   * 0 when the null vector is primal (P singular on the rows' null space). One null vector only.
+   */
+  pieceNullRows(out: Int32Array): number {
+    if (!this.pieceSingular) return 0;
+    const { n, m, l, u } = this.problem;
+    const { sol: v, state, yS } = this;
+    const dScale = this.fac.scaling;
+    let vz = 0;
+    let vy = 0;
+    for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
+    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+    if (!(vy > 0) || vz > 1e-6 * vy) return 0;
+    for (let k = 0; k < n + m; k++) v[k] *= dScale[k];
+    vy = 0;
+    let yMax = 0;
+    for (let i = 0; i < m; i++) {
+      if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+      yMax = Math.max(yMax, Math.abs(yS[i]));
+    }
+    const yTol = this.opts.tol * Math.max(1, yMax) * 1e-3;
+    // the interval of t keeping every sign: y_k - t v_k <= 0 on lower-active rows, >= 0 on upper
+    let tMin = -Infinity;
+    let tMax = Infinity;
+    for (let k = 0; k < m; k++) {
+      const st = state[k];
+      if (st !== ROW_LOWER && st !== ROW_UPPER) continue;
+      const vk = v[n + k];
+      if (Math.abs(vk) < 1e-3 * vy) continue;
+      // lower: t * vk >= y_k - tol; upper: t * vk <= y_k + tol
+      const edge = st === ROW_LOWER ? (yS[k] - yTol) / vk : (yS[k] + yTol) / vk;
+      if ((st === ROW_LOWER) === vk > 0) tMin = Math.max(tMin, edge);
+      else tMax = Math.min(tMax, edge);
+    }
+    let count = 0;
+    for (let i = 0; i < m && count < out.length; i++) {
+      const st = state[i];
+      if ((st !== ROW_LOWER && st !== ROW_UPPER) || l[i] === u[i]) continue;
+      const vi = v[n + i];
+      if (Math.abs(vi) < 1e-3 * vy) continue;
+      const t = yS[i] / vi;
+      if (t >= tMin && t <= tMax) out[count++] = i;
+    }
+    return count;
+  }
+
+  /** Factors the piece in `state` (multipliers y on its active rows), as `analyse` does. */
+  private factorPiece(m: number, state: Int8Array, yS: Float64Array, yIn: Float64Array, opts: Required<ActiveSetOptions>): boolean {
+    this.pieceSingular = false;
+    let active = 0;
+    for (let i = 0; i < m; i++) {
+      yS[i] = state[i] === ROW_INACTIVE ? 0 : yIn[i];
+      if (state[i] !== ROW_INACTIVE) active++;
+    }
+    this.activeCountValue = active;
+    this.fac = this.own;
+    this.adoptedValue = false;
+    const { P, A } = this.problem;
+    for (let delta = opts.regularization; ; delta *= 100) {
+      this.delta = delta;
+      const factored = this.own.factor(P.values, A.values, state, delta, true);
+      if (!this.own.inertiaOk) {
+        if (delta < opts.regularization * 1e4) continue;
+        this.factoredOk = false;
+        return false;
+      }
+      this.factoredOk = factored;
+      // singular: this.sol keeps the near-null vector for pieceNullRows
+      this.pieceSingular = !(this.estimateInverseNorm() * delta < SINGULAR_FRACTION);
+      return !this.pieceSingular;
+    }
+  }
+
+  /** Whether the last `selectPiece` factored a singular matrix (its near-null vector in this.sol). */
+  private pieceSingular = false;
 
   /** Whether the caller's factorization is of this problem's KKT matrix at the classified active
    *  set (P, A values and active rows equal, entry by entry) with the inertia (n, m). */

@@ -26,6 +26,14 @@ export interface RowCounts {
  * A row is weakly active when it sits on a bound (distance <= tol * max(1, |bound|)) while its
  * multiplier is negligible (|y_i| <= tol * max(1, |y|_inf)): strict complementarity fails there and
  * the solution map has a kink. Such rows are assigned by `weakChoice` and flagged in `weak`.
+ *
+ * `rowScale` (optional, for multipliers exact to round-off): the scale of each row's multiplier,
+ * min over its entries A_ij of (the largest term of stationarity row j) / |A_ij|; the multiplier
+ * test is then |y_i| <= tol * max(1, min(|y|_inf, rowScale_i)). Measured against |y|_inf alone, a
+ * multiplier is "negligible" whenever another row's is 1e6 times larger: at an MPC state of 1e6 the
+ * pins of x_0 carry multipliers ~1e7, and soft-constraint rows strictly active with multipliers
+ * ~20 (their penalty weights) were called weakly active, their slacks left free, and the KKT matrix
+ * reported singular. Never looser than the test without it.
  */
 export function classifyRows(
   l: ArrayLike<number>,
@@ -36,11 +44,12 @@ export function classifyRows(
   weakChoice: WeaklyActiveChoice,
   state: Int8Array,
   weak: Uint8Array,
+  rowScale?: ArrayLike<number>,
 ): RowCounts {
   const m = state.length;
   let yMax = 0;
   for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(y[i]));
-  const yTol = tol * Math.max(1, yMax);
+  const yTolMax = tol * Math.max(1, yMax);
   let active = 0;
   let weakCount = 0;
   for (let i = 0; i < m; i++) {
@@ -59,6 +68,7 @@ export function classifyRows(
     let st = ROW_INACTIVE;
     if (lowerFinite && si - li < -yi) st = ROW_LOWER;
     else if (upperFinite && ui - si < yi) st = ROW_UPPER;
+    const yTol = rowScale === undefined ? yTolMax : tol * Math.max(1, Math.min(yMax, rowScale[i]));
     if (Math.abs(yi) <= yTol) {
       const nearLower = lowerFinite && Math.abs(si - li) <= tol * Math.max(1, Math.abs(li));
       const nearUpper = upperFinite && Math.abs(ui - si) <= tol * Math.max(1, Math.abs(ui));

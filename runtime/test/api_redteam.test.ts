@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileToModule, type CompiledModule, type NlpModule } from "../../compiler/index.js";
+import { MpcController } from "../mpc/controller.js";
+import { tinyTemplate } from "../mpc/test/tiny.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 function load(path: string): CompiledModule | NlpModule {
@@ -237,5 +239,143 @@ describe("any garbage state: a typed error or a status with a finite action; the
       }),
       { seed: 4242, numRuns: 60 },
     );
+  });
+});
+
+describe("huge states: a status that says what happened (finding: a state of 1e300 was called non_convex)", () => {
+  // P and A do not depend on the state: the QP is as convex at 1e300 as at 0. The QP format reads a
+  // bound of magnitude >= 1e20 as infinite, and x_0 is pinned by l = u = state.
+  const calls: [string, (c: ReturnType<CompiledModule["createController"]>, s: number[]) => { status: string; message?: string }][] = [
+    ["act", (c, s) => c.act(s)],
+    ["value", (c, s) => c.value(s)],
+    ["qvalue", (c, s) => c.qvalue(s, [0.1])],
+    ["gradValue", (c, s) => c.gradValue(s)],
+    ["gradQvalue", (c, s) => c.gradQvalue(s, [0.1])],
+    ["policySensitivity", (c, s) => c.policySensitivity(s)],
+  ];
+  for (const [name, call] of calls) {
+    it(`${name}: a state entry of magnitude >= 1e20 is invalid_input naming it; the next call is a fresh controller's`, () => {
+      const c = gz.createController({ firstInputBounds: "removed" });
+      for (const s of [[1e300, 1e300], [1e300, 0], [0, -1e300], [1e155, 0], [1e20, 0], [0.5, -1e20]]) {
+        const r = call(c, s);
+        expect(r.status, JSON.stringify(s)).toBe("invalid_input");
+        expect(r.message).toMatch(/^state\[[01]\] = \S+ is too large for the solver: the QP pins x_0 to it by bounds l = u = \S+, and a bound of magnitude >= 1e\+20 means infinite there/);
+      }
+      const a = c.act([1e300, 0]);
+      expect(a.fallback).toBe(true);
+      expect(Array.from(a.u).every((v) => Math.abs(v) <= 1)).toBe(true);
+      expect(c.value(S_GZ).value).toBe(gz.createController({ firstInputBounds: "removed" }).value(S_GZ).value);
+    });
+  }
+
+  it("a pinned input of magnitude >= 1e20 is invalid_input too (Q(s, a) pins u_0 the same way)", () => {
+    const c = gz.createController({ firstInputBounds: "removed" });
+    for (const r of [c.qvalue(S_GZ, [1e300]), c.gradQvalue(S_GZ, [-1e25])]) {
+      expect(r.status).toBe("invalid_input");
+      expect(r.message).toMatch(/^input\[0\] = \S+ is too large for the solver: the QP pins u_0 to it/);
+    }
+    expect(c.qvalue(S_GZ, [1e6]).status).toBe("solved");
+  });
+
+  it("states of 1e6 and 1e7 are solved as at any other state: u_0 on its bound, derivatives ok", () => {
+    for (const s of [[1e6, 0], [1e6, 0.1], [-1e6, 0.2], [1e6, 1e6], [0, 1e6], [1e7, -0.5]]) {
+      const c = gz.createController();
+      const a = c.act(s);
+      expect(a.status, JSON.stringify(s)).toBe("solved");
+      // saturated: the sign of the push, on the bound to the tolerance
+      expect(Math.abs(a.u[0])).toBeCloseTo(1, 6);
+      expect(Number.isFinite(a.value)).toBe(true);
+      expect(c.value(s).status).toBe("solved");
+      expect(c.qvalue(s, [0.3]).status).toBe("solved");
+      const g = c.gradValue(s);
+      expect(g.ok).toBe(true);
+      expect(Array.from(g.grad).every(Number.isFinite)).toBe(true);
+      expect(c.gradQvalue(s, [0.3]).ok).toBe(true);
+    }
+  });
+
+  it("below 1e20 no solver verdict is claimed: solved within the bounds, or solved_inaccurate / invalid_input saying why", () => {
+    // 1e9 to 1e19: the answers meet the solvers' tolerances only relative to the QP's values (the
+    // interior-point answer at 1e10 had u_0 = -1.0107, at 1e12 u_0 = -236, both `solved`); 7.9e19:
+    // ADMM's residuals pass 1e20 and it called the convex QP non_convex
+    for (const activeSet of [true, false]) {
+      for (const s of [[1e9, 0.1], [1e10, 0], [1e12, 0], [1e15, 0], [1e19, 0], [9e19, 0], [0, -7.9e19], [2.4e19, -7.9e19]]) {
+        const c = gz.createController({ activeSet });
+        const a = c.act(s);
+        const what = `${JSON.stringify(s)} activeSet ${activeSet}: ${a.status} ${a.message ?? ""}`;
+        expect(["solved", "solved_inaccurate", "invalid_input"], what).toContain(a.status);
+        if (a.status === "solved") expect(Math.abs(a.u[0]), what).toBeLessThanOrEqual(1 + 1e-6);
+        if (a.status === "solved_inaccurate") expect(a.message, what).toMatch(/on that (row|variable)'s own scale: the solvers met their tolerances only relative to the QP's largest values/);
+        if (a.status === "invalid_input") expect(a.message, what).toMatch(/^the state is too large for the solver \(largest entry 7\.90e\+19\): .*but P is positive semidefinite, so the QP is convex/);
+        for (const r of [c.value(s), c.gradValue(s), c.policySensitivity(s), c.qvalue(s, [0.1])]) expect(["non_convex", "primal_infeasible", "dual_infeasible"], what).not.toContain(r.status);
+      }
+    }
+    // the inaccurate answer is there for a caller that accepts it: u_0 on its bound
+    const a = gz.createController({ acceptInaccurate: true }).act([1e10, 0]);
+    expect(a.status).toBe("solved_inaccurate");
+    expect(a.fallback).toBe(false);
+    expect(a.u[0]).toBeCloseTo(-1, 9);
+  });
+});
+
+describe("policySensitivity far from the origin (finding: not_differentiable at 1e6 where gradValue worked)", () => {
+  /** Central differences of act's u_0 in every theta entry (a fresh controller per solve; G&Z declares no boxes). */
+  function fdPolicy(s: number[], h: number): number[] {
+    const theta = gz.template.theta0;
+    return Array.from(theta, (_, i) => {
+      const at = (d: number) => {
+        const th = Float64Array.from(theta);
+        th[i] += d;
+        return gz.createController({ theta: th }).act(s).u[0];
+      };
+      return (at(h) - at(-h)) / (2 * h);
+    });
+  }
+
+  it("[1e6, 0.1]: the soft rows' multipliers (~20) were measured against the pins' (~1e7), called weakly active, and the KKT matrix 'singular'", () => {
+    const c = gz.createController();
+    const p = c.policySensitivity([1e6, 0.1]);
+    expect(p.message).toBeUndefined();
+    expect(p.ok).toBe(true);
+    // u_0 is on its bound with a large multiplier: it does not move with theta
+    const fd = fdPolicy([1e6, 0.1], 1e-3);
+    p.jacobian.forEach((v, i) => expect(Math.abs(v - fd[i]), `theta ${i}`).toBeLessThan(1e-6));
+    expect(c.gradValue([1e6, 0.1]).ok).toBe(true);
+  });
+
+  it("[1e6, 0]: a real kink (x_4[1] = -1 exactly on its soft bound, the slack at 0 with a zero multiplier) that u_0 does not feel", () => {
+    // the inputs are saturated, x_k[1] = -0.25 k: the degenerate rows are at stage 4, and both
+    // pieces of the kink (the slack's bound active or the soft row active) give du_0/dtheta = 0
+    const c = gz.createController();
+    const p = c.policySensitivity([1e6, 0]);
+    expect(p.ok).toBe(true);
+    // (steps of 1e-3: u_0's round-off at this state is ~3e-11)
+    const fd = fdPolicy([1e6, 0], 1e-3);
+    p.jacobian.forEach((v, i) => expect(Math.abs(v - fd[i]), `theta ${i}`).toBeLessThan(1e-6));
+    // its pieces were compared (more factorizations than the adopted one)
+    expect(c.stats.sensitivityFactorizations).toBeGreaterThan(0);
+  });
+
+  it("a kink that u_0 does feel (u_0 reaching its bound with a zero multiplier) is not_differentiable, saying why; gradValue is fine", () => {
+    // tiny.ts: u_0 = (0.5 - s) / 2 inside [-1, 1] (w = 1, g = 0): at s = -1.5 it reaches 1 exactly
+    const before = new MpcController(tinyTemplate()).policySensitivity([-1.4]);
+    expect(before.ok).toBe(true);
+    expect(Array.from(before.jacobian)).toEqual([expect.closeTo(-0.475, 12), expect.closeTo(-0.5, 12)]);
+    const c = new MpcController(tinyTemplate());
+    const p = c.policySensitivity([-1.5]);
+    expect(p.ok).toBe(false);
+    expect(p.status).toBe("not_differentiable");
+    expect(p.message).toMatch(
+      /^du_0\/dtheta does not exist: the row of u_0\[0\] is weakly active \(on a bound with a zero multiplier\), and u_0's one-sided derivatives differ there \(d u_0\[0\] \/ d `w` = -0\.5 on the analysed piece, \S+ with the row of u_0\[0\] active\); the value's gradient \(gradValue\) needs only the multipliers/,
+    );
+    expect(Array.from(p.jacobian).every(Number.isNaN)).toBe(true);
+    // dV/dw = u_0^2 / 2, dV/dg = u_0 on both sides
+    const g = c.gradValue([-1.5]);
+    expect(g.ok).toBe(true);
+    expect(Array.from(g.grad)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(1, 12)]);
+    // past the kink u_0 is on its bound with a multiplier: du_0/dtheta = 0
+    const after = new MpcController(tinyTemplate()).policySensitivity([-1.6]);
+    expect(after.ok).toBe(true);
+    after.jacobian.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-12));
   });
 });

@@ -22,7 +22,7 @@
 //
 // A caller whose (z, y) is an exact solution of its active set (an active-set solver's answer: y is
 // exact to round-off, 0 on inactive rows) says so (`exact`): a multiplier is then measured against
-// its own row's scale, not against the largest multiplier of the problem (sensitivityActiveSet.ts).
+// its own row's scale, not against the largest multiplier of the problem (sensitivity_active_set.ts).
 // At a weakly active row the solution map has a kink; `selectPiece` refactors the KKT matrix with a
 // chosen subset of the weak rows (and rows dependent with them) active, so a caller can compare the
 // one-sided derivatives of the outputs it needs (the MPC controller: u_0, often the same on every
@@ -60,9 +60,9 @@ import {
   ROW_LOWER,
   ROW_UPPER,
   type WeaklyActiveChoice,
-} from "./sensitivityActiveSet.js";
+} from "./sensitivity_active_set.js";
 
-export { ROW_EQUALITY, ROW_INACTIVE, ROW_LOWER, ROW_UPPER, type WeaklyActiveChoice } from "./sensitivityActiveSet.js";
+export { ROW_EQUALITY, ROW_INACTIVE, ROW_LOWER, ROW_UPPER, type WeaklyActiveChoice } from "./sensitivity_active_set.js";
 
 export type SensitivityStatus = "ok" | "not_differentiable" | "singular" | "not_solved";
 
@@ -250,7 +250,7 @@ export class QpSensitivity {
    *
    * `exact`: (z, y) is an exact solution of its active set (an active-set solver's answer), so each
    * multiplier is accurate to round-off and is judged negligible (a weakly active row) against its
-   * own row's scale rather than against the largest multiplier (sensitivityActiveSet.ts
+   * own row's scale rather than against the largest multiplier (sensitivity_active_set.ts
    * `classifyRows`). Default false: multipliers of an iterative solver (ADMM, interior point) carry
    * errors relative to the largest one.
    */

@@ -19,7 +19,7 @@ import {
   solveWithActiveSet,
   withX0,
   type Direction,
-} from "./sensitivityRef.js";
+} from "./sensitivity_ref.js";
 
 /** Central differences of (z, y) along d, each side solved and certified independently. */
 function centralDiff(p: QpProblem, side: Int8Array, d: Direction, eps: number): { dz: Float64Array; dy: Float64Array } {

@@ -1,6 +1,6 @@
 // Derivatives at solutions of the project's own QP solver, checked against central differences
 // that re-solve the perturbed QP with the same solver at tight settings with polishing, and along
-// the a_2state closed loop against the certified dense reference of sensitivityRef.ts.
+// the a_2state closed loop against the certified dense reference of sensitivity_ref.ts.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -23,7 +23,7 @@ import {
   solveWithActiveSet,
   withX0,
   type Direction,
-} from "./sensitivityRef.js";
+} from "./sensitivity_ref.js";
 
 const tight = { epsAbs: 1e-10, epsRel: 1e-10, polish: true, maxIter: 200000, polishRefineIter: 10 };
 

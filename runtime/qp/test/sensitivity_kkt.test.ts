@@ -8,9 +8,9 @@ import {
   ROW_INACTIVE,
   ROW_LOWER,
   ROW_UPPER,
-} from "../sensitivityActiveSet.js";
+} from "../sensitivity_active_set.js";
 import { buildKktPattern as buildKktLayout, kktPatternFor } from "../kkt.js";
-import { randomQp, toDense } from "./sensitivityRef.js";
+import { randomQp, toDense } from "./sensitivity_ref.js";
 
 describe("buildKktPattern", () => {
   it.each([1, 2, 3])("seed %i: values placed through the maps form [[P, A'], [A, -I]]", (seed) => {

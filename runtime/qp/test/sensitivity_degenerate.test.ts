@@ -14,7 +14,7 @@ import {
   solveWithActiveSet,
   toDense,
   zeroDirection,
-} from "./sensitivityRef.js";
+} from "./sensitivity_ref.js";
 
 function rowTimes(p: QpProblem, row: number, x: ArrayLike<number>): number {
   const Ad = toDense(p.A, false);

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { qpFromJson } from "../io.js";
 import { solveQp } from "../osqp.js";
 import { QpSensitivity } from "../sensitivity.js";
-import { dot, dotDirection, mulberry32, perturb, randomDirection, relErr, sidesFromDuals, solveWithActiveSet } from "./sensitivityRef.js";
+import { dot, dotDirection, mulberry32, perturb, randomDirection, relErr, sidesFromDuals, solveWithActiveSet } from "./sensitivity_ref.js";
 
 const marosDir = new URL("../../../../shared/data/qp/maros/", import.meta.url);
 

@@ -613,7 +613,9 @@ export class ControllerLowering {
     );
   }
 
-  /** Exact zero-order hold: expm([[A, B, I], [0, 0, 0]] * dt) = [[Ad, Bd, Gd], [0, I, 0]] for constant
+  /** Exact zero-order hold (one discretization for every stage, evaluated at stage 0: what differs
+   *  between stages, `k` through a let, a disturbance, `prev(u)`, is refused by the checker, MPC2012):
+   *  expm([[A, B, I], [0, 0, 0]] * dt) = [[Ad, Bd, Gd], [0, I, 0]] for constant
    *  A and B; the offset c (which may be learnable or a runtime value) enters as x+ = Ad x + Bd u + Gd c,
    *  and a non-constant entry of B as Gd B (Bd = Gd B for the input held over the step)
    *  (Van Loan 1978, "Computing integrals involving the matrix exponential"). */
@@ -756,15 +758,23 @@ export class ControllerLowering {
       }
       for (const p of list) {
         if (!this.alg.isAffine(p.e)) throw new LowerError("a constraint must be affine in the decision variables for a QP", c.span, CompilerCodes.degree);
-        if (p.e.lin.size === 0) throw new LowerError("this constraint does not involve any decision variable", c.span, CompilerCodes.unsupported);
+        // (the checker reports `prev(u)` alone at stage 0 first, MPC4016: there it is the runtime value prev_u)
+        if (p.e.lin.size === 0) {
+          throw new LowerError(
+            `this constraint does not involve any decision variable at stage ${k}`,
+            c.span,
+            CompilerCodes.unsupported,
+            k === 0 ? "at stage 0 `prev(u)` is the runtime value `prev_u`, not a decision: start the range at 1" : undefined,
+          );
+        }
       }
       pieces.push(list);
     }
     // a bound minus the row's constant: an infinite bound stays itself (`x <= [1; inf]` makes e's
     // constant -inf, and -inf - (-inf) was NaN); a side that can never hold is refused with the
-    // checker's code (MPC4026): the checker reports a constant side first (language/check/domain.ts);
-    // what only a stage tells (`x <= w[k]` with w[1] = -inf) or an infinite constant inside an
-    // expression (`x + inf <= 0`) is found here
+    // checker's code (MPC4026): the checker reports a constant side first, and an infinite constant
+    // inside an expression (`x + inf <= 0`, MPC4025: language/check/domain.ts); what only a stage
+    // tells (`x <= w[k]` with w[1] = -inf) is found here
     const shift = (b: number, cst: number): number => {
       const v = pool.constValue(b);
       return v === Infinity || v === -Infinity ? b : pool.sub(b, cst);

@@ -14,7 +14,9 @@
 //    is finite on the whole box, w = 0 included (that of sqrt(w) is not);
 //  - bounds: constant `in [lo, hi]` of states and inputs become boxes; bounds with learnables become
 //    hard rows (the box of the QP must not move with theta inside one solve's data);
-//  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator;
+//  - dynamics: f(x, u) once (stage-invariant), discrete or continuous with the runtime's integrator
+//    (so what differs between stages, `k` through a let or a disturbance forecast, is refused there
+//    by the checker: language/check/names.ts, MPC2012);
 //  - `prev(u)`: the previous input is carried as extra trailing states p
 //    (OcpModel.carriedInputs: p_{k+1} = u_k, added by the runtime), so prev(u) at every stage k is
 //    the leaf p_k of the stage's own x: u_{k-1} for k >= 1 (by the carried dynamics, exactly), and
@@ -372,7 +374,8 @@ export class NlpLowering extends ControllerLowering {
         continue;
       }
       // weights: those of the first path stage, and the terminal stage's own (stage-dependent
-      // weights are folded into the rows, so these differ only for mixed linear + quadratic penalties)
+      // weights are folded into the rows, so these differ only for mixed linear + quadratic penalties,
+      // whose weights the checker requires to be the same at every path stage: consistency.ts, MPC2015)
       const first = perStage.get(stages[0])![i];
       const last = perStage.get(N)?.[i] ?? first;
       rows.soft.push(nodes);

@@ -68,3 +68,57 @@ describe("learnables under rk4/euler/zoh", () => {
     expect(errors(spec("[[0, rr], [0, 0]]*x + [[0], [1]]*u", "rk4", "runtime rr = 1"))).toEqual([]);
   });
 });
+
+// A `let` of the stage index in the dynamics (language/check/names.ts, MPC2012): the QP lowering
+// evaluates `x+ = ...`, `using euler` and `using rk4` at each stage k (so the let takes each stage's
+// value), `using zoh` once (one matrix exponential: the let's value at stage 0 for every stage), as
+// the nonlinear lowering does for every method (one model f(x, u)). The checker rejects the let
+// where the compiler would evaluate it once; these are the compiler's facts it relies on.
+describe("a let of the stage index in the dynamics", () => {
+  const staged = (dyn: string, solver = ""): string => `controller C {
+  state x[1]
+  input u[1]
+  horizon 4
+${solver}  timestep 0.1
+  let g = 1 + k
+  dynamics ${dyn}
+  minimize stage ${solver ? "sumsq(x) + sumsq(u)" : "x'*x + u'*u"}
+}
+`;
+  /** The coefficient of x_k in the dynamics row of stage k (x_{k+1} - a_k x_k - b_k u_k = c_k), k = 0..N-1. */
+  const stateCoefficients = (src: string): number[] => {
+    const t = compileToModule(src).module!.template;
+    const L = dataLayout(t);
+    const d = new Float64Array(L.length);
+    t.fill(t.theta0, new Float64Array(t.nRuntime), d);
+    const at = (row: number, col: number): number => {
+      for (let p = t.A.colPtr[col]; p < t.A.colPtr[col + 1]; p++) if (t.A.rowIdx[p] === row) return d[L.A + p];
+      return 0;
+    };
+    // rows: x_0 (1), then one dynamics row per stage; x_k at column stateOffset + k
+    return Array.from({ length: t.horizon }, (_, k) => at(1 + k, t.stateOffset + k));
+  };
+
+  it("is evaluated at each stage by `x+ = ...`, `using euler` and `using rk4`: the state coefficient follows g = 1 + k", () => {
+    const disc = stateCoefficients(staged("x+ = 0.1*g*x + u").replace("  timestep 0.1\n", ""));
+    disc.forEach((a, k) => expect(a).toBeCloseTo(-0.1 * (1 + k), 14));
+    const euler = stateCoefficients(staged("der(x) = -g*x + u using euler"));
+    euler.forEach((a, k) => expect(a).toBeCloseTo(-(1 - 0.1 * (1 + k)), 14));
+    const rk4 = stateCoefficients(staged("der(x) = -g*x + u using rk4"));
+    rk4.forEach((a, k) => {
+      const z = -0.1 * (1 + k);
+      expect(a).toBeCloseTo(-(1 + z + z ** 2 / 2 + z ** 3 / 6 + z ** 4 / 24), 14);
+    });
+  });
+
+  it("would be taken at stage 0 by `using zoh` and by a nonlinear controller: rejected by check (MPC2012), before the lowering", () => {
+    for (const src of [staged("der(x) = -g*x + u using zoh"), staged("der(x) = -g*sin(x) + u using rk4", "  solver sqp\n"), staged("x+ = 0.1*g*sin(x) + u", "  solver sqp\n").replace("  timestep 0.1\n", "")]) {
+      expect(errors(src)).toEqual(["MPC2012"]);
+      expect(compile(src).diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["MPC2012"]);
+    }
+    // with the stage-free value the same zoh compiles: exp(-0.1) at every stage
+    const fixed = staged("der(x) = -g*x + u using zoh").replace("let g = 1 + k", "let g = 1");
+    expect(errors(fixed)).toEqual([]);
+    stateCoefficients(fixed).forEach((a) => expect(a).toBeCloseTo(-Math.exp(-0.1), 14));
+  });
+});

@@ -8,16 +8,16 @@
 // plant requirements (5009-5012).
 
 import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting } from "../ast.js";
-import type { Span } from "../diagnostics.js";
+import type { Span, SuggestedEdit } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
-import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault } from "./const_eval.js";
+import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault, startsNonnegative } from "./const_eval.js";
 import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { checkDomains } from "./domain.js";
 import { nonlinearSolver } from "./nlp.js";
-import { inputIn, stageView } from "./stages.js";
+import { inputIn, readsVariableBesidesPrev, stageDependence, stageView, stagesOf } from "./stages.js";
 import { article } from "./names.js";
 
 function requireConstant(ctx: Ctx, e: Expr, what: string): boolean {
@@ -331,6 +331,65 @@ function noInputAtN(ctx: Ctx, e: Expr, where: string, help: string): boolean {
   return false;
 }
 
+/**
+ * MPC4016 (an error): a constraint of a controller that applies at stage 0 and reads the states and
+ * inputs only through `prev(u)`: at stage 0 `prev(u)` is the runtime value `prev_<u>` (the input
+ * applied at the last step, given at each call), so there the constraint bounds a value the
+ * controller does not decide. A linear MPC has no row to put it in (its lowering refused it:
+ * "does not involve any decision variable"); a nonlinear one made it a row on the pinned carried
+ * state, infeasible (or, soft, a constant penalty) whenever the value given violates it, e.g. an
+ * explored input. One verdict for both: rejected, with the range started at 1 as the fix (what
+ * `prev(u)` bounds from stage 1 on are the inputs u_0, u_1, ... the controller decides).
+ * Returns whether it reported.
+ */
+function checkPrevAtStage0(ctx: Ctx, aff: Affinity, c: Constraint, node: ControllerBlock, horizon: number | undefined): boolean {
+  if (c.terminal || c.ops.length === 0 || c.operands.every((o) => aff.of(o).deg === 0)) return false;
+  const scope = ctx.blocks.find((b) => b.node === node);
+  const stages = scope ? stagesOf(ctx, { block: scope, role: "constraint", stmt: c }) : undefined;
+  if (!stages || stages[0] !== 0) return false;
+  if (c.operands.some((o) => readsVariableBesidesPrev(ctx, o))) return false;
+  const prev = c.operands.map((o) => stageDependence(ctx, o, "prev")).find((p) => p !== undefined);
+  if (!prev || prev.kind !== "Call") return false;
+  const arg = prev.args[0]?.value;
+  const u = arg?.kind === "Name" ? arg.name : "u";
+  const p = ctx.src(prev.span);
+  // the fix: the range from 1 (an explicit `for k in 0..b` with b >= 1; the default 0..N-1 written
+  // as `for k in 1..N-1` when N >= 2); a constraint at stage 0 alone has none
+  let edit: SuggestedEdit | undefined;
+  if (c.range && stages[1] >= 1) edit = { span: c.range.from.span, newText: "1", title: "start the range at stage 1" };
+  else if (!c.range && horizon !== undefined && horizon >= 2) {
+    const last = c.operands[c.operands.length - 1];
+    edit = { span: endOf(last.span), newText: " for k in 1..N-1", title: "apply it from stage 1 (`for k in 1..N-1`)" };
+  }
+  const inLet = !(prev.span.start >= c.span.start && prev.span.end <= c.span.end);
+  const given = `at stage 0 the input applied at the last step, given at each call${inLet ? " (used through a `let`)" : ""}`;
+  // at the range's start (the prev call related), else at the prev call (or the constraint, when
+  // the call is inside a let)
+  const [span, label, related] = c.range
+    ? [c.range.from.span, "the range starts at stage 0", [{ span: prev.span, label: given }]]
+    : inLet
+      ? [c.span, "applies at stages 0..N-1 (it reads an input through `prev`)", [{ span: prev.span, label: given }]]
+      : [prev.span, `${given}; the constraint applies at stages 0..N-1`, undefined];
+  ctx.report({
+    severity: "error",
+    code: "MPC4016",
+    message: `this constraint involves no decision variable at stage 0: \`${p}\` there is the runtime value \`prev_${u}\``,
+    span,
+    label,
+    related,
+    notes: [
+      `\`${p}\` at stage k is ${u}_{k-1}, an input the controller decides, for k >= 1; at stage 0 it is \`prev_${u}\`, a value the controller is given: a constraint on it alone cannot be enforced (a linear MPC has no row for it; a nonlinear one would be infeasible whenever the value given violates it)`,
+    ],
+    help: c.range
+      ? stages[1] >= 1
+        ? `start the range at 1: \`for k in 1..${ctx.src(c.range.to.span)}\``
+        : "it applies at stage 0 alone: remove it, or bound the inputs the controller decides (`u`, or `prev(u)` from stage 1)"
+      : `apply it from stage 1: \`for k in 1..N-1\` (the same inputs ${u}_0..${u}_{N-2}; \`1..N\` also bounds ${u}_{N-1})`,
+    edits: edit ? [edit] : undefined,
+  });
+  return true;
+}
+
 /** `view`: the run with the stage index over the stages the constraint applies at (stages.ts). */
 function checkConstraint(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint, horizon: number | undefined, isController: boolean): void {
   if (isController && c.terminal) {
@@ -397,17 +456,21 @@ function checkConstraint(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint, hori
       help: v
         ? "a negative penalty rewards violating the constraint"
         : plain
-          ? "give the learnable weight a nonnegative lower bound: `in [0, inf]`"
+          ? `give the learnable weight a nonnegative lower bound: \`in [0, inf]\`${wsym && !startsNonnegative(ctx, wsym) ? ", and an initial value inside it" : ""}`
           : "bound the learnables it uses so that it is >= 0 over their boxes (the box of a `psd` learnable bounds its factor L, not P = L*L')",
-      edits: plainDecl && !plainDecl.bounds ? [{ span: endOf(plainDecl.span), newText: " in [0, inf]", title: "bound the weight below by 0" }] : undefined,
+      // (only when the learnable starts at a value >= 0: else the new bound excludes it, MPC4014)
+      edits: plainDecl && !plainDecl.bounds && wsym && startsNonnegative(ctx, wsym) ? [{ span: endOf(plainDecl.span), newText: " in [0, inf]", title: "bound the weight below by 0" }] : undefined,
     });
   }
   if (c.range) {
     const { from, to } = c.range;
     const a = constInt(ctx, from);
     const b = constInt(ctx, to);
-    const bad = (x: Expr, msg: string): void =>
+    // (an error inside the end, a name not allowed there (MPC2012), explains it already)
+    const bad = (x: Expr, msg: string): void => {
+      if (ctx.diagnostics.some((d) => d.severity === "error" && d.span.start >= x.span.start && d.span.end <= x.span.end)) return;
       ctx.report({ severity: "error", code: "MPC4015", message: msg, span: x.span, label: "invalid stage", help: horizon !== undefined ? `stages go from 0 to N = ${horizon}` : undefined });
+    };
     if (c.terminal) {
       ctx.report({
         severity: "error",
@@ -506,42 +569,69 @@ function checkController(ctx: Ctx, aff: Affinity, node: ControllerBlock): void {
   const scope = ctx.blocks.find((b) => b.node === node);
   for (const it of node.items)
     if (it.kind === "SubjectTo")
-      for (const c of it.constraints) checkConstraint(ctx, scope ? stageView(ctx, { block: scope, role: "constraint", stmt: c }) : ctx, aff, c, horizon, true);
-  // a nonlinear MPC integrates nonlinear continuous dynamics with rk4 or euler: zoh is exact only for linear ones
+      for (const c of it.constraints) {
+        checkConstraint(ctx, scope ? stageView(ctx, { block: scope, role: "constraint", stmt: c }) : ctx, aff, c, horizon, true);
+        checkPrevAtStage0(ctx, aff, c, node, horizon);
+      }
+  // a nonlinear MPC integrates continuous dynamics with rk4 or euler: zoh is exact only for linear
+  // ones, and the nonlinear MPC's runtime has no zoh at all (compiler/lower/nlp.ts, integratorOf)
   if (nonlinearSolver(node)) {
     for (const it of node.items) {
-      if (it.kind !== "Dynamics" || it.form !== "continuous" || it.method !== "zoh" || !it.methodSpan || aff.of(it.rhs).deg <= 1) continue;
+      if (it.kind !== "Dynamics" || it.form !== "continuous" || it.method !== "zoh" || !it.methodSpan) continue;
+      const linear = aff.of(it.rhs).deg <= 1;
       ctx.report({
         severity: "error",
         code: "MPC4012",
-        message: "`zoh` discretizes linear dynamics only, but these dynamics are nonlinear",
+        message: linear ? "a nonlinear MPC integrates its dynamics with `rk4` or `euler`: `zoh` is for a linear MPC" : "`zoh` discretizes linear dynamics only, but these dynamics are nonlinear",
         span: it.methodSpan,
-        label: "exact only for `der(x) = A*x + B*u + c`",
-        notes: ["a nonlinear MPC integrates nonlinear continuous dynamics over each timestep with an explicit Runge-Kutta scheme"],
+        label: linear ? "not available with `solver sqp|rti`" : "exact only for `der(x) = A*x + B*u + c`",
+        notes: ["a nonlinear MPC integrates continuous dynamics over each timestep with an explicit Runge-Kutta scheme"],
         help: "integrate with `rk4` (optionally with substeps, e.g. `rk4(4)`) or `euler`",
         edits: [{ span: it.methodSpan, newText: "rk4", title: "integrate with rk4" }],
       });
     }
     checkOneDiscretization(ctx, node);
-    for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkMixedPenalty(ctx, aff, c);
+    for (const it of node.items) if (it.kind === "SubjectTo") for (const c of it.constraints) checkMixedPenalty(ctx, aff, c, node);
   }
 }
 
 /**
  * MPC2015 (red-team hole): a soft constraint of a nonlinear MPC with both a linear and a quadratic
  * penalty gives its slack the two weights as numbers (SoftConstraint's L1 and L2 weights,
- * compiler/lower/nlp.ts): they may depend on the stage index, but not on learnables or runtime
- * values (that failed to compile). One penalty kind alone may (it is folded into the row, or is the
- * slack's own weight).
+ * compiler/lower/nlp.ts): the same numbers at every path stage 0..N-1 (those of the first stage the
+ * constraint applies at; the terminal stage has its own), so they may not depend on learnables or
+ * runtime values (that failed to compile) nor on the stage index (that was silently the first
+ * stage's weight). One penalty kind alone may (it is folded into the row, or is the slack's own
+ * weight).
  */
-function checkMixedPenalty(ctx: Ctx, aff: Affinity, c: Constraint): void {
+function checkMixedPenalty(ctx: Ctx, aff: Affinity, c: Constraint, node: ControllerBlock): void {
   const p = c.penalty;
   if (!c.soft || !p?.linear || !p.quadratic) return;
+  // the path stages (0..N-1) the constraint applies at: the slack weights are taken at the first
+  // (compiler/lower/nlp.ts, lowerNlpConstraint), so a weight that changes over them is refused
+  const scope = ctx.blocks.find((b) => b.node === node);
+  const stages = scope ? stagesOf(ctx, { block: scope, role: "penalty", stmt: c }) : undefined;
+  const n = horizonOf(ctx, node.name.name);
+  const pathStages = stages && n !== undefined ? Math.min(stages[1], n - 1) - stages[0] + 1 : 2;
   for (const [w, kind, other] of [
     [p.linear, "linear", "quadratic"],
     [p.quadratic, "quadratic", "linear"],
   ] as const) {
     const cls = aff.of(w);
+    const k = cls.deg === 0 && pathStages > 1 ? stageDependence(ctx, w, "k") : undefined;
+    if (k) {
+      ctx.report({
+        severity: "error",
+        code: "MPC2015",
+        message: `the ${kind} penalty weight \`${ctx.src(w.span)}\` depends on the stage index, but a nonlinear MPC needs one weight for every stage when a soft constraint has both a linear and a quadratic penalty`,
+        span: w.span,
+        label: "depends on the stage index `k`",
+        related: k.span.start < w.span.start || k.span.end > w.span.end ? [{ span: k.span, label: "`k` is used here" }] : undefined,
+        notes: ["with both penalties the slack carries the two weights as numbers, the same at every stage up to N-1 (the terminal stage has its own); a single penalty kind may depend on the stage, the learnables and the runtime values"],
+        help: `keep the ${kind} penalty alone (remove \`${other} ${ctx.src((kind === "linear" ? p.quadratic : p.linear).span)}\`), or give both weights one value for every stage`,
+      });
+      continue;
+    }
     if (cls.deg !== 0 || !(cls.learnable || cls.runtime)) continue;
     ctx.report({
       severity: "error",
@@ -550,7 +640,7 @@ function checkMixedPenalty(ctx: Ctx, aff: Affinity, c: Constraint): void {
       span: w.span,
       label: cls.learnable ? "depends on a learnable parameter" : "depends on a runtime value",
       notes: ["with both penalties the slack carries the two weights as numbers; a single penalty kind may depend on learnables and runtime values"],
-      help: `keep the ${kind} penalty alone (remove \`${other} ${ctx.src((kind === "linear" ? p.quadratic : p.linear).span)}\`), or make both weights constants (they may depend on the stage index)`,
+      help: `keep the ${kind} penalty alone (remove \`${other} ${ctx.src((kind === "linear" ? p.quadratic : p.linear).span)}\`), or make both weights constants`,
     });
   }
 }
@@ -592,6 +682,7 @@ function checkOneDiscretization(ctx: Ctx, node: ControllerBlock): void {
 }
 
 function checkTimestep(ctx: Ctx, node: ControllerBlock | PlantBlock, ts: ScalarSetting | undefined): void {
+  const nonlinear = node.kind === "Controller" && nonlinearSolver(node) !== undefined;
   const continuous = node.items.filter((i) => i.kind === "Dynamics" && i.form === "continuous");
   const dt = ts ? settingValue(ctx, ts) : undefined;
   if (ts && dt !== undefined && !(dt > 0))
@@ -608,21 +699,25 @@ function checkTimestep(ctx: Ctx, node: ControllerBlock | PlantBlock, ts: ScalarS
         help: "add `timestep 0.1` (seconds per step) to the block",
       });
     }
-    if (!d.method) {
+    // (a method written but unknown, `using rk5`, is the parser's MPC1018, with its own fix)
+    if (!d.method && !d.methodSpan) {
+      const end = { ...d.span, start: d.span.end, startLine: d.span.endLine, startColumn: d.span.endColumn };
+      // a nonlinear MPC integrates with rk4 or euler (`zoh` there is the other MPC4012)
       ctx.report({
         severity: "error",
         code: "MPC4012",
         message: "continuous-time dynamics need a discretization method",
         span: d.span,
         label: "no `using ...`",
-        help: "append `using zoh` (exact for linear dynamics), `using rk4` or `using euler`",
-        edits: [{ span: { ...d.span, start: d.span.end, startLine: d.span.endLine, startColumn: d.span.endColumn }, newText: " using zoh", title: "discretize with zero-order hold" }],
+        help: nonlinear
+          ? "append `using rk4` or `using euler` (a nonlinear MPC integrates over each timestep; `zoh` is for a linear MPC)"
+          : "append `using zoh` (exact for linear dynamics), `using rk4` or `using euler`",
+        edits: [nonlinear ? { span: end, newText: " using rk4", title: "integrate with rk4" } : { span: end, newText: " using zoh", title: "discretize with zero-order hold" }],
       });
     }
   }
   // substeps are integrated by the nonlinear MPC's runtime only (runtime/nmpc): elsewhere one step
   // per timestep would be silently used, so a count > 1 is rejected instead
-  const nonlinear = node.kind === "Controller" && nonlinearSolver(node) !== undefined;
   for (const d of node.items) {
     if (d.kind !== "Dynamics" || d.substeps === undefined || d.substeps <= 1 || nonlinear || !d.substepsExpr) continue;
     ctx.report({

@@ -78,6 +78,17 @@ export function runtimeDefault(ctx: Ctx, sym: Sym): Mat | undefined {
   return d.init ? initValue(ctx, sym) : fill(s.rows, s.cols, 0);
 }
 
+/**
+ * Whether the value a learnable starts from (its initial value) or a controller's runtime value
+ * takes when a call omits it (its default, 0 without `= value`) is >= 0 in every entry: then a
+ * lower bound 0 (` in [0, inf]`, the edit of MPC4003/MPC4009/MPC4019) holds at that value too
+ * (else it would be MPC4014 or MPC4023). False when it cannot be folded.
+ */
+export function startsNonnegative(ctx: Ctx, sym: Sym): boolean {
+  const v = sym.kind === "learnable" ? initValue(ctx, sym) : runtimeDefault(ctx, sym);
+  return v !== undefined && v.data.every((x) => x >= 0);
+}
+
 /** Value of a symbol when it is a compile-time constant (`const`, `param`, `N`, `inf`). */
 export function symValue(ctx: Ctx, sym: Sym): Mat | undefined {
   const memo = ctx.symValues.get(sym);

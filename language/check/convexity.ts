@@ -8,14 +8,15 @@
 import { children, type Expr } from "../ast.js";
 import type { SuggestedEdit } from "../diagnostics.js";
 import { builtinFunction } from "./builtins.js";
-import { Ctx, Sym, type Root } from "./context.js";
+import { Ctx, Sym, isScalar, type Root } from "./context.js";
+import { startsNonnegative } from "./const_eval.js";
 import { Affinity, type Cls } from "./affinity.js";
 import { declOf } from "./scope.js";
 import { hullOf } from "./interval.js";
 import { fmt } from "./affinity.js";
 import type { ControllerBlock, Constraint, CostTerm } from "../ast.js";
-import { addends, classifyControllers, gaussNewtonForm, nonlinearSolver, nonSmooth, type NonlinearSolver } from "./nlp.js";
-import { stageView } from "./stages.js";
+import { addends, classifyControllers, gaussNewtonForm, nonlinearSolver, nonSmooth, solverItem, type NonlinearSolver } from "./nlp.js";
+import { stageDependence, stageView } from "./stages.js";
 
 const QP_NOTE = "the controller must be a convex QP: dynamics and constraints affine, the cost convex quadratic";
 const PLANT_NOTE = "the plant block may be nonlinear: it is only simulated";
@@ -74,14 +75,74 @@ const SQP_NOTE = "with `solver sqp` the controller is a nonlinear MPC (solved by
 /** A suggestion to declare `solver sqp` in a linear controller whose culprit is smooth. */
 interface SqpHint {
   readonly edits?: SuggestedEdit[];
+  /** The solver the edits declare: `sqp`, or `sqp(hessian = exact)` for a general smooth cost term. */
+  readonly method: string;
 }
 
-/** Inserts `solver sqp` as the first item of a controller block. */
-function sqpHint(block: ControllerBlock): SqpHint {
+/**
+ * What a linear controller's block holds that a nonlinear MPC refuses although a linear one accepts
+ * it, so that declaring `solver sqp` would bring a new error (then the hint has no edit, only its
+ * help): dynamics that differ between stages (`k` through a let, a disturbance forecast: a
+ * nonlinear MPC evaluates its dynamics once, names.ts, MPC2012) and a soft constraint with both
+ * penalties whose weights move with learnables, runtime values or the stage (consistency.ts, MPC2015).
+ */
+function sqpRefuses(ctx: Ctx, aff: Affinity, block: ControllerBlock): boolean {
+  for (const it of block.items) {
+    if (it.kind === "Dynamics" && (stageDependence(ctx, it.rhs, "k") || stageDependence(ctx, it.rhs, "disturbance"))) return true;
+    if (it.kind !== "SubjectTo") continue;
+    for (const c of it.constraints) {
+      const p = c.penalty;
+      if (!c.soft || !p?.linear || !p.quadratic) continue;
+      for (const w of [p.linear, p.quadratic]) {
+        const cls = aff.of(w);
+        if (cls.learnable || cls.runtime || stageDependence(ctx, w, "k")) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Declares `solver sqp` (or `solver sqp(hessian = exact)`, `exact`) in a linear controller: as the
+ * block's first item, or in place of the method of its `solver qp` (a second `solver` is MPC2014);
+ * with `using zoh` of continuous dynamics (and a missing method) made `rk4`, since a nonlinear MPC
+ * integrates with Runge-Kutta (MPC4012). No edits where the nonlinear MPC would refuse something
+ * the block holds (`sqpRefuses`).
+ */
+function sqpHint(ctx: Ctx, aff: Affinity, block: ControllerBlock, exact = false): SqpHint {
+  const method = exact ? "sqp(hessian = exact)" : "sqp";
+  const title = `declare \`solver ${method}\` (nonlinear MPC)`;
   const first = block.items[0];
-  if (!first) return {};
-  const at = { ...first.span, end: first.span.start, endLine: first.span.startLine, endColumn: first.span.startColumn };
-  return { edits: [{ span: at, newText: `solver sqp\n${" ".repeat(Math.max(0, first.span.startColumn - 1))}`, title: "declare `solver sqp` (nonlinear MPC)" }] };
+  if (!first || sqpRefuses(ctx, aff, block)) return { method };
+  const solver = solverItem(block);
+  const edits: SuggestedEdit[] = [];
+  if (solver) edits.push({ span: { ...solver.methodSpan, end: solver.span.end, endLine: solver.span.endLine, endColumn: solver.span.endColumn }, newText: method, title });
+  else {
+    const at = { ...first.span, end: first.span.start, endLine: first.span.startLine, endColumn: first.span.startColumn };
+    edits.push({ span: at, newText: `solver ${method}\n${" ".repeat(Math.max(0, first.span.startColumn - 1))}`, title });
+  }
+  for (const it of block.items) {
+    if (it.kind !== "Dynamics" || it.form !== "continuous") continue;
+    if (it.method === "zoh" && it.methodSpan) edits.push({ span: it.methodSpan, newText: "rk4", title: "integrate with rk4" });
+    else if (!it.method && !it.methodSpan) edits.push({ span: { ...it.span, start: it.span.end, startLine: it.span.endLine, startColumn: it.span.endColumn }, newText: " using rk4", title: "integrate with rk4" });
+  }
+  return { edits, method };
+}
+
+/**
+ * How a cost term of degree > 2 of a linear controller would be accepted by a nonlinear MPC:
+ * "gauss_newton" when every addend of degree > 2 is a least-squares form `c*sumsq(r)`, "exact" when
+ * some is a general smooth term (accepted only with `hessian exact`); undefined when a quadratic
+ * addend is not convex (it stays an error: no fix).
+ */
+function costUnderSqp(ctx: Ctx, aff: Affinity, root: Root): "gauss_newton" | "exact" | undefined {
+  let exact = false;
+  for (const { expr, negated } of addends(root.expr)) {
+    const c = aff.of(expr);
+    if (c.deg === 2 && !((!negated && c.curv === "convex") || (negated && c.curv === "concave"))) return undefined;
+    if (c.deg === 3 && (negated || !gaussNewtonForm(stageView(ctx, root), aff, expr))) exact = true;
+  }
+  return exact ? "exact" : "gauss_newton";
 }
 
 function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2, hint?: SqpHint): void {
@@ -116,7 +177,7 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2, hin
         c.callee.name === "max" || c.callee.name === "abs" || c.callee.name === "norm1"
           ? "to penalise a violation, write a soft constraint: `soft e <= 0 penalty linear w`"
           : hint
-            ? "declare `solver sqp` in the controller to make it a nonlinear MPC, or linearise the model around an operating point"
+            ? `declare \`solver ${hint.method}\` in the controller to make it a nonlinear MPC, or linearise the model around an operating point`
             : "linearise the model around an operating point, or move the nonlinearity to the plant",
       edits: hint?.edits,
     });
@@ -133,7 +194,7 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2, hin
       label: `${cls.deg === 2 ? "quadratic" : "nonlinear"} in a decision variable`,
       related: d && d.kind === "Let" ? [{ span: d.value.span, label: "defined here" }] : undefined,
       notes: hint ? [QP_NOTE, SQP_NOTE] : [QP_NOTE],
-      help: hint ? "declare `solver sqp` in the controller to make it a nonlinear MPC" : undefined,
+      help: hint ? `declare \`solver ${hint.method}\` in the controller to make it a nonlinear MPC` : undefined,
       edits: hint?.edits,
     });
     return;
@@ -164,9 +225,9 @@ function reportDegree(ctx: Ctx, aff: Affinity, root: Root, limit: 0 | 1 | 2, hin
     notes: [...(why ? [why] : [QP_NOTE]), ...(hint ? [SQP_NOTE] : [])],
     help:
       root.role === "constraint" && cls.deg === 2
-        ? `a QP has only affine constraints: bound the terms separately, or move the quadratic term into the cost${hint ? "; or declare `solver sqp` (nonlinear MPC)" : ""}`
+        ? `a QP has only affine constraints: bound the terms separately, or move the quadratic term into the cost${hint ? `; or declare \`solver ${hint.method}\` (nonlinear MPC)` : ""}`
         : hint
-          ? "declare `solver sqp` in the controller to make it a nonlinear MPC"
+          ? `declare \`solver ${hint.method}\` in the controller to make it a nonlinear MPC`
           : undefined,
     edits: hint?.edits,
   });
@@ -198,8 +259,10 @@ function reportCost(ctx: Ctx, aff: Affinity, root: Root, hint?: SqpHint): void {
       message: `the cost term \`${ctx.src(bad.span)}\` has degree higher than 2 in the decision variables`,
       span: bad.span,
       label: "not quadratic",
-      notes: hint ? [QP_NOTE, "with `solver sqp` (nonlinear MPC) a least-squares term `sumsq(r)` with a smooth residual r is allowed"] : [QP_NOTE],
-      help: hint ? "declare `solver sqp` and write the term as `sumsq(r)`" : undefined,
+      notes: hint
+        ? [QP_NOTE, "with `solver sqp` (nonlinear MPC) a least-squares term `sumsq(r)` with a smooth residual r is allowed, and with `solver sqp(hessian = exact)` any smooth term (its Hessian convexified per stage)"]
+        : [QP_NOTE],
+      help: hint ? (hint.method === "sqp" ? "declare `solver sqp` (nonlinear MPC)" : "declare `solver sqp(hessian = exact)`, or `solver sqp` and write the term as `sumsq(r)`") : undefined,
       edits: hint?.edits,
     });
     return;
@@ -242,11 +305,13 @@ function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr, view: Ctx): void {
     if (sym.nameSpan) related.push({ span: sym.nameSpan, label: "declared here" });
     if (d && !d.bounds) {
       help = `give \`${sym.name}\` a nonnegative lower bound: \`in [0, inf]\``;
-      edits.push({
+      // (only when its value, initial or default, is >= 0: else the bound excludes it, MPC4014/MPC4023)
+      if (startsNonnegative(ctx, sym)) edits.push({
         span: { start: d.span.end, end: d.span.end, startLine: d.span.endLine, startColumn: d.span.endColumn, endLine: d.span.endLine, endColumn: d.span.endColumn },
         newText: " in [0, inf]",
         title: `bound \`${sym.name}\` below by 0`,
       });
+      else help += `, with ${sym.kind === "learnable" ? "an initial value" : "a default"} inside it`;
     }
   }
   ctx.report({
@@ -260,6 +325,35 @@ function reportUnknownSign(ctx: Ctx, t: Expr, factor: Expr, view: Ctx): void {
     help,
     edits: edits.length ? edits : undefined,
   });
+}
+
+/**
+ * Whether `ref` is the whole weight of the quadratic term `t`: the second argument of `quad(e, W)`,
+ * or the one matrix factor between the two vector factors of a form `e'*W*e` (nonnegative scalar
+ * factors aside, as affinity.ts reads forms). Only there `W*W'` with a `factor` learnable is
+ * accepted as PSD by construction and DPP.
+ */
+function wholeWeight(ctx: Ctx, aff: Affinity, t: Expr, ref: Expr): boolean {
+  const strip = (e: Expr): Expr => (e.kind === "Paren" ? strip(e.inner) : e);
+  const core = strip(t);
+  if (core.kind === "Call") return core.callee.name === "quad" && core.args[1] !== undefined && strip(core.args[1].value) === ref;
+  if (core.kind !== "Binary" || core.op !== "*") return false;
+  const factors: Expr[] = [];
+  const flatten = (x: Expr, transposed: boolean): void => {
+    const y = strip(x);
+    if (y.kind === "Binary" && y.op === "*" && !transposed) {
+      flatten(y.left, false);
+      flatten(y.right, false);
+    } else if (y.kind === "Transpose") flatten(y.operand, !transposed);
+    else if (y.kind === "Unary") flatten(y.operand, transposed);
+    else factors.push(y);
+  };
+  flatten(core, false);
+  const rest = factors.filter((f) => {
+    const s = ctx.shapes.get(f.id);
+    return !(aff.of(f).deg === 0 && s && isScalar(s));
+  });
+  return rest.length === 3 && rest[1] === ref;
 }
 
 function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, view: Ctx, dppWaived = false): void {
@@ -292,7 +386,9 @@ function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, view: Ctx, dppWaived 
     let help: string;
     if (sym.structure === "diag" || (sym.shape && sym.shape.rows === 1 && sym.shape.cols === 1)) {
       help = `give \`${sym.name}\` a nonnegative lower bound: \`in [0, inf]\``;
-      if (d && !d.bounds) {
+      // (only when its initial value is >= 0: else the bound excludes it, MPC4014)
+      if (d && !d.bounds && !startsNonnegative(ctx, sym)) help += ", with an initial value inside it";
+      if (d && !d.bounds && startsNonnegative(ctx, sym)) {
         const end = d.span;
         edits.push({
           span: { start: end.end, end: end.end, startLine: end.endLine, startColumn: end.endColumn, endLine: end.endLine, endColumn: end.endColumn },
@@ -303,8 +399,12 @@ function reportNonConvex(ctx: Ctx, aff: Affinity, t: Expr, view: Ctx, dppWaived 
     } else {
       const n = sym.shape?.rows ?? 0;
       help = `write it as \`L*L'\` with \`learnable factor L[${n}]\`: declare \`${sym.name}\` as a factor and use \`${sym.name}*${sym.name}'\``;
-      edits.push({ span: ref.span, newText: `${sym.name}*${sym.name}'`, title: `use \`${sym.name}*${sym.name}'\`` });
-      if (d && !d.structure) edits.push({ span: d.keywordSpan, newText: "learnable factor", title: `declare \`${sym.name}\` as a lower-triangular factor` });
+      // `L*L'` is PSD by construction (and DPP) only as the whole weight: `quad(x, Q*Q')`,
+      // `x'*Q*Q'*x`; `quad(x, 2*Q*Q')` or `quad(x, Q*Q' + I)` would be MPC4005, so no edit there
+      if (wholeWeight(ctx, aff, t, ref)) {
+        edits.push({ span: ref.span, newText: `${sym.name}*${sym.name}'`, title: `use \`${sym.name}*${sym.name}'\`` });
+        if (d && !d.structure) edits.push({ span: d.keywordSpan, newText: "learnable factor", title: `declare \`${sym.name}\` as a lower-triangular factor` });
+      }
     }
     ctx.report({
       severity: "error",
@@ -401,7 +501,13 @@ export function checkConvexity(ctx: Ctx): Affinity {
     const block = root.block.node as ControllerBlock;
     const nl = nonlinearSolver(block);
     // a linear controller whose culprit is smooth: suggest `solver sqp`
-    const hint = (): SqpHint | undefined => (!nl && !nonSmooth(ctx, aff, root.expr) ? sqpHint(block) : undefined);
+    const hint = (exact = false): SqpHint | undefined => (!nl && !nonSmooth(ctx, aff, root.expr) ? sqpHint(ctx, aff, block, exact) : undefined);
+    // a cost term: with the exact Hessian when a general smooth term needs it; none when no solver fixes it
+    const costHint = (): SqpHint | undefined => {
+      const how = costUnderSqp(ctx, aff, root);
+      const h = hint(how === "exact");
+      return h && !how ? { method: h.method } : h;
+    };
     switch (root.role) {
       case "dynamics":
       case "constraint":
@@ -418,7 +524,7 @@ export function checkConvexity(ctx: Ctx): Affinity {
       case "cost-stage":
       case "cost-terminal":
         if (nl) reportNlpCost(ctx, aff, root, nl);
-        else reportCost(ctx, aff, root, aff.of(root.expr).deg > 2 ? hint() : undefined);
+        else reportCost(ctx, aff, root, aff.of(root.expr).deg > 2 ? costHint() : undefined);
         break;
     }
     // DPP is waived for a nonlinear MPC: its derivatives come from the Lagrangian of the NLP
@@ -439,7 +545,7 @@ const operandText = (ctx: Ctx, e: Expr): string => {
 };
 
 /** `abs(e) <= c` (or `c >= abs(e)`) with c free of decision variables -> `-c <= e <= c`. */
-function absEdit(ctx: Ctx, aff: Affinity, c: Constraint, node: Expr): SuggestedEdit[] | undefined {
+function absEdit(ctx: Ctx, aff: Affinity, c: Constraint, node: Expr, view: Ctx): SuggestedEdit[] | undefined {
   if (node.kind !== "Call" || node.callee.name !== "abs" || c.operands.length !== 2 || !node.args[0]) return undefined;
   const [a, b] = c.operands;
   const strip = (e: Expr): Expr => (e.kind === "Paren" ? strip(e.inner) : e);
@@ -447,6 +553,10 @@ function absEdit(ctx: Ctx, aff: Affinity, c: Constraint, node: Expr): SuggestedE
   if (c.ops[0] === "<=" && strip(a) === node) bound = b;
   else if (c.ops[0] === ">=" && strip(b) === node) bound = a;
   if (!bound || aff.of(bound).deg !== 0) return undefined;
+  // `-c <= e <= c` says `abs(e) <= c` only for c >= 0: with a c that may be negative the two bounds
+  // cross (MPC4007/MPC4024), a new error where `abs(e) <= c` was merely infeasible
+  const iv = hullOf(view, bound);
+  if (!iv || !(iv[0] >= 0)) return undefined;
   const bt = operandText(ctx, bound);
   const et = ctx.text.slice(node.args[0].value.span.start, node.args[0].value.span.end);
   const span = { ...a.span, end: b.span.end, endLine: b.span.endLine, endColumn: b.span.endColumn };
@@ -459,7 +569,7 @@ function reportNonSmooth(ctx: Ctx, aff: Affinity, root: Root): void {
   if (!ns) return;
   const c = ns.node;
   const v = decisionVar(ctx, c) ?? "a decision variable";
-  const edits = root.role === "constraint" && root.stmt?.kind === "Constraint" ? absEdit(ctx, aff, root.stmt, c) : undefined;
+  const edits = root.role === "constraint" && root.stmt?.kind === "Constraint" ? absEdit(ctx, aff, root.stmt, c, stageView(ctx, root)) : undefined;
   ctx.report({
     severity: "error",
     code: "MPC4004",
@@ -541,11 +651,15 @@ function reportNlpCost(ctx: Ctx, aff: Affinity, root: Root, nl: NonlinearSolver)
     if (nl.hessian === "exact") continue; // general smooth term: convexified per stage (classification note)
     const item = nl.item;
     const hv = item.options.find((o) => o.name.name === "hessian");
+    // inside the item's parentheses when it has them (`solver sqp()`: an empty list), else appended
+    const beforeParen = { ...item.span, start: item.span.end - 1, startLine: item.span.endLine, startColumn: item.span.endColumn - 1, end: item.span.end - 1, endColumn: item.span.endColumn - 1 };
     const edit: SuggestedEdit = hv
       ? { span: hv.value.span, newText: "exact", title: "use the exact Hessian" }
       : item.options.length > 0
-        ? { span: { ...item.span, start: item.span.end - 1, startLine: item.span.endLine, startColumn: item.span.endColumn - 1, end: item.span.end - 1, endColumn: item.span.endColumn - 1 }, newText: ", hessian = exact", title: "use the exact Hessian" }
-        : { span: { ...item.span, start: item.span.end, startLine: item.span.endLine, startColumn: item.span.endColumn }, newText: "(hessian = exact)", title: "use the exact Hessian" };
+        ? { span: beforeParen, newText: ", hessian = exact", title: "use the exact Hessian" }
+        : ctx.text[item.span.end - 1] === ")"
+          ? { span: beforeParen, newText: "hessian = exact", title: "use the exact Hessian" }
+          : { span: { ...item.span, start: item.span.end, startLine: item.span.endLine, startColumn: item.span.endColumn }, newText: "(hessian = exact)", title: "use the exact Hessian" };
     ctx.report({
       severity: "error",
       code: "MPC4002",

@@ -5,7 +5,8 @@
 // arithmetic (interval.ts), entry by entry for an element-wise operand: outside the domain for every
 // value (of any one entry) -> MPC4021; not provably inside -> MPC4022. Also overflow (MPC4025):
 // `exp` or a power that is infinite in double precision for finite arguments inside the declared
-// bounds. A constraint's constant side infinite on the wrong side (`x <= -inf`) is MPC4026. Each
+// bounds, and an infinite constant inside an expression of a constraint (`x[0] - inf <= 0`). A
+// constraint's constant side infinite on the wrong side (`x <= -inf`) is MPC4026. Each
 // statement is judged over the stages it is evaluated at (stages.ts). Plants are only simulated and
 // are not checked here. Each node is visited once.
 
@@ -322,12 +323,14 @@ function checkStageIndex(ctx: Ctx, aff: Affinity, e: IndexExpr, stages: [number,
 }
 
 /** The first node of `e` (through lets) whose constant value has an infinite entry; a
- *  constant node with finite entries is not entered (`exp(-inf)` is 0). */
+ *  constant node with finite entries is not entered (`exp(-inf)` is 0), one with a NaN entry is
+ *  (`0*inf`: the `inf` inside is named). */
 function infiniteConstantIn(ctx: Ctx, e: Expr, seen: Set<number>, depth = 0): Expr | undefined {
   if (depth > 200 || seen.has(e.id)) return undefined;
   seen.add(e.id);
   const v = evalExpr(ctx, e);
-  if (v) return v.data.some((x) => x === Infinity || x === -Infinity) ? e : undefined;
+  if (v && v.data.some((x) => x === Infinity || x === -Infinity)) return e;
+  if (v && !v.data.some((x) => Number.isNaN(x))) return undefined;
   if (e.kind === "Name") {
     const sym = ctx.resolution.get(e.id);
     return sym?.kind === "let" && sym.decl?.kind === "Let" ? infiniteConstantIn(ctx, sym.decl.value, seen, depth + 1) : undefined;
@@ -337,6 +340,47 @@ function infiniteConstantIn(ctx: Ctx, e: Expr, seen: Set<number>, depth = 0): Ex
     if (r) return r;
   }
   return undefined;
+}
+
+/**
+ * An infinite constant inside an expression of a constraint side that is not a constant: an operand
+ * of an operation or a function (`x[0] - inf`, `2*w[k]` with an infinite entry of w), found through
+ * parentheses, signs, transposes, array entries, the target of an index and lets. A value that is a
+ * whole side (at a stage, or in an entry: `w[k]`, `[x[0]; inf]`) is not one: there an infinite
+ * bound is no bound (or, on the wrong side, MPC4026).
+ */
+function infiniteInArithmetic(ctx: Ctx, e: Expr, seen: Set<number>, depth = 0): Expr | undefined {
+  if (depth > 200 || seen.has(e.id)) return undefined;
+  seen.add(e.id);
+  const next = (x: Expr): Expr | undefined => infiniteInArithmetic(ctx, x, seen, depth + 1);
+  switch (e.kind) {
+    case "Paren":
+      return next(e.inner);
+    case "Unary":
+    case "Transpose":
+      return next(e.operand);
+    case "Index":
+      return next(e.target);
+    case "Array":
+      for (const x of e.rows.flat()) {
+        const r = next(x);
+        if (r) return r;
+      }
+      return undefined;
+    case "Name": {
+      const sym = ctx.resolution.get(e.id);
+      return sym?.kind === "let" && sym.decl?.kind === "Let" ? next(sym.decl.value) : undefined;
+    }
+    case "Binary":
+    case "Call":
+      for (const c of children(e)) {
+        const r = infiniteConstantIn(ctx, c, new Set(), depth + 1);
+        if (r) return r;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The literal `inf` or `-inf` (through parentheses), with its sign. */
@@ -358,12 +402,16 @@ function infLiteral(ctx: Ctx, e: Expr): 1 | -1 | undefined {
  *   (+inf from below) the constraint holds for no value: every QP would be infeasible (the linear
  *   lowering refuses it: compiler/lower/controller.ts, lowerConstraintAt; a nonlinear MPC's row
  *   would be non-finite). Two constant sides are the ordering's (MPC4007).
- * - MPC4025 (red-team hole), nonlinear only: a nonlinear MPC evaluates each constraint row
+ * - MPC4025, linear and nonlinear alike: an infinite constant inside an expression of a side
+ *   (`x[0] - inf <= 0`, `x[0] + inf <= 1`, `2*w[k]`; `infiniteInArithmetic`). An infinite bound is
+ *   no bound only as a whole side; the linear lowering folded one inside an expression into the
+ *   bound (silently no bound, or one that never holds) and a nonlinear MPC's row became non-finite.
+ * - MPC4025 (red-team hole), nonlinear only besides: a nonlinear MPC evaluates each constraint row
  *   `lhs - rhs` (compiler/lower/nlp.ts) and drops it only where a whole side is a constant infinite
- *   bound in the vacuous direction (`e <= inf`, `-inf <= e`); so an infinite value anywhere else
- *   (`e - inf <= 0`, a bound `w[k]` that is infinite at some stages only) makes the row non-finite
- *   (status `invalid_input` at every solve) or its row count differ between stages (a compile
- *   error): any side that is not constant must contain no infinite constant.
+ *   bound in the vacuous direction (`e <= inf`, `-inf <= e`); so a bound `w[k]` that is infinite at
+ *   some stages only makes its row count differ between stages (a compile error): any side that is
+ *   not constant must contain no infinite constant. (A linear MPC builds each stage's rows: there
+ *   `w[k] = inf` is no bound at that stage.)
  */
 function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[], nl: boolean): void {
   for (const it of block.items) {
@@ -384,6 +432,26 @@ function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: reado
             // (two constant sides are the ordering's: MPC4007, consistency.ts)
             if (i < 0 || evalExpr(ctx, other)) continue;
             reportWrongSide(ctx, c, s, role, v, i);
+            continue;
+          }
+          // an infinite constant inside an expression of a side, linear and nonlinear alike
+          const inner = infiniteInArithmetic(ctx, s, new Set());
+          if (inner) {
+            const many = (evalExpr(ctx, inner)?.data.length ?? 1) > 1;
+            ctx.report({
+              severity: "error",
+              code: "MPC4025",
+              message: `\`${ctx.src(inner.span)}\` ${many ? "has an infinite entry" : "is infinite"} inside an expression of a constraint`,
+              span: inner.span,
+              label: "an infinite value inside the expression",
+              related: [{ span: c.span, label: "in this constraint" }],
+              notes: [
+                nl
+                  ? "an infinite bound is no bound only as a whole side (`e <= inf`, `-inf <= e`); a nonlinear MPC evaluates each row `lhs - rhs`, and an infinite value inside it makes the row non-finite (every solve fails, status `invalid_input`)"
+                  : "an infinite bound is no bound only as a whole side (`e <= inf`, `-inf <= e`); inside an expression it is folded into the row's bound, so the constraint silently becomes no bound (`x[0] - inf <= 0`) or one that can never hold (`x[0] + inf <= 1`)",
+              ],
+              help: "use a finite value, or write an infinite bound as a whole side (`e <= inf` is no upper bound)",
+            });
             continue;
           }
           if (!nl) continue;

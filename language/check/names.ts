@@ -1,16 +1,19 @@
 // Pass 2: name resolution. Resolves every NameRef of every expression root (block scope, then the
 // top level, then the built-ins `N`, `k`, `I`, `inf`), checks calls of built-in functions (unknown
 // function, arity, named arguments, where they may be used), the targets of dynamics and the block
-// names of `train`, and the names declarations may not take (reserved.ts). Codes MPC2001,
-// MPC2004-MPC2012, MPC2017-MPC2021.
+// names of `train`, the names declarations may not take (reserved.ts), and what a statement reads
+// that is not defined where the compiler evaluates it (`checkStageUses`: a let outside every stage;
+// `k`, a disturbance or `prev` in dynamics evaluated once). Codes MPC2001, MPC2004-MPC2012,
+// MPC2017-MPC2021.
 
-import type { CallExpr, Expr, Identifier, NameRef } from "../ast.js";
+import { children, type CallExpr, type ControllerBlock, type Expr, type Identifier, type NameRef } from "../ast.js";
 import type { Diagnostic, Span } from "../diagnostics.js";
 import { BUILTIN_FUNCTIONS, builtinFunction, signatureText } from "./builtins.js";
 import { Ctx, Sym, type BlockScope, type Root } from "./context.js";
 import { mostSimilar } from "./similar.js";
 import { horizonOf } from "./const_eval.js";
 import { checkDeclaredNames } from "./reserved.js";
+import { dynamicsEvaluatedOnce, stageDependence } from "./stages.js";
 
 export const article = (word: string): string => (/^[aeiou]/.test(word) ? "an" : "a");
 
@@ -409,10 +412,175 @@ export function resolveNames(ctx: Ctx): void {
     if (root.role === "train") visitTrainArg(ctx, root.expr, root);
     else visit(ctx, root.expr, root);
   }
+  checkStageUses(ctx);
   checkDynamicsTargets(ctx);
   checkTrainNames(ctx);
   checkDeclaredNames(ctx);
   reportUnusedLearnables(ctx);
+}
+
+/** Roles of a controller evaluated once, outside every stage: the compiler evaluates them in the
+ *  block's scope, where a `let` (an expression evaluated per stage) has no value. */
+const NO_STAGE_ROLES = new Set(["dim", "init", "bound", "setting", "range"]);
+
+/** The Names of an expression that refer to a `let` (not entering the lets' definitions). */
+function letUses(ctx: Ctx, e: Expr, out: { ref: NameRef; sym: Sym }[] = []): { ref: NameRef; sym: Sym }[] {
+  if (e.kind === "Name") {
+    const sym = ctx.resolution.get(e.id);
+    if (sym?.kind === "let" && sym.decl?.kind === "Let") out.push({ ref: e, sym });
+    return out;
+  }
+  for (const c of children(e)) letUses(ctx, c, out);
+  return out;
+}
+
+/**
+ * MPC2012 for what is not defined where a controller's statement is evaluated (the rule of `k` in
+ * `resolveName`, carried through lets, whose value is taken at the stage of each use):
+ * - a `let` in a dimension, a declaration's value or bounds, a setting or a stage range: these are
+ *   evaluated once, outside every stage, where a let has no value (the compiler refused it as an
+ *   unsupported construct; with `k` inside it could not even be folded);
+ * - in dynamics the compiler evaluates once for every stage (stages.ts, `dynamicsEvaluatedOnce`: a
+ *   nonlinear MPC's model f(x, u), a linear `using zoh`), what differs between stages: `k` through a
+ *   let, a disturbance (a forecast per stage), and under zoh `prev(u)`. These were accepted and
+ *   silently taken at stage 0 for every stage. Dynamics a linear controller evaluates per stage
+ *   (`x+ = ...`, `using euler|rk4`) may use them through lets (`k` itself is not defined there).
+ */
+function checkStageUses(ctx: Ctx): void {
+  for (const root of ctx.roots) {
+    if (root.block.kind !== "controller") continue;
+    if (NO_STAGE_ROLES.has(root.role)) {
+      for (const { ref, sym } of letUses(ctx, root.expr)) letOutsideStages(ctx, ref, sym, root);
+      continue;
+    }
+    if (root.role !== "dynamics" || root.stmt?.kind !== "Dynamics") continue;
+    const block = root.block.node as ControllerBlock;
+    const once = dynamicsEvaluatedOnce(block, root.stmt);
+    if (once) stageDependentDynamics(ctx, root.expr, once);
+  }
+}
+
+const WHERE_NO_STAGE: Record<string, string> = {
+  dim: "a dimension is",
+  init: "the value of a declaration is",
+  bound: "the bounds of a declaration are",
+  setting: "a setting is",
+  range: "a stage range is",
+};
+
+function letOutsideStages(ctx: Ctx, ref: NameRef, sym: Sym, root: Root): void {
+  const let_ = sym.decl?.kind === "Let" ? sym.decl : undefined;
+  if (!let_) return;
+  const where = WHERE_NO_STAGE[root.role] ?? "this is";
+  const k = stageDependence(ctx, let_.value, "k");
+  const note = `${where} evaluated once, outside every stage, from numbers, \`const\`s and \`param\`s; a \`let\` is an expression evaluated at the stage of each use`;
+  if (k) {
+    ctx.report({
+      severity: "error",
+      code: "MPC2012",
+      message: `the stage index \`k\` is not defined here: \`${ref.name}\` depends on it`,
+      span: ref.span,
+      label: "depends on the stage index `k`",
+      related: [{ span: k.span, label: `\`k\` is used in the definition of \`${ref.name}\`` }],
+      notes: [note],
+      help: "give a value that does not depend on the stage: a number, a `const` or a `param`",
+    });
+    return;
+  }
+  // a let of numbers, `const`s, `param`s, `N` and `inf` can be a `const` of the same name and value:
+  // `let` -> `const` (not when a top-level const of the name exists: it would shadow it)
+  const text = ctx.text.slice(let_.span.start, let_.span.start + 3);
+  const foldable = text === "let" && constantText(ctx, let_.value) && !ctx.top.symbols.has(sym.name);
+  const kw = { ...let_.span, end: let_.span.start + 3, endLine: let_.span.startLine, endColumn: let_.span.startColumn + 3 };
+  ctx.report({
+    severity: "error",
+    code: "MPC2012",
+    message: `the \`let\` \`${ref.name}\` is not defined here: ${where} evaluated outside every stage`,
+    span: ref.span,
+    label: "a `let` has a value only at a stage",
+    related: [{ span: let_.name.span, label: `\`${ref.name}\` is declared here` }],
+    notes: [note],
+    help: foldable ? `declare it as a constant: \`const ${ref.name} = ...\`` : "use numbers, `const`s and `param`s here",
+    edits: foldable ? [{ span: kw, newText: "const", title: `declare \`${ref.name}\` as a \`const\`` }] : undefined,
+  });
+}
+
+/** Whether an expression reads only numbers, `const`s, `param`s, `N`, `I` and `inf` (so it may be
+ *  the value of a `const`), judged on the names alone (the passes that fold values run later). */
+function constantText(ctx: Ctx, e: Expr): boolean {
+  if (e.kind === "ErrorExpr") return false;
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    return s !== undefined && (s.kind === "const" || s.kind === "param" || (s.kind === "builtin" && (s.name === "N" || s.name === "I" || s.name === "inf")));
+  }
+  if (e.kind === "Call" && (e.callee.name === "prev" || builtinFunction(e.callee.name)?.place !== "anywhere")) return false;
+  return children(e).every((c) => constantText(ctx, c));
+}
+
+function stageDependentDynamics(ctx: Ctx, e: Expr, once: "nlp" | "zoh"): void {
+  const notes = [
+    once === "nlp"
+      ? "a nonlinear MPC integrates one model f(x, u) over every stage of the horizon: its dynamics are evaluated once, not at each stage k"
+      : "`using zoh` discretizes the dynamics once for every stage (one matrix exponential), not at each stage k",
+  ];
+  const help =
+    once === "nlp"
+      ? "make the model the same at every stage; a value given at each call is a `runtime` value (one value for the whole horizon)"
+      : "integrate at each stage with `using euler` or `using rk4`, or write discrete dynamics `x+ = ...` (both are evaluated at every stage k)";
+  const walk = (x: Expr): void => {
+    if (x.kind === "Name" || (x.kind === "Call" && x.callee.name === "prev")) {
+      const sym = x.kind === "Name" ? ctx.resolution.get(x.id) : undefined;
+      const viaLet = sym?.kind === "let";
+      const k = viaLet ? stageDependence(ctx, x, "k") : undefined;
+      const dist = k ? undefined : stageDependence(ctx, x, "disturbance");
+      const prev = k || dist || once !== "zoh" ? undefined : stageDependence(ctx, x, "prev");
+      const name = x.kind === "Name" ? x.name : ctx.src(x.span);
+      const related = (hit: Expr, label: string) => (hit !== x ? [{ span: hit.span, label }] : undefined);
+      if (k) {
+        ctx.report({
+          severity: "error",
+          code: "MPC2012",
+          message: `the stage index \`k\` is not defined here: \`${name}\` depends on it`,
+          span: x.span,
+          label: "depends on the stage index `k`",
+          related: related(k, `\`k\` is used in the definition of \`${name}\``),
+          notes,
+          help,
+        });
+      } else if (dist) {
+        const d = ctx.src(dist.span);
+        ctx.report({
+          severity: "error",
+          code: "MPC2012",
+          message: `the disturbance \`${d}\` is not defined here: it is a forecast with a value per stage${dist !== x ? `, and \`${name}\` depends on it` : ""}`,
+          span: x.span,
+          label: dist !== x ? `depends on the disturbance \`${d}\`` : "a forecast, one value per stage",
+          related: related(dist, `the disturbance \`${d}\` is used in the definition of \`${name}\``),
+          notes,
+          help: once === "nlp" ? "make the model the same at every stage: a value given at each call for the whole horizon is a `runtime` value" : help,
+        });
+      } else if (prev) {
+        const p = ctx.src(prev.span);
+        const arg = prev.kind === "Call" ? prev.args[0]?.value : undefined;
+        const u = arg?.kind === "Name" ? arg.name : "u";
+        ctx.report({
+          severity: "error",
+          code: "MPC2012",
+          message: `\`${p}\` is not defined in \`using zoh\` dynamics: it is the input of the stage before${prev !== x ? `, and \`${name}\` depends on it` : ""}`,
+          span: x.span,
+          label: prev !== x ? `depends on \`${p}\`` : `${u}_{k-1} at stage k (at stage 0 the runtime value \`prev_${u}\`)`,
+          related: related(prev, `\`${p}\` is used in the definition of \`${name}\``),
+          notes,
+          help,
+        });
+      }
+      if (x.kind === "Name") return;
+      // a `prev` call already reported: its argument is the input itself
+      if (k || dist || prev) return;
+    }
+    for (const c of children(x)) walk(c);
+  };
+  walk(e);
 }
 
 /** Codes reported at the block name for an item a controller or plant lacks (horizon, objective,

@@ -64,7 +64,9 @@ export function symShape(ctx: Ctx, sym: Sym): Shape | undefined {
         const v = constInt(ctx, dim);
         if (v === undefined || v < 1) {
           const value = evalExpr(ctx, dim);
-          err(ctx, {
+          // a name not allowed in a dimension (MPC2012: `k`, a `let`) explains it already
+          const explained = v === undefined && ctx.diagnostics.some((x) => x.severity === "error" && x.span.start >= dim.span.start && x.span.end <= dim.span.end);
+          if (!explained) err(ctx, {
             code: "MPC3007",
             message: `a dimension must be a positive integer constant`,
             span: dim.span,

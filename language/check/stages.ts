@@ -7,9 +7,12 @@
 //     0..N-1 when it mentions an input (directly, through a let or `prev`) and 1..N on states only;
 //   - anything else (a `let`, evaluated at the stages of each statement that uses it) over 0..N.
 // Also which inputs a statement reads (MPC4018): `prev(u)` at stage k is u_{k-1} (at k = 0 the
-// runtime value `prev_<u>`), so it exists at every stage 0..N, u itself at 0..N-1 only.
+// runtime value `prev_<u>`), so it exists at every stage 0..N, u itself at 0..N-1 only; what makes
+// an expression differ between stages, through lets (`stageDependence`: `k`, a disturbance, `prev`),
+// and which dynamics the compiler evaluates once for every stage (`dynamicsEvaluatedOnce`), where
+// that is not defined (names.ts, MPC2012).
 
-import { children, type Expr } from "../ast.js";
+import { children, type ControllerBlock, type Dynamics, type Expr } from "../ast.js";
 import type { Ctx, Root, Sym } from "./context.js";
 import { constInt, horizonOf } from "./const_eval.js";
 import { withStageRange } from "./interval.js";
@@ -87,4 +90,86 @@ export function stageView(ctx: Ctx, root: StageSite): Ctx {
   if (!stages) return ctx;
   const n = horizonOf(ctx, root.block.name);
   return n !== undefined && (stages[0] > 0 || stages[1] < n) ? withStageRange(ctx, stages[0], stages[1]) : ctx;
+}
+
+/** What `stageDependence` looks for: the stage index, a controller disturbance (a forecast, one
+ *  value per stage), a `prev(...)` call (u_{k-1}: the runtime value `prev_<u>` at stage 0). */
+export type StageDependence = "k" | "disturbance" | "prev";
+
+const depMemos: Record<StageDependence, WeakMap<Ctx, Map<Sym, Expr | null>>> = { k: new WeakMap(), disturbance: new WeakMap(), prev: new WeakMap() };
+
+function isDependence(ctx: Ctx, e: Expr, what: StageDependence): boolean {
+  if (what === "prev") return e.kind === "Call" && e.callee.name === "prev";
+  if (e.kind !== "Name") return false;
+  const s = ctx.resolution.get(e.id);
+  return what === "k" ? s?.kind === "stage-index" : s?.kind === "disturbance" && s.blockKind === "controller";
+}
+
+/**
+ * The first node of `e` that makes it differ between stages, of one kind (`what`), following lets:
+ * the node itself (inside the let's definition when it comes through a let, so a diagnostic can
+ * point at it). Memoised per let: a chain of lets is walked once; a cycle (reported elsewhere)
+ * depends on nothing.
+ */
+export function stageDependence(ctx: Ctx, e: Expr, what: StageDependence): Expr | undefined {
+  if (isDependence(ctx, e, what)) return e;
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    if (s?.kind !== "let" || s.decl?.kind !== "Let") return undefined;
+    let memo = depMemos[what].get(ctx);
+    if (!memo) depMemos[what].set(ctx, (memo = new Map()));
+    const hit = memo.get(s);
+    if (hit !== undefined) return hit ?? undefined;
+    memo.set(s, null);
+    const found = stageDependence(ctx, s.decl.value, what) ?? null;
+    memo.set(s, found);
+    return found ?? undefined;
+  }
+  for (const c of children(e)) {
+    const hit = stageDependence(ctx, c, what);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the compiler evaluates a dynamics equation of a controller once for every stage rather
+ * than at each stage k: a nonlinear MPC integrates one model f(x, u) (compiler/lower/nlp.ts), and a
+ * linear one discretizes `using zoh` (the default method) with one matrix exponential
+ * (compiler/lower/controller.ts, lowerZoh). Discrete dynamics and `using euler|rk4` of a linear
+ * controller are evaluated at every stage k. What differs between stages (`k` through a let, a
+ * disturbance forecast, in a linear zoh also `prev(u)`) is therefore not defined in the former.
+ */
+export function dynamicsEvaluatedOnce(block: ControllerBlock, d: Dynamics): "nlp" | "zoh" | undefined {
+  // a nonlinear MPC: its first `solver` item says sqp or rti (nlp.ts, nonlinearSolver)
+  const solver = block.items.find((i) => i.kind === "Solver");
+  if (solver?.kind === "Solver" && solver.method !== "qp") return "nlp";
+  // (no `using` is zoh for the compiler, and MPC4012; an unknown method is MPC1018's alone)
+  if (d.form === "continuous" && (d.method === "zoh" || (d.method === undefined && d.methodSpan === undefined))) return "zoh";
+  return undefined;
+}
+
+const varMemo = new WeakMap<Ctx, Map<Sym, boolean>>();
+
+/**
+ * Whether an expression reads a state or input of its controller other than through `prev(...)`
+ * (following lets): what makes a constraint involve a decision variable at stage 0, where
+ * `prev(u)` is the runtime value `prev_<u>` (the input applied at the last step).
+ */
+export function readsVariableBesidesPrev(ctx: Ctx, e: Expr): boolean {
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    if (s?.isDecisionVar) return true;
+    if (s?.kind !== "let" || s.decl?.kind !== "Let") return false;
+    let memo = varMemo.get(ctx);
+    if (!memo) varMemo.set(ctx, (memo = new Map()));
+    const hit = memo.get(s);
+    if (hit !== undefined) return hit;
+    memo.set(s, false);
+    const r = readsVariableBesidesPrev(ctx, s.decl.value);
+    memo.set(s, r);
+    return r;
+  }
+  if (e.kind === "Call" && e.callee.name === "prev") return false;
+  return children(e).some((c) => readsVariableBesidesPrev(ctx, c));
 }

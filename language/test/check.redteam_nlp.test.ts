@@ -5,7 +5,8 @@
 //    its linearization d(b^x)/dx = b^x*log(b) is NaN at b = 0 (the SQP's QP data non-finite:
 //    `qp_failed ... invalid_input` at b = 0), and b^x is undefined for b < 0;
 // 2. a soft constraint with a linear AND a quadratic penalty whose weight depends on a learnable or
-//    runtime value: compile error MPC4603;
+//    runtime value: compile error MPC4603; on the stage index: compiled with the first stage's
+//    weight at every stage (the slack's weights are numbers), silently not the spec;
 // 3. state blocks integrated differently (`der(x) ... using rk4` beside `y+ = ...`, rk4 beside
 //    euler, different substeps): compile error MPC4601;
 // 4. an infinite value inside a constraint row (`e - inf <= 0`, a bound `w[k]` infinite at some
@@ -106,8 +107,38 @@ describe("2. mixed linear + quadratic penalties need constant weights in a nonli
     expect(codesOf(errors(soft("  runtime r = 1 in [0, 10]\n", "linear 3 quadratic r")))).toEqual(["MPC2015"]);
   });
 
-  it("near misses: stage-dependent mixed weights, or one learnable penalty kind, compile and solve", () => {
-    for (const src of [soft("", "linear 0.9^k quadratic 1"), soft("  learnable z = 1 in [0, 10]\n", "quadratic z"), soft("  learnable z = 1 in [0, 10]\n", "linear z")]) {
+  // (a stage-dependent mixed weight was a near miss here, accepted and solved; but the slack's two
+  // weights are numbers, those of the first stage the constraint applies at: `linear 0.9^k` over
+  // 1..N was 0.9 at every stage, not the spec; now MPC2015 like a learnable one)
+  it("a weight that depends on the stage index (directly, through a let, the `for` index) is an error too", () => {
+    const [d, ...rest] = errors(soft("", "linear 0.9^k quadratic 1"));
+    expect(rest).toEqual([]);
+    expect([d.code, d.label]).toEqual(["MPC2015", "depends on the stage index `k`"]);
+    expect(d.message).toBe(
+      "the linear penalty weight `0.9^k` depends on the stage index, but a nonlinear MPC needs one weight for every stage when a soft constraint has both a linear and a quadratic penalty",
+    );
+    expect(d.help).toBe("keep the linear penalty alone (remove `quadratic 1`), or give both weights one value for every stage");
+    const viaLet = errors(nlp(`  let g = 1 + 10*k\n${DYN}\n${COST}\n  subject to\n    soft x[0]*x[1] <= 1 penalty linear 1 quadratic g`));
+    expect(codesOf(viaLet)).toEqual(["MPC2015"]);
+    expect(viaLet[0].related?.map((r) => r.label)).toEqual(["`k` is used here"]);
+    expect(codesOf(errors(nlp(`${DYN}\n${COST}\n  subject to\n    soft x[0]*x[1] <= 1 for j in 1..N penalty linear 1 + j quadratic 1`)))).toEqual(["MPC2015"]);
+  });
+
+  it("the lowering takes the first stage's weights: what the rejected weight compiled to", () => {
+    // a linear weight 1 + 10*k alone is folded into each stage's row (one number per stage) ...
+    const one = nlp(`${DYN}\n${COST}\n  subject to\n    soft x[0]*x[1] <= 1 for k in 1..N penalty linear 1 + 10*k`);
+    expect(check(one).diagnostics).toEqual([]);
+    expect(solveAt(one, [1.5, 1]).every((s) => s === "solved")).toBe(true);
+    // ... and a mixed pair over a single path stage (or at N alone: its own weights) has one weight
+    for (const range of ["for k in 1..1", "for k in N..N"]) {
+      const src = nlp(`${DYN}\n${COST}\n  subject to\n    soft x[0]*x[1] <= 1 ${range} penalty linear 1 + 10*k quadratic 1`);
+      expect(check(src).diagnostics, range).toEqual([]);
+      expect(solveAt(src, [1.5, 1]).every((s) => s === "solved"), range).toBe(true);
+    }
+  });
+
+  it("near misses: constant mixed weights, or one learnable penalty kind, compile and solve", () => {
+    for (const src of [soft("", "linear 0.9^2 quadratic 1"), soft("  learnable z = 1 in [0, 10]\n", "quadratic z"), soft("  learnable z = 1 in [0, 10]\n", "linear z")]) {
       expect(check(src).diagnostics).toEqual([]);
       expect(solveAt(src, [1.5, 1]).every((s) => s === "solved")).toBe(true);
     }
@@ -150,6 +181,27 @@ describe("3. every state of a nonlinear MPC has one discretization (MPC4012)", (
     const src = two("der(x) = -x + sin(y) + u using rk4(4)", "der(y) = -y + x using rk4");
     expect(check(src).diagnostics).toEqual([]);
     expect(solveAt(src, [1, 0.5], [[]])).toEqual(["solved"]);
+  });
+
+  // `using zoh` of linear dynamics passed the checker (MPC4012 was for nonlinear ones only) and
+  // failed in the lowering (MPC4601: the nonlinear MPC's runtime has no zoh); without a method the
+  // edit appended ` using zoh`, the other MPC4012
+  it("`using zoh` of linear dynamics is MPC4012 from the checker too; the edits give rk4, which compiles", () => {
+    for (const [dx, dy] of [
+      ["der(x) = -x + y + u using zoh", "der(y) = -y + x using zoh"],
+      ["der(x) = -x + y + u", "der(y) = -y + x"],
+    ]) {
+      const src = two(dx, dy);
+      const ds = errors(src);
+      expect(codesOf(ds), dx).toEqual(["MPC4012", "MPC4012"]);
+      for (const d of ds) expect(d.edits?.map((e) => e.title), dx).toEqual(["integrate with rk4"]);
+      let fixed = src;
+      for (const d of [...ds].reverse()) fixed = apply(fixed, d);
+      expect(fixed).toContain("der(x) = -x + y + u using rk4\n");
+      expect(check(fixed).diagnostics, fixed).toEqual([]);
+      expect(solveAt(fixed, [1, 0.5], [[]])).toEqual(["solved"]);
+    }
+    expect(errors(two("der(x) = -x + y + u using zoh", "der(y) = -y + x using zoh"))[0].message).toBe("a nonlinear MPC integrates its dynamics with `rk4` or `euler`: `zoh` is for a linear MPC");
   });
 });
 

@@ -13,6 +13,18 @@
 //    overflow") in a nonlinear controller and the lowering's MPC4607 ("infeasible at the plant's
 //    initial state") in a linear one: now MPC4026 from the checker for both.
 // Each false rejection now checks clean, compiles and solves; the near misses are still rejected.
+// And three false acceptances:
+// 4. `k` through a `let` where the compiler evaluates a statement once: the dynamics of a nonlinear
+//    MPC (one model f(x, u)) and a linear `using zoh` (one matrix exponential) were compiled with
+//    the let's value at stage 0 for every stage; likewise a disturbance forecast there (and `prev(u)`
+//    under zoh). Now MPC2012 at the use, naming the `k` inside the let; a linear `x+ = ...`,
+//    `using euler|rk4` evaluates them per stage and stays accepted (the plan follows each stage's
+//    model). A let in a dimension, a value, a bound, a setting or a range (the compiler's MPC4601
+//    or MPC4699) is MPC2012 too;
+// 5. an infinite constant inside an expression of a constraint (`x[0] - inf <= 0`): silently no
+//    bound in a linear controller, MPC4025 in a nonlinear one; now MPC4025 for both;
+// 6. `prev(u)` alone at stage 0 (`for k in 0..N-1`): the linear lowering's MPC4601, accepted by the
+//    nonlinear controller; now MPC4016 for both, saying why, with the edit starting at stage 1.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -259,4 +271,325 @@ ${nl ? "  solver sqp\n" : ""}  state x[2]
 `);
     expect(codesOf(ds)).toEqual(["MPC4007"]);
   });
+});
+
+describe("4. what differs between stages is not defined where the compiler evaluates a statement once (MPC2012)", () => {
+  /** A one-state controller with `let g = 0.1 + 0.05*k` (or `lets`), the given dynamics and items. */
+  const ctl = (o: { dyn: string; lets?: string; nl?: boolean; decls?: string; cost?: string; constraints?: string }): string => `controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+${o.decls ?? ""}  horizon 10
+${o.nl ? "  solver sqp\n" : ""}${o.dyn.startsWith("der(") ? "  timestep 0.1\n" : ""}${o.lets ?? "  let g = 0.1 + 0.05*k\n"}  dynamics ${o.dyn}
+  minimize stage ${o.cost ?? (o.nl ? "sumsq(x) + sumsq(u)" : "x'*x + u'*u")}
+${o.constraints ? `  subject to\n    ${o.constraints}\n` : ""}}
+`;
+  /** The one error of `src`: MPC2012 at `use` (the text of its span), with one related label at `at`. */
+  const rejected = (src: string, use: string, at: string, message: string): Diagnostic => {
+    const ds = errors(src);
+    expect(codesOf(ds), src).toEqual(["MPC2012"]);
+    const d = ds[0];
+    expect(src.slice(d.span.start, d.span.end), src).toBe(use);
+    expect(d.message, src).toBe(message);
+    expect(d.related?.map((r) => src.slice(r.span.start, r.span.end)), src).toEqual([at]);
+    // check runs the lowering only on a spec without errors: the same one verdict
+    expect(codesOf(verify(src).diagnostics.filter((x) => x.severity === "error")), src).toEqual(["MPC2012"]);
+    return d;
+  };
+  const K = "the stage index `k` is not defined here: `g` depends on it";
+
+  /** The planned trajectory and inputs of a compiled linear controller from x0 (runtime values given). */
+  const plan = (src: string, x0: number, runtime: Record<string, number[]> = {}): { x: number[]; u: number[] } => {
+    const out = compileToModule(src);
+    expect(out.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const r = out.module!.createController().act([x0], runtime);
+    expect(r.status).toBe("solved");
+    return { x: Array.from(r.x!), u: Array.from(r.uPlan!) };
+  };
+  /** The largest deviation of a plan from x_{k+1} = step(k, x_k, u_k). */
+  const deviation = (p: { x: number[]; u: number[] }, step: (k: number, x: number, u: number) => number): number =>
+    Math.max(...p.u.map((u, k) => Math.abs(p.x[k + 1] - step(k, p.x[k], u))));
+
+  it("the reported case: `k` through a let in the dynamics of a nonlinear MPC (was compiled at stage 0 only)", () => {
+    const d = rejected(ctl({ nl: true, dyn: "x+ = x + g*sin(x) + 0.1*u" }), "g", "k", K);
+    expect(d.label).toBe("depends on the stage index `k`");
+    expect(d.related?.[0].label).toBe("`k` is used in the definition of `g`");
+    expect(d.notes?.[0]).toContain("evaluated once, not at each stage k");
+    for (const dyn of ["der(x) = -g*sin(x) + u using rk4", "der(x) = -g*sin(x) + u using euler(2)"]) rejected(ctl({ nl: true, dyn }), "g", "k", K);
+    // through a chain of lets: the `k` inside the first one is named
+    const chain = ctl({ nl: true, lets: "  let h = 0.05*k\n  let g = 0.1 + h\n", dyn: "x+ = x + g*sin(x) + 0.1*u" });
+    rejected(chain, "g", "k", K);
+  });
+
+  it("a linear MPC's `using zoh` (one matrix exponential): in the state matrix, the input matrix and the offset", () => {
+    for (const dyn of ["der(x) = -g*x + u using zoh", "der(x) = -x + g*u using zoh", "der(x) = -x + u + g using zoh"]) {
+      const d = rejected(ctl({ dyn }), "g", "k", K);
+      expect(d.help).toContain("`using euler` or `using rk4`");
+    }
+  });
+
+  it("a linear MPC evaluates `x+ = ...`, `using euler` and `using rk4` at every stage: accepted, and the plan follows g at each k", () => {
+    const g = (k: number): number => 0.1 + 0.05 * k;
+    const h = 0.1;
+    const rk4 = (k: number, x: number, u: number): number => {
+      const f = (y: number): number => -g(k) * y + u;
+      const k1 = f(x);
+      const k2 = f(x + (h / 2) * k1);
+      const k3 = f(x + (h / 2) * k2);
+      const k4 = f(x + h * k3);
+      return x + (h / 6) * (k1 + 2 * k2 + 2 * k3 + k4);
+    };
+    const cases: [string, (k: number, x: number, u: number) => number, (k: number, x: number, u: number) => number][] = [
+      ["x+ = x + g*x + 0.1*u", (k, x, u) => x + g(k) * x + 0.1 * u, (_k, x, u) => x + g(0) * x + 0.1 * u],
+      ["der(x) = -g*x + u using euler", (k, x, u) => x + h * (-g(k) * x + u), (_k, x, u) => x + h * (-g(0) * x + u)],
+      ["der(x) = -g*x + u using rk4", rk4, (_k, x, u) => rk4(0, x, u)],
+    ];
+    for (const [dyn, perStage, stage0] of cases) {
+      const src = ctl({ dyn });
+      expect(check(src).diagnostics, dyn).toEqual([]);
+      const p = plan(src, 1);
+      expect(deviation(p, perStage), dyn).toBeLessThan(1e-9);
+      // (not the model of stage 0 throughout: the test can tell them apart)
+      expect(deviation(p, stage0), dyn).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it("a let of `k` stays allowed where a nonlinear MPC evaluates it per stage: costs, constraints, penalties", () => {
+    const src = ctl({
+      nl: true,
+      lets: "  let w = 0.9^k\n  let b = 1 + 0.1*k\n",
+      dyn: "x+ = x + 0.1*sin(x) + 0.1*u",
+      cost: "w*sumsq(x) + sumsq(u)",
+      constraints: "soft x <= b penalty linear w",
+    });
+    expect(check(src).diagnostics).toEqual([]);
+    const c = compileToModule(src).nlpModule!.createController();
+    expect(c.act([0.5]).status).toBe("solved");
+    // and a let without `k` in the dynamics of a nonlinear MPC
+    expect(check(ctl({ nl: true, lets: "  let g = 0.1*x\n", dyn: "x+ = x + g*sin(x) + 0.1*u" })).diagnostics).toEqual([]);
+  });
+
+  it("a disturbance (a forecast, one value per stage) in dynamics evaluated once, directly or through a let", () => {
+    const D = "  disturbance d[1]\n";
+    const direct = "the disturbance `d` is not defined here: it is a forecast with a value per stage";
+    const [d] = errors(ctl({ nl: true, decls: D, lets: "", dyn: "x+ = x + 0.1*sin(x) + 0.1*u + d" }));
+    expect([d.code, d.message, d.label, d.related]).toEqual(["MPC2012", direct, "a forecast, one value per stage", undefined]);
+    const viaLet = errors(ctl({ nl: true, decls: D, lets: "  let w = 0.5*d\n", dyn: "x+ = x + 0.1*sin(x) + 0.1*u + w" }));
+    expect(codesOf(viaLet)).toEqual(["MPC2012"]);
+    expect(viaLet[0].message).toBe("the disturbance `d` is not defined here: it is a forecast with a value per stage, and `w` depends on it");
+    expect(viaLet[0].related?.map((r) => r.label)).toEqual(["the disturbance `d` is used in the definition of `w`"]);
+    expect(codesOf(errors(ctl({ decls: D, lets: "", dyn: "der(x) = -x + u + d using zoh" })))).toEqual(["MPC2012"]);
+  });
+
+  it("near misses: a disturbance in a linear `x+ = ...` follows its forecast stage by stage; in a nonlinear MPC's cost it is allowed", () => {
+    const src = ctl({ decls: "  disturbance d[1]\n", lets: "", dyn: "x+ = x + 0.1*u + d" });
+    expect(check(src).diagnostics).toEqual([]);
+    const d = Array.from({ length: 10 }, (_, k) => 0.01 * k);
+    expect(deviation(plan(src, 1, { d }), (k, x, u) => x + 0.1 * u + d[k])).toBeLessThan(1e-9);
+    const cost = ctl({ nl: true, decls: "  disturbance d[1]\n", lets: "", dyn: "x+ = x + 0.1*sin(x) + 0.1*u", cost: "sumsq(x - d) + sumsq(u)" });
+    expect(check(cost).diagnostics).toEqual([]);
+  });
+
+  it("`prev(u)` in a linear `using zoh` (u_{k-1}, a different value at each stage), directly or through a let", () => {
+    const [d] = errors(ctl({ lets: "", dyn: "der(x) = -x + 0.5*u + 0.5*prev(u) using zoh" }));
+    expect([d.code, d.message, d.label]).toEqual(["MPC2012", "`prev(u)` is not defined in `using zoh` dynamics: it is the input of the stage before", "u_{k-1} at stage k (at stage 0 the runtime value `prev_u`)"]);
+    expect(codesOf(errors(ctl({ lets: "  let p = prev(u)\n", dyn: "der(x) = -x + 0.5*u + 0.5*p using zoh" })))).toEqual(["MPC2012"]);
+    // near misses: `using euler` evaluates it per stage (u_{k-1}, prev_u at stage 0); a nonlinear MPC carries it
+    const euler = ctl({ lets: "", dyn: "der(x) = -x + 0.5*u + 0.5*prev(u) using euler" });
+    expect(check(euler).diagnostics).toEqual([]);
+    const p = plan(euler, 1, { prev_u: [0.4] });
+    expect(deviation(p, (k, x, u) => x + 0.1 * (-x + 0.5 * u + 0.5 * (k === 0 ? 0.4 : p.u[k - 1])))).toBeLessThan(1e-9);
+    expect(check(ctl({ nl: true, lets: "", dyn: "der(x) = -x + 0.5*u + 0.5*prev(u) using rk4" })).diagnostics).toEqual([]);
+  });
+
+  it("a `let` in a dimension, a value, a bound, a setting or a stage range: MPC2012 (the compiler refused it), `k` inside named", () => {
+    const K2 = (name: string): string => `the stage index \`k\` is not defined here: \`${name}\` depends on it`;
+    const base = (items: string, constraints?: string): string => ctl({ lets: "", dyn: "x+ = x + 0.1*u", decls: items, constraints });
+    const cases: [string, string | undefined, string][] = [
+      ["  let n = 2 + 0*k\n  state y[n]\n  dynamics y+ = y\n", undefined, "n"],
+      ["  let g = 0.5 + 0*k\n  learnable a = g in [0, 1]\n", undefined, "g"],
+      ["  let g = 0.5 + 0*k\n  runtime r = g\n", undefined, "g"],
+      ["  let g = 0.5 + 0*k\n  runtime r in [0, g]\n", undefined, "g"],
+      ["  let g = 0.9 + 0*k\n  discount g\n", undefined, "g"],
+      ["  let n = 2 + 0*k\n", "x <= 1 for j in 1..n", "n"],
+    ];
+    for (const [items, constraints, name] of cases) rejected(base(items, constraints), name, "k", K2(name));
+    // state and input bounds (two uses: two diagnostics)
+    const both = errors(base("  let g = 1 + 0.05*k\n  state y[1] in [-g, g]\n  dynamics y+ = y + u\n"));
+    expect(codesOf(both)).toEqual(["MPC2012", "MPC2012"]);
+  });
+
+  it("a `let` of constants there: MPC2012 with the edit to a `const`, which checks clean and compiles", () => {
+    for (const [items, name] of [
+      ["  let g = 0.9\n  discount g\n", "g"],
+      ["  let n = 2\n  state y[n]\n  dynamics y+ = 0.5*y\n", "n"],
+      ["  let g = N/20\n  learnable a = g in [0, 1]\n", "g"],
+    ] as const) {
+      const src = ctl({ lets: "", dyn: "x+ = x + 0.1*u", decls: items });
+      const ds = errors(src);
+      expect(codesOf(ds), items).toEqual(["MPC2012"]);
+      expect(ds[0].message, items).toMatch(new RegExp(`^the \`let\` \`${name}\` is not defined here: `));
+      expect(ds[0].edits?.map((e) => [src.slice(e.span.start, e.span.end), e.newText]), items).toEqual([["let", "const"]]);
+      const e = ds[0].edits![0];
+      const fixed = src.slice(0, e.span.start) + e.newText + src.slice(e.span.end);
+      expect(errors(fixed), fixed).toEqual([]);
+      expect(compileToModule(fixed).diagnostics.filter((d) => d.severity === "error"), fixed).toEqual([]);
+    }
+    // no edit for a let of other values (a state): it cannot be a const
+    const [d] = errors(ctl({ lets: "", dyn: "x+ = x + 0.1*u", decls: "  let g = 2*x\n  discount g\n" }));
+    expect([d.code, d.edits]).toEqual(["MPC2012", undefined]);
+  });
+
+  it("`initial` and `terminal` terms evaluate a let of `k` at their one stage (0 and N), as the checker judges them", () => {
+    const act = (cost: string): number[] => {
+      const src = ctl({ lets: "  let w = 1 + k\n", dyn: "x+ = x + 0.1*u", cost });
+      expect(check(src).diagnostics, cost).toEqual([]);
+      const c = compileToModule(src).module!.createController();
+      return [2, -1, 0.3].map((x) => c.act([x]).u[0]);
+    };
+    expect(act("x'*x + u'*u + terminal w*x'*x")).toEqual(act("x'*x + u'*u + terminal 11*x'*x"));
+    expect(act("x'*x + u'*u + initial w*u'*u")).toEqual(act("x'*x + u'*u + initial 1*u'*u"));
+    // the checker judges the term at that stage too: k - 5 is -5 at 0 (a concave term), 5 at N
+    const at = (cost: string): string[] => codesOf(errors(ctl({ lets: "  let w = k - 5\n", dyn: "x+ = x + 0.1*u", cost })));
+    expect(at("x'*x + u'*u + initial w*u'*u")).toEqual(["MPC4002"]);
+    expect(at("x'*x + u'*u + terminal w*x'*x")).toEqual([]);
+  });
+
+  it("a plant has no stage index: `k` in a plant's let is MPC2012 at the `k`", () => {
+    const src = `controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+  horizon 10
+  dynamics x+ = x + 0.1*u
+  minimize stage x'*x + u'*u
+}
+plant S {
+  state s[1] = [1]
+  input v[1]
+  let g = 0.1 + 0.05*k
+  dynamics s+ = s + g*v
+  cost s'*s
+  episode 5
+}
+`;
+    const ds = errors(src);
+    expect(codesOf(ds)).toEqual(["MPC2012"]);
+    expect(src.slice(ds[0].span.start, ds[0].span.end)).toBe("k");
+    expect(ds[0].message).toBe("the stage index `k` is only defined inside a controller block");
+  });
+});
+
+describe("5. an infinite constant inside an expression of a constraint is MPC4025, for linear and nonlinear controllers", () => {
+  // `x[0] - inf <= 0` was silently no bound in a linear controller (the lowering folds the constant
+  // into the bound: inf) and MPC4025 in a nonlinear one; `x[0] + inf <= 1` was the linear
+  // lowering's MPC4026. One verdict from the checker for both.
+  const two = (nl: boolean, constraints: string, decls = ""): string => `controller C {
+${nl ? "  solver sqp\n" : ""}  state x[2]
+  input u[1] in [-1, 1]
+${decls}  horizon 3
+  dynamics x+ = [[1, 0.1], [0, 1]]*x + [[0], [0.1]]*u
+  minimize stage ${nl ? "sumsq(x) + sumsq(u)" : "x'*x + u'*u"}
+  subject to
+    ${constraints}
+}
+`;
+  for (const nl of [false, true]) {
+    const kind = nl ? "nonlinear" : "linear";
+    it(`\`x[0] - inf <= 0\`, \`x[0] + inf <= 1\`, \`2*w[k]\` with an infinite entry, through a let (${kind})`, () => {
+      const W = "  const w[4] = [1, inf, 1, 1]\n";
+      const cases: [string, string, string][] = [
+        ["x[0] - inf <= 0", "", "inf"],
+        ["x[0] + inf <= 1", "", "inf"],
+        ["-1 <= x[1] + 0*inf", "", "inf"],
+        ["x[0] <= 2*w[k] for k in 1..N", W, "w"],
+        ["x[0] - b <= 0", "  let b = [1; inf]'*[0; 1]\n", "b"],
+        ["e <= 0", "  let e = x[0] - inf\n", "inf"],
+      ];
+      for (const [c, decls, at] of cases) {
+        const src = two(nl, c, decls);
+        const ds = check(src).diagnostics;
+        expect(codesOf(ds), c).toEqual(["MPC4025"]);
+        expect(ds[0].severity, c).toBe("error");
+        expect(src.slice(ds[0].span.start, ds[0].span.end), c).toBe(at);
+        expect(ds[0].label, c).toBe("an infinite value inside the expression");
+        expect(codesOf(verify(src).diagnostics), c).toEqual(["MPC4025"]);
+      }
+      expect(check(two(nl, "x[0] - inf <= 0")).diagnostics[0].message).toBe("`inf` is infinite inside an expression of a constraint");
+    });
+
+    it(`near misses: an infinite whole side, per entry, or a finite function of inf (${kind})`, () => {
+      for (const c of ["x[0] <= inf", "-inf <= x[0] - 1", "x <= [1; inf]", "x[0] <= exp(-inf) + 1", "[-inf; -1] <= x for k in 1..N"]) {
+        const src = two(nl, c);
+        expect(check(src).diagnostics, c).toEqual([]);
+        expect(solve(src, [[0.5, 0.3]]).map((s) => s.status), c).toEqual(["solved"]);
+      }
+    });
+  }
+
+  it("a bound infinite at some stages only: no bound there in a linear controller (it builds each stage's rows); MPC4025 in a nonlinear one", () => {
+    const W = "  const w[4] = [1, inf, 1, 1]\n";
+    const lin = two(false, "x[0] <= w[k] for k in 1..N", W);
+    expect(check(lin).diagnostics).toEqual([]);
+    expect(solve(lin, [[0.5, 0.3]]).map((s) => s.status)).toEqual(["solved"]);
+    // (its rows must be the same at every stage: compiler/lower/nlp.ts; check.redteam_nlp.test.ts)
+    expect(codesOf(check(two(true, "x[0] <= w[k] for k in 1..N", W)).diagnostics)).toEqual(["MPC4025"]);
+  });
+});
+
+describe("6. `prev(u)` alone at stage 0 (the runtime value `prev_u`) is MPC4016, for linear and nonlinear controllers", () => {
+  // `-0.5 <= prev(u) <= 0.5 for k in 0..N-1` failed in the linear lowering with MPC4601 ("does not
+  // involve any decision variable") and was accepted by the nonlinear controller as a row on the
+  // pinned carried state: infeasible whenever the previous input (e.g. an explored one) violates it.
+  const apply = (text: string, d: Diagnostic): string => {
+    const e = d.edits![0];
+    return text.slice(0, e.span.start) + e.newText + text.slice(e.span.end);
+  };
+  for (const nl of [false, true]) {
+    const kind = nl ? "nonlinear" : "linear";
+    it(`over \`for k in 0..N-1\`: the message says why, and the edit starts the range at 1, which compiles and solves (${kind})`, () => {
+      const src = spec({ nl, constraints: "-0.5 <= prev(u) <= 0.5 for k in 0..N-1" });
+      const ds = check(src).diagnostics;
+      expect(codesOf(ds)).toEqual(["MPC4016"]);
+      const d = ds[0];
+      expect(d.severity).toBe("error");
+      expect(d.message).toBe("this constraint involves no decision variable at stage 0: `prev(u)` there is the runtime value `prev_u`");
+      expect(src.slice(d.span.start, d.span.end)).toBe("0");
+      expect(d.related?.map((r) => src.slice(r.span.start, r.span.end))).toEqual(["prev(u)"]);
+      expect(d.help).toBe("start the range at 1: `for k in 1..N-1`");
+      const fixed = apply(src, d);
+      expect(fixed).toContain("-0.5 <= prev(u) <= 0.5 for k in 1..N-1\n");
+      expect(check(fixed).diagnostics).toEqual([]);
+      // u_0 (prev(u) at stage 1) is bounded by 0.5, not u's box 1; the given prev_u is not
+      const r = solve(fixed, [[10], [-10]], { prev_u: [1] });
+      expect(r.map((s) => s.status)).toEqual(["solved", "solved"]);
+      expect(r[0].u).toBeCloseTo(-0.5, 5);
+      expect(r[1].u).toBeCloseTo(0.5, 5);
+    });
+
+    it(`the default range (0..N-1), soft, through a let, at stage 0 alone (${kind})`, () => {
+      for (const [constraints, decls, fixedText] of [
+        ["-0.5 <= prev(u) <= 0.5", "", "-0.5 <= prev(u) <= 0.5 for k in 1..N-1"],
+        ["soft prev(u) <= 0.5 penalty linear 1", "", "soft prev(u) <= 0.5 for k in 1..N-1 penalty linear 1"],
+        ["-0.5 <= p <= 0.5", "  let p = 2*prev(u)\n", "-0.5 <= p <= 0.5 for k in 1..N-1"],
+      ] as const) {
+        const src = spec({ nl, constraints, decls });
+        const ds = check(src).diagnostics;
+        expect(codesOf(ds), constraints).toEqual(["MPC4016"]);
+        const fixed = apply(src, ds[0]);
+        expect(fixed, constraints).toContain(`${fixedText}\n`);
+        expect(check(fixed).diagnostics, constraints).toEqual([]);
+        expect(solve(fixed, [[1]], { prev_u: [1] }).map((s) => s.status), constraints).toEqual(["solved"]);
+      }
+      const alone = check(spec({ nl, constraints: "-0.5 <= prev(u) <= 0.5 for k in 0..0" })).diagnostics;
+      expect(codesOf(alone)).toEqual(["MPC4016"]);
+      expect(alone[0].edits).toBeUndefined();
+    });
+
+    it(`near misses: from stage 1, or with the input itself (u - prev(u): u_0 - prev_u at stage 0) (${kind})`, () => {
+      for (const constraints of ["-0.5 <= prev(u) <= 0.5 for k in 1..N", "-0.5 <= u - prev(u) <= 0.5 for k in 0..N-1", "-0.5 <= u - prev(u) <= 0.5", "x + prev(u) <= 2 for k in 0..N"]) {
+        const src = spec({ nl, constraints });
+        expect(check(src).diagnostics, constraints).toEqual([]);
+        expect(solve(src, [[0.3]], { prev_u: [0.2] }).map((s) => s.status), constraints).toEqual(["solved"]);
+      }
+    });
+  }
 });

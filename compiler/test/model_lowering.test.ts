@@ -3,23 +3,14 @@
 // between the model and the compiler's own evaluation is an internal assertion (MPC4699), never a
 // user diagnostic. Over every example and fixture that checks clean, the IR's sizes, horizon,
 // discount and parameter boxes are the model's.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import type { ControllerBlock, Decl } from "../../language/ast.js";
 import { check } from "../../language/index.js";
 import { modelOf, type Model } from "../../language/check/model.js";
 import { lowerChecked } from "../index.js";
 import { repoRoot } from "./helpers.js";
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = `${dir}/${name}`;
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
+import { specFiles } from "../../language/test/spec_files.js";
 
 const errorsOf = (source: string) => check(source).diagnostics.filter((d) => d.severity === "error");
 
@@ -153,7 +144,7 @@ controller C {
   });
 
   // Every example and fixture that checks clean: the IR is sized and parameterized by the model.
-  const clean = [...files(`${repoRoot}examples`), ...files(`${repoRoot}language/test/fixtures`)]
+  const clean = [...specFiles(`${repoRoot}examples`), ...specFiles(`${repoRoot}language/test/fixtures`)]
     .map((p) => ({ p: p.slice(repoRoot.length), source: readFileSync(p, "utf8") }))
     .filter(({ source }) => errorsOf(source).length === 0);
 

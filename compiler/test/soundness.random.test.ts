@@ -5,7 +5,7 @@
 // every row, the linear slack penalties are nonnegative and every entry is a number. Fixed seed
 // (fast-check prints it on failure).
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -18,23 +18,14 @@ import { compileToModule, lowerChecked } from "../index.js";
 import { dense, minEigenvalue } from "../../runtime/linalg/dense.js";
 import type { NlpTemplate } from "../../runtime/nmpc/learnable.js";
 import { repoRoot } from "./helpers.js";
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
+import { specFiles } from "../../language/test/spec_files.js";
 
 interface Case {
   readonly name: string;
   readonly source: string;
 }
 
-const examples: Case[] = files(join(repoRoot, "examples")).map((f) => ({ name: relative(repoRoot, f), source: readFileSync(f, "utf8") }));
+const examples: Case[] = specFiles(join(repoRoot, "examples")).map((f) => ({ name: relative(repoRoot, f), source: readFileSync(f, "utf8") }));
 const nearMisses: Case[] = ACCEPTED.map((c) => ({ name: `near-miss: ${c.name}`, source: c.source }));
 
 /** Declared ranges of the runtime values, in the template's runtime order (unbounded: +-inf); a

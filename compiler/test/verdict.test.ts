@@ -2,27 +2,18 @@
 // for every fixture, every example and generated and mutated specs, every error `compile` reports
 // was already reported by `verify`, and a spec that verifies without errors compiles. The generated
 // specs are drawn by fast-check with a fixed seed (printed by fast-check on failure).
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../language/diagnostics.js";
 import { check } from "../../language/index.js";
 import { compile, lower, verify } from "../index.js";
 import { repoRoot } from "./helpers.js";
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = `${dir}/${name}`;
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
+import { specFiles } from "../../language/test/spec_files.js";
 
 const rel = (p: string): string => p.slice(repoRoot.length);
-const fixtures = files(`${repoRoot}language/test/fixtures`).map(rel);
-const examples = files(`${repoRoot}examples`).map(rel);
+const fixtures = specFiles(`${repoRoot}language/test/fixtures`).map(rel);
+const examples = specFiles(`${repoRoot}examples`).map(rel);
 const read = (p: string): string => readFileSync(repoRoot + p, "utf8");
 
 const key = (d: Diagnostic): string => `${d.code}@${d.span.start}-${d.span.end}: ${d.message}`;

@@ -2,24 +2,15 @@
 // name starts with (independently of the golden rendering), valid fixtures and the shipped
 // examples check clean, and suggestions/edits are attached where the docs promise them.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { check, type Diagnostic } from "../index.js";
+import { specFiles } from "./spec_files.js";
 
 const fixturesDir = fileURLToPath(new URL("./fixtures/check/", import.meta.url));
 const examplesDir = fileURLToPath(new URL("../../examples/", import.meta.url));
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 
 /** Example folders written for the checker: these have no warnings either. */
 const CHECKER_EXAMPLES = ["a_2state/", "quadrotor/", "double_integrator/", "rate_tracking/", "pendulum_offline/"];
@@ -28,7 +19,7 @@ const diagnosticsOf = (file: string): readonly Diagnostic[] => check(readFileSyn
 const source = (text: string): string => text;
 
 describe("check fixtures report their code", () => {
-  const fixtures = files(fixturesDir);
+  const fixtures = specFiles(fixturesDir);
   it("has a fixture for every checker code family and at least 35 in all", () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(35);
     for (const family of ["2", "3", "4", "5"]) expect(fixtures.some((f) => relative(fixturesDir, f).startsWith(`mpc${family}`))).toBe(true);
@@ -48,7 +39,7 @@ describe("check fixtures report their code", () => {
 });
 
 describe("examples check clean", () => {
-  const examples = files(examplesDir);
+  const examples = specFiles(examplesDir);
   it("ships the required examples", () => {
     const names = examples.map((f) => relative(examplesDir, f).split("\\").join("/"));
     for (const n of ["gros_zanon/linear_mpc.mpcrl", "a_2state/a_2state.mpcrl", "quadrotor/quadrotor.mpcrl"]) expect(names).toContain(n);
@@ -152,7 +143,7 @@ ${body}
   });
 
   it("diagnostics are one line, lower-case, without a trailing period", () => {
-    for (const file of files(fixturesDir)) {
+    for (const file of specFiles(fixturesDir)) {
       for (const d of diagnosticsOf(file)) {
         expect(d.message, d.message).not.toMatch(/\n/);
         expect(d.message, d.message).not.toMatch(/\.$/);

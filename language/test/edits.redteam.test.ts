@@ -23,7 +23,7 @@
 // reason and the proposed change: they are left out of the asserted set, and a test fails once
 // one of them becomes a fix (then remove it from PENDING).
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
@@ -34,19 +34,10 @@ import { check, parse, type Diagnostic, type Span, type SuggestedEdit } from "..
 import { LineIndex } from "../span.js";
 import { codeActions } from "../../lsp/features/code_actions.js";
 import { toLspDiagnostic } from "../../lsp/features/diagnostics.js";
+import { specFiles } from "./spec_files.js";
 
 const fixturesDir = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const examplesDir = fileURLToPath(new URL("../../examples/", import.meta.url));
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...files(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 
 // ------------------------------------------------------------------------------------------ corpus
 
@@ -242,8 +233,8 @@ interface Case {
 }
 
 const corpus: readonly Case[] = [
-  ...files(fixturesDir).map((f) => ({ name: `fixtures/${relative(fixturesDir, f).split("\\").join("/")}`, text: readFileSync(f, "utf8") })),
-  ...files(examplesDir).map((f) => ({ name: `examples/${relative(examplesDir, f).split("\\").join("/")}`, text: readFileSync(f, "utf8") })),
+  ...specFiles(fixturesDir).map((f) => ({ name: `fixtures/${relative(fixturesDir, f).split("\\").join("/")}`, text: readFileSync(f, "utf8") })),
+  ...specFiles(examplesDir).map((f) => ({ name: `examples/${relative(examplesDir, f).split("\\").join("/")}`, text: readFileSync(f, "utf8") })),
   ...VARIANTS.map((v) => ({ name: `variant: ${v.name}`, text: v.text })),
 ];
 

@@ -2,23 +2,15 @@
 // edge values, names swapped between declarations, operators and shapes changed) give well-formed
 // diagnostics from the checker, never an internal error. (Speed is measured by `npm run bench:check`.)
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check, type Diagnostic } from "../index.js";
+import { specFiles } from "./spec_files.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-function specFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...specFiles(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 const corpus = [...specFiles(join(root, "examples")), ...specFiles(join(root, "language/test/fixtures/check")), ...specFiles(join(root, "language/test/fixtures/valid"))].map((f) =>
   readFileSync(f, "utf8"),
 );

@@ -2,23 +2,14 @@
 // exits 0 on all of them. (To reformat them: `npx tsx cli/main.ts fmt --write $(find examples -name '*.mpcrl')`.)
 
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { format } from "../index.js";
+import { specFiles } from "./spec_files.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-
-function specFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...specFiles(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 
 const examples = specFiles(join(root, "examples"));
 

@@ -1,6 +1,6 @@
 // Formatter tests: canonical layout, comments preserved, idempotence, AST preserved, refusal on errors.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
@@ -8,18 +8,9 @@ import { describe, expect, it } from "vitest";
 import type { Decl } from "../ast.js";
 import { format, formatExpr, formatRange, parse } from "../index.js";
 import { stripSpans } from "./strip.js";
+import { specFiles } from "./spec_files.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-
-function specFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...specFiles(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 
 /** Every spec in the repository that parses without syntax errors. */
 const validSpecs = [...specFiles(join(root, "examples")), ...specFiles(join(root, "language/test/fixtures"))]

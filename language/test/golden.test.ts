@@ -1,24 +1,15 @@
 // Golden tests: every `fixtures/**/*.mpcrl` is checked and its diagnostics rendered (no color);
 // the output must equal the sibling `.expected` file. `UPDATE_GOLDEN=1` rewrites the expected files.
 
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { check, renderDiagnostics } from "../index.js";
+import { specFiles } from "./spec_files.js";
 
 const fixturesDir = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const update = process.env["UPDATE_GOLDEN"] === "1";
-
-function findFixtures(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...findFixtures(p));
-    else if (name.endsWith(".mpcrl")) out.push(p);
-  }
-  return out;
-}
 
 /** The golden output of one fixture: rendered diagnostics, or a line saying it is clean. */
 export function goldenOutput(file: string): string {
@@ -28,7 +19,7 @@ export function goldenOutput(file: string): string {
   return diagnostics.length === 0 ? "(no diagnostics)\n" : renderDiagnostics(text, diagnostics, name, { color: false });
 }
 
-const fixtures = findFixtures(fixturesDir);
+const fixtures = specFiles(fixturesDir);
 
 describe("golden fixtures", () => {
   it("has at least 60 fixtures", () => {

@@ -520,22 +520,12 @@ export class QpSensitivity {
    * 0 when the null vector is primal (P singular on the rows' null space). One null vector only.
    */
   pieceNullRows(out: Int32Array): number {
-    if (!this.pieceSingular) return 0;
+    if (!this.pieceSingular || !this.nullVectorIsDual()) return 0;
     const { n, m, l, u } = this.problem;
     const { sol: v, state, yS } = this;
-    const dScale = this.fac.scaling;
-    let vz = 0;
-    let vy = 0;
-    for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
-    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
-    if (!(vy > 0) || vz > 1e-6 * vy) return 0;
-    for (let k = 0; k < n + m; k++) v[k] *= dScale[k];
-    vy = 0;
+    const vy = this.unscaleNullVector();
     let yMax = 0;
-    for (let i = 0; i < m; i++) {
-      if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
-      yMax = Math.max(yMax, Math.abs(yS[i]));
-    }
+    for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(yS[i]));
     const yTol = this.opts.tol * Math.max(1, yMax) * 1e-3;
     // the interval of t keeping every sign: y_k - t v_k <= 0 on lower-active rows, >= 0 on upper
     let tMin = -Infinity;
@@ -606,6 +596,31 @@ export class QpSensitivity {
     this.fac.solve(x);
   }
 
+  /** Whether the near-null vector v in this.sol (of the scaled matrix D K D: judged in scaled
+   *  terms) lives on the active rows' multipliers (a dependency among them) rather than on z (P
+   *  singular on the null space of the active rows). */
+  private nullVectorIsDual(): boolean {
+    const { n, m } = this.problem;
+    const { sol: v, state } = this;
+    let vz = 0;
+    let vy = 0;
+    for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
+    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+    return vy > 0 && !(vz > 1e-6 * vy);
+  }
+
+  /** Maps the null vector back to the caller's coordinates (D v, in place); returns its largest
+   *  entry on the active rows. */
+  private unscaleNullVector(): number {
+    const { n, m } = this.problem;
+    const { sol: v, state } = this;
+    const dScale = this.fac.scaling;
+    for (let k = 0; k < n + m; k++) v[k] *= dScale[k];
+    let vy = 0;
+    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+    return vy;
+  }
+
   /**
    * K is singular and this.sol holds its near-null vector v. When v lives on the multipliers only
    * (A_S' v_y = 0: dependent active rows), every y_S - t v_y is a valid multiplier; pick the row r
@@ -618,17 +633,9 @@ export class QpSensitivity {
   private dependentRowToDrop(yIn: ArrayLike<number>, allowed: boolean): number {
     const { n, m } = this.problem;
     const { sol: v, state, yS } = this;
-    const dScale = this.fac.scaling;
-    // v is a null vector of the scaled matrix D K D: decide in scaled terms, then map back (D v)
-    let vz = 0;
-    let vy = 0;
-    for (let j = 0; j < n; j++) vz = Math.max(vz, Math.abs(v[j]));
-    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
-    if (!(vy > 0) || vz > 1e-6 * vy) return NOT_UNIQUE_PRIMAL;
+    if (!this.nullVectorIsDual()) return NOT_UNIQUE_PRIMAL;
     if (!allowed) return TOO_MANY;
-    vy = 0;
-    for (let k = 0; k < n + m; k++) v[k] *= dScale[k];
-    for (let i = 0; i < m; i++) if (state[i] !== ROW_INACTIVE) vy = Math.max(vy, Math.abs(v[n + i]));
+    const vy = this.unscaleNullVector();
     let yMax = 0;
     for (let i = 0; i < m; i++) yMax = Math.max(yMax, Math.abs(yIn[i]));
     const yTol = this.opts.tol * Math.max(1, yMax);

@@ -1123,34 +1123,7 @@ export class MpcController implements LearnableMpc {
     const terms = this.termBuf;
     const g = this.gradBuf;
     const col = this.colBuf;
-    az.fill(0);
-    terms.fill(0);
-    for (let j = 0; j < t.n; j++) {
-      g[j] = d[L.q + j];
-      col[j] = Math.abs(d[L.q + j]);
-    }
-    for (let k = 0; k < L.q - L.P; k++) {
-      const i = this.pRow[k];
-      const j = this.pCol[k];
-      const v = d[L.P + k];
-      g[i] += v * z[j];
-      col[i] = Math.max(col[i], Math.abs(v * z[j]));
-      if (i !== j) {
-        g[j] += v * z[i];
-        col[j] = Math.max(col[j], Math.abs(v * z[i]));
-      }
-    }
-    for (let j = 0; j < t.n; j++) {
-      const zj = z[j];
-      for (let k = t.A.colPtr[j]; k < t.A.colPtr[j + 1]; k++) {
-        const r = t.A.rowIdx[k];
-        const a = d[L.A + k];
-        az[r] += a * zj;
-        terms[r] += Math.abs(a * zj);
-        g[j] += a * y[r];
-        col[j] = Math.max(col[j], Math.abs(a * y[r]));
-      }
-    }
+    this.kktProducts(z, y, true);
     // the pins hold the pinned vectors: their scale is the vector's largest entry
     let stateMax = 0;
     for (let i = 0; i < t.nx; i++) {
@@ -1424,31 +1397,57 @@ export class MpcController implements LearnableMpc {
     return d1 < d0;
   }
 
-  /** Independent check of an accepted solution: primal feasibility, stationarity and complementary
-   *  slackness within kktTolerance (relative to the data's scale). Derivatives rely on it. */
-  private kktOk(z: Float64Array, y: Float64Array, slot: SolverSlot): boolean {
+  /** azBuf = A z and gradBuf = P z + q + A'y (stationarity) for the current data; with `terms`,
+   *  also termBuf[r] = sum_j |A_rj z_j| and colBuf[j] = the largest |term| of stationarity row j
+   *  (the own scales of `scaleViolation`). Allocates nothing. */
+  private kktProducts(z: Float64Array, y: Float64Array, terms: boolean): void {
     const t = this.template;
     const L = this.layout;
     const d = this.data;
     const az = this.azBuf;
     const g = this.gradBuf;
+    const tm = this.termBuf;
+    const col = this.colBuf;
     az.fill(0);
-    for (let i = 0; i < t.n; i++) g[i] = d[L.q + i];
-    let scale = 1;
+    if (terms) tm.fill(0);
+    for (let j = 0; j < t.n; j++) {
+      g[j] = d[L.q + j];
+      if (terms) col[j] = Math.abs(d[L.q + j]);
+    }
     for (let k = 0; k < L.q - L.P; k++) {
       const i = this.pRow[k];
       const j = this.pCol[k];
       const v = d[L.P + k];
       g[i] += v * z[j];
-      if (i !== j) g[j] += v * z[i];
+      if (terms) col[i] = Math.max(col[i], Math.abs(v * z[j]));
+      if (i !== j) {
+        g[j] += v * z[i];
+        if (terms) col[j] = Math.max(col[j], Math.abs(v * z[i]));
+      }
     }
-    for (let k = 0; k < L.l - L.A; k++) {
-      const r = this.aRow[k];
-      const c = this.aCol[k];
-      const v = d[L.A + k];
-      az[r] += v * z[c];
-      g[c] += v * y[r];
+    for (let j = 0; j < t.n; j++) {
+      const zj = z[j];
+      for (let k = t.A.colPtr[j]; k < t.A.colPtr[j + 1]; k++) {
+        const r = t.A.rowIdx[k];
+        const a = d[L.A + k];
+        az[r] += a * zj;
+        g[j] += a * y[r];
+        if (terms) {
+          tm[r] += Math.abs(a * zj);
+          col[j] = Math.max(col[j], Math.abs(a * y[r]));
+        }
+      }
     }
+  }
+
+  /** Independent check of an accepted solution: primal feasibility, stationarity and complementary
+   *  slackness within kktTolerance (relative to the data's scale). Derivatives rely on it. */
+  private kktOk(z: Float64Array, y: Float64Array, slot: SolverSlot): boolean {
+    const t = this.template;
+    const az = this.azBuf;
+    const g = this.gradBuf;
+    this.kktProducts(z, y, false);
+    let scale = 1;
     for (let i = 0; i < t.n; i++) scale = Math.max(scale, Math.abs(z[i]));
     for (let r = 0; r < t.m; r++) scale = Math.max(scale, Math.abs(y[r]));
     const tol = this.kktTolerance * scale;

@@ -459,31 +459,7 @@ export class ActiveKkt {
    * `res` is scratch (length n + m).
    */
   refine(pValues: ArrayLike<number>, aValues: ArrayLike<number>, rhs: Float64Array, sol: Float64Array, res: Float64Array, maxSteps: number, minSteps: number, tol: number, stall: number): number {
-    const N = this.n + this.m;
-    let prev = Infinity;
-    let norm = Infinity;
-    this.lastCorrection = 0;
-    for (let it = 0; ; it++) {
-      this.mul(pValues, aValues, sol, res);
-      norm = 0;
-      for (let k = 0; k < N; k++) {
-        const r = rhs[k] - res[k];
-        res[k] = r;
-        const a = Math.abs(r);
-        if (a > norm) norm = a;
-      }
-      if (norm <= tol || it >= maxSteps || (it >= minSteps && it > 0 && !(norm < stall * prev))) break;
-      prev = norm;
-      this.solve(res);
-      let corr = 0;
-      for (let k = 0; k < N; k++) {
-        sol[k] += res[k];
-        const a = Math.abs(res[k]);
-        if (a > corr) corr = a;
-      }
-      this.lastCorrection = corr;
-    }
-    return norm;
+    return refineAgainst(this, this, this.rowActive, pValues, aValues, rhs, sol, res, maxSteps, minSteps, tol, stall);
   }
 
   /** Symmetric Ruiz scaling of the active matrix: every row of D K D has its largest entry near 1. */
@@ -542,4 +518,53 @@ export class ActiveKkt {
       diagK[n + i] = rowActive[i] === 0 ? -1 : 0;
     }
   }
+}
+
+/**
+ * The iterative refinement loop of ActiveKkt.refine and SchurKkt.refine (one copy): res = rhs - K
+ * sol with K the unregularized matrix of `kkt`'s pattern for the working set `active`; stop when
+ * |res|_inf <= tol, when it did not shrink below `stall` times the previous one (after `minSteps`
+ * corrections), or after `maxSteps` corrections; else sol += (solver's factored matrix)^{-1} res.
+ * Sets solver.lastCorrection to the last |correction| (0 when none); returns the last |res|_inf.
+ * Allocates nothing.
+ */
+export function refineAgainst(
+  kkt: ActiveKkt,
+  solver: { solve(x: Float64Array): void; lastCorrection: number },
+  active: ArrayLike<number>,
+  pValues: ArrayLike<number>,
+  aValues: ArrayLike<number>,
+  rhs: Float64Array,
+  sol: Float64Array,
+  res: Float64Array,
+  maxSteps: number,
+  minSteps: number,
+  tol: number,
+  stall: number,
+): number {
+  const N = kkt.n + kkt.m;
+  let prev = Infinity;
+  let norm = Infinity;
+  solver.lastCorrection = 0;
+  for (let it = 0; ; it++) {
+    kkt.mul(pValues, aValues, sol, res, active);
+    norm = 0;
+    for (let k = 0; k < N; k++) {
+      const r = rhs[k] - res[k];
+      res[k] = r;
+      const a = Math.abs(r);
+      if (a > norm) norm = a;
+    }
+    if (norm <= tol || it >= maxSteps || (it >= minSteps && it > 0 && !(norm < stall * prev))) break;
+    prev = norm;
+    solver.solve(res);
+    let corr = 0;
+    for (let k = 0; k < N; k++) {
+      sol[k] += res[k];
+      const a = Math.abs(res[k]);
+      if (a > corr) corr = a;
+    }
+    solver.lastCorrection = corr;
+  }
+  return norm;
 }

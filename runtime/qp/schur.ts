@@ -36,7 +36,7 @@
 // also when the refined residual of the bordered solve is not at round-off). Allocation-free after
 // the constructor.
 
-import type { ActiveKkt } from "./kkt.js";
+import { refineAgainst, type ActiveKkt } from "./kkt.js";
 
 /** Largest automatic number of borders (rows changed since the factorization). */
 export const SCHUR_CAP = 64;
@@ -231,31 +231,7 @@ export class SchurKkt {
    * corrections; else sol += K_delta(S)^{-1} res. Returns the last |res|_inf.
    */
   refine(pValues: ArrayLike<number>, aValues: ArrayLike<number>, active: ArrayLike<number>, rhs: Float64Array, sol: Float64Array, res: Float64Array, maxSteps: number, minSteps: number, tol: number, stall: number): number {
-    const N = this.n + this.m;
-    let prev = Infinity;
-    let norm = Infinity;
-    this.lastCorrection = 0;
-    for (let it = 0; ; it++) {
-      this.base.mul(pValues, aValues, sol, res, active);
-      norm = 0;
-      for (let k = 0; k < N; k++) {
-        const v = rhs[k] - res[k];
-        res[k] = v;
-        const a = Math.abs(v);
-        if (a > norm) norm = a;
-      }
-      if (norm <= tol || it >= maxSteps || (it >= minSteps && it > 0 && !(norm < stall * prev))) break;
-      prev = norm;
-      this.solve(res);
-      let corr = 0;
-      for (let k = 0; k < N; k++) {
-        sol[k] += res[k];
-        const a = Math.abs(res[k]);
-        if (a > corr) corr = a;
-      }
-      this.lastCorrection = corr;
-    }
-    return norm;
+    return refineAgainst(this.base, this, active, pValues, aValues, rhs, sol, res, maxSteps, minSteps, tol, stall);
   }
 
   private fail(): boolean {

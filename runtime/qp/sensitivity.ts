@@ -288,18 +288,8 @@ export class QpSensitivity {
       this.res = new Float64Array(n + m);
       this.corr = new Float64Array(n + m);
     }
-    this.fac = this.own;
-    this.adoptedValue = false;
     this.problem = problem;
-    this.factoredOk = false;
-    this.messageValue = "";
-    this.weakCount = 0;
-    this.activeCountValue = 0;
-    this.state.fill(ROW_INACTIVE);
-    this.weak.fill(0);
-    this.dependent.fill(0);
-    this.dependentCountValue = 0;
-    this.yS.fill(0);
+    this.resetRows();
     this.exact = exact;
     return (this.statusValue = this.analyse(z, y, factorization));
   }

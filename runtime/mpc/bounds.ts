@@ -57,8 +57,9 @@ export function assertThetaInBoxes(params: readonly ParamLayout[], theta: ArrayL
 }
 
 /**
- * Null when the runtime value `v` given for layout `r` is finite and, where the template declares a
- * range (r.lower / r.upper), inside it; otherwise the reason. Length mismatches are reported too.
+ * Null when the runtime value `v` given for layout `r` is finite, inside its range where the
+ * template declares one (r.lower / r.upper), and of magnitude below INFTY = 1e20 (range or not:
+ * `tooLargeRuntime`); otherwise the reason, naming the entry. Length mismatches are reported too.
  * Allocates only the message.
  */
 export function runtimeValueViolation(r: RuntimeLayout, v: number | ArrayLike<number>): string | null {
@@ -77,10 +78,41 @@ export function runtimeValueViolation(r: RuntimeLayout, v: number | ArrayLike<nu
 function runtimeEntryViolation(r: RuntimeLayout, i: number, v: number): string | null {
   const lo = r.lower === undefined ? -Infinity : r.lower[i];
   const hi = r.upper === undefined ? Infinity : r.upper[i];
-  if (Number.isFinite(v) && v >= lo && v <= hi) return null;
+  // (the accepted case first: no message is built on the hot path)
+  if (Number.isFinite(v) && v >= lo && v <= hi && Math.abs(v) < INFTY) return null;
   const name = r.size === 1 ? r.name : `${r.name}[${i}]`;
   if (!Number.isFinite(v)) return `runtime value \`${name}\` is ${shown(v)}, not a finite number`;
-  return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
+  if (!(v >= lo && v <= hi)) return `runtime value \`${name}\` = ${v} is outside its declared range ${box(lo, hi)}`;
+  return tooLargeRuntime(`\`${name}\``, v);
+}
+
+/**
+ * Null when a runtime value's entry (a reference, a disturbance forecast, prev(u)) has a magnitude
+ * below INFTY = 1e20, else why not. Such values are refused like a state of that size
+ * (`tooLargeEntry`), declared range or not: the QP's data are computed from them, and the QP format
+ * reads a value of magnitude >= 1e20 as infinite (a bound built from it is no bound); a forecast
+ * of 1e25 in a tracking MPC made q ~ 2e26 and the ADMM iterates diverge, which the controller could
+ * only report as a breakdown at an ordinary state. `name` names the entry as printed (`` `d[29]` ``,
+ * "entry 3"). Allocates only the message.
+ */
+export function tooLargeRuntime(name: string, v: number): string | null {
+  if (!(Math.abs(v) >= INFTY)) return null;
+  return `runtime value ${name} = ${v} is too large for the solver: the QP's data are computed from it, and a value of magnitude >= ${INFTY.toExponential(0)} means infinite there (a bound built from it is no bound, products of it overflow double precision)`;
+}
+
+/**
+ * Null when a runtime vector given by position (NmpcController's `runtime` option and
+ * `setRuntime`, which take the values without their names) has `n` entries, each finite and of
+ * magnitude below INFTY; otherwise why not, naming the first entry that is not. Allocates only the message.
+ */
+export function runtimeVectorViolation(v: ArrayLike<number>, n: number): string | null {
+  if (v.length !== n) return `runtime values have length ${v.length}, expected ${n}`;
+  for (let i = 0; i < n; i++) {
+    if (typeof v[i] !== "number" || !Number.isFinite(v[i])) return `runtime value entry ${i} is ${shown(v[i])}, not a finite number`;
+    const why = tooLargeRuntime(`entry ${i}`, v[i]);
+    if (why !== null) return why;
+  }
+  return null;
 }
 
 /**

@@ -473,7 +473,7 @@ export class MpcController implements LearnableMpc {
       const slack = z.slice(t.slackOffset, t.slackOffset + t.nSlack);
       this.lastPlan = Float64Array.from(uPlan);
       this.planShift = 0;
-      return { u: uPlan.slice(0, t.nu), status: res.status, iterations: res.iterations, value: this.objective(z), x, uPlan, slack, fallback: false };
+      return { u: uPlan.slice(0, t.nu), status: res.status, iterations: res.iterations, value: this.objective(z), x, uPlan, slack, fallback: false, ...(res.message !== undefined ? { message: res.message } : {}) };
     }
     const u = this.fallbackAction();
     return {
@@ -681,7 +681,7 @@ export class MpcController implements LearnableMpc {
   private valueOf(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): ValueResult {
     const res = this.solveMode(mode, state, input, runtime);
     const ok = this.isOk(res.status);
-    if (!ok && res.message !== undefined) return { value: NaN, status: res.status, iterations: res.iterations, ok, message: res.message };
+    if (res.message !== undefined) return { value: ok ? this.objective(res.x) : NaN, status: res.status, iterations: res.iterations, ok, message: res.message };
     return { value: ok ? this.objective(res.x) : NaN, status: res.status, iterations: res.iterations, ok };
   }
 
@@ -941,7 +941,9 @@ export class MpcController implements LearnableMpc {
 
   private solveModeFresh(mode: Mode, state: ArrayLike<number>, input: ArrayLike<number> | undefined, runtime?: RuntimeValues): QpResult {
     const res = this.solveChain(mode, state, input, runtime);
-    if (res.status !== "non_convex" || !this.pIsConvex()) return res;
+    // a numeric breakdown of the ADMM solver (`breakdown`: it tests P itself before it says
+    // non_convex) or a non_convex answer of another solver with P positive semidefinite
+    if (!(res.breakdown === true || (res.status === "non_convex" && this.pIsConvex()))) return res;
     // A solver called the QP non-convex while P itself is positive semidefinite (P, like A, does not
     // depend on the state: the QP is convex at every state, and the verdict is numeric). Seen below
     // the 1e20 limit of tooLargeEntry: at a Gros & Zanon state of 7.9e19 the trajectory and ADMM's
@@ -1048,6 +1050,7 @@ export class MpcController implements LearnableMpc {
         return exact;
       }
       slot.warmFailures++;
+      this.ipmMissedScale = false;
       const ipm = this.solveInteriorPoint(slot);
       if (ipm !== null) {
         this.stats.interiorPoint++;
@@ -1084,9 +1087,18 @@ export class MpcController implements LearnableMpc {
       let yMax = 0;
       for (let i = 0; i < t.m; i++) yMax = Math.max(yMax, Math.abs(y[i]));
       const thr = 1e-7 * yMax;
-      for (let i = 0; i < t.m; i++) slot.guess[i] = y[i] > thr ? 1 : y[i] < -thr ? -1 : 0;
-      const exact = this.solveActiveSet(slot, res.iterations);
-      if (exact !== null) return exact;
+      // (a multiplier that is not finite reads no active set: yMax NaN or infinite, no crossover).
+      // Nor is there one when the interior-point method answered this QP, its crossover failed and
+      // its point missed a row's or variable's own scale (`ipmMissedScale`): the QP's values are
+      // then too large for any working set to be verified in double precision (a state of 1e9 to
+      // 1e14 in the Gros & Zanon MPC: in a sweep of 1e0 to 1e19 over three examples, none of 1100
+      // such crossovers from ADMM's answer settled; each took its full 100 sets). Never at ordinary
+      // states, where the interior-point answers pass scaleViolation (solveInteriorPoint)
+      if (thr < Infinity && !this.ipmMissedScale) {
+        for (let i = 0; i < t.m; i++) slot.guess[i] = y[i] > thr ? 1 : y[i] < -thr ? -1 : 0;
+        const exact = this.solveActiveSet(slot, res.iterations);
+        if (exact !== null) return exact;
+      }
     }
     if (res.status === "solved" && this.refineTolerance > 0 && (res.polishStatus !== "success" || !this.kktOk(res.x, res.y, slot))) {
       res = this.refine(slot.solver, res, slot);
@@ -1096,6 +1108,18 @@ export class MpcController implements LearnableMpc {
       // misses one, it is solved only relative to the QP's largest values, i.e. inaccurate
       const why = this.scaleViolation(res.x, res.y, slot);
       if (why !== null) return { ...res, status: "solved_inaccurate", message: why };
+    }
+    if (res.message === undefined && res.status !== "solved") {
+      // every answer that is not `solved` says why (the ADMM solver's own statuses carry none)
+      const admm = `ADMM (${this.useActiveSet ? "after the working sets and the interior-point method did not give an answer, " : ""}${res.iterations} iterations)`;
+      let why: string;
+      if (res.status === "solved_inaccurate") why = this.scaleViolation(res.x, res.y, slot) ?? `${admm} met only ten times its tolerances, or its answer failed the controller's KKT check at the tolerance ${this.kktTolerance}`;
+      else if (res.status === "max_iterations") why = `${admm} reached its iteration limit without meeting its tolerances`;
+      else if (res.status === "time_limit") why = `${admm} reached its time limit without meeting its tolerances`;
+      else if (res.status === "primal_infeasible") why = `the QP is primal infeasible: ${admm} found a certificate (A'y = 0, u'y+ + l'y- < 0)`;
+      else if (res.status === "dual_infeasible") why = `the QP is unbounded below: ${admm} found a certificate (P d = 0, q'd < 0, A d in the recession cone of [l, u])`;
+      else why = `${admm}: ${res.status}`;
+      return { ...res, message: why };
     }
     return res;
   }
@@ -1259,6 +1283,10 @@ export class MpcController implements LearnableMpc {
     as.giveUpRatio = giveUpRatio;
     const status = as.solve(d.subarray(L.P, L.q), d.subarray(L.q, L.A), d.subarray(L.A, L.l), slot.l, slot.u, slot.guess, homotopy);
     this.stats.factorizations += as.iterations;
+    // non_convex from the final set's inertia with P positive semidefinite (the controller's own
+    // test) is the arithmetic's, not a verdict on the QP: as a set that did not settle, the next
+    // solver answers (ADMM's answer stands after its crossover)
+    if (status === "non_convex" && this.pIsConvex()) return null;
     // a verified verdict on the QP itself (not a set that failed to settle): no ADMM fallback
     if (status === "non_convex" || status === "dual_infeasible") return { ...failedResult(status, t.n, t.m, as.message), iterations: admmIterations + as.iterations };
     if (status !== "solved") return null;
@@ -1328,7 +1356,10 @@ export class MpcController implements LearnableMpc {
     // answered `solved`, at 1e12 u_0 = -236) it is no answer: ADMM (polished) answers instead, and
     // is checked the same way (never at ordinary states: none of the interior-point answers of this
     // repository's tests fails the check; their rows hold to 2e-13 relative)
-    if (this.scaleViolation(ipm.x, ipm.y, slot) !== null) return null;
+    if (this.scaleViolation(ipm.x, ipm.y, slot) !== null) {
+      this.ipmMissedScale = true;
+      return null;
+    }
     return {
       status: "solved",
       x: ipm.x,
@@ -1343,6 +1374,11 @@ export class MpcController implements LearnableMpc {
       solveTime: 0,
     };
   }
+
+  /** Set by `solveInteriorPoint` when the interior-point method solved the QP but its point, its
+   *  crossover having failed, missed a row's or variable's own scale (`scaleViolation`); reset
+   *  before each call of it. The ADMM answer that follows gets no crossover then (`solveChain`). */
+  private ipmMissedScale = false;
 
   /** Whether this attempt of an active-set walk is skipped: warm walks and crossovers have both
    *  failed WARM_FAILURES times in a row, and `failures` (the attempt's own count) is not at a probe. */

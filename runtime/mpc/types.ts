@@ -35,7 +35,8 @@ export interface ActResult {
   readonly slack: Float64Array;
   /** True when the MPC failed and the declared fallback (shifted plan / safe action) was used. */
   readonly fallback: boolean;
-  /** Why the call was refused or failed (e.g. a runtime value outside its declared range). */
+  /** Why the call was refused or failed (e.g. a runtime value outside its declared range), or why
+   *  an answer is only `solved_inaccurate` (also when the controller accepts such answers). */
   readonly message?: string;
 }
 
@@ -45,7 +46,8 @@ export interface ValueResult {
   readonly iterations: number;
   /** status is solved (or solved_inaccurate when accepted). */
   readonly ok: boolean;
-  /** Why the call was refused or failed (e.g. a runtime value outside its declared range). */
+  /** Why the call was refused or failed (e.g. a runtime value outside its declared range); on
+   *  value / qvalue also why an accepted answer is only `solved_inaccurate`. */
   readonly message?: string;
 }
 

@@ -17,7 +17,7 @@ import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } fr
 import { MultipleShootingSqp, nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
 import { nowSeconds as now } from "../clock.js";
-import { nonFiniteDerivative, nonFiniteEntry } from "../mpc/bounds.js";
+import { nonFiniteDerivative, nonFiniteEntry, runtimeVectorViolation } from "../mpc/bounds.js";
 import type { ParamLayout } from "../mpc/types.js";
 
 export interface NmpcControllerOptions {
@@ -120,7 +120,7 @@ export class NmpcController {
     this.theta = new Float64Array(model.nTheta);
     if (options.theta) this.setTheta(options.theta);
     this.rt = new Float64Array(model.nRuntime ?? 0);
-    if (options.runtime) this.rt.set(options.runtime);
+    if (options.runtime) this.setRuntime(options.runtime);
   }
 
   getTheta(): Float64Array {
@@ -134,9 +134,13 @@ export class NmpcController {
     this.rtiReady = false;
   }
 
-  /** Sets the runtime values (references, forecasts). */
+  /** Sets the runtime values (references, forecasts), all nRuntime of them by position. A wrong
+   *  length, an entry that is not finite or one of magnitude >= 1e20 (bounds.ts `tooLargeRuntime`)
+   *  is a RangeError naming it, and nothing is written. */
   setRuntime(values: ArrayLike<number>): void {
-    this.rt.set(Array.from(values));
+    const why = runtimeVectorViolation(values, this.rt.length);
+    if (why !== null) throw new RangeError(why);
+    this.rt.set(values);
     this.rtiReady = false;
   }
 

@@ -75,8 +75,11 @@ export class QpSolver {
   private readonly kkt: KktPattern | null = null;
   private readonly kktValues: Float64Array;
   private readonly ldl: SparseLdl | null = null;
+  /** Proven: P failed a positive semidefinite test (`failsPsdTest`). */
   private nonConvex = false;
   private pIndefinite = false;
+  /** Why the last KKT factorization failed although P passed the test (a numeric breakdown), or null. */
+  private breakdown: string | null = null;
   private pCheck: ActiveKkt | null = null;
   private readonly rhoVec: Float64Array;
   private readonly rhoInv: Float64Array;
@@ -380,7 +383,24 @@ export class QpSolver {
     if (!kkt || !ldl) return;
     fillKktValues(kkt, this.Ps.values, this.As.values, this._settings.sigma, this.rhoInv, this.kktValues);
     const ok = ldl.factor(this.kktValues);
-    this.nonConvex = this.pIndefinite || !ok || ldl.positivePivots !== this.n || ldl.negativePivots !== this.m;
+    const inertiaOk = ok && ldl.positivePivots === this.n && ldl.negativePivots === this.m;
+    this.breakdown = null;
+    if (this.pIndefinite || inertiaOk) {
+      this.nonConvex = this.pIndefinite;
+      return;
+    }
+    // [[P + sigma I, A'], [A, -diag(1/rho)]] is quasi-definite, with inertia (n, m), whenever
+    // P + sigma I is positive definite: a failed factorization or another inertia is a verdict on P
+    // only when P + sigma I itself fails the test (P has an eigenvalue below -sigma); otherwise it
+    // is the arithmetic's (data too large or too ill-conditioned for double precision)
+    const sigma = this._settings.sigma;
+    this.nonConvex = this.failsPsdTest(sigma);
+    if (!this.nonConvex) {
+      const what = ok ? `has inertia (${ldl.positivePivots}, ${ldl.negativePivots}) instead of (${this.n}, ${this.m})` : "could not be factored";
+      this.breakdown =
+        `numeric breakdown: the KKT matrix ${what}, but P + sigma I (sigma = ${sigma}) is positive definite, so the QP is convex and the ` +
+        `factorization lost it to round-off: the data (${this.dataSize()}) are too large or too ill-conditioned for double precision`;
+    }
   }
 
   /**
@@ -390,31 +410,45 @@ export class QpSolver {
    * semidefinite beyond round-off (Maros-Meszaros VALUES has eigenvalues of -1.2e-6 relative).
    */
   private checkConvexity(): void {
+    let pmax = 0;
+    const pv = this.Ps.values;
+    for (let k = 0; k < pv.length; k++) pmax = Math.max(pmax, Math.abs(pv[k]));
+    this.pIndefinite = pmax !== 0 && this.failsPsdTest(Math.max(this._settings.sigma, CONVEXITY_TOL * pmax));
+  }
+
+  /**
+   * Whether the scaled P + shift I has a non-positive (or non-finite) pivot: then P has an
+   * eigenvalue below -shift (up to the round-off of a factorization of P alone), a proof that P is
+   * not positive semidefinite. Symbolic analysis once per solver (the pattern of P is fixed).
+   */
+  private failsPsdTest(shift: number): boolean {
     const n = this.n;
     const pv = this.Ps.values;
-    let pmax = 0;
-    for (let k = 0; k < pv.length; k++) pmax = Math.max(pmax, Math.abs(pv[k]));
-    if (pmax === 0) {
-      this.pIndefinite = false;
-      return;
-    }
-    const shift = Math.max(this._settings.sigma, CONVEXITY_TOL * pmax);
     if (isDiagonal(this.Ps)) {
       // the factorization below would have the pivots P_jj + shift (0 + shift where P has no
       // entry): the same test without the symbolic analysis
       const { colPtr, rowIdx } = this.Ps;
-      let ok = true;
-      for (let j = 0; j < n && ok; j++) {
+      for (let j = 0; j < n; j++) {
         const d = colPtr[j + 1] > colPtr[j] && rowIdx[colPtr[j]] === j ? pv[colPtr[j]] + shift : shift;
-        ok = d > 0 && d < Infinity;
+        if (!(d > 0 && d < Infinity)) return true;
       }
-      this.pIndefinite = !ok;
-      return;
+      return false;
     }
-    // P alone (no rows) on the KKT layer: P + max(sigma, CONVEXITY_TOL * pmax) I; symbolic
-    // analysis once per solver (the pattern of P is fixed)
+    // P alone (no rows) on the KKT layer: P + shift I
     this.pCheck ??= new ActiveKkt(this.Ps, { rows: 0, cols: n, colPtr: new Int32Array(n + 1), rowIdx: new Int32Array(0) });
-    this.pIndefinite = !this.pCheck.factor(pv, NO_VALUES, NO_VALUES, shift) || this.pCheck.positivePivots !== n;
+    return !this.pCheck.factor(pv, NO_VALUES, NO_VALUES, shift) || this.pCheck.positivePivots !== n;
+  }
+
+  /** Largest |q_j| and largest finite |l_i|, |u_i| of the raw data (the messages of a breakdown). */
+  private dataSize(): string {
+    let qmax = 0;
+    let bmax = 0;
+    for (let j = 0; j < this.n; j++) qmax = Math.max(qmax, Math.abs(this.qraw[j]));
+    for (let i = 0; i < this.m; i++) {
+      if (Number.isFinite(this.lraw[i])) bmax = Math.max(bmax, Math.abs(this.lraw[i]));
+      if (Number.isFinite(this.uraw[i])) bmax = Math.max(bmax, Math.abs(this.uraw[i]));
+    }
+    return `largest |q_j| ${qmax.toExponential(2)}, largest finite |l_i|, |u_i| ${bmax.toExponential(2)}`;
   }
 
   // ---- solve ---------------------------------------------------------------------------
@@ -430,6 +464,7 @@ export class QpSolver {
     if (this.nonConvex) {
       return this.result("non_convex", 0, t0, "not_run", "the KKT matrix does not have the inertia of a convex QP: P is not positive semidefinite");
     }
+    if (this.breakdown !== null) return this.result("invalid_input", 0, t0, "not_run", this.breakdown, 0, true);
     // settings.warmStart false starts from zero, unless warmStart() was just called explicitly
     if (!s.warmStart && !this.explicitWarm) this.coldStart();
     this.explicitWarm = false;
@@ -518,6 +553,10 @@ export class QpSolver {
             status = "non_convex";
             break;
           }
+          if (this.breakdown !== null) {
+            status = "invalid_input";
+            break;
+          }
         }
       }
       if (timeLimit > 0 && now() - t0 > timeLimit) {
@@ -534,7 +573,24 @@ export class QpSolver {
       else if (this.checkTermination(x, xPrev, y, 10) === "solved") status = "solved_inaccurate";
     }
     if (status === "non_convex") {
-      return this.result(status, iter, t0, "not_run", "the KKT matrix lost the inertia of a convex QP after a rho update: P is not positive semidefinite", rhoUpdates);
+      return this.result(status, iter, t0, "not_run", "the KKT matrix lost the inertia of a convex QP after a rho update, and P + sigma I has a non-positive pivot: P is not positive semidefinite", rhoUpdates);
+    }
+    if (status === "invalid_input") {
+      // the residuals diverged (checkTermination), or a rho update's factorization broke down
+      const why =
+        this.breakdown ??
+        `numeric breakdown at iteration ${iter}: the ADMM residuals left the range the solver handles (primal ${this.res.prim.toExponential(2)}, dual ${this.res.dual.toExponential(2)}; ` +
+          `above ${INFTY.toExponential(0)} counts as diverged), but P passed the positive semidefinite test, so the QP is convex and no verdict on it follows: ` +
+          `its data (${this.dataSize()}) are too large for double precision`;
+      // the diverged iterate is no warm start (the next solve starts as a fresh solver's would), and a
+      // rho update that broke down is not kept: the next solve starts from the settings' rho
+      this.coldStart();
+      if (this.breakdown !== null && this.rho !== s.rho) {
+        this.rho = s.rho;
+        this.setRhoVec();
+        this.refactor();
+      }
+      return this.result(status, iter, t0, "not_run", why, rhoUpdates, true);
     }
     let polish: PolishStatus = "not_run";
     this.unscaleOut(x, y);
@@ -604,8 +660,11 @@ export class QpSolver {
   private checkTermination(x: Float64Array, xPrev: Float64Array, y: Float64Array, factor: number): QpStatus | null {
     const s = this._settings;
     const r = this.res;
-    // diverging residuals: the problem is not convex (OSQP's test)
-    if (!(r.prim <= INFTY) || !(r.dual <= INFTY)) return "non_convex";
+    // diverging residuals: OSQP calls the problem non-convex here, but P passed the positive
+    // semidefinite test before any iteration (checkConvexity, refactor), so the QP is convex and the
+    // divergence is the arithmetic's (data of 1e18 and more: an MPC pinned to such a state), not a
+    // verdict on the QP: a numeric breakdown, reported as invalid_input with why (solve)
+    if (!(r.prim <= INFTY) || !(r.dual <= INFTY)) return "invalid_input";
     const epsPrim = factor * (s.epsAbs + s.epsRel * r.epsPrimScale);
     const epsDual = factor * (s.epsAbs + s.epsRel * r.epsDualScale);
     const primOk = this.m === 0 || r.prim < epsPrim;
@@ -677,7 +736,7 @@ export class QpSolver {
     return true;
   }
 
-  private result(status: QpStatus, iterations: number, t0: number, polishStatus: PolishStatus, message?: string, rhoUpdates = 0): QpResult {
+  private result(status: QpStatus, iterations: number, t0: number, polishStatus: PolishStatus, message?: string, rhoUpdates = 0, breakdown = false): QpResult {
     const solved = status === "solved" || status === "solved_inaccurate";
     let objective = NaN;
     if (solved) {
@@ -691,8 +750,8 @@ export class QpSolver {
       y: this.yOut,
       objective,
       iterations,
-      primalResidual: status === "invalid_input" || status === "non_convex" ? NaN : this.res.prim,
-      dualResidual: status === "invalid_input" || status === "non_convex" ? NaN : this.res.dual,
+      primalResidual: (status === "invalid_input" && !breakdown) || status === "non_convex" ? NaN : this.res.prim,
+      dualResidual: (status === "invalid_input" && !breakdown) || status === "non_convex" ? NaN : this.res.dual,
       polishStatus,
       rhoUpdates,
       setupTime: this.setupTime,
@@ -717,6 +776,7 @@ export class QpSolver {
       r.dualInfeasibilityCertificate = cert;
     }
     if (message !== undefined) r.message = message;
+    if (breakdown) r.breakdown = true;
     return r;
   }
 }

@@ -72,4 +72,8 @@ export interface QpResult {
   readonly dualInfeasibilityCertificate?: Float64Array;
   /** Human-readable reason for invalid_input / non_convex. */
   readonly message?: string;
+  /** Set (with status invalid_input) when the data passed validation but the solver's arithmetic
+   *  broke down on them (diverging iterates, a KKT factorization that lost the inertia of a convex
+   *  QP although P passed the positive semidefinite test): no verdict on the QP, only on its size. */
+  readonly breakdown?: boolean;
 }

@@ -3,6 +3,7 @@
 
 import { checkCsc } from "../sparse/ops.js";
 import type { QpProblem } from "./types.js";
+import { INFTY } from "./settings.js";
 
 function isVec(v: unknown): v is ArrayLike<number> {
   return (v instanceof Float64Array || Array.isArray(v) || ArrayBuffer.isView(v)) && typeof (v as ArrayLike<number>).length === "number";
@@ -47,6 +48,10 @@ export function validateBounds(l: ArrayLike<number>, u: ArrayLike<number>, m: nu
     if (li > ui) return `row ${i}: lower bound ${li} exceeds upper bound ${ui}`;
     if (li === Infinity) return `row ${i}: lower bound is +Infinity`;
     if (ui === -Infinity) return `row ${i}: upper bound is -Infinity`;
+    // the QP format reads |bound| >= INFTY as infinite: such a lower bound is +infinity (the ADMM
+    // iterates became NaN on it, and the verdict was non_convex)
+    if (li >= INFTY) return `row ${i}: lower bound ${li} is >= ${INFTY.toExponential(0)}, which the QP format reads as +infinity`;
+    if (ui <= -INFTY) return `row ${i}: upper bound ${ui} is <= -${INFTY.toExponential(0)}, which the QP format reads as -infinity`;
   }
   return null;
 }

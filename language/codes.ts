@@ -106,7 +106,7 @@ export const CODES = {
   MPC4013: { severity: E, title: "objective count", reporter: "checker" },
   MPC4014: { severity: E, title: "learnable starts outside its box", reporter: "checker" },
   MPC4015: { severity: E, title: "stage range", reporter: "checker" },
-  MPC4016: { severity: EW, title: "nothing to decide", reporter: "checker" },
+  MPC4016: { severity: E, title: "nothing to decide", reporter: "checker" },
   MPC4017: { severity: E, title: "soft/penalty mismatch", reporter: "checker" },
   MPC4018: { severity: E, title: "input used at stage N", reporter: "checker" },
   MPC4019: { severity: E, title: "sign of a scalar factor not provable", reporter: "checker" },

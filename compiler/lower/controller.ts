@@ -157,6 +157,8 @@ export class ControllerLowering {
         if (nodes === undefined) throw new LowerError(`disturbance \`${name}\` is not available here`, span, CompilerCodes.missing);
         const [r, c] = symbolDims(this.model, this.declOf(sym, span));
         const size = r * c;
+        // one value per stage k = 0..N-1 (the stages whose dynamics it enters); stage N reads the
+        // last one, d_{N-1}, held over the last step (docs/language.md, "Declarations")
         const k = stage === undefined ? 0 : Math.min(stage.k, this.N - 1);
         return mat(this.alg.mat(r, c, nodes.slice(k * size, (k + 1) * size).map((n) => this.alg.constant(n))));
       }

@@ -6,8 +6,10 @@
 //    become least-squares rows (sqrt(c) r; Gauss-Newton Hessian 2 J'J), every other addend goes to
 //    the general term g_k (its exact Hessian; for the terms the checker admits without `hessian
 //    exact` it is the constant PSD Hessian of a convex quadratic, so nothing is convexified);
-//  - constraints: lo <= e <= hi gives the rows e - hi <= 0 and lo - e <= 0 (infinite sides dropped),
-//    present at every stage and -Infinity where the constraint's stage range excludes k; soft rows
+//  - constraints: lo <= e <= hi gives the rows e - hi <= 0 and lo - e <= 0, present at every stage
+//    and -Infinity where the constraint's stage range excludes k or where a side is an infinite bound
+//    on its "no bound" side at k (`e <= inf`, `x[0] <= w[k]` with w[k] = inf: no bound at that stage,
+//    as in the linear lowering; on the wrong side MPC4026); soft rows
 //    fold a stage-dependent linear (or constant quadratic) weight into the row, w (e - hi) <= eps
 //    (sqrt(w) for a quadratic one); a quadratic weight that moves with theta stays the slack's L2
 //    weight instead (NlpStageIr.softWeight, w eps^2 with e - hi <= eps), whose derivative in theta
@@ -365,8 +367,9 @@ export class NlpLowering extends ControllerLowering {
           throw new LowerError("this constraint has an equality row at some stages and an inequality row at others", c.span, CompilerCodes.unsupported, "split it into one constraint per relation");
         }
         // a constant bound on one state or input entry is a box (simple bounds of the QP)
-        if (!equality && stages.every((k) => this.toBox(nodes[k], k, rows, false))) {
-          for (const k of stages) this.toBox(nodes[k], k, rows, true);
+        // (a stage where the row is absent, `x[0] <= w[k]` with w[k] = inf, has no bound there)
+        if (!equality && stages.every((k) => nodes[k] === ninf || this.toBox(nodes[k], k, rows, false))) {
+          for (const k of stages) if (nodes[k] !== ninf) this.toBox(nodes[k], k, rows, true);
           continue;
         }
         rows.hard.push(nodes);
@@ -417,6 +420,7 @@ export class NlpLowering extends ControllerLowering {
   /** The rows of constraint c at stage k: h <= 0 or h = 0 (hard) or c <= eps (soft, weights folded in). */
   private constraintPieces(c: Constraint, k: number): SoftPiece[] {
     const pool = this.pool;
+    const ninf = pool.num(-Infinity);
     const st = this.stage(k);
     const ops = c.operands.map((o) => this.ev.evalMat(o, st));
     let R = 1;
@@ -430,6 +434,21 @@ export class NlpLowering extends ControllerLowering {
         const a = at(ops[j], i);
         const b = at(ops[j + 1], i);
         const op = c.ops[j];
+        // an infinite side (at this stage: `x[0] <= w[k]` with w[k] = inf): on the "no bound" side
+        // the row is absent at this stage (the marker -inf: the constant -1 on a path stage, dropped at
+        // N; the row keeps its position, so every stage has the same rows); on the wrong side, or in
+        // an equality, the constraint can never hold: the linear lowering's MPC4026
+        const [va, vb] = [pool.constValue(a), pool.constValue(b)];
+        const wrong = op === "==" ? isInfinite(va) || isInfinite(vb) : op === "<=" ? va === Infinity || vb === -Infinity : va === -Infinity || vb === Infinity;
+        if (wrong) {
+          throw new LowerError(`this constraint can never hold at stage ${k}: it bounds an expression by inf from below or by -inf from above`, c.span, "MPC4026", "an infinite bound means no bound: write `inf` as an upper bound and `-inf` as a lower one, or use a finite bound");
+        }
+        if (op !== "==" && (isInfinite(va) || isInfinite(vb))) {
+          raw.push(ninf);
+          entryOf.push(i);
+          isEquality.push(false);
+          continue;
+        }
         if (op === "==" && c.soft) {
           // a soft equality: both sides, each with its slack (|e - c| or (e - c)^2 penalized)
           raw.push(pool.sub(a, b), pool.sub(b, a));
@@ -446,8 +465,6 @@ export class NlpLowering extends ControllerLowering {
         }
         const lhs = op === "<=" ? a : b;
         const rhs = op === "<=" ? b : a;
-        // lhs <= rhs: an infinite side makes the row vacuous
-        if (pool.constValue(lhs) === -Infinity || pool.constValue(rhs) === Infinity) continue;
         raw.push(pool.sub(lhs, rhs));
         entryOf.push(i);
         isEquality.push(false);
@@ -467,7 +484,9 @@ export class NlpLowering extends ControllerLowering {
       }
       return v;
     };
-    return raw.map((node, r) => {
+    // a row absent at this stage keeps the marker (no weight folded into it) and the weights a
+    // present row would have
+    const piece = (node: number, r: number): SoftPiece => {
       const i = entryOf[r];
       if (wl !== undefined && wq === undefined) {
         // w (e - hi) <= eps with an L1 weight 1: w * max(0, e - hi) for w >= 0 (MPC4009)
@@ -483,7 +502,8 @@ export class NlpLowering extends ControllerLowering {
         return { node: pool.mul(pool.unary("sqrt", w), node), weightL1: 0, weightL2: 1, equality: false };
       }
       return { node, weightL1: constant(wl, i, c.penalty?.linear?.span) ?? 0, weightL2: constant(wq, i, c.penalty?.quadratic?.span) ?? 0, equality: false };
-    });
+    };
+    return raw.map((node, r) => (node === ninf ? { ...piece(pool.zero, r), node: ninf } : piece(node, r)));
   }
 }
 
@@ -509,6 +529,8 @@ function addends(e: Expr, negated = false, out: { expr: Expr; negated: boolean }
   out.push({ expr: e, negated });
   return out;
 }
+
+const isInfinite = (v: number | undefined): boolean => v === Infinity || v === -Infinity;
 
 function range(a: number, b: number): number[] {
   const out: number[] = [];

@@ -1,6 +1,7 @@
 // Properties of the runtime MpcController on compiled controllers.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dataLayout } from "../../runtime/mpc/template.js";
 import { compileToModule } from "../index.js";
 import { readRepo } from "./helpers.js";
 
@@ -93,5 +94,60 @@ controller C {
     expect(v2).toBeGreaterThan(v1);
     // the default is restored only by passing it again (values persist between calls)
     expect(c.value([0]).value).toBeCloseTo(v2, 10);
+  });
+});
+
+// A disturbance forecast has one value per stage k = 0..N-1 (the stages whose dynamics it enters);
+// a statement evaluated at stage N reads the last one, d_{N-1} (docs/language.md, "Declarations"):
+// held over the last step. The bound of a terminal constraint `x <= 1 + d` follows the forecast's
+// last stage, and a constraint over 1..N reads d_k at k < N and d_{N-1} again at N.
+describe("a disturbance at stage N reads the forecast of stage N-1", () => {
+  const N = 4;
+  const src = (constraint: string): string => `
+controller C {
+  state x[1]
+  input u[1] in [-5, 5]
+  disturbance d[1] = 0 in [-10, 10]
+  horizon ${N}
+  dynamics x+ = x + u + d
+  minimize stage x'*x + u'*u
+  subject to
+    ${constraint}
+}
+`;
+  /** The upper bounds of the rows that bound x_k alone (coefficient 1), by stage k, with the forecast d_k = 1 + k. */
+  const boundsByStage = (constraint: string): Map<number, number> => {
+    const out = compileToModule(src(constraint));
+    expect(out.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const t = out.module!.template;
+    const L = dataLayout(t);
+    const slot = t.runtime.find((r) => r.name === "d")!;
+    expect(slot.size).toBe(N);
+    const runtime = new Float64Array(t.nRuntime);
+    for (let k = 0; k < N; k++) runtime[slot.offset + k] = 1 + k;
+    const data = new Float64Array(L.length);
+    t.fill(t.theta0, runtime, data);
+    const bounds = new Map<number, number>();
+    const nnz = new Array<number>(t.m).fill(0);
+    for (let col = 0; col < t.n; col++) for (let p = t.A.colPtr[col]; p < t.A.colPtr[col + 1]; p++) nnz[t.A.rowIdx[p]]++;
+    for (let k = 1; k <= N; k++) {
+      const col = t.stateOffset + k;
+      for (let p = t.A.colPtr[col]; p < t.A.colPtr[col + 1]; p++) {
+        const row = t.A.rowIdx[p];
+        if (nnz[row] === 1 && data[L.A + p] === 1 && Number.isFinite(data[L.u + row]) && data[L.l + row] === -Infinity) bounds.set(k, data[L.u + row]);
+      }
+    }
+    return bounds;
+  };
+
+  it("a terminal constraint `x <= 1 + d`: the bound is 1 + d_{N-1}", () => {
+    expect([...boundsByStage("terminal x <= 1 + d")]).toEqual([[N, 1 + N]]);
+  });
+
+  it("over 1..N: d_k at stages 1..N-1, d_{N-1} again at N", () => {
+    const b = boundsByStage("x <= 1 + d for k in 1..N");
+    expect([...b.keys()].sort()).toEqual([1, 2, 3, 4]);
+    for (let k = 1; k < N; k++) expect(b.get(k)).toBe(2 + k);
+    expect(b.get(N)).toBe(1 + N);
   });
 });

@@ -3,6 +3,7 @@
 // with the checker's code for a product written by hand, MPC4005.
 import { describe, expect, it } from "vitest";
 import { dataLayout } from "../../runtime/mpc/template.js";
+import { check } from "../../language/index.js";
 import { compile, compileToModule, verify } from "../index.js";
 
 function spec(rhs: string, method: string, extra = ""): string {
@@ -120,5 +121,35 @@ ${solver}  timestep 0.1
     const fixed = staged("der(x) = -g*x + u using zoh").replace("let g = 1 + k", "let g = 1");
     expect(errors(fixed)).toEqual([]);
     stateCoefficients(fixed).forEach((a) => expect(a).toBeCloseTo(-Math.exp(-0.1), 14));
+  });
+
+  // `k` itself in the dynamics is the same value as through the let (it was MPC2012 everywhere, the
+  // let accepted where the dynamics are built per stage): the same verdicts and the same coefficients
+  const bare = (src: string): string => src.replace("  let g = 1 + k\n", "").replace(/\bg\b/g, "(1 + k)");
+
+  it("a bare `k` is evaluated at each stage by `x+ = ...`, `using euler` and `using rk4`, exactly as the let", () => {
+    for (const dyn of ["x+ = 0.1*g*x + u", "der(x) = -g*x + u using euler", "der(x) = -g*x + u using rk4"]) {
+      const viaLet = staged(dyn);
+      const src = bare(viaLet);
+      const withK = dyn.startsWith("x+") ? src.replace("  timestep 0.1\n", "") : src;
+      expect(withK).not.toContain("let g");
+      expect(errors(withK)).toEqual([]);
+      const expected = stateCoefficients(dyn.startsWith("x+") ? viaLet.replace("  timestep 0.1\n", "") : viaLet);
+      const got = stateCoefficients(withK);
+      expect(got).toHaveLength(4);
+      got.forEach((a, k) => expect(a).toBe(expected[k]));
+    }
+    // the coefficients themselves: x+ = 0.1*(1 + k)*x + u at stage k
+    stateCoefficients(bare(staged("x+ = 0.1*g*x + u")).replace("  timestep 0.1\n", "")).forEach((a, k) => expect(a).toBeCloseTo(-0.1 * (1 + k), 14));
+  });
+
+  it("a bare `k` where the dynamics are lowered once (`using zoh`, a nonlinear controller) is MPC2012, as the let", () => {
+    for (const src of [staged("der(x) = -g*x + u using zoh"), staged("der(x) = -g*sin(x) + u using rk4", "  solver sqp\n"), staged("x+ = 0.1*g*sin(x) + u", "  solver sqp\n").replace("  timestep 0.1\n", "")]) {
+      const ds = check(bare(src)).diagnostics.filter((d) => d.severity === "error");
+      expect(ds.map((d) => d.code)).toEqual(["MPC2012"]);
+      expect(ds[0].message).toBe("the stage index `k` is not defined here");
+      expect(ds[0].notes?.[0]).toMatch(/once/);
+      expect(compile(bare(src)).diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["MPC2012"]);
+    }
   });
 });

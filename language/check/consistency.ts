@@ -11,7 +11,7 @@ import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting
 import type { Span, SuggestedEdit } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
 import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault, startsNonnegative } from "./const_eval.js";
-import { hullOf, intervalOf, paramBox, signOf } from "./interval.js";
+import { hullOf, intervalOf, paramBox, signOf, withUnitVariables, withZeroVariables, type IMat } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
@@ -312,6 +312,125 @@ function checkOrdered(ctx: Ctx, view: Ctx, lo: Expr, hi: Expr, span: Span, what:
   });
 }
 
+function missingPenalty(ctx: Ctx, c: Constraint): void {
+  ctx.report({
+    severity: "error",
+    code: "MPC4017",
+    message: "a soft constraint needs a penalty on its slack",
+    span: c.span,
+    label: "no penalty",
+    help: "add `penalty linear w` and/or `penalty quadratic w`",
+  });
+}
+
+/**
+ * Which entries of a constraint side involve no state or input (true: none does): all of them when
+ * the side is free of decision variables (degree 0); for an affine side, the entries whose interval
+ * is finite and the same with every state and input at 0 and in [-1, 1] (`withZeroVariables`: `0*x`,
+ * a zero row of `A*x`); none is claimed otherwise (`x - x`, a nonlinear side: the compiler's row
+ * tells, MPC4601 in a linear controller).
+ */
+function freeEntries(view: Ctx, aff: Affinity, e: Expr): boolean[] | undefined {
+  const deg = aff.of(e).deg;
+  if (deg === 0) return undefined;
+  if (deg > 1) return [];
+  const zero = intervalOf(withZeroVariables(view), e);
+  const unit = intervalOf(withUnitVariables(view), e);
+  if (!zero || !unit || zero.lo.length !== unit.lo.length) return [];
+  const finite = (a: IMat, i: number): boolean => Number.isFinite(a.lo[i]) && Number.isFinite(a.hi[i]);
+  return zero.lo.map((_, i) => finite(zero, i) && finite(unit, i) && zero.lo[i] === unit.lo[i] && zero.hi[i] === unit.hi[i]);
+}
+
+/**
+ * A relation of a controller's constraint between two sides that involve no state or input, at some
+ * entry (`p <= 1` with a `param`, `th <= 1` with a learnable, `0*x >= 1`): the controller decides
+ * nothing there. One verdict for linear and nonlinear controllers, hard and soft (a linear MPC has
+ * no row for it, its lowering refused it with MPC4601; a nonlinear one made a row with a zero
+ * Jacobian, infeasible or without effect): never true for any admissible value -> MPC4007 (the
+ * constraint is infeasible); on learnables or runtime values -> MPC4016 (it constrains no decision
+ * variable: a learnable's range is its box); else it always holds -> MPC4016 (it has no effect).
+ * Judged on `view` (the constraint's stages), where a variable-free side's interval is its value's.
+ * Returns whether it reported.
+ */
+function variableFreeRelation(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint): boolean {
+  const ops = c.operands;
+  const free = ops.map((o) => freeEntries(view, aff, o));
+  const at = (j: number, i: number): boolean => {
+    const f = free[j];
+    return f === undefined || (f.length === 1 ? f[0] : f[i] === true);
+  };
+  // (the sides' intervals only where a relation may be free: most constraints name a variable)
+  const n = Math.max(1, ...free.map((f) => f?.length ?? 1), ...ops.map((o) => (aff.of(o).deg === 0 ? (ctx.shapes.get(o.id)?.rows ?? 1) * (ctx.shapes.get(o.id)?.cols ?? 1) : 1)));
+  if (!c.ops.some((_, j) => Array.from({ length: n }, (_, i) => i).some((i) => at(j, i) && at(j + 1, i)))) return false;
+  const zero = withZeroVariables(view);
+  const iv = ops.map((o) => intervalOf(zero, o));
+  let hit: { j: number; i: number } | undefined;
+  let never: { j: number; i: number; a: [number, number]; b: [number, number] } | undefined;
+  // a free relation not proven to hold for every admissible value (and stage)
+  let maybe: { j: number; i: number } | undefined;
+  for (let j = 0; j < c.ops.length && !never; j++) {
+    const [a, b] = [iv[j], iv[j + 1]];
+    for (let i = 0; i < n && !never; i++) {
+      if (!at(j, i) || !at(j + 1, i)) continue;
+      hit ??= { j, i };
+      if (!a || !b) {
+        maybe ??= { j, i };
+        continue;
+      }
+      const ia: [number, number] = [a.lo[a.lo.length === 1 ? 0 : i], a.hi[a.lo.length === 1 ? 0 : i]];
+      const ib: [number, number] = [b.lo[b.lo.length === 1 ? 0 : i], b.hi[b.lo.length === 1 ? 0 : i]];
+      const op = c.ops[j];
+      const fails = op === "<=" ? ia[0] > ib[1] : op === ">=" ? ia[1] < ib[0] : ia[0] > ib[1] || ia[1] < ib[0];
+      const holds = op === "<=" ? ia[1] <= ib[0] : op === ">=" ? ia[0] >= ib[1] : ia[0] === ia[1] && ib[0] === ib[1] && ia[0] === ib[0];
+      if (fails) never = { j, i, a: ia, b: ib };
+      else if (!holds) maybe ??= { j, i };
+    }
+  }
+  if (!hit) return false;
+  const { j, i } = never ?? maybe ?? hit;
+  const [l, r] = [ops[j], ops[j + 1]];
+  const rel = `\`${ctx.src(l.span)} ${c.ops[j]} ${ctx.src(r.span)}\``;
+  const entry = n > 1 ? ` (entry ${i})` : "";
+  const span: Span = { ...l.span, end: r.span.end, endLine: r.span.endLine, endColumn: r.span.endColumn };
+  const constant = (e: Expr): boolean => evalExpr(ctx, e) !== undefined;
+  const decisionNote = "the controller decides states and inputs: a relation between sides free of them is a fact about the data, not a constraint it can enforce";
+  if (never) {
+    const exact = never.a[0] === never.a[1] && never.b[0] === never.b[1];
+    ctx.report({
+      severity: "error",
+      code: "MPC4007",
+      message: `this constraint can never hold: ${rel}${entry} is false${exact ? "" : " for every admissible value"}, and it involves no state or input`,
+      span,
+      label: exact ? `${fmt(never.a[0])} ${c.ops[j]} ${fmt(never.b[0])} is false` : `the sides range over [${fmt(never.a[0])}, ${fmt(never.a[1])}] and [${fmt(never.b[0])}, ${fmt(never.b[1])}]`,
+      notes: [decisionNote, c.soft ? "its slack would be positive at every solution: a constant penalty, whatever the controller decides" : "a hard constraint that never holds makes every QP infeasible"],
+      help: "fix the values, or constrain a state or an input",
+    });
+    return true;
+  }
+  const params = [l, r].some((e) => !constant(e) && (ctx.classOf(e.id)?.learnable || ctx.classOf(e.id)?.runtime));
+  const learnable = [l, r].some((e) => ctx.classOf(e.id)?.learnable);
+  const what = maybe
+    ? params
+      ? `constrains only ${learnable ? "learnable parameters" : "runtime values"}`
+      : "does not hold at every stage it applies at, and no decision can make it hold there"
+    : "always holds, so it has no effect";
+  ctx.report({
+    severity: "error",
+    code: "MPC4016",
+    message: `this constraint involves no state or input: ${rel}${entry} ${what}`,
+    span,
+    label: "no state or input on either side",
+    notes: [decisionNote],
+    help:
+      maybe && params
+        ? learnable
+          ? "keep a learnable in a range with its box (e.g. `learnable th = 0.5 in [0, 1]`): training never leaves it; otherwise remove the constraint"
+          : "a runtime value's range is its declaration (e.g. `runtime r = 0 in [lo, hi]`), checked at each call; otherwise remove the constraint"
+        : "remove the constraint, or constrain a state or an input",
+  });
+  return true;
+}
+
 /** Inputs exist at stages 0..N-1 only: nothing at stage N may use them (MPC4018). `prev(u)` may:
  *  at stage N it is u_{N-1} (stages.ts). */
 function noInputAtN(ctx: Ctx, e: Expr, where: string, help: string): boolean {
@@ -396,8 +515,10 @@ function checkConstraint(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint, hori
     for (const o of c.operands) if (!noInputAtN(ctx, o, "a terminal constraint", "constrain the input over `for k in 0..N-1` instead")) break;
   }
   const ops = c.operands;
+  // A relation between two sides free of states and inputs (MPC4016/MPC4007), instead of lb <= ub
+  const variableFree = isController && c.ops.length > 0 && variableFreeRelation(ctx, view, aff, c);
   // Pairs of sides free of decision variables must be ordered (lb <= ub).
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = 0; i < ops.length && !variableFree; i++) {
     for (let j = i + 1; j < ops.length; j++) {
       if (aff.of(ops[i]).deg !== 0 || aff.of(ops[j]).deg !== 0) continue;
       // `==` implies both `<=` and `>=`: `a <= u[0] == 0` needs a <= 0 (every consistent pair is checked).
@@ -407,26 +528,7 @@ function checkConstraint(ctx: Ctx, view: Ctx, aff: Affinity, c: Constraint, hori
       if (between.every((o) => o === ">=" || o === "==")) checkOrdered(ctx, view, ops[j], ops[i], c.span, "this constraint", c.opSpans[i] ?? c.span, hard);
     }
   }
-  if (isController && c.ops.length > 0 && ops.every((o) => aff.of(o).deg === 0)) {
-    ctx.report({
-      severity: "warning",
-      code: "MPC4016",
-      message: "this constraint does not involve any state or input",
-      span: c.span,
-      label: "no decision variable",
-      help: "a constraint between constants and parameters cannot be enforced by the controller",
-    });
-  }
-  if (c.soft && !c.penalty) {
-    ctx.report({
-      severity: "error",
-      code: "MPC4017",
-      message: "a soft constraint needs a penalty on its slack",
-      span: c.span,
-      label: "no penalty",
-      help: "add `penalty linear w` and/or `penalty quadratic w`",
-    });
-  }
+  if (c.soft && !c.penalty) missingPenalty(ctx, c);
   if (!c.soft && c.penalty) {
     ctx.report({
       severity: "error",

@@ -406,12 +406,11 @@ function infLiteral(ctx: Ctx, e: Expr): 1 | -1 | undefined {
  *   (`x[0] - inf <= 0`, `x[0] + inf <= 1`, `2*w[k]`; `infiniteInArithmetic`). An infinite bound is
  *   no bound only as a whole side; the linear lowering folded one inside an expression into the
  *   bound (silently no bound, or one that never holds) and a nonlinear MPC's row became non-finite.
- * - MPC4025 (red-team hole), nonlinear only besides: a nonlinear MPC evaluates each constraint row
- *   `lhs - rhs` (compiler/lower/nlp.ts) and drops it only where a whole side is a constant infinite
- *   bound in the vacuous direction (`e <= inf`, `-inf <= e`); so a bound `w[k]` that is infinite at
- *   some stages only makes its row count differ between stages (a compile error): any side that is
- *   not constant must contain no infinite constant. (A linear MPC builds each stage's rows: there
- *   `w[k] = inf` is no bound at that stage.)
+ * A whole side infinite at some stages only (`x[0] <= w[k]` with w[k] = inf) is one semantics for
+ * both kinds, decided per stage by the lowerings (compiler/lower/controller.ts, lowerConstraintAt;
+ * compiler/lower/nlp.ts, constraintPieces): on the "no bound" side no bound at that stage (the
+ * linear MPC has no row there, the nonlinear one the row's absent marker), on the wrong side MPC4026.
+ * (A nonlinear MPC was MPC4025 here, since its row count then differed between stages.)
  */
 function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[], nl: boolean): void {
   for (const it of block.items) {
@@ -454,21 +453,6 @@ function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: reado
             });
             continue;
           }
-          if (!nl) continue;
-          const node = infiniteConstantIn(ctx, s, new Set());
-          if (!node) continue;
-          ctx.report({
-            severity: "error",
-            code: "MPC4025",
-            message: `\`${ctx.src(node.span)}\` ${(evalExpr(ctx, node)?.data.length ?? 1) > 1 ? "has an infinite entry" : "is infinite"} inside a constraint row of a nonlinear MPC`,
-            span: node.span,
-            label: "an infinite value in the row",
-            related: [{ span: c.span, label: "in this constraint" }],
-            notes: [
-              "a nonlinear MPC evaluates each row `lhs - rhs` of a constraint; only a whole side that is `inf` above (or `-inf` below) means no bound and drops the row: an infinite value elsewhere makes the row non-finite (every solve fails, status `invalid_input`), and a bound infinite at some stages only changes the number of rows between stages",
-            ],
-            help: "use a finite bound, or write the constraint only over the stages where the bound is finite (`for k in a..b`), or write `inf` as a whole side (`e <= inf`)",
-          });
         }
       }
     }

@@ -180,6 +180,10 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
     const n = shape.rows * shape.cols;
     return imat(shape.rows, shape.cols, new Array<number>(n).fill(-1), new Array<number>(n).fill(1));
   }
+  if ((sym.kind === "state" || sym.kind === "input") && zeroContexts.has(ctx)) {
+    const n = shape.rows * shape.cols;
+    return imat(shape.rows, shape.cols, new Array<number>(n).fill(0), new Array<number>(n).fill(0));
+  }
   if (sym.kind === "learnable") {
     const box = paramBox(ctx, sym);
     if (!box) return unbounded(shape.rows, shape.cols);
@@ -236,6 +240,27 @@ export function withUnitVariables(ctx: Ctx): Ctx {
     v = Object.create(ctx) as Ctx;
     unitContexts.add(v);
     unitViews.set(ctx, v);
+  }
+  return v;
+}
+
+/** Views of a checker run in which every state and input is 0 (`withZeroVariables`). */
+const zeroContexts = new WeakSet<Ctx>();
+const zeroViews = new WeakMap<Ctx, Ctx>();
+
+/**
+ * The same checker run with every state and input entry exactly 0 (its own interval memo). Beside
+ * `withUnitVariables` it tells an affine expression that involves no state or input (`0*x`, a zero
+ * row of `A*x`): with finite intervals, interval arithmetic widens c + sum ci*vi by sum |ci| when
+ * the variables go from 0 to [-1, 1] (sums add widths; a product with a nonzero factor widens), so
+ * equal intervals on both views mean every coefficient is 0 (consistency.ts, MPC4016).
+ */
+export function withZeroVariables(ctx: Ctx): Ctx {
+  let v = zeroViews.get(ctx);
+  if (!v) {
+    v = Object.create(ctx) as Ctx;
+    zeroContexts.add(v);
+    zeroViews.set(ctx, v);
   }
   return v;
 }

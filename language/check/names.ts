@@ -17,7 +17,10 @@ import { dynamicsEvaluatedOnce, stageDependence } from "./stages.js";
 
 export const article = (word: string): string => (/^[aeiou]/.test(word) ? "an" : "a");
 
-const STAGE_ROLES = new Set(["cost-stage", "constraint", "penalty", "let"]);
+/** Roles where a bare `k` is the stage index: per-stage statements, and the dynamics (evaluated at
+ *  each stage k = 0..N-1 in a linear `x+ = ...`, `using euler|rk4`; where the compiler evaluates
+ *  them once, `checkStageUses` reports `k` as it does `k` through a let, MPC2012). */
+const STAGE_ROLES = new Set(["cost-stage", "constraint", "penalty", "let", "dynamics"]);
 
 function visibleNames(ctx: Ctx, block: BlockScope, root: Root): string[] {
   const names = [...block.symbols.keys()];
@@ -84,7 +87,7 @@ function resolveName(ctx: Ctx, ref: NameRef, root: Root): void {
           ctx,
           ref.span,
           "the stage index `k` is not defined here",
-          "`k` is defined in stage cost terms, constraints and penalty weights, or bound by `for k in a..b`",
+          "`k` is defined in stage cost terms, constraints, penalty weights and dynamics, or bound by `for k in a..b`",
         );
         return;
       }
@@ -441,10 +444,10 @@ function letUses(ctx: Ctx, e: Expr, out: { ref: NameRef; sym: Sym }[] = []): { r
  *   evaluated once, outside every stage, where a let has no value (the compiler refused it as an
  *   unsupported construct; with `k` inside it could not even be folded);
  * - in dynamics the compiler evaluates once for every stage (stages.ts, `dynamicsEvaluatedOnce`: a
- *   nonlinear MPC's model f(x, u), a linear `using zoh`), what differs between stages: `k` through a
- *   let, a disturbance (a forecast per stage), and under zoh `prev(u)`. These were accepted and
- *   silently taken at stage 0 for every stage. Dynamics a linear controller evaluates per stage
- *   (`x+ = ...`, `using euler|rk4`) may use them through lets (`k` itself is not defined there).
+ *   nonlinear MPC's model f(x, u), a linear `using zoh`), what differs between stages: `k` (itself or
+ *   through a let), a disturbance (a forecast per stage), and under zoh `prev(u)`. These were
+ *   accepted and silently taken at stage 0 for every stage. Dynamics a linear controller evaluates
+ *   per stage (`x+ = ...`, `using euler|rk4`) may use them, `k` itself as well as through lets.
  */
 function checkStageUses(ctx: Ctx): void {
   for (const root of ctx.roots) {
@@ -530,8 +533,8 @@ function stageDependentDynamics(ctx: Ctx, e: Expr, once: "nlp" | "zoh"): void {
   const walk = (x: Expr): void => {
     if (x.kind === "Name" || (x.kind === "Call" && x.callee.name === "prev")) {
       const sym = x.kind === "Name" ? ctx.resolution.get(x.id) : undefined;
-      const viaLet = sym?.kind === "let";
-      const k = viaLet ? stageDependence(ctx, x, "k") : undefined;
+      // `k` itself, or through a let (a bare `k` resolves here in dynamics: `resolveName`)
+      const k = sym?.kind === "let" || sym?.kind === "stage-index" ? stageDependence(ctx, x, "k") : undefined;
       const dist = k ? undefined : stageDependence(ctx, x, "disturbance");
       const prev = k || dist || once !== "zoh" ? undefined : stageDependence(ctx, x, "prev");
       const name = x.kind === "Name" ? x.name : ctx.src(x.span);
@@ -540,9 +543,9 @@ function stageDependentDynamics(ctx: Ctx, e: Expr, once: "nlp" | "zoh"): void {
         ctx.report({
           severity: "error",
           code: "MPC2012",
-          message: `the stage index \`k\` is not defined here: \`${name}\` depends on it`,
+          message: k === x ? "the stage index `k` is not defined here" : `the stage index \`k\` is not defined here: \`${name}\` depends on it`,
           span: x.span,
-          label: "depends on the stage index `k`",
+          label: k === x ? "one value per stage" : "depends on the stage index `k`",
           related: related(k, `\`k\` is used in the definition of \`${name}\``),
           notes,
           help,

@@ -5,7 +5,8 @@
 //   - a `stage` cost term and the dynamics at 0..N-1, the `initial` term at 0, `terminal` at N;
 //   - a constraint (and its penalty) over its `for k in a..b`, `terminal` at N, else by default
 //     0..N-1 when it mentions an input (directly, through a let or `prev`) and 1..N on states only;
-//   - anything else (a `let`, evaluated at the stages of each statement that uses it) over 0..N.
+//   - a `let` at the stages of the statements that use it (directly or through other lets: the hull
+//     of their ranges, `letStages`; used nowhere: 0..N), anything else over 0..N.
 // Also which inputs a statement reads (MPC4018): `prev(u)` at stage k is u_{k-1} (at k = 0 the
 // runtime value `prev_<u>`), so it exists at every stage 0..N, u itself at 0..N-1 only; what makes
 // an expression differ between stages, through lets (`stageDependence`: `k`, a disturbance, `prev`),
@@ -52,12 +53,69 @@ export function inputIn(ctx: Ctx, e: Expr, withPrev: boolean): Expr | undefined 
   return undefined;
 }
 
-/** What `stagesOf` needs of a root: its block, role and statement. */
-export type StageSite = Pick<Root, "block" | "role" | "stmt">;
+/** What `stagesOf` needs of a root: its block, role and statement (and, for a `let`, its symbol). */
+export type StageSite = Pick<Root, "block" | "role" | "stmt"> & { readonly owner?: Sym };
+
+/** Roles evaluated once, outside every stage: a let there is MPC2012 (names.ts), not a stage use. */
+const NO_STAGE_ROLES = new Set(["dim", "init", "bound", "setting", "range"]);
+
+/** The lets a definition or statement names directly (not entering their definitions). */
+function directLets(ctx: Ctx, e: Expr, out: Set<Sym>): Set<Sym> {
+  if (e.kind === "Name") {
+    const s = ctx.resolution.get(e.id);
+    if (s?.kind === "let" && s.decl?.kind === "Let") out.add(s);
+    return out;
+  }
+  for (const c of children(e)) directLets(ctx, c, out);
+  return out;
+}
+
+/** Per run: the stages each `let` of a controller is evaluated at (absent: used nowhere). */
+const letStageMemo = new WeakMap<Ctx, Map<Sym, [number, number]>>();
+
+/**
+ * The stages a `let` is evaluated at: the hull of the stage ranges of the statements that use it,
+ * directly or through other lets (the compiler evaluates a let at the stage of each use); undefined
+ * when no statement evaluated per stage uses it. Computed once per run for every let: each
+ * statement's own lets, then carried along the lets' definitions to a fixpoint (a hull only grows,
+ * inside 0..N).
+ */
+function letStages(ctx: Ctx, sym: Sym): [number, number] | undefined {
+  let memo = letStageMemo.get(ctx);
+  if (!memo) {
+    memo = new Map();
+    letStageMemo.set(ctx, memo);
+    const join = (s: Sym, r: readonly [number, number]): boolean => {
+      const old = memo!.get(s);
+      if (old && old[0] <= r[0] && old[1] >= r[1]) return false;
+      memo!.set(s, old ? [Math.min(old[0], r[0]), Math.max(old[1], r[1])] : [r[0], r[1]]);
+      return true;
+    };
+    const uses = new Map<Sym, Set<Sym>>();
+    for (const root of ctx.roots) {
+      if (root.block.kind !== "controller" || NO_STAGE_ROLES.has(root.role)) continue;
+      if (root.role === "let") {
+        if (root.owner) uses.set(root.owner, directLets(ctx, root.expr, new Set()));
+        continue;
+      }
+      const r = stagesOf(ctx, root);
+      if (!r) continue;
+      for (const s of directLets(ctx, root.expr, new Set())) join(s, r);
+    }
+    const work = [...memo.keys()];
+    while (work.length > 0) {
+      const s = work.pop()!;
+      const r = memo.get(s)!;
+      for (const t of uses.get(s) ?? []) if (join(t, r)) work.push(t);
+    }
+  }
+  return memo.get(sym);
+}
 
 /**
  * The stages [first, last] a root of a controller is evaluated at, as the compiler lowers it (a
- * superset, 0..N, where it is not known: a `let`, a stage range that is not valid (MPC4015));
+ * superset where it is not known: a `let`, the hull of its uses' stages; a stage range that is not
+ * valid (MPC4015), 0..N);
  * undefined outside a controller or without a horizon.
  */
 export function stagesOf(ctx: Ctx, root: StageSite): [number, number] | undefined {
@@ -76,6 +134,8 @@ export function stagesOf(ctx: Ctx, root: StageSite): [number, number] | undefine
   }
   if (st?.kind === "CostTerm") return st.costKind === "stage" ? [0, n - 1] : st.costKind === "terminal" ? [n, n] : [0, 0];
   if (root.role === "dynamics") return [0, n - 1];
+  // a let: where its uses are evaluated (used nowhere: judged over 0..N, as before)
+  if (root.role === "let" && root.owner) return letStages(ctx, root.owner) ?? [0, n];
   return [0, n];
 }
 

@@ -9,9 +9,10 @@
 //    weight at every stage (the slack's weights are numbers), silently not the spec;
 // 3. state blocks integrated differently (`der(x) ... using rk4` beside `y+ = ...`, rk4 beside
 //    euler, different substeps): compile error MPC4601;
-// 4. an infinite value inside a constraint row (`e - inf <= 0`, a bound `w[k]` infinite at some
-//    stages only, `e == inf`): status `invalid_input` at every solve, or compile error MPC4601
-//    (a constant side infinite on the wrong side, `e == inf`, is now MPC4026: check.stages.test.ts);
+// 4. an infinite value inside a constraint row (`e - inf <= 0`, `e == inf`): status
+//    `invalid_input` at every solve, or compile error MPC4601 (a constant side infinite on the wrong
+//    side, `e == inf`, is now MPC4026: check.stages.test.ts); a bound `w[k]` infinite at some stages
+//    only was MPC4025 too, and is now no bound at those stages, as in a linear MPC;
 // 5. `log(a*x)` with a = 0 inside a's box: undefined for every state at a = 0, but only a warning
 //    (likewise `exp(a*x)` infinite for every state at a = 1000: only a warning);
 // 6. `g^b` with a learnable exponent and a base that may be 0: the gradient in the learnables is NaN
@@ -205,16 +206,23 @@ describe("3. every state of a nonlinear MPC has one discretization (MPC4012)", (
   });
 });
 
-describe("4. no infinite value inside a constraint row of a nonlinear MPC (MPC4025)", () => {
+describe("4. no infinite value inside a constraint row of a nonlinear MPC (MPC4025), a whole side infinite at a stage is no bound", () => {
   const con = (c: string, decls = ""): string => nlp(`  const winf[6] = [1, inf, 1, 1, 1, 1]\n${decls}${DYN}\n${COST}\n  subject to\n    ${c}`);
 
-  it("a bound infinite at some stages only (the row count differed: compile error MPC4601)", () => {
-    const [d, ...rest] = errors(con("x[0]*x[1] <= winf[k] for k in 0..5"));
-    expect(rest).toEqual([]);
-    expect([d.code, d.message, d.label]).toEqual(["MPC4025", "`winf` has an infinite entry inside a constraint row of a nonlinear MPC", "an infinite value in the row"]);
-    expect(d.help).toContain("for k in a..b");
+  it("a whole side infinite at some stages only is no bound there, as in a linear MPC (its row count differed: it was MPC4025)", () => {
+    // (docs/language.md, "Constraints": the row keeps its position, absent at the infinite stage)
+    for (const c of ["x[0]*x[1] <= winf[k] for k in 0..5", "-winf[k] <= x[0]*x[1] <= winf[k] for k in 1..5", "soft x[0]*x[1] <= winf[k] for k in 0..5 penalty linear 1", "x[0] <= winf[k] for k in 1..5"]) {
+      const src = con(c);
+      expect(check(src).diagnostics, c).toEqual([]);
+      // (from x[0] = 1.3, x[0] <= 1 at stage 1 would need u_0 <= -3: solved only without a bound there)
+      expect(solveAt(src, [1.3, 0.1], [[]]), c).toEqual(["solved"]);
+    }
+    expect(solveAt(con("x[0] <= wone[k] for k in 1..5", "  const wone[6] = [1, 1, 1, 1, 1, 1]\n"), [1.3, 0.1], [[]])).not.toEqual(["solved"]);
+    // inside an expression it is still MPC4025 (for both kinds of controller)
     expect(codesOf(errors(con("soft x[0]*x[1] <= 2*winf[k] for k in 0..5 penalty linear 1")))).toEqual(["MPC4025"]);
-    expect(codesOf(errors(con("-winf[k] <= x[0]*x[1] <= winf[k] for k in 1..5")))).toEqual(["MPC4025", "MPC4025"]);
+    // on the wrong side at a stage: MPC4026, as the linear lowering says, within `check`'s verdict
+    const wrong = compileToModule(con("x[0]*x[1] <= -winf[k] for k in 0..5")).diagnostics.filter((d) => d.severity === "error");
+    expect([wrong.map((d) => d.code), wrong[0]?.message]).toEqual([["MPC4026"], "this constraint can never hold at stage 1: it bounds an expression by inf from below or by -inf from above"]);
   });
 
   it("inf inside an expression (the row value -inf: invalid_input at every solve); inf on the wrong side is MPC4026", () => {

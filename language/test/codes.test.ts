@@ -67,7 +67,7 @@ describe("the registry", () => {
     expect(docsHref("MPC2001")).toBe("docs/diagnostics.md#mpc2001");
     expect(docsHref("MPC4607", "https://example.org/docs/diagnostics.md")).toBe("https://example.org/docs/diagnostics.md#mpc4607");
     expect(fixedSeverity("MPC2003")).toBe("warning");
-    expect(fixedSeverity("MPC4016")).toBeUndefined();
+    expect(fixedSeverity("MPC4022")).toBeUndefined();
   });
 });
 

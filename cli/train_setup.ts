@@ -13,6 +13,7 @@ import type { TrainSpec } from "../runtime/learn/config.js";
 import { parseDataset, type Rollout } from "../runtime/learn/dataset.js";
 import { controllerOptions, makeTrainer, specRunSettings, TrainerSetupError, withOverrides, type TrainableController } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
+import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { MpcController } from "../runtime/mpc/controller.js";
 import { parseDisturbance, recordedDisturbanceShortfall, type DisturbanceSource, type RecordedDisturbance } from "../runtime/plants/disturbance.js";
 import { loadPlantModule, PlantModuleError } from "../runtime/plants/module.js";
@@ -191,7 +192,16 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     settings,
     inputLower,
     inputUpper,
-    createController: () => module.createController(controllerOptions(spec)),
+    createController: () => {
+      try {
+        return module.createController(controllerOptions(spec));
+      } catch (err) {
+        // initial values the runtime refuses (outside their boxes, or of magnitude >= 1e20, which
+        // the checker may let through): a one-line error for train and eval alike, not a crash
+        if (err instanceof ThetaBoxError) throw new CliError(`the spec's initial parameters are refused: ${err.message}`, 2);
+        throw err;
+      }
+    },
     createPlant: async () => {
       if (flags.plant !== undefined) {
         try {

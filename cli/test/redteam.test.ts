@@ -150,6 +150,31 @@ describe("files", () => {
     }
   });
 
+  it("--params with an entry of magnitude >= 1e20 is refused even where the box is unbounded (V0); 9.9e19 is accepted", async () => {
+    const out = join(tmp, "never-huge");
+    for (const [v, shown] of [[1e20, "100000000000000000000"], [1e308, "1e\\+308"], [-1e20, "-100000000000000000000"]] as const) {
+      const p = file("huge-params.json", JSON.stringify({ b: [0, 0], V0: v }));
+      const pattern = new RegExp(`--params: parameter \`V0\` entry V0 = ${shown} is too large: learnable parameters must have magnitude below 1e20`);
+      for (const extra of [[], ["--episodes", "3"]]) {
+        expectUsageError(await runCli("eval", spec, "--params", p, "--out", out, "--steps", "2", ...extra), "eval", pattern);
+        expect(existsSync(out)).toBe(false);
+      }
+      // (with --seeds the refusal comes from a seed's job, as for a file outside its boxes)
+      expectUsageError(await runCli("eval", spec, "--params", p, "--out", join(tmp, "never-huge-seeds"), "--steps", "2", "--seeds", "1..2"), "eval", pattern);
+    }
+    const ok = await runCli("eval", spec, "--params", file("big-params.json", JSON.stringify({ b: [0, 0], V0: 9.9e19 })), "--out", out, "--steps", "2");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "params.json"), "utf8")).V0).toBe(9.9e19);
+    // an initial value that large in the spec itself: the checker's verdict (MPC4014), for train and eval alike, and no run folder
+    const huge = file("huge-init.mpcrl", SPEC.replace("learnable V0 = 0", "learnable V0 = 1e25"));
+    for (const cmd of ["eval", "train"]) {
+      const r = await runCli(cmd, huge, "--out", join(tmp, `never-init-${cmd}`), "--steps", "2");
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/error\[MPC4014\]: the initial value of `V0` is too large to be a parameter/);
+      expect(existsSync(join(tmp, `never-init-${cmd}`))).toBe(false);
+    }
+  });
+
   it("compile -o the spec itself (or a link to it) is refused and the spec kept", async () => {
     const own = file("own.mpcrl", SPEC);
     expectUsageError(await runCli("compile", own, "-o", own), "compile", /is the spec itself/);
@@ -214,6 +239,8 @@ describe("--resume", () => {
       ["other-spec", () => undefined, renamed, [], /not of this spec's run: the checkpoint's learnable parameters are b\[0\], b\[1\], V0; the spec's are bb\[0\], bb\[1\], V0/],
       ["seed-flag", () => undefined, spec, ["--seed", "7"], /continues the run with its own --seed 1: drop --seed 7/],
       ["steps-flag", () => undefined, spec, ["--steps", "9"], /its own --steps 5: drop --steps 9/],
+      // V0's box is unbounded, yet 1e308 is no admissible parameter
+      ["huge-theta", (cp) => void (cp.trainer.theta[2] = 1e308), spec, [], /the checkpoint's parameters are refused: parameter `V0` entry V0 = 1e\+308 is too large: learnable parameters must have magnitude below 1e20/],
     ];
     for (const [name, edit, s, flags, pattern] of cases) {
       const dir = copy(`rs-${name}`, edit);

@@ -660,7 +660,17 @@ function mulMat(a: { rows: number; cols: number; data: readonly number[] }, b: {
   return { rows: a.rows, cols: b.cols, data: d };
 }
 
-export const fmt = (x: number): string => (!Number.isFinite(x) && !Number.isNaN(x) ? (x > 0 ? "inf" : "-inf") : Math.abs(x) >= 1e-3 || x === 0 ? String(Number(x.toPrecision(4))) : x.toExponential(3));
+export const fmt = (x: number): string =>
+  !Number.isFinite(x) && !Number.isNaN(x)
+    ? x > 0
+      ? "inf"
+      : "-inf"
+    : Math.abs(x) >= 1e15
+      ? // (JavaScript writes 1e15..1e21 in full: 1e20, the runtime's limit, as 21 digits)
+        Number(x.toPrecision(4)).toExponential()
+      : Math.abs(x) >= 1e-3 || x === 0
+        ? String(Number(x.toPrecision(4)))
+        : x.toExponential(3);
 
 function toExprClass(c: Cls): ExprClass {
   return {

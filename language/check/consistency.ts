@@ -11,7 +11,7 @@ import type { Constraint, ControllerBlock, Decl, Expr, PlantBlock, ScalarSetting
 import type { Span, SuggestedEdit } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
 import { constInt, constScalar, evalExpr, horizonOf, initValue, nonConstantName, runtimeDefault, startsNonnegative } from "./const_eval.js";
-import { hullOf, intervalOf, paramBox, signOf, withUnitVariables, withZeroVariables, type IMat } from "./interval.js";
+import { hullOf, intervalOf, paramBox, RUNTIME_LIMIT, signOf, withUnitVariables, withZeroVariables, type IMat } from "./interval.js";
 import { cholesky } from "./matrix.js";
 import { fmt, type Affinity } from "./affinity.js";
 import { declOf } from "./scope.js";
@@ -65,7 +65,11 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
   // that omits the value)
   const withDefault = hasDefault(d, sym);
   const defaultOk = !withDefault || checkDefaultFinite(ctx, d, sym);
-  if (!d.bounds) return;
+  if (!d.bounds) {
+    // (a learnable without a box: its initial value must still be below the runtime's limit)
+    if (d.declKind === "learnable" && d.init) checkInitInBox(ctx, d, sym);
+    return;
+  }
   // a controller's runtime range is written into the template as numbers (and checked at run time)
   const constBounds = d.declKind === "learnable" || d.declKind === "const" || d.declKind === "param" || withDefault;
   if (constBounds) {
@@ -88,7 +92,7 @@ function checkDecl(ctx: Ctx, aff: Affinity, d: Decl): void {
 function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
   const box = paramBox(ctx, sym);
   const v = initValue(ctx, sym);
-  if (!box || !v || !d.bounds || !d.init) return;
+  if (!box || !v || !d.init) return;
   let theta: number[] | undefined;
   let names: string[];
   const n = v.rows;
@@ -110,7 +114,21 @@ function checkInitInBox(ctx: Ctx, d: Decl, sym: Sym): void {
   const what = d.structure === "psd" ? " of the Cholesky factor L of the initial value" : d.structure === "factor" ? " of the initial factor" : "";
   for (let i = 0; i < theta.length; i++) {
     const x = theta[i];
-    if (x >= box.lo[i] && x <= box.hi[i]) continue;
+    if (x >= box.lo[i] && x <= box.hi[i] && Math.abs(x) < RUNTIME_LIMIT) continue;
+    if (x >= box.lo[i] && x <= box.hi[i]) {
+      // inside its box but not admissible: the runtime refuses a parameter of magnitude >= 1e20
+      ctx.report({
+        severity: "error",
+        code: "MPC4014",
+        message: `the initial value of \`${d.name.name}\` is too large to be a parameter`,
+        span: d.init.span,
+        label: `element ${names[i]}${what} is ${fmt(x)}: parameters must have magnitude below ${fmt(RUNTIME_LIMIT)}`,
+        notes: ["the runtime refuses a parameter of magnitude 1e20 or more, as it refuses a state of that size: the QP reads such numbers as infinite"],
+        help: "rescale the parameter (e.g. write the weight as `1e10*w` with `w` near 1)",
+      });
+      return;
+    }
+    if (!d.bounds) return;
     ctx.report({
       severity: "error",
       code: "MPC4014",
@@ -150,7 +168,9 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
   if (!init) return true; // the implicit default 0
   const v = runtimeDefault(ctx, sym);
   if (!v) return true;
-  const i = v.data.findIndex((x) => !Number.isFinite(x));
+  // (non-finite, or at least the runtime's limit 1e20, which it refuses in a value passed at a call)
+  const bad = (x: number): boolean => !(Math.abs(x) < RUNTIME_LIMIT);
+  const i = v.data.findIndex(bad);
   if (i < 0) return true;
   if (ctx.diagnostics.some((x) => x.severity === "error" && x.span.start >= init.span.start && x.span.end <= init.span.end)) return false;
   const what = kindName(d);
@@ -160,7 +180,7 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
   const ub = d.bounds ? evalExpr(ctx, d.bounds.upper) : undefined;
   const pick = (m: typeof v | undefined, j: number, dflt: number): number | undefined => (!m ? dflt : m.data.length === 1 ? m.data[0] : m.data.length === n ? m.data[j] : undefined);
   const fixed = v.data.map((x, j) => {
-    if (Number.isFinite(x)) return x;
+    if (!bad(x)) return x;
     const l = pick(lb, j, -Infinity);
     const h = pick(ub, j, Infinity);
     if (l === undefined || h === undefined || Number.isNaN(l) || Number.isNaN(h) || l > h) return undefined;
@@ -173,7 +193,7 @@ function checkDefaultFinite(ctx: Ctx, d: Decl, sym: Sym): boolean {
   ctx.report({
     severity: "error",
     code: "MPC4023",
-    message: `the default of the ${what} \`${d.name.name}\` must be a finite number`,
+    message: Number.isFinite(v.data[i]) ? `the default of the ${what} \`${d.name.name}\` is too large: runtime values must have magnitude below ${fmt(RUNTIME_LIMIT)}` : `the default of the ${what} \`${d.name.name}\` must be a finite number`,
     span: init.span,
     label: `${n > 1 ? `element ${elementName(i, v.rows, v.cols)} is ` : "this is "}${fmt(x)}`,
     related: d.bounds ? [{ span: d.bounds.span, label: "the declared range" }] : undefined,
@@ -291,7 +311,8 @@ function checkOrdered(ctx: Ctx, view: Ctx, lo: Expr, hi: Expr, span: Span, what:
   if (unproven.length === 0) return;
   const i = unproven[0];
   const learnable = Boolean(ctx.classOf(lo.id)?.learnable || ctx.classOf(hi.id)?.learnable);
-  const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !Number.isFinite(x));
+  // (an unbounded box ranges up to the runtime's limit, +-1e20)
+  const infinite = [a.lo[sa ? 0 : i], a.hi[sa ? 0 : i], b.lo[sb ? 0 : i], b.hi[sb ? 0 : i]].some((x) => !(Math.abs(x) < RUNTIME_LIMIT));
   const who = learnable ? "learnable parameters" : ctx.classOf(lo.id)?.runtime || ctx.classOf(hi.id)?.runtime ? "runtime values" : "stages";
   ctx.report({
     severity: hard ? "error" : "warning",

@@ -165,6 +165,17 @@ function factorInterval(n: number, box: { lo: number[]; hi: number[] }): IMat {
  * cannot be folded is unbounded (its declared bounds are not trusted).
  */
 export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
+  return symRange(ctx, sym, true);
+}
+
+/** `symInterval` with a learnable's or runtime value's box as declared (not inside
+ *  +-RUNTIME_LIMIT): what the declaration says (a box for Bayesian optimization, a study's values,
+ *  the model's `declaredBox`), not the values the analysis reasons over. */
+export function declaredInterval(ctx: Ctx, sym: Sym): IMat | undefined {
+  return symRange(ctx, sym, false);
+}
+
+function symRange(ctx: Ctx, sym: Sym, admissible: boolean): IMat | undefined {
   const shape = symShape(ctx, sym);
   if (!shape || tooBig(shape)) return undefined;
   if (sym.kind === "stage-index") {
@@ -185,7 +196,7 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
     return imat(shape.rows, shape.cols, new Array<number>(n).fill(0), new Array<number>(n).fill(0));
   }
   if (sym.kind === "learnable") {
-    const box = paramBox(ctx, sym);
+    const box = admissible ? clippedBox(paramBox(ctx, sym)) : paramBox(ctx, sym);
     if (!box) return unbounded(shape.rows, shape.cols);
     const n = shape.rows;
     switch (d.structure) {
@@ -211,18 +222,40 @@ export function symInterval(ctx: Ctx, sym: Sym): IMat | undefined {
         return imat(shape.rows, shape.cols, box.lo, box.hi);
     }
   }
-  if (!d.bounds) return unbounded(shape.rows, shape.cols);
+  // a controller's runtime value or disturbance forecast: |v| < RUNTIME_LIMIT at run time, range or not
+  const limit = admissible && sym.blockKind === "controller" && (sym.kind === "runtime" || sym.kind === "disturbance") ? RUNTIME_LIMIT : Infinity;
+  if (!d.bounds) return limit === Infinity ? unbounded(shape.rows, shape.cols) : imat(shape.rows, shape.cols, new Array<number>(shape.rows * shape.cols).fill(-limit), new Array<number>(shape.rows * shape.cols).fill(limit));
   const lb = evalExpr(ctx, d.bounds.lower);
   const ub = evalExpr(ctx, d.bounds.upper);
   const entries = shape.rows * shape.cols;
   const lo: number[] = [];
   const hi: number[] = [];
   for (let i = 0; i < entries; i++) {
-    lo.push(boundEntry(lb, i, entries, -Infinity));
-    hi.push(boundEntry(ub, i, entries, Infinity));
+    lo.push(clamp(boundEntry(lb, i, entries, -Infinity), limit));
+    hi.push(clamp(boundEntry(ub, i, entries, Infinity), limit));
   }
   return imat(shape.rows, shape.cols, lo, hi);
 }
+
+/**
+ * The magnitude every learnable parameter and every runtime value (reference, disturbance
+ * forecast) stays below at run time: the runtime refuses a larger one (runtime/mpc/bounds.ts,
+ * INFTY = 1e20: `setTheta`, a learner's update and a parameter file outside it are refused like
+ * an entry outside its box; a runtime value like a state of that size). So an unbounded box (`in
+ * [0, inf]`, or none) ranges over [-1e20, 1e20] in the intervals: without it, a weight in [0, inf]
+ * proved nothing, and at 1e308 the compiled P = 2 Q overflowed (act: non_convex, V = NaN).
+ */
+export const RUNTIME_LIMIT = 1e20;
+
+/** A learnable's box inside +-RUNTIME_LIMIT (the value ranges of the intervals; paramBox stays the declared box). */
+function clippedBox(box: { lo: number[]; hi: number[] } | undefined): { lo: number[]; hi: number[] } | undefined {
+  if (!box) return undefined;
+  return { lo: box.lo.map((v) => clamp(v, RUNTIME_LIMIT)), hi: box.hi.map((v) => clamp(v, RUNTIME_LIMIT)) };
+}
+
+/** v inside [-limit, limit] (a box wholly beyond the limit, which no value can meet, stays a
+ *  non-empty interval at its edge: MPC4014 reports its initial value). */
+const clamp = (v: number, limit: number): number => Math.min(limit, Math.max(-limit, v));
 
 /** Views of a checker run in which every state and input ranges over [-1, 1] (`withUnitVariables`). */
 const unitContexts = new WeakSet<Ctx>();
@@ -601,6 +634,12 @@ function callI(ctx: Ctx, e: Extract<Expr, { kind: "Call" }>, shape: { rows: numb
         h = addHi(h, b);
       }
       return imat(1, 1, [l], [h]);
+    }
+    case "quad": {
+      // quad(v, W) = v'*W*v (a bound on the value; its sign is the convexity analysis's)
+      if (!x || !y || x.cols !== 1) return undefined;
+      const vw = matmulI(transposeI(x), y);
+      return vw && matmulI(vw, x);
     }
     case "norm1": {
       if (!x) return undefined;

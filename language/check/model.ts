@@ -7,7 +7,7 @@ import type { CheckResult, ControllerClass, CostTermClass, ExprClass, SemanticMo
 import { describeClassification } from "./nlp.js";
 import { Ctx, Sym, type Mat } from "./context.js";
 import { evalExpr, horizonOf, initValue, runtimeDefault, symValue } from "./const_eval.js";
-import { paramBox, symInterval, type IMat } from "./interval.js";
+import { declaredInterval, paramBox, type IMat } from "./interval.js";
 import { symShape } from "./shapes.js";
 
 const contains = (s: Span, offset: number): boolean => s.start <= offset && offset < s.end;
@@ -160,7 +160,7 @@ export function declaredDefault(model: SemanticModel, symbol: SymbolInfo): Mat |
 
 /** The declared box of a learnable (or a variable), element-wise; +-Infinity where unbounded. */
 export function declaredBox(model: SemanticModel, symbol: SymbolInfo): IMat | undefined {
-  return model instanceof Model && symbol instanceof Sym ? symInterval(model.ctx, symbol) : undefined;
+  return model instanceof Model && symbol instanceof Sym ? declaredInterval(model.ctx, symbol) : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Expr, Setting, TrainBlock } from "../ast.js";
 import type { Span } from "../diagnostics.js";
 import type { Ctx, Sym } from "./context.js";
 import { evalExpr } from "./const_eval.js";
-import { symInterval } from "./interval.js";
+import { declaredInterval } from "./interval.js";
 import { mostSimilar } from "./similar.js";
 import { TRAIN_SETTINGS, type ArgSpec, type CallSpec, type NumSpec, type SettingSpec } from "./train.js";
 
@@ -424,7 +424,7 @@ class StudyChecker {
       const site: StudySite = decl.init
         ? { kind: "replace", start: decl.init.span.start, end: decl.init.span.end }
         : { kind: "insert", at: (decl.dims?.length ? decl.dims[decl.dims.length - 1].span.end + 1 : decl.name.span.end), prefix: " = ", suffix: "" };
-      const box = w0 === "learnable" ? symInterval(this.ctx, sym) : undefined;
+      const box = w0 === "learnable" ? declaredInterval(this.ctx, sym) : undefined;
       const label = `${w0} ${w1}`;
       const value = (x: Expr): StudyValue | undefined => {
         const v = this.matValue(x);

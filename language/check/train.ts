@@ -7,7 +7,7 @@ import type { Expr, Setting, TrainBlock } from "../ast.js";
 import type { DiagnosticCode, Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
 import { evalExpr } from "./const_eval.js";
-import { symInterval } from "./interval.js";
+import { declaredInterval } from "./interval.js";
 import { mostSimilar } from "./similar.js";
 import { symShape } from "./shapes.js";
 
@@ -369,7 +369,7 @@ export function checkTrain(ctx: Ctx): void {
     }
     if (algorithm === "bayesopt") {
       for (const sym of learnablesOf(ctx, item.controller.name)) {
-        const box = symInterval(ctx, sym);
+        const box = declaredInterval(ctx, sym);
         if (box && box.lo.every(Number.isFinite) && box.hi.every(Number.isFinite)) continue;
         err(ctx, "MPC5007", `bayesopt needs finite bounds on \`${sym.name}\``, sym.nameSpan ?? item.keywordSpan, {
           label: "unbounded learnable",

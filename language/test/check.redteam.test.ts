@@ -30,7 +30,15 @@ const REJECTED: readonly Case[] = [
   { name: "a folded product weight 1e200*1e200", code: "MPC4025", source: spec("", "u'*u + (1e200*1e200)*x'*x") },
   { name: "a literal that overflows (1e400)", code: "MPC4025", source: spec("", "u'*u + 1e400*x'*x") },
   { name: "a quotient 1/r with r in [1e-320, 1]", code: "MPC4025", source: spec("  runtime r = 1 in [1e-320, 1]", "u'*u + x'*x + (1/r)*u[0]") },
-  { name: "a sum of large runtime values", code: "MPC4025", source: spec("  runtime r[2] = 1 in [0, 1e308]", "u'*u + x'*x + sum(r)*u[0]", "", 2) },
+  // (a runtime value stays below 1e20 at run time, its range or not: entries of 1e289 r reach 1e308)
+  { name: "a sum of large runtime values", code: "MPC4025", source: spec("  runtime r[2] = 1 in [0, 1e308]", "u'*u + x'*x + sum(1e289*r)*u[0]", "", 2) },
+  // a learnable stays below 1e20 at run time (the runtime refuses a larger one): a*1e300 reaches 1e320
+  { name: "an unbounded learnable times 1e300", code: "MPC4025", source: spec("  learnable a = 1", "u'*u + x'*x + (a*1e300)*u[0]") },
+  // a quadratic coefficient is doubled and summed by the compiler: each term's stays below 1e300
+  { name: "a weight of 1e305 (P = 2e305 summed with others)", code: "MPC4025", source: spec("", "u'*u + 1e305*x'*x") },
+  // the runtime refuses a parameter of magnitude >= 1e20: such an initial value could never be set
+  { name: "a learnable starting at 1e25", code: "MPC4014", source: spec("  learnable V0 = 1e25", "u'*u + x'*x + V0") },
+  { name: "quad with an overflowing weight", code: "MPC4025", source: spec("  runtime r = 0 in [-1e10, 1e10]", "u'*u + quad(x - r, [[1e290]])") },
   { name: "an overflowing bound", code: "MPC4025", source: spec("", "u'*u + x'*x", "x <= 1e200*1e200") },
   { name: "an infinite weight", code: "MPC4025", source: spec("", "u'*u + inf*x'*x") },
   { name: "an infinite slack penalty", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear inf") },
@@ -59,7 +67,10 @@ const ACCEPTED: readonly { name: string; source: string }[] = [
   { name: "an infinite bound", source: spec("", "u'*u + x'*x", "x <= inf") },
   { name: "an infinite input range", source: spec("", "u'*u + x'*x").replace("input u[1] in [-1, 1]", "input u[1] in [-inf, inf]") },
   { name: "a large coefficient that stays finite", source: spec("", "u'*u + x'*x + 1e150*(1e150*x[0])") },
-  { name: "an unbounded learnable (its values are finite; nothing to prove)", source: spec("  learnable a = 1", "u'*u + x'*x + (a*1e300)*u[0]") },
+  { name: "an unbounded learnable (below 1e20 at run time: its products stay finite)", source: spec("  learnable a = 1", "u'*u + x'*x + (a*1e200)*u[0]") },
+  // (red team: at Q = 1e308 in [0, inf] the compiled P = 2 Q was infinite; the runtime refuses it now)
+  { name: "a weight learnable in [0, inf]", source: spec("  learnable diag Q[1] = 1 in [0, inf]", "u'*u + quad(x, Q)") },
+  { name: "a weight learnable in [0, 1e308]", source: spec("  learnable a = 1 in [0, 1e308]", "u'*u + a*x'*x") },
   { name: "w[k] with one entry per stage of a stage cost (k = 0..N-1)", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + w[k]*x'*x") },
   { name: "w[N - k] over 0..N", source: spec("  const w[5] = [1, 1, 1, 1, 1]", "u'*u + x'*x", "x <= w[N - k] for k in 0..N") },
   { name: "w[j - 1] over 1..N", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j - 1] for j in 1..N") },

@@ -93,6 +93,7 @@ export class Dpg extends RolloutBase {
       upper,
       maxRelativeChange: dConfig.maxRelativeChange ?? Infinity,
       minTrustRadius: 0.1,
+      params: mpc.params,
     });
     const R = Math.max(1, dConfig.rolloutLength || 128);
     this.S = new Float64Array((R + 1) * mpc.nx);

@@ -4,6 +4,7 @@
 // ones), and writes a note saying what was derived and from what. Every candidate goes through the
 // learner's `accept` (the MPC must solve at the state it meets next) before it is applied.
 
+import { thetaEntryLabel, thetaMagnitudeOk, tooLargeThetaUpdate } from "../mpc/bounds.js";
 import type { LearnableMpc, ParamLayout } from "../mpc/types.js";
 import { OnlineIdentification, type IdentificationResult, type IdentificationState } from "./identify.js";
 
@@ -50,7 +51,7 @@ export class IdentificationGuard {
   private identify(theta: Float64Array, accept: AcceptCandidate): GuardOutcome {
     const res = this.online.identify(theta, this.boxLower, this.boxUpper);
     if (!res.ok) return { changed: false, identified: false, note: `identification skipped: ${res.message}` };
-    const why = accept(res.theta);
+    const why = tooLarge(res.theta, this.mpc.params) ?? accept(res.theta);
     if (why !== null) return { changed: false, identified: false, note: `identification rejected: ${why}` };
     theta.set(res.theta);
     for (const l of res.limits) {
@@ -75,7 +76,7 @@ export class IdentificationGuard {
         if (cand[l.index] > l.value) (cand[l.index] = l.value), (moved = true);
       }
     }
-    if (!moved || accept(cand) !== null) return { changed: false, identified: false };
+    if (!moved || tooLarge(cand, this.mpc.params) !== null || accept(cand) !== null) return { changed: false, identified: false };
     theta.set(cand);
     return { changed: true, identified: false, note: `back-offs re-tightened to the current model's one-step error: ${limitsText(res.limits, this.mpc)}` };
   }
@@ -122,4 +123,11 @@ export function describeIdentification(res: IdentificationResult, mpc: Learnable
     `remaining error per state in [${Array.from(res.errorLow, short).join(", ")}] .. [${Array.from(res.errorHigh, short).join(", ")}]` +
     (res.limits.length > 0 ? `; back-offs: ${limitsText(res.limits, mpc)}` : "; no back-off parameter found")
   );
+}
+
+/** Why a candidate is refused before the learner sets it (an entry of magnitude >= 1e20, which
+ *  setTheta would refuse: bounds.ts `tooLargeTheta`), else null. */
+function tooLarge(theta: Float64Array, params: readonly ParamLayout[]): string | null {
+  for (let i = 0; i < theta.length; i++) if (!thetaMagnitudeOk(theta[i])) return tooLargeThetaUpdate(thetaEntryLabel(params, i));
+  return null;
 }

@@ -192,6 +192,7 @@ export class OfflineQLearning extends RolloutBase {
       upper: this.supportUpper,
       maxRelativeChange: oConfig.safety?.maxRelativeChange ?? Infinity,
       minTrustRadius: oConfig.safety?.minTrustRadius ?? 0.1,
+      params: mpc.params,
     });
   }
 

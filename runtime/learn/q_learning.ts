@@ -164,6 +164,7 @@ export class QLearning extends RolloutBase {
         upper: this.boxUpper,
         maxRelativeChange: sf.maxRelativeChange ?? Infinity,
         minTrustRadius: sf.minTrustRadius ?? 0.1,
+        params: mpc.params,
       },
       validator,
     );

@@ -3,13 +3,16 @@
 // where r_i = max(maxRelativeChange * |theta_i|, minTrustRadius) is the trust region (mpcrl's
 // `max_percentage_update` with its absolute floor eps = 0.1). The box QP is solved exactly
 // (boxqp.ts) and theta + d is clamped exactly to the box (rounding cannot leave it). A candidate
-// with a non-finite entry, or that a validator rejects (an infeasible MPC
-// at the current state, a structure check), is not applied: theta stays as it was and the
-// rejection is logged.
+// with a non-finite entry, one of magnitude >= 1e20 (bounds.ts `tooLargeTheta`: no admissible
+// parameter is that large, whatever the box says; a box reaching that far, or an unbounded one,
+// projects nothing there), or that a validator rejects (an infeasible MPC at the current state, a
+// structure check), is not applied: theta stays as it was and the rejection is logged.
 
 import { BoxQp } from "./boxqp.js";
 import type { QuadraticModel } from "./optimizers.js";
 import { allFinite } from "../linalg/dense.js";
+import { thetaEntryLabel, thetaMagnitudeOk, tooLargeThetaUpdate } from "../mpc/bounds.js";
+import type { ParamLayout } from "../mpc/types.js";
 
 export interface SafetyConfig {
   readonly lower: Float64Array;
@@ -18,9 +21,11 @@ export interface SafetyConfig {
   readonly maxRelativeChange: number;
   /** Floor of the trust radius (mpcrl: 0.1). */
   readonly minTrustRadius: number;
+  /** The parameter layout, to name an entry in a rejection (default: theta[i]). */
+  readonly params?: readonly ParamLayout[];
 }
 
-export type RejectReason = "non_finite" | "infeasible_qp" | "projection_failed" | "validator" | "restored";
+export type RejectReason = "non_finite" | "too_large" | "infeasible_qp" | "projection_failed" | "validator" | "restored";
 
 export interface UpdateOutcome {
   readonly accepted: boolean;
@@ -108,6 +113,9 @@ export class SafeUpdater {
       if (c !== t) this.delta[i] = c - theta[i];
     }
     if (!allFinite(this.candidate)) return this.reject("non_finite", "the updated parameters are not finite");
+    for (let i = 0; i < this.n; i++) {
+      if (!thetaMagnitudeOk(this.candidate[i])) return this.reject("too_large", tooLargeThetaUpdate(thetaEntryLabel(this.config.params, i)));
+    }
     if (this.validator) {
       const why = this.validator(this.candidate);
       if (why !== null) return this.reject("validator", why);

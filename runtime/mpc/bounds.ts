@@ -1,5 +1,6 @@
 // What the checker's proofs assume, checked at run time: every learnable parameter inside its
-// declared box (the convexity / consistency proofs range over the boxes only) and every runtime
+// declared box (the convexity / consistency proofs range over the boxes only) and of magnitude
+// below INFTY = 1e20 (an unbounded box means bounded by that: `tooLargeTheta`), and every runtime
 // value inside its declared range. A value outside is refused with a message naming the
 // parameter, the entry, the value and the box; nothing is clamped silently.
 
@@ -25,9 +26,9 @@ function box(lo: number, hi: number): string {
 }
 
 /**
- * Null when theta has the layout's length, every entry is finite and inside its box
- * (lower <= theta_i <= upper, exactly); otherwise the reason, naming the first offending entry.
- * Allocates only the message.
+ * Null when theta has the layout's length, every entry is finite, inside its box
+ * (lower <= theta_i <= upper, exactly) and of magnitude below INFTY = 1e20 (`tooLargeTheta`);
+ * otherwise the reason, naming the first offending entry. Allocates only the message.
  */
 export function thetaBoxViolation(params: readonly ParamLayout[], theta: ArrayLike<number>, nTheta?: number): string | null {
   const n = nTheta ?? params.reduce((s, p) => s + p.size, 0);
@@ -40,9 +41,68 @@ export function thetaBoxViolation(params: readonly ParamLayout[], theta: ArrayLi
       if (!Number.isFinite(v)) return `parameter \`${p.name}\` entry ${entryName(p, i)} is ${shown(v)}, not a finite number`;
       // written so that NaN bounds also refuse
       if (!(v >= lo && v <= hi)) return `parameter \`${p.name}\` entry ${entryName(p, i)} = ${v} is outside its declared box ${box(lo, hi)}`;
+      if (!(Math.abs(v) < INFTY)) return tooLargeTheta(`parameter \`${p.name}\` entry ${entryName(p, i)}`, v);
     }
   }
   return null;
+}
+
+/**
+ * Null when a learnable parameter's value `v` has a magnitude below INFTY = 1e20, else why not
+ * (`name` names the entry as printed: "parameter `Q` entry Q[2]", "theta[3]"). Part of what an
+ * admissible parameter is, box or not (an unbounded box, or one reaching 1e308, means bounded by
+ * 1e20): like a runtime value (`tooLargeRuntime`), a parameter enters the QP's data, where a value
+ * of magnitude >= 1e20 means infinite, and products of it overflow double precision (Q = 1e308
+ * inside [0, inf] compiled to P = 2Q = Infinity, and `act` answered non_convex with V = NaN).
+ * Checked where theta is set (`thetaBoxViolation`, `thetaVectorViolation`, the learners' updates),
+ * never per solve. NaN passes here (callers refuse non-finite values first). Allocates only the message.
+ */
+export function tooLargeTheta(name: string, v: number): string | null {
+  if (!(Math.abs(v) >= INFTY)) return null;
+  return `${name} = ${v} is too large: learnable parameters must have magnitude below ${LIMIT} (the QP's data are computed from them, a value of magnitude >= ${LIMIT} means infinite there and products of it overflow double precision; an unbounded box means bounded by ${LIMIT})`;
+}
+
+/** INFTY as printed in the parameters' messages: "1e20". */
+const LIMIT = INFTY.toExponential(0).replace("e+", "e");
+
+/** The largest admissible parameter magnitude: the double just below INFTY = 1e20. */
+export const THETA_MAGNITUDE_MAX = INFTY * (1 - Number.EPSILON);
+
+/** Whether a parameter value is admissible in magnitude (below INFTY = 1e20; NaN is not). No allocation. */
+export function thetaMagnitudeOk(v: number): boolean {
+  return Math.abs(v) < INFTY;
+}
+
+/**
+ * Why a learner's update is rejected when it would make an entry reach magnitude >= 1e20 (or a
+ * projection onto a box reaching that far would put it there): named by its entry, without the
+ * value, so that the verdict counts such rejections as one reason.
+ */
+export function tooLargeThetaUpdate(name: string): string {
+  return `the update would make ${name} reach magnitude >= ${LIMIT}: learnable parameters must have magnitude below ${LIMIT} (an unbounded box means bounded by ${LIMIT})`;
+}
+
+/**
+ * Null when theta, given by position (NmpcController, which may know no boxes), has `n` entries,
+ * each finite and of magnitude below INFTY; otherwise why not, naming the first entry that is not
+ * (by its parameter when `params` is given, else theta[j]). Allocates only the message.
+ */
+export function thetaVectorViolation(theta: ArrayLike<number>, n: number, params?: readonly ParamLayout[]): string | null {
+  if (theta.length !== n) return `theta has length ${theta.length}, expected ${n}`;
+  for (let j = 0; j < n; j++) {
+    const v = theta[j];
+    if (typeof v === "number" && Number.isFinite(v) && Math.abs(v) < INFTY) continue;
+    const label = thetaEntryLabel(params, j);
+    if (typeof v !== "number" || !Number.isFinite(v)) return `${label} is ${shown(v)}, not a finite number`;
+    return tooLargeTheta(label, v);
+  }
+  return null;
+}
+
+/** "parameter `Q` entry Q[2]" for theta entry `j` when a layout names it, else "theta[j]". */
+export function thetaEntryLabel(params: readonly ParamLayout[] | undefined, j: number): string {
+  const p = params?.find((q) => j >= q.offset && j < q.offset + q.size);
+  return p === undefined ? `theta[${j}]` : `parameter \`${p.name}\` entry ${entryName(p, j - p.offset)}`;
 }
 
 /** Parameters refused (outside their boxes, not finite, wrong length): a user error, not a bug. */
@@ -50,7 +110,7 @@ export class ThetaBoxError extends RangeError {
   override readonly name = "ThetaBoxError";
 }
 
-/** Throws a ThetaBoxError (the message of `thetaBoxViolation`) unless theta is finite and inside its boxes. */
+/** Throws a ThetaBoxError (the message of `thetaBoxViolation`) unless theta is finite, inside its boxes and of magnitude below 1e20. */
 export function assertThetaInBoxes(params: readonly ParamLayout[], theta: ArrayLike<number>, nTheta?: number): void {
   const why = thetaBoxViolation(params, theta, nTheta);
   if (why !== null) throw new ThetaBoxError(why);

@@ -90,7 +90,7 @@ export interface MpcControllerOptions {
   readonly fallbackInput?: ArrayLike<number>;
   /** Accept "solved_inaccurate" as a success (default false). */
   readonly acceptInaccurate?: boolean;
-  /** Initial theta (default: the template's). */
+  /** Initial theta (default: the template's); refused (ThetaBoxError) outside the boxes or of magnitude >= 1e20. */
   readonly theta?: ArrayLike<number>;
   /** Tolerance of the one re-solve when polishing fails or the KKT check fails (0 disables; default 1e-7). */
   readonly refineTolerance?: number;
@@ -344,7 +344,8 @@ export class MpcController implements LearnableMpc {
     };
     this.gradBuf = new Float64Array(t.n);
     this.theta = Float64Array.from(options.theta ?? t.theta0);
-    // the proofs of `check` cover the boxes only: refuse initial parameters outside them
+    // the proofs of `check` cover the boxes only: refuse initial parameters outside them (or of
+    // magnitude >= 1e20, which the QP's data cannot hold)
     assertThetaInBoxes(t.params, this.theta, t.nTheta);
     this.previousInputs = previousInputSlots(t);
     this.runtimeVec = new Float64Array(t.nRuntime);
@@ -404,7 +405,8 @@ export class MpcController implements LearnableMpc {
     return Float64Array.from(this.theta);
   }
 
-  /** Sets theta; a non-finite entry or one outside its declared box is refused (RangeError naming it). */
+  /** Sets theta; a non-finite entry, one outside its declared box or one of magnitude >= 1e20
+   *  (bounds.ts `tooLargeTheta`) is refused (ThetaBoxError, a RangeError naming it); nothing is written then. */
   setTheta(theta: ArrayLike<number>): void {
     if (!isVector(theta)) throw new TypeError(`theta must be an array of ${this.nTheta} numbers, got ${describeValue(theta)}`);
     assertThetaInBoxes(this.params, theta, this.nTheta);

@@ -11,13 +11,14 @@
 // derivatives (sensitivity.ts); an unconverged or degenerate point gives a status, never a number.
 // Statuses: those of sqp.ts ("solved", "acceptable", "rti", "max_iterations", "qp_failed", "infeasible",
 // "line_search_failed", "invalid_input"); no exceptions except RangeError from setTheta for a
-// non-finite theta (as MpcController) and TypeError for a wrongly sized model.
+// theta entry that is not finite or has magnitude >= 1e20 (as MpcController) and TypeError for a
+// wrongly sized model.
 
 import { lagrangianThetaGradient, NlpSensitivity, type NlpSensitivityStatus } from "./sensitivity.js";
 import { MultipleShootingSqp, nlpConverged, type SqpOptions } from "./sqp.js";
 import type { NlpStats, NlpStatus, OcpModel } from "./types.js";
 import { nowSeconds as now } from "../clock.js";
-import { nonFiniteDerivative, nonFiniteEntry, runtimeVectorViolation } from "../mpc/bounds.js";
+import { nonFiniteDerivative, nonFiniteEntry, runtimeVectorViolation, thetaVectorViolation } from "../mpc/bounds.js";
 import type { ParamLayout } from "../mpc/types.js";
 
 export interface NmpcControllerOptions {
@@ -76,12 +77,6 @@ export interface NmpcSensitivityResult {
   readonly solveStatus?: NlpStatus;
 }
 
-function finite(a: ArrayLike<number>, len: number): boolean {
-  if (a.length !== len) return false;
-  for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
-}
-
 /** Null when `v` has `len` finite entries, else why not (naming the first entry that is not finite). */
 function vectorViolation(what: "state" | "input", v: ArrayLike<number>, len: number): string | null {
   if (v.length !== len) return `${what} has length ${v.length}, expected ${len}`;
@@ -127,9 +122,11 @@ export class NmpcController {
     return Float64Array.from(this.theta);
   }
 
-  /** Sets theta (RangeError when not finite or of the wrong length); warm starts are kept. */
+  /** Sets theta (RangeError naming the entry when one is not finite or has magnitude >= 1e20,
+   *  bounds.ts `tooLargeTheta`, or the length is wrong; nothing written then); warm starts are kept. */
   setTheta(theta: ArrayLike<number>): void {
-    if (!finite(theta, this.nTheta)) throw new RangeError(`theta must be ${this.nTheta} finite numbers`);
+    const why = thetaVectorViolation(theta, this.nTheta, this.options.params);
+    if (why !== null) throw new RangeError(why);
     this.theta.set(Array.from(theta));
     this.rtiReady = false;
   }

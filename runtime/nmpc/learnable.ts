@@ -2,8 +2,9 @@
 // NmpcController (controller.ts: SQP or real-time iteration on the multiple-shooting NLP) with the
 // compiled controller's parameter layout, boxes and named runtime values, so Q-learning, DPG,
 // Bayesian optimization, offline learning, rollouts and the run folders work unchanged.
-//  - theta outside its declared boxes is refused (ThetaBoxError), as for linear controllers: the
-//    checker's convexity proof of the QP subproblems ranges over the boxes only;
+//  - theta outside its declared boxes, or of magnitude >= 1e20, is refused (ThetaBoxError), as for
+//    linear controllers: the checker's convexity proof of the QP subproblems ranges over the boxes
+//    only, and a QP's data cannot hold such a value (bounds.ts `tooLargeTheta`);
 //  - runtime values are given by name and refused (status invalid_input) outside their ranges;
 //  - NLP statuses map onto the QP statuses learners know: "solved" (and "rti", the policy by design)
 //    -> solved; "acceptable" -> solved_inaccurate (a solve, to the acceptable tolerance); "infeasible" -> primal_infeasible; "max_iterations", "line_search_failed" and
@@ -39,7 +40,7 @@ export interface NlpTemplate {
 }
 
 export interface NonlinearMpcOptions {
-  /** Initial theta (default: the template's theta0); must lie in the boxes. */
+  /** Initial theta (default: the template's theta0); must lie in the boxes, each entry of magnitude below 1e20. */
   readonly theta?: ArrayLike<number>;
   /** Input applied when the NLP fails and no previous plan is left (clipped to u_0's bounds; default 0). */
   readonly fallbackInput?: ArrayLike<number>;
@@ -144,7 +145,7 @@ export class NonlinearMpc implements LearnableMpc {
     return this.nlp.getTheta();
   }
 
-  /** Sets theta: a ThetaBoxError when not finite or outside the declared boxes. */
+  /** Sets theta: a ThetaBoxError when not finite, outside the declared boxes or of magnitude >= 1e20. */
   setTheta(theta: ArrayLike<number>): void {
     if (!isVector(theta)) throw new TypeError(`theta must be an array of ${this.nTheta} numbers, got ${describeValue(theta)}`);
     assertThetaInBoxes(this.params, theta, this.nTheta);

@@ -4,8 +4,11 @@
 // candidates refined by local perturbation. The first evaluation is the initial parameters, the
 // next `initialDesign - 1` a Latin hypercube. With `commonNoise` (default) every evaluation replays
 // the same episode seed, so candidates are compared on the same disturbances.
-// Unbounded tuned parameters get the box theta0 +- max(0.5 |theta0|, 0.1).
+// Unbounded tuned parameters get the box theta0 +- max(0.5 |theta0|, 0.1); a bound of magnitude
+// >= 1e20 is no bound here (no admissible parameter is that large: mpc/bounds.ts `tooLargeTheta`),
+// and the search box never reaches 1e20.
 
+import { THETA_MAGNITUDE_MAX, thetaMagnitudeOk } from "../../mpc/bounds.js";
 import type { LearnableMpc } from "../../mpc/types.js";
 import type { Plant } from "../../plants/types.js";
 import { RolloutBase, type RolloutConfig } from "../rollout.js";
@@ -39,8 +42,9 @@ export class BayesOpt extends RolloutBase {
     this.theta0 = mpc.getTheta();
     this.indices = [...(bConfig.indices ?? Array.from({ length: mpc.nTheta }, (_, i) => i))];
     if (this.indices.length === 0) throw new Error("Bayesian optimization needs at least one parameter to tune");
-    this.lo = this.indices.map((i) => (Number.isFinite(mpc.thetaLower[i]) ? mpc.thetaLower[i] : this.theta0[i] - Math.max(0.5 * Math.abs(this.theta0[i]), 0.1)));
-    this.hi = this.indices.map((i) => (Number.isFinite(mpc.thetaUpper[i]) ? mpc.thetaUpper[i] : this.theta0[i] + Math.max(0.5 * Math.abs(this.theta0[i]), 0.1)));
+    const within = (v: number): number => Math.min(Math.max(v, -THETA_MAGNITUDE_MAX), THETA_MAGNITUDE_MAX);
+    this.lo = this.indices.map((i) => within(thetaMagnitudeOk(mpc.thetaLower[i]) ? mpc.thetaLower[i] : this.theta0[i] - Math.max(0.5 * Math.abs(this.theta0[i]), 0.1)));
+    this.hi = this.indices.map((i) => within(thetaMagnitudeOk(mpc.thetaUpper[i]) ? mpc.thetaUpper[i] : this.theta0[i] + Math.max(0.5 * Math.abs(this.theta0[i]), 0.1)));
   }
 
   private toUnit(theta: ArrayLike<number>): number[] {
@@ -51,7 +55,8 @@ export class BayesOpt extends RolloutBase {
     const th = this.theta0.slice();
     // lo + u (hi - lo) can round past hi at u = 1: clamp exactly to the declared box
     const { thetaLower, thetaUpper } = this.mpc;
-    this.indices.forEach((i, k) => (th[i] = Math.min(Math.max(this.lo[k] + u[k] * (this.hi[k] - this.lo[k]), thetaLower[i]), thetaUpper[i])));
+    // (and below 1e20 in magnitude, where lo + u (hi - lo) rounds past a search box reaching near it)
+    this.indices.forEach((i, k) => (th[i] = Math.min(Math.max(this.lo[k] + u[k] * (this.hi[k] - this.lo[k]), thetaLower[i], -THETA_MAGNITUDE_MAX), thetaUpper[i], THETA_MAGNITUDE_MAX)));
     return th;
   }
 

@@ -170,10 +170,15 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
       let rejected = 0;
       for (let k = 0; k < 6; k++) {
         const before = mpc.getTheta();
+        const logged = q.safety.rejections.length;
         const r = q.step();
         if (r.rejected !== null) rejected++;
+        // a step reports a rejection exactly when it logged one (lazy: a step can log two, the
+        // revert of the last update and its own update, which would reach 1e20 at this rate)
+        expect(q.safety.rejections.length > logged).toBe(r.rejected !== null);
         const after = mpc.getTheta();
         expect(after.every(Number.isFinite)).toBe(true);
+        expect(after.every((v) => Math.abs(v) < 1e20)).toBe(true);
         if (check === "eager") {
           // an eagerly rejected update leaves theta exactly as it was
           if (r.rejected !== null) expect(Array.from(after)).toEqual(Array.from(before));
@@ -181,7 +186,7 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
         }
       }
       expect(rejected).toBeGreaterThan(0);
-      expect(q.safety.rejections.length).toBe(rejected);
+      expect(q.safety.rejections.length).toBeGreaterThanOrEqual(rejected);
       // every Q solve that fed an update was feasible: no solver failure was recorded
       expect(q.monitor.run.solverFailures).toBe(0);
     });

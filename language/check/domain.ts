@@ -585,7 +585,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         const deg = aff.of(e).deg;
         // deg 0: over the admissible values; in a linear MPC, an expression of states and inputs
         // becomes QP coefficients (with each variable in [-1, 1] its interval bounds them)
-        const a = deg === 0 ? (arithmeticOverflow(dctx, e) ?? (dataRole ? infiniteData(ctx, aff, e, covered) : undefined)) : !nl && deg <= 2 ? arithmeticOverflow(withUnitVariables(dctx), e, COEFFICIENT_LIMIT, (x) => aff.of(x).deg > 0) : undefined;
+        const a = deg === 0 ? (arithmeticOverflow(dctx, e) ?? (dataRole ? infiniteData(ctx, aff, e, covered) : undefined)) : deg <= 2 ? arithmeticOverflow(withUnitVariables(dctx), e, COEFFICIENT_LIMIT, (x) => aff.of(x).deg > 0) : undefined;
         if (a) {
           if ((e.kind === "Number" && e.text === "inf") || e.kind === "Name" || e.kind === "Index")
             ctx.report({

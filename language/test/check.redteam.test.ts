@@ -44,6 +44,8 @@ const REJECTED: readonly Case[] = [
   { name: "an infinite slack penalty", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear inf") },
   { name: "an infinite dynamics coefficient", code: "MPC4025", source: spec("", "u'*u + x'*x").replace("x+ = x + u", "x+ = x + inf*u") },
   { name: "overflow in a nonlinear MPC's weight", code: "MPC4025", source: nlp("  learnable a = 1 in [0, 1e300]", "u'*u + (a*1e300)*x'*x") },
+  // (red team: exp(a) is finite up to 709.78, but the Hessian 2 exp(a) of the SQP's QP was not)
+  { name: "a nonlinear MPC's quadratic weight whose Hessian overflows", code: "MPC4025", source: nlp("  learnable a = 1 in [0, 709.7]", "u'*u + exp(a)*x'*x") },
   // 2. an index evaluated per stage must be an integer inside the target at every stage the
   //    statement applies at (the compiler failed with MPC4602 "index 3 is out of range 0..2")
   { name: "w[k] with w shorter than the horizon", code: "MPC3005", source: spec("  const w[3] = [1, 1, 1]", "u'*u + w[k]*x'*x") },

@@ -17,7 +17,7 @@ import { assembleArray, evalExpr, isListOfRows } from "./const_eval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { declaredInterval, hullOf, intervalOf, isIntegerValued, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
+import { declaredInterval, hullOf, intervalOf, isIntegerValued, RUNTIME_LIMIT, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
 import type { Constraint, ControllerBlock, IndexExpr } from "../ast.js";
 import type { Sym } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
@@ -444,10 +444,18 @@ function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: reado
           if (v) {
             // (a NaN constant is undefined, reported where it is defined: MPC4021)
             const wrong = (x: number): boolean => (x === Infinity && role !== "rhs") || (x === -Infinity && role !== "lhs");
-            const i = v.data.findIndex(wrong);
             // (two constant sides are the ordering's: MPC4007, consistency.ts)
-            if (i < 0 || evalExpr(ctx, other)) continue;
-            reportWrongSide(ctx, c, s, role, v, i);
+            if (evalExpr(ctx, other)) continue;
+            const i = v.data.findIndex(wrong);
+            if (i >= 0) {
+              reportWrongSide(ctx, c, s, role, v, i);
+              continue;
+            }
+            // a finite bound of magnitude >= 1e20 is infinite in the QP (its format's INFTY): on the
+            // wrong side (`x[0] >= 1e25`) every solve was refused (invalid_input); on the other
+            // side (`x[0] <= 1e25`) it is no bound, as the runtime refuses states that large anyway
+            const big = v.data.findIndex((x) => Number.isFinite(x) && ((x >= RUNTIME_LIMIT && role !== "rhs") || (x <= -RUNTIME_LIMIT && role !== "lhs")));
+            if (big >= 0) reportWrongSide(ctx, c, s, role, v, big);
             continue;
           }
           // an infinite constant inside an expression of a side, linear and nonlinear alike
@@ -481,7 +489,14 @@ function reportWrongSide(ctx: Ctx, c: Constraint, s: Expr, role: "lhs" | "rhs" |
   const x = v.data[i];
   const many = v.data.length > 1;
   const entry = !many ? "" : v.rows === 1 || v.cols === 1 ? `entry [${i}] is ${fmt(x)}: ` : `entry [${Math.floor(i / v.cols)}, ${i % v.cols}] is ${fmt(x)}: `;
-  const what = role === "eq" ? "an equality with an infinite value" : role === "lhs" ? "a lower bound of +inf" : "an upper bound of -inf";
+  const huge = Number.isFinite(x);
+  const what = huge
+    ? `${role === "eq" ? "an equality with" : role === "lhs" ? "a lower bound of" : "an upper bound of"} ${fmt(x)}, which the QP reads as ${x > 0 ? "+inf" : "-inf"} (its magnitude is 1e20 or more)`
+    : role === "eq"
+      ? "an equality with an infinite value"
+      : role === "lhs"
+        ? "a lower bound of +inf"
+        : "an upper bound of -inf";
   // the literal `-inf` as an upper bound (or `inf` as a lower one): its sign flipped means no bound
   const lit = role === "eq" ? undefined : infLiteral(ctx, s);
   const flipped = lit === undefined ? undefined : lit > 0 ? "-inf" : "inf";
@@ -496,9 +511,11 @@ function reportWrongSide(ctx: Ctx, c: Constraint, s: Expr, role: "lhs" | "rhs" |
     related: [{ span: c.span, label: "in this constraint" }],
     notes: [
       "`inf` as an upper bound (`e <= inf`) or `-inf` as a lower one (`-inf <= e`) is no bound; bounded by -inf from above, by +inf from below or equal to an infinite value, the constraint holds for no finite value, and every QP would be infeasible",
+      ...(huge ? ["the QP format reads a bound of magnitude 1e20 or more as infinite, and the runtime refuses states, inputs and parameters that large"] : []),
     ],
-    help:
-      role === "eq"
+    help: huge
+      ? "use a bound of magnitude below 1e20 (rescale the variable: other units), or remove the constraint"
+      : role === "eq"
         ? "use a finite value; an infinite bound means no bound only in an inequality: `inf` as an upper bound, `-inf` as a lower one"
         : "an infinite bound means no bound: write `inf` as an upper bound and `-inf` as a lower one, or use a finite bound",
     edits: flipped ? [{ span: s.span, newText: flipped, title: `write \`${flipped}\` (no ${role === "lhs" ? "lower" : "upper"} bound)` }] : undefined,

@@ -243,11 +243,15 @@ function arithmeticOverflow(ctx: Ctx, e: Expr, limit = Infinity, judged: (x: Exp
     operands = [e.args[0].value, e.args[1].value];
     what = "`quad`";
   } else return undefined;
-  const within = (m: IMat | undefined): boolean => m !== undefined && m.lo.every((v) => Math.abs(v) <= limit) && m.hi.every((v) => Math.abs(v) <= limit);
   // (an operand beyond the limit that is judged itself was reported there: a constant one is not)
-  if (!operands.every((x) => finiteI(intervalOf(ctx, x)) && (!judged(x) || within(intervalOf(ctx, x))))) return undefined;
+  for (const x of operands) {
+    const m = magnitude(intervalOf(ctx, x));
+    if (m === Infinity || (m > limit && judged(x))) return undefined;
+  }
   const r = intervalOf(ctx, e);
-  if (!r || (finiteI(r) && within(r))) return undefined;
+  if (!r) return undefined;
+  const mr = magnitude(r);
+  if (mr < Infinity && mr <= limit) return undefined;
   let always = false;
   for (let i = 0; i < r.lo.length; i++) if (r.lo[i] === Infinity || r.hi[i] === -Infinity || r.lo[i] > limit || r.hi[i] < -limit) always = true;
   const h = hullOf(ctx, e) ?? [-Infinity, Infinity];
@@ -255,6 +259,20 @@ function arithmeticOverflow(ctx: Ctx, e: Expr, limit = Infinity, judged: (x: Exp
     ? `its QP coefficients exceed ${fmt(limit)}: the compiler doubles a quadratic coefficient and adds the terms on one variable, and the sums must stay below the largest double (about 1.8e308)`
     : `its operands are finite, but their ${what} exceeds the largest double (about 1.8e308)`;
   return { always, arg: e, range: h, why };
+}
+
+/** The largest |bound| of an interval (Infinity when an entry is unbounded, or no interval). No allocation. */
+function magnitude(m: IMat | undefined): number {
+  if (m === undefined) return Infinity;
+  let a = 0;
+  for (let i = 0; i < m.lo.length; i++) {
+    const l = Math.abs(m.lo[i]);
+    const h = Math.abs(m.hi[i]);
+    if (!(l < Infinity) || !(h < Infinity)) return Infinity; // (NaN too)
+    if (l > a) a = l;
+    if (h > a) a = h;
+  }
+  return a;
 }
 
 /**

@@ -71,7 +71,7 @@ function directLets(ctx: Ctx, e: Expr, out: Set<Sym>): Set<Sym> {
 }
 
 /** Per run: the stages each `let` of a controller is evaluated at (absent: used nowhere). */
-const letStageMemo = new WeakMap<Ctx, Map<Sym, [number, number]>>();
+const letStageMemo = new WeakMap<object, Map<Sym, [number, number]>>();
 
 /**
  * The stages a `let` is evaluated at: the hull of the stage ranges of the statements that use it,
@@ -81,10 +81,11 @@ const letStageMemo = new WeakMap<Ctx, Map<Sym, [number, number]>>();
  * inside 0..N).
  */
 function letStages(ctx: Ctx, sym: Sym): [number, number] | undefined {
-  let memo = letStageMemo.get(ctx);
+  // (keyed by the run's roots, which every view of the run shares: computed once per run)
+  let memo = letStageMemo.get(ctx.roots);
   if (!memo) {
     memo = new Map();
-    letStageMemo.set(ctx, memo);
+    letStageMemo.set(ctx.roots, memo);
     const join = (s: Sym, r: readonly [number, number]): boolean => {
       const old = memo!.get(s);
       if (old && old[0] <= r[0] && old[1] >= r[1]) return false;
@@ -119,6 +120,19 @@ function letStages(ctx: Ctx, sym: Sym): [number, number] | undefined {
  * undefined outside a controller or without a horizon.
  */
 export function stagesOf(ctx: Ctx, root: StageSite): [number, number] | undefined {
+  // (asked for every judgement of a statement: memoised per root, which belongs to one run)
+  // (a constraint's or cost term's stages are its statement's, whatever the site object)
+  const key: object = root.stmt?.kind === "Constraint" || root.stmt?.kind === "CostTerm" ? root.stmt : root;
+  const memo = stagesMemo.get(key);
+  if (memo !== undefined) return memo ?? undefined;
+  const r = computeStages(ctx, root);
+  stagesMemo.set(key, r ?? null);
+  return r;
+}
+
+const stagesMemo = new WeakMap<object, [number, number] | null>();
+
+function computeStages(ctx: Ctx, root: StageSite): [number, number] | undefined {
   if (root.block.kind !== "controller") return undefined;
   const n = horizonOf(ctx, root.block.name);
   if (n === undefined || n < 1) return undefined;

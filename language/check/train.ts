@@ -7,7 +7,7 @@ import type { Expr, Setting, TrainBlock } from "../ast.js";
 import type { DiagnosticCode, Span } from "../diagnostics.js";
 import { Ctx, Sym } from "./context.js";
 import { evalExpr } from "./const_eval.js";
-import { declaredInterval } from "./interval.js";
+import { declaredInterval, RUNTIME_LIMIT } from "./interval.js";
 import { mostSimilar } from "./similar.js";
 import { symShape } from "./shapes.js";
 
@@ -369,10 +369,13 @@ export function checkTrain(ctx: Ctx): void {
     }
     if (algorithm === "bayesopt") {
       for (const sym of learnablesOf(ctx, item.controller.name)) {
+        // (a bound of magnitude 1e20 or more is none: no admissible parameter reaches it, and
+        // Bayesian optimization would search a box around the initial value instead)
         const box = declaredInterval(ctx, sym);
-        if (box && box.lo.every(Number.isFinite) && box.hi.every(Number.isFinite)) continue;
+        const bounded = (v: number): boolean => Math.abs(v) < RUNTIME_LIMIT;
+        if (box && box.lo.every(bounded) && box.hi.every(bounded)) continue;
         err(ctx, "MPC5007", `bayesopt needs finite bounds on \`${sym.name}\``, sym.nameSpan ?? item.keywordSpan, {
-          label: "unbounded learnable",
+          label: box && box.lo.every(Number.isFinite) && box.hi.every(Number.isFinite) ? "a bound of magnitude 1e20 or more (no parameter is that large)" : "unbounded learnable",
           related: algorithmSetting ? [{ span: algorithmSetting.span, label: "bayesopt searches a bounded box" }] : undefined,
           help: `declare \`learnable ${sym.name}... in [lb, ub]\` with finite numbers`,
         });

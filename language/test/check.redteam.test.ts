@@ -145,3 +145,14 @@ describe("red team: w[k + c] in a stage cost is accepted exactly when it stays i
     );
   });
 });
+
+describe("red team: Bayesian optimization's box (parameters stay below 1e20 in magnitude)", () => {
+  it("a bound of 1e308 is no bound for bayesopt (MPC5007); 1e19 is one", async () => {
+    const { readFileSync } = await import("node:fs");
+    const src = readFileSync(new URL("./fixtures/check/mpc5007_bayesopt_bounds.mpcrl", import.meta.url), "utf8");
+    expect(src).toContain("learnable q = 1 in [0, inf]");
+    const at = (ub: string) => errors(src.replace("learnable q = 1 in [0, inf]", `learnable q = 1 in [0, ${ub}]`)).map((d) => [d.code, d.label]);
+    expect(at("1e308")).toEqual([["MPC5007", "a bound of magnitude 1e20 or more (no parameter is that large)"]]);
+    expect(at("1e19")).toEqual([]);
+  });
+});

@@ -354,12 +354,37 @@ function missingPenalty(ctx: Ctx, c: Constraint): void {
 function freeEntries(view: Ctx, aff: Affinity, e: Expr): boolean[] | undefined {
   const deg = aff.of(e).deg;
   if (deg === 0) return undefined;
-  if (deg > 1) return [];
+  if (deg > 1 || everyEntryVaries(view, aff, e)) return [];
   const zero = intervalOf(withZeroVariables(view), e);
   const unit = intervalOf(withUnitVariables(view), e);
   if (!zero || !unit || zero.lo.length !== unit.lo.length) return [];
   const finite = (a: IMat, i: number): boolean => Number.isFinite(a.lo[i]) && Number.isFinite(a.hi[i]);
   return zero.lo.map((_, i) => finite(zero, i) && finite(unit, i) && zero.lo[i] === unit.lo[i] && zero.hi[i] === unit.hi[i]);
+}
+
+/**
+ * Whether every entry of `e` surely involves a state or input, read off its form (no intervals: most
+ * constraint sides): a state or input itself, an entry of one, its transpose or negation, or one
+ * of those plus or minus something free of them (no cancellation is possible then).
+ */
+function everyEntryVaries(view: Ctx, aff: Affinity, e: Expr): boolean {
+  switch (e.kind) {
+    case "Name":
+      return view.resolution.get(e.id)?.isDecisionVar === true;
+    case "Index":
+      return e.target.kind === "Name" && view.resolution.get(e.target.id)?.isDecisionVar === true;
+    case "Paren":
+      return everyEntryVaries(view, aff, e.inner);
+    case "Unary":
+      return e.op === "-" && everyEntryVaries(view, aff, e.operand);
+    case "Transpose":
+      return everyEntryVaries(view, aff, e.operand);
+    case "Binary":
+      if (e.op !== "+" && e.op !== "-") return false;
+      return (aff.of(e.right).deg === 0 && everyEntryVaries(view, aff, e.left)) || (aff.of(e.left).deg === 0 && everyEntryVaries(view, aff, e.right));
+    default:
+      return false;
+  }
 }
 
 /**

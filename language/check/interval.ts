@@ -268,11 +268,16 @@ const unitViews = new WeakMap<Ctx, Ctx>();
  * controller evaluates when it expands a power of them into QP coefficients (domain.ts, MPC4025).
  */
 export function withUnitVariables(ctx: Ctx): Ctx {
-  let v = unitViews.get(ctx);
+  return variableView(ctx, unitContexts, unitViews);
+}
+
+/** The view of `ctx` marked in `marks` (one per run and kind, cached in `views`): its own interval memo. */
+function variableView(ctx: Ctx, marks: WeakSet<Ctx>, views: WeakMap<Ctx, Ctx>): Ctx {
+  let v = views.get(ctx);
   if (!v) {
     v = Object.create(ctx) as Ctx;
-    unitContexts.add(v);
-    unitViews.set(ctx, v);
+    marks.add(v);
+    views.set(ctx, v);
   }
   return v;
 }
@@ -289,13 +294,7 @@ const zeroViews = new WeakMap<Ctx, Ctx>();
  * equal intervals on both views mean every coefficient is 0 (consistency.ts, MPC4016).
  */
 export function withZeroVariables(ctx: Ctx): Ctx {
-  let v = zeroViews.get(ctx);
-  if (!v) {
-    v = Object.create(ctx) as Ctx;
-    zeroContexts.add(v);
-    zeroViews.set(ctx, v);
-  }
-  return v;
+  return variableView(ctx, zeroContexts, zeroViews);
 }
 
 /** Views of a checker run in which the stage index ranges over a sub-range of 0..N (`withStageRange`). */

@@ -3,21 +3,14 @@
 // failed solve is a status; a refused call leaves the controller (and plant) as it was, so the
 // next valid call gives a fresh controller's answer; no NaN is ever returned as an action.
 
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileToModule, type CompiledModule, type NlpModule } from "../../compiler/index.js";
+import type { CompiledModule, NlpModule } from "../../compiler/index.js";
 import { MpcController } from "../mpc/controller.js";
+import { loadExample } from "./load_example.js";
 import { tinyTemplate } from "../mpc/test/tiny.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-function load(path: string): CompiledModule | NlpModule {
-  const r = compileToModule(readFileSync(root + path, "utf8"), { fileName: path });
-  const m = r.module ?? r.nlpModule;
-  if (m === undefined) throw new Error(`${path} did not compile`);
-  return m;
-}
+const load = loadExample;
 function qp(path: string): CompiledModule {
   const m = load(path);
   if (m.kind !== "qp") throw new Error(`${path} is not a linear MPC`);

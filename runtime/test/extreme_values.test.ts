@@ -2,20 +2,13 @@
 // bounded number of working sets and iterations (counted by the controller's statistics, never
 // timed) with a status and a message; runtime values of magnitude >= 1e20 are refused naming them.
 
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { compileToModule, type CompiledModule, type NlpModule } from "../../compiler/index.js";
+import type { CompiledModule, NlpModule } from "../../compiler/index.js";
 import { MpcController } from "../mpc/controller.js";
+import { loadExample } from "./load_example.js";
 import { NonlinearMpc } from "../nmpc/learnable.js";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-function load(path: string): CompiledModule | NlpModule {
-  const r = compileToModule(readFileSync(root + path, "utf8"), { fileName: path });
-  const m = r.module ?? r.nlpModule;
-  if (m === undefined) throw new Error(`${path} did not compile`);
-  return m;
-}
+const load = loadExample;
 const gz = load("examples/gros_zanon/linear_mpc.mpcrl") as CompiledModule;
 const tracking = load("examples/rate_tracking/rate_tracking.mpcrl") as CompiledModule;
 const cstr = load("examples/cstr/cstr.mpcrl") as NlpModule;

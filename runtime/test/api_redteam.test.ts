@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CompiledModule, NlpModule } from "../../compiler/index.js";
 import { MpcController } from "../mpc/controller.js";
-import { loadExample } from "./load_example.js";
+import { ENTRY_POINTS, loadExample } from "./load_example.js";
 import { tinyTemplate } from "../mpc/test/tiny.js";
 
 const load = loadExample;
@@ -238,14 +238,7 @@ describe("any garbage state: a typed error or a status with a finite action; the
 describe("huge states: a status that says what happened (finding: a state of 1e300 was called non_convex)", () => {
   // P and A do not depend on the state: the QP is as convex at 1e300 as at 0. The QP format reads a
   // bound of magnitude >= 1e20 as infinite, and x_0 is pinned by l = u = state.
-  const calls: [string, (c: ReturnType<CompiledModule["createController"]>, s: number[]) => { status: string; message?: string }][] = [
-    ["act", (c, s) => c.act(s)],
-    ["value", (c, s) => c.value(s)],
-    ["qvalue", (c, s) => c.qvalue(s, [0.1])],
-    ["gradValue", (c, s) => c.gradValue(s)],
-    ["gradQvalue", (c, s) => c.gradQvalue(s, [0.1])],
-    ["policySensitivity", (c, s) => c.policySensitivity(s)],
-  ];
+  const calls = ENTRY_POINTS;
   for (const [name, call] of calls) {
     it(`${name}: a state entry of magnitude >= 1e20 is invalid_input naming it; the next call is a fresh controller's`, () => {
       const c = gz.createController({ firstInputBounds: "removed" });

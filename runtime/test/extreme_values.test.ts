@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledModule, NlpModule } from "../../compiler/index.js";
 import { MpcController } from "../mpc/controller.js";
-import { loadExample } from "./load_example.js";
+import { ENTRY_POINTS, loadExample } from "./load_example.js";
 import { NonlinearMpc } from "../nmpc/learnable.js";
 
 const load = loadExample;
@@ -21,15 +21,7 @@ const CROSSOVER_SETS = 100;
 const IPM_FACTORIZATIONS = 50;
 const ADMM_ITERATIONS = 2 * 20000;
 
-type Any = { status: string; message?: string; iterations?: number };
-const calls: [string, (c: MpcController, s: number[]) => Any][] = [
-  ["act", (c, s) => c.act(s)],
-  ["value", (c, s) => c.value(s)],
-  ["qvalue", (c, s) => c.qvalue(s, [0.1])],
-  ["gradValue", (c, s) => c.gradValue(s)],
-  ["gradQvalue", (c, s) => c.gradQvalue(s, [0.1])],
-  ["policySensitivity", (c, s) => c.policySensitivity(s)],
-];
+const calls = ENTRY_POINTS;
 const EXTREME = [[1e9, 0.1], [1e10, 0], [1e11, 0], [1e12, 0], [-1e12, 0.3], [1e13, 0.1], [1e14, 0], [0, 1e10], [3e13, -1e13]];
 
 describe("states of 1e9 to 1e14 (finding: three walks of 100 inconsistent working sets each before solved_inaccurate)", () => {

@@ -14,3 +14,17 @@ export function loadExample(path: string): CompiledModule | NlpModule {
   if (m === undefined) throw new Error(`${path} did not compile`);
   return m;
 }
+
+/** A compiled linear controller, as an app gets it. */
+export type LinearController = ReturnType<CompiledModule["createController"]>;
+
+/** The six entry points of a linear controller that take a state (Q's first input 0.1), for the
+ *  red-team tests that call each of them the same way. */
+export const ENTRY_POINTS: readonly [string, (c: LinearController, s: number[]) => { status: string; message?: string; iterations?: number }][] = [
+  ["act", (c, s) => c.act(s)],
+  ["value", (c, s) => c.value(s)],
+  ["qvalue", (c, s) => c.qvalue(s, [0.1])],
+  ["gradValue", (c, s) => c.gradValue(s)],
+  ["gradQvalue", (c, s) => c.gradQvalue(s, [0.1])],
+  ["policySensitivity", (c, s) => c.policySensitivity(s)],
+];

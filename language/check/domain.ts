@@ -447,7 +447,7 @@ function infLiteral(ctx: Ctx, e: Expr): 1 | -1 | undefined {
  * linear MPC has no row there, the nonlinear one the row's absent marker), on the wrong side MPC4026.
  * (A nonlinear MPC was MPC4025 here, since its row count then differed between stages.)
  */
-function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: readonly Diagnostic[], nl: boolean): void {
+function checkInfiniteRows(ctx: Ctx, aff: Affinity, block: ControllerBlock, errorsBefore: readonly Diagnostic[], nl: boolean): void {
   for (const it of block.items) {
     if (it.kind !== "SubjectTo") continue;
     for (const c of it.constraints) {
@@ -476,6 +476,10 @@ function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: reado
             if (big >= 0) reportWrongSide(ctx, c, s, role, v, big);
             continue;
           }
+          // a bound that depends on learnables, runtime values or the stage (not on states or
+          // inputs) and may reach magnitude 1e20 on the wrong side (`x[0] >= 1e10*b`): the QP reads
+          // it as infinite there, and the solve is refused (as a constant one, MPC4026)
+          if (aff.of(s).deg === 0 && aff.of(other).deg > 0 && maybeHugeBound(ctx, block, c, s, role)) continue;
           // an infinite constant inside an expression of a side, linear and nonlinear alike
           const inner = infiniteInArithmetic(ctx, s, new Set());
           if (inner) {
@@ -500,6 +504,41 @@ function checkInfiniteRows(ctx: Ctx, block: ControllerBlock, errorsBefore: reado
       }
     }
   }
+}
+
+/**
+ * MPC4026 for a side `s` free of states and inputs but not constant: whether, over the admissible
+ * values at the constraint's stages, an entry may reach magnitude 1e20 (finite) on the wrong side
+ * (reported). An infinite hull is another rule's (a per-stage `inf`: the lowerings, MPC4026).
+ */
+function maybeHugeBound(ctx: Ctx, block: ControllerBlock, c: Constraint, s: Expr, role: "lhs" | "rhs" | "eq"): boolean {
+  const scope = ctx.blocks.find((b) => b.node === block);
+  const stages = scope ? stagesOf(ctx, { block: scope, role: "constraint", stmt: c }) : undefined;
+  const view = stages ? withStageRange(ctx, stages[0], stages[1]) : ctx;
+  const iv = intervalOf(view, s);
+  if (!iv) return false;
+  for (let i = 0; i < iv.lo.length; i++) {
+    const [lo, hi] = [iv.lo[i], iv.hi[i]];
+    // (strictly beyond: an unbounded learnable alone ranges up to the limit, which it never reaches)
+    const up = role !== "rhs" && hi > RUNTIME_LIMIT && hi < Infinity;
+    const down = role !== "lhs" && lo < -RUNTIME_LIMIT && lo > -Infinity;
+    if (!up && !down) continue;
+    const x = up ? hi : lo;
+    const last = c.operands[c.operands.length - 1];
+    const relation = c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
+    ctx.report({
+      severity: "error",
+      code: "MPC4026",
+      message: `this bound may be infinite on the wrong side: \`${relation}\` cannot hold where it reaches ${fmt(x)}`,
+      span: s.span,
+      label: `${iv.lo.length > 1 ? `entry ${i} ` : ""}ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: ${up ? "a lower" : "an upper"} bound of magnitude 1e20 or more is ${up ? "+inf" : "-inf"} in the QP`,
+      related: [{ span: c.span, label: "in this constraint" }],
+      notes: ["the QP format reads a bound of magnitude 1e20 or more as infinite: bounded by +inf from below (or -inf from above) the constraint holds for no value, and the solve is refused (status invalid_input)"],
+      help: "bound the learnables or runtime values the bound uses so that it stays below 1e20 in magnitude, or rescale the variable",
+    });
+    return true;
+  }
+  return false;
 }
 
 /** MPC4026: the constant side `s` of constraint `c` has entry `i` infinite on the wrong side. */
@@ -772,7 +811,7 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
       });
     }
   }
-  for (const item of ctx.program.items) if (item.kind === "Controller") checkInfiniteRows(ctx, item, errorsBefore, nonlinearSolver(item) !== undefined);
+  for (const item of ctx.program.items) if (item.kind === "Controller") checkInfiniteRows(ctx, aff, item, errorsBefore, nonlinearSolver(item) !== undefined);
 }
 
 function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "error" | "warning", onVars = false): void {

@@ -41,6 +41,8 @@ const REJECTED: readonly Case[] = [
   // the QP reads a bound of magnitude >= 1e20 as infinite: every solve was refused (invalid_input)
   { name: "a lower bound of 1e25", code: "MPC4026", source: spec("", "u'*u + x'*x", "x >= 1e25") },
   { name: "an equality with -1e21", code: "MPC4026", source: spec("", "u'*u + x'*x", "x == -1e21") },
+  // ... and so is a lower bound that may reach it over the admissible parameters (|b| < 1e20)
+  { name: "a lower bound 1e10*b with b unbounded", code: "MPC4026", source: spec("  learnable b = 0", "u'*u + x'*x", "x >= 1e10*b") },
   { name: "quad with an overflowing weight", code: "MPC4025", source: spec("  runtime r = 0 in [-1e10, 1e10]", "u'*u + quad(x - r, [[1e290]])") },
   { name: "an overflowing bound", code: "MPC4025", source: spec("", "u'*u + x'*x", "x <= 1e200*1e200") },
   { name: "an infinite weight", code: "MPC4025", source: spec("", "u'*u + inf*x'*x") },
@@ -75,6 +77,8 @@ const ACCEPTED: readonly { name: string; source: string }[] = [
   { name: "an unbounded learnable (below 1e20 at run time: its products stay finite)", source: spec("  learnable a = 1", "u'*u + x'*x + (a*1e200)*u[0]") },
   // (red team: at Q = 1e308 in [0, inf] the compiled P = 2 Q was infinite; the runtime refuses it now)
   { name: "an upper bound of 1e25 (no bound)", source: spec("", "u'*u + x'*x", "x <= 1e25") },
+  { name: "a lower bound b with b unbounded (below 1e20 at run time)", source: spec("  learnable b = 0", "u'*u + x'*x", "x >= b") },
+  { name: "a lower bound 1e10*b with b in [-1, 1]", source: spec("  learnable b = 0 in [-1, 1]", "u'*u + x'*x", "x >= 1e10*b") },
   { name: "a weight learnable in [0, inf]", source: spec("  learnable diag Q[1] = 1 in [0, inf]", "u'*u + quad(x, Q)") },
   { name: "a weight learnable in [0, 1e308]", source: spec("  learnable a = 1 in [0, 1e308]", "u'*u + a*x'*x") },
   { name: "w[k] with one entry per stage of a stage cost (k = 0..N-1)", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + w[k]*x'*x") },

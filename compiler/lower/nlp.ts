@@ -470,6 +470,13 @@ export class NlpLowering extends ControllerLowering {
         isEquality.push(false);
       }
     }
+    // a row whose terms cancel (`x - x >= 1`: the pool folds x - x to 0) involves no decision
+    // variable: the linear lowering's MPC4601, inside `check` (it was accepted, and every solve was
+    // infeasible or the row had no effect); the absent marker (-inf) is constant on purpose
+    for (const node of raw) {
+      const v = pool.constValue(node);
+      if (v !== undefined && node !== ninf) throw new LowerError(`this constraint does not involve any decision variable at stage ${k}`, c.span, CompilerCodes.unsupported);
+    }
     if (!c.soft) return raw.map((node, j) => ({ node, weightL1: 0, weightL2: 0, equality: isEquality[j] }));
     if (c.penalty === undefined || (c.penalty.linear === undefined && c.penalty.quadratic === undefined)) {
       throw new LowerError("a soft constraint needs a penalty", c.span, CompilerCodes.missing, "add `penalty linear w` and/or `penalty quadratic w`");

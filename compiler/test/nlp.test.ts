@@ -586,3 +586,24 @@ describe("the do-mpc CSTR (examples/cstr/cstr.mpcrl)", () => {
     expect(ep.cost).toBeCloseTo(cost, 10);
   });
 });
+
+describe("a nonlinear constraint whose terms cancel (red team: `x - x >= 1` was accepted, every solve infeasible)", () => {
+  const src = (c: string): string => `controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+  horizon 3
+  solver sqp
+  dynamics x+ = x + 0.1*sin(x) + u
+  minimize stage sumsq(x) + u'*u
+  subject to
+    ${c}
+}
+`;
+  it("is MPC4601 inside check, as in a linear controller; a row with a variable left is accepted", () => {
+    for (const c of ["x - x >= 1", "sin(x[0]) - sin(x[0]) <= 1", "soft x - x >= 1 penalty linear 1"]) {
+      const errs = verify(src(c)).diagnostics.filter((d) => d.severity === "error");
+      expect(errs.map((d) => [d.code, d.message]), c).toEqual([["MPC4601", "this constraint does not involve any decision variable at stage 1"]]);
+    }
+    expect(verify(src("x - 0.5*x >= -1")).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+});

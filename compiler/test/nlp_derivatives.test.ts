@@ -27,6 +27,7 @@
 // relative plus 1e-9 (a primal quantity, less accurate than the value at the same KKT residual).
 // Measured: relative errors <= 1.3e-9.
 
+import { rng } from "../../runtime/qp/test/helpers.js";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,17 +51,6 @@ function shippedNonlinear(): string[] {
   return out;
 }
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random point of [lo, hi], with a finite stand-in where a bound is infinite. */
 function sample(r: () => number, lo: number, hi: number): number {

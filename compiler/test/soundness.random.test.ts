@@ -5,6 +5,7 @@
 // every row, the linear slack penalties are nonnegative and every entry is a number. Fixed seed
 // (fast-check prints it on failure).
 
+import { rng as mulberry32 } from "../../runtime/qp/test/helpers.js";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -55,16 +56,6 @@ function draw(rand: () => number, lo: number, hi: number, center: number): numbe
   return r < 0.3 ? l : r < 0.6 ? h : l + (h - l) * rand();
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The violations of the QP data at one draw (empty: sound). */
 function violations(t: QpTemplate, d: Float64Array): string[] {

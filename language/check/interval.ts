@@ -11,6 +11,7 @@
 // - results are memoised per node (a let's value is one node), so the cost is linear in the size of
 //   the expression DAG (a chain of lets is not re-evaluated once per use).
 
+import { INFTY } from "../../runtime/qp/settings.js";
 import { children, type Expr } from "../ast.js";
 import { Ctx, Sym, tooBig, type Mat } from "./context.js";
 import { assembleArray, evalExpr, horizonOf, isListOfRows } from "./const_eval.js";
@@ -245,7 +246,7 @@ function symRange(ctx: Ctx, sym: Sym, admissible: boolean): IMat | undefined {
  * [0, inf]`, or none) ranges over [-1e20, 1e20] in the intervals: without it, a weight in [0, inf]
  * proved nothing, and at 1e308 the compiled P = 2 Q overflowed (act: non_convex, V = NaN).
  */
-export const RUNTIME_LIMIT = 1e20;
+export const RUNTIME_LIMIT = INFTY;
 
 /** A learnable's box inside +-RUNTIME_LIMIT (the value ranges of the intervals; paramBox stays the declared box). */
 function clippedBox(box: { lo: number[]; hi: number[] } | undefined): { lo: number[]; hi: number[] } | undefined {

@@ -2,6 +2,7 @@
 // QPs with a known exact solution, and an independent reference solver for perturbed problems
 // (dense, with a certificate of optimality) used for central finite differences.
 
+import { rng as mulberry32 } from "./helpers.js";
 import { readFileSync } from "node:fs";
 import type { Csc } from "../../sparse/csc.js";
 import { qpFromJson, type QpFile } from "../io.js";
@@ -121,17 +122,8 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-8)
   return num / den;
 }
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform [0, 1) generator (mulberry32): helpers.ts `rng`. */
+export { mulberry32 };
 
 export function randomDirection(p: QpProblem, rand: () => number, parts: Partial<Record<keyof Direction, boolean>>): Direction {
   const d = zeroDirection(p);

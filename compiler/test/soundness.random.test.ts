@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { check } from "../../language/index.js";
 import { declaredBox } from "../../language/check/index.js";
 import { cholesky } from "../../language/check/matrix.js";
-import { ACCEPTED, REJECTED } from "../../language/test/soundness.specs.js";
+import { ACCEPTED, REJECTED, spec } from "../../language/test/soundness.specs.js";
 import { dataLayout, type QpTemplate } from "../../runtime/mpc/template.js";
 import { compileToModule, lowerChecked } from "../index.js";
 import { dense, minEigenvalue } from "../../runtime/linalg/dense.js";
@@ -118,6 +118,24 @@ describe("the numeric check has teeth: specs the checker now rejects violate it 
     const c = REJECTED.find((x) => x.name === name)!;
     it(`${c.code}: ${name}`, () => {
       expect(findViolation(c.source, 200).length).toBeGreaterThan(0);
+    });
+  }
+});
+
+// (red team 2: specs check accepted, now MPC4025; see language/test/check.redteam.test.ts)
+describe("the numeric check has teeth: red team 2's penalties and discretizations violate it at some draw", () => {
+  const soft = (penalty: string, decls = ""): string => spec(decls, "u'*u + x'*x", `soft x <= 1 penalty ${penalty}`);
+  const continuous = (decls: string, rhs: string): string => spec(decls, "u'*u + x'*x").replace("x+ = x + u", `der(x) = ${rhs}`);
+  const cases: [string, string][] = [
+    ["a quadratic penalty of 1e308", soft("quadratic 1e308")],
+    ["a penalty 1e290*w with w in [0, 1e20]", soft("quadratic 1e290*w", "  learnable w = 1 in [0, 1e20]")],
+    ["euler with a timestep of 1e300", continuous("  timestep 1e300\n  learnable a = 1 in [-1e10, 1e10]", "a*x + u using euler")],
+    ["rk4 with a timestep of 1e100", continuous("  timestep 1e100\n  learnable b = 1 in [-1e10, 1e10]", "-x + b*u using rk4")],
+  ];
+  for (const [name, source] of cases) {
+    it(name, () => {
+      expect(check(source).diagnostics.map((d) => d.code)).toContain("MPC4025");
+      expect(findViolation(source, 200).length).toBeGreaterThan(0);
     });
   }
 });

@@ -18,7 +18,7 @@ import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
 import { declaredInterval, hullOf, intervalOf, isIntegerValued, RUNTIME_LIMIT, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
-import type { Constraint, ControllerBlock, IndexExpr } from "../ast.js";
+import type { Constraint, ControllerBlock, Dynamics, IndexExpr } from "../ast.js";
 import type { Sym } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
 import { stageView, stagesOf } from "./stages.js";
@@ -675,6 +675,13 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
           else reportCoefficientOverflow(ctx, e, a);
           continue;
         }
+        // a slack penalty is a QP coefficient like a weight (red team 2: `penalty quadratic 1e308`
+        // is finite, but the compiler stores 2*1e308 = inf in P and every solve answered non_convex;
+        // `penalty linear 1e308` broke the solvers down): below the limit of the other coefficients
+        if (root.role === "penalty" && e === root.expr && deg === 0 && penaltyOverflow(ctx, dctx, e)) continue;
+        // continuous dynamics are discretized into QP coefficients by the compiler (red team 2:
+        // `timestep 1e300` with `using euler` gave an infinite A for a = 1e10 inside its box)
+        if (!nl && root.role === "dynamics" && e === root.expr && root.stmt?.kind === "Dynamics") discretizationOverflow(ctx, dctx, root.stmt, root.block.node as ControllerBlock);
       }
       // a linear MPC expands a power of states and inputs (`(a*x[0] + b)^2`) into QP coefficients
       // (products of a, b): those are evaluated, and must stay finite for every admissible value
@@ -836,6 +843,96 @@ function reportOverflow(ctx: Ctx, e: Expr, o: NonNullable<Overflow>, severity: "
         : e.kind === "Call"
         ? `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the argument of \`exp\` stays below ${EXP_MAX}, or rescale the model (write the variable in other units, or factor a constant out: \`exp(a - c)\`)`
         : `${onVars ? "tighten the declared bounds" : "bound the learnables or runtime values it uses"} so that the power stays finite, or rescale the model (write the variable in other units)`,
+  });
+}
+
+/**
+ * MPC4025 for a slack penalty (red team 2): a penalty is a QP coefficient (a quadratic one stored
+ * twice in P, the penalties of one slack added), so it must stay below COEFFICIENT_LIMIT like a
+ * weight: `penalty quadratic 1e308` is finite but gave P = inf (every solve answered non_convex).
+ * Judged over the admissible learnables, stages and runtime values. Reported: whether it was.
+ */
+function penaltyOverflow(ctx: Ctx, dctx: Ctx, e: Expr): boolean {
+  const iv = intervalOf(dctx, e);
+  const m = magnitude(iv);
+  // (an unbounded interval is an earlier verdict's: an infinite or overflowing operand, a domain)
+  if (!iv || m === Infinity || m <= COEFFICIENT_LIMIT) return false;
+  let always = false;
+  for (let i = 0; i < iv.lo.length; i++) if (iv.lo[i] > COEFFICIENT_LIMIT || iv.hi[i] < -COEFFICIENT_LIMIT) always = true;
+  const range = hullOf(dctx, e) ?? [-Infinity, Infinity];
+  ctx.report({
+    severity: "error",
+    code: "MPC4025",
+    message: `the slack penalty \`${ctx.src(e.span)}\` ${always ? "exceeds" : "may exceed"} the largest QP coefficient (${fmt(COEFFICIENT_LIMIT)})`,
+    span: e.span,
+    label: `it ${rangeText(range)}: the compiler stores twice a quadratic penalty in P and adds the penalties of one slack, and the sums must stay below the largest double (about 1.8e308)`,
+    notes: ["a penalty of that size makes the QP data infinite or beyond double precision: every solve fails (status `non_convex` or `invalid_input`)"],
+    help: "use a smaller penalty (e.g. `penalty linear 1e4`: it only has to outweigh the cost the constraint saves), or bound the learnables or runtime values it uses",
+  });
+  return true;
+}
+
+/**
+ * MPC4025 for continuous dynamics of a linear MPC (red team 2): the compiler integrates
+ * `der(x) = f(x, u)` over each timestep h into QP coefficients (compiler/lower/controller.ts:
+ * euler x + h f; rk4 evaluates f at x + h/2 k1, x + h/2 k2, x + h k3), which may overflow although
+ * f's coefficients are finite (`timestep 1e300` with `a*x`, a in [-1e10, 1e10], gave A = -inf).
+ * A bound: with every state and input in [-1, 1], G bounds |c0| + sum |ci| of every subexpression
+ * s = c0 + sum ci vi of f (through lets); with the state replaced by an affine map whose
+ * coefficients sum to at most S >= 1 in magnitude, s's coefficients sum to at most G S. So the
+ * stages' coefficients are at most K1 = G, K2 = G (1 + h/2 K1), K3 = G (1 + h/2 K2),
+ * K4 = G (1 + h K3), and x+ = x + h/6 (K1 + 2 K2 + 2 K3 + K4) (euler: 1 + h K1), each below
+ * COEFFICIENT_LIMIT. An over-approximation (G^4 h^3 for rk4), far from any real model. `zoh` is
+ * computed by the compiler from a constant state matrix (MPC4603 when it is not finite).
+ */
+function discretizationOverflow(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: ControllerBlock): void {
+  if (dyn.form !== "continuous" || (dyn.method !== "euler" && dyn.method !== "rk4")) return;
+  const ts = block.items.find((i) => i.kind === "ScalarSetting" && i.key === "timestep");
+  const hv = ts && ts.kind === "ScalarSetting" ? evalExpr(ctx, ts.value) : undefined;
+  const h = hv?.data.length === 1 ? hv.data[0] : undefined;
+  // (a missing or invalid timestep is MPC4012)
+  if (h === undefined || !(h > 0) || !Number.isFinite(h)) return;
+  const unit = withUnitVariables(dctx);
+  let G = 1;
+  const seen = new IdSet();
+  const stack: Expr[] = [dyn.rhs];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (seen.has(e.id)) continue;
+    seen.add(e.id);
+    for (const c of children(e)) stack.push(c);
+    const sym = e.kind === "Name" ? ctx.resolution.get(e.id) : undefined;
+    if (sym?.kind === "let" && sym.decl?.kind === "Let") stack.push(sym.decl.value);
+    const iv = intervalOf(unit, e);
+    // (no interval: too large to evaluate, judged nowhere; an infinite one is an earlier verdict's)
+    if (!iv) continue;
+    const m = magnitude(iv);
+    if (m === Infinity) return;
+    G = Math.max(G, m);
+  }
+  let B: number;
+  if (dyn.method === "euler") B = Math.max(G, 1 + h * G);
+  else {
+    const k1 = G;
+    const k2 = G * (1 + (h / 2) * k1);
+    const k3 = G * (1 + (h / 2) * k2);
+    const k4 = G * (1 + h * k3);
+    const sum = k1 + 2 * k2 + 2 * k3 + k4;
+    B = Math.max(k4, sum, 1 + (h / 6) * sum);
+  }
+  if (B <= COEFFICIENT_LIMIT) return;
+  ctx.report({
+    severity: "error",
+    code: "MPC4025",
+    message: `the discretized dynamics of \`der(${dyn.target.name})\` \`using ${dyn.method}\` may overflow double precision`,
+    span: dyn.rhs.span,
+    label: `with timestep ${fmt(h)} and the coefficients of the right-hand side up to ${fmt(G)} in magnitude (each state and input in [-1, 1], over the admissible learnables and runtime values), the discretized coefficients are bounded only by ${fmt(B)}, above ${fmt(COEFFICIENT_LIMIT)}`,
+    notes: [
+      dyn.method === "euler"
+        ? "the compiler writes `x + timestep*f(x, u)` as QP coefficients: an infinite one for some admissible value makes every solve fail (status `invalid_input`)"
+        : "the compiler writes one rk4 step (up to timestep^4 times the fourth power of the state matrix) as QP coefficients: an infinite one for some admissible value makes every solve fail (status `invalid_input`)",
+    ],
+    help: "use a smaller `timestep` (or rescale time), bound the learnables or runtime values in the right-hand side, or write discrete dynamics `x+ = ...`",
   });
 }
 

@@ -66,7 +66,16 @@ const REJECTED: readonly Case[] = [
   // 4. a constant weight with a negative eigenvalue far beyond the eigenvalue solver's round-off
   //    passed as PSD under the former tolerance 1e-10 max(1, |lambda|)
   { name: "quad(x, diag([1e6, -1e-5])): indefinite", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e6, 0], [0, -1e-5]])", "", 2) },
-  { name: "quad(x, diag([1e-12, -1e-11])): indefinite at a small scale", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e-12, 0], [0, -1e-11]])", "", 2) },
+  { name: "quad(x, diag([1e-12, -1e-11])): indefinite at a small scale", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e-12, 0], [0, -1e-11]])", "", 2) },  // 5. (red team 2) a slack penalty is a QP coefficient: `penalty quadratic 1e308` is finite, but
+  //    P = 2*1e308 = inf and every solve answered non_convex; `penalty linear 1e308` broke the solvers down
+  { name: "a quadratic penalty of 1e308", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty quadratic 1e308") },
+  { name: "a linear penalty of 1e308 on a soft equality", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x == 0.5 penalty linear 1e308") },
+  { name: "a penalty 1e290*w with w in [0, 1e20]", code: "MPC4025", source: spec("  learnable w = 1 in [0, 1e20]", "u'*u + x'*x", "soft x <= 1 penalty linear 1e290*w") },
+  { name: "a quadratic penalty of 1e308 in a nonlinear MPC", code: "MPC4025", source: nlp("", "u'*u + x'*x", "soft x <= 1 penalty quadratic 1e308") },
+  // 6. (red team 2) continuous dynamics are discretized into QP coefficients: with `timestep 1e300`
+  //    `using euler` gave A = -inf at a = 1e10 (inside its box), rk4 with 1e100 at b = 1e10
+  { name: "euler with a timestep of 1e300", code: "MPC4025", source: spec("  timestep 1e300\n  learnable a = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler") },
+  { name: "rk4 with a timestep of 1e100", code: "MPC4025", source: spec("  timestep 1e100\n  learnable b = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = -x + b*u using rk4") },
 ];
 
 const ACCEPTED: readonly { name: string; source: string }[] = [
@@ -86,7 +95,10 @@ const ACCEPTED: readonly { name: string; source: string }[] = [
   { name: "w[j - 1] over 1..N", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j - 1] for j in 1..N") },
   { name: "w[k] in a nonlinear MPC", source: nlp("  const w[4] = [1, 2, 3, 4]", "u'*u + w[k]*x'*x") },
   { name: "an exactly singular PSD weight [[1, 1], [1, 1]]", source: spec("", "u'*u + quad(x, [[1, 1], [1, 1]])", "", 2) },
-  { name: "a singular PSD weight in decimals [[0.1, 0.3], [0.3, 0.9]] (round-off)", source: spec("", "u'*u + quad(x, [[0.1, 0.3], [0.3, 0.9]])", "", 2) },
+  { name: "a singular PSD weight in decimals [[0.1, 0.3], [0.3, 0.9]] (round-off)", source: spec("", "u'*u + quad(x, [[0.1, 0.3], [0.3, 0.9]])", "", 2) },  { name: "a penalty of 1e299 (below the coefficient limit)", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear 1e299 quadratic 1e299") },
+  { name: "a learnable penalty in [0, inf] (below 1e20 at run time)", source: spec("  learnable w = 1 in [0, inf]", "u'*u + x'*x", "soft x <= 1 penalty quadratic w") },
+  { name: "rk4 of a stiff model (A = -1e5, timestep 0.01) with an unbounded learnable input gain", source: spec("  timestep 0.01\n  learnable b = 1", "u'*u + x'*x").replace("x+ = x + u", "der(x) = -1e5*x + b*u using rk4") },
+  { name: "euler with a timestep of 1e10", source: spec("  timestep 1e10\n  learnable a = 0 in [-1, 1]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler") },
 ];
 
 describe("red team: specs the checker must reject", () => {
@@ -131,6 +143,27 @@ describe("red team: diagnostics", () => {
   it("an infinite penalty suggests a finite one", () => {
     const d = errors(spec("", "u'*u + x'*x", "soft x <= 1 penalty linear inf")).find((x) => x.code === "MPC4025")!;
     expect(d.help).toContain("penalty linear 1e4");
+  });
+  it("a penalty beyond the coefficient limit points at the penalty, with its value and a smaller one (red team 2)", () => {
+    const src = spec("", "u'*u + x'*x", "soft x <= 1 penalty quadratic 1e308");
+    const d = errors(src).find((x) => x.code === "MPC4025")!;
+    expect(src.slice(d.span.start, d.span.end)).toBe("1e308");
+    expect(d.message).toContain("exceeds the largest QP coefficient");
+    expect(d.label).toContain("is 1e+308");
+    expect(d.help).toContain("penalty linear 1e4");
+    // the witness: the compiler stores 2*q in P
+    expect(2 * 1e308).toBe(Infinity);
+  });
+  it("discretized dynamics that may overflow point at the right-hand side, with the timestep and the coefficients' bound (red team 2)", () => {
+    const src = spec("  timestep 1e300\n  learnable a = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler");
+    const d = errors(src).find((x) => x.code === "MPC4025")!;
+    expect(src.slice(d.span.start, d.span.end)).toBe("a*x + u");
+    expect(d.message).toBe("the discretized dynamics of `der(x)` `using euler` may overflow double precision");
+    expect(d.label).toContain("timestep 1e+300");
+    expect(d.label).toContain("up to 10000000000");
+    expect(d.help).toContain("smaller `timestep`");
+    // the witness: x + h*a*x at the box's corner a = 1e10
+    expect(1e300 * 1e10).toBe(Infinity);
   });
 });
 

@@ -16,7 +16,7 @@ import { builtinFunction } from "./builtins.js";
 import { evalExpr, nonConstantName } from "./const_eval.js";
 import { signOf, type Sign } from "./interval.js";
 import { stageView } from "./stages.js";
-import { minEigenvalue } from "./matrix.js";
+import { matmul, minEigenvalue, transpose } from "./matrix.js";
 import { declOf } from "./scope.js";
 import { symShape } from "./shapes.js";
 import { IdMap } from "./idmap.js";
@@ -498,9 +498,10 @@ export class Affinity {
     } else if (middle.length > 1) {
       const values = middle.map((m) => {
         const v = evalExpr(this.ctx, m.e);
-        return v && m.t ? transposeMat(v) : v;
+        return v && m.t ? transpose(v) : v;
       });
-      const product = values.every((v) => v) ? values.reduce((p, v) => (p ? mulMat(p, v!) : p)) : undefined;
+      // (a product of mismatched shapes is MPC3xxx from shapes.ts: no weight then)
+      const product = values.every((v) => v) ? values.reduce((p, v) => (p && p.cols === v!.rows ? matmul(p, v!) : undefined)) : undefined;
       w = product ? this.constWeight(product) : { status: "unknown", reason: "the weight is a product that is not of the form `L*L'`" };
     }
     this.weightInfo.set(e.id, w);
@@ -645,19 +646,6 @@ export class Affinity {
 function constIntOf(ctx: Ctx, e: Expr): number | undefined {
   const v = evalExpr(ctx, e);
   return v && v.data.length === 1 && Number.isInteger(v.data[0]) ? v.data[0] : undefined;
-}
-
-function transposeMat(a: { rows: number; cols: number; data: readonly number[] }) {
-  const d = new Array<number>(a.rows * a.cols);
-  for (let i = 0; i < a.rows; i++) for (let j = 0; j < a.cols; j++) d[j * a.rows + i] = a.data[i * a.cols + j];
-  return { rows: a.cols, cols: a.rows, data: d };
-}
-
-function mulMat(a: { rows: number; cols: number; data: readonly number[] }, b: { rows: number; cols: number; data: readonly number[] }) {
-  if (a.cols !== b.rows) return undefined;
-  const d = new Array<number>(a.rows * b.cols).fill(0);
-  for (let i = 0; i < a.rows; i++) for (let p = 0; p < a.cols; p++) for (let j = 0; j < b.cols; j++) d[i * b.cols + j] += a.data[i * a.cols + p] * b.data[p * b.cols + j];
-  return { rows: a.rows, cols: b.cols, data: d };
 }
 
 export const fmt = (x: number): string =>

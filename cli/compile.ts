@@ -9,7 +9,7 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { renderDiagnostics } from "../language/index.js";
 import { compile } from "../compiler/index.js";
-import { failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
 
 interface CompileCliOptions {
   output?: string;
@@ -38,7 +38,10 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
     raiseExitCode(2);
     return;
   }
+  if (opts.output !== undefined && opts.output.trim() === "") return failUsage("compile", "-o needs a file name, got ''");
   if (opts.output !== undefined && sameFile(file, opts.output)) return failUsage("compile", `-o '${opts.output}' is the spec itself: writing the module there would replace the spec; choose a .ts file`);
+  // another spec (a slip for b.ts) would be replaced by TypeScript: a module never goes to a .mpcrl file
+  if (opts.output !== undefined && /\.mpcrl$/i.test(opts.output)) return failUsage("compile", `-o '${opts.output}' is a .mpcrl spec: the module is TypeScript, so writing it there would replace that spec; choose a .ts file`);
   const result = compile(text, { fileName: basename(file), target: opts.controller });
   const color = useColor(opts.color, process.stderr);
   if (result.diagnostics.length > 0 && !opts.json) process.stderr.write(renderDiagnostics(text, result.diagnostics, file, { color }) + "\n");
@@ -54,7 +57,7 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
   try {
     writeFileSync(opts.output!, result.code);
   } catch (err) {
-    return failUsage("compile", `cannot write '${opts.output}': ${err instanceof Error ? err.message : String(err)}`);
+    return failUsage("compile", cannotWriteMessage(opts.output!, err));
   }
   if (result.nlp !== undefined) {
     // a nonlinear controller: its sizes per stage (the SQP's QPs are built at run time)

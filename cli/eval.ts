@@ -10,7 +10,6 @@ import { checkRunDir, claimRunDir, defaultRunDir, printMulti, printSummary } fro
 import { runSeeds } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
 import { availableParallelism } from "node:os";
-import { jsonToTheta } from "../runtime/run/params.js";
 import { evalEpisodesInParallel } from "./eval_parallel.js";
 import { CliError, parsePositiveInt, parseSeed, parseSeeds, prepare, type CommonFlags } from "./train_setup.js";
 
@@ -36,11 +35,13 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined) throw new CliError("use either --seed or --seeds, not both", 2);
     const setup = await prepare(specPath, flags);
-    // refused at once if it holds a run (without --force); replaced only once every input is checked
-    // (the job is built once more for that only when there is an old run to replace)
-    const replaces = checkRunDir(dir, flags.force, "eval").length > 0;
+    // refused at once if it holds a run (without --force); claimed (created, or an old run replaced)
+    // only once every input is checked
+    checkRunDir(dir, flags.force, "eval");
     if (seeds) {
-      if (replaces) await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
+      // the workers build the same job with other seeds: a refused --params, plant or controller
+      // fails here, before the folder exists (it was left behind empty when a worker refused it)
+      await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
       claimRunDir(dir, flags.force, "eval");
       const m = await runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
       printMulti(m, dir, "evaluation", flags.json);
@@ -49,17 +50,10 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     const seed = parseSeed(flags.seed) ?? setup.spec.seed;
     const episodes = parsePositiveInt(flags.episodes, "--episodes") ?? setup.spec.episodes;
     if (episodes > 1 && availableParallelism() > 1 && flags.plant === undefined) {
-      // independent episodes: split over worker threads, merged into one folder
-      const mpc = setup.createController();
-      if (params !== undefined) {
-        try {
-          mpc.setTheta(jsonToTheta(mpc.params, params, mpc.getTheta()));
-        } catch (err) {
-          throw new CliError(`--params: ${err instanceof Error ? err.message : String(err)}`, 2);
-        }
-      }
+      // independent episodes: split over worker threads, merged into one folder; the job (with
+      // --params and the plant) is built here first, so a worker cannot refuse it after the claim
+      const { mpc } = await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
       const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
-      if (replaces) await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
       claimRunDir(dir, flags.force, "eval");
       process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
       const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);

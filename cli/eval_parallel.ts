@@ -4,13 +4,13 @@
 // a sequential run's (runtime/run/merge.ts renumbers the global steps in episode order).
 
 import { availableParallelism } from "node:os";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeReport } from "../runtime/report/html.js";
 import { mergeMetricsParts } from "../runtime/run/merge.js";
 import { summarizeRun, type RunSummary } from "../runtime/run/summary.js";
 import type { ParamLayout } from "../runtime/mpc/types.js";
-import { spawnJob } from "./train_multi.js";
+import { removeIfEmpty, spawnJob, type WorkerReply } from "./train_multi.js";
 import type { RunJob } from "./train_run.js";
 import { CliError } from "./train_setup.js";
 
@@ -30,9 +30,16 @@ export async function evalEpisodesInParallel(
     const range: [number, number] = [w * per, Math.min(episodes, (w + 1) * per)];
     if (range[0] < range[1]) parts.push({ dir: join(dir, `.part-${w}`), range });
   }
-  mkdirSync(dir, { recursive: true });
-  const replies = await Promise.all(parts.map((p) => spawnJob({ ...job, dir: p.dir, episodeRange: p.range })));
-  for (const r of replies) if (!r.ok) throw new CliError(r.message, r.exitCode);
+  // the parts' writers make the folder; a failed part leaves neither its half-written part folders
+  // (scratch of the merge, no run) nor a folder this call made
+  const existed = existsSync(dir);
+  const replies = await Promise.all(parts.map((p) => spawnJob({ ...job, dir: p.dir, episodeRange: p.range }).catch((err: unknown): WorkerReply => ({ ok: false, seed: job.seed, message: err instanceof Error ? err.message : String(err), exitCode: 2 }))));
+  const failed = replies.find((r): r is Extract<WorkerReply, { ok: false }> => !r.ok);
+  if (failed !== undefined) {
+    for (const p of parts) rmSync(p.dir, { recursive: true, force: true });
+    if (!existed) removeIfEmpty(dir);
+    throw new CliError(failed.message, failed.exitCode);
+  }
   // merge: step lines renumbered, episode lines kept, in episode order (runtime/run/merge.ts)
   const merged = mergeMetricsParts(parts.map((p) => ({ jsonl: readFileSync(join(p.dir, "metrics.jsonl"), "utf8"), csv: readFileSync(join(p.dir, "metrics.csv"), "utf8") })));
   writeFileSync(join(dir, "metrics.jsonl"), merged.jsonl);

@@ -5,11 +5,11 @@
 // `--json` prints one record per file instead: `{ file, ok, changed, written?, text?, diagnostics }`
 // (`text`, the formatted source, when neither --check nor --write is given).
 
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { format, renderDiagnostics } from "../language/index.js";
-import { failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { cannotReadMessage, cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
 
 interface FmtOptions {
   check?: boolean;
@@ -18,11 +18,22 @@ interface FmtOptions {
   json?: boolean;
 }
 
-/** A directory argument stands for the .mpcrl files under it (recursively, sorted; dot folders and node_modules skipped). */
-export function expandSpecFiles(args: readonly string[]): string[] {
+/**
+ * A directory argument stands for the .mpcrl files under it (recursively, sorted; dot folders and
+ * node_modules skipped). A folder that cannot be listed, or that holds no .mpcrl file, adds a
+ * message to `problems` (a mistyped folder must not pass `fmt --check` as "all formatted").
+ */
+export function expandSpecFiles(args: readonly string[], problems: string[] = []): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      problems.push(cannotReadMessage(dir, err, "the folder"));
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (e.name.startsWith(".") || e.name === "node_modules") continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
@@ -36,8 +47,14 @@ export function expandSpecFiles(args: readonly string[]): string[] {
     } catch {
       // unreadable: reported by the read below
     }
-    if (isDir) walk(a);
-    else out.push(a);
+    if (!isDir) {
+      out.push(a);
+      continue;
+    }
+    const before = out.length;
+    const unreadable = problems.length;
+    walk(a);
+    if (out.length === before && problems.length === unreadable) problems.push(`no .mpcrl file under '${a}' (dot folders and node_modules are skipped): check the path`);
   }
   return out;
 }
@@ -45,7 +62,10 @@ export function expandSpecFiles(args: readonly string[]): string[] {
 export function runFmt(files: string[], opts: FmtOptions): void {
   if (opts.check && opts.write) return failUsage("fmt", "--check and --write cannot be used together");
   const color = useColor(opts.color, process.stderr);
-  for (const file of expandSpecFiles(files)) {
+  const problems: string[] = [];
+  const specs = expandSpecFiles(files, problems);
+  for (const p of problems) failUsage("fmt", p);
+  for (const file of specs) {
     const text = readSourceFile(file, "fmt");
     if (text === undefined) {
       raiseExitCode(2);
@@ -77,7 +97,7 @@ export function runFmt(files: string[], opts: FmtOptions): void {
           written = true;
           if (!opts.json) process.stdout.write(`formatted ${file}\n`);
         } catch (err) {
-          failUsage("fmt", `cannot write '${file}': ${err instanceof Error ? err.message : String(err)}`);
+          failUsage("fmt", cannotWriteMessage(file, err));
         }
       }
     } else if (!opts.json) process.stdout.write(result.text);

@@ -3,7 +3,8 @@
 //   mpcrl <command>: cannot read [<what> ]'<path>': <reason>
 // with reason "no such file", "it is a directory", "permission denied" or the system's message.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 /** A file that cannot be read or parsed; `message` is complete ("cannot read the spec 'x': no such file"). */
 export class FileReadError extends Error {}
@@ -15,6 +16,38 @@ export function readErrorReason(err: unknown): string {
   if (code === "EISDIR") return "it is a directory";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
   return err instanceof Error ? err.message : String(err);
+}
+
+/** `cannot write 'out/x.ts': its folder 'out' does not exist` (no error codes, no stack). */
+export function cannotWriteMessage(path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === "ENOENT"
+      ? `its folder '${dirname(path)}' does not exist (create it first)`
+      : code === "ENOTDIR"
+        ? "a part of its path is a file, not a folder"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : readErrorReason(err);
+  return `cannot write '${path}': ${reason}`;
+}
+
+/**
+ * Why no folder can be at `dir`: "it is a file, not a folder", or a part of its path is a file
+ * (mkdir would fail with ENOTDIR); null when it is a folder or can be made (its nearest existing
+ * ancestor is a folder).
+ */
+export function folderPathProblem(dir: string): string | null {
+  const target = resolve(dir);
+  for (let p = target; ; p = dirname(p)) {
+    try {
+      if (statSync(p).isDirectory()) return null;
+      return p === target ? "it is a file, not a folder" : `a part of its path, '${p}', is a file, not a folder`;
+    } catch {
+      // absent (or under a file): look at the parent
+    }
+    if (dirname(p) === p) return null;
+  }
 }
 
 /** `cannot read the spec 'x': no such file` (`what` is optional). */

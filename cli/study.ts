@@ -6,7 +6,7 @@
 // an unreachable Redis, 130 stopped by Ctrl-C (the folder is consistent; --resume DIR continues).
 
 import type { Command } from "commander";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { configFromSettings, expandStudy, proposeRound, type ExpandedStudy, type StudyConfig } from "../compiler/study.js";
@@ -14,7 +14,7 @@ import { renderDiagnostics } from "../language/index.js";
 import { sameSpec } from "../runtime/run/spec.js";
 import { aggregate, ranking, settingText, spread } from "../runtime/study/aggregate.js";
 import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
-import { cannotReadMessage, printJson, raiseExitCode, useColor } from "./io.js";
+import { cannotReadMessage, folderPathProblem, printJson, raiseExitCode, useColor } from "./io.js";
 import { StudyFolder, studyMeta, trialId, type StudyMeta, type TrialInfo } from "./study_folder.js";
 import { TrialPool } from "./study_pool.js";
 import { StudyProgress } from "./study_progress.js";
@@ -159,7 +159,8 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
       }
       dir = flags.out ?? defaultRunDir(specArg, "-study");
       if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
-      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`--out '${dir}' is a file, not a folder`, 2);
+      const unusable = folderPathProblem(dir);
+      if (unusable !== null) throw new CliError(`--out '${dir}': ${unusable}`, 2);
       if (existsSync(join(dir, "study.json")) && !flags.force) throw new CliError(`--out '${dir}' already holds a study: --resume ${dir} continues it, --force starts over`, 2);
       if (existsSync(dir) && !existsSync(join(dir, "study.json")) && readdirSync(dir).length > 0 && !flags.force) throw new CliError(`--out '${dir}' is not empty: choose another folder or add --force`, 2);
       meta = undefined as unknown as StudyMeta;

@@ -9,14 +9,14 @@
 // usage or files, 130 stopped by Ctrl-C (checkpoint written).
 
 import type { Command } from "commander";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
 import { comparisonLines, diagnosticsLines, type Verdict } from "../runtime/learn/verdict.js";
 import { runDiagnostics } from "../runtime/run/verdict.js";
 import { CheckpointError, checkResume, parseCheckpoint, type DriverCheckpoint } from "../runtime/run/driver.js";
-import { FileReadError, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
+import { FileReadError, folderPathProblem, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
@@ -72,6 +72,23 @@ export function defaultRunDir(specPath: string, kind = ""): string {
 /** What a run (or a multi-seed run) writes into its folder. */
 const RUN_FILES = ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "verdict.json", "report.html"];
 const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed-\d+$/.test(name) || /^\.part-\d+$/.test(name);
+/** A run's file, or the temporary file of its atomic write (`checkpoint.json.tmp`, left by a crash). */
+const isRunFile = (name: string): boolean => RUN_FILES.includes(name) || (name.endsWith(".tmp") && RUN_FILES.includes(name.slice(0, -4)));
+
+/**
+ * Whether the entry `name` of `dir`, named like a run's, is what a run writes: a run file is a
+ * regular file, a `seed-N` or `.part-N` entry a folder (not a link) holding only run files. What
+ * merely carries such a name (a user's own `seed-3` folder of notes) is never deleted by `--force`.
+ */
+function isRunOutput(dir: string, name: string): boolean {
+  try {
+    const st = lstatSync(join(dir, name));
+    if (RUN_FILES.includes(name)) return st.isFile();
+    return st.isDirectory() && readdirSync(join(dir, name)).every(isRunFile);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `--out DIR` for a new run: a new folder, or an existing one that holds no run, is used as is.
@@ -95,11 +112,20 @@ export function checkRunDir(dir: string, force: boolean | undefined, command: "t
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return [];
-    if (code === "ENOTDIR") throw new CliError(`--out '${dir}' is a file, not a folder`, 2);
+    if (code === "ENOTDIR") throw new CliError(`--out '${dir}': ${folderPathProblem(dir) ?? "it is a file, not a folder"}`, 2);
     throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
   }
   const run = entries.filter(isRunEntry);
   if (run.length === 0) return [];
+  // --force replaces a run, never what mpcrl did not write: refused, with or without it
+  const foreign = run.find((name) => !isRunOutput(dir, name));
+  if (foreign !== undefined) {
+    throw new CliError(
+      `--out '${dir}' holds '${foreign}', which is not a file or folder of a run (${RUN_FILES.includes(foreign) ? "not a regular file" : "a link, a file, or a folder with other files"}): ` +
+        `--force replaces only a run's own files; move it or choose another folder`,
+      2,
+    );
+  }
   if (!force) {
     const resume = command === "train" ? `, --resume ${dir} to continue it,` : "";
     throw new CliError(

@@ -2,7 +2,7 @@
 // aggregate of their summaries: median and range of J and of the last violating step.
 
 import { availableParallelism } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunSummary } from "../runtime/run/summary.js";
@@ -77,7 +77,9 @@ export async function runSeeds(
   outDir: string,
   log: (line: string) => void,
 ): Promise<MultiSummary> {
-  mkdirSync(outDir, { recursive: true });
+  // the folder is made by the first seed's run (its writer) or for summary.json; a job every worker
+  // refuses (a bad --params or plant) leaves no empty folder behind
+  const existed = existsSync(outDir);
   const t0 = performance.now();
   const pool = Math.max(1, Math.min(availableParallelism(), seeds.length));
   const results: { seed: number; dir: string; summary: RunSummary; verdict?: Verdict }[] = [];
@@ -87,7 +89,8 @@ export async function runSeeds(
     while (next < seeds.length && failure === null) {
       const seed = seeds[next++];
       const dir = join(outDir, `seed-${seed}`);
-      const r = await spawnJob({ ...base, seed, dir });
+      // a worker that dies without a reply is this seed's failure, reported like a refused job
+      const r = await spawnJob({ ...base, seed, dir }).catch((err: unknown): WorkerReply => ({ ok: false, seed, message: err instanceof Error ? err.message : String(err), exitCode: 2 }));
       if (!r.ok) {
         failure = new CliError(`seed ${seed}: ${r.message}`, r.exitCode);
         return;
@@ -97,7 +100,11 @@ export async function runSeeds(
     }
   };
   await Promise.all(Array.from({ length: pool }, worker));
-  if (failure) throw failure;
+  if (failure) {
+    // a seed's folder that holds anything is kept (completed seeds, a failed run's files)
+    if (!existed) removeIfEmpty(outDir);
+    throw failure;
+  }
   results.sort((a, b) => a.seed - b.seed);
   const summary: MultiSummary = {
     seeds: results.map((r) => r.seed),
@@ -114,6 +121,16 @@ export async function runSeeds(
     })),
     ...(base.verdict && base.learn ? { verdicts: countOutcomes(results.map((r) => r.verdict?.outcome)) } : {}),
   };
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   return summary;
+}
+
+/** Removes `dir` when it exists and is empty (rmdir refuses a folder with entries: nothing else is deleted). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // absent, not empty or not ours to remove: left as it is
+  }
 }

@@ -8,6 +8,7 @@ import { jsonToTheta } from "../runtime/run/params.js";
 import { episodeSteps, trainingEpisodes } from "../runtime/learn/factory.js";
 import type { EpisodicTrainer } from "../runtime/learn/types.js";
 import type { Plant } from "../runtime/plants/types.js";
+import { PlantRuntimeError } from "../runtime/plants/module.js";
 import { CliError, parsePositiveInt, prepare, specRecordOf, trainerFor, type CommonFlags, type Setup } from "./train_setup.js";
 
 export interface RunJob {
@@ -55,14 +56,38 @@ export async function buildJob(job: RunJob): Promise<BuiltJob> {
   }
   const plant = await setup.createPlant();
   if (plant.nx !== mpc.nx || plant.nu !== mpc.nu) {
-    throw new CliError(`the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`, 1);
+    // exit 1 messages are printed as they are (rendered diagnostics): this one names its file like them
+    throw new CliError(`${job.flags.plant ?? job.specPath}: the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`, 1);
   }
+  // a --plant module whose reset() throws or answers wrongly is refused here, before the run folder
+  // is touched (a fresh instance: the run resets its own plant with the episodes' seeds)
+  if (job.flags.plant !== undefined) await plantCall(async () => void (await setup.createPlant()).reset(job.seed));
   const trainer = trainerFor(setup, mpc, plant, job.seed, job.learn);
   return { setup, mpc, plant, trainer };
 }
 
+/** Runs `f`; a --plant module that fails while running (PlantRuntimeError) becomes a one-line CliError (exit 2), not an internal error. */
+async function plantCall<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof PlantRuntimeError) throw new CliError(`--plant: ${err.message}`, 2);
+    throw err;
+  }
+}
+
 /** `beforeRun`: called once the job is built, just before the first file is written (e.g. claiming `--out`). */
 export async function runJob(
+  job: RunJob,
+  onProgress?: (p: Progress) => void,
+  shouldStop?: () => boolean,
+  onVerdictStart?: (p: EvaluationProtocol) => void,
+  beforeRun?: () => void,
+): Promise<JobResult> {
+  return plantCall(() => runBuiltJob(job, onProgress, shouldStop, onVerdictStart, beforeRun));
+}
+
+async function runBuiltJob(
   job: RunJob,
   onProgress?: (p: Progress) => void,
   shouldStop?: () => boolean,

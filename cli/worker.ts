@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { raiseExitCode } from "./io.js";
+import { cannotReadMessage, raiseExitCode } from "./io.js";
 import { configFromSettings } from "../compiler/study.js";
 import { loadStudy } from "./study.js";
 import { studyMeta, trialId } from "./study_folder.js";
@@ -31,8 +31,8 @@ export async function runWorker(specPath: string | undefined, flags: WorkerFlags
     let text: string;
     try {
       text = readFileSync(specPath, "utf8");
-    } catch {
-      throw new CliError(`cannot read the spec '${specPath}'`, 2);
+    } catch (err) {
+      throw new CliError(cannotReadMessage(specPath, err, "the spec"), 2);
     }
     const study = loadStudy(specPath, text, flags.color);
     const meta = studyMeta(specPath, text, study);

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadPlantModule, PlantModuleError } from "../../runtime/plants/module.js";
 import { canonicalSpec, parsePositiveInt, parseSeed, parseSeeds } from "../train_setup.js";
-import { resumeConflicts } from "../train.js";
+import { claimRunDir, resumeConflicts } from "../train.js";
 import { runCli, spawnCli } from "./cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-redteam-"));
@@ -159,8 +159,9 @@ describe("files", () => {
         expectUsageError(await runCli("eval", spec, "--params", p, "--out", out, "--steps", "2", ...extra), "eval", pattern);
         expect(existsSync(out)).toBe(false);
       }
-      // (with --seeds the refusal comes from a seed's job, as for a file outside its boxes)
+      // with --seeds too (the job is built before the folder is made, not only in the workers)
       expectUsageError(await runCli("eval", spec, "--params", p, "--out", join(tmp, "never-huge-seeds"), "--steps", "2", "--seeds", "1..2"), "eval", pattern);
+      expect(existsSync(join(tmp, "never-huge-seeds"))).toBe(false);
     }
     const ok = await runCli("eval", spec, "--params", file("big-params.json", JSON.stringify({ b: [0, 0], V0: 9.9e19 })), "--out", out, "--steps", "2");
     expect(ok.code, ok.stderr).toBe(0);
@@ -184,12 +185,93 @@ describe("files", () => {
     expect(readFileSync(own, "utf8")).toBe(SPEC);
   });
 
+  it("compile -o refuses '' and another spec, and says in words why it cannot write", async () => {
+    const other = file("other.mpcrl", SPEC);
+    expectUsageError(await runCli("compile", spec, "-o", other), "compile", /-o '.*other\.mpcrl' is a \.mpcrl spec: the module is TypeScript, so writing it there would replace that spec; choose a \.ts file/);
+    expect(readFileSync(other, "utf8")).toBe(SPEC);
+    expectUsageError(await runCli("compile", spec, "-o", ""), "compile", /-o needs a file name, got ''/);
+    expectUsageError(await runCli("compile", spec, "-o", join(tmp, "no", "such", "c.ts")), "compile", /cannot write '.*c\.ts': its folder '.*such' does not exist \(create it first\)\n$/);
+    expectUsageError(await runCli("compile", spec, "-o", join(spec, "c.ts")), "compile", /cannot write '.*c\.ts': a part of its path is a file, not a folder\n$/);
+    expectUsageError(await runCli("compile", spec, "-o", tmp), "compile", /cannot write '.*': it is a directory\n$/);
+  });
+
+  it("fmt of a folder that holds no spec (a mistyped path) is exit 2, not a silent success", async () => {
+    const empty = join(tmp, "no-specs");
+    mkdirSync(join(empty, "sub"), { recursive: true });
+    writeFileSync(join(empty, "sub", "notes.txt"), "x\n");
+    for (const flags of [["--check"], []]) {
+      expectUsageError(await runCli("fmt", ...flags, empty), "fmt", /no \.mpcrl file under '.*no-specs' \(dot folders and node_modules are skipped\): check the path/);
+    }
+  });
+
   it("qp refuses a constant r that is not finite (1e999) and fractional indptr entries", async () => {
     const base = { n: 1, m: 1, P: { indptr: [0, 1], indices: [0], data: [1] }, A: { indptr: [0, 1], indices: [0], data: [1] }, q: [-1], l: [-10], u: [10] };
     const inf = file("r.json", JSON.stringify(base).replace(/}$/, ',"r":1e999}'));
     expectUsageError(await runCli("qp", inf), "qp", /r must be a finite number/);
     const frac = file("frac.json", JSON.stringify({ ...base, n: 2, m: 0, P: { indptr: [0, 0.5, 1], indices: [0], data: [1] }, A: { indptr: [0, 0, 0], indices: [], data: [] }, q: [1, 1], l: [], u: [] }));
     expectUsageError(await runCli("qp", frac), "qp", /P\.indptr\[1\] is 0\.5, not a non-negative integer/);
+  });
+});
+
+describe("a refused command creates nothing", () => {
+  it("eval --seeds / --episodes with --params outside its box or naming no parameter leaves no --out folder (it left an empty one)", async () => {
+    for (const [params, pattern] of [
+      [{ b: [5, 0], V0: 0 }, /^mpcrl eval: --params: parameter `b` entry b\[0\] = 5 is outside its declared box \[-1, 1\]$/m],
+      [{ bb: [0, 0] }, /^mpcrl eval: --params: unknown parameter `bb` \(the controller's are: b, V0\)$/m],
+    ] as const) {
+      const p = file("refused-params.json", JSON.stringify(params));
+      for (const extra of [["--seeds", "1..3"], ["--episodes", "3"], []]) {
+        const out = join(tmp, "never-eval-out");
+        expectUsageError(await runCli("eval", spec, "--params", p, "--out", out, "--steps", "2", ...extra), "eval", pattern);
+        expect(existsSync(out), extra.join(" ")).toBe(false);
+      }
+    }
+  });
+
+  it("train --seeds whose every job is refused (a plant module of the wrong size) leaves no --out folder", async () => {
+    const plant = file("wrong_size_plant.mjs", "export function createPlant() { return { nx: 3, nu: 1, reset() { return new Float64Array(3); }, step() { throw new Error('no'); } }; }\n");
+    const out = join(tmp, "never-train-seeds");
+    const r = await runCli("train", spec, "--seeds", "1..2", "--plant", plant, "--out", out, "--no-eval");
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^seed \d: .*wrong_size_plant\.mjs: the plant has 3 states and 1 inputs but the controller has 2 and 1\n$/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("--disturbance for a plant that declares none is refused up front (it crashed mid-run, leaving metrics behind)", async () => {
+    const quiet = file("quiet.mpcrl", SPEC.replace("  disturbance e[2] = [uniform(-0.1, 0), 0]\n", "").replace("*a + e\n", "*a\n"));
+    const d = file("scalars.json", JSON.stringify([0.1, 0.2, 0.3]));
+    const out = join(tmp, "never-quiet");
+    expectUsageError(await runCli("train", quiet, "--disturbance", d, "--steps", "2", "--out", out, "--no-eval"), "train", /scalars\.json: the plant declares no disturbance, so there is nothing to replay/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("--force replaces a run, nothing else", () => {
+  it("refuses, with or without --force, a folder whose run-like names are not a run's (a user's seed-3 folder, a link, a folder named report.html)", () => {
+    const dir = join(tmp, "mixed");
+    mkdirSync(join(dir, "seed-3"), { recursive: true });
+    writeFileSync(join(dir, "seed-3", "notes.txt"), "mine\n");
+    writeFileSync(join(dir, "summary.json"), "{}\n");
+    const before = snapshot(dir);
+    for (const force of [false, true]) {
+      expect(() => claimRunDir(dir, force, "train")).toThrow(/^--out '.*mixed' holds 'seed-3', which is not a file or folder of a run \(a link, a file, or a folder with other files\): --force replaces only a run's own files; move it or choose another folder$/);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    rmSync(join(dir, "seed-3"), { recursive: true });
+    symlinkSync(tmp, join(dir, "seed-4"));
+    expect(() => claimRunDir(dir, true, "eval")).toThrow(/holds 'seed-4', which is not a file or folder of a run/);
+    rmSync(join(dir, "seed-4"));
+    mkdirSync(join(dir, "report.html"));
+    expect(() => claimRunDir(dir, true, "eval")).toThrow(/holds 'report\.html', which is not a file or folder of a run \(not a regular file\)/);
+    rmSync(join(dir, "report.html"), { recursive: true });
+    // a run's files (a seed folder with a crash's .tmp file included) are replaced; other files stay
+    mkdirSync(join(dir, "seed-1"));
+    writeFileSync(join(dir, "seed-1", "metrics.jsonl"), "");
+    writeFileSync(join(dir, "seed-1", "checkpoint.json.tmp"), "");
+    writeFileSync(join(dir, "notes.txt"), "mine\n");
+    expect(() => claimRunDir(dir, false, "eval")).toThrow(/already holds a run/);
+    claimRunDir(dir, true, "eval");
+    expect(readdirSync(dir)).toEqual(["notes.txt"]);
   });
 });
 
@@ -371,6 +453,26 @@ export function createPlant() {
     expect(existsSync(join(tmp, "never-plant"))).toBe(false);
   });
 
+  it("a module that throws or answers wrongly is a one-line --plant error (not an internal error), and a run refused before its first step leaves no folder", async () => {
+    const answer = "{ observation: s.slice(), cost: 1, terminated: false, truncated: false, info: { violations: 0 } }";
+    const module = (body: string): string => `export function createPlant() { let k = 0; let s = [0, 0.1]; return { nx: 2, nu: 1, ${body} }; }\n`;
+    const cases: [string, string, RegExp][] = [
+      ["throws-step.mjs", module("reset() { return s.slice(); }, step() { throw new Error('step exploded'); }"), /^mpcrl eval: --plant: .*throws-step\.mjs: step\(\) threw: step exploded$/m],
+      ["short-reset.mjs", module(`reset() { return [0]; }, step() { return ${answer}; }`), /^mpcrl eval: --plant: .*short-reset\.mjs: reset\(\) must return the state as an array of 2 numbers \(nx = 2\), got 1$/m],
+      ["string-cost.mjs", module("reset() { return s.slice(); }, step() { return { observation: s.slice(), cost: 'x' }; }"), /^mpcrl eval: --plant: .*string-cost\.mjs: step\(\) must return a number as cost, got string$/m],
+    ];
+    for (const [name, text, pattern] of cases) {
+      const out = join(tmp, `never-${name}`);
+      expectUsageError(await runCli("eval", spec, "--plant", plant(name, text), "--steps", "3", "--out", out), "eval", pattern);
+      expect(existsSync(out), name).toBe(false);
+    }
+    // a failure after some steps: the same one line; the steps before it are kept, flushed
+    const late = plant("late.mjs", module(`reset() { k = 0; return s.slice(); }, step() { if (++k > 3) throw new Error('broke at 4'); return ${answer}; }`));
+    const out = join(tmp, "late-run");
+    expectUsageError(await runCli("eval", spec, "--plant", late, "--steps", "10", "--out", out), "eval", /^mpcrl eval: --plant: .*late\.mjs: step\(\) threw: broke at 4$/m);
+    expect(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
   it("load in the CLI as a user runs it (the compiled bundle when it is fresh, else the sources through tsx)", () => {
     for (const f of [ts, js]) {
       const out = join(tmp, `spawned-${f.endsWith(".ts") ? "ts" : "js"}`);
@@ -385,7 +487,10 @@ describe("study", () => {
   it("--out a file and --resume of a damaged study.json are one-line errors", async () => {
     const study = file("study.mpcrl", SPEC.replace("  seed 1\n}", "  seed 1\n  study {\n    grid optimizer lr in [1e-2, 5e-2]\n    seeds 1\n  }\n}"));
     const plain = file("plain.txt", "not a folder\n");
-    expectUsageError(await runCli("study", study, "--out", plain), "study", /--out '.*plain\.txt' is a file, not a folder/);
+    expectUsageError(await runCli("study", study, "--out", plain), "study", /--out '.*plain\.txt': it is a file, not a folder/);
+    // under a file: one line for study, train and eval alike (study crashed in mkdir: "internal error: ENOTDIR")
+    expectUsageError(await runCli("study", study, "--out", join(plain, "sub")), "study", /--out '.*plain\.txt\/sub': a part of its path, '.*plain\.txt', is a file, not a folder\n$/);
+    expectUsageError(await runCli("eval", spec, "--out", join(plain, "sub", "deeper")), "eval", /--out '.*deeper': a part of its path, '.*plain\.txt', is a file, not a folder\n$/);
     expect(readFileSync(plain, "utf8")).toBe("not a folder\n");
     const dir = join(tmp, "damaged-study");
     mkdirSync(dir);

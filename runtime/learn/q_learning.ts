@@ -296,7 +296,9 @@ export class QLearning extends RolloutBase {
       this.mpc.setTheta(this.theta);
       this.pending = this.check === "lazy";
     } else {
-      r.rejected = out.message ?? out.reason ?? "rejected";
+      // a step that reverted the last update (lazy check) reports both: the revert and this rejection
+      const message = out.message ?? out.reason ?? "rejected";
+      r.rejected = r.rejected === null ? message : `${r.rejected}; ${message}`;
     }
   }
 

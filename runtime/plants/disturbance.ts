@@ -69,10 +69,16 @@ export class RecordedDisturbance implements DisturbanceSource {
  * first entry (the others are zero), matching the anchors' noise on the first state only.
  */
 export function parseDisturbance(text: string, size: number, loop = false): RecordedDisturbance {
+  // a plant without a disturbance has nothing to replay into (a row of one entry was widened to a
+  // row the plant cannot hold, and the run crashed after writing its first lines)
+  if (size < 1) throw new Error("the plant declares no disturbance, so there is nothing to replay: drop the recorded disturbance or declare one in the plant");
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch {
+  } catch (err) {
+    // JSON that does not parse is not read as CSV (whose header rule dropped its one line: "empty")
+    const first = text.trimStart()[0];
+    if (first === "[" || first === "{") throw new Error(`not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
     // CSV / whitespace-separated rows
     const rows = text
       .split(/\r?\n/)

@@ -26,6 +26,13 @@ export class PlantModuleError extends Error {
   override readonly name = "PlantModuleError";
 }
 
+/** A loaded plant module that failed while running: its reset() or step() threw, or answered with
+ *  the wrong kind or size of value. The module's error, not the toolchain's: the message names the
+ *  module and the call (never a stack trace, never an "internal error"). */
+export class PlantRuntimeError extends Error {
+  override readonly name = "PlantRuntimeError";
+}
+
 const nodeRequire = createRequire(import.meta.url);
 
 /** The part of esbuild's API used here (esbuild is optional at run time: no type import). */
@@ -152,14 +159,14 @@ export class CheckedPlant implements Plant {
     this.nu = inner.nu;
   }
   reset(seed: number): Float64Array {
-    const s = this.inner.reset(seed);
-    return this.vector(s, this.nx, "reset() returned");
+    const s = this.call("reset()", () => this.inner.reset(seed));
+    return this.vector(s, this.nx, "reset()", "the state");
   }
   step(action: ArrayLike<number>): PlantStep {
-    const out = this.inner.step(action);
-    if (out === null || typeof out !== "object") throw new Error(`${this.name}: step() must return an object`);
-    const observation = this.vector(out.observation, this.nx, "step().observation is");
-    if (typeof out.cost !== "number" || Number.isNaN(out.cost)) throw new Error(`${this.name}: step().cost must be a number`);
+    const out = this.call("step()", () => this.inner.step(action));
+    if (out === null || typeof out !== "object") throw new PlantRuntimeError(`${this.name}: step() must return an object { observation, cost, terminated, truncated, info }, got ${out === null ? "null" : typeof out}`);
+    const observation = this.vector(out.observation, this.nx, "step()", "observation");
+    if (typeof out.cost !== "number" || Number.isNaN(out.cost)) throw new PlantRuntimeError(`${this.name}: step() must return a number as cost, got ${typeof out.cost === "number" ? "NaN" : typeof out.cost}`);
     return {
       observation,
       cost: out.cost,
@@ -168,10 +175,18 @@ export class CheckedPlant implements Plant {
       info: { violations: out.info?.violations ?? 0, disturbance: out.info?.disturbance },
     };
   }
-  private vector(v: unknown, n: number, what: string): Float64Array {
-    if (!(v instanceof Float64Array) && !Array.isArray(v)) throw new Error(`${this.name}: ${what} not an array of numbers`);
+  /** Runs the module's own code: what it throws becomes one line naming the module and the call. */
+  private call<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      throw new PlantRuntimeError(`${this.name}: ${what} threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  private vector(v: unknown, n: number, call: string, what: string): Float64Array {
+    if (!(v instanceof Float64Array) && !Array.isArray(v)) throw new PlantRuntimeError(`${this.name}: ${call} must return ${what} as an array of ${n} numbers, got ${v === null ? "null" : typeof v}`);
     const arr = Float64Array.from(v as ArrayLike<number>);
-    if (arr.length !== n) throw new Error(`${this.name}: ${what} of length ${arr.length}, expected ${n}`);
+    if (arr.length !== n) throw new PlantRuntimeError(`${this.name}: ${call} must return ${what} as an array of ${n} numbers (nx = ${n}), got ${arr.length}`);
     return arr;
   }
 }

@@ -3,7 +3,7 @@
 // `resume` continues from the folder's checkpoint, truncating files to their checkpointed sizes,
 // so that a resumed run leaves the same files as an uninterrupted one.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ParamLayout } from "../mpc/types.js";
 import type { QpTemplate } from "../mpc/template.js";
@@ -12,7 +12,7 @@ import { controllerStateBounds } from "./controller_bounds.js";
 import { formatParamsJson, paramLayoutJson, thetaNames, thetaToJson } from "./params.js";
 import { isSpecRecord, resumeSpecCheck, type SpecRecord } from "./spec.js";
 import { summarizeRun, type RunSummary } from "./summary.js";
-import { RunWriter, type LineFile } from "./writer.js";
+import { LINE_FILES, RunWriter, type LineFile } from "./writer.js";
 
 export interface RunSettings {
   readonly algorithm: string;
@@ -230,10 +230,35 @@ export function checkpointMismatch(cp: Pick<DriverCheckpoint, "settings">, setti
 export function checkResume(cp: DriverCheckpoint, settings: RunSettings, dir: string, spec?: { readonly record: SpecRecord; readonly path: string }): string | undefined {
   const mismatch = checkpointMismatch(cp, settings);
   if (mismatch !== null) throw new CheckpointError(`the checkpoint in ${dir} is not of this spec's run: ${mismatch}`);
+  const cut = truncatedRunFile(cp, dir);
+  if (cut !== null) throw new CheckpointError(`--resume: ${cut}`);
   if (spec === undefined) return undefined;
   const check = resumeSpecCheck(cp.spec, spec.record, spec.path, dir);
   if (!check.ok) throw new CheckpointError(`--resume: ${check.message}`);
   return check.note;
+}
+
+/**
+ * Null when every line file of the run holds at least the bytes its checkpoint recorded; else
+ * which does not. A resume truncates a longer file to that size (steps after the checkpoint), but
+ * a shorter or missing one lost steps the checkpoint counts: resumed, the run ended "completed"
+ * with a summary of the remaining lines only (0 steps, J = 0 over a deleted metrics.jsonl),
+ * written over the true one.
+ */
+export function truncatedRunFile(cp: DriverCheckpoint, dir: string): string | null {
+  for (const f of LINE_FILES) {
+    const want = cp.sizes[f] ?? 0;
+    let size = 0;
+    try {
+      size = statSync(join(dir, f)).size;
+    } catch {
+      // missing: 0 bytes
+    }
+    if (size < want) {
+      return `'${join(dir, f)}' holds ${size} bytes but the checkpoint counts ${want}: the run's records were cut or deleted since, so it cannot be continued; restore the file, or start a new run (--out NEWDIR)`;
+    }
+  }
+  return null;
 }
 
 export function readCheckpoint(dir: string): DriverCheckpoint {
@@ -269,6 +294,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let inEpisode = false;
   let elapsedBefore = 0;
   let writer: RunWriter;
+  const existed = existsSync(opts.dir);
   if (opts.resume) {
     const cp = readCheckpoint(opts.dir);
     checkResume(cp, settings, opts.dir, opts.spec !== undefined ? { record: opts.spec, path: opts.specPath ?? String(settings.spec ?? "the spec") } : undefined);
@@ -318,59 +344,82 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     line("params-history.jsonl", historyLine(t, ep, th));
   };
 
-  outer: for (; episode < settings.episodes; episode++) {
-    // a resumed mid-episode run continues after the checkpointed step
-    if (!inEpisode) trainer.beginEpisode(episode);
-    let step = inEpisode ? trainer.stepsInEpisode : 0;
-    inEpisode = false;
-    for (; step < settings.steps; step++) {
-      const r = trainer.step();
-      line("metrics.jsonl", stepJson(r, r.updated ? updateInfo() : undefined));
-      line("metrics.csv", stepCsv(r));
-      if (r.updated && r.rejected === null) writeHistory(r.t, r.episode);
-      recentCost += r.cost;
-      recentN++;
-      if (!Number.isNaN(r.tdError)) {
-        recentTd += Math.abs(r.tdError);
-        recentTdN++;
+  let stepsWritten = 0;
+  try {
+    outer: for (; episode < settings.episodes; episode++) {
+      // a resumed mid-episode run continues after the checkpointed step
+      if (!inEpisode) trainer.beginEpisode(episode);
+      let step = inEpisode ? trainer.stepsInEpisode : 0;
+      inEpisode = false;
+      for (; step < settings.steps; step++) {
+        const r = trainer.step();
+        line("metrics.jsonl", stepJson(r, r.updated ? updateInfo() : undefined));
+        line("metrics.csv", stepCsv(r));
+        stepsWritten++;
+        // theta changes with an accepted update, and also with a revert or restore (a rejection that
+        // may come with an accepted update in the same step) and an identification (a note):
+        // writeHistory writes a line only when theta changed
+        if (r.updated || r.rejected !== null || r.note !== undefined) writeHistory(r.t, r.episode);
+        recentCost += r.cost;
+        recentN++;
+        if (!Number.isNaN(r.tdError)) {
+          recentTd += Math.abs(r.tdError);
+          recentTdN++;
+        }
+        if (opts.onProgress && (r.t + 1) % every === 0) {
+          opts.onProgress({
+            episode,
+            episodes: settings.episodes,
+            step: step + 1,
+            steps: settings.steps,
+            t: r.t + 1,
+            totalSteps,
+            recentCost: recentCost / Math.max(1, recentN),
+            recentAbsTd: recentTdN > 0 ? recentTd / recentTdN : NaN,
+            violations: trainer.monitor.run.violationSteps,
+            elapsed: elapsed(),
+          });
+          recentCost = recentTd = recentN = recentTdN = 0;
+        }
+        if (r.done) break;
+        if (opts.shouldStop && performance.now() - lastYield > 20) {
+          await yieldToEventLoop(); // at most every 20 ms, so Ctrl-C is seen promptly
+          lastYield = performance.now();
+        }
+        if (opts.shouldStop?.() && step + 1 < settings.steps) {
+          checkpoint(episode, true);
+          stopped = true;
+          break outer;
+        }
+        if ((r.t + 1) % cpEvery === 0 && step + 1 < settings.steps) checkpoint(episode, true);
       }
-      if (opts.onProgress && (r.t + 1) % every === 0) {
-        opts.onProgress({
-          episode,
-          episodes: settings.episodes,
-          step: step + 1,
-          steps: settings.steps,
-          t: r.t + 1,
-          totalSteps,
-          recentCost: recentCost / Math.max(1, recentN),
-          recentAbsTd: recentTdN > 0 ? recentTd / recentTdN : NaN,
-          violations: trainer.monitor.run.violationSteps,
-          elapsed: elapsed(),
-        });
-        recentCost = recentTd = recentN = recentTdN = 0;
-      }
-      if (r.done) break;
-      if (opts.shouldStop && performance.now() - lastYield > 20) {
-        await yieldToEventLoop(); // at most every 20 ms, so Ctrl-C is seen promptly
-        lastYield = performance.now();
-      }
-      if (opts.shouldStop?.() && step + 1 < settings.steps) {
-        checkpoint(episode, true);
+      const er = trainer.endEpisode();
+      line("metrics.jsonl", episodeJson(er, updateInfo()));
+      writeHistory(trainer.record.t, episode); // updates made at the episode's end (per-episode learners)
+      checkpoint(episode + 1, false);
+      if (opts.shouldStop?.() && episode + 1 < settings.episodes) {
         stopped = true;
-        break outer;
+        break;
       }
-      if ((r.t + 1) % cpEvery === 0 && step + 1 < settings.steps) checkpoint(episode, true);
     }
-    const er = trainer.endEpisode();
-    line("metrics.jsonl", episodeJson(er, updateInfo()));
-    writeHistory(trainer.record.t, episode); // updates made at the episode's end (per-episode learners)
-    checkpoint(episode + 1, false);
-    if (opts.shouldStop?.() && episode + 1 < settings.episodes) {
-      stopped = true;
-      break;
+    if (!stopped) checkpoint(settings.episodes, false);
+  } catch (err) {
+    // the run failed (a plant module that throws, a plant that answers wrongly): the steps before
+    // stay on disk, flushed; a fresh run that failed before its first step was refused, not run,
+    // and leaves nothing (neither its empty files nor a folder it made)
+    if (opts.resume || stepsWritten > 0) writer.close();
+    else {
+      writer.discard();
+      if (!existed) {
+        try {
+          rmdirSync(opts.dir);
+        } catch {
+          // not empty (other files of the folder): left as it is
+        }
+      }
     }
+    throw err;
   }
-  if (!stopped) checkpoint(settings.episodes, false);
   writer.close();
   const summary = summarizeRun(opts.dir, settings, opts.layout, trainer.getTheta(), stopped ? "stopped" : "completed", elapsed());
   writer.json("summary.json", summary);

@@ -86,6 +86,10 @@ const flatten = (x: unknown): unknown[] => (Array.isArray(x) ? x.flat(3) : [x]);
 const shape = (x: unknown): string =>
   Array.isArray(x) ? (x.length > 0 && Array.isArray(x[0]) ? `${x.length}x${(x[0] as unknown[]).length} nested array` : `array of ${x.length}`) : typeof x;
 
+/** A JSON value that is no finite number, as a message shows it (JSON.parse reads 1e400 as Infinity). */
+const entryText = (x: unknown): string =>
+  typeof x === "number" ? `${x} (a number beyond 1.8e308, such as 1e400, reads as ${x})` : typeof x === "string" ? `${JSON.stringify(x)}, a string` : x === null ? "null" : Array.isArray(x) ? shape(x) : typeof x;
+
 /** Cholesky factor of a symmetric positive semidefinite matrix; a reason string when it is not one. */
 function choleskyPsd(P: number[][]): number[][] | string {
   const n = P.length;
@@ -192,7 +196,10 @@ export function jsonToTheta(layout: readonly Layout[], json: unknown, base: Arra
       }
       const flat = flatten(value);
       if (flat.length !== p.size || !flat.every(isNum)) {
-        throw new Error(`parameter \`${p.name}\` needs ${p.size} finite number(s)`);
+        // say what was found: the count, else the first entry that is no finite number
+        const bad = flat.findIndex((x) => !isNum(x));
+        const got = flat.length !== p.size ? `got ${Array.isArray(value) ? shape(value) : typeof value}` : `got ${thetaEntryName(p, bad)} = ${entryText(flat[bad])}`;
+        throw new Error(`parameter \`${p.name}\` needs ${p.size} finite number(s), ${got}`);
       }
       entries = flat as number[];
     }

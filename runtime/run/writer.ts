@@ -6,7 +6,7 @@
 //   params.json          final parameters by name;  summary.json  settings + results
 //   checkpoint.json      trainer state + file sizes;  report.html  (runtime/report/)
 
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export const LINE_FILES = ["metrics.jsonl", "metrics.csv", "params-history.jsonl"] as const;
@@ -84,5 +84,11 @@ export class RunWriter {
 
   close(): void {
     for (const f of LINE_FILES) this.sinks[f].close();
+  }
+
+  /** Closes the line files and deletes them (a fresh run that failed before its first step). */
+  discard(): void {
+    this.close();
+    for (const f of LINE_FILES) rmSync(join(this.dir, f), { force: true });
   }
 }

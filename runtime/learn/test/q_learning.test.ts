@@ -191,6 +191,30 @@ describe("LSTD Q-learning on a scalar LQR problem", () => {
       expect(q.monitor.run.solverFailures).toBe(0);
     });
   }
+
+  it("a lazy step that reverts the last update and rejects its own reports both messages, in order", () => {
+    // the setting above (lazy): the last update made Q unsolvable here (reverted), and this step's
+    // update is rejected too; the record said only the second (metrics.jsonl lost the revert)
+    const mpc = new QuadraticQ([0, 2, 0.5, 0.01], gamma);
+    const q = new QLearning(mpc, plant(0.2), config({ optimizer: { kind: "sgd", lr: 1e6 }, exploration: { kind: "none" }, safety: { checkFeasibility: "lazy" } }));
+    q.beginEpisode(0);
+    let both = 0;
+    for (let k = 0; k < 6; k++) {
+      const logged = q.safety.rejections.length;
+      const r = q.step();
+      const messages = q.safety.rejections.slice(logged).map((x) => x.message);
+      if (messages.length === 0) continue;
+      // one line per step, the step's rejections joined by "; " (as a restore is appended)
+      expect(r.rejected).toBe(messages.join("; "));
+      if (messages.length === 2) {
+        both++;
+        expect(r.rejected).toMatch(/update reverted; /);
+      }
+    }
+    expect(both).toBeGreaterThan(0);
+    // still one rejected step per such step in the monitor (the summary's rejectedUpdates counts steps)
+    expect(q.monitor.run.rejectedUpdates).toBeLessThanOrEqual(q.safety.rejections.length);
+  });
 });
 
 describe("learning that stays inside what the controller can solve (issue 14)", () => {

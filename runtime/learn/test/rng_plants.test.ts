@@ -7,7 +7,7 @@ import { Rng, RngStreams } from "../../rng.js";
 import { parseDisturbance, RandomDisturbance, RecordedDisturbance } from "../../plants/disturbance.js";
 import { FunctionPlant } from "../../plants/function_plant.js";
 import { LinearPlant } from "../../plants/linear.js";
-import { loadPlantModule } from "../../plants/module.js";
+import { loadPlantModule, PlantRuntimeError } from "../../plants/module.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-plants-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -120,6 +120,17 @@ describe("plants", () => {
     expect(() => parseDisturbance('{"x": 1}', 2)).toThrow(/array of disturbance rows/);
   });
 
+  it("refuses a recording for a plant without a disturbance, and broken JSON as JSON (not as an empty CSV)", () => {
+    // size 0: a scalar row was widened to one entry and the run crashed mid-way ("offset is out of bounds")
+    for (const text of ["[1, 2, 3]", "[[1], [2]]", "1\n2\n"]) expect(() => parseDisturbance(text, 0)).toThrow(/^the plant declares no disturbance, so there is nothing to replay/);
+    expect(() => parseDisturbance("{bad", 2)).toThrow(/^not valid JSON: /);
+    expect(() => parseDisturbance("  [[1, 2],", 2)).toThrow(/^not valid JSON: /);
+    // CSV stays CSV; non-finite entries (1e400, a word) are refused by the recording
+    expect(() => parseDisturbance("e0,e1\n1,x\n", 2)).toThrow(/row 1 has a non-finite entry/);
+    expect(() => parseDisturbance("[[1e400, 0]]", 2)).toThrow(/row 1 has a non-finite entry/);
+    expect(() => parseDisturbance("", 2)).toThrow(/is empty/);
+  });
+
   it("FunctionPlant calls user functions with seeded streams", () => {
     const p = new FunctionPlant({
       nx: 1,
@@ -156,7 +167,19 @@ describe("plants", () => {
     const bad = join(tmp, "bad_plant.ts");
     writeFileSync(bad, `export default { nx: 2, nu: 1, reset() { return [0]; }, step() { return { observation: [0, 0], cost: 0 }; } };\n`);
     const pb = await loadPlantModule(bad);
-    expect(() => pb.reset(0)).toThrow(/reset\(\) returned of length 1, expected 2/);
+    expect(() => pb.reset(0)).toThrow(/bad_plant\.ts: reset\(\) must return the state as an array of 2 numbers \(nx = 2\), got 1$/);
+    // what the module throws or answers is a PlantRuntimeError naming the module and the call (the
+    // CLI printed "internal error" for it)
+    const throws = join(tmp, "throwing_plant.ts");
+    writeFileSync(throws, `export default { nx: 1, nu: 1, reset() { return [0]; }, step() { throw new Error("step exploded"); } };\n`);
+    const pt = await loadPlantModule(throws);
+    expect(() => pt.step([0])).toThrow(PlantRuntimeError);
+    expect(() => pt.step([0])).toThrow(/throwing_plant\.ts: step\(\) threw: step exploded$/);
+    const odd = join(tmp, "odd_plant.ts");
+    writeFileSync(odd, `export default { nx: 1, nu: 1, reset() { return 3; }, step() { return { observation: [0], cost: "x" }; } };\n`);
+    const po = await loadPlantModule(odd);
+    expect(() => po.reset(0)).toThrow(/odd_plant\.ts: reset\(\) must return the state as an array of 1 numbers, got number$/);
+    expect(() => po.step([0])).toThrow(/odd_plant\.ts: step\(\) must return a number as cost, got string$/);
     const none = join(tmp, "none.ts");
     writeFileSync(none, "export const x = 1;\n");
     await expect(loadPlantModule(none)).rejects.toThrow(/createPlant/);

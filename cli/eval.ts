@@ -35,6 +35,7 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
     const seeds = parseSeeds(flags.seeds);
     if (seeds && flags.seed !== undefined) throw new CliError("use either --seed or --seeds, not both", 2);
     const setup = await prepare(specPath, flags);
+    for (const n of setup.notes) process.stderr.write(`mpcrl eval: note: ${n}\n`);
     // refused at once if it holds a run (without --force); claimed (created, or an old run replaced)
     // only once every input is checked
     checkRunDir(dir, flags.force, "eval");

@@ -252,7 +252,7 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     if (seeds && resume) throw new CliError("--resume continues one run; it cannot be combined with --seeds", 2);
     if (seeds) {
       // fail fast on spec errors before starting workers
-      await prepare(spec, flags);
+      for (const n of (await prepare(spec, flags)).notes) process.stderr.write(`mpcrl train: note: ${n}\n`);
       const replaces = checkRunDir(dir, flags.force, "train").length > 0;
       const verdict = verdictRequest(flags);
       // every input checked (plant, trainer) before an old run is replaced
@@ -264,6 +264,7 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     }
     const verdict = verdictRequest(flags);
     const setup = await prepare(spec, flags);
+    for (const n of setup.notes) process.stderr.write(`mpcrl train: note: ${n}\n`);
     // refused at once if it holds a run (without --force); replaced only once the run is built
     if (!resume) checkRunDir(dir, flags.force, "train");
     if (checkpoint !== undefined) {

@@ -51,6 +51,9 @@ export interface Setup {
   readonly settings: RunSettings;
   readonly inputLower: number[];
   readonly inputUpper: number[];
+  /** Said to the user on stderr by the commands (`mpcrl train: note: ...`), not errors: e.g. steps
+   *  asked for beyond the plant's episode. */
+  readonly notes: readonly string[];
   createController(): MpcController | NonlinearMpc;
   createPlant(): Promise<Plant>;
 }
@@ -170,6 +173,11 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     inputUpper,
     thetaNames: thetaNames(template.params),
   };
+  const notes: string[] = [];
+  // the plant ends every episode at its own length (its `episode`): more steps asked for are not run
+  if (steps !== undefined && plantIr?.episode !== undefined && steps > plantIr.episode) {
+    notes.push(`--steps ${steps} is more than the plant's episode of ${plantIr.episode} steps: each episode ends after ${plantIr.episode} (the plant block's \`episode\`)`);
+  }
   let disturbance: DisturbanceSource | undefined;
   if (flags.disturbance !== undefined) {
     let recorded: RecordedDisturbance;
@@ -192,6 +200,7 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     settings,
     inputLower,
     inputUpper,
+    notes,
     createController: () => {
       try {
         return module.createController(controllerOptions(spec));

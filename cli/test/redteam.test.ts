@@ -213,6 +213,17 @@ describe("files", () => {
   });
 });
 
+describe("steps beyond the plant's episode", () => {
+  it("eval --steps 150 on a plant of episode 100 runs 100 steps and says so (it cut them silently)", async () => {
+    const out = join(tmp, "steps-beyond");
+    const r = await runCli("eval", spec, "--steps", "150", "--out", out, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^mpcrl eval: note: --steps 150 is more than the plant's episode of 100 steps: each episode ends after 100/m);
+    const steps = readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"t"')).length;
+    expect(steps).toBe(100);
+  });
+});
+
 describe("a refused command creates nothing", () => {
   it("eval --seeds / --episodes with --params outside its box or naming no parameter leaves no --out folder (it left an empty one)", async () => {
     for (const [params, pattern] of [

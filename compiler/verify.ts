@@ -13,6 +13,7 @@ import type { QpTemplate } from "../runtime/mpc/template.js";
 import type { QpIr } from "./ir.js";
 import type { NlpIr } from "./ir/nlp.js";
 import { numericChecks, type InitialStateForCheck } from "./lower/checks.js";
+import { dataRangeChecks } from "./lower/data_ranges.js";
 import { checkerModel, errorDiagnostic, internalDiagnostic, lowerProgram } from "./lower/index.js";
 import { LowerError } from "./lower/errors.js";
 import { lowerPlant, type PlantIr } from "./lower/plant.js";
@@ -86,6 +87,8 @@ export function lowerChecked(program: Program, source: string, options: LowerOpt
     return { ir, diagnostics };
   }
   const template = templateFromIr(ir);
+  // the QP data as compiled, over every admissible parameter (a backstop of the checker's rules)
+  diagnostics.push(...dataRangeChecks(ir, low.block));
   if (!options.skipNumericChecks) {
     try {
       diagnostics.push(...numericChecks(template, low.block, plant && plant.nx === ir.nx ? initialStateForCheck(plant) : undefined));

@@ -17,12 +17,13 @@ import { assembleArray, evalExpr, isListOfRows } from "./const_eval.js";
 import type { Affinity } from "./affinity.js";
 import { fmt } from "./affinity.js";
 import { children } from "../ast.js";
-import { declaredInterval, hullOf, intervalOf, isIntegerValued, RUNTIME_LIMIT, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, type IMat } from "./interval.js";
+import { declaredInterval, hullOf, intervalOf, isIntegerValued, RUNTIME_LIMIT, symInterval, tanBranch, withPinned, withStageRange, withUnitVariables, withZeroVariables, type IMat } from "./interval.js";
 import type { Constraint, ControllerBlock, Dynamics, IndexExpr } from "../ast.js";
 import type { Sym } from "./context.js";
 import { nonlinearSolver } from "./nlp.js";
 import { stageView, stagesOf } from "./stages.js";
 import { IdSet } from "./idmap.js";
+import { joinSpans } from "../span.js";
 
 type Range = [number, number];
 /** `entry`: which entry of a vector or matrix operand is judged (undefined for a scalar one);
@@ -456,6 +457,7 @@ function checkInfiniteRows(ctx: Ctx, aff: Affinity, block: ControllerBlock, erro
         const [a, b] = [c.operands[j], c.operands[j + 1]];
         if (!a || !b) continue;
         const op = c.ops[j];
+        const reportedBefore = ctx.diagnostics.length;
         const sides: [Expr, "lhs" | "rhs" | "eq", Expr][] = op === "==" ? [[a, "eq", b], [b, "eq", a]] : op === "<=" ? [[a, "lhs", b], [b, "rhs", a]] : [[b, "lhs", a], [a, "rhs", b]];
         for (const [s, role, other] of sides) {
           const v = evalExpr(ctx, s);
@@ -501,6 +503,9 @@ function checkInfiniteRows(ctx: Ctx, aff: Affinity, block: ControllerBlock, erro
             continue;
           }
         }
+        // a linear MPC moves a constant part inside an expression of the variables into the row's
+        // bound (`x[0] - 2*b >= 0`): judged like a whole side, when no rule above reported the pair
+        if (!nl && ctx.diagnostics.length === reportedBefore && (aff.of(a).deg > 0 || aff.of(b).deg > 0)) offsetBound(ctx, block, c, a, b, op);
       }
     }
   }
@@ -681,7 +686,11 @@ export function checkDomains(ctx: Ctx, aff: Affinity, errorsBefore: readonly Dia
         if (root.role === "penalty" && e === root.expr && deg === 0 && penaltyOverflow(ctx, dctx, e)) continue;
         // continuous dynamics are discretized into QP coefficients by the compiler (red team 2:
         // `timestep 1e300` with `using euler` gave an infinite A for a = 1e10 inside its box)
-        if (!nl && root.role === "dynamics" && e === root.expr && root.stmt?.kind === "Dynamics") discretizationOverflow(ctx, dctx, root.stmt, root.block.node as ControllerBlock);
+        if (!nl && root.role === "dynamics" && e === root.expr && root.stmt?.kind === "Dynamics") {
+          discretizationOverflow(ctx, dctx, root.stmt, root.block.node as ControllerBlock);
+          // and their constant part is an equality row's bound, infinite in the QP from 1e20 on
+          dynamicsOffset(ctx, dctx, root.stmt, root.block.node as ControllerBlock);
+        }
       }
       // a linear MPC expands a power of states and inputs (`(a*x[0] + b)^2`) into QP coefficients
       // (products of a, b): those are evaluated, and must stay finite for every admissible value
@@ -872,26 +881,24 @@ function penaltyOverflow(ctx: Ctx, dctx: Ctx, e: Expr): boolean {
   return true;
 }
 
-/**
- * MPC4025 for continuous dynamics of a linear MPC (red team 2): the compiler integrates
- * `der(x) = f(x, u)` over each timestep h into QP coefficients (compiler/lower/controller.ts:
- * euler x + h f; rk4 evaluates f at x + h/2 k1, x + h/2 k2, x + h k3), which may overflow although
- * f's coefficients are finite (`timestep 1e300` with `a*x`, a in [-1e10, 1e10], gave A = -inf).
- * A bound: with every state and input in [-1, 1], G bounds |c0| + sum |ci| of every subexpression
- * s = c0 + sum ci vi of f (through lets); with the state replaced by an affine map whose
- * coefficients sum to at most S >= 1 in magnitude, s's coefficients sum to at most G S. So the
- * stages' coefficients are at most K1 = G, K2 = G (1 + h/2 K1), K3 = G (1 + h/2 K2),
- * K4 = G (1 + h K3), and x+ = x + h/6 (K1 + 2 K2 + 2 K3 + K4) (euler: 1 + h K1), each below
- * COEFFICIENT_LIMIT. An over-approximation (G^4 h^3 for rk4), far from any real model. `zoh` is
- * computed by the compiler from a constant state matrix (MPC4603 when it is not finite).
- */
-function discretizationOverflow(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: ControllerBlock): void {
-  if (dyn.form !== "continuous" || (dyn.method !== "euler" && dyn.method !== "rk4")) return;
+/** A linear controller's `timestep` (undefined when missing or invalid: MPC4012). */
+function timestepOf(ctx: Ctx, block: ControllerBlock): number | undefined {
   const ts = block.items.find((i) => i.kind === "ScalarSetting" && i.key === "timestep");
   const hv = ts && ts.kind === "ScalarSetting" ? evalExpr(ctx, ts.value) : undefined;
   const h = hv?.data.length === 1 ? hv.data[0] : undefined;
-  // (a missing or invalid timestep is MPC4012)
-  if (h === undefined || !(h > 0) || !Number.isFinite(h)) return;
+  return h === undefined || !(h > 0) || !Number.isFinite(h) ? undefined : h;
+}
+
+/**
+ * The timestep h and G >= 1, a bound on |c0| + sum |ci| of every subexpression c0 + sum ci vi of a
+ * continuous right-hand side f (through lets), from its intervals with every state and input in
+ * [-1, 1] over the admissible learnables, stages and runtime values (so also on the row sums of
+ * f's state matrix, and on |f(0)|); undefined without a timestep or with an infinite interval (an
+ * earlier verdict's).
+ */
+function discretization(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: ControllerBlock): { h: number; G: number } | undefined {
+  const h = timestepOf(ctx, block);
+  if (h === undefined) return undefined;
   const unit = withUnitVariables(dctx);
   let G = 1;
   const seen = new IdSet();
@@ -907,9 +914,109 @@ function discretizationOverflow(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: Contr
     // (no interval: too large to evaluate, judged nowhere; an infinite one is an earlier verdict's)
     if (!iv) continue;
     const m = magnitude(iv);
-    if (m === Infinity) return;
+    if (m === Infinity) return undefined;
     G = Math.max(G, m);
   }
+  return { h, G };
+}
+
+/**
+ * MPC4026 in a linear MPC: the dynamics' constant part (the part free of states and inputs:
+ * `x+ = x + u + 2*b`, `der(x) = u + 20*b using euler`) becomes the bound of an equality row, which
+ * the QP reads as infinite at magnitude 1e20 or more, and the solve was refused (status
+ * invalid_input at b = 6e19, inside its admissible range, after `check` said ok). Its interval over
+ * the admissible values at the dynamics' stages with every state and input at 0 (the constant part
+ * of an affine expression): `x+ = f`: f(0); euler: timestep f(0). rk4 and zoh mix f(0) with the
+ * state matrix: their constant parts are judged on the compiled QP (compiler/lower/data_ranges.ts),
+ * exactly, where interval bounds from the source would reject sound specs. Strictly beyond 1e20,
+ * as for bounds (an unbounded learnable alone never reaches it). Reported: whether it was.
+ */
+function dynamicsOffset(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: ControllerBlock): boolean {
+  const h = dyn.form === "continuous" ? (dyn.method === "euler" ? timestepOf(ctx, block) : undefined) : 1;
+  if (h === undefined) return false;
+  const f0 = intervalOf(withZeroVariables(dctx), dyn.rhs);
+  const F = magnitude(f0);
+  // (an infinite constant part is another rule's: MPC4025 on the dynamics' data)
+  if (!f0 || !Number.isFinite(F)) return false;
+  const bound = h * F;
+  if (!(bound > RUNTIME_LIMIT)) return false;
+  const how = dyn.form === "continuous" ? `\`using euler\`: the row's bound is timestep*f(0, 0), timestep ${fmt(h)}` : "`x+ = f(x, u)`: the row's bound is f(0, 0)";
+  ctx.report({
+    severity: "error",
+    code: "MPC4026",
+    message: `the constant part of the dynamics of \`${dyn.form === "continuous" ? `der(${dyn.target.name})` : `${dyn.target.name}+`}\` may reach magnitude 1e20, which the QP reads as infinite`,
+    span: dyn.rhs.span,
+    label: `${how}; with every state and input at 0 the right-hand side ranges up to ${fmt(F)} in magnitude over the admissible learnables, stages and runtime values, so the bound up to ${fmt(bound)}`,
+    notes: ["the dynamics are equality rows whose bounds are their constant parts; the QP format reads a bound of magnitude 1e20 or more as infinite, and the solve is refused (status invalid_input)"],
+    help: "bound the learnables or runtime values of the dynamics' constant part (e.g. `learnable b = 0 in [-1e6, 1e6]`) so that it stays below 1e20, or rescale the model",
+  });
+  return true;
+}
+
+/**
+ * MPC4026 in a linear MPC for a relation whose constant part is inside an expression of states or
+ * inputs (`x[0] - 2*b >= 0`): the compiler moves it into the row's bound (x[0] >= 2b), and the QP
+ * reads a bound of magnitude 1e20 or more as infinite: on the wrong side the solve was refused
+ * (b = 6e19, admissible) after `check` said ok. (A whole side free of states and inputs is
+ * `maybeHugeBound`'s.) The row a - b has constant part c = a(0) - b(0) (every state and input at
+ * 0, over the admissible values at the constraint's stages): `a <= b` bounds it above by -c
+ * (wrong when c >= 1e20), `a >= b` below by -c (wrong when c <= -1e20), `==` both. Strictly beyond
+ * 1e20, as for bounds. Reported: whether it was.
+ */
+function offsetBound(ctx: Ctx, block: ControllerBlock, c: Constraint, a: Expr, b: Expr, op: string): boolean {
+  const scope = ctx.blocks.find((x) => x.node === block);
+  const stages = scope ? stagesOf(ctx, { block: scope, role: "constraint", stmt: c }) : undefined;
+  const zero = withZeroVariables(stages ? withStageRange(ctx, stages[0], stages[1]) : ctx);
+  const ia = intervalOf(zero, a);
+  const ib = intervalOf(zero, b);
+  if (!ia || !ib) return false;
+  const n = Math.max(ia.lo.length, ib.lo.length);
+  if ((ia.lo.length !== 1 && ia.lo.length !== n) || (ib.lo.length !== 1 && ib.lo.length !== n)) return false;
+  for (let i = 0; i < n; i++) {
+    const ja = ia.lo.length === 1 ? 0 : i, jb = ib.lo.length === 1 ? 0 : i;
+    const lo = ia.lo[ja] - ib.hi[jb];
+    const hi = ia.hi[ja] - ib.lo[jb];
+    // (an infinite constant part is another rule's: a per-stage inf, or MPC4025)
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+    const up = op !== ">=" && hi > RUNTIME_LIMIT;
+    const down = op !== "<=" && lo < -RUNTIME_LIMIT;
+    if (!up && !down) continue;
+    const x = up ? hi : lo;
+    const last = c.operands[c.operands.length - 1];
+    const relation = c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
+    ctx.report({
+      severity: "error",
+      code: "MPC4026",
+      message: `this constraint's bound may be infinite on the wrong side: \`${relation}\` cannot hold where its constant part reaches ${fmt(x)}`,
+      span: joinSpans(a.span, b.span),
+      label: `${n > 1 ? `entry ${i}: ` : ""}with every state and input at 0, \`${ctx.src(a.span)}\` minus \`${ctx.src(b.span)}\` ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: the compiler moves it into the row's bound, and a bound of magnitude 1e20 or more is infinite in the QP`,
+      related: [{ span: c.span, label: "in this constraint" }],
+      notes: ["bounded by +inf from below (or -inf from above) the constraint holds for no value, and the solve is refused (status invalid_input)"],
+      help: "bound the learnables or runtime values of the constraint's constant part so that it stays below 1e20 in magnitude, or rescale the variable",
+    });
+    return true;
+  }
+  return false;
+}
+
+/**
+ * MPC4025 for continuous dynamics of a linear MPC (red team 2): the compiler integrates
+ * `der(x) = f(x, u)` over each timestep h into QP coefficients (compiler/lower/controller.ts:
+ * euler x + h f; rk4 evaluates f at x + h/2 k1, x + h/2 k2, x + h k3), which may overflow although
+ * f's coefficients are finite (`timestep 1e300` with `a*x`, a in [-1e10, 1e10], gave A = -inf).
+ * A bound: with every state and input in [-1, 1], G bounds |c0| + sum |ci| of every subexpression
+ * s = c0 + sum ci vi of f (through lets); with the state replaced by an affine map whose
+ * coefficients sum to at most S >= 1 in magnitude, s's coefficients sum to at most G S. So the
+ * stages' coefficients are at most K1 = G, K2 = G (1 + h/2 K1), K3 = G (1 + h/2 K2),
+ * K4 = G (1 + h K3), and x+ = x + h/6 (K1 + 2 K2 + 2 K3 + K4) (euler: 1 + h K1), each below
+ * COEFFICIENT_LIMIT. An over-approximation (G^4 h^3 for rk4), far from any real model. `zoh` is
+ * computed by the compiler from a constant state matrix (MPC4603 when it is not finite).
+ */
+function discretizationOverflow(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: ControllerBlock): void {
+  if (dyn.form !== "continuous" || (dyn.method !== "euler" && dyn.method !== "rk4")) return;
+  const d = discretization(ctx, dctx, dyn, block);
+  if (!d) return;
+  const { h, G } = d;
   let B: number;
   if (dyn.method === "euler") B = Math.max(G, 1 + h * G);
   else {
@@ -924,7 +1031,7 @@ function discretizationOverflow(ctx: Ctx, dctx: Ctx, dyn: Dynamics, block: Contr
   ctx.report({
     severity: "error",
     code: "MPC4025",
-    message: `the discretized dynamics of \`der(${dyn.target.name})\` \`using ${dyn.method}\` may overflow double precision`,
+    message: `the discretized dynamics of \`der(${dyn.target.name})\` \`using ${dyn.method}\` may exceed the largest QP coefficient (${fmt(COEFFICIENT_LIMIT)})`,
     span: dyn.rhs.span,
     label: `with timestep ${fmt(h)} and the coefficients of the right-hand side up to ${fmt(G)} in magnitude (each state and input in [-1, 1], over the admissible learnables and runtime values), the discretized coefficients are bounded only by ${fmt(B)}, above ${fmt(COEFFICIENT_LIMIT)}`,
     notes: [

@@ -400,8 +400,8 @@ function mentionsVariables(ctx: Ctx, e: Expr): boolean {
 }
 
 export function intervalOf(ctx: Ctx, e: Expr): IMat | undefined {
-  // a unit-variables view differs from its run only where states or inputs enter: the rest is the run's
-  if (unitContexts.has(ctx)) {
+  // a unit- or zero-variables view differs from its run only where states or inputs enter: the rest is the run's
+  if (unitContexts.has(ctx) || zeroContexts.has(ctx)) {
     const base = Object.getPrototypeOf(ctx) as Ctx;
     if (!mentionsVariables(base, e)) return intervalOf(base, e);
   }

@@ -66,7 +66,8 @@ const REJECTED: readonly Case[] = [
   // 4. a constant weight with a negative eigenvalue far beyond the eigenvalue solver's round-off
   //    passed as PSD under the former tolerance 1e-10 max(1, |lambda|)
   { name: "quad(x, diag([1e6, -1e-5])): indefinite", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e6, 0], [0, -1e-5]])", "", 2) },
-  { name: "quad(x, diag([1e-12, -1e-11])): indefinite at a small scale", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e-12, 0], [0, -1e-11]])", "", 2) },  // 5. (red team 2) a slack penalty is a QP coefficient: `penalty quadratic 1e308` is finite, but
+  { name: "quad(x, diag([1e-12, -1e-11])): indefinite at a small scale", code: "MPC4002", source: spec("", "u'*u + quad(x, [[1e-12, 0], [0, -1e-11]])", "", 2) },
+  // 5. (red team 2) a slack penalty is a QP coefficient: `penalty quadratic 1e308` is finite, but
   //    P = 2*1e308 = inf and every solve answered non_convex; `penalty linear 1e308` broke the solvers down
   { name: "a quadratic penalty of 1e308", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty quadratic 1e308") },
   { name: "a linear penalty of 1e308 on a soft equality", code: "MPC4025", source: spec("", "u'*u + x'*x", "soft x == 0.5 penalty linear 1e308") },
@@ -76,6 +77,11 @@ const REJECTED: readonly Case[] = [
   //    `using euler` gave A = -inf at a = 1e10 (inside its box), rk4 with 1e100 at b = 1e10
   { name: "euler with a timestep of 1e300", code: "MPC4025", source: spec("  timestep 1e300\n  learnable a = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler") },
   { name: "rk4 with a timestep of 1e100", code: "MPC4025", source: spec("  timestep 1e100\n  learnable b = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = -x + b*u using rk4") },
+  // 7. a constant part of a linear MPC's row is its bound, read as infinite from 1e20 on: with b
+  //    unbounded (|b| < 1e20 at run time) every solve at b = 6e19 was refused (invalid_input)
+  { name: "a dynamics offset 2*b with b unbounded", code: "MPC4026", source: spec("  learnable b = 0", "u'*u + x'*x").replace("x+ = x + u", "x+ = x + u + 2*b") },
+  { name: "a constraint's constant 2*b inside an expression of the state", code: "MPC4026", source: spec("  learnable b = 0", "u'*u + x'*x", "x[0] - 2*b >= 0") },
+  { name: "an euler offset 20*b at timestep 0.1", code: "MPC4026", source: spec("  timestep 0.1\n  learnable b = 0", "u'*u + x'*x").replace("x+ = x + u", "der(x) = u + 20*b using euler") },
 ];
 
 const ACCEPTED: readonly { name: string; source: string }[] = [
@@ -95,10 +101,14 @@ const ACCEPTED: readonly { name: string; source: string }[] = [
   { name: "w[j - 1] over 1..N", source: spec("  const w[4] = [1, 1, 1, 1]", "u'*u + x'*x", "x <= w[j - 1] for j in 1..N") },
   { name: "w[k] in a nonlinear MPC", source: nlp("  const w[4] = [1, 2, 3, 4]", "u'*u + w[k]*x'*x") },
   { name: "an exactly singular PSD weight [[1, 1], [1, 1]]", source: spec("", "u'*u + quad(x, [[1, 1], [1, 1]])", "", 2) },
-  { name: "a singular PSD weight in decimals [[0.1, 0.3], [0.3, 0.9]] (round-off)", source: spec("", "u'*u + quad(x, [[0.1, 0.3], [0.3, 0.9]])", "", 2) },  { name: "a penalty of 1e299 (below the coefficient limit)", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear 1e299 quadratic 1e299") },
+  { name: "a singular PSD weight in decimals [[0.1, 0.3], [0.3, 0.9]] (round-off)", source: spec("", "u'*u + quad(x, [[0.1, 0.3], [0.3, 0.9]])", "", 2) },
+  { name: "a penalty of 1e299 (below the coefficient limit)", source: spec("", "u'*u + x'*x", "soft x <= 1 penalty linear 1e299 quadratic 1e299") },
   { name: "a learnable penalty in [0, inf] (below 1e20 at run time)", source: spec("  learnable w = 1 in [0, inf]", "u'*u + x'*x", "soft x <= 1 penalty quadratic w") },
   { name: "rk4 of a stiff model (A = -1e5, timestep 0.01) with an unbounded learnable input gain", source: spec("  timestep 0.01\n  learnable b = 1", "u'*u + x'*x").replace("x+ = x + u", "der(x) = -1e5*x + b*u using rk4") },
   { name: "euler with a timestep of 1e10", source: spec("  timestep 1e10\n  learnable a = 0 in [-1, 1]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler") },
+  { name: "a dynamics offset b with b unbounded (below 1e20 at run time)", source: spec("  learnable b = 0", "u'*u + x'*x").replace("x+ = x + u", "x+ = x + u + b") },
+  { name: "a constraint's constant b inside an expression of the state", source: spec("  learnable b = 0", "u'*u + x'*x", "x[0] - b >= 0") },
+  { name: "an euler offset b at timestep 0.1", source: spec("  timestep 0.1\n  learnable b = 0", "u'*u + x'*x").replace("x+ = x + u", "der(x) = u + b using euler") },
 ];
 
 describe("red team: specs the checker must reject", () => {
@@ -158,7 +168,7 @@ describe("red team: diagnostics", () => {
     const src = spec("  timestep 1e300\n  learnable a = 1 in [-1e10, 1e10]", "u'*u + x'*x").replace("x+ = x + u", "der(x) = a*x + u using euler");
     const d = errors(src).find((x) => x.code === "MPC4025")!;
     expect(src.slice(d.span.start, d.span.end)).toBe("a*x + u");
-    expect(d.message).toBe("the discretized dynamics of `der(x)` `using euler` may overflow double precision");
+    expect(d.message).toBe("the discretized dynamics of `der(x)` `using euler` may exceed the largest QP coefficient (1e+300)");
     expect(d.label).toContain("timestep 1e+300");
     expect(d.label).toContain("up to 10000000000");
     expect(d.help).toContain("smaller `timestep`");

@@ -174,8 +174,9 @@ export async function prepare(specPath: string, flags: CommonFlags, sourceText?:
     thetaNames: thetaNames(template.params),
   };
   const notes: string[] = [];
-  // the plant ends every episode at its own length (its `episode`): more steps asked for are not run
-  if (steps !== undefined && plantIr?.episode !== undefined && steps > plantIr.episode) {
+  // the spec's plant ends every episode at its own length (its `episode`): more steps asked for are
+  // not run (a --plant module replaces that plant and its episode length)
+  if (steps !== undefined && flags.plant === undefined && plantIr?.episode !== undefined && steps > plantIr.episode) {
     notes.push(`--steps ${steps} is more than the plant's episode of ${plantIr.episode} steps: each episode ends after ${plantIr.episode} (the plant block's \`episode\`)`);
   }
   let disturbance: DisturbanceSource | undefined;

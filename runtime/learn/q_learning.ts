@@ -19,7 +19,7 @@ import { createOptimizer, type Optimizer, type OptimizerSpec, type OptimizerStat
 import { Replay, type ReplayState } from "./replay.js";
 import { RolloutBase, type RolloutConfig } from "./rollout.js";
 import { SafeUpdater } from "./safety.js";
-import type { StepRecord } from "./types.js";
+import { REJECTION_SEPARATOR, type StepRecord } from "./types.js";
 import { IdentificationGuard } from "./identify_guard.js";
 
 /**
@@ -216,7 +216,7 @@ export class QLearning extends RolloutBase {
         mpc.setTheta(this.theta);
         this.pending = false;
         this.failStreak = 0;
-        r.rejected = r.rejected === null ? message : `${r.rejected}; ${message}`;
+        r.rejected = r.rejected === null ? message : `${r.rejected}${REJECTION_SEPARATOR}${message}`;
         restored = true;
       } else if (this.failStreak >= this.restoreAfter) {
         // the parameters are those the controller last solved with: the failures are the state's
@@ -298,7 +298,7 @@ export class QLearning extends RolloutBase {
     } else {
       // a step that reverted the last update (lazy check) reports both: the revert and this rejection
       const message = out.message ?? out.reason ?? "rejected";
-      r.rejected = r.rejected === null ? message : `${r.rejected}; ${message}`;
+      r.rejected = r.rejected === null ? message : `${r.rejected}${REJECTION_SEPARATOR}${message}`;
     }
   }
 

@@ -17,6 +17,7 @@ import { Monitor, countActiveSlacks, isSolved } from "./monitors.js";
 import {
   episodeSeed,
   newStepRecord,
+  rejectionEvents,
   type EpisodeRecord,
   type EpisodicTrainer,
   type StepRecord,
@@ -228,7 +229,7 @@ export abstract class RolloutBase implements EpisodicTrainer {
       this.episodeAbsTd += Math.abs(r.tdError);
       this.episodeTdCount++;
     }
-    if (r.rejected !== null) this.monitor.rejected();
+    for (let i = rejectionEvents(r.rejected).length; i > 0; i--) this.monitor.rejected();
     this.promoteAct();
     this.stepInEpisode++;
     this.globalStep++;

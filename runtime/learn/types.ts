@@ -22,6 +22,9 @@ export interface StepRecord {
   fallback: boolean;
   /** Whether a parameter update was attempted after this step, and its outcome. */
   updated: boolean;
+  /** Why an update was rejected at this step, else null; a step that also reverted the last update
+   *  or restored the parameters gives each event in order, joined by REJECTION_SEPARATOR
+   *  (`rejectionEvents` splits them: one per rejected update or restore). */
   rejected: string | null;
   done: boolean;
   /** An event of this step worth logging (e.g. what identification derived); absent: none. */
@@ -95,4 +98,13 @@ export function newStepRecord(nx: number, nu: number): StepRecord {
     rejected: null,
     done: false,
   };
+}
+
+/** Joins the events of one step's `rejected` (a revert or a restore, then the step's own rejection):
+ *  no message contains it, unlike "; ". */
+export const REJECTION_SEPARATOR = " | ";
+
+/** The events of a step's `rejected`: one per rejected update (or parameter restore). */
+export function rejectionEvents(rejected: string | null): string[] {
+  return rejected === null ? [] : rejected.split(REJECTION_SEPARATOR);
 }

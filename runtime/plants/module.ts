@@ -166,7 +166,9 @@ export class CheckedPlant implements Plant {
     const out = this.call("step()", () => this.inner.step(action));
     if (out === null || typeof out !== "object") throw new PlantRuntimeError(`${this.name}: step() must return an object { observation, cost, terminated, truncated, info }, got ${out === null ? "null" : typeof out}`);
     const observation = this.vector(out.observation, this.nx, "step()", "observation");
-    if (typeof out.cost !== "number" || Number.isNaN(out.cost)) throw new PlantRuntimeError(`${this.name}: step() must return a number as cost, got ${typeof out.cost === "number" ? "NaN" : typeof out.cost}`);
+    // (a NaN or infinite cost is a number: the plant diverged, and the episode stops as a plant failure
+    // like a spec plant's, J NaN, exit 1; only a cost of another type is the module's error)
+    if (typeof out.cost !== "number") throw new PlantRuntimeError(`${this.name}: step() must return a number as cost, got ${typeof out.cost}`);
     return {
       observation,
       cost: out.cost,

@@ -2,6 +2,7 @@
 // uninterrupted one): total cost J, per-episode costs, TD errors early and late, violations per
 // 500-step block, the last violating step, failure counts, final parameters.
 
+import { rejectionEvents } from "../learn/types.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ParamLayout } from "../mpc/types.js";
@@ -210,7 +211,7 @@ export function summarizeRun(
     solverFailures: steps.filter((s) => s.solver_failure).length,
     fallbacks: steps.filter((s) => s.fallback).length,
     updates: steps.filter((s) => s.updated).length,
-    rejectedUpdates: steps.filter((s) => s.rejected !== null).length,
+    rejectedUpdates: steps.reduce((n, s) => n + rejectionEvents(s.rejected).length, 0),
     notes: steps.flatMap((s) => (typeof s.note === "string" ? [{ t: s.t, note: s.note }] : [])),
     ...(failures.length > 0 ? { plantFailures: failures } : {}),
     wallTime,

@@ -4,6 +4,7 @@
 // (metrics.jsonl, params-history.jsonl, summary.json's settings). This file does the reading and
 // writing; the statistics and the hint rules are in runtime/learn/verdict.ts.
 
+import { rejectionEvents } from "../learn/types.js";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluateHeldOut, type HeldOutEpisode } from "../learn/evaluate.js";
@@ -36,7 +37,7 @@ export function diagnosticsInputFromRun(dir: string, settings: Record<string, un
   for (const s of steps) {
     if (typeof s.td_error === "number" && Number.isFinite(s.td_error)) td.push({ t: s.t, abs: Math.abs(s.td_error) });
     if (s.updated) attempted++;
-    if (s.rejected !== null) rejected.push(s.rejected);
+    rejected.push(...rejectionEvents(s.rejected));
     const g = (s as unknown as Record<string, unknown>).policy_gradient_norm;
     if (typeof g === "number") gradients.push({ t: s.t, norm: g });
   }

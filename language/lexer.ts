@@ -67,6 +67,8 @@ function identifierStartHints(): number[] {
 const identStart = "\\p{L}\\p{Nl}_";
 const identPart = "\\p{L}\\p{Nl}\\p{No}\\p{Mn}\\p{Mc}\\p{Nd}\\p{Pc}";
 const unicodeIdent = new RegExp(`[${identStart}][${identPart}]*`, "uy");
+/** A whole string that lexes as one identifier (keywords aside): a new name for rename. */
+export const IDENTIFIER_NAME = new RegExp(`^[${identStart}][${identPart}]*$`, "u");
 const isAsciiStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isAsciiPart = (c: number): boolean => isAsciiStart(c) || (c >= 48 && c <= 57);
 /** The match returned to Chevrotain, reused: it reads `[0]` (and `payload`) before the next call. */

@@ -50,7 +50,7 @@ function crashResult(text: string, err: unknown): CheckResult {
 
 export class AnalysisCache {
   private readonly cache = new Map<string, Analysis>();
-  private readonly verdicts = new Map<string, { readonly version: number; readonly diagnostics: Promise<readonly Diagnostic[]> }>();
+  private readonly verdicts = new Map<string, { readonly analysis: Analysis; readonly diagnostics: Promise<readonly Diagnostic[]> }>();
 
   /** The verdict of `mpcrl check` for the document's current version: the checker's diagnostics and,
    *  when they hold no error, the compiler's (lowering and numeric checks). Never rejects. */
@@ -58,7 +58,7 @@ export class AnalysisCache {
     const a = this.get(doc);
     if (a.diagnostics.some((d) => d.severity === "error")) return Promise.resolve(a.diagnostics);
     const hit = this.verdicts.get(doc.uri);
-    if (hit && hit.version === a.version) return hit.diagnostics;
+    if (hit && hit.analysis === a) return hit.diagnostics;
     const diagnostics = (async (): Promise<readonly Diagnostic[]> => {
       try {
         const { verify } = await import("../compiler/verify.js");
@@ -69,14 +69,16 @@ export class AnalysisCache {
         return [...a.diagnostics, { severity: "error", code: "MPC4699", message: `internal compiler error: ${err instanceof Error ? err.message : String(err)}`, span }];
       }
     })();
-    this.verdicts.set(doc.uri, { version: a.version, diagnostics });
+    this.verdicts.set(doc.uri, { analysis: a, diagnostics });
     return diagnostics;
   }
 
+  /** The analysis of the document's text. Keyed by the text as well as the version: a client may
+   *  open a document again without closing it, or send a change without a new version number. */
   get(doc: TextDocument): Analysis {
     const hit = this.cache.get(doc.uri);
-    if (hit && hit.version === doc.version) return hit;
     const text = doc.getText();
+    if (hit && hit.version === doc.version && hit.text === text) return hit;
     const t0 = performance.now();
     let result: CheckResult;
     try {

@@ -23,10 +23,21 @@ function blankComments(text: string): string {
   return text.replace(/\/\/[^\n]*|\/\*[\s\S]*?(\*\/|$)/g, (m) => m.replace(/[^\n]/g, " "));
 }
 
+/** The word (`[A-Za-z_][A-Za-z0-9_]*`) ending at `end`, by a backward scan: a RegExp anchored at the
+ *  end (`/\w+$/`) retries from every character of a long word, quadratic in its length. */
+export function wordEndingAt(text: string, end: number): { word: string; start: number } | undefined {
+  let start = end;
+  while (start > 0 && /[A-Za-z0-9_]/.test(text[start - 1] ?? "")) start--;
+  while (start < end && /[0-9]/.test(text[start] ?? "")) start++;
+  return start < end ? { word: text.slice(start, end), start } : undefined;
+}
+
 export function cursorContext(text: string, offset: number): CursorContext {
   const src = blankComments(text.slice(0, offset));
   const stack: { block: BlockContext; name?: string; header?: string[] }[] = [];
   let segmentStart = 0;
+  // First non-blank character after the last newline looked at (each blank run is scanned once).
+  let nonBlank = 0;
   for (let i = 0; i < src.length; i++) {
     const ch = src[i];
     if (ch === "{") {
@@ -41,16 +52,18 @@ export function cursorContext(text: string, offset: number): CursorContext {
       segmentStart = i + 1;
     } else if (ch === "\n") {
       // A block header may span lines only rarely; a new line starts a new statement.
-      const rest = src.slice(i + 1).match(/^\s*\{/);
-      if (!rest) segmentStart = i + 1;
+      if (nonBlank <= i) {
+        nonBlank = i + 1;
+        while (nonBlank < src.length && /\s/.test(src[nonBlank] ?? "")) nonBlank++;
+      }
+      if (src[nonBlank] !== "{") segmentStart = i + 1;
     }
   }
   const top = stack[stack.length - 1];
   const outer = stack.find((s) => s.block !== "settings");
   const lineStart = src.lastIndexOf("\n") + 1;
   const line = src.slice(lineStart);
-  const m = line.match(/[A-Za-z_][A-Za-z0-9_]*$/);
-  const partial = m ? m[0] : "";
+  const partial = wordEndingAt(line, line.length)?.word ?? "";
   const linePrefix = line.slice(0, line.length - partial.length);
   const words = linePrefix.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? [];
   return {

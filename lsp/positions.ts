@@ -17,4 +17,5 @@ export function wordAt(text: string, offset: number): { word: string; start: num
   return { word: text.slice(start, end), start, end };
 }
 
-export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A valid name: the lexer's identifiers, letters of any script included. */
+export { IDENTIFIER_NAME as IDENTIFIER } from "../language/lexer.js";

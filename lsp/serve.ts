@@ -5,12 +5,14 @@
 
 import {
   CodeActionKind,
+  ErrorCodes,
   ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
   type CancellationToken,
   type Connection,
   type InitializeResult,
+  type Range,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { AnalysisCache, type Analysis } from "./analysis.js";
@@ -97,34 +99,53 @@ export function startServer(connection: Connection, defaults: ServerOptions = {}
     scheduler.close(e.document.uri);
   });
 
-  const at = (doc: TextDocument, position: { line: number; character: number }): number => doc.offsetAt(position);
+  // Positions and ranges as a client may send them: numbers are truncated to whole ones (negative as
+  // 0, beyond the end as the end: offsetAt clamps); a missing or non-numeric one is invalid params.
+  const valid = (position: unknown): { line: number; character: number } => {
+    const p = position as { line?: unknown; character?: unknown } | null | undefined;
+    const line = p?.line;
+    const character = p?.character;
+    if (typeof line !== "number" || typeof character !== "number" || Number.isNaN(line) || Number.isNaN(character)) {
+      throw new ResponseError(ErrorCodes.InvalidParams, "invalid position");
+    }
+    return { line: Math.max(0, Math.trunc(line)), character: Math.max(0, Math.trunc(character)) };
+  };
+  const at = (doc: TextDocument, position: unknown): number => doc.offsetAt(valid(position));
+  const rangeOf = (range: unknown): Range => {
+    const r = range as { start?: unknown; end?: unknown } | null | undefined;
+    return { start: valid(r?.start), end: valid(r?.end) };
+  };
+  const uriOf = (p: { textDocument?: { uri?: unknown } } | null | undefined): string => {
+    const uri = p?.textDocument?.uri;
+    return typeof uri === "string" ? uri : "";
+  };
 
-  connection.onHover((p, token) => withDoc(p.textDocument.uri, token, null, (doc, a) => hover(doc, a, at(doc, p.position))));
-  connection.onCompletion((p, token) => withDoc(p.textDocument.uri, token, [], (doc, a) => completion(a, at(doc, p.position))));
-  connection.onDefinition((p, token) => withDoc(p.textDocument.uri, token, null, (doc, a) => definition(doc, a, at(doc, p.position))));
+  connection.onHover((p, token) => withDoc(uriOf(p), token, null, (doc, a) => hover(doc, a, at(doc, p.position))));
+  connection.onCompletion((p, token) => withDoc(uriOf(p), token, [], (doc, a) => completion(a, at(doc, p.position))));
+  connection.onDefinition((p, token) => withDoc(uriOf(p), token, null, (doc, a) => definition(doc, a, at(doc, p.position))));
   connection.onReferences((p, token) =>
-    withDoc(p.textDocument.uri, token, [], (doc, a) => references(doc, a, at(doc, p.position), p.context.includeDeclaration)),
+    withDoc(uriOf(p), token, [], (doc, a) => references(doc, a, at(doc, p.position), p.context?.includeDeclaration ?? true)),
   );
-  connection.onDocumentHighlight((p, token) => withDoc(p.textDocument.uri, token, [], (doc, a) => highlights(doc, a, at(doc, p.position))));
-  connection.onPrepareRename((p, token) => withDoc(p.textDocument.uri, token, null, (doc, a) => prepareRename(doc, a, at(doc, p.position))));
-  connection.onRenameRequest((p, token) => withDoc(p.textDocument.uri, token, null, (doc, a) => rename(doc, a, at(doc, p.position), p.newName)));
-  connection.onDocumentSymbol((p, token) => withDoc(p.textDocument.uri, token, [], (doc, a) => documentSymbols(doc, a)));
+  connection.onDocumentHighlight((p, token) => withDoc(uriOf(p), token, [], (doc, a) => highlights(doc, a, at(doc, p.position))));
+  connection.onPrepareRename((p, token) => withDoc(uriOf(p), token, null, (doc, a) => prepareRename(doc, a, at(doc, p.position))));
+  connection.onRenameRequest((p, token) => withDoc(uriOf(p), token, null, (doc, a) => rename(doc, a, at(doc, p.position), p.newName)));
+  connection.onDocumentSymbol((p, token) => withDoc(uriOf(p), token, [], (doc, a) => documentSymbols(doc, a)));
   connection.onWorkspaceSymbol((p, token) => {
     if (token.isCancellationRequested) return [];
     try {
-      return workspaceSymbols(documents.all().map((doc) => ({ doc, analysis: cache.get(doc) })), p.query);
+      return workspaceSymbols(documents.all().map((doc) => ({ doc, analysis: cache.get(doc) })), typeof p?.query === "string" ? p.query : "");
     } catch (err) {
       connection.console.error(`mpcrl: internal error: ${err instanceof Error ? err.message : String(err)}`);
       return [];
     }
   });
-  connection.languages.semanticTokens.on((p, token) => withDoc(p.textDocument.uri, token, { data: [] }, (doc, a) => semanticTokens(doc, a)));
-  connection.onFoldingRanges((p, token) => withDoc(p.textDocument.uri, token, [], (doc, a) => foldingRanges(doc, a)));
-  connection.onSignatureHelp((p, token) => withDoc(p.textDocument.uri, token, null, (doc, a) => signatureHelp(a.text, at(doc, p.position))));
-  connection.languages.inlayHint.on((p, token) => withDoc(p.textDocument.uri, token, [], (doc, a) => inlayHints(doc, a, p.range)));
-  connection.onDocumentFormatting((p, token) => withDoc(p.textDocument.uri, token, [], (doc) => formatDocument(doc)));
-  connection.onDocumentRangeFormatting((p, token) => withDoc(p.textDocument.uri, token, [], (doc) => formatRangeEdits(doc, p.range)));
-  connection.onCodeAction((p, token) => withDoc(p.textDocument.uri, token, [], () => codeActions(p)));
+  connection.languages.semanticTokens.on((p, token) => withDoc(uriOf(p), token, { data: [] }, (doc, a) => semanticTokens(doc, a)));
+  connection.onFoldingRanges((p, token) => withDoc(uriOf(p), token, [], (doc, a) => foldingRanges(doc, a)));
+  connection.onSignatureHelp((p, token) => withDoc(uriOf(p), token, null, (doc, a) => signatureHelp(a.text, at(doc, p.position))));
+  connection.languages.inlayHint.on((p, token) => withDoc(uriOf(p), token, [], (doc, a) => inlayHints(doc, a, rangeOf(p.range))));
+  connection.onDocumentFormatting((p, token) => withDoc(uriOf(p), token, [], (doc) => formatDocument(doc)));
+  connection.onDocumentRangeFormatting((p, token) => withDoc(uriOf(p), token, [], (doc) => formatRangeEdits(doc, rangeOf(p.range))));
+  connection.onCodeAction((p, token) => withDoc(uriOf(p), token, [], () => codeActions(p)));
   registerCustomRequests(connection, (uri) => documents.get(uri), cache);
 
   documents.listen(connection);

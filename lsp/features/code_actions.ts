@@ -8,8 +8,20 @@ import type { DiagnosticData } from "./diagnostics.js";
 export const COMPILE_COMMAND = "mpcrl.compileToTypeScript";
 export const compileActionKind = `${CodeActionKind.Source}.compileToTypeScript`;
 
+const isPosition = (p: unknown): boolean =>
+  typeof p === "object" && p !== null && Number.isInteger((p as { line?: unknown }).line) && Number.isInteger((p as { character?: unknown }).character);
+
+/** `data` as the server published it: the client sends it back, and may send anything. */
 function isDiagnosticData(value: unknown): value is DiagnosticData {
-  return typeof value === "object" && value !== null && Array.isArray((value as { edits?: unknown }).edits);
+  if (typeof value !== "object" || value === null) return false;
+  const edits = (value as { edits?: unknown }).edits;
+  return (
+    Array.isArray(edits) &&
+    edits.every((e: unknown) => {
+      const { title, newText, range } = (e ?? {}) as { title?: unknown; newText?: unknown; range?: { start?: unknown; end?: unknown } | null };
+      return typeof title === "string" && typeof newText === "string" && isPosition(range?.start) && isPosition(range?.end);
+    })
+  );
 }
 
 /** The title of a fix made of edits with these titles: each title once, joined by "and". */
@@ -19,11 +31,13 @@ export function fixTitle(titles: readonly string[]): string {
 }
 
 export function codeActions(params: CodeActionParams): CodeAction[] {
-  const only = params.context.only;
+  const only = Array.isArray(params.context?.only) ? params.context.only : undefined;
   const wants = (kind: string): boolean => !only || only.some((k) => kind === k || kind.startsWith(`${k}.`));
   const out: CodeAction[] = [];
   if (wants(CodeActionKind.QuickFix)) {
-    for (const d of params.context.diagnostics) {
+    const diagnostics: unknown = params.context?.diagnostics;
+    for (const d of Array.isArray(diagnostics) ? (diagnostics as CodeActionParams["context"]["diagnostics"]) : []) {
+      if (typeof d !== "object" || d === null) continue;
       if (!isDiagnosticData(d.data)) continue;
       // The edits of one diagnostic together are its one fix (language/diagnostics.ts
       // `Diagnostic.edits`): one quick fix applying all of them, never one per edit (a part alone

@@ -38,8 +38,8 @@ function fileNameOf(uri: string): string {
 }
 
 export function registerCustomRequests(connection: Connection, getDocument: (uri: string) => TextDocument | undefined, cache: AnalysisCache): void {
-  connection.onRequest("mpcrl/check", (params: { uri: string }): CheckReport | null => {
-    const doc = getDocument(params.uri);
+  connection.onRequest("mpcrl/check", (params: { uri?: string } | null): CheckReport | null => {
+    const doc = getDocument(params?.uri ?? "");
     if (!doc) return null;
     const a = cache.get(doc);
     const errors = a.diagnostics.filter((d) => d.severity === "error").length;
@@ -47,8 +47,8 @@ export function registerCustomRequests(connection: Connection, getDocument: (uri
     return { errors, warnings, rendered: renderDiagnosticsText(a.diagnostics, a.text, fileNameOf(doc.uri)) };
   });
 
-  connection.onRequest("mpcrl/compile", async (params: { uri: string }): Promise<CompileReply> => {
-    const doc = getDocument(params.uri);
+  connection.onRequest("mpcrl/compile", async (params: { uri?: string } | null): Promise<CompileReply> => {
+    const doc = getDocument(params?.uri ?? "");
     if (!doc) return { ok: false, message: "the document is not open" };
     const fileName = fileNameOf(doc.uri);
     try {
@@ -62,8 +62,8 @@ export function registerCustomRequests(connection: Connection, getDocument: (uri
     }
   });
 
-  connection.onRequest("mpcrl/qp", async (params: { uri: string }): Promise<QpReply> => {
-    const doc = getDocument(params.uri);
+  connection.onRequest("mpcrl/qp", async (params: { uri?: string } | null): Promise<QpReply> => {
+    const doc = getDocument(params?.uri ?? "");
     if (!doc) return { ok: false, message: "the document is not open" };
     const fileName = fileNameOf(doc.uri);
     try {

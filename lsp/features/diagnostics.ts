@@ -146,16 +146,30 @@ export class DiagnosticsScheduler {
     const doc = this.getDocument(uri);
     if (!doc || (expectedVersion !== undefined && doc.version !== expectedVersion)) return;
     const version = doc.version;
-    void this.cache.verdict(doc).then((diagnostics) => {
-      const now = this.getDocument(uri);
-      if (!now || now.version !== version) return;
-      void this.connection.sendDiagnostics({ uri, version, diagnostics: diagnostics.map((d) => toLspDiagnostic(now, d)) });
-    });
+    // A throw in here would be an unhandled rejection, which ends the process: log it instead.
+    this.cache
+      .verdict(doc)
+      .then((diagnostics) => {
+        const now = this.getDocument(uri);
+        if (!now || now.version !== version) return;
+        void this.connection.sendDiagnostics({ uri, version, diagnostics: diagnostics.map((d) => toLspDiagnostic(now, d)) });
+      })
+      .catch((err: unknown) => {
+        try {
+          this.connection.console.error(`mpcrl: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        } catch {
+          // the connection is gone
+        }
+      });
   }
 
   close(uri: string): void {
     this.cancel(uri);
     this.lastChange.delete(uri);
-    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    try {
+      void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    } catch {
+      // the connection is gone (it throws then, synchronously)
+    }
   }
 }

@@ -69,7 +69,7 @@ export function rename(doc: TextDocument, analysis: Analysis, offset: number, ne
   const r = renameRefusal(analysis, offset);
   if (typeof r === "string") throw new ResponseError(0, r);
   const symbol = r;
-  if (!IDENTIFIER.test(newName)) throw new ResponseError(0, `\`${newName}\` is not a valid name`);
+  if (typeof newName !== "string" || !IDENTIFIER.test(newName)) throw new ResponseError(0, `\`${newName}\` is not a valid name`);
   if (reservedWords.has(newName)) throw new ResponseError(0, `\`${newName}\` is a keyword`);
   if (isBuiltinName(newName)) throw new ResponseError(0, `\`${newName}\` is a built-in`);
   if (newName !== symbol.name) {

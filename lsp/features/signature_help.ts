@@ -6,7 +6,17 @@
 
 import { MarkupKind, type SignatureHelp } from "vscode-languageserver";
 import { builtinByName, builtinSignature } from "../builtins.js";
+import { wordEndingAt } from "../context.js";
 import { TRAIN_SETTINGS } from "../training.js";
+
+const blockStart = /(\}|controller|plant|train)\b/y;
+
+/** The word before `end`, blanks between allowed (`/(\w+)\s*$/` without its quadratic retries). */
+function wordBefore(text: string, end: number): { word: string; start: number } | undefined {
+  let e = end;
+  while (e > 0 && /\s/.test(text[e - 1] ?? "")) e--;
+  return wordEndingAt(text, e);
+}
 
 export function openCallAt(
   text: string,
@@ -15,18 +25,25 @@ export function openCallAt(
   let depth = 0;
   let commas = 0;
   let argStart: number | undefined;
+  // First non-blank character after i, kept while scanning backwards (no rescan of blank runs).
+  let nonBlank = offset;
+  while (nonBlank < text.length && /\s/.test(text[nonBlank] ?? "")) nonBlank++;
   for (let i = offset - 1; i >= 0; i--) {
     const ch = text[i];
-    if (ch === "\n" && depth === 0 && /^\s*(\}|controller|plant|train)\b/.test(text.slice(i + 1))) return undefined;
+    if (!/\s/.test(text[i + 1] ?? "")) nonBlank = i + 1;
+    if (ch === "\n" && depth === 0) {
+      blockStart.lastIndex = nonBlank;
+      if (blockStart.test(text)) return undefined;
+    }
     if (ch === ")" || ch === "]") depth++;
     else if (ch === "[") {
       if (depth === 0) return undefined; // inside an array literal, not a call
       depth--;
     } else if (ch === "(") {
       if (depth === 0) {
-        const m = text.slice(0, i).match(/([A-Za-z_][A-Za-z0-9_]*)\s*$/);
-        if (!m?.[1]) return undefined;
-        return { name: m[1], argIndex: commas, argStart: argStart ?? i + 1, nameStart: m.index };
+        const m = wordBefore(text, i);
+        if (!m) return undefined;
+        return { name: m.word, argIndex: commas, argStart: argStart ?? i + 1, nameStart: m.start };
       }
       depth--;
     } else if (ch === "," && depth === 0) {
@@ -42,7 +59,7 @@ type VariantParam = CallVariant["params"][number];
 
 /** The call variant named `name` of the setting written just before it (any setting if none). */
 function trainingVariant(text: string, nameStart: number, name: string): { key: string; variant: CallVariant } | undefined {
-  const before = text.slice(0, nameStart).match(/([A-Za-z_][A-Za-z0-9_]*)\s*$/)?.[1];
+  const before = wordBefore(text, nameStart)?.word;
   for (const spec of TRAIN_SETTINGS) {
     if (before !== undefined && spec.key !== before) continue;
     for (const arg of spec.args) {

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { FileReadError, raiseExitCode, readJsonFile } from "./io.js";
 import { ProgressReporter } from "./progress.js";
-import { checkRunDir, claimRunDir, defaultRunDir, printMulti, printSummary } from "./train.js";
+import { checkRunDir, claimRunDir, defaultRunDir, printMulti, printSummary, withClaim } from "./train.js";
 import { runSeeds } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
 import { availableParallelism } from "node:os";
@@ -43,8 +43,13 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
       // the workers build the same job with other seeds: a refused --params, plant or controller
       // fails here, before the folder exists (it was left behind empty when a worker refused it)
       await buildJob({ specPath, flags, seed: seeds[0], dir, resume: false, learn: false, params });
-      claimRunDir(dir, flags.force, "eval");
-      const m = await runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+      const m = await withClaim(
+        () => claimRunDir(dir, flags.force, "eval"),
+        (claimNow) => {
+          claimNow();
+          return runSeeds({ specPath, flags, resume: false, learn: false, params }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+        },
+      );
       printMulti(m, dir, "evaluation", flags.json);
       return;
     }
@@ -55,14 +60,22 @@ export async function runEval(specPath: string, flags: EvalFlags): Promise<void>
       // --params and the plant) is built here first, so a worker cannot refuse it after the claim
       const { mpc } = await buildJob({ specPath, flags, seed, dir, resume: false, learn: false, params });
       const settings = { ...setup.settings, seed, steps: setup.spec.steps, mode: "eval", algorithm: `eval (${setup.spec.algorithm} spec)` };
-      claimRunDir(dir, flags.force, "eval");
-      process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
-      const s = await evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);
+      const s = await withClaim(
+        () => claimRunDir(dir, flags.force, "eval"),
+        (claimNow) => {
+          claimNow();
+          process.stderr.write(`evaluating ${episodes} episodes on ${Math.min(episodes, availableParallelism())} worker threads\n`);
+          return evalEpisodesInParallel({ specPath, flags, seed, resume: false, learn: false, params }, episodes, dir, mpc.params, mpc.getTheta(), settings);
+        },
+      );
       printSummary(s, dir, "evaluation", flags.json);
       return;
     }
     const progress = new ProgressReporter(process.stderr);
-    const r = await runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p), undefined, undefined, () => claimRunDir(dir, flags.force, "eval"));
+    const r = await withClaim(
+      () => claimRunDir(dir, flags.force, "eval"),
+      (claimNow) => runJob({ specPath, flags, seed, dir, resume: false, learn: false, params }, (p) => progress.update(p), undefined, undefined, claimNow),
+    );
     progress.done();
     printSummary(r.summary, dir, "evaluation", flags.json);
   } catch (err) {

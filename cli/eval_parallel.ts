@@ -4,13 +4,14 @@
 // a sequential run's (runtime/run/merge.ts renumbers the global steps in episode order).
 
 import { availableParallelism } from "node:os";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeReport } from "../runtime/report/html.js";
 import { mergeMetricsParts } from "../runtime/run/merge.js";
 import { summarizeRun, type RunSummary } from "../runtime/run/summary.js";
 import type { ParamLayout } from "../runtime/mpc/types.js";
-import { removeIfEmpty, spawnJob, type WorkerReply } from "./train_multi.js";
+import { spawnJob, type WorkerReply } from "./train_multi.js";
+import { firstMissingFolder, removeMadeFolders } from "../runtime/run/folders.js";
 import type { RunJob } from "./train_run.js";
 import { CliError } from "./train_setup.js";
 
@@ -32,12 +33,12 @@ export async function evalEpisodesInParallel(
   }
   // the parts' writers make the folder; a failed part leaves neither its half-written part folders
   // (scratch of the merge, no run) nor a folder this call made
-  const existed = existsSync(dir);
+  const madeFrom = firstMissingFolder(dir);
   const replies = await Promise.all(parts.map((p) => spawnJob({ ...job, dir: p.dir, episodeRange: p.range }).catch((err: unknown): WorkerReply => ({ ok: false, seed: job.seed, message: err instanceof Error ? err.message : String(err), exitCode: 2 }))));
   const failed = replies.find((r): r is Extract<WorkerReply, { ok: false }> => !r.ok);
   if (failed !== undefined) {
     for (const p of parts) rmSync(p.dir, { recursive: true, force: true });
-    if (!existed) removeIfEmpty(dir);
+    removeMadeFolders(dir, madeFrom);
     throw new CliError(failed.message, failed.exitCode);
   }
   // merge: step lines renumbered, episode lines kept, in episode order (runtime/run/merge.ts)

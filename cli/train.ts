@@ -9,7 +9,7 @@
 // usage or files, 130 stopped by Ctrl-C (checkpoint written).
 
 import type { Command } from "commander";
-import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
@@ -95,8 +95,53 @@ function isRunOutput(dir: string, name: string): boolean {
  * A folder that holds a run is refused (exit 2) unless `force`, which deletes that run's files
  * (only those: other files in the folder stay).
  */
-export function claimRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): void {
-  for (const name of checkRunDir(dir, force, command)) rmSync(join(dir, name), { recursive: true, force: true });
+/** A claimed `--out` folder: `settle` after the run, whatever its outcome. */
+export interface RunDirClaim {
+  /** The new run wrote its files: the old run it replaces is deleted; it wrote none (it failed
+   *  before its first step: a plant module that throws at once): the old run is put back. */
+  settle(): void;
+}
+
+/**
+ * Claims `dir` for a new run once every input is checked: an old run there (replaced with
+ * `--force`) is moved aside into a hidden folder of `dir`, not deleted, until `settle` sees whether
+ * the new run exists. A run that fails at its first step no longer loses the old one (review: a
+ * `--plant` whose step() throws, with --force, left the folder empty); after a crash the old run is
+ * still in `dir/.replaced-*`.
+ */
+export function claimRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): RunDirClaim {
+  const names = checkRunDir(dir, force, command);
+  if (names.length === 0) return { settle: () => undefined };
+  const aside = join(dir, `.replaced-${process.pid}-${Date.now()}`);
+  mkdirSync(aside);
+  for (const name of names) renameSync(join(dir, name), join(aside, name));
+  return {
+    settle: () => {
+      let current: string[] = [];
+      try {
+        current = readdirSync(dir).filter(isRunEntry);
+      } catch {
+        // the folder is gone: nothing to compare with, the old run goes back
+      }
+      if (current.length === 0) {
+        mkdirSync(dir, { recursive: true });
+        for (const name of names) renameSync(join(aside, name), join(dir, name));
+      }
+      rmSync(aside, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `work` on a claimed folder and settles the claim however it ends. */
+export async function withClaim<T>(claim: () => RunDirClaim, work: (claimNow: () => void) => Promise<T>): Promise<T> {
+  let held: RunDirClaim | undefined;
+  try {
+    return await work(() => {
+      held = claim();
+    });
+  } finally {
+    held?.settle();
+  }
 }
 
 /**
@@ -257,8 +302,13 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
       const verdict = verdictRequest(flags);
       // every input checked (plant, trainer) before an old run is replaced
       if (replaces) await buildJob({ specPath: spec, flags, seed: seeds[0], dir: join(dir, `seed-${seeds[0]}`), resume: false, learn: true });
-      claimRunDir(dir, flags.force, "train");
-      const m = await runSeeds({ specPath: spec, flags, resume: false, learn: true, ...(verdict ? { verdict } : {}) }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+      const m = await withClaim(
+        () => claimRunDir(dir, flags.force, "train"),
+        (claimNow) => {
+          claimNow();
+          return runSeeds({ specPath: spec, flags, resume: false, learn: true, ...(verdict ? { verdict } : {}) }, seeds, dir, (l) => process.stderr.write(l + "\n"));
+        },
+      );
       printMulti(m, dir, "training", flags.json);
       return;
     }
@@ -287,15 +337,19 @@ export async function runTrain(specPath: string | undefined, flags: TrainFlags):
     process.on("SIGINT", onSigint);
     const progress = new ProgressReporter(process.stderr);
     try {
-      const result = await runJob(
-        { specPath: spec, flags, seed, dir, resume, learn: true, ...(verdict ? { verdict } : {}) },
-        (p) => progress.update(p),
-        () => stop,
-        (p) => {
-          progress.done();
-          process.stderr.write(`verdict: evaluating the initial and the learned parameters on ${p.episodes} held-out episode(s) of ${p.steps} steps (seed ${p.seed})\n`);
-        },
-        resume ? undefined : () => claimRunDir(dir, flags.force, "train"),
+      const result = await withClaim(
+        () => claimRunDir(dir, flags.force, "train"),
+        (claimNow) =>
+          runJob(
+            { specPath: spec, flags, seed, dir, resume, learn: true, ...(verdict ? { verdict } : {}) },
+            (p) => progress.update(p),
+            () => stop,
+            (p) => {
+              progress.done();
+              process.stderr.write(`verdict: evaluating the initial and the learned parameters on ${p.episodes} held-out episode(s) of ${p.steps} steps (seed ${p.seed})\n`);
+            },
+            resume ? undefined : claimNow,
+          ),
       );
       progress.done();
       if (flags.json) printJson({ kind: "training", ...summaryJson(result.summary, dir), ...(result.verdict ? { verdict: result.verdict, verdictFile: join(dir, "verdict.json") } : {}) });

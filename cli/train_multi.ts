@@ -2,10 +2,11 @@
 // aggregate of their summaries: median and range of J and of the last violating step.
 
 import { availableParallelism } from "node:os";
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { RunSummary } from "../runtime/run/summary.js";
+import { firstMissingFolder, removeMadeFolders } from "../runtime/run/folders.js";
 import type { Verdict } from "../runtime/learn/verdict.js";
 import type { RunJob } from "./train_run.js";
 import { CliError } from "./train_setup.js";
@@ -79,7 +80,7 @@ export async function runSeeds(
 ): Promise<MultiSummary> {
   // the folder is made by the first seed's run (its writer) or for summary.json; a job every worker
   // refuses (a bad --params or plant) leaves no empty folder behind
-  const existed = existsSync(outDir);
+  const madeFrom = firstMissingFolder(outDir);
   const t0 = performance.now();
   const pool = Math.max(1, Math.min(availableParallelism(), seeds.length));
   const results: { seed: number; dir: string; summary: RunSummary; verdict?: Verdict }[] = [];
@@ -102,7 +103,7 @@ export async function runSeeds(
   await Promise.all(Array.from({ length: pool }, worker));
   if (failure) {
     // a seed's folder that holds anything is kept (completed seeds, a failed run's files)
-    if (!existed) removeIfEmpty(outDir);
+    removeMadeFolders(outDir, madeFrom);
     throw failure;
   }
   results.sort((a, b) => a.seed - b.seed);
@@ -126,11 +127,3 @@ export async function runSeeds(
   return summary;
 }
 
-/** Removes `dir` when it exists and is empty (rmdir refuses a folder with entries: nothing else is deleted). */
-export function removeIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // absent, not empty or not ours to remove: left as it is
-  }
-}

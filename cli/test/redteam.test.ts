@@ -257,6 +257,24 @@ describe("a refused command creates nothing", () => {
   });
 });
 
+describe("a refused run removes the folders it made, parents included", () => {
+  it("eval --out x/y/z with a plant that throws at its first step leaves no x (it left x/y)", async () => {
+    const top = join(tmp, "nested-x");
+    const throwing = file("throwing_plant2.mjs", "export function createPlant() { return { nx: 2, nu: 1, reset() { return new Float64Array(2); }, step() { throw new Error('broken'); } }; }\n");
+    for (const extra of [[], ["--seeds", "1..2"]]) {
+      const r = await runCli("eval", spec, "--out", join(top, "y", "z"), "--plant", throwing, ...extra);
+      expect(r.code, r.stderr).toBe(2);
+      expect(existsSync(top)).toBe(false);
+    }
+    // a parent that existed before stays, with what it holds
+    mkdirSync(top);
+    writeFileSync(join(top, "keep.txt"), "mine\n");
+    const r = await runCli("eval", spec, "--out", join(top, "y", "z"), "--plant", throwing);
+    expect(r.code, r.stderr).toBe(2);
+    expect(readdirSync(top)).toEqual(["keep.txt"]);
+  });
+});
+
 describe("--force replaces a run, nothing else", () => {
   it("refuses, with or without --force, a folder whose run-like names are not a run's (a user's seed-3 folder, a link, a folder named report.html)", () => {
     const dir = join(tmp, "mixed");
@@ -281,8 +299,16 @@ describe("--force replaces a run, nothing else", () => {
     writeFileSync(join(dir, "seed-1", "checkpoint.json.tmp"), "");
     writeFileSync(join(dir, "notes.txt"), "mine\n");
     expect(() => claimRunDir(dir, false, "eval")).toThrow(/already holds a run/);
-    claimRunDir(dir, true, "eval");
-    expect(readdirSync(dir)).toEqual(["notes.txt"]);
+    // claimed: the old run is moved aside until the new one exists; with none written it comes back
+    const claim = claimRunDir(dir, true, "eval");
+    expect(readdirSync(dir).filter((f) => !f.startsWith(".replaced-"))).toEqual(["notes.txt"]);
+    claim.settle();
+    expect(readdirSync(dir).sort()).toEqual(["notes.txt", "seed-1", "summary.json"]);
+    // a new run written meanwhile replaces it for good
+    const again = claimRunDir(dir, true, "eval");
+    writeFileSync(join(dir, "metrics.jsonl"), "");
+    again.settle();
+    expect(readdirSync(dir).sort()).toEqual(["metrics.jsonl", "notes.txt"]);
   });
 });
 
@@ -303,6 +329,16 @@ describe("run folders are never lost on bad input", () => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/the plant has 3 states/);
       expect(snapshot(out)).toEqual(before);
+    }
+    // a plant module that passes every check but throws at its first step: the old run was deleted
+    // when the folder was claimed, and the failed run left nothing (review: an empty folder)
+    const throwing = file("throwing_plant.mjs", "export function createPlant() { return { nx: 2, nu: 1, reset() { return new Float64Array(2); }, step() { throw new Error('broken'); } }; }\n");
+    for (const cmd of ["eval", "train"]) {
+      const r = await runCli(cmd, spec, "--out", out, "--force", "--plant", throwing);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/step\(\) threw: broken/);
+      expect(snapshot(out)).toEqual(before);
+      expect(readdirSync(out).some((f) => f.startsWith(".replaced-"))).toBe(false);
     }
   });
 });

@@ -3,7 +3,8 @@
 // `resume` continues from the folder's checkpoint, truncating files to their checkpointed sizes,
 // so that a resumed run leaves the same files as an uninterrupted one.
 
-import { existsSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { firstMissingFolder, removeMadeFolders } from "./folders.js";
 import { join } from "node:path";
 import type { ParamLayout } from "../mpc/types.js";
 import type { QpTemplate } from "../mpc/template.js";
@@ -294,7 +295,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let inEpisode = false;
   let elapsedBefore = 0;
   let writer: RunWriter;
-  const existed = existsSync(opts.dir);
+  const madeFrom = firstMissingFolder(opts.dir);
   if (opts.resume) {
     const cp = readCheckpoint(opts.dir);
     checkResume(cp, settings, opts.dir, opts.spec !== undefined ? { record: opts.spec, path: opts.specPath ?? String(settings.spec ?? "the spec") } : undefined);
@@ -410,13 +411,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     if (opts.resume || stepsWritten > 0) writer.close();
     else {
       writer.discard();
-      if (!existed) {
-        try {
-          rmdirSync(opts.dir);
-        } catch {
-          // not empty (other files of the folder): left as it is
-        }
-      }
+      removeMadeFolders(opts.dir, madeFrom);
     }
     throw err;
   }

@@ -59,9 +59,9 @@ export async function buildJob(job: RunJob): Promise<BuiltJob> {
     // exit 1 messages are printed as they are (rendered diagnostics): this one names its file like them
     throw new CliError(`${job.flags.plant ?? job.specPath}: the plant has ${plant.nx} states and ${plant.nu} inputs but the controller has ${mpc.nx} and ${mpc.nu}`, 1);
   }
-  // a --plant module whose reset() throws or answers wrongly is refused here, before the run folder
-  // is touched (a fresh instance: the run resets its own plant with the episodes' seeds)
-  if (job.flags.plant !== undefined) await plantCall(async () => void (await setup.createPlant()).reset(job.seed));
+  // (a --plant module whose reset() or step() throws or answers wrongly fails at the run's first
+  // episode: the run then removes what it made and an old run it replaced is put back, RunDirClaim;
+  // no trial reset here, which would advance a stateful module or leave an extra instance open)
   const trainer = trainerFor(setup, mpc, plant, job.seed, job.learn);
   return { setup, mpc, plant, trainer };
 }

@@ -6,16 +6,17 @@
 // an unreachable Redis, 130 stopped by Ctrl-C (the folder is consistent; --resume DIR continues).
 
 import type { Command } from "commander";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join } from "node:path";
 import { configFromSettings, expandStudy, proposeRound, type ExpandedStudy, type StudyConfig } from "../compiler/study.js";
 import { renderDiagnostics } from "../language/index.js";
 import { sameSpec } from "../runtime/run/spec.js";
 import { aggregate, ranking, settingText, spread } from "../runtime/study/aggregate.js";
+import { studyProblem } from "../runtime/study/check.js";
 import type { TrialOutcome, TrialRecord } from "../runtime/study/types.js";
-import { cannotReadMessage, folderPathProblem, printJson, raiseExitCode, useColor } from "./io.js";
-import { StudyFolder, studyMeta, trialId, type StudyMeta, type TrialInfo } from "./study_folder.js";
+import { cannotReadMessage, printJson, raiseExitCode, useColor } from "./io.js";
+import { checkStudyDir, claimStudyDir, StudyFolder, studyMeta, trialId, type StudyDirClaim, type StudyMeta, type TrialInfo } from "./study_folder.js";
 import { TrialPool } from "./study_pool.js";
 import { StudyProgress } from "./study_progress.js";
 import type { TrialJob } from "./study_trial.js";
@@ -41,13 +42,16 @@ export interface TrialExecutor {
   close(): Promise<void>;
 }
 
-/** The spec's study, or a CliError (1 with rendered diagnostics; 1 when the spec has no study). */
+/** The spec's study, or a CliError (1 with rendered diagnostics; 1 when the spec has no study or
+ *  one that cannot run as asked: a repeated configuration, a seed not exact in a double). */
 export function loadStudy(specPath: string, text: string, color: boolean | undefined): ExpandedStudy {
   const { diagnostics, study, hasStudy } = expandStudy(text);
   if (diagnostics.some((d) => d.severity === "error")) throw new CliError(renderDiagnostics(text, diagnostics, specPath, { color: useColor(color, process.stderr) }), 1);
   if (!study) {
     throw new CliError(hasStudy ? `${specPath}: the study could not be expanded` : `${specPath}: the train block has no \`study { ... }\` (see docs/studies.md); \`mpcrl train --seeds\` runs one configuration`, 1);
   }
+  const problem = studyProblem(study.plan.axes, study.configs, study.plan.seeds);
+  if (problem !== null) throw new CliError(`${specPath}: ${problem}`, 1);
   return study;
 }
 
@@ -116,6 +120,9 @@ const fmt = (v: number | null | undefined): string => (v === null || v === undef
 
 export async function runStudy(specArg: string | undefined, flags: StudyFlags): Promise<void> {
   let executor: TrialExecutor | undefined;
+  let claim: StudyDirClaim | undefined;
+  /** The --resume command of this study's folder once its trials may be on the queue. */
+  let resumeCommand: string | undefined;
   try {
     const workers = parsePositiveInt(flags.workers, "--workers") ?? availableParallelism();
     // an unreachable Redis: exit 2 at once, before the folder is touched
@@ -158,19 +165,15 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
         throw new CliError(cannotReadMessage(specArg, err, "the spec"), 2);
       }
       dir = flags.out ?? defaultRunDir(specArg, "-study");
-      if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
-      const unusable = folderPathProblem(dir);
-      if (unusable !== null) throw new CliError(`--out '${dir}': ${unusable}`, 2);
-      if (existsSync(join(dir, "study.json")) && !flags.force) throw new CliError(`--out '${dir}' already holds a study: --resume ${dir} continues it, --force starts over`, 2);
-      if (existsSync(dir) && !existsSync(join(dir, "study.json")) && readdirSync(dir).length > 0 && !flags.force) throw new CliError(`--out '${dir}' is not empty: choose another folder or add --force`, 2);
+      checkStudyDir(dir, flags.force);
       meta = undefined as unknown as StudyMeta;
     }
     const study = loadStudy(specPath, text, flags.color);
     const folder = new StudyFolder(dir);
     if (flags.resume === undefined) {
       meta = studyMeta(specPath, text, study);
-      mkdirSync(dir, { recursive: true });
-      for (const f of ["study.jsonl", "study.csv", "study.html", "best-params.json"]) rmSync(join(dir, f), { force: true });
+      // an old study (--force) is moved aside, and put back if this one records no trial
+      claim = claimStudyDir(dir, flags.force);
       folder.writeMeta(meta, text);
     }
     const records = folder.readRecords();
@@ -191,6 +194,7 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
     const ex: TrialExecutor =
       flags.queue !== undefined ? await (await import("./study_queue.js")).QueueExecutor.connect(flags.queue, flags.queueName, meta, (l) => progress?.log(l)) : new LocalExecutor(workers, job);
     executor = ex;
+    if (flags.queue !== undefined) resumeCommand = `mpcrl study --resume ${dir} --queue ${flags.queue}${flags.queueName ? ` --queue-name ${flags.queueName}` : ""}`;
     const bar = new StudyProgress(expectedTrials(), alreadyDone);
     progress = bar;
     let stop = false;
@@ -260,29 +264,39 @@ export async function runStudy(specArg: string | undefined, flags: StudyFlags): 
       await ex.close();
     }
     const list = folder.finish(meta, records, (performance.now() - t0) / 1000);
+    // nothing recorded (stopped before the first trial): the folder is as it was, unless queued jobs
+    // belong to it (a --resume collects them)
+    const settled = claim?.settle(flags.queue !== undefined);
+    claim = undefined;
     const stats = ranking(aggregate(list));
     const completed = list.filter((r) => r.status === "completed").length;
     const failed = list.filter((r) => r.status === "failed").length;
     const missing = meta.trials.length - completed - failed;
     if (flags.json) {
-      printJson({ kind: "study", folder: dir, trials: meta.trials.length, completed, failed, missing, ranking: stats.map((c) => ({ rank: c.rank ?? null, config: c.config, settings: c.settings, evalCost: c.evalCost, evalViolations: c.evalViolations, finalJ: c.finalJ, completed: c.completed, failed: c.failed })) });
+      printJson({ kind: "study", folder: dir, trials: meta.trials.length, completed, failed, missing, ranking: stats.map((c) => ({ rank: c.rank ?? null, config: c.config, settings: c.settings, evalCost: c.evalCost, evalViolations: c.evalViolations, finalJ: c.finalJ, completed: c.completed, failed: c.failed, evalEpisodes: meta.evaluation.episodes })) });
     } else {
       const out = process.stdout;
       out.write(`study ${stop ? "stopped" : "done"}: ${completed}/${meta.trials.length} trials completed, ${failed} failed${missing ? `, ${missing} not run` : ""}\n`);
       for (const c of stats.slice(0, 5)) {
         if (c.rank === undefined) continue;
         const s = Object.entries(c.settings).map(([k, v]) => `${k} = ${settingText(v)}`).join(", ") || "(as written)";
-        out.write(`  #${c.rank} config ${c.config}: ${s}: eval cost median ${fmt(c.evalCost.median)} [${fmt(c.evalCost.min)}, ${fmt(c.evalCost.max)}], violations median ${fmt(c.evalViolations.median)} (${c.completed} seeds)\n`);
+        out.write(`  #${c.rank} config ${c.config}: ${s}: eval cost median ${fmt(c.evalCost.median)} [${fmt(c.evalCost.min)}, ${fmt(c.evalCost.max)}], violations median ${fmt(c.evalViolations.median)} [${fmt(c.evalViolations.min)}, ${fmt(c.evalViolations.max)}] (${c.evalCost.n} seed(s) x ${meta.evaluation.episodes} held-out episode(s)${c.evalCost.n < c.completed ? `; ${c.completed - c.evalCost.n} seed(s) without a finite cost` : ""})\n`);
       }
-      out.write(`  study folder          ${dir}\n  report                ${join(dir, "study.html")}\n`);
-      if (stop || missing) out.write(`  resume with           mpcrl study --resume ${dir}${flags.queue ? ` --queue ${flags.queue}` : ""}${flags.queueName ? ` --queue-name ${flags.queueName}` : ""}\n`);
+      if (settled === "restored") out.write(`  nothing recorded: the study it replaced is back in ${dir}\n`);
+      else if (settled === "removed") out.write(`  nothing recorded: ${dir} is as it was\n`);
+      else out.write(`  study folder          ${dir}\n  report                ${join(dir, "study.html")}\n`);
+      if ((stop || missing) && (settled === undefined || settled === "kept")) out.write(`  resume with           mpcrl study --resume ${dir}${flags.queue ? ` --queue ${flags.queue}` : ""}${flags.queueName ? ` --queue-name ${flags.queueName}` : ""}\n`);
     }
     if (stop) process.exitCode = 130;
     else if (failed > 0) raiseExitCode(1);
   } catch (err) {
     if (executor) await executor.close().catch(() => undefined);
+    // failed: the trials it finished are kept (--resume); if none, the folder is as it was, unless
+    // its trials are queued (a --resume collects them)
+    const settled = claim?.settle(resumeCommand !== undefined);
     if (err instanceof CliError) {
-      process.stderr.write(err.exitCode === 1 && err.message.includes("\n") ? err.message.replace(/\n?$/, "\n") : `mpcrl study: ${err.message}\n`);
+      const hint = resumeCommand !== undefined && settled !== "restored" && settled !== "removed" ? ` (${resumeCommand})` : "";
+      process.stderr.write(err.exitCode === 1 && err.message.includes("\n") ? err.message.replace(/\n?$/, "\n") : `mpcrl study: ${err.message}${hint}\n`);
       raiseExitCode(err.exitCode);
       return;
     }

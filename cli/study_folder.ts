@@ -4,12 +4,15 @@
 // study.html and best-params.json. Trial ids are hashes of the spec text, the settings and the seed.
 
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { ExpandedStudy } from "../compiler/study.js";
 import { aggregate, ranking, settingText } from "../runtime/study/aggregate.js";
 import { studyReportHtml } from "../runtime/study/report.js";
 import type { StudySettingValue, TrialRecord } from "../runtime/study/types.js";
+import { folderPathProblem, readErrorReason } from "./io.js";
+import { isRunEntry } from "./train.js";
+import { CliError } from "./train_setup.js";
 
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
@@ -162,4 +165,97 @@ export function studyCsv(meta: StudyMeta, list: readonly TrialRecord[]): string 
     r.status === "failed" ? r.error : null,
   ]);
   return [head, ...rows].map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
+}
+
+/** What a study writes into its folder (and the temporary file of its atomic rewrite). */
+export const STUDY_FILES = ["study.json", "spec.mpcrl", "study.jsonl", "study.jsonl.tmp", "study.csv", "study.html", "best-params.json"];
+
+/**
+ * The checks of `--out DIR` for a new study, deleting nothing: a folder holding a training run is
+ * refused (with or without `force`: a study needs its own folder); one holding a study needs
+ * `force`; a non-empty one without a study needs `force`, and even then is refused when it holds
+ * a file named like a study's (a `spec.mpcrl` of the user's: `--force` replaces only a study).
+ * Returns the old study's entries that `claimStudyDir` moves aside.
+ */
+export function checkStudyDir(dir: string, force: boolean | undefined): string[] {
+  if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      const unusable = folderPathProblem(dir);
+      if (unusable !== null) throw new CliError(`--out '${dir}': ${unusable}`, 2);
+      return [];
+    }
+    if (code === "ENOTDIR") throw new CliError(`--out '${dir}': ${folderPathProblem(dir) ?? "it is a file, not a folder"}`, 2);
+    throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
+  }
+  const run = entries.filter(isRunEntry);
+  if (run.length > 0) throw new CliError(`--out '${dir}' holds a training run (${run.slice(0, 3).join(", ")}${run.length > 3 ? ", ..." : ""}): a study needs its own folder, choose another (--force replaces only a study)`, 2);
+  const ours = entries.filter((n) => STUDY_FILES.includes(n));
+  if (!entries.includes("study.json")) {
+    if (entries.length > 0 && !force) throw new CliError(`--out '${dir}' is not empty: choose another folder or add --force`, 2);
+    if (ours.length > 0) throw new CliError(`--out '${dir}' holds '${ours[0]}' but no study.json: not a study's file, so --force does not replace it; move it or choose another folder`, 2);
+    return [];
+  }
+  if (!force) throw new CliError(`--out '${dir}' already holds a study: --resume ${dir} continues it, --force starts over`, 2);
+  const foreign = ours.find((n) => {
+    try {
+      return !lstatSync(join(dir, n)).isFile();
+    } catch {
+      return true;
+    }
+  });
+  if (foreign !== undefined) throw new CliError(`--out '${dir}' holds '${foreign}', which is not a study's file (not a regular file): move it or choose another folder`, 2);
+  return ours;
+}
+
+/** A claimed study folder: `settle` once the study has ended, however it ended. */
+export interface StudyDirClaim {
+  /** The new study recorded a trial (or `keepEmpty`: its queued jobs belong to it): the old study
+   *  it replaces is deleted ("kept"); it recorded none (it failed or was stopped before its first
+   *  trial): its files go, the old study is put back ("restored") or the folders it created are
+   *  removed ("removed"). */
+  settle(keepEmpty: boolean): "kept" | "restored" | "removed";
+}
+
+/**
+ * Claims `dir` for a new study once every input is checked: an old study there (`--force`) is
+ * moved into a hidden folder of `dir` until `settle` sees whether the new study recorded a trial;
+ * a new folder is created (parents included) and removed again by `settle` when it holds nothing.
+ */
+export function claimStudyDir(dir: string, force: boolean | undefined): StudyDirClaim {
+  const names = checkStudyDir(dir, force);
+  const created = mkdirSync(dir, { recursive: true });
+  const aside = join(dir, `.replaced-${process.pid}-${Date.now()}`);
+  if (names.length > 0) {
+    mkdirSync(aside);
+    for (const name of names) renameSync(join(dir, name), join(aside, name));
+  }
+  return {
+    settle: (keepEmpty) => {
+      if (keepEmpty || new StudyFolder(dir).readRecords().size > 0) {
+        if (names.length > 0) rmSync(aside, { recursive: true, force: true });
+        return "kept";
+      }
+      for (const name of STUDY_FILES) rmSync(join(dir, name), { force: true });
+      if (names.length > 0) {
+        for (const name of names) renameSync(join(aside, name), join(dir, name));
+        rmSync(aside, { recursive: true, force: true });
+        return "restored";
+      }
+      if (created === undefined) return "removed";
+      // the folders this claim created, innermost first, each only if empty
+      for (let d = resolve(dir); d.length >= resolve(created).length; d = dirname(d)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          break;
+        }
+      }
+      return "removed";
+    },
+  };
 }

@@ -83,20 +83,64 @@ function bullConnection(url: string): ConnectionOptions {
   return { ...connectionOf(url), maxRetriesPerRequest: null, retryStrategy: (times: number) => Math.min(200 * times, 2000) };
 }
 
+/** How long a study waits for a Redis that stopped answering before it gives up (exit 2). */
+export const DEFAULT_REDIS_GRACE_MS = 30_000;
+
 export class QueueExecutor implements TrialExecutor {
   private active = 0;
+  /** When Redis last answered; since when it has not (undefined: it answers). */
+  private lostSince: number | undefined;
+  private lastError = "";
   private constructor(
     private readonly queue: Queue,
+    private readonly url: string,
     private readonly meta: StudyMeta,
     private readonly log: (line: string) => void,
+    private readonly graceMs: number,
   ) {}
 
-  /** `meta`: the study (its spec hash and path go into every job); `log`: a line once trials are queued. */
-  static async connect(url: string, name: string | undefined, meta: StudyMeta, log: (line: string) => void = () => undefined): Promise<QueueExecutor> {
+  /** `meta`: the study (its spec hash and path go into every job); `log`: a line once trials are queued;
+   *  `graceMs`: how long Redis may stop answering mid-study before `run` fails (a CliError, exit 2). */
+  static async connect(url: string, name: string | undefined, meta: StudyMeta, log: (line: string) => void = () => undefined, graceMs = DEFAULT_REDIS_GRACE_MS): Promise<QueueExecutor> {
     await probeRedis(url);
     const queue = new Queue(name ?? DEFAULT_QUEUE_NAME, { connection: bullConnection(url) });
-    queue.on("error", () => undefined);
-    return new QueueExecutor(queue, meta, log);
+    const ex = new QueueExecutor(queue, url, meta, log, graceMs);
+    queue.on("error", (err: Error) => (ex.lastError = err.message));
+    return ex;
+  }
+
+  /**
+   * A Redis request that must answer within the grace period: BullMQ's connection queues requests
+   * while it reconnects, so a Redis gone away would otherwise hang the study without a word. Says
+   * once that Redis is not answering, retries, and gives up with a CliError once the grace period
+   * is over (the trials collected so far are recorded: --resume collects the rest).
+   */
+  private async ask<T>(request: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const waitMs = this.lostSince === undefined ? this.graceMs : Math.max(0, this.lostSince + this.graceMs - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answer = await Promise.race([
+          request(),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(this.graceMs / 1000)} s`)), Math.min(waitMs, 5000)))),
+        ]);
+        if (this.lostSince !== undefined) this.log(`Redis at ${this.url} answers again`);
+        this.lostSince = undefined;
+        return answer;
+      } catch (err) {
+        const why = this.lastError || (err instanceof Error ? err.message : String(err));
+        if (this.lostSince === undefined) {
+          this.lostSince = Date.now();
+          this.log(`Redis at ${this.url} does not answer (${why}): waiting up to ${Math.round(this.graceMs / 1000)} s`);
+        }
+        if (Date.now() - this.lostSince >= this.graceMs) {
+          throw new CliError(`lost Redis at ${this.url}: no answer for ${Math.round(this.graceMs / 1000)} s (${why}); the trials collected so far are recorded and the queued jobs stay in Redis: resume once it is back`, 2);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   }
 
   running(): number {
@@ -108,24 +152,24 @@ export class QueueExecutor implements TrialExecutor {
     for (const t of trials) {
       pending.set(t.id, t);
       const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed, settings: t.settings };
-      await this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+      await this.ask(() => this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false }));
       // a job that failed for good in an earlier session runs again
-      const job = await Job.fromId<TrialJobData, TrialJobResult>(this.queue, t.id);
-      if (job && (await job.getState()) === "failed") await job.retry("failed");
+      const job = await this.ask(() => Job.fromId<TrialJobData, TrialJobResult>(this.queue, t.id));
+      if (job && (await this.ask(() => job.getState())) === "failed") await this.ask(() => job.retry("failed"));
     }
     this.log(`enqueued ${trials.length} trials on the queue ${this.queue.name} (finished ones are collected, not run again)`);
     while (pending.size > 0 && !stopped()) {
       let active = 0;
       for (const [id, t] of [...pending]) {
         if (stopped()) break;
-        const job = await Job.fromId<TrialJobData, TrialJobResult>(this.queue, id);
+        const job = await this.ask(() => Job.fromId<TrialJobData, TrialJobResult>(this.queue, id));
         if (!job) {
           // removed from Redis by someone: enqueue it again
           const data: TrialJobData = { specHash: this.meta.specHash, spec: this.meta.spec, id: t.id, trial: t.trial, config: t.config, seed: t.seed, settings: t.settings };
-          await this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+          await this.ask(() => this.queue.add("trial", data, { jobId: t.id, attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false }));
           continue;
         }
-        const state = await job.getState();
+        const state = await this.ask(() => job.getState());
         if (state === "completed" && job.returnvalue) {
           pending.delete(id);
           finished(t, job.returnvalue.outcome, job.returnvalue.wallTime, job.returnvalue.host);
@@ -140,7 +184,11 @@ export class QueueExecutor implements TrialExecutor {
   }
 
   async close(): Promise<void> {
-    await this.queue.close().catch(() => undefined);
+    // with Redis gone, closing would wait for it: give up after a second
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue.close().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+    await this.queue.disconnect().catch(() => undefined);
   }
 }
 

@@ -71,7 +71,7 @@ export function defaultRunDir(specPath: string, kind = ""): string {
 
 /** What a run (or a multi-seed run) writes into its folder. */
 const RUN_FILES = ["metrics.jsonl", "metrics.csv", "params.json", "params-history.jsonl", "checkpoint.json", "summary.json", "verdict.json", "report.html"];
-const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed-\d+$/.test(name) || /^\.part-\d+$/.test(name);
+export const isRunEntry = (name: string): boolean => RUN_FILES.includes(name) || /^seed-\d+$/.test(name) || /^\.part-\d+$/.test(name);
 /** A run's file, or the temporary file of its atomic write (`checkpoint.json.tmp`, left by a crash). */
 const isRunFile = (name: string): boolean => RUN_FILES.includes(name) || (name.endsWith(".tmp") && RUN_FILES.includes(name.slice(0, -4)));
 

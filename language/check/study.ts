@@ -270,8 +270,9 @@ class StudyChecker {
       const out: number[] = [];
       for (const x of xs) {
         const v = this.num(x);
-        if (v === undefined || !Number.isInteger(v) || v < 0) {
-          this.err("MPC5015", `a seed must be a non-negative integer, found \`${this.ctx.src(x.span)}\``, x.span, { label: "not a seed" });
+        // (a seed is a flag's integer: exact in a double, at most 2^53 - 1, as `--seed` takes)
+        if (v === undefined || !Number.isSafeInteger(v) || v < 0) {
+          this.err("MPC5015", `a seed must be a non-negative integer of at most 2^53 - 1, found \`${this.ctx.src(x.span)}\``, x.span, { label: "not a seed" });
           return undefined;
         }
         if (out.includes(v)) {
@@ -285,6 +286,11 @@ class StudyChecker {
     const n = this.num(a);
     if (n === undefined || !Number.isInteger(n) || n < 1) {
       this.err("MPC5014", `\`seeds N\` needs a positive integer, found \`${this.ctx.src(a.span)}\``, a.span, { label: "empty range", help: "`seeds 10` runs seeds 1..10" });
+      return undefined;
+    }
+    // (checked before the list is made: `seeds 1000000000` ran the checker out of memory)
+    if (n > MAX_TRIALS) {
+      this.err("MPC5014", `\`seeds ${n}\` alone makes more than ${MAX_TRIALS} trials`, a.span, { label: "too many seeds", help: "use fewer seeds (e.g. `seeds 10`)" });
       return undefined;
     }
     return Array.from({ length: n }, (_, i) => i + 1);

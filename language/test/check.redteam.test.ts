@@ -203,3 +203,43 @@ describe("red team: Bayesian optimization's box (parameters stay below 1e20 in m
     expect(at("1e19")).toEqual([]);
   });
 });
+
+describe("study seeds (red team of studies)", () => {
+  const study = (seeds: string): string => `controller C {
+  state x[1]
+  input u[1] in [-1, 1]
+  learnable b = 0 in [-1, 1]
+  horizon 3
+  dynamics x+ = x + u + b
+  minimize stage x'*x + u'*u
+}
+plant P {
+  state s[1] = [0.5]
+  input a[1]
+  dynamics s+ = s + a
+  cost s'*s
+  episode 10
+}
+train C on P {
+  algorithm q_learning {
+    optimizer newton(lr = 5e-2)
+    update every 1 steps
+  }
+  steps 10
+  study {
+    grid optimizer lr in [0.01, 0.1]
+    ${seeds}
+  }
+}
+`;
+  it("`seeds 1000000000` is MPC5014 (it ran the checker out of memory building the list)", () => {
+    const d = errors(study("seeds 1000000000"));
+    expect(d.map((x) => x.code)).toEqual(["MPC5014"]);
+    expect(d[0].message).toBe("`seeds 1000000000` alone makes more than 100000 trials");
+  });
+  it("a seed beyond 2^53 - 1 is MPC5015 (every trial failed at run time: `--seed` refuses it)", () => {
+    expect(errors(study("seeds [1, 1e300]")).map((x) => x.code)).toEqual(["MPC5015"]);
+    expect(errors(study("seeds [1, 9007199254740991]"))).toEqual([]);
+    expect(errors(study("seeds 100"))).toEqual([]);
+  });
+});

@@ -3,6 +3,8 @@
 import type { StudySettingValue, TrialRecord } from "./types.js";
 
 export interface Spread {
+  /** How many values (finite ones: a trial without a finite value is not counted) back the figures. */
+  readonly n: number;
   readonly median: number | null;
   readonly min: number | null;
   readonly max: number | null;
@@ -21,7 +23,7 @@ function quantile(sorted: readonly number[], q: number): number | null {
 
 export function spread(values: readonly (number | null)[]): Spread {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
-  return { median: quantile(v, 0.5), min: v[0] ?? null, max: v[v.length - 1] ?? null, q25: quantile(v, 0.25), q75: quantile(v, 0.75) };
+  return { n: v.length, median: quantile(v, 0.5), min: v[0] ?? null, max: v[v.length - 1] ?? null, q25: quantile(v, 0.25), q75: quantile(v, 0.75) };
 }
 
 export interface ConfigStats {

@@ -18,7 +18,10 @@ export interface StudyReportInfo {
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const num = (v: number | null | undefined): string =>
   v === null || v === undefined || !Number.isFinite(v) ? "–" : Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(Number(v.toPrecision(5)));
-const range = (s: Spread): string => `${num(s.median)} <span class="dim">[${num(s.min)}, ${num(s.max)}]</span>`;
+const range = (s: Spread): string => `${num(s.median)} <span class="dim">[${num(s.min)}, ${num(s.max)}] n=${s.n}</span>`;
+/** What backs a configuration's evaluation figures: seeds with a finite cost, each over the protocol's episodes. */
+const backing = (c: ConfigStats, episodes: number): string =>
+  `${c.evalCost.n} seed(s) x ${episodes} episode(s)${c.evalCost.n < c.completed ? ` <span class="bad">(${c.completed - c.evalCost.n} without a finite cost)</span>` : ""}`;
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
 
 function settingsText(c: ConfigStats): string {
@@ -95,7 +98,7 @@ export function studyReportHtml(records: readonly TrialRecord[], info: StudyRepo
     .map(
       (c) =>
         `<tr><td>${c.rank ?? "–"}</td><td>${c.config}</td><td>${esc(settingsText(c))}</td><td>${c.completed}/${c.trials}${c.failed ? ` <span class="bad">(${c.failed} failed)</span>` : ""}</td>` +
-        `<td>${range(c.evalCost)}</td><td>${num(c.evalCost.q25)} – ${num(c.evalCost.q75)}</td><td>${range(c.evalViolations)}</td><td>${range(c.finalJ)}</td></tr>`,
+        `<td>${backing(c, info.evaluation.episodes)}</td><td>${range(c.evalCost)}</td><td>${num(c.evalCost.q25)} – ${num(c.evalCost.q75)}</td><td>${range(c.evalViolations)}</td><td>${range(c.finalJ)}</td></tr>`,
     )
     .join("\n");
   const ev = info.evaluation;
@@ -107,8 +110,8 @@ export function studyReportHtml(records: readonly TrialRecord[], info: StudyRepo
 <p>${records.length}/${info.totalTrials} trials recorded: ${completed} completed, ${failed.length} failed${info.wallTime !== undefined ? `; wall time ${info.wallTime.toFixed(1)} s` : ""}. Spec hash <code>${esc(info.specHash.slice(0, 16))}</code>.
 Evaluation: the final parameters of each trial on ${ev.episodes} held-out episode(s)${ev.steps !== undefined ? ` of ${ev.steps} steps` : ""} from seed ${ev.seed} (the same episodes for every trial).</p>
 <h2>Ranking</h2>
-<p>By the median over seeds of the evaluation cost (mean cost per evaluation episode), then of the violations (violating steps per evaluation episode). Cells: median [min, max].</p>
-<table><tr><th>rank</th><th>config</th><th>settings</th><th>trials</th><th>evaluation cost</th><th>interquartile</th><th>violations / episode</th><th>training J</th></tr>
+<p>By the median over seeds of the evaluation cost (mean cost per evaluation episode), then of the violations (violating steps per evaluation episode). Cells: median [min, max] n=values (seeds) behind it; "held out" counts the seeds with a finite evaluation cost and the evaluation episodes each ran.</p>
+<table><tr><th>rank</th><th>config</th><th>settings</th><th>trials</th><th>held out</th><th>evaluation cost</th><th>interquartile</th><th>violations / episode</th><th>training J</th></tr>
 ${rows}
 </table>
 <h2>Evaluation cost of every seed</h2>
@@ -116,7 +119,7 @@ ${seedsPlot(ranked, records)}
 <h2>Learning curves</h2>
 ${curvesPlot(ranked)}
 <h2>Best configuration</h2>
-${best && best.best ? `<p>Configuration ${best.config}: ${esc(settingsText(best))}. Median evaluation cost ${num(best.evalCost.median)}. Parameters of its best seed (${best.best.seed}, evaluation cost ${num(best.best.evalCost)}; also in <code>best-params.json</code>, for <code>mpcrl eval --params</code>):</p><pre>${esc(compactJson(best.best.params))}</pre>` : "<p>No trial completed.</p>"}
+${best && best.best ? `<p>Configuration ${best.config}: ${esc(settingsText(best))}. Evaluation cost ${range(best.evalCost)} over ${backing(best, info.evaluation.episodes)}. Parameters of its best seed (${best.best.seed}, evaluation cost ${num(best.best.evalCost)}; also in <code>best-params.json</code>, for <code>mpcrl eval --params</code>):</p><pre>${esc(compactJson(best.best.params))}</pre>` : "<p>No trial completed.</p>"}
 ${failed.length ? `<h2>Failed trials</h2><table><tr><th>trial</th><th>config</th><th>seed</th><th>error</th></tr>${failed.map((r) => `<tr><td>${esc(r.id)}</td><td>${r.config}</td><td>${r.seed}</td><td>${esc(r.status === "failed" ? r.error : "")}</td></tr>`).join("")}</table>` : ""}
 </body></html>
 `;

@@ -5,6 +5,7 @@
 
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
@@ -79,4 +80,19 @@ export async function runCli(command: string, ...args: string[]): Promise<CliRes
     process.exitCode = saved;
   }
   return { code, stdout, stderr };
+}
+
+/** Whether `redis-server` is on this machine (tests that need it are skipped visibly without it). */
+export const hasRedis = spawnSync("redis-server", ["--version"], { encoding: "utf8" }).status === 0;
+
+/** A TCP port free on 127.0.0.1 now (for a test's own redis-server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
 }

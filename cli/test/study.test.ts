@@ -10,13 +10,12 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { expandStudy } from "../../compiler/study.js";
 import { settingSpec, settingsFor } from "../../lsp/training.js";
-import { cliNodeArgs, root, runCli } from "./cli.js";
+import { cliNodeArgs, freePort, hasRedis, root, runCli } from "./cli.js";
 
 const spec = join(root, "cli/test/fixtures/study_tiny.mpcrl");
 const boSpec = join(root, "cli/test/fixtures/study_bayesopt.mpcrl");
@@ -208,19 +207,7 @@ describe("mpcrl study", () => {
   }, 120_000);
 });
 
-const hasRedis = spawnSync("redis-server", ["--version"], { encoding: "utf8" }).status === 0;
 if (!hasRedis) console.warn("SKIPPED: the BullMQ study test needs `redis-server` (Debian: apt-get install redis-server; .ci/run installs it)");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 describe.skipIf(!hasRedis)("mpcrl study --queue with a real redis-server", () => {
   it("12 trials over two workers, one killed mid-trial, one of another spec version refusing: each trial completes once, results equal the local run's", async () => {

@@ -8,7 +8,6 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +17,7 @@ import type { TrialRecord } from "../../runtime/study/types.js";
 import { loadStudy } from "../study.js";
 import { checkStudyDir, claimStudyDir, StudyFolder, studyMeta } from "../study_folder.js";
 import { CliError } from "../train_setup.js";
-import { root } from "./cli.js";
+import { freePort, hasRedis, root } from "./cli.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-study-redteam-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -141,19 +140,7 @@ describe("the report says what backs each figure", () => {
   });
 });
 
-const hasRedis = spawnSync("redis-server", ["--version"], { encoding: "utf8" }).status === 0;
 if (!hasRedis) console.warn("SKIPPED: the lost-Redis study test needs `redis-server` (Debian: apt-get install redis-server)");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 describe.skipIf(!hasRedis)("a Redis that goes away mid-study", () => {
   it("ends the queued study with a one-line CliError (exit 2) within the grace period, not a silent hang", async () => {

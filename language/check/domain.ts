@@ -529,8 +529,7 @@ function maybeHugeBound(ctx: Ctx, block: ControllerBlock, c: Constraint, s: Expr
     const down = role !== "lhs" && lo < -RUNTIME_LIMIT && lo > -Infinity;
     if (!up && !down) continue;
     const x = up ? hi : lo;
-    const last = c.operands[c.operands.length - 1];
-    const relation = c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
+    const relation = relationText(ctx, c);
     ctx.report({
       severity: "error",
       code: "MPC4026",
@@ -544,6 +543,12 @@ function maybeHugeBound(ctx: Ctx, block: ControllerBlock, c: Constraint, s: Expr
     return true;
   }
   return false;
+}
+
+/** The relation of constraint `c` as written (its operands and operators, without its modifiers). */
+function relationText(ctx: Ctx, c: Constraint): string {
+  const last = c.operands[c.operands.length - 1];
+  return c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
 }
 
 /** MPC4026: the constant side `s` of constraint `c` has entry `i` infinite on the wrong side. */
@@ -982,8 +987,7 @@ function offsetBound(ctx: Ctx, block: ControllerBlock, c: Constraint, a: Expr, b
     const down = op !== "<=" && lo < -RUNTIME_LIMIT;
     if (!up && !down) continue;
     const x = up ? hi : lo;
-    const last = c.operands[c.operands.length - 1];
-    const relation = c.operands.length > 0 && last ? ctx.src({ ...c.span, start: c.operands[0].span.start, end: last.span.end }) : ctx.src(c.span);
+    const relation = relationText(ctx, c);
     ctx.report({
       severity: "error",
       code: "MPC4026",

@@ -4,12 +4,12 @@
 // unreadable/unwritable file. `--json` (with -o) prints one record instead: the file, the output,
 // the controller's sizes and the diagnostics.
 
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { renderDiagnostics } from "../language/index.js";
 import { compile } from "../compiler/index.js";
-import { cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor, writeFileReplacing } from "./io.js";
 
 interface CompileCliOptions {
   output?: string;
@@ -55,7 +55,7 @@ export function runCompile(file: string, opts: CompileCliOptions): void {
     return;
   }
   try {
-    writeFileSync(opts.output!, result.code);
+    writeFileReplacing(opts.output!, result.code);
   } catch (err) {
     return failUsage("compile", cannotWriteMessage(opts.output!, err));
   }

@@ -5,11 +5,11 @@
 // `--json` prints one record per file instead: `{ file, ok, changed, written?, text?, diagnostics }`
 // (`text`, the formatted source, when neither --check nor --write is given).
 
-import { readdirSync, statSync, writeFileSync, type Dirent } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { format, renderDiagnostics } from "../language/index.js";
-import { cannotReadMessage, cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor } from "./io.js";
+import { cannotReadMessage, cannotWriteMessage, failUsage, printJson, raiseExitCode, readSourceFile, useColor, writeFileReplacing } from "./io.js";
 
 interface FmtOptions {
   check?: boolean;
@@ -93,7 +93,7 @@ export function runFmt(files: string[], opts: FmtOptions): void {
     } else if (opts.write) {
       if (changed) {
         try {
-          writeFileSync(file, result.text, "utf8");
+          writeFileReplacing(file, result.text);
           written = true;
           if (!opts.json) process.stdout.write(`formatted ${file}\n`);
         } catch (err) {

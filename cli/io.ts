@@ -3,8 +3,8 @@
 //   mpcrl <command>: cannot read [<what> ]'<path>': <reason>
 // with reason "no such file", "it is a directory", "permission denied" or the system's message.
 
-import { readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { chmodSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 
 /** A file that cannot be read or parsed; `message` is complete ("cannot read the spec 'x': no such file"). */
 export class FileReadError extends Error {}
@@ -107,4 +107,30 @@ export function raiseExitCode(code: 0 | 1 | 2): void {
 /** One JSON record on stdout (the `--json` output of every command: one line per record). */
 export function printJson(record: unknown): void {
   process.stdout.write(JSON.stringify(record) + "\n");
+}
+
+/**
+ * Writes `text` to `path` so that a failure midway (a full disk) never leaves it half written: the
+ * text goes to a temporary file beside the real file (a link is followed: the link stays a link),
+ * which gets the file's permission bits and then replaces it in one rename. Throws the write's
+ * error (the temporary file removed); `fmt --write` and `compile -o` rewrote files in place.
+ */
+export function writeFileReplacing(path: string, text: string): void {
+  let target = path;
+  let mode: number | undefined;
+  try {
+    target = realpathSync(path);
+    mode = statSync(target).mode & 0o7777;
+  } catch {
+    // a new file: written where asked, with the default mode
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.mpcrl-${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, "utf8");
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

@@ -3,7 +3,7 @@
 // there before is lost: `--force` replaces an old run only once the new one is known to start,
 // `compile -o` never replaces its own spec, a damaged or foreign checkpoint is refused untouched.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -12,6 +12,7 @@ import { loadPlantModule, PlantModuleError } from "../../runtime/plants/module.j
 import { canonicalSpec, parsePositiveInt, parseSeed, parseSeeds } from "../train_setup.js";
 import { claimRunDir, resumeConflicts } from "../train.js";
 import { runCli, spawnCli } from "./cli.js";
+import { writeFileReplacing } from "../io.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "mpcrl-cli-redteam-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -221,6 +222,35 @@ describe("steps beyond the plant's episode", () => {
     expect(r.stderr).toMatch(/^mpcrl eval: note: --steps 150 is more than the plant's episode of 100 steps: each episode ends after 100/m);
     const steps = readFileSync(join(out, "metrics.jsonl"), "utf8").split("\n").filter((l) => l.includes('"t"')).length;
     expect(steps).toBe(100);
+  });
+});
+
+describe("rewriting a file (fmt --write, compile -o) never leaves it half written", () => {
+  it("writes a temporary file beside the real one and renames it: a link stays a link, the mode is kept, nothing is left on failure", async () => {
+    const dir = join(tmp, "replacing");
+    mkdirSync(dir);
+    const real = join(dir, "real.mpcrl");
+    writeFileSync(real, "old\n");
+    chmodSync(real, 0o640);
+    const link = join(dir, "link.mpcrl");
+    symlinkSync(real, link);
+    writeFileReplacing(link, "new\n");
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, "utf8")).toBe("new\n");
+    expect(statSync(real).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir).sort()).toEqual(["link.mpcrl", "real.mpcrl"]);
+    // a folder that does not exist: the write's error, no temporary file anywhere
+    expect(() => writeFileReplacing(join(dir, "missing", "x.ts"), "x")).toThrow(/ENOENT/);
+    expect(readdirSync(dir).sort()).toEqual(["link.mpcrl", "real.mpcrl"]);
+    // fmt --write through a link to a spec that needs formatting
+    const spec2 = join(dir, "spec.mpcrl");
+    writeFileSync(spec2, SPEC.replace("horizon 5", "horizon    5"));
+    const specLink = join(dir, "spec-link.mpcrl");
+    symlinkSync(spec2, specLink);
+    const r = await runCli("fmt", specLink, "--write");
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(specLink).isSymbolicLink()).toBe(true);
+    expect(readFileSync(spec2, "utf8")).toContain("  horizon 5\n");
   });
 });
 

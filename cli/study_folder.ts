@@ -4,14 +4,14 @@
 // study.html and best-params.json. Trial ids are hashes of the spec text, the settings and the seed.
 
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ExpandedStudy } from "../compiler/study.js";
 import { aggregate, ranking, settingText } from "../runtime/study/aggregate.js";
 import { studyReportHtml } from "../runtime/study/report.js";
 import type { StudySettingValue, TrialRecord } from "../runtime/study/types.js";
-import { folderPathProblem, readErrorReason } from "./io.js";
-import { isRunEntry } from "./train.js";
+import { isRunEntry, outDirEntries } from "./train.js";
+import { removeMadeFolders, setAside } from "../runtime/run/folders.js";
 import { CliError } from "./train_setup.js";
 
 export const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
@@ -178,20 +178,7 @@ export const STUDY_FILES = ["study.json", "spec.mpcrl", "study.jsonl", "study.js
  * Returns the old study's entries that `claimStudyDir` moves aside.
  */
 export function checkStudyDir(dir: string, force: boolean | undefined): string[] {
-  if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      const unusable = folderPathProblem(dir);
-      if (unusable !== null) throw new CliError(`--out '${dir}': ${unusable}`, 2);
-      return [];
-    }
-    if (code === "ENOTDIR") throw new CliError(`--out '${dir}': ${folderPathProblem(dir) ?? "it is a file, not a folder"}`, 2);
-    throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
-  }
+  const entries = outDirEntries(dir);
   const run = entries.filter(isRunEntry);
   if (run.length > 0) throw new CliError(`--out '${dir}' holds a training run (${run.slice(0, 3).join(", ")}${run.length > 3 ? ", ..." : ""}): a study needs its own folder, choose another (--force replaces only a study)`, 2);
   const ours = entries.filter((n) => STUDY_FILES.includes(n));
@@ -229,32 +216,19 @@ export interface StudyDirClaim {
 export function claimStudyDir(dir: string, force: boolean | undefined): StudyDirClaim {
   const names = checkStudyDir(dir, force);
   const created = mkdirSync(dir, { recursive: true });
-  const aside = join(dir, `.replaced-${process.pid}-${Date.now()}`);
-  if (names.length > 0) {
-    mkdirSync(aside);
-    for (const name of names) renameSync(join(dir, name), join(aside, name));
-  }
+  const old = setAside(dir, names);
   return {
     settle: (keepEmpty) => {
       if (keepEmpty || new StudyFolder(dir).readRecords().size > 0) {
-        if (names.length > 0) rmSync(aside, { recursive: true, force: true });
+        old.drop();
         return "kept";
       }
       for (const name of STUDY_FILES) rmSync(join(dir, name), { force: true });
       if (names.length > 0) {
-        for (const name of names) renameSync(join(aside, name), join(dir, name));
-        rmSync(aside, { recursive: true, force: true });
+        old.restore();
         return "restored";
       }
-      if (created === undefined) return "removed";
-      // the folders this claim created, innermost first, each only if empty
-      for (let d = resolve(dir); d.length >= resolve(created).length; d = dirname(d)) {
-        try {
-          rmdirSync(d);
-        } catch {
-          break;
-        }
-      }
+      removeMadeFolders(dir, created);
       return "removed";
     },
   };

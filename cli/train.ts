@@ -9,7 +9,7 @@
 // usage or files, 130 stopped by Ctrl-C (checkpoint written).
 
 import type { Command } from "commander";
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ThetaBoxError } from "../runtime/mpc/bounds.js";
 import type { RunSummary } from "../runtime/run/summary.js";
@@ -17,6 +17,7 @@ import { comparisonLines, diagnosticsLines, type Verdict } from "../runtime/lear
 import { runDiagnostics } from "../runtime/run/verdict.js";
 import { CheckpointError, checkResume, parseCheckpoint, type DriverCheckpoint } from "../runtime/run/driver.js";
 import { FileReadError, folderPathProblem, printJson, raiseExitCode, readErrorReason, readJsonFile } from "./io.js";
+import { setAside } from "../runtime/run/folders.js";
 import { ProgressReporter } from "./progress.js";
 import { runSeeds, type MultiSummary } from "./train_multi.js";
 import { buildJob, runJob } from "./train_run.js";
@@ -90,11 +91,6 @@ function isRunOutput(dir: string, name: string): boolean {
   }
 }
 
-/**
- * `--out DIR` for a new run: a new folder, or an existing one that holds no run, is used as is.
- * A folder that holds a run is refused (exit 2) unless `force`, which deletes that run's files
- * (only those: other files in the folder stay).
- */
 /** A claimed `--out` folder: `settle` after the run, whatever its outcome. */
 export interface RunDirClaim {
   /** The new run wrote its files: the old run it replaces is deleted; it wrote none (it failed
@@ -110,11 +106,7 @@ export interface RunDirClaim {
  * still in `dir/.replaced-*`.
  */
 export function claimRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): RunDirClaim {
-  const names = checkRunDir(dir, force, command);
-  if (names.length === 0) return { settle: () => undefined };
-  const aside = join(dir, `.replaced-${process.pid}-${Date.now()}`);
-  mkdirSync(aside);
-  for (const name of names) renameSync(join(dir, name), join(aside, name));
+  const old = setAside(dir, checkRunDir(dir, force, command));
   return {
     settle: () => {
       let current: string[] = [];
@@ -123,13 +115,26 @@ export function claimRunDir(dir: string, force: boolean | undefined, command: "t
       } catch {
         // the folder is gone: nothing to compare with, the old run goes back
       }
-      if (current.length === 0) {
-        mkdirSync(dir, { recursive: true });
-        for (const name of names) renameSync(join(aside, name), join(dir, name));
-      }
-      rmSync(aside, { recursive: true, force: true });
+      if (current.length === 0) old.restore();
+      else old.drop();
     },
   };
+}
+
+/**
+ * The entries of `--out DIR` ([] when it does not exist yet), or a CliError (exit 2) when it cannot
+ * be a folder: an empty name, a file, a path under a file, an unreadable folder.
+ */
+export function outDirEntries(dir: string): string[] {
+  if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return [];
+    if (code === "ENOTDIR") throw new CliError(`--out '${dir}': ${folderPathProblem(dir) ?? "it is a file, not a folder"}`, 2);
+    throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
+  }
 }
 
 /** Runs `work` on a claimed folder and settles the claim however it ends. */
@@ -150,16 +155,7 @@ export async function withClaim<T>(claim: () => RunDirClaim, work: (claimNow: ()
  * it first, to fail fast, and claim the folder only once every input has been checked.
  */
 export function checkRunDir(dir: string, force: boolean | undefined, command: "train" | "eval"): string[] {
-  if (dir.trim() === "") throw new CliError("--out needs a folder name, got ''", 2);
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return [];
-    if (code === "ENOTDIR") throw new CliError(`--out '${dir}': ${folderPathProblem(dir) ?? "it is a file, not a folder"}`, 2);
-    throw new CliError(`cannot use --out '${dir}': ${readErrorReason(err)}`, 2);
-  }
+  const entries = outDirEntries(dir);
   const run = entries.filter(isRunEntry);
   if (run.length === 0) return [];
   // --force replaces a run, never what mpcrl did not write: refused, with or without it

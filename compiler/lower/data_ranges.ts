@@ -21,6 +21,8 @@ import type { Diagnostic, Span } from "../../language/diagnostics.js";
 import type { ExprPool } from "../ir/expr.js";
 import type { QpIr } from "../ir.js";
 import { INFTY } from "../../runtime/qp/settings.js";
+// (the checker's number format, so that both verdicts print ranges alike)
+import { fmt } from "../../language/check/affinity.js";
 
 /** Intervals of every pool node up to `count` (NaN endpoints: not bounded by this evaluator). */
 function nodeIntervals(pool: ExprPool, theta: readonly [number, number][], rt: readonly [number, number][], count: number): { lo: Float64Array; hi: Float64Array } {
@@ -156,7 +158,6 @@ export function dataRangeChecks(ir: QpIr, block: ControllerBlock): Diagnostic[] 
     reported.add(key);
     diags.push({ ...d, span: spanOfOrigin(block, ir.fileName, origin) } as Diagnostic);
   };
-  const fmt = (x: number): string => (Number.isFinite(x) ? Number(x.toPrecision(4)).toExponential() : x > 0 ? "inf" : "-inf");
   for (let k = 0; k < ir.data.length; k++) {
     const node = ir.data[k];
     const [l, h] = [lo[node], hi[node]];

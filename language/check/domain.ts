@@ -11,7 +11,7 @@
 // are not checked here. Each node is visited once.
 
 import type { Expr } from "../ast.js";
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic, Span } from "../diagnostics.js";
 import { Ctx, tooBig, type Mat } from "./context.js";
 import { assembleArray, evalExpr, isListOfRows } from "./const_eval.js";
 import type { Affinity } from "./affinity.js";
@@ -528,21 +528,25 @@ function maybeHugeBound(ctx: Ctx, block: ControllerBlock, c: Constraint, s: Expr
     const up = role !== "rhs" && hi > RUNTIME_LIMIT && hi < Infinity;
     const down = role !== "lhs" && lo < -RUNTIME_LIMIT && lo > -Infinity;
     if (!up && !down) continue;
-    const x = up ? hi : lo;
-    const relation = relationText(ctx, c);
-    ctx.report({
-      severity: "error",
-      code: "MPC4026",
-      message: `this bound may be infinite on the wrong side: \`${relation}\` cannot hold where it reaches ${fmt(x)}`,
-      span: s.span,
-      label: `${iv.lo.length > 1 ? `entry ${i} ` : ""}ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: ${up ? "a lower" : "an upper"} bound of magnitude 1e20 or more is ${up ? "+inf" : "-inf"} in the QP`,
-      related: [{ span: c.span, label: "in this constraint" }],
-      notes: ["the QP format reads a bound of magnitude 1e20 or more as infinite: bounded by +inf from below (or -inf from above) the constraint holds for no value, and the solve is refused (status invalid_input)"],
-      help: "bound the learnables or runtime values the bound uses so that it stays below 1e20 in magnitude, or rescale the variable",
-    });
+    reportHugeBound(ctx, c, s.span, "this bound", "it", up ? hi : lo, `${iv.lo.length > 1 ? `entry ${i} ` : ""}ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: ${up ? "a lower" : "an upper"} bound of magnitude 1e20 or more is ${up ? "+inf" : "-inf"} in the QP`, "bound the learnables or runtime values the bound uses so that it stays below 1e20 in magnitude, or rescale the variable");
     return true;
   }
   return false;
+}
+
+/** MPC4026 for a bound of constraint `c` (`subject`, its value `what`) that may reach `x`, of
+ *  magnitude 1e20 or more on the wrong side, over the admissible values. */
+function reportHugeBound(ctx: Ctx, c: Constraint, span: Span, subject: string, what: string, x: number, label: string, help: string): void {
+  ctx.report({
+    severity: "error",
+    code: "MPC4026",
+    message: `${subject} may be infinite on the wrong side: \`${relationText(ctx, c)}\` cannot hold where ${what} reaches ${fmt(x)}`,
+    span,
+    label,
+    related: [{ span: c.span, label: "in this constraint" }],
+    notes: ["the QP format reads a bound of magnitude 1e20 or more as infinite: bounded by +inf from below (or -inf from above) the constraint holds for no value, and the solve is refused (status invalid_input)"],
+    help,
+  });
 }
 
 /** The relation of constraint `c` as written (its operands and operators, without its modifiers). */
@@ -986,18 +990,7 @@ function offsetBound(ctx: Ctx, block: ControllerBlock, c: Constraint, a: Expr, b
     const up = op !== ">=" && hi > RUNTIME_LIMIT;
     const down = op !== "<=" && lo < -RUNTIME_LIMIT;
     if (!up && !down) continue;
-    const x = up ? hi : lo;
-    const relation = relationText(ctx, c);
-    ctx.report({
-      severity: "error",
-      code: "MPC4026",
-      message: `this constraint's bound may be infinite on the wrong side: \`${relation}\` cannot hold where its constant part reaches ${fmt(x)}`,
-      span: joinSpans(a.span, b.span),
-      label: `${n > 1 ? `entry ${i}: ` : ""}with every state and input at 0, \`${ctx.src(a.span)}\` minus \`${ctx.src(b.span)}\` ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: the compiler moves it into the row's bound, and a bound of magnitude 1e20 or more is infinite in the QP`,
-      related: [{ span: c.span, label: "in this constraint" }],
-      notes: ["bounded by +inf from below (or -inf from above) the constraint holds for no value, and the solve is refused (status invalid_input)"],
-      help: "bound the learnables or runtime values of the constraint's constant part so that it stays below 1e20 in magnitude, or rescale the variable",
-    });
+    reportHugeBound(ctx, c, joinSpans(a.span, b.span), "this constraint's bound", "its constant part", up ? hi : lo, `${n > 1 ? `entry ${i}: ` : ""}with every state and input at 0, \`${ctx.src(a.span)}\` minus \`${ctx.src(b.span)}\` ranges over [${fmt(lo)}, ${fmt(hi)}] for the admissible learnables, stages and runtime values: the compiler moves it into the row's bound, and a bound of magnitude 1e20 or more is infinite in the QP`, "bound the learnables or runtime values of the constraint's constant part so that it stays below 1e20 in magnitude, or rescale the variable");
     return true;
   }
   return false;
